@@ -1,0 +1,190 @@
+/**
+ * The error model: {@linkcode RpcError} for errors that travel between peers,
+ * and one class per kind of local failure.
+ *
+ * @module
+ */
+
+import type { RpcErrorObject } from "./types.ts";
+
+/** The error codes every codec maps (see the interop contract). */
+export const ErrorCode = {
+  /** The frame could not be parsed. */
+  ParseError: -32700,
+  /** The message is not a valid request. */
+  InvalidRequest: -32600,
+  /** The method does not exist or is not exposed. */
+  MethodNotFound: -32601,
+  /** The params are missing, extra or of the wrong type. */
+  InvalidParams: -32602,
+  /** The server failed while handling the call. */
+  InternalError: -32603,
+  /** The server is shutting down or over its limit of calls in flight. */
+  ServerBusy: -32000,
+  /** The call was cancelled by the caller. */
+  RequestCancelled: -32800,
+} as const;
+
+/**
+ * An error that travels between peers: a numeric code, a message and optional
+ * data. Thrown by a handler, it becomes the error reply as it is; a remote
+ * error arrives as an `RpcError` carrying the remote's code and data.
+ *
+ * @example Throwing an application error from a handler
+ * ```ts
+ * import { RpcError } from "./errors.ts";
+ * const err = new RpcError(1, "overflow", { whatOp: 1, why: "overflow" });
+ * console.assert(err.code === 1);
+ * ```
+ */
+export class RpcError extends Error {
+  /** The error's code, from {@linkcode ErrorCode} or the application's own. */
+  readonly code: number;
+  /** Additional data sent along with the error. */
+  readonly data: unknown;
+
+  /**
+   * @param code the error's code
+   * @param message a short description
+   * @param data anything else the caller should know
+   * @param options standard error options, such as `cause`
+   */
+  constructor(code: number, message: string, data?: unknown, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RpcError";
+    this.code = code;
+    this.data = data;
+  }
+
+  /**
+   * Builds an `RpcError` from an error object received from the peer.
+   *
+   * @param error the error object of an error reply
+   * @returns the error, with the remote's code, message and data
+   */
+  static from(error: RpcErrorObject): RpcError {
+    return new RpcError(error.code, error.message, error.data);
+  }
+
+  /**
+   * The error object for the wire.
+   *
+   * @returns the code, message and (when present) data
+   */
+  toObject(): RpcErrorObject {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+/**
+ * Bytes that cannot be decoded. Carries the codec's or framing's name and,
+ * where known, the byte offset at which decoding failed.
+ */
+export class DecodeError extends SyntaxError {
+  /** The codec or framing that failed. */
+  readonly format: string;
+  /** The byte offset of the failure, when known. */
+  readonly offset: number | undefined;
+
+  /**
+   * @param format the codec or framing that failed, such as `"jsonrpc"`
+   * @param message what is wrong
+   * @param offset the byte offset of the failure, when known
+   * @param options standard error options, such as `cause`
+   */
+  constructor(format: string, message: string, offset?: number, options?: ErrorOptions) {
+    super(
+      `Cannot decode ${format} frame: ${message}${
+        offset === undefined ? "" : ` at offset ${offset}`
+      }`,
+      options,
+    );
+    this.name = "DecodeError";
+    this.format = format;
+    this.offset = offset;
+  }
+}
+
+/** A frame larger than the configured maximum; raised before it is buffered. */
+export class FrameSizeError extends RangeError {
+  /** The frame's declared or observed size in bytes. */
+  readonly size: number;
+  /** The maximum allowed size in bytes. */
+  readonly limit: number;
+
+  /**
+   * @param size the frame's declared or observed size in bytes
+   * @param limit the maximum allowed size in bytes
+   */
+  constructor(size: number, limit: number) {
+    super(`Frame of ${size} bytes exceeds the limit of ${limit} bytes`);
+    this.name = "FrameSizeError";
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** A limit other than the frame size was hit (depth, batch, calls in flight). */
+export class LimitError extends RangeError {
+  /** The name of the limit, such as `"maxDepth"`. */
+  readonly limitName: string;
+  /** The limit's value. */
+  readonly limit: number;
+
+  /**
+   * @param limitName the name of the limit, such as `"maxDepth"`
+   * @param limit the limit's value
+   * @param message what exceeded it
+   */
+  constructor(limitName: string, limit: number, message: string) {
+    super(`${message}: exceeds ${limitName} of ${limit}`);
+    this.name = "LimitError";
+    this.limitName = limitName;
+    this.limit = limit;
+  }
+}
+
+/** The connection closed while calls were pending, or a call was made after. */
+export class ConnectionClosedError extends Error {
+  /**
+   * @param message what happened
+   * @param options standard error options; `cause` is why the connection ended
+   */
+  constructor(message = "Connection closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+/** A call got no reply within its timeout. */
+export class TimeoutError extends Error {
+  /** The method that timed out. */
+  readonly method: string;
+  /** The timeout in milliseconds. */
+  readonly timeout: number;
+
+  /**
+   * @param method the method that timed out
+   * @param timeout the timeout in milliseconds
+   */
+  constructor(method: string, timeout: number) {
+    super(`Call to "${method}" timed out after ${timeout} ms`);
+    this.name = "TimeoutError";
+    this.method = method;
+    this.timeout = timeout;
+  }
+}
+
+/** The peer broke the protocol (for example a reply to an unknown id). */
+export class ProtocolError extends Error {
+  /**
+   * @param message what the peer did wrong
+   * @param options standard error options, such as `cause`
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ProtocolError";
+  }
+}

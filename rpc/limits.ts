@@ -1,0 +1,46 @@
+/**
+ * Limits with safe defaults. A peer that sends more than these gets an error,
+ * never unbounded memory use.
+ *
+ * @module
+ */
+
+/** Per-connection limits. */
+export interface RpcLimits {
+  /** Largest frame in bytes a framing accepts; checked before buffering. */
+  readonly maxFrameSize: number;
+  /** Deepest nesting of arrays and objects a codec decodes or encodes. */
+  readonly maxDepth: number;
+  /** Most messages in one batch frame. */
+  readonly maxBatchSize: number;
+  /** Most incoming calls handled at once on one connection; more are refused. */
+  readonly maxInFlight: number;
+  /** Most outgoing calls awaiting a reply on one connection; more are refused. */
+  readonly maxPending: number;
+}
+
+/** The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in flight. */
+export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
+  maxFrameSize: 16 * 1024 * 1024,
+  maxDepth: 64,
+  maxBatchSize: 1000,
+  maxInFlight: 1024,
+  maxPending: 65536,
+});
+
+/**
+ * Fills in the defaults for the limits not given.
+ *
+ * @param limits the limits to override
+ * @returns a complete set of limits
+ * @throws {RangeError} when a limit is not a positive integer
+ */
+export function resolveLimits(limits: Partial<RpcLimits> = {}): RpcLimits {
+  const resolved = { ...DEFAULT_LIMITS, ...limits };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`Limit ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  return resolved;
+}

@@ -1,0 +1,202 @@
+/**
+ * The contracts every part of parley plugs into: the message model, codecs,
+ * framings and message streams. Codecs, framings and transports import only
+ * this file and `errors.ts`, never each other and never the session.
+ *
+ * @module
+ */
+
+/** A request id. JSON-RPC allows strings and numbers; other codecs use numbers. */
+export type RpcId = string | number;
+
+/** Parameters of a call: positional (an array) or named (a plain object). */
+export type RpcParams = readonly unknown[] | { readonly [name: string]: unknown };
+
+/** A call that expects a reply. */
+export interface RpcRequest {
+  /** Discriminant. */
+  readonly kind: "request";
+  /** Chosen by the caller, echoed by the reply. */
+  readonly id: RpcId;
+  /** The method's name as it travels on the wire. */
+  readonly method: string;
+  /** The arguments; absent when the method takes none. */
+  readonly params?: RpcParams;
+}
+
+/** A call that expects no reply. */
+export interface RpcNotification {
+  /** Discriminant. */
+  readonly kind: "notification";
+  /** The method's name as it travels on the wire. */
+  readonly method: string;
+  /** The arguments; absent when the method takes none. */
+  readonly params?: RpcParams;
+}
+
+/** A successful reply. */
+export interface RpcResult {
+  /** Discriminant. */
+  readonly kind: "result";
+  /** The id of the request it answers. */
+  readonly id: RpcId;
+  /** The method's return value (`null` for void). */
+  readonly result: unknown;
+}
+
+/** The error carried by an error reply: a code, a message and optional data. */
+export interface RpcErrorObject {
+  /** A code from {@linkcode ErrorCode} or an application's own. */
+  readonly code: number;
+  /** A short description for humans. */
+  readonly message: string;
+  /** Anything else the server wants the caller to know. */
+  readonly data?: unknown;
+}
+
+/** An error reply. `id` is `null` when the request's id could not be read. */
+export interface RpcFailure {
+  /** Discriminant. */
+  readonly kind: "error";
+  /** The id of the request it answers, or `null` when it cannot be known. */
+  readonly id: RpcId | null;
+  /** What went wrong. */
+  readonly error: RpcErrorObject;
+}
+
+/** Every message that travels between two peers. */
+export type RpcMessage = RpcRequest | RpcNotification | RpcResult | RpcFailure;
+
+/**
+ * A message a codec could read but that is not a valid message (for example a
+ * JSON-RPC object without `method`). The receiving peer answers it with
+ * `error` under `id` (unless `id` is `undefined`, which means: send nothing).
+ */
+export interface RpcInvalid {
+  /** Discriminant. */
+  readonly kind: "invalid";
+  /** The id to answer under; `null` when unknown, `undefined` for no answer. */
+  readonly id: RpcId | null | undefined;
+  /** The error to answer with. */
+  readonly error: RpcErrorObject;
+}
+
+/** Several messages carried in one frame (a JSON-RPC batch). */
+export interface RpcBatch {
+  /** Discriminant. */
+  readonly kind: "batch";
+  /** The batch's members, in order. */
+  readonly messages: readonly (RpcMessage | RpcInvalid)[];
+}
+
+/** What {@linkcode Codec.decode} returns for one frame. */
+export type DecodedFrame = RpcMessage | RpcInvalid | RpcBatch;
+
+/**
+ * One frame: bytes for binary codecs, a string for text codecs. Byte-stream
+ * transports encode strings as UTF-8; WebSockets send them as text messages.
+ */
+export type Frame = Uint8Array | string;
+
+/** What a codec can express; the session adapts to it. */
+export interface CodecFeatures {
+  /** Several messages per frame ({@linkcode RpcBatch}). */
+  readonly batch: boolean;
+  /** Messages that expect no reply. */
+  readonly notifications: boolean;
+  /**
+   * A frame that cannot be parsed is answered with an error whose id is
+   * `null` and the connection goes on (JSON-RPC's -32700). When false, an
+   * unreadable frame closes the connection (msgpack-rpc cannot resynchronise).
+   */
+  readonly replyToParseError: boolean;
+}
+
+/**
+ * Turns messages into frames and back. A codec is stateless and may be shared
+ * by many connections; limits are set when it is created.
+ */
+export interface Codec {
+  /** A short name, such as `"jsonrpc"`. */
+  readonly name: string;
+  /** The media type for HTTP, such as `"application/json"`. */
+  readonly mediaType: string;
+  /** What the codec can express. */
+  readonly features: CodecFeatures;
+  /**
+   * Encodes one message, or several as one batch frame.
+   *
+   * @throws {TypeError} when a value cannot be represented (for example a
+   * `bigint` beyond what the codec can carry exactly).
+   */
+  encode(message: RpcMessage | readonly RpcMessage[]): Frame;
+  /**
+   * Decodes one frame.
+   *
+   * @throws {DecodeError} when the frame cannot be read at all.
+   */
+  decode(frame: Frame): DecodedFrame;
+  /**
+   * For codecs whose messages delimit themselves: the length in bytes of the
+   * first complete message at the start of `buffer`, or `undefined` when more
+   * bytes are needed.
+   *
+   * @throws {DecodeError} when the bytes cannot start a valid message.
+   */
+  measure?(buffer: Uint8Array): number | undefined;
+  /**
+   * Builds the notification that tells the server a call was cancelled, for
+   * codecs with such a convention (JSON-RPC uses LSP's `$/cancelRequest`).
+   */
+  cancelNotification?(id: RpcId): RpcNotification;
+  /**
+   * Reads a cancellation built by {@linkcode Codec.cancelNotification}: the
+   * id of the cancelled call, or `undefined` when `message` is not one.
+   */
+  readCancellation?(message: RpcNotification): RpcId | undefined;
+}
+
+/**
+ * Turns a byte stream into a stream of frames and back. Each call of
+ * `encoder()` / `decoder()` returns a fresh `TransformStream` for one
+ * connection. Decoders enforce their maximum frame size before buffering.
+ */
+export interface Framing {
+  /** A short name, such as `"length-prefix"`. */
+  readonly name: string;
+  /** Frames payloads: each chunk written is one frame. */
+  encoder(): TransformStream<Uint8Array, Uint8Array>;
+  /** Splits bytes into frames: each chunk read is one whole frame. */
+  decoder(): TransformStream<Uint8Array, Uint8Array>;
+  /**
+   * Frames one payload at once, for writers that coalesce many frames into
+   * one socket write. Must produce the same bytes as `encoder()`.
+   */
+  frame(payload: Uint8Array): Uint8Array | readonly Uint8Array[];
+}
+
+/** A bidirectional stream of bytes; `Deno.Conn` fits. */
+export interface ByteStream {
+  /** Bytes from the peer. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Closes both directions. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * A bidirectional stream of frames: one chunk is one frame. Byte-stream
+ * transports become one through a {@linkcode Framing}; a WebSocket already
+ * is one; HTTP adapts request and response to one.
+ */
+export interface MessageStream {
+  /** Frames from the peer; ends when the peer closes. */
+  readonly readable: ReadableStream<Frame>;
+  /** Frames to the peer. */
+  readonly writable: WritableStream<Frame>;
+  /** Closes both directions and releases the underlying resource. */
+  close(reason?: unknown): Promise<void>;
+  /** A human-readable description of the remote end, for logs and errors. */
+  readonly remote?: string;
+}
