@@ -1,0 +1,98 @@
+/**
+ * The example server of the interop contract:
+ *
+ * ```sh
+ * deno task calculator --codec jsonrpc --transport tcp [--framing F] [--host H] [--port P]
+ * ```
+ *
+ * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
+ * stderr. SIGINT or SIGTERM: stops accepting, finishes calls in flight, exits 0.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { serveTcp, type SocketAddress } from "../rpc/transports/tcp.ts";
+import { createCalculator } from "./calculator/service.ts";
+import { codecByName, framingByName } from "./calculator/wiring.ts";
+
+const USAGE = `Usage: deno task calculator --codec jsonrpc --transport tcp|unix [options]
+
+Options:
+  --codec C        jsonrpc (default)
+  --transport T    tcp (default), unix
+  --framing F      newline (jsonrpc's default), length-prefix, varint,
+                   content-length, self-delimiting
+  --host H         default 127.0.0.1
+  --port P         default 0 (a free port)
+  --path FILE      the socket's path, for --transport unix
+  --expose-errors  send handler error details (development only)`;
+
+function fail(message: string): never {
+  console.error(`calculator: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        codec: { type: "string", default: "jsonrpc" },
+        transport: { type: "string", default: "tcp" },
+        framing: { type: "string" },
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "0" },
+        path: { type: "string" },
+        "expose-errors": { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+})();
+
+if (values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+
+const wiring = codecByName(values.codec) ?? fail(`unknown codec "${values.codec}"`);
+const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
+  fail(`unknown framing "${values.framing}" for codec "${values.codec}"`);
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
+
+let address: SocketAddress;
+if (values.transport === "tcp") {
+  address = { hostname: values.host, port };
+} else if (values.transport === "unix") {
+  address = {
+    transport: "unix",
+    path: values.path ?? fail("--transport unix needs --path"),
+  };
+} else {
+  fail(`transport "${values.transport}" is not available for codec "${values.codec}" yet`);
+}
+
+const server = serveTcp(address, {
+  codec: wiring.codec,
+  framing,
+  service: createCalculator({ int64: wiring.int64 }),
+  exposeErrors: values["expose-errors"],
+  onError: (error) => console.error("calculator:", error instanceof Error ? error.message : error),
+});
+console.log(`listening ${server.url}`);
+
+let stopping = false;
+const stop = async (): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  console.error("calculator: shutting down");
+  await server.shutdown();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+await server.finished;

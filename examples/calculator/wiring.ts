@@ -1,0 +1,67 @@
+/**
+ * The default wiring of the interop contract: which codec goes with which
+ * framing, by the names the example server's command line uses.
+ *
+ * @module
+ */
+
+import { jsonRpc } from "../../codecs/json_rpc.ts";
+import type { Codec, Framing } from "../../mod.ts";
+import { contentLength } from "../../rpc/framing/content_length.ts";
+import { newline } from "../../rpc/framing/delimiter.ts";
+import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
+import { jsonValues, selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
+import { varint } from "../../rpc/framing/varint.ts";
+
+/** A codec and what goes with it by default. */
+export interface CodecWiring {
+  /** The codec. */
+  readonly codec: Codec;
+  /** Its framing on byte streams when none is asked for. */
+  readonly defaultFraming: string;
+  /** How the calculator's 64-bit integers travel in it. */
+  readonly int64: "safe" | "full";
+}
+
+/**
+ * The codec of a command-line name.
+ *
+ * @param name such as `"jsonrpc"`
+ * @returns the codec and its defaults, or `undefined` for an unknown name
+ */
+export function codecByName(name: string): CodecWiring | undefined {
+  switch (name) {
+    case "jsonrpc":
+      return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe" };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The framing of a command-line name.
+ *
+ * @param name such as `"length-prefix"`
+ * @param codec the codec, for self-delimiting streams
+ * @returns the framing, or `undefined` for an unknown name or a codec that
+ * cannot delimit itself
+ */
+export function framingByName(name: string, codec: Codec): Framing | undefined {
+  switch (name) {
+    case "newline":
+      return newline();
+    case "length-prefix":
+    case "framed":
+      return lengthPrefix();
+    case "varint":
+      return varint();
+    case "content-length":
+      return contentLength();
+    case "self-delimiting":
+    case "buffered":
+      if (codec.measure !== undefined) return selfDelimiting(codec.measure.bind(codec));
+      return codec.name === "jsonrpc" ? jsonValues() : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The dispatcher: finds the handler a method name refers to, safely, and
+ * turns a handler's failure into the error object for the reply.
+ *
+ * @module
+ */
+
+import { ErrorCode, RpcError } from "./errors.ts";
+import {
+  type CallContext,
+  contextHandlerOf,
+  isServiceDefinition,
+  type MethodDefinition,
+  type ResolvedMethod,
+  type Service,
+} from "./service.ts";
+import type { RpcErrorObject } from "./types.ts";
+
+/** Finds the handler for a method name, or `undefined` when none is exposed. */
+export type Dispatcher = (method: string) => ResolvedMethod | undefined;
+
+// Names that are never callable, whatever the object has: they would hand
+// the caller the object's machinery rather than its behaviour.
+const FORBIDDEN = new Set([
+  "constructor",
+  "__proto__",
+  "prototype",
+  "__defineGetter__",
+  "__defineSetter__",
+  "__lookupGetter__",
+  "__lookupSetter__",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+  "then",
+]);
+
+/**
+ * Builds the dispatcher of a service. Exposed are: a plain object's own
+ * function-valued properties; a class instance's own methods and those its
+ * classes declare (never `Object.prototype`'s, `constructor`, `__proto__`,
+ * accessors, or names starting with `_`); every method of a
+ * {@linkcode defineService} definition, with validation.
+ *
+ * @param service the object to serve
+ * @returns the dispatcher
+ *
+ * @example
+ * ```ts
+ * import { createDispatcher } from "./dispatch.ts";
+ * class Counter { n = 0; inc() { return ++this.n; } }
+ * const dispatch = createDispatcher(new Counter());
+ * console.assert(dispatch("inc") !== undefined);
+ * console.assert(dispatch("constructor") === undefined);
+ * console.assert(dispatch("toString") === undefined);
+ * ```
+ */
+export function createDispatcher(service: Service): Dispatcher {
+  const cache = new Map<string, ResolvedMethod>();
+  const find = isServiceDefinition(service)
+    ? (name: string) => {
+      const definition = Object.hasOwn(service, name)
+        ? (service as Record<string, unknown>)[name]
+        : undefined;
+      return isMethodDefinition(definition) ? resolveDefinition(name, definition) : undefined;
+    }
+    : (name: string) => resolvePlain(service, name);
+  return (name) => {
+    let resolved = cache.get(name);
+    if (resolved === undefined) {
+      if (FORBIDDEN.has(name) || name.startsWith("_")) return undefined;
+      resolved = find(name);
+      // Only names that exist are cached, so hostile names cannot grow the map.
+      if (resolved !== undefined) cache.set(name, resolved);
+    }
+    return resolved;
+  };
+}
+
+/**
+ * The names a service exposes, for introspection.
+ *
+ * @param service the object served
+ * @returns the callable method names, sorted
+ */
+export function listMethods(service: Service): string[] {
+  const names = new Set<string>();
+  for (
+    let o: object | null = service;
+    o !== null && !isBuiltinPrototype(o);
+    o = Object.getPrototypeOf(o)
+  ) {
+    for (const name of Object.getOwnPropertyNames(o)) names.add(name);
+  }
+  const dispatch = createDispatcher(service);
+  return [...names].filter((name) => dispatch(name) !== undefined).sort();
+}
+
+function isBuiltinPrototype(o: object): boolean {
+  return o === Object.prototype || o === Function.prototype;
+}
+
+function isMethodDefinition(value: unknown): value is MethodDefinition {
+  return typeof value === "object" && value !== null && "params" in value && "handler" in value;
+}
+
+function resolvePlain(service: object, name: string): ResolvedMethod | undefined {
+  for (
+    let o: object | null = service;
+    o !== null && !isBuiltinPrototype(o);
+    o = Object.getPrototypeOf(o)
+  ) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, name);
+    if (descriptor === undefined) continue;
+    // Accessors are not methods: calling a getter would run code by name.
+    const fn = descriptor.value;
+    if (typeof fn !== "function") return undefined;
+    const contextual = contextHandlerOf(fn);
+    if (contextual !== undefined) {
+      return {
+        invoke: (params, ctx) => contextual.call(service, ctx, ...argumentsOf(params)),
+      };
+    }
+    return {
+      invoke: (params) =>
+        (fn as (...args: unknown[]) => unknown).apply(service, argumentsOf(params)),
+    };
+  }
+  return undefined;
+}
+
+// Positional params are spread; named params arrive as one object argument.
+function argumentsOf(params: unknown): unknown[] {
+  if (params === undefined) return [];
+  return Array.isArray(params) ? params as unknown[] : [params];
+}
+
+function resolveDefinition(name: string, definition: MethodDefinition): ResolvedMethod {
+  const names = definition.names;
+  const handler = definition.handler as (...args: unknown[]) => unknown;
+  // The context goes right after the declared params, absent optional ones
+  // included, so that it never lands in an optional param's place.
+  const arity = definition.params.def.items.length;
+  return {
+    definition,
+    invoke: (params, ctx: CallContext) => {
+      const positional = toPositional(name, params, names);
+      const parsed = definition.params.safeParse(positional);
+      if (!parsed.success) {
+        throw new RpcError(ErrorCode.InvalidParams, "Invalid params", parsed.error.issues);
+      }
+      const args = parsed.data as unknown[];
+      while (args.length < arity) args.push(undefined);
+      const result = handler(...args, ctx);
+      return result instanceof Promise
+        ? result.then((value) => checkResult(name, definition, value))
+        : checkResult(name, definition, result);
+    },
+  };
+}
+
+function toPositional(
+  name: string,
+  params: unknown,
+  names: readonly string[] | undefined,
+): unknown[] {
+  if (params === undefined) return [];
+  if (Array.isArray(params)) return params;
+  if (names === undefined) {
+    throw new RpcError(ErrorCode.InvalidParams, `Method "${name}" takes positional params only`);
+  }
+  const named = params as Record<string, unknown>;
+  const unknown = Object.keys(named).filter((key) => !names.includes(key));
+  if (unknown.length > 0) {
+    throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
+      unknown,
+      expected: names,
+    });
+  }
+  // Trailing absent names are dropped so that optional tuple items stay optional.
+  const positional = names.map((key) => Object.hasOwn(named, key) ? named[key] : undefined);
+  while (positional.length > 0 && positional[positional.length - 1] === undefined) {
+    positional.pop();
+  }
+  return positional;
+}
+
+function checkResult(name: string, definition: MethodDefinition, value: unknown): unknown {
+  const parsed = definition.result.safeParse(value);
+  if (!parsed.success) {
+    throw new Error(`Method "${name}" returned a value that does not match its result schema`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Turns whatever a handler threw into the error object for the reply. An
+ * `RpcError` travels as it is; anything else becomes -32603 "Internal error",
+ * with its message and stack only when the server opted in.
+ *
+ * @param error what the handler threw
+ * @param expose whether to send the message and stack of unexpected errors
+ * @returns the error object for the wire
+ */
+export function toErrorObject(error: unknown, expose: boolean): RpcErrorObject {
+  if (error instanceof RpcError) return error.toObject();
+  if (!expose) return { code: ErrorCode.InternalError, message: "Internal error" };
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    code: ErrorCode.InternalError,
+    message: e.message || "Internal error",
+    data: { name: e.name, stack: e.stack },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Turns a byte stream and a framing into a message stream, coalescing the
+ * frames that are ready into one write: one socket write per frame is about
+ * five times slower than one write per batch of ready frames.
+ *
+ * @module
+ */
+
+import type { ByteStream, Frame, Framing, MessageStream } from "./types.ts";
+
+/** Options of {@linkcode framedStream}. */
+export interface FramedStreamOptions {
+  /** Bytes queued before writers must wait (backpressure); 1 MiB by default. */
+  readonly highWaterMark?: number;
+  /** Describes the remote end, for logs and errors. */
+  readonly remote?: string;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Wraps a byte stream as a stream of frames: reads go through the framing's
+ * decoder; writes are framed and coalesced into as few writes as possible.
+ *
+ * @param bytes the byte stream, for example a `Deno.Conn`
+ * @param framing how frames are delimited
+ * @param options backpressure threshold and a description of the remote end
+ * @returns the message stream
+ *
+ * @example Frames over an in-memory byte pipe
+ * ```ts
+ * import { framedStream } from "./framed.ts";
+ * import { lengthPrefix } from "./framing/length_prefix.ts";
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const stream = framedStream(
+ *   { readable: pipe.readable, writable: pipe.writable, close: () => {} },
+ *   lengthPrefix(),
+ * );
+ * const writer = stream.writable.getWriter();
+ * await writer.write("hi");
+ * const reader = stream.readable.getReader();
+ * const { value } = await reader.read();
+ * console.assert(new TextDecoder().decode(value as Uint8Array) === "hi");
+ * ```
+ */
+export function framedStream(
+  bytes: ByteStream,
+  framing: Framing,
+  options: FramedStreamOptions = {},
+): MessageStream {
+  const highWaterMark = options.highWaterMark ?? 1024 * 1024;
+  const output = bytes.writable.getWriter();
+  let queue: Uint8Array[] = [];
+  let queued = 0;
+  let flushing: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+
+  const flush = async (): Promise<void> => {
+    try {
+      while (queue.length > 0) {
+        const chunks = queue;
+        const size = queued;
+        queue = [];
+        queued = 0;
+        await output.write(chunks.length === 1 ? chunks[0]! : concat(chunks, size));
+      }
+    } catch (error) {
+      // The socket failed: drop what is queued; the next write reports it.
+      failure = { error };
+      queue = [];
+      queued = 0;
+    } finally {
+      flushing = undefined;
+    }
+  };
+
+  const writable = new WritableStream<Frame>({
+    write(frame) {
+      if (failure !== undefined) throw failure.error;
+      const framed = framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame);
+      if (framed instanceof Uint8Array) {
+        queue.push(framed);
+        queued += framed.byteLength;
+      } else {
+        for (const part of framed) {
+          queue.push(part);
+          queued += part.byteLength;
+        }
+      }
+      flushing ??= Promise.resolve().then(flush);
+      // Backpressure: past the threshold, the writer waits for the socket.
+      return queued > highWaterMark ? flushing : undefined;
+    },
+    async close() {
+      while (flushing !== undefined) await flushing;
+      if (failure !== undefined) throw failure.error;
+      await output.close();
+    },
+    async abort(reason) {
+      await output.abort(reason);
+    },
+  });
+
+  let closed = false;
+  return {
+    readable: bytes.readable.pipeThrough(framing.decoder()),
+    writable,
+    remote: options.remote,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await bytes.close();
+      } catch (error) {
+        // A socket that is closed already is what we wanted.
+        if (!(error instanceof Error && error.name === "BadResource")) throw error;
+      }
+    },
+  } as MessageStream;
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,593 @@
+/**
+ * A peer is one end of a connection: it calls the other end and serves it,
+ * over any {@linkcode MessageStream} and any {@linkcode Codec}.
+ *
+ * @module
+ */
+
+import { createDispatcher, type Dispatcher, toErrorObject } from "./dispatch.ts";
+import {
+  ConnectionClosedError,
+  DecodeError,
+  ErrorCode,
+  FrameSizeError,
+  ProtocolError,
+  RpcError,
+} from "./errors.ts";
+import { resolveLimits, type RpcLimits } from "./limits.ts";
+import { PendingCalls } from "./pending.ts";
+import { createProxy } from "./proxy.ts";
+import type { CallContext, RemoteService, Service, ServiceDefinition } from "./service.ts";
+import type {
+  Codec,
+  Frame,
+  MessageStream,
+  RpcFailure,
+  RpcId,
+  RpcInvalid,
+  RpcMessage,
+  RpcNotification,
+  RpcParams,
+  RpcRequest,
+} from "./types.ts";
+
+/** Options of a {@linkcode Peer}. */
+export interface PeerOptions {
+  /** How messages become frames. */
+  readonly codec: Codec;
+  /** What this end serves to the other; nothing when absent. */
+  readonly service?: Service;
+  /** Per-connection limits; defaults in {@linkcode DEFAULT_LIMITS}. */
+  readonly limits?: Partial<RpcLimits>;
+  /** Default timeout of outgoing calls in milliseconds; none when absent. */
+  readonly timeout?: number;
+  /** Send the message and stack of unexpected handler errors (development only). */
+  readonly exposeErrors?: boolean;
+  /** Milliseconds to flush queued frames when closing; 1000 by default. */
+  readonly closeTimeout?: number;
+  /** Closes the peer when aborted. */
+  readonly signal?: AbortSignal;
+  /**
+   * Told about what goes wrong without failing a call: handler errors, bad
+   * frames, replies to unknown ids. Defaults to nothing.
+   */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Options of one outgoing call. */
+export interface CallOptions {
+  /** Milliseconds before the call fails with a `TimeoutError`. */
+  readonly timeout?: number;
+  /** Aborting it fails the call and tells the server to cancel it. */
+  readonly signal?: AbortSignal;
+}
+
+/** One entry of {@linkcode Peer.batch}. */
+export interface BatchEntry {
+  /** The method to call. */
+  readonly method: string;
+  /** Its params. */
+  readonly params?: RpcParams;
+  /** Send as a notification: no reply, its outcome is `undefined`. */
+  readonly notification?: boolean;
+}
+
+const NO_PARAMS = undefined;
+
+/**
+ * One end of a connection: calls the other end, serves it, or both.
+ *
+ * @example A client and a server over an in-memory pair
+ * ```ts
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: { add: (x: number, y: number) => x + y } });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * console.assert(await client.call("add", [1, 2]) === 3);
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
+export class Peer {
+  readonly #stream: MessageStream;
+  readonly #codec: Codec;
+  readonly #dispatch: Dispatcher | undefined;
+  readonly #limits: RpcLimits;
+  readonly #timeout: number | undefined;
+  readonly #expose: boolean;
+  readonly #closeTimeout: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #writer: WritableStreamDefaultWriter<Frame>;
+  readonly #pending: PendingCalls;
+  readonly #incoming = new Map<RpcId, AbortController>();
+  readonly #closed = Promise.withResolvers<void>();
+  #inFlight = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
+  #draining = false;
+  #closing = false;
+  #peerError: RpcError | undefined;
+
+  /**
+   * Starts reading `stream` at once.
+   *
+   * @param stream the connection
+   * @param options the codec, the service and the limits
+   */
+  constructor(stream: MessageStream, options: PeerOptions) {
+    this.#stream = stream;
+    this.#codec = options.codec;
+    this.#dispatch = options.service === undefined ? undefined : createDispatcher(options.service);
+    this.#limits = resolveLimits(options.limits);
+    this.#timeout = options.timeout;
+    this.#expose = options.exposeErrors ?? false;
+    this.#closeTimeout = options.closeTimeout ?? 1000;
+    this.#onError = options.onError ?? (() => {});
+    this.#pending = new PendingCalls(this.#limits.maxPending);
+    this.#writer = stream.writable.getWriter();
+    this.#writer.closed.catch((error) => this.#shutdown(error));
+    if (options.signal !== undefined) {
+      const signal = options.signal;
+      if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
+      else signal.addEventListener("abort", () => this.close(signal.reason), { once: true });
+    }
+    this.#readLoop();
+  }
+
+  /** Resolves when the connection has ended and everything is released. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /** Whether the connection has ended or is ending. */
+  get isClosed(): boolean {
+    return this.#closing;
+  }
+
+  /** The number of incoming calls being handled now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The number of outgoing calls awaiting a reply. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** The remote end, as the transport describes it. */
+  get remote(): string | undefined {
+    return this.#stream.remote;
+  }
+
+  /**
+   * Calls a method of the other end.
+   *
+   * @typeParam T the result's type
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @param options timeout and abort signal
+   * @returns the result
+   * @throws {RpcError} the other end's error reply
+   * @throws {TimeoutError} when no reply came in time
+   * @throws {ConnectionClosedError} when the connection ends first
+   */
+  call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+    let registered;
+    try {
+      registered = this.#register(method, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const request: RpcRequest = params === NO_PARAMS
+      ? { kind: "request", id: registered.id, method }
+      : { kind: "request", id: registered.id, method, params };
+    this.#sendOwn(request, registered.id);
+    return registered.result as Promise<T>;
+  }
+
+  /**
+   * Sends a notification: a call that expects no reply.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @returns when the notification was handed to the transport
+   * @throws {ConnectionClosedError} when the connection has ended
+   */
+  notify(method: string, params?: RpcParams): Promise<void> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+    const message: RpcNotification = params === NO_PARAMS
+      ? { kind: "notification", method }
+      : { kind: "notification", method, params };
+    try {
+      return this.#write(this.#codec.encode(message));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends several calls and notifications in one frame where the codec has
+   * batches (one frame each otherwise) and waits for every outcome.
+   *
+   * @param entries the calls, in order
+   * @param options timeout and abort signal, for every call of the batch
+   * @returns each entry's outcome, in order (`undefined` for notifications)
+   */
+  async batch(
+    entries: readonly BatchEntry[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    if (this.#closing) throw this.#closedError();
+    if (!this.#codec.features.batch) {
+      return Promise.allSettled(
+        entries.map((e) =>
+          e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)
+        ),
+      );
+    }
+    const messages: RpcMessage[] = [];
+    const results: Promise<unknown>[] = [];
+    const ids: RpcId[] = [];
+    try {
+      for (const entry of entries) {
+        if (entry.notification) {
+          messages.push(
+            entry.params === NO_PARAMS
+              ? { kind: "notification", method: entry.method }
+              : { kind: "notification", method: entry.method, params: entry.params },
+          );
+          results.push(Promise.resolve(undefined));
+          continue;
+        }
+        const { id, result } = this.#register(entry.method, options);
+        ids.push(id);
+        results.push(result);
+        messages.push(
+          entry.params === NO_PARAMS
+            ? { kind: "request", id, method: entry.method }
+            : { kind: "request", id, method: entry.method, params: entry.params },
+        );
+      }
+      await this.#write(this.#codec.encode(messages));
+    } catch (error) {
+      for (const id of ids) this.#pending.settle(id)?.reject(error);
+    }
+    return Promise.allSettled(results);
+  }
+
+  /**
+   * A typed proxy of the other end's service: `proxy.add(1, 2)` calls `add`.
+   * Given a {@linkcode defineService} definition, it also validates the params
+   * before sending and the result after receiving.
+   *
+   * @typeParam S the service's type (`typeof service`)
+   * @param definition the service's zod definition, to validate calls
+   * @param options timeout and abort signal for every call made through it
+   * @returns the proxy
+   */
+  proxy<S extends object>(
+    definition?: ServiceDefinition & S,
+    options?: CallOptions,
+  ): RemoteService<S> {
+    return createProxy<S>((method, params) => this.call(method, params, options), definition);
+  }
+
+  /**
+   * Stops taking new calls (they are answered with a "shutting down" error),
+   * waits for the calls in flight to finish, then closes.
+   *
+   * @returns when the connection has closed
+   */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    if (this.#inFlight > 0) {
+      this.#idle ??= Promise.withResolvers();
+      await this.#idle.promise;
+    }
+    await this.close();
+  }
+
+  /**
+   * Closes the connection: pending calls are rejected with a
+   * `ConnectionClosedError`, handlers in flight see their signal abort.
+   *
+   * @param reason why, given as the `cause` of the pending calls' errors
+   * @returns when everything is released
+   */
+  async close(reason?: unknown): Promise<void> {
+    this.#shutdown(reason);
+    await this.#closed.promise;
+  }
+
+  /** Closes the connection; for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #register(method: string, options: CallOptions | undefined) {
+    const timeout = options?.timeout ?? this.#timeout;
+    const signal = options?.signal;
+    if (signal?.aborted) throw signal.reason;
+    return this.#pending.add(method, {
+      timeout,
+      signal,
+      onCancel: this.#codec.cancelNotification === undefined
+        ? undefined
+        : (id) => this.#sendCancel(id),
+    });
+  }
+
+  #sendCancel(id: RpcId): void {
+    if (this.#closing) return;
+    const message = this.#codec.cancelNotification!(id);
+    this.#write(this.#codec.encode(message)).catch(this.#onError);
+  }
+
+  // Sends a message of our own; an encoding failure fails that call only.
+  #sendOwn(message: RpcRequest, id: RpcId): void {
+    let frame: Frame;
+    try {
+      frame = this.#codec.encode(message);
+    } catch (error) {
+      this.#pending.settle(id)?.reject(error);
+      return;
+    }
+    this.#write(frame).catch((error) => this.#pending.settle(id)?.reject(error));
+  }
+
+  #write(frame: Frame): Promise<void> {
+    const writer = this.#writer;
+    const size = writer.desiredSize;
+    if (size !== null && size <= 0) return writer.ready.then(() => writer.write(frame));
+    return writer.write(frame);
+  }
+
+  async #readLoop(): Promise<void> {
+    let reason: unknown;
+    try {
+      for await (const frame of this.#stream.readable) {
+        if (this.#closing) break;
+        this.#receive(frame);
+      }
+    } catch (error) {
+      reason = error;
+      this.#onError(error);
+      await this.#reportFatal(error);
+    }
+    this.#shutdown(reason ?? this.#peerError);
+  }
+
+  // A framing error ends the connection; tell the other end why first.
+  async #reportFatal(error: unknown): Promise<void> {
+    if (this.#closing || !this.#codec.features.replyToParseError) return;
+    const code = error instanceof FrameSizeError ? ErrorCode.InvalidRequest : ErrorCode.ParseError;
+    if (!(error instanceof FrameSizeError || error instanceof DecodeError)) return;
+    try {
+      await this.#write(
+        this.#codec.encode({ kind: "error", id: null, error: { code, message: error.message } }),
+      );
+    } catch {
+      // The other end is gone already; nothing more to tell it.
+    }
+  }
+
+  #receive(frame: Frame): void {
+    let decoded;
+    try {
+      decoded = this.#codec.decode(frame);
+    } catch (error) {
+      this.#onError(error);
+      if (!this.#codec.features.replyToParseError) {
+        this.#shutdown(error);
+        return;
+      }
+      const message = error instanceof DecodeError ? "Parse error" : "Internal error";
+      const code = error instanceof DecodeError ? ErrorCode.ParseError : ErrorCode.InternalError;
+      const data = error instanceof Error ? error.message : undefined;
+      this.#reply({ kind: "error", id: null, error: { code, message, data } });
+      return;
+    }
+    if (decoded.kind !== "batch") {
+      this.#handle(decoded, this.#respond);
+      return;
+    }
+    // A batch is answered with one frame once every member has its reply.
+    const replies: RpcMessage[] = [];
+    let waiting = decoded.messages.length;
+    const collect = (reply: RpcMessage | undefined): void => {
+      if (reply !== undefined) replies.push(reply);
+      if (--waiting === 0 && replies.length > 0) this.#reply(replies);
+    };
+    for (const message of decoded.messages) this.#handle(message, collect);
+  }
+
+  readonly #respond = (reply: RpcMessage | undefined): void => {
+    if (reply !== undefined) this.#reply(reply);
+  };
+
+  #reply(message: RpcMessage | RpcMessage[]): void {
+    if (this.#closing) return;
+    let frame: Frame;
+    try {
+      frame = this.#codec.encode(message);
+    } catch (error) {
+      // A result the codec cannot carry (a bigint beyond JSON's range, say)
+      // becomes an internal error rather than a silent loss of the reply.
+      this.#onError(error);
+      const replies = Array.isArray(message) ? message : [message];
+      const failures = replies.map((m): RpcMessage =>
+        m.kind === "result" || m.kind === "error"
+          ? { kind: "error", id: m.id, error: toErrorObject(error, this.#expose) }
+          : m
+      );
+      frame = this.#codec.encode(Array.isArray(message) ? failures : failures[0]!);
+    }
+    this.#write(frame).catch(this.#onError);
+  }
+
+  // Handles one message; `respond` is called exactly once, with the reply
+  // to send or `undefined` when there is none.
+  #handle(
+    message: RpcMessage | RpcInvalid,
+    respond: (reply: RpcMessage | undefined) => void,
+  ): void {
+    switch (message.kind) {
+      case "request":
+        this.#serve(message.id, message.method, message.params, respond);
+        return;
+      case "notification":
+        this.#notification(message);
+        break;
+      case "result":
+        this.#settle(message.id)?.resolve(message.result);
+        break;
+      case "error":
+        this.#failure(message);
+        break;
+      case "invalid":
+        this.#onError(new ProtocolError(`Invalid message: ${message.error.message}`));
+        if (message.id !== undefined) {
+          respond({ kind: "error", id: message.id, error: message.error });
+          return;
+        }
+    }
+    respond(undefined);
+  }
+
+  #settle(id: RpcId) {
+    const call = this.#pending.settle(id);
+    if (call === undefined) {
+      this.#onError(new ProtocolError(`Reply to unknown call id ${JSON.stringify(id)}`));
+    }
+    return call;
+  }
+
+  #failure(message: RpcFailure): void {
+    const error = RpcError.from(message.error);
+    if (message.id === null) {
+      // Not about any one call: remember it as the likely cause of what follows.
+      this.#peerError = error;
+      this.#onError(error);
+    } else {
+      this.#settle(message.id)?.reject(error);
+    }
+  }
+
+  #notification(message: RpcNotification): void {
+    const cancelled = this.#codec.readCancellation?.(message);
+    if (cancelled !== undefined) {
+      this.#incoming.get(cancelled)?.abort(
+        new RpcError(ErrorCode.RequestCancelled, "Request cancelled"),
+      );
+      return;
+    }
+    this.#serve(undefined, message.method, message.params, this.#reportFailure);
+  }
+
+  // A notification's outcome has nowhere to go but the error hook.
+  readonly #reportFailure = (reply: RpcMessage | undefined): void => {
+    if (reply?.kind === "error") this.#onError(RpcError.from(reply.error));
+  };
+
+  // Runs a handler; `respond` gets its reply. The call counts as in flight
+  // until its reply has been handed to the writer, so drain() cannot close
+  // the connection between a handler's return and its reply.
+  #serve(
+    id: RpcId | undefined,
+    method: string,
+    params: RpcParams | undefined,
+    respond: (reply: RpcMessage) => void,
+  ): void {
+    const replyId = id ?? null;
+    if (this.#draining) {
+      return respond(this.#error(replyId, ErrorCode.ServerBusy, "Server is shutting down"));
+    }
+    if (this.#inFlight >= this.#limits.maxInFlight) {
+      return respond(
+        this.#error(
+          replyId,
+          ErrorCode.ServerBusy,
+          `Too many calls in flight (limit ${this.#limits.maxInFlight})`,
+        ),
+      );
+    }
+    const resolved = this.#dispatch?.(method);
+    if (resolved === undefined) {
+      return respond(
+        this.#error(replyId, ErrorCode.MethodNotFound, "Method not found", { method }),
+      );
+    }
+    const controller = new AbortController();
+    const ctx: CallContext = { id, method, signal: controller.signal };
+    if (id !== undefined) this.#incoming.set(id, controller);
+    this.#inFlight++;
+    const finish = (reply: RpcMessage): void => {
+      if (id !== undefined && this.#incoming.get(id) === controller) this.#incoming.delete(id);
+      respond(reply);
+      if (--this.#inFlight === 0) this.#idle?.resolve();
+    };
+    let outcome: unknown;
+    try {
+      outcome = resolved.invoke(params, ctx);
+    } catch (error) {
+      return finish(this.#errorOf(replyId, error));
+    }
+    if (!(outcome instanceof Promise)) {
+      return finish({ kind: "result", id: replyId as RpcId, result: outcome ?? null });
+    }
+    outcome.then(
+      (result) => finish({ kind: "result", id: replyId as RpcId, result: result ?? null }),
+      (error) => finish(this.#errorOf(replyId, error)),
+    );
+  }
+
+  #errorOf(id: RpcId | null, error: unknown): RpcFailure {
+    if (!(error instanceof RpcError)) this.#onError(error);
+    return { kind: "error", id, error: toErrorObject(error, this.#expose) };
+  }
+
+  #error(id: RpcId | null, code: number, message: string, data?: unknown): RpcFailure {
+    return {
+      kind: "error",
+      id,
+      error: data === undefined ? { code, message } : { code, message, data },
+    };
+  }
+
+  #closedError(): ConnectionClosedError {
+    return new ConnectionClosedError(
+      "Connection closed",
+      this.#peerError === undefined ? undefined : { cause: this.#peerError },
+    );
+  }
+
+  #shutdown(reason: unknown): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    const error = new ConnectionClosedError(
+      "Connection closed",
+      reason === undefined ? undefined : { cause: reason },
+    );
+    this.#pending.rejectAll(error);
+    for (const controller of this.#incoming.values()) controller.abort(error);
+    this.#incoming.clear();
+    this.#idle?.resolve();
+    (async () => {
+      // Flush what is queued, but do not wait forever on a peer that stopped
+      // reading: closing the stream below ends the pending writes too.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#writer.close().catch(() => {}),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, this.#closeTimeout)),
+      ]);
+      clearTimeout(timer);
+      try {
+        await this.#stream.close(reason);
+      } catch (error) {
+        this.#onError(error);
+      }
+    })().finally(() => this.#closed.resolve());
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The table of outgoing calls awaiting a reply: ids, timeouts, aborts, and
+ * rejecting everything at once when the connection ends.
+ *
+ * @module
+ */
+
+import { LimitError, TimeoutError } from "./errors.ts";
+import type { RpcId } from "./types.ts";
+
+/** How one call ends, for whoever registered it. */
+export interface PendingHandlers {
+  /** The reply arrived. */
+  resolve(value: unknown): void;
+  /** The call failed. */
+  reject(reason: unknown): void;
+}
+
+interface PendingCall extends PendingHandlers {
+  readonly method: string;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Options of one registered call. */
+export interface PendingOptions {
+  /** Milliseconds before the call fails with a {@linkcode TimeoutError}. */
+  readonly timeout?: number | undefined;
+  /** Aborting it fails the call with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called when the call ends early by timeout or abort (to tell the server). */
+  readonly onCancel?: ((id: RpcId) => void) | undefined;
+}
+
+/** Outgoing calls in flight on one connection. */
+export class PendingCalls {
+  readonly #calls = new Map<RpcId, PendingCall>();
+  readonly #limit: number;
+  #nextId = 1;
+
+  /** @param limit the most calls that may wait at once */
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** The number of calls awaiting a reply. */
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /**
+   * Registers a call and returns its id and the promise of its result.
+   *
+   * @param method the method called, for error messages
+   * @param options timeout, abort signal, cancellation callback
+   * @returns the call's id and result
+   * @throws {LimitError} when too many calls are already waiting
+   */
+  add(method: string, options: PendingOptions): { id: RpcId; result: Promise<unknown> } {
+    if (this.#calls.size >= this.#limit) {
+      throw new LimitError("maxPending", this.#limit, `Too many calls awaiting a reply`);
+    }
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    const call: PendingCall = {
+      method,
+      resolve,
+      reject,
+      timer: undefined,
+      signal: undefined,
+      onAbort: undefined,
+    };
+    const { timeout, signal, onCancel } = options;
+    if (timeout !== undefined && timeout !== Infinity) {
+      call.timer = setTimeout(() => {
+        this.#cancel(id, new TimeoutError(method, timeout), onCancel);
+      }, timeout);
+    }
+    if (signal !== undefined) {
+      call.signal = signal;
+      call.onAbort = () => {
+        this.#cancel(id, signal.reason, onCancel);
+      };
+      signal.addEventListener("abort", call.onAbort, { once: true });
+    }
+    this.#calls.set(id, call);
+    return { id, result: promise };
+  }
+
+  #cancel(id: RpcId, reason: unknown, onCancel: ((id: RpcId) => void) | undefined): void {
+    const call = this.settle(id);
+    if (call === undefined) return;
+    call.reject(reason);
+    onCancel?.(id);
+  }
+
+  /**
+   * Removes a call and returns its handlers, or `undefined` for an unknown id.
+   *
+   * @param id the call's id
+   * @returns the call's handlers, to resolve or reject it
+   */
+  settle(id: RpcId): PendingHandlers | undefined {
+    const call = this.#calls.get(id);
+    if (call === undefined) return undefined;
+    this.#calls.delete(id);
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+    return call;
+  }
+
+  /**
+   * Rejects every call, for when the connection ends.
+   *
+   * @param reason what every call is rejected with
+   */
+  rejectAll(reason: unknown): void {
+    for (const id of [...this.#calls.keys()]) this.settle(id)?.reject(reason);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Services: what a peer serves. A service is a plain object of functions, a
+ * class instance (only its own declared methods are callable), or a service
+ * defined with zod schemas ({@linkcode defineService}) whose params are
+ * validated and whose TypeScript types are inferred from the schemas.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import type { RpcId } from "./types.ts";
+
+/** What a handler knows about the call it is handling. */
+export interface CallContext {
+  /** The request's id; `undefined` for a notification. */
+  readonly id: RpcId | undefined;
+  /** The method's name as it arrived. */
+  readonly method: string;
+  /** Fires when the caller cancels, or when the connection drops. */
+  readonly signal: AbortSignal;
+}
+
+const CONTEXT_HANDLER: unique symbol = Symbol("parley.contextHandler");
+
+/** A function that {@linkcode withContext} marked to receive the call context. */
+interface ContextAware {
+  [CONTEXT_HANDLER]?: (ctx: CallContext, ...args: unknown[]) => unknown;
+}
+
+/**
+ * Marks a handler that wants the call's context (its `AbortSignal`, id and
+ * method) as its first argument. The caller still sees only the other
+ * arguments, so a typed proxy of the service is unchanged.
+ *
+ * @typeParam A the arguments the caller passes
+ * @typeParam R the result
+ * @param fn the handler, called with the context first
+ * @returns a function with the caller's signature
+ *
+ * @example A handler that stops when the caller cancels
+ * ```ts
+ * import { withContext } from "./service.ts";
+ * const service = {
+ *   wait: withContext((ctx, ms: number) =>
+ *     new Promise((resolve) => {
+ *       const timer = setTimeout(resolve, ms);
+ *       ctx.signal.addEventListener("abort", () => clearTimeout(timer));
+ *     })
+ *   ),
+ * };
+ * console.assert(typeof service.wait === "function");
+ * ```
+ */
+export function withContext<A extends unknown[], R>(
+  fn: (ctx: CallContext, ...args: A) => R,
+): (...args: A) => R {
+  const plain = (..._args: A): R => {
+    throw new TypeError("A withContext() handler can only be called through a peer");
+  };
+  (plain as ContextAware)[CONTEXT_HANDLER] = fn as (
+    ctx: CallContext,
+    ...args: unknown[]
+  ) => unknown;
+  return plain;
+}
+
+/** A method of a zod-defined service: schemas for params and result, and the handler. */
+export interface MethodDefinition<
+  P extends z.ZodTuple = z.ZodTuple,
+  R extends z.ZodType = z.ZodType,
+> {
+  /** The positional params, as a zod tuple. */
+  readonly params: P;
+  /** Names of the positional params, in order, so that named params work too. */
+  readonly names?: readonly string[];
+  /** The result's schema. */
+  readonly result: R;
+  /** A line for humans (introspection, OpenRPC). */
+  readonly description?: string;
+  /** The handler: validated params, then the call context. */
+  readonly handler: (...args: [...z.output<P>, CallContext]) => z.input<R> | Promise<z.input<R>>;
+}
+
+/**
+ * Defines one method of a zod service; an identity function that lets
+ * TypeScript infer the handler's argument types from the schemas.
+ *
+ * @typeParam P the params' tuple schema
+ * @typeParam R the result's schema
+ * @param definition the schemas and the handler
+ * @returns the same definition
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { method } from "./service.ts";
+ * const add = method({
+ *   params: z.tuple([z.number(), z.number()]),
+ *   names: ["a", "b"],
+ *   result: z.number(),
+ *   handler: (a, b) => a + b,
+ * });
+ * console.assert(add.names?.[0] === "a");
+ * ```
+ */
+export function method<P extends z.ZodTuple, R extends z.ZodType>(
+  definition: MethodDefinition<P, R>,
+): MethodDefinition<P, R> {
+  return definition;
+}
+
+const SERVICE_DEFINITION: unique symbol = Symbol("parley.serviceDefinition");
+
+/** A service whose methods are all {@linkcode MethodDefinition}s. */
+export type ServiceDefinition<
+  M extends Record<string, MethodDefinition> = Record<string, MethodDefinition>,
+> =
+  & M
+  & { readonly [SERVICE_DEFINITION]: true };
+
+/**
+ * Defines a service with zod schemas: the server validates every call's params
+ * (invalid params answer -32602 with zod's issues in `data`), a client may
+ * validate too, and the proxy's types are inferred from the schemas.
+ *
+ * @typeParam M the methods
+ * @param methods the methods, each made with {@linkcode method}
+ * @returns the service definition
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { defineService, method } from "./service.ts";
+ * const greeter = defineService({
+ *   greet: method({
+ *     params: z.tuple([z.string()]),
+ *     names: ["name"],
+ *     result: z.string(),
+ *     handler: (name) => `Hello, ${name}`,
+ *   }),
+ * });
+ * console.assert("greet" in greeter);
+ * ```
+ */
+export function defineService<M extends Record<string, MethodDefinition<z.ZodTuple, z.ZodType>>>(
+  methods: M,
+): ServiceDefinition<M> {
+  return Object.freeze({ ...methods, [SERVICE_DEFINITION]: true as const });
+}
+
+/**
+ * Whether `service` was made by {@linkcode defineService}.
+ *
+ * @param service any value
+ * @returns true for a zod service definition
+ */
+export function isServiceDefinition(service: unknown): service is ServiceDefinition {
+  return typeof service === "object" && service !== null && SERVICE_DEFINITION in service;
+}
+
+/** A handler that the dispatcher found: how to call it and what it checks. */
+export interface ResolvedMethod {
+  /** Calls the handler with the raw params; throws RpcError(-32602) on bad params. */
+  invoke(params: unknown, ctx: CallContext): unknown;
+  /** The zod definition, when the service has one. */
+  readonly definition?: MethodDefinition;
+}
+
+/** Something a peer can serve. */
+export type Service = object;
+
+/**
+ * Unwraps a {@linkcode withContext} marker.
+ *
+ * @param fn a service's function
+ * @returns the context-taking handler, when `fn` was marked
+ */
+export function contextHandlerOf(
+  fn: unknown,
+): ((ctx: CallContext, ...args: unknown[]) => unknown) | undefined {
+  return typeof fn === "function" ? (fn as ContextAware)[CONTEXT_HANDLER] : undefined;
+}
+
+/** The client's view of a service: every method returns a promise. */
+export type RemoteService<S> = {
+  readonly [
+    K in keyof S & string as S[K] extends MethodDefinition | ((...args: never[]) => unknown) ? K
+      : never
+  ]: S[K] extends MethodDefinition<infer P, infer R> ? (...args: z.input<P>) => Promise<z.output<R>>
+    : S[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};

@@ -1,0 +1,223 @@
+/**
+ * TCP and Unix-socket transports for Deno: a server with one {@linkcode Peer}
+ * per connection, and a client with a connect timeout. The only file of the
+ * core that uses `Deno.*`.
+ *
+ * @module
+ */
+
+import { framedStream } from "../framed.ts";
+import { Peer, type PeerOptions } from "../peer.ts";
+import type { Service } from "../service.ts";
+import type { Framing } from "../types.ts";
+
+/** Where to listen or connect: a TCP host and port, or a Unix socket path. */
+export type SocketAddress =
+  | { readonly transport?: "tcp"; readonly hostname?: string; readonly port: number }
+  | { readonly transport: "unix"; readonly path: string };
+
+/** Options shared by server and client. */
+export interface SocketPeerOptions extends Omit<PeerOptions, "service"> {
+  /** How frames are delimited on the byte stream. */
+  readonly framing: Framing;
+}
+
+/** Options of {@linkcode serveTcp}. */
+export interface ServeOptions extends SocketPeerOptions {
+  /**
+   * What every connection serves: one object for all, or a function that
+   * makes one per connection (it receives the connection's peer, to call the
+   * client back).
+   */
+  readonly service: Service | ((peer: ConnectionInfo) => Service);
+  /** Called with each new connection's peer. */
+  readonly onConnection?: (peer: Peer) => void;
+}
+
+/** What a per-connection service factory learns about the connection. */
+export interface ConnectionInfo {
+  /** The remote address, as text. */
+  readonly remote: string;
+  /** Calls the client back over the same connection. */
+  readonly peer: () => Peer;
+}
+
+/** A running server. */
+export interface SocketServer {
+  /** The address bound (the real port when 0 was asked for). */
+  readonly addr: Deno.Addr;
+  /** The address as a URL: `tcp://127.0.0.1:40123` or `unix:/path`. */
+  readonly url: string;
+  /** The connections open now. */
+  readonly peers: ReadonlySet<Peer>;
+  /**
+   * Graceful shutdown: stops accepting, lets every connection finish the
+   * calls in flight (new calls are refused), then closes them.
+   */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has stopped and every connection is closed. */
+  readonly finished: Promise<void>;
+  /** Shuts down; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves a service over TCP or a Unix socket, one peer per connection.
+ *
+ * @param address where to listen; port 0 picks a free port
+ * @param options the codec, the framing, the service and the limits
+ * @returns the running server
+ *
+ * @example
+ * ```ts ignore
+ * import { serveTcp } from "./tcp.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ * const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+ *   codec: jsonRpc(),
+ *   framing: newline(),
+ *   service: { add: (a: number, b: number) => a + b },
+ * });
+ * console.log(`listening ${server.url}`);
+ * await server.shutdown();
+ * ```
+ */
+export function serveTcp(address: SocketAddress, options: ServeOptions): SocketServer {
+  const listener = address.transport === "unix"
+    ? Deno.listen({ transport: "unix", path: address.path })
+    : Deno.listen({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
+  const peers = new Set<Peer>();
+  const { framing, service, onConnection, ...peerOptions } = options;
+  let stopping = false;
+
+  const accept = (conn: Deno.Conn): void => {
+    noDelay(conn);
+    const remote = urlOf(conn.remoteAddr);
+    let peer: Peer | undefined;
+    const served = typeof service === "function"
+      ? (service as (info: ConnectionInfo) => Service)({
+        remote,
+        peer: () => {
+          if (peer === undefined) throw new Error("The connection's peer is not ready yet");
+          return peer;
+        },
+      })
+      : service;
+    peer = new Peer(framedStream(conn, framing, { remote }), { ...peerOptions, service: served });
+    peers.add(peer);
+    peer.closed.then(() => peers.delete(peer));
+    onConnection?.(peer);
+  };
+
+  const finished = (async () => {
+    try {
+      for await (const conn of listener) {
+        if (stopping) conn.close();
+        else accept(conn);
+      }
+    } catch (error) {
+      // Closing the listener ends the loop; anything else is worth reporting.
+      if (!stopping) options.onError?.(error);
+    }
+    await Promise.all([...peers].map((peer) => peer.closed));
+  })();
+
+  const shutdown = async (): Promise<void> => {
+    if (!stopping) {
+      stopping = true;
+      listener.close();
+      await Promise.all([...peers].map((peer) => peer.drain()));
+    }
+    await finished;
+  };
+
+  return {
+    addr: listener.addr,
+    url: urlOf(listener.addr),
+    peers,
+    shutdown,
+    finished,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+/** Options of {@linkcode connectTcp}. */
+export interface ConnectOptions extends SocketPeerOptions {
+  /** What this end serves to the server (for callbacks); nothing when absent. */
+  readonly service?: Service;
+  /** Milliseconds to wait for the connection; 10 000 by default. */
+  readonly connectTimeout?: number;
+}
+
+/**
+ * Connects to a TCP or Unix-socket server.
+ *
+ * @param address where the server listens
+ * @param options the codec, the framing, a connect timeout
+ * @returns the connected peer
+ * @throws {Deno.errors.ConnectionRefused} when nothing listens there
+ * @throws {Deno.errors.TimedOut} when the connection takes longer than `connectTimeout`
+ *
+ * @example
+ * ```ts ignore
+ * import { connectTcp } from "./tcp.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ * const client = await connectTcp({ hostname: "127.0.0.1", port: 4000 }, {
+ *   codec: jsonRpc(),
+ *   framing: newline(),
+ * });
+ * console.log(await client.call("add", [1, 2]));
+ * await client.close();
+ * ```
+ */
+export async function connectTcp(address: SocketAddress, options: ConnectOptions): Promise<Peer> {
+  const { framing, connectTimeout = 10_000, ...peerOptions } = options;
+  const connecting = address.transport === "unix"
+    ? Deno.connect({ transport: "unix", path: address.path })
+    : Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Deno.errors.TimedOut(
+            `Connecting to ${urlOfAddress(address)} timed out after ${connectTimeout} ms`,
+          ),
+        ),
+      connectTimeout,
+    );
+  });
+  let conn: Deno.Conn;
+  try {
+    conn = await Promise.race([connecting, timeout]);
+  } catch (error) {
+    // A connection that succeeds after we gave up must not leak.
+    connecting.then((late) => late.close(), () => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  noDelay(conn);
+  return new Peer(framedStream(conn, framing, { remote: urlOf(conn.remoteAddr) }), peerOptions);
+}
+
+// Calls are small and latency matters: do not let Nagle hold them back.
+function noDelay(conn: Deno.Conn): void {
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+}
+
+function urlOf(addr: Deno.Addr): string {
+  if (addr.transport === "unix" || addr.transport === "unixpacket") return `unix:${addr.path}`;
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+    return `${addr.transport}://${host}:${addr.port}`;
+  }
+  return String(addr.transport);
+}
+
+function urlOfAddress(address: SocketAddress): string {
+  return address.transport === "unix"
+    ? `unix:${address.path}`
+    : `tcp://${address.hostname ?? "127.0.0.1"}:${address.port}`;
+}

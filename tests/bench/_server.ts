@@ -1,0 +1,35 @@
+/**
+ * The benchmark's server process: `raw` echoes length-prefixed frames with no
+ * RPC layer; `jsonrpc-newline` and `jsonrpc-length` serve a small service over
+ * JSON-RPC. Prints `listening PORT` when ready; exits on SIGTERM.
+ *
+ * @module
+ */
+
+import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { framedStream } from "../../rpc/framed.ts";
+import { newline } from "../../rpc/framing/delimiter.ts";
+import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
+import { serveTcp } from "../../rpc/transports/tcp.ts";
+
+const mode = Deno.args[0];
+const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
+
+if (mode === "raw") {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log(`listening ${(listener.addr as Deno.NetAddr).port}`);
+  for await (const conn of listener) {
+    const stream = framedStream(conn, lengthPrefix());
+    stream.readable.pipeTo(stream.writable).catch(() => {});
+  }
+} else {
+  const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();
+  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    codec: jsonRpc(),
+    framing,
+    service,
+  });
+  console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
+}

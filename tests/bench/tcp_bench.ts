@@ -1,0 +1,146 @@
+/**
+ * `deno task bench`: calls per second of JSON-RPC over TCP with 1 and 64
+ * calls in flight on one connection, against a raw length-prefixed echo over
+ * TCP (no RPC layer) measured in the same run. Rounds alternate A B A B
+ * because which core a process lands on moves absolute figures a lot; the
+ * ratios are what to read.
+ *
+ * @module
+ */
+
+import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { framedStream } from "../../rpc/framed.ts";
+import { newline } from "../../rpc/framing/delimiter.ts";
+import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
+import { connectTcp } from "../../rpc/transports/tcp.ts";
+
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
+const MAX_CALLS = 5_000_000;
+
+async function startServer(mode: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      new URL("./_server.ts", import.meta.url).pathname,
+      mode,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`bench server ${mode} exited before listening`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const port = Number(text.trim().split(" ")[1]);
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+// Keeps `depth` calls in flight until the time or the call budget is spent.
+async function drive(depth: number, call: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + SECONDS * 1000;
+  let done = 0;
+  const lane = async () => {
+    while (done < MAX_CALLS && performance.now() < deadline) {
+      await call();
+      done++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: depth }, lane));
+  return done / ((performance.now() - start) / 1000);
+}
+
+async function rawEcho(depth: number): Promise<number> {
+  const server = await startServer("raw");
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const stream = framedStream(conn, lengthPrefix());
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const waiting: (() => void)[] = [];
+  const reading = (async () => {
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) return;
+      waiting.shift()?.();
+    }
+  })();
+  // About the size of a JSON-RPC request for add(i, i).
+  const payload = new TextEncoder().encode(
+    '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}',
+  );
+  const rate = await drive(depth, () => {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    waiting.push(resolve);
+    writer.write(payload);
+    return promise;
+  });
+  await writer.close().catch(() => {});
+  await stream.close();
+  await reading.catch(() => {});
+  await server.stop();
+  return rate;
+}
+
+async function jsonRpcCalls(
+  depth: number,
+  mode: "jsonrpc-newline" | "jsonrpc-length",
+): Promise<number> {
+  const server = await startServer(mode);
+  const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();
+  const client = await connectTcp({ hostname: "127.0.0.1", port: server.port }, {
+    codec: jsonRpc(),
+    framing,
+  });
+  let i = 0;
+  const rate = await drive(depth, () => client.call("add", [i & 0xffff, i++ & 0xffff]));
+  await client.close();
+  await server.stop();
+  return rate;
+}
+
+const rows: Record<string, number[]> = {};
+const record = (name: string, value: number) => (rows[name] ??= []).push(value);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const depth of [1, 64]) {
+    const raw = await rawEcho(depth);
+    const nl = await jsonRpcCalls(depth, "jsonrpc-newline");
+    const lp = await jsonRpcCalls(depth, "jsonrpc-length");
+    record(`raw echo, ${depth} in flight`, raw);
+    record(`jsonrpc newline, ${depth} in flight`, nl);
+    record(`jsonrpc length-prefix, ${depth} in flight`, lp);
+    record(`ratio newline/raw, ${depth} in flight`, nl / raw);
+    record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
+    console.error(
+      `round ${round}, depth ${depth}: raw ${raw.toFixed(0)}/s, jsonrpc ${nl.toFixed(0)}/s (${
+        (nl / raw).toFixed(2)
+      })`,
+    );
+  }
+}
+
+console.log(
+  `\nJSON-RPC over TCP vs a raw length-prefixed echo, ${ROUNDS} alternating rounds of ${SECONDS} s (median):\n`,
+);
+console.log("| measurement | median | all rounds |");
+console.log("|---|---|---|");
+for (const [name, values] of Object.entries(rows)) {
+  const fmt = (v: number) =>
+    name.startsWith("ratio") ? v.toFixed(2) : `${Math.round(v).toLocaleString("en")} calls/s`;
+  console.log(`| ${name} | ${fmt(median(values))} | ${values.map(fmt).join(", ")} |`);
+}
