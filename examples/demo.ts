@@ -105,6 +105,7 @@ try {
   if (!(error instanceof TimeoutError)) throw error;
   console.log(`  ${error.name}: ${error.message}`);
 }
+await client.call("ping"); // the cancellation went out first, so it has arrived
 
 step("an abort: slow(2000) aborted after 50 ms");
 const controller = new AbortController();
@@ -114,6 +115,7 @@ try {
 } catch (error) {
   console.log(`  rejected: ${(error as Error).message}`);
 }
+await client.call("ping");
 
 await client.close();
 await server.shutdown();

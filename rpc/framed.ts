@@ -103,7 +103,9 @@ export function framedStream(
 
   let closed = false;
   return {
-    readable: bytes.readable.pipeThrough(framing.decoder()),
+    // A framing error must not cancel the socket: the session still writes
+    // its last word (why it is closing) before it closes the connection.
+    readable: bytes.readable.pipeThrough(framing.decoder(), { preventCancel: true }),
     writable,
     remote: options.remote,
     async close() {

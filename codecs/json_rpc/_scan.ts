@@ -1,0 +1,114 @@
+// Single-pass scanners over JSON text and bytes: nesting depth and the end of
+// the first value. Both skip string contents with `indexOf`, so long strings
+// cost one native search instead of a JavaScript loop per character.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/** {@linkcode scanText} found no nesting too deep and no long digit run. */
+export const SCAN_OK = -1;
+/** {@linkcode scanText} found a run of 16 or more digits outside strings. */
+export const SCAN_LONG_DIGITS = -2;
+
+/**
+ * One pass over `text`: where it first nests deeper than `maxDepth`, and
+ * whether a number has 16 or more digits in a row (a safe integer has at
+ * most 16, so shorter runs cannot be beyond 2^53).
+ *
+ * Brackets and digits inside strings do not count. Invalid JSON is not
+ * reported here: `JSON.parse` rejects it afterwards (V8's parser does not
+ * recurse, so a deep invalid text costs nothing more).
+ *
+ * @param text a JSON text
+ * @param maxDepth the deepest nesting allowed
+ * @returns the index of the first bracket too deep, else
+ * {@linkcode SCAN_LONG_DIGITS} or {@linkcode SCAN_OK}
+ */
+export function scanText(text: string, maxDepth: number): number {
+  let depth = 0;
+  let result = SCAN_OK;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) return result;
+        let j = i - 1;
+        while (text.charCodeAt(j) === BACKSLASH) j--;
+        // An even number of backslashes before the quote: it closes the string.
+        if (((i - j) & 1) === 1) break;
+      }
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > maxDepth) return i;
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      depth--;
+    } else if (c >= DIGIT_0 && c <= DIGIT_9) {
+      let j = i + 1;
+      for (let d = text.charCodeAt(j); d >= DIGIT_0 && d <= DIGIT_9; d = text.charCodeAt(++j));
+      if (j - i >= 16) result = SCAN_LONG_DIGITS;
+      i = j - 1;
+    }
+  }
+  return result;
+}
+
+function isWhitespace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** What {@linkcode measureValue} found. */
+export type Measured =
+  /** The first value ends at this byte offset (trailing whitespace included). */
+  | number
+  /** More bytes are needed. */
+  | undefined
+  /** `{ at, reason }`: the bytes cannot start a JSON-RPC frame. */
+  | { readonly at: number; readonly reason: "start" | "depth" };
+
+/**
+ * Finds the end of the first JSON object or array in `buffer`.
+ *
+ * Leading whitespace and the whitespace that follows the value (as far as
+ * `buffer` holds it) belong to the measured frame.
+ *
+ * @param buffer UTF-8 bytes
+ * @param maxDepth the deepest nesting allowed
+ * @returns the frame's length, `undefined` for more bytes, or what is wrong
+ */
+export function measureValue(buffer: Uint8Array, maxDepth: number): Measured {
+  const n = buffer.length;
+  let i = 0;
+  while (i < n && isWhitespace(buffer[i])) i++;
+  if (i === n) return undefined;
+  const first = buffer[i];
+  if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) return { at: i, reason: "start" };
+  let depth = 0;
+  for (; i < n; i++) {
+    const c = buffer[i];
+    if (c === QUOTE) {
+      for (;;) {
+        i = buffer.indexOf(QUOTE, i + 1);
+        if (i === -1) return undefined;
+        let j = i - 1;
+        while (buffer[j] === BACKSLASH) j--;
+        if (((i - j) & 1) === 1) break;
+      }
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+      if (++depth > maxDepth) return { at: i, reason: "depth" };
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      if (--depth === 0) {
+        i++;
+        while (i < n && isWhitespace(buffer[i])) i++;
+        return i;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,229 @@
+import assert from "node:assert/strict";
+import { jsonRpc } from "../codecs/json_rpc.ts";
+import { type CallContext, ConnectionClosedError, type Framing, type Peer, RpcError, withContext } from "../mod.ts";
+import { contentLength } from "../rpc/framing/content_length.ts";
+import { newline } from "../rpc/framing/delimiter.ts";
+import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+import { jsonValues } from "../rpc/framing/self_delimiting.ts";
+import { varint } from "../rpc/framing/varint.ts";
+import { connectTcp, serveTcp, type SocketServer } from "../rpc/transports/tcp.ts";
+
+const service = {
+  add: (a: number, b: number) => a + b,
+  echo: (value: unknown) => value,
+};
+
+function portOf(server: SocketServer): number {
+  return (server.addr as Deno.NetAddr).port;
+}
+
+// Reads from a raw socket until `predicate` holds for the text so far, or EOF.
+async function readUntil(conn: Deno.Conn, predicate: (text: string) => boolean): Promise<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  while (!predicate(text)) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += decoder.decode(buffer.subarray(0, n), { stream: true });
+  }
+  return text;
+}
+
+const framings: [string, () => Framing][] = [
+  ["newline", () => newline()],
+  ["length-prefix", () => lengthPrefix()],
+  ["varint", () => varint()],
+  ["content-length", () => contentLength()],
+  ["json-values", () => jsonValues()],
+];
+
+for (const [name, framing] of framings) {
+  Deno.test(`JSON-RPC over TCP with ${name} framing: 200 pipelined calls and a batch`, async () => {
+    await using server = serveTcp({ port: 0 }, { codec: jsonRpc(), framing: framing(), service });
+    await using client = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: framing() });
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call("add", [i, 1])));
+    assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => i + 1));
+    const text = "line\nbreak {\"json\"} \r\n\u2713";
+    assert.equal(await client.call("echo", [text]), text);
+    const batch = await client.batch([{ method: "add", params: [1, 1] }, { method: "echo", params: ["x"] }]);
+    assert.deepEqual(batch.map((r) => r.status === "fulfilled" && r.value), [2, "x"]);
+  });
+}
+
+Deno.test("the TCP server gives each connection its own peer and serves them concurrently", async () => {
+  await using server = serveTcp({ port: 0 }, { codec: jsonRpc(), framing: newline(), service });
+  const clients = await Promise.all(
+    [1, 2, 3].map(() => connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: newline() })),
+  );
+  assert.deepEqual(await Promise.all(clients.map((c, i) => c.call("add", [i, i]))), [0, 2, 4]);
+  assert.equal(server.peers.size, 3);
+  await Promise.all(clients.map((c) => c.close()));
+});
+
+Deno.test("malformed JSON answers -32700 with id null and the connection keeps working", async () => {
+  await using server = serveTcp({ port: 0 }, { codec: jsonRpc(), framing: newline(), service });
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
+  await conn.write(new TextEncoder().encode('{"jsonrpc":"2.0","method":"add",\n'));
+  const first = JSON.parse(await readUntil(conn, (t) => t.endsWith("\n")));
+  assert.equal(first.id, null);
+  assert.equal(first.error.code, -32700);
+  await conn.write(new TextEncoder().encode('{"jsonrpc":"2.0","method":"add","params":[2,3],"id":7}\n'));
+  assert.deepEqual(JSON.parse(await readUntil(conn, (t) => t.endsWith("\n"))), { jsonrpc: "2.0", id: 7, result: 5 });
+});
+
+Deno.test("an oversized frame closes only that connection, with a clear error", async () => {
+  await using server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: lengthPrefix({ maxFrameSize: 1024 }),
+    service,
+  });
+  await using bystander = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: lengthPrefix() });
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
+  // Declares a 1 GiB frame; the server must refuse before reading it.
+  await conn.write(new Uint8Array([0x40, 0, 0, 0]));
+  const reply = await readUntil(conn, () => false); // until the server closes
+  assert.match(reply, /Frame of 1073741824 bytes exceeds the limit of 1024 bytes/);
+  assert.equal(await bystander.call("add", [1, 2]), 3);
+});
+
+Deno.test("a client gets a ConnectionClosedError whose cause is the server's complaint", async () => {
+  await using server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: lengthPrefix({ maxFrameSize: 64 }),
+    service,
+  });
+  await using client = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: lengthPrefix() });
+  await assert.rejects(client.call("echo", ["x".repeat(100)]), (error: unknown) => {
+    assert.ok(error instanceof ConnectionClosedError);
+    assert.ok(error.cause instanceof RpcError, String(error.cause));
+    assert.match(error.cause.message, /exceeds the limit of 64 bytes/);
+    return true;
+  });
+});
+
+Deno.test("a client that vanishes in the middle of a frame leaves the server serving everyone else", async () => {
+  const errors: unknown[] = [];
+  await using server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: lengthPrefix(),
+    service,
+    onError: (e) => errors.push(e),
+  });
+  await using bystander = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: lengthPrefix() });
+  for (let i = 0; i < 5; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
+    await conn.write(new Uint8Array([0, 0, 0, 100, ...new TextEncoder().encode('{"jsonrpc":')]));
+    conn.close();
+  }
+  assert.equal(await bystander.call("add", [20, 22]), 42);
+  while (server.peers.size > 1) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(server.peers.size, 1, "the vanished connections were released");
+  assert.ok(errors.some((e) => e instanceof Error && e.name === "DecodeError"), "the truncation was reported");
+});
+
+Deno.test("shutdown() stops accepting, finishes calls in flight, then closes", async () => {
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: {
+      slow: async () => {
+        started.resolve();
+        await release.promise;
+        return "finished";
+      },
+    },
+  });
+  const port = portOf(server);
+  const client = await connectTcp({ port }, { codec: jsonRpc(), framing: newline() });
+  const call = client.call("slow");
+  await started.promise;
+  const stopping = server.shutdown();
+  // Refused, or reset when the kernel had queued it before the listener closed.
+  const refused = await Deno.connect({ hostname: "127.0.0.1", port }).then(async (conn) => {
+    try {
+      return await conn.read(new Uint8Array(1)) === null;
+    } finally {
+      conn.close();
+    }
+  }).catch(() => true);
+  assert.ok(refused, "no new connection is served");
+  release.resolve();
+  assert.equal(await call, "finished");
+  await stopping;
+  await client.closed;
+});
+
+Deno.test("the server calls the client back over the same TCP connection", async () => {
+  await using server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: (conn) => ({ greet: async () => `hello ${await conn.peer().call("name")}` }),
+  });
+  await using client = await connectTcp({ port: portOf(server) }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: { name: () => "client" },
+  });
+  assert.equal(await client.call("greet"), "hello client");
+});
+
+Deno.test("cancellation crosses TCP: the handler's signal fires on abort and on disconnect", async () => {
+  const aborted: unknown[] = [];
+  const started: PromiseWithResolvers<void>[] = [];
+  let next = 0;
+  await using server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: {
+      hang: withContext((ctx: CallContext) => {
+        started[next++]?.resolve();
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => {
+            aborted.push(ctx.signal.reason);
+            reject(ctx.signal.reason);
+          })
+        );
+      }),
+    },
+  });
+  started.push(Promise.withResolvers(), Promise.withResolvers());
+  const client: Peer = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: newline() });
+  const controller = new AbortController();
+  const call = client.call("hang", [], { signal: controller.signal });
+  await started[0]!.promise;
+  controller.abort(new Error("stop"));
+  await assert.rejects(call, /stop/);
+  const second = client.call("hang").catch((e) => e);
+  await started[1]!.promise;
+  await client.close();
+  assert.ok((await second) instanceof ConnectionClosedError);
+  while (aborted.length < 2) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(aborted[0] instanceof RpcError && aborted[0].code === -32800);
+  assert.ok(aborted[1] instanceof ConnectionClosedError);
+});
+
+Deno.test("JSON-RPC over a Unix socket", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/parley.sock`;
+  try {
+    await using server = serveTcp({ transport: "unix", path }, { codec: jsonRpc(), framing: newline(), service });
+    assert.equal(server.url, `unix:${path}`);
+    await using client = await connectTcp({ transport: "unix", path }, { codec: jsonRpc(), framing: newline() });
+    assert.equal(await client.call("add", [40, 2]), 42);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connectTcp() to a closed port rejects with ConnectionRefused", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  await assert.rejects(
+    connectTcp({ port }, { codec: jsonRpc(), framing: newline() }),
+    Deno.errors.ConnectionRefused,
+  );
+});
