@@ -1,0 +1,355 @@
+/**
+ * Delimiter framing: each frame is its payload followed by a delimiter,
+ * with byte stuffing so that any payload can be carried; and {@linkcode
+ * newline}, plain newline-delimited text (NDJSON) for JSON-RPC.
+ *
+ * @module
+ */
+
+import { DecodeError, FrameSizeError } from "../errors.ts";
+import type { Framing } from "../types.ts";
+import { encoderOf, joinOrParts, resolveMaxFrameSize, Splitter } from "./_bytes.ts";
+
+/** Options of {@linkcode delimiter}. */
+export interface DelimiterOptions {
+  /**
+   * The byte sequence that ends each frame: a non-empty string (written as
+   * UTF-8) or bytes.
+   *
+   * @default {"\n"}
+   */
+  readonly delimiter?: string | Uint8Array;
+  /**
+   * The escape byte for byte stuffing (a number from 0 to 255, or a string of
+   * one byte such as `"\\"`), or `false` to send payloads as they are. The
+   * escape byte must differ from the delimiter's first byte, and so must the
+   * escape byte XOR 0x20.
+   *
+   * @default {0x1b}
+   */
+  readonly escape?: number | string | false;
+  /**
+   * The largest frame in bytes the decoder accepts, as it travels (escape
+   * sequences counted, the delimiter not). Bytes without a delimiter beyond
+   * it are an error as soon as they arrive.
+   *
+   * @default {16777216} (`DEFAULT_LIMITS.maxFrameSize`, 16 MiB)
+   */
+  readonly maxFrameSize?: number;
+}
+
+/** Options of {@linkcode newline}. */
+export interface NewlineOptions {
+  /**
+   * The longest line in bytes the decoder accepts (a trailing `\r`
+   * counted, the `\n` not). Bytes without a newline beyond it are an error
+   * as soon as they arrive.
+   *
+   * @default {16777216} (`DEFAULT_LIMITS.maxFrameSize`, 16 MiB)
+   */
+  readonly maxFrameSize?: number;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const NEWLINE = new Uint8Array([LF]);
+const utf8 = new TextEncoder();
+
+/**
+ * A framing where each frame is its payload followed by a delimiter.
+ *
+ * Byte stuffing (on by default) lets payloads hold any bytes. Let `D` be the
+ * delimiter's first byte and `E` the escape byte. The encoder writes each `D`
+ * and each `E` in the payload as the two bytes `E, byte ^ 0x20` (for the
+ * defaults `\n` and 0x1B: `\n` becomes `1B 2A` and 0x1B becomes `1B 3B`),
+ * then the delimiter. The stuffed payload never holds `D`, so the first `D`
+ * in the stream starts the delimiter and the decoder finds it with a plain
+ * byte search; a frame without `E` is handed out without a copy. Any other
+ * byte after `E`, an `E` ending a frame, or (for a multi-byte delimiter) a
+ * `D` that does not start the delimiter is a `DecodeError`. This is the
+ * scheme of PPP (RFC 1662) with a configurable delimiter and escape.
+ *
+ * With `escape: false` payloads travel as they are and must not contain the
+ * delimiter (nor end with bytes that form it with the delimiter's start).
+ * Empty payloads are allowed either way.
+ *
+ * Errors: `frame()` and the encoder throw a `TypeError` for a payload that
+ * cannot be sent without stuffing when `escape` is `false`. The decoder errors
+ * with a `FrameSizeError` once more than `maxFrameSize` bytes arrive without a
+ * delimiter, and with a `DecodeError` for a bad escape sequence or when the
+ * stream ends inside a frame.
+ *
+ * @param options the delimiter, the escape byte and the decoder's limit
+ * @returns the framing, named `"delimiter"`
+ * @throws {TypeError} when the delimiter is empty, or the escape byte is not
+ * one byte or collides with the delimiter
+ * @throws {RangeError} when `maxFrameSize` is not a positive integer
+ *
+ * @example Payloads holding the delimiter survive
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { delimiter } from "./delimiter.ts";
+ *
+ * const framing = delimiter({ delimiter: "\n", escape: "\\" });
+ * const text = new TextEncoder();
+ * assert.deepEqual(framing.frame(text.encode("a\nb")), text.encode("a\\*b\n"));
+ *
+ * const bytes = ReadableStream.from([text.encode("a\\*b\n\\|\n")]);
+ * const frames = await Array.fromAsync(bytes.pipeThrough(framing.decoder()));
+ * assert.deepEqual(frames, [text.encode("a\nb"), text.encode("\\")]);
+ * ```
+ */
+export function delimiter(options: DelimiterOptions = {}): Framing {
+  const delimiterBytes = toDelimiter(options.delimiter ?? "\n");
+  const escape = toEscape(options.escape ?? 0x1b, delimiterBytes);
+  const maxFrameSize = resolveMaxFrameSize(options.maxFrameSize);
+  const first = delimiterBytes[0]!;
+
+  const frame = escape === undefined
+    ? (payload: Uint8Array): Uint8Array | readonly Uint8Array[] => {
+      checkUnstuffed(payload, delimiterBytes);
+      return joinOrParts(payload, delimiterBytes);
+    }
+    : (payload: Uint8Array): Uint8Array | readonly Uint8Array[] =>
+      payload.indexOf(first) < 0 && payload.indexOf(escape) < 0
+        ? joinOrParts(payload, delimiterBytes)
+        : stuff(payload, first, escape, delimiterBytes);
+
+  const decoder = (): TransformStream<Uint8Array, Uint8Array> => {
+    const splitter = new Splitter(
+      delimiterBytes,
+      maxFrameSize,
+      (size) => new FrameSizeError(size, maxFrameSize),
+    );
+    const unstuffRaw = delimiterBytes.length > 1;
+    return new TransformStream({
+      transform(chunk, controller) {
+        for (let pos = 0; pos < chunk.length;) {
+          pos = splitter.next(chunk, pos);
+          if (pos < 0) return;
+          const segment = splitter.segment;
+          controller.enqueue(
+            escape === undefined ? segment : unstuff(segment, first, escape, unstuffRaw),
+          );
+        }
+      },
+      flush() {
+        if (splitter.pending > 0) throw endOfStream("delimiter", splitter.pending);
+      },
+    });
+  };
+
+  return { name: "delimiter", encoder: () => encoderOf(frame), decoder, frame };
+}
+
+/**
+ * Newline-delimited framing without stuffing: each frame is a line. This is
+ * NDJSON, the framing JSON-RPC peers in most languages speak over pipes and
+ * sockets; JSON text never holds a raw newline, so nothing needs escaping.
+ *
+ * The decoder tolerates `\r\n` line ends (a trailing `\r` is dropped) and
+ * skips empty lines, as hand-written clients send them. So that every frame
+ * survives the trip, the encoder refuses payloads that are empty, contain
+ * `\n` or end with `\r`.
+ *
+ * Errors: `frame()` and the encoder throw a `TypeError` for such payloads.
+ * The decoder errors with a `FrameSizeError` once more than `maxFrameSize`
+ * bytes arrive without a newline, and with a `DecodeError` when the stream
+ * ends inside a line.
+ *
+ * @param options the decoder's limit
+ * @returns the framing, named `"newline"`
+ * @throws {RangeError} when `maxFrameSize` is not a positive integer
+ *
+ * @example Reading lines from a hand-written client
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { newline } from "./delimiter.ts";
+ *
+ * const framing = newline();
+ * const text = new TextEncoder();
+ * const bytes = ReadableStream.from([text.encode('{"a":1}\r\n\n{"b"'), text.encode(":2}\n")]);
+ * const frames = await Array.fromAsync(bytes.pipeThrough(framing.decoder()));
+ * assert.deepEqual(frames.map((f) => new TextDecoder().decode(f)), ['{"a":1}', '{"b":2}']);
+ * assert.deepEqual(framing.frame(text.encode("[]")), text.encode("[]\n"));
+ * ```
+ */
+export function newline(options: NewlineOptions = {}): Framing {
+  const maxFrameSize = resolveMaxFrameSize(options.maxFrameSize);
+
+  const frame = (payload: Uint8Array): Uint8Array | readonly Uint8Array[] => {
+    if (payload.length === 0) {
+      throw new TypeError("Cannot frame an empty payload as a line: empty lines are skipped");
+    }
+    if (payload.indexOf(LF) >= 0) {
+      throw new TypeError("Cannot frame a payload containing a newline as a line");
+    }
+    if (payload[payload.length - 1] === CR) {
+      throw new TypeError("Cannot frame a payload ending with a carriage return as a line");
+    }
+    return joinOrParts(payload, NEWLINE);
+  };
+
+  const decoder = (): TransformStream<Uint8Array, Uint8Array> => {
+    const splitter = new Splitter(
+      NEWLINE,
+      maxFrameSize,
+      (size) => new FrameSizeError(size, maxFrameSize),
+    );
+    return new TransformStream({
+      transform(chunk, controller) {
+        for (let pos = 0; pos < chunk.length;) {
+          pos = splitter.next(chunk, pos);
+          if (pos < 0) return;
+          let line = splitter.segment;
+          if (line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+          if (line.length > 0) controller.enqueue(line);
+        }
+      },
+      flush() {
+        if (splitter.pending > 0) throw endOfStream("newline", splitter.pending);
+      },
+    });
+  };
+
+  return { name: "newline", encoder: () => encoderOf(frame), decoder, frame };
+}
+
+function endOfStream(name: string, pending: number): DecodeError {
+  return new DecodeError(
+    name,
+    `unexpected end of stream after ${pending} bytes of a frame without its delimiter`,
+  );
+}
+
+function toDelimiter(value: string | Uint8Array): Uint8Array {
+  const bytes = typeof value === "string" ? utf8.encode(value) : value.slice();
+  if (bytes.length === 0) throw new TypeError("The delimiter must not be empty");
+  return bytes;
+}
+
+function toEscape(value: number | string | false, delimiterBytes: Uint8Array): number | undefined {
+  if (value === false) return undefined;
+  let byte: number;
+  if (typeof value === "string") {
+    const bytes = utf8.encode(value);
+    if (bytes.length !== 1) {
+      throw new TypeError(`The escape must be one byte, got ${JSON.stringify(value)}`);
+    }
+    byte = bytes[0]!;
+  } else {
+    if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+      throw new TypeError(`The escape must be a byte (0 to 255), got ${value}`);
+    }
+    byte = value;
+  }
+  const first = delimiterBytes[0]!;
+  if (byte === first || (byte ^ 0x20) === first) {
+    throw new TypeError(
+      `The escape byte 0x${hex(byte)} collides with the delimiter's first byte 0x${hex(first)}`,
+    );
+  }
+  return byte;
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).padStart(2, "0");
+}
+
+/** Copies `payload` with `first` and `escape` stuffed, then the delimiter. */
+function stuff(
+  payload: Uint8Array,
+  first: number,
+  escape: number,
+  delimiterBytes: Uint8Array,
+): Uint8Array {
+  let count = 0;
+  for (let i = payload.indexOf(first); i >= 0; i = payload.indexOf(first, i + 1)) count++;
+  for (let i = payload.indexOf(escape); i >= 0; i = payload.indexOf(escape, i + 1)) count++;
+  const out = new Uint8Array(payload.length + count + delimiterBytes.length);
+  let read = 0;
+  let write = 0;
+  let nextFirst = payload.indexOf(first);
+  let nextEscape = payload.indexOf(escape);
+  while (nextFirst >= 0 || nextEscape >= 0) {
+    const at = nextFirst < 0
+      ? nextEscape
+      : nextEscape < 0
+      ? nextFirst
+      : Math.min(nextFirst, nextEscape);
+    out.set(payload.subarray(read, at), write);
+    write += at - read;
+    out[write++] = escape;
+    out[write++] = payload[at]! ^ 0x20;
+    read = at + 1;
+    if (at === nextFirst) nextFirst = payload.indexOf(first, read);
+    else nextEscape = payload.indexOf(escape, read);
+  }
+  out.set(payload.subarray(read), write);
+  out.set(delimiterBytes, write + payload.length - read);
+  return out;
+}
+
+/** Undoes {@linkcode stuff} on one frame; a view of it when nothing was stuffed. */
+function unstuff(
+  segment: Uint8Array,
+  first: number,
+  escape: number,
+  checkRaw: boolean,
+): Uint8Array {
+  if (checkRaw) {
+    const raw = segment.indexOf(first);
+    if (raw >= 0) {
+      throw new DecodeError(
+        "delimiter",
+        `byte 0x${hex(first)} that does not start the delimiter, at ${raw} bytes into a frame`,
+      );
+    }
+  }
+  let at = segment.indexOf(escape);
+  if (at < 0) return segment;
+  const out = new Uint8Array(segment.length - 1);
+  let read = 0;
+  let write = 0;
+  while (at >= 0) {
+    out.set(segment.subarray(read, at), write);
+    write += at - read;
+    const next = segment[at + 1];
+    const byte = next === undefined ? undefined : next ^ 0x20;
+    if (byte !== first && byte !== escape) {
+      throw new DecodeError(
+        "delimiter",
+        next === undefined
+          ? "escape byte at the end of a frame"
+          : `invalid escape sequence 0x${hex(escape)} 0x${hex(next)}, at ${at} bytes into a frame`,
+      );
+    }
+    out[write++] = byte;
+    read = at + 2;
+    at = segment.indexOf(escape, read);
+  }
+  out.set(segment.subarray(read), write);
+  return out.subarray(0, write + segment.length - read);
+}
+
+/** Refuses a payload that would not come back whole without stuffing. */
+function checkUnstuffed(payload: Uint8Array, delimiterBytes: Uint8Array): void {
+  const k = delimiterBytes.length;
+  const first = delimiterBytes[0]!;
+  const n = payload.length;
+  for (let i = payload.indexOf(first); i >= 0; i = payload.indexOf(first, i + 1)) {
+    // A delimiter within the payload, or one starting in it and ending in the
+    // delimiter that follows it.
+    let j = 0;
+    while (
+      j < k && (i + j < n ? payload[i + j] : delimiterBytes[i + j - n]) === delimiterBytes[j]
+    ) {
+      j++;
+    }
+    if (j === k) {
+      throw new TypeError(
+        "Cannot frame a payload containing the delimiter when escaping is off",
+      );
+    }
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The conformance suite every framing runs, and helpers for framing tests.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import fc, { type Arbitrary } from "fast-check";
+import { DecodeError, FrameSizeError } from "../../rpc/errors.ts";
+import type { Framing } from "../../rpc/types.ts";
+
+/** Makes a framing with the given limit (or its default). */
+export type MakeFraming = (options: { maxFrameSize?: number }) => Framing;
+
+/** What the suite needs to know about a framing. */
+export interface FramingSuiteOptions {
+  /** Random payloads the framing carries. Default: any bytes, up to 300. */
+  readonly payloads?: Arbitrary<Uint8Array>;
+  /** A valid payload of exactly `size` bytes. Default: `size` times "a". */
+  readonly sample?: (size: number) => Uint8Array;
+  /** Whether an empty payload is a frame. */
+  readonly empty: boolean;
+  /** For framings with a length header: the header's length in a framed payload. */
+  readonly headerLength?: (framed: Uint8Array) => number;
+  /** Bytes with a meaning to the framing (delimiter, escape) that payloads must carry. */
+  readonly special?: Uint8Array;
+  /** The longest payload the framing can express. Default: no limit. */
+  readonly largest?: number;
+}
+
+/** How the suite cuts a byte stream into chunks. */
+export type Chunking = "bytes" | "whole" | readonly number[];
+
+const LIMIT = 64;
+
+/**
+ * Joins byte arrays.
+ *
+ * @param parts the arrays
+ * @returns their concatenation
+ */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Cuts bytes into chunks.
+ *
+ * @param bytes the stream's bytes
+ * @param chunking one byte per chunk, one chunk, or chunk sizes used in turn
+ * @returns the chunks
+ */
+export function rechunk(bytes: Uint8Array, chunking: Chunking): Uint8Array[] {
+  if (chunking === "whole") return [bytes];
+  const sizes = chunking === "bytes" ? [1] : chunking;
+  const chunks: Uint8Array[] = [];
+  for (let pos = 0, i = 0; pos < bytes.length; i++) {
+    const size = sizes[i % sizes.length]!;
+    chunks.push(bytes.slice(pos, pos + size));
+    pos += size;
+  }
+  return chunks;
+}
+
+/**
+ * Frames payloads with the framing's encoder stream.
+ *
+ * @param framing the framing
+ * @param payloads the payloads
+ * @returns the bytes the encoder produced
+ */
+export async function encodeAll(
+  framing: Framing,
+  payloads: readonly Uint8Array[],
+): Promise<Uint8Array> {
+  const stream = ReadableStream.from(payloads).pipeThrough(framing.encoder());
+  return concat(await Array.fromAsync(stream));
+}
+
+/**
+ * Frames a payload with `frame()`.
+ *
+ * @param framing the framing
+ * @param payload the payload
+ * @returns the framed bytes as one array
+ */
+export function frameBytes(framing: Framing, payload: Uint8Array): Uint8Array {
+  const framed = framing.frame(payload);
+  return framed instanceof Uint8Array ? framed : concat(framed);
+}
+
+/**
+ * Decodes chunks with the framing's decoder, the stream then closing.
+ *
+ * @param framing the framing
+ * @param chunks the chunks
+ * @returns the frames
+ */
+export function decodeAll(
+  framing: Framing,
+  chunks: readonly Uint8Array[],
+): Promise<Uint8Array[]> {
+  return Array.fromAsync(ReadableStream.from(chunks).pipeThrough(framing.decoder()));
+}
+
+/**
+ * Writes chunks to a fresh decoder without closing it and returns its first
+ * read: shows what the decoder does before the stream ends.
+ *
+ * @param framing the framing
+ * @param chunks the chunks
+ * @returns the first read's result
+ */
+export async function firstRead(
+  framing: Framing,
+  chunks: readonly Uint8Array[],
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  const decoder = framing.decoder();
+  const reader = decoder.readable.getReader();
+  const read = reader.read();
+  const writer = decoder.writable.getWriter();
+  for (const chunk of chunks) writer.write(chunk).catch(() => {});
+  try {
+    return await read;
+  } finally {
+    reader.releaseLock();
+    writer.releaseLock();
+  }
+}
+
+const chunkings: Arbitrary<Chunking> = fc.oneof(
+  fc.constant<Chunking>("bytes"),
+  fc.constant<Chunking>("whole"),
+  fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }),
+);
+
+/**
+ * Registers the conformance tests of a framing with `Deno.test`.
+ *
+ * @param name how test names call the framing, such as `"lengthPrefix()"`
+ * @param make makes the framing with a given limit
+ * @param options what the suite needs to know about it
+ */
+export function runFramingSuite(
+  name: string,
+  make: MakeFraming,
+  options: FramingSuiteOptions,
+): void {
+  const framing = make({});
+  const small = make({ maxFrameSize: LIMIT });
+  const largest = options.largest ?? Infinity;
+  const payloads = options.payloads ?? fc.uint8Array({ maxLength: Math.min(300, largest) });
+  const sample = options.sample ?? ((size: number) => new Uint8Array(size).fill(0x61));
+
+  Deno.test(`${name} round-trips random payloads through encoder and decoder in any chunks`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(payloads, { maxLength: 8 }), chunkings, async (list, chunking) => {
+        const bytes = await encodeAll(framing, list);
+        assert.deepEqual(await decodeAll(framing, rechunk(bytes, chunking)), list);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  Deno.test(`${name} frame() produces the same bytes as encoder()`, async () => {
+    await fc.assert(
+      fc.asyncProperty(payloads, async (payload) => {
+        assert.deepEqual(frameBytes(framing, payload), await encodeAll(framing, [payload]));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  Deno.test(`${name} decodes many frames from one chunk and one frame from many chunks`, async () => {
+    const list = Array.from({ length: 50 }, (_, i) => sample(4 + (i % 7) * 11));
+    const bytes = concat(list.map((p) => frameBytes(framing, p)));
+    assert.deepEqual(await decodeAll(framing, [bytes]), list);
+    assert.deepEqual(await decodeAll(framing, rechunk(bytes, "bytes")), list);
+  });
+
+  Deno.test(`${name} round-trips a large payload split over many chunks`, async () => {
+    const payload = sample(Math.min(200_000, largest));
+    const bytes = frameBytes(framing, payload);
+    assert.deepEqual(await decodeAll(framing, rechunk(bytes, [999, 1])), [payload]);
+    assert.deepEqual(await encodeAll(framing, [payload]), bytes);
+  });
+
+  Deno.test(`${name} emits a frame as soon as its last byte arrives`, async () => {
+    const payload = sample(20);
+    const chunks = rechunk(frameBytes(framing, payload), "bytes");
+    assert.deepEqual(await firstRead(framing, chunks), { done: false, value: payload });
+  });
+
+  Deno.test(`${name} hands out a frame that lies in one chunk without copying it`, async () => {
+    const chunk = concat([frameBytes(framing, sample(10)), frameBytes(framing, sample(12))]);
+    const frames = await decodeAll(framing, [chunk]);
+    assert.equal(frames.length, 2);
+    for (const frame of frames) assert.equal(frame.buffer, chunk.buffer);
+  });
+
+  Deno.test(`${name} decodes an empty stream to no frames`, async () => {
+    assert.deepEqual(await decodeAll(framing, []), []);
+    assert.deepEqual(await decodeAll(framing, [new Uint8Array(0)]), []);
+  });
+
+  if (options.empty) {
+    Deno.test(`${name} round-trips empty payloads`, async () => {
+      const empty = new Uint8Array(0);
+      const list = [empty, sample(3), empty, empty];
+      const bytes = await encodeAll(framing, list);
+      assert.deepEqual(await decodeAll(framing, [bytes]), list);
+      assert.deepEqual(await decodeAll(framing, rechunk(bytes, "bytes")), list);
+    });
+  } else {
+    Deno.test(`${name} refuses to frame an empty payload`, async () => {
+      assert.throws(() => framing.frame(new Uint8Array(0)), TypeError);
+      await assert.rejects(encodeAll(framing, [new Uint8Array(0)]), TypeError);
+    });
+  }
+
+  Deno.test(`${name} accepts a frame of exactly maxFrameSize`, async () => {
+    const payload = sample(LIMIT);
+    const bytes = frameBytes(framing, payload);
+    assert.deepEqual(await decodeAll(small, [bytes]), [payload]);
+    assert.deepEqual(await decodeAll(small, rechunk(bytes, "bytes")), [payload]);
+  });
+
+  Deno.test(`${name} rejects a frame over maxFrameSize with FrameSizeError`, async () => {
+    const bytes = frameBytes(framing, sample(LIMIT + 1));
+    const error = await decodeAll(small, [bytes]).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof FrameSizeError, String(error));
+    assert.equal(error.limit, LIMIT);
+    assert.ok(error.size > LIMIT);
+  });
+
+  const { headerLength } = options;
+  if (headerLength !== undefined) {
+    Deno.test(`${name} rejects a frame over maxFrameSize before buffering it (header only)`, async () => {
+      const bytes = frameBytes(framing, sample(LIMIT + 1));
+      const header = bytes.subarray(0, headerLength(bytes));
+      for (const chunking of ["whole", "bytes"] as const) {
+        await assert.rejects(firstRead(small, rechunk(header, chunking)), (e: unknown) => {
+          assert.ok(e instanceof FrameSizeError, String(e));
+          assert.equal(e.size, LIMIT + 1);
+          return true;
+        });
+      }
+    });
+  } else {
+    Deno.test(`${name} rejects bytes over maxFrameSize before the frame's end arrives`, async () => {
+      const bytes = frameBytes(framing, sample(LIMIT + 8));
+      const unfinished = bytes.subarray(0, bytes.length - 1);
+      for (const chunking of ["whole", "bytes"] as const) {
+        await assert.rejects(firstRead(small, rechunk(unfinished, chunking)), FrameSizeError);
+      }
+    });
+  }
+
+  Deno.test(`${name} errors with DecodeError when the stream ends inside a frame`, async () => {
+    const bytes = concat([frameBytes(framing, sample(5)), frameBytes(framing, sample(10))]);
+    for (const cut of [bytes.length - 1, bytes.length - 5]) {
+      const chunks = rechunk(bytes.subarray(0, cut), [3]);
+      await assert.rejects(decodeAll(framing, chunks), (e: unknown) => {
+        assert.ok(e instanceof DecodeError, String(e));
+        assert.match(e.message, /unexpected end of stream/);
+        return true;
+      });
+    }
+    const header = headerLength?.(bytes) ?? 0;
+    if (header > 1) {
+      await assert.rejects(decodeAll(framing, [bytes.subarray(0, header - 1)]), DecodeError);
+    }
+  });
+
+  const { special } = options;
+  if (special !== undefined) {
+    Deno.test(`${name} carries payloads made of its delimiter and escape bytes`, async () => {
+      const bytesOf = fc.array(
+        fc.oneof(fc.constantFrom(...special), fc.integer({ min: 0, max: 255 })),
+        { maxLength: 40 },
+      ).map((a) => Uint8Array.from(a));
+      await fc.assert(
+        fc.asyncProperty(fc.array(bytesOf, { maxLength: 6 }), chunkings, async (list, chunking) => {
+          const bytes = await encodeAll(framing, list);
+          assert.deepEqual(await decodeAll(framing, rechunk(bytes, chunking)), list);
+        }),
+        { numRuns: 100 },
+      );
+      const all = concat([special, special, special]);
+      assert.deepEqual(await decodeAll(framing, rechunk(frameBytes(framing, all), "bytes")), [all]);
+    });
+  }
+}
