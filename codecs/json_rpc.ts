@@ -164,6 +164,8 @@ export interface JsonRpcCodec extends Codec {
   readonly name: "jsonrpc";
   /** Always `"application/json"`. */
   readonly mediaType: "application/json";
+  /** Always true: frames are JSON texts. */
+  readonly text: true;
   /**
    * Encodes one message, or several as a batch.
    *
@@ -313,6 +315,7 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     name: "jsonrpc",
     mediaType: "application/json",
     features,
+    text: true,
     encode: (message) => encodeFrame(message, encodeSettings),
     decode,
     measure(buffer) {

@@ -14,6 +14,12 @@ export interface FramedStreamOptions {
   readonly highWaterMark?: number;
   /** Describes the remote end, for logs and errors. */
   readonly remote?: string;
+  /**
+   * The codec's frames are text: with a framing defined on text (newline),
+   * frames are read as strings and written joined, with one UTF-8
+   * conversion per batch instead of one per frame.
+   */
+  readonly text?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -50,7 +56,9 @@ export function framedStream(
 ): MessageStream {
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   const output = bytes.writable.getWriter();
-  let queue: Uint8Array[] = [];
+  const frameText = options.text ? framing.frameText?.bind(framing) : undefined;
+  // Text frames wait as strings and are converted to UTF-8 together.
+  let queue: (Uint8Array | string)[] = [];
   let queued = 0;
   let flushing: Promise<void> | undefined;
   let failure: { error: unknown } | undefined;
@@ -59,10 +67,9 @@ export function framedStream(
     try {
       while (queue.length > 0) {
         const chunks = queue;
-        const size = queued;
         queue = [];
         queued = 0;
-        await output.write(chunks.length === 1 ? chunks[0]! : concat(chunks, size));
+        await output.write(toBytes(chunks));
       }
     } catch (error) {
       // The socket failed: drop what is queued; the next write reports it.
@@ -74,18 +81,28 @@ export function framedStream(
     }
   };
 
+  const push = (framed: Uint8Array | readonly Uint8Array[]): void => {
+    if (framed instanceof Uint8Array) {
+      queue.push(framed);
+      queued += framed.byteLength;
+    } else {
+      for (const part of framed) {
+        queue.push(part);
+        queued += part.byteLength;
+      }
+    }
+  };
+
   const writable = new WritableStream<Frame>({
     write(frame) {
       if (failure !== undefined) throw failure.error;
-      const framed = framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame);
-      if (framed instanceof Uint8Array) {
-        queue.push(framed);
-        queued += framed.byteLength;
+      if (frameText !== undefined && typeof frame === "string") {
+        const text = frameText(frame);
+        queue.push(text);
+        // UTF-16 length: a lower bound of the bytes, close enough for backpressure.
+        queued += text.length;
       } else {
-        for (const part of framed) {
-          queue.push(part);
-          queued += part.byteLength;
-        }
+        push(framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame));
       }
       flushing ??= Promise.resolve().then(flush);
       // Backpressure: past the threshold, the writer waits for the socket.
@@ -105,7 +122,10 @@ export function framedStream(
   return {
     // A framing error must not cancel the socket: the session still writes
     // its last word (why it is closing) before it closes the connection.
-    readable: bytes.readable.pipeThrough(framing.decoder(), { preventCancel: true }),
+    readable: bytes.readable.pipeThrough(
+      (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
+      { preventCancel: true },
+    ),
     writable,
     remote: options.remote,
     async close() {
@@ -119,6 +139,36 @@ export function framedStream(
       }
     },
   } as MessageStream;
+}
+
+// One write's bytes: runs of text frames are joined and encoded at once.
+function toBytes(chunks: readonly (Uint8Array | string)[]): Uint8Array {
+  if (chunks.length === 1) {
+    const only = chunks[0]!;
+    return typeof only === "string" ? utf8.encode(only) : only;
+  }
+  if (chunks.every((chunk) => typeof chunk === "string")) return utf8.encode(chunks.join(""));
+  const parts: Uint8Array[] = [];
+  let text: string[] = [];
+  let total = 0;
+  const flushText = () => {
+    if (text.length === 0) return;
+    const bytes = utf8.encode(text.join(""));
+    parts.push(bytes);
+    total += bytes.byteLength;
+    text = [];
+  };
+  for (const chunk of chunks) {
+    if (typeof chunk === "string") {
+      text.push(chunk);
+    } else {
+      flushText();
+      parts.push(chunk);
+      total += chunk.byteLength;
+    }
+  }
+  flushText();
+  return concat(parts, total);
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {

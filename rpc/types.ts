@@ -124,6 +124,11 @@ export interface Codec {
   /** What the codec can express. */
   readonly features: CodecFeatures;
   /**
+   * Whether frames are text (`encode` returns strings). Transports that
+   * carry text natively use it; text framings skip a bytes round trip.
+   */
+  readonly text?: boolean;
+  /**
    * Encodes one message, or several as one batch frame.
    *
    * @throws {TypeError} when a value cannot be represented (for example a
@@ -173,6 +178,19 @@ export interface Framing {
    * one socket write. Must produce the same bytes as `encoder()`.
    */
   frame(payload: Uint8Array): Uint8Array | readonly Uint8Array[];
+  /**
+   * For framings defined on text (newline): the framed form of a text
+   * payload, so that a writer can join many text frames and encode them to
+   * UTF-8 once. Must agree with `frame()` on the UTF-8 bytes.
+   */
+  frameText?(payload: string): string;
+  /**
+   * For framings defined on text: a decoder whose frames are strings,
+   * decoded from UTF-8 once per chunk rather than once per frame. A frame
+   * that is not valid UTF-8 is passed on as its bytes, for the codec to
+   * reject as it would any bad frame.
+   */
+  textDecoder?(): TransformStream<Uint8Array, Frame>;
 }
 
 /** A bidirectional stream of bytes; `Deno.Conn` fits. */

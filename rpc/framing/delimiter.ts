@@ -212,7 +212,107 @@ export function newline(options: NewlineOptions = {}): Framing {
     });
   };
 
-  return { name: "newline", encoder: () => encoderOf(frame), decoder, frame };
+  const frameText = (payload: string): string => {
+    if (payload.length === 0 || payload.includes("\n") || payload.endsWith("\r")) {
+      frame(utf8.encode(payload)); // throws the same TypeError as for bytes
+    }
+    return payload + "\n";
+  };
+
+  return {
+    name: "newline",
+    encoder: () => encoderOf(frame),
+    decoder,
+    frame,
+    frameText,
+    textDecoder: () => newlineTextDecoder(maxFrameSize),
+  };
+}
+
+/**
+ * The newline decoder for text codecs: sizes are checked on the bytes, but
+ * all the complete lines of a chunk are decoded from UTF-8 in one call, which
+ * costs far less than one call per line. A chunk with invalid UTF-8 falls
+ * back to handing out its lines as bytes, so that only the bad line fails.
+ */
+function newlineTextDecoder(
+  maxFrameSize: number,
+): TransformStream<Uint8Array, Uint8Array | string> {
+  const text = new TextDecoder("utf-8", { fatal: true });
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      const last = chunk.lastIndexOf(LF);
+      if (last < 0) {
+        heldBytes += chunk.length;
+        if (heldBytes > maxFrameSize + 1) throw new FrameSizeError(heldBytes, maxFrameSize);
+        held.push(chunk);
+        return;
+      }
+      let lineStart = 0;
+      let carried = heldBytes;
+      for (let at = chunk.indexOf(LF); at >= 0 && at <= last; at = chunk.indexOf(LF, at + 1)) {
+        let size = carried + at - lineStart;
+        if (size > 0 && (at > 0 ? chunk[at - 1] : held.at(-1)?.at(-1)) === CR) size--;
+        if (size > maxFrameSize) throw new FrameSizeError(size, maxFrameSize);
+        carried = 0;
+        lineStart = at + 1;
+      }
+      const complete = held.length === 0
+        ? chunk.subarray(0, last)
+        : concat([...held, chunk.subarray(0, last)], heldBytes + last);
+      const rest = chunk.subarray(last + 1);
+      held = rest.length > 0 ? [rest] : [];
+      heldBytes = rest.length;
+      if (heldBytes > maxFrameSize + 1) throw new FrameSizeError(heldBytes, maxFrameSize);
+      let lines: (string | Uint8Array)[];
+      try {
+        lines = text.decode(complete).split("\n");
+      } catch {
+        lines = splitBytes(complete);
+      }
+      for (const line of lines) {
+        const end = line.length > 0 && (typeof line === "string"
+              ? line.charCodeAt(line.length - 1)
+              : line[line.length - 1]) === CR
+          ? line.length - 1
+          : line.length;
+        if (end === 0) {
+          continue;
+        }
+        if (end === line.length) {
+          controller.enqueue(line);
+        } else {controller.enqueue(
+            typeof line === "string" ? line.slice(0, end) : line.subarray(0, end),
+          );}
+      }
+    },
+    flush() {
+      if (heldBytes > 0) throw endOfStream("newline", heldBytes);
+    },
+  });
+}
+
+function splitBytes(bytes: Uint8Array): Uint8Array[] {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, start)) {
+    lines.push(bytes.subarray(start, at));
+    start = at + 1;
+  }
+  lines.push(bytes.subarray(start));
+  return lines;
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 function endOfStream(name: string, pending: number): DecodeError {

@@ -9,7 +9,7 @@
 import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import type { Service } from "../service.ts";
-import type { Framing } from "../types.ts";
+import type { ByteStream, Framing } from "../types.ts";
 
 /** Where to listen or connect: a TCP host and port, or a Unix socket path. */
 export type SocketAddress =
@@ -46,6 +46,8 @@ export interface ConnectionInfo {
 export interface SocketServer {
   /** The address bound (the real port when 0 was asked for). */
   readonly addr: Deno.Addr;
+  /** Where to connect to this server, for {@linkcode connectTcp}. */
+  readonly address: SocketAddress;
   /** The address as a URL: `tcp://127.0.0.1:40123` or `unix:/path`. */
   readonly url: string;
   /** The connections open now. */
@@ -93,17 +95,24 @@ export function serveTcp(address: SocketAddress, options: ServeOptions): SocketS
   const accept = (conn: Deno.Conn): void => {
     noDelay(conn);
     const remote = urlOf(conn.remoteAddr);
-    let peer: Peer | undefined;
+    // The service factory may call the client back, but only once the peer exists.
+    const connection: { peer?: Peer } = {};
     const served = typeof service === "function"
       ? (service as (info: ConnectionInfo) => Service)({
         remote,
         peer: () => {
-          if (peer === undefined) throw new Error("The connection's peer is not ready yet");
-          return peer;
+          if (connection.peer === undefined) {
+            throw new Error("The connection's peer is not ready yet: call it from a handler");
+          }
+          return connection.peer;
         },
       })
       : service;
-    peer = new Peer(framedStream(conn, framing, { remote }), { ...peerOptions, service: served });
+    const peer = new Peer(
+      framedStream(connStream(conn), framing, { remote, text: options.codec.text === true }),
+      { ...peerOptions, service: served },
+    );
+    connection.peer = peer;
     peers.add(peer);
     peer.closed.then(() => peers.delete(peer));
     onConnection?.(peer);
@@ -133,6 +142,7 @@ export function serveTcp(address: SocketAddress, options: ServeOptions): SocketS
 
   return {
     addr: listener.addr,
+    address: toSocketAddress(listener.addr),
     url: urlOf(listener.addr),
     peers,
     shutdown,
@@ -199,7 +209,59 @@ export async function connectTcp(address: SocketAddress, options: ConnectOptions
     clearTimeout(timer);
   }
   noDelay(conn);
-  return new Peer(framedStream(conn, framing, { remote: urlOf(conn.remoteAddr) }), peerOptions);
+  const stream = framedStream(connStream(conn), framing, {
+    remote: urlOf(conn.remoteAddr),
+    text: options.codec.text === true,
+  });
+  return new Peer(stream, peerOptions);
+}
+
+/**
+ * A connection as a byte stream that reads into one reused buffer and hands
+ * out copies of just the bytes read: `conn.readable` allocates a fresh 64 KiB
+ * buffer per read, which costs more than the small messages RPC reads.
+ */
+function connStream(conn: Deno.Conn): ByteStream {
+  const scratch = new Uint8Array(64 * 1024);
+  return {
+    readable: new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let n: number | null;
+        try {
+          n = await conn.read(scratch);
+        } catch (error) {
+          // A connection closed by us or reset by the peer simply ends.
+          if (
+            error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset
+          ) n = null;
+          else throw error;
+        }
+        if (n === null) controller.close();
+        else controller.enqueue(scratch.slice(0, n));
+      },
+    }, { highWaterMark: 0 }),
+    writable: new WritableStream<Uint8Array>({
+      async write(chunk) {
+        for (let written = 0; written < chunk.length;) {
+          written += await conn.write(written === 0 ? chunk : chunk.subarray(written));
+        }
+      },
+      close() {
+        try {
+          conn.closeWrite();
+        } catch {
+          // Closed already.
+        }
+      },
+    }),
+    close: () => {
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+    },
+  };
 }
 
 // Calls are small and latency matters: do not let Nagle hold them back.
@@ -214,6 +276,13 @@ function urlOf(addr: Deno.Addr): string {
     return `${addr.transport}://${host}:${addr.port}`;
   }
   return String(addr.transport);
+}
+
+function toSocketAddress(addr: Deno.Addr): SocketAddress {
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    return { hostname: addr.hostname, port: addr.port };
+  }
+  return { transport: "unix", path: (addr as Deno.UnixAddr).path };
 }
 
 function urlOfAddress(address: SocketAddress): string {

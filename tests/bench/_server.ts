@@ -7,7 +7,6 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
-import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { serveTcp } from "../../rpc/transports/tcp.ts";
@@ -16,11 +15,20 @@ const mode = Deno.args[0];
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
 
 if (mode === "raw") {
+  // The ceiling: bytes echoed as they arrive (length-prefixed frames come
+  // back intact), no streams, no framing objects, no RPC.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   console.log(`listening ${(listener.addr as Deno.NetAddr).port}`);
   for await (const conn of listener) {
-    const stream = framedStream(conn, lengthPrefix());
-    stream.readable.pipeTo(stream.writable).catch(() => {});
+    (async () => {
+      const buffer = new Uint8Array(256 * 1024);
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        let written = 0;
+        while (written < n) written += await conn.write(buffer.subarray(written, n));
+      }
+    })().catch(() => {}).finally(() => conn.close());
   }
 } else {
   const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();

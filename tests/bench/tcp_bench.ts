@@ -9,7 +9,6 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
-import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
@@ -64,32 +63,65 @@ async function drive(depth: number, call: () => Promise<unknown>): Promise<numbe
   return done / ((performance.now() - start) / 1000);
 }
 
+// The baseline: length-prefixed frames over a bare Deno.Conn, with writes
+// coalesced and replies parsed in one tight loop; no streams, no RPC layer.
 async function rawEcho(depth: number): Promise<number> {
   const server = await startServer("raw");
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-  const stream = framedStream(conn, lengthPrefix());
-  const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
-  const waiting: (() => void)[] = [];
-  const reading = (async () => {
-    for (;;) {
-      const { done } = await reader.read();
-      if (done) return;
-      waiting.shift()?.();
-    }
-  })();
-  // About the size of a JSON-RPC request for add(i, i).
-  const payload = new TextEncoder().encode(
+  // About the size of a JSON-RPC request for add(i, i), behind a 4-byte length.
+  const body = new TextEncoder().encode(
     '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}',
   );
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  const waiting: (() => void)[] = [];
+  let outgoing = 0;
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (outgoing > 0) {
+      const batch = new Uint8Array(outgoing * frame.length);
+      for (let i = 0; i < outgoing; i++) batch.set(frame, i * frame.length);
+      outgoing = 0;
+      let written = 0;
+      while (written < batch.length) written += await conn.write(batch.subarray(written));
+    }
+    flushing = false;
+  };
+  const reading = (async () => {
+    const buffer = new Uint8Array(256 * 1024);
+    let pending = 0; // bytes of the current frame still to come
+    let header = 0; // header bytes seen of the current frame
+    let length = 0;
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) return;
+      for (let i = 0; i < n;) {
+        if (header < 4) {
+          length = (length << 8) | buffer[i++]!;
+          if (++header === 4) pending = length;
+        } else {
+          const take = Math.min(pending, n - i);
+          i += take;
+          pending -= take;
+        }
+        if (header === 4 && pending === 0) {
+          header = 0;
+          length = 0;
+          waiting.shift()?.();
+        }
+      }
+    }
+  })();
   const rate = await drive(depth, () => {
     const { promise, resolve } = Promise.withResolvers<void>();
     waiting.push(resolve);
-    writer.write(payload);
+    outgoing++;
+    if (!flushing) queueMicrotask(flush);
     return promise;
   });
-  await writer.close().catch(() => {});
-  await stream.close();
+  conn.close();
   await reading.catch(() => {});
   await server.stop();
   return rate;

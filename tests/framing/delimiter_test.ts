@@ -191,3 +191,62 @@ Deno.test("newline() carries JSON texts from JSON.stringify unchanged", async ()
     { numRuns: 50 },
   );
 });
+
+// The text path of newline(): what text codecs use on byte streams.
+const textLines = (chunks: readonly Uint8Array[]) =>
+  Array.fromAsync(ReadableStream.from(chunks).pipeThrough(newline().textDecoder!()));
+const asText = (frame: string | Uint8Array) =>
+  typeof frame === "string" ? frame : new TextDecoder().decode(frame);
+
+Deno.test("newline().textDecoder() yields the same lines as decoder(), as strings, however the bytes are split", async () => {
+  const line = fc.string({ unit: fc.constantFrom("a", "é", "✓", "😀", "\r", " ", "{", '"') });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(line, { maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 5 }),
+      async (list, chunking) => {
+        const bytes = text.encode(list.map((l) => `${l}\n`).join(""));
+        const expected = (await decodeAll(newline(), rechunk(bytes, chunking))).map((f) =>
+          new TextDecoder().decode(f)
+        );
+        const got = await textLines(rechunk(bytes, chunking));
+        assert.ok(got.every((f) => typeof f === "string"));
+        assert.deepEqual(got, expected);
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+Deno.test("newline().textDecoder() hands a line of invalid UTF-8 on as bytes and keeps the others", async () => {
+  const got = await textLines([
+    text.encode("good\n"),
+    bytes(0xff, 0xfe, 0x0a),
+    text.encode("fine\n"),
+  ]);
+  assert.deepEqual(got.map(asText), ["good", "\ufffd\ufffd", "fine"]);
+  assert.ok(got[1] instanceof Uint8Array, "the bad line stays bytes, for the codec to reject");
+  assert.equal(got[2], "fine");
+});
+
+Deno.test("newline().textDecoder() enforces maxFrameSize on bytes, within a chunk and across chunks", async () => {
+  const small = newline({ maxFrameSize: 8 });
+  const decode = (chunks: Uint8Array[]) =>
+    Array.fromAsync(ReadableStream.from(chunks).pipeThrough(small.textDecoder!()));
+  assert.deepEqual(await decode([text.encode("12345678\r\n")]), ["12345678"]);
+  await assert.rejects(decode([text.encode("123456789\n")]), FrameSizeError);
+  await assert.rejects(decode(rechunk(text.encode("123456789\n"), "bytes")), FrameSizeError);
+  // "é" is two bytes: five of them are 10 bytes though only 5 characters.
+  await assert.rejects(decode([text.encode("ééééé\n")]), FrameSizeError);
+  await assert.rejects(decode([text.encode("1234")]), DecodeError);
+});
+
+Deno.test("newline().frameText() agrees with frame() and refuses what frame() refuses", () => {
+  const framing = newline();
+  assert.equal(framing.frameText!('{"a":"✓"}'), '{"a":"✓"}\n');
+  assert.deepEqual(
+    text.encode(framing.frameText!('{"a":"✓"}')),
+    framing.frame(text.encode('{"a":"✓"}')),
+  );
+  for (const bad of ["", "a\nb", "a\r"]) assert.throws(() => framing.frameText!(bad), TypeError);
+});
