@@ -52,7 +52,7 @@ const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
 });
 console.log(`listening ${server.url}`);
 
-const client = await connectTcp(server.addr as Deno.NetAddr, {
+const client = await connectTcp(server.address, {
   codec: jsonRpc(),
   framing: newline(),
 });

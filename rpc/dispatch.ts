@@ -7,10 +7,10 @@
 
 import { ErrorCode, RpcError } from "./errors.ts";
 import {
+  type AnyMethodDefinition,
   type CallContext,
   contextHandlerOf,
   isServiceDefinition,
-  type MethodDefinition,
   type ResolvedMethod,
   type Service,
 } from "./service.ts";
@@ -65,7 +65,7 @@ export function createDispatcher(service: Service): Dispatcher {
       const definition = Object.hasOwn(service, name)
         ? (service as Record<string, unknown>)[name]
         : undefined;
-      return isMethodDefinition(definition) ? resolveDefinition(name, definition) : undefined;
+      return isAnyMethodDefinition(definition) ? resolveDefinition(name, definition) : undefined;
     }
     : (name: string) => resolvePlain(service, name);
   return (name) => {
@@ -103,7 +103,7 @@ function isBuiltinPrototype(o: object): boolean {
   return o === Object.prototype || o === Function.prototype;
 }
 
-function isMethodDefinition(value: unknown): value is MethodDefinition {
+function isAnyMethodDefinition(value: unknown): value is AnyMethodDefinition {
   return typeof value === "object" && value !== null && "params" in value && "handler" in value;
 }
 
@@ -138,7 +138,7 @@ function argumentsOf(params: unknown): unknown[] {
   return Array.isArray(params) ? params as unknown[] : [params];
 }
 
-function resolveDefinition(name: string, definition: MethodDefinition): ResolvedMethod {
+function resolveDefinition(name: string, definition: AnyMethodDefinition): ResolvedMethod {
   const names = definition.names;
   const handler = definition.handler as (...args: unknown[]) => unknown;
   // The context goes right after the declared params, absent optional ones
@@ -188,7 +188,7 @@ function toPositional(
   return positional;
 }
 
-function checkResult(name: string, definition: MethodDefinition, value: unknown): unknown {
+function checkResult(name: string, definition: AnyMethodDefinition, value: unknown): unknown {
   const parsed = definition.result.safeParse(value);
   if (!parsed.success) {
     throw new Error(`Method "${name}" returned a value that does not match its result schema`, {

@@ -44,6 +44,8 @@ export class RpcError extends Error {
   readonly data: unknown;
 
   /**
+   * Creates the error.
+   *
    * @param code the error's code
    * @param message a short description
    * @param data anything else the caller should know
@@ -89,6 +91,8 @@ export class DecodeError extends SyntaxError {
   readonly offset: number | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param format the codec or framing that failed, such as `"jsonrpc"`
    * @param message what is wrong
    * @param offset the byte offset of the failure, when known
@@ -115,6 +119,8 @@ export class FrameSizeError extends RangeError {
   readonly limit: number;
 
   /**
+   * Creates the error.
+   *
    * @param size the frame's declared or observed size in bytes
    * @param limit the maximum allowed size in bytes
    */
@@ -134,6 +140,8 @@ export class LimitError extends RangeError {
   readonly limit: number;
 
   /**
+   * Creates the error.
+   *
    * @param limitName the name of the limit, such as `"maxDepth"`
    * @param limit the limit's value
    * @param message what exceeded it
@@ -149,6 +157,8 @@ export class LimitError extends RangeError {
 /** The connection closed while calls were pending, or a call was made after. */
 export class ConnectionClosedError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message what happened
    * @param options standard error options; `cause` is why the connection ended
    */
@@ -166,6 +176,8 @@ export class TimeoutError extends Error {
   readonly timeout: number;
 
   /**
+   * Creates the error.
+   *
    * @param method the method that timed out
    * @param timeout the timeout in milliseconds
    */
@@ -180,6 +192,8 @@ export class TimeoutError extends Error {
 /** The peer broke the protocol (for example a reply to an unknown id). */
 export class ProtocolError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message what the peer did wrong
    * @param options standard error options, such as `cause`
    */

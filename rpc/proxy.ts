@@ -5,7 +5,7 @@
  */
 
 import { ProtocolError } from "./errors.ts";
-import type { MethodDefinition, RemoteService, ServiceDefinition } from "./service.ts";
+import type { AnyMethodDefinition, RemoteService, ServiceDefinition } from "./service.ts";
 import type { RpcParams } from "./types.ts";
 
 /** How the proxy makes a call. */
@@ -47,7 +47,7 @@ export function createProxy<S extends object>(
         const method = definition === undefined
           ? undefined
           : (Object.hasOwn(definition, name)
-            ? (definition as unknown as Record<string, MethodDefinition>)[name]
+            ? (definition as unknown as Record<string, AnyMethodDefinition>)[name]
             : undefined);
         if (definition !== undefined && method === undefined) return undefined;
         fn = method === undefined ? (...args) => call(name, args) : validated(call, name, method);
@@ -61,7 +61,7 @@ export function createProxy<S extends object>(
 function validated(
   call: Caller,
   name: string,
-  method: MethodDefinition,
+  method: AnyMethodDefinition,
 ): (...args: unknown[]) => Promise<unknown> {
   return async (...args) => {
     const params = method.params.safeParse(args);

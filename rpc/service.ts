@@ -7,7 +7,46 @@
  * @module
  */
 
-import type { z } from "zod";
+/** Why a value does not match a schema (zod's `ZodError` fits). */
+export interface SchemaError {
+  /** What is wrong, one issue per problem. */
+  readonly issues: readonly unknown[];
+  /** The issues as text. */
+  readonly message: string;
+}
+
+/** The outcome of {@linkcode Schema.safeParse}. */
+export type SchemaResult<O> =
+  | { readonly success: true; readonly data: O }
+  | { readonly success: false; readonly error: SchemaError };
+
+/**
+ * What parley needs of a schema: zod 4's own shape, so that any zod schema
+ * fits without parley's public types naming zod's.
+ *
+ * @typeParam I what the schema accepts
+ * @typeParam O what parsing produces
+ */
+export interface Schema<I = unknown, O = unknown> {
+  /** zod's type carrier: the schema's input and output types. */
+  readonly _zod: { readonly input: I; readonly output: O };
+  /** Checks a value, without throwing. */
+  safeParse(value: unknown): SchemaResult<O>;
+}
+
+/** A schema of positional params: a zod tuple. */
+export interface TupleSchema<
+  I extends readonly unknown[] = readonly unknown[],
+  O extends readonly unknown[] = readonly unknown[],
+> extends Schema<I, O> {
+  /** zod's definition, whose items give the tuple's length. */
+  readonly def: { readonly items: readonly unknown[] };
+}
+
+/** What a schema accepts. */
+export type InputOf<S extends Schema> = S["_zod"]["input"];
+/** What a schema produces. */
+export type OutputOf<S extends Schema> = S["_zod"]["output"];
 import type { RpcId } from "./types.ts";
 
 /** What a handler knows about the call it is handling. */
@@ -64,10 +103,24 @@ export function withContext<A extends unknown[], R>(
   return plain;
 }
 
+/** Any method definition, whatever its schemas: what services are made of. */
+export interface AnyMethodDefinition {
+  /** The positional params, as a zod tuple. */
+  readonly params: TupleSchema;
+  /** Names of the positional params, in order, so that named params work too. */
+  readonly names?: readonly string[];
+  /** The result's schema. */
+  readonly result: Schema;
+  /** A line for humans (introspection, OpenRPC). */
+  readonly description?: string;
+  /** The handler: validated params, then the call context. */
+  readonly handler: (...args: never[]) => unknown;
+}
+
 /** A method of a zod-defined service: schemas for params and result, and the handler. */
 export interface MethodDefinition<
-  P extends z.ZodTuple = z.ZodTuple,
-  R extends z.ZodType = z.ZodType,
+  P extends TupleSchema = TupleSchema,
+  R extends Schema = Schema,
 > {
   /** The positional params, as a zod tuple. */
   readonly params: P;
@@ -78,7 +131,7 @@ export interface MethodDefinition<
   /** A line for humans (introspection, OpenRPC). */
   readonly description?: string;
   /** The handler: validated params, then the call context. */
-  readonly handler: (...args: [...z.output<P>, CallContext]) => z.input<R> | Promise<z.input<R>>;
+  readonly handler: (...args: [...OutputOf<P>, CallContext]) => InputOf<R> | Promise<InputOf<R>>;
 }
 
 /**
@@ -103,17 +156,18 @@ export interface MethodDefinition<
  * console.assert(add.names?.[0] === "a");
  * ```
  */
-export function method<P extends z.ZodTuple, R extends z.ZodType>(
+export function method<P extends TupleSchema, R extends Schema>(
   definition: MethodDefinition<P, R>,
 ): MethodDefinition<P, R> {
   return definition;
 }
 
-const SERVICE_DEFINITION: unique symbol = Symbol("parley.serviceDefinition");
+/** Marks an object made by {@linkcode defineService}. */
+export const SERVICE_DEFINITION: unique symbol = Symbol("parley.serviceDefinition");
 
 /** A service whose methods are all {@linkcode MethodDefinition}s. */
 export type ServiceDefinition<
-  M extends Record<string, MethodDefinition> = Record<string, MethodDefinition>,
+  M extends Record<string, AnyMethodDefinition> = Record<string, AnyMethodDefinition>,
 > =
   & M
   & { readonly [SERVICE_DEFINITION]: true };
@@ -142,7 +196,7 @@ export type ServiceDefinition<
  * console.assert("greet" in greeter);
  * ```
  */
-export function defineService<M extends Record<string, MethodDefinition<z.ZodTuple, z.ZodType>>>(
+export function defineService<M extends Record<string, AnyMethodDefinition>>(
   methods: M,
 ): ServiceDefinition<M> {
   return Object.freeze({ ...methods, [SERVICE_DEFINITION]: true as const });
@@ -163,7 +217,7 @@ export interface ResolvedMethod {
   /** Calls the handler with the raw params; throws RpcError(-32602) on bad params. */
   invoke(params: unknown, ctx: CallContext): unknown;
   /** The zod definition, when the service has one. */
-  readonly definition?: MethodDefinition;
+  readonly definition?: AnyMethodDefinition;
 }
 
 /** Something a peer can serve. */
@@ -184,9 +238,13 @@ export function contextHandlerOf(
 /** The client's view of a service: every method returns a promise. */
 export type RemoteService<S> = {
   readonly [
-    K in keyof S & string as S[K] extends MethodDefinition | ((...args: never[]) => unknown) ? K
+    K in keyof S & string as S[K] extends
+      | { readonly params: Schema; readonly result: Schema }
+      | ((...args: never[]) => unknown) ? K
       : never
-  ]: S[K] extends MethodDefinition<infer P, infer R> ? (...args: z.input<P>) => Promise<z.output<R>>
+  ]: S[K] extends
+    { readonly params: infer P extends Schema; readonly result: infer R extends Schema }
+    ? (...args: Extract<InputOf<P>, readonly unknown[]>) => Promise<OutputOf<R>>
     : S[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
     : never;
 };

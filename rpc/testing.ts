@@ -16,9 +16,9 @@ import type { Frame, MessageStream } from "./types.ts";
  * ```ts
  * import { memoryPair } from "./testing.ts";
  * const [a, b] = memoryPair();
- * const writer = a.writable.getWriter();
- * await writer.write("ping");
- * const { value } = await b.readable.getReader().read();
+ * const reading = b.readable.getReader().read();
+ * await a.writable.getWriter().write("ping");
+ * const { value } = await reading;
  * console.assert(value === "ping");
  * ```
  */

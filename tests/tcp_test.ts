@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
-import { type CallContext, ConnectionClosedError, type Framing, type Peer, RpcError, withContext } from "../mod.ts";
+import {
+  type CallContext,
+  ConnectionClosedError,
+  type Framing,
+  type Peer,
+  RpcError,
+  withContext,
+} from "../mod.ts";
 import { contentLength } from "../rpc/framing/content_length.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
@@ -41,12 +48,20 @@ const framings: [string, () => Framing][] = [
 for (const [name, framing] of framings) {
   Deno.test(`JSON-RPC over TCP with ${name} framing: 200 pipelined calls and a batch`, async () => {
     await using server = serveTcp({ port: 0 }, { codec: jsonRpc(), framing: framing(), service });
-    await using client = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: framing() });
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call("add", [i, 1])));
+    await using client = await connectTcp({ port: portOf(server) }, {
+      codec: jsonRpc(),
+      framing: framing(),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => client.call("add", [i, 1])),
+    );
     assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => i + 1));
-    const text = "line\nbreak {\"json\"} \r\n\u2713";
+    const text = 'line\nbreak {"json"} \r\n\u2713';
     assert.equal(await client.call("echo", [text]), text);
-    const batch = await client.batch([{ method: "add", params: [1, 1] }, { method: "echo", params: ["x"] }]);
+    const batch = await client.batch([{ method: "add", params: [1, 1] }, {
+      method: "echo",
+      params: ["x"],
+    }]);
     assert.deepEqual(batch.map((r) => r.status === "fulfilled" && r.value), [2, "x"]);
   });
 }
@@ -54,7 +69,9 @@ for (const [name, framing] of framings) {
 Deno.test("the TCP server gives each connection its own peer and serves them concurrently", async () => {
   await using server = serveTcp({ port: 0 }, { codec: jsonRpc(), framing: newline(), service });
   const clients = await Promise.all(
-    [1, 2, 3].map(() => connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: newline() })),
+    [1, 2, 3].map(() =>
+      connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: newline() })
+    ),
   );
   assert.deepEqual(await Promise.all(clients.map((c, i) => c.call("add", [i, i]))), [0, 2, 4]);
   assert.equal(server.peers.size, 3);
@@ -68,8 +85,14 @@ Deno.test("malformed JSON answers -32700 with id null and the connection keeps w
   const first = JSON.parse(await readUntil(conn, (t) => t.endsWith("\n")));
   assert.equal(first.id, null);
   assert.equal(first.error.code, -32700);
-  await conn.write(new TextEncoder().encode('{"jsonrpc":"2.0","method":"add","params":[2,3],"id":7}\n'));
-  assert.deepEqual(JSON.parse(await readUntil(conn, (t) => t.endsWith("\n"))), { jsonrpc: "2.0", id: 7, result: 5 });
+  await conn.write(
+    new TextEncoder().encode('{"jsonrpc":"2.0","method":"add","params":[2,3],"id":7}\n'),
+  );
+  assert.deepEqual(JSON.parse(await readUntil(conn, (t) => t.endsWith("\n"))), {
+    jsonrpc: "2.0",
+    id: 7,
+    result: 5,
+  });
 });
 
 Deno.test("an oversized frame closes only that connection, with a clear error", async () => {
@@ -78,7 +101,10 @@ Deno.test("an oversized frame closes only that connection, with a clear error", 
     framing: lengthPrefix({ maxFrameSize: 1024 }),
     service,
   });
-  await using bystander = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: lengthPrefix() });
+  await using bystander = await connectTcp({ port: portOf(server) }, {
+    codec: jsonRpc(),
+    framing: lengthPrefix(),
+  });
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
   // Declares a 1 GiB frame; the server must refuse before reading it.
   await conn.write(new Uint8Array([0x40, 0, 0, 0]));
@@ -93,7 +119,10 @@ Deno.test("a client gets a ConnectionClosedError whose cause is the server's com
     framing: lengthPrefix({ maxFrameSize: 64 }),
     service,
   });
-  await using client = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: lengthPrefix() });
+  await using client = await connectTcp({ port: portOf(server) }, {
+    codec: jsonRpc(),
+    framing: lengthPrefix(),
+  });
   await assert.rejects(client.call("echo", ["x".repeat(100)]), (error: unknown) => {
     assert.ok(error instanceof ConnectionClosedError);
     assert.ok(error.cause instanceof RpcError, String(error.cause));
@@ -110,7 +139,10 @@ Deno.test("a client that vanishes in the middle of a frame leaves the server ser
     service,
     onError: (e) => errors.push(e),
   });
-  await using bystander = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: lengthPrefix() });
+  await using bystander = await connectTcp({ port: portOf(server) }, {
+    codec: jsonRpc(),
+    framing: lengthPrefix(),
+  });
   for (let i = 0; i < 5; i++) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: portOf(server) });
     await conn.write(new Uint8Array([0, 0, 0, 100, ...new TextEncoder().encode('{"jsonrpc":')]));
@@ -119,7 +151,10 @@ Deno.test("a client that vanishes in the middle of a frame leaves the server ser
   assert.equal(await bystander.call("add", [20, 22]), 42);
   while (server.peers.size > 1) await new Promise((r) => setTimeout(r, 5));
   assert.equal(server.peers.size, 1, "the vanished connections were released");
-  assert.ok(errors.some((e) => e instanceof Error && e.name === "DecodeError"), "the truncation was reported");
+  assert.ok(
+    errors.some((e) => e instanceof Error && e.name === "DecodeError"),
+    "the truncation was reported",
+  );
 });
 
 Deno.test("shutdown() stops accepting, finishes calls in flight, then closes", async () => {
@@ -190,7 +225,10 @@ Deno.test("cancellation crosses TCP: the handler's signal fires on abort and on 
     },
   });
   started.push(Promise.withResolvers(), Promise.withResolvers());
-  const client: Peer = await connectTcp({ port: portOf(server) }, { codec: jsonRpc(), framing: newline() });
+  const client: Peer = await connectTcp({ port: portOf(server) }, {
+    codec: jsonRpc(),
+    framing: newline(),
+  });
   const controller = new AbortController();
   const call = client.call("hang", [], { signal: controller.signal });
   await started[0]!.promise;
@@ -209,9 +247,16 @@ Deno.test("JSON-RPC over a Unix socket", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/parley.sock`;
   try {
-    await using server = serveTcp({ transport: "unix", path }, { codec: jsonRpc(), framing: newline(), service });
+    await using server = serveTcp({ transport: "unix", path }, {
+      codec: jsonRpc(),
+      framing: newline(),
+      service,
+    });
     assert.equal(server.url, `unix:${path}`);
-    await using client = await connectTcp({ transport: "unix", path }, { codec: jsonRpc(), framing: newline() });
+    await using client = await connectTcp({ transport: "unix", path }, {
+      codec: jsonRpc(),
+      framing: newline(),
+    });
     assert.equal(await client.call("add", [40, 2]), 42);
   } finally {
     await Deno.remove(dir, { recursive: true });
