@@ -180,7 +180,7 @@ export interface JsonRpcCodec extends Codec {
    * a valid message decodes as {@linkcode RpcInvalid}: -32600 under the
    * request's id, or `null` when it cannot be read; an invalid response gets
    * `id: undefined` (never answered) and its id, when readable, as
-   * `error.data.id`.
+   * `inReplyTo`.
    *
    * @throws {DecodeError} for invalid UTF-8 or JSON (the peer gets -32700),
    * nesting beyond `maxDepth`, or a big integer in mode `"error"`

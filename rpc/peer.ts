@@ -448,6 +448,11 @@ export class Peer {
         break;
       case "invalid":
         this.#onError(new ProtocolError(`Invalid message: ${message.error.message}`));
+        if (message.inReplyTo !== undefined) {
+          this.#settle(message.inReplyTo)?.reject(
+            new ProtocolError(`The peer sent a malformed reply: ${message.error.message}`),
+          );
+        }
         if (message.id !== undefined) {
           respond({ kind: "error", id: message.id, error: message.error });
           return;

@@ -79,6 +79,11 @@ export interface RpcInvalid {
   readonly id: RpcId | null | undefined;
   /** The error to answer with. */
   readonly error: RpcErrorObject;
+  /**
+   * For a malformed reply whose id could be read: the call it belongs to,
+   * which the receiving peer fails with a `ProtocolError`.
+   */
+  readonly inReplyTo?: RpcId;
 }
 
 /** Several messages carried in one frame (a JSON-RPC batch). */

@@ -10,6 +10,7 @@ import {
   method,
   Peer,
   type PeerOptions,
+  ProtocolError,
   RpcError,
   TimeoutError,
   withContext,
@@ -431,4 +432,20 @@ Deno.test("closing via the options' signal rejects pending calls", async () => {
     (e: unknown) =>
       e instanceof ConnectionClosedError && (e.cause as Error).message === "shutting down",
   );
+});
+
+Deno.test("a malformed reply fails its own call with a ProtocolError, not the connection", async () => {
+  const [a, b] = memoryPair();
+  const client = new Peer(b, { codec: jsonRpc() });
+  const reading = a.readable.getReader();
+  const writer = a.writable.getWriter();
+  const call = client.call("f");
+  await reading.read(); // the request, id 1
+  await writer.write('{"jsonrpc":"2.0","result":1,"error":{"code":1,"message":"m"},"id":1}');
+  await assert.rejects(call, ProtocolError);
+  const next = client.call("g");
+  await reading.read();
+  await writer.write('{"jsonrpc":"2.0","result":"fine","id":2}');
+  assert.equal(await next, "fine");
+  await client.close();
 });

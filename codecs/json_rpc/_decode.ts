@@ -69,18 +69,14 @@ function invalidRequest(id: RpcId | null, why: string): RpcInvalid {
 
 /**
  * A response that is not valid is never answered (an answer could start an
- * endless exchange of errors); its id, when readable, goes in `error.data` so
+ * endless exchange of errors); its id, when readable, goes in `inReplyTo` so
  * that the session can fail the call it belongs to.
  */
 function invalidResponse(id: unknown, why: string): RpcInvalid {
-  const message = `invalid response: ${why}`;
-  return {
-    kind: "invalid",
-    id: undefined,
-    error: isId(id)
-      ? { code: ErrorCode.InvalidRequest, message, data: { id } }
-      : { code: ErrorCode.InvalidRequest, message },
-  };
+  const error = { code: ErrorCode.InvalidRequest, message: `invalid response: ${why}` };
+  return isId(id)
+    ? { kind: "invalid", id: undefined, error, inReplyTo: id }
+    : { kind: "invalid", id: undefined, error };
 }
 
 function readError(error: unknown): RpcErrorObject | undefined {

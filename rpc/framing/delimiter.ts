@@ -41,8 +41,8 @@ export interface DelimiterOptions {
 /** Options of {@linkcode newline}. */
 export interface NewlineOptions {
   /**
-   * The longest line in bytes the decoder accepts (a trailing `\r`
-   * counted, the `\n` not). Bytes without a newline beyond it are an error
+   * The longest line in bytes the decoder accepts (neither the `\n` nor a
+   * `\r` before it counted). Bytes without a newline beyond it are an error
    * as soon as they arrive.
    *
    * @default {16777216} (`DEFAULT_LIMITS.maxFrameSize`, 16 MiB)
@@ -191,9 +191,10 @@ export function newline(options: NewlineOptions = {}): Framing {
   };
 
   const decoder = (): TransformStream<Uint8Array, Uint8Array> => {
+    // One more byte for the `\r` that may end the line, checked once it is gone.
     const splitter = new Splitter(
       NEWLINE,
-      maxFrameSize,
+      maxFrameSize + 1,
       (size) => new FrameSizeError(size, maxFrameSize),
     );
     return new TransformStream({
@@ -203,6 +204,7 @@ export function newline(options: NewlineOptions = {}): Framing {
           if (pos < 0) return;
           let line = splitter.segment;
           if (line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+          if (line.length > maxFrameSize) throw new FrameSizeError(line.length, maxFrameSize);
           if (line.length > 0) controller.enqueue(line);
         }
       },

@@ -32,7 +32,7 @@
  * @module
  */
 
-export type { Framing } from "../types.ts";
+export type { Frame, Framing } from "../types.ts";
 export * from "./content_length.ts";
 export * from "./delimiter.ts";
 export * from "./length_prefix.ts";

@@ -288,7 +288,7 @@ Deno.test("jsonRpc() decodes results and errors", () => {
   );
 });
 
-Deno.test("jsonRpc() never answers an invalid response, and keeps its id in error.data", () => {
+Deno.test("jsonRpc() never answers an invalid response, and keeps its id in inReplyTo", () => {
   const cases: [string, unknown][] = [
     ['{"jsonrpc":"2.0","result":1}', undefined],
     ['{"jsonrpc":"2.0","result":1,"id":null}', undefined],
@@ -305,7 +305,8 @@ Deno.test("jsonRpc() never answers an invalid response, and keeps its id in erro
     const frame = codec.decode(text);
     assertInvalid(frame, undefined);
     if (frame.kind === "invalid") {
-      assert.deepStrictEqual(frame.error.data, id === undefined ? undefined : { id }, text);
+      assert.deepStrictEqual(frame.inReplyTo, id, text);
+      assert.equal(frame.error.data, undefined, text);
     }
   }
 });

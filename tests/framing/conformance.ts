@@ -278,6 +278,63 @@ export function runFramingSuite(
     }
   });
 
+  const { textDecoder, frameText } = framing;
+  if (textDecoder !== undefined) {
+    const utf8 = new TextEncoder();
+    const asBytes = (frame: Uint8Array | string) =>
+      typeof frame === "string" ? utf8.encode(frame) : frame;
+    const decodeText = (target: Framing, chunks: readonly Uint8Array[]) =>
+      Array.fromAsync(ReadableStream.from(chunks).pipeThrough(target.textDecoder!()));
+
+    Deno.test(`${name} textDecoder() yields the frames of decoder(), valid UTF-8 as strings`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(payloads, { maxLength: 8 }),
+          chunkings,
+          async (list, chunking) => {
+            const chunks = rechunk(await encodeAll(framing, list), chunking);
+            const frames = await decodeText(framing, chunks);
+            assert.deepEqual(frames.map(asBytes), await decodeAll(framing, chunks));
+          },
+        ),
+        { numRuns: 100 },
+      );
+      const word = utf8.encode("h\u00e9llo \u2713");
+      const frames = await decodeText(framing, rechunk(frameBytes(framing, word), "bytes"));
+      assert.deepEqual(frames, ["h\u00e9llo \u2713"]);
+    });
+
+    Deno.test(`${name} textDecoder() enforces maxFrameSize and errors at the end of stream like decoder()`, async () => {
+      assert.deepEqual(
+        (await decodeText(small, [frameBytes(framing, sample(LIMIT))])).map(asBytes),
+        [sample(LIMIT)],
+      );
+      const over = frameBytes(framing, sample(LIMIT + 8));
+      for (const chunking of ["whole", "bytes"] as const) {
+        await assert.rejects(decodeText(small, rechunk(over, chunking)), FrameSizeError);
+      }
+      await assert.rejects(decodeText(framing, [over.subarray(0, over.length - 1)]), DecodeError);
+    });
+  }
+  if (frameText !== undefined) {
+    Deno.test(`${name} frameText() agrees with frame() on the UTF-8 bytes`, () => {
+      fc.assert(
+        fc.property(fc.string({ unit: "binary", minLength: 1 }), (payload) => {
+          const bytes = new TextEncoder().encode(payload);
+          let expected: Uint8Array | undefined;
+          try {
+            expected = frameBytes(framing, bytes);
+          } catch (error) {
+            assert.throws(() => frameText(payload), (error as Error).constructor as typeof Error);
+            return;
+          }
+          assert.deepEqual(new TextEncoder().encode(frameText(payload)), expected);
+        }),
+        { numRuns: 100 },
+      );
+    });
+  }
+
   const { special } = options;
   if (special !== undefined) {
     Deno.test(`${name} carries payloads made of its delimiter and escape bytes`, async () => {

@@ -250,3 +250,21 @@ Deno.test("newline().frameText() agrees with frame() and refuses what frame() re
   );
   for (const bad of ["", "a\nb", "a\r"]) assert.throws(() => framing.frameText!(bad), TypeError);
 });
+
+Deno.test("newline() does not count a line's trailing \\r against maxFrameSize, in either decoder", async () => {
+  const framing = newline({ maxFrameSize: 4 });
+  const ok = [text.encode("abcd\r\n")];
+  assert.deepEqual(await decodeAll(framing, ok), [text.encode("abcd")]);
+  assert.deepEqual(
+    await Array.fromAsync(ReadableStream.from(ok).pipeThrough(framing.textDecoder!())),
+    ["abcd"],
+  );
+  for (const over of ["abcde\n", "abcde\r\n"]) {
+    await assert.rejects(decodeAll(framing, [text.encode(over)]), FrameSizeError);
+    await assert.rejects(
+      Array.fromAsync(ReadableStream.from([text.encode(over)]).pipeThrough(framing.textDecoder!())),
+      FrameSizeError,
+    );
+  }
+  await assert.rejects(firstRead(framing, rechunk(text.encode("abcdef"), "bytes")), FrameSizeError);
+});
