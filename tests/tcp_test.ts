@@ -272,3 +272,42 @@ Deno.test("connectTcp() to a closed port rejects with ConnectionRefused", async 
     Deno.errors.ConnectionRefused,
   );
 });
+
+Deno.test("connectTcp() gives up after connectTimeout when the server does not answer", async () => {
+  // A listener that never accepts: once its backlog is full, the kernel
+  // drops new handshakes, so a connection attempt hangs until we give up.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const filled: Deno.Conn[] = [];
+  const stalled: Promise<unknown>[] = [];
+  try {
+    for (let i = 0; i < 5000; i++) {
+      const attempt = Deno.connect({ hostname: "127.0.0.1", port });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const conn = await Promise.race([
+        attempt,
+        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 300)),
+      ]);
+      clearTimeout(timer);
+      if (conn !== undefined) {
+        filled.push(conn);
+        continue;
+      }
+      stalled.push(attempt.then((late) => late.close(), () => {}));
+      break;
+    }
+    assert.equal(stalled.length, 1, "the backlog filled up");
+    await assert.rejects(
+      connectTcp({ port }, { codec: jsonRpc(), framing: newline(), connectTimeout: 100 }),
+      (error: unknown) => {
+        assert.ok(error instanceof Deno.errors.TimedOut);
+        assert.match(error.message, /timed out after 100 ms/);
+        return true;
+      },
+    );
+  } finally {
+    for (const conn of filled) conn.close();
+    listener.close();
+    await Promise.all(stalled);
+  }
+});
