@@ -109,7 +109,7 @@ export function serveTcp(address: SocketAddress, options: ServeOptions): SocketS
       })
       : service;
     const peer = new Peer(
-      framedStream(connStream(conn), framing, { remote, text: options.codec.text === true }),
+      framedStream(connByteStream(conn), framing, { remote, text: options.codec.text === true }),
       { ...peerOptions, service: served },
     );
     connection.peer = peer;
@@ -209,7 +209,7 @@ export async function connectTcp(address: SocketAddress, options: ConnectOptions
     clearTimeout(timer);
   }
   noDelay(conn);
-  const stream = framedStream(connStream(conn), framing, {
+  const stream = framedStream(connByteStream(conn), framing, {
     remote: urlOf(conn.remoteAddr),
     text: options.codec.text === true,
   });
@@ -217,11 +217,15 @@ export async function connectTcp(address: SocketAddress, options: ConnectOptions
 }
 
 /**
- * A connection as a byte stream that reads into one reused buffer and hands
- * out copies of just the bytes read: `conn.readable` allocates a fresh 64 KiB
- * buffer per read, which costs more than the small messages RPC reads.
+ * A Deno connection as a {@linkcode ByteStream} that reads into one reused
+ * buffer and hands out copies of just the bytes read: `conn.readable`
+ * allocates a fresh 64 KiB buffer per read, which costs more than the small
+ * messages RPC reads. A reset or closed connection simply ends the stream.
+ *
+ * @param conn a TCP or Unix connection
+ * @returns the byte stream, for {@linkcode framedStream}
  */
-function connStream(conn: Deno.Conn): ByteStream {
+export function connByteStream(conn: Deno.Conn): ByteStream {
   const scratch = new Uint8Array(64 * 1024);
   return {
     readable: new ReadableStream<Uint8Array>({

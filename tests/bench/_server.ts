@@ -1,15 +1,16 @@
 /**
- * The benchmark's server process: `raw` echoes length-prefixed frames with no
- * RPC layer; `jsonrpc-newline` and `jsonrpc-length` serve a small service over
+ * The benchmark's server process: `raw` echoes bytes on a bare socket;
+ * `stream-echo` echoes length-prefixed frames through parley's framed streams; `jsonrpc-newline` and `jsonrpc-length` serve a small service over
  * JSON-RPC. Prints `listening PORT` when ready; exits on SIGTERM.
  *
  * @module
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
-import { serveTcp } from "../../rpc/transports/tcp.ts";
+import { connByteStream, serveTcp } from "../../rpc/transports/tcp.ts";
 
 const mode = Deno.args[0];
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
@@ -29,6 +30,14 @@ if (mode === "raw") {
         while (written < n) written += await conn.write(buffer.subarray(written, n));
       }
     })().catch(() => {}).finally(() => conn.close());
+  }
+} else if (mode === "stream-echo") {
+  // parley's byte path without the RPC layer: framedStream + lengthPrefix.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log(`listening ${(listener.addr as Deno.NetAddr).port}`);
+  for await (const conn of listener) {
+    const stream = framedStream(connByteStream(conn), lengthPrefix());
+    stream.readable.pipeTo(stream.writable).catch(() => {});
   }
 } else {
   const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();

@@ -1,17 +1,20 @@
 /**
  * `deno task bench`: calls per second of JSON-RPC over TCP with 1 and 64
- * calls in flight on one connection, against a raw length-prefixed echo over
- * TCP (no RPC layer) measured in the same run. Rounds alternate A B A B
- * because which core a process lands on moves absolute figures a lot; the
- * ratios are what to read.
+ * calls in flight on one connection, against two baselines measured in the
+ * same run: a raw length-prefixed echo on a bare socket (no streams, no RPC
+ * layer: the ceiling) and the same echo through parley's framed streams (no
+ * RPC layer: where the byte path's cost ends and the RPC layer's begins).
+ * Rounds alternate A B A B because which core a process lands on moves
+ * absolute figures a lot; the ratios are what to read.
  *
  * @module
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
-import { connectTcp } from "../../rpc/transports/tcp.ts";
+import { connByteStream, connectTcp } from "../../rpc/transports/tcp.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
@@ -127,6 +130,32 @@ async function rawEcho(depth: number): Promise<number> {
   return rate;
 }
 
+// parley's framed streams with no RPC layer: where the byte path's cost ends
+// and the RPC layer's begins.
+async function streamEcho(depth: number): Promise<number> {
+  const server = await startServer("stream-echo");
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const stream = framedStream(connByteStream(conn), lengthPrefix());
+  const writer = stream.writable.getWriter();
+  const waiting: (() => void)[] = [];
+  const reading = (async () => {
+    for await (const _ of stream.readable) waiting.shift()?.();
+  })();
+  const payload = new TextEncoder().encode(
+    '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}',
+  );
+  const rate = await drive(depth, () => {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    waiting.push(resolve);
+    writer.write(payload);
+    return promise;
+  });
+  await stream.close();
+  await reading.catch(() => {});
+  await server.stop();
+  return rate;
+}
+
 async function jsonRpcCalls(
   depth: number,
   mode: "jsonrpc-newline" | "jsonrpc-length",
@@ -151,13 +180,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 for (let round = 1; round <= ROUNDS; round++) {
   for (const depth of [1, 64]) {
     const raw = await rawEcho(depth);
+    const streams = await streamEcho(depth);
     const nl = await jsonRpcCalls(depth, "jsonrpc-newline");
     const lp = await jsonRpcCalls(depth, "jsonrpc-length");
     record(`raw echo, ${depth} in flight`, raw);
+    record(`stream echo, ${depth} in flight`, streams);
     record(`jsonrpc newline, ${depth} in flight`, nl);
     record(`jsonrpc length-prefix, ${depth} in flight`, lp);
     record(`ratio newline/raw, ${depth} in flight`, nl / raw);
     record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
+    record(`ratio newline/stream echo, ${depth} in flight`, nl / streams);
     console.error(
       `round ${round}, depth ${depth}: raw ${raw.toFixed(0)}/s, jsonrpc ${nl.toFixed(0)}/s (${
         (nl / raw).toFixed(2)
