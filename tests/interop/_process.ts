@@ -106,6 +106,18 @@ async function waitExit(
   return { status: await child.status, timedOut: true };
 }
 
+// A child with its own output piped, no input, and only the environment given.
+function spawnPiped(command: string, options: SpawnOptions): Deno.ChildProcess {
+  return new Deno.Command(command, {
+    args: [...(options.args ?? [])],
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env ?? {},
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
 /**
  * Starts a server and waits for its `listening URL` line on stdout.
  *
@@ -119,16 +131,8 @@ export async function spawnListening(
   command: string,
   options: SpawnOptions = {},
 ): Promise<ListeningProcess> {
-  const args = options.args ?? [];
   const timeout = options.timeout ?? 30_000;
-  const child = new Deno.Command(command, {
-    args: [...args],
-    cwd: options.cwd ?? REPO_ROOT,
-    env: options.env ?? {},
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnPiped(command, options);
   const stderr = new TextSink(child.stderr);
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let before = "";
@@ -173,7 +177,7 @@ export async function spawnListening(
       }) before printing "listening URL"`;
     throw new Error(
       `${
-        describe(command, args)
+        describe(command, options.args ?? [])
       } ${why}\n--- stdout ---\n${skipped}${before}\n--- stderr ---\n${stderr.text}`,
     );
   }
@@ -229,16 +233,8 @@ export async function spawnListening(
  * @throws {Error} when it does not finish in time, with its output so far
  */
 export async function run(command: string, options: SpawnOptions = {}): Promise<RunResult> {
-  const args = options.args ?? [];
   const timeout = options.timeout ?? 60_000;
-  const child = new Deno.Command(command, {
-    args: [...args],
-    cwd: options.cwd ?? REPO_ROOT,
-    env: options.env ?? {},
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnPiped(command, options);
   const stdout = new TextSink(child.stdout);
   const stderr = new TextSink(child.stderr);
   const { status, timedOut } = await waitExit(child, timeout);
@@ -246,7 +242,7 @@ export async function run(command: string, options: SpawnOptions = {}): Promise<
   if (timedOut) {
     throw new Error(
       `${
-        describe(command, args)
+        describe(command, options.args ?? [])
       } did not finish within ${timeout} ms\n--- stdout ---\n${stdout.text}\n--- stderr ---\n${stderr.text}`,
     );
   }
