@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ByteStream, Frame, Framing, MessageStream } from "./types.ts";
+import type { ByteStream, Frame, FrameSplitter, Framing, MessageStream } from "./types.ts";
 
 /** Options of {@linkcode framedStream}. */
 export interface FramedStreamOptions {
@@ -93,17 +93,22 @@ export function framedStream(
     }
   };
 
-  const writable = new WritableStream<Frame>({
-    write(frame) {
+  const add = (frame: Frame): void => {
+    if (frameText !== undefined && typeof frame === "string") {
+      const text = frameText(frame);
+      queue.push(text);
+      // UTF-16 length: a lower bound of the bytes, close enough for backpressure.
+      queued += text.length;
+    } else {
+      push(framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame));
+    }
+  };
+
+  const writable = new WritableStream<Frame | readonly Frame[]>({
+    write(chunk) {
       if (failure !== undefined) throw failure.error;
-      if (frameText !== undefined && typeof frame === "string") {
-        const text = frameText(frame);
-        queue.push(text);
-        // UTF-16 length: a lower bound of the bytes, close enough for backpressure.
-        queued += text.length;
-      } else {
-        push(framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame));
-      }
+      if (typeof chunk === "string" || chunk instanceof Uint8Array) add(chunk);
+      else for (const frame of chunk) add(frame);
       flushing ??= Promise.resolve().then(flush);
       // Backpressure: past the threshold, the writer waits for the socket.
       return queued > highWaterMark ? flushing : undefined;
@@ -118,14 +123,19 @@ export function framedStream(
     },
   });
 
+  // With a synchronous splitter, every frame of a read reaches the session
+  // in one chunk: one stream step per read rather than one per frame.
+  const splitter = (options.text ? framing.textSplitter?.() : undefined) ?? framing.splitter?.();
   let closed = false;
   return {
     // A framing error must not cancel the socket: the session still writes
     // its last word (why it is closing) before it closes the connection.
-    readable: bytes.readable.pipeThrough(
-      (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
-      { preventCancel: true },
-    ),
+    readable: splitter === undefined
+      ? bytes.readable.pipeThrough(
+        (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
+        { preventCancel: true },
+      )
+      : splitStream(bytes.readable, splitter),
     writable,
     remote: options.remote,
     async close() {
@@ -139,6 +149,33 @@ export function framedStream(
       }
     },
   } as MessageStream;
+}
+
+function splitStream(
+  bytes: ReadableStream<Uint8Array>,
+  splitter: FrameSplitter,
+): ReadableStream<Frame | readonly Frame[]> {
+  const reader = bytes.getReader();
+  return new ReadableStream<Frame | readonly Frame[]>({
+    async pull(controller) {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          splitter.end();
+          controller.close();
+          return;
+        }
+        const frames = splitter.push(value);
+        if (frames.length === 0) continue;
+        controller.enqueue(frames.length === 1 ? frames[0]! : frames);
+        return;
+      }
+    },
+    // The socket stays open: the session may still write its last word.
+    cancel() {
+      reader.releaseLock();
+    },
+  }, { highWaterMark: 0 });
 }
 
 // One write's bytes: runs of text frames are joined and encoded at once.

@@ -99,7 +99,10 @@ export class Peer {
   readonly #expose: boolean;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
-  readonly #writer: WritableStreamDefaultWriter<Frame>;
+  readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
+  // Frames written in the same turn leave together, as one chunk.
+  #outbox: Frame[] = [];
+  #flushing: Promise<void> | undefined;
   readonly #pending: PendingCalls;
   readonly #incoming = new Map<RpcId, AbortController>();
   readonly #closed = Promise.withResolvers<void>();
@@ -337,19 +340,38 @@ export class Peer {
     this.#write(frame).catch((error) => this.#pending.settle(id)?.reject(error));
   }
 
+  // Queues a frame; the frames queued in one turn (the replies to a batch
+  // of frames read together, the calls of many callers) are handed to the
+  // stream as one chunk, which becomes one socket write.
   #write(frame: Frame): Promise<void> {
+    this.#outbox.push(frame);
+    return this.#flushing ??= Promise.resolve().then(() => this.#flush());
+  }
+
+  #flush(): Promise<void> {
+    const frames = this.#outbox;
+    this.#outbox = [];
+    this.#flushing = undefined;
+    const chunk = frames.length === 1 ? frames[0]! : frames;
     const writer = this.#writer;
     const size = writer.desiredSize;
-    if (size !== null && size <= 0) return writer.ready.then(() => writer.write(frame));
-    return writer.write(frame);
+    if (size !== null && size <= 0) return writer.ready.then(() => writer.write(chunk));
+    return writer.write(chunk);
   }
 
   async #readLoop(): Promise<void> {
     let reason: unknown;
     try {
-      for await (const frame of this.#stream.readable) {
-        if (this.#closing) break;
-        this.#receive(frame);
+      for await (const chunk of this.#stream.readable) {
+        if (typeof chunk === "string" || chunk instanceof Uint8Array) {
+          if (this.#closing) break;
+          this.#receive(chunk);
+          continue;
+        }
+        for (const frame of chunk) {
+          if (this.#closing) break;
+          this.#receive(frame);
+        }
       }
     } catch (error) {
       reason = error;
@@ -582,6 +604,7 @@ export class Peer {
     (async () => {
       // Flush what is queued, but do not wait forever on a peer that stopped
       // reading: closing the stream below ends the pending writes too.
+      await this.#flushing?.catch(() => {});
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         this.#writer.close().catch(() => {}),

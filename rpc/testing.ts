@@ -23,8 +23,8 @@ import type { Frame, MessageStream } from "./types.ts";
  * ```
  */
 export function memoryPair(): [MessageStream, MessageStream] {
-  const ab = new TransformStream<Frame, Frame>();
-  const ba = new TransformStream<Frame, Frame>();
+  const ab = new TransformStream<Frame | readonly Frame[], Frame | readonly Frame[]>();
+  const ba = new TransformStream<Frame | readonly Frame[], Frame | readonly Frame[]>();
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -39,8 +39,10 @@ export function memoryPair(): [MessageStream, MessageStream] {
 
 // The pair's writables are shared with close(); each end writes through a
 // forwarding stream so that its own writer can lock and close independently.
-function guard(target: WritableStream<Frame>): WritableStream<Frame> {
-  return new WritableStream<Frame>({
+function guard(
+  target: WritableStream<Frame | readonly Frame[]>,
+): WritableStream<Frame | readonly Frame[]> {
+  return new WritableStream<Frame | readonly Frame[]>({
     async write(frame) {
       const writer = target.getWriter();
       try {

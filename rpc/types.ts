@@ -196,6 +196,32 @@ export interface Framing {
    * reject as it would any bad frame.
    */
   textDecoder?(): TransformStream<Uint8Array, Frame>;
+  /**
+   * A synchronous splitter for one connection, so that a transport can hand
+   * the session every frame of a read at once instead of one stream chunk
+   * per frame. Must split exactly as `decoder()` does.
+   */
+  splitter?(): FrameSplitter;
+  /** The splitter of `textDecoder()`: frames as strings where valid UTF-8. */
+  textSplitter?(): FrameSplitter;
+}
+
+/** Splits the bytes of one connection into frames, synchronously. */
+export interface FrameSplitter {
+  /**
+   * Takes the next bytes read.
+   *
+   * @returns the frames they complete, in order (often none, often many)
+   * @throws {FrameSizeError} when a frame exceeds the maximum size
+   * @throws {DecodeError} when the bytes cannot be framed
+   */
+  push(chunk: Uint8Array): Frame[];
+  /**
+   * Says the stream has ended.
+   *
+   * @throws {DecodeError} when it ended inside a frame
+   */
+  end(): void;
 }
 
 /** A bidirectional stream of bytes; `Deno.Conn` fits. */
@@ -214,10 +240,13 @@ export interface ByteStream {
  * is one; HTTP adapts request and response to one.
  */
 export interface MessageStream {
-  /** Frames from the peer; ends when the peer closes. */
-  readonly readable: ReadableStream<Frame>;
-  /** Frames to the peer. */
-  readonly writable: WritableStream<Frame>;
+  /**
+   * Frames from the peer; ends when the peer closes. A chunk is one frame,
+   * or an array of the frames that arrived together, in order.
+   */
+  readonly readable: ReadableStream<Frame | readonly Frame[]>;
+  /** Frames to the peer: one frame, or an array of frames to send together. */
+  readonly writable: WritableStream<Frame | readonly Frame[]>;
   /** Closes both directions and releases the underlying resource. */
   close(reason?: unknown): Promise<void>;
   /** A human-readable description of the remote end, for logs and errors. */

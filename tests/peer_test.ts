@@ -449,3 +449,26 @@ Deno.test("a malformed reply fails its own call with a ProtocolError, not the co
   assert.equal(await next, "fine");
   await client.close();
 });
+
+Deno.test("a chunk of several frames is handled in order and answered in one chunk", async () => {
+  const [a, b] = memoryPair();
+  const server = new Peer(a, {
+    codec: jsonRpc(),
+    service: { add: (x: number, y: number) => x + y },
+  });
+  const reading = b.readable.getReader();
+  const writer = b.writable.getWriter();
+  await writer.write([
+    '{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}',
+    '{"jsonrpc":"2.0","method":"add","params":[3,4],"id":2}',
+  ]);
+  const { value } = await reading.read();
+  assert.ok(Array.isArray(value), "the replies leave together");
+  assert.deepEqual(value.map((frame) => JSON.parse(frame as string)), [
+    { jsonrpc: "2.0", result: 3, id: 1 },
+    { jsonrpc: "2.0", result: 7, id: 2 },
+  ]);
+  reading.releaseLock();
+  writer.releaseLock();
+  await server.close();
+});

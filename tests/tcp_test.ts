@@ -14,6 +14,7 @@ import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { jsonValues } from "../rpc/framing/self_delimiting.ts";
 import { varint } from "../rpc/framing/varint.ts";
 import { connectTcp, serveTcp, type SocketServer } from "../rpc/transports/tcp.ts";
+import { framedStream } from "../rpc/framed.ts";
 
 const service = {
   add: (a: number, b: number) => a + b,
@@ -310,4 +311,21 @@ Deno.test("connectTcp() gives up after connectTimeout when the server does not a
     listener.close();
     await Promise.all(stalled);
   }
+});
+
+Deno.test("framedStream() hands over every frame of one read together, split as decoder() splits", async () => {
+  const pipe = new TransformStream<Uint8Array, Uint8Array>();
+  const stream = framedStream({
+    readable: pipe.readable,
+    writable: new WritableStream(),
+    close: () => {},
+  }, lengthPrefix());
+  const writer = pipe.writable.getWriter();
+  const frames = [new Uint8Array([1]), new Uint8Array([2, 2]), new Uint8Array([3, 3, 3])];
+  const bytes = frames.map((f) => lengthPrefix().frame(f) as Uint8Array);
+  writer.write(new Uint8Array([...bytes[0]!, ...bytes[1]!, ...bytes[2]!.subarray(0, 3)]));
+  writer.write(bytes[2]!.subarray(3));
+  writer.close();
+  const chunks = await Array.fromAsync(stream.readable);
+  assert.deepEqual(chunks, [[frames[0], frames[1]], frames[2]]);
 });

@@ -9,6 +9,7 @@
  */
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
+import type { Frame, FrameSplitter } from "../types.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
 
 /** Payloads up to this size are copied behind their header; larger ones are passed on as they are. */
@@ -286,49 +287,51 @@ export interface HeaderReader {
 }
 
 /**
- * A decoder for formats where a header gives the payload's length: the
+ * A splitter for formats where a header gives the payload's length: the
  * length is checked against the limit before any of the payload is kept, and
  * a payload that lies in one chunk is handed out as a view of it.
  *
  * @param name the framing's name, for errors
  * @param maxFrameSize the largest payload in bytes
  * @param header reads the headers of one connection
- * @returns the decoder stream
+ * @returns the splitter
  */
-export function prefixedDecoder(
+export function prefixedSplitter(
   name: string,
   maxFrameSize: number,
   header: HeaderReader,
-): TransformStream<Uint8Array, Uint8Array> {
+): FrameSplitter {
   const body = new Parts();
   let need = -1;
-  return new TransformStream({
-    transform(chunk, controller) {
+  return {
+    push(chunk) {
+      const frames: Uint8Array[] = [];
       const end = chunk.length;
       let pos = 0;
       while (pos < end) {
         if (need < 0) {
           pos = header.read(chunk, pos);
-          if (pos < 0) return;
+          if (pos < 0) return frames;
           need = header.length;
           if (need > maxFrameSize) throw new FrameSizeError(need, maxFrameSize);
         }
         const available = end - pos;
         if (body.size === 0 && available >= need) {
-          controller.enqueue(chunk.subarray(pos, pos + need));
+          frames.push(chunk.subarray(pos, pos + need));
           pos += need;
         } else if (body.size + available >= need) {
           const rest = need - body.size;
-          controller.enqueue(body.take(chunk.subarray(pos, pos + rest)));
+          frames.push(body.take(chunk.subarray(pos, pos + rest)));
           pos += rest;
         } else {
           body.push(chunk.subarray(pos));
-          return;
+          return frames;
         }
         need = -1;
       }
+      return frames;
     },
-    flush() {
+    end() {
       if (need >= 0) {
         throw new DecodeError(
           name,
@@ -341,6 +344,26 @@ export function prefixedDecoder(
           `unexpected end of stream after ${header.pending} bytes of a frame header`,
         );
       }
+    },
+  };
+}
+
+/**
+ * The decoder stream of a splitter: each chunk's frames are enqueued one by
+ * one, and the end of the stream is checked.
+ *
+ * @param splitter splits one connection's bytes
+ * @returns the decoder stream
+ */
+export function decoderOf<F extends Frame>(
+  splitter: FrameSplitter,
+): TransformStream<Uint8Array, F> {
+  return new TransformStream({
+    transform(chunk, controller) {
+      for (const frame of splitter.push(chunk)) controller.enqueue(frame as F);
+    },
+    flush() {
+      splitter.end();
     },
   });
 }

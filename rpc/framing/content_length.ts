@@ -7,13 +7,14 @@
  */
 
 import { DecodeError } from "../errors.ts";
-import type { Framing } from "../types.ts";
+import type { FrameSplitter, Framing } from "../types.ts";
 import {
+  decoderOf,
   encoderOf,
   type HeaderReader,
   JOIN_LIMIT,
   positiveInteger,
-  prefixedDecoder,
+  prefixedSplitter,
   resolveMaxFrameSize,
   Splitter,
 } from "./_bytes.ts";
@@ -111,10 +112,14 @@ export function contentLength(options: ContentLengthOptions = {}): Framing {
     return out;
   };
 
+  const splitter = (): FrameSplitter =>
+    prefixedSplitter(NAME, maxFrameSize, new HeaderBlock(maxHeaderSize));
+
   return {
     name: NAME,
     encoder: () => encoderOf(frame),
-    decoder: () => prefixedDecoder(NAME, maxFrameSize, new HeaderBlock(maxHeaderSize)),
+    decoder: () => decoderOf(splitter()),
+    splitter,
     frame,
   };
 }

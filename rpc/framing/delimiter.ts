@@ -7,8 +7,8 @@
  */
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
-import type { Framing } from "../types.ts";
-import { encoderOf, joinOrParts, resolveMaxFrameSize, Splitter } from "./_bytes.ts";
+import type { Frame, FrameSplitter, Framing } from "../types.ts";
+import { decoderOf, encoderOf, joinOrParts, resolveMaxFrameSize, Splitter } from "./_bytes.ts";
 
 /** Options of {@linkcode delimiter}. */
 export interface DelimiterOptions {
@@ -227,30 +227,30 @@ export function newline(options: NewlineOptions = {}): Framing {
     decoder,
     frame,
     frameText,
-    textDecoder: () => newlineTextDecoder(maxFrameSize),
+    textDecoder: () => decoderOf(newlineTextSplitter(maxFrameSize)),
+    textSplitter: () => newlineTextSplitter(maxFrameSize),
   };
 }
 
 /**
- * The newline decoder for text codecs: sizes are checked on the bytes, but
+ * The newline splitter for text codecs: sizes are checked on the bytes, but
  * all the complete lines of a chunk are decoded from UTF-8 in one call, which
  * costs far less than one call per line. A chunk with invalid UTF-8 falls
  * back to handing out its lines as bytes, so that only the bad line fails.
  */
-function newlineTextDecoder(
-  maxFrameSize: number,
-): TransformStream<Uint8Array, Uint8Array | string> {
+function newlineTextSplitter(maxFrameSize: number): FrameSplitter {
   const text = new TextDecoder("utf-8", { fatal: true });
   let held: Uint8Array[] = [];
   let heldBytes = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
+  return {
+    push(chunk) {
+      const frames: Frame[] = [];
       const last = chunk.lastIndexOf(LF);
       if (last < 0) {
         heldBytes += chunk.length;
         if (heldBytes > maxFrameSize + 1) throw new FrameSizeError(heldBytes, maxFrameSize);
         held.push(chunk);
-        return;
+        return frames;
       }
       let lineStart = 0;
       let carried = heldBytes;
@@ -268,32 +268,27 @@ function newlineTextDecoder(
       held = rest.length > 0 ? [rest] : [];
       heldBytes = rest.length;
       if (heldBytes > maxFrameSize + 1) throw new FrameSizeError(heldBytes, maxFrameSize);
-      let lines: (string | Uint8Array)[];
+      let lines: Frame[];
       try {
         lines = text.decode(complete).split("\n");
       } catch {
         lines = splitBytes(complete);
       }
       for (const line of lines) {
-        const end = line.length > 0 && (typeof line === "string"
-              ? line.charCodeAt(line.length - 1)
-              : line[line.length - 1]) === CR
-          ? line.length - 1
-          : line.length;
-        if (end === 0) {
-          continue;
-        }
-        if (end === line.length) {
-          controller.enqueue(line);
-        } else {controller.enqueue(
-            typeof line === "string" ? line.slice(0, end) : line.subarray(0, end),
-          );}
+        const lastUnit = typeof line === "string"
+          ? line.charCodeAt(line.length - 1)
+          : line[line.length - 1];
+        const end = line.length > 0 && lastUnit === CR ? line.length - 1 : line.length;
+        if (end === 0) continue;
+        if (end === line.length) frames.push(line);
+        else frames.push(typeof line === "string" ? line.slice(0, end) : line.subarray(0, end));
       }
+      return frames;
     },
-    flush() {
+    end() {
       if (heldBytes > 0) throw endOfStream("newline", heldBytes);
     },
-  });
+  };
 }
 
 function splitBytes(bytes: Uint8Array): Uint8Array[] {

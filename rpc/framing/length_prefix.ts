@@ -5,12 +5,13 @@
  * @module
  */
 
-import type { Framing } from "../types.ts";
+import type { FrameSplitter, Framing } from "../types.ts";
 import {
+  decoderOf,
   encoderOf,
   type HeaderReader,
   JOIN_LIMIT,
-  prefixedDecoder,
+  prefixedSplitter,
   resolveMaxFrameSize,
 } from "./_bytes.ts";
 
@@ -109,11 +110,14 @@ export function lengthPrefix(options: LengthPrefixOptions = {}): Framing {
     return out;
   };
 
+  const splitter = (): FrameSplitter =>
+    prefixedSplitter("length-prefix", maxFrameSize, new FixedWidthHeader(width, littleEndian));
+
   return {
     name: "length-prefix",
     encoder: () => encoderOf(frame),
-    decoder: () =>
-      prefixedDecoder("length-prefix", maxFrameSize, new FixedWidthHeader(width, littleEndian)),
+    decoder: () => decoderOf(splitter()),
+    splitter,
     frame,
   };
 }

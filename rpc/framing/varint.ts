@@ -7,12 +7,13 @@
  */
 
 import { DecodeError } from "../errors.ts";
-import type { Framing } from "../types.ts";
+import type { FrameSplitter, Framing } from "../types.ts";
 import {
+  decoderOf,
   encoderOf,
   type HeaderReader,
   JOIN_LIMIT,
-  prefixedDecoder,
+  prefixedSplitter,
   resolveMaxFrameSize,
 } from "./_bytes.ts";
 
@@ -134,10 +135,14 @@ export function varint(options: VarintOptions = {}): Framing {
     return out;
   };
 
+  const splitter = (): FrameSplitter =>
+    prefixedSplitter("varint", maxFrameSize, new VarintHeader());
+
   return {
     name: "varint",
     encoder: () => encoderOf(frame),
-    decoder: () => prefixedDecoder("varint", maxFrameSize, new VarintHeader()),
+    decoder: () => decoderOf(splitter()),
+    splitter,
     frame,
   };
 }

@@ -139,7 +139,10 @@ async function streamEcho(depth: number): Promise<number> {
   const writer = stream.writable.getWriter();
   const waiting: (() => void)[] = [];
   const reading = (async () => {
-    for await (const _ of stream.readable) waiting.shift()?.();
+    for await (const chunk of stream.readable) {
+      const frames = Array.isArray(chunk) ? chunk.length : 1;
+      for (let i = 0; i < frames; i++) waiting.shift()?.();
+    }
   })();
   const payload = new TextEncoder().encode(
     '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}',
