@@ -109,7 +109,9 @@ export function framedStream(
       if (failure !== undefined) throw failure.error;
       if (typeof chunk === "string" || chunk instanceof Uint8Array) add(chunk);
       else for (const frame of chunk) add(frame);
-      flushing ??= Promise.resolve().then(flush);
+      // The session already hands over what it wrote in one turn together:
+      // start the socket write now; what comes meanwhile joins the next one.
+      flushing ??= flush();
       // Backpressure: past the threshold, the writer waits for the socket.
       return queued > highWaterMark ? flushing : undefined;
     },

@@ -73,6 +73,9 @@ export interface BatchEntry {
 }
 
 const NO_PARAMS = undefined;
+// Frames per part when a turn writes many: small enough that the other end
+// starts early, large enough that a part is one socket write, not dozens.
+const OUTBOX_PART = 16;
 
 /**
  * One end of a connection: calls the other end, serves it, or both.
@@ -344,14 +347,18 @@ export class Peer {
   // of frames read together, the calls of many callers) are handed to the
   // stream as one chunk, which becomes one socket write.
   #write(frame: Frame): Promise<void> {
-    this.#outbox.push(frame);
-    return this.#flushing ??= Promise.resolve().then(() => this.#flush());
+    const queued = this.#outbox.push(frame);
+    if (queued === 1) this.#flushing = Promise.resolve().then(() => this.#flush());
+    // A long batch leaves in parts, so that the other end can start on the
+    // first part while this end is still producing the rest.
+    else if (queued >= OUTBOX_PART) this.#flush();
+    return this.#flushing!;
   }
 
   #flush(): Promise<void> {
+    if (this.#outbox.length === 0) return Promise.resolve();
     const frames = this.#outbox;
     this.#outbox = [];
-    this.#flushing = undefined;
     const chunk = frames.length === 1 ? frames[0]! : frames;
     const writer = this.#writer;
     const size = writer.desiredSize;
