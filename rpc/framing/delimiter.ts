@@ -8,7 +8,14 @@
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
 import type { Frame, FrameSplitter, Framing } from "../types.ts";
-import { decoderOf, encoderOf, joinOrParts, resolveMaxFrameSize, Splitter } from "./_bytes.ts";
+import {
+  decoderOf,
+  encoderOf,
+  joinOrParts,
+  Parts,
+  resolveMaxFrameSize,
+  Splitter,
+} from "./_bytes.ts";
 
 /** Options of {@linkcode delimiter}. */
 export interface DelimiterOptions {
@@ -240,34 +247,32 @@ export function newline(options: NewlineOptions = {}): Framing {
  */
 function newlineTextSplitter(maxFrameSize: number): FrameSplitter {
   const text = new TextDecoder("utf-8", { fatal: true });
-  let held: Uint8Array[] = [];
-  let heldBytes = 0;
+  const held = new Parts();
+  let heldLastByte = -1;
   return {
     push(chunk) {
       const frames: Frame[] = [];
       const last = chunk.lastIndexOf(LF);
       if (last < 0) {
-        heldBytes += chunk.length;
-        if (heldBytes > maxFrameSize + 1) throw new FrameSizeError(heldBytes, maxFrameSize);
         held.push(chunk);
+        if (chunk.length > 0) heldLastByte = chunk[chunk.length - 1]!;
+        if (held.size > maxFrameSize + 1) throw new FrameSizeError(held.size, maxFrameSize);
         return frames;
       }
       let lineStart = 0;
-      let carried = heldBytes;
+      let carried = held.size;
       for (let at = chunk.indexOf(LF); at >= 0 && at <= last; at = chunk.indexOf(LF, at + 1)) {
         let size = carried + at - lineStart;
-        if (size > 0 && (at > 0 ? chunk[at - 1] : held.at(-1)?.at(-1)) === CR) size--;
+        if (size > 0 && (at > 0 ? chunk[at - 1] : heldLastByte) === CR) size--;
         if (size > maxFrameSize) throw new FrameSizeError(size, maxFrameSize);
         carried = 0;
         lineStart = at + 1;
       }
-      const complete = held.length === 0
-        ? chunk.subarray(0, last)
-        : concat([...held, chunk.subarray(0, last)], heldBytes + last);
+      const complete = held.take(chunk.subarray(0, last));
       const rest = chunk.subarray(last + 1);
-      held = rest.length > 0 ? [rest] : [];
-      heldBytes = rest.length;
-      if (heldBytes > maxFrameSize + 1) throw new FrameSizeError(heldBytes, maxFrameSize);
+      held.push(rest);
+      if (rest.length > 0) heldLastByte = rest[rest.length - 1]!;
+      if (held.size > maxFrameSize + 1) throw new FrameSizeError(held.size, maxFrameSize);
       let lines: Frame[];
       try {
         lines = text.decode(complete).split("\n");
@@ -286,7 +291,7 @@ function newlineTextSplitter(maxFrameSize: number): FrameSplitter {
       return frames;
     },
     end() {
-      if (heldBytes > 0) throw endOfStream("newline", heldBytes);
+      if (held.size > 0) throw endOfStream("newline", held.size);
     },
   };
 }
@@ -300,16 +305,6 @@ function splitBytes(bytes: Uint8Array): Uint8Array[] {
   }
   lines.push(bytes.subarray(start));
   return lines;
-}
-
-function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function endOfStream(name: string, pending: number): DecodeError {
