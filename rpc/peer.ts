@@ -316,20 +316,13 @@ export class Peer {
     const timeout = options?.timeout ?? this.#timeout;
     const signal = options?.signal;
     if (signal?.aborted) throw signal.reason;
-    return this.#pending.add(method, {
-      timeout,
-      signal,
-      onCancel: this.#codec.cancelNotification === undefined
-        ? undefined
-        : (id) => this.#sendCancel(id),
-    });
+    return this.#pending.add(method, { timeout, signal, onCancel: this.#sendCancel });
   }
 
-  #sendCancel(id: RpcId): void {
-    if (this.#closing) return;
-    const message = this.#codec.cancelNotification!(id);
-    this.#write(this.#codec.encode(message)).catch(this.#onError);
-  }
+  readonly #sendCancel = (id: RpcId): void => {
+    if (this.#closing || this.#codec.cancelNotification === undefined) return;
+    this.#write(this.#codec.encode(this.#codec.cancelNotification(id)));
+  };
 
   // Sends a message of our own; an encoding failure fails that call only.
   #sendOwn(message: RpcRequest, id: RpcId): void {
@@ -340,7 +333,8 @@ export class Peer {
       this.#pending.settle(id)?.reject(error);
       return;
     }
-    this.#write(frame).catch((error) => this.#pending.settle(id)?.reject(error));
+    // A failed write breaks the connection: #writeFailed rejects every call.
+    this.#write(frame);
   }
 
   // Queues a frame; the frames queued in one turn (the replies to a batch
@@ -348,12 +342,24 @@ export class Peer {
   // stream as one chunk, which becomes one socket write.
   #write(frame: Frame): Promise<void> {
     const queued = this.#outbox.push(frame);
-    if (queued === 1) this.#flushing = Promise.resolve().then(() => this.#flush());
-    // A long batch leaves in parts, so that the other end can start on the
-    // first part while this end is still producing the rest.
-    else if (queued >= OUTBOX_PART) this.#flush();
+    if (queued === 1) {
+      const flushing = Promise.resolve().then(() => this.#flush());
+      flushing.catch(this.#writeFailed);
+      this.#flushing = flushing;
+    } else if (queued >= OUTBOX_PART) {
+      // A long batch leaves in parts, so that the other end can start on the
+      // first part while this end is still producing the rest.
+      this.#flush().catch(this.#writeFailed);
+    }
     return this.#flushing!;
   }
+
+  // Handled once per write rather than once per frame: a stream that fails a
+  // write is broken, and closing the peer rejects every pending call.
+  readonly #writeFailed = (error: unknown): void => {
+    this.#onError(error);
+    this.#shutdown(error);
+  };
 
   #flush(): Promise<void> {
     if (this.#outbox.length === 0) return Promise.resolve();
@@ -453,7 +459,7 @@ export class Peer {
       );
       frame = this.#codec.encode(Array.isArray(message) ? failures : failures[0]!);
     }
-    this.#write(frame).catch(this.#onError);
+    this.#write(frame);
   }
 
   // Handles one message; `respond` is called exactly once, with the reply
