@@ -1,0 +1,290 @@
+/**
+ * The HTTP server: `Deno.serve`, routes by path, one short-lived
+ * {@linkcode Peer} per request.
+ *
+ * @module
+ */
+
+import { DecodeError } from "../../errors.ts";
+import type { RpcLimits } from "../../limits.ts";
+import { Peer } from "../../peer.ts";
+import type { Service } from "../../service.ts";
+import type { Codec, Frame, MessageStream } from "../../types.ts";
+import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
+
+/** One endpoint of {@linkcode serveHttp}: a codec and the service it serves. */
+export interface HttpRoute {
+  /** How bodies become messages; its `mediaType` is the accepted Content-Type. */
+  readonly codec: Codec;
+  /** What this path serves. */
+  readonly service: Service;
+  /** Further accepted Content-Types (without parameters), e.g. `application/json-rpc`. */
+  readonly mediaTypes?: readonly string[];
+  /** Limits of the session that handles one request. */
+  readonly limits?: Partial<RpcLimits>;
+  /** Send the message and stack of unexpected handler errors (development only). */
+  readonly exposeErrors?: boolean;
+}
+
+/** Options of {@linkcode serveHttp}. */
+export interface ServeHttpOptions {
+  /** The endpoints by path, such as `{ "/rpc": {...}, "/RPC2": {...} }`. */
+  readonly routes: Readonly<Record<string, HttpRoute>>;
+  /** Interface to listen on; `127.0.0.1` by default. */
+  readonly hostname?: string;
+  /** Port to listen on; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** Largest request body in bytes, after decompression; 16 MiB by default. */
+  readonly maxBodySize?: number;
+  /** Replies larger than this many bytes are gzipped for clients that accept it; 1024 by default. */
+  readonly compressThreshold?: number;
+  /**
+   * Runs before anything is read or dispatched; `false` answers 401.
+   * Receives the request with its headers (the body is not read yet).
+   */
+  readonly authenticate?: (request: Request) => boolean | Promise<boolean>;
+  /** The `WWW-Authenticate` header of a 401; `Basic realm="parley"` by default. */
+  readonly wwwAuthenticate?: string;
+  /** Told about handler errors, bad frames and failed requests. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running HTTP server. */
+export interface HttpServer {
+  /** The address bound (the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** The origin, such as `http://127.0.0.1:40123`; append a route's path. */
+  readonly url: string;
+  /**
+   * Graceful shutdown: stops accepting connections and requests, lets the
+   * requests in flight finish, then resolves.
+   */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Shuts down; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+/**
+ * Serves services over HTTP: each route is a path with its own codec, so
+ * several codecs share one port. A request is one `POST` whose body is one
+ * frame; its reply frame is the response body (HTTP 200, error replies
+ * included), and a frame of notifications only gets 204. Other answers: 404
+ * for an unknown path, 405 for another method, 401 when `authenticate`
+ * refuses, 415 for a wrong `Content-Type` or `Content-Encoding`, 413 over
+ * `maxBodySize` (checked while reading, after gzip decompression), 400 for a
+ * body that cannot be a frame (empty, invalid UTF-8 for a text codec, corrupt
+ * gzip). A handler's `signal` fires when the client aborts the request.
+ *
+ * @param options the routes, the address, the body limit, the auth hook
+ * @returns the running server
+ *
+ * @example JSON-RPC on /rpc, with HTTP Basic or a bearer token
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectHttp, serveHttp } from "../http.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ *
+ * const basic = "Basic " + btoa("alice:secret");
+ * const server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b } } },
+ *   authenticate: (request) => {
+ *     const auth = request.headers.get("authorization");
+ *     return auth === basic || auth === "Bearer token-123";
+ *   },
+ * });
+ * const client = connectHttp(`${server.url}/rpc`, {
+ *   codec: jsonRpc(),
+ *   headers: { authorization: "Bearer token-123" },
+ * });
+ * assert.equal(await client.call("add", [1, 2]), 3);
+ * await client.close();
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp(options: ServeHttpOptions): HttpServer {
+  const maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
+  const threshold = options.compressThreshold ?? 1024;
+  const onError = options.onError ?? (() => {});
+  const wwwAuthenticate = options.wwwAuthenticate ?? 'Basic realm="parley"';
+  const routes = new Map<string, HttpRoute & { accepted: Set<string> }>();
+  for (const [path, route] of Object.entries(options.routes)) {
+    const accepted = new Set([route.codec.mediaType, ...(route.mediaTypes ?? [])].map(essence));
+    routes.set(path, { ...route, accepted });
+  }
+
+  const handler = async (request: Request): Promise<Response> => {
+    const route = routes.get(new URL(request.url).pathname);
+    if (route === undefined) return plain(404, "Not Found");
+    if (request.method !== "POST") return plain(405, "Method Not Allowed", { allow: "POST" });
+    if (options.authenticate !== undefined && !(await options.authenticate(request))) {
+      return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
+    }
+    if (!route.accepted.has(essence(request.headers.get("content-type")))) {
+      return plain(415, `Unsupported Media Type: expected ${[...route.accepted].join(" or ")}`);
+    }
+    const coding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+    if (coding !== "identity" && coding !== "gzip" && coding !== "x-gzip") {
+      return plain(415, `Unsupported Content-Encoding: ${coding}`);
+    }
+    const declared = Number(request.headers.get("content-length") ?? NaN);
+    if (coding === "identity" && declared > maxBodySize) {
+      request.body?.cancel().catch(() => {});
+      return plain(413, `Body exceeds the limit of ${maxBodySize} bytes`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBody(request.body, maxBodySize, coding !== "identity");
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return plain(413, `Body exceeds the limit of ${maxBodySize} bytes`);
+      }
+      if (request.signal.aborted) return plain(499, "Client Closed Request");
+      return plain(400, `Bad Request: cannot read the body (${(error as Error).message})`);
+    }
+    if (bytes.length === 0) return plain(400, "Bad Request: empty body");
+    let frame: Frame = bytes;
+    if (route.codec.text === true) {
+      try {
+        frame = utf8.decode(bytes);
+      } catch {
+        return plain(400, "Bad Request: the body is not valid UTF-8");
+      }
+    }
+    const outcome = await exchange(frame, route, request.signal, onError);
+    if (outcome.kind === "unreadable") {
+      return plain(400, `Bad Request: ${outcome.error.message}`);
+    }
+    if (outcome.replies.length === 0) return new Response(null, { status: 204 });
+    if (outcome.replies.length > 1) {
+      onError(new Error(`A request got ${outcome.replies.length} reply frames; sending the first`));
+    }
+    const reply = outcome.replies[0]!;
+    const body = typeof reply === "string" ? encoder.encode(reply) : reply;
+    const headers = new Headers({ "content-type": contentTypeOf(route.codec) });
+    if (body.length > threshold && acceptsGzip(request.headers.get("accept-encoding"))) {
+      headers.set("content-encoding", "gzip");
+      headers.set("vary", "accept-encoding");
+      return new Response(gzipStream(body), { status: 200, headers });
+    }
+    return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  };
+
+  const server = Deno.serve({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    onListen: () => {},
+    onError: (error) => {
+      onError(error);
+      return plain(500, "Internal Server Error");
+    },
+  }, handler);
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= server.shutdown().then(() => server.finished);
+    return stopping;
+  };
+  return {
+    addr,
+    url: `http://${host}:${addr.port}`,
+    shutdown,
+    finished: server.finished,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return new Response(text + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+function contentTypeOf(codec: Codec): string {
+  return codec.text === true && codec.mediaType.startsWith("text/")
+    ? `${codec.mediaType}; charset=utf-8`
+    : codec.mediaType;
+}
+
+type Exchange =
+  | { readonly kind: "replies"; readonly replies: readonly Frame[] }
+  | { readonly kind: "unreadable"; readonly error: Error };
+
+// Hands one frame to a session of its own and collects what it answers. The
+// stream's readable yields the frame, then stays open: once the session asks
+// for more, the frame has been handled (requests are counted in flight), and
+// `drain()` waits for their replies and closes.
+async function exchange(
+  frame: Frame,
+  route: HttpRoute,
+  signal: AbortSignal,
+  onError: (error: unknown) => void,
+): Promise<Exchange> {
+  const replies: Frame[] = [];
+  const received = Promise.withResolvers<void>();
+  let given = false;
+  let reader: ReadableStreamDefaultController<Frame> | undefined;
+  let unreadable: Error | undefined;
+  const stream: MessageStream = {
+    readable: new ReadableStream<Frame>({
+      start(controller) {
+        reader = controller;
+      },
+      pull(controller) {
+        if (!given) {
+          given = true;
+          controller.enqueue(frame);
+          return;
+        }
+        received.resolve();
+        return new Promise<void>(() => {});
+      },
+    }, { highWaterMark: 0 }),
+    writable: new WritableStream<Frame | readonly Frame[]>({
+      write(chunk) {
+        if (typeof chunk === "string" || chunk instanceof Uint8Array) replies.push(chunk);
+        else replies.push(...chunk);
+      },
+    }),
+    close: () => {
+      try {
+        reader?.close();
+      } catch {
+        // Closed already.
+      }
+      received.resolve();
+      return Promise.resolve();
+    },
+    remote: "http",
+  };
+  const peer = new Peer(stream, {
+    codec: route.codec,
+    service: route.service,
+    ...(route.limits === undefined ? {} : { limits: route.limits }),
+    ...(route.exposeErrors === undefined ? {} : { exposeErrors: route.exposeErrors }),
+    onError: (error) => {
+      // A codec that cannot answer a bad frame closes the session instead.
+      if (error instanceof DecodeError && !route.codec.features.replyToParseError) {
+        unreadable = error;
+      }
+      onError(error);
+    },
+  });
+  const abort = () => peer.close(signal.reason);
+  signal.addEventListener("abort", abort, { once: true });
+  try {
+    await received.promise;
+    await peer.drain();
+  } finally {
+    signal.removeEventListener("abort", abort);
+  }
+  return unreadable === undefined
+    ? { kind: "replies", replies }
+    : { kind: "unreadable", error: unreadable };
+}
