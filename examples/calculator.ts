@@ -2,7 +2,7 @@
  * The example server of the interop contract:
  *
  * ```sh
- * deno task calculator --codec jsonrpc --transport tcp [--framing F] [--host H] [--port P]
+ * deno task calculator --codec jsonrpc --transport tcp|unix|http [--framing F] [--host H] [--port P]
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -12,6 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { serveHttp } from "../rpc/transports/http.ts";
 import { serveTcp, type SocketAddress } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
@@ -20,7 +21,7 @@ const USAGE = `Usage: deno task calculator --codec jsonrpc --transport tcp|unix 
 
 Options:
   --codec C        jsonrpc (default)
-  --transport T    tcp (default), unix
+  --transport T    tcp (default), unix, http
   --framing F      newline (jsonrpc's default), length-prefix, varint,
                    content-length, self-delimiting
   --host H         default 127.0.0.1
@@ -64,25 +65,52 @@ const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.co
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
 
-let address: SocketAddress;
-if (values.transport === "tcp") {
-  address = { hostname: values.host, port };
-} else if (values.transport === "unix") {
-  address = {
-    transport: "unix",
-    path: values.path ?? fail("--transport unix needs --path"),
-  };
-} else {
-  fail(`transport "${values.transport}" is not available for codec "${values.codec}" yet`);
+const service = createCalculator({ int64: wiring.int64 });
+const onError = (error: unknown) =>
+  console.error("calculator:", error instanceof Error ? error.message : error);
+
+function serveSocket(
+  address: SocketAddress,
+): { url: string; shutdown(): Promise<void>; finished: Promise<void> } {
+  return serveTcp(address, {
+    codec: wiring.codec,
+    framing,
+    service,
+    exposeErrors: values["expose-errors"],
+    onError,
+  });
 }
 
-const server = serveTcp(address, {
-  codec: wiring.codec,
-  framing,
-  service: createCalculator({ int64: wiring.int64 }),
-  exposeErrors: values["expose-errors"],
-  onError: (error) => console.error("calculator:", error instanceof Error ? error.message : error),
-});
+let server: { url: string; shutdown(): Promise<void>; finished: Promise<void> };
+switch (values.transport) {
+  case "tcp":
+    server = serveSocket({ hostname: values.host, port });
+    break;
+  case "unix":
+    server = serveSocket({
+      transport: "unix",
+      path: values.path ?? fail("--transport unix needs --path"),
+    });
+    break;
+  case "http": {
+    const http = serveHttp({
+      hostname: values.host,
+      port,
+      routes: {
+        [wiring.httpPath]: { codec: wiring.codec, service, exposeErrors: values["expose-errors"] },
+      },
+      onError,
+    });
+    server = {
+      url: `${http.url}${wiring.httpPath}`,
+      shutdown: http.shutdown,
+      finished: http.finished,
+    };
+    break;
+  }
+  default:
+    fail(`transport "${values.transport}" is not available for codec "${values.codec}" yet`);
+}
 console.log(`listening ${server.url}`);
 
 let stopping = false;

@@ -62,3 +62,29 @@ Deno.test("the calculator refuses an unknown codec, framing or transport with ex
     assert.match(result.stderr, /Usage: deno task calculator/);
   }
 });
+
+Deno.test("the calculator serves JSON-RPC over HTTP at POST /rpc, notifications only answered 204", async () => {
+  await using server = await spawnListening(Deno.execPath(), {
+    args: [...CALCULATOR, "--transport", "http", "--port", "0"],
+  });
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/rpc$/);
+  const post = (body: string) =>
+    fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const reply = await post('{"jsonrpc":"2.0","method":"add","params":{"num1":1,"num2":2},"id":1}');
+  assert.equal(reply.status, 200);
+  assert.deepEqual(await reply.json(), { jsonrpc: "2.0", result: 3, id: 1 });
+  const failure = await post(
+    '{"jsonrpc":"2.0","method":"calculate","params":[1,{"num1":1,"num2":0,"op":4}],"id":2}',
+  );
+  assert.equal(failure.status, 200, "JSON-RPC errors are HTTP 200");
+  assert.deepEqual((await failure.json()).error, {
+    code: 4,
+    message: "Cannot divide by 0",
+    data: { whatOp: 4, why: "Cannot divide by 0" },
+  });
+  const notified = await post('{"jsonrpc":"2.0","method":"zip"}');
+  assert.equal(notified.status, 204);
+  await notified.body?.cancel();
+  const result = await server.stop("SIGTERM");
+  assert.equal(result.code, 0, server.stderr());
+});

@@ -21,6 +21,8 @@ export interface CodecWiring {
   readonly defaultFraming: string;
   /** How the calculator's 64-bit integers travel in it. */
   readonly int64: "safe" | "full";
+  /** Its path on the HTTP transport. */
+  readonly httpPath: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface CodecWiring {
 export function codecByName(name: string): CodecWiring | undefined {
   switch (name) {
     case "jsonrpc":
-      return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe" };
+      return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe", httpPath: "/rpc" };
     default:
       return undefined;
   }
