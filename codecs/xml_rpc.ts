@@ -1,0 +1,168 @@
+/**
+ * The XML-RPC codec (<http://xmlrpc.com/spec.md>), with the common `nil` and
+ * `i8` extensions.
+ *
+ * XML-RPC has no request ids and is strictly one call, one response, in
+ * order. So the codec keeps per-connection state and **one codec instance
+ * must serve one connection** (or one HTTP exchange at a time):
+ *
+ * - decoding a `methodCall` invents the id: a counter per instance (1, 2, 3…);
+ *   encoding a reply ignores its id;
+ * - encoding a request remembers its id in a FIFO; decoding a
+ *   `methodResponse` takes the oldest remembered id (an error response with
+ *   none remembered gets id `null`, a result with none is invalid).
+ *
+ * Notifications and batches do not exist (`TypeError` when encoding).
+ * Values map onto XML-RPC as follows:
+ *
+ * | value | on the wire | decoded as |
+ * |---|---|---|
+ * | integer `number` / `bigint` within 32 bits | `<int>` | `number` (`<int>` and `<i4>`) |
+ * | integer beyond 32 bits, within 64 | `<i8>` (`TypeError` when `allowNone: false`) | `number` when safe, else `bigint` |
+ * | `bigint` beyond 64 bits | `TypeError` | — |
+ * | other finite `number` (also integers beyond 64 bits) | `<double>` (`String(n)`, may have an exponent) | `number` |
+ * | `NaN`, `±Infinity` | `TypeError` | — |
+ * | `boolean` | `<boolean>1</boolean>` / `0` | `boolean` |
+ * | `string` | `<string>` (escaped; characters XML 1.0 forbids are a `TypeError`) | `string`, also untyped `<value>text</value>` |
+ * | `Date` | `<dateTime.iso8601>19980717T14:08:55</dateTime.iso8601>` in UTC, milliseconds dropped | `Date`; no zone means UTC; dashes, fractions, `Z` and offsets accepted |
+ * | `Uint8Array` | `<base64>` | `Uint8Array` |
+ * | array | `<array><data>` | array |
+ * | plain object | `<struct>` of `<member>`s | plain object (a `__proto__` member is an own property, never the prototype) |
+ * | `null`, `undefined` | `<nil/>` (`TypeError` when `allowNone: false`) | `null`, also `<ex:nil/>` |
+ * | other objects | `TypeError` | — |
+ *
+ * Named params encode as one struct param; params always decode as an array.
+ * An error reply is a fault: `code` ⇄ `faultCode`, `message` ⇄ `faultString`;
+ * `data` cannot travel and is dropped.
+ *
+ * Frames that are not well-formed XML, hold a DOCTYPE (no entity expansion,
+ * no external entities), nest deeper than `maxDepth`, have another root than
+ * `methodCall` / `methodResponse` or hold a malformed value throw
+ * {@linkcode DecodeError} (the peer gets fault -32700). A well-formed
+ * `methodCall` with a missing or empty `methodName` or a misshapen `params`
+ * decodes as an invalid request (fault -32600) under its invented id. A
+ * `methodResponse` that is well-formed XML but not a valid response (bad
+ * value, no param, a fault without `faultCode`/`faultString`) decodes as
+ * invalid with `id: undefined` (never answered) and `inReplyTo` the call it
+ * consumed, which then fails; the same for a result answering no call.
+ *
+ * XML is parsed with `saxes`, a strict, non-validating, pure-JavaScript
+ * parser that knows only the five predefined entities.
+ *
+ * @example Encoding a call and decoding it on the other side
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { xmlRpc } from "./xml_rpc.ts";
+ *
+ * const client = xmlRpc();
+ * const server = xmlRpc();
+ * const xml = client.encode({ kind: "request", id: 7, method: "add", params: [1, 2] });
+ * assert.deepEqual(server.decode(xml), { kind: "request", id: 1, method: "add", params: [1, 2] });
+ * const reply = server.encode({ kind: "result", id: 1, result: 3 });
+ * assert.deepEqual(client.decode(reply), { kind: "result", id: 7, result: 3 });
+ * ```
+ *
+ * @module
+ */
+
+import { DecodeError } from "../rpc/errors.ts";
+import { DEFAULT_LIMITS } from "../rpc/limits.ts";
+import type { Codec, DecodedFrame, Frame, RpcId, RpcMessage } from "../rpc/types.ts";
+import { decodeCall, decodeResponse, parseXml } from "./xml_rpc/_decode.ts";
+import { encodeMessage } from "./xml_rpc/_encode.ts";
+import { NAME } from "./xml_rpc/_shared.ts";
+
+// The message model this entry point speaks, for users who import only it.
+export type {
+  Codec,
+  CodecFeatures,
+  DecodedFrame,
+  Frame,
+  RpcBatch,
+  RpcErrorObject,
+  RpcFailure,
+  RpcId,
+  RpcInvalid,
+  RpcMessage,
+  RpcNotification,
+  RpcParams,
+  RpcRequest,
+  RpcResult,
+} from "../rpc/types.ts";
+
+/**
+ * Options of {@linkcode xmlRpc}.
+ *
+ * @example Refusing the extensions
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { xmlRpc } from "./xml_rpc.ts";
+ *
+ * const codec = xmlRpc({ allowNone: false });
+ * assert.throws(() => codec.encode({ kind: "result", id: 1, result: null }), TypeError);
+ * ```
+ */
+export interface XmlRpcOptions {
+  /**
+   * Whether `null` / `undefined` encode as `<nil/>` and integers beyond 32
+   * bits as `<i8>` (like Python's `allow_none`). Default `true`; when `false`
+   * they are a `TypeError`. Both are always decoded.
+   */
+  readonly allowNone?: boolean;
+  /** Deepest nesting of arrays and structs decoded or encoded. Default 64. */
+  readonly maxDepth?: number;
+}
+
+/**
+ * Creates an XML-RPC codec for one connection.
+ *
+ * @param options the extensions and the depth limit
+ * @returns a codec named `"xmlrpc"`, media type `text/xml`
+ * @throws {RangeError} when `maxDepth` is not a positive integer
+ *
+ * @example A fault
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { xmlRpc } from "./xml_rpc.ts";
+ *
+ * const codec = xmlRpc();
+ * const xml = codec.encode({ kind: "error", id: 1, error: { code: 4, message: "Too many" } });
+ * assert.match(xml as string, /<fault>/);
+ * assert.deepEqual(codec.decode(xml), {
+ *   kind: "error",
+ *   id: null,
+ *   error: { code: 4, message: "Too many" },
+ * });
+ * ```
+ */
+export function xmlRpc(options: XmlRpcOptions = {}): Codec {
+  const allowNone = options.allowNone ?? true;
+  const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  if (!Number.isSafeInteger(maxDepth) || maxDepth <= 0) {
+    throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
+  }
+  let nextId = 1;
+  const sent: RpcId[] = [];
+
+  return {
+    name: NAME,
+    mediaType: "text/xml",
+    text: true,
+    features: { batch: false, notifications: false, replyToParseError: true },
+    encode(message: RpcMessage | readonly RpcMessage[]): Frame {
+      if (Array.isArray(message)) throw new TypeError("XML-RPC has no batches");
+      const xml = encodeMessage(message as RpcMessage, allowNone, maxDepth);
+      if ((message as RpcMessage).kind === "request") sent.push((message as { id: RpcId }).id);
+      return xml;
+    },
+    decode(frame: Frame): DecodedFrame {
+      const root = parseXml(frame, maxDepth * 3 + 8);
+      if (root.name === "methodCall") {
+        const id = nextId++;
+        return decodeCall(root, id, maxDepth);
+      }
+      if (root.name === "methodResponse") return decodeResponse(root, sent, maxDepth);
+      throw new DecodeError(NAME, `unexpected root element <${root.name}>`);
+    },
+  };
+}
