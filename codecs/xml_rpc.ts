@@ -4,7 +4,8 @@
  *
  * XML-RPC has no request ids and is strictly one call, one response, in
  * order. So the codec keeps per-connection state and **one codec instance
- * must serve one connection** (or one HTTP exchange at a time):
+ * serves one connection** (or one HTTP exchange at a time); a peer takes its
+ * own instance through `fork()`, so one codec given to a server is safe:
  *
  * - decoding a `methodCall` invents the id: a counter per instance (1, 2, 3…);
  *   encoding a reply ignores its id;
@@ -149,6 +150,7 @@ export function xmlRpc(options: XmlRpcOptions = {}): Codec {
     mediaType: "text/xml",
     text: true,
     features: { batch: false, notifications: false, replyToParseError: true },
+    fork: () => xmlRpc(options),
     encode(message: RpcMessage | readonly RpcMessage[]): Frame {
       if (Array.isArray(message)) throw new TypeError("XML-RPC has no batches");
       const xml = encodeMessage(message as RpcMessage, allowNone, maxDepth);

@@ -123,7 +123,8 @@ export class Peer {
    */
   constructor(stream: MessageStream, options: PeerOptions) {
     this.#stream = stream;
-    this.#codec = options.codec;
+    // A codec with per-connection state gives this connection its own instance.
+    this.#codec = options.codec.fork?.() ?? options.codec;
     this.#dispatch = options.service === undefined ? undefined : createDispatcher(options.service);
     this.#limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;

@@ -134,6 +134,12 @@ export interface Codec {
    */
   readonly text?: boolean;
   /**
+   * For codecs that keep per-connection state (XML-RPC matches responses to
+   * calls by order): a fresh instance for one connection. A peer calls it
+   * once when it starts; stateless codecs leave it out and are shared.
+   */
+  fork?(): Codec;
+  /**
    * Encodes one message, or several as one batch frame.
    *
    * @throws {TypeError} when a value cannot be represented (for example a

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
+import { xmlRpc } from "../codecs/xml_rpc.ts";
 import {
   type CallContext,
   ConnectionClosedError,
@@ -328,4 +329,36 @@ Deno.test("framedStream() hands over every frame of one read together, split as 
   writer.close();
   const chunks = await Array.fromAsync(stream.readable);
   assert.deepEqual(chunks, [[frames[0], frames[1]], frames[2]]);
+});
+
+Deno.test("a stateful codec (XML-RPC) gets one instance per connection, so callbacks on two connections do not mix", async () => {
+  await using server = serveTcp({ port: 0 }, {
+    codec: xmlRpc(),
+    framing: lengthPrefix(),
+    timeout: 2_000,
+    service: (conn) => ({
+      greet: async () => {
+        await conn.peer().call("warm"); // so that the two connections' call ids differ
+        return `hello ${await conn.peer().call("name")}`;
+      },
+    }),
+  });
+  const slow = {
+    warm: () => null,
+    name: () => new Promise<string>((resolve) => setTimeout(() => resolve("slow"), 50)),
+  };
+  await using a = await connectTcp(server.address, {
+    codec: xmlRpc(),
+    framing: lengthPrefix(),
+    service: slow,
+  });
+  await using b = await connectTcp(server.address, {
+    codec: xmlRpc(),
+    framing: lengthPrefix(),
+    service: { warm: () => null, name: () => "fast" },
+  });
+  const first = a.call("greet");
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the server has called a back by now
+  assert.equal(await b.call("greet"), "hello fast");
+  assert.equal(await first, "hello slow");
 });
