@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
+import { xmlRpc } from "../codecs/xml_rpc.ts";
 import { type CallContext, ProtocolError, RpcError, TimeoutError, withContext } from "../mod.ts";
 import { connectHttp, HttpError, type HttpServer, serveHttp } from "../rpc/transports/http.ts";
 
@@ -413,4 +414,28 @@ Deno.test("connectHttp fails a call that a 200 reply does not answer, and networ
   await using offline = connectHttp(closed, { codec: jsonRpc() });
   await assert.rejects(offline.call("add", [1, 2]), TypeError);
   assert.equal(offline.pending, 0);
+});
+
+Deno.test("connectHttp() refuses a stateful codec (XML-RPC) clearly rather than mixing up replies", () => {
+  assert.throws(
+    () => connectHttp("http://127.0.0.1:1/RPC2", { codec: xmlRpc() }),
+    /stateful codec "xmlrpc"/,
+  );
+});
+
+Deno.test("serveHttp() serves XML-RPC to Python's xmlrpc.client", async () => {
+  await using server = serveHttp({
+    routes: { "/RPC2": { codec: xmlRpc(), service: { add: (a: number, b: number) => a + b } } },
+  });
+  const script = `import sys, xmlrpc.client
+proxy = xmlrpc.client.ServerProxy(sys.argv[1])
+print(proxy.add(40, 2))
+try:
+    proxy.nope()
+except xmlrpc.client.Fault as fault:
+    print(fault.faultCode)`;
+  const output = await new Deno.Command("python3", { args: ["-c", script, `${server.url}/RPC2`] })
+    .output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.deepEqual(new TextDecoder().decode(output.stdout).trim().split("\n"), ["42", "-32601"]);
 });

@@ -78,6 +78,7 @@ interface Post {
  *
  * @param url the endpoint, such as `http://127.0.0.1:8080/rpc`
  * @param options the codec, headers, default timeout, closing signal, `fetch`
+ * @throws {TypeError} for a codec with per-connection state (XML-RPC), not supported yet
  * @returns the peer; `close()` it when done
  *
  * @example
@@ -95,6 +96,13 @@ interface Post {
  * ```
  */
 export function connectHttp(url: string | URL, options: ConnectHttpOptions): Peer {
+  if (options.codec.fork !== undefined) {
+    // Such codecs (XML-RPC) match replies to calls by order, which parallel
+    // POSTs do not keep; they need one exchange at a time, not built yet.
+    throw new TypeError(
+      `connectHttp() does not support the stateful codec "${options.codec.name}" yet`,
+    );
+  }
   const { headers, fetch: fetcher = globalThis.fetch, maxBodySize, ...peerOptions } = options;
   const codec = ownCodec(options.codec);
   const target = String(url);
