@@ -20,9 +20,9 @@ import { codecByName, framingByName } from "./calculator/wiring.ts";
 const USAGE = `Usage: deno task calculator --codec jsonrpc --transport tcp|unix [options]
 
 Options:
-  --codec C        jsonrpc (default)
+  --codec C        jsonrpc (default), xmlrpc
   --transport T    tcp (default), unix, http
-  --framing F      newline (jsonrpc's default), length-prefix, varint,
+  --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's), varint,
                    content-length, self-delimiting
   --host H         default 127.0.0.1
   --port P         default 0 (a free port)

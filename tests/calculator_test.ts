@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
+import { xmlRpc } from "../codecs/xml_rpc.ts";
 import { RpcError } from "../mod.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
+import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
 import { run, spawnListening } from "./interop/_process.ts";
 
@@ -87,4 +89,53 @@ Deno.test("the calculator serves JSON-RPC over HTTP at POST /rpc, notifications 
   await notified.body?.cancel();
   const result = await server.stop("SIGTERM");
   assert.equal(result.code, 0, server.stderr());
+});
+
+Deno.test("the calculator serves XML-RPC over HTTP at /RPC2 to Python's xmlrpc.client", async () => {
+  await using server = await spawnListening(Deno.execPath(), {
+    args: [...CALCULATOR, "--codec", "xmlrpc", "--transport", "http", "--port", "0"],
+  });
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/RPC2$/);
+  const script = `import sys, xmlrpc.client
+calc = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)
+assert calc.ping() is None
+assert calc.add(1, 2) == 3
+assert calc.calculate(1, {"num1": -7, "num2": 2, "op": 4}) == -3
+for args, code in [((1, {"num1": 1, "num2": 0, "op": 4}), 4), ((1, {"num1": 65536, "num2": 65536, "op": 3}), 3)]:
+    try:
+        calc.calculate(*args)
+        raise SystemExit("no fault")
+    except xmlrpc.client.Fault as fault:
+        assert fault.faultCode == code, fault
+assert calc.echo("h\\u00e9llo \\u2713") == "h\\u00e9llo \\u2713"
+assert calc.echoBinary(xmlrpc.client.Binary(b"\\x00\\xff")).data == b"\\x00\\xff"
+shape = {"name": "s", "coords": [1.5, -2.0], "tags": {"a": 1}, "blob": xmlrpc.client.Binary(b"x"), "flag": True}
+back = calc.echoShape(shape)
+assert back["coords"] == [1.5, -2.0] and back["tags"] == {"a": 1} and back["blob"].data == b"x", back
+assert calc.sum([1, 2, 3]) == 6
+try:
+    calc.add(1, "2")
+    raise SystemExit("no fault")
+except xmlrpc.client.Fault as fault:
+    assert fault.faultCode == -32602, fault
+print("ok")`;
+  const output = await new Deno.Command("python3", { args: ["-c", script, server.url] }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  assert.equal(output.code, 0, decode(output.stderr) + server.stderr());
+  assert.equal(decode(output.stdout).trim(), "ok");
+});
+
+Deno.test("the calculator serves XML-RPC over TCP with a 4-byte length prefix", async () => {
+  await using server = await spawnListening(Deno.execPath(), {
+    args: [...CALCULATOR, "--codec", "xmlrpc"],
+  });
+  await using client = await connectTcp({ port: server.port }, {
+    codec: xmlRpc(),
+    framing: lengthPrefix(),
+  });
+  assert.equal(await client.call("sum", [[2n ** 62n, 2n ** 62n - 1n]]), 2n ** 63n - 1n);
+  await assert.rejects(
+    client.call("sum", [[2n ** 62n, 2n ** 62n]]),
+    (e: unknown) => e instanceof RpcError && e.code === 1,
+  );
 });

@@ -6,6 +6,7 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import type { Codec, Framing } from "../../mod.ts";
 import { contentLength } from "../../rpc/framing/content_length.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
@@ -35,6 +36,8 @@ export function codecByName(name: string): CodecWiring | undefined {
   switch (name) {
     case "jsonrpc":
       return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe", httpPath: "/rpc" };
+    case "xmlrpc":
+      return { codec: xmlRpc(), defaultFraming: "length-prefix", int64: "full", httpPath: "/RPC2" };
     default:
       return undefined;
   }
