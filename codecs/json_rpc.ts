@@ -37,6 +37,7 @@
  */
 
 import { DecodeError } from "../rpc/errors.ts";
+import { frameText } from "../rpc/frame_text.ts";
 import { DEFAULT_LIMITS } from "../rpc/limits.ts";
 import type {
   Codec,
@@ -78,6 +79,7 @@ import { hasLongDigitRun, parseJson, tooDeep } from "./json_rpc/_values.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { DecodeError } from "../rpc/errors.ts";
+import { frameText } from "../rpc/frame_text.ts";
  * import { type JsonRpcBigInt, jsonRpc } from "./json_rpc.ts";
  *
  * const mode: JsonRpcBigInt = "error";
@@ -214,7 +216,6 @@ export interface JsonRpcCodec extends Codec {
  */
 export const CANCEL_METHOD = "$/cancelRequest";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
 function positiveInteger(name: string, value: number): number {
@@ -276,16 +277,7 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
   });
 
   function decode(frame: Frame): DecodedFrame {
-    let text: string;
-    if (typeof frame === "string") {
-      text = frame;
-    } else {
-      try {
-        text = utf8.decode(frame);
-      } catch (cause) {
-        throw new DecodeError("jsonrpc", "invalid UTF-8", undefined, { cause });
-      }
-    }
+    const text = frameText(frame, "jsonrpc");
     let exact: boolean;
     if (text.length <= scanAbove) {
       exact = hasLongDigitRun(text);

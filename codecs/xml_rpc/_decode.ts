@@ -4,14 +4,13 @@
  * @module
  */
 
+import { frameText } from "../../rpc/frame_text.ts";
 import { SaxesParser } from "saxes";
 import { DecodeError, ErrorCode } from "../../rpc/errors.ts";
 import type { DecodedFrame, Frame, RpcId } from "../../rpc/types.ts";
 import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, NAME, type XmlNode } from "./_shared.ts";
 
 // ---------------------------------------------------------------- parsing
-
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
  * Parses a frame into a tree: refuses a DOCTYPE, processing instructions and
@@ -20,16 +19,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * @throws {DecodeError} for anything not well-formed
  */
 export function parseXml(frame: Frame, maxElementDepth: number): XmlNode {
-  let text: string;
-  if (typeof frame === "string") {
-    text = frame;
-  } else {
-    try {
-      text = utf8.decode(frame);
-    } catch (cause) {
-      throw new DecodeError(NAME, "invalid UTF-8", undefined, { cause });
-    }
-  }
+  const text = frameText(frame, NAME);
   const parser = new SaxesParser({ xmlns: false });
   const stack: XmlNode[] = [];
   let root: XmlNode | undefined;

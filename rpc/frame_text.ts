@@ -1,0 +1,35 @@
+/**
+ * Text frames for text codecs: a frame arrives as a string (a WebSocket text
+ * message, the newline text path) or as UTF-8 bytes (any other framing).
+ *
+ * @module
+ */
+
+import { DecodeError } from "./errors.ts";
+import type { Frame } from "./types.ts";
+
+// Fatal: invalid UTF-8 is a bad frame, never silently replaced characters.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The text of a frame.
+ *
+ * @param frame a string, or UTF-8 bytes
+ * @param format the codec's name, for the error
+ * @returns the text
+ * @throws {DecodeError} when the bytes are not valid UTF-8
+ *
+ * @example
+ * ```ts
+ * import { frameText } from "./frame_text.ts";
+ * console.assert(frameText(new TextEncoder().encode("{}"), "jsonrpc") === "{}");
+ * ```
+ */
+export function frameText(frame: Frame, format: string): string {
+  if (typeof frame === "string") return frame;
+  try {
+    return utf8.decode(frame);
+  } catch (cause) {
+    throw new DecodeError(format, "invalid UTF-8", undefined, { cause });
+  }
+}
