@@ -26,7 +26,14 @@ export * from "./rpc/types.ts";
 export * from "./rpc/errors.ts";
 export * from "./rpc/limits.ts";
 export * from "./rpc/service.ts";
-export { createDispatcher, type Dispatcher, listMethods, toErrorObject } from "./rpc/dispatch.ts";
+export {
+  combineServices,
+  createDispatcher,
+  type Dispatcher,
+  listMethods,
+  toErrorObject,
+} from "./rpc/dispatch.ts";
+export { withSystemMethods } from "./rpc/system_methods.ts";
 export { type BatchEntry, type CallOptions, Peer, type PeerOptions } from "./rpc/peer.ts";
 export { type Caller, createProxy } from "./rpc/proxy.ts";
 export { framedStream, type FramedStreamOptions } from "./rpc/framed.ts";

@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { serveTcp, type SocketAddress } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
+import { withSystemMethods } from "../mod.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
 
 const USAGE = `Usage: deno task calculator --codec jsonrpc --transport tcp|unix [options]
@@ -65,7 +66,9 @@ const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.co
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
 
-const service = createCalculator({ int64: wiring.int64 });
+const calculator = createCalculator({ int64: wiring.int64 });
+// XML-RPC servers answer system.listMethods, methodHelp, methodSignature and multicall.
+const service = wiring.codec.name === "xmlrpc" ? withSystemMethods(calculator) : calculator;
 const onError = (error: unknown) =>
   console.error("calculator:", error instanceof Error ? error.message : error);
 

@@ -59,6 +59,17 @@ const FORBIDDEN = new Set([
  * ```
  */
 export function createDispatcher(service: Service): Dispatcher {
+  const layers = layersOf(service);
+  if (layers !== undefined) {
+    const dispatchers = layers.map(createDispatcher);
+    return (name) => {
+      for (const dispatch of dispatchers) {
+        const resolved = dispatch(name);
+        if (resolved !== undefined) return resolved;
+      }
+      return undefined;
+    };
+  }
   const cache = new Map<string, ResolvedMethod>();
   const find = isServiceDefinition(service)
     ? (name: string) => {
@@ -87,6 +98,8 @@ export function createDispatcher(service: Service): Dispatcher {
  * @returns the callable method names, sorted
  */
 export function listMethods(service: Service): string[] {
+  const layers = layersOf(service);
+  if (layers !== undefined) return [...new Set(layers.flatMap(listMethods))].sort();
   const names = new Set<string>();
   for (
     let o: object | null = service;
@@ -97,6 +110,31 @@ export function listMethods(service: Service): string[] {
   }
   const dispatch = createDispatcher(service);
   return [...names].filter((name) => dispatch(name) !== undefined).sort();
+}
+
+const LAYERS: unique symbol = Symbol("parley.serviceLayers");
+
+/**
+ * One service made of several: a name is looked up in each in turn, the
+ * first that exposes it wins. How extra methods (such as XML-RPC's
+ * `system.*`) are served next to a service of any kind.
+ *
+ * @param services the services, in the order they are searched
+ * @returns the combined service
+ *
+ * @example
+ * ```ts
+ * import { combineServices, createDispatcher } from "./dispatch.ts";
+ * const dispatch = createDispatcher(combineServices({ a: () => 1 }, { a: () => 2, b: () => 3 }));
+ * console.assert(dispatch("a") !== undefined && dispatch("b") !== undefined);
+ * ```
+ */
+export function combineServices(...services: readonly Service[]): Service {
+  return Object.freeze({ [LAYERS]: services });
+}
+
+function layersOf(service: Service): readonly Service[] | undefined {
+  return (service as { [LAYERS]?: readonly Service[] })[LAYERS];
 }
 
 function isBuiltinPrototype(o: object): boolean {

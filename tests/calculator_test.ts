@@ -139,3 +139,63 @@ Deno.test("the calculator serves XML-RPC over TCP with a 4-byte length prefix", 
     (e: unknown) => e instanceof RpcError && e.code === 1,
   );
 });
+
+Deno.test("the XML-RPC calculator describes itself and answers system.multicall, as Python's client expects", async () => {
+  await using server = await spawnListening(Deno.execPath(), {
+    args: [...CALCULATOR, "--codec", "xmlrpc", "--transport", "http", "--port", "0"],
+  });
+  const script = `import json, sys, xmlrpc.client
+calc = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)
+out = {}
+out["methods"] = calc.system.listMethods()
+out["help"] = calc.system.methodHelp("add")
+out["add"] = calc.system.methodSignature("add")
+out["calculate"] = calc.system.methodSignature("calculate")
+out["echoBinary"] = calc.system.methodSignature("echoBinary")
+out["sum"] = calc.system.methodSignature("sum")
+multi = xmlrpc.client.MultiCall(calc)
+multi.add(1, 2)
+multi.calculate(1, {"num1": 1, "num2": 0, "op": 4})
+multi.nope()
+results = multi()
+out["first"] = results[0]
+faults = []
+for i in (1, 2):
+    try:
+        results[i]
+    except xmlrpc.client.Fault as fault:
+        faults.append([fault.faultCode, fault.faultString])
+out["faults"] = faults
+try:
+    calc.system.methodSignature("nope")
+except xmlrpc.client.Fault as fault:
+    out["unknown"] = fault.faultCode
+print(json.dumps(out))`;
+  const output = await new Deno.Command("python3", { args: ["-c", script, server.url] }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  assert.equal(output.code, 0, decode(output.stderr) + server.stderr());
+  const out = JSON.parse(decode(output.stdout));
+  assert.deepEqual(out.methods, [
+    "add",
+    "calculate",
+    "echo",
+    "echoBinary",
+    "echoShape",
+    "ping",
+    "sum",
+    "system.getCapabilities",
+    "system.listMethods",
+    "system.methodHelp",
+    "system.methodSignature",
+    "system.multicall",
+    "zip",
+  ]);
+  assert.equal(out.help, "The 32-bit signed sum of num1 and num2");
+  assert.deepEqual(out.add, [["int", "int", "int"]]);
+  assert.deepEqual(out.calculate, [["int", "int", "struct"]]);
+  assert.deepEqual(out.echoBinary, [["base64", "base64"]]);
+  assert.deepEqual(out.sum, [["i8", "array"]]);
+  assert.equal(out.first, 3);
+  assert.deepEqual(out.faults, [[4, "Cannot divide by 0"], [-32601, "Method not found"]]);
+  assert.equal(out.unknown, -32601);
+});

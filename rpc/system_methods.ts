@@ -1,0 +1,169 @@
+/**
+ * XML-RPC's introspection and multicall (`system.listMethods`,
+ * `system.methodHelp`, `system.methodSignature`, `system.multicall`,
+ * `system.getCapabilities`), served next to any service. Signatures come from
+ * the zod schemas of a {@linkcode defineService} service, so they are real
+ * (Python's own server can only answer that signatures are not supported).
+ *
+ * @module
+ */
+
+import { combineServices, createDispatcher, listMethods, toErrorObject } from "./dispatch.ts";
+import { ErrorCode, RpcError } from "./errors.ts";
+import { type CallContext, type Service, withContext } from "./service.ts";
+
+const MULTICALL = "system.multicall";
+
+/** What a zod schema looks like from the inside, as far as signatures need. */
+interface SchemaInternals {
+  readonly def?: {
+    readonly type?: string;
+    readonly innerType?: unknown;
+    readonly in?: unknown;
+    readonly options?: readonly unknown[];
+  };
+  readonly isInt?: boolean;
+  readonly minValue?: number | null;
+  readonly maxValue?: number | null;
+  readonly _zod?: { readonly bag?: { readonly Class?: unknown } };
+}
+
+/**
+ * Serves `service` together with XML-RPC's `system.*` methods.
+ *
+ * @param service the service to describe and serve
+ * @returns a service answering both
+ *
+ * @example
+ * ```ts
+ * import { createDispatcher } from "./dispatch.ts";
+ * import { withSystemMethods } from "./system_methods.ts";
+ * const dispatch = createDispatcher(withSystemMethods({ add: (a: number, b: number) => a + b }));
+ * console.assert(dispatch("system.listMethods") !== undefined);
+ * console.assert(dispatch("add") !== undefined);
+ * ```
+ */
+export function withSystemMethods(service: Service): Service {
+  const dispatchService = createDispatcher(service);
+  const system = {
+    "system.listMethods": (): string[] => [...listMethods(service), ...Object.keys(system)].sort(),
+    "system.methodHelp": (name: string): string => resolve(name).definition?.description ?? "",
+    "system.methodSignature": (name: string): string[][] | string => {
+      const definition = resolve(name).definition;
+      if (definition === undefined) return "undef";
+      const items = (definition.params.def.items as readonly unknown[]).map(xmlRpcType);
+      return [[xmlRpcType(definition.result), ...items]];
+    },
+    "system.getCapabilities": (): Record<string, { specUrl: string; specVersion: number }> => ({
+      xmlrpc: { specUrl: "http://xmlrpc.com/spec.md", specVersion: 1 },
+      introspect: {
+        specUrl: "http://xmlrpc-c.sourceforge.net/introspection.html",
+        specVersion: 1,
+      },
+      "system.multicall": {
+        specUrl: "https://mirrors.talideon.com/articles/multicall.html",
+        specVersion: 1,
+      },
+      nil: { specUrl: "http://www.ontosys.com/xml-rpc/extensions.php", specVersion: 20010516 },
+    }),
+    [MULTICALL]: withContext((ctx: CallContext, calls: unknown) => multicall(dispatch, calls, ctx)),
+  };
+  const combined = combineServices(system, service);
+  const dispatch = createDispatcher(combined);
+
+  function resolve(name: unknown) {
+    const resolved = typeof name === "string" ? dispatchService(name) : undefined;
+    if (resolved === undefined) {
+      throw new RpcError(ErrorCode.MethodNotFound, "Method not found", { method: name });
+    }
+    return resolved;
+  }
+
+  return combined;
+}
+
+// Each call's outcome in its slot: [result], or a fault struct, as Python's
+// server answers; the calls run one after the other.
+async function multicall(
+  dispatch: ReturnType<typeof createDispatcher>,
+  calls: unknown,
+  ctx: CallContext,
+): Promise<unknown[]> {
+  if (!Array.isArray(calls)) {
+    throw new RpcError(ErrorCode.InvalidParams, "system.multicall takes an array of calls");
+  }
+  const outcomes: unknown[] = [];
+  for (const call of calls) {
+    try {
+      const { methodName, params } = (call ?? {}) as { methodName?: unknown; params?: unknown };
+      if (typeof methodName !== "string" || (params !== undefined && !Array.isArray(params))) {
+        throw new RpcError(
+          ErrorCode.InvalidRequest,
+          "Each call needs a methodName and params array",
+        );
+      }
+      if (methodName === MULTICALL) {
+        throw new RpcError(ErrorCode.InvalidRequest, "Recursive system.multicall is forbidden");
+      }
+      const resolved = dispatch(methodName);
+      if (resolved === undefined) throw new RpcError(ErrorCode.MethodNotFound, "Method not found");
+      outcomes.push([(await resolved.invoke(params ?? [], ctx)) ?? null]);
+    } catch (error) {
+      const { code, message } = toErrorObject(error, false);
+      outcomes.push({ faultCode: code, faultString: message });
+    }
+  }
+  return outcomes;
+}
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+
+// The XML-RPC type a zod schema describes; "undef" when it has none.
+function xmlRpcType(schema: unknown): string {
+  const s = schema as SchemaInternals;
+  const def = s.def ?? {};
+  switch (def.type) {
+    case "number":
+      if (!s.isInt) return "double";
+      return (s.minValue ?? -Infinity) >= I32_MIN && (s.maxValue ?? Infinity) <= I32_MAX
+        ? "int"
+        : "i8";
+    case "bigint":
+      return "i8";
+    case "string":
+      return "string";
+    case "boolean":
+      return "boolean";
+    case "date":
+      return "dateTime.iso8601";
+    case "array":
+    case "tuple":
+      return "array";
+    case "object":
+    case "record":
+      return "struct";
+    case "null":
+    case "void":
+    case "undefined":
+      return "nil";
+    case "custom":
+      return s._zod?.bag?.Class === Uint8Array ? "base64" : "undef";
+    case "optional":
+    case "nullable":
+    case "default":
+    case "readonly":
+      return xmlRpcType(def.innerType);
+    case "pipe":
+      return xmlRpcType(def.in);
+    case "union": {
+      const types = new Set((def.options ?? []).map(xmlRpcType));
+      if (types.size === 1) return [...types][0]!;
+      if (types.has("base64")) return "base64"; // bytes: Uint8Array, or base64 text
+      if (types.size === 2 && types.has("int") && types.has("i8")) return "i8";
+      return "undef";
+    }
+    default:
+      return "undef";
+  }
+}
