@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
+import { spawnListening } from "./interop/_process.ts";
 import { type CallContext, ProtocolError, RpcError, TimeoutError, withContext } from "../mod.ts";
 import { connectHttp, HttpError, type HttpServer, serveHttp } from "../rpc/transports/http.ts";
 
@@ -416,11 +417,44 @@ Deno.test("connectHttp fails a call that a 200 reply does not answer, and networ
   assert.equal(offline.pending, 0);
 });
 
-Deno.test("connectHttp() refuses a stateful codec (XML-RPC) clearly rather than mixing up replies", () => {
-  assert.throws(
-    () => connectHttp("http://127.0.0.1:1/RPC2", { codec: xmlRpc() }),
-    /stateful codec "xmlrpc"/,
-  );
+Deno.test("connectHttp() with XML-RPC calls Python's SimpleXMLRPCServer: types, faults, many calls at once", async () => {
+  const script = `import sys, xmlrpc.server
+server = xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), allow_none=True, logRequests=False)
+server.register_introspection_functions()
+server.register_multicall_functions()
+server.register_function(lambda a, b: a + b, "add")
+server.register_function(lambda value: value, "echo")
+def fail():
+    raise xmlrpc.client.Fault(42, "deliberate")
+server.register_function(fail, "fail")
+print("listening http://127.0.0.1:%d/RPC2" % server.server_address[1], flush=True)
+server.serve_forever()`;
+  await using python = await spawnListening("python3", { args: ["-c", script] });
+  const client = connectHttp(python.url, { codec: xmlRpc(), timeout: 10_000 });
+  try {
+    assert.equal(await client.call("add", [40, 2]), 42);
+    const value = {
+      text: "héllo ✓ <&>",
+      bytes: new Uint8Array([0, 255]),
+      when: new Date(Date.UTC(2026, 10, 26, 12, 0, 0)),
+      list: [1, 2.5, true, null],
+      big: "x".repeat(1024 * 1024),
+    };
+    assert.deepEqual(await client.call("echo", [value]), value);
+    await assert.rejects(
+      client.call("fail"),
+      (e: unknown) => e instanceof RpcError && e.code === 42,
+    );
+    // Replies are matched to calls by order, so concurrent calls go one at a time.
+    const sums = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.call("add", [i, 1])),
+    );
+    assert.deepEqual(sums, Array.from({ length: 20 }, (_, i) => i + 1));
+    const methods = await client.call<string[]>("system.listMethods");
+    assert.ok(methods.includes("add") && methods.includes("system.multicall"));
+  } finally {
+    await client.close();
+  }
 });
 
 Deno.test("serveHttp() serves XML-RPC to Python's xmlrpc.client", async () => {

@@ -78,7 +78,6 @@ interface Post {
  *
  * @param url the endpoint, such as `http://127.0.0.1:8080/rpc`
  * @param options the codec, headers, default timeout, closing signal, `fetch`
- * @throws {TypeError} for a codec with per-connection state (XML-RPC), not supported yet
  * @returns the peer; `close()` it when done
  *
  * @example
@@ -96,13 +95,6 @@ interface Post {
  * ```
  */
 export function connectHttp(url: string | URL, options: ConnectHttpOptions): Peer {
-  if (options.codec.fork !== undefined) {
-    // Such codecs (XML-RPC) match replies to calls by order, which parallel
-    // POSTs do not keep; they need one exchange at a time, not built yet.
-    throw new TypeError(
-      `connectHttp() does not support the stateful codec "${options.codec.name}" yet`,
-    );
-  }
   const { headers, fetch: fetcher = globalThis.fetch, maxBodySize, ...peerOptions } = options;
   const codec = ownCodec(options.codec);
   const target = String(url);
@@ -121,10 +113,18 @@ export function connectHttp(url: string | URL, options: ConnectHttpOptions): Pee
 // that a call can be told apart when its POST fails.
 interface OwnCodec extends Codec {
   lastIds: RpcId[];
+  /** The request ids of each frame encoded and not yet posted, in order. */
+  readonly pending: RpcId[][];
+  /** Replies are matched to calls by order (XML-RPC): one exchange at a time. */
+  readonly ordered: boolean;
 }
 
-function ownCodec(codec: Codec): OwnCodec {
+function ownCodec(shared: Codec): OwnCodec {
+  const ordered = shared.fork !== undefined;
+  const codec = shared.fork?.() ?? shared;
   const own: OwnCodec = {
+    ordered,
+    pending: [],
     name: codec.name,
     mediaType: codec.mediaType,
     features: codec.features,
@@ -133,6 +133,7 @@ function ownCodec(codec: Codec): OwnCodec {
     encode(message) {
       const frame = codec.encode(message);
       own.lastIds = requestIds(Array.isArray(message) ? message : [message as RpcMessage]);
+      own.pending.push(own.lastIds);
       return frame;
     },
     decode: (frame) => codec.decode(frame),
@@ -200,7 +201,7 @@ class HttpMessageStream implements MessageStream {
   readonly readable: ReadableStream<Frame>;
   readonly writable: WritableStream<Frame | readonly Frame[]>;
   readonly remote: string;
-  readonly #codec: Codec;
+  readonly #codec: OwnCodec;
   readonly #settings: StreamSettings;
   #incoming!: ReadableStreamDefaultController<Frame>;
   readonly #posts = new Set<Post>();
@@ -208,8 +209,9 @@ class HttpMessageStream implements MessageStream {
   // Per call id: the controller that fails the call, and the POST carrying it.
   readonly #calls = new Map<RpcId, { controller: AbortController; post?: Post }>();
   #closed = false;
+  #queue: Promise<void> = Promise.resolve();
 
-  constructor(url: string, codec: Codec, settings: StreamSettings) {
+  constructor(url: string, codec: OwnCodec, settings: StreamSettings) {
     this.remote = url;
     this.#codec = codec;
     this.#settings = settings;
@@ -261,22 +263,22 @@ class HttpMessageStream implements MessageStream {
   }
 
   #post(frame: Frame): void {
+    // Frames arrive in the order the codec encoded them.
+    const ids = new Set<RpcId>(this.#codec.pending.shift());
     if (this.#closed) return;
-    const ids = new Set<RpcId>();
-    try {
-      const decoded = this.#codec.decode(frame);
-      const messages = decoded.kind === "batch" ? decoded.messages : [decoded];
-      for (const m of messages) if (m.kind === "request") ids.add(m.id);
-    } catch (error) {
-      this.#settings.onError(error);
-    }
     const post: Post = { ids, controller: new AbortController(), answered: false };
     for (const id of ids) {
       const call = this.#calls.get(id);
       if (call !== undefined) call.post = post;
     }
     this.#posts.add(post);
-    const running = this.#send(frame, post).finally(() => {
+    // An ordered codec matches replies by order: its POSTs go one at a time.
+    const sent = this.#codec.ordered
+      ? (this.#queue = this.#queue.then(() => this.#send(frame, post)).catch((error) =>
+        this.#fail(post, error)
+      ))
+      : this.#send(frame, post);
+    const running = sent.finally(() => {
       this.#posts.delete(post);
       this.#running.delete(running);
     });
