@@ -473,3 +473,47 @@ except xmlrpc.client.Fault as fault:
   assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
   assert.deepEqual(new TextDecoder().decode(output.stdout).trim().split("\n"), ["42", "-32601"]);
 });
+
+Deno.test("hostile XML over HTTP answers a fault, and the server keeps serving", async () => {
+  await using server = serveHttp({
+    routes: { "/RPC2": { codec: xmlRpc(), service: { add: (a: number, b: number) => a + b } } },
+  });
+  const post = async (body: string) => {
+    const response = await fetch(`${server.url}/RPC2`, {
+      method: "POST",
+      headers: { "content-type": "text/xml" },
+      body,
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const faultCode = (text: string) =>
+    Number(/<name>faultCode<\/name>\s*<value>\s*<int>(-?\d+)<\/int>/.exec(text)?.[1]);
+  const laughs =
+    `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><methodCall><methodName>&lol3;</methodName></methodCall>`;
+  const external =
+    `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><methodCall><methodName>&xxe;</methodName></methodCall>`;
+  const deep = `<?xml version="1.0"?><methodCall><methodName>add</methodName><params><param>${
+    "<value><array><data>".repeat(10_000)
+  }${"</data></array></value>".repeat(10_000)}</param></params></methodCall>`;
+  const hostile = [
+    laughs,
+    external,
+    deep,
+    "<methodCall><methodName>add</methodName><params>",
+    "<methodCall><methodName>add</methodName><params><param><value><int>x</int></value></param></params></methodCall>",
+  ];
+  for (const body of hostile) {
+    const { status, text } = await post(body);
+    assert.equal(status, 200, body.slice(0, 60));
+    assert.ok(faultCode(text) === -32700 || faultCode(text) === -32600, text.slice(0, 200));
+    assert.ok(!text.includes("root:"), "nothing external was read");
+  }
+  const wrongType = await post(
+    "<methodCall><methodName>add</methodName><params><param><value><string>1</string></value></param></params></methodCall>",
+  );
+  assert.equal(wrongType.status, 200);
+  const ok = await post(
+    "<methodCall><methodName>add</methodName><params><param><value><int>40</int></value></param><param><value><int>2</int></value></param></params></methodCall>",
+  );
+  assert.match(ok.text, /<int>42<\/int>/);
+});
