@@ -1,0 +1,95 @@
+/**
+ * XML-RPC calls per second over HTTP: parley's server and client next to
+ * Python's own `xmlrpc.server` and `xmlrpc.client`, measured in the same run,
+ * in alternating rounds (read the ratios: absolute figures move between runs).
+ *
+ * @module
+ */
+
+import { xmlRpc } from "../../codecs/xml_rpc.ts";
+import { withSystemMethods } from "../../mod.ts";
+import { connectHttp, serveHttp } from "../../rpc/transports/http.ts";
+import { spawnListening } from "../interop/_process.ts";
+
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
+
+const PYTHON_SERVER = `import xmlrpc.server
+server = xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), allow_none=True, logRequests=False)
+server.register_function(lambda a, b: a + b, "add")
+print("listening http://127.0.0.1:%d/RPC2" % server.server_address[1], flush=True)
+server.serve_forever()`;
+
+const PYTHON_CLIENT = `import sys, time, xmlrpc.client
+proxy = xmlrpc.client.ServerProxy(sys.argv[1])
+deadline = time.perf_counter() + float(sys.argv[2])
+start = time.perf_counter()
+calls = 0
+while time.perf_counter() < deadline and calls < 1000000:
+    proxy.add(calls & 0xffff, 1)
+    calls += 1
+print(calls / (time.perf_counter() - start))`;
+
+async function pythonClient(url: string): Promise<number> {
+  const output = await new Deno.Command("python3", {
+    args: ["-c", PYTHON_CLIENT, url, String(SECONDS)],
+  })
+    .output();
+  if (output.code !== 0) throw new Error(new TextDecoder().decode(output.stderr));
+  return Number(new TextDecoder().decode(output.stdout).trim());
+}
+
+async function parleyClient(url: string): Promise<number> {
+  const client = connectHttp(url, { codec: xmlRpc() });
+  const deadline = performance.now() + SECONDS * 1000;
+  const start = performance.now();
+  let calls = 0;
+  while (performance.now() < deadline && calls < 1_000_000) {
+    await client.call("add", [calls & 0xffff, 1]);
+    calls++;
+  }
+  await client.close();
+  return calls / ((performance.now() - start) / 1000);
+}
+
+const rows: Record<string, number[]> = {};
+const record = (name: string, value: number) => (rows[name] ??= []).push(value);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+for (let round = 1; round <= ROUNDS; round++) {
+  await using python = await spawnListening("python3", { args: ["-c", PYTHON_SERVER] });
+  await using parley = serveHttp({
+    routes: {
+      "/RPC2": {
+        codec: xmlRpc(),
+        service: withSystemMethods({ add: (a: number, b: number) => a + b }),
+      },
+    },
+  });
+  const parleyUrl = `${parley.url}/RPC2`;
+  const pp = await pythonClient(python.url);
+  const rr = await parleyClient(parleyUrl);
+  const pr = await pythonClient(parleyUrl);
+  const rp = await parleyClient(python.url);
+  record("Python client → Python server", pp);
+  record("parley client → parley server", rr);
+  record("Python client → parley server", pr);
+  record("parley client → Python server", rp);
+  record("ratio parley/Python (both ends)", rr / pp);
+  console.error(
+    `round ${round}: python ${pp.toFixed(0)}/s, parley ${rr.toFixed(0)}/s (${
+      (rr / pp).toFixed(2)
+    })`,
+  );
+}
+
+console.log(
+  `\nXML-RPC over HTTP, one call at a time, ${ROUNDS} alternating rounds of ${SECONDS} s (median):\n`,
+);
+console.log("| measurement | median | all rounds |");
+console.log("|---|---|---|");
+for (const [name, values] of Object.entries(rows)) {
+  const fmt = (v: number) =>
+    name.startsWith("ratio") ? v.toFixed(2) : `${Math.round(v).toLocaleString("en")} calls/s`;
+  console.log(`| ${name} | ${fmt(median(values))} | ${values.map(fmt).join(", ")} |`);
+}
