@@ -11,6 +11,7 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { Report } from "./_report.ts";
 import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
@@ -178,9 +179,7 @@ async function jsonRpcCalls(
   return rate;
 }
 
-const rows: Record<string, number[]> = {};
-const record = (name: string, value: number) => (rows[name] ??= []).push(value);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const report = new Report();
 
 for (let round = 1; round <= ROUNDS; round++) {
   for (const depth of [1, 64]) {
@@ -188,13 +187,13 @@ for (let round = 1; round <= ROUNDS; round++) {
     const streams = await streamEcho(depth);
     const nl = await jsonRpcCalls(depth, "jsonrpc-newline");
     const lp = await jsonRpcCalls(depth, "jsonrpc-length");
-    record(`raw echo, ${depth} in flight`, raw);
-    record(`stream echo, ${depth} in flight`, streams);
-    record(`jsonrpc newline, ${depth} in flight`, nl);
-    record(`jsonrpc length-prefix, ${depth} in flight`, lp);
-    record(`ratio newline/raw, ${depth} in flight`, nl / raw);
-    record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
-    record(`ratio newline/stream echo, ${depth} in flight`, nl / streams);
+    report.record(`raw echo, ${depth} in flight`, raw);
+    report.record(`stream echo, ${depth} in flight`, streams);
+    report.record(`jsonrpc newline, ${depth} in flight`, nl);
+    report.record(`jsonrpc length-prefix, ${depth} in flight`, lp);
+    report.record(`ratio newline/raw, ${depth} in flight`, nl / raw);
+    report.record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
+    report.record(`ratio newline/stream echo, ${depth} in flight`, nl / streams);
     console.error(
       `round ${round}, depth ${depth}: raw ${raw.toFixed(0)}/s, jsonrpc ${nl.toFixed(0)}/s (${
         (nl / raw).toFixed(2)
@@ -203,13 +202,6 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 
-console.log(
-  `\nJSON-RPC over TCP vs a raw length-prefixed echo, ${ROUNDS} alternating rounds of ${SECONDS} s (median):\n`,
+report.print(
+  `JSON-RPC over TCP vs a raw length-prefixed echo, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
 );
-console.log("| measurement | median | all rounds |");
-console.log("|---|---|---|");
-for (const [name, values] of Object.entries(rows)) {
-  const fmt = (v: number) =>
-    name.startsWith("ratio") ? v.toFixed(2) : `${Math.round(v).toLocaleString("en")} calls/s`;
-  console.log(`| ${name} | ${fmt(median(values))} | ${values.map(fmt).join(", ")} |`);
-}

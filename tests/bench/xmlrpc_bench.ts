@@ -10,6 +10,7 @@ import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import { withSystemMethods } from "../../mod.ts";
 import { connectHttp, serveHttp } from "../../rpc/transports/http.ts";
 import { spawnListening } from "../interop/_process.ts";
+import { Report } from "./_report.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
@@ -52,9 +53,7 @@ async function parleyClient(url: string): Promise<number> {
   return calls / ((performance.now() - start) / 1000);
 }
 
-const rows: Record<string, number[]> = {};
-const record = (name: string, value: number) => (rows[name] ??= []).push(value);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const report = new Report();
 
 for (let round = 1; round <= ROUNDS; round++) {
   await using python = await spawnListening("python3", { args: ["-c", PYTHON_SERVER] });
@@ -71,11 +70,11 @@ for (let round = 1; round <= ROUNDS; round++) {
   const rr = await parleyClient(parleyUrl);
   const pr = await pythonClient(parleyUrl);
   const rp = await parleyClient(python.url);
-  record("Python client → Python server", pp);
-  record("parley client → parley server", rr);
-  record("Python client → parley server", pr);
-  record("parley client → Python server", rp);
-  record("ratio parley/Python (both ends)", rr / pp);
+  report.record("Python client → Python server", pp);
+  report.record("parley client → parley server", rr);
+  report.record("Python client → parley server", pr);
+  report.record("parley client → Python server", rp);
+  report.record("ratio parley/Python (both ends)", rr / pp);
   console.error(
     `round ${round}: python ${pp.toFixed(0)}/s, parley ${rr.toFixed(0)}/s (${
       (rr / pp).toFixed(2)
@@ -83,13 +82,6 @@ for (let round = 1; round <= ROUNDS; round++) {
   );
 }
 
-console.log(
-  `\nXML-RPC over HTTP, one call at a time, ${ROUNDS} alternating rounds of ${SECONDS} s (median):\n`,
+report.print(
+  `XML-RPC over HTTP, one call at a time, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
 );
-console.log("| measurement | median | all rounds |");
-console.log("|---|---|---|");
-for (const [name, values] of Object.entries(rows)) {
-  const fmt = (v: number) =>
-    name.startsWith("ratio") ? v.toFixed(2) : `${Math.round(v).toLocaleString("en")} calls/s`;
-  console.log(`| ${name} | ${fmt(median(values))} | ${values.map(fmt).join(", ")} |`);
-}
