@@ -19,9 +19,9 @@
  * | value | on the wire | decoded as |
  * |---|---|---|
  * | integer `number` / `bigint` within 32 bits | `<int>` | `number` (`<int>` and `<i4>`) |
- * | integer beyond 32 bits, within 64 | `<i8>` (`TypeError` when `allowNone: false`) | `number` when safe, else `bigint` |
+ * | safe integer `number` beyond 32 bits, `bigint` within 64 | `<i8>` (`TypeError` when `allowNone: false`) | `number` when safe, else `bigint` |
  * | `bigint` beyond 64 bits | `TypeError` | — |
- * | other finite `number` (also integers beyond 64 bits) | `<double>` (`String(n)`, may have an exponent) | `number` |
+ * | other finite `number` (also whole numbers beyond 2^53) | `<double>` (`String(n)`, may have an exponent) | `number` |
  * | `NaN`, `±Infinity` | `TypeError` | — |
  * | `boolean` | `<boolean>1</boolean>` / `0` | `boolean` |
  * | `string` | `<string>` (escaped; characters XML 1.0 forbids are a `TypeError`) | `string`, also untyped `<value>text</value>` |

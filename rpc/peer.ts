@@ -5,7 +5,15 @@
  * @module
  */
 
-import { createDispatcher, type Dispatcher, toErrorObject } from "./dispatch.ts";
+import {
+  type AnswerSettings,
+  encodeReply,
+  errorReply,
+  invokeMethod,
+  methodNotFound,
+  undecodableReply,
+} from "./answer.ts";
+import { createDispatcher, type Dispatcher } from "./dispatch.ts";
 import {
   ConnectionClosedError,
   DecodeError,
@@ -99,7 +107,7 @@ export class Peer {
   readonly #dispatch: Dispatcher | undefined;
   readonly #limits: RpcLimits;
   readonly #timeout: number | undefined;
-  readonly #expose: boolean;
+  readonly #answering: AnswerSettings;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
   readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
@@ -128,9 +136,9 @@ export class Peer {
     this.#dispatch = options.service === undefined ? undefined : createDispatcher(options.service);
     this.#limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;
-    this.#expose = options.exposeErrors ?? false;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
+    this.#answering = { expose: options.exposeErrors ?? false, onError: this.#onError };
     this.#pending = new PendingCalls(this.#limits.maxPending);
     this.#writer = stream.writable.getWriter();
     this.#writer.closed.catch((error) => this.#shutdown(error));
@@ -419,10 +427,7 @@ export class Peer {
         this.#shutdown(error);
         return;
       }
-      const message = error instanceof DecodeError ? "Parse error" : "Internal error";
-      const code = error instanceof DecodeError ? ErrorCode.ParseError : ErrorCode.InternalError;
-      const data = error instanceof Error ? error.message : undefined;
-      this.#reply({ kind: "error", id: null, error: { code, message, data } });
+      this.#reply(undecodableReply(error));
       return;
     }
     if (decoded.kind !== "batch") {
@@ -445,22 +450,7 @@ export class Peer {
 
   #reply(message: RpcMessage | RpcMessage[]): void {
     if (this.#closing) return;
-    let frame: Frame;
-    try {
-      frame = this.#codec.encode(message);
-    } catch (error) {
-      // A result the codec cannot carry (a bigint beyond JSON's range, say)
-      // becomes an internal error rather than a silent loss of the reply.
-      this.#onError(error);
-      const replies = Array.isArray(message) ? message : [message];
-      const failures = replies.map((m): RpcMessage =>
-        m.kind === "result" || m.kind === "error"
-          ? { kind: "error", id: m.id, error: toErrorObject(error, this.#expose) }
-          : m
-      );
-      frame = this.#codec.encode(Array.isArray(message) ? failures : failures[0]!);
-    }
-    this.#write(frame);
+    this.#write(encodeReply(this.#codec, message, this.#answering));
   }
 
   // Handles one message; `respond` is called exactly once, with the reply
@@ -543,11 +533,11 @@ export class Peer {
   ): void {
     const replyId = id ?? null;
     if (this.#draining) {
-      return respond(this.#error(replyId, ErrorCode.ServerBusy, "Server is shutting down"));
+      return respond(errorReply(replyId, ErrorCode.ServerBusy, "Server is shutting down"));
     }
     if (this.#inFlight >= this.#limits.maxInFlight) {
       return respond(
-        this.#error(
+        errorReply(
           replyId,
           ErrorCode.ServerBusy,
           `Too many calls in flight (limit ${this.#limits.maxInFlight})`,
@@ -555,13 +545,8 @@ export class Peer {
       );
     }
     const resolved = this.#dispatch?.(method);
-    if (resolved === undefined) {
-      return respond(
-        this.#error(replyId, ErrorCode.MethodNotFound, "Method not found", { method }),
-      );
-    }
+    if (resolved === undefined) return respond(methodNotFound(replyId, method));
     const controller = new AbortController();
-    const ctx: CallContext = { id, method, signal: controller.signal };
     if (id !== undefined) this.#incoming.set(id, controller);
     this.#inFlight++;
     const finish = (reply: RpcMessage): void => {
@@ -569,32 +554,10 @@ export class Peer {
       respond(reply);
       if (--this.#inFlight === 0) this.#idle?.resolve();
     };
-    let outcome: unknown;
-    try {
-      outcome = resolved.invoke(params, ctx);
-    } catch (error) {
-      return finish(this.#errorOf(replyId, error));
-    }
-    if (!(outcome instanceof Promise)) {
-      return finish({ kind: "result", id: replyId as RpcId, result: outcome ?? null });
-    }
-    outcome.then(
-      (result) => finish({ kind: "result", id: replyId as RpcId, result: result ?? null }),
-      (error) => finish(this.#errorOf(replyId, error)),
-    );
-  }
-
-  #errorOf(id: RpcId | null, error: unknown): RpcFailure {
-    if (!(error instanceof RpcError)) this.#onError(error);
-    return { kind: "error", id, error: toErrorObject(error, this.#expose) };
-  }
-
-  #error(id: RpcId | null, code: number, message: string, data?: unknown): RpcFailure {
-    return {
-      kind: "error",
-      id,
-      error: data === undefined ? { code, message } : { code, message, data },
-    };
+    const ctx: CallContext = { id, method, signal: controller.signal };
+    const reply = invokeMethod(resolved, ctx, params, this.#answering);
+    if (reply instanceof Promise) reply.then(finish);
+    else finish(reply);
   }
 
   #closedError(): ConnectionClosedError {

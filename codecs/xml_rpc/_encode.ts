@@ -89,10 +89,9 @@ function encodeInner(value: unknown, allowNone: boolean, maxDepth: number, depth
       return encodeInteger(value, allowNone);
     case "number":
       if (!Number.isFinite(value)) throw new TypeError(`XML-RPC cannot carry ${value}`);
-      if (Number.isInteger(value)) {
-        const big = BigInt(value);
-        if (big >= INT64_MIN && big <= INT64_MAX) return encodeInteger(big, allowNone);
-      }
+      // Beyond 2^53 a number is a double that happens to be whole: it travels
+      // as one, so that it comes back as the same number, not as a bigint.
+      if (Number.isSafeInteger(value)) return encodeInteger(BigInt(value), allowNone);
       return `<double>${value}</double>`;
     case "object": {
       if (value === null) {

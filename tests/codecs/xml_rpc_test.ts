@@ -248,6 +248,9 @@ Deno.test("xmlRpc: integer boundaries, i8 and bigint", () => {
   assert.equal(roundTrip(2n ** 63n - 1n), 2n ** 63n - 1n);
   assert.equal(roundTrip(-(2n ** 63n)), -(2n ** 63n));
   assert.equal(roundTrip(2 ** 53 - 1), 2 ** 53 - 1);
+  // A whole number beyond 2^53 is a double: it comes back as the same number.
+  assert.match(encode(2 ** 53), /<double>9007199254740992<\/double>/);
+  assert.equal(roundTrip(2 ** 53), 2 ** 53);
   assert.throws(() => decodeParam("<int>2147483648</int>"), DecodeError);
   assert.throws(() => decodeParam("<i4>-2147483649</i4>"), DecodeError);
   assert.throws(() => decodeParam("<i8>9223372036854775808</i8>"), DecodeError);

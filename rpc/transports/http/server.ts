@@ -1,15 +1,15 @@
 /**
- * The HTTP server: `Deno.serve`, routes by path, one short-lived
- * {@linkcode Peer} per request.
+ * The HTTP server: `Deno.serve`, routes by path, each request body one
+ * frame answered by the route's {@linkcode Responder}.
  *
  * @module
  */
 
 import { DecodeError } from "../../errors.ts";
 import type { RpcLimits } from "../../limits.ts";
-import { Peer } from "../../peer.ts";
+import { createResponder, type Responder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
-import type { Codec, Frame, MessageStream } from "../../types.ts";
+import type { Codec, Frame } from "../../types.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
 
 /** One endpoint of {@linkcode serveHttp}: a codec and the service it serves. */
@@ -20,7 +20,7 @@ export interface HttpRoute {
   readonly service: Service;
   /** Further accepted Content-Types (without parameters), e.g. `application/json-rpc`. */
   readonly mediaTypes?: readonly string[];
-  /** Limits of the session that handles one request. */
+  /** Limits; `maxInFlight` counts the calls running on this route across requests. */
   readonly limits?: Partial<RpcLimits>;
   /** Send the message and stack of unexpected handler errors (development only). */
   readonly exposeErrors?: boolean;
@@ -111,10 +111,10 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const threshold = options.compressThreshold ?? 1024;
   const onError = options.onError ?? (() => {});
   const wwwAuthenticate = options.wwwAuthenticate ?? 'Basic realm="parley"';
-  const routes = new Map<string, HttpRoute & { accepted: Set<string> }>();
+  const routes = new Map<string, HttpRoute & { accepted: Set<string>; respond: Responder }>();
   for (const [path, route] of Object.entries(options.routes)) {
     const accepted = new Set([route.codec.mediaType, ...(route.mediaTypes ?? [])].map(essence));
-    routes.set(path, { ...route, accepted });
+    routes.set(path, { ...route, accepted, respond: createResponder({ ...route, onError }) });
   }
 
   const handler = async (request: Request): Promise<Response> => {
@@ -143,7 +143,6 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       if (error instanceof BodyTooLargeError) {
         return plain(413, `Body exceeds the limit of ${maxBodySize} bytes`);
       }
-      if (request.signal.aborted) return plain(499, "Client Closed Request");
       return plain(400, `Bad Request: cannot read the body (${(error as Error).message})`);
     }
     if (bytes.length === 0) return plain(400, "Bad Request: empty body");
@@ -155,15 +154,15 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
         return plain(400, "Bad Request: the body is not valid UTF-8");
       }
     }
-    const outcome = await exchange(frame, route, request.signal, onError);
-    if (outcome.kind === "unreadable") {
-      return plain(400, `Bad Request: ${outcome.error.message}`);
+    let reply: Frame | undefined;
+    try {
+      // Handlers that read their signal see the client's abort.
+      reply = await route.respond(frame, () => request.signal);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return plain(400, `Bad Request: ${error.message}`);
     }
-    if (outcome.replies.length === 0) return new Response(null, { status: 204 });
-    if (outcome.replies.length > 1) {
-      onError(new Error(`A request got ${outcome.replies.length} reply frames; sending the first`));
-    }
-    const reply = outcome.replies[0]!;
+    if (reply === undefined) return new Response(null, { status: 204 });
     const body = typeof reply === "string" ? encoder.encode(reply) : reply;
     const headers = new Headers({ "content-type": contentTypeOf(route.codec) });
     if (body.length > threshold && acceptsGzip(request.headers.get("accept-encoding"))) {
@@ -210,81 +209,4 @@ function contentTypeOf(codec: Codec): string {
   return codec.text === true && codec.mediaType.startsWith("text/")
     ? `${codec.mediaType}; charset=utf-8`
     : codec.mediaType;
-}
-
-type Exchange =
-  | { readonly kind: "replies"; readonly replies: readonly Frame[] }
-  | { readonly kind: "unreadable"; readonly error: Error };
-
-// Hands one frame to a session of its own and collects what it answers. The
-// stream's readable yields the frame, then stays open: once the session asks
-// for more, the frame has been handled (requests are counted in flight), and
-// `drain()` waits for their replies and closes.
-async function exchange(
-  frame: Frame,
-  route: HttpRoute,
-  signal: AbortSignal,
-  onError: (error: unknown) => void,
-): Promise<Exchange> {
-  const replies: Frame[] = [];
-  const received = Promise.withResolvers<void>();
-  let given = false;
-  let reader: ReadableStreamDefaultController<Frame> | undefined;
-  let unreadable: Error | undefined;
-  const stream: MessageStream = {
-    readable: new ReadableStream<Frame>({
-      start(controller) {
-        reader = controller;
-      },
-      pull(controller) {
-        if (!given) {
-          given = true;
-          controller.enqueue(frame);
-          return;
-        }
-        received.resolve();
-        return new Promise<void>(() => {});
-      },
-    }, { highWaterMark: 0 }),
-    writable: new WritableStream<Frame | readonly Frame[]>({
-      write(chunk) {
-        if (typeof chunk === "string" || chunk instanceof Uint8Array) replies.push(chunk);
-        else replies.push(...chunk);
-      },
-    }),
-    close: () => {
-      try {
-        reader?.close();
-      } catch {
-        // Closed already.
-      }
-      received.resolve();
-      return Promise.resolve();
-    },
-    remote: "http",
-  };
-  const peer = new Peer(stream, {
-    codec: route.codec,
-    service: route.service,
-    ...(route.limits === undefined ? {} : { limits: route.limits }),
-    ...(route.exposeErrors === undefined ? {} : { exposeErrors: route.exposeErrors }),
-    onError: (error) => {
-      // A codec that cannot answer a bad frame closes the session instead.
-      if (error instanceof DecodeError && !route.codec.features.replyToParseError) {
-        unreadable = error;
-      }
-      onError(error);
-    },
-  });
-  const abort = () => peer.close(signal.reason);
-  signal.addEventListener("abort", abort, { once: true });
-  try {
-    await received.promise;
-    await peer.drain();
-  } finally {
-    signal.removeEventListener("abort", abort);
-  }
-  return unreadable === undefined
-    ? { kind: "replies", replies }
-    : { kind: "unreadable", error: unreadable };
 }

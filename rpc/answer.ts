@@ -1,0 +1,105 @@
+// How a server end turns a call into its reply message, shared by the
+// session (`Peer`) and the one-frame exchange (`createResponder`): running a
+// handler, mapping what it threw, answering a frame that does not decode,
+// and encoding replies so that a result the codec cannot carry still gets an
+// answer. Web-standard only.
+
+import { toErrorObject } from "./dispatch.ts";
+import { DecodeError, ErrorCode, RpcError } from "./errors.ts";
+import type { CallContext, ResolvedMethod } from "./service.ts";
+import type { Codec, Frame, RpcFailure, RpcId, RpcMessage, RpcParams } from "./types.ts";
+
+/** What the answering functions need to know about the server end. */
+export interface AnswerSettings {
+  /** Send the message and stack of unexpected handler errors. */
+  readonly expose: boolean;
+  /** Told about unexpected handler errors and unencodable results. */
+  readonly onError: (error: unknown) => void;
+}
+
+/** An error reply with an optional `data`. */
+export function errorReply(
+  id: RpcId | null,
+  code: number,
+  message: string,
+  data?: unknown,
+): RpcFailure {
+  return {
+    kind: "error",
+    id,
+    error: data === undefined ? { code, message } : { code, message, data },
+  };
+}
+
+/** The reply to a method no service exposes. */
+export function methodNotFound(id: RpcId | null, method: string): RpcFailure {
+  return errorReply(id, ErrorCode.MethodNotFound, "Method not found", { method });
+}
+
+/** The reply for what a handler threw; unexpected errors are also reported. */
+export function failureOf(id: RpcId | null, error: unknown, settings: AnswerSettings): RpcFailure {
+  if (!(error instanceof RpcError)) settings.onError(error);
+  return { kind: "error", id, error: toErrorObject(error, settings.expose) };
+}
+
+/** The reply (id `null`) to a frame that could not be decoded. */
+export function undecodableReply(error: unknown): RpcFailure {
+  const parse = error instanceof DecodeError;
+  return errorReply(
+    null,
+    parse ? ErrorCode.ParseError : ErrorCode.InternalError,
+    parse ? "Parse error" : "Internal error",
+    error instanceof Error ? error.message : undefined,
+  );
+}
+
+/**
+ * Runs a resolved method and gives its reply: at once when the handler
+ * returns a plain value or throws, as a promise (that never rejects) when
+ * it returns one.
+ */
+export function invokeMethod(
+  resolved: ResolvedMethod,
+  ctx: CallContext,
+  params: RpcParams | undefined,
+  settings: AnswerSettings,
+): RpcMessage | Promise<RpcMessage> {
+  const id = ctx.id ?? null;
+  let outcome: unknown;
+  try {
+    outcome = resolved.invoke(params, ctx);
+  } catch (error) {
+    return failureOf(id, error, settings);
+  }
+  if (!(outcome instanceof Promise)) {
+    return { kind: "result", id: id as RpcId, result: outcome ?? null };
+  }
+  return outcome.then(
+    (result): RpcMessage => ({ kind: "result", id: id as RpcId, result: result ?? null }),
+    (error) => failureOf(id, error, settings),
+  );
+}
+
+/**
+ * Encodes replies. A reply the codec cannot carry (a bigint beyond JSON's
+ * range, say) becomes an internal error in its place rather than a silent
+ * loss of the reply.
+ */
+export function encodeReply(
+  codec: Codec,
+  message: RpcMessage | RpcMessage[],
+  settings: AnswerSettings,
+): Frame {
+  try {
+    return codec.encode(message);
+  } catch (error) {
+    settings.onError(error);
+    const replies = Array.isArray(message) ? message : [message];
+    const failures = replies.map((m): RpcMessage =>
+      m.kind === "result" || m.kind === "error"
+        ? { kind: "error", id: m.id, error: toErrorObject(error, settings.expose) }
+        : m
+    );
+    return codec.encode(Array.isArray(message) ? failures : failures[0]!);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The one-frame exchange: a frame in, its reply frame out, with no session
+ * around it. What request/response transports such as HTTP serve with; a
+ * connection that carries many frames both ways uses a {@linkcode Peer}.
+ *
+ * @module
+ */
+
+import {
+  type AnswerSettings,
+  encodeReply,
+  errorReply,
+  invokeMethod,
+  methodNotFound,
+  undecodableReply,
+} from "./answer.ts";
+import { createDispatcher } from "./dispatch.ts";
+import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
+import { resolveLimits, type RpcLimits } from "./limits.ts";
+import type { CallContext, Service } from "./service.ts";
+import type { Codec, Frame, RpcId, RpcInvalid, RpcMessage, RpcParams } from "./types.ts";
+
+/** Options of {@linkcode createResponder}. */
+export interface ResponderOptions {
+  /** How frames become messages; a codec with `fork()` gets an instance per exchange. */
+  readonly codec: Codec;
+  /** What is served. */
+  readonly service: Service;
+  /** `maxInFlight` counts the calls running across all exchanges. */
+  readonly limits?: Partial<RpcLimits>;
+  /** Send the message and stack of unexpected handler errors (development only). */
+  readonly exposeErrors?: boolean;
+  /** Told about handler errors, bad frames and stray messages. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Answers one frame. Resolves to the reply frame, or `undefined` when
+ * nothing needs an answer (notifications only). `signal` is asked for only
+ * when a handler reads its context's signal, so that a transport whose
+ * signal is costly to make pays only for the handlers that use it.
+ *
+ * @throws {DecodeError} for a frame that does not decode when the codec
+ * cannot answer a parse error (it has no way to say which call failed)
+ */
+export type Responder = (
+  frame: Frame,
+  signal?: () => AbortSignal,
+) => Promise<Frame | undefined>;
+
+type Reply = RpcMessage | undefined;
+
+const NEVER_ABORTED = new AbortController().signal;
+const neverAborted = (): AbortSignal => NEVER_ABORTED;
+
+/**
+ * Creates the responder of a service: each frame is decoded, its calls are
+ * run (a batch's concurrently) and their replies encoded into one frame, as
+ * a session would answer it, without the session's cost.
+ *
+ * @param options the codec, the service, the limits
+ * @returns the responder
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createResponder } from "./responder.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const respond = createResponder({
+ *   codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b },
+ * });
+ * const reply = await respond('{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}');
+ * assert.deepEqual(JSON.parse(reply as string), { jsonrpc: "2.0", id: 1, result: 3 });
+ * assert.equal(await respond('{"jsonrpc":"2.0","method":"add","params":[1,2]}'), undefined);
+ * ```
+ */
+export function createResponder(options: ResponderOptions): Responder {
+  const dispatch = createDispatcher(options.service);
+  const { maxInFlight } = resolveLimits(options.limits);
+  const onError = options.onError ?? (() => {});
+  const settings: AnswerSettings = { expose: options.exposeErrors ?? false, onError };
+  let inFlight = 0;
+
+  const call = (
+    id: RpcId | undefined,
+    method: string,
+    params: RpcParams | undefined,
+    signal: () => AbortSignal,
+  ): RpcMessage | Promise<RpcMessage> => {
+    const replyId = id ?? null;
+    if (inFlight >= maxInFlight) {
+      return errorReply(
+        replyId,
+        ErrorCode.ServerBusy,
+        `Too many calls in flight (limit ${maxInFlight})`,
+      );
+    }
+    const resolved = dispatch(method);
+    if (resolved === undefined) return methodNotFound(replyId, method);
+    const ctx: CallContext = {
+      id,
+      method,
+      get signal() {
+        return signal();
+      },
+    };
+    inFlight++;
+    const reply = invokeMethod(resolved, ctx, params, settings);
+    if (!(reply instanceof Promise)) {
+      inFlight--;
+      return reply;
+    }
+    return reply.then((message) => {
+      inFlight--;
+      return message;
+    });
+  };
+
+  // A notification's outcome has nowhere to go but the error hook.
+  const reportFailure = (reply: RpcMessage): undefined => {
+    if (reply.kind === "error") onError(RpcError.from(reply.error));
+    return undefined;
+  };
+
+  const answer = (
+    codec: Codec,
+    message: RpcMessage | RpcInvalid,
+    signal: () => AbortSignal,
+  ): Reply | Promise<Reply> => {
+    switch (message.kind) {
+      case "request":
+        return call(message.id, message.method, message.params, signal);
+      case "notification": {
+        // Within one exchange there is nothing running that a cancellation could reach.
+        if (codec.readCancellation?.(message) !== undefined) return undefined;
+        const reply = call(undefined, message.method, message.params, signal);
+        return reply instanceof Promise ? reply.then(reportFailure) : reportFailure(reply);
+      }
+      case "invalid":
+        onError(new ProtocolError(`Invalid message: ${message.error.message}`));
+        return message.id === undefined
+          ? undefined
+          : { kind: "error", id: message.id, error: message.error };
+      default:
+        onError(new ProtocolError(`A ${message.kind} reply arrived, but this end made no calls`));
+        return undefined;
+    }
+  };
+
+  return async (frame, signal = neverAborted) => {
+    const codec = options.codec.fork?.() ?? options.codec;
+    let decoded;
+    try {
+      decoded = codec.decode(frame);
+    } catch (error) {
+      onError(error);
+      if (!codec.features.replyToParseError) throw error;
+      return encodeReply(codec, undecodableReply(error), settings);
+    }
+    if (decoded.kind !== "batch") {
+      const reply = await answer(codec, decoded, signal);
+      return reply === undefined ? undefined : encodeReply(codec, reply, settings);
+    }
+    const replies = (await Promise.all(decoded.messages.map((m) => answer(codec, m, signal))))
+      .filter((reply): reply is RpcMessage => reply !== undefined);
+    return replies.length === 0 ? undefined : encodeReply(codec, replies, settings);
+  };
+}
