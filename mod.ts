@@ -34,7 +34,14 @@ export {
   toErrorObject,
 } from "./rpc/dispatch.ts";
 export { withSystemMethods } from "./rpc/system_methods.ts";
-export { type BatchEntry, type CallOptions, Peer, type PeerOptions } from "./rpc/peer.ts";
+export {
+  type BatchEntry,
+  type CallOptions,
+  Peer,
+  type PeerOptions,
+  type RpcClient,
+} from "./rpc/peer.ts";
+export { createResponder, type Responder, type ResponderOptions } from "./rpc/responder.ts";
 export { type Caller, createProxy } from "./rpc/proxy.ts";
 export { framedStream, type FramedStreamOptions } from "./rpc/framed.ts";
 export { memoryPair } from "./rpc/testing.ts";

@@ -80,6 +80,66 @@ export interface BatchEntry {
   readonly notification?: boolean;
 }
 
+/**
+ * What every client offers, whatever carries its calls: a {@linkcode Peer}
+ * on a connection, or the HTTP client that posts each call.
+ */
+export interface RpcClient extends AsyncDisposable {
+  /**
+   * Calls a method and waits for its result.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @param options timeout and abort signal
+   * @returns the result
+   */
+  call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T>;
+  /**
+   * Sends a notification: a call that expects no reply.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   */
+  notify(method: string, params?: RpcParams): Promise<void>;
+  /**
+   * Sends several calls and notifications at once and waits for every outcome.
+   *
+   * @param entries the calls, in order
+   * @param options timeout and abort signal, for every call of the batch
+   * @returns each entry's outcome, in order (`undefined` for notifications)
+   */
+  batch(
+    entries: readonly BatchEntry[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<unknown>[]>;
+  /**
+   * A typed proxy of the other end's service.
+   *
+   * @typeParam S the service's type (`typeof service`)
+   * @param definition the service's zod definition, to validate calls
+   * @param options timeout and abort signal for every call made through it
+   */
+  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
+  /**
+   * A typed proxy of the other end's service, typed by `S` alone.
+   *
+   * @typeParam S the service's type (`typeof service`)
+   * @param definition none
+   * @param options timeout and abort signal for every call made through it
+   */
+  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
+  /** Calls awaiting their reply. */
+  readonly pending: number;
+  /** Resolves when the client has closed and everything is released. */
+  readonly closed: Promise<void>;
+  /**
+   * Closes: pending calls are rejected with a `ConnectionClosedError`.
+   *
+   * @param reason why, given as the `cause` of the pending calls' errors
+   */
+  close(reason?: unknown): Promise<void>;
+}
+
 const NO_PARAMS = undefined;
 // Frames per part when a turn writes many: small enough that the other end
 // starts early, large enough that a part is one socket write, not dozens.
@@ -101,7 +161,7 @@ const OUTBOX_PART = 16;
  * await server.closed;
  * ```
  */
-export class Peer {
+export class Peer implements RpcClient {
   readonly #stream: MessageStream;
   readonly #codec: Codec;
   readonly #dispatch: Dispatcher | undefined;
@@ -282,11 +342,19 @@ export class Peer {
    * @param options timeout and abort signal for every call made through it
    * @returns the proxy
    */
-  proxy<S extends object>(
-    definition?: ServiceDefinition & S,
-    options?: CallOptions,
-  ): RemoteService<S> {
-    return createProxy<S>((method, params) => this.call(method, params, options), definition);
+  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
+  /**
+   * A typed proxy of the other end's service, typed by `S` alone:
+   * `peer.proxy<typeof service>()`.
+   *
+   * @typeParam S the service's type (`typeof service`)
+   * @param definition none
+   * @param options timeout and abort signal for every call made through it
+   * @returns the proxy
+   */
+  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
+  proxy(definition?: ServiceDefinition, options?: CallOptions): unknown {
+    return createProxy((method, params) => this.call(method, params, options), definition);
   }
 
   /**

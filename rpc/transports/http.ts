@@ -27,4 +27,4 @@ export {
   serveHttp,
   type ServeHttpOptions,
 } from "./http/server.ts";
-export { connectHttp, type ConnectHttpOptions, HttpError } from "./http/client.ts";
+export { connectHttp, type ConnectHttpOptions, HttpClient, HttpError } from "./http/client.ts";

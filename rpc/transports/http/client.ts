@@ -1,14 +1,32 @@
 /**
- * The HTTP client: a {@linkcode Peer} whose outgoing frames are POSTed with
- * `fetch`, one request per frame. Web-standard only.
+ * The HTTP client: each call, notification or batch is one `POST` made with
+ * `fetch`, its reply the response body. Web-standard only.
  *
  * @module
  */
 
-import { ProtocolError } from "../../errors.ts";
-import { type BatchEntry, type CallOptions, Peer, type PeerOptions } from "../../peer.ts";
-import type { Codec, Frame, MessageStream, RpcId, RpcMessage, RpcParams } from "../../types.ts";
-import { readBody } from "./_body.ts";
+import {
+  ConnectionClosedError,
+  DecodeError,
+  LimitError,
+  ProtocolError,
+  RpcError,
+  TimeoutError,
+} from "../../errors.ts";
+import { resolveLimits } from "../../limits.ts";
+import type { BatchEntry, CallOptions, PeerOptions, RpcClient } from "../../peer.ts";
+import { createProxy } from "../../proxy.ts";
+import type { RemoteService, ServiceDefinition } from "../../service.ts";
+import type {
+  Codec,
+  DecodedFrame,
+  Frame,
+  RpcId,
+  RpcMessage,
+  RpcParams,
+  RpcRequest,
+} from "../../types.ts";
+import { BodyTooLargeError, readBody } from "./_body.ts";
 
 /**
  * The server answered a POST with a status other than 200 or 204. The calls
@@ -50,7 +68,7 @@ export class HttpError extends Error {
 }
 
 /** Options of {@linkcode connectHttp}. */
-export interface ConnectHttpOptions extends Omit<PeerOptions, "service"> {
+export interface ConnectHttpOptions extends Omit<PeerOptions, "service" | "exposeErrors"> {
   /** Headers sent with every POST (authorization, say). */
   readonly headers?: HeadersInit;
   /** The `fetch` to use; the global one by default. */
@@ -60,25 +78,20 @@ export interface ConnectHttpOptions extends Omit<PeerOptions, "service"> {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-interface Post {
-  readonly ids: Set<RpcId>;
-  readonly controller: AbortController;
-  answered: boolean;
-}
+const NO_PARAMS = undefined;
 
 /**
  * Connects to an HTTP endpoint: every call, notification or batch is one
- * `POST` (keep-alive is `fetch`'s own). A 200 reply is handed to the peer,
- * 204 means nothing to hand; any other status, or a failed request, fails the
- * calls of that POST with an {@linkcode HttpError} (or the network error), and
- * a call that a 200 reply does not answer fails with a `ProtocolError`.
- * A call's timeout or abort also aborts its request once no other call
- * waits on it. The server cannot call back over HTTP.
+ * `POST` (keep-alive is `fetch`'s own), so calls made together run
+ * concurrently. A 200 reply settles the calls it answers, and a call it does
+ * not answer fails with a `ProtocolError`; 204 means nothing to answer; any
+ * other status, or a failed request, fails the calls of that POST with an
+ * {@linkcode HttpError} (or the network error). A call's timeout or abort
+ * aborts its request. The server cannot call back over HTTP.
  *
  * @param url the endpoint, such as `http://127.0.0.1:8080/rpc`
  * @param options the codec, headers, default timeout, closing signal, `fetch`
- * @returns the peer; `close()` it when done
+ * @returns the client; `close()` it when done
  *
  * @example
  * ```ts ignore
@@ -94,248 +107,366 @@ interface Post {
  * await client.close();
  * ```
  */
-export function connectHttp(url: string | URL, options: ConnectHttpOptions): Peer {
-  const { headers, fetch: fetcher = globalThis.fetch, maxBodySize, ...peerOptions } = options;
-  const codec = ownCodec(options.codec);
-  const target = String(url);
-  const transport = new HttpMessageStream(target, codec, {
-    headers: new Headers(headers),
-    fetch: fetcher,
-    maxBodySize: maxBodySize ?? 16 * 1024 * 1024,
-    onError: options.onError ?? (() => {}),
-  });
-  return new HttpPeer(transport, { ...peerOptions, codec });
+export function connectHttp(url: string | URL, options: ConnectHttpOptions): HttpClient {
+  return new HttpClient(url, options);
 }
 
-// The client's codec: the user's, without the cancellation notification (a
-// call is cancelled by aborting its request, and each POST has a session of
-// its own on the server), remembering the request ids of the last encode so
-// that a call can be told apart when its POST fails.
-interface OwnCodec extends Codec {
-  lastIds: RpcId[];
-  /** The request ids of each frame encoded and not yet posted, in order. */
-  readonly pending: RpcId[][];
-  /** Replies are matched to calls by order (XML-RPC): one exchange at a time. */
-  readonly ordered: boolean;
-}
+/**
+ * The client {@linkcode connectHttp} makes. Each exchange has a codec
+ * instance of its own (`fork()`), so even a codec that matches replies by
+ * order, such as XML-RPC, runs its calls concurrently.
+ */
+export class HttpClient implements RpcClient {
+  /** The endpoint's URL. */
+  readonly remote: string;
+  readonly #codec: Codec;
+  readonly #headers: Headers;
+  readonly #fetch: typeof fetch;
+  readonly #maxBodySize: number;
+  readonly #maxPending: number;
+  readonly #timeout: number | undefined;
+  readonly #closeTimeout: number;
+  readonly #onError: (error: unknown) => void;
+  // The POSTs of calls (aborted at close) and of notifications (given
+  // `closeTimeout` to arrive first).
+  readonly #calls = new Set<AbortController>();
+  readonly #notifications = new Map<AbortController, Promise<unknown>>();
+  readonly #closed = Promise.withResolvers<void>();
+  #closing = false;
+  #pending = 0;
+  #nextId = 1;
 
-function ownCodec(shared: Codec): OwnCodec {
-  const ordered = shared.fork !== undefined;
-  const codec = shared.fork?.() ?? shared;
-  const own: OwnCodec = {
-    ordered,
-    pending: [],
-    name: codec.name,
-    mediaType: codec.mediaType,
-    features: codec.features,
-    ...(codec.text === undefined ? {} : { text: codec.text }),
-    lastIds: [],
-    encode(message) {
-      const frame = codec.encode(message);
-      own.lastIds = requestIds(Array.isArray(message) ? message : [message as RpcMessage]);
-      own.pending.push(own.lastIds);
-      return frame;
-    },
-    decode: (frame) => codec.decode(frame),
-  };
-  return own;
-}
-
-function requestIds(messages: readonly RpcMessage[]): RpcId[] {
-  const ids: RpcId[] = [];
-  for (const m of messages) if (m.kind === "request") ids.push(m.id);
-  return ids;
-}
-
-// A Peer whose calls can also be failed by their transport: each call gets an
-// extra abort signal that the stream fires with the POST's error.
-class HttpPeer extends Peer {
-  readonly #stream: HttpMessageStream;
-  readonly #codec: OwnCodec;
-
-  constructor(stream: HttpMessageStream, options: PeerOptions & { codec: OwnCodec }) {
-    super(stream, options);
-    this.#stream = stream;
+  /**
+   * Creates the client; nothing is sent until the first call.
+   *
+   * @param url the endpoint
+   * @param options as for {@linkcode connectHttp}
+   */
+  constructor(url: string | URL, options: ConnectHttpOptions) {
+    this.remote = String(url);
     this.#codec = options.codec;
+    this.#headers = new Headers(options.headers);
+    this.#headers.set("content-type", options.codec.mediaType);
+    if (!this.#headers.has("accept")) this.#headers.set("accept", options.codec.mediaType);
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
+    this.#maxPending = resolveLimits(options.limits).maxPending;
+    this.#timeout = options.timeout;
+    this.#closeTimeout = options.closeTimeout ?? 1000;
+    this.#onError = options.onError ?? (() => {});
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
+      else signal.addEventListener("abort", () => this.close(signal.reason), { once: true });
+    }
   }
 
-  override call<T = unknown>(
-    method: string,
-    params?: RpcParams,
-    options?: CallOptions,
-  ): Promise<T> {
-    const controller = new AbortController();
-    this.#codec.lastIds = [];
-    const result = super.call<T>(method, params, this.#withFailure(controller, options));
-    this.#stream.track(this.#codec.lastIds, controller, result);
-    return result;
+  /** Calls awaiting their reply. */
+  get pending(): number {
+    return this.#pending;
   }
 
-  override batch(
+  /** Resolves when the client has closed. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Calls a method: one POST.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @param options timeout and abort signal
+   * @returns the result
+   * @throws {RpcError} the server's error reply
+   * @throws {HttpError} a status other than 200 and 204
+   * @throws {TimeoutError} when no reply came in time
+   * @throws {ProtocolError} a reply that does not answer the call
+   * @throws {ConnectionClosedError} when the client was closed
+   */
+  async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    this.#checkOpen(1);
+    const id = this.#id();
+    const request: RpcRequest = params === NO_PARAMS
+      ? { kind: "request", id, method }
+      : { kind: "request", id, method, params };
+    const codec = this.#codec.fork?.() ?? this.#codec;
+    const frame = codec.encode(request);
+    this.#pending++;
+    try {
+      const reply = await this.#post(codec, frame, options, method, this.#calls);
+      return this.#outcome(reply, id) as T;
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  /**
+   * Sends a notification: one POST, answered by 204.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @returns when the server has taken it
+   * @throws {HttpError} a status other than 200 and 204
+   */
+  async notify(method: string, params?: RpcParams): Promise<void> {
+    this.#checkOpen(0);
+    const codec = this.#codec.fork?.() ?? this.#codec;
+    const frame = codec.encode(
+      params === NO_PARAMS
+        ? { kind: "notification", method }
+        : { kind: "notification", method, params },
+    );
+    const reply = await this.#post(codec, frame, undefined, method, this.#notifications);
+    if (reply !== undefined) this.#onError(this.#unexpected(reply));
+  }
+
+  /**
+   * Sends several calls and notifications in one POST where the codec has
+   * batches (one POST each otherwise) and waits for every outcome.
+   *
+   * @param entries the calls, in order
+   * @param options timeout and abort signal, for every call of the batch
+   * @returns each entry's outcome, in order (`undefined` for notifications)
+   */
+  async batch(
     entries: readonly BatchEntry[],
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
-    const controller = new AbortController();
-    this.#codec.lastIds = [];
-    const results = super.batch(entries, this.#withFailure(controller, options));
-    this.#stream.track(this.#codec.lastIds, controller, results);
-    return results;
-  }
-
-  #withFailure(controller: AbortController, options: CallOptions | undefined): CallOptions {
-    const signal = options?.signal === undefined
-      ? controller.signal
-      : AbortSignal.any([controller.signal, options.signal]);
-    return options?.timeout === undefined ? { signal } : { signal, timeout: options.timeout };
-  }
-}
-
-interface StreamSettings {
-  readonly headers: Headers;
-  readonly fetch: typeof fetch;
-  readonly maxBodySize: number;
-  readonly onError: (error: unknown) => void;
-}
-
-class HttpMessageStream implements MessageStream {
-  readonly readable: ReadableStream<Frame>;
-  readonly writable: WritableStream<Frame | readonly Frame[]>;
-  readonly remote: string;
-  readonly #codec: OwnCodec;
-  readonly #settings: StreamSettings;
-  #incoming!: ReadableStreamDefaultController<Frame>;
-  readonly #posts = new Set<Post>();
-  readonly #running = new Set<Promise<void>>();
-  // Per call id: the controller that fails the call, and the POST carrying it.
-  readonly #calls = new Map<RpcId, { controller: AbortController; post?: Post }>();
-  #closed = false;
-  #queue: Promise<void> = Promise.resolve();
-
-  constructor(url: string, codec: OwnCodec, settings: StreamSettings) {
-    this.remote = url;
-    this.#codec = codec;
-    this.#settings = settings;
-    this.readable = new ReadableStream<Frame>({
-      start: (controller) => {
-        this.#incoming = controller;
-      },
-    });
-    this.writable = new WritableStream<Frame | readonly Frame[]>({
-      write: (chunk) => {
-        if (typeof chunk === "string" || chunk instanceof Uint8Array) this.#post(chunk);
-        else for (const frame of chunk) this.#post(frame);
-      },
-      // Lets notifications sent just before closing arrive.
-      close: async () => {
-        await Promise.allSettled([...this.#running]);
-      },
-    });
-  }
-
-  // Links a call's ids to the controller that can fail them; forgets them
-  // once the call has settled, and aborts a POST nobody waits on any more.
-  track(ids: readonly RpcId[], controller: AbortController, result: Promise<unknown>): void {
-    if (ids.length === 0) return;
-    for (const id of ids) this.#calls.set(id, { controller });
-    const done = () => {
-      for (const id of ids) {
-        const post = this.#calls.get(id)?.post;
-        this.#calls.delete(id);
-        if (post === undefined) continue;
-        post.ids.delete(id);
-        if (post.ids.size === 0 && !post.answered) post.controller.abort();
-      }
-    };
-    result.then(done, done);
-  }
-
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      for (const post of this.#posts) post.controller.abort();
-      try {
-        this.#incoming.close();
-      } catch {
-        // Errored or closed already.
-      }
+    const calls = entries.filter((entry) => entry.notification !== true).length;
+    this.#checkOpen(calls);
+    if (!this.#codec.features.batch) {
+      return Promise.allSettled(
+        entries.map((e) =>
+          e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)
+        ),
+      );
     }
-    return Promise.resolve();
-  }
-
-  #post(frame: Frame): void {
-    // Frames arrive in the order the codec encoded them.
-    const ids = new Set<RpcId>(this.#codec.pending.shift());
-    if (this.#closed) return;
-    const post: Post = { ids, controller: new AbortController(), answered: false };
-    for (const id of ids) {
-      const call = this.#calls.get(id);
-      if (call !== undefined) call.post = post;
-    }
-    this.#posts.add(post);
-    // An ordered codec matches replies by order: its POSTs go one at a time.
-    const sent = this.#codec.ordered
-      ? (this.#queue = this.#queue.then(() => this.#send(frame, post)).catch((error) =>
-        this.#fail(post, error)
-      ))
-      : this.#send(frame, post);
-    const running = sent.finally(() => {
-      this.#posts.delete(post);
-      this.#running.delete(running);
+    const messages: RpcMessage[] = entries.map((entry): RpcMessage => {
+      const params = entry.params === NO_PARAMS ? {} : { params: entry.params };
+      return entry.notification
+        ? { kind: "notification", method: entry.method, ...params }
+        : { kind: "request", id: this.#id(), method: entry.method, ...params };
     });
-    this.#running.add(running);
-  }
-
-  async #send(frame: Frame, post: Post): Promise<void> {
-    const { headers, fetch: fetcher, maxBodySize } = this.#settings;
-    const requestHeaders = new Headers(headers);
-    requestHeaders.set("content-type", this.#codec.mediaType);
-    if (!requestHeaders.has("accept")) requestHeaders.set("accept", this.#codec.mediaType);
+    const codec = this.#codec.fork?.() ?? this.#codec;
+    const frame = codec.encode(messages);
+    this.#pending += calls;
+    let reply: DecodedFrame | undefined;
     try {
-      const response = await fetcher(this.remote, {
-        method: "POST",
-        headers: requestHeaders,
-        body: frame as string | Uint8Array<ArrayBuffer>,
-        signal: post.controller.signal,
-      });
-      if (response.status !== 200) {
-        const text = (await response.text().catch(() => "")).slice(0, 65536);
-        if (response.status !== 204) {
-          this.#fail(post, new HttpError(response.status, text, this.remote));
-        }
-        return;
-      }
-      const bytes = await readBody(response.body, maxBodySize, false);
-      post.answered = true;
-      if (bytes.length === 0 || this.#closed) return;
-      let reply: Frame = bytes;
-      if (this.#codec.text === true) {
-        try {
-          reply = utf8.decode(bytes);
-        } catch {
-          // Left as bytes for the codec to reject.
-        }
-      }
-      this.#incoming.enqueue(reply);
-      // The peer settles calls from the reply within this turn's microtasks;
-      // a call still waiting after that was not answered by the reply.
-      if (post.ids.size > 0) setTimeout(() => this.#unanswered(post), 0);
+      reply = await this.#post(codec, frame, options, "batch", this.#calls);
     } catch (error) {
-      if (post.controller.signal.aborted) return; // Nobody waits for it any more.
-      this.#fail(post, error);
+      return messages.map(() => ({ status: "rejected", reason: error }));
+    } finally {
+      this.#pending -= calls;
+    }
+    return messages.map((message): PromiseSettledResult<unknown> => {
+      if (message.kind !== "request") return { status: "fulfilled", value: undefined };
+      try {
+        return { status: "fulfilled", value: this.#outcome(reply, message.id) };
+      } catch (error) {
+        return { status: "rejected", reason: error };
+      }
+    });
+  }
+
+  /**
+   * A typed proxy of the service, validated by its definition.
+   *
+   * @typeParam S the definition's type
+   * @param definition the service's zod definition, to validate calls
+   * @param options timeout and abort signal for every call made through it
+   * @returns the proxy
+   */
+  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
+  /**
+   * A typed proxy of the service, typed by `S` alone: `client.proxy<typeof service>()`.
+   *
+   * @typeParam S the service's type (`typeof service`)
+   * @param definition none
+   * @param options timeout and abort signal for every call made through it
+   * @returns the proxy
+   */
+  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
+  proxy(definition?: ServiceDefinition, options?: CallOptions): unknown {
+    return createProxy((method, params) => this.call(method, params, options), definition);
+  }
+
+  /**
+   * Closes: calls waiting for their reply are rejected with a
+   * `ConnectionClosedError` and their requests aborted; notifications under
+   * way get `closeTimeout` to arrive.
+   *
+   * @param reason why, given as the `cause` of the calls' errors
+   * @returns when everything is released
+   */
+  async close(reason?: unknown): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      const error = new ConnectionClosedError(
+        "Connection closed",
+        reason === undefined ? undefined : { cause: reason },
+      );
+      for (const controller of this.#calls) controller.abort(error);
+      (async () => {
+        if (this.#notifications.size > 0) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([
+            Promise.allSettled(this.#notifications.values()),
+            new Promise((resolve) => timer = setTimeout(resolve, this.#closeTimeout)),
+          ]);
+          clearTimeout(timer);
+          for (const controller of this.#notifications.keys()) controller.abort(error);
+        }
+      })().finally(() => this.#closed.resolve());
+    }
+    await this.#closed.promise;
+  }
+
+  /** Closes; for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkOpen(calls: number): void {
+    if (this.#closing) throw new ConnectionClosedError("Connection closed");
+    if (this.#pending + calls > this.#maxPending) {
+      throw new LimitError("maxPending", this.#maxPending, "Too many calls awaiting a reply");
     }
   }
 
-  #unanswered(post: Post): void {
-    if (post.ids.size === 0 || this.#closed) return;
-    const ids = [...post.ids].map((id) => JSON.stringify(id)).join(", ");
-    this.#fail(post, new ProtocolError(`The reply from ${this.remote} did not answer call ${ids}`));
+  #id(): RpcId {
+    const id = this.#nextId;
+    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
+    return id;
   }
 
-  #fail(post: Post, error: unknown): void {
-    if (post.ids.size === 0) {
-      this.#settings.onError(error);
-      return;
+  // POSTs one frame and decodes the reply; `undefined` when there is none.
+  // A timeout or an abort aborts the request and rejects with its reason.
+  async #post(
+    codec: Codec,
+    frame: Frame,
+    options: CallOptions | undefined,
+    method: string,
+    posts: Set<AbortController> | Map<AbortController, Promise<unknown>>,
+  ): Promise<DecodedFrame | undefined> {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    const controller = new AbortController();
+    const timeout = options?.timeout ?? this.#timeout;
+    const timer = timeout === undefined || timeout === Infinity
+      ? undefined
+      : setTimeout(() => controller.abort(new TimeoutError(method, timeout)), timeout);
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const exchange = this.#exchange(codec, frame, controller.signal);
+    if (posts instanceof Set) posts.add(controller);
+    else posts.set(controller, exchange.catch(() => {}));
+    try {
+      return await exchange;
+    } catch (error) {
+      throw controller.signal.aborted ? controller.signal.reason : error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      posts.delete(controller);
     }
-    for (const id of [...post.ids]) this.#calls.get(id)?.controller.abort(error);
+  }
+
+  async #exchange(
+    codec: Codec,
+    frame: Frame,
+    signal: AbortSignal,
+  ): Promise<DecodedFrame | undefined> {
+    const response = await this.#fetch(this.remote, {
+      method: "POST",
+      headers: this.#headers,
+      body: frame as string | Uint8Array<ArrayBuffer>,
+      signal,
+    });
+    if (response.status === 204) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const bytes = await this.#read(response);
+    if (response.status !== 200) {
+      const text = new TextDecoder().decode(bytes.subarray(0, 65536));
+      throw new HttpError(response.status, text, this.remote);
+    }
+    if (bytes.length === 0) return undefined;
+    let reply: Frame = bytes;
+    if (codec.text === true) {
+      try {
+        reply = utf8.decode(bytes);
+      } catch {
+        // Left as bytes for the codec to reject.
+      }
+    }
+    try {
+      return codec.decode(reply);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      throw new ProtocolError(`The reply from ${this.remote} is malformed: ${error.message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async #read(response: Response): Promise<Uint8Array> {
+    const length = response.headers.get("content-length");
+    // A declared length that fits is read in one go; a compressed or chunked
+    // body is read piece by piece under the limit.
+    if (length !== null && !response.headers.has("content-encoding")) {
+      if (Number(length) <= this.#maxBodySize) return await response.bytes();
+      await response.body?.cancel();
+      throw this.#tooLarge(Number(length));
+    }
+    try {
+      return await readBody(response.body, this.#maxBodySize, false);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw this.#tooLarge(error.size);
+      throw error;
+    }
+  }
+
+  #tooLarge(size: number): LimitError {
+    return new LimitError(
+      "maxBodySize",
+      this.#maxBodySize,
+      `The reply from ${this.remote} has at least ${size} bytes, over maxBodySize`,
+    );
+  }
+
+  // The call's outcome in a reply: its result, or the error it is answered with.
+  #outcome(reply: DecodedFrame | undefined, id: RpcId): unknown {
+    const messages = reply === undefined ? [] : reply.kind === "batch" ? reply.messages : [reply];
+    let general: RpcError | undefined;
+    for (const message of messages) {
+      if (message.kind === "result" && message.id === id) return message.result;
+      if (message.kind === "error") {
+        if (message.id === id) throw RpcError.from(message.error);
+        if (message.id === null) general = RpcError.from(message.error);
+      }
+      if (message.kind === "invalid" && message.inReplyTo === id) {
+        throw new ProtocolError(
+          `The reply from ${this.remote} is malformed: ${message.error.message}`,
+        );
+      }
+    }
+    throw new ProtocolError(
+      `The reply from ${this.remote} did not answer call ${JSON.stringify(id)}`,
+      general === undefined ? undefined : { cause: general },
+    );
+  }
+
+  #unexpected(reply: DecodedFrame): Error {
+    const first = reply.kind === "batch" ? reply.messages[0] : reply;
+    return first?.kind === "error"
+      ? RpcError.from(first.error)
+      : new ProtocolError(`${this.remote} answered a notification with a ${first?.kind} message`);
   }
 }
