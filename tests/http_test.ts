@@ -80,9 +80,16 @@ Deno.test("serveHttp answers errors with 200 and a JSON-RPC error body", async (
 
 Deno.test("serveHttp answers 404, 405, 415 and 400", async () => {
   await using server = start();
-  const notFound = await post(server, "{}", undefined, "/nothing");
-  assert.equal(notFound.status, 404);
-  await notFound.body?.cancel();
+  for (const path of ["/nothing", "/rpc/", "/RPC", "/rpc/x"]) {
+    const notFound = await post(server, "{}", undefined, path);
+    assert.equal(notFound.status, 404, path);
+    await notFound.body?.cancel();
+  }
+  // A query string does not change the route.
+  const query = await post(server, '{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}', {
+    "content-type": "application/json",
+  }, "/rpc?trace=1");
+  assert.deepEqual(await query.json(), { jsonrpc: "2.0", result: 3, id: 1 });
   const get = await post(server, null, {}, "/rpc", "GET");
   assert.equal(get.status, 405);
   assert.equal(get.headers.get("allow"), "POST");

@@ -1,12 +1,17 @@
 /**
  * The benchmark's server process: `raw` echoes bytes on a bare socket;
- * `stream-echo` echoes length-prefixed frames through parley's framed streams; `jsonrpc-newline` and `jsonrpc-length` serve a small service over
- * JSON-RPC. Prints `listening PORT` when ready; exits on SIGTERM.
+ * `stream-echo` echoes length-prefixed frames through parley's framed streams;
+ * `jsonrpc-newline` and `jsonrpc-length` serve a small service over JSON-RPC
+ * on TCP, and print `listening PORT` when ready; `xmlrpc-http` serves it over
+ * XML-RPC at `/RPC2` and prints `listening URL`. Exits on SIGTERM.
  *
  * @module
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { xmlRpc } from "../../codecs/xml_rpc.ts";
+import { withSystemMethods } from "../../rpc/system_methods.ts";
+import { serveHttp } from "../../rpc/transports/http.ts";
 import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
@@ -39,6 +44,14 @@ if (mode === "raw") {
     const stream = framedStream(connByteStream(conn), lengthPrefix());
     stream.readable.pipeTo(stream.writable).catch(() => {});
   }
+} else if (mode === "xmlrpc-http") {
+  // What Python's SimpleXMLRPCServer offers: introspection and multicall included.
+  const server = serveHttp({
+    routes: { "/RPC2": { codec: xmlRpc(), service: withSystemMethods(service) } },
+  });
+  console.log(`listening ${server.url}/RPC2`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
 } else {
   const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();
   const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {

@@ -120,7 +120,8 @@ export class HttpClient implements RpcClient {
   /** The endpoint's URL. */
   readonly remote: string;
   readonly #codec: Codec;
-  readonly #headers: Headers;
+  // A plain record: `fetch` copies one faster than a `Headers`.
+  readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
   readonly #maxBodySize: number;
   readonly #maxPending: number;
@@ -145,9 +146,10 @@ export class HttpClient implements RpcClient {
   constructor(url: string | URL, options: ConnectHttpOptions) {
     this.remote = String(url);
     this.#codec = options.codec;
-    this.#headers = new Headers(options.headers);
-    this.#headers.set("content-type", options.codec.mediaType);
-    if (!this.#headers.has("accept")) this.#headers.set("accept", options.codec.mediaType);
+    const headers = new Headers(options.headers);
+    headers.set("content-type", options.codec.mediaType);
+    if (!headers.has("accept")) headers.set("accept", options.codec.mediaType);
+    this.#headers = Object.fromEntries(headers);
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
     this.#maxPending = resolveLimits(options.limits).maxPending;
