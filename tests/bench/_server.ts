@@ -1,5 +1,6 @@
 /**
  * The benchmark's server process: `raw` echoes bytes on a bare socket;
+ * `jsonrpc-minimal` is the least a JSON-RPC server can do, with no framework;
  * `stream-echo` echoes length-prefixed frames through parley's framed streams;
  * `jsonrpc-newline` and `jsonrpc-length` serve a small service over JSON-RPC
  * on TCP, and print `listening PORT` when ready; `xmlrpc-http` serves it over
@@ -33,6 +34,33 @@ if (mode === "raw") {
         if (n === null) break;
         let written = 0;
         while (written < n) written += await conn.write(buffer.subarray(written, n));
+      }
+    })().catch(() => {}).finally(() => conn.close());
+  }
+} else if (mode === "jsonrpc-minimal") {
+  // The least a JSON-RPC server can do: newline-split reads, JSON.parse,
+  // add, JSON.stringify, one write per read. No framework, no checks.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log(`listening ${(listener.addr as Deno.NetAddr).port}`);
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  for await (const conn of listener) {
+    (async () => {
+      const buffer = new Uint8Array(256 * 1024);
+      let rest = "";
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        const lines = (rest + decoder.decode(buffer.subarray(0, n))).split("\n");
+        rest = lines.pop()!;
+        let out = "";
+        for (const line of lines) {
+          const { id, params } = JSON.parse(line);
+          out += JSON.stringify({ jsonrpc: "2.0", result: params[0] + params[1], id }) + "\n";
+        }
+        const bytes = encoder.encode(out);
+        let written = 0;
+        while (written < bytes.length) written += await conn.write(bytes.subarray(written));
       }
     })().catch(() => {}).finally(() => conn.close());
   }

@@ -133,6 +133,62 @@ async function rawEcho(depth: number): Promise<number> {
   return rate;
 }
 
+// The least a JSON-RPC client and server can do, with no framework: a map of
+// pending calls, JSON.stringify / JSON.parse, newline-split reads and one
+// write per turn. What any JSON-RPC implementation pays on top of the raw
+// echo, and so the fairest yardstick of what parley's layers cost.
+async function minimalJsonRpc(depth: number): Promise<number> {
+  const server = await startServer("jsonrpc-minimal");
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const pending = new Map<number, (value: unknown) => void>();
+  let nextId = 1;
+  let outgoing = "";
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (outgoing !== "") {
+      const bytes = encoder.encode(outgoing);
+      outgoing = "";
+      let written = 0;
+      while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+    }
+    flushing = false;
+  };
+  const reading = (async () => {
+    const buffer = new Uint8Array(256 * 1024);
+    let rest = "";
+    for (;;) {
+      const n = await conn.read(buffer);
+      if (n === null) return;
+      const lines = (rest + decoder.decode(buffer.subarray(0, n))).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const { id, result } = JSON.parse(line);
+        const resolve = pending.get(id);
+        pending.delete(id);
+        resolve?.(result);
+      }
+    }
+  })();
+  let i = 0;
+  const rate = await drive(depth, () => {
+    const id = nextId++;
+    const { promise, resolve } = Promise.withResolvers<unknown>();
+    pending.set(id, resolve);
+    outgoing +=
+      JSON.stringify({ jsonrpc: "2.0", id, method: "add", params: [i & 0xffff, i++ & 0xffff] }) +
+      "\n";
+    if (!flushing) queueMicrotask(flush);
+    return promise;
+  });
+  conn.close();
+  await reading.catch(() => {});
+  await server.stop();
+  return rate;
+}
+
 // parley's framed streams with no RPC layer: where the byte path's cost ends
 // and the RPC layer's begins.
 async function streamEcho(depth: number): Promise<number> {
@@ -184,15 +240,19 @@ const report = new Report();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const depth of [1, 64]) {
     const raw = await rawEcho(depth);
+    const minimal = await minimalJsonRpc(depth);
     const streams = await streamEcho(depth);
     const nl = await jsonRpcCalls(depth, "jsonrpc-newline");
     const lp = await jsonRpcCalls(depth, "jsonrpc-length");
     report.record(`raw echo, ${depth} in flight`, raw);
+    report.record(`minimal JSON-RPC (no framework), ${depth} in flight`, minimal);
     report.record(`stream echo, ${depth} in flight`, streams);
     report.record(`jsonrpc newline, ${depth} in flight`, nl);
     report.record(`jsonrpc length-prefix, ${depth} in flight`, lp);
     report.record(`ratio newline/raw, ${depth} in flight`, nl / raw);
     report.record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
+    report.record(`ratio minimal JSON-RPC/raw, ${depth} in flight`, minimal / raw);
+    report.record(`ratio newline/minimal JSON-RPC, ${depth} in flight`, nl / minimal);
     report.record(`ratio newline/stream echo, ${depth} in flight`, nl / streams);
     console.error(
       `round ${round}, depth ${depth}: raw ${raw.toFixed(0)}/s, jsonrpc ${nl.toFixed(0)}/s (${
