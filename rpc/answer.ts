@@ -83,7 +83,7 @@ export function invokeMethod(
 /**
  * Encodes replies. A reply the codec cannot carry (a bigint beyond JSON's
  * range, say) becomes an internal error in its place rather than a silent
- * loss of the reply.
+ * loss of the reply; the other replies of a batch travel as they are.
  */
 export function encodeReply(
   codec: Codec,
@@ -94,12 +94,20 @@ export function encodeReply(
     return codec.encode(message);
   } catch (error) {
     settings.onError(error);
-    const replies = Array.isArray(message) ? message : [message];
-    const failures = replies.map((m): RpcMessage =>
-      m.kind === "result" || m.kind === "error"
-        ? { kind: "error", id: m.id, error: toErrorObject(error, settings.expose) }
-        : m
-    );
-    return codec.encode(Array.isArray(message) ? failures : failures[0]!);
+    if (!Array.isArray(message)) return codec.encode(internalErrorFor(message, error, settings));
+    return codec.encode(message.map((m) => {
+      try {
+        codec.encode(m);
+        return m;
+      } catch (cause) {
+        return internalErrorFor(m, cause, settings);
+      }
+    }));
   }
+}
+
+function internalErrorFor(m: RpcMessage, error: unknown, settings: AnswerSettings): RpcMessage {
+  return m.kind === "result" || m.kind === "error"
+    ? { kind: "error", id: m.id, error: toErrorObject(error, settings.expose) }
+    : m;
 }

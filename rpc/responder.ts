@@ -99,11 +99,12 @@ export function createResponder(options: ResponderOptions): Responder {
     }
     const resolved = dispatch(method);
     if (resolved === undefined) return methodNotFound(replyId, method);
+    let asked: AbortSignal | undefined;
     const ctx: CallContext = {
       id,
       method,
       get signal() {
-        return signal();
+        return asked ??= signal();
       },
     };
     inFlight++;
