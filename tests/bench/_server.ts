@@ -4,7 +4,8 @@
  * `stream-echo` echoes length-prefixed frames through parley's framed streams;
  * `jsonrpc-newline` and `jsonrpc-length` serve a small service over JSON-RPC
  * on TCP, and print `listening PORT` when ready; `xmlrpc-http` serves it over
- * XML-RPC at `/RPC2` and prints `listening URL`. Exits on SIGTERM.
+ * XML-RPC at `/RPC2` and prints `listening URL`; `http-canned` answers every
+ * POST with the same reply (the HTTP ceiling). Exits on SIGTERM.
  *
  * @module
  */
@@ -72,6 +73,18 @@ if (mode === "raw") {
     const stream = framedStream(connByteStream(conn), lengthPrefix());
     stream.readable.pipeTo(stream.writable).catch(() => {});
   }
+} else if (mode === "http-canned") {
+  // The HTTP ceiling: Deno.serve answering every POST with the same
+  // XML-RPC reply, read but not parsed: no codec, no dispatch.
+  const reply =
+    '<?xml version="1.0"?><methodResponse><params><param><value><int>2</int></value></param></params></methodResponse>';
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
+    await r.bytes();
+    return new Response(reply, { headers: { "content-type": "text/xml" } });
+  });
+  console.log(`listening http://127.0.0.1:${server.addr.port}/RPC2`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
 } else if (mode === "xmlrpc-http") {
   // What Python's SimpleXMLRPCServer offers: introspection and multicall included.
   const server = serveHttp({

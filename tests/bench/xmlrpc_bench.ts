@@ -4,7 +4,8 @@
  * in alternating rounds (read the ratios: absolute figures move between runs).
  * Each server runs in a process of its own, as Python's does; calls go one at
  * a time, as Python's client makes them, and parley's client is also
- * measured with 16 calls in flight.
+ * measured with `BENCH_IN_FLIGHT` (32) calls in flight, which Python's
+ * client cannot do.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { Report } from "./_report.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
+const IN_FLIGHT = Number(Deno.env.get("BENCH_IN_FLIGHT") ?? "32");
 
 const PYTHON_SERVER = `import xmlrpc.server
 server = xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), allow_none=True, logRequests=False)
@@ -42,6 +44,30 @@ async function pythonClient(url: string): Promise<number> {
   return Number(new TextDecoder().decode(output.stdout).trim());
 }
 
+// The ceiling: a bare fetch loop against Deno.serve answering a canned
+// reply, with no XML encoded, parsed or dispatched on either side.
+const CALL =
+  '<?xml version="1.0"?><methodCall><methodName>add</methodName><params><param><value><int>1</int></value></param><param><value><int>1</int></value></param></params></methodCall>';
+
+async function bareFetch(url: string, inFlight = 1): Promise<number> {
+  const deadline = performance.now() + SECONDS * 1000;
+  const start = performance.now();
+  let calls = 0;
+  const worker = async () => {
+    while (performance.now() < deadline && calls < 1_000_000) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "text/xml" },
+        body: CALL,
+      });
+      await response.bytes();
+      calls++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return calls / ((performance.now() - start) / 1000);
+}
+
 async function parleyClient(url: string, inFlight = 1): Promise<number> {
   const client = connectHttp(url, { codec: xmlRpc() });
   const deadline = performance.now() + SECONDS * 1000;
@@ -66,18 +92,28 @@ for (let round = 1; round <= ROUNDS; round++) {
   await using parley = await spawnListening(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-env", SERVER, "xmlrpc-http"],
   });
+  await using canned = await spawnListening(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", SERVER, "http-canned"],
+  });
   const pp = await pythonClient(python.url);
+  const bare = await bareFetch(canned.url);
   const rr = await parleyClient(parley.url);
   const pr = await pythonClient(parley.url);
   const rp = await parleyClient(python.url);
-  const r16 = await parleyClient(parley.url, 16);
+  const concurrent = await parleyClient(parley.url, IN_FLIGHT);
+  const bareConcurrent = await bareFetch(canned.url, IN_FLIGHT);
   report.record("Python client → Python server", pp);
   report.record("parley client → parley server", rr);
   report.record("Python client → parley server", pr);
   report.record("parley client → Python server", rp);
-  report.record("parley client, 16 in flight → parley server", r16);
+  report.record(`parley client, ${IN_FLIGHT} in flight → parley server`, concurrent);
+  report.record("bare fetch → canned Deno.serve (ceiling)", bare);
+  report.record(`bare fetch, ${IN_FLIGHT} in flight → canned Deno.serve`, bareConcurrent);
   report.record("ratio parley/Python (both ends)", rr / pp);
-  report.record("ratio parley/Python, 16 in flight", r16 / pp);
+  report.record("ratio ceiling/Python", bare / pp);
+  report.record("ratio parley/ceiling", rr / bare);
+  report.record(`ratio parley/Python, ${IN_FLIGHT} in flight`, concurrent / pp);
+  report.record(`ratio parley/ceiling, ${IN_FLIGHT} in flight`, concurrent / bareConcurrent);
   console.error(
     `round ${round}: python ${pp.toFixed(0)}/s, parley ${rr.toFixed(0)}/s (${
       (rr / pp).toFixed(2)
