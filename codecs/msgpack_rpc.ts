@@ -1,0 +1,298 @@
+/**
+ * The msgpack-rpc codec, on msgpackr: what Neovim and many tools speak.
+ *
+ * Messages are MessagePack arrays, as the specification has them: a request
+ * `[0, msgid, method, params]`, a response `[1, msgid, error, result]`, a
+ * notification `[2, method, params]`. `msgid` is an unsigned 32-bit integer.
+ * An error travels as the map `{code, message, data?}`; errors that other
+ * servers send in other shapes are read too (Neovim's `[type, message]`
+ * becomes `{code: type, message}`, a string becomes `{code: -32603,
+ * message}`). There are no batches. Named params (an object) travel as a
+ * map in the params slot, which peers other than parley may refuse.
+ *
+ * | value | on the wire | decoded as |
+ * |---|---|---|
+ * | integer `number` within 32 bits | int | `number` |
+ * | safe integer `number` beyond 32 bits, `bigint` within 64 bits | int 64 | `number` within ±2^53, else `bigint` |
+ * | `bigint` beyond 64 bits | `RangeError` | — |
+ * | other `number` (`NaN`, `±Infinity` included) | float 64 | `number` (float 32 too) |
+ * | `string` | str | `string` |
+ * | `Uint8Array` (and other byte views) | bin | `Uint8Array` (a copy) |
+ * | `null`, `undefined` | nil | `null` |
+ * | `boolean` | bool | `boolean` |
+ * | array, `Set` | array | array |
+ * | plain object, `Map` | map | object when every key is a string, else `Map` |
+ * | `Date` | the timestamp extension (-1) | `Date` |
+ * | an instance of an `extensions` class | ext of its type | what its `decode` returns |
+ *
+ * Before msgpackr decodes a message, parley walks its headers: declared
+ * lengths over `maxSize` (a string that says it has 4 GiB), nesting over
+ * `maxDepth`, the byte 0xc1 and extension types other than the timestamp
+ * and the registered ones (msgpackr's own would build errors, regular
+ * expressions and references) are refused with a `DecodeError`, and nothing
+ * is allocated for them. On a byte stream the codec is its own framing
+ * (`measure`, for {@linkcode selfDelimiting}): a msgpack stream cannot be
+ * resynchronised, so a bad message closes the connection.
+ *
+ * @example A call and its reply
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { msgpackRpc } from "./msgpack_rpc.ts";
+ *
+ * const codec = msgpackRpc();
+ * const frame = codec.encode({ kind: "request", id: 1, method: "add", params: [1, 2] });
+ * assert.deepEqual(frame, new Uint8Array([0x94, 0, 1, 0xa3, 0x61, 0x64, 0x64, 0x92, 1, 2]));
+ * assert.deepEqual(codec.decode(frame), { kind: "request", id: 1, method: "add", params: [1, 2] });
+ * assert.equal(codec.measure!(frame.subarray(0, 5)), undefined); // incomplete
+ * ```
+ *
+ * @module
+ */
+
+import { DecodeError, ErrorCode } from "../rpc/errors.ts";
+import { DEFAULT_LIMITS } from "../rpc/limits.ts";
+import type {
+  Codec,
+  DecodedFrame,
+  Frame,
+  RpcErrorObject,
+  RpcId,
+  RpcMessage,
+  RpcParams,
+} from "../rpc/types.ts";
+import { type Scan, scanValue } from "./msgpack_rpc/_scan.ts";
+import {
+  mapUnpackr,
+  type MsgpackExtension,
+  objectsFromMaps,
+  objectUnpackr,
+  packr,
+  registerExtensions,
+  widenIntegers,
+  withExtensions,
+} from "./msgpack_rpc/_values.ts";
+
+export { type MsgpackExtension, msgpackExtension } from "./msgpack_rpc/_values.ts";
+// The message model this entry point speaks, for users who import only it.
+export type {
+  Codec,
+  CodecFeatures,
+  DecodedFrame,
+  Frame,
+  RpcBatch,
+  RpcErrorObject,
+  RpcFailure,
+  RpcId,
+  RpcInvalid,
+  RpcMessage,
+  RpcNotification,
+  RpcParams,
+  RpcRequest,
+  RpcResult,
+} from "../rpc/types.ts";
+
+/**
+ * Options of {@linkcode msgpackRpc}.
+ *
+ * @example An extension type
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { msgpackExtension, msgpackRpc } from "./msgpack_rpc.ts";
+ *
+ * class Point {
+ *   constructor(readonly x: number, readonly y: number) {}
+ * }
+ * const codec = msgpackRpc({
+ *   extensions: [msgpackExtension({
+ *     type: 7,
+ *     Class: Point,
+ *     encode: (p) => new Uint8Array([p.x, p.y]),
+ *     decode: (data) => new Point(data[0]!, data[1]!),
+ *   })],
+ * });
+ * const frame = codec.encode({ kind: "result", id: 1, result: new Point(3, 4) });
+ * assert.deepEqual(codec.decode(frame), { kind: "result", id: 1, result: new Point(3, 4) });
+ * ```
+ */
+export interface MsgpackRpcOptions {
+  /** Extension types of your own; a peer's other extension types are refused. */
+  readonly extensions?: readonly MsgpackExtension[];
+  /**
+   * Largest message in bytes, and largest length a string, binary, array or
+   * map may declare. Default `DEFAULT_LIMITS.maxFrameSize` (16 MiB).
+   */
+  readonly maxSize?: number;
+  /** Deepest nesting of arrays and maps in params (the params array counts) and results. Default 64. */
+  readonly maxDepth?: number;
+}
+
+const NAME = "msgpack-rpc";
+const REQUEST = 0;
+const RESPONSE = 1;
+const NOTIFICATION = 2;
+const UINT32_MAX = 2 ** 32 - 1;
+
+/**
+ * Creates a msgpack-rpc codec.
+ *
+ * @param options extension types and limits
+ * @returns a codec named `"msgpack-rpc"`, media type `application/vnd.msgpack`
+ * @throws {RangeError} for a limit that is not a positive integer or an extension type outside 0..127
+ */
+export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
+  const maxSize = options.maxSize ?? DEFAULT_LIMITS.maxFrameSize;
+  const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  for (const [name, value] of [["maxSize", maxSize], ["maxDepth", maxDepth]] as const) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    }
+  }
+  const extensions = options.extensions ?? [];
+  registerExtensions(extensions);
+  // The message's own array is not counted; its params array is.
+  const limits = {
+    maxSize,
+    maxDepth: maxDepth + 1,
+    extensions: new Set([-1, ...extensions.map((e) => e.type)]),
+  };
+
+  const scan = (frame: Uint8Array): Scan => {
+    const found = scanValue(frame, 0, limits);
+    if (found === undefined) throw new DecodeError(NAME, "the message is truncated");
+    if (found.end !== frame.length) {
+      throw new DecodeError(NAME, `${frame.length - found.end} bytes after the message`);
+    }
+    return found;
+  };
+
+  return {
+    name: NAME,
+    mediaType: "application/vnd.msgpack",
+    features: { batch: false, notifications: true, replyToParseError: false },
+    encode(message: RpcMessage | readonly RpcMessage[]): Frame {
+      if (Array.isArray(message)) throw new TypeError("msgpack-rpc has no batches");
+      const wire = toWire(message as RpcMessage);
+      const packed = withExtensions(extensions, () => packr.pack(wire));
+      // msgpackr hands out Node's Buffer where there is one: a plain view of it.
+      return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+    },
+    decode(frame: Frame): DecodedFrame {
+      if (typeof frame === "string") throw new DecodeError(NAME, "a text frame; expected bytes");
+      const { unusualKeys } = scan(frame);
+      let value: unknown;
+      try {
+        value = withExtensions(
+          extensions,
+          () =>
+            unusualKeys ? objectsFromMaps(mapUnpackr.unpack(frame)) : objectUnpackr.unpack(frame),
+        );
+      } catch (error) {
+        throw new DecodeError(NAME, (error as Error).message, undefined, { cause: error });
+      }
+      return fromWire(value);
+    },
+    measure(buffer: Uint8Array): number | undefined {
+      return scanValue(buffer, 0, limits)?.end;
+    },
+  };
+}
+
+function toWire(message: RpcMessage): unknown[] {
+  switch (message.kind) {
+    case "request":
+      return [REQUEST, msgid(message.id), message.method, paramsOf(message.params)];
+    case "notification":
+      return [NOTIFICATION, message.method, paramsOf(message.params)];
+    case "result":
+      return [RESPONSE, msgid(message.id), null, widenIntegers(message.result ?? null)];
+    case "error": {
+      const { code, message: text, data } = message.error;
+      const error = data === undefined
+        ? { code, message: text }
+        : { code, message: text, data: widenIntegers(data) };
+      return [RESPONSE, message.id === null ? null : msgid(message.id), error, null];
+    }
+  }
+}
+
+function msgid(id: RpcId): number {
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > UINT32_MAX) {
+    throw new TypeError(`a msgpack-rpc msgid is an unsigned 32-bit integer, got ${String(id)}`);
+  }
+  return id;
+}
+
+function paramsOf(params: RpcParams | undefined): unknown {
+  return params === undefined ? [] : widenIntegers(params);
+}
+
+function invalid(id: RpcId | null | undefined, why: string, inReplyTo?: RpcId): DecodedFrame {
+  const error: RpcErrorObject = {
+    code: ErrorCode.InvalidRequest,
+    message: `Invalid request: ${why}`,
+  };
+  return inReplyTo === undefined ? { kind: "invalid", id, error } : {
+    kind: "invalid",
+    id,
+    error,
+    inReplyTo,
+  };
+}
+
+function isMsgid(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= UINT32_MAX;
+}
+
+function isParams(value: unknown): value is RpcParams {
+  return Array.isArray(value) ||
+    (typeof value === "object" && value !== null &&
+      Object.getPrototypeOf(value) === Object.prototype);
+}
+
+function fromWire(value: unknown): DecodedFrame {
+  if (!Array.isArray(value)) return invalid(null, "a message is an array");
+  const [type] = value;
+  if (type === REQUEST) {
+    const [, id, method, params] = value;
+    if (!isMsgid(id)) return invalid(null, "msgid is not an unsigned 32-bit integer");
+    if (value.length !== 4) return invalid(id, "a request has 4 elements");
+    if (typeof method !== "string") return invalid(id, "the method is not a string");
+    if (!isParams(params)) return invalid(id, "params are not an array");
+    return { kind: "request", id, method, params };
+  }
+  if (type === NOTIFICATION) {
+    const [, method, params] = value;
+    if (value.length !== 3) return invalid(undefined, "a notification has 3 elements");
+    if (typeof method !== "string") return invalid(undefined, "the method is not a string");
+    if (!isParams(params)) return invalid(undefined, "params are not an array");
+    return { kind: "notification", method, params };
+  }
+  if (type === RESPONSE) {
+    const [, id, error, result] = value;
+    if (id !== null && !isMsgid(id)) {
+      return invalid(undefined, "msgid is not an unsigned 32-bit integer");
+    }
+    if (value.length !== 4) return invalid(undefined, "a response has 4 elements", id ?? undefined);
+    if (error === null || error === undefined) {
+      if (id === null) return invalid(undefined, "a result without a msgid");
+      return { kind: "result", id, result: result ?? null };
+    }
+    return { kind: "error", id, error: errorObject(error) };
+  }
+  return invalid(null, `unknown message type ${String(type)}`);
+}
+
+// The error of a response, in whichever shape the server sent it.
+function errorObject(error: unknown): RpcErrorObject {
+  if (typeof error === "object" && error !== null && !Array.isArray(error)) {
+    const { code, message, data } = error as Record<string, unknown>;
+    if (typeof code === "number" && typeof message === "string") {
+      return data === undefined ? { code, message } : { code, message, data };
+    }
+  }
+  if (Array.isArray(error) && typeof error[0] === "number" && typeof error[1] === "string") {
+    return { code: error[0], message: error[1] };
+  }
+  if (typeof error === "string") return { code: ErrorCode.InternalError, message: error };
+  return { code: ErrorCode.InternalError, message: "Error", data: error };
+}
