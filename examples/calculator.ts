@@ -2,7 +2,7 @@
  * The example server of the interop contract:
  *
  * ```sh
- * deno task calculator --codec jsonrpc --transport tcp|unix|http [--framing F] [--host H] [--port P]
+ * deno task calculator --codec jsonrpc|xmlrpc|msgpack --transport tcp|unix|http [--framing F] [--host H] [--port P]
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -21,7 +21,7 @@ import { codecByName, framingByName } from "./calculator/wiring.ts";
 const USAGE = `Usage: deno task calculator --codec jsonrpc --transport tcp|unix [options]
 
 Options:
-  --codec C        jsonrpc (default), xmlrpc
+  --codec C        jsonrpc (default), xmlrpc, msgpack
   --transport T    tcp (default), unix, http
   --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's), varint,
                    content-length, self-delimiting

@@ -6,6 +6,7 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import type { Codec, Framing } from "../../mod.ts";
 import { contentLength } from "../../rpc/framing/content_length.ts";
@@ -38,6 +39,13 @@ export function codecByName(name: string): CodecWiring | undefined {
       return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe", httpPath: "/rpc" };
     case "xmlrpc":
       return { codec: xmlRpc(), defaultFraming: "length-prefix", int64: "full", httpPath: "/RPC2" };
+    case "msgpack":
+      return {
+        codec: msgpackRpc(),
+        defaultFraming: "self-delimiting",
+        int64: "full",
+        httpPath: "/rpc",
+      };
     default:
       return undefined;
   }
