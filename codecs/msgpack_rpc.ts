@@ -153,7 +153,9 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
   const limits = {
     maxSize,
     maxDepth: maxDepth + 1,
-    extensions: new Set([-1, ...extensions.map((e) => e.type)]),
+    extensions: new Set([0xff, ...extensions.map((e) => e.type)]),
+    scratch: new Uint32Array(maxDepth + 1),
+    scratchMaps: new Uint8Array(maxDepth + 1),
   };
 
   const scan = (frame: Uint8Array): Scan => {

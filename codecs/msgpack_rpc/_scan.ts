@@ -22,8 +22,11 @@ export interface Scan {
 export interface ScanLimits {
   readonly maxSize: number;
   readonly maxDepth: number;
-  /** Accepted extension types (as signed bytes; -1 is the timestamp). */
+  /** Accepted extension types (as unsigned bytes; 0xff is the timestamp, -1). */
   readonly extensions: ReadonlySet<number>;
+  /** Room for the walk's stack: `maxDepth` entries each. */
+  readonly scratch: Uint32Array;
+  readonly scratchMaps: Uint8Array;
 }
 
 const NAME = "msgpack-rpc";
@@ -38,29 +41,32 @@ const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
  */
 export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): Scan | undefined {
   const length = buf.length;
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const maxSize = limits.maxSize;
   // Per open container: values still to read, and whether it is a map (its
-  // keys are the values read when the count is even).
-  const left: number[] = [];
-  const isMap: boolean[] = [];
+  // keys are the values read while the count is even). Depth 0 is the top.
+  const left = limits.scratch;
+  const isMap = limits.scratchMaps;
+  let depth = 0;
   let unusualKeys = false;
   let pos = start;
   let todo = 1;
+  let inMap = false;
   for (;;) {
     if (todo === 0) {
       // The current container is complete: back to its parent.
-      if (left.length === 0) return { end: pos, unusualKeys };
-      todo = left.pop()!;
-      isMap.pop();
+      if (depth === 0) return { end: pos, unusualKeys };
+      depth--;
+      todo = left[depth]!;
+      inMap = isMap[depth] === 1;
       continue;
     }
     if (pos >= length) return undefined;
-    const atKey = isMap.length > 0 && isMap[isMap.length - 1] && todo % 2 === 0;
+    const atKey = inMap && (todo & 1) === 0;
     todo--;
     const byte = buf[pos]!;
     let size = 1; // header bytes
     let body = 0; // bytes after the header
-    let items = -1; // values inside, for containers
+    let items = 0; // values inside, for containers
     let map = false;
     if (byte <= 0x7f || byte >= 0xe0) {
       // fixint
@@ -72,122 +78,138 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
     } else if (byte <= 0xbf) {
       body = byte & 0x1f;
     } else {
+      // Every longer header: its size first, so that it is known to be there.
+      size = HEADER[byte - 0xc0]!;
+      if (size === 0) {
+        throw new DecodeError(NAME, `byte 0xc1 at offset ${pos} is never used in MessagePack`);
+      }
+      if (pos + size > length) return undefined;
       switch (byte) {
-        case 0xc0:
-        case 0xc2:
-        case 0xc3:
-          break;
-        case 0xc1:
-          throw new DecodeError(NAME, `byte 0xc1 at offset ${pos} is never used in MessagePack`);
         case 0xc4:
         case 0xd9:
-          if (pos + 2 > length) return undefined;
-          size = 2;
           body = buf[pos + 1]!;
           break;
         case 0xc5:
         case 0xda:
-          if (pos + 3 > length) return undefined;
-          size = 3;
-          body = view.getUint16(pos + 1);
+          body = uint16(buf, pos + 1);
           break;
         case 0xc6:
         case 0xdb:
-          if (pos + 5 > length) return undefined;
-          size = 5;
-          body = view.getUint32(pos + 1);
+          body = uint32(buf, pos + 1);
           break;
         case 0xc7:
+          body = buf[pos + 1]!;
+          checkExtension(buf[pos + 2]!, body, pos, limits);
+          break;
         case 0xc8:
-        case 0xc9: {
-          const width = byte === 0xc7 ? 1 : byte === 0xc8 ? 2 : 4;
-          if (pos + 2 + width > length) return undefined;
-          size = 2 + width;
-          body = width === 1
-            ? buf[pos + 1]!
-            : width === 2
-            ? view.getUint16(pos + 1)
-            : view.getUint32(pos + 1);
-          checkExtension(view.getInt8(pos + 1 + width), body, pos, limits);
+          body = uint16(buf, pos + 1);
+          checkExtension(buf[pos + 3]!, body, pos, limits);
           break;
-        }
-        case 0xca:
-          size = 5;
-          break;
-        case 0xcb:
-          size = 9;
-          break;
-        case 0xcc:
-        case 0xd0:
-          size = 2;
-          break;
-        case 0xcd:
-        case 0xd1:
-          size = 3;
-          break;
-        case 0xce:
-        case 0xd2:
-          size = 5;
-          break;
-        case 0xcf:
-        case 0xd3:
-          size = 9;
+        case 0xc9:
+          body = uint32(buf, pos + 1);
+          checkExtension(buf[pos + 5]!, body, pos, limits);
           break;
         case 0xd4:
         case 0xd5:
         case 0xd6:
         case 0xd7:
-        case 0xd8: {
-          if (pos + 2 > length) return undefined;
-          size = 2;
+        case 0xd8:
           body = 1 << (byte - 0xd4);
-          checkExtension(view.getInt8(pos + 1), body, pos, limits);
+          checkExtension(buf[pos + 1]!, body, pos, limits);
           break;
-        }
         case 0xdc:
-        case 0xde:
-          if (pos + 3 > length) return undefined;
-          size = 3;
-          items = view.getUint16(pos + 1);
+          items = uint16(buf, pos + 1);
           break;
         case 0xdd:
+          items = uint32(buf, pos + 1);
+          break;
+        case 0xde:
+          items = uint16(buf, pos + 1) * 2;
+          map = true;
+          break;
         case 0xdf:
-          if (pos + 5 > length) return undefined;
-          size = 5;
-          items = view.getUint32(pos + 1);
+          items = uint32(buf, pos + 1) * 2;
+          map = true;
           break;
       }
-      if (byte === 0xde || byte === 0xdf) {
-        map = true;
-        items *= 2;
-      }
     }
-    if (atKey && !isString(byte)) unusualKeys = true;
-    if (body > limits.maxSize || items > limits.maxSize) {
+    if (body > maxSize || items > maxSize) {
       throw new DecodeError(
         NAME,
-        `a value at offset ${pos} declares ${items >= 0 ? items : body} ${
-          items >= 0 ? "items" : "bytes"
-        }, over the limit of ${limits.maxSize}`,
+        `a value at offset ${pos} declares ${items > 0 ? items : body} ${
+          items > 0 ? "items" : "bytes"
+        }, over the limit of ${maxSize}`,
       );
     }
     if (pos + size + body > length) return undefined;
-    if (atKey && body === PROTO.length && isString(byte)) {
-      if (PROTO.every((b, i) => buf[pos + size + i] === b)) unusualKeys = true;
+    if (atKey) {
+      if (!isString(byte)) unusualKeys = true;
+      else if (body === PROTO.length && isProto(buf, pos + size)) unusualKeys = true;
     }
     pos += size + body;
     if (items > 0) {
-      if (left.length >= limits.maxDepth) {
+      if (depth >= limits.maxDepth) {
         throw new DecodeError(NAME, `nesting deeper than ${limits.maxDepth} at offset ${pos}`);
       }
-      left.push(todo);
-      isMap.push(map);
+      left[depth] = todo;
+      isMap[depth] = inMap ? 1 : 0;
+      depth++;
       todo = items;
+      inMap = map;
     }
-    if (pos - start > limits.maxSize) {
-      throw new DecodeError(NAME, `a value longer than the limit of ${limits.maxSize} bytes`);
+    if (pos - start > maxSize) {
+      throw new DecodeError(NAME, `a value longer than the limit of ${maxSize} bytes`);
     }
   }
+}
+
+// Header sizes of the bytes 0xc0..0xdf (0 for 0xc1, which is never used).
+const HEADER = [
+  1,
+  0,
+  1,
+  1,
+  2,
+  3,
+  5,
+  3,
+  4,
+  6,
+  5,
+  9,
+  2,
+  3,
+  5,
+  9, //
+  2,
+  3,
+  5,
+  9,
+  2,
+  2,
+  2,
+  2,
+  2,
+  2,
+  3,
+  5,
+  3,
+  5,
+  3,
+  5,
+];
+
+function uint16(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!;
+}
+
+function uint32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) >>> 0) + ((buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!);
+}
+
+function isProto(buf: Uint8Array, at: number): boolean {
+  for (let i = 0; i < PROTO.length; i++) if (buf[at + i] !== PROTO[i]) return false;
+  return true;
 }
 
 function isString(byte: number): boolean {
@@ -196,9 +218,10 @@ function isString(byte: number): boolean {
 
 function checkExtension(type: number, body: number, pos: number, limits: ScanLimits): void {
   if (!limits.extensions.has(type)) {
-    throw new DecodeError(NAME, `extension type ${type} at offset ${pos} is not accepted`);
+    const signed = type > 127 ? type - 256 : type;
+    throw new DecodeError(NAME, `extension type ${signed} at offset ${pos} is not accepted`);
   }
-  if (type === -1 && body !== 4 && body !== 8 && body !== 12) {
+  if (type === 0xff && body !== 4 && body !== 8 && body !== 12) {
     throw new DecodeError(NAME, `a timestamp of ${body} bytes at offset ${pos}`);
   }
 }

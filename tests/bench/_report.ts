@@ -8,12 +8,22 @@
 /** Measurements by name, one value per round. */
 export class Report {
   readonly #rows: Record<string, number[]> = {};
+  readonly #unit: string;
+
+  /**
+   * Creates an empty report.
+   *
+   * @param unit what the values count, such as "calls/s"
+   */
+  constructor(unit = "calls/s") {
+    this.#unit = unit;
+  }
 
   /**
    * Adds one round's value.
    *
    * @param name the measurement; names starting with "ratio" print as ratios
-   * @param value calls per second, or a ratio
+   * @param value in the report's unit, or a ratio
    */
   record(name: string, value: number): void {
     (this.#rows[name] ??= []).push(value);
@@ -30,7 +40,9 @@ export class Report {
     console.log("|---|---|---|");
     for (const [name, values] of Object.entries(this.#rows)) {
       const fmt = (v: number) =>
-        name.startsWith("ratio") ? v.toFixed(2) : `${Math.round(v).toLocaleString("en")} calls/s`;
+        name.startsWith("ratio")
+          ? v.toFixed(2)
+          : `${Math.round(v).toLocaleString("en")} ${this.#unit}`;
       console.log(`| ${name} | ${fmt(median(values))} | ${values.map(fmt).join(", ")} |`);
     }
   }

@@ -3,7 +3,7 @@
  * `jsonrpc-minimal` is the least a JSON-RPC server can do, with no framework;
  * `stream-echo` echoes length-prefixed frames through parley's framed streams;
  * `jsonrpc-newline` and `jsonrpc-length` serve a small service over JSON-RPC
- * on TCP, and print `listening PORT` when ready; `xmlrpc-http` serves it over
+ * on TCP, `msgpack` over msgpack-rpc, and print `listening PORT` when ready; `xmlrpc-http` serves it over
  * XML-RPC at `/RPC2` and prints `listening URL`; `http-canned` answers every
  * POST with the same reply (the HTTP ceiling). Exits on SIGTERM.
  *
@@ -11,7 +11,9 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
+import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { withSystemMethods } from "../../rpc/system_methods.ts";
 import { serveHttp } from "../../rpc/transports/http.ts";
 import { framedStream } from "../../rpc/framed.ts";
@@ -94,12 +96,14 @@ if (mode === "raw") {
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   await server.finished;
 } else {
-  const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();
-  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
-    codec: jsonRpc(),
-    framing,
-    service,
-  });
+  const msgpack = msgpackRpc();
+  const codec = mode === "msgpack" ? msgpack : jsonRpc();
+  const framing = mode === "jsonrpc-newline"
+    ? newline()
+    : mode === "msgpack"
+    ? selfDelimiting(msgpack.measure!.bind(msgpack))
+    : lengthPrefix();
+  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, { codec, framing, service });
   console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   await server.finished;

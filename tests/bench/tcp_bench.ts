@@ -11,6 +11,8 @@
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { Report } from "./_report.ts";
 import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
@@ -218,14 +220,19 @@ async function streamEcho(depth: number): Promise<number> {
   return rate;
 }
 
-async function jsonRpcCalls(
+async function rpcCalls(
   depth: number,
-  mode: "jsonrpc-newline" | "jsonrpc-length",
+  mode: "jsonrpc-newline" | "jsonrpc-length" | "msgpack",
 ): Promise<number> {
   const server = await startServer(mode);
-  const framing = mode === "jsonrpc-newline" ? newline() : lengthPrefix();
+  const msgpack = msgpackRpc();
+  const framing = mode === "jsonrpc-newline"
+    ? newline()
+    : mode === "msgpack"
+    ? selfDelimiting(msgpack.measure!.bind(msgpack))
+    : lengthPrefix();
   const client = await connectTcp({ hostname: "127.0.0.1", port: server.port }, {
-    codec: jsonRpc(),
+    codec: mode === "msgpack" ? msgpack : jsonRpc(),
     framing,
   });
   let i = 0;
@@ -242,15 +249,18 @@ for (let round = 1; round <= ROUNDS; round++) {
     const raw = await rawEcho(depth);
     const minimal = await minimalJsonRpc(depth);
     const streams = await streamEcho(depth);
-    const nl = await jsonRpcCalls(depth, "jsonrpc-newline");
-    const lp = await jsonRpcCalls(depth, "jsonrpc-length");
+    const nl = await rpcCalls(depth, "jsonrpc-newline");
+    const lp = await rpcCalls(depth, "jsonrpc-length");
+    const mp = await rpcCalls(depth, "msgpack");
     report.record(`raw echo, ${depth} in flight`, raw);
     report.record(`minimal JSON-RPC (no framework), ${depth} in flight`, minimal);
     report.record(`stream echo, ${depth} in flight`, streams);
     report.record(`jsonrpc newline, ${depth} in flight`, nl);
     report.record(`jsonrpc length-prefix, ${depth} in flight`, lp);
+    report.record(`msgpack-rpc self-delimiting, ${depth} in flight`, mp);
     report.record(`ratio newline/raw, ${depth} in flight`, nl / raw);
     report.record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
+    report.record(`ratio msgpack/jsonrpc newline, ${depth} in flight`, mp / nl);
     report.record(`ratio minimal JSON-RPC/raw, ${depth} in flight`, minimal / raw);
     report.record(`ratio newline/minimal JSON-RPC, ${depth} in flight`, nl / minimal);
     report.record(`ratio newline/stream echo, ${depth} in flight`, nl / streams);
