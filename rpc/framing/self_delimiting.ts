@@ -7,8 +7,8 @@
  */
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
-import type { Framing } from "../types.ts";
-import { EMPTY, encoderOf, Parts, resolveMaxFrameSize } from "./_bytes.ts";
+import type { FrameSplitter, Framing } from "../types.ts";
+import { decoderOf, EMPTY, encoderOf, Parts, resolveMaxFrameSize } from "./_bytes.ts";
 
 /** Options of {@linkcode selfDelimiting}. */
 export interface SelfDelimitingOptions {
@@ -83,7 +83,8 @@ export function selfDelimiting(
   return {
     name,
     encoder: () => encoderOf(identity),
-    decoder: () => measuredDecoder(name, measure, maxFrameSize),
+    decoder: () => decoderOf(measuredSplitter(name, measure, maxFrameSize)),
+    splitter: () => measuredSplitter(name, measure, maxFrameSize),
     frame: identity,
   };
 }
@@ -148,11 +149,11 @@ function identity(payload: Uint8Array): Uint8Array {
 }
 
 /** Grows a buffer for the incomplete message and measures it as bytes arrive. */
-function measuredDecoder(
+function measuredSplitter(
   name: string,
   measure: (buf: Uint8Array) => number | undefined,
   maxFrameSize: number,
-): TransformStream<Uint8Array, Uint8Array> {
+): FrameSplitter {
   let buffer = EMPTY;
   let start = 0;
   let end = 0;
@@ -185,8 +186,9 @@ function measuredDecoder(
     end += bytes.length;
   };
 
-  return new TransformStream({
-    transform(chunk, controller) {
+  return {
+    push(chunk) {
+      const frames: Uint8Array[] = [];
       let pos = 0;
       while (pos < chunk.length) {
         if (start === end) {
@@ -194,7 +196,7 @@ function measuredDecoder(
           const rest = chunk.subarray(pos);
           const length = measured(rest);
           if (length !== undefined) {
-            controller.enqueue(rest.subarray(0, length));
+            frames.push(rest.subarray(0, length));
             pos += length;
             continue;
           }
@@ -202,7 +204,7 @@ function measuredDecoder(
           if (buffer.length > 64 * 1024) buffer = EMPTY;
           start = end = 0;
           append(rest);
-          return;
+          return frames;
         }
         // An incomplete message is held: add at most what the limit allows.
         const room = maxFrameSize - (end - start);
@@ -213,12 +215,13 @@ function measuredDecoder(
         while (start < end) {
           const length = measured(buffer.subarray(start, end));
           if (length === undefined) break;
-          controller.enqueue(buffer.slice(start, start + length));
+          frames.push(buffer.slice(start, start + length));
           start += length;
         }
       }
+      return frames;
     },
-    flush() {
+    end() {
       if (end > start) {
         throw new DecodeError(
           name,
@@ -226,7 +229,7 @@ function measuredDecoder(
         );
       }
     },
-  });
+  };
 }
 
 const OPEN_BRACE = 0x7b;
