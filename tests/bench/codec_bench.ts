@@ -76,15 +76,20 @@ for (let round = 1; round <= ROUNDS; round++) {
   const mpNested = measure(viaCodec(msgpack, nested));
   const js = measure(jsonAlone(smallJson));
   const jp = measure(viaCodec(json, small));
+  const jsNested = measure(jsonAlone(nestedJson));
+  const jpNested = measure(viaCodec(json, nested));
   report.record("msgpackr alone, call + reply", mr);
   report.record("msgpackRpc(), call + reply", mp);
   report.record("msgpackr alone, echoShape call", mrNested);
   report.record("msgpackRpc(), echoShape call", mpNested);
   report.record("JSON.stringify + parse alone, call + reply", js);
   report.record("jsonRpc(), call + reply", jp);
+  report.record("JSON.stringify + parse alone, echoShape call", jsNested);
+  report.record("jsonRpc(), echoShape call", jpNested);
   report.record("ratio msgpackRpc/msgpackr, call + reply", mp / mr);
   report.record("ratio msgpackRpc/msgpackr, echoShape call", mpNested / mrNested);
   report.record("ratio jsonRpc/JSON, call + reply", jp / js);
+  report.record("ratio jsonRpc/JSON, echoShape call", jpNested / jsNested);
   console.error(`round ${round}: msgpackr ${mr.toFixed(0)}/s, msgpackRpc ${mp.toFixed(0)}/s`);
 }
 report.print(
