@@ -28,6 +28,30 @@ interface SchemaInternals {
   readonly _zod?: { readonly bag?: { readonly Class?: unknown } };
 }
 
+// What the system methods say about themselves, as Python's server does.
+const SYSTEM_DOCS = new Map<unknown, { help: string; signature: string[] }>([
+  ["system.listMethods", {
+    help: "Returns the names of the methods the server offers.",
+    signature: ["array"],
+  }],
+  ["system.methodHelp", {
+    help: "Returns the help text of a method.",
+    signature: ["string", "string"],
+  }],
+  ["system.methodSignature", {
+    help: "Returns the signatures of a method: arrays of its result type, then its params' types.",
+    signature: ["array", "string"],
+  }],
+  ["system.getCapabilities", {
+    help: "Returns the specifications the server implements.",
+    signature: ["struct"],
+  }],
+  [MULTICALL, {
+    help: "Runs several calls in one request; each result, or a fault struct, in its slot.",
+    signature: ["array", "array"],
+  }],
+]);
+
 /**
  * Serves `service` together with XML-RPC's `system.*` methods.
  *
@@ -47,8 +71,11 @@ export function withSystemMethods(service: Service): Service {
   const dispatchService = createDispatcher(service);
   const system = {
     "system.listMethods": (): string[] => [...listMethods(service), ...Object.keys(system)].sort(),
-    "system.methodHelp": (name: string): string => resolve(name).definition?.description ?? "",
+    "system.methodHelp": (name: string): string =>
+      SYSTEM_DOCS.get(name)?.help ?? resolve(name).definition?.description ?? "",
     "system.methodSignature": (name: string): string[][] | string => {
+      const own = SYSTEM_DOCS.get(name);
+      if (own !== undefined) return [own.signature];
       const definition = resolve(name).definition;
       if (definition === undefined) return "undef";
       const items = (definition.params.def.items as readonly unknown[]).map(xmlRpcType);

@@ -32,6 +32,16 @@ Deno.test("withSystemMethods() lists a plain service's methods and says it has n
     p.client.call("system.methodHelp", ["constructor"]),
     (e: unknown) => e instanceof RpcError && e.code === -32601,
   );
+  // The system methods describe themselves too, as Python's server does.
+  for (const name of methods.filter((m) => m.startsWith("system."))) {
+    assert.match(await p.client.call<string>("system.methodHelp", [name]), /\w/, name);
+    const [signature] = await p.client.call<string[][]>("system.methodSignature", [name]);
+    assert.ok(Array.isArray(signature) && signature.length >= 1, name);
+  }
+  assert.deepEqual(await p.client.call("system.methodSignature", ["system.methodHelp"]), [[
+    "string",
+    "string",
+  ]]);
 });
 
 Deno.test("system.multicall puts each outcome in its slot and refuses bad and recursive calls", async () => {
