@@ -48,7 +48,9 @@ export function registerExtensions(extensions: readonly MsgpackExtension[]): voi
     // at work, so that codecs with different extensions do not see each other's.
     addExtension({
       Class,
-      type,
+      // msgpackr refuses a falsy type, but 0 is a valid one (Neovim's Buffer):
+      // a Number object passes its check and still writes and keys as 0.
+      type: type === 0 ? Object(0) as number : type,
       pack(value: unknown) {
         const own = active.find((e) => e.type === type && value instanceof e.Class);
         if (own === undefined) {

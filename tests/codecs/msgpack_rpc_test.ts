@@ -214,3 +214,22 @@ Deno.test("msgpackRpc: wrong shapes decode to invalid messages with what id can 
   const response = codec.decode(encode([1, 9, null]));
   assert.deepEqual((response as { inReplyTo?: unknown }).inReplyTo, 9);
 });
+
+Deno.test("msgpackRpc: extension type 0 (Neovim's Buffer) works like any other", async () => {
+  const { msgpackExtension } = await import("../../codecs/msgpack_rpc.ts");
+  class Handle {
+    constructor(readonly id: number) {}
+  }
+  const handles = msgpackRpc({
+    extensions: [msgpackExtension({
+      type: 0,
+      Class: Handle,
+      encode: (h) => new Uint8Array([h.id]),
+      decode: (data) => new Handle(data[0]!),
+    })],
+  });
+  const frame = handles.encode({ kind: "result", id: 1, result: new Handle(5) }) as Uint8Array;
+  // fixext 1 (0xd4), type 0, data 5
+  assert.deepEqual([...frame.subarray(4)], [0xd4, 0x00, 0x05]);
+  assert.deepEqual(handles.decode(frame), { kind: "result", id: 1, result: new Handle(5) });
+});
