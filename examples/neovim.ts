@@ -17,7 +17,7 @@ import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { selfDelimiting } from "../rpc/framing/self_delimiting.ts";
 import { spawnStdio } from "../rpc/transports/stdio.ts";
-import { neovimExtensions, NvimBuffer } from "./neovim/handles.ts";
+import { neovimExtensions, type NvimBuffer } from "./neovim/handles.ts";
 
 /**
  * Starts an embedded, headless Neovim with no user configuration.
