@@ -79,11 +79,13 @@ export function withExtensions<T>(extensions: readonly MsgpackExtension[], fn: (
   }
 }
 
-/** The packer: standard MessagePack only, `undefined` as nil. */
+/** The packer: standard MessagePack only, `undefined` as nil, smallest map headers. */
 export const packr = new Packr({
   useRecords: false,
   moreTypes: false,
   encodeUndefinedAsNil: true,
+  // The smallest map header, as the specification asks (msgpackr writes map16 by default).
+  variableMapSize: true,
 });
 
 // "auto" (a number within ±2^53, a bigint beyond) is newer than msgpackr's types.

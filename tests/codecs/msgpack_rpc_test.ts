@@ -233,3 +233,10 @@ Deno.test("msgpackRpc: extension type 0 (Neovim's Buffer) works like any other",
   assert.deepEqual([...frame.subarray(4)], [0xd4, 0x00, 0x05]);
   assert.deepEqual(handles.decode(frame), { kind: "result", id: 1, result: new Handle(5) });
 });
+
+Deno.test("msgpackRpc: maps get the smallest header", () => {
+  const frame = wireOf({ kind: "result", id: 1, result: { a: 1, b: 2, c: 3 } });
+  assert.equal(frame[4], 0x83); // fixmap of 3
+  const error = wireOf({ kind: "error", id: 1, error: { code: 1, message: "x" } });
+  assert.equal(error[3], 0x82); // fixmap of 2
+});
