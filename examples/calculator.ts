@@ -2,7 +2,7 @@
  * The example server of the interop contract:
  *
  * ```sh
- * deno task calculator --codec jsonrpc|xmlrpc|msgpack --transport tcp|unix|http [--framing F] [--host H] [--port P]
+ * deno task calculator --codec jsonrpc|xmlrpc|msgpack --transport tcp|unix|http|ws [--framing F] [--host H] [--port P]
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -18,11 +18,11 @@ import { createCalculator } from "./calculator/service.ts";
 import { withSystemMethods } from "../mod.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
 
-const USAGE = `Usage: deno task calculator --codec jsonrpc --transport tcp|unix [options]
+const USAGE = `Usage: deno task calculator --codec C --transport T [options]
 
 Options:
   --codec C        jsonrpc (default), xmlrpc, msgpack
-  --transport T    tcp (default), unix, http
+  --transport T    tcp (default), unix, http, ws
   --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's), varint,
                    content-length, self-delimiting
   --host H         default 127.0.0.1
@@ -106,6 +106,23 @@ switch (values.transport) {
     });
     server = {
       url: `${http.url}${wiring.httpPath}`,
+      shutdown: http.shutdown,
+      finished: http.finished,
+    };
+    break;
+  }
+  case "ws": {
+    // WebSocket at /rpc for every codec (POST works there too); XML-RPC's
+    // HTTP path stays /RPC2.
+    const route = { codec: wiring.codec, service, exposeErrors: values["expose-errors"] };
+    const http = serveHttp({
+      hostname: values.host,
+      port,
+      routes: { [wiring.httpPath]: route, "/rpc": { ...route, websocket: true } },
+      onError,
+    });
+    server = {
+      url: `${http.url.replace(/^http/, "ws")}/rpc`,
       shutdown: http.shutdown,
       finished: http.finished,
     };

@@ -26,5 +26,14 @@ export {
   type HttpServer,
   serveHttp,
   type ServeHttpOptions,
+  type WebSocketRequest,
+  type WebSocketRouteOptions,
 } from "./http/server.ts";
 export { connectHttp, type ConnectHttpOptions, HttpClient, HttpError } from "./http/client.ts";
+export {
+  CloseCode,
+  connectWebSocket,
+  type ConnectWebSocketOptions,
+  webSocketStream,
+  type WebSocketStreamOptions,
+} from "./websocket.ts";

@@ -7,10 +7,14 @@
 
 import { DecodeError } from "../../errors.ts";
 import type { RpcLimits } from "../../limits.ts";
+import type { Peer } from "../../peer.ts";
 import { createResponder, type Responder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
 import type { Codec, Frame } from "../../types.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
+import { acceptWebSocket, wantsWebSocket, type WebSocketRouteOptions } from "./_websocket.ts";
+
+export type { WebSocketRequest, WebSocketRouteOptions } from "./_websocket.ts";
 
 /** One endpoint of {@linkcode serveHttp}: a codec and the service it serves. */
 export interface HttpRoute {
@@ -24,6 +28,11 @@ export interface HttpRoute {
   readonly limits?: Partial<RpcLimits>;
   /** Send the message and stack of unexpected handler errors (development only). */
   readonly exposeErrors?: boolean;
+  /**
+   * Also accept WebSocket connections on this path (a `GET` with
+   * `Upgrade: websocket`): one message per frame, calls both ways.
+   */
+  readonly websocket?: boolean | WebSocketRouteOptions;
 }
 
 /** Options of {@linkcode serveHttp}. */
@@ -121,9 +130,22 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     });
   }
 
+  const sockets = new Set<Peer>();
+  let stopping: Promise<void> | undefined;
   const handler = async (request: Request): Promise<Response> => {
     const route = routes.get(pathOf(request.url));
     if (route === undefined) return plain(404, "Not Found");
+    if (wantsWebSocket(request)) {
+      if (route.websocket === undefined || route.websocket === false) {
+        return plain(400, "Bad Request: this path does not accept WebSocket connections");
+      }
+      if (options.authenticate !== undefined && !(await options.authenticate(request))) {
+        return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
+      }
+      if (stopping !== undefined) return plain(503, "Service Unavailable: shutting down");
+      const ws = route.websocket === true ? {} : route.websocket;
+      return acceptWebSocket(request, { ...route, options: ws }, sockets, onError);
+    }
     if (request.method !== "POST") return plain(405, "Method Not Allowed", { allow: "POST" });
     if (options.authenticate !== undefined && !(await options.authenticate(request))) {
       return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
@@ -202,9 +224,11 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   }, handler);
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
-    stopping ??= server.shutdown().then(() => server.finished);
+    // WebSocket sessions finish their calls in flight and close with 1000.
+    stopping ??= Promise.all([...sockets].map((peer) => peer.drain()))
+      .then(() => server.shutdown())
+      .then(() => server.finished);
     return stopping;
   };
   return {

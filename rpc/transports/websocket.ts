@@ -1,0 +1,214 @@
+/**
+ * The WebSocket transport, on the standard `WebSocket` only, so it runs in
+ * browsers as well as in Deno: one WebSocket message per frame, text for
+ * text codecs (JSON-RPC, XML-RPC) and binary for the others (msgpack).
+ * {@linkcode connectWebSocket} is the client; the server side is a route of
+ * `serveHttp` with `websocket` set, which hands each upgraded socket to
+ * {@linkcode webSocketStream}.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "../errors.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
+import { Peer, type PeerOptions } from "../peer.ts";
+import type { Codec, Frame, MessageStream } from "../types.ts";
+
+/** WebSocket close codes parley uses (RFC 6455, section 7.4.1). */
+export const CloseCode = {
+  /** The session ended normally. */
+  Normal: 1000,
+  /** The server is shutting down. */
+  GoingAway: 1001,
+  /** A text message for a binary codec. */
+  UnsupportedData: 1003,
+  /** A message the codec cannot read. */
+  InvalidPayload: 1007,
+  /** A message over `maxMessageSize`. */
+  MessageTooBig: 1009,
+  /** Something failed on this side. */
+  InternalError: 1011,
+} as const;
+
+/** Options of {@linkcode webSocketStream}. */
+export interface WebSocketStreamOptions {
+  /** Largest message accepted, in bytes (UTF-16 units for text); 16 MiB by default. */
+  readonly maxMessageSize?: number;
+  /** Sending waits while this many bytes are queued in the socket; 1 MiB by default. */
+  readonly highWaterMark?: number;
+  /** Whether the codec reads text (a binary codec's socket refuses text messages). */
+  readonly text?: boolean;
+  /** Describes the remote end, for errors. */
+  readonly remote?: string;
+}
+
+/**
+ * A message stream over an open WebSocket. A message over `maxMessageSize`
+ * closes the socket with 1009, a text message for a binary codec with 1003;
+ * closing the stream for a frame the codec cannot read uses 1007, for any
+ * other failure 1011, and 1000 otherwise. Sending waits while more than
+ * `highWaterMark` bytes are queued, so a peer that reads slowly slows the
+ * sender down instead of growing its memory.
+ *
+ * @param socket an open WebSocket (client or server side)
+ * @param options limits and the codec's kind
+ * @returns the message stream, for a {@linkcode Peer}
+ */
+export function webSocketStream(
+  socket: WebSocket,
+  options: WebSocketStreamOptions = {},
+): MessageStream {
+  const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxFrameSize;
+  const highWaterMark = options.highWaterMark ?? 1024 * 1024;
+  const text = options.text ?? true;
+  socket.binaryType = "arraybuffer";
+  let failure: Error | undefined;
+
+  const closeWith = (code: number, reason: string): void => {
+    try {
+      // A close reason is at most 123 bytes.
+      socket.close(code, reason.slice(0, 120));
+    } catch {
+      // Closed already.
+    }
+  };
+
+  const readable = new ReadableStream<Frame>({
+    start(controller) {
+      socket.addEventListener("message", (event) => {
+        const data = event.data;
+        if (typeof data === "string") {
+          if (!text) {
+            failure = new DecodeError("websocket", "a text message for a binary codec");
+            return closeWith(CloseCode.UnsupportedData, "binary messages only");
+          }
+          if (data.length > maxMessageSize) {
+            failure = new FrameSizeError(data.length, maxMessageSize);
+            return closeWith(CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+          }
+          controller.enqueue(data);
+          return;
+        }
+        const bytes = new Uint8Array(data as ArrayBuffer);
+        if (bytes.length > maxMessageSize) {
+          failure = new FrameSizeError(bytes.length, maxMessageSize);
+          return closeWith(CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+        }
+        controller.enqueue(bytes);
+      });
+      socket.addEventListener("close", () => {
+        try {
+          if (failure !== undefined) controller.error(failure);
+          else controller.close();
+        } catch {
+          // Cancelled already.
+        }
+      });
+    },
+  });
+
+  // Sends one frame; waits for the socket's queue to drain below the mark.
+  const send = async (frame: Frame): Promise<void> => {
+    if (socket.readyState !== WebSocket.OPEN) {
+      throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
+    }
+    socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
+  const writable = new WritableStream<Frame | readonly Frame[]>({
+    async write(chunk) {
+      if (typeof chunk === "string" || chunk instanceof Uint8Array) return send(chunk);
+      for (const frame of chunk) await send(frame);
+    },
+  });
+
+  return {
+    readable,
+    writable,
+    remote: options.remote ?? socket.url,
+    close(reason?: unknown): Promise<void> {
+      if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+      const closed = new Promise<void>((resolve) => {
+        socket.addEventListener("close", () => resolve(), { once: true });
+        // A peer that never answers the close is not waited for forever.
+        setTimeout(resolve, 1000);
+      });
+      if (reason === undefined) closeWith(CloseCode.Normal, "");
+      else if (reason instanceof FrameSizeError || reason instanceof LimitError) {
+        closeWith(CloseCode.MessageTooBig, reason.message);
+      } else if (reason instanceof DecodeError) {
+        closeWith(CloseCode.InvalidPayload, reason.message);
+      } else closeWith(CloseCode.InternalError, String((reason as Error)?.message ?? reason));
+      return closed;
+    },
+  };
+}
+
+/** Options of {@linkcode connectWebSocket}. */
+export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStreamOptions, "text"> {
+  /** Subprotocols to ask for. */
+  readonly protocols?: string | string[];
+  /** The `WebSocket` class to use; the global one by default. */
+  readonly WebSocket?: typeof WebSocket;
+}
+
+/**
+ * Connects to a WebSocket endpoint, such as a `serveHttp` route with
+ * `websocket` set, and returns a {@linkcode Peer} once the socket is open:
+ * calls go both ways, so the server can call what this side serves.
+ *
+ * @param url `ws://` or `wss://`
+ * @param options the codec, what this side serves, limits
+ * @returns the peer
+ * @throws {ConnectionClosedError} when the socket closes before it opens
+ *
+ * @example
+ * ```ts ignore
+ * import { connectWebSocket } from "./websocket.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using client = await connectWebSocket("ws://127.0.0.1:8080/rpc", {
+ *   codec: jsonRpc(),
+ *   service: { notify: (text: string) => console.log(text) }, // the server may call it
+ * });
+ * console.log(await client.call("add", [1, 2]));
+ * ```
+ */
+export async function connectWebSocket(
+  url: string | URL,
+  options: ConnectWebSocketOptions,
+): Promise<Peer> {
+  const Socket = options.WebSocket ?? globalThis.WebSocket;
+  const socket = new Socket(url, options.protocols);
+  await opened(socket, String(url));
+  const stream = webSocketStream(socket, { ...options, text: isText(options.codec) });
+  return new Peer(stream, options);
+}
+
+function isText(codec: Codec): boolean {
+  return codec.text === true;
+}
+
+function opened(socket: WebSocket, url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onOpen = () => {
+      socket.removeEventListener("close", onClose);
+      resolve();
+    };
+    const onClose = (event: CloseEvent) => {
+      socket.removeEventListener("open", onOpen);
+      reject(
+        new ConnectionClosedError(
+          `The WebSocket to ${url} closed before it opened (code ${event.code}${
+            event.reason ? `: ${event.reason}` : ""
+          })`,
+        ),
+      );
+    };
+    socket.addEventListener("open", onOpen, { once: true });
+    socket.addEventListener("close", onClose, { once: true });
+  });
+}
