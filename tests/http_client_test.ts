@@ -14,6 +14,7 @@ import {
   withContext,
 } from "../mod.ts";
 import { connectHttp, HttpError, serveHttp } from "../rpc/transports/http.ts";
+import { spawnListening } from "./interop/_process.ts";
 
 const codec = jsonRpc();
 
@@ -441,4 +442,32 @@ Deno.test("connectHttp proxy(definition) validates params before sending and res
   assert.equal(calls, 1);
   await assert.rejects(lying.add(1, "2" as unknown as number), TypeError);
   assert.equal(calls, 1, "invalid params are never sent");
+});
+
+Deno.test("connectHttp gzips request bodies over compressThreshold, and servers read them", async () => {
+  await using server = serveHttp({
+    routes: { "/rpc": { codec: jsonRpc(), service: { echo: (value: unknown) => value } } },
+  });
+  const sent: (string | null)[] = [];
+  await using client = connectHttp(`${server.url}/rpc`, {
+    codec: jsonRpc(),
+    compressThreshold: 1000,
+    fetch: (input, init) => {
+      sent.push(new Headers(init?.headers).get("content-encoding"));
+      return fetch(input, init);
+    },
+  });
+  const text = "compressible ".repeat(10_000);
+  assert.equal(await client.call("echo", [text]), text);
+  assert.equal(await client.call("echo", ["short"]), "short");
+  assert.deepEqual(sent, ["gzip", null]);
+  // Python's SimpleXMLRPCServer reads gzipped requests too.
+  const script = `import xmlrpc.server
+server = xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), logRequests=False)
+server.register_function(lambda s: len(s), "length")
+print("listening http://127.0.0.1:%d/RPC2" % server.server_address[1], flush=True)
+server.serve_forever()`;
+  await using python = await spawnListening("python3", { args: ["-c", script] });
+  await using xml = connectHttp(python.url, { codec: xmlRpc(), compressThreshold: 1000 });
+  assert.equal(await xml.call("length", [text]), text.length);
 });
