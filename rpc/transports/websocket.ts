@@ -212,3 +212,10 @@ function opened(socket: WebSocket, url: string): Promise<void> {
     socket.addEventListener("close", onClose, { once: true });
   });
 }
+
+export {
+  type ReconnectOptions,
+  ReconnectingWebSocket,
+  reconnectWebSocket,
+  type ReconnectWebSocketOptions,
+} from "./websocket_reconnect.ts";

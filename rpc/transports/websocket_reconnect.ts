@@ -1,0 +1,319 @@
+/**
+ * A WebSocket client that reconnects: when the connection drops, the calls
+ * waiting for a reply fail at once with a clear error, and a new connection
+ * is made with exponential backoff; calls made meanwhile wait for it (within
+ * their timeout). Standard `WebSocket` only, so it runs in browsers.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import type { BatchEntry, CallOptions, Peer, RpcClient } from "../peer.ts";
+import { createProxy } from "../proxy.ts";
+import type { RemoteService, ServiceDefinition } from "../service.ts";
+import type { RpcParams } from "../types.ts";
+import { connectWebSocket, type ConnectWebSocketOptions } from "./websocket.ts";
+
+/** How {@linkcode reconnectWebSocket} waits between attempts. */
+export interface ReconnectOptions {
+  /** Milliseconds before the first new attempt; 100 by default. */
+  readonly initialDelay?: number;
+  /** The longest wait between attempts; 10 000 ms by default. */
+  readonly maxDelay?: number;
+  /** Each wait is this many times the one before; 2 by default. */
+  readonly factor?: number;
+  /** Attempts in a row before giving up (the client then closes); unlimited by default. */
+  readonly maxAttempts?: number;
+}
+
+/** Options of {@linkcode reconnectWebSocket}. */
+export interface ReconnectWebSocketOptions extends ConnectWebSocketOptions {
+  /** The backoff. */
+  readonly reconnect?: ReconnectOptions;
+  /** Called with each new connection's peer (to subscribe again, say). */
+  readonly onConnect?: (peer: Peer) => void;
+}
+
+/**
+ * Connects to a WebSocket endpoint and keeps reconnecting after drops. The
+ * first connection is made before it resolves.
+ *
+ * @param url `ws://` or `wss://`
+ * @param options as for {@linkcode connectWebSocket}, plus the backoff
+ * @returns the client; `close()` it to stop
+ * @throws {ConnectionClosedError} when the first connection cannot be made
+ *
+ * @example
+ * ```ts ignore
+ * import { reconnectWebSocket } from "./websocket_reconnect.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using client = await reconnectWebSocket("ws://127.0.0.1:8080/rpc", {
+ *   codec: jsonRpc(),
+ *   reconnect: { initialDelay: 200, maxDelay: 5_000 },
+ * });
+ * console.log(await client.call("add", [1, 2], { timeout: 10_000 }));
+ * ```
+ */
+export async function reconnectWebSocket(
+  url: string | URL,
+  options: ReconnectWebSocketOptions,
+): Promise<ReconnectingWebSocket> {
+  const peer = await connectWebSocket(url, options);
+  return new ReconnectingWebSocket(String(url), options, peer);
+}
+
+/** The client {@linkcode reconnectWebSocket} makes. */
+export class ReconnectingWebSocket implements RpcClient {
+  /** The endpoint's URL. */
+  readonly url: string;
+  readonly #options: ReconnectWebSocketOptions;
+  #peer: Peer | undefined;
+  // Settled with the next connection, or rejected when the client closes.
+  #next = Promise.withResolvers<Peer>();
+  #closing = false;
+  readonly #closed = Promise.withResolvers<void>();
+  #connections = 0;
+
+  /**
+   * Wraps a first, open connection; prefer {@linkcode reconnectWebSocket}.
+   *
+   * @param url the endpoint
+   * @param options the connection options and the backoff
+   * @param peer the first connection
+   */
+  constructor(url: string, options: ReconnectWebSocketOptions, peer: Peer) {
+    this.url = url;
+    this.#options = options;
+    this.#next.promise.catch(() => {});
+    this.#adopt(peer);
+  }
+
+  /** Connections made so far, the first included. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** Whether a connection is open now. */
+  get connected(): boolean {
+    return this.#peer !== undefined;
+  }
+
+  /** Calls awaiting their reply on the current connection. */
+  get pending(): number {
+    return this.#peer?.pending ?? 0;
+  }
+
+  /** Resolves when `close()` has released everything. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /**
+   * Calls a method on the current connection, waiting for one while
+   * reconnecting.
+   *
+   * @param method the method's name
+   * @param params its params
+   * @param options timeout and abort signal (the wait for a connection counts)
+   * @returns the result
+   * @throws {ConnectionClosedError} when the connection drops before the reply
+   */
+  async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    const started = Date.now();
+    const peer = await this.#connection(options);
+    const timeout = options?.timeout === undefined
+      ? undefined
+      : Math.max(0, options.timeout - (Date.now() - started));
+    try {
+      return await peer.call<T>(
+        method,
+        params,
+        timeout === undefined ? options : { ...options, timeout },
+      );
+    } catch (error) {
+      throw this.#dropped(error, method);
+    }
+  }
+
+  /**
+   * Sends a notification on the current connection, waiting for one while
+   * reconnecting.
+   *
+   * @param method the method's name
+   * @param params its params
+   */
+  async notify(method: string, params?: RpcParams): Promise<void> {
+    const peer = await this.#connection(undefined);
+    try {
+      await peer.notify(method, params);
+    } catch (error) {
+      throw this.#dropped(error, method);
+    }
+  }
+
+  /**
+   * Sends a batch on the current connection.
+   *
+   * @param entries the calls, in order
+   * @param options timeout and abort signal
+   * @returns each entry's outcome
+   */
+  async batch(
+    entries: readonly BatchEntry[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    const peer = await this.#connection(options);
+    const results = await peer.batch(entries, options);
+    return results.map((r) =>
+      r.status === "rejected" ? { status: "rejected", reason: this.#dropped(r.reason, "batch") } : r
+    );
+  }
+
+  /**
+   * A typed proxy, validated by the service's definition.
+   *
+   * @typeParam S the definition's type
+   * @param definition the service's zod definition
+   * @param options timeout and abort signal for every call
+   * @returns the proxy
+   */
+  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
+  /**
+   * A typed proxy, typed by `S` alone.
+   *
+   * @typeParam S the service's type
+   * @param definition none
+   * @param options timeout and abort signal for every call
+   * @returns the proxy
+   */
+  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
+  proxy(definition?: ServiceDefinition, options?: CallOptions): unknown {
+    return createProxy((method, params) => this.call(method, params, options), definition);
+  }
+
+  /**
+   * Stops reconnecting and closes the current connection; calls waiting for
+   * a connection fail with a `ConnectionClosedError`.
+   *
+   * @param reason why, as the `cause` of the errors
+   */
+  async close(reason?: unknown): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      this.#next.reject(
+        new ConnectionClosedError(
+          "The client was closed",
+          reason === undefined ? {} : {
+            cause: reason,
+          },
+        ),
+      );
+      const peer = this.#peer;
+      this.#peer = undefined;
+      (peer?.close(reason) ?? Promise.resolve()).finally(() => this.#closed.resolve());
+    }
+    await this.#closed.promise;
+  }
+
+  /** Closes; for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #adopt(peer: Peer): void {
+    this.#peer = peer;
+    this.#connections++;
+    this.#next.resolve(peer);
+    this.#options.onConnect?.(peer);
+    peer.closed.then(() => {
+      if (this.#peer !== peer) return;
+      this.#peer = undefined;
+      if (this.#closing) return;
+      this.#next = Promise.withResolvers<Peer>();
+      this.#next.promise.catch(() => {});
+      this.#reconnect();
+    });
+  }
+
+  async #reconnect(): Promise<void> {
+    const backoff = this.#options.reconnect ?? {};
+    const initial = backoff.initialDelay ?? 100;
+    const max = backoff.maxDelay ?? 10_000;
+    const factor = backoff.factor ?? 2;
+    const attempts = backoff.maxAttempts ?? Infinity;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts && !this.#closing; attempt++) {
+      // Jitter spreads the clients of one server that went down together.
+      const delay = Math.min(max, initial * factor ** attempt) * (0.5 + Math.random() / 2);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.#closing) return;
+      try {
+        const peer = await connectWebSocket(this.url, this.#options);
+        if (this.#closing) {
+          await peer.close();
+          return;
+        }
+        this.#adopt(peer);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (!this.#closing) {
+      await this.close(
+        new ConnectionClosedError(
+          `Gave up reconnecting to ${this.url} after ${attempts} attempts`,
+          {
+            cause: lastError,
+          },
+        ),
+      );
+    }
+  }
+
+  // The open connection, or the next one; bounded by the call's timeout and signal.
+  #connection(options: CallOptions | undefined): Promise<Peer> {
+    if (this.#peer !== undefined) return Promise.resolve(this.#peer);
+    if (this.#closing) return Promise.reject(new ConnectionClosedError("The client was closed"));
+    const waits: Promise<Peer>[] = [this.#next.promise];
+    const cleanups: (() => void)[] = [];
+    if (options?.timeout !== undefined) {
+      const timeout = options.timeout;
+      waits.push(
+        new Promise((_, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(
+                new ConnectionClosedError(
+                  `Not connected to ${this.url} within ${timeout} ms (reconnecting)`,
+                ),
+              ),
+            timeout,
+          );
+          cleanups.push(() => clearTimeout(timer));
+        }),
+      );
+    }
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      waits.push(
+        new Promise((_, reject) => {
+          if (signal.aborted) return reject(signal.reason);
+          const onAbort = () => reject(signal.reason);
+          signal.addEventListener("abort", onAbort, { once: true });
+          cleanups.push(() => signal.removeEventListener("abort", onAbort));
+        }),
+      );
+    }
+    return Promise.race(waits).finally(() => cleanups.forEach((cleanup) => cleanup()));
+  }
+
+  #dropped(error: unknown, method: string): unknown {
+    if (!(error instanceof ConnectionClosedError) || this.#closing) return error;
+    return new ConnectionClosedError(
+      `The connection to ${this.url} dropped before "${method}" was answered; reconnecting`,
+      { cause: error },
+    );
+  }
+}
