@@ -214,8 +214,8 @@ function opened(socket: WebSocket, url: string): Promise<void> {
 }
 
 export {
-  type ReconnectOptions,
   ReconnectingWebSocket,
+  type ReconnectOptions,
   reconnectWebSocket,
   type ReconnectWebSocketOptions,
 } from "./websocket_reconnect.ts";
