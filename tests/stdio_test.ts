@@ -253,9 +253,11 @@ Deno.test("spawnStdio: a child that exits without reading fails the calls writte
 });
 
 Deno.test("spawnStdio: a child that exits while a grandchild holds its stdout still ends the calls", async () => {
-  // The subshell keeps stdout open until its stdin (fd 3) closes, which close() does.
+  // The shell reads the call's line first, then leaves a subshell that keeps
+  // stdout open until its stdin (fd 3) closes, which close() does. (Reading in
+  // this order matters: a subshell started first could take the line itself.)
   await using child = spawnStdio("sh", {
-    args: ["-c", "exec 3<&0; (read x <&3; read y <&3) & read z; exit 4"],
+    args: ["-c", "exec 3<&0; read z; (read x <&3; read y <&3) & exit 4"],
     codec: jsonRpc(),
     framing: newline(),
     gracePeriod: 100,

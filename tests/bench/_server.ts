@@ -5,7 +5,10 @@
  * `jsonrpc-newline` and `jsonrpc-length` serve a small service over JSON-RPC
  * on TCP, `msgpack` over msgpack-rpc, and print `listening PORT` when ready; `xmlrpc-http` serves it over
  * XML-RPC at `/RPC2` and prints `listening URL`; `http-canned` answers every
- * POST with the same reply (the HTTP ceiling). Exits on SIGTERM.
+ * POST with the same reply (the HTTP ceiling); `ws` serves it over WebSocket,
+ * JSON-RPC at `/rpc` and msgpack-rpc at `/msgpack`, and prints `listening PORT`;
+ * `ws-echo` echoes every WebSocket message on a bare `Deno.upgradeWebSocket`
+ * (the WebSocket ceiling). Exits on SIGTERM.
  *
  * @module
  */
@@ -93,6 +96,28 @@ if (mode === "raw") {
     routes: { "/RPC2": { codec: xmlRpc(), service: withSystemMethods(service) } },
   });
   console.log(`listening ${server.url}/RPC2`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
+} else if (mode === "ws") {
+  // serveHttp's WebSocket routes: one message per frame, text for JSON-RPC,
+  // binary for msgpack-rpc.
+  const server = serveHttp({
+    routes: {
+      "/rpc": { codec: jsonRpc(), service, websocket: true },
+      "/msgpack": { codec: msgpackRpc(), service, websocket: true },
+    },
+  });
+  console.log(`listening ${server.addr.port}`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
+} else if (mode === "ws-echo") {
+  // The WebSocket ceiling: each message sent back as it came, no codec, no RPC.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (event) => socket.send(event.data);
+    return response;
+  });
+  console.log(`listening ${server.addr.port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   await server.finished;
 } else {

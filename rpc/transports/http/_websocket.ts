@@ -59,9 +59,17 @@ export function acceptWebSocket(
 ): Response {
   // The request's headers cannot be read once it has been upgraded.
   const handshake: WebSocketRequest = { url: request.url, headers: new Headers(request.headers) };
-  const { socket, response } = Deno.upgradeWebSocket(request, {
-    idleTimeout: serving.options.idleTimeout ?? 30,
-  });
+  let upgraded;
+  try {
+    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: serving.options.idleTimeout ?? 30 });
+  } catch (error) {
+    // A handshake without its required headers (Sec-WebSocket-Key, Connection: Upgrade).
+    return new Response(`Bad Request: ${(error as Error).message}\n`, {
+      status: 400,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  const { socket, response } = upgraded;
   socket.addEventListener("open", () => {
     const stream = webSocketStream(socket, {
       text: serving.codec.text === true,

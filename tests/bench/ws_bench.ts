@@ -1,0 +1,167 @@
+/**
+ * `deno task bench`, WebSocket part: calls per second over WebSocket with 1
+ * and 64 calls in flight on one connection, JSON-RPC (text messages) and
+ * msgpack-rpc (binary messages) against `serveHttp`'s WebSocket routes, next
+ * to the same codecs over TCP (JSON-RPC newline, msgpack-rpc self-delimiting)
+ * and a bare WebSocket echo (`Deno.upgradeWebSocket` sending each message
+ * back: the WebSocket ceiling), all measured in the same run. Every server is
+ * a process of its own; rounds alternate the order (TCP first, then WebSocket
+ * first) because which core a process lands on moves absolute figures a
+ * lot: the ratios are what to read.
+ *
+ * @module
+ */
+
+import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+import { newline } from "../../rpc/framing/delimiter.ts";
+import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
+import { connectTcp } from "../../rpc/transports/tcp.ts";
+import { connectWebSocket } from "../../rpc/transports/websocket.ts";
+import { Report } from "./_report.ts";
+
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
+const MAX_CALLS = 5_000_000;
+
+async function startServer(mode: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      new URL("./_server.ts", import.meta.url).pathname,
+      mode,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`bench server ${mode} exited before listening`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const port = Number(text.trim().split(" ")[1]);
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+// Keeps `depth` calls in flight until the time or the call budget is spent.
+async function drive(depth: number, call: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + SECONDS * 1000;
+  let done = 0;
+  const lane = async () => {
+    for (let i = 0; done < MAX_CALLS && (i % 16 !== 0 || performance.now() < deadline); i++) {
+      await call();
+      done++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: depth }, lane));
+  return done / ((performance.now() - start) / 1000);
+}
+
+async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<number> {
+  const server = await startServer(codec === "jsonrpc" ? "jsonrpc-newline" : "msgpack");
+  const msgpack = msgpackRpc();
+  const client = await connectTcp({ hostname: "127.0.0.1", port: server.port }, {
+    codec: codec === "msgpack" ? msgpack : jsonRpc(),
+    framing: codec === "msgpack" ? selfDelimiting(msgpack.measure!.bind(msgpack)) : newline(),
+  });
+  let i = 0;
+  const rate = await drive(depth, () => client.call("add", [i & 0xffff, i++ & 0xffff]));
+  await client.close();
+  await server.stop();
+  return rate;
+}
+
+async function wsCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<number> {
+  const server = await startServer("ws");
+  const path = codec === "jsonrpc" ? "/rpc" : "/msgpack";
+  const client = await connectWebSocket(`ws://127.0.0.1:${server.port}${path}`, {
+    codec: codec === "msgpack" ? msgpackRpc() : jsonRpc(),
+  });
+  let i = 0;
+  const rate = await drive(depth, () => client.call("add", [i & 0xffff, i++ & 0xffff]));
+  await client.close();
+  await server.stop();
+  return rate;
+}
+
+// The ceiling: a text message the size of a JSON-RPC add request, echoed by
+// a bare Deno.upgradeWebSocket; replies come back in order, so a queue of
+// resolvers matches them.
+async function wsEcho(depth: number): Promise<number> {
+  const server = await startServer("ws-echo");
+  const socket = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  const waiting: (() => void)[] = [];
+  socket.onmessage = () => waiting.shift()?.();
+  const message = '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}';
+  const rate = await drive(depth, () => {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    waiting.push(resolve);
+    socket.send(message);
+    return promise;
+  });
+  const closed = new Promise((resolve) => (socket.onclose = resolve));
+  socket.close();
+  await closed;
+  await server.stop();
+  return rate;
+}
+
+const report = new Report();
+
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const depth of [1, 64]) {
+    let jsonTcp = 0, jsonWs = 0, msgpackTcp = 0, msgpackWs = 0, echo = 0;
+    const tcp = async () => {
+      jsonTcp = await tcpCalls(depth, "jsonrpc");
+      msgpackTcp = await tcpCalls(depth, "msgpack");
+    };
+    const ws = async () => {
+      jsonWs = await wsCalls(depth, "jsonrpc");
+      msgpackWs = await wsCalls(depth, "msgpack");
+      echo = await wsEcho(depth);
+    };
+    // A B, then B A: neither side always goes first.
+    if (round % 2 === 1) {
+      await tcp();
+      await ws();
+    } else {
+      await ws();
+      await tcp();
+    }
+    report.record(`jsonrpc tcp newline, ${depth} in flight`, jsonTcp);
+    report.record(`jsonrpc ws, ${depth} in flight`, jsonWs);
+    report.record(`msgpack-rpc tcp self-delimiting, ${depth} in flight`, msgpackTcp);
+    report.record(`msgpack-rpc ws, ${depth} in flight`, msgpackWs);
+    report.record(`bare ws echo (ceiling), ${depth} in flight`, echo);
+    report.record(`ratio jsonrpc ws/tcp, ${depth} in flight`, jsonWs / jsonTcp);
+    report.record(`ratio msgpack ws/tcp, ${depth} in flight`, msgpackWs / msgpackTcp);
+    report.record(`ratio msgpack ws/jsonrpc ws, ${depth} in flight`, msgpackWs / jsonWs);
+    report.record(`ratio jsonrpc ws/bare ws echo, ${depth} in flight`, jsonWs / echo);
+    console.error(
+      `round ${round}, depth ${depth}: jsonrpc tcp ${jsonTcp.toFixed(0)}/s, ws ${
+        jsonWs.toFixed(0)
+      }/s (${(jsonWs / jsonTcp).toFixed(2)})`,
+    );
+  }
+}
+
+report.print(
+  `JSON-RPC and msgpack-rpc over WebSocket vs TCP, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
+);
