@@ -13,63 +13,12 @@
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
+import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { connByteStream, connectTcp } from "../../rpc/transports/tcp.ts";
-
-const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
-const MAX_CALLS = 5_000_000;
-
-async function startServer(mode: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      new URL("./_server.ts", import.meta.url).pathname,
-      mode,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`bench server ${mode} exited before listening`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const port = Number(text.trim().split(" ")[1]);
-  return {
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
-// Keeps `depth` calls in flight until the time or the call budget is spent.
-async function drive(depth: number, call: () => Promise<unknown>): Promise<number> {
-  const deadline = performance.now() + SECONDS * 1000;
-  let done = 0;
-  // The clock is read every 16 calls: reading it per call costs a visible
-  // share of the fastest baseline.
-  const lane = async () => {
-    for (let i = 0; done < MAX_CALLS && (i % 16 !== 0 || performance.now() < deadline); i++) {
-      await call();
-      done++;
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: depth }, lane));
-  return done / ((performance.now() - start) / 1000);
-}
 
 // The baseline: length-prefixed frames over a bare Deno.Conn, with writes
 // coalesced and replies parsed in one tight loop; no streams, no RPC layer.

@@ -18,57 +18,8 @@ import { newline } from "../../rpc/framing/delimiter.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { connectWebSocket } from "../../rpc/transports/websocket.ts";
+import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
-
-const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
-const MAX_CALLS = 5_000_000;
-
-async function startServer(mode: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      new URL("./_server.ts", import.meta.url).pathname,
-      mode,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`bench server ${mode} exited before listening`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const port = Number(text.trim().split(" ")[1]);
-  return {
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
-// Keeps `depth` calls in flight until the time or the call budget is spent.
-async function drive(depth: number, call: () => Promise<unknown>): Promise<number> {
-  const deadline = performance.now() + SECONDS * 1000;
-  let done = 0;
-  const lane = async () => {
-    for (let i = 0; done < MAX_CALLS && (i % 16 !== 0 || performance.now() < deadline); i++) {
-      await call();
-      done++;
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: depth }, lane));
-  return done / ((performance.now() - start) / 1000);
-}
 
 async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<number> {
   const server = await startServer(codec === "jsonrpc" ? "jsonrpc-newline" : "msgpack");

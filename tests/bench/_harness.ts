@@ -1,0 +1,82 @@
+/**
+ * What the socket benchmarks share: their settings, starting a server mode
+ * of `_server.ts` in a process of its own, and driving calls with a fixed
+ * number in flight.
+ *
+ * @module
+ */
+
+/** Seconds per measurement (`BENCH_SECONDS`, 1 by default). */
+export const SECONDS: number = Number(Deno.env.get("BENCH_SECONDS") ?? "1");
+/** Alternating rounds (`BENCH_ROUNDS`, 3 by default). */
+export const ROUNDS: number = Number(Deno.env.get("BENCH_ROUNDS") ?? "3");
+/** A bound on the calls of one measurement, whatever the time. */
+export const MAX_CALLS = 5_000_000;
+
+/** A benchmark server process. */
+export interface BenchServer {
+  /** The port it listens on. */
+  readonly port: number;
+  /** Stops it (SIGTERM) and waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `_server.ts` in `mode` and waits for its `listening PORT` line.
+ *
+ * @param mode a mode of `_server.ts`, such as `"raw"`
+ * @returns the running server
+ */
+export async function startServer(mode: string): Promise<BenchServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      new URL("./_server.ts", import.meta.url).pathname,
+      mode,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`bench server ${mode} exited before listening`);
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const port = Number(text.trim().split(" ")[1]);
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/**
+ * Keeps `depth` calls in flight until the time or the call budget is spent.
+ *
+ * @param depth calls in flight
+ * @param call makes one call
+ * @returns calls per second
+ */
+export async function drive(depth: number, call: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + SECONDS * 1000;
+  let done = 0;
+  // The clock is read every 16 calls: reading it per call costs a visible
+  // share of the fastest baseline.
+  const lane = async () => {
+    for (let i = 0; done < MAX_CALLS && (i % 16 !== 0 || performance.now() < deadline); i++) {
+      await call();
+      done++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: depth }, lane));
+  return done / ((performance.now() - start) / 1000);
+}
