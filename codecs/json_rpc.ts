@@ -49,23 +49,8 @@ import type {
   RpcNotification,
 } from "../rpc/types.ts";
 
-// The message model this entry point speaks, for users who import only it.
-export type {
-  Codec,
-  CodecFeatures,
-  DecodedFrame,
-  Frame,
-  RpcBatch,
-  RpcErrorObject,
-  RpcFailure,
-  RpcId,
-  RpcInvalid,
-  RpcMessage,
-  RpcNotification,
-  RpcParams,
-  RpcRequest,
-  RpcResult,
-} from "../rpc/types.ts";
+// The message model and contracts, for users who import only this entry point.
+export type * from "../rpc/types.ts";
 import { decodeValue } from "./json_rpc/_decode.ts";
 import { encodeFrame } from "./json_rpc/_encode.ts";
 import { measureValue, SCAN_LONG_DIGITS, SCAN_OK, scanText } from "./json_rpc/_scan.ts";

@@ -73,23 +73,8 @@ import {
 } from "./msgpack_rpc/_values.ts";
 
 export { type MsgpackExtension, msgpackExtension } from "./msgpack_rpc/_values.ts";
-// The message model this entry point speaks, for users who import only it.
-export type {
-  Codec,
-  CodecFeatures,
-  DecodedFrame,
-  Frame,
-  RpcBatch,
-  RpcErrorObject,
-  RpcFailure,
-  RpcId,
-  RpcInvalid,
-  RpcMessage,
-  RpcNotification,
-  RpcParams,
-  RpcRequest,
-  RpcResult,
-} from "../rpc/types.ts";
+// The message model and contracts, for users who import only this entry point.
+export type * from "../rpc/types.ts";
 
 /**
  * Options of {@linkcode msgpackRpc}.

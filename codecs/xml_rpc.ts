@@ -73,23 +73,8 @@ import { decodeCall, decodeResponse, parseXml } from "./xml_rpc/_decode.ts";
 import { encodeMessage } from "./xml_rpc/_encode.ts";
 import { NAME } from "./xml_rpc/_shared.ts";
 
-// The message model this entry point speaks, for users who import only it.
-export type {
-  Codec,
-  CodecFeatures,
-  DecodedFrame,
-  Frame,
-  RpcBatch,
-  RpcErrorObject,
-  RpcFailure,
-  RpcId,
-  RpcInvalid,
-  RpcMessage,
-  RpcNotification,
-  RpcParams,
-  RpcRequest,
-  RpcResult,
-} from "../rpc/types.ts";
+// The message model and contracts, for users who import only this entry point.
+export type * from "../rpc/types.ts";
 
 /**
  * Options of {@linkcode xmlRpc}.
