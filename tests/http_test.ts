@@ -524,3 +524,20 @@ Deno.test("hostile XML over HTTP answers a fault, and the server keeps serving",
   );
   assert.match(ok.text, /<int>42<\/int>/);
 });
+
+Deno.test("serveHttp answers paths that are not routes with its fallback", async () => {
+  await using server = serveHttp({
+    routes: { "/rpc": { codec, service } },
+    fallback: (request) =>
+      new URL(request.url).pathname === "/"
+        ? new Response("<h1>page</h1>", { headers: { "content-type": "text/html" } })
+        : new Response("gone", { status: 410 }),
+  });
+  const page = await fetch(`${server.url}/`);
+  assert.equal(await page.text(), "<h1>page</h1>");
+  const other = await fetch(`${server.url}/other`);
+  assert.equal(other.status, 410);
+  await other.body?.cancel();
+  const call = await post(server, '{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}');
+  assert.deepEqual(await call.json(), { jsonrpc: "2.0", result: 3, id: 1 });
+});

@@ -56,6 +56,11 @@ export interface ServeHttpOptions {
   readonly wwwAuthenticate?: string;
   /** Told about handler errors, bad frames and failed requests. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Answers requests for paths that are not routes (static files, a web
+   * page); 404 when absent.
+   */
+  readonly fallback?: (request: Request) => Response | Promise<Response>;
 }
 
 /** A running HTTP server. */
@@ -134,7 +139,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   let stopping: Promise<void> | undefined;
   const handler = async (request: Request): Promise<Response> => {
     const route = routes.get(pathOf(request.url));
-    if (route === undefined) return plain(404, "Not Found");
+    if (route === undefined) return options.fallback?.(request) ?? plain(404, "Not Found");
     if (wantsWebSocket(request)) {
       if (route.websocket === undefined || route.websocket === false) {
         return plain(400, "Bad Request: this path does not accept WebSocket connections");

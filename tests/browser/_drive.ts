@@ -1,0 +1,48 @@
+/**
+ * Drives headless Chromium through the chat example with playwright-core
+ * and prints what it saw as one JSON line. Run by `tests/browser_test.ts` in
+ * a process of its own, because playwright reads parts of the system (the
+ * home directory, /proc/sys) that the test run does not grant.
+ *
+ * Usage: `deno run -A tests/browser/_drive.ts URL SCREENSHOT`
+ *
+ * @module
+ */
+
+import { chromium } from "playwright-core";
+
+const [url, screenshot] = Deno.args;
+if (url === undefined || screenshot === undefined) {
+  throw new Error("usage: _drive.ts URL SCREENSHOT");
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+try {
+  const errors: string[] = [];
+  const [alice, bob] = await Promise.all([browser.newPage(), browser.newPage()]);
+  for (const page of [alice, bob]) {
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(url);
+    await page.waitForSelector("#status:text('connected')", { timeout: 10_000 });
+  }
+  await alice.fill("#name", "alice");
+  await alice.fill("#text", "hello from parley ✓");
+  await alice.click("button");
+  // The server pushes the message into the other page by calling its show().
+  await bob.waitForSelector("#log li:has-text('hello from parley ✓')", { timeout: 10_000 });
+  const seenByBob = await bob.textContent("#log li");
+  await alice.waitForSelector("#log li:has-text('hello from parley ✓')", { timeout: 10_000 });
+  const seenByAlice = await alice.textContent("#log li");
+  await bob.screenshot({ path: screenshot });
+  // A page that joins later gets the history.
+  const carol = await browser.newPage();
+  await carol.goto(url);
+  await carol.waitForSelector("#log li", { timeout: 10_000 });
+  const seenByCarol = await carol.textContent("#log li");
+  console.log(JSON.stringify({ seenByAlice, seenByBob, seenByCarol, errors }));
+} finally {
+  await browser.close();
+}

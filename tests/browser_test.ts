@@ -1,0 +1,50 @@
+/**
+ * parley in a real headless Chromium (Debian's chromium, driven by
+ * playwright-core): the browser bundle built by Deno's bundler, the chat
+ * example served on one port, two pages, an action in one and the server's
+ * push seen in the other, and a screenshot.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { run, spawnListening } from "./interop/_process.ts";
+
+const SCREENSHOT = "/tmp/parley-browser-chat.png";
+
+Deno.test("Chromium: two pages chat through the server, which calls each page back", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley-web-" });
+  try {
+    const bundle = `${dir}/parley.js`;
+    const built = await run(Deno.execPath(), {
+      args: ["bundle", "--platform", "browser", "-o", bundle, "web.ts"],
+    });
+    assert.equal(built.code, 0, built.stderr);
+    await using server = await spawnListening(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        "examples/chat/server.ts",
+        "--port",
+        "0",
+        "--bundle",
+        bundle,
+      ],
+    });
+    const driven = await run(Deno.execPath(), {
+      args: ["run", "-A", "tests/browser/_drive.ts", server.url, SCREENSHOT],
+      timeout: 90_000,
+    });
+    assert.equal(driven.code, 0, driven.stderr);
+    const seen = JSON.parse(driven.stdout.trim().split("\n").at(-1)!);
+    assert.equal(seen.seenByBob, "alice: hello from parley ✓");
+    assert.equal(seen.seenByAlice, "alice: hello from parley ✓");
+    assert.equal(seen.seenByCarol, "alice: hello from parley ✓");
+    assert.deepEqual(seen.errors, []);
+    assert.ok((await Deno.stat(SCREENSHOT)).size > 1000, "the screenshot was written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
