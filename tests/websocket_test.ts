@@ -186,3 +186,44 @@ Deno.test("WebSocket: the calculator serves every codec over ws at /rpc", async 
     );
   }
 });
+
+Deno.test("WebSocket: a client that stops reading slows the server's sends instead of growing its queue", async () => {
+  let serverSide: Peer | undefined;
+  const connected = Promise.withResolvers<void>();
+  await using server = serveHttp({
+    routes: {
+      "/rpc": {
+        codec: jsonRpc(),
+        service,
+        websocket: {
+          highWaterMark: 64 * 1024,
+          onConnection: (peer) => {
+            serverSide = peer;
+            connected.resolve();
+          },
+        },
+      },
+    },
+  });
+  // A client that does the handshake, then reads nothing.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  const key = btoa("0123456789abcdef");
+  await conn.write(new TextEncoder().encode(
+    `GET /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  ));
+  await connected.promise;
+  // A producer that waits for each send, as a well-behaved one does.
+  const chunk = "x".repeat(64 * 1024);
+  let handed = 0;
+  const producing = (async () => {
+    for (let i = 0; i < 400; i++) {
+      await serverSide!.notify("show", [chunk]);
+      handed++;
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // 25 MiB cannot all be handed over while nobody reads: the producer waits.
+  assert.ok(handed < 400, `handed ${handed} of 400 without a reader`);
+  conn.close();
+  await producing.catch(() => {});
+});
