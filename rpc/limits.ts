@@ -17,15 +17,23 @@ export interface RpcLimits {
   readonly maxInFlight: number;
   /** Most outgoing calls awaiting a reply on one connection; more are refused. */
   readonly maxPending: number;
+  /**
+   * Most bytes of outgoing frames waiting to be written on one connection
+   * (a peer that reads slowly). Beyond it the session stops reading until
+   * the queue drains, and new calls and notifications fail with a
+   * `LimitError`.
+   */
+  readonly maxQueuedBytes: number;
 }
 
-/** The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in flight. */
+/** The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in flight, 32 MiB queued. */
 export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxFrameSize: 16 * 1024 * 1024,
   maxDepth: 64,
   maxBatchSize: 1000,
   maxInFlight: 1024,
   maxPending: 65536,
+  maxQueuedBytes: 32 * 1024 * 1024,
 });
 
 /**

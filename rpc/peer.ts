@@ -19,6 +19,7 @@ import {
   DecodeError,
   ErrorCode,
   FrameSizeError,
+  LimitError,
   ProtocolError,
   RpcError,
 } from "./errors.ts";
@@ -174,6 +175,9 @@ export class Peer implements RpcClient {
   // Frames written in the same turn leave together, as one chunk.
   #outbox: Frame[] = [];
   #flushing: Promise<void> | undefined;
+  // Bytes handed to #write and not yet written (UTF-16 units for text).
+  #queuedBytes = 0;
+  #drained: PromiseWithResolvers<void> | undefined;
   readonly #pending: PendingCalls;
   readonly #incoming = new Map<RpcId, AbortController>();
   readonly #closed = Promise.withResolvers<void>();
@@ -251,6 +255,7 @@ export class Peer implements RpcClient {
     if (this.#closing) return Promise.reject(this.#closedError());
     let registered;
     try {
+      this.#checkQueue();
       registered = this.#register(method, options);
     } catch (error) {
       return Promise.reject(error);
@@ -276,6 +281,7 @@ export class Peer implements RpcClient {
       ? { kind: "notification", method }
       : { kind: "notification", method, params };
     try {
+      this.#checkQueue();
       return this.#write(this.#codec.encode(message));
     } catch (error) {
       return Promise.reject(error);
@@ -295,6 +301,7 @@ export class Peer implements RpcClient {
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
     if (this.#closing) throw this.#closedError();
+    this.#checkQueue();
     if (!this.#codec.features.batch) {
       return Promise.allSettled(
         entries.map((e) =>
@@ -418,6 +425,7 @@ export class Peer implements RpcClient {
   // of frames read together, the calls of many callers) are handed to the
   // stream as one chunk, which becomes one socket write.
   #write(frame: Frame): Promise<void> {
+    this.#queuedBytes += frame.length;
     const queued = this.#outbox.push(frame);
     if (queued === 1) {
       const flushing = Promise.resolve().then(() => this.#flush());
@@ -443,16 +451,46 @@ export class Peer implements RpcClient {
     const frames = this.#outbox;
     this.#outbox = [];
     const chunk = frames.length === 1 ? frames[0]! : frames;
+    let bytes = 0;
+    for (const frame of frames) bytes += frame.length;
     const writer = this.#writer;
     const size = writer.desiredSize;
-    if (size !== null && size <= 0) return writer.ready.then(() => writer.write(chunk));
-    return writer.write(chunk);
+    const written = size !== null && size <= 0
+      ? writer.ready.then(() => writer.write(chunk))
+      : writer.write(chunk);
+    const done = () => {
+      this.#queuedBytes -= bytes;
+      if (this.#queuedBytes <= this.#limits.maxQueuedBytes) this.#resumeReading();
+    };
+    written.then(done, done);
+    return written;
+  }
+
+  #resumeReading(): void {
+    this.#drained?.resolve();
+    this.#drained = undefined;
+  }
+
+  // Refuses new outgoing messages while a slow reader has too much queued.
+  #checkQueue(): void {
+    if (this.#queuedBytes > this.#limits.maxQueuedBytes) {
+      throw new LimitError(
+        "maxQueuedBytes",
+        this.#limits.maxQueuedBytes,
+        `${this.#queuedBytes} bytes are waiting to be written to a peer that reads slowly`,
+      );
+    }
   }
 
   async #readLoop(): Promise<void> {
     let reason: unknown;
     try {
       for await (const chunk of this.#stream.readable) {
+        // A peer that does not read its replies gets no more served until it does.
+        if (this.#queuedBytes > this.#limits.maxQueuedBytes && !this.#closing) {
+          this.#drained ??= Promise.withResolvers();
+          await this.#drained.promise;
+        }
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {
           if (this.#closing) break;
           this.#receive(chunk);
@@ -638,6 +676,7 @@ export class Peer implements RpcClient {
   #shutdown(reason: unknown): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#resumeReading();
     const error = new ConnectionClosedError(
       "Connection closed",
       reason === undefined ? undefined : { cause: reason },

@@ -362,3 +362,38 @@ Deno.test("a stateful codec (XML-RPC) gets one instance per connection, so callb
   assert.equal(await b.call("greet"), "hello fast");
   assert.equal(await first, "hello slow");
 });
+
+Deno.test("a client that does not read its replies stops being served; the server's queue stays bounded", async () => {
+  let handled = 0;
+  await using server = serveTcp({ port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    limits: { maxQueuedBytes: 256 * 1024 },
+    service: {
+      big: () => {
+        handled++;
+        return "x".repeat(64 * 1024);
+      },
+    },
+  });
+  const port = (server.addr as Deno.NetAddr).port;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const requests = new TextEncoder().encode(
+    Array.from({ length: 2000 }, (_, i) => `{"jsonrpc":"2.0","method":"big","id":${i}}\n`)
+      .join(""),
+  );
+  // Written in the background: the server stops reading, so this write stalls too.
+  const writing = conn.write(requests).catch(() => 0);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // 2000 replies of 64 KiB are 125 MiB: the server answered only what the
+  // socket buffers and its queue limit hold, then waited for the reader.
+  assert.ok(handled < 2000, `handled ${handled} of 2000 without a reader`);
+  // Another client is served meanwhile.
+  await using other = await connectTcp({ hostname: "127.0.0.1", port }, {
+    codec: jsonRpc(),
+    framing: newline(),
+  });
+  assert.equal((await other.call<string>("big")).length, 64 * 1024);
+  conn.close();
+  await writing;
+});

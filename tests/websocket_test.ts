@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
-import { RpcError } from "../rpc/errors.ts";
+import { LimitError, RpcError } from "../rpc/errors.ts";
 import type { Peer } from "../rpc/peer.ts";
 import { CloseCode, connectWebSocket, serveHttp } from "../rpc/transports/http.ts";
 import { spawnListening } from "./interop/_process.ts";
@@ -226,4 +226,43 @@ Deno.test("WebSocket: a client that stops reading slows the server's sends inste
   assert.ok(handed < 400, `handed ${handed} of 400 without a reader`);
   conn.close();
   await producing.catch(() => {});
+});
+
+Deno.test("WebSocket: notifications fired without waiting at a client that does not read fail with LimitError", async () => {
+  let serverSide: Peer | undefined;
+  const connected = Promise.withResolvers<void>();
+  await using server = serveHttp({
+    routes: {
+      "/rpc": {
+        codec: jsonRpc(),
+        service,
+        limits: { maxQueuedBytes: 1024 * 1024 },
+        websocket: {
+          highWaterMark: 64 * 1024,
+          onConnection: (peer) => {
+            serverSide = peer;
+            connected.resolve();
+          },
+        },
+      },
+    },
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  await conn.write(new TextEncoder().encode(
+    `GET /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${
+      btoa("0123456789abcdef")
+    }\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  ));
+  await connected.promise;
+  const chunk = "x".repeat(64 * 1024);
+  // Fired all at once: those within maxQueuedBytes are queued, the rest refused.
+  const outcomes = Array.from(
+    { length: 128 },
+    () => serverSide!.notify("show", [chunk]).then(() => "queued", (e) => e),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  conn.close();
+  const settled = await Promise.all(outcomes);
+  const refused = settled.filter((o) => o instanceof LimitError).length;
+  assert.ok(refused > 0 && refused < 128, `refused ${refused} of 128`);
 });
