@@ -3,6 +3,7 @@
  *
  * ```sh
  * deno task calculator --codec jsonrpc|xmlrpc|msgpack --transport tcp|unix|http|ws [--framing F] [--host H] [--port P]
+ * deno task calculator --transport tls|https|wss --cert server.pem --key server-key.pem
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -13,7 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { serveHttp } from "../rpc/transports/http.ts";
-import { serveTcp, type SocketAddress } from "../rpc/transports/tcp.ts";
+import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
 import { withSystemMethods } from "../mod.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
@@ -22,12 +23,14 @@ const USAGE = `Usage: deno task calculator --codec C --transport T [options]
 
 Options:
   --codec C        jsonrpc (default), xmlrpc, msgpack
-  --transport T    tcp (default), unix, http, ws
+  --transport T    tcp (default), unix, http, ws, tls, https, wss
   --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's), varint,
                    content-length, self-delimiting
   --host H         default 127.0.0.1
   --port P         default 0 (a free port)
   --path FILE      the socket's path, for --transport unix
+  --cert FILE      the server's certificate chain (PEM), for tls, https and wss
+  --key FILE       its private key (PEM), for tls, https and wss
   --expose-errors  send handler error details (development only)`;
 
 function fail(message: string): never {
@@ -46,6 +49,8 @@ const { values } = (() => {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "0" },
         path: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
         "expose-errors": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -72,8 +77,21 @@ const service = wiring.codec.name === "xmlrpc" ? withSystemMethods(calculator) :
 const onError = (error: unknown) =>
   console.error("calculator:", error instanceof Error ? error.message : error);
 
+// The certificate and key of --transport tls, https and wss, as PEM text.
+function certificate(): { cert: string; key: string } {
+  const read = (option: "cert" | "key"): string => {
+    const file = values[option] ?? fail(`--transport ${values.transport} needs --cert and --key`);
+    try {
+      return Deno.readTextFileSync(file);
+    } catch (error) {
+      return fail(`cannot read --${option} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read("cert"), key: read("key") };
+}
+
 function serveSocket(
-  address: SocketAddress,
+  address: ListenAddress,
 ): { url: string; shutdown(): Promise<void>; finished: Promise<void> } {
   return serveTcp(address, {
     codec: wiring.codec,
@@ -89,16 +107,21 @@ switch (values.transport) {
   case "tcp":
     server = serveSocket({ hostname: values.host, port });
     break;
+  case "tls":
+    server = serveSocket({ transport: "tls", hostname: values.host, port, ...certificate() });
+    break;
   case "unix":
     server = serveSocket({
       transport: "unix",
       path: values.path ?? fail("--transport unix needs --path"),
     });
     break;
-  case "http": {
+  case "http":
+  case "https": {
     const http = serveHttp({
       hostname: values.host,
       port,
+      ...(values.transport === "https" ? certificate() : {}),
       routes: {
         [wiring.httpPath]: { codec: wiring.codec, service, exposeErrors: values["expose-errors"] },
       },
@@ -111,13 +134,15 @@ switch (values.transport) {
     };
     break;
   }
-  case "ws": {
+  case "ws":
+  case "wss": {
     // WebSocket at /rpc for every codec (POST works there too); XML-RPC's
     // HTTP path stays /RPC2.
     const route = { codec: wiring.codec, service, exposeErrors: values["expose-errors"] };
     const http = serveHttp({
       hostname: values.host,
       port,
+      ...(values.transport === "wss" ? certificate() : {}),
       routes: { [wiring.httpPath]: route, "/rpc": { ...route, websocket: true } },
       onError,
     });

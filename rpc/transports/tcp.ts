@@ -1,7 +1,7 @@
 /**
- * TCP and Unix-socket transports for Deno: a server with one {@linkcode Peer}
- * per connection, and a client with a connect timeout. The only file of the
- * core that uses `Deno.*`.
+ * TCP, TLS and Unix-socket transports for Deno: a server with one
+ * {@linkcode Peer} per connection, and a client with a connect timeout. TLS
+ * is an address with `transport: "tls"` (see `./tls.ts`).
  *
  * @module
  */
@@ -10,11 +10,38 @@ import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import type { Service } from "../service.ts";
 import type { ByteStream, Framing } from "../types.ts";
+import { connectTls, listenTls, type TlsAddress, type TlsListenAddress } from "./tls.ts";
 
-/** Where to listen or connect: a TCP host and port, or a Unix socket path. */
-export type SocketAddress =
-  | { readonly transport?: "tcp"; readonly hostname?: string; readonly port: number }
-  | { readonly transport: "unix"; readonly path: string };
+export {
+  CertificateError,
+  type CertificateFailure,
+  type TlsAddress,
+  type TlsListenAddress,
+} from "./tls.ts";
+
+/** A TCP host and port. */
+export interface TcpAddress {
+  /** Plain TCP (the default). */
+  readonly transport?: "tcp";
+  /** The host; `127.0.0.1` by default. */
+  readonly hostname?: string;
+  /** The port; 0 picks a free one when listening. */
+  readonly port: number;
+}
+
+/** A Unix socket's path. */
+export interface UnixAddress {
+  /** A Unix socket. */
+  readonly transport: "unix";
+  /** The socket's path. */
+  readonly path: string;
+}
+
+/** Where to connect: a TCP host and port, TLS (with the CAs to trust), or a Unix socket path. */
+export type SocketAddress = TcpAddress | UnixAddress | TlsAddress;
+
+/** Where to listen: a TCP host and port, TLS (with a certificate and key), or a Unix socket path. */
+export type ListenAddress = TcpAddress | UnixAddress | TlsListenAddress;
 
 /** Options shared by server and client. */
 export interface SocketPeerOptions extends Omit<PeerOptions, "service"> {
@@ -42,13 +69,25 @@ export interface ConnectionInfo {
   readonly peer: () => Peer;
 }
 
+/**
+ * Where to connect to a server listening on `A`: a {@linkcode TlsAddress}
+ * for a {@linkcode TlsListenAddress} (to which `caCerts` may be added), the
+ * same kind of address otherwise.
+ */
+export type ConnectAddressOf<A extends ListenAddress> = A extends TlsListenAddress ? TlsAddress
+  : A extends UnixAddress ? UnixAddress
+  : TcpAddress;
+
 /** A running server. */
-export interface SocketServer {
+export interface SocketServer<A extends SocketAddress = SocketAddress> {
   /** The address bound (the real port when 0 was asked for). */
   readonly addr: Deno.Addr;
-  /** Where to connect to this server, for {@linkcode connectTcp}. */
-  readonly address: SocketAddress;
-  /** The address as a URL: `tcp://127.0.0.1:40123` or `unix:/path`. */
+  /**
+   * Where to connect to this server, for {@linkcode connectTcp} (for TLS, add
+   * the `caCerts` that trust its certificate).
+   */
+  readonly address: A;
+  /** The address as a URL: `tcp://127.0.0.1:40123`, `tls://127.0.0.1:40123` or `unix:/path`. */
   readonly url: string;
   /** The connections open now. */
   readonly peers: ReadonlySet<Peer>;
@@ -64,9 +103,12 @@ export interface SocketServer {
 }
 
 /**
- * Serves a service over TCP or a Unix socket, one peer per connection.
+ * Serves a service over TCP, TLS or a Unix socket, one peer per connection.
+ * Over TLS a connection becomes a peer once its handshake succeeds; a failed
+ * handshake is told to `onError`.
  *
- * @param address where to listen; port 0 picks a free port
+ * @param address where to listen; port 0 picks a free port; for TLS the
+ * certificate and key as PEM text
  * @param options the codec, the framing, the service and the limits
  * @returns the running server
  *
@@ -84,11 +126,19 @@ export interface SocketServer {
  * await server.shutdown();
  * ```
  */
-export function serveTcp(address: SocketAddress, options: ServeOptions): SocketServer {
-  const listener = address.transport === "unix"
+export function serveTcp<A extends ListenAddress>(
+  address: A,
+  options: ServeOptions,
+): SocketServer<ConnectAddressOf<A>> {
+  const tls = address.transport === "tls";
+  const listener: Deno.Listener = address.transport === "unix"
     ? Deno.listen({ transport: "unix", path: address.path })
+    : address.transport === "tls"
+    ? listenTls(address)
     : Deno.listen({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
   const peers = new Set<Peer>();
+  // TLS connections whose handshake is under way: closed by shutdown.
+  const handshaking = new Set<Deno.Conn>();
   const { framing, service, onConnection, ...peerOptions } = options;
   let stopping = false;
 
@@ -118,10 +168,34 @@ export function serveTcp(address: SocketAddress, options: ServeOptions): SocketS
     onConnection?.(peer);
   };
 
+  const handshake = (conn: Deno.TlsConn): void => {
+    handshaking.add(conn);
+    conn.handshake().then(() => {
+      handshaking.delete(conn);
+      if (stopping) conn.close();
+      else accept(conn);
+    }, (error) => {
+      handshaking.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+      if (!stopping) {
+        options.onError?.(
+          new Error(`TLS handshake with ${urlOf(conn.remoteAddr)} failed: ${error?.message}`, {
+            cause: error,
+          }),
+        );
+      }
+    });
+  };
+
   const finished = (async () => {
     try {
       for await (const conn of listener) {
         if (stopping) conn.close();
+        else if (tls) handshake(conn as Deno.TlsConn);
         else accept(conn);
       }
     } catch (error) {
@@ -135,6 +209,13 @@ export function serveTcp(address: SocketAddress, options: ServeOptions): SocketS
     if (!stopping) {
       stopping = true;
       listener.close();
+      for (const conn of handshaking) {
+        try {
+          conn.close();
+        } catch {
+          // Closed already.
+        }
+      }
       await Promise.all([...peers].map((peer) => peer.drain()));
     }
     await finished;
@@ -142,8 +223,11 @@ export function serveTcp(address: SocketAddress, options: ServeOptions): SocketS
 
   return {
     addr: listener.addr,
-    address: toSocketAddress(listener.addr),
-    url: urlOf(listener.addr),
+    address:
+      (tls
+        ? { transport: "tls", ...(toSocketAddress(listener.addr) as TcpAddress) }
+        : toSocketAddress(listener.addr)) as ConnectAddressOf<A>,
+    url: tls ? urlOf(listener.addr).replace(/^tcp:/, "tls:") : urlOf(listener.addr),
     peers,
     shutdown,
     finished,
@@ -160,13 +244,17 @@ export interface ConnectOptions extends SocketPeerOptions {
 }
 
 /**
- * Connects to a TCP or Unix-socket server.
+ * Connects to a TCP, TLS or Unix-socket server. Over TLS the handshake is
+ * part of connecting (and of `connectTimeout`), and the server's certificate
+ * must be trusted (`caCerts`, or the built-in roots) and name the `hostname`.
  *
  * @param address where the server listens
  * @param options the codec, the framing, a connect timeout
  * @returns the connected peer
  * @throws {Deno.errors.ConnectionRefused} when nothing listens there
  * @throws {Deno.errors.TimedOut} when the connection takes longer than `connectTimeout`
+ * @throws {CertificateError} over TLS, when the server's certificate is not
+ * trusted or not issued for `hostname`; its message says what to do
  *
  * @example
  * ```ts ignore
@@ -183,8 +271,10 @@ export interface ConnectOptions extends SocketPeerOptions {
  */
 export async function connectTcp(address: SocketAddress, options: ConnectOptions): Promise<Peer> {
   const { framing, connectTimeout = 10_000, ...peerOptions } = options;
-  const connecting = address.transport === "unix"
+  const connecting: Promise<Deno.Conn> = address.transport === "unix"
     ? Deno.connect({ transport: "unix", path: address.path })
+    : address.transport === "tls"
+    ? connectTls(address)
     : Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -235,8 +325,11 @@ export function connByteStream(conn: Deno.Conn): ByteStream {
           n = await conn.read(scratch);
         } catch (error) {
           // A connection closed by us or reset by the peer simply ends.
+          // A TLS peer that closes without close_notify ends it as well.
           if (
-            error instanceof Deno.errors.BadResource || error instanceof Deno.errors.ConnectionReset
+            error instanceof Deno.errors.BadResource ||
+            error instanceof Deno.errors.ConnectionReset ||
+            error instanceof Deno.errors.UnexpectedEof
           ) n = null;
           else throw error;
         }
@@ -292,5 +385,5 @@ function toSocketAddress(addr: Deno.Addr): SocketAddress {
 function urlOfAddress(address: SocketAddress): string {
   return address.transport === "unix"
     ? `unix:${address.path}`
-    : `tcp://${address.hostname ?? "127.0.0.1"}:${address.port}`;
+    : `${address.transport ?? "tcp"}://${address.hostname ?? "127.0.0.1"}:${address.port}`;
 }

@@ -10,6 +10,7 @@
  */
 
 import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "../errors.ts";
+import { certificateError } from "./_certificate.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import type { Codec, Frame, MessageStream } from "../types.ts";
@@ -164,6 +165,8 @@ export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStre
  * @param options the codec, what this side serves, limits
  * @returns the peer
  * @throws {ConnectionClosedError} when the socket closes before it opens
+ * (over wss:// in Deno, a refused certificate says what to do, its `cause`
+ * a `CertificateError`)
  *
  * @example
  * ```ts ignore
@@ -194,22 +197,45 @@ function isText(codec: Codec): boolean {
 
 function opened(socket: WebSocket, url: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Deno says why a socket failed in its error event; browsers do not.
+    let failure: string | undefined;
+    const onError = (event: Event) => {
+      const message = (event as ErrorEvent).message;
+      if (typeof message === "string" && message !== "") failure = message;
+    };
     const onOpen = () => {
       socket.removeEventListener("close", onClose);
+      socket.removeEventListener("error", onError);
       resolve();
     };
     const onClose = (event: CloseEvent) => {
       socket.removeEventListener("open", onOpen);
+      socket.removeEventListener("error", onError);
+      let host = url;
+      try {
+        host = new URL(url).host;
+      } catch {
+        // Not a URL: name it as given.
+      }
+      const certificate = failure === undefined ? undefined : certificateError(failure, host);
       reject(
         new ConnectionClosedError(
           `The WebSocket to ${url} closed before it opened (code ${event.code}${
             event.reason ? `: ${event.reason}` : ""
-          })`,
+          })${
+            certificate !== undefined
+              ? `: ${certificate.message}`
+              : failure !== undefined
+              ? `: ${failure}`
+              : ""
+          }`,
+          certificate === undefined ? undefined : { cause: certificate },
         ),
       );
     };
     socket.addEventListener("open", onOpen, { once: true });
     socket.addEventListener("close", onClose, { once: true });
+    socket.addEventListener("error", onError);
   });
 }
 

@@ -43,6 +43,13 @@ export interface ServeHttpOptions {
   readonly hostname?: string;
   /** Port to listen on; 0 (the default) picks a free one. */
   readonly port?: number;
+  /**
+   * The certificate chain as PEM text (the server's certificate first): with
+   * `key`, the routes are served over https:// and wss://.
+   */
+  readonly cert?: string;
+  /** The certificate's private key as PEM text, with `cert`. */
+  readonly key?: string;
   /** Largest request body in bytes, after decompression; 16 MiB by default. */
   readonly maxBodySize?: number;
   /** Replies larger than this many bytes are gzipped for clients that accept it; 1024 by default. */
@@ -67,7 +74,10 @@ export interface ServeHttpOptions {
 export interface HttpServer {
   /** The address bound (the real port when 0 was asked for). */
   readonly addr: Deno.NetAddr;
-  /** The origin, such as `http://127.0.0.1:40123`; append a route's path. */
+  /**
+   * The origin, such as `http://127.0.0.1:40123` (`https://` with `cert` and
+   * `key`); append a route's path.
+   */
   readonly url: string;
   /**
    * Graceful shutdown: stops accepting connections and requests, lets the
@@ -218,9 +228,16 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     });
   };
 
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError("serveHttp needs both cert and key (PEM text) to serve https");
+  }
+  const tls = options.cert !== undefined && options.key !== undefined
+    ? { cert: options.cert, key: options.key }
+    : {};
   const server = Deno.serve({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
+    ...tls,
     onListen: () => {},
     onError: (error) => {
       onError(error);
@@ -238,7 +255,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   };
   return {
     addr,
-    url: `http://${host}:${addr.port}`,
+    url: `${"cert" in tls ? "https" : "http"}://${host}:${addr.port}`,
     shutdown,
     finished: server.finished,
     [Symbol.asyncDispose]: shutdown,

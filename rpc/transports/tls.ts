@@ -1,0 +1,204 @@
+/**
+ * TLS for Deno: the addresses that make `serveTcp` and `connectTcp` speak TLS
+ * (`{ transport: "tls", ... }`), and {@linkcode tlsClient}, a `fetch` and a
+ * `WebSocket` class that trust a private CA, for `connectHttp` over https://
+ * and `connectWebSocket` over wss://. `serveHttp` serves both with its `cert`
+ * and `key` options.
+ *
+ * Certificates and keys are PEM text, as `Deno.listenTls` and `Deno.serve`
+ * take them: read files with `Deno.readTextFile`. Hostname verification is
+ * always on; a refused certificate fails with a {@linkcode CertificateError}
+ * that says what to do.
+ *
+ * @example JSON-RPC over TLS, trusting a private CA
+ * ```ts ignore
+ * import { jsonRpc } from "@parley/rpc/json-rpc";
+ * import { newline } from "@parley/rpc/framing";
+ * import { connectTcp, serveTcp } from "@parley/rpc/tcp";
+ *
+ * const server = serveTcp({
+ *   transport: "tls",
+ *   port: 0,
+ *   cert: await Deno.readTextFile("server.pem"),
+ *   key: await Deno.readTextFile("server-key.pem"),
+ * }, { codec: jsonRpc(), framing: newline(), service: { add: (a: number, b: number) => a + b } });
+ * const client = await connectTcp(
+ *   { ...server.address, caCerts: [await Deno.readTextFile("ca.pem")] },
+ *   { codec: jsonRpc(), framing: newline() },
+ * );
+ * console.log(await client.call("add", [1, 2])); // 3
+ * await client.close();
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+
+import { certificateError } from "./_certificate.ts";
+
+export { CertificateError, type CertificateFailure } from "./_certificate.ts";
+
+/** Where to connect over TLS, for `connectTcp`. */
+export interface TlsAddress {
+  /** TLS over TCP. */
+  readonly transport: "tls";
+  /**
+   * The server's name or IP address, `127.0.0.1` by default; its certificate
+   * must list it (as a DNS or IP subjectAltName).
+   */
+  readonly hostname?: string;
+  /** The server's port. */
+  readonly port: number;
+  /**
+   * CA certificates (PEM text) trusted besides the built-in roots: the CA
+   * that signed a private server's certificate.
+   */
+  readonly caCerts?: readonly string[];
+}
+
+/** Where to listen over TLS, for `serveTcp`: the address and the server's certificate. */
+export interface TlsListenAddress {
+  /** TLS over TCP. */
+  readonly transport: "tls";
+  /** Interface to listen on; `127.0.0.1` by default. */
+  readonly hostname?: string;
+  /** Port to listen on; 0 picks a free one. */
+  readonly port: number;
+  /** The certificate chain, PEM text (the server's certificate first). */
+  readonly cert: string;
+  /** The certificate's private key, PEM text. */
+  readonly key: string;
+}
+
+/**
+ * Listens for TLS connections.
+ *
+ * @param address the address, certificate and key
+ * @returns the listener
+ */
+export function listenTls(address: TlsListenAddress): Deno.TlsListener {
+  if (typeof address.cert !== "string" || typeof address.key !== "string") {
+    throw new TypeError("A TLS address to listen on needs cert and key (PEM text)");
+  }
+  return Deno.listenTls({
+    hostname: address.hostname ?? "127.0.0.1",
+    port: address.port,
+    cert: address.cert,
+    key: address.key,
+  });
+}
+
+/**
+ * Connects over TLS and completes the handshake, so that a refused
+ * certificate fails here, as a {@linkcode CertificateError}.
+ *
+ * @param address the server and the CAs to trust
+ * @returns the connection, handshake done
+ * @throws {CertificateError} when the server's certificate is refused
+ */
+export async function connectTls(address: TlsAddress): Promise<Deno.TlsConn> {
+  const hostname = address.hostname ?? "127.0.0.1";
+  const conn = await Deno.connectTls({
+    hostname,
+    port: address.port,
+    ...(address.caCerts === undefined ? {} : { caCerts: [...address.caCerts] }),
+  });
+  try {
+    await conn.handshake();
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    throw certificateError(error, `${host}:${address.port}`) ?? error;
+  }
+  return conn;
+}
+
+/** Options of {@linkcode tlsClient}. */
+export interface TlsClientOptions {
+  /** CA certificates (PEM text) trusted besides the built-in roots. */
+  readonly caCerts?: readonly string[];
+}
+
+/**
+ * What {@linkcode tlsClient} makes: a `fetch` for `connectHttp` and a
+ * `WebSocket` class for `connectWebSocket`, both trusting the given CAs.
+ */
+export interface TlsClient extends Disposable {
+  /**
+   * `fetch` through this client; a refused certificate rejects with a
+   * {@linkcode CertificateError}.
+   */
+  readonly fetch: typeof fetch;
+  /** A `WebSocket` class whose sockets connect through this client. */
+  readonly WebSocket: typeof WebSocket;
+  /** Closes the client's pooled connections (open WebSockets stay open). */
+  close(): void;
+}
+
+/**
+ * A Deno HTTP client that trusts a private CA, as the `fetch` option of
+ * `connectHttp` and the `WebSocket` option of `connectWebSocket` (Deno's
+ * `WebSocket` takes the client as `{ client }`). Deno-only; without it, start
+ * Deno with `--cert ca.pem` or `DENO_CERT=ca.pem` to trust a CA everywhere.
+ *
+ * @param options the CAs to trust
+ * @returns the client; `close()` it (or `using`) when done
+ *
+ * @example
+ * ```ts ignore
+ * import { connectHttp, connectWebSocket } from "@parley/rpc/http";
+ * import { jsonRpc } from "@parley/rpc/json-rpc";
+ * import { tlsClient } from "@parley/rpc/tls";
+ *
+ * using tls = tlsClient({ caCerts: [await Deno.readTextFile("ca.pem")] });
+ * const http = connectHttp("https://127.0.0.1:8443/rpc", { codec: jsonRpc(), fetch: tls.fetch });
+ * await using ws = await connectWebSocket("wss://127.0.0.1:8443/rpc", {
+ *   codec: jsonRpc(),
+ *   WebSocket: tls.WebSocket,
+ * });
+ * console.log(await http.call("add", [1, 2]), await ws.call("add", [3, 4]));
+ * await http.close();
+ * ```
+ */
+export function tlsClient(options: TlsClientOptions = {}): TlsClient {
+  const client = Deno.createHttpClient(
+    options.caCerts === undefined ? {} : { caCerts: [...options.caCerts] },
+  );
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    client.close();
+  };
+  const tlsFetch = async (
+    input: string | URL | Request,
+    init?: RequestInit,
+  ): Promise<Response> => {
+    try {
+      return await fetch(input, { ...init, client });
+    } catch (error) {
+      const url = new URL(input instanceof Request ? input.url : input);
+      throw certificateError(error, url.host) ?? error;
+    }
+  };
+  class TlsWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[] | WebSocketOptions) {
+      super(
+        url,
+        typeof protocols === "object" && !Array.isArray(protocols)
+          ? { ...protocols, client }
+          : { ...(protocols === undefined ? {} : { protocols }), client },
+      );
+    }
+  }
+  return {
+    fetch: tlsFetch as typeof fetch,
+    WebSocket: TlsWebSocket,
+    close,
+    [Symbol.dispose]: close,
+  };
+}
