@@ -187,63 +187,17 @@ Deno.test("WebSocket: the calculator serves every codec over ws at /rpc", async 
   }
 });
 
-Deno.test("WebSocket: a client that stops reading slows the server's sends instead of growing its queue", async () => {
-  let serverSide: Peer | undefined;
-  const connected = Promise.withResolvers<void>();
-  await using server = serveHttp({
+// A server whose one connection is a client that does the WebSocket
+// handshake and then reads nothing; `peer` is the server's side of it.
+async function nonReadingClient(limits: { maxQueuedBytes?: number } = {}) {
+  const connected = Promise.withResolvers<Peer>();
+  const server = serveHttp({
     routes: {
       "/rpc": {
         codec: jsonRpc(),
         service,
-        websocket: {
-          highWaterMark: 64 * 1024,
-          onConnection: (peer) => {
-            serverSide = peer;
-            connected.resolve();
-          },
-        },
-      },
-    },
-  });
-  // A client that does the handshake, then reads nothing.
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
-  const key = btoa("0123456789abcdef");
-  await conn.write(new TextEncoder().encode(
-    `GET /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  ));
-  await connected.promise;
-  // A producer that waits for each send, as a well-behaved one does.
-  const chunk = "x".repeat(64 * 1024);
-  let handed = 0;
-  const producing = (async () => {
-    for (let i = 0; i < 400; i++) {
-      await serverSide!.notify("show", [chunk]);
-      handed++;
-    }
-  })();
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  // 25 MiB cannot all be handed over while nobody reads: the producer waits.
-  assert.ok(handed < 400, `handed ${handed} of 400 without a reader`);
-  conn.close();
-  await producing.catch(() => {});
-});
-
-Deno.test("WebSocket: notifications fired without waiting at a client that does not read fail with LimitError", async () => {
-  let serverSide: Peer | undefined;
-  const connected = Promise.withResolvers<void>();
-  await using server = serveHttp({
-    routes: {
-      "/rpc": {
-        codec: jsonRpc(),
-        service,
-        limits: { maxQueuedBytes: 1024 * 1024 },
-        websocket: {
-          highWaterMark: 64 * 1024,
-          onConnection: (peer) => {
-            serverSide = peer;
-            connected.resolve();
-          },
-        },
+        limits,
+        websocket: { highWaterMark: 64 * 1024, onConnection: (peer) => connected.resolve(peer) },
       },
     },
   });
@@ -253,15 +207,48 @@ Deno.test("WebSocket: notifications fired without waiting at a client that does 
       btoa("0123456789abcdef")
     }\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   ));
-  await connected.promise;
+  const peer = await connected.promise;
+  let closing: Promise<void> | undefined;
+  return {
+    peer,
+    [Symbol.asyncDispose](): Promise<void> {
+      closing ??= (async () => {
+        conn.close();
+        await server.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+Deno.test("WebSocket: a client that stops reading slows the server's sends instead of growing its queue", async () => {
+  await using client = await nonReadingClient();
+  // A producer that waits for each send, as a well-behaved one does.
+  const chunk = "x".repeat(64 * 1024);
+  let handed = 0;
+  const producing = (async () => {
+    for (let i = 0; i < 400; i++) {
+      await client.peer.notify("show", [chunk]);
+      handed++;
+    }
+  })().catch(() => {}); // ends with the connection
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // 25 MiB cannot all be handed over while nobody reads: the producer waits.
+  assert.ok(handed < 400, `handed ${handed} of 400 without a reader`);
+  await client[Symbol.asyncDispose]();
+  await producing;
+});
+
+Deno.test("WebSocket: notifications fired without waiting at a client that does not read fail with LimitError", async () => {
+  await using client = await nonReadingClient({ maxQueuedBytes: 1024 * 1024 });
   const chunk = "x".repeat(64 * 1024);
   // Fired all at once: those within maxQueuedBytes are queued, the rest refused.
   const outcomes = Array.from(
     { length: 128 },
-    () => serverSide!.notify("show", [chunk]).then(() => "queued", (e) => e),
+    () => client.peer.notify("show", [chunk]).then(() => "queued", (e) => e),
   );
   await new Promise((resolve) => setTimeout(resolve, 100));
-  conn.close();
+  await client[Symbol.asyncDispose]();
   const settled = await Promise.all(outcomes);
   const refused = settled.filter((o) => o instanceof LimitError).length;
   assert.ok(refused > 0 && refused < 128, `refused ${refused} of 128`);
