@@ -1,0 +1,346 @@
+/**
+ * The protobuf codec: services described by `.proto` files, loaded at run
+ * time ({@linkcode loadProto}), called and served over byte streams and
+ * WebSockets in the envelope of the interop contract
+ * (`shared/interop/envelope.proto`, written down in `docs/protocol.md`):
+ *
+ * ```proto
+ * message Request  { uint64 id = 1; string method = 2; bytes payload = 3; }
+ * message Response { uint64 id = 1; oneof outcome { bytes payload = 2; Error error = 3; } }
+ * message Error    { int32 code = 1; string message = 2; bytes details = 3; }
+ * ```
+ *
+ * A method is called by its wire name, `package.Service/Method`; its params
+ * are the request message in parley's plain form (see {@linkcode loadProto}:
+ * `bigint` for 64-bit integers, `Uint8Array` for bytes), given as an object
+ * (or as the one element of an array), and its result is the response
+ * message. Both are checked against the method's types: an unknown field or
+ * a value of the wrong type fails the call before anything is sent. Id 0 is
+ * a notification. Errors carry a code and a message; their `data` travels in
+ * `details` as a message of the `errorDetails` type (or as bytes).
+ *
+ * The codec keeps, per connection, the method of each call in flight both
+ * ways (a reply is encoded with its method's types), so every connection
+ * forks its own instance, which peers and responders do by themselves.
+ *
+ * On HTTP, protobuf services speak the Connect protocol: see
+ * `protocols/connect.ts`.
+ *
+ * @example A call and its reply through the envelope
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protobufRpc } from "./protobuf.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Pair { int32 a = 1; int32 b = 2; }
+ *   message Total { int32 total = 1; }
+ *   service Adder { rpc Add(Pair) returns (Total); }
+ * `);
+ * const client = protobufRpc({ schema }).fork!();
+ * const server = protobufRpc({ schema }).fork!();
+ * const call = server.decode(
+ *   client.encode({ kind: "request", id: 1, method: "demo.Adder/Add", params: { a: 2, b: 40 } }),
+ * );
+ * assert.deepEqual(call, { kind: "request", id: 1, method: "demo.Adder/Add", params: { a: 2, b: 40 } });
+ * const reply = server.encode({ kind: "result", id: 1, result: { total: 42 } });
+ * assert.deepEqual(client.decode(reply), { kind: "result", id: 1, result: { total: 42 } });
+ * ```
+ *
+ * @module
+ */
+
+import { DecodeError, ErrorCode } from "../rpc/errors.ts";
+import type {
+  Codec,
+  DecodedFrame,
+  Frame,
+  RpcErrorObject,
+  RpcId,
+  RpcInvalid,
+  RpcMessage,
+  RpcParams,
+} from "../rpc/types.ts";
+import {
+  EnvelopeError,
+  readEnvelope,
+  readError,
+  writeFailure,
+  writeRequest,
+  writeResult,
+} from "./protobuf/_envelope.ts";
+import type { ProtoMessageType, ProtoMethod, ProtoSchema } from "./protobuf/schema.ts";
+
+export type * from "../rpc/types.ts";
+export {
+  loadProto,
+  type LoadProtoOptions,
+  type ProtoMessage,
+  type ProtoMessageType,
+  type ProtoMethod,
+  type ProtoSchema,
+  type ProtoSource,
+  ProtoValueError,
+} from "./protobuf/schema.ts";
+export { type ProtoClient, protoClient, protoService } from "./protobuf/service.ts";
+
+/** Options of {@linkcode protobufRpc}. */
+export interface ProtobufRpcOptions {
+  /** The services and messages, from {@linkcode loadProto}. */
+  readonly schema: ProtoSchema;
+  /**
+   * The full name of the message type that error `data` travels as in
+   * `Error.details` (the calculator's `"interop.InvalidOperation"`). Data that
+   * does not fit it, and all data when this is absent, travels only as
+   * `Uint8Array` details; details are decoded with this type when present.
+   */
+  readonly errorDetails?: string;
+  /**
+   * How many calls in flight a connection remembers the method of, each
+   * way; 65,536 by default. Calls beyond it that were never answered (given
+   * up by their caller) are forgotten, oldest first.
+   */
+  readonly maxInFlight?: number;
+}
+
+const FORMAT = "protobuf";
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Creates the protobuf envelope codec for the services of `schema`.
+ *
+ * @param options the schema, the type of error details
+ * @returns the codec (binary; fork one per connection, as peers do)
+ */
+export function protobufRpc(options: ProtobufRpcOptions): Codec {
+  const details = options.errorDetails === undefined
+    ? undefined
+    : options.schema.message(options.errorDetails);
+  return new ProtobufCodec(options.schema, details, options.maxInFlight ?? 65_536);
+}
+
+class ProtobufCodec implements Codec {
+  readonly name = FORMAT;
+  readonly mediaType = "application/x-protobuf";
+  readonly features = { batch: false, notifications: true, replyToParseError: true } as const;
+  readonly #schema: ProtoSchema;
+  readonly #details: ProtoMessageType | undefined;
+  readonly #max: number;
+  // The method of each call this side sent (to decode its reply) and of
+  // each call it received (to encode its reply).
+  readonly #outgoing = new Map<RpcId, ProtoMethod>();
+  readonly #incoming = new Map<RpcId, ProtoMethod>();
+
+  constructor(schema: ProtoSchema, details: ProtoMessageType | undefined, max: number) {
+    this.#schema = schema;
+    this.#details = details;
+    this.#max = max;
+  }
+
+  fork(): Codec {
+    return new ProtobufCodec(this.#schema, this.#details, this.#max);
+  }
+
+  encode(message: RpcMessage | readonly RpcMessage[]): Frame {
+    if (Array.isArray(message)) throw new TypeError("The protobuf envelope carries no batches");
+    const one = message as RpcMessage;
+    switch (one.kind) {
+      case "request":
+      case "notification": {
+        const method = this.#method(one.method);
+        const payload = method.request.encode(requestOf(one.params, method));
+        if (one.kind === "notification") return writeRequest(0, method.name, payload);
+        const id = wireId(one.id);
+        remember(this.#outgoing, one.id, method, this.#max);
+        return writeRequest(id, method.name, payload);
+      }
+      case "result": {
+        const method = this.#incoming.get(one.id);
+        if (method === undefined) {
+          throw new TypeError(`No call with id ${one.id} was received on this connection`);
+        }
+        const payload = method.response.encode(one.result ?? {});
+        this.#incoming.delete(one.id);
+        return writeResult(wireId(one.id), payload);
+      }
+      case "error": {
+        if (one.id !== null) this.#incoming.delete(one.id);
+        return writeFailure(one.id === null ? 0 : wireId(one.id), {
+          code: one.error.code | 0,
+          message: one.error.message,
+          details: this.#encodeDetails(one.error.data),
+        });
+      }
+    }
+  }
+
+  decode(frame: Frame): DecodedFrame {
+    if (typeof frame === "string") {
+      throw new DecodeError(FORMAT, "A protobuf envelope is binary, not text");
+    }
+    let envelope;
+    try {
+      envelope = readEnvelope(frame);
+    } catch (error) {
+      throw new DecodeError(FORMAT, `Not an envelope: ${(error as EnvelopeError).message}`);
+    }
+    const { id, second, third } = envelope;
+    const name = second === undefined ? undefined : methodName(second);
+    // Request and Response share field numbers: a method name in field 2
+    // makes a request, unless it is the payload of a reply we await.
+    if (
+      (second !== undefined && third !== undefined) ||
+      (name !== undefined && (this.#schema.methods.has(name) || !this.#outgoing.has(id)))
+    ) {
+      return this.#request(id, name, third ?? EMPTY);
+    }
+    return this.#response(id, second, third);
+  }
+
+  #method(name: string): ProtoMethod {
+    const method = this.#schema.method(name);
+    if (method === undefined) {
+      throw new TypeError(
+        `"${name}" is not a method of the schema (expected package.Service/Method)`,
+      );
+    }
+    if (method.clientStreaming || method.serverStreaming) {
+      throw new TypeError(`"${name}" is a streaming method; only unary methods are supported`);
+    }
+    return method;
+  }
+
+  #request(id: RpcId, name: string | undefined, payload: Uint8Array): DecodedFrame {
+    const replyId = id === 0 ? undefined : id;
+    if (name === undefined) {
+      return invalid(replyId, ErrorCode.InvalidRequest, "Invalid request: no method name");
+    }
+    const method = this.#schema.method(name);
+    if (method === undefined || method.clientStreaming || method.serverStreaming) {
+      return invalid(replyId, ErrorCode.MethodNotFound, "Method not found", { method: name });
+    }
+    let params;
+    try {
+      params = method.request.decode(payload);
+    } catch (error) {
+      return invalid(
+        replyId,
+        ErrorCode.InvalidParams,
+        `Invalid params: the payload is not a ${method.request.name}`,
+        { reason: (error as Error).message },
+      );
+    }
+    if (replyId === undefined) return { kind: "notification", method: name, params };
+    remember(this.#incoming, id, method, this.#max);
+    return { kind: "request", id, method: name, params };
+  }
+
+  #response(
+    id: RpcId,
+    payload: Uint8Array | undefined,
+    error: Uint8Array | undefined,
+  ): DecodedFrame {
+    const method = this.#outgoing.get(id);
+    this.#outgoing.delete(id);
+    if (error !== undefined) {
+      let fields;
+      try {
+        fields = readError(error);
+      } catch (cause) {
+        return malformedReply(id, `the error does not decode: ${(cause as Error).message}`);
+      }
+      const failure: RpcErrorObject = fields.details.length === 0
+        ? { code: fields.code, message: fields.message }
+        : { code: fields.code, message: fields.message, data: this.#decodeDetails(fields.details) };
+      return { kind: "error", id: id === 0 ? null : id, error: failure };
+    }
+    // A reply to a call we do not know (given up, or never made): the peer
+    // reports it as a stray reply.
+    if (method === undefined) return { kind: "result", id, result: null };
+    try {
+      return { kind: "result", id, result: method.response.decode(payload ?? EMPTY) };
+    } catch (cause) {
+      return malformedReply(
+        id,
+        `the payload is not a ${method.response.name}: ${(cause as Error).message}`,
+      );
+    }
+  }
+
+  #encodeDetails(data: unknown): Uint8Array {
+    if (data === undefined || data === null) return EMPTY;
+    if (data instanceof Uint8Array) return data;
+    if (this.#details === undefined) return EMPTY;
+    try {
+      return this.#details.encode(data);
+    } catch {
+      return EMPTY; // data of another shape (zod's issues, say) does not travel
+    }
+  }
+
+  #decodeDetails(bytes: Uint8Array): unknown {
+    if (this.#details === undefined) return bytes;
+    try {
+      return this.#details.decode(bytes);
+    } catch {
+      return bytes;
+    }
+  }
+}
+
+// A method name is printable ASCII without spaces; a reply's payload starts
+// with a field tag, which for fields 1 to 3 is a control character.
+function methodName(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0 || bytes.length > 1024) return undefined;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c < 0x21 || c > 0x7e) return undefined;
+  }
+  return String.fromCharCode(...bytes);
+}
+
+function requestOf(params: RpcParams | undefined, method: ProtoMethod): unknown {
+  if (params === undefined) return {};
+  if (!Array.isArray(params)) return params;
+  if (params.length === 0) return {};
+  if (params.length === 1) return params[0];
+  throw new TypeError(
+    `${method.name} takes one ${method.request.name} message, not ${params.length} params`,
+  );
+}
+
+function wireId(id: RpcId): number | string {
+  if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return id;
+  if (typeof id === "string" && /^[1-9]\d{0,19}$/.test(id) && BigInt(id) < 2n ** 64n) return id;
+  throw new TypeError(
+    `The protobuf envelope's ids are positive 64-bit integers, not ${String(id)}`,
+  );
+}
+
+function remember(map: Map<RpcId, ProtoMethod>, id: RpcId, method: ProtoMethod, max: number) {
+  map.set(id, method);
+  if (map.size > max) map.delete(map.keys().next().value!);
+}
+
+function invalid(
+  id: RpcId | undefined,
+  code: number,
+  message: string,
+  data?: unknown,
+): RpcInvalid {
+  return {
+    kind: "invalid",
+    id,
+    error: data === undefined ? { code, message } : { code, message, data },
+  };
+}
+
+function malformedReply(id: RpcId, why: string): RpcInvalid {
+  return {
+    kind: "invalid",
+    id: undefined,
+    error: { code: ErrorCode.ParseError, message: `Malformed reply: ${why}` },
+    inReplyTo: id,
+  };
+}

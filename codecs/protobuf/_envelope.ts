@@ -1,0 +1,124 @@
+// The envelope of the interop contract (shared/interop/envelope.proto), read
+// and written with protobufjs's wire reader and writer. Request and Response
+// share field numbers and wire types (field 2 is the method name in one and
+// the payload in the other), so the envelope is read field by field and the
+// codec decides which one it is.
+
+import protobuf from "protobufjs";
+
+/** envelope.proto's error, the one nested message of the envelope. */
+const ENVELOPE_PROTO = `
+syntax = "proto3";
+package rpc;
+message Error {
+  int32 code = 1;
+  string message = 2;
+  bytes details = 3;
+}`;
+
+const ErrorType = protobuf.parse(ENVELOPE_PROTO).root.lookupType("rpc.Error");
+
+/** The fields of one envelope as they arrived. */
+export interface RawEnvelope {
+  /** Field 1, the id: a number when safe, else its decimal string; 0 when absent. */
+  readonly id: number | string;
+  /** Field 2 (a Request's method, a Response's payload), when present. */
+  readonly second: Uint8Array | undefined;
+  /** Field 3 (a Request's payload, a Response's error), when present. */
+  readonly third: Uint8Array | undefined;
+}
+
+/** The envelope's bytes are not a protobuf message of the envelope's shape. */
+export class EnvelopeError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "EnvelopeError";
+  }
+}
+
+function idOf(value: number | protobuf.Long): number | string {
+  if (typeof value === "number") return value;
+  // uint64() reads an unsigned Long, whose text is the exact decimal.
+  const text = String(value);
+  const number = Number(text);
+  return Number.isSafeInteger(number) ? number : text;
+}
+
+/**
+ * Reads the three fields of an envelope; unknown fields are skipped.
+ *
+ * @throws {EnvelopeError} for truncated bytes or a known field of the wrong wire type
+ */
+export function readEnvelope(bytes: Uint8Array): RawEnvelope {
+  const reader = protobuf.Reader.create(bytes);
+  let id: number | string = 0;
+  let second: Uint8Array | undefined;
+  let third: Uint8Array | undefined;
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (field === 0) throw new EnvelopeError("field number 0");
+      if (field === 1 && wire === 0) id = idOf(reader.uint64());
+      else if (field === 2 && wire === 2) second = reader.bytes();
+      else if (field === 3 && wire === 2) third = reader.bytes();
+      else if (field <= 3) throw new EnvelopeError(`field ${field} has wire type ${wire}`);
+      else reader.skipType(wire);
+    }
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw error;
+    throw new EnvelopeError((error as Error).message);
+  }
+  return { id, second, third };
+}
+
+/** The error of a Response. */
+export interface EnvelopeErrorFields {
+  /** The error code. */
+  readonly code: number;
+  /** The message. */
+  readonly message: string;
+  /** The encoded details message, empty when none. */
+  readonly details: Uint8Array;
+}
+
+/**
+ * Reads a Response's error.
+ *
+ * @throws {Error} protobufjs's error for malformed bytes
+ */
+export function readError(bytes: Uint8Array): EnvelopeErrorFields {
+  const error = ErrorType.decode(bytes) as unknown as Partial<EnvelopeErrorFields>;
+  return {
+    code: error.code ?? 0,
+    message: error.message ?? "",
+    details: error.details ?? new Uint8Array(0),
+  };
+}
+
+/** Writes a Request; `id` 0 is a notification. */
+export function writeRequest(id: number | string, method: string, payload: Uint8Array): Uint8Array {
+  const writer = protobuf.Writer.create();
+  if (id !== 0) writer.uint32(8).uint64(id);
+  writer.uint32(18).string(method);
+  if (payload.length > 0) writer.uint32(26).bytes(payload);
+  return writer.finish();
+}
+
+/** Writes a Response that carries a payload (always present, even empty: the oneof is set). */
+export function writeResult(id: number | string, payload: Uint8Array): Uint8Array {
+  const writer = protobuf.Writer.create();
+  if (id !== 0) writer.uint32(8).uint64(id);
+  return writer.uint32(18).bytes(payload).finish();
+}
+
+/** Writes a Response that carries an error. */
+export function writeFailure(id: number | string, error: EnvelopeErrorFields): Uint8Array {
+  const writer = protobuf.Writer.create();
+  if (id !== 0) writer.uint32(8).uint64(id);
+  writer.uint32(26).fork();
+  ErrorType.encode(error, writer);
+  return writer.ldelim().finish();
+}

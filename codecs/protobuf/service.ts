@@ -1,0 +1,144 @@
+/**
+ * Serving and calling one protobuf service by its methods' own names
+ * (`Add`), while they travel under their wire names
+ * (`interop.Calculator/Add`).
+ *
+ * @module
+ */
+
+import { contextHandlerOf, withContext } from "../../rpc/service.ts";
+import type { RpcParams } from "../../rpc/types.ts";
+import type { ProtoMessage, ProtoSchema } from "./schema.ts";
+
+/** What a client needs for {@linkcode protoClient}: `Peer` and `HttpClient` fit, and the Connect client. */
+export interface ProtoCaller {
+  /** Calls a method by its wire name. */
+  call<T = unknown>(
+    method: string,
+    params?: RpcParams,
+    options?: { readonly timeout?: number; readonly signal?: AbortSignal },
+  ): Promise<T>;
+}
+
+/**
+ * A client of one service: each method takes its request message and
+ * resolves to its response message. Without a type argument every message
+ * is a {@linkcode ProtoMessage}; with one (such as what `deno task
+ * proto:types` writes) the messages are typed.
+ */
+export type ProtoClient<S = Record<string, (request: ProtoMessage) => ProtoMessage>> = {
+  readonly [K in keyof S]: S[K] extends (request: infer Q) => infer R ? (
+      request: Q,
+      options?: { readonly timeout?: number; readonly signal?: AbortSignal },
+    ) => Promise<Awaited<R>>
+    : never;
+};
+
+function serviceMethods(schema: ProtoSchema, service: string): Map<string, string> {
+  const methods = new Map<string, string>();
+  for (const method of schema.methods.values()) {
+    if (method.service === service) methods.set(method.method, method.name);
+  }
+  if (methods.size === 0) {
+    const known = [...new Set([...schema.methods.values()].map((m) => m.service))];
+    throw new TypeError(
+      `The schema has no service "${service}" (it has: ${known.join(", ") || "none"})`,
+    );
+  }
+  return methods;
+}
+
+/**
+ * Makes the object a peer serves for one protobuf service: `impl`'s methods,
+ * named as in the `.proto` file (`Add`), each taking the request message and
+ * returning (or resolving to) the response message, become callable under
+ * their wire names. Handlers marked with `withContext` receive the call's
+ * context first. Methods the implementation leaves out answer "Method not
+ * found".
+ *
+ * @param schema the schema that declares the service
+ * @param service the service's full name, such as `"interop.Calculator"`
+ * @param impl the handlers, by method name (a plain object or a class instance)
+ * @returns the service to serve, keyed by wire name
+ * @throws {TypeError} when the schema has no such service, or `impl` has a
+ * method the service does not declare (a typo would otherwise go unnoticed)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "./schema.ts";
+ * import { protoService } from "./service.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Greeter { rpc Greet(Name) returns (Name); }
+ * `);
+ * const served = protoService(schema, "demo.Greeter", {
+ *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
+ * });
+ * assert.deepEqual(Object.keys(served), ["demo.Greeter/Greet"]);
+ * ```
+ */
+export function protoService(
+  schema: ProtoSchema,
+  service: string,
+  impl: object,
+): Record<string, (...args: never[]) => unknown> {
+  const methods = serviceMethods(schema, service);
+  const out: Record<string, (...args: never[]) => unknown> = {};
+  const record = impl as Record<string, unknown>;
+  const names = new Set<string>(Object.keys(impl));
+  for (
+    let proto = Object.getPrototypeOf(impl);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name !== "constructor") names.add(name);
+    }
+  }
+  for (const name of names) {
+    const fn = record[name];
+    if (typeof fn !== "function" || name.startsWith("_")) continue;
+    const wire = methods.get(name);
+    if (wire === undefined) {
+      throw new TypeError(
+        `${service} has no method "${name}" (it has: ${[...methods.keys()].join(", ")})`,
+      );
+    }
+    const contextual = contextHandlerOf(fn);
+    out[wire] = contextual !== undefined
+      ? withContext((ctx, request: unknown) => contextual.call(impl, ctx, request))
+      : (request: unknown) => (fn as (request: unknown) => unknown).call(impl, request);
+  }
+  return out;
+}
+
+/**
+ * A client of one protobuf service over any parley client (a `Peer` with
+ * the protobuf codec, a Connect client): `client.Add({ num1, num2 })` calls
+ * `interop.Calculator/Add`.
+ *
+ * @typeParam S the service's methods, for typed messages
+ * @param caller what sends the calls
+ * @param schema the schema that declares the service
+ * @param service the service's full name, such as `"interop.Calculator"`
+ * @returns the client
+ * @throws {TypeError} when the schema has no such service
+ */
+export function protoClient<S = Record<string, (request: ProtoMessage) => ProtoMessage>>(
+  caller: ProtoCaller,
+  schema: ProtoSchema,
+  service: string,
+): ProtoClient<S> {
+  const client: Record<string, unknown> = {};
+  for (const [name, wire] of serviceMethods(schema, service)) {
+    client[name] = (
+      request: ProtoMessage = {},
+      options?: { readonly timeout?: number; readonly signal?: AbortSignal },
+    ) => caller.call(wire, request, options);
+  }
+  return Object.freeze(client) as ProtoClient<S>;
+}
