@@ -2,7 +2,7 @@
  * The example server of the interop contract:
  *
  * ```sh
- * deno task calculator --codec jsonrpc|xmlrpc|msgpack --transport tcp|unix|http|ws [--framing F] [--host H] [--port P]
+ * deno task calculator --codec jsonrpc|xmlrpc|msgpack|protobuf --transport tcp|unix|http|ws [--framing F] [--host H] [--port P]
  * deno task calculator --transport tls|https|wss --cert server.pem --key server-key.pem
  * ```
  *
@@ -14,6 +14,8 @@
 
 import { parseArgs } from "node:util";
 import { serveHttp } from "../rpc/transports/http.ts";
+import { connectHandler } from "../protocols/connect.ts";
+import { calculatorSchema, ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
 import { withSystemMethods } from "../mod.ts";
@@ -22,10 +24,10 @@ import { codecByName, framingByName } from "./calculator/wiring.ts";
 const USAGE = `Usage: deno task calculator --codec C --transport T [options]
 
 Options:
-  --codec C        jsonrpc (default), xmlrpc, msgpack
+  --codec C        jsonrpc (default), xmlrpc, msgpack, protobuf (Connect over http)
   --transport T    tcp (default), unix, http, ws, tls, https, wss
-  --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's), varint,
-                   content-length, self-delimiting
+  --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's and protobuf's),
+                   varint, content-length, self-delimiting (msgpack's)
   --host H         default 127.0.0.1
   --port P         default 0 (a free port)
   --path FILE      the socket's path, for --transport unix
@@ -73,7 +75,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${v
 
 const calculator = createCalculator({ int64: wiring.int64 });
 // XML-RPC servers answer system.listMethods, methodHelp, methodSignature and multicall.
-const service = wiring.codec.name === "xmlrpc" ? withSystemMethods(calculator) : calculator;
+const service = wiring.service ??
+  (wiring.codec.name === "xmlrpc" ? withSystemMethods(calculator) : calculator);
 const onError = (error: unknown) =>
   console.error("calculator:", error instanceof Error ? error.message : error);
 
@@ -118,13 +121,27 @@ switch (values.transport) {
     break;
   case "http":
   case "https": {
+    // protobuf speaks the Connect protocol: its paths are the methods'.
+    const connect = wiring.codec.name === "protobuf"
+      ? {
+        "/": connectHandler({
+          schema: calculatorSchema(),
+          service,
+          errorDetails: ERROR_DETAILS,
+          errorCode: () => "invalid_argument", // InvalidOperation
+          exposeErrors: values["expose-errors"],
+          onError,
+        }),
+      }
+      : undefined;
     const http = serveHttp({
       hostname: values.host,
       port,
       ...(values.transport === "https" ? certificate() : {}),
-      routes: {
+      routes: connect !== undefined ? {} : {
         [wiring.httpPath]: { codec: wiring.codec, service, exposeErrors: values["expose-errors"] },
       },
+      ...(connect !== undefined ? { handlers: connect } : {}),
       onError,
     });
     server = {
@@ -143,7 +160,9 @@ switch (values.transport) {
       hostname: values.host,
       port,
       ...(values.transport === "wss" ? certificate() : {}),
-      routes: { [wiring.httpPath]: route, "/rpc": { ...route, websocket: true } },
+      routes: wiring.httpPath === "/"
+        ? { "/rpc": { ...route, websocket: true } }
+        : { [wiring.httpPath]: route, "/rpc": { ...route, websocket: true } },
       onError,
     });
     server = {

@@ -7,13 +7,15 @@
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+import { protobufRpc } from "../../codecs/protobuf.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
-import type { Codec, Framing } from "../../mod.ts";
+import type { Codec, Framing, Service } from "../../mod.ts";
 import { contentLength } from "../../rpc/framing/content_length.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { jsonValues, selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { varint } from "../../rpc/framing/varint.ts";
+import { calculatorSchema, ERROR_DETAILS, protobufCalculator } from "./protobuf.ts";
 
 /** A codec and what goes with it by default. */
 export interface CodecWiring {
@@ -23,8 +25,10 @@ export interface CodecWiring {
   readonly defaultFraming: string;
   /** How the calculator's 64-bit integers travel in it. */
   readonly int64: "safe" | "full";
-  /** Its path on the HTTP transport. */
+  /** Its path on the HTTP transport (`/` for Connect, whose paths are the methods). */
   readonly httpPath: string;
+  /** What it serves, when not the calculator of `service.ts` as it is (protobuf's messages). */
+  readonly service?: Service;
 }
 
 /**
@@ -46,6 +50,16 @@ export function codecByName(name: string): CodecWiring | undefined {
         int64: "full",
         httpPath: "/rpc",
       };
+    case "protobuf": {
+      const schema = calculatorSchema();
+      return {
+        codec: protobufRpc({ schema, errorDetails: ERROR_DETAILS }),
+        defaultFraming: "length-prefix",
+        int64: "full",
+        httpPath: "/",
+        service: protobufCalculator(schema),
+      };
+    }
     default:
       return undefined;
   }

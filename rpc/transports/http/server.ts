@@ -64,8 +64,16 @@ export interface ServeHttpOptions {
   /** Told about handler errors, bad frames and failed requests. */
   readonly onError?: (error: unknown) => void;
   /**
-   * Answers requests for paths that are not routes (static files, a web
-   * page); 404 when absent.
+   * Request handlers by path prefix (such as `"/"` or `"/api/"`), for
+   * protocols that route by path themselves: the Connect protocol's
+   * `connectHandler` serves `/package.Service/Method`. A request whose path
+   * is not a route goes to the handler of the longest prefix of its path,
+   * after `authenticate`.
+   */
+  readonly handlers?: Readonly<Record<string, (request: Request) => Response | Promise<Response>>>;
+  /**
+   * Answers requests for paths that are neither routes nor under a handler
+   * (static files, a web page); 404 when absent.
    */
   readonly fallback?: (request: Request) => Response | Promise<Response>;
 }
@@ -145,11 +153,21 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     });
   }
 
+  // Longest prefix first.
+  const mounted = Object.entries(options.handlers ?? {}).sort(([a], [b]) => b.length - a.length);
   const sockets = new Set<Peer>();
   let stopping: Promise<void> | undefined;
   const handler = async (request: Request): Promise<Response> => {
-    const route = routes.get(pathOf(request.url));
-    if (route === undefined) return options.fallback?.(request) ?? plain(404, "Not Found");
+    const path = pathOf(request.url);
+    const route = routes.get(path);
+    if (route === undefined) {
+      const mount = mounted.find(([prefix]) => path.startsWith(prefix));
+      if (mount === undefined) return options.fallback?.(request) ?? plain(404, "Not Found");
+      if (options.authenticate !== undefined && !(await options.authenticate(request))) {
+        return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
+      }
+      return mount[1](request);
+    }
     if (wantsWebSocket(request)) {
       if (route.websocket === undefined || route.websocket === false) {
         return plain(400, "Bad Request: this path does not accept WebSocket connections");

@@ -1,0 +1,336 @@
+// A Connect client on Node (connect-es) that runs the whole Calculator
+// contract of /work/shared/interop/README.md against a Connect server.
+//
+//   node connect_client.mjs BASE_URL [--format proto|json] [--proto-dir DIR]
+//
+// BASE_URL is the server's origin, e.g. http://127.0.0.1:40123/. `--format`
+// picks application/proto (the default) or application/json; HTTP/1.1 always.
+// There is no generated code: the service descriptor is built at run time
+// from calculator.proto by protoc (`--proto-dir`, by default
+// ../../../../shared/interop next to this script's real location).
+//
+// Each check prints `ok NAME` or `FAIL NAME: why`; then
+// `all N checks passed (connect, FORMAT)` and exit 0, or a count of the
+// failures and exit 1. The whole run is bounded (60 s).
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+
+// --- arguments and descriptors ---------------------------------------------
+
+const argv = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = argv.indexOf(name);
+  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
+};
+const here = dirname(realpathSync(fileURLToPath(import.meta.url)));
+const protoDir = resolve(option("--proto-dir", resolve(here, "../../../../shared/interop")));
+const format = option("--format", "proto");
+const positional = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
+if (positional.length !== 1 || (format !== "proto" && format !== "json")) {
+  process.stderr.write(
+    "usage: node connect_client.mjs BASE_URL [--format proto|json] [--proto-dir DIR]\n",
+  );
+  process.exit(2);
+}
+const baseUrl = positional[0].endsWith("/") ? positional[0] : `${positional[0]}/`;
+
+/** Compiles calculator.proto with protoc and returns its registry. */
+function loadRegistry(dir) {
+  const tmp = mkdtempSync(join(tmpdir(), "calculator-desc-"));
+  try {
+    const out = join(tmp, "calculator.binpb");
+    execFileSync("protoc", [
+      "--include_imports",
+      `--descriptor_set_out=${out}`,
+      "-I",
+      dir,
+      "calculator.proto",
+    ], { stdio: ["ignore", "ignore", "inherit"] });
+    return createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const registry = loadRegistry(protoDir);
+const Calculator = registry.getService("interop.Calculator");
+const InvalidOperationDesc = registry.getMessage("interop.InvalidOperation");
+if (!Calculator || !InvalidOperationDesc) {
+  throw new Error(`interop.Calculator not found in ${protoDir}/calculator.proto`);
+}
+
+// --- the client ------------------------------------------------------------
+
+// An interceptor that remembers the last request's and response's headers,
+// to see Connect-Timeout-Ms go out and the reply's content type come back.
+const seen = { request: new Headers(), response: new Headers() };
+const spy = (next) => async (req) => {
+  seen.request = new Headers(req.header);
+  const res = await next(req);
+  seen.response = new Headers(res.header);
+  return res;
+};
+
+const transport = createConnectTransport({
+  baseUrl,
+  httpVersion: "1.1",
+  useBinaryFormat: format === "proto",
+  interceptors: [spy],
+});
+const client = createClient(Calculator, transport);
+const contentType = format === "proto" ? "application/proto" : "application/json";
+
+// --- checking --------------------------------------------------------------
+
+const I32_MAX = 2 ** 31 - 1;
+const I32_MIN = -(2 ** 31);
+const I64_MAX = 2n ** 63n - 1n;
+const I64_MIN = -(2n ** 63n);
+const [ADD, SUBTRACT, MULTIPLY, DIVIDE] = [1, 2, 3, 4];
+
+let passed = 0;
+let failed = 0;
+
+/** Runs one check, printing `ok NAME` or `FAIL NAME: why`. */
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** JSON that shows bigints (as 123n) and bytes (as their length). */
+function show(value) {
+  return JSON.stringify(value, (_, v) => {
+    if (typeof v === "bigint") return `${v}n`;
+    if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+    if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+    return v;
+  });
+}
+
+function expectEqual(actual, expected, what = "value") {
+  if (!isDeepStrictEqual(actual, expected)) {
+    throw new Error(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  }
+}
+
+/** Expects `call` to fail with the contract's InvalidOperation(whatOp, why). */
+async function expectInvalidOperation(call, whatOp, why) {
+  let result;
+  try {
+    result = await call();
+  } catch (e) {
+    if (!(e instanceof ConnectError)) throw new Error(`not a ConnectError: ${e}`);
+    if (e.code !== Code.InvalidArgument) {
+      throw new Error(`code ${Code[e.code]} (${e.message}), expected InvalidArgument`);
+    }
+    expectEqual(e.rawMessage, why, "message");
+    const details = e.findDetails(InvalidOperationDesc).map((d) => ({
+      whatOp: d.whatOp,
+      why: d.why,
+    }));
+    expectEqual(details, [{ whatOp, why }], "interop.InvalidOperation details");
+    return;
+  }
+  throw new Error(`succeeded with ${show(result)}, expected InvalidOperation`);
+}
+
+/** POSTs raw bytes and expects a Connect JSON error with `status` and `code`. */
+async function expectRawError(path, type, body, status, code) {
+  const res = await fetch(new URL(path, baseUrl), {
+    method: "POST",
+    headers: { "content-type": type, "connect-protocol-version": "1" },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let error;
+  try {
+    error = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.status}, body is not JSON: ${show(text)}`);
+  }
+  expectEqual({ status: res.status, code: error?.code }, { status, code }, "HTTP status and code");
+}
+
+const calc = (num1, num2, op, comment) =>
+  client.calculate({ logid: 7, w: { num1, num2, op, ...(comment ? { comment } : {}) } });
+
+// The whole run is bounded: a server that hangs fails the run.
+setTimeout(() => {
+  console.log(`FAIL run: not finished within 60 s (connect, ${format})`);
+  process.exit(1);
+}, 60_000).unref();
+
+// --- the contract ------------------------------------------------------------
+
+await check("Ping", async () => expectEqual((await client.ping({})).$typeName, "interop.Empty"));
+await check(`reply content-type ${contentType}`, async () => {
+  await client.ping({});
+  expectEqual(seen.response.get("content-type"), contentType, "content-type");
+});
+
+await check("Add 1+2=3", async () => expectEqual((await client.add({ num1: 1, num2: 2 })).sum, 3));
+await check("Add -5+3=-2", async () => {
+  expectEqual((await client.add({ num1: -5, num2: 3 })).sum, -2);
+});
+await check("Add i32max+i32min=-1", async () => {
+  expectEqual((await client.add({ num1: I32_MAX, num2: I32_MIN })).sum, -1);
+});
+await check("Add i32max+1 overflows", async () => {
+  await expectInvalidOperation(() => client.add({ num1: I32_MAX, num2: 1 }), 1, "overflow");
+});
+await check("Add i32min-1 overflows", async () => {
+  await expectInvalidOperation(() => client.add({ num1: I32_MIN, num2: -1 }), 1, "overflow");
+});
+
+for (
+  const [name, a, b, op, want] of [
+    ["ADD 7+3=10", 7, 3, ADD, 10],
+    ["SUBTRACT 7-10=-3", 7, 10, SUBTRACT, -3],
+    ["MULTIPLY -7*6=-42", -7, 6, MULTIPLY, -42],
+    ["DIVIDE 7/2=3", 7, 2, DIVIDE, 3],
+    ["DIVIDE -7/2=-3 (toward zero)", -7, 2, DIVIDE, -3],
+    ["DIVIDE 7/-2=-3 (toward zero)", 7, -2, DIVIDE, -3],
+    ["DIVIDE i32min/1", I32_MIN, 1, DIVIDE, I32_MIN],
+  ]
+) {
+  await check(`Calculate ${name}`, async () => expectEqual((await calc(a, b, op)).value, want));
+}
+await check("Calculate with a comment", async () => {
+  expectEqual((await calc(2, 3, MULTIPLY, "a comment ✓")).value, 6);
+});
+await check("Calculate DIVIDE by 0", async () => {
+  await expectInvalidOperation(() => calc(1, 0, DIVIDE), 4, "Cannot divide by 0");
+});
+await check("Calculate unknown op 9", async () => {
+  await expectInvalidOperation(() => calc(1, 2, 9), 9, "Invalid operation");
+});
+await check("Calculate op 0 (unspecified) is unknown", async () => {
+  await expectInvalidOperation(() => calc(1, 2, 0), 0, "Invalid operation");
+});
+await check("Calculate MULTIPLY 65536*65536 overflows", async () => {
+  await expectInvalidOperation(() => calc(65536, 65536, MULTIPLY), MULTIPLY, "overflow");
+});
+await check("Calculate DIVIDE i32min/-1 overflows", async () => {
+  await expectInvalidOperation(() => calc(I32_MIN, -1, DIVIDE), DIVIDE, "overflow");
+});
+
+for (
+  const [name, text] of [
+    ["ASCII", "hello"],
+    ["empty", ""],
+    ["non-BMP unicode", "héllo 🌍"],
+    ["escapes and NUL", 'quote " backslash \\ tab \t newline \n nul \u0000 end'],
+  ]
+) {
+  await check(`Echo ${name}`, async () => expectEqual((await client.echo({ text })).text, text));
+}
+
+const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+const mebibyte = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
+for (
+  const [name, data] of [["empty", new Uint8Array()], ["all 256 byte values", allBytes], [
+    "1 MiB",
+    mebibyte,
+  ]]
+) {
+  await check(`EchoBinary ${name}`, async () => {
+    expectEqual((await client.echoBinary({ data })).data, data, "data");
+  });
+}
+
+/** The fields of a Shape, tags sorted by key, so that two can be compared. */
+const shapeFields = ({ name, coords, tags, blob, flag }) => ({
+  name,
+  coords,
+  tags: Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  blob,
+  flag,
+});
+const shapes = {
+  "full": {
+    name: "triangle ✓",
+    coords: [0, 1.5, -2.25, Math.PI, 1e308, 5e-324, -1e-300],
+    tags: { big: 2n ** 62n, min: I64_MIN, max: I64_MAX, zero: 0n, minusOne: -1n },
+    blob: Uint8Array.of(0, 1, 127, 128, 254, 255),
+    flag: true,
+  },
+  "empty": { name: "", coords: [], tags: {}, blob: new Uint8Array(), flag: false },
+  "non-finite doubles": {
+    name: "nan",
+    coords: [NaN, Infinity, -Infinity],
+    tags: {},
+    blob: new Uint8Array(),
+    flag: false,
+  },
+};
+for (const [name, shape] of Object.entries(shapes)) {
+  await check(`EchoShape ${name}`, async () => {
+    expectEqual(shapeFields(await client.echoShape(shape)), shapeFields(shape), "shape");
+  });
+}
+
+await check("Sum [i64max, 1, -1] = i64max", async () => {
+  expectEqual((await client.sum({ values: [I64_MAX, 1n, -1n] })).total, I64_MAX);
+});
+await check("Sum [] = 0", async () => expectEqual((await client.sum({ values: [] })).total, 0n));
+await check("Sum [i64max, 1] overflows", async () => {
+  await expectInvalidOperation(() => client.sum({ values: [I64_MAX, 1n] }), 1, "overflow");
+});
+await check("Sum [i64min, -1] overflows", async () => {
+  await expectInvalidOperation(() => client.sum({ values: [I64_MIN, -1n] }), 1, "overflow");
+});
+
+await check("Zip returns Empty", async () => {
+  expectEqual((await client.zip({})).$typeName, "interop.Empty");
+});
+
+// Raw HTTP, no connect-es: an unknown method and bodies that do not decode.
+await check("unknown method: HTTP 404, unimplemented", async () => {
+  await expectRawError("interop.Calculator/Nope", "application/json", "{}", 404, "unimplemented");
+});
+await check("undecodable proto body: HTTP 400, invalid_argument", async () => {
+  const body = Uint8Array.of(0xff, 0xff);
+  await expectRawError("interop.Calculator/Add", "application/proto", body, 400, "invalid_argument");
+});
+await check("undecodable JSON body: HTTP 400, invalid_argument", async () => {
+  const body = '{"num1": ';
+  await expectRawError("interop.Calculator/Add", "application/json", body, 400, "invalid_argument");
+});
+
+await check("timeout: Connect-Timeout-Ms sent, call succeeds", async () => {
+  const reply = await client.add({ num1: 20, num2: 22 }, { timeoutMs: 2_000 });
+  expectEqual(seen.request.get("connect-timeout-ms"), "2000", "Connect-Timeout-Ms");
+  expectEqual(reply.sum, 42);
+});
+
+await check("32 concurrent Add calls", async () => {
+  const n = Array.from({ length: 32 }, (_, i) => i);
+  const sums = await Promise.all(n.map((i) => client.add({ num1: i, num2: 1000 * i })));
+  expectEqual(sums.map((r) => r.sum), n.map((i) => 1001 * i), "sums");
+});
+
+// --- verdict -----------------------------------------------------------------
+
+if (failed === 0) {
+  console.log(`all ${passed} checks passed (connect, ${format})`);
+  process.exit(0);
+}
+console.log(`${failed} of ${passed + failed} checks failed (connect, ${format})`);
+process.exit(1);
