@@ -113,15 +113,20 @@ async function check(name, fn) {
   }
 }
 
-/** JSON that shows bigints (as 123n) and bytes (as their length). */
+/** JSON that shows bigints (as 123n) and bytes (as their length), cut at 400 chars. */
 function show(value) {
-  return JSON.stringify(value, (_, v) => {
-    if (typeof v === "bigint") return `${v}n`;
-    if (v instanceof Uint8Array) return `<${v.length} bytes>`;
-    if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  const text = JSON.stringify(value, function (key, v) {
+    const raw = this[key]; // before toJSON: a Buffer is still a Uint8Array here
+    if (typeof raw === "bigint") return `${raw}n`;
+    if (raw instanceof Uint8Array) return `<${raw.length} bytes>`;
+    if (typeof raw === "number" && !Number.isFinite(raw)) return String(raw);
     return v;
   });
+  return text.length > 400 ? `${text.slice(0, 400)}...` : text;
 }
+
+/** A plain Uint8Array view of bytes (a Buffer would not deep-equal one). */
+const plain = (bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function expectEqual(actual, expected, what = "value") {
   if (!isDeepStrictEqual(actual, expected)) {
@@ -165,11 +170,20 @@ async function expectRawError(path, type, body, status, code) {
   } catch {
     throw new Error(`HTTP ${res.status}, body is not JSON: ${show(text)}`);
   }
-  expectEqual({ status: res.status, code: error?.code }, { status, code }, "HTTP status and code");
+  expectEqual({ status: res.status, code: error?.code }, { status, code }, "status and code");
 }
 
-const calc = (num1, num2, op, comment) =>
+/** A check that `call()` answers with something whose `pick` equals `want`. */
+const answers = (name, call, pick, want) =>
+  check(name, async () => expectEqual(pick(await call()), want));
+/** A check that `call()` fails with InvalidOperation(whatOp, why). */
+const refuses = (name, call, whatOp, why) =>
+  check(name, () => expectInvalidOperation(call, whatOp, why));
+
+const add = (num1, num2) => () => client.add({ num1, num2 });
+const calc = (num1, num2, op, comment) => () =>
   client.calculate({ logid: 7, w: { num1, num2, op, ...(comment ? { comment } : {}) } });
+const sum = (...values) => () => client.sum({ values });
 
 // The whole run is bounded: a server that hangs fails the run.
 setTimeout(() => {
@@ -179,80 +193,55 @@ setTimeout(() => {
 
 // --- the contract ------------------------------------------------------------
 
-await check("Ping", async () => expectEqual((await client.ping({})).$typeName, "interop.Empty"));
-await check(`reply content-type ${contentType}`, async () => {
-  await client.ping({});
-  expectEqual(seen.response.get("content-type"), contentType, "content-type");
-});
+const typeName = (m) => m.$typeName;
+await answers("Ping", () => client.ping({}), typeName, "interop.Empty");
+await answers(`reply content-type ${contentType}`, () => client.ping({}), () => {
+  return seen.response.get("content-type");
+}, contentType);
 
-await check("Add 1+2=3", async () => expectEqual((await client.add({ num1: 1, num2: 2 })).sum, 3));
-await check("Add -5+3=-2", async () => {
-  expectEqual((await client.add({ num1: -5, num2: 3 })).sum, -2);
-});
-await check("Add i32max+i32min=-1", async () => {
-  expectEqual((await client.add({ num1: I32_MAX, num2: I32_MIN })).sum, -1);
-});
-await check("Add i32max+1 overflows", async () => {
-  await expectInvalidOperation(() => client.add({ num1: I32_MAX, num2: 1 }), 1, "overflow");
-});
-await check("Add i32min-1 overflows", async () => {
-  await expectInvalidOperation(() => client.add({ num1: I32_MIN, num2: -1 }), 1, "overflow");
-});
+await answers("Add 1+2=3", add(1, 2), (r) => r.sum, 3);
+await answers("Add -5+3=-2", add(-5, 3), (r) => r.sum, -2);
+await answers("Add i32max+i32min=-1", add(I32_MAX, I32_MIN), (r) => r.sum, -1);
+await refuses("Add i32max+1 overflows", add(I32_MAX, 1), 1, "overflow");
+await refuses("Add i32min-1 overflows", add(I32_MIN, -1), 1, "overflow");
 
-for (
-  const [name, a, b, op, want] of [
-    ["ADD 7+3=10", 7, 3, ADD, 10],
-    ["SUBTRACT 7-10=-3", 7, 10, SUBTRACT, -3],
-    ["MULTIPLY -7*6=-42", -7, 6, MULTIPLY, -42],
-    ["DIVIDE 7/2=3", 7, 2, DIVIDE, 3],
-    ["DIVIDE -7/2=-3 (toward zero)", -7, 2, DIVIDE, -3],
-    ["DIVIDE 7/-2=-3 (toward zero)", 7, -2, DIVIDE, -3],
-    ["DIVIDE i32min/1", I32_MIN, 1, DIVIDE, I32_MIN],
-  ]
-) {
-  await check(`Calculate ${name}`, async () => expectEqual((await calc(a, b, op)).value, want));
-}
-await check("Calculate with a comment", async () => {
-  expectEqual((await calc(2, 3, MULTIPLY, "a comment ✓")).value, 6);
-});
-await check("Calculate DIVIDE by 0", async () => {
-  await expectInvalidOperation(() => calc(1, 0, DIVIDE), 4, "Cannot divide by 0");
-});
-await check("Calculate unknown op 9", async () => {
-  await expectInvalidOperation(() => calc(1, 2, 9), 9, "Invalid operation");
-});
-await check("Calculate op 0 (unspecified) is unknown", async () => {
-  await expectInvalidOperation(() => calc(1, 2, 0), 0, "Invalid operation");
-});
-await check("Calculate MULTIPLY 65536*65536 overflows", async () => {
-  await expectInvalidOperation(() => calc(65536, 65536, MULTIPLY), MULTIPLY, "overflow");
-});
-await check("Calculate DIVIDE i32min/-1 overflows", async () => {
-  await expectInvalidOperation(() => calc(I32_MIN, -1, DIVIDE), DIVIDE, "overflow");
-});
+const value = (r) => r.value;
+await answers("Calculate ADD 7+3=10", calc(7, 3, ADD), value, 10);
+await answers("Calculate SUBTRACT 7-10=-3", calc(7, 10, SUBTRACT), value, -3);
+await answers("Calculate MULTIPLY -7*6=-42", calc(-7, 6, MULTIPLY), value, -42);
+await answers("Calculate DIVIDE 7/2=3", calc(7, 2, DIVIDE), value, 3);
+await answers("Calculate DIVIDE -7/2=-3 (toward zero)", calc(-7, 2, DIVIDE), value, -3);
+await answers("Calculate DIVIDE 7/-2=-3 (toward zero)", calc(7, -2, DIVIDE), value, -3);
+await answers("Calculate DIVIDE i32min/1", calc(I32_MIN, 1, DIVIDE), value, I32_MIN);
+await answers("Calculate with a comment", calc(2, 3, MULTIPLY, "a comment ✓"), value, 6);
+await refuses("Calculate DIVIDE by 0", calc(1, 0, DIVIDE), 4, "Cannot divide by 0");
+await refuses("Calculate unknown op 9", calc(1, 2, 9), 9, "Invalid operation");
+await refuses("Calculate op 0 (unspecified) is unknown", calc(1, 2, 0), 0, "Invalid operation");
+await refuses("Calculate 65536*65536 overflows", calc(65536, 65536, MULTIPLY), 3, "overflow");
+await refuses("Calculate i32min/-1 overflows", calc(I32_MIN, -1, DIVIDE), 4, "overflow");
 
-for (
-  const [name, text] of [
-    ["ASCII", "hello"],
-    ["empty", ""],
-    ["non-BMP unicode", "héllo 🌍"],
-    ["escapes and NUL", 'quote " backslash \\ tab \t newline \n nul \u0000 end'],
-  ]
-) {
-  await check(`Echo ${name}`, async () => expectEqual((await client.echo({ text })).text, text));
+const texts = {
+  "ASCII": "hello",
+  "empty": "",
+  "non-BMP unicode": "héllo 🌍",
+  "escapes and NUL": 'quote " backslash \\ tab \t newline \n nul \u0000 end',
+};
+for (const [name, text] of Object.entries(texts)) {
+  await answers(`Echo ${name}`, () => client.echo({ text }), (r) => r.text, text);
 }
 
-const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
-const mebibyte = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
-for (
-  const [name, data] of [["empty", new Uint8Array()], ["all 256 byte values", allBytes], [
-    "1 MiB",
-    mebibyte,
-  ]]
-) {
-  await check(`EchoBinary ${name}`, async () => {
-    expectEqual((await client.echoBinary({ data })).data, data, "data");
-  });
+const blobs = {
+  "empty": new Uint8Array(),
+  "all 256 byte values": Uint8Array.from({ length: 256 }, (_, i) => i),
+  "1 MiB": Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 0xff),
+};
+for (const [name, data] of Object.entries(blobs)) {
+  await answers(
+    `EchoBinary ${name}`,
+    () => client.echoBinary({ data }),
+    (r) => plain(r.data),
+    data,
+  );
 }
 
 /** The fields of a Shape, tags sorted by key, so that two can be compared. */
@@ -260,9 +249,10 @@ const shapeFields = ({ name, coords, tags, blob, flag }) => ({
   name,
   coords,
   tags: Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  blob,
+  blob: plain(blob),
   flag,
 });
+const noBlob = new Uint8Array();
 const shapes = {
   "full": {
     name: "triangle ✓",
@@ -271,35 +261,21 @@ const shapes = {
     blob: Uint8Array.of(0, 1, 127, 128, 254, 255),
     flag: true,
   },
-  "empty": { name: "", coords: [], tags: {}, blob: new Uint8Array(), flag: false },
-  "non-finite doubles": {
-    name: "nan",
-    coords: [NaN, Infinity, -Infinity],
-    tags: {},
-    blob: new Uint8Array(),
-    flag: false,
-  },
+  "empty": { name: "", coords: [], tags: {}, blob: noBlob, flag: false },
+  "non-finite doubles": { name: "nan", coords: [NaN, Infinity, -Infinity], tags: {}, blob: noBlob },
 };
 for (const [name, shape] of Object.entries(shapes)) {
-  await check(`EchoShape ${name}`, async () => {
-    expectEqual(shapeFields(await client.echoShape(shape)), shapeFields(shape), "shape");
-  });
+  const want = shapeFields({ flag: false, ...shape });
+  await answers(`EchoShape ${name}`, () => client.echoShape(shape), shapeFields, want);
 }
 
-await check("Sum [i64max, 1, -1] = i64max", async () => {
-  expectEqual((await client.sum({ values: [I64_MAX, 1n, -1n] })).total, I64_MAX);
-});
-await check("Sum [] = 0", async () => expectEqual((await client.sum({ values: [] })).total, 0n));
-await check("Sum [i64max, 1] overflows", async () => {
-  await expectInvalidOperation(() => client.sum({ values: [I64_MAX, 1n] }), 1, "overflow");
-});
-await check("Sum [i64min, -1] overflows", async () => {
-  await expectInvalidOperation(() => client.sum({ values: [I64_MIN, -1n] }), 1, "overflow");
-});
+const total = (r) => r.total;
+await answers("Sum [i64max, 1, -1] = i64max", sum(I64_MAX, 1n, -1n), total, I64_MAX);
+await answers("Sum [] = 0", sum(), total, 0n);
+await refuses("Sum [i64max, 1] overflows", sum(I64_MAX, 1n), 1, "overflow");
+await refuses("Sum [i64min, -1] overflows", sum(I64_MIN, -1n), 1, "overflow");
 
-await check("Zip returns Empty", async () => {
-  expectEqual((await client.zip({})).$typeName, "interop.Empty");
-});
+await answers("Zip returns Empty", () => client.zip({}), typeName, "interop.Empty");
 
 // Raw HTTP, no connect-es: an unknown method and bodies that do not decode.
 await check("unknown method: HTTP 404, unimplemented", async () => {
@@ -307,7 +283,13 @@ await check("unknown method: HTTP 404, unimplemented", async () => {
 });
 await check("undecodable proto body: HTTP 400, invalid_argument", async () => {
   const body = Uint8Array.of(0xff, 0xff);
-  await expectRawError("interop.Calculator/Add", "application/proto", body, 400, "invalid_argument");
+  await expectRawError(
+    "interop.Calculator/Add",
+    "application/proto",
+    body,
+    400,
+    "invalid_argument",
+  );
 });
 await check("undecodable JSON body: HTTP 400, invalid_argument", async () => {
   const body = '{"num1": ';
@@ -317,13 +299,13 @@ await check("undecodable JSON body: HTTP 400, invalid_argument", async () => {
 await check("timeout: Connect-Timeout-Ms sent, call succeeds", async () => {
   const reply = await client.add({ num1: 20, num2: 22 }, { timeoutMs: 2_000 });
   expectEqual(seen.request.get("connect-timeout-ms"), "2000", "Connect-Timeout-Ms");
-  expectEqual(reply.sum, 42);
+  expectEqual(reply.sum, 42, "sum");
 });
 
 await check("32 concurrent Add calls", async () => {
   const n = Array.from({ length: 32 }, (_, i) => i);
-  const sums = await Promise.all(n.map((i) => client.add({ num1: i, num2: 1000 * i })));
-  expectEqual(sums.map((r) => r.sum), n.map((i) => 1001 * i), "sums");
+  const replies = await Promise.all(n.map((i) => client.add({ num1: i, num2: 1000 * i })));
+  expectEqual(replies.map((r) => r.sum), n.map((i) => 1001 * i), "sums");
 });
 
 // --- verdict -----------------------------------------------------------------
