@@ -63,7 +63,7 @@ import type {
   RpcParams,
 } from "../rpc/types.ts";
 import {
-  EnvelopeError,
+  type EnvelopeError,
   readEnvelope,
   readError,
   writeFailure,

@@ -18,6 +18,14 @@ message Error {
 
 const ErrorType = protobuf.parse(ENVELOPE_PROTO).root.lookupType("rpc.Error");
 
+// protobufjs writes into Node Buffers where it finds them (Deno's npm layer
+// has them): parley hands out plain Uint8Arrays, views on the same bytes.
+function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** The fields of one envelope as they arrived. */
 export interface RawEnvelope {
   /** Field 1, the id: a number when safe, else its decimal string; 0 when absent. */
@@ -62,8 +70,8 @@ export function readEnvelope(bytes: Uint8Array): RawEnvelope {
       const wire = tag & 7;
       if (field === 0) throw new EnvelopeError("field number 0");
       if (field === 1 && wire === 0) id = idOf(reader.uint64());
-      else if (field === 2 && wire === 2) second = reader.bytes();
-      else if (field === 3 && wire === 2) third = reader.bytes();
+      else if (field === 2 && wire === 2) second = plain(reader.bytes());
+      else if (field === 3 && wire === 2) third = plain(reader.bytes());
       else if (field <= 3) throw new EnvelopeError(`field ${field} has wire type ${wire}`);
       else reader.skipType(wire);
     }
@@ -94,7 +102,7 @@ export function readError(bytes: Uint8Array): EnvelopeErrorFields {
   return {
     code: error.code ?? 0,
     message: error.message ?? "",
-    details: error.details ?? new Uint8Array(0),
+    details: plain(error.details ?? new Uint8Array(0)),
   };
 }
 
@@ -104,14 +112,14 @@ export function writeRequest(id: number | string, method: string, payload: Uint8
   if (id !== 0) writer.uint32(8).uint64(id);
   writer.uint32(18).string(method);
   if (payload.length > 0) writer.uint32(26).bytes(payload);
-  return writer.finish();
+  return plain(writer.finish());
 }
 
 /** Writes a Response that carries a payload (always present, even empty: the oneof is set). */
 export function writeResult(id: number | string, payload: Uint8Array): Uint8Array {
   const writer = protobuf.Writer.create();
   if (id !== 0) writer.uint32(8).uint64(id);
-  return writer.uint32(18).bytes(payload).finish();
+  return plain(writer.uint32(18).bytes(payload).finish());
 }
 
 /** Writes a Response that carries an error. */
@@ -120,5 +128,5 @@ export function writeFailure(id: number | string, error: EnvelopeErrorFields): U
   if (id !== 0) writer.uint32(8).uint64(id);
   writer.uint32(26).fork();
   ErrorType.encode(error, writer);
-  return writer.ldelim().finish();
+  return plain(writer.ldelim().finish());
 }

@@ -32,8 +32,11 @@ function fieldsOf(type: protobuf.Type): Map<string, protobuf.Field> {
   if (fields === undefined) {
     fields = new Map();
     for (const field of type.fieldsArray) {
+      // The proto name, the JSON name, and the snake_case name the
+      // camelCased field was most likely declared with.
       fields.set(field.name, field);
       fields.set(jsonNameOf(field), field);
+      fields.set(field.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), field);
     }
     byJsonName.set(type, fields);
   }

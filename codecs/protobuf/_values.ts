@@ -180,7 +180,7 @@ export function prepare(type: protobuf.Type, value: unknown, where: string): Pla
  * @throws {ProtoValueError} when the value does not fit the type
  */
 export function encodeMessage(type: protobuf.Type, value: unknown, where: string): Uint8Array {
-  return type.encode(prepare(type, value, where)).finish();
+  return plainBytes(type.encode(prepare(type, value, where)).finish());
 }
 
 // protobufjs hands bytes over as Node Buffers where it finds one (Deno's npm

@@ -10,7 +10,7 @@
 
 import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { createDispatcher } from "../../rpc/dispatch.ts";
-import { ErrorCode, RpcError } from "../../rpc/errors.ts";
+import { RpcError } from "../../rpc/errors.ts";
 import { resolveLimits, type RpcLimits } from "../../rpc/limits.ts";
 import type { CallContext, Service } from "../../rpc/service.ts";
 import type { RpcErrorObject } from "../../rpc/types.ts";

@@ -195,9 +195,8 @@ setTimeout(() => {
 
 const typeName = (m) => m.$typeName;
 await answers("Ping", () => client.ping({}), typeName, "interop.Empty");
-await answers(`reply content-type ${contentType}`, () => client.ping({}), () => {
-  return seen.response.get("content-type");
-}, contentType);
+const replyType = () => seen.response.get("content-type"); // of the Ping just made
+await answers(`reply content-type ${contentType}`, () => client.ping({}), replyType, contentType);
 
 await answers("Add 1+2=3", add(1, 2), (r) => r.sum, 3);
 await answers("Add -5+3=-2", add(-5, 3), (r) => r.sum, -2);
@@ -262,7 +261,8 @@ const shapes = {
     flag: true,
   },
   "empty": { name: "", coords: [], tags: {}, blob: noBlob, flag: false },
-  "non-finite doubles": { name: "nan", coords: [NaN, Infinity, -Infinity], tags: {}, blob: noBlob },
+  // protobuf's JSON mapping writes these as "NaN", "Infinity", "-Infinity".
+  "non-finite doubles": { name: "∞", coords: [NaN, Infinity, -Infinity], tags: {}, blob: noBlob },
 };
 for (const [name, shape] of Object.entries(shapes)) {
   const want = shapeFields({ flag: false, ...shape });
