@@ -45,7 +45,9 @@ export function decodeBody(
   format: ConnectFormat,
 ): Record<string, unknown> {
   if (format === "proto") return type.decode(bytes);
-  return type.fromJson(JSON.parse(decoder.decode(bytes)));
+  // Through the binary form, so that both formats hand over the same plain
+  // message: proto3's defaults filled in, as decoding fills them.
+  return type.decode(type.encode(type.fromJson(JSON.parse(decoder.decode(bytes)))));
 }
 
 /** The JSON error body of a Connect error. */

@@ -138,7 +138,6 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     new Headers(callOptions.headers).forEach((value, key) => headers.set(key, value));
     headers.set("content-type", mediaTypeOf(format));
     headers.set("connect-protocol-version", "1");
-    headers.set("accept-encoding", "gzip");
     if (body.length > compressThreshold) {
       body = await new Response(gzipStream(body)).bytes();
       headers.set("content-encoding", "gzip");
@@ -167,10 +166,10 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
         body: body as Uint8Array<ArrayBuffer>,
         signal: controller.signal,
       });
-      const coding = response.headers.get("content-encoding")?.trim().toLowerCase() ?? "identity";
+      // fetch asks for compressed replies and inflates them itself.
       let bytes: Uint8Array;
       try {
-        bytes = await readBody(response.body, maxBodySize, coding === "gzip");
+        bytes = await readBody(response.body, maxBodySize, false);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           throw new ProtocolError(`The reply of ${name} exceeds ${maxBodySize} bytes`, {
