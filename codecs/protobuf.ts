@@ -83,7 +83,12 @@ export {
   type ProtoSource,
   ProtoValueError,
 } from "./protobuf/schema.ts";
-export { type ProtoClient, protoClient, protoService } from "./protobuf/service.ts";
+export {
+  type ProtoCaller,
+  type ProtoClient,
+  protoClient,
+  protoService,
+} from "./protobuf/service.ts";
 
 /** Options of {@linkcode protobufRpc}. */
 export interface ProtobufRpcOptions {
