@@ -87,8 +87,11 @@ export {
   type ProtoCaller,
   type ProtoClient,
   protoClient,
+  type ProtoImplementation,
+  type ProtoInput,
   protoService,
 } from "./protobuf/service.ts";
+export { protoTypes } from "./protobuf/typescript.ts";
 
 /** Options of {@linkcode protobufRpc}. */
 export interface ProtobufRpcOptions {

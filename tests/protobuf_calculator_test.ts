@@ -15,6 +15,8 @@ import { varint } from "../rpc/framing/varint.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import { calculatorSchema, ERROR_DETAILS } from "../examples/calculator/protobuf.ts";
+// The calculator's types, written by `deno task proto:types`.
+import type { Calculator } from "../examples/calculator/calculator_types.ts";
 import { type ListeningProcess, spawnListening } from "./interop/_process.ts";
 
 const schema = calculatorSchema();
@@ -37,14 +39,6 @@ function startCalculator(...args: string[]): Promise<ListeningProcess> {
     timeout: 60_000,
   });
 }
-
-type Calculator = {
-  Ping(r: Record<string, never>): Record<string, never>;
-  Add(r: { num1: number; num2: number }): { sum: number };
-  Calculate(r: { logid: number; w: { num1: number; num2: number; op: number } }): { value: number };
-  Sum(r: { values: (number | bigint)[] }): { total: bigint };
-  EchoBinary(r: { data: Uint8Array }): { data: Uint8Array };
-};
 
 async function checkContract(calc: ReturnType<typeof protoClient<Calculator>>): Promise<void> {
   assert.deepEqual(await calc.Ping({}), {});

@@ -172,7 +172,11 @@ export function loadProto(source: ProtoSource, options: LoadProtoOptions = {}): 
       }
       let result: protobuf.IParserResult;
       try {
-        result = protobuf.parse(text, root, { keepCase: options.keepCase ?? false });
+        // alternateCommentMode keeps `//` comments too, for the generated types' docs.
+        result = protobuf.parse(text, root, {
+          keepCase: options.keepCase ?? false,
+          alternateCommentMode: true,
+        });
       } catch (error) {
         throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
       }

@@ -21,6 +21,17 @@ export interface ProtoCaller {
 }
 
 /**
+ * What may be sent for a message of type `T` (a decoded message's type,
+ * such as `deno task proto:types` writes): every field optional (absent
+ * means the default), `null` as absent, numbers accepted for 64-bit fields.
+ */
+export type ProtoInput<T> = T extends bigint ? bigint | number
+  : T extends Uint8Array ? Uint8Array
+  : T extends readonly (infer E)[] ? readonly ProtoInput<E>[]
+  : T extends object ? { readonly [K in keyof T]?: ProtoInput<T[K]> | null }
+  : T;
+
+/**
  * A client of one service: each method takes its request message and
  * resolves to its response message. Without a type argument every message
  * is a {@linkcode ProtoMessage}; with one (such as what `deno task
@@ -28,9 +39,20 @@ export interface ProtoCaller {
  */
 export type ProtoClient<S = Record<string, (request: ProtoMessage) => ProtoMessage>> = {
   readonly [K in keyof S]: S[K] extends (request: infer Q) => infer R ? (
-      request: Q,
+      request: ProtoInput<Q>,
       options?: { readonly timeout?: number; readonly signal?: AbortSignal },
     ) => Promise<Awaited<R>>
+    : never;
+};
+
+/**
+ * The handlers of a service `S` (such as `deno task proto:types` writes):
+ * each takes the decoded request message and returns (or resolves to) what
+ * may be sent as its response. Methods may be left out.
+ */
+export type ProtoImplementation<S> = {
+  readonly [K in keyof S]?: S[K] extends (request: infer Q) => infer R
+    ? (request: Q) => ProtoInput<R> | Promise<ProtoInput<R>>
     : never;
 };
 
@@ -81,10 +103,10 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, strin
  * assert.deepEqual(Object.keys(served), ["demo.Greeter/Greet"]);
  * ```
  */
-export function protoService(
+export function protoService<S = Record<string, unknown>>(
   schema: ProtoSchema,
   service: string,
-  impl: object,
+  impl: ProtoImplementation<S> | object,
 ): Record<string, (...args: never[]) => unknown> {
   const methods = serviceMethods(schema, service);
   const out: Record<string, (...args: never[]) => unknown> = {};

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { loadProto, protobufRpc, ProtoValueError } from "../../codecs/protobuf.ts";
+import { loadProto, protobufRpc, protoTypes, ProtoValueError } from "../../codecs/protobuf.ts";
 import { DecodeError } from "../../rpc/errors.ts";
 import type { Codec, DecodedFrame } from "../../rpc/types.ts";
 
@@ -543,4 +543,50 @@ Deno.test("property: random bytes never crash the envelope decoder: a message, o
     }),
     { numRuns: 2000 },
   );
+});
+
+Deno.test("protoTypes: the committed calculator_types.ts is what `deno task proto:types` writes today", async () => {
+  const schema = loadProto({
+    "calculator.proto": Deno.readTextFileSync(
+      new URL("../../examples/calculator/calculator.proto", import.meta.url),
+    ),
+  });
+  const fmt = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--ext", "ts", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = fmt.stdin.getWriter();
+  await writer.write(
+    new TextEncoder().encode(protoTypes(schema, "examples/calculator/calculator.proto") + "\n"),
+  );
+  await writer.close();
+  const formatted = await fmt.output();
+  assert.equal(
+    new TextDecoder().decode(formatted.stdout),
+    Deno.readTextFileSync(
+      new URL("../../examples/calculator/calculator_types.ts", import.meta.url),
+    ),
+    "regenerate with: deno task proto:types examples/calculator/calculator.proto --out examples/calculator/calculator_types.ts && deno fmt",
+  );
+});
+
+Deno.test("protoTypes: every kind of field, nested and clashing names", () => {
+  const text = protoTypes(
+    loadProto({
+      "a.proto": `syntax = "proto3"; package a; message Thing { int32 x = 1; }
+        message Outer { message Inner { bytes b = 1; } Inner inner = 1; map<string, int64> m = 2;
+          repeated b.Thing things = 3; oneof o { string s = 4; } }`,
+      "b.proto": `syntax = "proto3"; package b; message Thing { uint64 y = 1; }`,
+    }),
+    "a.proto",
+  );
+  assert.match(text, /export interface a_Thing \{\n  x: number;/);
+  assert.match(text, /export interface b_Thing \{\n  y: bigint;/);
+  assert.match(text, /inner\?: Inner;/);
+  assert.match(text, /m: Record<string, bigint>;/);
+  assert.match(text, /things: b_Thing\[\];/);
+  assert.match(text, /s\?: string;/);
+  assert.match(text, /export interface Inner \{\n  b: Uint8Array;/);
 });
