@@ -582,11 +582,11 @@ Deno.test("protoTypes: every kind of field, nested and clashing names", () => {
     }),
     "a.proto",
   );
-  assert.match(text, /export interface a_Thing \{\n  x: number;/);
-  assert.match(text, /export interface b_Thing \{\n  y: bigint;/);
+  assert.match(text, /export interface a_Thing \{\n {2}x: number;/);
+  assert.match(text, /export interface b_Thing \{\n {2}y: bigint;/);
   assert.match(text, /inner\?: Inner;/);
   assert.match(text, /m: Record<string, bigint>;/);
   assert.match(text, /things: b_Thing\[\];/);
   assert.match(text, /s\?: string;/);
-  assert.match(text, /export interface Inner \{\n  b: Uint8Array;/);
+  assert.match(text, /export interface Inner \{\n {2}b: Uint8Array;/);
 });
