@@ -33,6 +33,7 @@ export async function startServer(mode: string): Promise<BenchServer> {
       "run",
       "--allow-net",
       "--allow-env",
+      "--allow-read",
       new URL("./_server.ts", import.meta.url).pathname,
       mode,
     ],

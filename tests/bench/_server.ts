@@ -8,7 +8,9 @@
  * POST with the same reply (the HTTP ceiling); `ws` serves it over WebSocket,
  * JSON-RPC at `/rpc` and msgpack-rpc at `/msgpack`, and prints `listening PORT`;
  * `ws-echo` echoes every WebSocket message on a bare `Deno.upgradeWebSocket`
- * (the WebSocket ceiling). Exits on SIGTERM.
+ * (the WebSocket ceiling); `protobuf` serves the calculator's Add in the
+ * protobuf envelope on TCP (length prefix) and `connect` over the Connect
+ * protocol on HTTP, printing `listening PORT`. Exits on SIGTERM.
  *
  * @module
  */
@@ -23,6 +25,8 @@ import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { connByteStream, serveTcp } from "../../rpc/transports/tcp.ts";
+import { loadProto, protobufRpc, protoService } from "../../codecs/protobuf.ts";
+import { connectHandler } from "../../protocols/connect.ts";
 
 const mode = Deno.args[0];
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
@@ -108,6 +112,25 @@ if (mode === "raw") {
     },
   });
   console.log(`listening ${server.addr.port}`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
+} else if (mode === "protobuf" || mode === "connect") {
+  const schema = loadProto({
+    "calculator.proto": Deno.readTextFileSync(
+      new URL("../../examples/calculator/calculator.proto", import.meta.url),
+    ),
+  });
+  const calculator = protoService(schema, "interop.Calculator", {
+    Add: ({ num1, num2 }: { num1: number; num2: number }) => ({ sum: num1 + num2 }),
+  });
+  const server = mode === "protobuf"
+    ? serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+      codec: protobufRpc({ schema }),
+      framing: lengthPrefix(),
+      service: calculator,
+    })
+    : serveHttp({ routes: {}, handlers: { "/": connectHandler({ schema, service: calculator }) } });
+  console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   await server.finished;
 } else if (mode === "ws-echo") {
