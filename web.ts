@@ -1,7 +1,7 @@
 /**
  * What runs in a browser, in one entry point for `deno task build:web`:
- * the core, the codecs, and the client transports on `fetch` and
- * `WebSocket`. Nothing here touches `Deno.*`.
+ * the core, the codecs (protobuf included), the Connect client, and the
+ * client transports on `fetch` and `WebSocket`. Nothing here touches `Deno.*`.
  *
  * ```sh
  * deno task build:web   # writes dist/parley.js
@@ -30,6 +30,26 @@ export {
   msgpackRpc,
   type MsgpackRpcOptions,
 } from "./codecs/msgpack_rpc.ts";
+export {
+  loadProto,
+  protobufRpc,
+  type ProtobufRpcOptions,
+  type ProtoClient,
+  protoClient,
+  type ProtoInput,
+  type ProtoMessage,
+  type ProtoSchema,
+  protoService,
+  ProtoValueError,
+} from "./codecs/protobuf.ts";
+export {
+  CONNECT_CODES,
+  type ConnectClient,
+  connectClient,
+  type ConnectClientOptions,
+  type ConnectCode,
+  ConnectError,
+} from "./protocols/connect.ts";
 export {
   connectHttp,
   type ConnectHttpOptions,
