@@ -15,8 +15,12 @@
 /** The peers' sources in the repository. */
 const SOURCE_DIR = new URL("./node/", import.meta.url).pathname;
 
-/** The directory of the interop contract (calculator.proto), for `--proto-dir`. */
-export const INTEROP_PROTO_DIR: string = new URL("../../../shared/interop/", import.meta.url)
+/**
+ * A directory holding the contract's calculator.proto, for the peers'
+ * `--proto-dir`: the repository's own copy in examples/calculator (the same
+ * file as /work/shared/interop/calculator.proto), so that a fresh clone works.
+ */
+export const CALCULATOR_PROTO_DIR: string = new URL("../../examples/calculator/", import.meta.url)
   .pathname;
 
 /** Written after a successful `npm ci`. */
@@ -76,10 +80,11 @@ async function npmCi(dir: string): Promise<void> {
   }
   if (!output.success) {
     const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const how = output.signal
+      ? `was killed (${output.signal}; the limit is ${INSTALL_TIMEOUT_MS} ms)`
+      : `failed with exit code ${output.code}`;
     throw new Error(
-      `npm ${args.join(" ")} in ${dir} failed (code ${output.code}${
-        output.signal ? `, signal ${output.signal}` : ""
-      }; killed after ${INSTALL_TIMEOUT_MS} ms if signal)\n--- stdout ---\n${
+      `npm ${args.join(" ")} in ${dir} ${how}\n--- stdout ---\n${
         text(output.stdout)
       }\n--- stderr ---\n${text(output.stderr)}`,
     );
@@ -132,9 +137,9 @@ async function ensureInstalled(dir: string): Promise<void> {
 
 /**
  * Makes sure the Node peers are installed and returns the directory to run
- * them from, e.g. `node DIR/connect_server.mjs --proto-dir DIR2`. Pass
- * `--proto-dir` ({@linkcode INTEROP_PROTO_DIR}): from their copy in /tmp the
- * peers cannot find the contract by their own location.
+ * them from, e.g. `node DIR/connect_server.mjs --proto-dir PROTO_DIR`. Pass
+ * `--proto-dir` (such as {@linkcode CALCULATOR_PROTO_DIR}): from their copy
+ * in /tmp the peers cannot find the contract by their own location.
  *
  * The first call for a given package-lock.json runs `npm ci` (npm must be on
  * the PATH, and the registry reachable); later calls only refresh the `.mjs`

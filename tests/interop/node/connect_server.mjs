@@ -17,9 +17,9 @@
 //   (HTTP 500, "parse binary: ..."); the contract wants `invalid_argument`
 //   (HTTP 400), so that one response is rewritten (see withBadBodyAsInvalid).
 
+import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -51,9 +51,7 @@ function loadRegistry(dir) {
       dir,
       "calculator.proto",
     ], { stdio: ["ignore", "ignore", "inherit"] });
-    return createFileRegistry(
-      fromBinary(FileDescriptorSetSchema, readFileSync(out)),
-    );
+    return createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -63,9 +61,7 @@ const registry = loadRegistry(protoDir);
 const Calculator = registry.getService("interop.Calculator");
 const InvalidOperationDesc = registry.getMessage("interop.InvalidOperation");
 if (!Calculator || !InvalidOperationDesc) {
-  throw new Error(
-    `interop.Calculator not found in ${protoDir}/calculator.proto`,
-  );
+  throw new Error(`interop.Calculator not found in ${protoDir}/calculator.proto`);
 }
 
 // --- the Calculator ----------------------------------------------------------
@@ -85,9 +81,7 @@ function invalidOperation(whatOp, why) {
 
 /** Returns `value` if it is an i32, else throws InvalidOperation(op, "overflow"). */
 function i32(value, op) {
-  if (value < I32_MIN || value > I32_MAX) {
-    throw invalidOperation(op, "overflow");
-  }
+  if (value < I32_MIN || value > I32_MAX) throw invalidOperation(op, "overflow");
   return value;
 }
 
@@ -114,19 +108,11 @@ const calculator = {
   },
   echo: ({ text }) => ({ text }),
   echoBinary: ({ data }) => ({ data }),
-  echoShape: ({ name, coords, tags, blob, flag }) => ({
-    name,
-    coords,
-    tags,
-    blob,
-    flag,
-  }),
+  echoShape: ({ name, coords, tags, blob, flag }) => ({ name, coords, tags, blob, flag }),
   sum: ({ values }) => {
     // Exact: only the final total is range-checked, so [i64max, 1, -1] is fine.
     const total = values.reduce((a, b) => a + b, 0n);
-    if (total < I64_MIN || total > I64_MAX) {
-      throw invalidOperation(1, "overflow");
-    }
+    if (total < I64_MIN || total > I64_MAX) throw invalidOperation(1, "overflow");
     return { total };
   },
   zip: () => ({}),
@@ -160,9 +146,7 @@ function withBadBodyAsInvalid(handler) {
   const wrapped = async (req) => {
     const res = await handler(req);
     const header = new Headers(res.header);
-    if (res.status !== 500 || header.has("content-encoding") || !res.body) {
-      return res;
-    }
+    if (res.status !== 500 || header.has("content-encoding") || !res.body) return res;
     const chunks = [];
     for await (const chunk of res.body) chunks.push(chunk);
     const bytes = Buffer.concat(chunks);
@@ -172,15 +156,14 @@ function withBadBodyAsInvalid(handler) {
     } catch {
       error = undefined;
     }
-    const body = error?.code === "internal" && error.message?.startsWith("parse binary:")
-      ? new TextEncoder().encode(
-        JSON.stringify({ ...error, code: "invalid_argument" }),
-      )
+    const badBody = error?.code === "internal" && error.message?.startsWith("parse binary:");
+    const body = badBody
+      ? new TextEncoder().encode(JSON.stringify({ ...error, code: "invalid_argument" }))
       : bytes;
     header.set("content-length", String(body.byteLength));
     return {
       ...res,
-      status: body === bytes ? res.status : 400,
+      status: badBody ? 400 : res.status,
       header,
       body: (async function* () {
         yield body;
