@@ -298,14 +298,18 @@ class ProtobufCodec implements Codec {
 }
 
 // A method name is printable ASCII without spaces; a reply's payload starts
-// with a field tag, which for fields 1 to 3 is a control character.
+// with a field tag, which for fields 1 to 3 is a control character. Names
+// are built a character at a time: short, and cheaper than a spread or a
+// TextDecoder.
 function methodName(bytes: Uint8Array): string | undefined {
   if (bytes.length === 0 || bytes.length > 1024) return undefined;
+  let name = "";
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
     if (c < 0x21 || c > 0x7e) return undefined;
+    name += String.fromCharCode(c);
   }
-  return String.fromCharCode(...bytes);
+  return name;
 }
 
 function requestOf(params: RpcParams | undefined, method: ProtoMethod): unknown {

@@ -4,7 +4,7 @@
 // the payload in the other), so the envelope is read field by field and the
 // codec decides which one it is.
 
-import protobuf from "protobufjs";
+import protobuf from "./_protobufjs.ts";
 
 /** envelope.proto's error, the one nested message of the envelope. */
 const ENVELOPE_PROTO = `
@@ -47,10 +47,10 @@ export class EnvelopeError extends Error {
 
 function idOf(value: number | protobuf.Long): number | string {
   if (typeof value === "number") return value;
-  // uint64() reads an unsigned Long, whose text is the exact decimal.
-  const text = String(value);
-  const number = Number(text);
-  return Number.isSafeInteger(number) ? number : text;
+  // uint64() reads an unsigned Long: its two halves, as signed 32-bit ints.
+  const high = value.high >>> 0;
+  if (high < 0x200000) return high * 0x1_0000_0000 + (value.low >>> 0);
+  return String(value); // beyond 2^53: the exact decimal
 }
 
 /**

@@ -6,7 +6,7 @@
 // Well-known types with special JSON forms (Timestamp, Duration, Struct,
 // wrappers, Any) are read and written as ordinary messages.
 
-import protobuf from "protobufjs";
+import protobuf from "./_protobufjs.ts";
 import { ProtoValueError } from "./_values.ts";
 
 type Plain = Record<string, unknown>;

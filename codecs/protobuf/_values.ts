@@ -6,7 +6,7 @@
 // does the wire work; this file adds what it leaves loose: unknown field
 // names, exact 64-bit values, bytes that are bytes.
 
-import protobuf from "protobufjs";
+import protobuf from "./_protobufjs.ts";
 
 type Plain = Record<string, unknown>;
 

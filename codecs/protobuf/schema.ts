@@ -23,7 +23,7 @@
  * @module
  */
 
-import protobuf from "protobufjs";
+import protobuf from "./_protobufjs.ts";
 import { decodeMessage, encodeMessage, ProtoValueError } from "./_values.ts";
 import { messageFromJson, messageToJson } from "./_json.ts";
 

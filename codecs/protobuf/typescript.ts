@@ -13,7 +13,7 @@
  * @module
  */
 
-import protobuf from "protobufjs";
+import protobuf from "./_protobufjs.ts";
 import type { ProtoSchema } from "./schema.ts";
 
 const SCALARS: Record<string, string> = {
