@@ -16,6 +16,7 @@ import {
   protobufCalculator,
 } from "../examples/calculator/protobuf.ts";
 import { protoService } from "../codecs/protobuf.ts";
+import { rejection } from "./_rejection.ts";
 
 const schema = calculatorSchema();
 
@@ -66,15 +67,7 @@ type Calculator = {
   Zip(r: Record<string, never>): Record<string, never>;
 };
 
-async function connectError(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    const result = await promise;
-    assert.fail(`expected a ConnectError, got ${JSON.stringify(result)}`);
-  } catch (error) {
-    if (!(error instanceof ConnectError)) throw error;
-    return error;
-  }
-}
+const connectError = (promise: Promise<unknown>) => rejection(promise, ConnectError);
 
 for (const format of ["proto", "json"] as const) {
   Deno.test(`Connect (${format}): the calculator contract through parley's client and handler`, async () => {

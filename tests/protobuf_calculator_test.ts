@@ -17,28 +17,12 @@ import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import { calculatorSchema, ERROR_DETAILS } from "../examples/calculator/protobuf.ts";
 // The calculator's types, written by `deno task proto:types`.
 import type { Calculator } from "../examples/calculator/calculator_types.ts";
-import { type ListeningProcess, spawnListening } from "./interop/_process.ts";
+import { startCalculator } from "./interop/_process.ts";
 
 const schema = calculatorSchema();
 const codec = () => protobufRpc({ schema, errorDetails: ERROR_DETAILS });
 
-function startCalculator(...args: string[]): Promise<ListeningProcess> {
-  return spawnListening(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "examples/calculator.ts",
-      "--codec",
-      "protobuf",
-      "--port",
-      "0",
-      ...args,
-    ],
-    timeout: 60_000,
-  });
-}
+const start = (...args: string[]) => startCalculator("--codec", "protobuf", ...args);
 
 async function checkContract(calc: ReturnType<typeof protoClient<Calculator>>): Promise<void> {
   assert.deepEqual(await calc.Ping({}), {});
@@ -71,7 +55,7 @@ const FRAMINGS: [string, () => Framing][] = [
 
 for (const [name, framing] of FRAMINGS) {
   Deno.test(`the protobuf calculator over TCP with ${name} framing answers parley's calls`, async () => {
-    await using server = await startCalculator("--transport", "tcp", "--framing", name);
+    await using server = await start("--transport", "tcp", "--framing", name);
     await using peer = await connectTcp(
       { hostname: server.hostname, port: server.port },
       { codec: codec(), framing: framing(), timeout: 10_000 },
@@ -81,7 +65,7 @@ for (const [name, framing] of FRAMINGS) {
 }
 
 Deno.test("the protobuf calculator over WebSocket (/rpc, one binary message per envelope)", async () => {
-  await using server = await startCalculator("--transport", "ws");
+  await using server = await start("--transport", "ws");
   assert.match(server.url, /^ws:\/\/127\.0\.0\.1:\d+\/rpc$/);
   await using peer = await connectWebSocket(server.url, { codec: codec(), timeout: 10_000 });
   await checkContract(protoClient<Calculator>(peer, schema, "interop.Calculator"));
@@ -89,7 +73,7 @@ Deno.test("the protobuf calculator over WebSocket (/rpc, one binary message per 
 
 for (const format of ["proto", "json"] as const) {
   Deno.test(`the protobuf calculator over HTTP speaks Connect (${format}) at its origin`, async () => {
-    await using server = await startCalculator("--transport", "http");
+    await using server = await start("--transport", "http");
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     await using client = connectClient(server.url, { schema, format, timeout: 10_000 });
     await checkContract(protoClient<Calculator>(client, schema, "interop.Calculator"));
@@ -135,7 +119,7 @@ async function exchange(
 }
 
 Deno.test("hostile envelopes on raw connections get the contract's errors, and a good client keeps getting answers", async () => {
-  await using server = await startCalculator("--transport", "tcp");
+  await using server = await start("--transport", "tcp");
   await using peer = await connectTcp(
     { hostname: server.hostname, port: server.port },
     { codec: codec(), framing: lengthPrefix(), timeout: 10_000 },

@@ -260,3 +260,42 @@ export function formatOutput(result: RunResult): string {
     result.signal ? ` (signal ${result.signal})` : ""
   }\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`;
 }
+
+/**
+ * The Python with Debian's modules (python3-msgpack, -protobuf, -websockets):
+ * `/usr/bin/python3`, which a pyenv `python3` on the PATH may shadow; else
+ * `python3`.
+ */
+export const DEBIAN_PYTHON: string = (() => {
+  try {
+    Deno.statSync("/usr/bin/python3");
+    return "/usr/bin/python3";
+  } catch {
+    return "python3";
+  }
+})();
+
+/**
+ * Starts the example calculator (`examples/calculator.ts`) on a free port
+ * with the given options (`--codec`, `--transport`, `--framing`, ...) and
+ * waits for its listening line; the first start may type-check and load
+ * npm packages, hence the long wait.
+ *
+ * @param args the calculator's options
+ * @returns the running calculator
+ */
+export function startCalculator(...args: string[]): Promise<ListeningProcess> {
+  return spawnListening(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "examples/calculator.ts",
+      "--port",
+      "0",
+      ...args,
+    ],
+    timeout: 60_000,
+  });
+}

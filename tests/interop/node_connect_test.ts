@@ -19,29 +19,15 @@ import { connectClient, ConnectError } from "../../protocols/connect.ts";
 import { calculatorSchema } from "../../examples/calculator/protobuf.ts";
 import type { Calculator } from "../../examples/calculator/calculator_types.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
-import { formatOutput, run, spawnListening } from "./_process.ts";
+import { formatOutput, run, spawnListening, startCalculator } from "./_process.ts";
+import { rejection } from "../_rejection.ts";
 
 for (const format of ["proto", "json"] as const) {
   Deno.test(
     `calculator example (Connect over http, ${format}) passes connect-es's contract checks`,
     async () => {
       const dir = await nodePeers();
-      await using server = await spawnListening(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-read",
-          "--allow-env",
-          "examples/calculator.ts",
-          "--codec",
-          "protobuf",
-          "--transport",
-          "http",
-          "--port",
-          "0",
-        ],
-        timeout: 60_000,
-      });
+      await using server = await startCalculator("--codec", "protobuf", "--transport", "http");
       const client = await run("node", {
         args: [
           `${dir}/connect_client.mjs`,
@@ -65,15 +51,7 @@ for (const format of ["proto", "json"] as const) {
   );
 }
 
-async function connectError(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    const result = await promise;
-    assert.fail(`expected a ConnectError, got ${JSON.stringify(result)}`);
-  } catch (error) {
-    if (!(error instanceof ConnectError)) throw error;
-    return error;
-  }
-}
+const connectError = (promise: Promise<unknown>) => rejection(promise, ConnectError);
 
 for (const format of ["proto", "json"] as const) {
   Deno.test(`parley's Connect client (${format}) calls connect-es's server: the whole contract`, async () => {

@@ -18,17 +18,15 @@ import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { type Peer, RpcError } from "../../mod.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
-import { formatOutput, type ListeningProcess, run, spawnListening } from "./_process.ts";
+import {
+  DEBIAN_PYTHON,
+  formatOutput,
+  type ListeningProcess,
+  run,
+  spawnListening,
+} from "./_process.ts";
 
-/** Debian's interpreter has python3-msgpack; a pyenv `python3` may not. */
-const PYTHON = (() => {
-  try {
-    Deno.statSync("/usr/bin/python3");
-    return "/usr/bin/python3";
-  } catch {
-    return "python3";
-  }
-})();
+const PYTHON = DEBIAN_PYTHON;
 const CLIENT = new URL("./python/msgpack_calculator_client.py", import.meta.url).pathname;
 const SERVER = new URL("./python/msgpack_rpc_server.py", import.meta.url).pathname;
 

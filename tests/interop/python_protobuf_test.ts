@@ -18,16 +18,17 @@ import { RpcError } from "../../mod.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { varint } from "../../rpc/framing/varint.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
-import { formatOutput, REPO_ROOT, run, spawnListening } from "./_process.ts";
+import {
+  DEBIAN_PYTHON,
+  formatOutput,
+  REPO_ROOT,
+  run,
+  spawnListening,
+  startCalculator,
+} from "./_process.ts";
+import { rejection } from "../_rejection.ts";
 
-const PYTHON = (() => {
-  try {
-    Deno.statSync("/usr/bin/python3");
-    return "/usr/bin/python3";
-  } catch {
-    return "python3";
-  }
-})();
+const PYTHON = DEBIAN_PYTHON;
 const CLIENT = new URL("./python/protobuf_calculator_client.py", import.meta.url).pathname;
 const SERVER = new URL("./python/protobuf_rpc_server.py", import.meta.url).pathname;
 const PROTO_DIR = `${REPO_ROOT}examples/calculator`;
@@ -36,23 +37,13 @@ for (const framing of ["length-prefix", "varint"]) {
   Deno.test(
     `calculator example (protobuf over tcp, ${framing}) passes the Python protobuf client's contract checks and exits 0 on SIGTERM`,
     async () => {
-      await using server = await spawnListening(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-net",
-          "--allow-read",
-          "--allow-env",
-          "examples/calculator.ts",
-          "--codec",
-          "protobuf",
-          "--transport",
-          "tcp",
-          "--port",
-          "0",
-          ...(framing === "length-prefix" ? [] : ["--framing", framing]),
-        ],
-        timeout: 60_000,
-      });
+      await using server = await startCalculator(
+        "--codec",
+        "protobuf",
+        "--transport",
+        "tcp",
+        ...(framing === "length-prefix" ? [] : ["--framing", framing]),
+      );
       const client = await run(PYTHON, {
         args: [CLIENT, server.hostname, String(server.port), "--framing", framing],
         timeout: 120_000,
@@ -110,15 +101,7 @@ type Calculator = {
   Zip(r: Record<string, never>): Record<string, never>;
 };
 
-async function rpcError(promise: Promise<unknown>): Promise<RpcError> {
-  try {
-    const result = await promise;
-    assert.fail(`expected an RpcError, got ${JSON.stringify(result)}`);
-  } catch (error) {
-    if (!(error instanceof RpcError)) throw error;
-    return error;
-  }
-}
+const rpcError = (promise: Promise<unknown>) => rejection(promise, RpcError);
 
 for (const framing of ["length-prefix", "varint"]) {
   Deno.test(`parley calls a Python protobuf server over tcp (${framing}): the whole contract`, async () => {

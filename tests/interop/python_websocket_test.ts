@@ -9,17 +9,15 @@
  */
 
 import assert from "node:assert/strict";
-import { formatOutput, type ListeningProcess, run, spawnListening } from "./_process.ts";
+import {
+  DEBIAN_PYTHON,
+  formatOutput,
+  type ListeningProcess,
+  run,
+  spawnListening,
+} from "./_process.ts";
 
-/** Debian's interpreter has python3-websockets; a pyenv `python3` may not. */
-const PYTHON = (() => {
-  try {
-    Deno.statSync("/usr/bin/python3");
-    return "/usr/bin/python3";
-  } catch {
-    return "python3";
-  }
-})();
+const PYTHON = DEBIAN_PYTHON;
 const CLIENT = new URL("./python/ws_jsonrpc_client.py", import.meta.url).pathname;
 
 /** Starts the example calculator over WebSocket with the given codec. */
