@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectHandler } from "../protocols/connect.ts";
-import { calculatorSchema, ERROR_DETAILS } from "./calculator/protobuf.ts";
+import { ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
 import { withSystemMethods } from "../mod.ts";
@@ -122,10 +122,10 @@ switch (values.transport) {
   case "http":
   case "https": {
     // protobuf speaks the Connect protocol: its paths are the methods'.
-    const connect = wiring.codec.name === "protobuf"
+    const connect = wiring.schema !== undefined
       ? {
         "/": connectHandler({
-          schema: calculatorSchema(),
+          schema: wiring.schema,
           service,
           errorDetails: ERROR_DETAILS,
           errorCode: () => "invalid_argument", // InvalidOperation

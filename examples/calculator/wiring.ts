@@ -7,7 +7,7 @@
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
-import { protobufRpc } from "../../codecs/protobuf.ts";
+import { protobufRpc, type ProtoSchema } from "../../codecs/protobuf.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import type { Codec, Framing, Service } from "../../mod.ts";
 import { contentLength } from "../../rpc/framing/content_length.ts";
@@ -29,6 +29,8 @@ export interface CodecWiring {
   readonly httpPath: string;
   /** What it serves, when not the calculator of `service.ts` as it is (protobuf's messages). */
   readonly service?: Service;
+  /** protobuf's schema, which the Connect protocol serves over HTTP. */
+  readonly schema?: ProtoSchema;
 }
 
 /**
@@ -58,6 +60,7 @@ export function codecByName(name: string): CodecWiring | undefined {
         int64: "full",
         httpPath: "/",
         service: protobufCalculator(schema),
+        schema,
       };
     }
     default:
