@@ -309,6 +309,7 @@ Deno.test("Connect: the client reads errors that are not Connect's from the HTTP
   assert.match(error.message, /HTTP 503: nope/);
   // Unknown methods and bad requests never leave the client.
   await assert.rejects(client.call("interop.Calculator/Nope", {}), TypeError);
+  await assert.rejects(client.call("interop.Calculator/Add", [{}, {}]), /not 2 params/);
   await assert.rejects(
     client.call("interop.Calculator/Add", { num1: "x" }),
     /num1: integer expected/,

@@ -132,7 +132,12 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     callOptions: ConnectCallOptions = {},
   ): Promise<T> => {
     const method = methodOf(name);
-    const request = Array.isArray(params) ? (params.length === 0 ? {} : params[0]) : params ?? {};
+    if (Array.isArray(params) && params.length > 1) {
+      throw new TypeError(
+        `${name} takes one ${method.request.name} message, not ${params.length} params`,
+      );
+    }
+    const request = Array.isArray(params) ? params[0] ?? {} : params ?? {};
     let body: Uint8Array = encodeBody(method.request, request, format);
     const headers = new Headers(options.headers);
     new Headers(callOptions.headers).forEach((value, key) => headers.set(key, value));
