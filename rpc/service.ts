@@ -248,3 +248,47 @@ export type RemoteService<S> = {
     : S[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
     : never;
 };
+
+/**
+ * Serves `impl`'s methods under other names: each own or class-declared
+ * method (not `constructor`, not names starting with `_`) is exposed as
+ * `rename(name)`, called with `impl` as `this`; a `withContext` handler keeps
+ * receiving its context. What protocols with qualified names use
+ * (`interop.Calculator/Add`, `Calculator:add`).
+ *
+ * @param impl a plain object or a class instance
+ * @param rename the exposed name of a method; `undefined` refuses it
+ * @param refuse called for a method `rename` refuses (throw to reject `impl`)
+ * @returns the service, keyed by the new names
+ */
+export function renameMethods(
+  impl: object,
+  rename: (name: string) => string | undefined,
+  refuse: (name: string) => void,
+): Record<string, (...args: never[]) => unknown> {
+  const names = new Set<string>(Object.keys(impl));
+  for (
+    let proto = Object.getPrototypeOf(impl);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name !== "constructor") names.add(name);
+    }
+  }
+  const out: Record<string, (...args: never[]) => unknown> = {};
+  for (const name of names) {
+    const fn = (impl as Record<string, unknown>)[name];
+    if (typeof fn !== "function" || name.startsWith("_")) continue;
+    const exposed = rename(name);
+    if (exposed === undefined) {
+      refuse(name);
+      continue;
+    }
+    const contextual = contextHandlerOf(fn);
+    out[exposed] = contextual !== undefined
+      ? withContext((ctx, ...args: unknown[]) => contextual.call(impl, ctx, ...args))
+      : (...args: unknown[]) => (fn as (...args: unknown[]) => unknown).apply(impl, args);
+  }
+  return out;
+}

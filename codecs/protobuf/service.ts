@@ -6,7 +6,7 @@
  * @module
  */
 
-import { contextHandlerOf, withContext } from "../../rpc/service.ts";
+import { renameMethods } from "../../rpc/service.ts";
 import type { RpcParams } from "../../rpc/types.ts";
 import type { ProtoMessage, ProtoSchema } from "./schema.ts";
 
@@ -109,33 +109,11 @@ export function protoService<S = Record<string, unknown>>(
   impl: ProtoImplementation<S> | object,
 ): Record<string, (...args: never[]) => unknown> {
   const methods = serviceMethods(schema, service);
-  const out: Record<string, (...args: never[]) => unknown> = {};
-  const record = impl as Record<string, unknown>;
-  const names = new Set<string>(Object.keys(impl));
-  for (
-    let proto = Object.getPrototypeOf(impl);
-    proto !== null && proto !== Object.prototype;
-    proto = Object.getPrototypeOf(proto)
-  ) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name !== "constructor") names.add(name);
-    }
-  }
-  for (const name of names) {
-    const fn = record[name];
-    if (typeof fn !== "function" || name.startsWith("_")) continue;
-    const wire = methods.get(name);
-    if (wire === undefined) {
-      throw new TypeError(
-        `${service} has no method "${name}" (it has: ${[...methods.keys()].join(", ")})`,
-      );
-    }
-    const contextual = contextHandlerOf(fn);
-    out[wire] = contextual !== undefined
-      ? withContext((ctx, request: unknown) => contextual.call(impl, ctx, request))
-      : (request: unknown) => (fn as (request: unknown) => unknown).call(impl, request);
-  }
-  return out;
+  return renameMethods(impl, (name) => methods.get(name), (name) => {
+    throw new TypeError(
+      `${service} has no method "${name}" (it has: ${[...methods.keys()].join(", ")})`,
+    );
+  });
 }
 
 /**

@@ -1,0 +1,312 @@
+// Reading and writing values of a Thrift schema with a protocol: parley's
+// plain form (see schema.ts) on one side, the package's protocol calls on
+// the other. Checks what the protocol leaves loose: unknown fields on the
+// way out, ranges, required fields, container sizes beyond the frame.
+
+import { fromInt64, type Protocol, toInt64, TType } from "./_protocol.ts";
+import type { ThriftField, ThriftStruct, ThriftType } from "./schema.ts";
+
+/** A value that does not fit its Thrift type; the message says where and why. */
+export class ThriftValueError extends TypeError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ThriftValueError";
+  }
+}
+
+/** Bytes that are not a valid message of the expected type. */
+export class ThriftReadError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ThriftReadError";
+  }
+}
+
+const WIRE: Record<ThriftType["kind"], number> = {
+  bool: TType.BOOL,
+  byte: TType.BYTE,
+  i16: TType.I16,
+  i32: TType.I32,
+  i64: TType.I64,
+  double: TType.DOUBLE,
+  string: TType.STRING,
+  binary: TType.STRING,
+  enum: TType.I32,
+  list: TType.LIST,
+  set: TType.SET,
+  map: TType.MAP,
+  struct: TType.STRUCT,
+};
+
+/** The wire type id of a type. */
+export function wireType(type: ThriftType): number {
+  return WIRE[type.kind];
+}
+
+const RANGES = {
+  byte: [-128, 127],
+  i16: [-32768, 32767],
+  i32: [-(2 ** 31), 2 ** 31 - 1],
+} as const;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+function fail(where: string, what: string): never {
+  throw new ThriftValueError(`${where}: ${what}`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) && !(value instanceof Map) && !(value instanceof Set);
+}
+
+/**
+ * Writes a value of `type`.
+ *
+ * @throws {ThriftValueError} when the value does not fit
+ */
+export function writeValue(p: Protocol, type: ThriftType, value: unknown, where: string): void {
+  switch (type.kind) {
+    case "bool":
+      if (typeof value !== "boolean") fail(where, "a boolean expected");
+      return p.writeBool(value);
+    case "byte":
+    case "i16":
+    case "i32":
+    case "enum": {
+      const [low, high] = RANGES[type.kind === "enum" ? "i32" : type.kind];
+      if (typeof value !== "number" || !Number.isInteger(value) || value < low || value > high) {
+        fail(where, `an integer from ${low} to ${high} expected`);
+      }
+      if (type.kind === "byte") return p.writeByte(value);
+      if (type.kind === "i16") return p.writeI16(value);
+      return p.writeI32(value);
+    }
+    case "i64": {
+      if (typeof value === "number") {
+        if (!Number.isSafeInteger(value)) fail(where, "a safe integer or a bigint expected");
+        return p.writeI64(toInt64(BigInt(value)));
+      }
+      if (typeof value !== "bigint") fail(where, "an integer (number or bigint) expected");
+      if (value < I64_MIN || value > I64_MAX) fail(where, `${value} is outside the i64 range`);
+      return p.writeI64(toInt64(value));
+    }
+    case "double":
+      if (typeof value !== "number") fail(where, "a number expected");
+      return p.writeDouble(value);
+    case "string":
+      if (typeof value !== "string") fail(where, "a string expected");
+      return p.writeString(value);
+    case "binary":
+      if (!(value instanceof Uint8Array)) fail(where, "a Uint8Array expected");
+      return p.writeBinary(value);
+    case "list":
+    case "set": {
+      const items = value instanceof Set ? [...value] : value;
+      if (!Array.isArray(items)) {
+        fail(where, `an array${type.kind === "set" ? " or a Set" : ""} expected`);
+      }
+      const element = wireType(type.element);
+      if (type.kind === "list") p.writeListBegin(element, items.length);
+      else p.writeSetBegin(element, items.length);
+      items.forEach((item, i) => writeValue(p, type.element, item, `${where}[${i}]`));
+      if (type.kind === "list") p.writeListEnd();
+      else p.writeSetEnd();
+      return;
+    }
+    case "map": {
+      const entries = value instanceof Map
+        ? [...value]
+        : isPlainObject(value)
+        ? Object.entries(value)
+        : fail(where, "a Map or an object expected");
+      p.writeMapBegin(wireType(type.key), wireType(type.value), entries.length);
+      for (const [k, v] of entries) {
+        writeValue(p, type.key, k, `${where} key`);
+        writeValue(p, type.value, v, `${where}[${String(k)}]`);
+      }
+      return p.writeMapEnd();
+    }
+    case "struct":
+      return writeStruct(p, type.resolve(), value, where);
+  }
+}
+
+/**
+ * Writes a struct (plain object). Absent fields with a default are written
+ * with it; absent required fields are an error; unknown names are an error.
+ *
+ * @throws {ThriftValueError} when the value does not fit
+ */
+export function writeStruct(
+  p: Protocol,
+  struct: ThriftStruct,
+  value: unknown,
+  where: string,
+): void {
+  if (!isPlainObject(value)) fail(where, `an object expected for ${struct.name}`);
+  for (const key of Object.keys(value)) {
+    if (!struct.byName.has(key)) fail(`${where}.${key}`, `not a field of ${struct.name}`);
+  }
+  if (struct.kind === "union") {
+    const set = struct.fields.filter((f) => value[f.name] !== undefined && value[f.name] !== null);
+    if (set.length !== 1) fail(where, `a union holds exactly one field, not ${set.length}`);
+  }
+  p.writeStructBegin(struct.name);
+  for (const field of struct.fields) {
+    let item = value[field.name];
+    if (item === undefined || item === null) {
+      if (field.requiredness === "required") fail(`${where}.${field.name}`, "is required");
+      if (field.requiredness === "optional" || field.defaultValue === undefined) continue;
+      item = field.defaultValue;
+    }
+    p.writeFieldBegin(field.name, wireType(field.type), field.id);
+    writeValue(p, field.type, item, `${where}.${field.name}`);
+    p.writeFieldEnd();
+  }
+  p.writeFieldStop();
+  p.writeStructEnd();
+}
+
+/** How deep structs and containers may nest when read. */
+export const MAX_DEPTH = 64;
+
+// The fewest bytes one element of a wire type takes, to refuse container
+// sizes that the rest of the frame cannot hold before looping over them.
+const MIN_SIZE: Record<number, number> = {
+  [TType.BOOL]: 1,
+  [TType.BYTE]: 1,
+  [TType.DOUBLE]: 8,
+  [TType.I16]: 1,
+  [TType.I32]: 1,
+  [TType.I64]: 1,
+  [TType.STRING]: 1,
+  [TType.STRUCT]: 1,
+  [TType.MAP]: 1,
+  [TType.SET]: 1,
+  [TType.LIST]: 1,
+};
+
+/** What reading needs besides the protocol. */
+export interface ReadState {
+  /** Bytes left in the frame. */
+  remaining(): number;
+  /** Current nesting. */
+  depth: number;
+}
+
+function checkSize(state: ReadState, size: number, ...types: number[]): void {
+  const each = types.reduce((sum, t) => sum + (MIN_SIZE[t] ?? 1), 0);
+  if (size < 0 || size * each > state.remaining()) {
+    throw new ThriftReadError(
+      `a container of ${size} elements does not fit in the rest of the message`,
+    );
+  }
+}
+
+/**
+ * Reads a value of `type` whose wire type has been checked.
+ *
+ * @throws {ThriftReadError} for sizes and nesting beyond limits, and the
+ * package's errors for truncated or malformed bytes
+ */
+export function readValue(p: Protocol, type: ThriftType, state: ReadState): unknown {
+  switch (type.kind) {
+    case "bool":
+      return p.readBool();
+    case "byte":
+      return p.readByte();
+    case "i16":
+      return p.readI16();
+    case "i32":
+    case "enum":
+      return p.readI32();
+    case "i64":
+      return fromInt64(p.readI64());
+    case "double":
+      return p.readDouble();
+    case "string":
+      return p.readString();
+    case "binary": {
+      const bytes = p.readBinary();
+      // A plain Uint8Array view, not the package's Buffer.
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    case "list":
+    case "set": {
+      if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
+      const { etype, size } = type.kind === "list" ? p.readListBegin() : p.readSetBegin();
+      checkSize(state, size, etype);
+      const expected = wireType(type.element);
+      const items: unknown[] = [];
+      for (let i = 0; i < size; i++) {
+        if (etype === expected) items.push(readValue(p, type.element, state));
+        else p.skip(etype);
+      }
+      if (type.kind === "list") p.readListEnd();
+      else p.readSetEnd();
+      state.depth--;
+      return type.kind === "set" ? new Set(items) : items;
+    }
+    case "map": {
+      if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
+      const { ktype, vtype, size } = p.readMapBegin();
+      checkSize(state, size, ktype, vtype);
+      const fits = ktype === wireType(type.key) && vtype === wireType(type.value);
+      const entries: [unknown, unknown][] = [];
+      for (let i = 0; i < size; i++) {
+        if (!fits) {
+          p.skip(ktype);
+          p.skip(vtype);
+          continue;
+        }
+        entries.push([readValue(p, type.key, state), readValue(p, type.value, state)]);
+      }
+      p.readMapEnd();
+      state.depth--;
+      return type.key.kind === "string" ? Object.fromEntries(entries) : new Map(entries);
+    }
+    case "struct":
+      return readStruct(p, type.resolve(), state);
+  }
+}
+
+/**
+ * Reads a struct: unknown fields and fields of the wrong wire type are
+ * skipped, as Thrift requires; absent fields get their defaults; a missing
+ * required field is an error.
+ */
+export function readStruct(
+  p: Protocol,
+  struct: ThriftStruct,
+  state: ReadState,
+): Record<string, unknown> {
+  if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
+  const out: Record<string, unknown> = {};
+  p.readStructBegin();
+  for (;;) {
+    const { ftype, fid } = p.readFieldBegin();
+    if (ftype === TType.STOP) break;
+    const field: ThriftField | undefined = struct.byId.get(fid);
+    if (field !== undefined && ftype === wireType(field.type)) {
+      out[field.name] = readValue(p, field.type, state);
+    } else {
+      p.skip(ftype);
+    }
+    p.readFieldEnd();
+  }
+  p.readStructEnd();
+  for (const field of struct.fields) {
+    if (field.name in out) continue;
+    if (field.requiredness === "required") {
+      throw new ThriftReadError(`${struct.name}.${field.name} is required`);
+    }
+    if (field.defaultValue !== undefined && field.requiredness !== "optional") {
+      out[field.name] = field.defaultValue;
+    }
+  }
+  state.depth--;
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * Serving one service of a Thrift schema under TMultiplexedProtocol's
+ * names (`Calculator:add`), so that several services share one port.
+ *
+ * @module
+ */
+
+import { renameMethods } from "../../rpc/service.ts";
+import type { ThriftSchema } from "./schema.ts";
+
+/**
+ * Makes the object a peer serves for one Thrift service behind
+ * TMultiplexedProtocol: `impl`'s methods, named as in the IDL (`add`),
+ * become callable as `Service:method`. Combine several with
+ * `combineServices` (or spread them) to serve several services on one port.
+ *
+ * @param schema the schema that declares the service
+ * @param service the service's name, such as `"Calculator"`
+ * @param impl the handlers, by function name (a plain object, a class
+ * instance, or a zod service's handlers)
+ * @returns the service to serve, keyed by multiplexed name
+ * @throws {TypeError} when `impl` has a method the service does not declare
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadThrift } from "./schema.ts";
+ * import { thriftService } from "./service.ts";
+ *
+ * const schema = loadThrift("service Echo { string echo(1: string text) }");
+ * const served = thriftService(schema, "Echo", { echo: (text: string) => text });
+ * assert.deepEqual(Object.keys(served), ["Echo:echo"]);
+ * ```
+ */
+export function thriftService(
+  schema: ThriftSchema,
+  service: string,
+  impl: object,
+): Record<string, (...args: never[]) => unknown> {
+  const functions = schema.service(service).functions;
+  return renameMethods(
+    impl,
+    (name) => functions.has(name) ? `${service}:${name}` : undefined,
+    (name) => {
+      throw new TypeError(
+        `${service} has no function "${name}" (it has: ${[...functions.keys()].join(", ")})`,
+      );
+    },
+  );
+}
