@@ -56,7 +56,7 @@ import {
   TType,
   writer,
 } from "./thrift/_protocol.ts";
-import { type ReadState, readStruct, writeStruct } from "./thrift/_values.ts";
+import { type ReadState, readStruct, skipValue, writeStruct } from "./thrift/_values.ts";
 import type { ThriftFunction, ThriftSchema, ThriftService, ThriftStruct } from "./thrift/schema.ts";
 
 export type * from "../rpc/types.ts";
@@ -335,7 +335,7 @@ class ThriftCodec implements Codec {
     const oneway = mtype === MessageType.ONEWAY;
     if (fn === undefined) {
       // The arguments are skipped, so that a framing without lengths stays in step.
-      p.skip(TType.STRUCT);
+      skipValue(p, TType.STRUCT, state);
       if (oneway) {
         return {
           kind: "invalid",
@@ -370,17 +370,14 @@ class ThriftCodec implements Codec {
     const call = this.#outgoing.get(seqid);
     if (call === undefined) {
       if (mtype === MessageType.EXCEPTION) {
-        // Never answered, so that two ends cannot bounce errors forever.
-        return {
-          kind: "invalid",
-          id: undefined,
-          error: {
-            code: ErrorCode.InvalidRequest,
-            message: `A stray EXCEPTION for seqid ${seqid}`,
-          },
-        };
+        // Answering it would be an EXCEPTION too, which the other end could
+        // answer again, forever: the connection is closed instead.
+        throw new DecodeError(
+          FORMAT,
+          `An EXCEPTION for seqid ${seqid}, which is no call of this end`,
+        );
       }
-      p.skip(TType.STRUCT);
+      skipValue(p, TType.STRUCT, state);
       this.#incoming.set(seqid, { name, fn: undefined });
       return {
         kind: "invalid",
@@ -439,15 +436,18 @@ class ThriftCodec implements Codec {
    */
   measure(buffer: Uint8Array): number | undefined {
     const input = reader(this.#settings.protocol, buffer);
+    const max = this.#settings.maxSize;
+    // Containers are checked against what may still come, up to maxSize.
+    const state: ReadState = { remaining: () => max - input.position(), depth: 0 };
     try {
       input.protocol.readMessageBegin();
-      input.protocol.skip(TType.STRUCT);
+      skipValue(input.protocol, TType.STRUCT, state);
       input.protocol.readMessageEnd();
       return input.position();
     } catch (error) {
       if (isUnderrun(error)) {
-        if (buffer.length > this.#settings.maxSize) {
-          throw new DecodeError(FORMAT, `A message larger than ${this.#settings.maxSize} bytes`);
+        if (buffer.length > max) {
+          throw new DecodeError(FORMAT, `A message larger than ${max} bytes`);
         }
         return undefined;
       }

@@ -2,7 +2,7 @@
  * The example server of the interop contract:
  *
  * ```sh
- * deno task calculator --codec jsonrpc|xmlrpc|msgpack|protobuf --transport tcp|unix|http|ws [--framing F] [--host H] [--port P]
+ * deno task calculator --codec jsonrpc|xmlrpc|msgpack|protobuf|thrift --transport tcp|unix|http|ws [--framing F] [--protocol binary|compact] [--host H] [--port P]
  * deno task calculator --transport tls|https|wss --cert server.pem --key server-key.pem
  * ```
  *
@@ -24,10 +24,12 @@ import { codecByName, framingByName } from "./calculator/wiring.ts";
 const USAGE = `Usage: deno task calculator --codec C --transport T [options]
 
 Options:
-  --codec C        jsonrpc (default), xmlrpc, msgpack, protobuf (Connect over http)
+  --codec C        jsonrpc (default), xmlrpc, msgpack, protobuf (Connect over http), thrift
   --transport T    tcp (default), unix, http, ws, tls, https, wss
   --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's and protobuf's),
-                   varint, content-length, self-delimiting (msgpack's)
+                   varint, content-length, self-delimiting (msgpack's); for thrift
+                   framed (its default, = length-prefix) and buffered (= self-delimiting)
+  --protocol P     thrift's protocol: binary (default) or compact
   --host H         default 127.0.0.1
   --port P         default 0 (a free port)
   --path FILE      the socket's path, for --transport unix
@@ -48,6 +50,7 @@ const { values } = (() => {
         codec: { type: "string", default: "jsonrpc" },
         transport: { type: "string", default: "tcp" },
         framing: { type: "string" },
+        protocol: { type: "string", default: "binary" },
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "0" },
         path: { type: "string" },
@@ -67,7 +70,11 @@ if (values.help) {
   Deno.exit(0);
 }
 
-const wiring = codecByName(values.codec) ?? fail(`unknown codec "${values.codec}"`);
+if (values.protocol !== "binary" && values.protocol !== "compact") {
+  fail(`unknown protocol "${values.protocol}" (binary or compact)`);
+}
+const wiring = codecByName(values.codec, values.protocol) ??
+  fail(`unknown codec "${values.codec}"`);
 const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
   fail(`unknown framing "${values.framing}" for codec "${values.codec}"`);
 const port = Number(values.port);

@@ -110,6 +110,15 @@ const PROTOCOLS = { binary: TBinaryProtocol, compact: TCompactProtocol } as cons
 export function writer(name: ProtocolName): { protocol: Protocol; bytes(): Uint8Array } {
   const collector = new Collector();
   const protocol = new PROTOCOLS[name](collector) as unknown as Protocol;
+  // The package computes a double's bits with Math.log and loses the sign
+  // of -0; a DataView writes the exact IEEE 754 bits (big-endian for the
+  // binary protocol, little-endian for the compact one).
+  const littleEndian = name === "compact";
+  protocol.writeDouble = (value: number) => {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, value, littleEndian);
+    collector.write(bytes);
+  };
   return { protocol, bytes: () => collector.bytes() };
 }
 

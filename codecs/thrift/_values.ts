@@ -207,6 +207,56 @@ function checkSize(state: ReadState, size: number, ...types: number[]): void {
 }
 
 /**
+ * Skips a value of wire type `type`, refusing containers that the bytes
+ * that can still come cannot hold and nesting beyond {@linkcode MAX_DEPTH}
+ * (the package's own `skip` would loop over 2^31 elements waiting for them).
+ *
+ * @throws {ThriftReadError} for sizes and nesting beyond limits
+ */
+export function skipValue(p: Protocol, type: number, state: ReadState): void {
+  switch (type) {
+    case TType.STRUCT: {
+      if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
+      p.readStructBegin();
+      for (;;) {
+        const { ftype } = p.readFieldBegin();
+        if (ftype === TType.STOP) break;
+        skipValue(p, ftype, state);
+        p.readFieldEnd();
+      }
+      p.readStructEnd();
+      state.depth--;
+      return;
+    }
+    case TType.LIST:
+    case TType.SET: {
+      if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
+      const { etype, size } = type === TType.LIST ? p.readListBegin() : p.readSetBegin();
+      checkSize(state, size, etype);
+      for (let i = 0; i < size; i++) skipValue(p, etype, state);
+      if (type === TType.LIST) p.readListEnd();
+      else p.readSetEnd();
+      state.depth--;
+      return;
+    }
+    case TType.MAP: {
+      if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
+      const { ktype, vtype, size } = p.readMapBegin();
+      checkSize(state, size, ktype, vtype);
+      for (let i = 0; i < size; i++) {
+        skipValue(p, ktype, state);
+        skipValue(p, vtype, state);
+      }
+      p.readMapEnd();
+      state.depth--;
+      return;
+    }
+    default:
+      p.skip(type);
+  }
+}
+
+/**
  * Reads a value of `type` whose wire type has been checked.
  *
  * @throws {ThriftReadError} for sizes and nesting beyond limits, and the
@@ -243,7 +293,7 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
       const items: unknown[] = [];
       for (let i = 0; i < size; i++) {
         if (etype === expected) items.push(readValue(p, type.element, state));
-        else p.skip(etype);
+        else skipValue(p, etype, state);
       }
       if (type.kind === "list") p.readListEnd();
       else p.readSetEnd();
@@ -258,8 +308,8 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
       const entries: [unknown, unknown][] = [];
       for (let i = 0; i < size; i++) {
         if (!fits) {
-          p.skip(ktype);
-          p.skip(vtype);
+          skipValue(p, ktype, state);
+          skipValue(p, vtype, state);
           continue;
         }
         entries.push([readValue(p, type.key, state), readValue(p, type.value, state)]);
@@ -293,7 +343,7 @@ export function readStruct(
     if (field !== undefined && ftype === wireType(field.type)) {
       out[field.name] = readValue(p, field.type, state);
     } else {
-      p.skip(ftype);
+      skipValue(p, ftype, state);
     }
     p.readFieldEnd();
   }

@@ -8,6 +8,7 @@
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { protobufRpc, type ProtoSchema } from "../../codecs/protobuf.ts";
+import { thriftRpc } from "../../codecs/thrift.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import type { Codec, Framing, Service } from "../../mod.ts";
 import { contentLength } from "../../rpc/framing/content_length.ts";
@@ -16,6 +17,7 @@ import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { jsonValues, selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { varint } from "../../rpc/framing/varint.ts";
 import { calculatorSchema, ERROR_DETAILS, protobufCalculator } from "./protobuf.ts";
+import { calculatorThrift, invalidOperationError, thriftCalculator } from "./thrift.ts";
 
 /** A codec and what goes with it by default. */
 export interface CodecWiring {
@@ -37,9 +39,13 @@ export interface CodecWiring {
  * The codec of a command-line name.
  *
  * @param name such as `"jsonrpc"`
+ * @param protocol Thrift's protocol, `"binary"` (the default) or `"compact"`
  * @returns the codec and its defaults, or `undefined` for an unknown name
  */
-export function codecByName(name: string): CodecWiring | undefined {
+export function codecByName(
+  name: string,
+  protocol: "binary" | "compact" = "binary",
+): CodecWiring | undefined {
   switch (name) {
     case "jsonrpc":
       return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe", httpPath: "/rpc" };
@@ -63,6 +69,18 @@ export function codecByName(name: string): CodecWiring | undefined {
         schema,
       };
     }
+    case "thrift":
+      return {
+        codec: thriftRpc({
+          schema: calculatorThrift(),
+          protocol,
+          exceptionError: invalidOperationError,
+        }),
+        defaultFraming: "framed",
+        int64: "full",
+        httpPath: "/thrift",
+        service: thriftCalculator(),
+      };
     default:
       return undefined;
   }
