@@ -31,6 +31,7 @@ export {
   createDispatcher,
   type Dispatcher,
   listMethods,
+  prefixService,
   toErrorObject,
 } from "./rpc/dispatch.ts";
 export { withSystemMethods } from "./rpc/system_methods.ts";

@@ -30,6 +30,7 @@ Options:
                    varint, content-length, self-delimiting (msgpack's); for thrift
                    framed (its default, = length-prefix) and buffered (= self-delimiting)
   --protocol P     thrift's protocol: binary (default) or compact
+  --multiplexed    thrift: TMultiplexedProtocol, the service named Calculator
   --host H         default 127.0.0.1
   --port P         default 0 (a free port)
   --path FILE      the socket's path, for --transport unix
@@ -51,6 +52,7 @@ const { values } = (() => {
         transport: { type: "string", default: "tcp" },
         framing: { type: "string" },
         protocol: { type: "string", default: "binary" },
+        multiplexed: { type: "boolean", default: false },
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "0" },
         path: { type: "string" },
@@ -73,7 +75,7 @@ if (values.help) {
 if (values.protocol !== "binary" && values.protocol !== "compact") {
   fail(`unknown protocol "${values.protocol}" (binary or compact)`);
 }
-const wiring = codecByName(values.codec, values.protocol) ??
+const wiring = codecByName(values.codec, values.protocol, values.multiplexed) ??
   fail(`unknown codec "${values.codec}"`);
 const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
   fail(`unknown framing "${values.framing}" for codec "${values.codec}"`);

@@ -59,6 +59,12 @@ const FORBIDDEN = new Set([
  * ```
  */
 export function createDispatcher(service: Service): Dispatcher {
+  const prefixed = prefixOf(service);
+  if (prefixed !== undefined) {
+    const inner = createDispatcher(prefixed.service);
+    const { prefix } = prefixed;
+    return (name) => name.startsWith(prefix) ? inner(name.slice(prefix.length)) : undefined;
+  }
   const layers = layersOf(service);
   if (layers !== undefined) {
     const dispatchers = layers.map(createDispatcher);
@@ -98,6 +104,8 @@ export function createDispatcher(service: Service): Dispatcher {
  * @returns the callable method names, sorted
  */
 export function listMethods(service: Service): string[] {
+  const prefixed = prefixOf(service);
+  if (prefixed !== undefined) return listMethods(prefixed.service).map((n) => prefixed.prefix + n);
   const layers = layersOf(service);
   if (layers !== undefined) return [...new Set(layers.flatMap(listMethods))].sort();
   const names = new Set<string>();
@@ -113,6 +121,33 @@ export function listMethods(service: Service): string[] {
 }
 
 const LAYERS: unique symbol = Symbol("parley.serviceLayers");
+const PREFIXED: unique symbol = Symbol("parley.prefixedService");
+
+/**
+ * A service whose methods are called with a prefix: `prefixService("math.",
+ * calculator)` answers `math.add` with the calculator's `add`, its checks
+ * and its context included. Namespaces for one endpoint that serves several
+ * services (Thrift's multiplexed `Calculator:add`, JSON-RPC's `math.add`);
+ * combine several with {@linkcode combineServices}.
+ *
+ * @param prefix what every name starts with
+ * @param service the service, of any kind
+ * @returns the prefixed service
+ *
+ * @example
+ * ```ts
+ * import { createDispatcher, prefixService } from "./dispatch.ts";
+ * const dispatch = createDispatcher(prefixService("math.", { add: (a: number, b: number) => a + b }));
+ * console.assert(dispatch("math.add") !== undefined && dispatch("add") === undefined);
+ * ```
+ */
+export function prefixService(prefix: string, service: Service): Service {
+  return Object.freeze({ [PREFIXED]: { prefix, service } });
+}
+
+function prefixOf(service: Service): { prefix: string; service: Service } | undefined {
+  return (service as { [PREFIXED]?: { prefix: string; service: Service } })[PREFIXED];
+}
 
 /**
  * One service made of several: a name is looked up in each in turn, the

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { renameMethods } from "../../rpc/service.ts";
+import { listMethods, prefixService } from "../../rpc/dispatch.ts";
+import type { Service } from "../../rpc/service.ts";
 import type { ThriftSchema } from "./schema.ts";
 
 /**
@@ -16,9 +17,9 @@ import type { ThriftSchema } from "./schema.ts";
  *
  * @param schema the schema that declares the service
  * @param service the service's name, such as `"Calculator"`
- * @param impl the handlers, by function name (a plain object, a class
- * instance, or a zod service's handlers)
- * @returns the service to serve, keyed by multiplexed name
+ * @param impl the service, of any kind (plain object, class instance, zod
+ * definition), its methods named as the IDL's functions
+ * @returns the service to serve under multiplexed names
  * @throws {TypeError} when `impl` has a method the service does not declare
  *
  * @example
@@ -26,25 +27,25 @@ import type { ThriftSchema } from "./schema.ts";
  * import assert from "node:assert/strict";
  * import { loadThrift } from "./schema.ts";
  * import { thriftService } from "./service.ts";
+ * import { listMethods } from "../../rpc/dispatch.ts";
  *
  * const schema = loadThrift("service Echo { string echo(1: string text) }");
  * const served = thriftService(schema, "Echo", { echo: (text: string) => text });
- * assert.deepEqual(Object.keys(served), ["Echo:echo"]);
+ * assert.deepEqual(listMethods(served), ["Echo:echo"]);
  * ```
  */
 export function thriftService(
   schema: ThriftSchema,
   service: string,
-  impl: object,
-): Record<string, (...args: never[]) => unknown> {
+  impl: Service,
+): Service {
   const functions = schema.service(service).functions;
-  return renameMethods(
-    impl,
-    (name) => functions.has(name) ? `${service}:${name}` : undefined,
-    (name) => {
+  for (const name of listMethods(impl)) {
+    if (!functions.has(name)) {
       throw new TypeError(
         `${service} has no function "${name}" (it has: ${[...functions.keys()].join(", ")})`,
       );
-    },
-  );
+    }
+  }
+  return prefixService(`${service}:`, impl);
 }

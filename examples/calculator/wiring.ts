@@ -8,9 +8,9 @@
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { protobufRpc, type ProtoSchema } from "../../codecs/protobuf.ts";
-import { thriftRpc } from "../../codecs/thrift.ts";
+import { thriftRpc, thriftService } from "../../codecs/thrift.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
-import type { Codec, Framing, Service } from "../../mod.ts";
+import { type Codec, combineServices, type Framing, type Service } from "../../mod.ts";
 import { contentLength } from "../../rpc/framing/content_length.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
@@ -40,11 +40,13 @@ export interface CodecWiring {
  *
  * @param name such as `"jsonrpc"`
  * @param protocol Thrift's protocol, `"binary"` (the default) or `"compact"`
+ * @param multiplexed Thrift: TMultiplexedProtocol, the calculator as `Calculator`
  * @returns the codec and its defaults, or `undefined` for an unknown name
  */
 export function codecByName(
   name: string,
   protocol: "binary" | "compact" = "binary",
+  multiplexed = false,
 ): CodecWiring | undefined {
   switch (name) {
     case "jsonrpc":
@@ -69,18 +71,26 @@ export function codecByName(
         schema,
       };
     }
-    case "thrift":
+    case "thrift": {
+      const schema = calculatorThrift();
+      const service = thriftCalculator();
       return {
         codec: thriftRpc({
-          schema: calculatorThrift(),
+          schema,
+          service: "Calculator",
           protocol,
+          multiplexed,
           exceptionError: invalidOperationError,
         }),
         defaultFraming: "framed",
         int64: "full",
         httpPath: "/thrift",
-        service: thriftCalculator(),
+        // Multiplexed: `Calculator:add`, and bare names for plain clients.
+        service: multiplexed
+          ? combineServices(thriftService(schema, "Calculator", service), service)
+          : service,
       };
+    }
     default:
       return undefined;
   }
