@@ -332,6 +332,9 @@ class ThriftCodec implements Codec {
 
   #call(p: Protocol, state: ReadState, name: string, mtype: number, seqid: number): DecodedFrame {
     const fn = this.#function(name);
+    // Replies carry the bare name, as Apache Thrift's TMultiplexedProcessor
+    // has them: clients find their handler by it.
+    const replyName = this.#settings.multiplexed ? name.slice(name.indexOf(":") + 1) : name;
     const oneway = mtype === MessageType.ONEWAY;
     if (fn === undefined) {
       // The arguments are skipped, so that a framing without lengths stays in step.
@@ -343,7 +346,7 @@ class ThriftCodec implements Codec {
           error: { code: ErrorCode.MethodNotFound, message: `Unknown function ${name}` },
         };
       }
-      this.#incoming.set(seqid, { name, fn: undefined });
+      this.#incoming.set(seqid, { name: replyName, fn: undefined });
       return {
         kind: "invalid",
         id: seqid,
@@ -359,7 +362,7 @@ class ThriftCodec implements Codec {
     const params = fn.args.fields.map((f) => args[f.name]);
     while (params.length > 0 && params[params.length - 1] === undefined) params.pop();
     if (oneway) return { kind: "notification", method: name, params };
-    this.#incoming.set(seqid, { name, fn });
+    this.#incoming.set(seqid, { name: replyName, fn });
     if (this.#incoming.size > this.#settings.maxInFlight) {
       this.#incoming.delete(this.#incoming.keys().next().value!);
     }

@@ -148,7 +148,13 @@ switch (values.transport) {
       port,
       ...(values.transport === "https" ? certificate() : {}),
       routes: connect !== undefined ? {} : {
-        [wiring.httpPath]: { codec: wiring.codec, service, exposeErrors: values["expose-errors"] },
+        [wiring.httpPath]: {
+          codec: wiring.codec,
+          service,
+          exposeErrors: values["expose-errors"],
+          // Apache Thrift's HTTP clients take nothing but 200, even for oneway calls.
+          ...(wiring.codec.name === "thrift" ? { noReplyStatus: 200 as const } : {}),
+        },
       },
       ...(connect !== undefined ? { handlers: connect } : {}),
       onError,

@@ -29,6 +29,12 @@ export interface HttpRoute {
   /** Send the message and stack of unexpected handler errors (development only). */
   readonly exposeErrors?: boolean;
   /**
+   * The status of a POST that needs no reply (notifications only, Thrift's
+   * oneway calls): 204 by default; 200 with an empty body for protocols whose
+   * clients accept nothing else (Apache Thrift's HTTP clients).
+   */
+  readonly noReplyStatus?: 200 | 204;
+  /**
    * Also accept WebSocket connections on this path (a `GET` with
    * `Upgrade: websocket`): one message per frame, calls both ways.
    */
@@ -224,7 +230,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       if (!(error instanceof DecodeError)) throw error;
       return plain(400, `Bad Request: ${error.message}`);
     }
-    if (reply === undefined) return new Response(null, { status: 204 });
+    if (reply === undefined) return new Response(null, { status: route.noReplyStatus ?? 204 });
     // A text reply has at least as many bytes as UTF-16 units, so short ones
     // go out as they are, without a copy to bytes first.
     if (reply.length > threshold && acceptsGzip(request.headers.get("accept-encoding"))) {
