@@ -91,7 +91,7 @@ export interface ThriftRpcOptions {
   /** The service whose functions are called by bare name; the schema's only service by default. */
   readonly service?: string;
   /** `"binary"` (TBinaryProtocol, the default) or `"compact"` (TCompactProtocol). */
-  readonly protocol?: ProtocolName;
+  readonly protocol?: "binary" | "compact";
   /** Speak TMultiplexedProtocol: methods as `Service:method`. */
   readonly multiplexed?: boolean;
   /**
