@@ -22,7 +22,7 @@
  * @module
  */
 
-import { parse } from "@creditkarma/thrift-parser";
+import { createParser, createScanner } from "@creditkarma/thrift-parser";
 
 /** A Thrift type, resolved. */
 export type ThriftType =
@@ -295,14 +295,7 @@ export function loadThrift(source: string | Readonly<Record<string, string>>): T
     if (text === undefined) {
       throw new Error(`include "${file}" is not among the sources given to loadThrift`);
     }
-    const document: Node = parse(text);
-    if (document.type === "ThriftErrors") {
-      const first = document.errors[0];
-      const at = first?.loc?.start;
-      throw new Error(
-        `${file}${at ? `:${at.line}:${at.column}` : ""}: ${first?.message ?? "syntax error"}`,
-      );
-    }
+    const document = parseDocument(text, file);
     // Includes first, so that their names exist.
     for (const node of document.body) {
       if (node.type === "IncludeDefinition") load(node.path.value);
@@ -417,6 +410,30 @@ export function loadThrift(source: string | Readonly<Record<string, string>>): T
       return found;
     },
   };
+}
+
+// The parser's scanner and parser with an error handler of our own: its
+// `parse()` prints every syntax error to the console.
+function parseDocument(text: string, file: string): Node {
+  const errors: Node[] = [];
+  const scanner: Node = createScanner(text, (error: Node) => {
+    errors.push(error);
+    scanner.syncronize();
+  });
+  const tokens = scanner.scan();
+  const parser: Node = createParser(tokens, (error: Node) => {
+    errors.push(error);
+    parser.synchronize();
+  });
+  const document = parser.parse();
+  if (errors.length > 0) {
+    const first = errors[0];
+    const at = first?.loc?.start;
+    throw new Error(
+      `${file}${at ? `:${at.line}:${at.column}` : ""}: ${first?.message ?? "syntax error"}`,
+    );
+  }
+  return document;
 }
 
 function check(type: ThriftType): void {

@@ -1,0 +1,406 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { loadThrift, thriftRpc, ThriftValueError } from "../../codecs/thrift.ts";
+import { DecodeError } from "../../rpc/errors.ts";
+import type { Codec } from "../../rpc/types.ts";
+import { writer } from "../../codecs/thrift/_protocol.ts";
+
+const SHARED = `
+namespace py shared
+typedef i64 Id
+const i32 ANSWER = 42
+enum Color { RED = 1, GREEN, BLUE = 10 }
+struct Owner { 1: required string name, 2: optional Id id }
+`;
+
+const MAIN = `
+include "shared.thrift"
+typedef list<string> Names
+const list<i32> PRIMES = [2, 3, 5]
+const map<string, i32> AGES = {"ada": 36}
+struct Everything {
+  1: bool flag,
+  2: byte tiny,
+  3: i16 small,
+  4: i32 medium = shared.ANSWER,
+  5: i64 large,
+  6: double real,
+  7: string text,
+  8: binary blob,
+  9: shared.Color color = shared.Color.GREEN,
+  10: Names names,
+  11: set<i32> unique,
+  12: map<string, shared.Id> byName,
+  13: map<i32, string> byNumber,
+  14: optional shared.Owner owner,
+  15: list<Everything> children,
+}
+union Choice { 1: string left, 2: i64 right }
+exception Refused { 1: i32 code, 2: string reason }
+exception Other { 1: string what }
+service Base { string hello(1: string name) }
+service Kitchen extends Base {
+  Everything cook(1: Everything e) throws (1: Refused refused, 2: Other other),
+  void nothing(),
+  oneway void fire(1: i32 n),
+  Choice choose(1: Choice c),
+  shared.Id identify(1: shared.Owner owner),
+}
+service Second { i32 twice(1: i32 n) }
+`;
+
+const schema = loadThrift({ "main.thrift": MAIN, "shared.thrift": SHARED });
+
+for (const protocol of ["binary", "compact"] as const) {
+  const pair = (): [Codec, Codec] => {
+    const codec = thriftRpc({ schema, service: "Kitchen", protocol });
+    return [codec.fork!(), codec.fork!()];
+  };
+  const roundTrip = (method: string, params: unknown[], result: unknown) => {
+    const [client, server] = pair();
+    const call = server.decode(
+      client.encode({ kind: "request", id: 7, method, params }),
+    ) as unknown as {
+      id: number;
+      params: unknown[];
+    };
+    const reply = client.decode(server.encode({ kind: "result", id: call.id, result }));
+    return { call, reply };
+  };
+
+  Deno.test(`thrift (${protocol}): every type round-trips, i64 exactly as bigint`, () => {
+    const value = {
+      flag: true,
+      tiny: -128,
+      small: 32767,
+      medium: -(2 ** 31),
+      large: -(2n ** 63n),
+      real: -0,
+      text: "héllo 🌍",
+      blob: new Uint8Array([0, 255]),
+      color: 10,
+      names: ["a", ""],
+      unique: new Set([1, 2]),
+      byName: { ada: 2n ** 62n },
+      byNumber: new Map([[1, "one"], [-5, "minus five"]]),
+      owner: { name: "o", id: 9n },
+      children: [{
+        flag: false,
+        tiny: 0,
+        small: 0,
+        medium: 42,
+        large: 0n,
+        real: 1e-310,
+        text: "",
+        blob: new Uint8Array(0),
+        color: 2,
+        names: [],
+        unique: new Set<number>(),
+        byName: {},
+        byNumber: new Map(),
+        children: [],
+      }],
+    };
+    const { call, reply } = roundTrip("cook", [value], value);
+    assert.deepEqual(call.params, [value]);
+    assert.ok(Object.is((call.params[0] as { real: number }).real, -0));
+    assert.deepEqual(reply, { kind: "result", id: 7, result: value });
+  });
+
+  Deno.test(`thrift (${protocol}): defaults fill absent fields; optional ones stay absent; required ones are required`, () => {
+    const { call } = roundTrip("cook", [{ text: "x" }], {});
+    assert.deepEqual(call.params, [{ text: "x", medium: 42, color: 2 }]);
+    const [client] = pair();
+    assert.throws(
+      () => client.encode({ kind: "request", id: 1, method: "identify", params: [{ id: 1 }] }),
+      /identify\.owner\.name: is required/,
+    );
+    assert.equal(roundTrip("identify", [{ name: "n" }], 5).reply.kind, "result");
+  });
+
+  Deno.test(`thrift (${protocol}): values that do not fit are refused with where and why`, () => {
+    const [client] = pair();
+    const cases: [unknown, RegExp][] = [
+      [{ tiny: 128 }, /cook\.e\.tiny: an integer from -128 to 127 expected/],
+      [{ medium: 2 ** 31 }, /medium: an integer from/],
+      [{ large: 2n ** 63n }, /large: 9223372036854775808 is outside the i64 range/],
+      [{ large: 2 ** 60 }, /large: a safe integer or a bigint expected/],
+      [{ text: 5 }, /text: a string expected/],
+      [{ blob: "AQ==" }, /blob: a Uint8Array expected/],
+      [{ names: "a" }, /names: an array expected/],
+      [{ byNumber: 5 }, /byNumber: a Map or an object expected/],
+      [{ typo: 1 }, /cook\.e\.typo: not a field of Everything/],
+      [{ owner: { name: "n", extra: 1 } }, /owner\.extra: not a field of shared\.Owner/],
+    ];
+    for (const [value, message] of cases) {
+      assert.throws(
+        () => client.encode({ kind: "request", id: 1, method: "cook", params: [value] }),
+        (e: unknown) => e instanceof ThriftValueError && message.test(e.message),
+        JSON.stringify(String(message)),
+      );
+    }
+    assert.throws(
+      () =>
+        client.encode({
+          kind: "request",
+          id: 1,
+          method: "choose",
+          params: [{ left: "a", right: 1n }],
+        }),
+      /a union holds exactly one field, not 2/,
+    );
+    assert.throws(
+      () => client.encode({ kind: "request", id: 1, method: "nope" }),
+      /not a function/,
+    );
+    assert.throws(
+      () => client.encode({ kind: "request", id: 1, method: "fire", params: [1] }),
+      /oneway/,
+    );
+  });
+
+  Deno.test(`thrift (${protocol}): inherited functions, void, oneway and named params`, () => {
+    assert.deepEqual(roundTrip("hello", ["ada"], "hi ada").reply, {
+      kind: "result",
+      id: 7,
+      result: "hi ada",
+    });
+    assert.deepEqual(roundTrip("nothing", [], null).reply, { kind: "result", id: 7, result: null });
+    const [client, server] = pair();
+    assert.deepEqual(
+      server.decode(client.encode({ kind: "notification", method: "fire", params: { n: 3 } })),
+      {
+        kind: "notification",
+        method: "fire",
+        params: [3],
+      },
+    );
+  });
+
+  Deno.test(`thrift (${protocol}): declared exceptions both ways; other errors as TApplicationException`, () => {
+    const codec = thriftRpc({
+      schema,
+      service: "Kitchen",
+      protocol,
+      exceptionError: (type, fields) => ({
+        code: Number(fields.code ?? 0),
+        message: `${type}: ${fields.reason}`,
+      }),
+    });
+    const [client, server] = [codec.fork!(), codec.fork!()];
+    const ask = (id: number) =>
+      server.decode(
+        client.encode({ kind: "request", id, method: "cook", params: [{}] }),
+      ) as unknown as {
+        id: number;
+      };
+    let call = ask(1);
+    assert.deepEqual(
+      client.decode(
+        server.encode({
+          kind: "error",
+          id: call.id,
+          error: { code: 3, message: "no", data: { code: 3, reason: "busy" } },
+        }),
+      ),
+      {
+        kind: "error",
+        id: 1,
+        error: { code: 3, message: "Refused: busy", data: { code: 3, reason: "busy" } },
+      },
+    );
+    call = ask(2);
+    assert.deepEqual(
+      client.decode(
+        server.encode({
+          kind: "error",
+          id: call.id,
+          error: { code: 9, message: "m", data: { what: "x" } },
+        }),
+      ),
+      {
+        kind: "error",
+        id: 2,
+        error: { code: 0, message: "Other: undefined", data: { what: "x" } },
+      },
+    );
+    for (
+      const [code, type] of [[-32601, 1], [-32600, 2], [-32602, 7], [-32603, 6], [5, 6]] as const
+    ) {
+      call = ask(10 + code);
+      const decoded = client.decode(
+        server.encode({ kind: "error", id: call.id, error: { code, message: "why" } }),
+      ) as unknown as {
+        error: { code: number; message: string; data: { type: number } };
+      };
+      assert.equal(decoded.error.data.type, type, `code ${code}`);
+      assert.equal(decoded.error.message, "why");
+      assert.equal(decoded.error.code, code === 5 ? -32603 : code);
+    }
+  });
+
+  Deno.test(`thrift (${protocol}): unknown fields and fields of the wrong type are skipped, as Thrift requires`, () => {
+    // cook(e) with e = {1: "a string where a bool is declared", 99: i64, 7: "kept"}
+    const out = writer(protocol);
+    const p = out.protocol;
+    p.writeMessageBegin("cook", 1, 5);
+    p.writeStructBegin("args");
+    p.writeFieldBegin("e", 12, 1);
+    p.writeStructBegin("Everything");
+    p.writeFieldBegin("flag", 11, 1);
+    p.writeString("wrong type");
+    p.writeFieldEnd();
+    p.writeFieldBegin("unknown", 15, 99);
+    p.writeListBegin(10, 2);
+    p.writeI64(1);
+    p.writeI64(2);
+    p.writeListEnd();
+    p.writeFieldEnd();
+    p.writeFieldBegin("text", 11, 7);
+    p.writeString("kept");
+    p.writeFieldEnd();
+    p.writeFieldStop();
+    p.writeStructEnd();
+    p.writeFieldEnd();
+    p.writeFieldStop();
+    p.writeStructEnd();
+    p.writeMessageEnd();
+    const [, server] = pair();
+    assert.deepEqual(server.decode(out.bytes()), {
+      kind: "request",
+      id: 5,
+      method: "cook",
+      params: [{ text: "kept", medium: 42, color: 2 }],
+    });
+  });
+
+  Deno.test(`thrift (${protocol}): unknown functions, other message types and hostile bytes`, () => {
+    const [, server] = pair();
+    const message = (
+      name: string,
+      type: number,
+      seqid: number,
+      fill?: (p: ReturnType<typeof writer>["protocol"]) => void,
+    ) => {
+      const out = writer(protocol);
+      out.protocol.writeMessageBegin(name, type, seqid);
+      out.protocol.writeStructBegin("args");
+      fill?.(out.protocol);
+      out.protocol.writeFieldStop();
+      out.protocol.writeStructEnd();
+      out.protocol.writeMessageEnd();
+      return out.bytes();
+    };
+    const unknown = server.decode(message("nope", 1, 3)) as unknown as {
+      kind: string;
+      id: number;
+      error: { code: number };
+    };
+    assert.deepEqual([unknown.kind, unknown.id, unknown.error.code], [
+      "invalid",
+      3,
+      -32601,
+    ]);
+    const reply = server.decode(message("cook", 2, 4)) as unknown as {
+      kind: string;
+      id: number;
+      error: { code: number };
+    };
+    assert.deepEqual([reply.kind, reply.id, reply.error.code], ["invalid", 4, -32600]);
+    assert.throws(() => server.decode(message("cook", 3, 4)), DecodeError); // a stray EXCEPTION
+    const strange = server.decode(message("cook", 6, 6)) as unknown as {
+      kind: string;
+      error: { code: number };
+    };
+    assert.deepEqual([strange.kind, strange.error.code], ["invalid", -32600]);
+    // A list header that claims more elements than the frame holds.
+    const hostile = message("cook", 1, 8, (p) => {
+      p.writeFieldBegin("e", 12, 1);
+      p.writeStructBegin("Everything");
+      p.writeFieldBegin("names", 15, 10);
+      p.writeListBegin(11, 0x7fffffff);
+    });
+    assert.throws(() => server.decode(hostile), /does not fit/);
+    // Truncated anywhere: a DecodeError, never anything else.
+    const whole = message("hello", 1, 9, (p) => {
+      p.writeFieldBegin("name", 11, 1);
+      p.writeString("ada");
+      p.writeFieldEnd();
+    });
+    for (let cut = 0; cut < whole.length; cut++) {
+      assert.throws(() => server.decode(whole.subarray(0, cut)), DecodeError, `cut at ${cut}`);
+    }
+    assert.throws(() => server.decode("text"), DecodeError);
+  });
+
+  Deno.test(`thrift (${protocol}): measure() finds message ends in a buffered stream and refuses hostile sizes at once`, () => {
+    const [client] = pair();
+    const a = client.encode({
+      kind: "request",
+      id: 1,
+      method: "hello",
+      params: ["x"],
+    }) as Uint8Array;
+    const b = client.encode({
+      kind: "request",
+      id: 2,
+      method: "nothing",
+      params: [],
+    }) as Uint8Array;
+    const stream = new Uint8Array([...a, ...b]);
+    assert.equal(client.measure!(stream), a.length);
+    assert.equal(client.measure!(stream.subarray(0, a.length - 1)), undefined);
+    const out = writer(protocol);
+    out.protocol.writeMessageBegin("cook", 1, 1);
+    out.protocol.writeStructBegin("args");
+    out.protocol.writeFieldBegin("e", 15, 1);
+    out.protocol.writeListBegin(10, 0x7fffffff);
+    assert.throws(() => client.measure!(out.bytes()), /does not fit/);
+  });
+
+  Deno.test(`thrift (${protocol}): random bytes never crash the decoder: a message or a DecodeError`, () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const [, server] = pair();
+        try {
+          server.decode(bytes);
+        } catch (error) {
+          assert.ok(error instanceof DecodeError, String(error));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+}
+
+Deno.test("thrift: multiplexed names reach every service; replies carry the bare name", () => {
+  const codec = thriftRpc({ schema, multiplexed: true });
+  const [client, server] = [codec.fork!(), codec.fork!()];
+  const call = server.decode(
+    client.encode({ kind: "request", id: 1, method: "Second:twice", params: [4] }),
+  ) as unknown as {
+    id: number;
+    method: string;
+  };
+  assert.equal(call.method, "Second:twice");
+  const reply = server.encode({ kind: "result", id: call.id, result: 8 }) as Uint8Array;
+  assert.ok(
+    new TextDecoder().decode(reply).includes("twice") &&
+      !new TextDecoder().decode(reply).includes("Second:"),
+  );
+  assert.deepEqual(client.decode(reply), { kind: "result", id: 1, result: 8 });
+  assert.throws(() => thriftRpc({ schema }), /name the one to speak/);
+});
+
+Deno.test("loadThrift: clear errors for syntax errors, missing includes and undefined types", () => {
+  assert.throws(() => loadThrift("struct {"), /main\.thrift:\d+:\d+/);
+  assert.throws(
+    () => loadThrift({ "a.thrift": 'include "b.thrift"' }),
+    /include "b\.thrift" is not among the sources/,
+  );
+  assert.throws(() => loadThrift("struct A { 1: Missing m }"), /Missing is not defined/);
+  assert.throws(() => loadThrift("struct A { 1: i32 a, 1: i32 b }"), /two fields with id 1/);
+  assert.deepEqual(schema.constants.get("PRIMES"), [2, 3, 5]);
+  assert.deepEqual(schema.constants.get("AGES"), { ada: 36 });
+  assert.equal(schema.constants.get("shared.ANSWER"), 42);
+});
