@@ -10,7 +10,8 @@
  * `ws-echo` echoes every WebSocket message on a bare `Deno.upgradeWebSocket`
  * (the WebSocket ceiling); `protobuf` serves the calculator's Add in the
  * protobuf envelope on TCP (length prefix) and `connect` over the Connect
- * protocol on HTTP, printing `listening PORT`. Exits on SIGTERM.
+ * protocol on HTTP, printing `listening PORT`; `thrift` serves the calculator's
+ * add over Thrift (framed, binary). Exits on SIGTERM.
  *
  * @module
  */
@@ -27,6 +28,7 @@ import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { connByteStream, serveTcp } from "../../rpc/transports/tcp.ts";
 import { loadProto, protobufRpc, protoService } from "../../codecs/protobuf.ts";
 import { connectHandler } from "../../protocols/connect.ts";
+import { loadThrift, thriftRpc } from "../../codecs/thrift.ts";
 
 const mode = Deno.args[0];
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
@@ -130,6 +132,18 @@ if (mode === "raw") {
       service: calculator,
     })
     : serveHttp({ routes: {}, handlers: { "/": connectHandler({ schema, service: calculator }) } });
+  console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
+} else if (mode === "thrift") {
+  const schema = loadThrift(
+    Deno.readTextFileSync(new URL("../../examples/calculator/calculator.thrift", import.meta.url)),
+  );
+  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    codec: thriftRpc({ schema }),
+    framing: lengthPrefix(),
+    service,
+  });
   console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   await server.finished;
