@@ -211,8 +211,7 @@ class ThriftCodec implements Codec {
   encode(message: RpcMessage | readonly RpcMessage[]): Frame {
     if (Array.isArray(message)) throw new TypeError("Thrift carries no batches");
     const one = message as RpcMessage;
-    const out = writer(this.#settings.protocol);
-    const p = out.protocol;
+    // One writer at a time (they share a buffer): each branch makes its own.
     switch (one.kind) {
       case "request":
       case "notification": {
@@ -220,6 +219,8 @@ class ThriftCodec implements Codec {
         if (fn === undefined) {
           throw new TypeError(`"${one.method}" is not a function of the Thrift service`);
         }
+        const out = writer(this.#settings.protocol);
+        const p = out.protocol;
         let seqid = 0;
         if (one.kind === "request") {
           if (fn.oneway) throw new TypeError(`${one.method} is oneway: send it as a notification`);
@@ -247,6 +248,8 @@ class ThriftCodec implements Codec {
         if (call?.fn === undefined) {
           throw new TypeError(`No call with id ${one.id} was received on this connection`);
         }
+        const out = writer(this.#settings.protocol);
+        const p = out.protocol;
         p.writeMessageBegin(call.name, MessageType.REPLY, Number(one.id));
         writeStruct(
           p,
@@ -283,6 +286,8 @@ class ThriftCodec implements Codec {
             // Data that does not fit after all: a TApplicationException below.
           }
         }
+        const out = writer(this.#settings.protocol);
+        const p = out.protocol;
         p.writeMessageBegin(name, MessageType.EXCEPTION, seqid);
         writeStruct(p, APPLICATION_EXCEPTION, {
           message: one.error.message,

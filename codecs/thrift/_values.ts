@@ -3,7 +3,7 @@
 // the other. Checks what the protocol leaves loose: unknown fields on the
 // way out, ranges, required fields, container sizes beyond the frame.
 
-import { fromInt64, type Protocol, toInt64, TType } from "./_protocol.ts";
+import { type Protocol, TType } from "./_protocol.ts";
 import type { ThriftField, ThriftStruct, ThriftType } from "./schema.ts";
 
 /** A value that does not fit its Thrift type; the message says where and why. */
@@ -87,11 +87,11 @@ export function writeValue(p: Protocol, type: ThriftType, value: unknown, where:
     case "i64": {
       if (typeof value === "number") {
         if (!Number.isSafeInteger(value)) fail(where, "a safe integer or a bigint expected");
-        return p.writeI64(toInt64(BigInt(value)));
+        return p.writeI64(BigInt(value));
       }
       if (typeof value !== "bigint") fail(where, "an integer (number or bigint) expected");
       if (value < I64_MIN || value > I64_MAX) fail(where, `${value} is outside the i64 range`);
-      return p.writeI64(toInt64(value));
+      return p.writeI64(value);
     }
     case "double":
       if (typeof value !== "number") fail(where, "a number expected");
@@ -274,16 +274,13 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
     case "enum":
       return p.readI32();
     case "i64":
-      return fromInt64(p.readI64());
+      return p.readI64();
     case "double":
       return p.readDouble();
     case "string":
       return p.readString();
-    case "binary": {
-      const bytes = p.readBinary();
-      // A plain Uint8Array view, not the package's Buffer.
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
+    case "binary":
+      return p.readBinary();
     case "list":
     case "set": {
       if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);

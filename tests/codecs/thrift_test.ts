@@ -252,8 +252,8 @@ for (const protocol of ["binary", "compact"] as const) {
     p.writeFieldEnd();
     p.writeFieldBegin("unknown", 15, 99);
     p.writeListBegin(10, 2);
-    p.writeI64(1);
-    p.writeI64(2);
+    p.writeI64(1n);
+    p.writeI64(2n);
     p.writeListEnd();
     p.writeFieldEnd();
     p.writeFieldBegin("text", 11, 7);
@@ -403,4 +403,29 @@ Deno.test("loadThrift: clear errors for syntax errors, missing includes and unde
   assert.deepEqual(schema.constants.get("PRIMES"), [2, 3, 5]);
   assert.deepEqual(schema.constants.get("AGES"), { ada: 36 });
   assert.equal(schema.constants.get("shared.ANSWER"), 42);
+});
+
+Deno.test("thrift: messages far larger than the writer's first buffer, in both protocols", () => {
+  for (const protocol of ["binary", "compact"] as const) {
+    const codec = thriftRpc({ schema, service: "Kitchen", protocol });
+    const [client, server] = [codec.fork!(), codec.fork!()];
+    const value = {
+      blob: new Uint8Array(300_000).map((_, i) => i % 251),
+      text: "é".repeat(100_000),
+      names: Array.from({ length: 5000 }, (_, i) => `name ${i}`),
+      large: 1n,
+      real: 0.5,
+      small: 1,
+      tiny: 1,
+      flag: true,
+    };
+    const call = server.decode(
+      client.encode({ kind: "request", id: 1, method: "cook", params: [value] }),
+    ) as unknown as {
+      params: [typeof value];
+    };
+    assert.deepEqual(call.params[0].blob, value.blob);
+    assert.equal(call.params[0].text, value.text);
+    assert.deepEqual(call.params[0].names, value.names);
+  }
 });
