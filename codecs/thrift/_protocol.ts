@@ -128,8 +128,21 @@ class Sink {
     }
     this.u8(Number(n));
   }
-  // UTF-8 with room for the worst case, then the real length.
+  // UTF-8 with room for the worst case, then the real length. Short ASCII
+  // text (method and field names, most keys) is copied a character at a
+  // time: cheaper than a call into the encoder.
   utf8(text: string): { at: number; length: number } {
+    if (text.length <= 64) {
+      const at = this.reserve(text.length);
+      let i = 0;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 0x7f) break;
+        this.bytes[at + i] = c;
+      }
+      if (i === text.length) return { at, length: text.length };
+      this.length = at;
+    }
     const at = this.reserve(text.length * 3);
     const { written } = encoder.encodeInto(text, this.bytes.subarray(at));
     this.length = at + written;
@@ -187,7 +200,18 @@ class Source {
     return value;
   }
   readString(n: number): string {
-    return decoder.decode(this.read(n));
+    const bytes = this.read(n);
+    // Short ASCII text without the decoder, which costs more than the text.
+    if (n <= 64) {
+      let text = "";
+      for (let i = 0; i < n; i++) {
+        const c = bytes[i]!;
+        if (c > 0x7f) return decoder.decode(bytes);
+        text += String.fromCharCode(c);
+      }
+      return text;
+    }
+    return decoder.decode(bytes);
   }
   borrow(): { buf: Uint8Array; readIndex: number; writeIndex: number } {
     return { buf: this.inBuf, readIndex: this.readPos, writeIndex: this.inBuf.length };
