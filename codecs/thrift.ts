@@ -45,7 +45,7 @@
  * @module
  */
 
-import { DecodeError, ErrorCode } from "../rpc/errors.ts";
+import { DecodeError, ErrorCode, RpcError } from "../rpc/errors.ts";
 import type { Codec, DecodedFrame, Frame, RpcId, RpcMessage, RpcParams } from "../rpc/types.ts";
 import {
   isUnderrun,
@@ -83,6 +83,44 @@ export const TApplicationExceptionType = {
   INTERNAL_ERROR: 6,
   PROTOCOL_ERROR: 7,
 } as const;
+
+/**
+ * A declared exception of a Thrift function, as the caller receives it: an
+ * `RpcError` (code and message from the codec's `exceptionError`, `data` the
+ * exception's fields) that also says which exception it is.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await peer.call("calculate", [1, { num1: 1, num2: 0, op: 4 }]);
+ * } catch (error) {
+ *   if (error instanceof ThriftException && error.exception === "InvalidOperation") {
+ *     console.log(error.fields.why); // "Cannot divide by 0"
+ *   }
+ * }
+ * ```
+ */
+export class ThriftException extends RpcError {
+  /** The exception's type name in the IDL, such as `"InvalidOperation"`. */
+  readonly exception: string;
+  /** The exception's fields (also its `data`). */
+  readonly fields: Record<string, unknown>;
+
+  /**
+   * Creates the error.
+   *
+   * @param exception the exception's type name
+   * @param fields its fields
+   * @param code the error code
+   * @param message the message
+   */
+  constructor(exception: string, fields: Record<string, unknown>, code: number, message: string) {
+    super(code, message, fields);
+    this.name = "ThriftException";
+    this.exception = exception;
+    this.fields = fields;
+  }
+}
 
 /** Options of {@linkcode thriftRpc}. */
 export interface ThriftRpcOptions {
@@ -417,11 +455,10 @@ class ThriftCodec implements Codec {
       const fields = result[thrown.name];
       if (fields !== undefined) {
         const exception = thrown.type.kind === "struct" ? thrown.type.name : thrown.name;
-        const { code, message } = this.#settings.exceptionError(
-          exception,
-          fields as Record<string, unknown>,
-        );
-        return { kind: "error", id, error: { code, message, data: fields } };
+        const record = fields as Record<string, unknown>;
+        const { code, message } = this.#settings.exceptionError(exception, record);
+        // An RpcError of its own kind, which peers reject the call with as it is.
+        return { kind: "error", id, error: new ThriftException(exception, record, code, message) };
       }
     }
     if (fn.returns === undefined) return { kind: "result", id, result: null };

@@ -59,12 +59,15 @@ export class RpcError extends Error {
   }
 
   /**
-   * Builds an `RpcError` from an error object received from the peer.
+   * Builds an `RpcError` from an error object received from the peer. A
+   * codec may decode an error reply straight into an `RpcError` of its own
+   * kind (Thrift's declared exceptions): that one is used as it is.
    *
    * @param error the error object of an error reply
    * @returns the error, with the remote's code, message and data
    */
   static from(error: RpcErrorObject): RpcError {
+    if (error instanceof RpcError) return error;
     return new RpcError(error.code, error.message, error.data);
   }
 

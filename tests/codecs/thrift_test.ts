@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { loadThrift, thriftRpc, ThriftValueError } from "../../codecs/thrift.ts";
-import { DecodeError } from "../../rpc/errors.ts";
+import { loadThrift, ThriftException, thriftRpc, ThriftValueError } from "../../codecs/thrift.ts";
+import { DecodeError, RpcError } from "../../rpc/errors.ts";
 import type { Codec } from "../../rpc/types.ts";
 import { writer } from "../../codecs/thrift/_protocol.ts";
 
@@ -195,34 +195,27 @@ for (const protocol of ["binary", "compact"] as const) {
         id: number;
       };
     let call = ask(1);
+    const refused = client.decode(server.encode({
+      kind: "error",
+      id: call.id,
+      error: { code: 3, message: "no", data: { code: 3, reason: "busy" } },
+    })) as unknown as { kind: string; id: number; error: ThriftException };
+    assert.deepEqual([refused.kind, refused.id], ["error", 1]);
+    assert.ok(refused.error instanceof ThriftException);
     assert.deepEqual(
-      client.decode(
-        server.encode({
-          kind: "error",
-          id: call.id,
-          error: { code: 3, message: "no", data: { code: 3, reason: "busy" } },
-        }),
-      ),
-      {
-        kind: "error",
-        id: 1,
-        error: { code: 3, message: "Refused: busy", data: { code: 3, reason: "busy" } },
-      },
+      [refused.error.exception, refused.error.code, refused.error.message, refused.error.data],
+      ["Refused", 3, "Refused: busy", { code: 3, reason: "busy" }],
     );
+    assert.equal(RpcError.from(refused.error), refused.error); // peers reject with it as it is
     call = ask(2);
+    const other = client.decode(server.encode({
+      kind: "error",
+      id: call.id,
+      error: { code: 9, message: "m", data: { what: "x" } },
+    })) as unknown as { error: ThriftException };
     assert.deepEqual(
-      client.decode(
-        server.encode({
-          kind: "error",
-          id: call.id,
-          error: { code: 9, message: "m", data: { what: "x" } },
-        }),
-      ),
-      {
-        kind: "error",
-        id: 2,
-        error: { code: 0, message: "Other: undefined", data: { what: "x" } },
-      },
+      [other.error.exception, other.error.code, other.error.message, other.error.fields],
+      ["Other", 0, "Other: undefined", { what: "x" }],
     );
     for (
       const [code, type] of [[-32601, 1], [-32600, 2], [-32602, 7], [-32603, 6], [5, 6]] as const

@@ -14,7 +14,7 @@
  */
 
 import assert from "node:assert/strict";
-import { thriftRpc } from "../../codecs/thrift.ts";
+import { ThriftException, thriftRpc } from "../../codecs/thrift.ts";
 import { type Framing, RpcError } from "../../mod.ts";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
@@ -108,7 +108,11 @@ async function checkContract(client: RpcClient, prefix: string): Promise<void> {
     why: "overflow",
   }]);
   assert.equal(await call("calculate", [1, { num1: -7, num2: 2, op: 4 }]), -3);
-  const byZero = await rejection(call("calculate", [1, { num1: 1, num2: 0, op: 4 }]), RpcError);
+  const byZero = await rejection(
+    call("calculate", [1, { num1: 1, num2: 0, op: 4 }]),
+    ThriftException,
+  );
+  assert.equal(byZero.exception, "InvalidOperation");
   assert.deepEqual(byZero.data, { whatOp: 4, why: "Cannot divide by 0" });
   assert.equal(await call("echo", ["héllo 🌍"]), "héllo 🌍");
   const bytes = new Uint8Array(256).map((_, i) => i);
