@@ -1,0 +1,653 @@
+/**
+ * Remote objects over a peer, in the spirit of RPyC: one end's objects used
+ * from the other as proxies, functions passed as callbacks, references
+ * counted per connection and released explicitly or when garbage-collected,
+ * async iterables consumed with `for await`, and promise pipelining (a call
+ * on the result of a call that has not returned yet goes out at once). The
+ * wire protocol is in `docs/protocol.md` ("Remote objects"): ordinary calls
+ * (`$/call`, `$/get`, `$/release`) with tagged values, over any codec.
+ *
+ * @module
+ */
+
+import { RpcError } from "../errors.ts";
+import { type CallContext, type Service, withContext } from "../service.ts";
+import { isExposed, isPlainObject } from "./expose.ts";
+
+/** What a session sends its calls through: a `Peer`. */
+export interface ObjectCaller {
+  /** Calls a method of the other end. */
+  call<T = unknown>(method: string, params?: readonly unknown[]): Promise<T>;
+  /** Sends a notification to the other end. */
+  notify(method: string, params?: readonly unknown[]): Promise<void>;
+  /** Settles when the connection is closed. */
+  readonly closed?: Promise<unknown>;
+}
+
+/** Error codes of the remote-objects protocol. */
+export const ObjectErrorCode = {
+  /** Unknown or released reference (or answer). */
+  UnknownReference: -32001,
+  /** The member is not exposed, or does not exist. */
+  NotExposed: -32002,
+  /** Too many exports on this connection. */
+  TooManyExports: -32000,
+} as const;
+
+/** Options of {@linkcode ObjectSession}. */
+export interface ObjectSessionOptions {
+  /** What the other end reaches as its root (target `null`). */
+  readonly root?: unknown;
+  /** Most objects this end exports on the connection at once; 10,000 by default. */
+  readonly maxExports?: number;
+  /** Told about bad release notifications and failed releases. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The client's view of a remote object: every member is reached
+ * asynchronously. Methods return promises; properties are awaited.
+ */
+export type Remote<T> = T extends (...args: infer A) => infer R
+  ? (...args: A) => RemotePromise<Awaited<R>>
+  : T extends object ? { readonly [K in keyof T]: Remote<T[K]> } & PromiseLike<T>
+  : PromiseLike<T>;
+
+/** The result of a remote call: awaitable, and usable for pipelining before it arrives. */
+export type RemotePromise<T> = PromiseLike<T> & (T extends object ? Remote<T> : unknown);
+
+type Target = null | { readonly $you: number } | { readonly $answer: number };
+type Entry = readonly [kind: "ref" | "answer", id: number, count: number];
+
+interface Export {
+  readonly value: unknown;
+  count: number;
+}
+
+interface Import {
+  readonly proxy: WeakRef<object>;
+  received: number;
+}
+
+interface StubMeta {
+  readonly session: ObjectSession;
+  readonly target: Target;
+  readonly path: readonly string[];
+  /** For imports: their id; for answers: theirs. */
+  readonly kind: "import" | "answer" | "root";
+  readonly id: number;
+}
+
+const stubs = new WeakMap<object, StubMeta>();
+const released = new WeakSet<object>();
+
+/** Exports async iterables: the other end pulls with `next` and stops with `return`. */
+class ExportedIterator {
+  readonly #iterator: AsyncIterator<unknown>;
+  constructor(iterable: AsyncIterable<unknown>) {
+    this.#iterator = iterable[Symbol.asyncIterator]();
+  }
+  next(): Promise<IteratorResult<unknown>> {
+    return this.#iterator.next();
+  }
+  async return(): Promise<IteratorResult<unknown>> {
+    return await this.#iterator.return?.() ?? { done: true, value: undefined };
+  }
+}
+const ITERATOR_MEMBERS = new Set(["next", "return"]);
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] ===
+    "function";
+}
+
+// Values the codec carries as they are.
+function isCodecValue(value: object): boolean {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date ||
+    value instanceof Map || value instanceof Set;
+}
+
+function unknownReference(what: string): RpcError {
+  return new RpcError(ObjectErrorCode.UnknownReference, `Unknown or released reference: ${what}`);
+}
+
+function notExposed(name: unknown): RpcError {
+  return new RpcError(ObjectErrorCode.NotExposed, `"${String(name)}" is not exposed`);
+}
+
+/**
+ * One connection's remote objects: serve `session.service` on the peer (the
+ * `service` option), {@linkcode ObjectSession.attach} the peer, then use
+ * {@linkcode ObjectSession.root}. Both ends may export objects; each keeps
+ * its own session.
+ *
+ * @example A callback called back over the same connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const root = {
+ *   work: async (steps: number, progress: (step: number) => unknown) => {
+ *     for (let i = 1; i <= steps; i++) await progress(i);
+ *     return "done";
+ *   },
+ * };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * const peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const api = used.root<typeof root>();
+ * const seen: number[] = [];
+ * assert.equal(await api.work(3, (step) => { seen.push(step); }), "done");
+ * assert.deepEqual(seen, [1, 2, 3]);
+ * await peer.close();
+ * ```
+ */
+export class ObjectSession {
+  /** Serve it on the peer: the `$/call`, `$/get` and `$/release` methods. */
+  readonly service: Service;
+  readonly #root: unknown;
+  readonly #maxExports: number;
+  readonly #onError: (error: unknown) => void;
+  #caller: ObjectCaller | (() => ObjectCaller) | undefined;
+
+  // What this end exports, by id and by value.
+  readonly #exports = new Map<number, Export>();
+  readonly #exportIds = new Map<unknown, number>();
+  #nextExport = 1;
+  // What this end imports, by the other end's id; collected proxies release themselves.
+  readonly #imports = new Map<number, Import>();
+  readonly #finalizer = new FinalizationRegistry<number>((id) => this.#collected(id));
+  // The outcomes of the other end's calls, kept for its pipelined calls.
+  readonly #answers = new Map<number, Promise<unknown>>();
+  #nextAnswer = 1;
+  #releases: Entry[] = [];
+  #flushing = false;
+  #closed = false;
+
+  /**
+   * Creates a session.
+   *
+   * @param options the root the other end reaches, limits
+   */
+  constructor(options: ObjectSessionOptions = {}) {
+    this.#root = options.root;
+    this.#maxExports = options.maxExports ?? 10_000;
+    this.#onError = options.onError ?? (() => {});
+    this.service = {
+      "$/call": withContext((ctx: CallContext, ...params: unknown[]) =>
+        this.#serveCall(ctx, params)
+      ),
+      "$/get": (...params: unknown[]) => this.#serveGet(params),
+      "$/release": (...params: unknown[]) => this.#serveRelease(params),
+    };
+  }
+
+  /**
+   * Sends this session's calls through `caller` (a `Peer`, or a function that
+   * returns it once it exists). Everything exported is dropped when its
+   * connection closes.
+   *
+   * @param caller the peer
+   */
+  attach(caller: ObjectCaller | (() => ObjectCaller)): void {
+    this.#caller = caller;
+    queueMicrotask(() => {
+      try {
+        void this.#peer().closed?.then(() => this.close(), () => this.close());
+      } catch {
+        // Not available yet: the transport drops the session with the connection.
+      }
+    });
+  }
+
+  /** How many objects this end exports on the connection. */
+  get exportCount(): number {
+    return this.#exports.size;
+  }
+
+  /** How many of the other end's objects this end holds proxies for. */
+  get importCount(): number {
+    return this.#imports.size;
+  }
+
+  /** How many of the other end's call outcomes this end keeps for pipelining. */
+  get answerCount(): number {
+    return this.#answers.size;
+  }
+
+  /**
+   * A proxy of the other end's root object.
+   *
+   * @typeParam T the root's type, as the other end defines it
+   * @returns the proxy: `await root.name`, `root.method(args)`
+   */
+  root<T>(): Remote<T> {
+    return this.#stub(null, [], "root", 0) as Remote<T>;
+  }
+
+  /**
+   * Releases a proxy now instead of when it is garbage-collected: the other
+   * end may forget the object. Using the proxy afterwards is an error.
+   *
+   * @param proxy a proxy this session made
+   */
+  release(proxy: unknown): void {
+    const meta = typeof proxy === "object" || typeof proxy === "function"
+      ? stubs.get(proxy as object)
+      : undefined;
+    if (meta === undefined || meta.session !== this || meta.kind !== "import") return;
+    if (released.has(proxy as object)) return;
+    released.add(proxy as object);
+    this.#finalizer.unregister(proxy as object);
+    const entry = this.#imports.get(meta.id);
+    if (entry === undefined) return;
+    this.#imports.delete(meta.id);
+    this.#queueRelease(["ref", meta.id, entry.received]);
+  }
+
+  /** Drops everything: exports, answers, imports (their proxies fail from now on). */
+  close(): void {
+    this.#closed = true;
+    this.#exports.clear();
+    this.#exportIds.clear();
+    this.#answers.clear();
+    this.#imports.clear();
+    this.#releases = [];
+  }
+
+  #peer(): ObjectCaller {
+    const caller = typeof this.#caller === "function" ? this.#caller() : this.#caller;
+    if (caller === undefined) throw new Error("The object session is not attached to a peer");
+    return caller;
+  }
+
+  // ----------------------------------------------------------- values out
+
+  #export(value: unknown, type: "object" | "function" | "iterator"): unknown {
+    let id = this.#exportIds.get(value);
+    if (id === undefined) {
+      if (this.#exports.size >= this.#maxExports) {
+        throw new RpcError(
+          ObjectErrorCode.TooManyExports,
+          `Too many objects exported on this connection (limit ${this.#maxExports})`,
+        );
+      }
+      id = this.#nextExport++;
+      this.#exports.set(id, { value, count: 0 });
+      this.#exportIds.set(value, id);
+    }
+    this.#exports.get(id)!.count++;
+    return { $ref: id, type };
+  }
+
+  /** A value as it travels: plain data as it is, objects with behaviour by reference. */
+  #toWire(value: unknown, depth = 0): unknown {
+    if (value === null || (typeof value !== "object" && typeof value !== "function")) return value;
+    if (depth > 64) throw new RangeError("A value nested deeper than 64 levels");
+    const meta = stubs.get(value as object);
+    if (meta !== undefined) {
+      if (meta.session !== this) {
+        throw new TypeError("A reference from another connection cannot be passed on");
+      }
+      if (released.has(value as object)) throw new Error("This remote reference was released");
+      if (meta.kind === "import") return { $you: meta.id };
+      if (meta.kind === "answer" && meta.path.length === 0) return { $answer: meta.id };
+      throw new TypeError("Only remote objects and call results can be passed back");
+    }
+    if (typeof value === "function") return this.#export(value, "function");
+    if (Array.isArray(value)) return value.map((item) => this.#toWire(item, depth + 1));
+    if (isPlainObject(value)) {
+      const out: Record<string, unknown> = {};
+      let escape = false;
+      for (const [key, item] of Object.entries(value)) {
+        if (key.startsWith("$")) escape = true;
+        out[key] = this.#toWire(item, depth + 1);
+      }
+      return escape ? { $esc: out } : out;
+    }
+    if (isCodecValue(value as object)) return value;
+    if (isAsyncIterable(value)) return this.#export(new ExportedIterator(value), "iterator");
+    return this.#export(value, "object");
+  }
+
+  // ------------------------------------------------------------ values in
+
+  /** A value as it arrived: references become proxies (or this end's own objects). */
+  #fromWire(value: unknown, answers: Promise<unknown>[] | undefined, depth = 0): unknown {
+    if (value === null || typeof value !== "object") return value;
+    if (depth > 64) throw new RpcError(-32602, "A value nested deeper than 64 levels");
+    if (Array.isArray(value)) return value.map((item) => this.#fromWire(item, answers, depth + 1));
+    if (!isPlainObject(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === "$esc" && isPlainObject(value.$esc)) {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value.$esc)) {
+        out[key] = this.#fromWire(item, answers, depth + 1);
+      }
+      return out;
+    }
+    if (typeof value.$ref === "number" && keys.every((k) => k === "$ref" || k === "type")) {
+      return this.#import(value.$ref, value.type);
+    }
+    if (typeof value.$you === "number" && keys.length === 1) {
+      const entry = this.#exports.get(value.$you);
+      if (entry === undefined) throw unknownReference(`$you ${value.$you}`);
+      return entry.value;
+    }
+    if (typeof value.$answer === "number" && keys.length === 1) {
+      if (answers === undefined) throw new RpcError(-32602, "An answer cannot travel in a result");
+      const answer = this.#answers.get(value.$answer);
+      if (answer === undefined) throw unknownReference(`$answer ${value.$answer}`);
+      answers.push(answer);
+      return new AnswerSlot(answer);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = this.#fromWire(item, answers, depth + 1);
+    }
+    return out;
+  }
+
+  #import(id: number, type: unknown): object {
+    const existing = this.#imports.get(id);
+    const alive = existing?.proxy.deref();
+    if (existing !== undefined && alive !== undefined) {
+      existing.received++;
+      return alive;
+    }
+    const proxy = type === "iterator"
+      ? this.#iteratorProxy(id)
+      : this.#stub({ $you: id }, [], "import", id);
+    this.#imports.set(id, { proxy: new WeakRef(proxy), received: (existing?.received ?? 0) + 1 });
+    this.#finalizer.register(proxy, id, proxy);
+    return proxy;
+  }
+
+  #collected(id: number): void {
+    const entry = this.#imports.get(id);
+    if (entry === undefined || entry.proxy.deref() !== undefined) return;
+    this.#imports.delete(id);
+    this.#queueRelease(["ref", id, entry.received]);
+  }
+
+  #queueRelease(entry: Entry): void {
+    if (this.#closed) return;
+    this.#releases.push(entry);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    // Releases are batched: one notification for all that a turn dropped.
+    setTimeout(() => {
+      this.#flushing = false;
+      const entries = this.#releases;
+      this.#releases = [];
+      if (entries.length === 0 || this.#closed) return;
+      try {
+        this.#peer().notify("$/release", entries).catch(this.#onError);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }, 0);
+  }
+
+  // -------------------------------------------------------------- serving
+
+  #target(target: unknown): unknown {
+    if (target === null || target === undefined) {
+      if (this.#root === undefined) throw unknownReference("this end serves no root object");
+      return this.#root;
+    }
+    if (isPlainObject(target) && typeof target.$you === "number") {
+      const entry = this.#exports.get(target.$you);
+      if (entry === undefined) throw unknownReference(`$you ${target.$you}`);
+      return entry.value;
+    }
+    if (isPlainObject(target) && typeof target.$answer === "number") {
+      const answer = this.#answers.get(target.$answer);
+      if (answer === undefined) throw unknownReference(`$answer ${target.$answer}`);
+      return answer;
+    }
+    throw new RpcError(-32602, "Invalid params: a target is null, {$you} or {$answer}");
+  }
+
+  #member(holder: unknown, name: unknown): unknown {
+    if (
+      holder instanceof ExportedIterator && typeof name === "string" && ITERATOR_MEMBERS.has(name)
+    ) {
+      return (holder as unknown as Record<string, unknown>)[name];
+    }
+    if (!isExposed(holder, name)) throw notExposed(name);
+    return (holder as Record<string, unknown>)[name as string];
+  }
+
+  #serveCall(ctx: CallContext, params: unknown[]): Promise<unknown> {
+    const [target, path, args, answer] = params;
+    if (
+      !Array.isArray(path) || !Array.isArray(args) || params.length > 4 ||
+      (answer !== undefined && !Number.isSafeInteger(answer))
+    ) {
+      throw new RpcError(-32602, "Invalid params: $/call takes [target, path, args, answer?]");
+    }
+    // Everything the call refers to is looked up now, in the order calls
+    // arrive, so that a release that follows cannot take it away.
+    const base = this.#target(target);
+    const pending: Promise<unknown>[] = [];
+    const decoded = this.#fromWire(args, pending) as unknown[];
+    const outcome = (async () => {
+      let holder = await base;
+      if (pending.length > 0) await Promise.all(pending);
+      const values = pending.length === 0 ? decoded : await fill(decoded) as unknown[];
+      let fn: unknown = holder;
+      for (let i = 0; i < path.length; i++) {
+        holder = fn;
+        fn = this.#member(holder, path[i]);
+        if (i < path.length - 1) fn = await fn;
+      }
+      if (typeof fn !== "function") throw notExposed(path.at(-1) ?? "(the target)");
+      void ctx;
+      return await (fn as (...args: unknown[]) => unknown).apply(
+        path.length === 0 ? undefined : holder,
+        values,
+      );
+    })();
+    if (typeof answer === "number") {
+      this.#answers.set(answer, outcome);
+      outcome.catch(() => {});
+    }
+    return outcome.then((result) => this.#toWire(result));
+  }
+
+  async #serveGet(params: unknown[]): Promise<unknown> {
+    const [target, path, answer] = params;
+    if (!Array.isArray(path) || path.length === 0 || params.length > 3) {
+      throw new RpcError(-32602, "Invalid params: $/get takes [target, path, answer?]");
+    }
+    const base = this.#target(target);
+    const outcome = (async () => {
+      let holder: unknown = await base;
+      let value: unknown = holder;
+      for (const name of path) {
+        holder = value;
+        value = await this.#member(holder, name);
+      }
+      // A method read without calling it stays bound to its object.
+      return typeof value === "function" ? value.bind(holder) : value;
+    })();
+    if (typeof answer === "number") {
+      this.#answers.set(answer, outcome);
+      outcome.catch(() => {});
+    }
+    return this.#toWire(await outcome);
+  }
+
+  #serveRelease(params: unknown[]): void {
+    for (const entry of params) {
+      if (!Array.isArray(entry) || entry.length !== 3 || typeof entry[1] !== "number") {
+        this.#onError(new RpcError(-32602, "A $/release entry is [kind, id, count]"));
+        continue;
+      }
+      const [kind, id, count] = entry;
+      if (kind === "answer") {
+        this.#answers.delete(id);
+      } else if (kind === "ref") {
+        const exported = this.#exports.get(id);
+        if (exported === undefined) continue;
+        exported.count -= typeof count === "number" && count > 0 ? count : 1;
+        if (exported.count <= 0) {
+          this.#exports.delete(id);
+          this.#exportIds.delete(exported.value);
+        }
+      }
+    }
+  }
+
+  // --------------------------------------------------------------- calling
+
+  #call(target: Target, path: readonly string[], args: readonly unknown[]): object {
+    const id = this.#nextAnswer++;
+    const wireArgs = args.map((arg) => this.#toWire(arg));
+    const promise = this.#peer().call("$/call", [target, path, wireArgs, id])
+      .then((result) => this.#fromWire(result, undefined));
+    const state: AnswerState = { promise, settled: false, value: undefined };
+    promise.then((value) => {
+      state.settled = true;
+      state.value = value;
+    }, () => {
+      state.settled = true;
+    }).finally(() => this.#queueRelease(["answer", id, 1]));
+    return this.#stub({ $answer: id }, [], "answer", id, state);
+  }
+
+  #get(target: Target, path: readonly string[]): Promise<unknown> {
+    return this.#peer().call("$/get", [target, path]).then((result) =>
+      this.#fromWire(result, undefined)
+    );
+  }
+
+  #stub(
+    target: Target,
+    path: readonly string[],
+    kind: StubMeta["kind"],
+    id: number,
+    answer?: AnswerState,
+  ): object {
+    const session = this;
+    const check = (proxy: object) => {
+      if (released.has(proxy)) throw new Error("This remote reference was released");
+      if (session.#closed) throw new Error("The connection of this remote reference is closed");
+    };
+    // A call result that has arrived and is a remote object: later use goes to it directly.
+    const resolved = (): StubMeta | undefined => {
+      if (answer?.settled !== true) return undefined;
+      const value = answer.value;
+      return (typeof value === "object" || typeof value === "function") && value !== null
+        ? stubs.get(value as object)
+        : undefined;
+    };
+    const proxy: object = new Proxy(function () {}, {
+      get(_, key) {
+        if (key === "then") {
+          // A remote object itself is not awaitable: `await proxy` gives the proxy.
+          if (path.length === 0 && kind !== "answer") return undefined;
+          return (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => {
+            try {
+              check(proxy);
+            } catch (error) {
+              return Promise.reject(error).then(resolve, reject);
+            }
+            const value = path.length === 0 ? answer!.promise : session.#get(target, path);
+            return value.then(resolve, reject);
+          };
+        }
+        if (key === Symbol.dispose) return () => session.release(proxy);
+        if (key === Symbol.asyncDispose) return () => Promise.resolve(session.release(proxy));
+        if (typeof key === "symbol") return undefined;
+        const forward = resolved();
+        if (forward !== undefined) {
+          return session.#stub(
+            forward.target,
+            [...forward.path, ...path, key],
+            forward.kind,
+            forward.id,
+          );
+        }
+        return session.#stub(target, [...path, key], kind, id, answer);
+      },
+      apply(_, _this, args) {
+        check(proxy);
+        const forward = resolved();
+        if (forward !== undefined) {
+          return session.#call(forward.target, [...forward.path, ...path], args);
+        }
+        return session.#call(target, path, args);
+      },
+      set() {
+        return false;
+      },
+    });
+    stubs.set(proxy, { session, target, path, kind, id });
+    return proxy;
+  }
+
+  #iteratorProxy(id: number): object {
+    const target = { $you: id };
+    const session = this;
+    const iterable = {
+      [Symbol.asyncIterator](): AsyncIterator<unknown> {
+        let done = false;
+        return {
+          async next() {
+            if (done) return { done: true, value: undefined };
+            const step = await session.#peer().call("$/call", [target, ["next"], []])
+              .then((r) => session.#fromWire(r, undefined)) as IteratorResult<unknown>;
+            if (step.done) {
+              done = true;
+              session.release(iterable);
+            }
+            return step;
+          },
+          async return(value?: unknown) {
+            if (!done) {
+              done = true;
+              // Leaving the loop tells the other end to stop.
+              await session.#peer().call("$/call", [target, ["return"], []]).catch(() => {});
+              session.release(iterable);
+            }
+            return { done: true, value };
+          },
+        };
+      },
+      [Symbol.dispose]: () => session.release(iterable),
+    };
+    stubs.set(iterable, { session, target, path: [], kind: "import", id });
+    return iterable;
+  }
+}
+
+interface AnswerState {
+  readonly promise: Promise<unknown>;
+  settled: boolean;
+  value: unknown;
+}
+
+/** An argument that is the outcome of an earlier call, awaited before the call runs. */
+class AnswerSlot {
+  constructor(readonly promise: Promise<unknown>) {}
+}
+
+// Replaces the answer slots in decoded arguments with their outcomes.
+async function fill(value: unknown): Promise<unknown> {
+  if (value instanceof AnswerSlot) return await value.promise;
+  if (Array.isArray(value)) return await Promise.all(value.map(fill));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = await fill(item);
+    return out;
+  }
+  return value;
+}
