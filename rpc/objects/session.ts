@@ -536,10 +536,9 @@ export class ObjectSession {
     id: number,
     answer?: AnswerState,
   ): object {
-    const session = this;
     const check = (proxy: object) => {
       if (released.has(proxy)) throw new Error("This remote reference was released");
-      if (session.#closed) throw new Error("The connection of this remote reference is closed");
+      if (this.#closed) throw new Error("The connection of this remote reference is closed");
     };
     // A call result that has arrived and is a remote object: later use goes to it directly.
     const resolved = (): StubMeta | undefined => {
@@ -550,7 +549,7 @@ export class ObjectSession {
         : undefined;
     };
     const proxy: object = new Proxy(function () {}, {
-      get(_, key) {
+      get: (_, key) => {
         if (key === "then") {
           // A remote object itself is not awaitable: `await proxy` gives the proxy.
           if (path.length === 0 && kind !== "answer") return undefined;
@@ -560,71 +559,68 @@ export class ObjectSession {
             } catch (error) {
               return Promise.reject(error).then(resolve, reject);
             }
-            const value = path.length === 0 ? answer!.promise : session.#get(target, path);
+            const value = path.length === 0 ? answer!.promise : this.#get(target, path);
             return value.then(resolve, reject);
           };
         }
-        if (key === Symbol.dispose) return () => session.release(proxy);
-        if (key === Symbol.asyncDispose) return () => Promise.resolve(session.release(proxy));
+        if (key === Symbol.dispose) return () => this.release(proxy);
+        if (key === Symbol.asyncDispose) return () => Promise.resolve(this.release(proxy));
         if (typeof key === "symbol") return undefined;
         const forward = resolved();
         if (forward !== undefined) {
-          return session.#stub(
+          return this.#stub(
             forward.target,
             [...forward.path, ...path, key],
             forward.kind,
             forward.id,
           );
         }
-        return session.#stub(target, [...path, key], kind, id, answer);
+        return this.#stub(target, [...path, key], kind, id, answer);
       },
-      apply(_, _this, args) {
+      apply: (_, _this, args) => {
         check(proxy);
         const forward = resolved();
         if (forward !== undefined) {
-          return session.#call(forward.target, [...forward.path, ...path], args);
+          return this.#call(forward.target, [...forward.path, ...path], args);
         }
-        return session.#call(target, path, args);
+        return this.#call(target, path, args);
       },
-      set() {
-        return false;
-      },
+      set: () => false,
     });
-    stubs.set(proxy, { session, target, path, kind, id });
+    stubs.set(proxy, { session: this, target, path, kind, id });
     return proxy;
   }
 
   #iteratorProxy(id: number): object {
     const target = { $you: id };
-    const session = this;
     const iterable = {
-      [Symbol.asyncIterator](): AsyncIterator<unknown> {
+      [Symbol.asyncIterator]: (): AsyncIterator<unknown> => {
         let done = false;
         return {
-          async next() {
+          next: async () => {
             if (done) return { done: true, value: undefined };
-            const step = await session.#peer().call("$/call", [target, ["next"], []])
-              .then((r) => session.#fromWire(r, undefined)) as IteratorResult<unknown>;
+            const step = await this.#peer().call("$/call", [target, ["next"], []])
+              .then((r) => this.#fromWire(r, undefined)) as IteratorResult<unknown>;
             if (step.done) {
               done = true;
-              session.release(iterable);
+              this.release(iterable);
             }
             return step;
           },
-          async return(value?: unknown) {
+          return: async (value?: unknown) => {
             if (!done) {
               done = true;
               // Leaving the loop tells the other end to stop.
-              await session.#peer().call("$/call", [target, ["return"], []]).catch(() => {});
-              session.release(iterable);
+              await this.#peer().call("$/call", [target, ["return"], []]).catch(() => {});
+              this.release(iterable);
             }
             return { done: true, value };
           },
         };
       },
-      [Symbol.dispose]: () => session.release(iterable),
+      [Symbol.dispose]: () => this.release(iterable),
     };
-    stubs.set(iterable, { session, target, path: [], kind: "import", id });
+    stubs.set(iterable, { session: this, target, path: [], kind: "import", id });
     return iterable;
   }
 }

@@ -1,0 +1,76 @@
+/**
+ * Remote objects in the spirit of RPyC: use the other end's objects through
+ * proxies, pass functions as callbacks, return objects by reference, consume
+ * async iterables with `for await`, and pipeline calls on results that have
+ * not arrived yet. Works over any codec and transport (TCP, WebSocket, the
+ * browser); the protocol is in `docs/protocol.md`.
+ *
+ * @example A server that hands out objects, over TCP
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { exposed, ObjectSession, serveObjects } from "./mod.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ * import { connectTcp, serveTcp } from "../transports/tcp.ts";
+ *
+ * class Counter {
+ *   #n = 0;
+ *   @exposed increment(by = 1) { return this.#n += by; }
+ * }
+ * const root = { counter: () => new Counter() };
+ * await using server = serveTcp({ port: 0 }, {
+ *   codec: jsonRpc(),
+ *   framing: newline(),
+ *   service: serveObjects(root),
+ * });
+ * const objects = new ObjectSession();
+ * await using peer = await connectTcp(server.address, {
+ *   codec: jsonRpc(),
+ *   framing: newline(),
+ *   service: objects.service,
+ * });
+ * objects.attach(peer);
+ * const api = objects.root<typeof root>();
+ * const counter = await api.counter(); // a proxy of the server's Counter
+ * assert.equal(await counter.increment(5), 5);
+ * assert.equal(await api.counter().increment(2), 2); // pipelined: one round trip
+ * objects.release(counter);
+ * ```
+ *
+ * @module
+ */
+
+import { type ObjectCaller, ObjectSession, type ObjectSessionOptions } from "./session.ts";
+import type { Service } from "../service.ts";
+
+export { expose, exposed, isExposed } from "./expose.ts";
+export {
+  type ObjectCaller,
+  ObjectErrorCode,
+  ObjectSession,
+  type ObjectSessionOptions,
+  type Remote,
+  type RemotePromise,
+} from "./session.ts";
+
+/**
+ * What `serveTcp`'s `service` option takes to serve remote objects: a
+ * session per connection, whose root is `root`, dropped with the connection.
+ *
+ * @param root what every client reaches as its root
+ * @param options limits; `onSession` sees each connection's session
+ * @returns the per-connection service factory
+ */
+export function serveObjects(
+  root: unknown,
+  options: Omit<ObjectSessionOptions, "root"> & {
+    readonly onSession?: (session: ObjectSession) => void;
+  } = {},
+): (connection: { readonly peer: () => ObjectCaller }) => Service {
+  return (connection) => {
+    const session = new ObjectSession({ ...options, root });
+    session.attach(connection.peer);
+    options.onSession?.(session);
+    return session.service;
+  };
+}
