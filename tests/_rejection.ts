@@ -7,7 +7,7 @@
  * @returns the error
  */
 export async function rejection<E extends Error>(
-  promise: Promise<unknown>,
+  promise: PromiseLike<unknown>,
   type: abstract new (...args: never[]) => E,
 ): Promise<E> {
   try {

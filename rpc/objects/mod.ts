@@ -49,6 +49,7 @@ export {
   ObjectErrorCode,
   ObjectSession,
   type ObjectSessionOptions,
+  type Received,
   type Remote,
   type RemotePromise,
 } from "./session.ts";

@@ -44,17 +44,38 @@ export interface ObjectSessionOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => any;
+type HasMethods<T> = { [K in keyof T]: T[K] extends AnyFunction ? true : never }[keyof T] extends
+  never ? false
+  : true;
+type Members<T> = {
+  readonly [K in keyof T]: T[K] extends AnyFunction ? RemoteMethod<T[K]> : RemoteProperty<T[K]>;
+};
+type RemoteMethod<F extends AnyFunction> = (
+  ...args: Parameters<F>
+) => RemotePromise<Awaited<ReturnType<F>>>;
+type RemoteProperty<V> = PromiseLike<Received<V>> & (V extends object ? Members<V> : unknown);
+
 /**
- * The client's view of a remote object: every member is reached
- * asynchronously. Methods return promises; properties are awaited.
+ * The client's view of a remote object (or function): every member is
+ * reached asynchronously; methods return {@linkcode RemotePromise}s,
+ * properties are awaited. `using` (or `ObjectSession.release`) releases it.
+ * The proxy itself is not a promise: `await proxy` gives the proxy.
  */
-export type Remote<T> = T extends (...args: infer A) => infer R
-  ? (...args: A) => RemotePromise<Awaited<R>>
-  : T extends object ? { readonly [K in keyof T]: Remote<T[K]> } & PromiseLike<T>
-  : PromiseLike<T>;
+export type Remote<T> = T extends AnyFunction ? RemoteMethod<T> & Disposable
+  : Members<T> & Disposable;
 
 /** The result of a remote call: awaitable, and usable for pipelining before it arrives. */
-export type RemotePromise<T> = PromiseLike<T> & (T extends object ? Remote<T> : unknown);
+export type RemotePromise<T> = PromiseLike<Received<T>> & (T extends object ? Members<T> : unknown);
+
+/**
+ * What a value of type `T` is once received: objects with methods (and
+ * functions) arrive as proxies, plain data as it is.
+ */
+export type Received<T> = T extends AnyFunction ? Remote<T>
+  : T extends object ? (HasMethods<T> extends true ? Remote<T> : T)
+  : T;
 
 type Target = null | { readonly $you: number } | { readonly $answer: number };
 type Entry = readonly [kind: "ref" | "answer", id: number, count: number];
