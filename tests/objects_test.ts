@@ -148,7 +148,7 @@ for (const [name, codec] of [["JSON-RPC", jsonRpc], ["msgpack-rpc", msgpackRpc]]
     const seen: [number, number][] = [];
     assert.equal(await api.work(3, (i: number, of: number) => seen.push([i, of])), "done");
     assert.deepEqual(seen, [[1, 3], [2, 3], [3, 3]]);
-    assert.equal(await api.call(async (x: number) => x * 2, 21), 42);
+    assert.equal(await api.call((x: number) => Promise.resolve(x * 2), 21), 42);
     await peer.close();
   });
 
