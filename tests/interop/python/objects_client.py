@@ -364,19 +364,24 @@ def _(c):
     bad = [m for m in c.incoming if not (m.get("method") == "$/call" and isinstance(m.get("params"), list) and m["params"][:2] == [{"$you": 1}, []])]
     if bad:
         raise CheckFailed("unexpected calls from the server: %r" % (bad,))
-    # The server may release the callback now or later: wait a little for it, then report.
+    # The server may release the callback now or later (when its proxy is
+    # garbage-collected): wait a little for it, then report. Its releases may
+    # also carry ["answer", A, 1] entries for the calls it made to us.
     deadline = time.monotonic() + 0.5
     released = None
     while released is None and time.monotonic() < deadline:
         with c.cond:
             for m in c.notifications[before:]:
-                if m.get("method") == "$/release":
-                    released = m.get("params")
+                if m.get("method") != "$/release" or not isinstance(m.get("params"), list):
+                    continue
+                refs = [e for e in m["params"] if isinstance(e, list) and e[:1] == ["ref"]]
+                if refs:
+                    released = refs
             if released is None:
                 c.cond.wait(0.05)
     if released is None:
         return "no $/release of the callback from the server within 0.5 s"
-    if not isinstance(released, list) or ["ref", 1, 1] not in released:
+    if ["ref", 1, 1] not in released:
         raise CheckFailed('expected the server to release ["ref", 1, 1], got $/release %r' % (released,))
     return "the server released the callback: $/release %s" % json.dumps(released)
 
@@ -422,9 +427,10 @@ def _(c):
     expect_exports(c, 0)
 
 
-@check('bad input: $/call "nonsense" is -32602, an unknown $you is -32001, a garbage $/release is ignored')
+@check('bad input: $/call with params "nonsense" is -32600 (JSON-RPC: params are structured), with {"target": null} -32602, an unknown $you is -32001, a garbage $/release is ignored')
 def _(c):
-    expect_error(c.request("$/call", "nonsense"), INVALID_PARAMS)
+    expect_error(c.request("$/call", "nonsense"), -32600)
+    expect_error(c.request("$/call", {"target": None}), INVALID_PARAMS)
     expect_error(call(c, {"$you": 999999}, ["x"], []), UNKNOWN_REFERENCE)
     c.notify("$/release", "garbage")
     c.notify("$/release", [["ref"], ["bogus", 1, 1], ["ref", 999999, 1], 7])
