@@ -362,3 +362,13 @@ Deno.test("objects over TCP: serveObjects gives each connection its own session"
   assert.equal(sessions[0]!.exportCount, 0, "the closed connection's exports are gone");
   await two.peer.close();
 });
+
+Deno.test("objects: a call's result is a promise: catch and finally work on it", async () => {
+  const { api, peer } = connect(makeRoot());
+  let finished = false;
+  const caught = await api.fail().catch((error: RpcError) => error.code);
+  assert.equal(caught, 7);
+  assert.equal(await api.counter(1).increment().finally(() => finished = true), 2);
+  assert.ok(finished);
+  await peer.close();
+});

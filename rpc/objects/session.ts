@@ -55,7 +55,15 @@ type Members<T> = {
 type RemoteMethod<F extends AnyFunction> = (
   ...args: Parameters<F>
 ) => RemotePromise<Awaited<ReturnType<F>>>;
-type RemoteProperty<V> = PromiseLike<Received<V>> & (V extends object ? Members<V> : unknown);
+type Settling<T> = {
+  // deno-lint-ignore no-explicit-any
+  catch<R = never>(onRejected: (reason: any) => R | PromiseLike<R>): Promise<T | R>;
+  finally(onFinally: () => void): Promise<T>;
+};
+type RemoteProperty<V> =
+  & PromiseLike<Received<V>>
+  & Settling<Received<V>>
+  & (V extends object ? Members<V> : unknown);
 
 /**
  * The client's view of a remote object (or function): every member is
@@ -67,13 +75,19 @@ export type Remote<T> = T extends AnyFunction ? RemoteMethod<T> & Disposable
   : Members<T> & Disposable;
 
 /** The result of a remote call: awaitable, and usable for pipelining before it arrives. */
-export type RemotePromise<T> = PromiseLike<Received<T>> & (T extends object ? Members<T> : unknown);
+export type RemotePromise<T> =
+  & PromiseLike<Received<T>>
+  & Settling<Received<T>>
+  & (T extends object ? Members<T> : unknown);
 
 /**
  * What a value of type `T` is once received: objects with methods (and
  * functions) arrive as proxies, plain data as it is.
  */
 export type Received<T> = T extends AnyFunction ? Remote<T>
+  : T extends readonly (infer E)[] ? Received<E>[]
+  : T extends Uint8Array | Date | Map<unknown, unknown> | Set<unknown> ? T
+  : T extends AsyncIterable<infer E> ? AsyncIterable<Received<E>>
   : T extends object ? (HasMethods<T> extends true ? Remote<T> : T)
   : T;
 
@@ -583,6 +597,13 @@ export class ObjectSession {
             const value = path.length === 0 ? answer!.promise : this.#get(target, path);
             return value.then(resolve, reject);
           };
+        }
+        // A call's result (or a property) is a promise: catch and finally too.
+        if ((key === "catch" || key === "finally") && (path.length > 0 || kind === "answer")) {
+          const settled = () => (proxy as PromiseLike<unknown>).then((v) => v);
+          return key === "catch"
+            ? (onRejected: (e: unknown) => unknown) => Promise.resolve(settled()).catch(onRejected)
+            : (onFinally: () => void) => Promise.resolve(settled()).finally(onFinally);
         }
         if (key === Symbol.dispose) return () => this.release(proxy);
         if (key === Symbol.asyncDispose) return () => Promise.resolve(this.release(proxy));
