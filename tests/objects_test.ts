@@ -81,7 +81,7 @@ function makeRoot(log: string[] = [], probe?: () => number) {
         log.push("generator finished");
       }
     },
-    fail: () => {
+    fail: (): number => {
       throw new RpcError(7, "nope", { why: "because" });
     },
     crash: () => {
