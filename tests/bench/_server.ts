@@ -11,7 +11,8 @@
  * (the WebSocket ceiling); `protobuf` serves the calculator's Add in the
  * protobuf envelope on TCP (length prefix) and `connect` over the Connect
  * protocol on HTTP, printing `listening PORT`; `thrift` serves the calculator's
- * add over Thrift (framed, binary). Exits on SIGTERM.
+ * add over Thrift (framed, binary); `objects` serves remote objects (a
+ * chain of `Step`s) over JSON-RPC. Exits on SIGTERM.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import { connByteStream, serveTcp } from "../../rpc/transports/tcp.ts";
 import { loadProto, protobufRpc, protoService } from "../../codecs/protobuf.ts";
 import { connectHandler } from "../../protocols/connect.ts";
 import { loadThrift, thriftRpc } from "../../codecs/thrift.ts";
+import { expose, serveObjects } from "../../rpc/objects/mod.ts";
 
 const mode = Deno.args[0];
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
@@ -143,6 +145,26 @@ if (mode === "raw") {
     codec: thriftRpc({ schema }),
     framing: lengthPrefix(),
     service,
+  });
+  console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+  await server.finished;
+} else if (mode === "objects") {
+  // A step of a chain: each call hands out the next one, by reference.
+  class Step {
+    constructor(readonly n: number) {}
+    next(): Step {
+      return new Step(this.n + 1);
+    }
+    value(): number {
+      return this.n;
+    }
+  }
+  expose(Step.prototype, ["next", "value"]);
+  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: serveObjects({ start: () => new Step(0) }),
   });
   console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
