@@ -18,6 +18,8 @@ import {
 } from "../rpc/objects/mod.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
+import { serveHttp } from "../rpc/transports/http.ts";
+import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import { rejection } from "./_rejection.ts";
 
 class Counter {
@@ -370,5 +372,31 @@ Deno.test("objects: a call's result is a promise: catch and finally work on it",
   assert.equal(caught, 7);
   assert.equal(await api.counter(1).increment().finally(() => finished = true), 2);
   assert.ok(finished);
+  await peer.close();
+});
+
+Deno.test("objects over WebSocket: a session per socket (the route's service option)", async () => {
+  const sessions: ObjectSession[] = [];
+  await using server = serveHttp({
+    routes: {
+      "/objects": {
+        codec: jsonRpc(),
+        service: {},
+        websocket: { service: serveObjects(makeRoot(), { onSession: (s) => sessions.push(s) }) },
+      },
+    },
+  });
+  const objects = new ObjectSession();
+  const peer = await connectWebSocket(`${server.url.replace("http", "ws")}/objects`, {
+    codec: jsonRpc(),
+    service: objects.service,
+  });
+  objects.attach(peer);
+  const api = objects.root<ReturnType<typeof makeRoot>>();
+  const seen: number[] = [];
+  assert.equal(await api.work(2, (i: number) => seen.push(i)), "done");
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal(await api.counter(4).increment(), 5);
+  assert.equal(sessions.length, 1);
   await peer.close();
 });

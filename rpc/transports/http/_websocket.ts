@@ -23,6 +23,14 @@ export interface WebSocketRouteOptions {
    * call the other side (server push).
    */
   readonly onConnection?: (peer: Peer, request: WebSocketRequest) => void;
+  /**
+   * A service per connection instead of the route's (remote objects'
+   * `serveObjects(root)` is one): it receives the connection's peer (to call
+   * the other side) and the handshake.
+   */
+  readonly service?: (
+    connection: { readonly peer: () => Peer; readonly request: WebSocketRequest },
+  ) => Service;
 }
 
 /** The handshake request of a WebSocket connection (the `Request` itself is gone by then). */
@@ -81,16 +89,27 @@ export function acceptWebSocket(
         ? {}
         : { highWaterMark: serving.options.highWaterMark }),
     });
-    const peer = new Peer(stream, {
+    let peer: Peer | undefined;
+    const service = serving.options.service === undefined
+      ? serving.service
+      : serving.options.service({
+        peer: () => {
+          if (peer === undefined) throw new Error("The peer is not ready yet");
+          return peer;
+        },
+        request: handshake,
+      });
+    peer = new Peer(stream, {
       codec: serving.codec,
-      service: serving.service,
+      service,
       onError,
       ...(serving.limits === undefined ? {} : { limits: serving.limits }),
       ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),
     });
-    peers.add(peer);
-    peer.closed.then(() => peers.delete(peer));
-    serving.options.onConnection?.(peer, handshake);
+    const opened = peer;
+    peers.add(opened);
+    opened.closed.then(() => peers.delete(opened));
+    serving.options.onConnection?.(opened, handshake);
   }, { once: true });
   return response;
 }
