@@ -14,6 +14,7 @@ import {
   exposed,
   ObjectErrorCode,
   ObjectSession,
+  referenceExtension,
   serveObjects,
 } from "../rpc/objects/mod.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
@@ -398,5 +399,38 @@ Deno.test("objects over WebSocket: a session per socket (the route's service opt
   assert.deepEqual(seen, [1, 2]);
   assert.equal(await api.counter(4).increment(), 5);
   assert.equal(sessions.length, 1);
+  await peer.close();
+});
+
+Deno.test("objects over msgpack-rpc with references as the extension type: plain maps need no escaping", async () => {
+  const codec = () => msgpackRpc({ extensions: [referenceExtension] });
+  const [a, b] = memoryPair();
+  const frames: Uint8Array[] = [];
+  const server = new ObjectSession({ root: makeRoot(), references: "extension" });
+  server.attach(new Peer(a, { codec: codec(), service: server.service }));
+  const client = new ObjectSession({ references: "extension" });
+  const spying = {
+    ...codec(),
+    encode(message: Parameters<Codec["encode"]>[0]) {
+      const frame = codec().encode(message) as Uint8Array;
+      frames.push(frame);
+      return frame;
+    },
+  } as Codec;
+  const peer = new Peer(b, { codec: spying, service: client.service, timeout: 5_000 });
+  client.attach(peer);
+  const api = client.root<ReturnType<typeof makeRoot>>();
+  const counter = await api.counter(1);
+  assert.equal(await counter.increment(2), 3);
+  const seen: number[] = [];
+  assert.equal(await api.work(2, (i: number) => seen.push(i)), "done");
+  assert.deepEqual(seen, [1, 2]);
+  // The callback went out as extension type 80: ext 8 headers 0xc7, length 10 ($ref) or 9 ($you).
+  const hasExtension = (f: Uint8Array) =>
+    f.some((byte, i) => byte === 0xc7 && (f[i + 1] === 10 || f[i + 1] === 9) && f[i + 2] === 0x50);
+  assert.ok(frames.some(hasExtension), "an extension of type 80 was sent");
+  const tricky = { $ref: 5, $you: 1 };
+  assert.deepEqual(await api.echo(tricky), tricky);
+  assert.equal(await api.same(counter, counter), true);
   await peer.close();
 });

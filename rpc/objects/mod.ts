@@ -44,6 +44,7 @@ import { type ObjectCaller, ObjectSession, type ObjectSessionOptions } from "./s
 import type { Service } from "../service.ts";
 
 export { expose, exposed, isExposed } from "./expose.ts";
+export { REFERENCE_EXTENSION_TYPE, referenceExtension, ReferenceTag } from "./extension.ts";
 export {
   type ObjectCaller,
   ObjectErrorCode,

@@ -13,6 +13,7 @@
 import { RpcError } from "../errors.ts";
 import { type CallContext, type Service, withContext } from "../service.ts";
 import { isExposed, isPlainObject } from "./expose.ts";
+import { ReferenceTag } from "./extension.ts";
 
 /** What a session sends its calls through: a `Peer`. */
 export interface ObjectCaller {
@@ -42,6 +43,12 @@ export interface ObjectSessionOptions {
   readonly maxExports?: number;
   /** Told about bad release notifications and failed releases. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * How references travel: `"tagged"` (the default) as tagged plain objects,
+   * for any codec; `"extension"` as the msgpack extension type of
+   * `referenceExtension` (register it with the msgpack codec on both ends).
+   */
+  readonly references?: "tagged" | "extension";
 }
 
 // deno-lint-ignore no-explicit-any
@@ -189,6 +196,7 @@ export class ObjectSession {
   readonly #root: unknown;
   readonly #maxExports: number;
   readonly #onError: (error: unknown) => void;
+  readonly #extension: boolean;
   #caller: ObjectCaller | (() => ObjectCaller) | undefined;
 
   // What this end exports, by id and by value.
@@ -214,6 +222,7 @@ export class ObjectSession {
     this.#root = options.root;
     this.#maxExports = options.maxExports ?? 10_000;
     this.#onError = options.onError ?? (() => {});
+    this.#extension = options.references === "extension";
     this.service = {
       "$/call": withContext((ctx: CallContext, ...params: unknown[]) =>
         this.#serveCall(ctx, params)
@@ -304,6 +313,11 @@ export class ObjectSession {
 
   // ----------------------------------------------------------- values out
 
+  /** A reference tag in this session's form. */
+  #tag(tag: Record<string, unknown>): unknown {
+    return this.#extension ? new ReferenceTag(tag) : tag;
+  }
+
   #export(value: unknown, type: "object" | "function" | "iterator"): unknown {
     let id = this.#exportIds.get(value);
     if (id === undefined) {
@@ -318,7 +332,7 @@ export class ObjectSession {
       this.#exportIds.set(value, id);
     }
     this.#exports.get(id)!.count++;
-    return { $ref: id, type };
+    return this.#tag({ $ref: id, type });
   }
 
   /** A value as it travels: plain data as it is, objects with behaviour by reference. */
@@ -331,8 +345,8 @@ export class ObjectSession {
         throw new TypeError("A reference from another connection cannot be passed on");
       }
       if (released.has(value as object)) throw new Error("This remote reference was released");
-      if (meta.kind === "import") return { $you: meta.id };
-      if (meta.kind === "answer" && meta.path.length === 0) return { $answer: meta.id };
+      if (meta.kind === "import") return this.#tag({ $you: meta.id });
+      if (meta.kind === "answer" && meta.path.length === 0) return this.#tag({ $answer: meta.id });
       throw new TypeError("Only remote objects and call results can be passed back");
     }
     if (typeof value === "function") return this.#export(value, "function");
@@ -341,7 +355,8 @@ export class ObjectSession {
       const out: Record<string, unknown> = {};
       let escape = false;
       for (const [key, item] of Object.entries(value)) {
-        if (key.startsWith("$")) escape = true;
+        // With the extension, a map is never a reference: nothing to escape.
+        if (key.startsWith("$") && !this.#extension) escape = true;
         out[key] = this.#toWire(item, depth + 1);
       }
       return escape ? { $esc: out } : out;
@@ -356,37 +371,49 @@ export class ObjectSession {
   /** A value as it arrived: references become proxies (or this end's own objects). */
   #fromWire(value: unknown, answers: Promise<unknown>[] | undefined, depth = 0): unknown {
     if (value === null || typeof value !== "object") return value;
+    if (value instanceof ReferenceTag) return this.#fromTag(value.tag, answers);
     if (depth > 64) throw new RpcError(-32602, "A value nested deeper than 64 levels");
     if (Array.isArray(value)) return value.map((item) => this.#fromWire(item, answers, depth + 1));
     if (!isPlainObject(value)) return value;
     const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === "$esc" && isPlainObject(value.$esc)) {
+    if (!this.#extension && keys.length === 1 && keys[0] === "$esc" && isPlainObject(value.$esc)) {
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value.$esc)) {
         out[key] = this.#fromWire(item, answers, depth + 1);
       }
       return out;
     }
-    if (typeof value.$ref === "number" && keys.every((k) => k === "$ref" || k === "type")) {
-      return this.#import(value.$ref, value.type);
-    }
-    if (typeof value.$you === "number" && keys.length === 1) {
-      const entry = this.#exports.get(value.$you);
-      if (entry === undefined) throw unknownReference(`$you ${value.$you}`);
-      return entry.value;
-    }
-    if (typeof value.$answer === "number" && keys.length === 1) {
-      if (answers === undefined) throw new RpcError(-32602, "An answer cannot travel in a result");
-      const answer = this.#answers.get(value.$answer);
-      if (answer === undefined) throw unknownReference(`$answer ${value.$answer}`);
-      answers.push(answer);
-      return new AnswerSlot(answer);
-    }
+    const tagged = !this.#extension &&
+      ((typeof value.$ref === "number" && keys.every((k) => k === "$ref" || k === "type")) ||
+        (keys.length === 1 &&
+          (typeof value.$you === "number" || typeof value.$answer === "number")));
+    if (tagged) return this.#fromTag(value, answers);
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       out[key] = this.#fromWire(item, answers, depth + 1);
     }
     return out;
+  }
+
+  // A tag's meaning on this end: a proxy, this end's own object, or an answer.
+  #fromTag(
+    tag: Readonly<Record<string, unknown>>,
+    answers: Promise<unknown>[] | undefined,
+  ): unknown {
+    if (typeof tag.$ref === "number") return this.#import(tag.$ref, tag.type);
+    if (typeof tag.$you === "number") {
+      const entry = this.#exports.get(tag.$you);
+      if (entry === undefined) throw unknownReference(`$you ${tag.$you}`);
+      return entry.value;
+    }
+    if (typeof tag.$answer === "number") {
+      if (answers === undefined) throw new RpcError(-32602, "An answer cannot travel in a result");
+      const answer = this.#answers.get(tag.$answer);
+      if (answer === undefined) throw unknownReference(`$answer ${tag.$answer}`);
+      answers.push(answer);
+      return new AnswerSlot(answer);
+    }
+    throw new RpcError(-32602, "Invalid params: an unknown reference tag");
   }
 
   #import(id: number, type: unknown): object {
@@ -432,7 +459,8 @@ export class ObjectSession {
 
   // -------------------------------------------------------------- serving
 
-  #target(target: unknown): unknown {
+  #target(wire: unknown): unknown {
+    const target = wire instanceof ReferenceTag ? wire.tag : wire;
     if (target === null || target === undefined) {
       if (this.#root === undefined) throw unknownReference("this end serves no root object");
       return this.#root;
@@ -546,7 +574,7 @@ export class ObjectSession {
   #call(target: Target, path: readonly string[], args: readonly unknown[]): object {
     const id = this.#nextAnswer++;
     const wireArgs = args.map((arg) => this.#toWire(arg));
-    const promise = this.#peer().call("$/call", [target, path, wireArgs, id])
+    const promise = this.#peer().call("$/call", [this.#wireTarget(target), path, wireArgs, id])
       .then((result) => this.#fromWire(result, undefined));
     const state: AnswerState = { promise, settled: false, value: undefined };
     promise.then((value) => {
@@ -559,9 +587,13 @@ export class ObjectSession {
   }
 
   #get(target: Target, path: readonly string[]): Promise<unknown> {
-    return this.#peer().call("$/get", [target, path]).then((result) =>
+    return this.#peer().call("$/get", [this.#wireTarget(target), path]).then((result) =>
       this.#fromWire(result, undefined)
     );
+  }
+
+  #wireTarget(target: Target): unknown {
+    return target === null ? null : this.#tag(target as Record<string, unknown>);
   }
 
   #stub(
@@ -641,7 +673,7 @@ export class ObjectSession {
         return {
           next: async () => {
             if (done) return { done: true, value: undefined };
-            const step = await this.#peer().call("$/call", [target, ["next"], []])
+            const step = await this.#peer().call("$/call", [this.#wireTarget(target), ["next"], []])
               .then((r) => this.#fromWire(r, undefined)) as IteratorResult<unknown>;
             if (step.done) {
               done = true;
@@ -653,7 +685,9 @@ export class ObjectSession {
             if (!done) {
               done = true;
               // Leaving the loop tells the other end to stop.
-              await this.#peer().call("$/call", [target, ["return"], []]).catch(() => {});
+              await this.#peer().call("$/call", [this.#wireTarget(target), ["return"], []]).catch(
+                () => {},
+              );
               this.release(iterable);
             }
             return { done: true, value };
