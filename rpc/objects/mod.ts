@@ -46,13 +46,19 @@ import type { Service } from "../service.ts";
 export { expose, exposed, isExposed } from "./expose.ts";
 export { REFERENCE_EXTENSION_TYPE, referenceExtension, ReferenceTag } from "./extension.ts";
 export {
+  type AnyFunction,
+  type HasMethods,
   type ObjectCaller,
   ObjectErrorCode,
   ObjectSession,
   type ObjectSessionOptions,
   type Received,
   type Remote,
+  type RemoteMembers,
+  type RemoteMethod,
   type RemotePromise,
+  type RemoteProperty,
+  type Settling,
 } from "./session.ts";
 
 /**

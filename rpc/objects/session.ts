@@ -51,26 +51,34 @@ export interface ObjectSessionOptions {
   readonly references?: "tagged" | "extension";
 }
 
+/** Any function. */
 // deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => any;
-type HasMethods<T> = { [K in keyof T]: T[K] extends AnyFunction ? true : never }[keyof T] extends
-  never ? false
-  : true;
-type Members<T> = {
+export type AnyFunction = (...args: any[]) => any;
+/** Whether `T` has a function-valued member: such objects travel by reference. */
+export type HasMethods<T> =
+  { [K in keyof T]: T[K] extends AnyFunction ? true : never }[keyof T] extends never ? false
+    : true;
+/** The members of a remote object: methods to call, properties to await. */
+export type RemoteMembers<T> = {
   readonly [K in keyof T]: T[K] extends AnyFunction ? RemoteMethod<T[K]> : RemoteProperty<T[K]>;
 };
-type RemoteMethod<F extends AnyFunction> = (
+/** A remote method: its arguments, and a {@linkcode RemotePromise} of its result. */
+export type RemoteMethod<F extends AnyFunction> = (
   ...args: Parameters<F>
 ) => RemotePromise<Awaited<ReturnType<F>>>;
-type Settling<T> = {
+/** `catch` and `finally` of a call's result, as on a promise. */
+export type Settling<T> = {
+  /** As `Promise.prototype.catch`. */
   // deno-lint-ignore no-explicit-any
   catch<R = never>(onRejected: (reason: any) => R | PromiseLike<R>): Promise<T | R>;
+  /** As `Promise.prototype.finally`. */
   finally(onFinally: () => void): Promise<T>;
 };
-type RemoteProperty<V> =
+/** A remote property: awaited for its value, or reached through for pipelining. */
+export type RemoteProperty<V> =
   & PromiseLike<Received<V>>
   & Settling<Received<V>>
-  & (V extends object ? Members<V> : unknown);
+  & (V extends object ? RemoteMembers<V> : unknown);
 
 /**
  * The client's view of a remote object (or function): every member is
@@ -79,13 +87,13 @@ type RemoteProperty<V> =
  * The proxy itself is not a promise: `await proxy` gives the proxy.
  */
 export type Remote<T> = T extends AnyFunction ? RemoteMethod<T> & Disposable
-  : Members<T> & Disposable;
+  : RemoteMembers<T> & Disposable;
 
 /** The result of a remote call: awaitable, and usable for pipelining before it arrives. */
 export type RemotePromise<T> =
   & PromiseLike<Received<T>>
   & Settling<Received<T>>
-  & (T extends object ? Members<T> : unknown);
+  & (T extends object ? RemoteMembers<T> : unknown);
 
 /**
  * What a value of type `T` is once received: objects with methods (and

@@ -89,24 +89,24 @@ export function acceptWebSocket(
         ? {}
         : { highWaterMark: serving.options.highWaterMark }),
     });
-    let peer: Peer | undefined;
+    // The per-connection service may ask for its peer once it exists.
+    const made: { peer?: Peer } = {};
     const service = serving.options.service === undefined
       ? serving.service
       : serving.options.service({
         peer: () => {
-          if (peer === undefined) throw new Error("The peer is not ready yet");
-          return peer;
+          if (made.peer === undefined) throw new Error("The peer is not ready yet");
+          return made.peer;
         },
         request: handshake,
       });
-    peer = new Peer(stream, {
+    const opened = made.peer = new Peer(stream, {
       codec: serving.codec,
       service,
       onError,
       ...(serving.limits === undefined ? {} : { limits: serving.limits }),
       ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),
     });
-    const opened = peer;
     peers.add(opened);
     opened.closed.then(() => peers.delete(opened));
     serving.options.onConnection?.(opened, handshake);
