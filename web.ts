@@ -43,6 +43,16 @@ export {
   ProtoValueError,
 } from "./codecs/protobuf.ts";
 export {
+  expose,
+  exposed,
+  ObjectSession,
+  type ObjectSessionOptions,
+  referenceExtension,
+  type Remote,
+  type RemotePromise,
+  serveObjects,
+} from "./rpc/objects/mod.ts";
+export {
   CONNECT_CODES,
   type ConnectClient,
   connectClient,

@@ -12,7 +12,7 @@ import { run, spawnListening } from "./interop/_process.ts";
 
 const SCREENSHOT = "/tmp/parley-browser-chat.png";
 
-Deno.test("Chromium: two pages chat through the server, which calls each page back", async () => {
+Deno.test("Chromium: two pages chat through the server, which calls each page back; a page uses remote objects", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley-web-" });
   try {
     const bundle = `${dir}/parley.js`;
@@ -42,6 +42,12 @@ Deno.test("Chromium: two pages chat through the server, which calls each page ba
     assert.equal(seen.seenByBob, "alice: hello from parley ✓");
     assert.equal(seen.seenByAlice, "alice: hello from parley ✓");
     assert.equal(seen.seenByCarol, "alice: hello from parley ✓");
+    // Remote objects from the page: a callback and a pipelined call.
+    assert.deepEqual(seen.objects, {
+      done: "liftoff",
+      ticks: [3, 2, 1],
+      messages: [{ name: "alice", text: "hello from parley ✓" }],
+    });
     assert.deepEqual(seen.errors, []);
     assert.ok((await Deno.stat(SCREENSHOT)).size > 1000, "the screenshot was written");
   } finally {

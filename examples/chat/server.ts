@@ -2,7 +2,8 @@
  * A chat in the browser: every page calls the server's `post()` over a
  * WebSocket, and the server pushes each message into every page by calling
  * the page's `show()`. One port serves the page, the bundled client and the
- * WebSocket.
+ * WebSocket. The room is also a remote object at `/objects` (`room()`): a
+ * page may read its messages or start a countdown that calls the page back.
  *
  * ```sh
  * deno task example:chat            # builds dist/parley.js, then serves http://127.0.0.1:8000/
@@ -20,6 +21,7 @@ import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { defineService, method } from "../../rpc/service.ts";
 import type { Peer } from "../../rpc/peer.ts";
 import { serveHttp } from "../../rpc/transports/http.ts";
+import { exposed, serveObjects } from "../../rpc/objects/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -62,6 +64,22 @@ const chat = defineService({
   }),
 });
 
+/** The chat room as a remote object. */
+class Room {
+  /** The latest messages, oldest first. */
+  @exposed
+  messages(): Message[] {
+    return history;
+  }
+  /** Counts down from `from`, calling `tick(n)` on the caller's side each time. */
+  @exposed
+  async countdown(from: number, tick: (n: number) => unknown): Promise<string> {
+    for (let n = Math.min(from, 10); n > 0; n--) await tick(n);
+    return "liftoff";
+  }
+}
+const room = new Room();
+
 const page = await Deno.readFile(new URL("./index.html", import.meta.url));
 const bundle = await Deno.readFile(values.bundle).catch(() => {
   console.error(`chat: no browser bundle at ${values.bundle}: run deno task build:web first`);
@@ -80,6 +98,12 @@ const server = serveHttp({
           peer.closed.then(() => pages.delete(peer));
         },
       },
+    },
+    // Remote objects: a session per page.
+    "/objects": {
+      codec: jsonRpc(),
+      service: {},
+      websocket: { service: serveObjects({ room: () => room }) },
     },
   },
   fallback: (request) => {

@@ -42,7 +42,25 @@ try {
   await carol.goto(url);
   await carol.waitForSelector("#log li", { timeout: 10_000 });
   const seenByCarol = await carol.textContent("#log li");
-  console.log(JSON.stringify({ seenByAlice, seenByBob, seenByCarol, errors }));
+  // Remote objects in the page: a proxy of the server's room, a callback the
+  // server calls back, and a pipelined call.
+  const objects = await alice.evaluate(async () => {
+    const parley = await import("/parley.js");
+    const session = new parley.ObjectSession();
+    const peer = await parley.connectWebSocket(`ws://${location.host}/objects`, {
+      codec: parley.jsonRpc(),
+      service: session.service,
+    });
+    session.attach(peer);
+    const api = session.root();
+    const ticks: number[] = [];
+    const room = await api.room();
+    const done = await room.countdown(3, (n: number) => ticks.push(n));
+    const messages = await api.room().messages(); // pipelined: one round trip
+    await peer.close();
+    return { done, ticks, messages };
+  });
+  console.log(JSON.stringify({ seenByAlice, seenByBob, seenByCarol, objects, errors }));
 } finally {
   await browser.close();
 }
