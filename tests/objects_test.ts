@@ -434,3 +434,29 @@ Deno.test("objects over msgpack-rpc with references as the extension type: plain
   assert.equal(await api.same(counter, counter), true);
   await peer.close();
 });
+
+Deno.test("objects: a ReadableStream returned by a method is read with for await; leaving the loop cancels it", async () => {
+  let cancelled = false;
+  let pulled = 0;
+  const root = {
+    stream: () =>
+      new ReadableStream<number>({
+        pull(controller) {
+          controller.enqueue(pulled++);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }, { highWaterMark: 0 }),
+  };
+  const { api, peer } = connect(root);
+  const seen: number[] = [];
+  for await (const n of await api.stream() as unknown as AsyncIterable<number>) {
+    seen.push(n);
+    if (seen.length === 3) break;
+  }
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.ok(pulled <= 4, `the server pulled ${pulled} chunks for 3 read`);
+  assert.ok(cancelled, "leaving the loop cancelled the server's stream");
+  await peer.close();
+});
