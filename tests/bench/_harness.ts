@@ -81,3 +81,36 @@ export async function drive(depth: number, call: () => Promise<unknown>): Promis
   await Promise.all(Array.from({ length: depth }, lane));
   return done / ((performance.now() - start) / 1000);
 }
+
+/**
+ * Runs one of the Node benchmark references (`tests/interop/node/*_bench.mjs`,
+ * installed by `nodePeers()`) with `depth` calls in flight for
+ * `BENCH_SECONDS`, and returns its calls per second.
+ *
+ * @param script the script's path in the installed peers' directory
+ * @param depth calls in flight
+ * @param args further arguments (`--proto-dir DIR`, `--thrift-dir DIR`)
+ * @returns calls per second
+ */
+export async function runNodeBench(
+  script: string,
+  depth: number,
+  args: readonly string[],
+): Promise<number> {
+  const output = await new Deno.Command("node", {
+    args: [
+      script,
+      "--in-flight",
+      String(depth),
+      "--seconds",
+      String(SECONDS),
+      "--max-calls",
+      String(MAX_CALLS),
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`${script} failed (exit ${output.code})`);
+  return JSON.parse(new TextDecoder().decode(output.stdout).trim()).callsPerSecond;
+}

@@ -16,7 +16,7 @@ import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { nodePeers } from "../interop/_node.ts";
-import { drive, MAX_CALLS, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import { drive, ROUNDS, runNodeBench, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
 const schema = loadProto({
@@ -66,25 +66,11 @@ async function msgpackTcp(depth: number): Promise<number> {
 }
 
 // grpc-js on Node: its own client and server, loopback, the same Add.
-async function grpcJs(dir: string, depth: number): Promise<number> {
-  const output = await new Deno.Command("node", {
-    args: [
-      `${dir}/grpc_bench.mjs`,
-      "--in-flight",
-      String(depth),
-      "--seconds",
-      String(SECONDS),
-      "--max-calls",
-      String(MAX_CALLS),
-      "--proto-dir",
-      new URL("../../examples/calculator", import.meta.url).pathname,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`grpc_bench.mjs failed (exit ${output.code})`);
-  const { callsPerSecond } = JSON.parse(new TextDecoder().decode(output.stdout).trim());
-  return callsPerSecond;
+function grpcJs(dir: string, depth: number): Promise<number> {
+  return runNodeBench(`${dir}/grpc_bench.mjs`, depth, [
+    "--proto-dir",
+    new URL("../../examples/calculator", import.meta.url).pathname,
+  ]);
 }
 
 const dir = await nodePeers();

@@ -15,7 +15,7 @@ import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "../interop/_node.ts";
-import { drive, MAX_CALLS, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import { drive, ROUNDS, runNodeBench, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
 const schema = loadThrift(
@@ -39,24 +39,8 @@ async function parleyCalls(depth: number, mode: "thrift" | "msgpack"): Promise<n
 }
 
 // The thrift package on Node: its generated client and its server.
-async function thriftNode(dir: string, depth: number): Promise<number> {
-  const output = await new Deno.Command("node", {
-    args: [
-      `${dir}/thrift_bench.mjs`,
-      "--in-flight",
-      String(depth),
-      "--seconds",
-      String(SECONDS),
-      "--max-calls",
-      String(MAX_CALLS),
-      "--thrift-dir",
-      CALCULATOR_PROTO_DIR,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!output.success) throw new Error(`thrift_bench.mjs failed (exit ${output.code})`);
-  return JSON.parse(new TextDecoder().decode(output.stdout).trim()).callsPerSecond;
+function thriftNode(dir: string, depth: number): Promise<number> {
+  return runNodeBench(`${dir}/thrift_bench.mjs`, depth, ["--thrift-dir", CALCULATOR_PROTO_DIR]);
 }
 
 const dir = await nodePeers();

@@ -24,6 +24,7 @@ import {
   type ListeningProcess,
   run,
   spawnListening,
+  startCalculator,
 } from "./_process.ts";
 
 const PYTHON = DEBIAN_PYTHON;
@@ -31,25 +32,14 @@ const CLIENT = new URL("./python/msgpack_calculator_client.py", import.meta.url)
 const SERVER = new URL("./python/msgpack_rpc_server.py", import.meta.url).pathname;
 
 /** Starts the example calculator: msgpack-rpc over TCP with the given framing. */
-function startCalculator(framing: string): Promise<ListeningProcess> {
-  return spawnListening(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "examples/calculator.ts",
-      "--codec",
-      "msgpack",
-      "--transport",
-      "tcp",
-      "--port",
-      "0",
-      ...(framing === "self-delimiting" ? [] : ["--framing", framing]),
-    ],
-    // The first start may type-check and load npm packages.
-    timeout: 60_000,
-  });
+function startMsgpackCalculator(framing: string): Promise<ListeningProcess> {
+  return startCalculator(
+    "--codec",
+    "msgpack",
+    "--transport",
+    "tcp",
+    ...(framing === "self-delimiting" ? [] : ["--framing", framing]),
+  );
 }
 
 for (const framing of ["self-delimiting", "length-prefix", "varint", "content-length"]) {
@@ -57,7 +47,7 @@ for (const framing of ["self-delimiting", "length-prefix", "varint", "content-le
   Deno.test(
     `calculator example (msgpack over tcp, ${how}) passes the Python msgpack client's contract checks and exits 0 on SIGTERM`,
     async () => {
-      await using server = await startCalculator(framing);
+      await using server = await startMsgpackCalculator(framing);
       assert.match(server.url, /^tcp:\/\/127\.0\.0\.1:\d+$/);
       const client = await run(PYTHON, {
         args: [CLIENT, server.hostname, String(server.port), "--framing", framing],

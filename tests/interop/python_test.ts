@@ -15,40 +15,28 @@ import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { type Peer, RpcError } from "../../mod.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
-import { formatOutput, type ListeningProcess, run, spawnListening } from "./_process.ts";
+import {
+  formatOutput,
+  type ListeningProcess,
+  run,
+  spawnListening,
+  startCalculator,
+} from "./_process.ts";
 
 const PYTHON = "python3";
 const CLIENT = new URL("./python/calculator_client.py", import.meta.url).pathname;
 const SERVER = new URL("./python/json_rpc_server.py", import.meta.url).pathname;
 
 /** Starts the example calculator: JSON-RPC over TCP with the given framing. */
-function startCalculator(framing: string): Promise<ListeningProcess> {
-  return spawnListening(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "examples/calculator.ts",
-      "--codec",
-      "jsonrpc",
-      "--transport",
-      "tcp",
-      "--port",
-      "0",
-      "--framing",
-      framing,
-    ],
-    // The first start may type-check and load npm packages.
-    timeout: 60_000,
-  });
+function startJsonCalculator(framing: string): Promise<ListeningProcess> {
+  return startCalculator("--codec", "jsonrpc", "--transport", "tcp", "--framing", framing);
 }
 
 for (const framing of ["newline", "length-prefix", "varint", "content-length"]) {
   Deno.test(
     `calculator example (jsonrpc over tcp, ${framing} framing) passes the Python client's contract checks and exits 0 on SIGTERM`,
     async () => {
-      const server = await startCalculator(framing);
+      const server = await startJsonCalculator(framing);
       try {
         assert.match(server.url, /^tcp:\/\/127\.0\.0\.1:\d+$/);
         const client = await run(PYTHON, {
