@@ -460,3 +460,15 @@ Deno.test("objects: a ReadableStream returned by a method is read with for await
   assert.ok(cancelled, "leaving the loop cancelled the server's stream");
   await peer.close();
 });
+
+Deno.test("objects: a caller that never releases its answers is refused beyond the limit", async () => {
+  const { peer, server } = connect(makeRoot(), jsonRpc, { maxExports: 2 });
+  await peer.call("$/call", [null, ["echo"], [1], 1]);
+  await peer.call("$/call", [null, ["echo"], [2], 2]);
+  const error = await rejection(peer.call("$/call", [null, ["echo"], [3], 3]), RpcError);
+  assert.equal(error.code, ObjectErrorCode.TooManyExports);
+  assert.equal(server.answerCount, 2);
+  await peer.notify("$/release", [["answer", 1, 1], ["answer", 2, 1]]);
+  assert.equal(await peer.call("$/call", [null, ["echo"], [4], 4]), 4);
+  await peer.close();
+});

@@ -506,6 +506,7 @@ export class ObjectSession {
     }
     // Everything the call refers to is looked up now, in the order calls
     // arrive, so that a release that follows cannot take it away.
+    this.#roomForAnswer(answer);
     const base = this.#target(target);
     const pending: Promise<unknown>[] = [];
     const decoded = this.#fromWire(args, pending) as unknown[];
@@ -526,10 +527,7 @@ export class ObjectSession {
         values,
       );
     })();
-    if (typeof answer === "number") {
-      this.#answers.set(answer, outcome);
-      outcome.catch(() => {});
-    }
+    if (typeof answer === "number") this.#keepAnswer(answer, outcome);
     return outcome.then((result) => this.#toWire(result));
   }
 
@@ -538,6 +536,7 @@ export class ObjectSession {
     if (!Array.isArray(path) || path.length === 0 || params.length > 3) {
       throw new RpcError(-32602, "Invalid params: $/get takes [target, path, answer?]");
     }
+    this.#roomForAnswer(answer);
     const base = this.#target(target);
     const outcome = (async () => {
       let holder: unknown = await base;
@@ -549,11 +548,26 @@ export class ObjectSession {
       // A method read without calling it stays bound to its object.
       return typeof value === "function" ? value.bind(holder) : value;
     })();
-    if (typeof answer === "number") {
-      this.#answers.set(answer, outcome);
-      outcome.catch(() => {});
-    }
+    if (typeof answer === "number") this.#keepAnswer(answer, outcome);
     return this.#toWire(await outcome);
+  }
+
+  // Outcomes are kept for pipelined calls until the caller releases them,
+  // within the same limit as exports: a caller that never releases cannot
+  // grow the table forever. Checked before the call runs.
+  #roomForAnswer(answer: unknown): void {
+    if (typeof answer !== "number" || this.#answers.has(answer)) return;
+    if (this.#answers.size >= this.#maxExports) {
+      throw new RpcError(
+        ObjectErrorCode.TooManyExports,
+        `Too many call results kept on this connection (limit ${this.#maxExports})`,
+      );
+    }
+  }
+
+  #keepAnswer(answer: number, outcome: Promise<unknown>): void {
+    outcome.catch(() => {});
+    this.#answers.set(answer, outcome);
   }
 
   #serveRelease(params: unknown[]): void {
