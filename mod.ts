@@ -36,6 +36,14 @@ export {
 } from "./rpc/dispatch.ts";
 export { withSystemMethods } from "./rpc/system_methods.ts";
 export {
+  type OpenRpcContentDescriptor,
+  type OpenRpcDocument,
+  openRpcDocument,
+  type OpenRpcInfo,
+  type OpenRpcMethod,
+  withOpenRpc,
+} from "./rpc/openrpc.ts";
+export {
   type BatchEntry,
   type CallOptions,
   Peer,

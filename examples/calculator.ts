@@ -18,7 +18,7 @@ import { connectHandler } from "../protocols/connect.ts";
 import { ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
-import { withSystemMethods } from "../mod.ts";
+import { withOpenRpc, withSystemMethods } from "../mod.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
 
 const USAGE = `Usage: deno task calculator --codec C --transport T [options]
@@ -83,9 +83,12 @@ const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
 
 const calculator = createCalculator({ int64: wiring.int64 });
-// XML-RPC servers answer system.listMethods, methodHelp, methodSignature and multicall.
+// XML-RPC servers answer system.listMethods, methodHelp, methodSignature and
+// multicall; the others describe themselves with OpenRPC at rpc.discover.
 const service = wiring.service ??
-  (wiring.codec.name === "xmlrpc" ? withSystemMethods(calculator) : calculator);
+  (wiring.codec.name === "xmlrpc"
+    ? withSystemMethods(calculator)
+    : withOpenRpc(calculator, { title: "Calculator", version: "1.0.0" }));
 const onError = (error: unknown) =>
   console.error("calculator:", error instanceof Error ? error.message : error);
 

@@ -10,12 +10,7 @@ import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { protobufRpc, type ProtoSchema } from "../../codecs/protobuf.ts";
 import { thriftRpc, thriftService } from "../../codecs/thrift.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
-import { type Codec, combineServices, type Framing, type Service } from "../../mod.ts";
-import { contentLength } from "../../rpc/framing/content_length.ts";
-import { newline } from "../../rpc/framing/delimiter.ts";
-import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
-import { jsonValues, selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
-import { varint } from "../../rpc/framing/varint.ts";
+import { type Codec, combineServices, type Service } from "../../mod.ts";
 import { calculatorSchema, ERROR_DETAILS, protobufCalculator } from "./protobuf.ts";
 import { calculatorThrift, invalidOperationError, thriftCalculator } from "./thrift.ts";
 
@@ -96,30 +91,4 @@ export function codecByName(
   }
 }
 
-/**
- * The framing of a command-line name.
- *
- * @param name such as `"length-prefix"`
- * @param codec the codec, for self-delimiting streams
- * @returns the framing, or `undefined` for an unknown name or a codec that
- * cannot delimit itself
- */
-export function framingByName(name: string, codec: Codec): Framing | undefined {
-  switch (name) {
-    case "newline":
-      return newline();
-    case "length-prefix":
-    case "framed":
-      return lengthPrefix();
-    case "varint":
-      return varint();
-    case "content-length":
-      return contentLength();
-    case "self-delimiting":
-    case "buffered":
-      if (codec.measure !== undefined) return selfDelimiting(codec.measure.bind(codec));
-      return codec.name === "jsonrpc" ? jsonValues() : undefined;
-    default:
-      return undefined;
-  }
-}
+export { framingByName } from "../../rpc/framing/by_name.ts";

@@ -38,3 +38,4 @@ export * from "./delimiter.ts";
 export * from "./length_prefix.ts";
 export * from "./self_delimiting.ts";
 export * from "./varint.ts";
+export { FRAMING_NAMES, framingByName } from "./by_name.ts";

@@ -1,0 +1,178 @@
+// Opening a client for an endpoint with the chosen codec and framing.
+
+import { jsonRpc } from "../codecs/json_rpc.ts";
+import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
+import { loadProto, protobufRpc, type ProtoSchema } from "../codecs/protobuf.ts";
+import { loadThrift, thriftRpc, type ThriftSchema } from "../codecs/thrift.ts";
+import { xmlRpc } from "../codecs/xml_rpc.ts";
+import { connectClient } from "../protocols/connect.ts";
+import { framingByName } from "../rpc/framing/by_name.ts";
+import { connectHttp } from "../rpc/transports/http.ts";
+import { spawnStdio } from "../rpc/transports/stdio.ts";
+import { connectTcp } from "../rpc/transports/tcp.ts";
+import { connectWebSocket } from "../rpc/transports/websocket.ts";
+import type { Codec, RpcParams } from "../rpc/types.ts";
+import { type Endpoint, UsageError } from "./endpoint.ts";
+
+/** The codecs the CLI speaks. */
+export const CODECS = ["jsonrpc", "xmlrpc", "msgpack", "protobuf", "thrift"] as const;
+/** One of {@linkcode CODECS}. */
+export type CodecName = typeof CODECS[number];
+
+/** What a command says about the connection. */
+export interface ClientOptions {
+  readonly codec: CodecName;
+  readonly framing?: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeout?: number | undefined;
+  /** `.proto` files (protobuf) and `.thrift` files (thrift), read already: name → text. */
+  readonly proto?: Readonly<Record<string, string>> | undefined;
+  readonly thrift?: Readonly<Record<string, string>> | undefined;
+  readonly protocol?: "binary" | "compact" | undefined;
+  readonly service?: string | undefined;
+}
+
+/** What the commands use. */
+export interface OpenClient {
+  call(method: string, params: RpcParams | undefined): Promise<unknown>;
+  notify(method: string, params: RpcParams | undefined): Promise<void>;
+  close(): Promise<void>;
+  readonly protoSchema?: ProtoSchema;
+  readonly thriftSchema?: ThriftSchema;
+}
+
+/** The default framing of a codec on a byte stream (stdio: LSP's headers for JSON-RPC). */
+export function defaultFraming(codec: CodecName, stdio: boolean): string {
+  switch (codec) {
+    case "jsonrpc":
+      return stdio ? "content-length" : "newline";
+    case "msgpack":
+      return "self-delimiting";
+    case "thrift":
+      return "framed";
+    default:
+      return "length-prefix";
+  }
+}
+
+function makeCodec(options: ClientOptions): {
+  codec: Codec;
+  protoSchema?: ProtoSchema;
+  thriftSchema?: ThriftSchema;
+} {
+  switch (options.codec) {
+    case "jsonrpc":
+      return { codec: jsonRpc() };
+    case "xmlrpc":
+      return { codec: xmlRpc() };
+    case "msgpack":
+      return { codec: msgpackRpc() };
+    case "protobuf": {
+      if (options.proto === undefined) {
+        throw new UsageError("--codec protobuf needs the service's .proto file: --proto FILE");
+      }
+      const protoSchema = loadProto(options.proto);
+      return { codec: protobufRpc({ schema: protoSchema }), protoSchema };
+    }
+    case "thrift": {
+      if (options.thrift === undefined) {
+        throw new UsageError("--codec thrift needs the service's IDL: --thrift FILE");
+      }
+      const thriftSchema = loadThrift(options.thrift);
+      const multiplexed = options.service?.includes(":") === true;
+      return {
+        codec: thriftRpc({
+          schema: thriftSchema,
+          protocol: options.protocol ?? "binary",
+          ...(options.service === undefined ? {} : { service: options.service }),
+          multiplexed: multiplexed ||
+            (options.service === undefined && thriftSchema.services.size > 1),
+        }),
+        thriftSchema,
+      };
+    }
+  }
+}
+
+/**
+ * Connects to `endpoint`.
+ *
+ * @throws {UsageError} for a codec or framing that does not fit
+ * @throws {Error} the transport's error when it cannot connect
+ */
+export async function openClient(endpoint: Endpoint, options: ClientOptions): Promise<OpenClient> {
+  const { codec, protoSchema, thriftSchema } = makeCodec(options);
+  const schemas = {
+    ...(protoSchema === undefined ? {} : { protoSchema }),
+    ...(thriftSchema === undefined ? {} : { thriftSchema }),
+  };
+  const timeout = options.timeout === undefined ? {} : { timeout: options.timeout };
+  switch (endpoint.kind) {
+    case "http": {
+      if (options.codec === "protobuf") {
+        // protobuf over HTTP is the Connect protocol; the URL is its base.
+        const client = connectClient(endpoint.url, {
+          schema: protoSchema!,
+          format: "proto",
+          headers: options.headers,
+          ...timeout,
+        });
+        return {
+          call: (method, params) => client.call(method, params),
+          notify: () => Promise.reject(new UsageError("Connect has no notifications")),
+          close: () => client.close(),
+          ...schemas,
+        };
+      }
+      const client = connectHttp(endpoint.url, { codec, headers: options.headers, ...timeout });
+      return {
+        call: (method, params) => client.call(method, params),
+        notify: (method, params) => client.notify(method, params),
+        close: () => client.close(),
+        ...schemas,
+      };
+    }
+    case "ws": {
+      const peer = await connectWebSocket(endpoint.url, { codec, ...timeout });
+      return { ...wrap(peer), ...schemas };
+    }
+    default: {
+      const name = options.framing ?? defaultFraming(options.codec, endpoint.kind === "stdio");
+      const framing = framingByName(name, codec);
+      if (framing === undefined) {
+        throw new UsageError(
+          `Framing "${name}" does not fit codec ${options.codec}: try newline, length-prefix, varint, content-length or self-delimiting`,
+        );
+      }
+      if (endpoint.kind === "stdio") {
+        const [command, ...args] = endpoint.command;
+        const child = spawnStdio(command!, { args, codec, framing, stderr: "inherit", ...timeout });
+        return { ...wrap(child), ...schemas };
+      }
+      const address = endpoint.kind === "unix"
+        ? { transport: "unix" as const, path: endpoint.path }
+        : endpoint.tls
+        ? { transport: "tls" as const, hostname: endpoint.hostname, port: endpoint.port }
+        : { hostname: endpoint.hostname, port: endpoint.port };
+      const peer = await connectTcp(address, {
+        codec,
+        framing,
+        connectTimeout: 10_000,
+        ...timeout,
+      });
+      return { ...wrap(peer), ...schemas };
+    }
+  }
+}
+
+function wrap(peer: {
+  call(method: string, params?: RpcParams): Promise<unknown>;
+  notify(method: string, params?: RpcParams): Promise<void>;
+  close(): Promise<void>;
+}): Pick<OpenClient, "call" | "notify" | "close"> {
+  return {
+    call: (method, params) => peer.call(method, params),
+    notify: (method, params) => peer.notify(method, params),
+    close: () => peer.close(),
+  };
+}

@@ -1,0 +1,126 @@
+// What `list` shows: the methods a server describes, from whichever
+// self-description it has (OpenRPC's rpc.discover, XML-RPC's system.*
+// methods) or from the IDL given (protobuf, Thrift).
+
+import type { ThriftType } from "../codecs/thrift.ts";
+import type { OpenRpcDocument } from "../rpc/openrpc.ts";
+import type { OpenClient } from "./client.ts";
+
+/** One method as `list` prints it. */
+export interface MethodDescription {
+  /** Its name as it is called. */
+  readonly name: string;
+  /** Its params, `name: type` each. */
+  readonly params: readonly string[];
+  /** Its result's type. */
+  readonly result: string;
+  /** What it does, when the server says. */
+  readonly description?: string;
+}
+
+/** What `list` found and where. */
+export interface Description {
+  /** Where it came from: `rpc.discover`, `system.listMethods`, `.proto`, `.thrift`. */
+  readonly source: string;
+  /** The methods, sorted by name. */
+  readonly methods: readonly MethodDescription[];
+  /** The raw document, for `--json` (OpenRPC's, or one built from the others). */
+  readonly document: unknown;
+}
+
+function schemaType(schema: Record<string, unknown>): string {
+  if (Array.isArray(schema.anyOf)) {
+    return (schema.anyOf as Record<string, unknown>[]).map(schemaType).join(" | ");
+  }
+  if (schema.type === "array") {
+    if (Array.isArray(schema.prefixItems)) {
+      return `[${(schema.prefixItems as Record<string, unknown>[]).map(schemaType).join(", ")}]`;
+    }
+    return `${schemaType((schema.items ?? {}) as Record<string, unknown>)}[]`;
+  }
+  if (schema.type === "object" && typeof schema.properties === "object") {
+    const props = Object.entries(schema.properties as Record<string, Record<string, unknown>>)
+      .map(([k, v]) => `${k}: ${schemaType(v)}`);
+    return `{ ${props.join(", ")} }`;
+  }
+  if (typeof schema.type === "string") return schema.type;
+  if (Array.isArray(schema.type)) return schema.type.join(" | ");
+  if ("const" in schema) return JSON.stringify(schema.const);
+  return "any";
+}
+
+function thriftTypeName(type: ThriftType): string {
+  switch (type.kind) {
+    case "list":
+    case "set":
+      return `${type.kind}<${thriftTypeName(type.element)}>`;
+    case "map":
+      return `map<${thriftTypeName(type.key)}, ${thriftTypeName(type.value)}>`;
+    case "enum":
+    case "struct":
+      return type.name;
+    default:
+      return type.kind;
+  }
+}
+
+/** Asks the server (or reads the IDL) what it serves. */
+export async function describe(client: OpenClient, codec: string): Promise<Description> {
+  if (client.protoSchema !== undefined) {
+    const methods = [...client.protoSchema.methods.values()].map((m) => ({
+      name: m.name,
+      params: [`request: ${m.request.name}`],
+      result: m.response.name,
+    }));
+    return { source: ".proto", methods: sorted(methods), document: { methods } };
+  }
+  if (client.thriftSchema !== undefined) {
+    const methods = [...client.thriftSchema.services.values()].flatMap((service) =>
+      [...service.functions.values()].map((fn) => ({
+        name: client.thriftSchema!.services.size > 1 ? `${service.name}:${fn.name}` : fn.name,
+        params: fn.args.fields.map((f) => `${f.name}: ${thriftTypeName(f.type)}`),
+        result: fn.oneway
+          ? "oneway"
+          : fn.returns === undefined
+          ? "void"
+          : thriftTypeName(fn.returns),
+      }))
+    );
+    return { source: ".thrift", methods: sorted(methods), document: { methods } };
+  }
+  if (codec !== "xmlrpc") {
+    try {
+      const document = await client.call("rpc.discover", undefined) as OpenRpcDocument;
+      const methods = document.methods.map((m) => ({
+        name: m.name,
+        params: m.params.map((p) =>
+          `${p.name}${p.required === false ? "?" : ""}: ${schemaType(p.schema)}`
+        ),
+        result: schemaType(m.result.schema),
+        ...(m.description === undefined ? {} : { description: m.description }),
+      }));
+      return { source: "rpc.discover", methods: sorted(methods), document };
+    } catch {
+      // No OpenRPC: try XML-RPC's introspection, which some JSON-RPC servers have too.
+    }
+  }
+  const names = await client.call("system.listMethods", []) as string[];
+  const methods = await Promise.all(names.map(async (name) => {
+    const signatures = await client.call("system.methodSignature", [name]).catch(() => undefined);
+    const help = await client.call("system.methodHelp", [name]).catch(() => "");
+    const first = Array.isArray(signatures) && Array.isArray(signatures[0])
+      ? signatures[0] as string[]
+      : undefined;
+    return {
+      name,
+      params: first === undefined ? ["..."] : first.slice(1),
+      result: first?.[0] ?? "any",
+      ...(typeof help === "string" && help !== "" ? { description: help } : {}),
+    };
+  }));
+  return { source: "system.listMethods", methods: sorted(methods), document: { methods } };
+}
+
+function sorted(methods: MethodDescription[]): MethodDescription[] {
+  return methods.sort((a, b) => a.name.localeCompare(b.name));
+}

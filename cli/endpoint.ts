@@ -1,0 +1,87 @@
+// Where the CLI connects (or listens): one URL for every transport.
+
+/** A parsed endpoint. */
+export type Endpoint =
+  | {
+    readonly kind: "tcp";
+    readonly hostname: string;
+    readonly port: number;
+    readonly tls: boolean;
+  }
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "http"; readonly url: string }
+  | { readonly kind: "ws"; readonly url: string }
+  | { readonly kind: "stdio"; readonly command: readonly string[] };
+
+/** A usage error: the message says what to write instead. */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+// Splits a command line as a shell would for plain words and quotes.
+function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  const pattern = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (const match of text.matchAll(pattern)) {
+    words.push(match[1]?.replace(/\\(.)/g, "$1") ?? match[2] ?? match[3]!);
+  }
+  return words;
+}
+
+/**
+ * Parses `tcp://host:port`, `tls://host:port`, `unix:/path`, `http(s)://...`,
+ * `ws(s)://...` or `stdio:command args`.
+ *
+ * @throws {UsageError} for anything else
+ */
+export function parseEndpoint(text: string): Endpoint {
+  if (text.startsWith("stdio:")) {
+    const command = splitCommand(text.slice("stdio:".length));
+    if (command.length === 0) {
+      throw new UsageError(`"${text}" names no command: write stdio:COMMAND ARGS`);
+    }
+    return { kind: "stdio", command };
+  }
+  if (text.startsWith("unix:")) {
+    const path = text.slice("unix:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "") throw new UsageError(`"${text}" names no socket: write unix:/path/to/socket`);
+    return { kind: "unix", path };
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, ws(s)://, or stdio:COMMAND`,
+    );
+  }
+  switch (url.protocol) {
+    case "tcp:":
+    case "tls:": {
+      const port = Number(url.port);
+      if (url.hostname === "" || !Number.isInteger(port) || port <= 0) {
+        throw new UsageError(`"${text}" needs a host and a port: ${url.protocol}//127.0.0.1:4000`);
+      }
+      return {
+        kind: "tcp",
+        hostname: url.hostname.replace(/^\[|\]$/g, ""),
+        port,
+        tls: url.protocol === "tls:",
+      };
+    }
+    case "http:":
+    case "https:":
+      return { kind: "http", url: text };
+    case "ws:":
+    case "wss:":
+      return { kind: "ws", url: text };
+    default:
+      throw new UsageError(
+        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), ws(s) or stdio`,
+      );
+  }
+}
