@@ -10,6 +10,7 @@ import { framingByName } from "../rpc/framing/by_name.ts";
 import { connectHttp } from "../rpc/transports/http.ts";
 import { spawnStdio } from "../rpc/transports/stdio.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
+import { tlsClient } from "../rpc/transports/tls.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import type { Codec, RpcParams } from "../rpc/types.ts";
 import { type Endpoint, UsageError } from "./endpoint.ts";
@@ -30,6 +31,8 @@ export interface ClientOptions {
   readonly thrift?: Readonly<Record<string, string>> | undefined;
   readonly protocol?: "binary" | "compact" | undefined;
   readonly service?: string | undefined;
+  /** CA certificates (PEM text) to trust for tls://, https:// and wss://. */
+  readonly caCerts?: readonly string[] | undefined;
 }
 
 /** What the commands use. */
@@ -107,6 +110,10 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
     ...(thriftSchema === undefined ? {} : { thriftSchema }),
   };
   const timeout = options.timeout === undefined ? {} : { timeout: options.timeout };
+  // A private CA for https:// and wss://: a client that trusts it.
+  const tls = options.caCerts === undefined || endpoint.kind === "tcp"
+    ? undefined
+    : tlsClient({ caCerts: options.caCerts });
   switch (endpoint.kind) {
     case "http": {
       if (options.codec === "protobuf") {
@@ -115,6 +122,7 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
           schema: protoSchema!,
           format: "proto",
           headers: options.headers,
+          ...(tls === undefined ? {} : { fetch: tls.fetch }),
           ...timeout,
         });
         return {
@@ -124,7 +132,12 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
           ...schemas,
         };
       }
-      const client = connectHttp(endpoint.url, { codec, headers: options.headers, ...timeout });
+      const client = connectHttp(endpoint.url, {
+        codec,
+        headers: options.headers,
+        ...(tls === undefined ? {} : { fetch: tls.fetch }),
+        ...timeout,
+      });
       return {
         call: (method, params) => client.call(method, params),
         notify: (method, params) => client.notify(method, params),
@@ -133,7 +146,11 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
       };
     }
     case "ws": {
-      const peer = await connectWebSocket(endpoint.url, { codec, ...timeout });
+      const peer = await connectWebSocket(endpoint.url, {
+        codec,
+        ...(tls === undefined ? {} : { WebSocket: tls.WebSocket }),
+        ...timeout,
+      });
       return { ...wrap(peer), ...schemas };
     }
     default: {
@@ -152,7 +169,12 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
       const address = endpoint.kind === "unix"
         ? { transport: "unix" as const, path: endpoint.path }
         : endpoint.tls
-        ? { transport: "tls" as const, hostname: endpoint.hostname, port: endpoint.port }
+        ? {
+          transport: "tls" as const,
+          hostname: endpoint.hostname,
+          port: endpoint.port,
+          ...(options.caCerts === undefined ? {} : { caCerts: options.caCerts }),
+        }
         : { hostname: endpoint.hostname, port: endpoint.port };
       const peer = await connectTcp(address, {
         codec,

@@ -59,6 +59,7 @@ Options:
                        self-delimiting (framed, buffered for thrift); each codec has a default
   --header "K: V"      an HTTP header (repeatable), e.g. --header "authorization: Bearer x"
   --timeout MS         give up after MS milliseconds (exit status 4)
+  --ca FILE            trust this CA (PEM) for tls://, https:// and wss:// (repeatable)
   --proto FILE         protobuf: the .proto file (repeatable; imports are read next to it)
   --thrift FILE        thrift: the .thrift file; --protocol binary|compact; --service NAME
   --json               print compact JSON only (no colours, no timing)
@@ -178,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
       thrift: { type: "string", multiple: true },
       protocol: { type: "string" },
       service: { type: "string" },
+      ca: { type: "string", multiple: true },
       json: { type: "boolean", default: false },
       transport: { type: "string", default: "tcp" },
       host: { type: "string", default: "127.0.0.1" },
@@ -241,6 +243,13 @@ async function main(argv: string[]): Promise<number> {
     thrift: values.thrift === undefined ? undefined : readIdl(values.thrift),
     protocol: values.protocol as "binary" | "compact" | undefined,
     service: values.service,
+    caCerts: values.ca?.map((file) => {
+      try {
+        return Deno.readTextFileSync(file);
+      } catch (error) {
+        throw new UsageError(`Cannot read --ca ${file}: ${(error as Error).message}`);
+      }
+    }),
   });
   const stop = spinner(!values.json);
   try {

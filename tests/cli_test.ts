@@ -13,6 +13,7 @@ import {
   spawnListening,
   startCalculator,
 } from "./interop/_process.ts";
+import { makeCertificates } from "./_certificates.ts";
 
 const CLI = ["run", "--allow-net", "--allow-read", "--allow-run", "--allow-env", "cli/main.ts"];
 const PROTO = "examples/calculator/calculator.proto";
@@ -290,4 +291,33 @@ Deno.test("parley help: every command has help with examples", async () => {
   const none = await parley();
   assert.equal(none.code, 2);
   assert.match(none.stdout, /Usage:/);
+});
+
+Deno.test("parley call: tls:// and https:// with a private CA (--ca)", async () => {
+  await using certs = await makeCertificates();
+  const cert = `${certs.dir}/server.pem`;
+  const key = `${certs.dir}/server-key.pem`;
+  const ca = `${certs.dir}/ca.pem`;
+  await using tls = await startCalculator("--transport", "tls", "--cert", cert, "--key", key);
+  assert.match(tls.url, /^tls:\/\//);
+  assert.equal(ok(await parley("call", tls.url, "--ca", ca, "add", "1", "2")).trim(), "3");
+  const refused = await parley("call", tls.url, "add", "1", "2");
+  assert.equal(refused.code, 3);
+  assert.match(refused.stderr, /certificate/i);
+  await using https = await startCalculator("--transport", "https", "--cert", cert, "--key", key);
+  assert.equal(ok(await parley("call", https.url, "--ca", ca, "add", "2", "2")).trim(), "4");
+});
+
+Deno.test("parley call: Neovim over stdio with msgpack-rpc", async () => {
+  const out = ok(
+    await parley(
+      "call",
+      "stdio:nvim --embed --headless --clean -n",
+      "--codec",
+      "msgpack",
+      "nvim_eval",
+      '"40 + 2"',
+    ),
+  );
+  assert.equal(out.trim(), "42");
 });
