@@ -6,7 +6,7 @@
  * deno task rpc call tcp://127.0.0.1:4000 add 1 2
  * deno task rpc list http://127.0.0.1:4000/RPC2 --codec xmlrpc
  * deno task rpc serve ./service.ts --transport http --port 4000
- * deno install -g -n parley --allow-net --allow-read --allow-run --allow-env cli/main.ts
+ * deno install -g -n parley --allow-net --allow-read --allow-write --allow-run --allow-env cli/main.ts
  * ```
  *
  * Exit status: 0 done, 1 the call failed (the server's error), 2 a usage

@@ -14,8 +14,18 @@ import {
   startCalculator,
 } from "./interop/_process.ts";
 import { makeCertificates } from "./_certificates.ts";
+import { jsonRpc } from "../codecs/json_rpc.ts";
+import { serveHttp } from "../rpc/transports/http.ts";
 
-const CLI = ["run", "--allow-net", "--allow-read", "--allow-run", "--allow-env", "cli/main.ts"];
+const CLI = [
+  "run",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "cli/main.ts",
+];
 const PROTO = "examples/calculator/calculator.proto";
 const THRIFT = "examples/calculator/calculator.thrift";
 
@@ -320,4 +330,33 @@ Deno.test("parley call: Neovim over stdio with msgpack-rpc", async () => {
     ),
   );
   assert.equal(out.trim(), "42");
+});
+
+Deno.test("parley call: unix sockets, --header for HTTP, and notify", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley-cli-" });
+  try {
+    const path = `${dir}/calc.sock`;
+    await using unix = await startCalculator("--transport", "unix", "--path", path);
+    assert.equal(unix.url, `unix:${path}`);
+    assert.equal(ok(await parley("call", unix.url, "add", "1", "2")).trim(), "3");
+    // zip is the contract's notification: nothing is printed, status 0.
+    assert.equal(ok(await parley("notify", unix.url, "zip")), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  {
+    // A server that wants a bearer token.
+    await using server = serveHttp({
+      routes: { "/rpc": { codec: jsonRpc(), service: { whoami: () => "authorized" } } },
+      authenticate: (request) => request.headers.get("authorization") === "Bearer s3cret",
+    });
+    const url = `${server.url}/rpc`;
+    const refused = await parley("call", url, "whoami");
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /401/);
+    assert.equal(
+      ok(await parley("call", url, "--header", "authorization: Bearer s3cret", "whoami")).trim(),
+      '"authorized"',
+    );
+  }
 });

@@ -291,6 +291,7 @@ export function startCalculator(...args: string[]): Promise<ListeningProcess> {
       "--allow-net",
       "--allow-read",
       "--allow-env",
+      "--allow-write", // unix sockets
       "examples/calculator.ts",
       "--port",
       "0",
