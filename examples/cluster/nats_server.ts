@@ -1,0 +1,63 @@
+/**
+ * Starts a real `nats-server` (Debian's package) on 127.0.0.1, for the
+ * cluster example, its tests and the benchmark.
+ *
+ * @module
+ */
+
+/** A running nats-server. */
+export interface NatsServerProcess extends AsyncDisposable {
+  /** Its client URL, `nats://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Its client port. */
+  readonly port: number;
+  /** Stops it (SIGTERM) and waits. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nats-server and waits until it accepts clients.
+ *
+ * @param port the port; 0 (the default) picks a free one
+ * @returns the running server
+ * @throws {Error} when nats-server is missing or does not start within 10 s
+ */
+export async function startNatsServer(port = 0): Promise<NatsServerProcess> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("nats-server", {
+      args: ["-a", "127.0.0.1", "-p", port === 0 ? "-1" : String(port)],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    throw new Error(
+      `cannot run nats-server (${
+        (error as Error).message
+      }): install it (apt-get install nats-server)`,
+    );
+  }
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  let found: number | undefined;
+  while (found === undefined) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`nats-server exited before listening:\n${log}`);
+    log += value;
+    const match = /Listening for client connections on [\d.]+:(\d+)/.exec(log);
+    if (match !== null) found = Number(match[1]);
+  }
+  clearTimeout(deadline);
+  // Keep reading its log, so that it never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })().catch(() => {});
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  return { url: `nats://127.0.0.1:${found}`, port: found, stop, [Symbol.asyncDispose]: stop };
+}

@@ -1,0 +1,55 @@
+/**
+ * One calculator worker of the cluster example: serves the calculator on
+ * the NATS subject `calculator` in its queue group, until SIGTERM, when it
+ * drains (finishes the calls it took, takes no more) and prints how many
+ * calls it served.
+ *
+ * Usage: `deno run --allow-net --allow-env --allow-read examples/cluster/worker.ts NATS_URL NAME [--slow MS]`
+ *
+ * @module
+ */
+
+import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { connectNats, serveNats } from "../../rpc/transports/nats.ts";
+import { combineServices, withContext } from "../../mod.ts";
+import { createCalculator } from "../calculator/service.ts";
+
+const [url, name = "worker", flag, slowText] = Deno.args;
+if (url === undefined) {
+  console.error("usage: worker.ts NATS_URL NAME [--slow MS]");
+  Deno.exit(2);
+}
+const slow = flag === "--slow" ? Number(slowText) : 0;
+const connection = await connectNats(url, {
+  name,
+  onStatus: (status) => console.error(`${name}: nats ${status.type}`),
+});
+// `work(ms)` takes that long (honouring the caller's deadline), and says who did it.
+const extra = {
+  work: withContext(async (ctx, ms: number) => {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms + slow);
+      ctx.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      });
+    });
+    return name;
+  }),
+  whoami: () => name,
+};
+const worker = serveNats({
+  connection,
+  subject: "calculator",
+  codec: jsonRpc(),
+  service: combineServices(extra, createCalculator({ int64: "safe" })),
+});
+console.log(`ready ${name}`);
+const stop = async () => {
+  await worker.drain();
+  console.log(`drained ${name} served=${worker.served}`);
+  await connection.drain();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGTERM", stop);
+Deno.addSignalListener("SIGINT", stop);

@@ -1,0 +1,341 @@
+/**
+ * The NATS transport: one service, many worker processes on many machines,
+ * behind NATS (nats.io). A worker subscribes to the service's subject in a
+ * queue group, so NATS hands each call to one worker; a client calls by
+ * request/reply; a notification is a plain publish. Any codec: one NATS
+ * message per frame. Built on the official NATS client (`@nats-io/transport-node`).
+ *
+ * - Deadlines travel with each call (the `Parley-Deadline` header, epoch
+ *   milliseconds): a worker does not start a call whose caller has already
+ *   given up, and the handler's signal fires at the deadline.
+ * - `drain()` (on SIGTERM, say) stops taking calls and finishes the ones it
+ *   took; calls to a worker that dies fail at their deadline, never hang;
+ *   methods marked idempotent are retried on another worker.
+ * - "No responders" (nobody serves the subject), a lost connection to NATS
+ *   and reconnection are reported clearly; the client library reconnects.
+ *
+ * @example A worker and a client on one NATS server
+ * ```ts ignore
+ * import { connectNats, natsClient, serveNats } from "@parley/rpc/nats";
+ * import { jsonRpc } from "@parley/rpc/json-rpc";
+ *
+ * const nc = await connectNats("nats://127.0.0.1:4222");
+ * const worker = serveNats({ connection: nc, subject: "calculator", codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b } });
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * console.log(await client.call("add", [1, 2])); // 3, from whichever worker NATS chose
+ * await worker.drain();
+ * await nc.drain();
+ * ```
+ *
+ * @module
+ */
+
+import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
+import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { RpcError, TimeoutError } from "../errors.ts";
+import type { RpcLimits } from "../limits.ts";
+import { createResponder } from "../responder.ts";
+import type { Service } from "../service.ts";
+import type { Codec, Frame, RpcId, RpcParams } from "../types.ts";
+
+export type { NatsConnection } from "@nats-io/nats-core";
+
+/** The header that carries a call's deadline, in milliseconds since the epoch. */
+export const DEADLINE_HEADER = "Parley-Deadline";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function bytesOf(frame: Frame): Uint8Array {
+  return typeof frame === "string" ? encoder.encode(frame) : frame;
+}
+
+/** No worker serves the subject: NATS answered "no responders". */
+export class NoRespondersError extends Error {
+  /** The subject nobody serves. */
+  readonly subject: string;
+  /** Creates the error. */
+  constructor(subject: string, options?: ErrorOptions) {
+    super(
+      `No worker serves "${subject}" on NATS (no responders): start one, or check the subject`,
+      options,
+    );
+    this.name = "NoRespondersError";
+    this.subject = subject;
+  }
+}
+
+/** Options of {@linkcode connectNats}. */
+export interface ConnectNatsOptions extends Omit<NodeConnectionOptions, "servers"> {
+  /** Told about disconnections, reconnections and errors of the connection to NATS. */
+  readonly onStatus?: (status: { type: string; data?: unknown }) => void;
+}
+
+/**
+ * Connects to NATS (one server, or several of a cluster): reconnects for
+ * ever by default, and reports what happens to `onStatus`. For production,
+ * pass credentials (`authenticator`, `user`/`pass`, `token`) and `tls`
+ * options as the NATS client takes them.
+ *
+ * @param servers `nats://host:port`, or several
+ * @param options the NATS client's options, and `onStatus`
+ * @returns the connection
+ */
+export async function connectNats(
+  servers: string | string[],
+  options: ConnectNatsOptions = {},
+): Promise<NatsConnection> {
+  const { onStatus, ...rest } = options;
+  const nc = await connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, ...rest, servers });
+  if (onStatus !== undefined) {
+    (async () => {
+      for await (const status of nc.status()) {
+        onStatus({ type: status.type, data: (status as { data?: unknown }).data });
+      }
+    })().catch(() => {});
+  }
+  return nc;
+}
+
+/** Options of {@linkcode serveNats}. */
+export interface ServeNatsOptions {
+  /** The connection to NATS. */
+  readonly connection: NatsConnection;
+  /** The service's subject, such as `"calculator"`. */
+  readonly subject: string;
+  /** The queue group every worker of the service joins; the subject by default. */
+  readonly queue?: string;
+  /** How frames become messages. */
+  readonly codec: Codec;
+  /** What is served. */
+  readonly service: Service;
+  /** Limits; `maxInFlight` bounds the calls this worker runs at once. */
+  readonly limits?: Partial<RpcLimits>;
+  /** Send the message and stack of unexpected handler errors (development only). */
+  readonly exposeErrors?: boolean;
+  /** Told about handler errors, bad frames, and calls dropped past their deadline. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A worker serving a subject. */
+export interface NatsWorker {
+  /** Calls this worker is running now. */
+  readonly inFlight: number;
+  /** Calls this worker has answered. */
+  readonly served: number;
+  /**
+   * Stops taking calls (other workers get them) and resolves when the ones
+   * it took are finished.
+   */
+  drain(): Promise<void>;
+}
+
+/**
+ * Serves a service on a NATS subject, in a queue group: run it in as many
+ * processes as needed; NATS spreads the calls.
+ *
+ * @param options the connection, the subject, the codec and the service
+ * @returns the worker
+ */
+export function serveNats(options: ServeNatsOptions): NatsWorker {
+  const onError = options.onError ?? (() => {});
+  const respond = createResponder({
+    codec: options.codec,
+    service: options.service,
+    onError,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.exposeErrors === undefined ? {} : { exposeErrors: options.exposeErrors }),
+  });
+  const subscription = options.connection.subscribe(options.subject, {
+    queue: options.queue ?? options.subject,
+  });
+  const running = new Set<Promise<void>>();
+  let served = 0;
+
+  const handle = async (msg: Msg): Promise<void> => {
+    const deadline = Number(msg.headers?.get(DEADLINE_HEADER) ?? NaN);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      // The caller has given up already: the work would be wasted.
+      onError(new TimeoutError(options.subject, 0));
+      return;
+    }
+    let frame: Frame = msg.data;
+    if (options.codec.text === true) {
+      try {
+        frame = decoder.decode(msg.data);
+      } catch {
+        onError(new RpcError(-32700, "A message that is not UTF-8 text"));
+        return;
+      }
+    }
+    const signal = Number.isFinite(left) ? () => AbortSignal.timeout(left) : undefined;
+    let reply: Frame | undefined;
+    try {
+      reply = await respond(frame, signal);
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    served++;
+    if (reply !== undefined && msg.reply !== undefined) msg.respond(bytesOf(reply));
+  };
+
+  const loop = (async () => {
+    for await (const msg of subscription) {
+      const task = handle(msg).catch(onError);
+      running.add(task);
+      task.finally(() => running.delete(task));
+    }
+  })();
+
+  return {
+    get inFlight() {
+      return running.size;
+    },
+    get served() {
+      return served;
+    },
+    async drain() {
+      // No new calls from NATS; the ones delivered already are still handled.
+      await subscription.drain();
+      await loop;
+      await Promise.all(running);
+    },
+  };
+}
+
+/** Options of {@linkcode natsClient}. */
+export interface NatsClientOptions {
+  /** The connection to NATS. */
+  readonly connection: NatsConnection;
+  /** The service's subject. */
+  readonly subject: string;
+  /** How calls become frames. */
+  readonly codec: Codec;
+  /** Milliseconds before a call gives up (its deadline); 30 s by default. */
+  readonly timeout?: number;
+  /**
+   * Methods safe to run twice, retried on another worker when a worker does
+   * not answer in its share of the deadline (it died, say) or nobody serves
+   * the subject yet.
+   */
+  readonly idempotent?: readonly string[] | ((method: string) => boolean);
+  /** How many times an idempotent call is tried in all; 3 by default. */
+  readonly attempts?: number;
+}
+
+/** Per-call options. */
+export interface NatsCallOptions {
+  /** Milliseconds before this call gives up. */
+  readonly timeout?: number;
+  /** Aborts the call (it still reaches a worker if it was sent). */
+  readonly signal?: AbortSignal;
+}
+
+/** A client of a service on NATS. */
+export interface NatsClient {
+  /**
+   * Calls a method: request/reply through NATS to one worker.
+   *
+   * @throws {RpcError} the worker's error
+   * @throws {TimeoutError} when no answer came before the deadline
+   * @throws {NoRespondersError} when no worker serves the subject
+   */
+  call<T = unknown>(method: string, params?: RpcParams, options?: NatsCallOptions): Promise<T>;
+  /** Sends a notification: a publish, taken by one worker. */
+  notify(method: string, params?: RpcParams): Promise<void>;
+}
+
+/**
+ * A client of the workers serving `subject`: it needs no address of any
+ * worker, and more workers mean more capacity without any change here.
+ *
+ * @param options the connection, the subject, the codec, deadlines, retries
+ * @returns the client
+ */
+export function natsClient(options: NatsClientOptions): NatsClient {
+  const timeout = options.timeout ?? 30_000;
+  const attempts = Math.max(1, options.attempts ?? 3);
+  const idempotent = typeof options.idempotent === "function"
+    ? options.idempotent
+    : ((names: ReadonlySet<string>) => (method: string) => names.has(method))(
+      new Set(options.idempotent ?? []),
+    );
+  let nextId = 1;
+
+  const exchange = async (
+    frame: Uint8Array,
+    deadline: number,
+    wait: number,
+    signal?: AbortSignal,
+  ) => {
+    const headers = natsHeaders();
+    headers.set(DEADLINE_HEADER, String(deadline));
+    return await options.connection.request(
+      options.subject,
+      frame,
+      {
+        timeout: Math.max(1, Math.round(wait)),
+        headers,
+        ...(signal === undefined ? {} : { signal }),
+      } as Parameters<NatsConnection["request"]>[2],
+    );
+  };
+
+  const call = async <T>(method: string, params?: RpcParams, callOptions: NatsCallOptions = {}) => {
+    callOptions.signal?.throwIfAborted();
+    const codec = options.codec.fork?.() ?? options.codec;
+    const id: RpcId = nextId++;
+    const frame = bytesOf(codec.encode({
+      kind: "request",
+      id,
+      method,
+      ...(params === undefined ? {} : { params }),
+    }));
+    const limit = callOptions.timeout ?? timeout;
+    const deadline = Date.now() + limit;
+    const tries = idempotent(method) ? attempts : 1;
+    let last: unknown;
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      // Each try gets its share of what is left: a dead worker costs one share.
+      const wait = left / (tries - attempt + 1);
+      try {
+        const reply = await exchange(frame, deadline, wait, callOptions.signal);
+        let data: Frame = reply.data;
+        if (codec.text === true) data = decoder.decode(reply.data);
+        const decoded = codec.decode(data);
+        if (decoded.kind === "result") return decoded.result as T;
+        if (decoded.kind === "error") throw RpcError.from(decoded.error);
+        throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
+      } catch (error) {
+        if (error instanceof RpcError) throw error;
+        const text = String((error as Error)?.message ?? error);
+        if (/no responders/i.test(text)) {
+          last = new NoRespondersError(options.subject, { cause: error });
+        } else if (/timeout/i.test(text)) last = new TimeoutError(method, limit);
+        else throw error;
+      }
+    }
+    throw last ?? new TimeoutError(method, limit);
+  };
+
+  return {
+    call,
+    notify(method, params) {
+      const codec = options.codec.fork?.() ?? options.codec;
+      const frame = bytesOf(codec.encode({
+        kind: "notification",
+        method,
+        ...(params === undefined ? {} : { params }),
+      }));
+      const headers = natsHeaders();
+      headers.set(DEADLINE_HEADER, String(Date.now() + timeout));
+      options.connection.publish(options.subject, frame, { headers });
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The NATS transport with a real nats-server (Debian's package) on
+ * 127.0.0.1: load spread over workers, deadlines, drain on SIGTERM, a worker
+ * killed in the middle of a bounded load (every call completes or fails
+ * clearly within its deadline; idempotent calls are retried), no
+ * responders, and a NATS server that goes away and comes back.
+ */
+
+import assert from "node:assert/strict";
+import { jsonRpc } from "../codecs/json_rpc.ts";
+import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
+import { RpcError, TimeoutError, withContext } from "../mod.ts";
+import {
+  connectNats,
+  DEADLINE_HEADER,
+  natsClient,
+  NoRespondersError,
+  serveNats,
+} from "../rpc/transports/nats.ts";
+import { headers } from "@nats-io/nats-core";
+import { startNatsServer } from "../examples/cluster/nats_server.ts";
+import { rejection } from "./_rejection.ts";
+
+const WORKER = [
+  "run",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "examples/cluster/worker.ts",
+];
+
+/** Starts a worker process and waits for its "ready" line. */
+async function startWorker(url: string, name: string, ...extra: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...WORKER, url, name, ...extra],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes(`ready ${name}`)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`worker ${name} exited before it was ready: ${out}`);
+    out += value;
+  }
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return out;
+      out += value;
+    }
+  })();
+  return {
+    child,
+    output: () => rest,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* gone */ }
+      const status = await child.status;
+      await rest;
+      return { status, out };
+    },
+  };
+}
+
+Deno.test("nats: calls reach workers in a queue group; more workers share the load", async () => {
+  await using nats = await startNatsServer();
+  const connections = await Promise.all([1, 2, 3].map(() => connectNats(nats.url)));
+  const [client, ...workers] = connections as [typeof connections[0], ...typeof connections];
+  const served = workers.map((connection, i) =>
+    serveNats({
+      connection,
+      subject: "calc",
+      codec: jsonRpc(),
+      service: { add: (a: number, b: number) => a + b, who: () => i },
+    })
+  );
+  const calc = natsClient({
+    connection: client,
+    subject: "calc",
+    codec: jsonRpc(),
+    timeout: 5_000,
+  });
+  assert.equal(await calc.call("add", [40, 2]), 42);
+  const results = await Promise.all(Array.from({ length: 200 }, () => calc.call("who")));
+  const counts = [0, 1].map((i) => results.filter((r) => r === i).length);
+  assert.ok(counts.every((c) => c > 20), `both workers took calls: ${counts}`);
+  assert.equal(served[0]!.served + served[1]!.served, 201);
+  await calc.notify("add", [1, 2]);
+  const error = await rejection(calc.call("nope"), RpcError);
+  assert.equal(error.code, -32601);
+  for (const worker of served) await worker.drain();
+  for (const connection of connections) await connection.drain();
+});
+
+Deno.test("nats: any codec (msgpack-rpc), and no responders is a clear error", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connectNats(nats.url);
+  const calc = natsClient({
+    connection: nc,
+    subject: "nobody",
+    codec: msgpackRpc(),
+    timeout: 2_000,
+  });
+  const error = await rejection(calc.call("add", [1, 2]), NoRespondersError);
+  assert.match(error.message, /No worker serves "nobody"/);
+  const worker = serveNats({
+    connection: nc,
+    subject: "mp",
+    codec: msgpackRpc(),
+    service: { big: () => 2n ** 62n },
+  });
+  const mp = natsClient({ connection: nc, subject: "mp", codec: msgpackRpc() });
+  assert.equal(await mp.call("big"), 2n ** 62n);
+  await worker.drain();
+  await nc.drain();
+});
+
+Deno.test("nats: deadlines travel with the call; a worker starts nothing its caller gave up on", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connectNats(nats.url);
+  const started: string[] = [];
+  const aborted: string[] = [];
+  const worker = serveNats({
+    connection: nc,
+    subject: "slow",
+    codec: jsonRpc(),
+    service: {
+      wait: withContext((ctx, ms: number, tag: string) => {
+        started.push(tag);
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => resolve(tag), ms);
+          ctx.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            aborted.push(tag);
+            reject(ctx.signal.reason);
+          });
+        });
+      }),
+    },
+  });
+  const client = natsClient({ connection: nc, subject: "slow", codec: jsonRpc() });
+  await rejection(client.call("wait", [5_000, "late"], { timeout: 200 }), TimeoutError);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(aborted, ["late"], "the handler's signal fired at the deadline");
+  // A message whose deadline has passed is not started at all.
+  const expired = headers();
+  expired.set(DEADLINE_HEADER, String(Date.now() - 1));
+  nc.publish(
+    "slow",
+    new TextEncoder().encode('{"jsonrpc":"2.0","id":9,"method":"wait","params":[1,"expired"]}'),
+    { headers: expired },
+  );
+  assert.equal(await client.call("wait", [1, "fresh"], { timeout: 2_000 }), "fresh");
+  assert.ok(!started.includes("expired"), `started: ${started}`);
+  await worker.drain();
+  await nc.drain();
+});
+
+Deno.test("nats: a worker stopped with SIGTERM finishes what it took; the others take the rest", async () => {
+  await using nats = await startNatsServer();
+  const a = await startWorker(nats.url, "a");
+  const b = await startWorker(nats.url, "b");
+  const nc = await connectNats(nats.url);
+  const client = natsClient({
+    connection: nc,
+    subject: "calculator",
+    codec: jsonRpc(),
+    timeout: 10_000,
+  });
+  // Calls in flight on both workers, then a is told to stop.
+  const calls = Array.from({ length: 20 }, () => client.call("work", [300]));
+  await new Promise((r) => setTimeout(r, 100));
+  const stopping = a.stop("SIGTERM");
+  const results = await Promise.all(calls);
+  assert.equal(results.length, 20, "every call finished");
+  const { status, out } = await stopping;
+  assert.equal(status.code, 0);
+  assert.match(out, /drained a served=\d+/);
+  // After it, only b answers.
+  const after = await Promise.all(Array.from({ length: 10 }, () => client.call("whoami")));
+  assert.deepEqual(new Set(after), new Set(["b"]));
+  await b.stop();
+  await nc.drain();
+});
+
+Deno.test("nats: a worker killed in the middle of a bounded load: every call ends within its deadline; idempotent ones are retried", async () => {
+  await using nats = await startNatsServer();
+  const a = await startWorker(nats.url, "a");
+  const b = await startWorker(nats.url, "b");
+  const nc = await connectNats(nats.url);
+  const plain = natsClient({
+    connection: nc,
+    subject: "calculator",
+    codec: jsonRpc(),
+    timeout: 1_500,
+  });
+  const retrying = natsClient({
+    connection: nc,
+    subject: "calculator",
+    codec: jsonRpc(),
+    timeout: 3_000,
+    idempotent: ["work"],
+    attempts: 3,
+  });
+  const outcomes: { ok: boolean; error?: string; ms: number; retried: boolean }[] = [];
+  const run = async (client: typeof plain, retried: boolean) => {
+    const started = performance.now();
+    try {
+      await client.call("work", [200]);
+      outcomes.push({ ok: true, ms: performance.now() - started, retried });
+    } catch (error) {
+      outcomes.push({
+        ok: false,
+        error: (error as Error).name,
+        ms: performance.now() - started,
+        retried,
+      });
+    }
+  };
+  const load = [
+    ...Array.from({ length: 20 }, () => run(plain, false)),
+    ...Array.from({ length: 20 }, () => run(retrying, true)),
+  ];
+  await new Promise((r) => setTimeout(r, 50));
+  await a.stop("SIGKILL"); // dies: its calls are never answered
+  await Promise.all(load);
+  assert.equal(outcomes.length, 40, "no call hangs");
+  for (const outcome of outcomes) {
+    if (!outcome.ok) assert.equal(outcome.error, "TimeoutError");
+    assert.ok(
+      outcome.ms < (outcome.retried ? 3_000 : 1_500) + 500,
+      `ended within its deadline: ${outcome.ms}`,
+    );
+  }
+  assert.ok(
+    outcomes.filter((o) => o.retried).every((o) => o.ok),
+    "idempotent calls were retried on b",
+  );
+  assert.ok(outcomes.filter((o) => !o.retried).some((o) => !o.ok), "some calls died with a");
+  await b.stop();
+  await nc.drain();
+});
+
+Deno.test("nats: the NATS server goes away and comes back: reported, then recovered", async () => {
+  const first = await startNatsServer();
+  const port = first.port;
+  const statuses: string[] = [];
+  const nc = await connectNats(first.url, { onStatus: (s) => statuses.push(s.type) });
+  const worker = serveNats({
+    connection: nc,
+    subject: "calc",
+    codec: jsonRpc(),
+    service: { add: (a: number, b: number) => a + b },
+  });
+  const client = natsClient({ connection: nc, subject: "calc", codec: jsonRpc(), timeout: 1_000 });
+  assert.equal(await client.call("add", [1, 2]), 3);
+  await first.stop();
+  await rejection(client.call("add", [1, 2]), Error);
+  await using second = await startNatsServer(port);
+  let recovered: unknown;
+  for (let i = 0; i < 40 && recovered === undefined; i++) {
+    recovered = await client.call("add", [2, 3]).catch(() => undefined);
+    if (recovered === undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(recovered, 5);
+  assert.ok(statuses.includes("disconnect"), `statuses: ${statuses}`);
+  assert.ok(statuses.includes("reconnect"), `statuses: ${statuses}`);
+  void second;
+  await worker.drain();
+  await nc.drain();
+});
