@@ -37,6 +37,12 @@ const extra = {
     return name;
   }),
   whoami: () => name,
+  // CPU-bound work: keeps this process busy for `ms`.
+  spin: (ms: number) => {
+    const end = performance.now() + Math.min(ms, 1000);
+    while (performance.now() < end) { /* busy */ }
+    return name;
+  },
 };
 const worker = serveNats({
   connection,

@@ -31,15 +31,47 @@
  * @module
  */
 
-import { headers as natsHeaders, type Msg, type NatsConnection } from "@nats-io/nats-core";
-import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
 import { RpcError, TimeoutError } from "../errors.ts";
 import type { RpcLimits } from "../limits.ts";
 import { createResponder } from "../responder.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../types.ts";
 
-export type { NatsConnection } from "@nats-io/nats-core";
+/** A message as a NATS subscription delivers it (the part parley reads). */
+export interface NatsMessage {
+  /** The payload: one frame. */
+  readonly data: Uint8Array;
+  /** Where the reply goes; absent for a publish (a notification). */
+  readonly reply?: string;
+  /** The message's headers. */
+  readonly headers?: { get(name: string): string };
+  /** Sends the reply. */
+  respond(data: Uint8Array): boolean;
+}
+
+/**
+ * The part of a NATS connection parley uses: the `NatsConnection` of
+ * `@nats-io/nats-core` (what {@linkcode connectNats} returns) fits.
+ */
+export interface NatsConnectionLike {
+  /** Subscribes to a subject, in a queue group. */
+  subscribe(
+    subject: string,
+    options?: { queue?: string },
+  ): AsyncIterable<NatsMessage> & { drain(): Promise<void> };
+  /** Request/reply. */
+  request(
+    subject: string,
+    payload: Uint8Array,
+    options: { timeout: number; headers?: unknown },
+  ): Promise<{ readonly data: Uint8Array }>;
+  /** Publishes a message. */
+  publish(subject: string, payload: Uint8Array, options?: { headers?: unknown }): void;
+  /** Finishes what is pending and closes. */
+  drain(): Promise<void>;
+}
 
 /** The header that carries a call's deadline, in milliseconds since the epoch. */
 export const DEADLINE_HEADER = "Parley-Deadline";
@@ -66,10 +98,18 @@ export class NoRespondersError extends Error {
   }
 }
 
-/** Options of {@linkcode connectNats}. */
-export interface ConnectNatsOptions extends Omit<NodeConnectionOptions, "servers"> {
+/**
+ * Options of {@linkcode connectNats}: any option of the NATS client
+ * (`name`, `user`/`pass`, `token`, `authenticator`, `tls`, reconnection
+ * settings), and `onStatus`.
+ */
+export interface ConnectNatsOptions {
   /** Told about disconnections, reconnections and errors of the connection to NATS. */
   readonly onStatus?: (status: { type: string; data?: unknown }) => void;
+  /** The connection's name, as NATS monitoring shows it. */
+  readonly name?: string;
+  /** Any other option of the NATS client, passed through. */
+  readonly [option: string]: unknown;
 }
 
 /**
@@ -85,7 +125,7 @@ export interface ConnectNatsOptions extends Omit<NodeConnectionOptions, "servers
 export async function connectNats(
   servers: string | string[],
   options: ConnectNatsOptions = {},
-): Promise<NatsConnection> {
+): Promise<NatsConnectionLike> {
   const { onStatus, ...rest } = options;
   const nc = await connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, ...rest, servers });
   if (onStatus !== undefined) {
@@ -95,13 +135,13 @@ export async function connectNats(
       }
     })().catch(() => {});
   }
-  return nc;
+  return nc as unknown as NatsConnectionLike;
 }
 
 /** Options of {@linkcode serveNats}. */
 export interface ServeNatsOptions {
   /** The connection to NATS. */
-  readonly connection: NatsConnection;
+  readonly connection: NatsConnectionLike;
   /** The service's subject, such as `"calculator"`. */
   readonly subject: string;
   /** The queue group every worker of the service joins; the subject by default. */
@@ -153,7 +193,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
   const running = new Set<Promise<void>>();
   let served = 0;
 
-  const handle = async (msg: Msg): Promise<void> => {
+  const handle = async (msg: NatsMessage): Promise<void> => {
     const deadline = Number(msg.headers?.get(DEADLINE_HEADER) ?? NaN);
     const left = deadline - Date.now();
     if (left <= 0) {
@@ -209,7 +249,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
 /** Options of {@linkcode natsClient}. */
 export interface NatsClientOptions {
   /** The connection to NATS. */
-  readonly connection: NatsConnection;
+  readonly connection: NatsConnectionLike;
   /** The service's subject. */
   readonly subject: string;
   /** How calls become frames. */
@@ -280,7 +320,7 @@ export function natsClient(options: NatsClientOptions): NatsClient {
         timeout: Math.max(1, Math.round(wait)),
         headers,
         ...(signal === undefined ? {} : { signal }),
-      } as Parameters<NatsConnection["request"]>[2],
+      },
     );
   };
 

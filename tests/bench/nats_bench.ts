@@ -1,0 +1,112 @@
+/**
+ * `deno task bench` (NATS): calls per second of `add` with 64 in flight
+ * through a real nats-server to one and to two worker processes
+ * (`examples/cluster/worker.ts`), next to a direct JSON-RPC call over TCP to
+ * one server process, measured in the same run: the cost of the broker, and
+ * the gain of a second worker. Rounds alternate; read the ratios.
+ *
+ * @module
+ */
+
+import { jsonRpc } from "../../codecs/json_rpc.ts";
+import { newline } from "../../rpc/framing/delimiter.ts";
+import { connectNats, natsClient } from "../../rpc/transports/nats.ts";
+import { connectTcp } from "../../rpc/transports/tcp.ts";
+import { startNatsServer } from "../../examples/cluster/nats_server.ts";
+import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import { Report } from "./_report.ts";
+
+const DEPTH = 64;
+
+function startWorkers(url: string, count: number): Promise<Deno.ChildProcess[]> {
+  return Promise.all(Array.from({ length: count }, async (_, i) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        new URL("../../examples/cluster/worker.ts", import.meta.url).pathname,
+        url,
+        `w${i}`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("a worker exited before it was ready");
+      out += value;
+    }
+    reader.releaseLock();
+    return child;
+  }));
+}
+
+async function throughNats(
+  url: string,
+  workers: number,
+  call: readonly [string, (i: number) => unknown[]],
+): Promise<number> {
+  const children = await startWorkers(url, workers);
+  const connection = await connectNats(url);
+  const client = natsClient({
+    connection,
+    subject: "calculator",
+    codec: jsonRpc(),
+    timeout: 10_000,
+  });
+  // Every worker has subscribed before the clock starts.
+  for (let i = 0; i < 50; i++) await client.call("add", [1, 2]);
+  let i = 0;
+  const rate = await drive(DEPTH, () => client.call(call[0], call[1](i++)));
+  await connection.drain();
+  for (const child of children) {
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel().catch(() => {});
+  }
+  return rate;
+}
+
+async function directTcp(): Promise<number> {
+  const server = await startServer("jsonrpc-newline");
+  const peer = await connectTcp({ hostname: "127.0.0.1", port: server.port }, {
+    codec: jsonRpc(),
+    framing: newline(),
+  });
+  let i = 0;
+  const rate = await drive(DEPTH, () => peer.call("add", [i & 0xffff, i++ & 0xffff]));
+  await peer.close();
+  await server.stop();
+  return rate;
+}
+
+await using nats = await startNatsServer();
+const report = new Report();
+for (let round = 1; round <= ROUNDS; round++) {
+  const add = ["add", (i: number) => [i & 0xffff, i & 0xffff]] as const;
+  const spin = ["spin", () => [2]] as const; // 2 ms of CPU per call, in the worker
+  const tcp = await directTcp();
+  const one = await throughNats(nats.url, 1, add);
+  const two = await throughNats(nats.url, 2, add);
+  const busyOne = await throughNats(nats.url, 1, spin);
+  const busyTwo = await throughNats(nats.url, 2, spin);
+  report.record(`direct JSON-RPC over TCP, add, ${DEPTH} in flight`, tcp);
+  report.record(`through NATS, add, 1 worker`, one);
+  report.record(`through NATS, add, 2 workers`, two);
+  report.record(`through NATS, 2 ms of CPU per call, 1 worker`, busyOne);
+  report.record(`through NATS, 2 ms of CPU per call, 2 workers`, busyTwo);
+  report.record("ratio NATS add 1 worker/direct TCP", one / tcp);
+  report.record("ratio NATS add 2 workers/1 worker", two / one);
+  report.record("ratio NATS CPU-bound 2 workers/1 worker", busyTwo / busyOne);
+  console.error(
+    `round ${round}: tcp ${tcp.toFixed(0)}/s, nats ${one.toFixed(0)}/s → ${two.toFixed(0)}/s, ` +
+      `cpu-bound ${busyOne.toFixed(0)}/s → ${busyTwo.toFixed(0)}/s`,
+  );
+}
+report.print(
+  `NATS: the broker's cost and a second worker's gain, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
+);
