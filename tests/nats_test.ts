@@ -154,6 +154,11 @@ Deno.test("nats: deadlines travel with the call; a worker starts nothing its cal
   );
   assert.equal(await client.call("wait", [1, "fresh"], { timeout: 2_000 }), "fresh");
   assert.ok(!started.includes("expired"), `started: ${started}`);
+  // Aborting a call gives up on it at once, with the abort's reason.
+  const controller = new AbortController();
+  const abandoned = client.call("wait", [500, "abandoned"], { signal: controller.signal });
+  setTimeout(() => controller.abort(new Error("changed my mind")), 50);
+  await assert.rejects(abandoned, /changed my mind/);
   await worker.drain();
   await nc.drain();
 });

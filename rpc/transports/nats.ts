@@ -313,15 +313,21 @@ export function natsClient(options: NatsClientOptions): NatsClient {
   ) => {
     const headers = natsHeaders();
     headers.set(DEADLINE_HEADER, String(deadline));
-    return await options.connection.request(
-      options.subject,
-      frame,
-      {
-        timeout: Math.max(1, Math.round(wait)),
-        headers,
-        ...(signal === undefined ? {} : { signal }),
-      },
-    );
+    const request = options.connection.request(options.subject, frame, {
+      timeout: Math.max(1, Math.round(wait)),
+      headers,
+    });
+    if (signal === undefined) return await request;
+    // Aborting gives up on the reply at once (the worker may still run the call).
+    const { promise: aborted, reject } = Promise.withResolvers<never>();
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await Promise.race([request, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      request.catch(() => {});
+    }
   };
 
   const call = async <T>(method: string, params?: RpcParams, callOptions: NatsCallOptions = {}) => {
@@ -352,7 +358,7 @@ export function natsClient(options: NatsClientOptions): NatsClient {
         if (decoded.kind === "error") throw RpcError.from(decoded.error);
         throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
       } catch (error) {
-        if (error instanceof RpcError) throw error;
+        if (error instanceof RpcError || callOptions.signal?.aborted) throw error;
         const text = String((error as Error)?.message ?? error);
         if (/no responders/i.test(text)) {
           last = new NoRespondersError(options.subject, { cause: error });
