@@ -156,7 +156,7 @@ class ProtobufCodec implements Codec {
     switch (one.kind) {
       case "request":
       case "notification": {
-        const method = this.#method(one.method);
+        const method = this.#schema.unary(one.method);
         const payload = method.request.encode(requestOf(one.params, method));
         if (one.kind === "notification") return writeRequest(0, method.name, payload);
         const id = wireId(one.id);
@@ -204,19 +204,6 @@ class ProtobufCodec implements Codec {
       return this.#request(id, name, third ?? EMPTY);
     }
     return this.#response(id, second, third);
-  }
-
-  #method(name: string): ProtoMethod {
-    const method = this.#schema.method(name);
-    if (method === undefined) {
-      throw new TypeError(
-        `"${name}" is not a method of the schema (expected package.Service/Method)`,
-      );
-    }
-    if (method.clientStreaming || method.serverStreaming) {
-      throw new TypeError(`"${name}" is a streaming method; only unary methods are supported`);
-    }
-    return method;
   }
 
   #request(id: RpcId, name: string | undefined, payload: Uint8Array): DecodedFrame {

@@ -91,6 +91,12 @@ export interface ProtoSchema {
    */
   method(name: string): ProtoMethod | undefined;
   /**
+   * A unary method by wire name, for calling it.
+   *
+   * @throws {TypeError} when the schema has no such method, or it streams
+   */
+  unary(name: string): ProtoMethod;
+  /**
    * A message type by full name (`"interop.AddRequest"`).
    *
    * @throws {Error} when the schema has no such message type
@@ -237,6 +243,18 @@ function createSchema(root: protobuf.Root): ProtoSchema {
     root,
     methods,
     method: (name) => methods.get(name),
+    unary: (name) => {
+      const method = methods.get(name);
+      if (method === undefined) {
+        throw new TypeError(
+          `"${name}" is not a method of the schema (expected package.Service/Method)`,
+        );
+      }
+      if (method.clientStreaming || method.serverStreaming) {
+        throw new TypeError(`"${name}" is a streaming method; only unary methods are supported`);
+      }
+      return method;
+    },
     message: (name) => typeOf(root.lookupType(name)),
   };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { RpcParams } from "../../rpc/types.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "../../rpc/transports/http/_body.ts";
@@ -113,25 +113,12 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
   const compressThreshold = options.compressThreshold ?? Infinity;
   const inFlight = new Set<AbortController>();
 
-  const methodOf = (name: string): ProtoMethod => {
-    const method = schema.method(name);
-    if (method === undefined) {
-      throw new TypeError(
-        `"${name}" is not a method of the schema (expected package.Service/Method)`,
-      );
-    }
-    if (method.clientStreaming || method.serverStreaming) {
-      throw new TypeError(`"${name}" is a streaming method; only unary methods are supported`);
-    }
-    return method;
-  };
-
   const call = async <T>(
     name: string,
     params?: RpcParams,
     callOptions: ConnectCallOptions = {},
   ): Promise<T> => {
-    const method = methodOf(name);
+    const method = schema.unary(name);
     if (Array.isArray(params) && params.length > 1) {
       throw new TypeError(
         `${name} takes one ${method.request.name} message, not ${params.length} params`,
