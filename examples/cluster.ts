@@ -11,6 +11,7 @@
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { connectNats, natsClient } from "../rpc/transports/nats.ts";
 import { startNatsServer } from "./cluster/nats_server.ts";
+import { spawnWorker } from "./cluster/spawn_worker.ts";
 
 const SECONDS = 4;
 const given = Deno.args[0];
@@ -18,22 +19,7 @@ const nats = given === undefined ? await startNatsServer() : undefined;
 const url = given ?? nats!.url;
 console.log(`NATS at ${url}${nats === undefined ? "" : " (started for this run)"}`);
 
-const workers = ["alpha", "beta", "gamma"].map((name) => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      new URL("./cluster/worker.ts", import.meta.url).pathname,
-      url,
-      name,
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  return { name, child, output: new Response(child.stdout).text() };
-});
+const workers = await Promise.all(["alpha", "beta", "gamma"].map((name) => spawnWorker(url, name)));
 const connection = await connectNats(url, {
   onStatus: (status) => console.log(`client: nats ${status.type}`),
 });
@@ -44,14 +30,7 @@ const client = natsClient({
   timeout: 1_000,
   idempotent: ["whoami"],
 });
-// Wait until all three answer.
-const ready = new Set<string>();
-for (let i = 0; i < 500 && ready.size < 3; i++) {
-  ready.add(await client.call<string>("whoami").catch(() => ""));
-  ready.delete("");
-  if (ready.size < 3) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-console.log(`workers ready: ${[...ready].sort().join(", ")}`);
+console.log(`workers ready: ${workers.map((w) => w.name).join(", ")}`);
 
 const completed = new Map<string, number>();
 const failed = new Map<string, number>();
@@ -63,7 +42,7 @@ await Promise.all(Array.from({ length: 16 }, async () => {
     if (!killed && performance.now() - started > SECONDS * 500) {
       killed = true;
       console.log("killing gamma (SIGKILL) in the middle of the load");
-      workers[2]!.child.kill("SIGKILL");
+      workers[2]!.stop("SIGKILL");
     }
     try {
       const who = await client.call<string>("work", [20]);
@@ -80,10 +59,9 @@ for (const [who, count] of [...completed].sort()) console.log(`  ${who}: ${count
 console.log(`calls failed: ${[...failed.values()].reduce((a, b) => a + b, 0)}`);
 for (const [why, count] of failed) console.log(`  ${count} × ${why}`);
 
-for (const worker of workers.slice(0, 2)) worker.child.kill("SIGTERM");
 for (const worker of workers) {
-  await worker.child.status;
-  const drained = /drained \S+ served=(\d+)/.exec(await worker.output);
+  const { out } = await worker.stop("SIGTERM");
+  const drained = /drained \S+ served=(\d+)/.exec(out);
   if (drained !== null) console.log(`${worker.name} drained after serving ${drained[1]} calls`);
 }
 await connection.drain();

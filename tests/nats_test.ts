@@ -19,50 +19,8 @@ import {
 } from "../rpc/transports/nats.ts";
 import { headers } from "@nats-io/nats-core";
 import { startNatsServer } from "../examples/cluster/nats_server.ts";
+import { spawnWorker } from "../examples/cluster/spawn_worker.ts";
 import { rejection } from "./_rejection.ts";
-
-const WORKER = [
-  "run",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "examples/cluster/worker.ts",
-];
-
-/** Starts a worker process and waits for its "ready" line. */
-async function startWorker(url: string, name: string, ...extra: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...WORKER, url, name, ...extra],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes(`ready ${name}`)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`worker ${name} exited before it was ready: ${out}`);
-    out += value;
-  }
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return out;
-      out += value;
-    }
-  })();
-  return {
-    child,
-    output: () => rest,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch { /* gone */ }
-      const status = await child.status;
-      await rest;
-      return { status, out };
-    },
-  };
-}
 
 Deno.test("nats: calls reach workers in a queue group; more workers share the load", async () => {
   await using nats = await startNatsServer();
@@ -76,6 +34,7 @@ Deno.test("nats: calls reach workers in a queue group; more workers share the lo
       service: { add: (a: number, b: number) => a + b, who: () => i },
     })
   );
+  await Promise.all(served.map((worker) => worker.ready));
   const calc = natsClient({
     connection: client,
     subject: "calc",
@@ -111,6 +70,7 @@ Deno.test("nats: any codec (msgpack-rpc), and no responders is a clear error", a
     codec: msgpackRpc(),
     service: { big: () => 2n ** 62n },
   });
+  await worker.ready;
   const mp = natsClient({ connection: nc, subject: "mp", codec: msgpackRpc() });
   assert.equal(await mp.call("big"), 2n ** 62n);
   await worker.drain();
@@ -140,6 +100,7 @@ Deno.test("nats: deadlines travel with the call; a worker starts nothing its cal
       }),
     },
   });
+  await worker.ready;
   const client = natsClient({ connection: nc, subject: "slow", codec: jsonRpc() });
   await rejection(client.call("wait", [5_000, "late"], { timeout: 200 }), TimeoutError);
   await new Promise((r) => setTimeout(r, 100));
@@ -165,8 +126,8 @@ Deno.test("nats: deadlines travel with the call; a worker starts nothing its cal
 
 Deno.test("nats: a worker stopped with SIGTERM finishes what it took; the others take the rest", async () => {
   await using nats = await startNatsServer();
-  const a = await startWorker(nats.url, "a");
-  const b = await startWorker(nats.url, "b");
+  const a = await spawnWorker(nats.url, "a");
+  const b = await spawnWorker(nats.url, "b");
   const nc = await connectNats(nats.url);
   const client = natsClient({
     connection: nc,
@@ -192,8 +153,8 @@ Deno.test("nats: a worker stopped with SIGTERM finishes what it took; the others
 
 Deno.test("nats: a worker killed in the middle of a bounded load: every call ends within its deadline; idempotent ones are retried", async () => {
   await using nats = await startNatsServer();
-  const a = await startWorker(nats.url, "a");
-  const b = await startWorker(nats.url, "b");
+  const a = await spawnWorker(nats.url, "a");
+  const b = await spawnWorker(nats.url, "b");
   const nc = await connectNats(nats.url);
   const plain = natsClient({
     connection: nc,
@@ -259,6 +220,7 @@ Deno.test("nats: the NATS server goes away and comes back: reported, then recove
     codec: jsonRpc(),
     service: { add: (a: number, b: number) => a + b },
   });
+  await worker.ready;
   const client = natsClient({ connection: nc, subject: "calc", codec: jsonRpc(), timeout: 1_000 });
   assert.equal(await client.call("add", [1, 2]), 3);
   await first.stop();

@@ -50,6 +50,8 @@ const worker = serveNats({
   codec: jsonRpc(),
   service: combineServices(extra, createCalculator({ int64: "safe" })),
 });
+// Ready once NATS has the subscription: calls from now on may come here.
+await worker.ready;
 console.log(`ready ${name}`);
 const stop = async () => {
   await worker.drain();

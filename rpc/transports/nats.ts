@@ -69,6 +69,8 @@ export interface NatsConnectionLike {
   ): Promise<{ readonly data: Uint8Array }>;
   /** Publishes a message. */
   publish(subject: string, payload: Uint8Array, options?: { headers?: unknown }): void;
+  /** Resolves when the server has seen everything sent so far (subscriptions included). */
+  flush(): Promise<void>;
   /** Finishes what is pending and closes. */
   drain(): Promise<void>;
 }
@@ -160,6 +162,8 @@ export interface ServeNatsOptions {
 
 /** A worker serving a subject. */
 export interface NatsWorker {
+  /** Resolves once the NATS server has the worker's subscription: calls may come. */
+  readonly ready: Promise<void>;
   /** Calls this worker is running now. */
   readonly inFlight: number;
   /** Calls this worker has answered. */
@@ -230,7 +234,10 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     }
   })();
 
+  const ready = options.connection.flush();
+  ready.catch(onError);
   return {
+    ready,
     get inFlight() {
       return running.size;
     },

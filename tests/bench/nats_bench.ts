@@ -13,36 +13,14 @@ import { newline } from "../../rpc/framing/delimiter.ts";
 import { connectNats, natsClient } from "../../rpc/transports/nats.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { startNatsServer } from "../../examples/cluster/nats_server.ts";
+import { spawnWorker } from "../../examples/cluster/spawn_worker.ts";
 import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
 const DEPTH = 64;
 
-function startWorkers(url: string, count: number): Promise<Deno.ChildProcess[]> {
-  return Promise.all(Array.from({ length: count }, async (_, i) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        new URL("../../examples/cluster/worker.ts", import.meta.url).pathname,
-        url,
-        `w${i}`,
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    while (!out.includes("ready")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("a worker exited before it was ready");
-      out += value;
-    }
-    reader.releaseLock();
-    return child;
-  }));
+function startWorkers(url: string, count: number) {
+  return Promise.all(Array.from({ length: count }, (_, i) => spawnWorker(url, `w${i}`)));
 }
 
 async function throughNats(
@@ -63,11 +41,7 @@ async function throughNats(
   let i = 0;
   const rate = await drive(DEPTH, () => client.call(call[0], call[1](i++)));
   await connection.drain();
-  for (const child of children) {
-    child.kill("SIGKILL");
-    await child.status;
-    await child.stdout.cancel().catch(() => {});
-  }
+  for (const worker of children) await worker.stop("SIGKILL");
   return rate;
 }
 
