@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
-import { type Codec, Peer, RpcError } from "../mod.ts";
+import { type Codec, Peer, RpcError, withContext } from "../mod.ts";
 import { memoryPair } from "../rpc/testing.ts";
 import {
   expose,
@@ -471,4 +471,29 @@ Deno.test("objects: a caller that never releases its answers is refused beyond t
   await peer.notify("$/release", [["answer", 1, 1], ["answer", 2, 1]]);
   assert.equal(await peer.call("$/call", [null, ["echo"], [4], 4]), 4);
   await peer.close();
+});
+
+Deno.test("objects: a method marked withContext sees the call's signal fire when the connection drops", async () => {
+  let aborted: unknown;
+  const { resolve: started, promise: running } = Promise.withResolvers<void>();
+  const root = {
+    wait: withContext((ctx, ms: number) =>
+      new Promise((resolve, reject) => {
+        started();
+        const timer = setTimeout(resolve, ms);
+        ctx.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          aborted = ctx.signal.reason;
+          reject(ctx.signal.reason);
+        });
+      })
+    ),
+  };
+  const { api, peer, serverPeer } = connect(root);
+  const pending = Promise.resolve(api.wait(10_000)).then(() => "done", () => "failed");
+  await running;
+  await peer.close();
+  await serverPeer.closed;
+  assert.equal(await pending, "failed");
+  assert.ok(aborted !== undefined, "the handler's signal fired");
 });

@@ -11,7 +11,7 @@
  */
 
 import { RpcError } from "../errors.ts";
-import { type CallContext, type Service, withContext } from "../service.ts";
+import { type CallContext, contextHandlerOf, type Service, withContext } from "../service.ts";
 import { isExposed, isPlainObject } from "./expose.ts";
 import { ReferenceTag } from "./extension.ts";
 
@@ -521,11 +521,12 @@ export class ObjectSession {
         if (i < path.length - 1) fn = await fn;
       }
       if (typeof fn !== "function") throw notExposed(path.at(-1) ?? "(the target)");
-      void ctx;
-      return await (fn as (...args: unknown[]) => unknown).apply(
-        path.length === 0 ? undefined : holder,
-        values,
-      );
+      const self = path.length === 0 ? undefined : holder;
+      // A method marked withContext gets the call's context: its signal fires
+      // when the caller cancels or the connection drops.
+      const contextual = contextHandlerOf(fn);
+      if (contextual !== undefined) return await contextual.call(self, ctx, ...values);
+      return await (fn as (...args: unknown[]) => unknown).apply(self, values);
     })();
     if (typeof answer === "number") this.#keepAnswer(answer, outcome);
     return outcome.then((result) => this.#toWire(result));
