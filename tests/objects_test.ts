@@ -12,6 +12,7 @@ import { memoryPair } from "../rpc/testing.ts";
 import {
   expose,
   exposed,
+  isExposed,
   ObjectErrorCode,
   ObjectSession,
   referenceExtension,
@@ -496,4 +497,25 @@ Deno.test("objects: a method marked withContext sees the call's signal fire when
   await serverPeer.closed;
   assert.equal(await pending, "failed");
   assert.ok(aborted !== undefined, "the handler's signal fired");
+});
+
+Deno.test("objects: @exposed works on fields (a class with only a field), methods, getters and accessors", () => {
+  class OnlyField {
+    @exposed
+    run = () => 1;
+    hidden = () => 2;
+  }
+  class Mixed {
+    @exposed
+    method() {}
+    @exposed
+    get value() {
+      return 1;
+    }
+    @exposed
+    accessor count = 0;
+  }
+  assert.ok(isExposed(new OnlyField(), "run"));
+  assert.ok(!isExposed(new OnlyField(), "hidden"));
+  for (const name of ["method", "value", "count"]) assert.ok(isExposed(new Mixed(), name), name);
 });

@@ -22,8 +22,8 @@ function add(map: WeakMap<object, Set<string>>, target: object, names: Iterable<
 }
 
 /**
- * Marks a class method, getter or accessor as reachable from the other end
- * of a remote-objects session (a TC39 decorator).
+ * Marks a class method, getter, accessor or field as reachable from the
+ * other end of a remote-objects session (a TC39 decorator).
  *
  * @example
  * ```ts
@@ -39,15 +39,31 @@ function add(map: WeakMap<object, Set<string>>, target: object, names: Iterable<
  */
 export function exposed(
   _value: unknown,
-  context: { readonly name: string | symbol; addInitializer(init: (this: unknown) => void): void },
-): void {
+  context: {
+    readonly kind?: string;
+    readonly name: string | symbol;
+    addInitializer(init: (this: unknown) => void): void;
+  },
+  // deno-lint-ignore no-explicit-any
+): any {
   if (typeof context.name !== "string") {
     throw new TypeError("Only string-named members can be exposed");
   }
   const name = context.name;
-  context.addInitializer(function (this: unknown) {
-    const prototype = Object.getPrototypeOf(this);
+  const register = (instance: unknown) => {
+    const prototype = Object.getPrototypeOf(instance);
     if (prototype !== null && typeof prototype === "object") add(byPrototype, prototype, [name]);
+  };
+  // A field: its initializer runs with each instance (initializers added to
+  // fields do not always run, depending on the compiler).
+  if (context.kind === "field") {
+    return function (this: unknown, initial: unknown) {
+      register(this);
+      return initial;
+    };
+  }
+  context.addInitializer(function (this: unknown) {
+    register(this);
   });
 }
 
