@@ -13,17 +13,14 @@
 // `all N checks passed (connect, FORMAT)` and exit 0, or a count of the
 // failures and exit 1. The whole run is bounded (60 s).
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { loadRegistry } from "./_generated.mjs";
 
 // --- arguments and descriptors ---------------------------------------------
 
@@ -43,24 +40,6 @@ if (positional.length !== 1 || (format !== "proto" && format !== "json")) {
   process.exit(2);
 }
 const baseUrl = positional[0].endsWith("/") ? positional[0] : `${positional[0]}/`;
-
-/** Compiles calculator.proto with protoc and returns its registry. */
-function loadRegistry(dir) {
-  const tmp = mkdtempSync(join(tmpdir(), "calculator-desc-"));
-  try {
-    const out = join(tmp, "calculator.binpb");
-    execFileSync("protoc", [
-      "--include_imports",
-      `--descriptor_set_out=${out}`,
-      "-I",
-      dir,
-      "calculator.proto",
-    ], { stdio: ["ignore", "ignore", "inherit"] });
-    return createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 const registry = loadRegistry(protoDir);
 const Calculator = registry.getService("interop.Calculator");

@@ -18,17 +18,14 @@
 //   (HTTP 400), so that one response is rewritten (see withBadBodyAsInvalid).
 
 import { Buffer } from "node:buffer";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { loadRegistry } from "./_generated.mjs";
 
 // --- arguments and descriptors ---------------------------------------------
 
@@ -38,24 +35,6 @@ const protoDirAt = argv.indexOf("--proto-dir");
 const protoDir = protoDirAt >= 0 && argv[protoDirAt + 1]
   ? resolve(argv[protoDirAt + 1])
   : resolve(here, "../../../../shared/interop");
-
-/** Compiles calculator.proto with protoc and returns its registry. */
-function loadRegistry(dir) {
-  const tmp = mkdtempSync(join(tmpdir(), "calculator-desc-"));
-  try {
-    const out = join(tmp, "calculator.binpb");
-    execFileSync("protoc", [
-      "--include_imports",
-      `--descriptor_set_out=${out}`,
-      "-I",
-      dir,
-      "calculator.proto",
-    ], { stdio: ["ignore", "ignore", "inherit"] });
-    return createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 const registry = loadRegistry(protoDir);
 const Calculator = registry.getService("interop.Calculator");

@@ -27,14 +27,13 @@
 // it, the last replies of a run with 64 in flight waited ~40 ms for a delayed
 // ACK, 4% of a 1 s run.
 
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { spawn } from "node:child_process";
+import { realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import thrift from "thrift";
+import { loadThriftGenerated } from "./_generated.mjs";
 
 // --- arguments -----------------------------------------------------------------
 
@@ -63,30 +62,6 @@ const seconds = Number(option("--seconds", 1));
 if (!(seconds > 0)) fail("--seconds must be a positive number");
 
 // --- generated code ----------------------------------------------------------
-
-/**
- * Generates the Calculator's code with `thrift --gen js:node` into a temporary
- * directory, loads it and removes the directory. The generated CommonJS
- * requires 'thrift' and 'node-int64': a `node_modules` link in the directory
- * makes them resolve to the very modules this script imports.
- */
-function loadGenerated(dir) {
-  const require = createRequire(import.meta.url);
-  const main = require.resolve("thrift");
-  const marker = `${sep}node_modules${sep}`;
-  const modules = main.slice(0, main.lastIndexOf(marker) + marker.length - 1);
-  const tmp = mkdtempSync(join(tmpdir(), "parley-thrift-gen-"));
-  try {
-    symlinkSync(modules, join(tmp, "node_modules"), "dir");
-    writeFileSync(join(tmp, "package.json"), '{"type": "commonjs"}\n');
-    execFileSync("thrift", ["--gen", "js:node", "-out", tmp, join(dir, "calculator.thrift")], {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    return require(join(tmp, "Calculator.js"));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true }); // removes the link, not its target
-  }
-}
 
 // --- the server ------------------------------------------------------------------
 
@@ -192,7 +167,7 @@ function load({ connection, client }, width, secs, limit) {
 
 /** Runs the benchmark and prints its line. */
 async function main() {
-  const Calculator = loadGenerated(thriftDir);
+  const { Calculator } = loadThriftGenerated(thriftDir);
   const { child, port } = await spawnServer();
   let peer;
   try {

@@ -34,15 +34,13 @@
 //   call included (Apache's THttpServer answers 200 with an empty body).
 
 import { Buffer } from "node:buffer";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
+import { realpathSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import thrift from "thrift";
+import { loadThriftGenerated } from "./_generated.mjs";
 
 // --- arguments ---------------------------------------------------------------
 
@@ -82,34 +80,7 @@ const label = `${transportName}+${protocolName}${serviceName ? "+multiplexed" : 
 
 // --- generated code ----------------------------------------------------------
 
-/**
- * Generates the Calculator's code with `thrift --gen js:node` into a temporary
- * directory, loads it and removes the directory. The generated CommonJS
- * requires 'thrift' and 'node-int64': a `node_modules` link in the directory
- * makes them resolve to the very modules this script imports.
- */
-function loadGenerated(dir) {
-  const require = createRequire(import.meta.url);
-  const main = require.resolve("thrift");
-  const marker = `${sep}node_modules${sep}`;
-  const modules = main.slice(0, main.lastIndexOf(marker) + marker.length - 1);
-  const tmp = mkdtempSync(join(tmpdir(), "parley-thrift-gen-"));
-  try {
-    symlinkSync(modules, join(tmp, "node_modules"), "dir");
-    writeFileSync(join(tmp, "package.json"), '{"type": "commonjs"}\n');
-    execFileSync("thrift", ["--gen", "js:node", "-out", tmp, join(dir, "calculator.thrift")], {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    return {
-      Calculator: require(join(tmp, "Calculator.js")),
-      types: require(join(tmp, "calculator_types.js")),
-    };
-  } finally {
-    rmSync(tmp, { recursive: true, force: true }); // removes the link, not its target
-  }
-}
-
-const { Calculator, types } = loadGenerated(thriftDir);
+const { Calculator, types } = loadThriftGenerated(thriftDir);
 const { InvalidOperation, Shape, Work } = types;
 const { Thrift } = thrift;
 
