@@ -30,16 +30,13 @@ Debian's python3-protobuf is importable by `/usr/bin/python3`; run it with that.
 """
 
 import argparse
-import importlib
 import math
 import os
 import select
-import shutil
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
+from _generated import compile_and_import, find_tool, tool_version
 
 try:
     import google.protobuf
@@ -82,43 +79,24 @@ class ConnectionClosed(CheckFailed):
     pass
 
 
-def find_protoc():
-    if os.access("/usr/bin/protoc", os.X_OK):
-        return "/usr/bin/protoc"
-    return shutil.which("protoc")
-
-
 def load_protos(proto_dir):
     """Compiles calculator.proto and envelope.proto with protoc and imports them.
 
     Returns an error message, or None on success."""
     global pb, rpc, PROTOC_VERSION
-    protoc = find_protoc()
+    protoc = find_tool("protoc")
     if protoc is None:
         return "protoc not found (install the protobuf-compiler package)"
     for name in ("calculator.proto", "envelope.proto"):
         if not os.path.isfile(os.path.join(proto_dir, name)):
             return "no %s in %s (give --proto-dir)" % (name, proto_dir)
-    version = subprocess.run([protoc, "--version"], capture_output=True, text=True)
-    PROTOC_VERSION = version.stdout.strip().replace("libprotoc ", "") or "?"
-    out = tempfile.mkdtemp(prefix="parley-protobuf-client-")
-    try:
-        run = subprocess.run(
-            [protoc, "--python_out=" + out, "-I", proto_dir, "calculator.proto", "envelope.proto"],
-            capture_output=True, text=True)
-        if run.returncode != 0:
-            return "protoc failed (exit %d): %s" % (run.returncode, run.stderr.strip())
-        sys.path.insert(0, out)
-        try:
-            pb = importlib.import_module("calculator_pb2")
-            rpc = importlib.import_module("envelope_pb2")
-        finally:
-            sys.path.remove(out)
-        return None
-    except ImportError as error:
-        return "cannot import the code protoc generated: %s" % error
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    PROTOC_VERSION = tool_version(protoc, "libprotoc ")
+    modules, error = compile_and_import(
+        lambda out: [protoc, "--python_out=" + out, "-I", proto_dir, "calculator.proto", "envelope.proto"],
+        ["calculator_pb2", "envelope_pb2"], "parley-protobuf-client-")
+    if error is None:
+        pb, rpc = modules
+    return error
 
 
 # --- raw protobuf encoding, for envelopes the generated code would not write ---------

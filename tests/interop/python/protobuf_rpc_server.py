@@ -27,17 +27,14 @@ length of more than 10 bytes, closes the connection.
 """
 
 import argparse
-import importlib
 import os
-import shutil
 import signal
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 
 from google.protobuf.message import DecodeError
+from _generated import compile_and_import, find_tool
 
 I32_MAX = 2**31 - 1
 I32_MIN = -(2**31)
@@ -72,30 +69,18 @@ def load_protos(proto_dir):
 
     Returns an error message, or None on success."""
     global pb, rpc
-    protoc = "/usr/bin/protoc" if os.access("/usr/bin/protoc", os.X_OK) else shutil.which("protoc")
+    protoc = find_tool("protoc")
     if protoc is None:
         return "protoc not found (install the protobuf-compiler package)"
     for name in ("calculator.proto", "envelope.proto"):
         if not os.path.isfile(os.path.join(proto_dir, name)):
             return "no %s in %s (give --proto-dir)" % (name, proto_dir)
-    out = tempfile.mkdtemp(prefix="parley-protobuf-server-")
-    try:
-        run = subprocess.run(
-            [protoc, "--python_out=" + out, "-I", proto_dir, "calculator.proto", "envelope.proto"],
-            capture_output=True, text=True)
-        if run.returncode != 0:
-            return "protoc failed (exit %d): %s" % (run.returncode, run.stderr.strip())
-        sys.path.insert(0, out)
-        try:
-            pb = importlib.import_module("calculator_pb2")
-            rpc = importlib.import_module("envelope_pb2")
-        finally:
-            sys.path.remove(out)
-        return None
-    except ImportError as error:
-        return "cannot import the code protoc generated: %s" % error
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    modules, error = compile_and_import(
+        lambda out: [protoc, "--python_out=" + out, "-I", proto_dir, "calculator.proto", "envelope.proto"],
+        ["calculator_pb2", "envelope_pb2"], "parley-protobuf-server-")
+    if error is None:
+        pb, rpc = modules
+    return error
 
 
 class RpcError(Exception):

@@ -38,12 +38,10 @@ import importlib
 import math
 import os
 import select
-import shutil
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
+from _generated import compile_and_import, find_tool, tool_version
 
 try:
     from thrift.Thrift import TApplicationException, TException, TMessageType, TType
@@ -89,41 +87,24 @@ class ConnectionClosed(CheckFailed):
     pass
 
 
-def find_compiler():
-    if os.access("/usr/bin/thrift", os.X_OK):
-        return "/usr/bin/thrift"
-    return shutil.which("thrift")
-
-
 def load_thrift(thrift_dir):
     """Compiles calculator.thrift with the thrift compiler and imports the generated package.
 
     Returns an error message, or None on success."""
     global Calculator, ttypes, COMPILER_VERSION
-    compiler = find_compiler()
+    compiler = find_tool("thrift")
     if compiler is None:
         return "thrift not found (install the thrift-compiler package)"
     source = os.path.join(thrift_dir, "calculator.thrift")
     if not os.path.isfile(source):
         return "no calculator.thrift in %s (give --thrift-dir)" % thrift_dir
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True)
-    COMPILER_VERSION = version.stdout.strip().replace("Thrift version ", "") or "?"
-    out = tempfile.mkdtemp(prefix="parley-thrift-client-")
-    try:
-        run = subprocess.run([compiler, "--gen", "py", "-out", out, source], capture_output=True, text=True)
-        if run.returncode != 0:
-            return "thrift failed (exit %d): %s" % (run.returncode, (run.stderr or run.stdout).strip())
-        sys.path.insert(0, out)
-        try:
-            Calculator = importlib.import_module("interop.Calculator")
-            ttypes = importlib.import_module("interop.ttypes")
-        finally:
-            sys.path.remove(out)
-        return None
-    except ImportError as error:
-        return "cannot import the code thrift generated: %s" % error
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    COMPILER_VERSION = tool_version(compiler, "Thrift version ")
+    modules, error = compile_and_import(
+        lambda out: [compiler, "--gen", "py", "-out", out, source],
+        ["interop.Calculator", "interop.ttypes"], "parley-thrift-client-")
+    if error is None:
+        Calculator, ttypes = modules
+    return error
 
 
 def library_version():

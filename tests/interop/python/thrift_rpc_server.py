@@ -34,16 +34,13 @@ string, binary, list or Shape as the empty value.
 """
 
 import argparse
-import importlib
 import logging
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 from struct import unpack
+from _generated import compile_and_import, find_tool
 
 try:
     from thrift.Thrift import TApplicationException, TMessageType, TProcessor, TType
@@ -86,28 +83,18 @@ def load_thrift(thrift_dir):
 
     Returns an error message, or None on success."""
     global Calculator, ttypes
-    compiler = "/usr/bin/thrift" if os.access("/usr/bin/thrift", os.X_OK) else shutil.which("thrift")
+    compiler = find_tool("thrift")
     if compiler is None:
         return "thrift not found (install the thrift-compiler package)"
     source = os.path.join(thrift_dir, "calculator.thrift")
     if not os.path.isfile(source):
         return "no calculator.thrift in %s (give --thrift-dir)" % thrift_dir
-    out = tempfile.mkdtemp(prefix="parley-thrift-server-")
-    try:
-        run = subprocess.run([compiler, "--gen", "py", "-out", out, source], capture_output=True, text=True)
-        if run.returncode != 0:
-            return "thrift failed (exit %d): %s" % (run.returncode, (run.stderr or run.stdout).strip())
-        sys.path.insert(0, out)
-        try:
-            Calculator = importlib.import_module("interop.Calculator")
-            ttypes = importlib.import_module("interop.ttypes")
-        finally:
-            sys.path.remove(out)
-        return None
-    except ImportError as error:
-        return "cannot import the code thrift generated: %s" % error
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    modules, error = compile_and_import(
+        lambda out: [compiler, "--gen", "py", "-out", out, source],
+        ["interop.Calculator", "interop.ttypes"], "parley-thrift-server-")
+    if error is None:
+        Calculator, ttypes = modules
+    return error
 
 
 # --- the Calculator --------------------------------------------------------------------
