@@ -7,30 +7,22 @@
 // picks application/proto (the default) or application/json; HTTP/1.1 always.
 // There is no generated code: the service descriptor is built at run time
 // from calculator.proto by protoc (`--proto-dir`, by default
-// ../../../../shared/interop next to this script's real location).
+// examples/calculator of the repository holding this script's real location).
 //
 // Each check prints `ok NAME` or `FAIL NAME: why`; then
 // `all N checks passed (connect, FORMAT)` and exit 0, or a count of the
 // failures and exit 1. The whole run is bounded (60 s).
 
-import { realpathSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { loadRegistry } from "./_generated.mjs";
+import { argv, idlDir, option } from "./_args.mjs";
 
 // --- arguments and descriptors ---------------------------------------------
 
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(name);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
-const here = dirname(realpathSync(fileURLToPath(import.meta.url)));
-const protoDir = resolve(option("--proto-dir", resolve(here, "../../../../shared/interop")));
+const protoDir = idlDir(import.meta.url, "--proto-dir");
 const format = option("--format", "proto");
 const positional = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
 if (positional.length !== 1 || (format !== "proto" && format !== "json")) {

@@ -7,7 +7,7 @@
 // `listening http://127.0.0.1:PORT/` to stdout when ready (logs go to
 // stderr), and exits 0 on SIGTERM or SIGINT after closing. There is no
 // generated code: the service descriptor is built at run time from
-// calculator.proto by protoc (`--proto-dir`, by default ../../../../shared/interop
+// calculator.proto by protoc (`--proto-dir`, by default examples/calculator of the repository
 // next to this script's real location).
 //
 // Two deviations of connect-es 2.3.0 from the contract are corrected here:
@@ -18,23 +18,16 @@
 //   (HTTP 400), so that one response is rewritten (see withBadBodyAsInvalid).
 
 import { Buffer } from "node:buffer";
-import { realpathSync } from "node:fs";
 import { createServer } from "node:http";
-import { dirname, resolve } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { loadRegistry } from "./_generated.mjs";
+import { idlDir } from "./_args.mjs";
 
 // --- arguments and descriptors ---------------------------------------------
 
-const here = dirname(realpathSync(fileURLToPath(import.meta.url)));
-const argv = process.argv.slice(2);
-const protoDirAt = argv.indexOf("--proto-dir");
-const protoDir = protoDirAt >= 0 && argv[protoDirAt + 1]
-  ? resolve(argv[protoDirAt + 1])
-  : resolve(here, "../../../../shared/interop");
+const protoDir = idlDir(import.meta.url, "--proto-dir");
 
 const registry = loadRegistry(protoDir);
 const Calculator = registry.getService("interop.Calculator");

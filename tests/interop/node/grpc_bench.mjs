@@ -13,7 +13,7 @@
 //
 // Every reply is checked (sum === num1 + num2). Exit 0; on an error, a
 // message on stderr and exit 1. `--proto-dir` defaults to
-// ../../../../shared/interop next to this script's real location.
+// examples/calculator of the repository holding this script's real location.
 //
 // Where the server runs: in a child process of its own (this script again,
 // with the internal flag `--serve`), stopped by its PID with SIGTERM at the
@@ -31,35 +31,24 @@
 // N if more), so that 10000 take about 2 s.
 
 import { spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import grpc from "@grpc/grpc-js";
 import protoLoader from "@grpc/proto-loader";
+import { argv, count, idlDir, option } from "./_args.mjs";
 
 // --- arguments -----------------------------------------------------------------
 
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(name);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
-const count = (name, fallback, min) => {
-  const value = Number(option(name, fallback));
-  if (!Number.isInteger(value) || value < min) fail(`${name} must be an integer >= ${min}`);
-  return value;
-};
 function fail(message) {
   process.stderr.write(`grpc_bench: ${message}\n`);
   process.exit(1);
 }
 
-const here = dirname(realpathSync(fileURLToPath(import.meta.url)));
-const protoDir = resolve(option("--proto-dir", resolve(here, "../../../../shared/interop")));
-const inFlight = count("--in-flight", 64, 1);
-const maxCalls = count("--max-calls", 5_000_000, 1);
-const warmup = count("--warmup", 10_000, 0);
+const protoDir = idlDir(import.meta.url, "--proto-dir");
+const inFlight = count("grpc_bench", "--in-flight", 64, 1);
+const maxCalls = count("grpc_bench", "--max-calls", 5_000_000, 1);
+const warmup = count("grpc_bench", "--warmup", 10_000, 0);
 const seconds = Number(option("--seconds", 1));
 if (!(seconds > 0)) fail("--seconds must be a positive number");
 const serving = argv.includes("--serve");

@@ -28,36 +28,25 @@
 // ACK, 4% of a 1 s run.
 
 import { spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import thrift from "thrift";
 import { loadThriftGenerated } from "./_generated.mjs";
+import { count, idlDir, option } from "./_args.mjs";
 
 // --- arguments -----------------------------------------------------------------
 
-const argv = process.argv.slice(2);
-const option = (name, fallback) => {
-  const at = argv.indexOf(name);
-  return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
-};
-const count = (name, fallback, min) => {
-  const value = Number(option(name, fallback));
-  if (!Number.isInteger(value) || value < min) fail(`${name} must be an integer >= ${min}`);
-  return value;
-};
 function fail(message) {
   process.stderr.write(`thrift_bench: ${message}\n`);
   process.exit(1);
 }
 
 const script = fileURLToPath(import.meta.url);
-const here = dirname(realpathSync(script));
-const thriftDir = resolve(option("--thrift-dir", resolve(here, "../../../examples/calculator")));
-const inFlight = count("--in-flight", 64, 1);
-const maxCalls = count("--max-calls", 5_000_000, 1);
-const warmup = count("--warmup", 10_000, 0);
+const thriftDir = idlDir(import.meta.url, "--thrift-dir");
+const inFlight = count("thrift_bench", "--in-flight", 64, 1);
+const maxCalls = count("thrift_bench", "--max-calls", 5_000_000, 1);
+const warmup = count("thrift_bench", "--warmup", 10_000, 0);
 const seconds = Number(option("--seconds", 1));
 if (!(seconds > 0)) fail("--seconds must be a positive number");
 
