@@ -26,6 +26,8 @@ export * from "./rpc/types.ts";
 export * from "./rpc/errors.ts";
 export * from "./rpc/limits.ts";
 export * from "./rpc/service.ts";
+export { Float, float, floatText, isFloat } from "./rpc/float.ts";
+export { containsFloats, hasFloats, markFloats, unwrapFloats } from "./rpc/schema_floats.ts";
 export {
   combineServices,
   createDispatcher,

@@ -14,6 +14,7 @@ import {
   type ResolvedMethod,
   type Service,
 } from "./service.ts";
+import { containsFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
 import type { RpcErrorObject } from "./types.ts";
 
 /** Finds the handler for a method name, or `undefined` when none is exposed. */
@@ -221,7 +222,7 @@ function resolveDefinition(name: string, definition: AnyMethodDefinition): Resol
     definition,
     invoke: (params, ctx: CallContext) => {
       const positional = toPositional(name, params, names);
-      const parsed = definition.params.safeParse(positional);
+      const parsed = parseParams(definition, positional);
       if (!parsed.success) {
         throw new RpcError(ErrorCode.InvalidParams, "Invalid params", parsed.error.issues);
       }
@@ -261,14 +262,28 @@ function toPositional(
   return positional;
 }
 
+// Doubles a codec kept as Floats (keepFloats) are plain numbers to zod; the
+// unwrapping costs nothing on the common path, where the first parse passes.
+function parseParams(definition: AnyMethodDefinition, positional: unknown[]) {
+  const parsed = definition.params.safeParse(positional);
+  return parsed.success || !containsFloats(positional)
+    ? parsed
+    : definition.params.safeParse(unwrapFloats(positional));
+}
+
+// The result leaves with its doubles marked, so that a whole-number double
+// stays a double in the codecs that tell them apart.
 function checkResult(name: string, definition: AnyMethodDefinition, value: unknown): unknown {
-  const parsed = definition.result.safeParse(value);
+  let parsed = definition.result.safeParse(value);
+  if (!parsed.success && containsFloats(value)) {
+    parsed = definition.result.safeParse(unwrapFloats(value));
+  }
   if (!parsed.success) {
     throw new Error(`Method "${name}" returned a value that does not match its result schema`, {
       cause: parsed.error,
     });
   }
-  return parsed.data;
+  return markFloats(definition.result, parsed.data);
 }
 
 /**

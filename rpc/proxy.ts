@@ -5,6 +5,7 @@
  */
 
 import { ProtocolError } from "./errors.ts";
+import { containsFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
 import type { AnyMethodDefinition, RemoteService, ServiceDefinition } from "./service.ts";
 import type { RpcParams } from "./types.ts";
 
@@ -70,7 +71,13 @@ function validated(
         cause: params.error,
       });
     }
-    const result = method.result.safeParse(await call(name, args));
+    // Doubles leave marked as doubles; a result decoded with Floats is
+    // checked as plain numbers.
+    const received = await call(name, markFloats(method.params, args) as unknown[]);
+    let result = method.result.safeParse(received);
+    if (!result.success && containsFloats(received)) {
+      result = method.result.safeParse(unwrapFloats(received));
+    }
     if (!result.success) {
       throw new ProtocolError(`Result of "${name}" does not match its schema`, {
         cause: result.error,
