@@ -141,6 +141,12 @@ export interface RpcClient extends AsyncDisposable {
   close(reason?: unknown): Promise<void>;
 }
 
+/** A call being handled: its handler's abort and how to answer it once. */
+interface IncomingCall {
+  readonly controller: AbortController;
+  readonly finish: (reply: RpcMessage) => void;
+}
+
 const NO_PARAMS = undefined;
 // Frames per part when a turn writes many: small enough that the other end
 // starts early, large enough that a part is one socket write, not dozens.
@@ -179,7 +185,8 @@ export class Peer implements RpcClient {
   #queuedBytes = 0;
   #drained: PromiseWithResolvers<void> | undefined;
   readonly #pending: PendingCalls;
-  readonly #incoming = new Map<RpcId, AbortController>();
+  // Calls being handled, by id: cancelling one aborts its handler and answers it.
+  readonly #incoming = new Map<RpcId, IncomingCall>();
   readonly #closed = Promise.withResolvers<void>();
   #inFlight = 0;
   #idle: PromiseWithResolvers<void> | undefined;
@@ -615,12 +622,22 @@ export class Peer implements RpcClient {
   #notification(message: RpcNotification): void {
     const cancelled = this.#codec.readCancellation?.(message);
     if (cancelled !== undefined) {
-      this.#incoming.get(cancelled)?.abort(
-        new RpcError(ErrorCode.RequestCancelled, "Request cancelled"),
-      );
+      this.#cancel(cancelled);
       return;
     }
     this.#serve(undefined, message.method, message.params, this.#reportFailure);
+  }
+
+  // A cancelled call is answered at once (the Language Server Protocol asks
+  // for a reply to every request, cancelled ones included) and leaves its
+  // in-flight slot, whether or not its handler ever settles; what the
+  // handler returns later is dropped.
+  #cancel(id: RpcId): void {
+    const call = this.#incoming.get(id);
+    if (call === undefined) return;
+    const error = new RpcError(ErrorCode.RequestCancelled, "Request cancelled");
+    call.controller.abort(error);
+    call.finish({ kind: "error", id, error: error.toObject() });
   }
 
   // A notification's outcome has nowhere to go but the error hook.
@@ -653,13 +670,18 @@ export class Peer implements RpcClient {
     const resolved = this.#dispatch?.(method);
     if (resolved === undefined) return respond(methodNotFound(replyId, method));
     const controller = new AbortController();
-    if (id !== undefined) this.#incoming.set(id, controller);
     this.#inFlight++;
+    let answered = false;
     const finish = (reply: RpcMessage): void => {
-      if (id !== undefined && this.#incoming.get(id) === controller) this.#incoming.delete(id);
+      if (answered) return; // cancelled earlier: the handler's outcome is dropped
+      answered = true;
+      if (id !== undefined && this.#incoming.get(id)?.controller === controller) {
+        this.#incoming.delete(id);
+      }
       respond(reply);
       if (--this.#inFlight === 0) this.#idle?.resolve();
     };
+    if (id !== undefined) this.#incoming.set(id, { controller, finish });
     const ctx: CallContext = { id, method, signal: controller.signal };
     const reply = invokeMethod(resolved, ctx, params, this.#answering);
     if (reply instanceof Promise) reply.then(finish);
@@ -682,7 +704,7 @@ export class Peer implements RpcClient {
       reason === undefined ? undefined : { cause: reason },
     );
     this.#pending.rejectAll(error);
-    for (const controller of this.#incoming.values()) controller.abort(error);
+    for (const call of this.#incoming.values()) call.controller.abort(error);
     this.#incoming.clear();
     this.#idle?.resolve();
     (async () => {
