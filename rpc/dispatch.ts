@@ -243,10 +243,13 @@ function toPositional(
 ): unknown[] {
   if (params === undefined) return [];
   if (Array.isArray(params)) return params;
+  const named = params as Record<string, unknown>;
+  // `{}` is how many clients call a method that takes nothing (JSON-RPC
+  // by-name with no members): the same as no params.
+  if (names === undefined && Object.keys(named).length === 0) return [];
   if (names === undefined) {
     throw new RpcError(ErrorCode.InvalidParams, `Method "${name}" takes positional params only`);
   }
-  const named = params as Record<string, unknown>;
   const unknown = Object.keys(named).filter((key) => !names.includes(key));
   if (unknown.length > 0) {
     throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {

@@ -349,6 +349,17 @@ Deno.test("a zod handler's result that breaks its schema is an internal error", 
   );
 });
 
+Deno.test("a zod method without params takes no params, [] or {} alike; {x: 1} is refused", async () => {
+  await using p = pair(zodService);
+  assert.equal(await p.client.call("signal"), true);
+  assert.equal(await p.client.call("signal", []), true);
+  assert.equal(await p.client.call("signal", {}), true);
+  await assert.rejects(
+    p.client.call("signal", { x: 1 }),
+    (e: unknown) => e instanceof RpcError && e.code === -32602,
+  );
+});
+
 Deno.test("a zod handler receives the call context after its params", async () => {
   await using p = pair(zodService);
   assert.equal(await p.client.call("signal"), true);
