@@ -64,8 +64,9 @@ function makeCodec(options: ClientOptions): {
   thriftSchema?: ThriftSchema;
 } {
   switch (options.codec) {
+    // Doubles decode as Floats, so that `2.0` prints as 2.0.
     case "jsonrpc":
-      return { codec: jsonRpc() };
+      return { codec: jsonRpc({ keepFloats: true }) };
     case "xmlrpc":
       return { codec: xmlRpc() };
     case "msgpack":

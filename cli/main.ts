@@ -158,6 +158,45 @@ function spinner(enabled: boolean): () => void {
   };
 }
 
+// The options and positionals of a command. Negative numbers are values,
+// not options (`add -1 2`), and a malformed command line is a usage error.
+function parseOptions(args: readonly string[]) {
+  const NEGATIVE = /^-(\d|\.\d|Infinity$)/;
+  const shielded = args.map((arg, i) => NEGATIVE.test(arg) ? `\u0000${i}` : arg);
+  try {
+    const parsed = parseArgs({
+      args: shielded,
+      allowPositionals: true,
+      options: {
+        codec: { type: "string", default: "jsonrpc" },
+        framing: { type: "string" },
+        header: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        proto: { type: "string", multiple: true },
+        thrift: { type: "string", multiple: true },
+        protocol: { type: "string" },
+        service: { type: "string" },
+        ca: { type: "string", multiple: true },
+        json: { type: "boolean", default: false },
+        transport: { type: "string", default: "tcp" },
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "0" },
+        path: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    });
+    const restore = (arg: string) => arg.startsWith("\u0000") ? args[Number(arg.slice(1))]! : arg;
+    const values = parsed.values;
+    for (const [name, value] of Object.entries(values)) {
+      if (typeof value === "string") (values as Record<string, unknown>)[name] = restore(value);
+      else if (Array.isArray(value)) (values as Record<string, unknown>)[name] = value.map(restore);
+    }
+    return { values, positionals: parsed.positionals.map(restore) };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
@@ -167,27 +206,7 @@ async function main(argv: string[]): Promise<number> {
   if (!(command in HELP)) {
     throw new UsageError(`Unknown command "${command}": try call, notify, list, serve or help`);
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      codec: { type: "string", default: "jsonrpc" },
-      framing: { type: "string" },
-      header: { type: "string", multiple: true },
-      timeout: { type: "string" },
-      proto: { type: "string", multiple: true },
-      thrift: { type: "string", multiple: true },
-      protocol: { type: "string" },
-      service: { type: "string" },
-      ca: { type: "string", multiple: true },
-      json: { type: "boolean", default: false },
-      transport: { type: "string", default: "tcp" },
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string", default: "0" },
-      path: { type: "string" },
-      help: { type: "boolean", default: false },
-    },
-  });
+  const { values, positionals } = parseOptions(rest);
   if (values.help) {
     console.log(HELP[command]);
     return 0;
@@ -267,7 +286,9 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    let params: RpcParams | undefined = paramsOf(args) as RpcParams | undefined;
+    // Without an IDL, JSON's missing types (doubles, bytes) can be written out.
+    const schemaLess = client.protoSchema === undefined && client.thriftSchema === undefined;
+    let params = paramsOf(args, schemaLess) as RpcParams | undefined;
     if (client.protoSchema !== undefined) params = protoParams(client.protoSchema, method!, params);
     if (client.thriftSchema !== undefined) {
       params = thriftParams(client.thriftSchema, method!, params);

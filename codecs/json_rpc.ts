@@ -54,7 +54,7 @@ export type * from "../rpc/types.ts";
 import { decodeValue } from "./json_rpc/_decode.ts";
 import { encodeFrame } from "./json_rpc/_encode.ts";
 import { measureValue, SCAN_LONG_DIGITS, SCAN_OK, scanText } from "./json_rpc/_scan.ts";
-import { hasLongDigitRun, parseJson, tooDeep } from "./json_rpc/_values.ts";
+import { hasLongDigitRun, parseJson, parseJsonFloats, tooDeep } from "./json_rpc/_values.ts";
 
 /**
  * How an integer literal beyond ±(2^53 − 1) decodes: `"bigint"` as an exact
@@ -129,6 +129,12 @@ export interface JsonRpcOptions {
   readonly acceptV1?: boolean;
   /** The shapes to emit. Default `"2.0"`. */
   readonly version?: JsonRpcVersion;
+  /**
+   * Decode numbers written with a point or an exponent (`2.0`, `1e3`) as
+   * {@linkcode Float}s, so that a double stays a double on its way back
+   * (needs ES2025's JSON source text access). Default `false`: plain numbers.
+   */
+  readonly keepFloats?: boolean;
 }
 
 /**
@@ -247,6 +253,7 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
   if (bigint !== "bigint" && bigint !== "error") {
     throw new TypeError(`Option bigint must be "bigint" or "error", got ${String(bigint)}`);
   }
+  const keepFloats = options.keepFloats ?? false;
   const version = options.version ?? "2.0";
   if (version !== "2.0" && version !== "1.0") {
     throw new TypeError(`Option version must be "2.0" or "1.0", got ${String(version)}`);
@@ -280,7 +287,7 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     }
     let value: unknown;
     try {
-      value = parseJson(text, exact, bigint);
+      value = keepFloats ? parseJsonFloats(text, bigint) : parseJson(text, exact, bigint);
     } catch (cause) {
       if (cause instanceof DecodeError) throw cause;
       throw parseError(frame, text, cause);

@@ -82,7 +82,7 @@ const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.co
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
 
-const calculator = createCalculator({ int64: wiring.int64 });
+const calculator = createCalculator(wiring.calculator);
 // XML-RPC servers answer system.listMethods, methodHelp, methodSignature and
 // multicall; the others describe themselves with OpenRPC at rpc.discover.
 const service = wiring.service ??

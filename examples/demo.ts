@@ -20,7 +20,7 @@ import { createCalculator } from "./calculator/service.ts";
 const step = (title: string) => console.log(`\n— ${title}`);
 
 // The calculator of the interop contract, plus two methods for the tour.
-const calculator = createCalculator({ int64: "safe" });
+const calculator = createCalculator({ int64: "safe", base64: true });
 const extras = defineService({
   log: method({
     params: z.tuple([z.string()]),

@@ -61,6 +61,12 @@ export interface PeerOptions {
    * frames, replies to unknown ids. Defaults to nothing.
    */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Told about the notifications that the service does not handle (Neovim's
+   * events, a language server's `window/logMessage`); they are dropped
+   * otherwise, and are not errors.
+   */
+  readonly onNotification?: (method: string, params: RpcParams | undefined) => void;
 }
 
 /** Options of one outgoing call. */
@@ -177,6 +183,7 @@ export class Peer implements RpcClient {
   readonly #answering: AnswerSettings;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onNotification: PeerOptions["onNotification"];
   readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
   // Frames written in the same turn leave together, as one chunk.
   #outbox: Frame[] = [];
@@ -209,6 +216,7 @@ export class Peer implements RpcClient {
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
+    this.#onNotification = options.onNotification;
     this.#answering = { expose: options.exposeErrors ?? false, onError: this.#onError };
     this.#pending = new PendingCalls(this.#limits.maxPending);
     this.#writer = stream.writable.getWriter();
@@ -623,6 +631,10 @@ export class Peer implements RpcClient {
     const cancelled = this.#codec.readCancellation?.(message);
     if (cancelled !== undefined) {
       this.#cancel(cancelled);
+      return;
+    }
+    if (this.#dispatch?.(message.method) === undefined) {
+      this.#onNotification?.(message.method, message.params);
       return;
     }
     this.#serve(undefined, message.method, message.params, this.#reportFailure);

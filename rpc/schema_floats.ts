@@ -53,7 +53,8 @@ export function hasFloats(schema: unknown): boolean {
 }
 
 function isDouble(schema: unknown): boolean {
-  return defOf(schema)?.type === "number" && (schema as ZodLike).isInt !== true;
+  const type = defOf(schema)?.type;
+  return type === "nan" || (type === "number" && (schema as ZodLike).isInt !== true);
 }
 
 function childrenOf(schema: unknown): unknown[] {
@@ -122,6 +123,7 @@ function mark(schema: unknown, value: unknown): unknown {
   if (def === undefined || !hasFloats(schema)) return value;
   switch (def.type) {
     case "number":
+    case "nan":
       return typeof value === "number" && isDouble(schema) ? new Float(value) : value;
     case "array":
       return Array.isArray(value) ? mapArray(value, () => def.element) : value;

@@ -80,7 +80,7 @@ Deno.test("the calculator serves JSON-RPC over HTTP at POST /rpc, notifications 
   );
   assert.equal(failure.status, 200, "JSON-RPC errors are HTTP 200");
   assert.deepEqual((await failure.json()).error, {
-    code: 4,
+    code: 1,
     message: "Cannot divide by 0",
     data: { whatOp: 4, why: "Cannot divide by 0" },
   });
@@ -101,17 +101,18 @@ calc = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)
 assert calc.ping() is None
 assert calc.add(1, 2) == 3
 assert calc.calculate(1, {"num1": -7, "num2": 2, "op": 4}) == -3
-for args, code in [((1, {"num1": 1, "num2": 0, "op": 4}), 4), ((1, {"num1": 65536, "num2": 65536, "op": 3}), 3)]:
+for args, why in [((1, {"num1": 1, "num2": 0, "op": 4}), "Cannot divide by 0"), ((1, {"num1": 65536, "num2": 65536, "op": 3}), "overflow")]:
     try:
         calc.calculate(*args)
         raise SystemExit("no fault")
     except xmlrpc.client.Fault as fault:
-        assert fault.faultCode == code, fault
+        assert fault.faultCode == 1 and why in fault.faultString, fault
 assert calc.echo("h\\u00e9llo \\u2713") == "h\\u00e9llo \\u2713"
 assert calc.echoBinary(xmlrpc.client.Binary(b"\\x00\\xff")).data == b"\\x00\\xff"
 shape = {"name": "s", "coords": [1.5, -2.0], "tags": {"a": 1}, "blob": xmlrpc.client.Binary(b"x"), "flag": True}
 back = calc.echoShape(shape)
 assert back["coords"] == [1.5, -2.0] and back["tags"] == {"a": 1} and back["blob"].data == b"x", back
+assert [type(c) for c in back["coords"]] == [float, float], back
 assert calc.sum([1, 2, 3]) == 6
 try:
     calc.add(1, "2")
@@ -196,6 +197,6 @@ print(json.dumps(out))`;
   assert.deepEqual(out.echoBinary, [["base64", "base64"]]);
   assert.deepEqual(out.sum, [["i8", "array"]]);
   assert.equal(out.first, 3);
-  assert.deepEqual(out.faults, [[4, "Cannot divide by 0"], [-32601, "Method not found"]]);
+  assert.deepEqual(out.faults, [[1, "Cannot divide by 0"], [-32601, "Method not found"]]);
   assert.equal(out.unknown, -32601);
 });

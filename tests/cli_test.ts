@@ -72,7 +72,7 @@ const MATRIX: [string, string[], string[], string[], string][] = [
     "msgpack over tcp",
     ["--codec", "msgpack"],
     ["--codec", "msgpack"],
-    ["echoBinary", '"AAEC"'],
+    ["echoBinary", '{"$bytes": "AAEC"}'],
     '"AAEC"',
   ],
   ["protobuf over tcp", ["--codec", "protobuf"], ["--codec", "protobuf", "--proto", PROTO], [
@@ -117,7 +117,7 @@ Deno.test("parley call: errors go to stderr with their code, and a non-zero stat
     '{"num1": 1, "num2": 0, "op": 4}',
   );
   assert.equal(failed.code, 1);
-  assert.match(failed.stderr, /error 4: Cannot divide by 0/);
+  assert.match(failed.stderr, /error 1: Cannot divide by 0/);
   assert.equal(failed.stdout, "");
   const missing = await parley("call", server.url, "nope");
   assert.equal(missing.code, 1);
@@ -143,6 +143,36 @@ Deno.test("parley call: errors go to stderr with their code, and a non-zero stat
   const big = await parley("call", server.url, "sum", "[9007199254740993]");
   assert.notEqual(big.code, 0);
   assert.match(big.stderr, /cannot be represented exactly in JSON/);
+});
+
+Deno.test("parley call: negative numbers are values, doubles stay doubles, usage errors exit 2", async () => {
+  await using server = await startCalculator();
+  assert.equal(ok(await parley("call", server.url, "add", "-1", "-2")).trim(), "-3");
+  assert.equal(ok(await parley("call", server.url, "add", "num1=-1", "num2=2")).trim(), "1");
+  const shape = ok(
+    await parley(
+      "call",
+      server.url,
+      "--json",
+      "echoShape",
+      '{"name":"s","coords":[2.0,-0.0,{"$float":3}],"tags":{},"blob":{"$bytes":"AQI="},"flag":true}',
+    ),
+  );
+  assert.equal(
+    shape.trim(),
+    '{"name":"s","coords":[2.0,-0.0,3.0],"tags":{},"blob":"AQI=","flag":true}',
+  );
+  for (
+    const args of [
+      ["call", server.url, "add", "--nope", "1"],
+      ["call", server.url, "echoBinary", '{"$bytes": "not base64!"}'],
+      ["call", server.url, "echo", '{"$float": "many"}'],
+    ]
+  ) {
+    const failed = await parley(...args);
+    assert.equal(failed.code, 2, formatOutput(failed));
+    assert.match(failed.stderr, /parley help/);
+  }
 });
 
 Deno.test("parley call: connection failures and timeouts say what to do", async () => {

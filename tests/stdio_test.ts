@@ -268,6 +268,27 @@ Deno.test("spawnStdio: a child that exits while a grandchild holds its stdout st
   await child.closed;
 });
 
+Deno.test("spawnStdio: a child's clean exit and its unhandled notifications are not errors", async () => {
+  const errors: unknown[] = [];
+  const notifications: [string, unknown][] = [];
+  const script = String.raw`
+import json, sys
+sys.stdout.write(json.dumps({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"message": "hi"}}) + "\n")
+message = json.loads(sys.stdin.readline())
+sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": "bye"}) + "\n")
+sys.stdout.flush()
+sys.exit(0)
+`;
+  await using child = spawnPython(script, {
+    onError: (error) => errors.push(error),
+    onNotification: (method, params) => notifications.push([method, params]),
+  });
+  assert.equal(await child.call("quit"), "bye");
+  await child.closed;
+  assert.deepEqual(notifications, [["window/logMessage", { message: "hi" }]]);
+  assert.deepEqual(errors, []);
+});
+
 Deno.test("spawnStdio: with stderr inherited, the exit error has no stderr", async () => {
   await using child = spawnPython("import sys; sys.stdin.readline(); sys.exit(5)", {
     stderr: "inherit",

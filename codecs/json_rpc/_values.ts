@@ -2,6 +2,7 @@
 // beyond 2^53, bytes, maps and sets on the way out; integers beyond 2^53 on
 // the way in.
 
+import { Float } from "../../rpc/float.ts";
 import { DecodeError, LimitError } from "../../rpc/errors.ts";
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -186,4 +187,39 @@ export function hasLongDigitRun(text: string): boolean {
 export function parseJson(text: string, exact: boolean, mode: "bigint" | "error"): unknown {
   if (!exact) return JSON.parse(text);
   return JSON.parse(text, mode === "bigint" ? reviveBigInt : rejectBigInt);
+}
+
+/**
+ * `JSON.parse` for the `keepFloats` option: integer literals as in
+ * {@linkcode parseJson}, other number literals (`2.0`, `1e3`) as
+ * {@linkcode Float}s, except a message's own `id`.
+ *
+ * @param text the JSON text
+ * @param mode what to do with integers beyond ±(2^53 − 1)
+ * @returns the parsed value
+ * @throws {SyntaxError} from `JSON.parse` for invalid JSON
+ * @throws {DecodeError} for a big integer in mode `"error"`, or where the
+ * runtime gives no source text
+ */
+export function parseJsonFloats(text: string, mode: "bigint" | "error"): unknown {
+  const integers = mode === "bigint" ? reviveBigInt : rejectBigInt;
+  return JSON.parse(
+    text,
+    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
+      if (typeof value !== "number") return value;
+      const source = context?.source;
+      if (source === undefined) {
+        throw new DecodeError("jsonrpc", "keepFloats needs JSON.parse's source text access");
+      }
+      if (INTEGER_LITERAL.test(source) || (key === "id" && isMessage(this))) {
+        return integers(key, value, context);
+      }
+      return new Float(value);
+    },
+  );
+}
+
+function isMessage(holder: unknown): boolean {
+  return typeof holder === "object" && holder !== null && !Array.isArray(holder) &&
+    ("jsonrpc" in holder || "method" in holder || "result" in holder || "error" in holder);
 }

@@ -24,19 +24,40 @@ export interface CalculatorOptions {
    * default) for codecs that carry all 64 bits (msgpack, XML-RPC i8).
    */
   readonly int64?: "safe" | "full";
+  /**
+   * Whether bytes may arrive as base64 text: for codecs without a bytes type
+   * (JSON). Elsewhere a string where bytes are expected is invalid params.
+   * Default `false`.
+   */
+  readonly base64?: boolean;
 }
 
-/** The InvalidOperation exception of the contract: code 1 or the op, and why. */
+/** The error code of InvalidOperation in every codec (the contract's table). */
+export const INVALID_OPERATION = 1;
+
+/**
+ * The InvalidOperation exception of the contract: code 1 whatever the op,
+ * message why, data `{whatOp, why}`.
+ */
 export function invalidOperation(whatOp: number, why: string): RpcError {
-  return new RpcError(whatOp, why, { whatOp, why });
+  return new RpcError(INVALID_OPERATION, why, { whatOp, why });
 }
 
 const i32 = z.number().int().min(I32_MIN).max(I32_MAX);
 
-// Bytes arrive as Uint8Array from binary codecs and as standard padded
-// base64 from JSON, where they are decoded strictly.
-const bytes = z.union([
-  z.instanceof(Uint8Array),
+// A double as the contract has it: NaN and the infinities included, for the
+// codecs that carry them (zod's number refuses them).
+const double = z.union([
+  z.number(),
+  z.nan(),
+  z.custom<number>((v) => v === Infinity || v === -Infinity, "Expected a double"),
+]);
+
+// Bytes arrive as Uint8Array from binary codecs and, where the codec has no
+// bytes (JSON), as standard padded base64, decoded strictly.
+const bytes = z.instanceof(Uint8Array);
+const base64Bytes = z.union([
+  bytes,
   z.string().transform((text, ctx) => {
     try {
       return Uint8Array.fromBase64(text, { lastChunkHandling: "strict" });
@@ -75,6 +96,7 @@ export function createCalculator(options: CalculatorOptions = {}) {
   const mode = options.int64 ?? "full";
   const i64 = int64(mode);
   const i64Out = z.union([z.number().int(), z.bigint()]);
+  const blob = options.base64 ? base64Bytes : bytes;
   const work = z.object({
     num1: i32,
     num2: i32,
@@ -83,10 +105,18 @@ export function createCalculator(options: CalculatorOptions = {}) {
   });
   const shape = z.object({
     name: z.string(),
-    coords: z.array(z.number()),
+    coords: z.array(double),
     tags: z.record(z.string(), i64).transform((tags) =>
       Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, fromInt64(v)]))
     ),
+    blob,
+    flag: z.boolean(),
+  });
+  // What echoShape returns: its doubles are marked as doubles on the way out.
+  const shapeOut = z.object({
+    name: z.string(),
+    coords: z.array(double),
+    tags: z.record(z.string(), i64Out),
     blob: bytes,
     flag: z.boolean(),
   });
@@ -138,7 +168,7 @@ export function createCalculator(options: CalculatorOptions = {}) {
       handler: (text) => text,
     }),
     echoBinary: method({
-      params: z.tuple([bytes]),
+      params: z.tuple([blob]),
       names: ["data"],
       result: z.instanceof(Uint8Array),
       description: "Returns the bytes unchanged",
@@ -147,7 +177,7 @@ export function createCalculator(options: CalculatorOptions = {}) {
     echoShape: method({
       params: z.tuple([shape]),
       names: ["s"],
-      result: z.unknown(),
+      result: shapeOut,
       description: "Returns the Shape unchanged",
       handler: (s) => s,
     }),

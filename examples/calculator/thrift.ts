@@ -7,7 +7,7 @@
 
 import { loadThrift, type ThriftSchema } from "../../codecs/thrift.ts";
 import { combineServices, type Service } from "../../mod.ts";
-import { createCalculator } from "./service.ts";
+import { createCalculator, INVALID_OPERATION } from "./service.ts";
 
 /** The calculator's schema, from `calculator.thrift`. */
 export function calculatorThrift(): ThriftSchema {
@@ -17,14 +17,15 @@ export function calculatorThrift(): ThriftSchema {
 }
 
 /**
- * How a declared InvalidOperation becomes the caller's error: code `whatOp`
- * and message `why`, as every other codec of the calculator has them.
+ * How a declared InvalidOperation becomes the caller's error: code 1 and
+ * message `why` (its fields are the error's data), as every other codec of
+ * the calculator has them.
  */
 export function invalidOperationError(
   _exception: string,
   fields: Record<string, unknown>,
 ): { code: number; message: string } {
-  return { code: Number(fields.whatOp ?? 1), message: String(fields.why ?? "") };
+  return { code: INVALID_OPERATION, message: String(fields.why ?? "") };
 }
 
 /**

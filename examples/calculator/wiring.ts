@@ -11,6 +11,7 @@ import { protobufRpc, type ProtoSchema } from "../../codecs/protobuf.ts";
 import { thriftRpc, thriftService } from "../../codecs/thrift.ts";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import { type Codec, combineServices, type Service } from "../../mod.ts";
+import type { CalculatorOptions } from "./service.ts";
 import { calculatorSchema, ERROR_DETAILS, protobufCalculator } from "./protobuf.ts";
 import { calculatorThrift, invalidOperationError, thriftCalculator } from "./thrift.ts";
 
@@ -20,8 +21,8 @@ export interface CodecWiring {
   readonly codec: Codec;
   /** Its framing on byte streams when none is asked for. */
   readonly defaultFraming: string;
-  /** How the calculator's 64-bit integers travel in it. */
-  readonly int64: "safe" | "full";
+  /** How the calculator's values travel in it (64-bit integers, bytes). */
+  readonly calculator: CalculatorOptions;
   /** Its path on the HTTP transport (`/` for Connect, whose paths are the methods). */
   readonly httpPath: string;
   /** What it serves, when not the calculator of `service.ts` as it is (protobuf's messages). */
@@ -45,14 +46,24 @@ export function codecByName(
 ): CodecWiring | undefined {
   switch (name) {
     case "jsonrpc":
-      return { codec: jsonRpc(), defaultFraming: "newline", int64: "safe", httpPath: "/rpc" };
+      return {
+        codec: jsonRpc(),
+        defaultFraming: "newline",
+        calculator: { int64: "safe", base64: true },
+        httpPath: "/rpc",
+      };
     case "xmlrpc":
-      return { codec: xmlRpc(), defaultFraming: "length-prefix", int64: "full", httpPath: "/RPC2" };
+      return {
+        codec: xmlRpc(),
+        defaultFraming: "length-prefix",
+        calculator: { int64: "full" },
+        httpPath: "/RPC2",
+      };
     case "msgpack":
       return {
         codec: msgpackRpc(),
         defaultFraming: "self-delimiting",
-        int64: "full",
+        calculator: { int64: "full" },
         httpPath: "/rpc",
       };
     case "protobuf": {
@@ -60,7 +71,7 @@ export function codecByName(
       return {
         codec: protobufRpc({ schema, errorDetails: ERROR_DETAILS }),
         defaultFraming: "length-prefix",
-        int64: "full",
+        calculator: { int64: "full" },
         httpPath: "/",
         service: protobufCalculator(schema),
         schema,
@@ -78,7 +89,7 @@ export function codecByName(
           exceptionError: invalidOperationError,
         }),
         defaultFraming: "framed",
-        int64: "full",
+        calculator: { int64: "full" },
         httpPath: "/thrift",
         // Multiplexed: `Calculator:add`, and bare names for plain clients.
         service: multiplexed

@@ -58,7 +58,7 @@ for (const framing of ["length-prefix", "varint"]) {
       for (
         const check of [
           "Add(i32 max, 1) and Add(i32 min, -1) are Error {code 1, message overflow, details InvalidOperation{1, overflow}}",
-          "Calculate DIVIDE by 0 is Error {code 4, message Cannot divide by 0, details InvalidOperation{4, ...}}",
+          "Calculate DIVIDE by 0 is Error {code 1, message Cannot divide by 0, details InvalidOperation{4, ...}}",
           "EchoShape round-trips name, double coords (-0, subnormal, ±inf, NaN), int64 tags up to ±2^63, blob and flag",
           "Sum([2^63-1, 1, -1]) = 2^63-1 (only the final result is range-checked)",
           "ids beyond 2^53 (2^53 + 1, 2^63 + 5, 2^64 - 1) are echoed exactly",
@@ -131,7 +131,7 @@ for (const framing of ["length-prefix", "varint"]) {
       { value: -3 },
     );
     const byZero = await rpcError(calc.Calculate({ logid: 1, w: { num1: 1, num2: 0, op: 4 } }));
-    assert.deepEqual([byZero.code, byZero.message, byZero.data], [4, "Cannot divide by 0", {
+    assert.deepEqual([byZero.code, byZero.message, byZero.data], [1, "Cannot divide by 0", {
       whatOp: 4,
       why: "Cannot divide by 0",
     }]);

@@ -334,7 +334,9 @@ function childByteStream(
     if (stopping !== undefined || eof) return;
     if (await within(ended.promise, gracePeriod) !== undefined || stopping !== undefined) return;
     const reason = await exitReason();
-    if (stopping === undefined && !eof) output?.error(reason);
+    if (stopping !== undefined || eof || output === undefined) return;
+    if (isCleanExit(reason)) closeQuietly(output);
+    else output.error(reason);
   });
 
   return {
@@ -366,10 +368,11 @@ function childByteStream(
             controller.close();
             return;
           }
-          // The child closed its stdout: say how it ended, if it did.
+          // The child closed its stdout: say how it ended, if it did; a
+          // clean exit (code 0) is the end of the stream, not a failure.
           const reason = await exitReason() ??
             new Error(`Process ${JSON.stringify(command)} closed its stdout`);
-          if (stopping === undefined) controller.error(reason);
+          if (stopping === undefined && !isCleanExit(reason)) controller.error(reason);
           else controller.close();
         } catch {
           // Errored already (the child exited, a grandchild holds stdout).
@@ -391,4 +394,8 @@ function childByteStream(
     }),
     close: stop,
   };
+}
+
+function isCleanExit(reason: Error | undefined): boolean {
+  return reason instanceof ProcessExitError && reason.code === 0 && reason.signal === null;
 }

@@ -214,7 +214,7 @@ def expect_error(reply, code, message=None, data=None):
 
 
 def invalid_operation(what_op, why):
-    return {"code": what_op, "message": why, "data": {"whatOp": what_op, "why": why}}
+    return {"code": 1, "message": why, "data": {"whatOp": what_op, "why": why}}
 
 
 CHECKS = []
@@ -630,7 +630,7 @@ def _(c):
             expected[id] = ("result", "msg %d ✓" % i)
         else:
             message = {"jsonrpc": "2.0", "method": "calculate", "params": [i, work(i, 0, 4)], "id": id}
-            expected[id] = ("error", 4)
+            expected[id] = ("error", 1)  # InvalidOperation: code 1, whatOp 4 in data
         body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         frames += c.framer.encode(body)
     c.sock.sendall(bytes(frames))

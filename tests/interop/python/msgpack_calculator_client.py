@@ -239,7 +239,7 @@ def expect_error(reply, code, message=None, data=None):
 
 
 def invalid_operation(what_op, why):
-    return {"code": what_op, "message": why, "data": {"whatOp": what_op, "why": why}}
+    return {"code": 1, "message": why, "data": {"whatOp": what_op, "why": why}}
 
 
 CHECKS = []
@@ -492,7 +492,7 @@ def _(c):
             expected[msgid] = ("result", "msg %d ✓ 🎉" % i)
         elif i % 4 == 2:
             message = [REQUEST, msgid, "calculate", [i, work(i, 0, 4)]]
-            expected[msgid] = ("error", 4)
+            expected[msgid] = ("error", 1)  # InvalidOperation: code 1, whatOp 4 in data
         else:
             data += c.stream.encode([NOTIFICATION, "zip", []])
             message = [REQUEST, msgid, "echoBinary", [bytes([i]) * i]]

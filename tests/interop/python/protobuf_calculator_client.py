@@ -356,7 +356,7 @@ def expect_error(response, code, message=None, details=None):
 
 
 def expect_invalid_operation(response, what_op, why):
-    expect_error(response, what_op, why, pb.InvalidOperation(whatOp=what_op, why=why))
+    expect_error(response, 1, why, pb.InvalidOperation(whatOp=what_op, why=why))
 
 
 def same_double(a, b):
@@ -461,7 +461,7 @@ def _(c):
     expect_value(c.conn.call(m("Calculate"), request), pb.CalculateReply, "value", 3)
 
 
-@check("Calculate DIVIDE by 0 is Error {code 4, message Cannot divide by 0, details InvalidOperation{4, ...}}")
+@check("Calculate DIVIDE by 0 is Error {code 1, message Cannot divide by 0, details InvalidOperation{4, ...}}")
 def _(c):
     expect_invalid_operation(c.conn.call(m("Calculate"), calc(1, 0, pb.DIVIDE)), 4, "Cannot divide by 0")
 

@@ -18,7 +18,7 @@ each. Every request with an id runs in its own thread and replies are written
 under a lock, so they may come out of order; notifications (id 0) run in
 order, before the next frame is read, and get no reply.
 
-Errors: InvalidOperation is `Error {code whatOp, message why, details
+Errors: InvalidOperation is `Error {code 1, message why, details
 InvalidOperation}`; an unknown method is -32601; a payload that does not
 decode as the method's request is -32602; an envelope with no method is
 -32600; a frame that is not an envelope is -32700 with id 0 (the framing is
@@ -92,7 +92,7 @@ class RpcError(Exception):
 
 
 def invalid_operation(what_op, why):
-    return RpcError(what_op, why, pb.InvalidOperation(whatOp=what_op, why=why).SerializeToString())
+    return RpcError(1, why, pb.InvalidOperation(whatOp=what_op, why=why).SerializeToString())
 
 
 def i32(value, op):

@@ -61,7 +61,7 @@ def same(got, expected):
 
 
 def invalid_operation(what_op, why):
-    return {"code": what_op, "message": why, "data": {"whatOp": what_op, "why": why}}
+    return {"code": 1, "message": why, "data": {"whatOp": what_op, "why": why}}
 
 
 def work(num1, num2, op):
@@ -291,7 +291,7 @@ async def _(c):
             expected[id] = ("result", "msg %d ✓ 🎉" % i)
         else:
             message = {"jsonrpc": "2.0", "id": id, "method": "calculate", "params": [i, work(i, 0, 4)]}
-            expected[id] = ("error", 4)
+            expected[id] = ("error", 1)  # InvalidOperation: code 1, whatOp 4 in data
         await c.send_json(message)
     seen = set()
     for _i in range(50):
@@ -453,7 +453,7 @@ async def _(c):
             expected[msgid] = ("result", bytes([i]) * i)
         else:
             await c.send_msg([REQUEST, msgid, "calculate", [i, work(i, 0, 4)]])
-            expected[msgid] = ("error", 4)
+            expected[msgid] = ("error", 1)  # InvalidOperation: code 1, whatOp 4 in data
     seen = set()
     for _i in range(40):
         reply = await c.recv_reply()
