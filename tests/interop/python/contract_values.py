@@ -174,8 +174,9 @@ def cases(draw, count):
     for values in (fixed_lists + [[draw.i64() for _ in range(draw.rng.randint(0, 6))]
                                   for _ in range(count)])[:count]:
         yield "sum", (values,), expected_sum(values, lo, hi)
-    fixed_texts = ["", "\x00", "a\x00b", "\U0001F600", "\U0010FFFF", "\r\n\t", "<&>]]>\"'\\", "\u2028\ufeff\ufffd"]
-    fixed_texts = [t for t in fixed_texts if all(draw.client.text_ok(c) for c in t)]
+    fixed_texts = ["", "\x00", "a\x00b", "\U0001F600", "\U0010FFFF", "\r\n\t", "<&>]]>\"'\\", "\u2028\ufffd",
+                   "\ufeff", "\ufeffa leading BOM", "\x7f\x80\u07ff\u0800\ud7ff\ue000\uffff\U00010000"]
+    fixed_texts = ["".join(c for c in t if draw.client.text_ok(c)) for t in fixed_texts]
     for text in (fixed_texts + [draw.text(64) for _ in range(count)])[:count]:
         yield "echo", (text,), text
     fixed_bytes = [b"", bytes(range(256)), b"\x00", b"\xff\xfe\xfd"]
@@ -187,6 +188,9 @@ def cases(draw, count):
         {"name": "edges", "coords": EDGE_DOUBLES, "tags": {"lo": lo, "hi": hi, "": 0}, "blob": bytes(range(256)),
          "flag": True},
         {"name": "", "coords": [], "tags": {}, "blob": b"", "flag": False},
+        {"name": "keys", "coords": [0.5], "tags": {"__proto__": 1, "constructor": 2, "toString": 3, "0": 4},
+         "blob": b"", "flag": True},
+        {"name": "\ufeffBOM", "coords": [0.5], "tags": {"\ufeff": 1}, "blob": b"", "flag": True},
     ] + [{"name": "special", "coords": [x], "tags": {}, "blob": b"", "flag": False}
          for x in (SPECIAL_DOUBLES if draw.client.specials else [])]
     for s in (fixed_shapes + [draw.shape() for _ in range(count)])[:count]:
