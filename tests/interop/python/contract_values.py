@@ -28,7 +28,7 @@ import math
 import random
 import struct
 import sys
-from _contract_clients import I32_MAX, I32_MIN, Broken, Raised, Result, connect
+from _contract_clients import CLIENTS, I32_MAX, I32_MIN, Broken, Raised, Result, connect
 
 PREVIEW = 160  # characters of a value shown in a failure line
 
@@ -259,9 +259,12 @@ def main(argv):
         print(next(line for line in __doc__.splitlines() if line.startswith("Usage:")), file=sys.stderr)
         return 2
     codec, url, seed, count = argv[1], argv[2], int(argv[3]), int(argv[4])
+    if codec not in CLIENTS:
+        print("unknown codec %r: one of %s" % (codec, ", ".join(CLIENTS)), file=sys.stderr)
+        return 2
     try:
         client = connect(codec, url)
-    except (KeyError, OSError) as error:
+    except OSError as error:
         print("cannot connect a %s client to %s: %s" % (codec, url, error), file=sys.stderr)
         return 2
     tally = {}  # method: [checked, failed]
