@@ -172,12 +172,13 @@ function mapRecord(
   value: Record<string, unknown>,
   schemaOf: (key: string) => unknown,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    const schema = schemaOf(key);
-    out[key] = schema === undefined ? item : mark(schema, item);
-  }
-  return out;
+  // Entries, not assignments: a "__proto__" key stays an own property.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => {
+      const schema = schemaOf(key);
+      return [key, schema === undefined ? item : mark(schema, item)];
+    }),
+  );
 }
 
 /**
@@ -224,9 +225,9 @@ export function unwrapFloats(value: unknown): unknown {
   if (value instanceof Float) return value.value;
   if (!containsFloats(value)) return value;
   if (Array.isArray(value)) return value.map(unwrapFloats);
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = unwrapFloats(item);
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map((
+      [key, item],
+    ) => [key, unwrapFloats(item)]),
+  );
 }

@@ -82,7 +82,9 @@ export interface Protocol {
 export type ProtocolName = "binary" | "compact";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// Each string is decoded on its own: a leading U+FEFF is the string's
+// first character, not a byte order mark to strip.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The bytes a protocol writes, in one buffer that grows. */
 class Sink {

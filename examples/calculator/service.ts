@@ -71,7 +71,33 @@ const base64Bytes = z.union([
 function int64(mode: "safe" | "full") {
   const safe = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
   if (mode === "safe") return safe.transform((n) => BigInt(n));
-  return z.union([safe.transform((n) => BigInt(n)), z.bigint().min(I64_MIN).max(I64_MAX)]);
+  // ±2^53 is exact as a number, and msgpack decoders hand it over as one.
+  const exact = z.number().int().min(-(2 ** 53)).max(2 ** 53);
+  return z.union([exact.transform((n) => BigInt(n)), z.bigint().min(I64_MIN).max(I64_MAX)]);
+}
+
+// A map of string keys. zod's record drops a "__proto__" key (its guard
+// against prototype pollution), but to a Python or Go caller it is a key
+// like any other: the entries are checked one by one and kept as own
+// properties (Object.fromEntries defines them, it does not assign).
+function stringMap<T extends z.ZodType>(value: T) {
+  return z.custom<Record<string, unknown>>((v) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    const proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
+  }, "Expected a map").transform((map, ctx) => {
+    const entries: [string, z.output<T>][] = [];
+    for (const [key, item] of Object.entries(map)) {
+      const parsed = value.safeParse(item);
+      if (parsed.success) entries.push([key, parsed.data]);
+      else {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: "custom", message: issue.message, path: [key, ...issue.path] });
+        }
+      }
+    }
+    return Object.fromEntries(entries) as Record<string, z.output<T>>;
+  });
 }
 
 // Results leave as numbers where that is exact, so JSON can carry them.
@@ -106,9 +132,7 @@ export function createCalculator(options: CalculatorOptions = {}) {
   const shape = z.object({
     name: z.string(),
     coords: z.array(double),
-    tags: z.record(z.string(), i64).transform((tags) =>
-      Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, fromInt64(v)]))
-    ),
+    tags: stringMap(i64.transform(fromInt64)),
     blob,
     flag: z.boolean(),
   });
@@ -116,7 +140,7 @@ export function createCalculator(options: CalculatorOptions = {}) {
   const shapeOut = z.object({
     name: z.string(),
     coords: z.array(double),
-    tags: z.record(z.string(), i64Out),
+    tags: stringMap(i64Out),
     blob: bytes,
     flag: z.boolean(),
   });

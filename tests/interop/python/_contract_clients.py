@@ -278,7 +278,8 @@ class Thrift(Client):
         try:
             got = getattr(self.conn.client, method)(*args)
         except t.InvalidOperation as error:
-            return Raised(error.whatOp, error.why, {"whatOp": error.whatOp, "why": error.why})
+            # The declared exception is the contract's InvalidOperation (code 1).
+            return Raised(1, error.why, {"whatOp": error.whatOp, "why": error.why})
         except TApplicationException as error:
             return Raised("TApplicationException %s" % self.peer.APP_ERRORS.get(error.type, error.type),
                           error.message, None)

@@ -129,6 +129,9 @@ EDGE_DOUBLES = [2.0, 0.0, -0.0, 1.0, -1.0, 0.5, 1e300, -1e300, 5e-324, -5e-324, 
 SPECIAL_DOUBLES = [math.inf, -math.inf, math.nan]
 
 
+INVALID_OPERATION = 1
+
+
 def invalid_operation(what_op, why):
     return ("raise", what_op, why)
 
@@ -223,14 +226,15 @@ def mismatches(expected, got, path=""):
     return [] if got == expected else ["%s: sent %s, got %s" % (here, short(expected), short(got))]
 
 
-def error_mismatches(client, code, why, got):
+def error_mismatches(client, what_op, why, got):
+    """InvalidOperation is code 1 in every codec; the op travels as whatOp."""
     problems = []
-    if type(got.code) is not int or got.code != code:
-        problems.append("code %r (%s), expected %d" % (got.code, type_name(got.code), code))
+    if type(got.code) is not int or got.code != INVALID_OPERATION:
+        problems.append("code %r (%s), expected %d" % (got.code, type_name(got.code), INVALID_OPERATION))
     if not isinstance(got.message, str) or (got.message != why if client.exact_message else why not in got.message):
         problems.append("message %r, expected %s%r" % (got.message, "" if client.exact_message else "one with ", why))
     if client.detail:
-        problems += ["detail " + m for m in mismatches({"whatOp": code, "why": why}, got.detail)]
+        problems += ["detail " + m for m in mismatches({"whatOp": what_op, "why": why}, got.detail)]
     return problems
 
 
