@@ -104,7 +104,20 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
       // No OpenRPC: try XML-RPC's introspection, which some JSON-RPC servers have too.
     }
   }
-  const names = await client.call("system.listMethods", []) as string[];
+  if (codec === "msgpack") {
+    const neovim = await neovimApi(client);
+    if (neovim !== undefined) return neovim;
+  }
+  const names = await client.call("system.listMethods", []).catch((error: unknown) => {
+    throw new Error(
+      `The server describes itself through none of OpenRPC's rpc.discover, ${
+        codec === "msgpack" ? "Neovim's nvim_get_api_info, " : ""
+      }XML-RPC's system.listMethods (${(error as Error).message})${
+        codec === "msgpack" ? ": msgpack-rpc itself has no way to list methods" : ""
+      }`,
+      { cause: error },
+    );
+  }) as string[];
   const methods = await Promise.all(names.map(async (name) => {
     const signatures = await client.call("system.methodSignature", [name]).catch(() => undefined);
     const help = await client.call("system.methodHelp", [name]).catch(() => "");
@@ -119,6 +132,26 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
     };
   }));
   return { source: "system.listMethods", methods: sorted(methods), document: { methods } };
+}
+
+// Neovim's API metadata: each function with its typed parameters.
+async function neovimApi(client: OpenClient): Promise<Description | undefined> {
+  let info: unknown;
+  try {
+    info = await client.call("nvim_get_api_info", []);
+  } catch {
+    return undefined;
+  }
+  const functions = Array.isArray(info) ? (info[1] as { functions?: unknown })?.functions : [];
+  if (!Array.isArray(functions)) return undefined;
+  const methods = functions.filter((fn) => fn?.deprecated_since === undefined).map((fn) => ({
+    name: String(fn.name),
+    params: (Array.isArray(fn.parameters) ? fn.parameters as [string, string][] : []).map((
+      [type, name],
+    ) => `${name}: ${type}`),
+    result: String(fn.return_type ?? "any"),
+  }));
+  return { source: "nvim_get_api_info", methods: sorted(methods), document: info };
 }
 
 function sorted(methods: MethodDescription[]): MethodDescription[] {

@@ -362,6 +362,25 @@ Deno.test("parley call: Neovim over stdio with msgpack-rpc", async () => {
   assert.equal(out.trim(), "42");
 });
 
+Deno.test("parley list: Neovim through nvim_get_api_info; a msgpack server with no self-description says so", async () => {
+  const out = ok(
+    await parley("list", "stdio:nvim --embed --headless --clean -n", "--codec", "msgpack"),
+  );
+  assert.match(out, /methods, from nvim_get_api_info/);
+  assert.match(
+    out,
+    /nvim_buf_get_lines\(buffer: Buffer, start: Integer, end: Integer, strict_indexing: Boolean\) → ArrayOf\(String\)/,
+  );
+  await using python = await spawnListening(DEBIAN_PYTHON, {
+    args: [new URL("./interop/python/msgpack_rpc_server.py", import.meta.url).pathname],
+    timeout: 15_000,
+  });
+  const url = `tcp://${python.hostname}:${python.port}`;
+  const bare = await parley("list", url, "--codec", "msgpack");
+  assert.equal(bare.code, 3, formatOutput(bare));
+  assert.match(bare.stderr, /msgpack-rpc itself has no way to list methods/);
+});
+
 Deno.test("parley call: unix sockets, --header for HTTP, and notify", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley-cli-" });
   try {
