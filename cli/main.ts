@@ -9,8 +9,10 @@
  * deno install -g -n parley --allow-net --allow-read --allow-write --allow-run --allow-env cli/main.ts
  * ```
  *
- * Exit status: 0 done, 1 the call failed (the server's error), 2 a usage
- * error, 3 the transport failed (cannot connect, connection lost), 4 a
+ * Exit status: 0 done, 1 the call failed (the server's error; for Connect
+ * also a reply that is not a Connect reply, such as a gRPC server's, which
+ * the Connect client reports as a ConnectError), 2 a usage error, 3 the
+ * transport failed (cannot connect, connection lost, no HTTP reply), 4 a
  * timeout.
  *
  * @module

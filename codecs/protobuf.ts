@@ -16,7 +16,10 @@
  * (or as the one element of an array), and its result is the response
  * message. Both are checked against the method's types: an unknown field or
  * a value of the wrong type fails the call before anything is sent. Id 0 is
- * a notification. Errors carry a code and a message; their `data` travels in
+ * a notification. A request that is malformed (no method name, an unknown
+ * method, a payload that does not decode) decodes as an invalid message that
+ * the session answers (-32600, -32601, -32602), never as silence; the rules
+ * that tell a Request from a Response are in `docs/protocol.md`. Errors carry a code and a message; their `data` travels in
  * `details` as a message of the `errorDetails` type (or as bytes).
  *
  * The codec keeps, per connection, the method of each call in flight both
@@ -195,22 +198,42 @@ class ProtobufCodec implements Codec {
     }
     const { id, second, third } = envelope;
     const name = second === undefined ? undefined : methodName(second);
-    // Request and Response share field numbers: a method name in field 2
-    // makes a request, unless it is the payload of a reply we await.
-    if (
-      (second !== undefined && third !== undefined) ||
-      (name !== undefined && (this.#schema.methods.has(name) || !this.#outgoing.has(id)))
-    ) {
-      return this.#request(id, name, third ?? EMPTY);
+    const awaited = id === 0 ? undefined : this.#outgoing.get(id);
+    // Request and Response share field numbers. Fields 2 and 3 both present,
+    // or a method name in field 2 (known, or under an id this side does not
+    // await) make a request; a reply is what this side awaits. Anything else
+    // is a request that no method name can be read from (answered -32600,
+    // never left unanswered), except bytes of exactly an Error's shape in
+    // field 3 alone: an error reply this side does not await (stray, or about
+    // no call), which must never be answered, or two peers could answer each
+    // other's errors forever.
+    if (second !== undefined && third !== undefined) return this.#request(id, second, name, third);
+    if (name !== undefined && (this.#schema.methods.has(name) || awaited === undefined)) {
+      return this.#request(id, second, name, EMPTY);
     }
-    return this.#response(id, second, third);
+    if (awaited !== undefined) return this.#response(id, awaited, second, third);
+    if (third !== undefined) {
+      const failure = this.#readFailure(third);
+      if (failure !== undefined) return { kind: "error", id: id === 0 ? null : id, error: failure };
+    }
+    return this.#request(id, second, undefined, third ?? EMPTY);
   }
 
-  #request(id: RpcId, name: string | undefined, payload: Uint8Array): DecodedFrame {
-    const replyId = id === 0 ? undefined : id;
+  #request(
+    id: RpcId,
+    field: Uint8Array | undefined,
+    name: string | undefined,
+    payload: Uint8Array,
+  ): DecodedFrame {
     if (name === undefined) {
-      return invalid(replyId, ErrorCode.InvalidRequest, "Invalid request: no method name");
+      // A malformed request is answered even without an id (under id 0, as
+      // JSON-RPC answers an invalid request under null): never silence.
+      const why = field === undefined || field.length === 0
+        ? "no method name"
+        : "the method name is not printable ASCII of at most 1024 bytes";
+      return invalid(id === 0 ? null : id, ErrorCode.InvalidRequest, `Invalid request: ${why}`);
     }
+    const replyId = id === 0 ? undefined : id;
     const method = this.#schema.method(name);
     if (method === undefined || method.clientStreaming || method.serverStreaming) {
       return invalid(replyId, ErrorCode.MethodNotFound, "Method not found", { method: name });
@@ -233,26 +256,16 @@ class ProtobufCodec implements Codec {
 
   #response(
     id: RpcId,
+    method: ProtoMethod,
     payload: Uint8Array | undefined,
     error: Uint8Array | undefined,
   ): DecodedFrame {
-    const method = this.#outgoing.get(id);
     this.#outgoing.delete(id);
     if (error !== undefined) {
-      let fields;
-      try {
-        fields = readError(error);
-      } catch (cause) {
-        return malformedReply(id, `the error does not decode: ${(cause as Error).message}`);
-      }
-      const failure: RpcErrorObject = fields.details.length === 0
-        ? { code: fields.code, message: fields.message }
-        : { code: fields.code, message: fields.message, data: this.#decodeDetails(fields.details) };
-      return { kind: "error", id: id === 0 ? null : id, error: failure };
+      const failure = this.#readFailure(error);
+      if (failure === undefined) return malformedReply(id, "the error is not an rpc.Error");
+      return { kind: "error", id, error: failure };
     }
-    // A reply to a call we do not know (given up, or never made): the peer
-    // reports it as a stray reply.
-    if (method === undefined) return { kind: "result", id, result: null };
     try {
       return { kind: "result", id, result: method.response.decode(payload ?? EMPTY) };
     } catch (cause) {
@@ -261,6 +274,19 @@ class ProtobufCodec implements Codec {
         `the payload is not a ${method.response.name}: ${(cause as Error).message}`,
       );
     }
+  }
+
+  // An Error's fields, or undefined when the bytes are not one.
+  #readFailure(bytes: Uint8Array): RpcErrorObject | undefined {
+    let fields;
+    try {
+      fields = readError(bytes);
+    } catch {
+      return undefined;
+    }
+    return fields.details.length === 0
+      ? { code: fields.code, message: fields.message }
+      : { code: fields.code, message: fields.message, data: this.#decodeDetails(fields.details) };
   }
 
   #encodeDetails(data: unknown): Uint8Array {
@@ -323,7 +349,7 @@ function remember(map: Map<RpcId, ProtoMethod>, id: RpcId, method: ProtoMethod, 
 }
 
 function invalid(
-  id: RpcId | undefined,
+  id: RpcId | null | undefined,
   code: number,
   message: string,
   data?: unknown,

@@ -20,9 +20,15 @@
  * Ids travel as 32-bit sequence ids; each connection maps them back. A
  * declared exception reaches the caller as an error whose `data` is the
  * exception's fields (its code and message from `exceptionError`). Fields
- * of the wrong type and unknown fields are skipped, as Thrift requires. A
- * message that cannot be read closes the connection (a Thrift stream cannot
- * resynchronise).
+ * of the wrong type (another wire type than the IDL's, or a non-empty
+ * container of other element types, at any depth) and unknown fields are
+ * skipped, as Thrift requires. A call's arguments are read as Apache
+ * Thrift's C++ server reads them: an absent field (never sent, or skipped)
+ * of default requiredness holds its IDL default, else its type's zero value
+ * (false, 0, "", empty), so that the handler gets a value for every
+ * argument; a required one left missing is invalid params, answered
+ * PROTOCOL_ERROR. Replies keep absent fields absent. A message that cannot
+ * be read closes the connection (a Thrift stream cannot resynchronise).
  *
  * With `multiplexed: true` the codec speaks TMultiplexedProtocol: methods
  * travel as `Service:method`, and several services share one port (serve an
@@ -56,7 +62,13 @@ import {
   TType,
   writer,
 } from "./thrift/_protocol.ts";
-import { type ReadState, readStruct, skipValue, writeStruct } from "./thrift/_values.ts";
+import {
+  type ReadState,
+  readStruct,
+  skipValue,
+  ThriftRequiredError,
+  writeStruct,
+} from "./thrift/_values.ts";
 import type { ThriftFunction, ThriftSchema, ThriftService, ThriftStruct } from "./thrift/schema.ts";
 
 export type * from "../rpc/types.ts";
@@ -400,7 +412,22 @@ class ThriftCodec implements Codec {
         },
       };
     }
-    const args = readStruct(p, fn.args, state);
+    let args;
+    try {
+      state.zeros = true;
+      args = readStruct(p, fn.args, state);
+    } catch (error) {
+      if (!(error instanceof ThriftRequiredError)) throw error;
+      // Read whole (the frame is the message), so the stream is in step: it
+      // is answered, as Apache Thrift's Java server answers it.
+      const invalidParams = {
+        code: ErrorCode.InvalidParams,
+        message: `Invalid params: ${error.message}`,
+      };
+      if (oneway) return { kind: "invalid", id: undefined, error: invalidParams };
+      this.#incoming.set(seqid, { name: replyName, fn: undefined });
+      return { kind: "invalid", id: seqid, error: invalidParams };
+    }
     p.readMessageEnd();
     const params = fn.args.fields.map((f) => args[f.name]);
     while (params.length > 0 && params[params.length - 1] === undefined) params.pop();

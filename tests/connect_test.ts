@@ -306,7 +306,10 @@ Deno.test("Connect: the client reads errors that are not Connect's from the HTTP
   await using client = connectClient(server.url, { schema });
   const error = await connectError(client.call("interop.Calculator/Add", {}));
   assert.equal(error.connectCode, "unavailable");
-  assert.match(error.message, /HTTP 503: nope/);
+  assert.match(
+    error.message,
+    /answered HTTP 503, content-type "text\/plain[^"]*", body "nope": not a Connect error$/,
+  );
   // Unknown methods and bad requests never leave the client.
   await assert.rejects(client.call("interop.Calculator/Nope", {}), TypeError);
   await assert.rejects(client.call("interop.Calculator/Add", [{}, {}]), /not 2 params/);
@@ -351,4 +354,65 @@ Deno.test("Connect: a handler may throw a ConnectError with its own code and det
     (await connectError(stranger.call("interop.Calculator/Add", {}))).connectCode,
     "unauthenticated",
   );
+});
+
+Deno.test("Connect: a reply that is not the call's Connect reply is a ConnectError that says what came back, never a message", async () => {
+  const AddReply = schema.message("interop.AddReply");
+  const replies: Record<string, () => Response> = {
+    // A gRPC server's trailers-only error (grpc-message is percent-encoded).
+    grpc: () =>
+      new Response(null, {
+        headers: {
+          "content-type": "application/grpc",
+          "grpc-status": "2",
+          "grpc-message": "Missing%20%3Ate%20header",
+        },
+      }),
+    html: () =>
+      new Response("<html>a login page</html>", { headers: { "content-type": "text/html" } }),
+    none: () => new Response(new Uint8Array([0x08, 3])),
+    json: () => Response.json({ sum: 3 }),
+    proto: () =>
+      new Response(AddReply.encode({ sum: 3 }) as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": "application/proto; charset=binary" },
+      }),
+    garbage: () =>
+      new Response(new Uint8Array([0xff, 0xff]), {
+        headers: { "content-type": "application/proto" },
+      }),
+    broken: () => new Response("{", { headers: { "content-type": "application/json" } }),
+    list: () => new Response("[1]", { headers: { "content-type": "application/json" } }),
+  };
+  await using server = serveHttp({
+    routes: {},
+    // The first path segment says which reply: /grpc/interop.Calculator/Add.
+    fallback: (request) => replies[new URL(request.url).pathname.split("/")[1]!]!(),
+  });
+  const call = async (reply: string, format: "proto" | "json" = "proto") => {
+    await using client = connectClient(`${server.url}/${reply}`, { schema, format });
+    return await client.call("interop.Calculator/Add", { num1: 1, num2: 2 });
+  };
+  const cases: [string, "proto" | "json", string, RegExp][] = [
+    [
+      "grpc",
+      "proto",
+      "unknown",
+      /HTTP 200, content-type "application\/grpc", grpc-status 2, grpc-message "Missing :te header", empty body: not a Connect reply \(application\/proto\); a gRPC server\?/,
+    ],
+    ["html", "proto", "unknown", /content-type "text\/html", body "<html>a login page<\/html>"/],
+    ["none", "proto", "unknown", /HTTP 200, no content-type, 2 bytes of binary body/],
+    ["json", "proto", "internal", /content-type "application\/json".*not a Connect reply/],
+    ["proto", "json", "internal", /not a Connect reply \(application\/json\)/],
+    ["garbage", "proto", "internal", /a body that is not a interop\.AddReply \(proto\)/],
+    ["broken", "json", "internal", /a body that is not a interop\.AddReply \(json\)/],
+    ["list", "json", "internal", /an object expected/],
+  ];
+  for (const [reply, format, code, message] of cases) {
+    const error = await connectError(call(reply, format));
+    assert.equal(error.connectCode, code, reply);
+    assert.match(error.message, message, reply);
+  }
+  // The call's media type with parameters is a reply like any other.
+  assert.deepEqual(await call("proto"), { sum: 3 });
+  assert.deepEqual(await call("json", "json"), { sum: 3 });
 });

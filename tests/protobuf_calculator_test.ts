@@ -152,3 +152,87 @@ Deno.test("hostile envelopes on raw connections get the contract's errors, and a
   await exchange(server.port, new Uint8Array([0, 0, 0, 10, 0x08]));
   await checkContract(calc);
 });
+
+Deno.test("every malformed envelope is answered on the same connection, which keeps working", async () => {
+  await using server = await start("--transport", "tcp");
+  const conn = await Deno.connect({ hostname: server.hostname, port: server.port });
+  const framing = lengthPrefix();
+  const frames = conn.readable.pipeThrough(framing.decoder())[Symbol.asyncIterator]();
+  const client = codec().fork!();
+  const write = async (bytes: Uint8Array) => {
+    const framed = framing.frame(bytes);
+    for (const part of framed instanceof Uint8Array ? [framed] : framed) await conn.write(part);
+  };
+  const next = async () => {
+    const { value, done } = await frames.next();
+    assert.ok(!done, "the server closed the connection");
+    return client.decode(value);
+  };
+  // Each bad envelope is followed by a Ping: replies come in order, so the
+  // frame before the Ping's reply is the bad envelope's answer (or there is
+  // none, when the envelope must not be answered).
+  let pingId = 1000;
+  const answerTo = async (bytes: number[]) => {
+    await write(new Uint8Array(bytes));
+    const id = ++pingId;
+    await write(
+      client.encode({ kind: "request", id, method: "interop.Calculator/Ping" }) as Uint8Array,
+    );
+    const first = await next();
+    if (first.kind === "result" && first.id === id) return undefined;
+    assert.deepEqual(await next(), { kind: "result", id, result: {} });
+    return first;
+  };
+  const text = (name: string) => [...new TextEncoder().encode(name)];
+  const add = text("interop.Calculator/Add");
+  const addPayload = [0x1a, 4, 0x08, 1, 0x10, 2];
+  const failure = (id: number | null, code: number) => ({ id, code });
+  const cases: [string, number[], { id: number | null; code: number } | undefined][] = [
+    ["an id alone", [0x08, 5], failure(5, -32600)],
+    ["an empty method name", [0x08, 6, 0x12, 0], failure(6, -32600)],
+    ["an empty method name and a payload", [0x08, 7, 0x12, 0, ...addPayload], failure(7, -32600)],
+    ["a payload without a method", [0x08, 8, ...addPayload], failure(8, -32600)],
+    ["a method that is not a name", [0x08, 9, 0x12, 2, 0x01, 0x02], failure(9, -32600)],
+    ["an empty envelope", [], failure(null, -32600)],
+    ["no id and no method, a payload", addPayload, failure(null, -32600)],
+    ["an unknown method", [0x08, 10, 0x12, 3, ...text("a/b")], failure(10, -32601)],
+    [
+      "a streaming method",
+      [0x08, 11, 0x12, 24, ...text("interop.Calculator/Range")],
+      failure(11, -32601),
+    ],
+    ["a payload that does not decode", [0x08, 12, 0x12, add.length, ...add, 0x1a, 1, 0xff], {
+      id: 12,
+      code: -32602,
+    }],
+    ["a method field of the wrong wire type", [0x08, 13, 0x10, 1], failure(null, -32700)],
+    ["truncated bytes", [0x08, 14, 0x12, 9, 0x61], failure(null, -32700)],
+    // Not calls: a notification of an unknown method, and an error reply
+    // the server never awaited, are left unanswered, as they must be.
+    ["a notification of an unknown method", [0x12, 3, ...text("a/b")], undefined],
+    ["an error reply nobody awaits", [0x08, 15, 0x1a, 4, 0x08, 0x01, 0x12, 0x00], undefined],
+  ];
+  for (const [what, bytes, expected] of cases) {
+    const answer = await answerTo(bytes);
+    if (expected === undefined) {
+      assert.equal(answer, undefined, `${what}: no answer expected`);
+      continue;
+    }
+    assert.ok(answer?.kind === "error", `${what}: ${JSON.stringify(answer)}`);
+    assert.deepEqual({ id: answer.id, code: answer.error.code }, expected, what);
+  }
+  // The connection still serves calls.
+  await write(
+    client.encode({
+      kind: "request",
+      id: 1,
+      method: "interop.Calculator/Add",
+      params: {
+        num1: 2,
+        num2: 40,
+      },
+    }) as Uint8Array,
+  );
+  assert.deepEqual(await next(), { kind: "result", id: 1, result: { sum: 42 } });
+  conn.close();
+});

@@ -59,8 +59,22 @@ function idOf(value: number | protobuf.Long): number | string {
  * @throws {EnvelopeError} for truncated bytes or a known field of the wrong wire type
  */
 export function readEnvelope(bytes: Uint8Array): RawEnvelope {
-  const reader = protobuf.Reader.create(bytes);
   let id: number | string = 0;
+  const [second, third] = readFields(bytes, (reader) => {
+    id = idOf(reader.uint64());
+  });
+  return { id, second, third };
+}
+
+// Request, Response and Error alike hold a varint in field 1 and
+// length-delimited fields 2 and 3: one strict reader for the three (a known
+// field of another wire type is refused, where protobufjs's generated
+// decoders would read it anyway). `first` reads field 1's varint.
+function readFields(
+  bytes: Uint8Array,
+  first: (reader: protobuf.Reader) => void,
+): [Uint8Array | undefined, Uint8Array | undefined] {
+  const reader = protobuf.Reader.create(bytes);
   let second: Uint8Array | undefined;
   let third: Uint8Array | undefined;
   try {
@@ -69,7 +83,7 @@ export function readEnvelope(bytes: Uint8Array): RawEnvelope {
       const field = tag >>> 3;
       const wire = tag & 7;
       if (field === 0) throw new EnvelopeError("field number 0");
-      if (field === 1 && wire === 0) id = idOf(reader.uint64());
+      if (field === 1 && wire === 0) first(reader);
       else if (field === 2 && wire === 2) second = plain(reader.bytes());
       else if (field === 3 && wire === 2) third = plain(reader.bytes());
       else if (field <= 3) throw new EnvelopeError(`field ${field} has wire type ${wire}`);
@@ -79,7 +93,7 @@ export function readEnvelope(bytes: Uint8Array): RawEnvelope {
     if (error instanceof EnvelopeError) throw error;
     throw new EnvelopeError((error as Error).message);
   }
-  return { id, second, third };
+  return [second, third];
 }
 
 /** The error of a Response. */
@@ -92,18 +106,27 @@ export interface EnvelopeErrorFields {
   readonly details: Uint8Array;
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
- * Reads a Response's error.
+ * Reads a Response's error, strictly: the codec also uses it to tell an
+ * error reply from a Request whose method name is empty (the two share
+ * field numbers), so only bytes of exactly Error's shape are one.
  *
- * @throws {Error} protobufjs's error for malformed bytes
+ * @throws {EnvelopeError} for truncated bytes, a known field of the wrong wire type, a message that is not UTF-8
  */
 export function readError(bytes: Uint8Array): EnvelopeErrorFields {
-  const error = ErrorType.decode(bytes) as unknown as Partial<EnvelopeErrorFields>;
-  return {
-    code: error.code ?? 0,
-    message: error.message ?? "",
-    details: plain(error.details ?? new Uint8Array(0)),
-  };
+  let code = 0;
+  const [message, details] = readFields(bytes, (reader) => {
+    code = reader.int32();
+  });
+  let text = "";
+  try {
+    if (message !== undefined) text = UTF8.decode(message);
+  } catch {
+    throw new EnvelopeError("the error message is not UTF-8");
+  }
+  return { code, message: text, details: details ?? new Uint8Array(0) };
 }
 
 /** Writes a Request; `id` 0 is a notification. */

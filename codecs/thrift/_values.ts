@@ -5,6 +5,7 @@
 
 import { type Protocol, TType } from "./_protocol.ts";
 import type { ThriftField, ThriftStruct, ThriftType } from "./schema.ts";
+import { zeroOf } from "./_zero.ts";
 
 /** A value that does not fit its Thrift type; the message says where and why. */
 export class ThriftValueError extends TypeError {
@@ -21,6 +22,15 @@ export class ThriftReadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ThriftReadError";
+  }
+}
+
+/** A struct read whole, but without a field its IDL requires. */
+export class ThriftRequiredError extends ThriftReadError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ThriftRequiredError";
   }
 }
 
@@ -195,7 +205,20 @@ export interface ReadState {
   remaining(): number;
   /** Current nesting. */
   depth: number;
+  /**
+   * Reading a call's arguments: an absent field of default requiredness
+   * (never sent, or skipped for its type) without an IDL default reads as
+   * its type's zero value, as Apache Thrift's C++ reader leaves it (default
+   * constructed), so that a handler gets a value for every argument as a
+   * Thrift server's does. Replies keep such fields absent.
+   */
+  zeros?: boolean;
 }
+
+// What readValue returns for a value that was read through (every byte of
+// it consumed) but does not have the IDL's type: a container whose element
+// types differ, at any depth. The field holding it is skipped.
+const WRONG_TYPE: unique symbol = Symbol("wrong type");
 
 function checkSize(state: ReadState, size: number, ...types: number[]): void {
   const each = types.reduce((sum, t) => sum + (MIN_SIZE[t] ?? 1), 0);
@@ -259,10 +282,19 @@ export function skipValue(p: Protocol, type: number, state: ReadState): void {
 /**
  * Reads a value of `type` whose wire type has been checked.
  *
+ * A non-empty container whose element (key, value) wire types differ from
+ * the IDL's, at any depth, is read through and comes back as
+ * `WRONG_TYPE`: the field that holds it is skipped like a field of the wrong
+ * type. Apache Thrift's generated readers never look at a container's
+ * element types (they read the declared type, misreading the bytes when the
+ * two differ) and its accelerated Python reader refuses such a message;
+ * skipping is the one of the three that keeps reading in step and answers.
+ * An empty container's element types are not checked (as that reader).
+ *
  * @throws {ThriftReadError} for sizes and nesting beyond limits, and the
  * package's errors for truncated or malformed bytes
  */
-export function readValue(p: Protocol, type: ThriftType, state: ReadState): unknown {
+function readValue(p: Protocol, type: ThriftType, state: ReadState): unknown {
   switch (type.kind) {
     case "bool":
       return p.readBool();
@@ -286,15 +318,22 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
       if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
       const { etype, size } = type.kind === "list" ? p.readListBegin() : p.readSetBegin();
       checkSize(state, size, etype);
-      const expected = wireType(type.element);
+      const fits = etype === wireType(type.element);
+      let wrong = !fits && size > 0;
       const items: unknown[] = [];
       for (let i = 0; i < size; i++) {
-        if (etype === expected) items.push(readValue(p, type.element, state));
-        else skipValue(p, etype, state);
+        if (!fits) {
+          skipValue(p, etype, state);
+          continue;
+        }
+        const item = readValue(p, type.element, state);
+        if (item === WRONG_TYPE) wrong = true;
+        else items.push(item);
       }
       if (type.kind === "list") p.readListEnd();
       else p.readSetEnd();
       state.depth--;
+      if (wrong) return WRONG_TYPE;
       return type.kind === "set" ? new Set(items) : items;
     }
     case "map": {
@@ -302,6 +341,7 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
       const { ktype, vtype, size } = p.readMapBegin();
       checkSize(state, size, ktype, vtype);
       const fits = ktype === wireType(type.key) && vtype === wireType(type.value);
+      let wrong = !fits && size > 0;
       const entries: [unknown, unknown][] = [];
       for (let i = 0; i < size; i++) {
         if (!fits) {
@@ -309,10 +349,14 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
           skipValue(p, vtype, state);
           continue;
         }
-        entries.push([readValue(p, type.key, state), readValue(p, type.value, state)]);
+        const key = readValue(p, type.key, state);
+        const value = readValue(p, type.value, state);
+        if (key === WRONG_TYPE || value === WRONG_TYPE) wrong = true;
+        else entries.push([key, value]);
       }
       p.readMapEnd();
       state.depth--;
+      if (wrong) return WRONG_TYPE;
       return type.key.kind === "string" ? Object.fromEntries(entries) : new Map(entries);
     }
     case "struct":
@@ -321,9 +365,14 @@ export function readValue(p: Protocol, type: ThriftType, state: ReadState): unkn
 }
 
 /**
- * Reads a struct: unknown fields and fields of the wrong wire type are
- * skipped, as Thrift requires; absent fields get their defaults; a missing
- * required field is an error.
+ * Reads a struct: unknown fields and fields of the wrong type (a wire type
+ * other than the IDL's, or a container of other element types) are skipped,
+ * as Thrift requires; absent fields get their defaults (and, reading a
+ * call's arguments, their zero values: see {@linkcode ReadState.zeros}).
+ *
+ * @throws {ThriftRequiredError} when a required field is absent (or was skipped)
+ * @throws {ThriftReadError} for sizes and nesting beyond limits, and the
+ * package's errors for truncated or malformed bytes
  */
 export function readStruct(
   p: Protocol,
@@ -338,7 +387,8 @@ export function readStruct(
     if (ftype === TType.STOP) break;
     const field: ThriftField | undefined = struct.byId.get(fid);
     if (field !== undefined && ftype === wireType(field.type)) {
-      out[field.name] = readValue(p, field.type, state);
+      const value = readValue(p, field.type, state);
+      if (value !== WRONG_TYPE) out[field.name] = value;
     } else {
       skipValue(p, ftype, state);
     }
@@ -348,11 +398,12 @@ export function readStruct(
   for (const field of struct.fields) {
     if (field.name in out) continue;
     if (field.requiredness === "required") {
-      throw new ThriftReadError(`${struct.name}.${field.name} is required`);
+      throw new ThriftRequiredError(`${struct.name}.${field.name} is required`);
     }
-    if (field.defaultValue !== undefined && field.requiredness !== "optional") {
-      out[field.name] = field.defaultValue;
-    }
+    if (field.requiredness === "optional") continue;
+    const value = field.defaultValue ??
+      (state.zeros === true && struct.kind !== "union" ? zeroOf(field.type, [struct]) : undefined);
+    if (value !== undefined) out[field.name] = value;
   }
   state.depth--;
   return out;

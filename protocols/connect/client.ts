@@ -3,22 +3,22 @@
  * protobuf services of any Connect server (connect-go, connect-es, parley's
  * {@linkcode connectHandler}) by wire name.
  *
+ * A reply is a result only when it is one: HTTP 200 with the call's media
+ * type (`application/proto` or `application/json`, parameters allowed) and a
+ * body that decodes. Anything else, such as a gRPC server's answer
+ * (`application/grpc`, `grpc-status` in the headers, an empty body that
+ * would read as proto3's defaults), rejects with a `ConnectError` that says
+ * what came back.
+ *
  * @module
  */
 
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
-import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
+import { ConnectionClosedError, ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { RpcParams } from "../../rpc/types.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "../../rpc/transports/http/_body.ts";
-import { codeOfHttpStatus, ConnectError } from "./errors.ts";
-import {
-  type ConnectFormat,
-  decodeBody,
-  encodeBody,
-  MAX_TIMEOUT_MS,
-  mediaTypeOf,
-  readErrorBody,
-} from "./_wire.ts";
+import { type ConnectFormat, encodeBody, MAX_TIMEOUT_MS, mediaTypeOf } from "./_wire.ts";
+import { readReply } from "./_reply.ts";
 
 /** Options of {@linkcode connectClient}. */
 export interface ConnectClientOptions {
@@ -59,7 +59,18 @@ export interface ConnectClient extends AsyncDisposable {
    * @param params the request message (or an array holding it)
    * @param options timeout, abort signal, headers
    * @returns the response message
-   * @throws {ConnectError} the server's error (code, message, details)
+   * @throws {ConnectError} the server's error (code, message, details); or a
+   * reply that is not a Connect reply of the call's format, never read as a
+   * message: an error status without a Connect error body (the status's code,
+   * `unavailable` for 503), another media type than the call's (`unknown`; the
+   * other Connect format, `internal`), a body that does not decode
+   * (`internal`). Its message names the URL, the HTTP status, the content
+   * type, `grpc-status` and `grpc-message` when present (a gRPC server's
+   * reply), and the start of the body
+   * @throws {ConnectionClosedError} when no HTTP reply arrived (refused, reset,
+   * a server that does not speak the HTTP version fetch uses, such as a gRPC
+   * server without TLS); its cause is fetch's error
+   * @throws {ProtocolError} for a reply larger than `maxBodySize`
    * @throws {TimeoutError} when the timeout passed first
    * @throws {TypeError} for an unknown method or a request that does not fit its type
    */
@@ -152,15 +163,17 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     signal?.addEventListener("abort", onAbort, { once: true });
     inFlight.add(controller);
     try {
-      const response = await doFetch(`${base}/${method.name}`, {
-        method: "POST",
-        headers,
-        body: body as Uint8Array<ArrayBuffer>,
-        signal: controller.signal,
-      });
-      // fetch asks for compressed replies and inflates them itself.
+      const url = `${base}/${method.name}`;
+      let response: Response;
       let bytes: Uint8Array;
       try {
+        response = await doFetch(url, {
+          method: "POST",
+          headers,
+          body: body as Uint8Array<ArrayBuffer>,
+          signal: controller.signal,
+        });
+        // fetch asks for compressed replies and inflates them itself.
         bytes = await readBody(response.body, maxBodySize, false);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
@@ -168,24 +181,12 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
             cause: error,
           });
         }
-        throw error;
+        // fetch's own failures are TypeErrors; others (a CertificateError
+        // from tlsClient's fetch, say) already say what happened.
+        if (controller.signal.aborted || !(error instanceof TypeError)) throw error;
+        throw noReply(url, error);
       }
-      if (response.status !== 200) {
-        const text = new TextDecoder().decode(bytes.subarray(0, 65536));
-        throw readErrorBody(text, schema) ??
-          new ConnectError(
-            codeOfHttpStatus(response.status),
-            `HTTP ${response.status}${text.trim() === "" ? "" : `: ${text.trim().slice(0, 200)}`}`,
-          );
-      }
-      try {
-        return decodeBody(method.response, bytes, format) as T;
-      } catch (error) {
-        throw new ProtocolError(
-          `The reply of ${name} is not a ${method.response.name}: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
+      return readReply(response, bytes, { url, format, type: method.response, schema }) as T;
     } catch (error) {
       throw controller.signal.aborted ? controller.signal.reason : error;
     } finally {
@@ -200,4 +201,20 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     return Promise.resolve();
   };
   return { baseUrl: base, call, close, [Symbol.asyncDispose]: close };
+}
+
+// fetch rejects with a bare TypeError ("fetch failed") whose causes say what
+// happened: refused, reset, or a server that does not speak the HTTP fetch
+// chose (a gRPC server on cleartext speaks only HTTP/2, and fetch speaks
+// HTTP/2 only where TLS's ALPN offers it).
+function noReply(url: string, error: TypeError): ConnectionClosedError {
+  const why: string[] = [];
+  for (let e: unknown = error; e instanceof Error && why.length < 4; e = e.cause) {
+    why.push(e.message);
+  }
+  const detail = why.join(": ");
+  const hint = /unexpected message|http2|protocol/i.test(detail)
+    ? " (a server that speaks only HTTP/2, such as a gRPC server without TLS? fetch speaks HTTP/1.1 there)"
+    : "";
+  return new ConnectionClosedError(`No reply to POST ${url}: ${detail}${hint}`, { cause: error });
 }

@@ -414,8 +414,80 @@ Deno.test("envelope: unknown methods, streaming methods and undecodable payloads
   assert.deepEqual(noName, {
     kind: "invalid",
     id: 4,
-    error: { code: -32600, message: "Invalid request: no method name" },
+    error: {
+      code: -32600,
+      message: "Invalid request: the method name is not printable ASCII of at most 1024 bytes",
+    },
   });
+});
+
+Deno.test("envelope: a request without a method name is answered -32600, whatever else it holds", () => {
+  const server = calculator().fork!();
+  const noName = { code: -32600, message: "Invalid request: no method name" };
+  const notName = {
+    code: -32600,
+    message: "Invalid request: the method name is not printable ASCII of at most 1024 bytes",
+  };
+  const cases: [number[], unknown, unknown][] = [
+    // An id alone (proto3 leaves an empty method and payload out).
+    [[0x08, 5], 5, noName],
+    // An empty method written out.
+    [[0x08, 6, 0x12, 0], 6, noName],
+    // An id and a payload, the method left out: AddRequest{1, 2}, Echo{"hi"}.
+    [[0x08, 7, 0x1a, 4, 0x08, 1, 0x10, 2], 7, noName],
+    [[0x08, 8, 0x1a, 4, 0x0a, 2, 0x68, 0x69], 8, noName],
+    // A method that is not a name, with no id: answered under id 0 (null).
+    [[0x12, 2, 0x01, 0x02], null, notName],
+    [[0x12, 3, 0x61, 0x20, 0x62], null, notName],
+    // Nothing at all.
+    [[], null, noName],
+  ];
+  for (const [bytes, id, error] of cases) {
+    assert.deepEqual(
+      server.decode(new Uint8Array(bytes)),
+      { kind: "invalid", id, error },
+      `frame ${bytes}`,
+    );
+  }
+});
+
+Deno.test("envelope: an error reply this side does not await is a stray error, never answered", () => {
+  const [client, server] = pair();
+  // Error{code -32600, message "m"} under id 9, which the server never sent.
+  const failure = client.encode({ kind: "error", id: 9, error: { code: -32600, message: "m" } });
+  assert.deepEqual(server.decode(failure), {
+    kind: "error",
+    id: 9,
+    error: { code: -32600, message: "m" },
+  });
+  const aboutNothing = client.encode({
+    kind: "error",
+    id: null,
+    error: { code: -32700, message: "Parse error" },
+  });
+  assert.deepEqual(server.decode(aboutNothing), {
+    kind: "error",
+    id: null,
+    error: { code: -32700, message: "Parse error" },
+  });
+});
+
+Deno.test("property: what answers a malformed envelope is never answered in turn", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 48 }), (bytes) => {
+      const [client, server] = pair();
+      let decoded;
+      try {
+        decoded = server.decode(bytes);
+      } catch {
+        return; // not an envelope: answered -32700 under id 0, an error reply
+      }
+      if (decoded.kind !== "invalid" || decoded.id === undefined) return;
+      const answer = server.encode({ kind: "error", id: decoded.id, error: decoded.error });
+      assert.equal(client.decode(answer).kind, "error");
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 Deno.test("envelope: frames that are not envelopes throw DecodeError (answered -32700 by the session)", () => {
@@ -439,11 +511,12 @@ Deno.test("envelope: a reply whose payload is not its method's reply fails that 
   };
   assert.equal(decoded.kind, "invalid");
   assert.equal(decoded.inReplyTo, 9);
-  // A reply to a call this side never made is a stray result for the session to report.
+  // A "reply" to a call this side never made cannot be told from a request
+  // with an empty method name, which is answered.
   assert.deepEqual(client.decode(new Uint8Array([0x08, 42, 0x12, 0])), {
-    kind: "result",
+    kind: "invalid",
     id: 42,
-    result: null,
+    error: { code: -32600, message: "Invalid request: no method name" },
   });
 });
 
@@ -457,11 +530,11 @@ Deno.test("envelope: a codec forgets the oldest calls beyond maxInFlight", () =>
     id: 3,
     result: {},
   });
-  // Call 1 was forgotten: its reply is a stray.
+  // Call 1 was forgotten: its reply reads as a request without a method name.
   assert.deepEqual(client.decode(new Uint8Array([0x08, 1, 0x12, 0])), {
-    kind: "result",
+    kind: "invalid",
     id: 1,
-    result: null,
+    error: { code: -32600, message: "Invalid request: no method name" },
   });
 });
 

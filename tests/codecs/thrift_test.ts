@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { loadThrift, ThriftException, thriftRpc, ThriftValueError } from "../../codecs/thrift.ts";
 import { DecodeError, RpcError } from "../../rpc/errors.ts";
 import type { Codec } from "../../rpc/types.ts";
-import { writer } from "../../codecs/thrift/_protocol.ts";
+import { type Protocol, reader, writer } from "../../codecs/thrift/_protocol.ts";
 
 const SHARED = `
 namespace py shared
@@ -50,6 +50,25 @@ service Second { i32 twice(1: i32 n) }
 `;
 
 const schema = loadThrift({ "main.thrift": MAIN, "shared.thrift": SHARED });
+
+// An Everything as a call reads it when it holds only `text`: the IDL's
+// defaults (medium, color), zero values for the rest, the optional owner absent.
+const ZERO_EVERYTHING = (text: string) => ({
+  flag: false,
+  tiny: 0,
+  small: 0,
+  medium: 42,
+  large: 0n,
+  real: 0,
+  text,
+  blob: new Uint8Array(0),
+  color: 2,
+  names: [],
+  unique: new Set(),
+  byName: {},
+  byNumber: new Map(),
+  children: [],
+});
 
 for (const protocol of ["binary", "compact"] as const) {
   const pair = (): [Codec, Codec] => {
@@ -107,15 +126,21 @@ for (const protocol of ["binary", "compact"] as const) {
     assert.deepEqual(reply, { kind: "result", id: 7, result: value });
   });
 
-  Deno.test(`thrift (${protocol}): defaults fill absent fields; optional ones stay absent; required ones are required`, () => {
-    const { call } = roundTrip("cook", [{ text: "x" }], {});
-    assert.deepEqual(call.params, [{ text: "x", medium: 42, color: 2 }]);
+  Deno.test(`thrift (${protocol}): a call's absent fields read as their defaults, else their zero values; a reply's stay absent; optional ones stay absent; required ones are required`, () => {
+    const { call, reply } = roundTrip("cook", [{ text: "x" }], {});
+    // As Apache Thrift's C++ reader leaves them: the IDL's defaults (medium,
+    // color), else false, 0, empty; `owner` is optional.
+    assert.deepEqual(call.params, [ZERO_EVERYTHING("x")]);
+    assert.deepEqual(reply, { kind: "result", id: 7, result: { medium: 42, color: 2 } });
     const [client] = pair();
     assert.throws(
       () => client.encode({ kind: "request", id: 1, method: "identify", params: [{ id: 1 }] }),
       /identify\.owner\.name: is required/,
     );
     assert.equal(roundTrip("identify", [{ name: "n" }], 5).reply.kind, "result");
+    // An argument that is absent altogether: a struct of zeros; a union stays absent.
+    assert.deepEqual(roundTrip("cook", [], {}).call.params, [ZERO_EVERYTHING("")]);
+    assert.deepEqual(roundTrip("choose", [], { left: "l" }).call.params, []);
   });
 
   Deno.test(`thrift (${protocol}): values that do not fit are refused with where and why`, () => {
@@ -232,39 +257,157 @@ for (const protocol of ["binary", "compact"] as const) {
     }
   });
 
-  Deno.test(`thrift (${protocol}): unknown fields and fields of the wrong type are skipped, as Thrift requires`, () => {
-    // cook(e) with e = {1: "a string where a bool is declared", 99: i64, 7: "kept"}
+  // A CALL of `name` whose args struct `fill` writes, by hand.
+  const call = (name: string, seqid: number, fill: (p: Protocol) => void, type = 1) => {
     const out = writer(protocol);
-    const p = out.protocol;
-    p.writeMessageBegin("cook", 1, 5);
-    p.writeStructBegin("args");
-    p.writeFieldBegin("e", 12, 1);
-    p.writeStructBegin("Everything");
-    p.writeFieldBegin("flag", 11, 1);
-    p.writeString("wrong type");
+    out.protocol.writeMessageBegin(name, type, seqid);
+    out.protocol.writeStructBegin("args");
+    fill(out.protocol);
+    out.protocol.writeFieldStop();
+    out.protocol.writeStructEnd();
+    out.protocol.writeMessageEnd();
+    return out.bytes();
+  };
+  const field = (p: Protocol, type: number, id: number, write: () => void) => {
+    p.writeFieldBegin("f", type, id);
+    write();
     p.writeFieldEnd();
-    p.writeFieldBegin("unknown", 15, 99);
-    p.writeListBegin(10, 2);
-    p.writeI64(1n);
-    p.writeI64(2n);
-    p.writeListEnd();
-    p.writeFieldEnd();
-    p.writeFieldBegin("text", 11, 7);
-    p.writeString("kept");
-    p.writeFieldEnd();
+  };
+  const struct = (p: Protocol, write: () => void) => {
+    p.writeStructBegin("s");
+    write();
     p.writeFieldStop();
     p.writeStructEnd();
-    p.writeFieldEnd();
-    p.writeFieldStop();
-    p.writeStructEnd();
-    p.writeMessageEnd();
+  };
+
+  Deno.test(`thrift (${protocol}): unknown fields and fields of the wrong type are skipped, as Thrift requires, at any depth`, () => {
+    // cook(e) with e = {1: "a string where a bool is declared", 99: i64 list,
+    // 7: "kept", 10 names: list<i32> where list<string> is declared, 12
+    // byName: map<string, string> where map<string, i64> is, 11 unique: an
+    // empty set<string> (an empty container's element types are not checked),
+    // 15 children: [Everything {7: "child", 3 small: a double}]}
+    const bytes = call("cook", 5, (p) => {
+      field(p, 12, 1, () =>
+        struct(p, () => {
+          field(p, 11, 1, () => p.writeString("wrong type"));
+          field(p, 15, 99, () => {
+            p.writeListBegin(10, 2);
+            p.writeI64(1n);
+            p.writeI64(2n);
+            p.writeListEnd();
+          });
+          field(p, 11, 7, () => p.writeString("kept"));
+          field(p, 15, 10, () => {
+            p.writeListBegin(8, 1);
+            p.writeI32(1);
+            p.writeListEnd();
+          });
+          field(p, 13, 12, () => {
+            p.writeMapBegin(11, 11, 1);
+            p.writeString("k");
+            p.writeString("v");
+            p.writeMapEnd();
+          });
+          field(p, 14, 11, () => {
+            p.writeSetBegin(11, 0);
+            p.writeSetEnd();
+          });
+          field(p, 15, 15, () => {
+            p.writeListBegin(12, 1);
+            struct(p, () => {
+              field(p, 11, 7, () => p.writeString("child"));
+              field(p, 4, 3, () => p.writeDouble(1.5));
+            });
+            p.writeListEnd();
+          });
+        }));
+    });
     const [, server] = pair();
-    assert.deepEqual(server.decode(out.bytes()), {
+    assert.deepEqual(server.decode(bytes), {
       kind: "request",
       id: 5,
       method: "cook",
-      params: [{ text: "kept", medium: 42, color: 2 }],
+      params: [{ ...ZERO_EVERYTHING("kept"), children: [ZERO_EVERYTHING("child")] }],
     });
+  });
+
+  Deno.test(`thrift (${protocol}): a container whose element types differ, at any depth, is a value of the wrong type: its field is skipped`, () => {
+    const [, server] = pair();
+    // byNumber: map<i32, string> sent as map<i32, map<...>>, children: a list
+    // of Everything holding such a map: both fields skipped, not emptied.
+    const bytes = call("cook", 6, (p) => {
+      field(p, 12, 1, () =>
+        struct(p, () => {
+          field(p, 13, 13, () => {
+            p.writeMapBegin(8, 13, 1);
+            p.writeI32(1);
+            p.writeMapBegin(11, 11, 0);
+            p.writeMapEnd();
+            p.writeMapEnd();
+          });
+          field(p, 11, 7, () => p.writeString("after"));
+        }));
+    });
+    const decoded = server.decode(bytes) as unknown as { params: [Record<string, unknown>] };
+    assert.deepEqual(decoded.params[0], ZERO_EVERYTHING("after"));
+    // Replies read the same way, but keep skipped fields absent: a success of
+    // the wrong type is no success.
+    const [client] = pair();
+    client.encode({ kind: "request", id: 1, method: "hello", params: ["x"] });
+    const reply = writer(protocol);
+    reply.protocol.writeMessageBegin("hello", 2, 1);
+    struct(reply.protocol, () => field(reply.protocol, 8, 0, () => reply.protocol.writeI32(1)));
+    reply.protocol.writeMessageEnd();
+    const failed = client.decode(reply.bytes()) as unknown as {
+      kind: string;
+      error: { message: string };
+    };
+    assert.equal(failed.kind, "error");
+    assert.match(failed.error.message, /unknown result/);
+  });
+
+  Deno.test(`thrift (${protocol}): a required field left missing (absent, or skipped for its type) is invalid params, answered`, () => {
+    const [, server] = pair();
+    for (
+      const [what, bytes] of [
+        ["absent", call("identify", 3, (p) => field(p, 12, 1, () => struct(p, () => {})))],
+        [
+          "of the wrong type",
+          call(
+            "identify",
+            3,
+            (p) => field(p, 12, 1, () => struct(p, () => field(p, 8, 1, () => p.writeI32(1)))),
+          ),
+        ],
+      ] as const
+    ) {
+      assert.deepEqual(server.decode(bytes), {
+        kind: "invalid",
+        id: 3,
+        error: { code: -32602, message: "Invalid params: shared.Owner.name is required" },
+      }, what);
+      // Its answer: an EXCEPTION under the call's name and seqid, a
+      // TApplicationException {1: message, 2: type PROTOCOL_ERROR (7)}.
+      const answer = reader(
+        protocol,
+        server.encode({
+          kind: "error",
+          id: 3,
+          error: { code: -32602, message: "Invalid params: shared.Owner.name is required" },
+        }) as Uint8Array,
+      ).protocol;
+      const { fname, mtype, rseqid } = answer.readMessageBegin();
+      assert.deepEqual([fname, mtype, rseqid], ["identify", 3, 3]);
+      answer.readStructBegin();
+      assert.deepEqual(answer.readFieldBegin().fid, 1);
+      assert.equal(answer.readString(), "Invalid params: shared.Owner.name is required");
+      answer.readFieldEnd();
+      assert.deepEqual(answer.readFieldBegin().fid, 2);
+      assert.equal(answer.readI32(), 7);
+    }
+    // A oneway call: nothing to answer.
+    const oneway = call("fire", 0, (p) => field(p, 11, 1, () => p.writeString("x")), 4);
+    assert.deepEqual(server.decode(oneway), { kind: "notification", method: "fire", params: [0] });
   });
 
   Deno.test(`thrift (${protocol}): unknown functions, other message types and hostile bytes`, () => {

@@ -55,6 +55,7 @@ I64_MIN = -(2**63)
 U64_MAX = 2**64 - 1
 
 PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 
@@ -629,6 +630,14 @@ def _(c):
 
 
 # --- protocol errors ---------------------------------------------------------------------------------
+
+
+@check("a request with an empty method name (an id alone; an id and a payload) is invalid request (-32600) under its id, and the connection still works")
+def _(c):
+    expect_error(c.conn.call("", b""), INVALID_REQUEST)
+    expect_error(c.conn.call("", pb.AddRequest(num1=1, num2=2)), INVALID_REQUEST)
+    expect_error(c.conn.call("", pb.EchoMessage(text="hi")), INVALID_REQUEST)
+    expect_value(c.conn.call(m("Add"), pb.AddRequest(num1=1, num2=2)), pb.AddReply, "sum", 3)
 
 
 @check("an unknown method interop.Calculator/Nope is method not found (-32601)")

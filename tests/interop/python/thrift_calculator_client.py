@@ -24,8 +24,9 @@ given (method names on the wire become `NAME:method`).
 
 The last checks (not over HTTP) open raw sockets and send messages written by
 hand with the library's protocol writers into a TMemoryBuffer, framed by this
-script: an unknown method, a message type that is not CALL or ONEWAY, an
-argument of the wrong type, a truncated message, a list header claiming 2^31-1
+script: an unknown method, a message type that is not CALL or ONEWAY,
+fields of the wrong type (an argument, a field of a nested struct, a list of
+other elements: skipped, read as zero values), a truncated message, a list header claiming 2^31-1
 elements, a declared frame length of 0x7fffffff (framed) and 32 pipelined
 calls (framed). Where the contract allows more than one outcome, the check line
 says which one happened.
@@ -684,8 +685,32 @@ def _(x):
     return "; ".join(seen)
 
 
-@check("add with num1 sent as a string (the field is skipped: num1 missing) is a normal reply (0 + 5) "
-       "or a TApplicationException; the connection still works", transports=TCP)
+def skipped_call(x, method, seqid, body, result_class, expected):
+    """Sends a hand-written CALL whose args hold a field of the wrong type, and
+    wants the normal reply `expected` (the field skipped, so read as its zero
+    value, as Apache Thrift's C++ server reads it), then a usable connection."""
+    conn = x.raw()
+    try:
+        conn.send(conn.message(method, TMessageType.CALL, seqid, body=body))
+        reply = conn.expect_seqid(conn.recv(lambda _seqid: result_class), seqid)
+        error = reply.app_error()
+        if error is not None:
+            raise CheckFailed("expected %r, got TApplicationException %s %r" % (
+                expected, APP_ERRORS.get(error.type, error.type), error.message))
+        if getattr(reply.value, "ouch", None) is not None:
+            raise CheckFailed("expected %r, got %r" % (expected, reply.value.ouch))
+        if reply.value.success != expected:
+            raise CheckFailed("expected %r, got %r" % (expected, reply.value.success))
+        try:
+            still_works(conn)
+        except ConnectionClosed as failure:
+            raise CheckFailed("after the reply: %s (the contract wants the connection usable)" % failure)
+    finally:
+        conn.close()
+
+
+@check("add with num1 sent as a string is skipped (num1 reads as 0): a normal reply, 0 + 5; "
+       "the connection still works", transports=TCP)
 def _(x):
     def body(prot):
         prot.writeStructBegin("add_args")
@@ -698,26 +723,52 @@ def _(x):
         prot.writeFieldStop()
         prot.writeStructEnd()
 
-    conn = x.raw()
-    try:
-        conn.send(conn.message("add", TMessageType.CALL, 31, body=body))
-        reply = conn.expect_seqid(conn.recv(lambda _seqid: Calculator.add_result), 31)
-        error = reply.app_error()
-        if error is not None:
-            seen = "TApplicationException %s %r" % (APP_ERRORS.get(error.type, error.type), error.message)
-        elif reply.value.ouch is not None:
-            raise CheckFailed("expected a result or a TApplicationException, got %r" % reply.value.ouch)
-        elif reply.value.success != 5:
-            raise CheckFailed("expected 5 (num1 skipped, so 0 + 5), got %r" % reply)
-        else:
-            seen = "a normal reply, 5"
-        try:
-            still_works(conn)
-        except ConnectionClosed as failure:
-            raise CheckFailed("after %s: %s (the contract wants the connection usable)" % (seen, failure))
-        return seen
-    finally:
-        conn.close()
+    skipped_call(x, "add", 31, body, Calculator.add_result, 5)
+
+
+@check("calculate with w.num2 sent as a double (in the nested Work) is skipped (num2 reads as 0): "
+       "7 + 0 = 7; the connection still works", transports=TCP)
+def _(x):
+    def body(prot):
+        prot.writeStructBegin("calculate_args")
+        prot.writeFieldBegin("logid", TType.I32, 1)
+        prot.writeI32(1)
+        prot.writeFieldEnd()
+        prot.writeFieldBegin("w", TType.STRUCT, 2)
+        prot.writeStructBegin("Work")
+        prot.writeFieldBegin("num1", TType.I32, 1)
+        prot.writeI32(7)
+        prot.writeFieldEnd()
+        prot.writeFieldBegin("num2", TType.DOUBLE, 2)
+        prot.writeDouble(2.5)
+        prot.writeFieldEnd()
+        prot.writeFieldBegin("op", TType.I32, 3)
+        prot.writeI32(1)
+        prot.writeFieldEnd()
+        prot.writeFieldStop()
+        prot.writeStructEnd()
+        prot.writeFieldEnd()
+        prot.writeFieldStop()
+        prot.writeStructEnd()
+
+    skipped_call(x, "calculate", 32, body, Calculator.calculate_result, 7)
+
+
+@check("sum with values sent as list<string> (not list<i64>) is skipped (values reads as []): 0; "
+       "the connection still works", transports=TCP)
+def _(x):
+    def body(prot):
+        prot.writeStructBegin("sum_args")
+        prot.writeFieldBegin("values", TType.LIST, 1)
+        prot.writeListBegin(TType.STRING, 2)
+        prot.writeString("1")
+        prot.writeString("2")
+        prot.writeListEnd()
+        prot.writeFieldEnd()
+        prot.writeFieldStop()
+        prot.writeStructEnd()
+
+    skipped_call(x, "sum", 33, body, Calculator.sum_result, 0)
 
 
 @check("a truncated message (half of an add call; framed: in a frame of its own) is a TApplicationException "
