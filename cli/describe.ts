@@ -108,9 +108,7 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
   const methods = await Promise.all(names.map(async (name) => {
     const signatures = await client.call("system.methodSignature", [name]).catch(() => undefined);
     const help = await client.call("system.methodHelp", [name]).catch(() => "");
-    const first = Array.isArray(signatures) && Array.isArray(signatures[0])
-      ? signatures[0] as string[]
-      : undefined;
+    const first = firstSignature(signatures);
     return {
       name,
       params: first === undefined ? ["..."] : first.slice(1),
@@ -119,6 +117,18 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
     };
   }));
   return { source: "system.listMethods", methods: sorted(methods), document: { methods } };
+}
+
+// The first signature system.methodSignature answers: the introspection
+// specification's list of lists (["int", "int", "int"] in a list), or one
+// signature as a flat list of type names, which supervisord (and other
+// servers) answer; anything else ("undef", "signatures not supported") is none.
+function firstSignature(answer: unknown): string[] | undefined {
+  const signature = Array.isArray(answer) && Array.isArray(answer[0]) ? answer[0] : answer;
+  return Array.isArray(signature) && signature.length > 0 &&
+      signature.every((type) => typeof type === "string")
+    ? signature
+    : undefined;
 }
 
 function sorted(methods: MethodDescription[]): MethodDescription[] {

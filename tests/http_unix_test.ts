@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
-import { createResponder, RpcError, withSystemMethods } from "../mod.ts";
+import { createResponder, RpcError, TimeoutError, withSystemMethods } from "../mod.ts";
 import { connectHttp } from "../rpc/transports/http.ts";
 import { parseUnixUrl } from "../rpc/transports/http/_unix.ts";
 
@@ -34,7 +34,9 @@ async function unixServer() {
     const respond = responders[url.pathname];
     if (respond === undefined) return new Response("Not Found\n", { status: 404 });
     const reply = await respond(await request.text());
-    return reply === undefined ? new Response(null, { status: 204 }) : new Response(reply as string);
+    return reply === undefined
+      ? new Response(null, { status: 204 })
+      : new Response(reply as string);
   });
   return {
     socket,
@@ -134,4 +136,94 @@ Deno.test("connectHttp refuses a Unix socket with its own fetch, with https, or 
     /http:\/\/ or http\+unix:\/\//,
   );
   assert.throws(() => connectHttp("http+unix://", { codec }), /names no socket/);
+});
+
+/** Reads one request head and body from a raw connection. */
+async function readRequest(conn: Deno.Conn): Promise<{ head: string; body: string }> {
+  const decoder = new TextDecoder();
+  let text = "";
+  const buffer = new Uint8Array(65536);
+  while (true) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    text += decoder.decode(buffer.subarray(0, n), { stream: true });
+    const end = text.indexOf("\r\n\r\n");
+    if (end < 0) continue;
+    const length = Number(/content-length: *(\d+)/i.exec(text)?.[1] ?? 0);
+    if (text.length >= end + 4 + length) {
+      return { head: text.slice(0, end), body: text.slice(end + 4, end + 4 + length) };
+    }
+  }
+  throw new Error(`the connection ended in the request: ${JSON.stringify(text)}`);
+}
+
+Deno.test("connectHttp over a Unix socket sends an origin-form request and reads a gzipped reply", async () => {
+  // A raw server: it sees the request line as written, as supervisord's does
+  // (which answers 400 to the absolute form a proxy gets).
+  const dir = await Deno.makeTempDir({ prefix: "parley-http-unix-" });
+  const socket = `${dir}/raw.sock`;
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  const reply = xmlRpc().encode({ kind: "result", id: 1, result: "x".repeat(5000) }) as string;
+  const served = (async () => {
+    const conn = await listener.accept();
+    try {
+      const request = await readRequest(conn);
+      const gzipped = new Uint8Array(
+        await new Response(
+          new Blob([reply]).stream().pipeThrough(new CompressionStream("gzip")),
+        ).arrayBuffer(),
+      );
+      const head = "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-encoding: gzip\r\n" +
+        `content-length: ${gzipped.length}\r\nconnection: close\r\n\r\n`;
+      await conn.write(new TextEncoder().encode(head));
+      await conn.write(gzipped);
+      return request;
+    } finally {
+      conn.close();
+    }
+  })();
+  try {
+    await using client = connectHttp(`http+unix://${socket}:/RPC2?key=1`, { codec: xmlRpc() });
+    assert.equal(await client.call("echo", ["hi"]), "x".repeat(5000));
+    const { head, body } = await served;
+    const [line, ...headers] = head.split("\r\n");
+    assert.equal(line, "POST /RPC2?key=1 HTTP/1.1");
+    assert.ok(headers.some((h) => /^host: localhost$/i.test(h)), head);
+    assert.ok(headers.some((h) => /^content-type: text\/xml$/i.test(h)), head);
+    assert.ok(!headers.some((h) => /^accept-encoding:/i.test(h)), head);
+    assert.match(body, /<methodName>echo<\/methodName>/);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connectHttp over a Unix socket: a call's timeout aborts its request", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley-http-unix-" });
+  const socket = `${dir}/silent.sock`;
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  // Reads the request and never answers; the connection ends when the client aborts.
+  const held = (async () => {
+    const conn = await listener.accept();
+    try {
+      await readRequest(conn);
+      const buffer = new Uint8Array(1024);
+      while (await conn.read(buffer) !== null) { /* until the client hangs up */ }
+    } catch {
+      // Reset by the client: what an abort does.
+    } finally {
+      conn.close();
+    }
+  })();
+  try {
+    await using client = connectHttp(`http+unix://${socket}:/RPC2`, { codec: xmlRpc() });
+    await assert.rejects(
+      client.call("add", [1, 2], { timeout: 100 }),
+      (e: unknown) => e instanceof TimeoutError,
+    );
+    await held;
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

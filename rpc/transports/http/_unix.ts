@@ -1,9 +1,17 @@
 // HTTP over a Unix domain socket for the HTTP client: the `http+unix://`
-// URL forms, and a `fetch` whose connections go to the socket. Deno's
-// `fetch` does the HTTP (keep-alive, chunking, gzip) through a client made
-// with `Deno.createHttpClient({ proxy: { transport: "unix", path } })`,
-// looked up at run time so that this module still compiles for browsers,
+// URL forms, and a `fetch` whose connections go to the socket.
+//
+// Not `Deno.createHttpClient({ proxy: { transport: "unix", path } })`: Deno
+// treats the socket as a proxy and sends the request target in absolute form
+// (`POST http://localhost/RPC2 HTTP/1.1`, denoland/deno#30699), which
+// supervisord's HTTP server answers with 400 and Python's http.server routes
+// as the path "http://localhost/RPC2". `node:http` with `socketPath` (Deno's
+// and Node's) sends `POST /RPC2`, as curl --unix-socket does. It is looked up
+// at run time, so that this module still compiles and bundles for browsers,
 // where it refuses with a clear error instead.
+
+import type * as NodeHttp from "node:http";
+import type * as NodeStream from "node:stream";
 
 /** Where a request over a Unix socket goes. */
 export interface UnixTarget {
@@ -75,7 +83,7 @@ export function unixTarget(
   if (ownFetch) {
     throw new TypeError("connectHttp: a Unix socket and a fetch of your own cannot be combined");
   }
-  // Deno's socket transport would send an https:// request in clear text.
+  // TLS over a socket is not offered: an https:// URL would silently go in clear.
   if (!target.url.startsWith("http://")) {
     throw new TypeError(
       `connectHttp: over a Unix socket the URL is http:// or http+unix://, got "${url}"`,
@@ -84,49 +92,92 @@ export function unixTarget(
   return target;
 }
 
-/** What `Deno.createHttpClient` gives, as far as this module needs it. */
-interface DenoHttpClient {
-  close(): void;
-}
-interface DenoFetchApi {
-  createHttpClient(options: { proxy: { transport: "unix"; path: string } }): DenoHttpClient;
-}
-
 /** A `fetch` over one Unix socket, and how to release its connections. */
 export interface UnixFetch {
   readonly fetch: typeof fetch;
   close(): void;
 }
 
+interface NodeModules {
+  readonly http: typeof NodeHttp;
+  readonly stream: typeof NodeStream;
+}
+
+// Node's modules, looked up at run time (Deno and Node have them), so that
+// no import reaches a browser build.
+function nodeModules(): NodeModules | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } })
+    .process;
+  const http = process?.getBuiltinModule?.("node:http") as typeof NodeHttp | undefined;
+  const stream = process?.getBuiltinModule?.("node:stream") as typeof NodeStream | undefined;
+  return http === undefined || stream === undefined ? undefined : { http, stream };
+}
+
 /**
- * A `fetch` whose every request goes to the Unix socket at `socket`.
+ * A `fetch` whose every request goes to the Unix socket at `socket`, over
+ * `node:http` (`socketPath`, keep-alive), for what the HTTP client sends:
+ * a method, headers, a string or bytes body and a signal. No
+ * `Accept-Encoding` is sent; a gzip or deflate reply is decoded anyway.
  *
- * @throws {TypeError} outside Deno, which alone offers this here
+ * @throws {TypeError} where `node:http` is not to be had (a browser)
  */
 export function unixFetch(socket: string): UnixFetch {
-  const deno = (globalThis as { Deno?: Partial<DenoFetchApi> }).Deno;
-  if (typeof deno?.createHttpClient !== "function") {
-    throw new TypeError("HTTP over a Unix socket needs Deno (Deno.createHttpClient)");
+  const node = nodeModules();
+  if (node === undefined) {
+    throw new TypeError("HTTP over a Unix socket needs Deno or Node (node:http)");
   }
-  const client = deno.createHttpClient({ proxy: { transport: "unix", path: socket } });
-  let closed = false;
-  const socketFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    try {
-      return await fetch(input, { ...init, client } as RequestInit);
-    } catch (error) {
-      if (init?.signal?.aborted) throw error;
-      // The network error names the URL, which says nothing about the socket.
-      const cause = (error as Error).cause ?? error;
-      const why = cause instanceof Error ? cause.message : String(cause);
-      throw new TypeError(`cannot reach the Unix socket ${socket}: ${why}`, { cause: error });
+  const agent = new node.http.Agent({ keepAlive: true });
+  const socketFetch = (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const { promise, resolve, reject } = Promise.withResolvers<Response>();
+    const request = node.http.request({
+      socketPath: socket,
+      agent,
+      method: init.method ?? "GET",
+      path: url.pathname + url.search,
+      headers: { host: url.host, ...Object.fromEntries(new Headers(init.headers)) },
+      ...(init.signal ? { signal: init.signal } : {}),
+    }, (reply) => {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(reply.headers)) {
+        for (const one of Array.isArray(value) ? value : [value ?? ""]) headers.append(name, one);
+      }
+      let body = node.stream.Readable.toWeb(reply) as ReadableStream<Uint8Array>;
+      const coding = headers.get("content-encoding")?.trim().toLowerCase();
+      if (coding === "gzip" || coding === "x-gzip" || coding === "deflate") {
+        // As fetch does: the body decoded, the header left to say it was.
+        const format = coding === "deflate" ? "deflate" : "gzip";
+        body = body.pipeThrough(
+          new DecompressionStream(format) as unknown as TransformStream<Uint8Array, Uint8Array>,
+        );
+      }
+      const status = reply.statusCode ?? 0;
+      const empty = status === 204 || status === 304 || init.method === "HEAD";
+      if (empty) reply.resume();
+      resolve(new Response(empty ? null : body, { status, headers }));
+    });
+    request.on("error", (error) => {
+      if (init.signal?.aborted) reject(init.signal.reason);
+      // The error names no socket; the caller needs to know which one.
+      else {reject(
+          new TypeError(`cannot reach the Unix socket ${socket}: ${error.message}`, {
+            cause: error,
+          }),
+        );}
+    });
+    const body = init.body;
+    if (
+      body !== undefined && body !== null && typeof body !== "string" &&
+      !(body instanceof Uint8Array)
+    ) {
+      request.destroy();
+      return Promise.reject(new TypeError("over a Unix socket a body is a string or bytes"));
     }
+    request.end(body ?? undefined);
+    return promise;
   };
   return {
     fetch: socketFetch as typeof fetch,
-    close: () => {
-      if (closed) return;
-      closed = true;
-      client.close();
-    },
+    close: () => agent.destroy(),
   };
 }

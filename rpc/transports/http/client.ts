@@ -78,10 +78,10 @@ export interface ConnectHttpOptions extends Omit<PeerOptions, "service" | "expos
    */
   readonly fetch?: typeof fetch;
   /**
-   * The path of a Unix domain socket that every request goes to (Deno
-   * only): the URL's host is then only the Host header. An `http+unix://`
-   * URL says the same in the URL. Not with `fetch`, nor with `https://`
-   * (Deno's socket transport would send it in clear text).
+   * The path of a Unix domain socket that every request goes to (Deno and
+   * Node: over `node:http`): the URL's host is then only the Host header.
+   * An `http+unix://` URL says the same in the URL. Plain HTTP only (not
+   * with `https://`), and not with `fetch`.
    */
   readonly unixSocket?: string;
   /** Largest response body in bytes, after decompression; 16 MiB by default. */
@@ -107,7 +107,7 @@ const NO_PARAMS = undefined;
  * {@linkcode HttpError} (or the network error). A call's timeout or abort
  * aborts its request. The server cannot call back over HTTP.
  *
- * Over a Unix domain socket (Deno only), the URL is
+ * Over a Unix domain socket (Deno and Node), the URL is
  * `http+unix://%2Fpath%2Fto.sock/RPC2` (the socket's path percent-encoded as
  * the host) or `http+unix:///path/to.sock:/RPC2` (the path, then `:` and the
  * request path), or an `http://` URL with the `unixSocket` option.
