@@ -90,6 +90,13 @@ export function createCalculator(options: CalculatorOptions = {}) {
     blob: bytes,
     flag: z.boolean(),
   });
+  const shapeOut = z.object({
+    name: z.string(),
+    coords: z.array(z.number()),
+    tags: z.record(z.string(), i64Out),
+    blob: z.instanceof(Uint8Array),
+    flag: z.boolean(),
+  });
   const [low, high] = mode === "safe"
     ? [BigInt(Number.MIN_SAFE_INTEGER), BigInt(Number.MAX_SAFE_INTEGER)]
     : [I64_MIN, I64_MAX];
@@ -147,7 +154,9 @@ export function createCalculator(options: CalculatorOptions = {}) {
     echoShape: method({
       params: z.tuple([shape]),
       names: ["s"],
-      result: z.unknown(),
+      // The Shape as it leaves: its coords are doubles (z.number()), so a
+      // whole coord travels as a double (2.0) in the codecs that tell them apart.
+      result: shapeOut,
       description: "Returns the Shape unchanged",
       handler: (s) => s,
     }),
