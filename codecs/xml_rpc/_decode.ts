@@ -70,6 +70,14 @@ export interface DecodeOptions {
  * A well-formed document that is not a `methodCall`, sent where no reply
  * was awaited: an invalid request, answered under the invented `id`
  * (`undefined`: not answered).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notACall } from "./_decode.ts";
+ *
+ * assert.equal(notACall("methodResponse", 3).error.code, -32600);
+ * ```
  */
 export function notACall(root: string, id: number | undefined): RpcInvalid {
   return {
@@ -79,7 +87,20 @@ export function notACall(root: string, id: number | undefined): RpcInvalid {
   };
 }
 
-/** A well-formed document that is not a `methodResponse`, where one was awaited. */
+/**
+ * A well-formed document that is not a `methodResponse`, where one was
+ * awaited: the call it consumed fails, nothing is answered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notAResponse } from "./_decode.ts";
+ *
+ * const invalid = notAResponse("html", "call-1");
+ * assert.equal(invalid.id, undefined);
+ * assert.equal(invalid.inReplyTo, "call-1");
+ * ```
+ */
 export function notAResponse(root: string, inReplyTo: RpcId): RpcInvalid {
   return {
     kind: "invalid",

@@ -34,6 +34,17 @@ const ORIGIN = "http://localhost";
  *
  * @returns the socket and the URL to request, or `undefined` for another scheme
  * @throws {TypeError} for an `http+unix://` URL that names no socket
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseUnixUrl } from "./_unix.ts";
+ *
+ * const target = { socket: "/run/app.sock", url: "http://localhost/RPC2" };
+ * assert.deepEqual(parseUnixUrl("http+unix://%2Frun%2Fapp.sock/RPC2"), target);
+ * assert.deepEqual(parseUnixUrl("http+unix:///run/app.sock:/RPC2"), target);
+ * assert.equal(parseUnixUrl("http://127.0.0.1/RPC2"), undefined);
+ * ```
  */
 export function parseUnixUrl(text: string): UnixTarget | undefined {
   if (text.slice(0, SCHEME.length).toLowerCase() !== SCHEME) return undefined;
@@ -71,6 +82,19 @@ export function parseUnixUrl(text: string): UnixTarget | undefined {
  *
  * @returns the target, or `undefined` for a client over TCP
  * @throws {TypeError} with a `fetch` of the caller's own, or for `https://`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unixTarget } from "./_unix.ts";
+ *
+ * assert.deepEqual(unixTarget("http://localhost/rpc", "/run/app.sock", false), {
+ *   socket: "/run/app.sock",
+ *   url: "http://localhost/rpc",
+ * });
+ * assert.equal(unixTarget("http://127.0.0.1/rpc", undefined, false), undefined);
+ * assert.throws(() => unixTarget("https://localhost/", "/run/app.sock", false), TypeError);
+ * ```
  */
 export function unixTarget(
   url: string,
@@ -94,7 +118,9 @@ export function unixTarget(
 
 /** A `fetch` over one Unix socket, and how to release its connections. */
 export interface UnixFetch {
+  /** `fetch`, every request of it to the socket. */
   readonly fetch: typeof fetch;
+  /** Closes the connections kept open (keep-alive). */
   close(): void;
 }
 
@@ -120,6 +146,24 @@ function nodeModules(): NodeModules | undefined {
  * `Accept-Encoding` is sent; a gzip or deflate reply is decoded anyway.
  *
  * @throws {TypeError} where `node:http` is not to be had (a browser)
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unixFetch } from "./_unix.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const server = Deno.serve(
+ *   { path: `${dir}/app.sock`, onListen: () => {} },
+ *   (request) => new Response(new URL(request.url).pathname),
+ * );
+ * const socket = unixFetch(`${dir}/app.sock`);
+ * const response = await socket.fetch("http://localhost/hello", { method: "POST", body: "x" });
+ * assert.equal(await response.text(), "/hello");
+ * socket.close();
+ * await server.shutdown();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function unixFetch(socket: string): UnixFetch {
   const node = nodeModules();
