@@ -111,6 +111,14 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
     ...(thriftSchema === undefined ? {} : { thriftSchema }),
   };
   const timeout = options.timeout === undefined ? {} : { timeout: options.timeout };
+  if (endpoint.kind === "http" && endpoint.unixSocket === true) {
+    if (options.caCerts !== undefined) {
+      throw new UsageError("--ca does not apply to http+unix://: a Unix socket carries plain HTTP");
+    }
+    if (options.codec === "protobuf") {
+      throw new UsageError("Connect (--codec protobuf) is not offered over http+unix://");
+    }
+  }
   // A private CA for https:// and wss://: a client that trusts it.
   const tls = options.caCerts === undefined || endpoint.kind === "tcp"
     ? undefined

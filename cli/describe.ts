@@ -121,9 +121,7 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
   const methods = await Promise.all(names.map(async (name) => {
     const signatures = await client.call("system.methodSignature", [name]).catch(() => undefined);
     const help = await client.call("system.methodHelp", [name]).catch(() => "");
-    const first = Array.isArray(signatures) && Array.isArray(signatures[0])
-      ? signatures[0] as string[]
-      : undefined;
+    const first = firstSignature(signatures);
     return {
       name,
       params: first === undefined ? ["..."] : first.slice(1),
@@ -152,6 +150,18 @@ async function neovimApi(client: OpenClient): Promise<Description | undefined> {
     result: String(fn.return_type ?? "any"),
   }));
   return { source: "nvim_get_api_info", methods: sorted(methods), document: info };
+}
+
+// The first signature system.methodSignature answers: the introspection
+// specification's list of lists (["int", "int", "int"] in a list), or one
+// signature as a flat list of type names, which supervisord (and other
+// servers) answer; anything else ("undef", "signatures not supported") is none.
+function firstSignature(answer: unknown): string[] | undefined {
+  const signature = Array.isArray(answer) && Array.isArray(answer[0]) ? answer[0] : answer;
+  return Array.isArray(signature) && signature.length > 0 &&
+      signature.every((type) => typeof type === "string")
+    ? signature
+    : undefined;
 }
 
 function sorted(methods: MethodDescription[]): MethodDescription[] {

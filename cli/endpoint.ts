@@ -1,5 +1,7 @@
 // Where the CLI connects (or listens): one URL for every transport.
 
+import { parseUnixUrl } from "../rpc/transports/http/_unix.ts";
+
 /** A parsed endpoint. */
 export type Endpoint =
   | {
@@ -9,7 +11,7 @@ export type Endpoint =
     readonly tls: boolean;
   }
   | { readonly kind: "unix"; readonly path: string }
-  | { readonly kind: "http"; readonly url: string }
+  | { readonly kind: "http"; readonly url: string; readonly unixSocket?: boolean }
   | { readonly kind: "ws"; readonly url: string }
   | { readonly kind: "stdio"; readonly command: readonly string[] };
 
@@ -34,7 +36,8 @@ function splitCommand(text: string): string[] {
 
 /**
  * Parses `tcp://host:port`, `tls://host:port`, `unix:/path`, `http(s)://...`,
- * `ws(s)://...` or `stdio:command args`.
+ * `http+unix://...` (HTTP over a Unix socket: `http+unix://%2Fpath%2Fto.sock/RPC2`
+ * or `http+unix:///path/to.sock:/RPC2`), `ws(s)://...` or `stdio:command args`.
  *
  * @throws {UsageError} for anything else
  */
@@ -46,6 +49,14 @@ export function parseEndpoint(text: string): Endpoint {
     }
     return { kind: "stdio", command };
   }
+  if (/^http\+unix:/i.test(text)) {
+    try {
+      parseUnixUrl(text);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    return { kind: "http", url: text, unixSocket: true };
+  }
   if (text.startsWith("unix:")) {
     const path = text.slice("unix:".length).replace(/^\/\/(?=\/)/, "");
     if (path === "") throw new UsageError(`"${text}" names no socket: write unix:/path/to/socket`);
@@ -56,7 +67,7 @@ export function parseEndpoint(text: string): Endpoint {
     url = new URL(text);
   } catch {
     throw new UsageError(
-      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, ws(s)://, or stdio:COMMAND`,
+      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, http+unix://, ws(s)://, or stdio:COMMAND`,
     );
   }
   switch (url.protocol) {
@@ -81,7 +92,7 @@ export function parseEndpoint(text: string): Endpoint {
       return { kind: "ws", url: text };
     default:
       throw new UsageError(
-        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), ws(s) or stdio`,
+        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), http+unix, ws(s) or stdio`,
       );
   }
 }

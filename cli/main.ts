@@ -39,13 +39,15 @@ Usage:
   parley serve MODULE                serve a module's default export
   parley help COMMAND                more about a command
 
-URLs: tcp://HOST:PORT, tls://HOST:PORT, unix:/PATH, http(s)://HOST:PORT/PATH,
+URLs: tcp://HOST:PORT, tls://HOST:PORT, unix:/PATH (a raw stream), http(s)://HOST:PORT/PATH,
+      http+unix:///SOCKET:/PATH or http+unix://%2FSOCKET/PATH (HTTP over a Unix socket),
       ws(s)://HOST:PORT/PATH, stdio:COMMAND ARGS (spawns it, talks over its pipes)
 Codecs (--codec): jsonrpc (default), xmlrpc, msgpack, protobuf (--proto FILE), thrift (--thrift FILE)
 
 Examples:
   parley call tcp://127.0.0.1:4000 add 1 2
   parley call http://127.0.0.1:4000/RPC2 --codec xmlrpc system.listMethods
+  parley call http+unix:///tmp/supervisor.sock:/RPC2 --codec xmlrpc supervisor.getState
   parley list tcp://127.0.0.1:4000
   parley call "stdio:deno lsp" initialize processId=null rootUri=null capabilities={}`,
   call: `parley call URL METHOD [ARGS...] [options]
@@ -85,7 +87,8 @@ methodSignature and methodHelp; protobuf and Thrift from the IDL given with
 
 Examples:
   parley list tcp://127.0.0.1:4000
-  parley list http://127.0.0.1:8000/RPC2 --codec xmlrpc`,
+  parley list http://127.0.0.1:8000/RPC2 --codec xmlrpc
+  parley list http+unix://%2Ftmp%2Fsupervisor.sock/RPC2 --codec xmlrpc`,
   serve: `parley serve MODULE [options]
 
 Serves the default export of a TypeScript module (an object of functions, a

@@ -18,11 +18,12 @@
  *
  * | value | on the wire | decoded as |
  * |---|---|---|
- * | integer `number` / `bigint` within 32 bits | `<int>` | `number` (`<int>` and `<i4>`) |
+ * | integer `number` / `bigint` within 32 bits | `<int>` | `number` |
  * | safe integer `number` beyond 32 bits, `bigint` within 64 | `<i8>` (`TypeError` when `allowNone: false`) | `number` when safe, else `bigint` |
  * | `bigint` beyond 64 bits | `TypeError` | — |
  * | other finite `number` (also whole numbers beyond 2^53) | `<double>` (`String(n)`, may have an exponent) | `number` |
- * | `NaN`, `±Infinity` | `TypeError` | — |
+ * | {@linkcode Float} (a double even when whole) | `<double>2.0</double>`, `<double>-0.0</double>` | `number`, or a `Float` with `keepFloats: true` |
+ * | `NaN`, `±Infinity` (plain or `Float`) | `TypeError` | — |
  * | `boolean` | `<boolean>1</boolean>` / `0` | `boolean` |
  * | `string` | `<string>` (escaped; characters XML 1.0 forbids are a `TypeError`) | `string`, also untyped `<value>text</value>` |
  * | `Date` | `<dateTime.iso8601>19980717T14:08:55</dateTime.iso8601>` in UTC, milliseconds dropped | `Date`; no zone means UTC; dashes, fractions, `Z` and offsets accepted |
@@ -32,20 +33,37 @@
  * | `null`, `undefined` | `<nil/>` (`TypeError` when `allowNone: false`) | `null`, also `<ex:nil/>` |
  * | other objects | `TypeError` | — |
  *
+ * `<int>`, `<i4>` and `<i8>` (also `<ex:i8>`) are all read up to 64 bits,
+ * as Python reads them: some writers, such as the `xmlrpc` npm package, send
+ * `<int>1099511627776</int>` for 2^40. Each decodes as a `number` when it is
+ * a safe integer and as a `bigint` beyond; beyond 64 bits it is malformed.
+ * `<double>` decodes as a plain `number` (`2.0` and `2` are then the same
+ * value); with `keepFloats: true` as a `Float`, so that a double sent back
+ * stays a double, `-0.0` included. A zod service marks its results' doubles
+ * as `Float`s by its schema, so it needs no option.
+ *
  * Named params encode as one struct param; params always decode as an array.
  * An error reply is a fault: `code` ⇄ `faultCode`, `message` ⇄ `faultString`;
  * `data` cannot travel and is dropped.
  *
  * Frames that are not well-formed XML, hold a DOCTYPE (no entity expansion,
- * no external entities), nest deeper than `maxDepth`, have another root than
- * `methodCall` / `methodResponse` or hold a malformed value throw
- * {@linkcode DecodeError} (the peer gets fault -32700). A well-formed
- * `methodCall` with a missing or empty `methodName` or a misshapen `params`
- * decodes as an invalid request (fault -32600) under its invented id. A
- * `methodResponse` that is well-formed XML but not a valid response (bad
- * value, no param, a fault without `faultCode`/`faultString`) decodes as
- * invalid with `id: undefined` (never answered) and `inReplyTo` the call it
- * consumed, which then fails; the same for a result answering no call.
+ * no external entities), nest deeper than `maxDepth` or hold a malformed
+ * value in a call throw {@linkcode DecodeError} (the peer gets fault -32700).
+ * A well-formed `methodCall` with a missing or empty `methodName` or a
+ * misshapen `params` decodes as an invalid request (fault -32600) under its
+ * invented id. While a call awaits its reply, the next document that is not
+ * a `methodCall` is that reply: one that is not a valid `methodResponse`
+ * (another root, a bad value, no param, a fault without
+ * `faultCode`/`faultString`) decodes as invalid with `id: undefined` (never
+ * answered) and `inReplyTo` the call it consumed, which then fails. When no
+ * call awaits, any other well-formed document (a `methodResponse`, another
+ * root) decodes as an invalid request under an invented id, answered with
+ * fault -32600: a server, and every HTTP exchange, answers whatever it is
+ * sent. Two exceptions are never answered: at an end that has made calls, a
+ * response answering no call (a fault decodes with id `null`, the other
+ * end's complaint; a result as invalid); and anything that follows this
+ * end's own -32600 answer before a call or an awaited reply arrives, so that
+ * two ends can never trade faults forever.
  *
  * XML is parsed with `saxes`, a strict, non-validating, pure-JavaScript
  * parser that knows only the five predefined entities.
@@ -66,15 +84,23 @@
  * @module
  */
 
-import { DecodeError } from "../rpc/errors.ts";
 import { DEFAULT_LIMITS } from "../rpc/limits.ts";
 import type { Codec, DecodedFrame, Frame, RpcId, RpcMessage } from "../rpc/types.ts";
-import { decodeCall, decodeResponse, parseXml } from "./xml_rpc/_decode.ts";
+import {
+  decodeCall,
+  type DecodeOptions,
+  decodeResponse,
+  notACall,
+  notAResponse,
+  parseXml,
+} from "./xml_rpc/_decode.ts";
 import { encodeMessage } from "./xml_rpc/_encode.ts";
 import { NAME } from "./xml_rpc/_shared.ts";
 
-// The message model and contracts, for users who import only this entry point.
+// The message model and contracts, and doubles that stay doubles, for users
+// who import only this entry point.
 export type * from "../rpc/types.ts";
+export { Float, float, isFloat } from "../rpc/float.ts";
 
 /**
  * Options of {@linkcode xmlRpc}.
@@ -97,6 +123,12 @@ export interface XmlRpcOptions {
   readonly allowNone?: boolean;
   /** Deepest nesting of arrays and structs decoded or encoded. Default 64. */
   readonly maxDepth?: number;
+  /**
+   * Decode `<double>` as a {@linkcode Float}, so that `2.0` and `-0.0` stay
+   * doubles when they are sent on (a zod service unwraps them before its
+   * schema checks them). Default `false`: plain numbers.
+   */
+  readonly keepFloats?: boolean;
 }
 
 /**
@@ -111,13 +143,21 @@ export interface XmlRpcOptions {
  * import assert from "node:assert/strict";
  * import { xmlRpc } from "./xml_rpc.ts";
  *
- * const codec = xmlRpc();
- * const xml = codec.encode({ kind: "error", id: 1, error: { code: 4, message: "Too many" } });
+ * const client = xmlRpc();
+ * client.encode({ kind: "request", id: 7, method: "reserve", params: [5] });
+ * const server = xmlRpc();
+ * const xml = server.encode({ kind: "error", id: 1, error: { code: 4, message: "Too many" } });
  * assert.match(xml as string, /<fault>/);
- * assert.deepEqual(codec.decode(xml), {
+ * assert.deepEqual(client.decode(xml), {
  *   kind: "error",
- *   id: null,
+ *   id: 7,
  *   error: { code: 4, message: "Too many" },
+ * });
+ * // Sent to a server, a document that is not a call is an invalid request.
+ * assert.deepEqual(server.decode(xml), {
+ *   kind: "invalid",
+ *   id: 1,
+ *   error: { code: -32600, message: "expected <methodCall>, got <methodResponse>" },
  * });
  * ```
  */
@@ -127,8 +167,13 @@ export function xmlRpc(options: XmlRpcOptions = {}): Codec {
   if (!Number.isSafeInteger(maxDepth) || maxDepth <= 0) {
     throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
   }
+  const decoding: DecodeOptions = { maxDepth, keepFloats: options.keepFloats ?? false };
   let nextId = 1;
   const sent: RpcId[] = [];
+  // Whether this end has made calls, and has answered a document that was
+  // not a call since the last call or awaited reply it received.
+  let called = false;
+  let complained = false;
 
   return {
     name: NAME,
@@ -139,17 +184,36 @@ export function xmlRpc(options: XmlRpcOptions = {}): Codec {
     encode(message: RpcMessage | readonly RpcMessage[]): Frame {
       if (Array.isArray(message)) throw new TypeError("XML-RPC has no batches");
       const xml = encodeMessage(message as RpcMessage, allowNone, maxDepth);
-      if ((message as RpcMessage).kind === "request") sent.push((message as { id: RpcId }).id);
+      if ((message as RpcMessage).kind === "request") {
+        sent.push((message as { id: RpcId }).id);
+        called = true;
+      }
       return xml;
     },
     decode(frame: Frame): DecodedFrame {
       const root = parseXml(frame, maxDepth * 3 + 8);
       if (root.name === "methodCall") {
-        const id = nextId++;
-        return decodeCall(root, id, maxDepth);
+        complained = false;
+        return decodeCall(root, nextId++, decoding);
       }
-      if (root.name === "methodResponse") return decodeResponse(root, sent, maxDepth);
-      throw new DecodeError(NAME, `unexpected root element <${root.name}>`);
+      if (sent.length > 0) {
+        // The oldest call's reply: a document that is no response fails that call.
+        complained = false;
+        if (root.name === "methodResponse") return decodeResponse(root, sent, decoding);
+        return notAResponse(root.name, sent.shift()!);
+      }
+      // Nothing awaits a reply. A response at an end that makes calls is the
+      // other end's doing (a fault: its complaint, id null), not answered,
+      // nor is anything after this end's own complaint: one complaint per
+      // confusion, so that two ends never trade faults forever.
+      if (complained || (called && root.name === "methodResponse")) {
+        if (root.name === "methodResponse") return decodeResponse(root, sent, decoding);
+        return notACall(root.name, undefined);
+      }
+      // Otherwise it is answered as a call that is not one: a server (and
+      // every HTTP exchange, which forks a fresh codec) answers whatever it is sent.
+      complained = true;
+      return notACall(root.name, nextId++);
     },
   };
 }

@@ -52,6 +52,33 @@ const SYSTEM_DOCS = new Map<unknown, { help: string; signature: string[] }>([
   }],
 ]);
 
+/** One entry of `system.getCapabilities`: where a specification is and which version. */
+interface Capability {
+  readonly specUrl: string;
+  readonly specVersion: number;
+}
+
+// The keys and URLs of the getCapabilities convention (Dan Libby's proposal,
+// answered so by phpxmlrpc, Drupal and WordPress's IXR), so that clients
+// testing for a key find it: "xmlrpc", "system.multicall", "introspection"
+// (xmlrpc-c's specification, whose lists of signatures system.methodSignature
+// answers), "faults_interop" (the -32xxx fault codes) and "nil" (the OntoSys
+// page that phpxmlrpc, Apache XML-RPC and xmlrpc-c cite, version 1). No
+// library has a key for 64-bit integers: "i8", with Apache XML-RPC's types
+// page, where the type is specified (as <ex:i8>; xmlrpc-c and Python write it
+// without the prefix, as parley does, and all of them read both).
+const CAPABILITIES: Readonly<Record<string, Capability>> = {
+  xmlrpc: { specUrl: "http://www.xmlrpc.com/spec", specVersion: 1 },
+  "system.multicall": { specUrl: "http://www.xmlrpc.com/discuss/msgReader$1208", specVersion: 1 },
+  introspection: { specUrl: "http://xmlrpc-c.sourceforge.net/introspection.html", specVersion: 1 },
+  faults_interop: {
+    specUrl: "http://xmlrpc-epi.sourceforge.net/specs/rfc.fault_codes.php",
+    specVersion: 20010516,
+  },
+  nil: { specUrl: "http://www.ontosys.com/xml-rpc/extensions.php", specVersion: 1 },
+  i8: { specUrl: "http://ws.apache.org/xmlrpc/types.html", specVersion: 1 },
+};
+
 /**
  * Serves `service` together with XML-RPC's `system.*` methods.
  *
@@ -81,18 +108,7 @@ export function withSystemMethods(service: Service): Service {
       const items = (definition.params.def.items as readonly unknown[]).map(xmlRpcType);
       return [[xmlRpcType(definition.result), ...items]];
     },
-    "system.getCapabilities": (): Record<string, { specUrl: string; specVersion: number }> => ({
-      xmlrpc: { specUrl: "http://xmlrpc.com/spec.md", specVersion: 1 },
-      introspect: {
-        specUrl: "http://xmlrpc-c.sourceforge.net/introspection.html",
-        specVersion: 1,
-      },
-      "system.multicall": {
-        specUrl: "https://mirrors.talideon.com/articles/multicall.html",
-        specVersion: 1,
-      },
-      nil: { specUrl: "http://www.ontosys.com/xml-rpc/extensions.php", specVersion: 20010516 },
-    }),
+    "system.getCapabilities": (): Record<string, Capability> => CAPABILITIES,
     [MULTICALL]: withContext((ctx: CallContext, calls: unknown) => multicall(dispatch, calls, ctx)),
   };
   const combined = combineServices(system, service);

@@ -333,6 +333,21 @@ Deno.test("parley help: every command has help with examples", async () => {
   assert.match(none.stdout, /Usage:/);
 });
 
+Deno.test("parley call: a malformed http+unix:// URL, --ca or Connect over one are usage errors", async () => {
+  for (
+    const [args, message] of [
+      [["http+unix://", "m"], /names no socket/],
+      [["http+unix://%E0%A4%A/RPC2", "m"], /not percent-encoded correctly/],
+      [["http+unix:///tmp/x.sock:/RPC2", "--ca", "README.md", "m"], /--ca does not apply/],
+      [["http+unix:///tmp/x.sock:/", "--codec", "protobuf", "--proto", PROTO, "m"], /Connect/],
+    ] as const
+  ) {
+    const result = await parley("call", ...args);
+    assert.equal(result.code, 2, formatOutput(result));
+    assert.match(result.stderr, message);
+  }
+});
+
 Deno.test("parley call: tls:// and https:// with a private CA (--ca)", async () => {
   await using certs = await makeCertificates();
   const cert = `${certs.dir}/server.pem`;

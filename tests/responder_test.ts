@@ -532,7 +532,10 @@ Deno.test("createResponder answers XML-RPC faults for an unknown method and a ba
 
   const broken = await respond("<methodCall><methodName>add</methodName><params>");
   assert.match(broken as string, /<fault>/);
-  const parsed = xmlRpc().decode(broken!) as { kind: string; id: unknown; error: { code: number } };
+  // Read as the reply to a call: a codec that made none answers a fault instead.
+  const reader = xmlRpc();
+  reader.encode({ kind: "request", id: 1, method: "add" });
+  const parsed = reader.decode(broken!) as { kind: string; id: unknown; error: { code: number } };
   assert.equal(parsed.kind, "error");
   assert.equal(parsed.error.code, ErrorCode.ParseError);
 

@@ -86,3 +86,33 @@ Deno.test("combineServices() searches its services in order", () => {
   assert.equal(dispatch("b")!.invoke([], ctx), "b");
   assert.equal(dispatch("c"), undefined);
 });
+
+Deno.test("system.getCapabilities advertises nil and i8 under the conventional keys, as XML-RPC structs", async () => {
+  await using p = xmlRpcPair({ add: (a: number, b: number) => a + b });
+  const capabilities = await p.client.call<Record<string, unknown>>("system.getCapabilities");
+  assert.deepEqual(Object.keys(capabilities).sort(), [
+    "faults_interop",
+    "i8",
+    "introspection",
+    "nil",
+    "system.multicall",
+    "xmlrpc",
+  ]);
+  for (const [key, capability] of Object.entries(capabilities)) {
+    const { specUrl, specVersion } = capability as { specUrl: unknown; specVersion: unknown };
+    assert.match(specUrl as string, /^https?:\/\/\S+$/, key);
+    assert.ok(Number.isInteger(specVersion), key);
+  }
+  assert.deepEqual(capabilities.nil, {
+    specUrl: "http://www.ontosys.com/xml-rpc/extensions.php",
+    specVersion: 1,
+  });
+  assert.deepEqual(capabilities.i8, {
+    specUrl: "http://ws.apache.org/xmlrpc/types.html",
+    specVersion: 1,
+  });
+  // It describes itself as the other system methods do.
+  assert.deepEqual(await p.client.call("system.methodSignature", ["system.getCapabilities"]), [[
+    "struct",
+  ]]);
+});

@@ -7,8 +7,9 @@
 import { frameText } from "../../rpc/frame_text.ts";
 import { SaxesParser } from "saxes";
 import { DecodeError, ErrorCode } from "../../rpc/errors.ts";
-import type { DecodedFrame, Frame, RpcId } from "../../rpc/types.ts";
-import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, NAME, type XmlNode } from "./_shared.ts";
+import { Float } from "../../rpc/float.ts";
+import type { DecodedFrame, Frame, RpcId, RpcInvalid } from "../../rpc/types.ts";
+import { INT64_MAX, INT64_MIN, NAME, type XmlNode } from "./_shared.ts";
 
 // ---------------------------------------------------------------- parsing
 
@@ -57,6 +58,58 @@ export function parseXml(frame: Frame, maxElementDepth: number): XmlNode {
 
 // ---------------------------------------------------------------- decoding
 
+/** How values are decoded. */
+export interface DecodeOptions {
+  /** Deepest nesting of arrays and structs. */
+  readonly maxDepth: number;
+  /** `<double>` as a {@linkcode Float} instead of a plain number. */
+  readonly keepFloats: boolean;
+}
+
+/**
+ * A well-formed document that is not a `methodCall`, sent where no reply
+ * was awaited: an invalid request, answered under the invented `id`
+ * (`undefined`: not answered).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notACall } from "./_decode.ts";
+ *
+ * assert.equal(notACall("methodResponse", 3).error.code, -32600);
+ * ```
+ */
+export function notACall(root: string, id: number | undefined): RpcInvalid {
+  return {
+    kind: "invalid",
+    id,
+    error: { code: ErrorCode.InvalidRequest, message: `expected <methodCall>, got <${root}>` },
+  };
+}
+
+/**
+ * A well-formed document that is not a `methodResponse`, where one was
+ * awaited: the call it consumed fails, nothing is answered.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notAResponse } from "./_decode.ts";
+ *
+ * const invalid = notAResponse("html", "call-1");
+ * assert.equal(invalid.id, undefined);
+ * assert.equal(invalid.inReplyTo, "call-1");
+ * ```
+ */
+export function notAResponse(root: string, inReplyTo: RpcId): RpcInvalid {
+  return {
+    kind: "invalid",
+    id: undefined,
+    error: { code: ErrorCode.InvalidRequest, message: `expected <methodResponse>, got <${root}>` },
+    inReplyTo,
+  };
+}
+
 /** Thrown inside `decodeCall` for a well-formed but invalid call. */
 class Invalid extends Error {}
 
@@ -82,7 +135,7 @@ function only(node: XmlNode, name: string): XmlNode {
 }
 
 /** Decodes a `methodCall` under the invented `id`. */
-export function decodeCall(root: XmlNode, id: number, maxDepth: number): DecodedFrame {
+export function decodeCall(root: XmlNode, id: number, options: DecodeOptions): DecodedFrame {
   try {
     const children = elements(root);
     const nameNode = children[0];
@@ -98,7 +151,7 @@ export function decodeCall(root: XmlNode, id: number, maxDepth: number): Decoded
     }
     const params = elements(paramsNode).map((param) => {
       if (param.name !== "param") throw new Invalid("<params> may hold only <param>");
-      return decodeValue(only(param, "value"), maxDepth, 0);
+      return decodeValue(only(param, "value"), options, 0);
     });
     return { kind: "request", id, method, params };
   } catch (error) {
@@ -112,16 +165,20 @@ export function decodeCall(root: XmlNode, id: number, maxDepth: number): Decoded
 }
 
 /** Decodes a `methodResponse`, taking its id from `sent`. */
-export function decodeResponse(root: XmlNode, sent: RpcId[], maxDepth: number): DecodedFrame {
+export function decodeResponse(
+  root: XmlNode,
+  sent: RpcId[],
+  options: DecodeOptions,
+): DecodedFrame {
   const id = sent.shift();
   try {
     const child = only(root, root.children[0]?.name === "fault" ? "fault" : "params");
     if (child.name === "params") {
-      const value = decodeValue(only(only(child, "param"), "value"), maxDepth, 0);
+      const value = decodeValue(only(only(child, "param"), "value"), options, 0);
       if (id === undefined) throw new DecodeError(NAME, "a response to no call");
       return { kind: "result", id, result: value };
     }
-    const fault = decodeValue(only(child, "value"), maxDepth, 0) as Record<string, unknown>;
+    const fault = decodeValue(only(child, "value"), options, 0) as Record<string, unknown>;
     const code = fault?.faultCode;
     const message = fault?.faultString;
     if (typeof code !== "number" || !Number.isInteger(code) || typeof message !== "string") {
@@ -144,7 +201,17 @@ const DOUBLE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const DATE =
   /^(\d{4})-?(\d{2})-?(\d{2})T(\d{2}):?(\d{2}):?(\d{2})(\.\d+)?(Z|([+-])(\d{2}):?(\d{2}))?$/;
 
-function decodeValue(node: XmlNode, maxDepth: number, depth: number): unknown {
+// Every integer type is read up to 64 bits: the `xmlrpc` npm package and
+// others write <int> for any whole number (2^40 too), and Python reads them.
+function decodeInteger(type: string, text: string): number | bigint {
+  if (!INTEGER.test(text)) throw new DecodeError(NAME, `bad <${type}> ${text}`);
+  const n = BigInt(text);
+  if (n < INT64_MIN || n > INT64_MAX) throw new DecodeError(NAME, `bad <${type}> ${text}`);
+  return Number.isSafeInteger(Number(n)) ? Number(n) : n;
+}
+
+function decodeValue(node: XmlNode, options: DecodeOptions, depth: number): unknown {
+  const { maxDepth } = options;
   if (node.name !== "value") throw new DecodeError(NAME, `expected <value>, got <${node.name}>`);
   if (node.children.length === 0) return node.text;
   const typed = only(node, node.children[0]!.name);
@@ -156,24 +223,16 @@ function decodeValue(node: XmlNode, maxDepth: number, depth: number): unknown {
     case "string":
       return typed.text;
     case "int":
-    case "i4": {
-      const n = INTEGER.test(text) ? Number(text) : NaN;
-      if (!(n >= INT32_MIN && n <= INT32_MAX)) throw new DecodeError(NAME, `bad <int> ${text}`);
-      return n;
-    }
-    case "i8": {
-      if (!INTEGER.test(text)) throw new DecodeError(NAME, `bad <i8> ${text}`);
-      const n = BigInt(text);
-      if (n < INT64_MIN || n > INT64_MAX) throw new DecodeError(NAME, `bad <i8> ${text}`);
-      return Number.isSafeInteger(Number(n)) ? Number(n) : n;
-    }
+    case "i4":
+    case "i8":
+      return decodeInteger(typed.name, text);
     case "boolean":
       if (text === "1") return true;
       if (text === "0") return false;
       throw new DecodeError(NAME, `bad <boolean> ${text}`);
     case "double":
       if (!DOUBLE.test(text)) throw new DecodeError(NAME, `bad <double> ${text}`);
-      return Number(text);
+      return options.keepFloats ? new Float(Number(text)) : Number(text);
     case "nil":
       if (text !== "") throw new DecodeError(NAME, "<nil/> must be empty");
       return null;
@@ -187,7 +246,7 @@ function decodeValue(node: XmlNode, maxDepth: number, depth: number): unknown {
       }
     case "array": {
       if (depth >= maxDepth) throw new DecodeError(NAME, `values nest deeper than ${maxDepth}`);
-      return elements(only(typed, "data")).map((v) => decodeValue(v, maxDepth, depth + 1));
+      return elements(only(typed, "data")).map((v) => decodeValue(v, options, depth + 1));
     }
     case "struct": {
       if (depth >= maxDepth) throw new DecodeError(NAME, `values nest deeper than ${maxDepth}`);
@@ -197,7 +256,7 @@ function decodeValue(node: XmlNode, maxDepth: number, depth: number): unknown {
           throw new DecodeError(NAME, "a <member> holds one <name> and one <value>");
         }
         if (name.children.length) throw new DecodeError(NAME, "bad member <name>");
-        return [name.text, decodeValue(value, maxDepth, depth + 1)];
+        return [name.text, decodeValue(value, options, depth + 1)];
       });
       // Object.fromEntries defines own properties: "__proto__" never sets the prototype.
       return Object.fromEntries(entries);

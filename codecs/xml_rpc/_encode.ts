@@ -4,6 +4,7 @@
  * @module
  */
 
+import { Float, floatText } from "../../rpc/float.ts";
 import type { RpcMessage } from "../../rpc/types.ts";
 import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from "./_shared.ts";
 
@@ -110,6 +111,13 @@ function encodeInner(value: unknown, allowNone: boolean, maxDepth: number, depth
         }</dateTime.iso8601>`;
       }
       if (value instanceof Uint8Array) return `<base64>${value.toBase64()}</base64>`;
+      if (value instanceof Float) {
+        // Whole or not, a Float is a double: `2.0`, `-0.0` (the sign kept).
+        if (!Number.isFinite(value.value)) {
+          throw new TypeError(`XML-RPC cannot carry ${value.value}`);
+        }
+        return `<double>${floatText(value.value)}</double>`;
+      }
       if (depth >= maxDepth) throw new TypeError(`value nests deeper than ${maxDepth}`);
       if (Array.isArray(value)) {
         return `<array><data>${

@@ -201,6 +201,8 @@ export function createCalculator(options: CalculatorOptions = {}) {
     echoShape: method({
       params: z.tuple([shape]),
       names: ["s"],
+      // The Shape as it leaves: its coords are doubles (z.number()), so a
+      // whole coord travels as a double (2.0) in the codecs that tell them apart.
       result: shapeOut,
       description: "Returns the Shape unchanged",
       handler: (s) => s,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import { DecodeError, ErrorCode } from "../../rpc/errors.ts";
+import { Float, float } from "../../rpc/float.ts";
 import type { DecodedFrame, RpcMessage } from "../../rpc/types.ts";
 import { EXAMPLES, valueArbitrary } from "./conformance.ts";
 
@@ -251,12 +252,110 @@ Deno.test("xmlRpc: integer boundaries, i8 and bigint", () => {
   // A whole number beyond 2^53 is a double: it comes back as the same number.
   assert.match(encode(2 ** 53), /<double>9007199254740992<\/double>/);
   assert.equal(roundTrip(2 ** 53), 2 ** 53);
-  assert.throws(() => decodeParam("<int>2147483648</int>"), DecodeError);
-  assert.throws(() => decodeParam("<i4>-2147483649</i4>"), DecodeError);
-  assert.throws(() => decodeParam("<i8>9223372036854775808</i8>"), DecodeError);
+  // <int> and <i4> beyond 32 bits are read as <i8> is (Python does, and the
+  // xmlrpc npm package writes them); beyond 64 bits they are malformed.
+  assert.equal(decodeParam("<int>2147483648</int>"), 2147483648);
+  assert.equal(decodeParam("<int>1099511627776</int>"), 2 ** 40);
+  assert.equal(decodeParam("<i4>-2147483649</i4>"), -2147483649);
+  assert.equal(decodeParam("<int>9223372036854775807</int>"), 2n ** 63n - 1n);
+  assert.equal(decodeParam("<i4>-9223372036854775808</i4>"), -(2n ** 63n));
+  assert.equal(decodeParam("<int>-9007199254740991</int>"), -(2 ** 53 - 1));
+  assert.equal(decodeParam("<int>9007199254740992</int>"), 2n ** 53n);
+  for (const type of ["int", "i4", "i8"]) {
+    assert.throws(() => decodeParam(`<${type}>9223372036854775808</${type}>`), DecodeError);
+    assert.throws(() => decodeParam(`<${type}>-9223372036854775809</${type}>`), DecodeError);
+  }
   assert.throws(() => decodeParam("<int>1.5</int>"), DecodeError);
   assert.throws(() => decodeParam("<int></int>"), DecodeError);
   for (const bad of [NaN, Infinity, -Infinity]) assert.throws(() => encode(bad), TypeError);
+});
+
+Deno.test("xmlRpc: a Float is always a <double>, its sign kept; keepFloats decodes Floats", () => {
+  const encode = (v: unknown) => xmlRpc().encode({ kind: "result", id: 1, result: v }) as string;
+  const doubles = (xml: string) => [...xml.matchAll(/<double>([^<]*)<\/double>/g)].map((m) => m[1]);
+  assert.deepEqual(
+    doubles(encode([float(2), float(0), float(-0), float(0.5), float(-3), float(1e21)])),
+    ["2.0", "0.0", "-0.0", "0.5", "-3.0", "1e+21"],
+  );
+  assert.deepEqual(doubles(encode({ nested: [{ x: float(2 ** 40) }] })), ["1099511627776.0"]);
+  // Plain numbers keep their form: whole ones are integers.
+  assert.match(encode(2), /<int>2<\/int>/);
+  assert.match(encode(-0), /<int>0<\/int>/);
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    assert.throws(() => encode(float(bad)), TypeError);
+    assert.throws(() => encode([1, { x: float(bad) }]), TypeError);
+  }
+  // By default a double is a plain number; with keepFloats a Float.
+  const whole = encode([float(2), float(-0), 0.5, 7]);
+  const plain = roundTrip([float(2), float(-0), 0.5, 7]) as unknown[];
+  assert.deepEqual(plain, [2, -0, 0.5, 7]);
+  assert.ok(Object.is(plain[1], -0));
+  const client = xmlRpc({ keepFloats: true });
+  client.encode({ kind: "request", id: 1, method: "m" });
+  const kept = (client.decode(whole) as { result: unknown[] }).result;
+  assert.ok(kept[0] instanceof Float && kept[0].value === 2);
+  assert.ok(kept[1] instanceof Float && Object.is(kept[1].value, -0));
+  assert.ok(kept[2] instanceof Float && kept[2].value === 0.5);
+  assert.equal(kept[3], 7);
+  // What was kept is sent on as it came: doubles stay doubles.
+  assert.deepEqual(doubles(encode(kept)), ["2.0", "-0.0", "0.5"]);
+  assert.deepEqual(
+    decodeParam("<double>-0.0</double>", xmlRpc({ keepFloats: true })),
+    new Float(-0),
+  );
+});
+
+Deno.test("xmlRpc: a server answers every document that is not a call with -32600", () => {
+  const server = xmlRpc();
+  const faultXml = xmlRpc().encode({ kind: "error", id: 1, error: { code: 4, message: "x" } });
+  const resultXml = xmlRpc().encode({ kind: "result", id: 1, result: 1 });
+  const call = xmlRpc().encode({ kind: "request", id: 1, method: "m" });
+  const invalid = (id: number | undefined, root: string) => ({
+    kind: "invalid",
+    id,
+    error: { code: ErrorCode.InvalidRequest, message: `expected <methodCall>, got <${root}>` },
+  });
+  assert.deepEqual(server.decode(resultXml), invalid(1, "methodResponse"));
+  // What follows its own complaint is not answered, until a call arrives:
+  // two ends never trade faults forever.
+  assert.deepEqual(server.decode(faultXml), {
+    kind: "error",
+    id: null,
+    error: { code: 4, message: "x" },
+  });
+  assert.deepEqual(server.decode("<foo/>"), invalid(undefined, "foo"));
+  assert.deepEqual(server.decode(call), { kind: "request", id: 2, method: "m" });
+  assert.deepEqual(server.decode(faultXml), invalid(3, "methodResponse"));
+  assert.deepEqual(xmlRpc().decode("<foo><bar/></foo>"), invalid(1, "foo"));
+  // The answer is a fault the other side reads.
+  const answer = server.encode({ kind: "error", id: 3, error: invalid(3, "x").error });
+  const client = xmlRpc();
+  client.encode({ kind: "request", id: "c", method: "m" });
+  assert.deepEqual(client.decode(answer), {
+    kind: "error",
+    id: "c",
+    error: { code: -32600, message: "expected <methodCall>, got <x>" },
+  });
+});
+
+Deno.test("xmlRpc: at a client, another document fails the awaiting call; strays are answered once", () => {
+  const client = xmlRpc();
+  client.encode({ kind: "request", id: "a", method: "m" });
+  assert.deepEqual(client.decode("<html><body/></html>"), {
+    kind: "invalid",
+    id: undefined,
+    error: { code: ErrorCode.InvalidRequest, message: "expected <methodResponse>, got <html>" },
+    inReplyTo: "a",
+  });
+  // Nothing awaits: a stray document is answered, the fault answering it is not.
+  assert.deepEqual(client.decode("<html/>"), {
+    kind: "invalid",
+    id: 1,
+    error: { code: ErrorCode.InvalidRequest, message: "expected <methodCall>, got <html>" },
+  });
+  const stray = client.decode(xmlRpc().encode({ kind: "result", id: 1, result: 1 }));
+  assert.equal(stray.kind, "invalid");
+  assert.equal((stray as { id: unknown }).id, undefined);
 });
 
 Deno.test("xmlRpc: nil with allowNone true and false", () => {
@@ -331,7 +430,6 @@ Deno.test("xmlRpc: garbage, truncation and bad structure", () => {
     "garbage",
     "<methodCall>",
     "<methodCall><methodName>a</methodName></methodCall><x/>",
-    "<foo/>",
     "<methodCall><methodName>a</methodName><params><param><value><float>1</float></value></param></params></methodCall>",
     "<methodCall><methodName>a</methodName><params><param><value><boolean>2</boolean></value></param></params></methodCall>",
     "<methodCall><methodName>a</methodName><params><param><value><base64>!!</base64></value></param></params></methodCall>",
@@ -461,9 +559,11 @@ Deno.test("xmlRpc: decodes what Python's xmlrpc.client sends", async () => {
   const fault = await python(
     "import sys, xmlrpc.client as x; sys.stdout.write(x.dumps(x.Fault(4, 'Too many'), methodresponse=True))",
   );
-  assert.deepEqual(xmlRpc().decode(fault), {
+  const client = xmlRpc();
+  client.encode({ kind: "request", id: "call", method: "m" });
+  assert.deepEqual(client.decode(fault), {
     kind: "error",
-    id: null,
+    id: "call",
     error: { code: 4, message: "Too many" },
   });
 });

@@ -27,6 +27,7 @@ import type {
   RpcRequest,
 } from "../../types.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "./_body.ts";
+import { unixFetch, unixTarget } from "./_unix.ts";
 
 /**
  * The server answered a POST with a status other than 200 or 204. The calls
@@ -71,8 +72,18 @@ export class HttpError extends Error {
 export interface ConnectHttpOptions extends Omit<PeerOptions, "service" | "exposeErrors"> {
   /** Headers sent with every POST (authorization, say). */
   readonly headers?: HeadersInit;
-  /** The `fetch` to use; the global one by default. */
+  /**
+   * The `fetch` to use; the global one by default. A `fetch` with a private
+   * CA (`tlsClient` of `@parley/rpc/tls`) or through a proxy goes here.
+   */
   readonly fetch?: typeof fetch;
+  /**
+   * The path of a Unix domain socket that every request goes to (Deno and
+   * Node: over `node:http`): the URL's host is then only the Host header.
+   * An `http+unix://` URL says the same in the URL. Plain HTTP only (not
+   * with `https://`), and not with `fetch`.
+   */
+  readonly unixSocket?: string;
   /** Largest response body in bytes, after decompression; 16 MiB by default. */
   readonly maxBodySize?: number;
   /**
@@ -96,9 +107,15 @@ const NO_PARAMS = undefined;
  * {@linkcode HttpError} (or the network error). A call's timeout or abort
  * aborts its request. The server cannot call back over HTTP.
  *
+ * Over a Unix domain socket (Deno and Node), the URL is
+ * `http+unix://%2Fpath%2Fto.sock/RPC2` (the socket's path percent-encoded as
+ * the host) or `http+unix:///path/to.sock:/RPC2` (the path, then `:` and the
+ * request path), or an `http://` URL with the `unixSocket` option.
+ *
  * @param url the endpoint, such as `http://127.0.0.1:8080/rpc`
  * @param options the codec, headers, default timeout, closing signal, `fetch`
  * @returns the client; `close()` it when done
+ * @throws {TypeError} for a Unix socket outside Deno, with `fetch` or with `https://`
  *
  * @example
  * ```ts ignore
@@ -126,10 +143,14 @@ export function connectHttp(url: string | URL, options: ConnectHttpOptions): Htt
 export class HttpClient implements RpcClient {
   /** The endpoint's URL. */
   readonly remote: string;
+  // What is requested: `remote`, or its request path over a Unix socket.
+  readonly #url: string;
   readonly #codec: Codec;
   // A plain record: `fetch` copies one faster than a `Headers`.
   readonly #headers: Record<string, string>;
   readonly #fetch: typeof fetch;
+  // Releases the socket's connections, for a client over a Unix socket.
+  readonly #release: () => void;
   readonly #maxBodySize: number;
   readonly #compressThreshold: number;
   readonly #maxPending: number;
@@ -150,21 +171,27 @@ export class HttpClient implements RpcClient {
    *
    * @param url the endpoint
    * @param options as for {@linkcode connectHttp}
+   * @throws {TypeError} as {@linkcode connectHttp} does
    */
   constructor(url: string | URL, options: ConnectHttpOptions) {
     this.remote = String(url);
+    const unix = unixTarget(this.remote, options.unixSocket, options.fetch !== undefined);
+    this.#url = unix?.url ?? this.remote;
     this.#codec = options.codec;
     const headers = new Headers(options.headers);
     headers.set("content-type", options.codec.mediaType);
     if (!headers.has("accept")) headers.set("accept", options.codec.mediaType);
     this.#headers = Object.fromEntries(headers);
-    this.#fetch = options.fetch ?? globalThis.fetch;
     this.#maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
     this.#compressThreshold = options.compressThreshold ?? Infinity;
     this.#maxPending = resolveLimits(options.limits).maxPending;
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
+    // Last, once nothing else can throw: it holds connections until close().
+    const socket = unix === undefined ? undefined : unixFetch(unix.socket);
+    this.#fetch = socket?.fetch ?? options.fetch ?? globalThis.fetch;
+    this.#release = socket?.close ?? (() => {});
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
@@ -333,7 +360,10 @@ export class HttpClient implements RpcClient {
           clearTimeout(timer);
           for (const controller of this.#notifications.keys()) controller.abort(error);
         }
-      })().finally(() => this.#closed.resolve());
+      })().finally(() => {
+        this.#release();
+        this.#closed.resolve();
+      });
     }
     await this.#closed.promise;
   }
@@ -395,7 +425,7 @@ export class HttpClient implements RpcClient {
   ): Promise<DecodedFrame | undefined> {
     // A text frame has at least as many bytes as UTF-16 units.
     const compress = frame.length > this.#compressThreshold;
-    const response = await this.#fetch(this.remote, {
+    const response = await this.#fetch(this.#url, {
       method: "POST",
       headers: compress ? { ...this.#headers, "content-encoding": "gzip" } : this.#headers,
       body: compress
