@@ -92,10 +92,10 @@ const checks = [
     expect([...back.blob], [0, 1, 255], "blob");
     expect(back.flag, true, "flag");
   }],
-  ["calculate divides by zero: fault 4", async () => {
+  ["calculate divides by zero: InvalidOperation, fault 1", async () => {
     expect(
       await fault("calculate", [1, { num1: 1, num2: 0, op: 4 }]),
-      [4, "Cannot divide by 0"],
+      [1, "Cannot divide by 0"],
       "fault",
     );
   }],
