@@ -471,3 +471,18 @@ server.serve_forever()`;
   await using xml = connectHttp(python.url, { codec: xmlRpc(), compressThreshold: 1000 });
   assert.equal(await xml.call("length", [text]), text.length);
 });
+
+Deno.test("connectHttp says what came instead of a reply: status, content type and its start", async () => {
+  await using server = rawServer(() =>
+    new Response("<html><body>502 Bad Gateway from a proxy</body></html>", {
+      headers: { "content-type": "text/html; charset=utf-8" },
+    })
+  );
+  await using client = connectHttp(server.url, { codec });
+  await assert.rejects(client.call("add", [1, 2]), (error: unknown) => {
+    assert.ok(error instanceof ProtocolError, String(error));
+    assert.match(error.message, /HTTP 200, text\/html; charset=utf-8, 54 bytes/);
+    assert.match(error.message, /<html><body>502 Bad Gateway/);
+    return true;
+  });
+});

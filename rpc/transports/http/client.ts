@@ -455,9 +455,15 @@ export class HttpClient implements RpcClient {
       return codec.decode(reply);
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
-      throw new ProtocolError(`The reply from ${this.remote} is malformed: ${error.message}`, {
-        cause: error,
-      });
+      // Say what came instead: an HTML error page, another protocol's reply.
+      const type = response.headers.get("content-type") ?? "no content type";
+      const start = new TextDecoder().decode(bytes.subarray(0, 80)).replace(/\s+/g, " ");
+      throw new ProtocolError(
+        `The reply from ${this.remote} is malformed (HTTP ${response.status}, ${type}, ` +
+          `${bytes.length} bytes: ${JSON.stringify(start)}${bytes.length > 80 ? "…" : ""}): ` +
+          error.message,
+        { cause: error },
+      );
     }
   }
 
