@@ -98,7 +98,7 @@ function writeLength(
 /** How an extension value is decoded: by the codec's own extension, else as a `MsgpackExt`. */
 export type ExtensionDecoder = (type: number, data: Uint8Array) => unknown;
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // a leading U+FEFF is text
 // Floats are read big-endian through one small view, not a DataView per frame.
 const floatBytes = new Uint8Array(8);
 const floatView = new DataView(floatBytes.buffer);
@@ -119,10 +119,13 @@ const KEEP = 64 * 1024;
  */
 export function unpackWithSlots(
   frame: Uint8Array,
-  found: readonly number[],
+  noted: readonly number[],
   decodeExtension: ExtensionDecoder,
   unpack: (frame: Uint8Array, end: number) => unknown,
 ): unknown {
+  // Our own copy: an extension's decode may decode a frame with the same
+  // codec, whose walk notes into the same array.
+  const found = noted.slice();
   const count = found.length / 2;
   let length = frame.length + count * SLOT_SIZE;
   for (let i = 0; i < found.length; i += 2) length -= found[i + 1]! - found[i]!;

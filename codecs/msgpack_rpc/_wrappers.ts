@@ -48,7 +48,7 @@ export class RawString {
   }
 }
 
-const lossy = new TextDecoder();
+const lossy = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * A MessagePack extension value of a type the codec has no
