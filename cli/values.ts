@@ -1,11 +1,10 @@
 // Values in and out of the terminal: arguments parsed as JSON (big integers
-// exact), results printed as JSON (bytes as base64, big integers exact,
-// doubles kept as Floats with their point, msgpack's raw strings as text and
-// unknown extensions as {type, data}).
+// exact), results printed as JSON (bytes as base64, big integers exact).
 
-import { MsgpackExt, RawString } from "../codecs/msgpack_rpc.ts";
-import { Float } from "../rpc/float.ts";
 import { UsageError } from "./endpoint.ts";
+// msgpack's values that JSON has no type for: a str that is not UTF-8 prints
+// as its text (U+FFFD where a byte is not), an unknown ext as {type, data}.
+import { MsgpackExt, RawString } from "../codecs/msgpack_rpc.ts";
 
 /**
  * Parses JSON keeping integers beyond 2^53 exact (as bigint), with the
@@ -57,49 +56,28 @@ export function paramsOf(args: readonly string[]): unknown[] | Record<string, un
   return args.map(parseValue);
 }
 
-/**
- * A value as JSON text: bigints as exact numbers, bytes as base64, maps as
- * objects, a `Float` with its point (`1.0`), a msgpack `RawString` as its
- * text (bytes that are not UTF-8 shown as U+FFFD), a `MsgpackExt` as
- * `{"type": 0, "data": "<base64>"}`.
- */
+/** A value as JSON text: bigints as exact numbers, bytes as base64, maps as objects. */
 export function toJson(value: unknown, indent = 2): string {
   const marks = new Map<string, string>();
   let next = 0;
-  const text = JSON.stringify(withoutNonFinite(value), function (key, item) {
+  const text = JSON.stringify(value, function (key, item) {
     const raw = (this as Record<string, unknown>)[key];
-    if (raw instanceof RawString) return String(raw);
-    if (raw instanceof MsgpackExt) return { type: raw.type, data: raw.data.toBase64() };
     if (typeof raw === "bigint") {
       const mark = `\u0000big${next++}\u0000`;
       marks.set(mark, raw.toString());
       return mark;
     }
     if (raw instanceof Uint8Array) return raw.toBase64();
+    if (raw instanceof RawString) return String(raw);
+    if (raw instanceof MsgpackExt) return { type: raw.type, data: raw.data.toBase64() };
     if (raw instanceof Map) {
       const entries = [...raw];
-      return withoutNonFinite(
-        entries.every(([k]) => typeof k === "string") ? Object.fromEntries(entries) : entries,
-      );
+      return entries.every(([k]) => typeof k === "string") ? Object.fromEntries(entries) : entries;
     }
-    if (raw instanceof Set) return withoutNonFinite([...raw]);
+    if (raw instanceof Set) return [...raw];
     if (item === undefined) return null;
-    return withoutNonFinite(item);
+    return item;
   }, indent) ?? "null";
   // Big integers go out as JSON numbers with every digit.
   return text.replace(/"\\u0000big\d+\\u0000"/g, (quoted) => marks.get(JSON.parse(quoted))!);
-}
-
-// A Float's toJSON refuses NaN and the infinities, and JSON.stringify calls
-// it before any replacer: they are printed as plain numbers are (null).
-// Applied to each container before its items are serialized.
-function withoutNonFinite(value: unknown): unknown {
-  if (value instanceof Float) return Number.isFinite(value.value) ? value : value.value;
-  if (value === null || typeof value !== "object") return value;
-  const bad = (item: unknown) => item instanceof Float && !Number.isFinite(item.value);
-  if (Array.isArray(value)) return value.some(bad) ? value.map(withoutNonFinite) : value;
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const entries = Object.entries(value);
-  if (!entries.some(([, item]) => bad(item))) return value;
-  return Object.fromEntries(entries.map(([k, item]) => [k, withoutNonFinite(item)]));
 }
