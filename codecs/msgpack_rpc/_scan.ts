@@ -17,7 +17,7 @@
 // `keepFloats` every float.
 
 import { DecodeError } from "../../rpc/errors.ts";
-import { isUtf8, type Words, WORDS_FROM, wordsOf } from "./_utf8.ts";
+import { isUtf8, WORDS_FROM, wordsOf } from "./_utf8.ts";
 
 /** What a walk found. */
 export interface Scan {
@@ -75,7 +75,7 @@ export function scanValue(
   let todo = 1;
   let inMap = false;
   if (found !== undefined && found.length !== 0) found.length = 0;
-  let view: Words | undefined; // the frame in words, made for the first string that needs it
+  let words: Int32Array | undefined; // the frame's buffer in words, for the first string that needs it
   for (;;) {
     if (todo === 0) {
       // The current container is complete: back to its parent.
@@ -196,8 +196,8 @@ export function scanValue(
         if (i < end) {
           if (body > LONG_STRING) note = true;
           else {
-            if (body >= WORDS_FROM) view ??= wordsOf(buf);
-            note = !isUtf8(buf, i, end, view);
+            if (body >= WORDS_FROM) words ??= wordsOf(buf);
+            note = !isUtf8(buf, i, end, words);
           }
         }
       }

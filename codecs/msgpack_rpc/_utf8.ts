@@ -7,23 +7,30 @@
 // time through an Int32Array over the frame: one byte at a time costs
 // about 0.7 ns a byte, which would double what msgpackr takes to decode.
 
-/** The frame's bytes as 32-bit words, from its first 4-byte-aligned byte. */
-export interface Words {
-  readonly words: Int32Array;
-  /** The frame index of the first word's first byte. */
-  readonly base: number;
-}
+// The last buffer's words: transports read into one reused buffer, and
+// msgpackr encodes into one, so most frames share it, and a view costs more
+// (some 40 ns in Deno) than checking a short string. Buffers over KEEP are
+// viewed but not kept, so that one large buffer is not held.
+let lastBuffer: ArrayBufferLike | undefined;
+let lastWords: Int32Array = new Int32Array(0);
+const KEEP = 1 << 20;
 
 /**
- * A view of `buf` in words, for {@linkcode isUtf8}.
+ * The 32-bit words of the buffer under `buf`, from its first byte, for
+ * {@linkcode isUtf8}.
  *
  * @param buf the frame
- * @returns its aligned words
+ * @returns a view of its whole buffer, in words
  */
-export function wordsOf(buf: Uint8Array): Words {
-  const base = (4 - (buf.byteOffset & 3)) & 3;
-  const count = Math.max(0, buf.length - base) >>> 2;
-  return { words: new Int32Array(buf.buffer, buf.byteOffset + base, count), base };
+export function wordsOf(buf: Uint8Array): Int32Array {
+  const buffer = buf.buffer;
+  if (buffer !== lastBuffer || lastWords.length < (buf.byteOffset + buf.length) >>> 2) {
+    const words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    if (buffer.byteLength > KEEP) return words;
+    lastBuffer = buffer;
+    lastWords = words;
+  }
+  return lastWords;
 }
 
 /** Strings at least this long are checked in words. */
@@ -35,23 +42,23 @@ export const WORDS_FROM = 16;
  * @param buf the bytes
  * @param start where the string starts
  * @param end where it ends (exclusive)
- * @param view `buf` in words, for strings of {@linkcode WORDS_FROM} bytes or more
+ * @param words `buf`'s buffer in words ({@linkcode wordsOf}), for strings of
+ *   {@linkcode WORDS_FROM} bytes or more
  * @returns `true` when a fatal UTF-8 decoder would accept it
  */
-export function isUtf8(buf: Uint8Array, start: number, end: number, view?: Words): boolean {
+export function isUtf8(buf: Uint8Array, start: number, end: number, words?: Int32Array): boolean {
   let i = start;
-  if (view !== undefined && end - start >= WORDS_FROM) {
+  if (words !== undefined && end - start >= WORDS_FROM) {
     // The unaligned head, then whole words; a word with a high bit stops
     // the fast path at its first byte, and the checks below take over.
-    const first = start + ((view.base - start) & 3);
+    const offset = buf.byteOffset;
+    const first = start + (-(offset + start) & 3);
     while (i < first && buf[i]! < 0x80) i++;
     if (i === first) {
-      const { words, base } = view;
-      const from = (first - base) >>> 2;
-      const to = (end - base) >>> 2;
-      let k = from;
+      let k = (offset + first) >>> 2;
+      const to = (offset + end) >>> 2;
       while (k < to && (words[k]! & 0x80808080) === 0) k++;
-      i = base + 4 * k;
+      i = 4 * k - offset;
     }
   }
   while (i < end && buf[i]! < 0x80) i++;

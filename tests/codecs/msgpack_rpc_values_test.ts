@@ -165,6 +165,31 @@ Deno.test("msgpack RawString: exactly the strings a fatal UTF-8 decoder refuses"
     assert.ok(raw instanceof RawString, JSON.stringify(body));
     assert.deepEqual(raw.bytes, new Uint8Array(body));
   }
+  // Every alignment and length around the word-at-a-time check, and a bad byte at every place.
+  for (let padding = 0; padding < 8; padding++) {
+    const at = (body: number[]) =>
+      resultIn(
+        resultFrame(
+          0x92,
+          strHeader(padding),
+          new Array(padding).fill(0x20),
+          strHeader(body.length),
+          body,
+        ),
+      );
+    for (const length of [15, 16, 17, 31, 32, 33, 40, 255, 256, 1000]) {
+      const ascii = new Array(length).fill(0x61);
+      assert.deepEqual(at(ascii), [" ".repeat(padding), "a".repeat(length)]);
+      const text = "é".repeat(length >> 1) + "a".repeat(length & 1);
+      assert.deepEqual(at(utf8(text)), [" ".repeat(padding), text]);
+    }
+    for (let place = 0; place < 40; place++) {
+      const body = new Array(40).fill(0x61);
+      body[place] = 0x80;
+      const [, raw] = at(body) as [string, RawString];
+      assert.ok(raw instanceof RawString, `padding ${padding}, 0x80 at ${place}`);
+    }
+  }
   // Any bytes, at any alignment in the frame: a string exactly when TextDecoder accepts them.
   const byte = fc.oneof(
     fc.integer({ min: 0, max: 0x7f }),
@@ -298,4 +323,35 @@ Deno.test("msgpack: measure() finds the end of frames with noted values", () => 
     assert.equal(keeping.measure!(stream.subarray(at, at + frame.length - 1)), undefined);
     at += frame.length;
   }
+});
+
+Deno.test("msgpack RawString: frames read into one reused buffer, at every offset, are checked afresh", () => {
+  // A transport reads into one buffer: the frames are views of it, each decoded before the next read.
+  const buffer = new Uint8Array(256);
+  const valid = [...strHeader(40), ...new Array(40).fill(0x61)];
+  const invalid = [...strHeader(40), ...new Array(39).fill(0x61), 0xe9];
+  for (let offset = 0; offset < 8; offset++) {
+    for (const [body, isValid] of [[valid, true], [invalid, false], [valid, true]] as const) {
+      const frame = resultFrame(body);
+      buffer.fill(0);
+      buffer.set(frame, offset);
+      const value = resultIn(buffer.subarray(offset, offset + frame.length));
+      assert.equal(typeof value === "string", isValid, `offset ${offset}`);
+    }
+  }
+  // A resizable buffer, read from small, then grown: its words are taken again.
+  const growing = new ArrayBuffer(32, { maxByteLength: 1024 });
+  const view = new Uint8Array(growing);
+  const short = resultFrame(strHeader(20), new Array(20).fill(0x62));
+  view.set(short);
+  assert.equal(resultIn(view.subarray(0, short.length)), "b".repeat(20));
+  const long = resultFrame(
+    strHeader(200),
+    new Array(100).fill(0x62),
+    0xff,
+    new Array(99).fill(0x62),
+  );
+  growing.resize(long.length);
+  view.set(long);
+  assert.ok(resultIn(view.subarray(0, long.length)) instanceof RawString);
 });
