@@ -1,20 +1,20 @@
 // Walks the headers of one MessagePack value without decoding it: where it
 // ends, whether it is complete, and whether it is acceptable — before
-// msgpackr sees a byte. Binaries and extensions are skipped by their
-// declared length, so the walk costs time in the number of values, not
-// bytes (short strings are the exception: see below). It refuses what a
-// hostile peer could use against the decoder: lengths beyond the size limit
-// (a string that declares 4 GiB), nesting beyond the depth limit, the
-// never-used byte 0xc1, and timestamps of a length the specification does
-// not have.
+// msgpackr sees a byte. Binaries, extensions and (when measuring) strings
+// are skipped by their declared length, so the walk costs time in the
+// number of values, not bytes. It refuses what a hostile peer could use
+// against the decoder: lengths beyond the size limit (a string that
+// declares 4 GiB), nesting beyond the depth limit, the never-used byte
+// 0xc1, and timestamps of a length the specification does not have.
 //
 // Before a decode it also notes the values msgpackr must not decode itself
 // (their start and end, in `found`), which _slots.ts decodes instead: every
 // extension but the timestamp (msgpackr's private types would build Errors,
 // RegExps and structured-clone references; others it refuses), strings
-// that are not UTF-8 (msgpackr would write U+FFFD), long strings (checking
-// them here would cost more than decoding them once natively), and with
-// `keepFloats` every float.
+// that are not UTF-8 (msgpackr would write U+FFFD), and with `keepFloats`
+// every float. That needs the bytes of strings up to LONG_STRING checked
+// here, the one cost in bytes; longer ones are noted unchecked, since
+// decoding them once natively costs less than checking them.
 
 import { DecodeError } from "../../rpc/errors.ts";
 import { isUtf8, WORDS_FROM, wordsOf } from "./_utf8.ts";

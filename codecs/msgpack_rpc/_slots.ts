@@ -189,8 +189,9 @@ function valueAt(
   }
   if (byte <= 0xbf || (byte >= 0xd9 && byte <= 0xdb)) {
     const from = start + (byte <= 0xbf ? 1 : byte === 0xd9 ? 2 : byte === 0xda ? 3 : 5);
-    // Long strings are decoded once, natively; U+FFFD in the text is either
-    // a replaced byte or an encoded U+FFFD, which only a check tells apart.
+    // Decoded once, natively (long strings come here unchecked, the others
+    // because the walk found them not UTF-8): U+FFFD in the text is either a
+    // replaced byte or an encoded U+FFFD, which only a check tells apart.
     const text = decoder.decode(frame.subarray(from, end));
     return !text.includes("\ufffd") || isUtf8(frame, from, end)
       ? text
