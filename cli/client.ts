@@ -70,7 +70,7 @@ function makeCodec(options: ClientOptions): {
     case "xmlrpc":
       return { codec: xmlRpc() };
     case "msgpack":
-      return { codec: msgpackRpc() };
+      return { codec: msgpackRpc({ keepFloats: true }) }; // so that Neovim's 1.0 prints as 1.0
     case "protobuf": {
       if (options.proto === undefined) {
         throw new UsageError("--codec protobuf needs the service's .proto file: --proto FILE");

@@ -3,6 +3,9 @@
 
 import { Float } from "../rpc/float.ts";
 import { UsageError } from "./endpoint.ts";
+// msgpack's values that JSON has no type for: a str that is not UTF-8 prints
+// as its text (U+FFFD where a byte is not), an unknown ext as {type, data}.
+import { MsgpackExt, RawString } from "../codecs/msgpack_rpc.ts";
 
 /**
  * Parses JSON keeping integers beyond 2^53 exact (as bigint), with the
@@ -113,6 +116,8 @@ export function toJson(value: unknown, indent = 2): string {
       return mark;
     }
     if (raw instanceof Uint8Array) return raw.toBase64();
+    if (raw instanceof RawString) return String(raw);
+    if (raw instanceof MsgpackExt) return { type: raw.type, data: raw.data.toBase64() };
     if (raw instanceof Map) {
       const entries = [...raw];
       return entries.every(([k]) => typeof k === "string") ? Object.fromEntries(entries) : entries;

@@ -15,8 +15,10 @@
  * | integer `number` within 32 bits | int | `number` |
  * | safe integer `number` beyond 32 bits, `bigint` within 64 bits | int 64 | `number` within ±2^53, else `bigint` |
  * | `bigint` beyond 64 bits | `RangeError` | — |
- * | other `number` (`NaN`, `±Infinity` included) | float 64 | `number` (float 32 too) |
+ * | other `number` (`NaN`, `±Infinity` included) | float 64 | `number` (float 32 too); with `keepFloats`, a `Float` |
+ * | `Float` (`float(2)`, `float(-0)`, any value; from `mod.ts`) | float 64, never an int | as above |
  * | `string` | str | `string` |
+ * | {@linkcode RawString} | str of exactly its bytes | a str whose bytes are not UTF-8 decodes as a `RawString` |
  * | `Uint8Array` (and other byte views) | bin | `Uint8Array` (a copy) |
  * | `null`, `undefined` | nil | `null` |
  * | `boolean` | bool | `boolean` |
@@ -24,15 +26,22 @@
  * | plain object, `Map` | map | object when every key is a string, else `Map` |
  * | `Date` | the timestamp extension (-1) | `Date` |
  * | an instance of an `extensions` class | ext of its type | what its `decode` returns |
+ * | {@linkcode MsgpackExt} | ext of its type and bytes | any other ext type decodes as a `MsgpackExt` (data a copy) |
+ *
+ * So a value read from a peer goes back to it unchanged: a whole double
+ * stays a double (with `keepFloats`; zod services mark theirs by schema),
+ * a Latin-1 string keeps its bytes, an unknown extension its type and bytes.
  *
  * Before msgpackr decodes a message, parley walks its headers: declared
  * lengths over `maxSize` (a string that says it has 4 GiB), nesting over
- * `maxDepth`, the byte 0xc1 and extension types other than the timestamp
- * and the registered ones (msgpackr's own would build errors, regular
- * expressions and references) are refused with a `DecodeError`, and nothing
- * is allocated for them. On a byte stream the codec is its own framing
- * (`measure`, for {@linkcode selfDelimiting}): a msgpack stream cannot be
- * resynchronised, so a bad message closes the connection.
+ * `maxDepth`, the byte 0xc1 and timestamps of a length the specification
+ * does not have are refused with a `DecodeError`, and nothing is allocated
+ * for them. The walk also finds what msgpackr must not decode: extension
+ * values (msgpackr's own types would build errors, regular expressions and
+ * references; parley decodes every one itself), strings that are not UTF-8
+ * and, with `keepFloats`, floats. On a byte stream the codec is its own
+ * framing (`measure`, for {@linkcode selfDelimiting}): a msgpack stream
+ * cannot be resynchronised, so a bad message closes the connection.
  *
  * @example A call and its reply
  * ```ts
@@ -61,7 +70,10 @@ import type {
   RpcParams,
 } from "../rpc/types.ts";
 import { type Scan, scanValue } from "./msgpack_rpc/_scan.ts";
+import { unpackWithSlots } from "./msgpack_rpc/_slots.ts";
+import { RawString } from "./msgpack_rpc/_wrappers.ts";
 import {
+  extensionDecoder,
   mapUnpackr,
   type MsgpackExtension,
   objectsFromMaps,
@@ -73,6 +85,7 @@ import {
 } from "./msgpack_rpc/_values.ts";
 
 export { type MsgpackExtension, msgpackExtension } from "./msgpack_rpc/_values.ts";
+export { MsgpackExt, RawString } from "./msgpack_rpc/_wrappers.ts";
 // The message model and contracts, for users who import only this entry point.
 export type * from "../rpc/types.ts";
 
@@ -98,10 +111,32 @@ export type * from "../rpc/types.ts";
  * const frame = codec.encode({ kind: "result", id: 1, result: new Point(3, 4) });
  * assert.deepEqual(codec.decode(frame), { kind: "result", id: 1, result: new Point(3, 4) });
  * ```
+ *
+ * @example Whole doubles that stay doubles
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { float, Float } from "../mod.ts";
+ * import { msgpackRpc } from "./msgpack_rpc.ts";
+ *
+ * const codec = msgpackRpc({ keepFloats: true });
+ * // float(2) is float 64 (0xcb), where 2 would be the int 0x02.
+ * const frame = codec.encode({ kind: "result", id: 1, result: float(2) }) as Uint8Array;
+ * assert.deepEqual([...frame.subarray(4)], [0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0]);
+ * assert.deepEqual(codec.decode(frame), { kind: "result", id: 1, result: new Float(2) });
+ * ```
  */
 export interface MsgpackRpcOptions {
-  /** Extension types of your own; a peer's other extension types are refused. */
+  /**
+   * Extension types of your own, decoded by their class; a peer's other
+   * extension types decode as {@linkcode MsgpackExt}s.
+   */
   readonly extensions?: readonly MsgpackExtension[];
+  /**
+   * Decode float 32 and float 64 as `Float`s (`mod.ts`), so that a whole
+   * double (`2.0`, `-0.0`) stays a double when it is sent back. Default
+   * `false`: plain numbers.
+   */
+  readonly keepFloats?: boolean;
   /**
    * Largest message in bytes, and largest length a string, binary, array or
    * map may declare. Default `DEFAULT_LIMITS.maxFrameSize` (16 MiB).
@@ -134,22 +169,25 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
   }
   const extensions = options.extensions ?? [];
   registerExtensions(extensions);
+  const decodeExtension = extensionDecoder(extensions);
   // The message's own array is not counted; its params array is.
   const limits = {
     maxSize,
     maxDepth: maxDepth + 1,
-    extensions: new Set([0xff, ...extensions.map((e) => e.type)]),
+    keepFloats: options.keepFloats ?? false,
     scratch: new Uint32Array(maxDepth + 1),
     scratchMaps: new Uint8Array(maxDepth + 1),
   };
+  // Where the walk before a decode notes the values msgpackr must not decode.
+  const found: number[] = [];
 
   const scan = (frame: Uint8Array): Scan => {
-    const found = scanValue(frame, 0, limits);
-    if (found === undefined) throw new DecodeError(NAME, "the message is truncated");
-    if (found.end !== frame.length) {
-      throw new DecodeError(NAME, `${frame.length - found.end} bytes after the message`);
+    const scanned = scanValue(frame, 0, limits, found);
+    if (scanned === undefined) throw new DecodeError(NAME, "the message is truncated");
+    if (scanned.end !== frame.length) {
+      throw new DecodeError(NAME, `${frame.length - scanned.end} bytes after the message`);
     }
-    return found;
+    return scanned;
   };
 
   return {
@@ -168,11 +206,18 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
       const { unusualKeys } = scan(frame);
       let value: unknown;
       try {
-        value = withExtensions(
-          extensions,
-          () =>
-            unusualKeys ? objectsFromMaps(mapUnpackr.unpack(frame)) : objectUnpackr.unpack(frame),
-        );
+        if (found.length === 0) {
+          value = unusualKeys
+            ? objectsFromMaps(mapUnpackr.unpack(frame))
+            : objectUnpackr.unpack(frame);
+        } else {
+          value = unpackWithSlots(
+            frame,
+            found,
+            decodeExtension,
+            unusualKeys ? unpackMaps : unpackObjects,
+          );
+        }
       } catch (error) {
         throw new DecodeError(NAME, (error as Error).message, undefined, { cause: error });
       }
@@ -183,6 +228,11 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
     },
   };
 }
+
+// msgpackr reading the first `end` bytes of a (reused) buffer.
+const unpackObjects = (bytes: Uint8Array, end: number) => objectUnpackr.unpack(bytes, { end });
+const unpackMaps = (bytes: Uint8Array, end: number) =>
+  objectsFromMaps(mapUnpackr.unpack(bytes, { end }));
 
 function toWire(message: RpcMessage): unknown[] {
   switch (message.kind) {
@@ -269,17 +319,24 @@ function fromWire(value: unknown): DecodedFrame {
   return invalid(null, `unknown message type ${String(type)}`);
 }
 
-// The error of a response, in whichever shape the server sent it.
+// The error of a response, in whichever shape the server sent it. A
+// message that is not UTF-8 (Neovim quoting a Latin-1 line) is shown as text.
 function errorObject(error: unknown): RpcErrorObject {
   if (typeof error === "object" && error !== null && !Array.isArray(error)) {
     const { code, message, data } = error as Record<string, unknown>;
-    if (typeof code === "number" && typeof message === "string") {
-      return data === undefined ? { code, message } : { code, message, data };
+    const text = textOf(message);
+    if (typeof code === "number" && text !== undefined) {
+      return data === undefined ? { code, message: text } : { code, message: text, data };
     }
   }
-  if (Array.isArray(error) && typeof error[0] === "number" && typeof error[1] === "string") {
-    return { code: error[0], message: error[1] };
+  if (Array.isArray(error) && typeof error[0] === "number" && textOf(error[1]) !== undefined) {
+    return { code: error[0], message: textOf(error[1])! };
   }
-  if (typeof error === "string") return { code: ErrorCode.InternalError, message: error };
+  const text = textOf(error);
+  if (text !== undefined) return { code: ErrorCode.InternalError, message: text };
   return { code: ErrorCode.InternalError, message: "Error", data: error };
+}
+
+function textOf(value: unknown): string | undefined {
+  return typeof value === "string" ? value : value instanceof RawString ? String(value) : undefined;
 }

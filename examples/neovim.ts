@@ -13,7 +13,7 @@
  * @module
  */
 
-import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
+import { msgpackRpc, type MsgpackRpcOptions } from "../codecs/msgpack_rpc.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { selfDelimiting } from "../rpc/framing/self_delimiting.ts";
 import { spawnStdio } from "../rpc/transports/stdio.ts";
@@ -23,10 +23,15 @@ import { neovimExtensions, type NvimBuffer } from "./neovim/handles.ts";
  * Starts an embedded, headless Neovim with no user configuration.
  *
  * @param service what Neovim may call (`rpcnotify` / `rpcrequest` reach it)
+ * @param codecOptions the codec's options: by default Neovim's handle types
+ *   as classes; without them handles arrive as `MsgpackExt`s
  * @returns the running Neovim, as a peer
  */
-export function startNeovim(service: Record<string, (...args: never[]) => unknown> = {}) {
-  const codec = msgpackRpc({ extensions: neovimExtensions });
+export function startNeovim(
+  service: Record<string, (...args: never[]) => unknown> = {},
+  codecOptions: MsgpackRpcOptions = { extensions: neovimExtensions },
+) {
+  const codec = msgpackRpc(codecOptions);
   return spawnStdio("nvim", {
     args: ["--embed", "--headless", "--clean", "-n"],
     codec,

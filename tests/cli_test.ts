@@ -363,6 +363,21 @@ Deno.test("parley call: tls:// and https:// with a private CA (--ca)", async () 
   assert.equal(ok(await parley("call", https.url, "--ca", ca, "add", "2", "2")).trim(), "4");
 });
 
+Deno.test("parley call: Neovim's handles print as {type, data}, a Latin-1 line as text, 1.0 as 1.0", async () => {
+  const nvim = ["call", "stdio:nvim --embed --headless --clean -n", "--codec", "msgpack", "--json"];
+  // The CLI's codec has no Neovim extensions: a buffer is an unknown ext type.
+  const buffer = ok(await parley(...nvim, "nvim_get_current_buf"));
+  assert.equal(buffer.trim(), '{"type":0,"data":"AQ=="}');
+  // "caf\xe9" in Vim is 4 bytes, not UTF-8: the byte that is not shows as U+FFFD.
+  const latin1 = ok(await parley(...nvim, "nvim_eval", '"\\"caf\\\\xe9\\""'));
+  assert.equal(latin1.trim(), '"caf\ufffd"');
+  // Doubles stay doubles (the CLI's msgpack codec keeps floats), integers integers.
+  assert.equal(
+    ok(await parley(...nvim, "nvim_eval", '"[1.0, -0.0, 2.5, 3]"')).trim(),
+    "[1.0,-0.0,2.5,3]",
+  );
+});
+
 Deno.test("parley call: Neovim over stdio with msgpack-rpc", async () => {
   const out = ok(
     await parley(

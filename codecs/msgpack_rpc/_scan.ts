@@ -1,14 +1,23 @@
 // Walks the headers of one MessagePack value without decoding it: where it
 // ends, whether it is complete, and whether it is acceptable — before
-// msgpackr sees a byte. Strings, binaries and extensions are skipped by
-// their declared length, so the walk costs time in the number of values,
-// not bytes. It refuses what a hostile peer could use against the decoder:
-// lengths beyond the size limit (a string that declares 4 GiB), nesting
-// beyond the depth limit, the never-used byte 0xc1, and extension types
-// the codec did not accept (msgpackr's private ones would build Errors,
-// RegExps and structured-clone references).
+// msgpackr sees a byte. Binaries, extensions and (when measuring) strings
+// are skipped by their declared length, so the walk costs time in the
+// number of values, not bytes. It refuses what a hostile peer could use
+// against the decoder: lengths beyond the size limit (a string that
+// declares 4 GiB), nesting beyond the depth limit, the never-used byte
+// 0xc1, and timestamps of a length the specification does not have.
+//
+// Before a decode it also notes the values msgpackr must not decode itself
+// (their start and end, in `found`), which _slots.ts decodes instead: every
+// extension but the timestamp (msgpackr's private types would build Errors,
+// RegExps and structured-clone references; others it refuses), strings
+// that are not UTF-8 (msgpackr would write U+FFFD), and with `keepFloats`
+// every float. That needs the bytes of strings up to LONG_STRING checked
+// here, the one cost in bytes; longer ones are noted unchecked, since
+// decoding them once natively costs less than checking them.
 
 import { DecodeError } from "../../rpc/errors.ts";
+import { isUtf8, WORDS_FROM, wordsOf } from "./_utf8.ts";
 
 /** What a walk found. */
 export interface Scan {
@@ -18,18 +27,25 @@ export interface Scan {
   readonly unusualKeys: boolean;
 }
 
-/** The limits and accepted extensions of a walk. */
+/** The limits of a walk, and what it notes. */
 export interface ScanLimits {
   readonly maxSize: number;
   readonly maxDepth: number;
-  /** Accepted extension types (as unsigned bytes; 0xff is the timestamp, -1). */
-  readonly extensions: ReadonlySet<number>;
+  /** Floats are noted too (for `keepFloats`). */
+  readonly keepFloats: boolean;
   /** Room for the walk's stack: `maxDepth` entries each. */
   readonly scratch: Uint32Array;
   readonly scratchMaps: Uint8Array;
 }
 
 const NAME = "msgpack-rpc";
+/** Strings longer than this are noted rather than checked here (see _slots.ts). */
+export const LONG_STRING = 2048;
+// What a value is, for noting it: nothing to note, str, ext, float.
+const PLAIN = 0;
+const STR = 1;
+const EXT = 2;
+const FLOAT = 3;
 // "__proto__" in UTF-8.
 const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
 
@@ -37,9 +53,16 @@ const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
  * Walks the value starting at `start`. Returns `undefined` when the bytes
  * end before it does.
  *
+ * @param found where to note the values msgpackr must not decode, as
+ *   start, end pairs in order (emptied first); none are noted without it
  * @throws {DecodeError} for bytes that cannot be, or may not be, a value
  */
-export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): Scan | undefined {
+export function scanValue(
+  buf: Uint8Array,
+  start: number,
+  limits: ScanLimits,
+  found?: number[],
+): Scan | undefined {
   const length = buf.length;
   const maxSize = limits.maxSize;
   // Per open container: values still to read, and whether it is a map (its
@@ -51,6 +74,8 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
   let pos = start;
   let todo = 1;
   let inMap = false;
+  if (found !== undefined && found.length !== 0) found.length = 0;
+  let words: Int32Array | undefined; // the frame's buffer in words, for the first string that needs it
   for (;;) {
     if (todo === 0) {
       // The current container is complete: back to its parent.
@@ -68,6 +93,7 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
     let body = 0; // bytes after the header
     let items = 0; // values inside, for containers
     let map = false;
+    let kind = PLAIN;
     if (byte <= 0x7f || byte >= 0xe0) {
       // fixint
     } else if (byte <= 0x8f) {
@@ -77,6 +103,7 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
       items = byte & 0x0f;
     } else if (byte <= 0xbf) {
       body = byte & 0x1f;
+      kind = STR;
     } else {
       // Every longer header: its size first, so that it is known to be there.
       size = HEADER[byte - 0xc0]!;
@@ -86,28 +113,41 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
       if (pos + size > length) return undefined;
       switch (byte) {
         case 0xc4:
-        case 0xd9:
           body = buf[pos + 1]!;
           break;
         case 0xc5:
-        case 0xda:
           body = uint16(buf, pos + 1);
           break;
         case 0xc6:
+          body = uint32(buf, pos + 1);
+          break;
+        case 0xd9:
+          body = buf[pos + 1]!;
+          kind = STR;
+          break;
+        case 0xda:
+          body = uint16(buf, pos + 1);
+          kind = STR;
+          break;
         case 0xdb:
           body = uint32(buf, pos + 1);
+          kind = STR;
+          break;
+        case 0xca:
+        case 0xcb:
+          kind = FLOAT;
           break;
         case 0xc7:
           body = buf[pos + 1]!;
-          checkExtension(buf[pos + 2]!, body, pos, limits);
+          kind = extension(buf[pos + 2]!, body, pos);
           break;
         case 0xc8:
           body = uint16(buf, pos + 1);
-          checkExtension(buf[pos + 3]!, body, pos, limits);
+          kind = extension(buf[pos + 3]!, body, pos);
           break;
         case 0xc9:
           body = uint32(buf, pos + 1);
-          checkExtension(buf[pos + 5]!, body, pos, limits);
+          kind = extension(buf[pos + 5]!, body, pos);
           break;
         case 0xd4:
         case 0xd5:
@@ -115,7 +155,7 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
         case 0xd7:
         case 0xd8:
           body = 1 << (byte - 0xd4);
-          checkExtension(buf[pos + 1]!, body, pos, limits);
+          kind = extension(buf[pos + 1]!, body, pos);
           break;
         case 0xdc:
           items = uint16(buf, pos + 1);
@@ -145,6 +185,27 @@ export function scanValue(buf: Uint8Array, start: number, limits: ScanLimits): S
     if (atKey) {
       if (!isString(byte)) unusualKeys = true;
       else if (body === PROTO.length && isProto(buf, pos + size)) unusualKeys = true;
+    }
+    if (kind !== PLAIN && found !== undefined) {
+      const end = pos + size + body;
+      let note = kind === EXT || (kind === FLOAT && limits.keepFloats);
+      if (kind === STR) {
+        // Short ASCII, the common case, right here; the rest in isUtf8.
+        let i = pos + size;
+        if (body < WORDS_FROM) { while (i < end && buf[i]! < 0x80) i++; }
+        if (i < end) {
+          if (body > LONG_STRING) note = true;
+          else {
+            if (body >= WORDS_FROM) words ??= wordsOf(buf);
+            note = !isUtf8(buf, i, end, words);
+          }
+        }
+      }
+      if (note) {
+        found.push(pos, end);
+        // A key msgpackr does not read as a string: maps with it are read as `Map`s.
+        if (atKey) unusualKeys = true;
+      }
     }
     pos += size + body;
     if (items > 0) {
@@ -216,12 +277,12 @@ function isString(byte: number): boolean {
   return (byte >= 0xa0 && byte <= 0xbf) || byte === 0xd9 || byte === 0xda || byte === 0xdb;
 }
 
-function checkExtension(type: number, body: number, pos: number, limits: ScanLimits): void {
-  if (!limits.extensions.has(type)) {
-    const signed = type > 127 ? type - 256 : type;
-    throw new DecodeError(NAME, `extension type ${signed} at offset ${pos} is not accepted`);
-  }
-  if (type === 0xff && body !== 4 && body !== 8 && body !== 12) {
+// The timestamp (-1) is msgpackr's to decode, once its length is checked;
+// every other extension is noted.
+function extension(type: number, body: number, pos: number): number {
+  if (type !== 0xff) return EXT;
+  if (body !== 4 && body !== 8 && body !== 12) {
     throw new DecodeError(NAME, `a timestamp of ${body} bytes at offset ${pos}`);
   }
+  return PLAIN;
 }

@@ -5,6 +5,8 @@
 // strings decoded as `Map` (msgpackr would turn the keys into strings).
 
 import { addExtension, Packr, Unpackr } from "msgpackr";
+import type { ExtensionDecoder } from "./_slots.ts";
+import { MsgpackExt } from "./_wrappers.ts";
 
 /** An extension type: how instances of a class travel as MessagePack `ext` values. */
 export interface MsgpackExtension<T = unknown> {
@@ -58,13 +60,25 @@ export function registerExtensions(extensions: readonly MsgpackExtension[]): voi
         }
         return own.encode(value);
       },
-      unpack(data: Uint8Array) {
-        const own = active.find((e) => e.type === type);
-        if (own === undefined) throw new TypeError(`extension type ${type} is not accepted`);
-        return own.decode(Uint8Array.prototype.slice.call(data));
+      // parley's codecs decode extension values themselves (_slots.ts), so
+      // msgpackr meets this type only in another user's unpack.
+      unpack() {
+        throw new TypeError(`extension type ${type} is decoded by parley's msgpack-rpc codec`);
       },
     });
   }
+}
+
+/** Decodes extension values with the codec's own extensions; other types become `MsgpackExt`s. */
+export function extensionDecoder(extensions: readonly MsgpackExtension[]): ExtensionDecoder {
+  const byType = new Map<number, MsgpackExtension>();
+  for (const extension of extensions) {
+    if (!byType.has(extension.type)) byType.set(extension.type, extension);
+  }
+  return (type, data) => {
+    const own = byType.get(type);
+    return own === undefined ? new MsgpackExt(type, data) : own.decode(data);
+  };
 }
 
 /** Runs `fn` with these extensions active. */

@@ -6,9 +6,11 @@
  */
 
 import assert from "node:assert/strict";
+import { MsgpackExt, RawString } from "../../codecs/msgpack_rpc.ts";
 import { startNeovim } from "../../examples/neovim.ts";
-import { NvimBuffer, NvimWindow } from "../../examples/neovim/handles.ts";
+import { neovimExtensions, NvimBuffer, NvimWindow } from "../../examples/neovim/handles.ts";
 import { RpcError } from "../../rpc/errors.ts";
+import { Float, float } from "../../rpc/float.ts";
 
 Deno.test("Neovim: nvim_get_api_info describes the API and its handle types", async () => {
   await using nvim = startNeovim();
@@ -93,4 +95,68 @@ Deno.test("Neovim: rpcnotify reaches a parley handler while calls are in flight"
   assert.equal(sum, 2);
   assert.equal(text, "after");
   assert.deepEqual(events, [[1, "started"], [2, "done"]]);
+});
+
+Deno.test("Neovim: a Latin-1 line (caf\\xe9) read through parley is written back byte for byte", async () => {
+  await using nvim = startNeovim();
+  const buffer = await nvim.call<NvimBuffer>("nvim_get_current_buf");
+  // Vim's "\xe9" is the byte 0xE9: the line is 4 bytes, not UTF-8.
+  await nvim.call("nvim_command", ['call setline(1, "caf\\xe9")']);
+  assert.equal(await nvim.call("nvim_eval", ["strlen(getline(1))"]), 4);
+  const [line] = await nvim.call<unknown[]>("nvim_buf_get_lines", [buffer, 0, 1, false]);
+  assert.ok(line instanceof RawString, `got ${String(line)}`);
+  assert.deepEqual(line.bytes, new Uint8Array([0x63, 0x61, 0x66, 0xe9]));
+  assert.deepEqual(await nvim.call("nvim_get_current_line"), line);
+  // Written back below it, and compared inside Neovim.
+  await nvim.call("nvim_buf_set_lines", [buffer, 1, 1, false, [line]]);
+  assert.equal(await nvim.call("nvim_eval", ['getline(2) ==# "caf\\xe9"']), 1);
+  assert.equal(await nvim.call("nvim_eval", ["char2nr(getline(2)[3])"]), 0xe9);
+  assert.equal(await nvim.call("nvim_eval", ["strlen(getline(2))"]), 4);
+  // Valid UTF-8 is a string both ways, as before.
+  await nvim.call("nvim_buf_set_lines", [buffer, 2, 2, false, ["café ✓"]]);
+  assert.equal(await nvim.call("nvim_eval", ["getline(3)"]), "café ✓");
+  assert.equal(await nvim.call("nvim_eval", ["strlen(getline(3))"]), 9);
+});
+
+Deno.test("Neovim: with keepFloats, 1.0 is a Float and goes back a Float (v:t_float), -0.0 keeps its sign", async () => {
+  await using nvim = startNeovim({}, { extensions: neovimExtensions, keepFloats: true });
+  const one = await nvim.call("nvim_eval", ["1.0"]);
+  assert.deepEqual(one, new Float(1));
+  await nvim.call("nvim_set_var", ["x", one]);
+  assert.equal(await nvim.call("nvim_eval", ["type(g:x) == v:t_float"]), 1);
+  assert.equal(await nvim.call("nvim_eval", ["string(g:x)"]), "1.0");
+  const zero = await nvim.call<Float>("nvim_eval", ["-0.0"]);
+  assert.ok(zero instanceof Float && Object.is(zero.value, -0));
+  await nvim.call("nvim_set_var", ["z", zero]);
+  assert.equal(await nvim.call("nvim_eval", ["string(g:z)"]), "-0.0");
+  // Integers stay numbers; float(3) made here is a Float in Vim, 3 a Number.
+  assert.equal(await nvim.call("nvim_eval", ["7"]), 7);
+  await nvim.call("nvim_set_var", ["f", float(3)]);
+  await nvim.call("nvim_set_var", ["n", 3]);
+  assert.equal(
+    await nvim.call("nvim_eval", ["[type(g:f), type(g:n)] == [v:t_float, v:t_number]"]),
+    1,
+  );
+});
+
+Deno.test("Neovim: without keepFloats a double is a plain number (the default)", async () => {
+  await using nvim = startNeovim();
+  assert.equal(await nvim.call("nvim_eval", ["1.0"]), 1);
+  assert.equal(await nvim.call("nvim_eval", ["2.5"]), 2.5);
+});
+
+Deno.test("Neovim: without extensions, handles arrive as MsgpackExt and work when passed back", async () => {
+  await using nvim = startNeovim({}, {});
+  const buffer = await nvim.call<MsgpackExt>("nvim_get_current_buf");
+  assert.ok(buffer instanceof MsgpackExt, `got ${String(buffer)}`);
+  // Buffer is ext type 0, its data the handle number as msgpack (1, a fixint).
+  assert.deepEqual(buffer, new MsgpackExt(0, new Uint8Array([1])));
+  await nvim.call("nvim_buf_set_lines", [buffer, 0, -1, false, ["one", "two"]]);
+  assert.deepEqual(await nvim.call("nvim_buf_get_lines", [buffer, 0, -1, false]), ["one", "two"]);
+  const window = await nvim.call<MsgpackExt>("nvim_get_current_win");
+  assert.ok(window instanceof MsgpackExt && window.type === 1);
+  assert.deepEqual(await nvim.call("nvim_win_get_buf", [window]), buffer);
+  const tab = await nvim.call<MsgpackExt>("nvim_get_current_tabpage");
+  assert.ok(tab instanceof MsgpackExt && tab.type === 2);
+  assert.deepEqual(await nvim.call("nvim_tabpage_get_win", [tab]), window);
 });

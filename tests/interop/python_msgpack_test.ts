@@ -14,7 +14,13 @@
  */
 
 import assert from "node:assert/strict";
-import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+import {
+  MsgpackExt,
+  msgpackRpc,
+  type MsgpackRpcOptions,
+  RawString,
+} from "../../codecs/msgpack_rpc.ts";
+import { Float, float } from "../../rpc/float.ts";
 import { type Peer, RpcError } from "../../mod.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
@@ -66,6 +72,7 @@ for (const framing of ["self-delimiting", "length-prefix", "varint", "content-le
           "add(i32 max, 1) is InvalidOperation",
           "calculate DIVIDE by 0 is InvalidOperation(4, Cannot divide by 0)",
           "echoShape round-trips name, double coords, i64 tags beyond 2^53",
+          "echoShape returns whole doubles 2.0, 0.0, -0.0 as floats, the sign of zero kept",
           "sum([2^63-1, 1, -1]) = 2^63-1",
           "zip called as a request answers nil",
           "60 pipelined requests",
@@ -101,9 +108,10 @@ Deno.test("the Python msgpack client reports a missing server with exit code 2",
 async function withPythonServer(
   body: (client: Peer) => Promise<void>,
   service: Record<string, (...args: never[]) => unknown> = {},
+  codecOptions: MsgpackRpcOptions = {},
 ): Promise<void> {
   await using server = await spawnListening(PYTHON, { args: [SERVER], timeout: 15_000 });
-  const codec = msgpackRpc();
+  const codec = msgpackRpc(codecOptions);
   await using client = await connectTcp(
     { hostname: server.hostname, port: server.port },
     {
@@ -187,6 +195,44 @@ Deno.test("a Python msgpack-rpc server echoes every value type parley sends, unc
     assert.equal(await client.call("echo", [2n ** 40n]), 2 ** 40);
     const big = "x🎉".repeat(300_000);
     assert.equal(await client.call("echo", [big]), big);
+  });
+});
+
+Deno.test("a Python msgpack-rpc server gets Floats as floats, -0.0 included, and a keepFloats client gets them back", async () => {
+  await withPythonServer(
+    async (client) => {
+      const values = [float(2), float(0), float(-0), float(NaN), float(-Infinity), 7];
+      assert.deepEqual(await client.call("types", values), [
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+      ]);
+      const back = await client.call<unknown[]>("echo", [values]);
+      assert.deepEqual(back, values);
+      assert.ok(Object.is((back[2] as Float).value, -0));
+      // Python's own floats, whole ones too.
+      assert.deepEqual(await client.call("add", [float(1), float(1)]), new Float(2));
+      assert.equal(await client.call("add", [1, 1]), 2);
+    },
+    {},
+    { keepFloats: true },
+  );
+});
+
+Deno.test("a Python msgpack-rpc server echoes unknown ext types as ExtType, byte for byte", async () => {
+  await withPythonServer(async (client) => {
+    const ext = new MsgpackExt(42, new Uint8Array([0, 1, 0xc1, 0xff]));
+    assert.deepEqual(await client.call("types", [ext]), ["ExtType"]);
+    assert.deepEqual(await client.call("echo", [ext]), ext);
+    const empty = new MsgpackExt(5, new Uint8Array());
+    assert.deepEqual(await client.call("echo", [empty]), empty);
+    // A valid-UTF-8 RawString is a str to Python, and comes back a string.
+    const raw = new RawString(new TextEncoder().encode("héllo"));
+    assert.deepEqual(await client.call("types", [raw]), ["str"]);
+    assert.equal(await client.call("echo", [raw]), "héllo");
   });
 });
 

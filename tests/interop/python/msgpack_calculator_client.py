@@ -17,6 +17,7 @@ Debian's python3-msgpack is importable by `/usr/bin/python3`; run it with that.
 """
 
 import argparse
+import math
 import socket
 import sys
 
@@ -372,15 +373,21 @@ def _(c):
     expect_result(c.request("echoShape", [empty]), empty)
 
 
-@check("echoShape keeps integral doubles equal (a JavaScript peer may send 3.0 back as int 3)")
+@check("echoShape returns whole doubles 2.0, 0.0, -0.0 as floats, the sign of zero kept")
 def _(c):
-    shape = dict(SHAPE, coords=[3.0, -0.0, 1e20])
+    coords = [2.0, 0.0, -0.0, 3.0, 1e20, -1.0]
+    shape = dict(SHAPE, coords=coords)
     reply = c.request("echoShape", [shape])
     if reply[2] is not None:
         raise CheckFailed("expected a result, got error %r" % (reply[2],))
     got = reply[3]["coords"]
-    if got != [3.0, 0.0, 1e20] or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in got):
-        raise CheckFailed("coords %r, expected values equal to [3.0, -0.0, 1e20]" % (got,))
+    if [type(x) for x in got] != [float] * len(coords):
+        raise CheckFailed("coords %r: every one should be a float (msgpack float 64), not %r"
+                          % (got, [type(x).__name__ for x in got]))
+    if got != coords or [math.copysign(1.0, x) for x in got] != [math.copysign(1.0, x) for x in coords]:
+        raise CheckFailed("coords %r, expected %r with the signs of zero" % (got, coords))
+    if not same(got, coords):
+        raise CheckFailed("coords %r, expected %r" % (got, coords))
 
 
 @check("echoShape with a tag beyond i64 (2^63) is invalid params (-32602)")
