@@ -71,8 +71,12 @@ const base64Bytes = z.union([
 function int64(mode: "safe" | "full") {
   const safe = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
   if (mode === "safe") return safe.transform((n) => BigInt(n));
-  // ±2^53 is exact as a number, and msgpack decoders hand it over as one.
-  const exact = z.number().int().min(-(2 ** 53)).max(2 ** 53);
+  // ±2^53 is exact as a number, and msgpack decoders hand it over as one
+  // (zod's .int() stops at the safe integers, whatever min and max say).
+  const exact = z.number().refine(
+    (n) => Number.isInteger(n) && Math.abs(n) <= 2 ** 53,
+    "Expected an integer",
+  );
   return z.union([exact.transform((n) => BigInt(n)), z.bigint().min(I64_MIN).max(I64_MAX)]);
 }
 
