@@ -181,7 +181,7 @@ Deno.test("WebSocket: the calculator serves every codec over ws at /rpc", async 
     assert.equal(await client.call("echo", ["héllo ✓"]), "héllo ✓", name);
     await assert.rejects(
       client.call("calculate", [1, { num1: 1, num2: 0, op: 4 }]),
-      (e: unknown) => e instanceof RpcError && e.code === 4,
+      (e: unknown) => e instanceof RpcError && e.code === 1,
       name,
     );
   }
