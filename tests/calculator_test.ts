@@ -109,6 +109,11 @@ for args, why in [((1, {"num1": 1, "num2": 0, "op": 4}), "Cannot divide by 0"), 
         assert fault.faultCode == 1 and why in fault.faultString, fault
 assert calc.echo("h\\u00e9llo \\u2713") == "h\\u00e9llo \\u2713"
 assert calc.echoBinary(xmlrpc.client.Binary(b"\\x00\\xff")).data == b"\\x00\\xff"
+try:
+    calc.echoBinary("AAEC")  # a <string> is not bytes, base64 or not
+    raise SystemExit("no fault")
+except xmlrpc.client.Fault as fault:
+    assert fault.faultCode == -32602, fault
 shape = {"name": "s", "coords": [1.5, -2.0], "tags": {"a": 1}, "blob": xmlrpc.client.Binary(b"x"), "flag": True}
 back = calc.echoShape(shape)
 assert back["coords"] == [1.5, -2.0] and back["tags"] == {"a": 1} and back["blob"].data == b"x", back
