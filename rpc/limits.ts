@@ -24,9 +24,30 @@ export interface RpcLimits {
    * `LimitError`.
    */
   readonly maxQueuedBytes: number;
+  /**
+   * Milliseconds a WebSocket connection may go without a message either way
+   * while no call is in flight; then it is closed (code 1001, "idle").
+   */
+  readonly idleTimeout: number;
+  /**
+   * Milliseconds from a WebSocket's opening to its first message either way;
+   * a connection that says nothing is closed sooner than an idle one (code
+   * 1001).
+   */
+  readonly firstFrameTimeout: number;
+  /**
+   * Milliseconds for the head of a connection's first HTTP request (a
+   * WebSocket handshake) to arrive whole, on servers that accept WebSocket
+   * connections; then the connection is closed with 408.
+   */
+  readonly headerTimeout: number;
 }
 
-/** The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in flight, 32 MiB queued. */
+/**
+ * The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in
+ * flight, 32 MiB queued; WebSocket connections idle for 5 minutes or silent
+ * for 30 s after opening are closed, and a handshake's head has 10 s.
+ */
 export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxFrameSize: 16 * 1024 * 1024,
   maxDepth: 64,
@@ -34,6 +55,9 @@ export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxInFlight: 1024,
   maxPending: 65536,
   maxQueuedBytes: 32 * 1024 * 1024,
+  idleTimeout: 5 * 60 * 1000,
+  firstFrameTimeout: 30 * 1000,
+  headerTimeout: 10 * 1000,
 });
 
 /**

@@ -19,7 +19,7 @@ import type { Codec, Frame, MessageStream } from "../types.ts";
 export const CloseCode = {
   /** The session ended normally. */
   Normal: 1000,
-  /** The server is shutting down. */
+  /** The server is shutting down, or the connection was idle too long. */
   GoingAway: 1001,
   /** A text message for a binary codec. */
   UnsupportedData: 1003,
@@ -35,25 +35,74 @@ export const CloseCode = {
 export interface WebSocketStreamOptions {
   /** Largest message accepted, in bytes (UTF-16 units for text); 16 MiB by default. */
   readonly maxMessageSize?: number;
-  /** Sending waits while this many bytes are queued in the socket; 1 MiB by default. */
+  /**
+   * Sending waits while this many bytes are queued in the socket, and
+   * messages received but not yet read past this many bytes pause the socket
+   * (where it can pause); 1 MiB by default.
+   */
   readonly highWaterMark?: number;
   /** Whether the codec reads text (a binary codec's socket refuses text messages). */
   readonly text?: boolean;
   /** Describes the remote end, for errors. */
   readonly remote?: string;
+  /**
+   * Stops the socket reading from the network, so that a session that stops
+   * reading (its replies are not being read) stops the sender in turn. The
+   * standard `WebSocket` cannot; the `ws` package's sockets can (`pause()`).
+   */
+  readonly pause?: () => void;
+  /** Undoes {@linkcode WebSocketStreamOptions.pause}. */
+  readonly resume?: () => void;
+  /** Called on each message received or sent (idle timers). */
+  readonly onActivity?: () => void;
+}
+
+// Limits whose breach closes a socket as idle rather than as too big.
+const TIMEOUT_LIMITS = new Set(["idleTimeout", "firstFrameTimeout"]);
+const utf8 = new TextEncoder();
+
+/**
+ * A close reason within the 123 bytes a close frame has room for, cut at a
+ * character: a longer one makes `close()` throw, and the socket stays open.
+ */
+function closeReason(reason: string): string {
+  // 41 UTF-16 units are at most 123 bytes.
+  if (reason.length <= 41) return reason;
+  let cut = reason.slice(0, 123);
+  while (utf8.encode(cut).length > 123) cut = cut.slice(0, -1);
+  return cut;
 }
 
 /**
  * A message stream over an open WebSocket. A message over `maxMessageSize`
  * closes the socket with 1009, a text message for a binary codec with 1003;
- * closing the stream for a frame the codec cannot read uses 1007, for any
- * other failure 1011, and 1000 otherwise. Sending waits while more than
- * `highWaterMark` bytes are queued, so a peer that reads slowly slows the
- * sender down instead of growing its memory.
+ * closing the stream for a frame the codec cannot read uses 1007, for an
+ * idle or silent connection (`LimitError` of `idleTimeout`,
+ * `firstFrameTimeout`) 1001, for a limit 1009, for any other failure 1011,
+ * and 1000 otherwise. Sending waits while more than `highWaterMark` bytes
+ * are queued, so a peer that reads slowly slows the sender down instead of
+ * growing its memory; with `pause` and `resume`, a session that stops
+ * reading pauses the socket.
+ *
+ * Nothing the socket does reaches the caller as an exception: a message
+ * that arrives after the session stopped reading (it failed, or closed) is
+ * dropped and the socket closed, never enqueued into a closed stream.
  *
  * @param socket an open WebSocket (client or server side)
  * @param options limits and the codec's kind
  * @returns the message stream, for a {@linkcode Peer}
+ *
+ * @example A peer over a browser-style WebSocket
+ * ```ts ignore
+ * import { webSocketStream } from "./websocket.ts";
+ * import { Peer } from "../peer.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * const socket = new WebSocket("ws://127.0.0.1:8080/rpc");
+ * await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+ * const peer = new Peer(webSocketStream(socket, { maxMessageSize: 1 << 20 }), { codec: jsonRpc() });
+ * console.log(await peer.call("add", [1, 2]));
+ * ```
  */
 export function webSocketStream(
   socket: WebSocket,
@@ -62,42 +111,75 @@ export function webSocketStream(
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxFrameSize;
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   const text = options.text ?? true;
+  const onActivity = options.onActivity;
   socket.binaryType = "arraybuffer";
   let failure: Error | undefined;
+  // Set once the readable is closed, errored or cancelled: no more enqueues.
+  let ended = false;
+  let paused = false;
 
   const closeWith = (code: number, reason: string): void => {
     try {
-      // A close reason is at most 123 bytes.
-      socket.close(code, reason.slice(0, 120));
+      socket.close(code, closeReason(reason));
     } catch {
       // Closed already.
     }
   };
 
+  const refuse = (error: Error, code: number, reason: string): void => {
+    failure ??= error;
+    closeWith(code, reason);
+  };
+
   const readable = new ReadableStream<Frame>({
     start(controller) {
-      socket.addEventListener("message", (event) => {
-        const data = event.data;
-        if (typeof data === "string") {
-          if (!text) {
-            failure = new DecodeError("websocket", "a text message for a binary codec");
-            return closeWith(CloseCode.UnsupportedData, "binary messages only");
-          }
-          if (data.length > maxMessageSize) {
-            failure = new FrameSizeError(data.length, maxMessageSize);
-            return closeWith(CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
-          }
-          controller.enqueue(data);
+      const enqueue = (frame: Frame): void => {
+        if (ended) return;
+        try {
+          controller.enqueue(frame);
+        } catch {
+          // Closed under us (the session ended while messages were arriving).
+          ended = true;
+          closeWith(CloseCode.InternalError, "the session has ended");
           return;
         }
-        const bytes = new Uint8Array(data as ArrayBuffer);
-        if (bytes.length > maxMessageSize) {
-          failure = new FrameSizeError(bytes.length, maxMessageSize);
-          return closeWith(CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+        onActivity?.();
+        const desired = controller.desiredSize;
+        if (options.pause !== undefined && !paused && desired !== null && desired <= 0) {
+          paused = true;
+          options.pause();
         }
-        controller.enqueue(bytes);
+      };
+      socket.addEventListener("message", (event) => {
+        // A listener that throws would be an uncaught exception: the process
+        // dies. Whatever arrives, this one does not throw.
+        try {
+          if (ended) return;
+          const data = event.data;
+          if (typeof data === "string") {
+            if (!text) {
+              const error = new DecodeError("websocket", "a text message for a binary codec");
+              return refuse(error, CloseCode.UnsupportedData, "binary messages only");
+            }
+            if (data.length > maxMessageSize) {
+              const error = new FrameSizeError(data.length, maxMessageSize);
+              return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+            }
+            return enqueue(data);
+          }
+          const bytes = new Uint8Array(data as ArrayBuffer);
+          if (bytes.length > maxMessageSize) {
+            const error = new FrameSizeError(bytes.length, maxMessageSize);
+            return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+          }
+          enqueue(bytes);
+        } catch (error) {
+          refuse(error as Error, CloseCode.InternalError, "cannot read this message");
+        }
       });
       socket.addEventListener("close", () => {
+        if (ended) return;
+        ended = true;
         try {
           if (failure !== undefined) controller.error(failure);
           else controller.close();
@@ -106,7 +188,20 @@ export function webSocketStream(
         }
       });
     },
-  });
+    pull() {
+      if (!paused) return;
+      paused = false;
+      try {
+        options.resume?.();
+      } catch {
+        // The socket is gone; its close event ends the stream.
+      }
+    },
+    cancel() {
+      // The session stopped reading for good: what still arrives is dropped.
+      ended = true;
+    },
+  }, { highWaterMark, size: (frame) => frame.length });
 
   // Sends one frame; waits for the socket's queue to drain below the mark.
   const send = async (frame: Frame): Promise<void> => {
@@ -114,6 +209,7 @@ export function webSocketStream(
       throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
     }
     socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    onActivity?.();
     while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -138,7 +234,9 @@ export function webSocketStream(
         setTimeout(resolve, 1000);
       });
       if (reason === undefined) closeWith(CloseCode.Normal, "");
-      else if (reason instanceof FrameSizeError || reason instanceof LimitError) {
+      else if (reason instanceof LimitError && TIMEOUT_LIMITS.has(reason.limitName)) {
+        closeWith(CloseCode.GoingAway, reason.message);
+      } else if (reason instanceof FrameSizeError || reason instanceof LimitError) {
         closeWith(CloseCode.MessageTooBig, reason.message);
       } else if (reason instanceof DecodeError) {
         closeWith(CloseCode.InvalidPayload, reason.message);

@@ -1,22 +1,43 @@
-// WebSocket routes of the HTTP server: the upgrade, and one Peer per socket
-// for as long as it is open. Deno only (Deno.upgradeWebSocket).
+// WebSocket routes of the HTTP server: the handshake, and one Peer per socket
+// for as long as it is open. Deno only. The sockets are the `ws` package's
+// on the raw connection (see _front.ts for why not Deno.upgradeWebSocket):
+// its maxPayload counts a fragmented message's bytes as they arrive, and it
+// can pause reading while the session has replies queued for a slow reader.
 
+import { Buffer } from "node:buffer";
+// @ts-types="@types/ws"
+import { type WebSocket as WsSocket, WebSocketServer } from "ws";
+import { LimitError } from "../../errors.ts";
 import { Peer } from "../../peer.ts";
-import type { RpcLimits } from "../../limits.ts";
+import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { Service } from "../../service.ts";
 import type { Codec } from "../../types.ts";
 import { webSocketStream } from "../websocket.ts";
+import { ConnDuplex } from "./_conn_duplex.ts";
+import { answerAndClose, type RequestHead, type Upgrader } from "./_front.ts";
 
 /** The WebSocket side of a route. */
 export interface WebSocketRouteOptions {
-  /** Largest message accepted, in bytes; 16 MiB by default. Over it: close code 1009. */
+  /**
+   * Largest message accepted, in bytes; 16 MiB by default. Over it: close
+   * code 1009, as soon as a frame's header says so (the fragments of a
+   * message count together as they arrive).
+   */
   readonly maxMessageSize?: number;
   /**
-   * Seconds without a pong before the connection is closed; the server
-   * pings to keep it alive. 30 by default; 0 turns keep-alive off.
+   * Seconds between the server's pings; a socket that has not answered the
+   * last one by the next is closed. 30 by default; 0 turns pings off. (Not
+   * the `idleTimeout` of the route's `limits`, which closes a socket that
+   * sends and receives no message.)
    */
+  readonly pingInterval?: number;
+  /** @deprecated The former name of {@linkcode WebSocketRouteOptions.pingInterval}. */
   readonly idleTimeout?: number;
-  /** Sending waits while this many bytes are queued; 1 MiB by default. */
+  /**
+   * Bytes queued in either direction before the socket waits: sending waits
+   * while this many are unsent, and reading pauses while this many received
+   * are unread. 1 MiB by default.
+   */
   readonly highWaterMark?: number;
   /**
    * Called with each connection's peer once the socket is open: keep it to
@@ -41,7 +62,7 @@ export interface WebSocketRequest {
   readonly headers: Headers;
 }
 
-/** What a WebSocket connection is served with. */
+/** What a WebSocket route serves. */
 export interface WebSocketServing {
   readonly codec: Codec;
   readonly service: Service;
@@ -50,66 +71,224 @@ export interface WebSocketServing {
   readonly options: WebSocketRouteOptions;
 }
 
+/** What the WebSocket routes of a server share. */
+export interface WebSocketSettings {
+  /** Whether the server is https (the handshake's URL says wss). */
+  readonly secure: boolean;
+  readonly authenticate?: (request: Request) => boolean | Promise<boolean>;
+  readonly wwwAuthenticate: string;
+  readonly onError: (error: unknown) => void;
+}
+
+/** The WebSocket routes of a server. */
+export interface WebSocketRoutes {
+  /** For the listener: which connections to serve as WebSockets. */
+  readonly upgrade: Upgrader;
+  /** Refuses new sockets (503), lets the open ones finish their calls, closes them (1000). */
+  drain(): Promise<void>;
+}
+
 /** Whether a request asks to become a WebSocket. */
 export function wantsWebSocket(request: Request): boolean {
   return request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
 /**
- * Upgrades the request and serves the socket with a peer of its own, kept
- * in `peers` until it closes.
+ * The WebSocket routes of a server, by path.
+ *
+ * @param routes the routes that accept WebSocket connections
+ * @param settings authentication and error reporting
+ * @returns the upgrader for the listener, and the drain for shutdown
  */
-export function acceptWebSocket(
-  request: Request,
+export function webSocketRoutes(
+  routes: ReadonlyMap<string, WebSocketServing>,
+  settings: WebSocketSettings,
+): WebSocketRoutes {
+  const peers = new Set<Peer>();
+  const servers = new Map<WebSocketServing, WebSocketServer>();
+  for (const serving of routes.values()) {
+    servers.set(
+      serving,
+      new WebSocketServer({
+        noServer: true,
+        clientTracking: false,
+        perMessageDeflate: false,
+        maxPayload: serving.options.maxMessageSize ??
+          resolveLimits(serving.limits).maxFrameSize,
+      }),
+    );
+  }
+  let draining = false;
+
+  const accept = async (conn: Deno.Conn, rest: Uint8Array, head: RequestHead) => {
+    const serving = routes.get(pathOf(head.target))!;
+    if (draining) return answerAndClose(conn, 503, "Service Unavailable: shutting down");
+    if (head.method !== "GET") {
+      return answerAndClose(conn, 400, "Bad Request: a WebSocket handshake is a GET");
+    }
+    if (!/(^|,)\s*upgrade\s*(,|$)/i.test(head.headers.get("connection") ?? "")) {
+      return answerAndClose(conn, 400, 'Bad Request: a WebSocket handshake needs "Connection: Upgrade"');
+    }
+    const host = head.headers.get("host") ?? "localhost";
+    const handshake: WebSocketRequest = {
+      url: `${settings.secure ? "https" : "http"}://${host}${head.target}`,
+      headers: head.headers,
+    };
+    if (settings.authenticate !== undefined) {
+      let request: Request;
+      try {
+        request = new Request(handshake.url, { headers: head.headers });
+      } catch {
+        return answerAndClose(conn, 400, "Bad Request: the handshake's URL is invalid");
+      }
+      if (!(await settings.authenticate(request))) {
+        return answerAndClose(conn, 401, "Unauthorized", {
+          "www-authenticate": settings.wwwAuthenticate,
+        });
+      }
+      if (draining) return answerAndClose(conn, 503, "Service Unavailable: shutting down");
+    }
+    const duplex = new ConnDuplex(conn);
+    // Nothing a connection does may become an unhandled 'error' event.
+    duplex.on("error", () => {});
+    const request = {
+      method: head.method,
+      url: head.target,
+      headers: Object.fromEntries(head.headers),
+    };
+    servers.get(serving)!.handleUpgrade(
+      request as never,
+      duplex as never,
+      Buffer.from(rest),
+      (ws) => serve(ws, serving, handshake, peers, settings.onError),
+    );
+  };
+
+  return {
+    upgrade(head) {
+      if (head.headers.get("upgrade")?.toLowerCase() !== "websocket") return undefined;
+      if (!routes.has(pathOf(head.target))) return undefined;
+      return (conn, rest) => {
+        accept(conn, rest, head).catch((error) => {
+          settings.onError(error);
+          answerAndClose(conn, 500, "Internal Server Error");
+        });
+      };
+    },
+    async drain() {
+      draining = true;
+      await Promise.all([...peers].map((peer) => peer.drain()));
+    },
+  };
+}
+
+// Serves one open socket with a peer of its own, kept in `peers` until it closes.
+function serve(
+  ws: WsSocket,
   serving: WebSocketServing,
+  handshake: WebSocketRequest,
   peers: Set<Peer>,
   onError: (error: unknown) => void,
-): Response {
-  // The request's headers cannot be read once it has been upgraded.
-  const handshake: WebSocketRequest = { url: request.url, headers: new Headers(request.headers) };
-  let upgraded;
-  try {
-    upgraded = Deno.upgradeWebSocket(request, { idleTimeout: serving.options.idleTimeout ?? 30 });
-  } catch (error) {
-    // A handshake without its required headers (Sec-WebSocket-Key, Connection: Upgrade).
-    return new Response(`Bad Request: ${(error as Error).message}\n`, {
-      status: 400,
-      headers: { "content-type": "text/plain; charset=utf-8" },
+): void {
+  ws.on("error", onError);
+  const limits = resolveLimits(serving.limits);
+  let lastActivity: number | undefined;
+  const stream = webSocketStream(ws as unknown as WebSocket, {
+    text: serving.codec.text === true,
+    remote: handshake.headers.get("origin") ?? "websocket",
+    maxMessageSize: serving.options.maxMessageSize ?? limits.maxFrameSize,
+    ...(serving.options.highWaterMark === undefined
+      ? {}
+      : { highWaterMark: serving.options.highWaterMark }),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    onActivity: () => lastActivity = Date.now(),
+  });
+  // The per-connection service may ask for its peer once it exists.
+  const made: { peer?: Peer } = {};
+  const service = serving.options.service === undefined
+    ? serving.service
+    : serving.options.service({
+      peer: () => {
+        if (made.peer === undefined) throw new Error("The peer is not ready yet");
+        return made.peer;
+      },
+      request: handshake,
     });
+  const peer = made.peer = new Peer(stream, {
+    codec: serving.codec,
+    service,
+    onError,
+    limits: serving.limits ?? {},
+    ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),
+  });
+  peers.add(peer);
+  const stopTimers = [keepAlive(ws, serving.options), idleTimer(peer, limits, () => lastActivity)];
+  peer.closed.then(() => {
+    peers.delete(peer);
+    for (const stop of stopTimers) stop();
+  });
+  serving.options.onConnection?.(peer, handshake);
+}
+
+// Pings every interval; a socket that has not answered the last ping is ended.
+function keepAlive(ws: WsSocket, options: WebSocketRouteOptions): () => void {
+  const seconds = options.pingInterval ?? options.idleTimeout ?? 30;
+  if (seconds <= 0) return () => {};
+  let answered = true;
+  ws.on("pong", () => answered = true);
+  const timer = setInterval(() => {
+    if (!answered) return ws.terminate();
+    answered = false;
+    try {
+      ws.ping();
+    } catch {
+      // Closing already.
+    }
+  }, seconds * 1000);
+  return () => clearInterval(timer);
+}
+
+// Closes a connection that has carried no message for `idleTimeout` ms
+// (`firstFrameTimeout` before its first) while no call was in flight either
+// way. One timer, pushed back lazily rather than reset on every message.
+function idleTimer(
+  peer: Peer,
+  limits: RpcLimits,
+  lastActivity: () => number | undefined,
+): () => void {
+  const opened = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = (): void => {
+    const last = lastActivity();
+    const [name, limit, since] = last === undefined
+      ? ["firstFrameTimeout", limits.firstFrameTimeout, opened] as const
+      : ["idleTimeout", limits.idleTimeout, last] as const;
+    const left = since + limit - Date.now();
+    if (left > 0) {
+      timer = setTimeout(check, left);
+      return;
+    }
+    if (peer.inFlight > 0 || peer.pending > 0) {
+      // Busy, not idle: look again one period later.
+      timer = setTimeout(check, limits.idleTimeout);
+      return;
+    }
+    const what = last === undefined ? "no message since it opened" : "no message";
+    peer.close(new LimitError(name, limit, `${what} for ${Date.now() - since} ms`));
+  };
+  timer = setTimeout(check, Math.min(limits.firstFrameTimeout, limits.idleTimeout));
+  return () => clearTimeout(timer);
+}
+
+// The path of a request target, without its query.
+function pathOf(target: string): string {
+  const end = target.search(/[?#]/);
+  const path = end === -1 ? target : target.slice(0, end);
+  // An absolute-form target (a proxy's): its path.
+  if (!path.startsWith("/")) {
+    const slash = path.indexOf("/", path.indexOf("//") + 2);
+    return slash === -1 ? "/" : path.slice(slash);
   }
-  const { socket, response } = upgraded;
-  socket.addEventListener("open", () => {
-    const stream = webSocketStream(socket, {
-      text: serving.codec.text === true,
-      remote: handshake.headers.get("origin") ?? "websocket",
-      ...(serving.options.maxMessageSize === undefined
-        ? {}
-        : { maxMessageSize: serving.options.maxMessageSize }),
-      ...(serving.options.highWaterMark === undefined
-        ? {}
-        : { highWaterMark: serving.options.highWaterMark }),
-    });
-    // The per-connection service may ask for its peer once it exists.
-    const made: { peer?: Peer } = {};
-    const service = serving.options.service === undefined
-      ? serving.service
-      : serving.options.service({
-        peer: () => {
-          if (made.peer === undefined) throw new Error("The peer is not ready yet");
-          return made.peer;
-        },
-        request: handshake,
-      });
-    const opened = made.peer = new Peer(stream, {
-      codec: serving.codec,
-      service,
-      onError,
-      ...(serving.limits === undefined ? {} : { limits: serving.limits }),
-      ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),
-    });
-    peers.add(opened);
-    opened.closed.then(() => peers.delete(opened));
-    serving.options.onConnection?.(opened, handshake);
-  }, { once: true });
-  return response;
+  return path;
 }

@@ -6,13 +6,18 @@
  */
 
 import { DecodeError } from "../../errors.ts";
-import type { RpcLimits } from "../../limits.ts";
-import type { Peer } from "../../peer.ts";
+import { DEFAULT_LIMITS, type RpcLimits } from "../../limits.ts";
 import { createResponder, type Responder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
 import type { Codec, Frame } from "../../types.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
-import { acceptWebSocket, wantsWebSocket, type WebSocketRouteOptions } from "./_websocket.ts";
+import { listenFront } from "./_front.ts";
+import {
+  type WebSocketRouteOptions,
+  webSocketRoutes,
+  type WebSocketServing,
+  wantsWebSocket,
+} from "./_websocket.ts";
 
 export type { WebSocketRequest, WebSocketRouteOptions } from "./_websocket.ts";
 
@@ -150,6 +155,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const onError = options.onError ?? (() => {});
   const wwwAuthenticate = options.wwwAuthenticate ?? 'Basic realm="parley"';
   const routes = new Map<string, Route>();
+  const websockets = new Map<string, WebSocketServing>();
   for (const [path, route] of Object.entries(options.routes)) {
     routes.set(path, {
       ...route,
@@ -157,11 +163,13 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       contentType: contentTypeOf(route.codec),
       respond: createResponder({ ...route, onError }),
     });
+    if (route.websocket !== undefined && route.websocket !== false) {
+      websockets.set(path, { ...route, options: route.websocket === true ? {} : route.websocket });
+    }
   }
 
   // Longest prefix first.
   const mounted = Object.entries(options.handlers ?? {}).sort(([a], [b]) => b.length - a.length);
-  const sockets = new Set<Peer>();
   let stopping: Promise<void> | undefined;
   const handler = async (request: Request): Promise<Response> => {
     const path = pathOf(request.url);
@@ -178,12 +186,12 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       if (route.websocket === undefined || route.websocket === false) {
         return plain(400, "Bad Request: this path does not accept WebSocket connections");
       }
-      if (options.authenticate !== undefined && !(await options.authenticate(request))) {
-        return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
-      }
-      if (stopping !== undefined) return plain(503, "Service Unavailable: shutting down");
-      const ws = route.websocket === true ? {} : route.websocket;
-      return acceptWebSocket(request, { ...route, options: ws }, sockets, onError);
+      // The listener serves the handshakes that open a connection; one that
+      // follows other requests on a kept-alive connection reaches this server.
+      return plain(
+        400,
+        "Bad Request: a WebSocket handshake must be the first request of its connection",
+      );
     }
     if (request.method !== "POST") return plain(405, "Method Not Allowed", { allow: "POST" });
     if (options.authenticate !== undefined && !(await options.authenticate(request))) {
@@ -258,30 +266,71 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const tls = options.cert !== undefined && options.key !== undefined
     ? { cert: options.cert, key: options.key }
     : {};
-  const server = Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 0,
-    ...tls,
+  const serveOptions = {
     onListen: () => {},
-    onError: (error) => {
+    onError: (error: unknown) => {
       onError(error);
       return plain(500, "Internal Server Error");
     },
-  }, handler);
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  };
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = options.port ?? 0;
+  if (websockets.size === 0) {
+    const server = Deno.serve({ hostname, port, ...tls, ...serveOptions }, handler);
+    const shutdown = (): Promise<void> => {
+      stopping ??= server.shutdown().then(() => server.finished);
+      return stopping;
+    };
+    return running(server.addr, "cert" in tls, shutdown, server.finished);
+  }
+
+  // WebSocket routes: a listener of parley's own on the public address
+  // serves the handshakes and relays everything else to Deno.serve on a
+  // loopback port (see _front.ts for why).
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, ...serveOptions }, handler);
+  const sockets = webSocketRoutes(websockets, {
+    secure: "cert" in tls,
+    ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
+    wwwAuthenticate,
+    onError,
+  });
+  const front = listenFront({
+    hostname,
+    port,
+    ...tls,
+    upstream: () => server.addr,
+    upgrade: sockets.upgrade,
+    headerTimeout: DEFAULT_LIMITS.headerTimeout,
+    idleTimeout: DEFAULT_LIMITS.idleTimeout,
+    onError,
+  });
+  const finished = Promise.all([server.finished, front.finished]).then(() => {});
   const shutdown = (): Promise<void> => {
     // WebSocket sessions finish their calls in flight and close with 1000.
-    stopping ??= Promise.all([...sockets].map((peer) => peer.drain()))
-      .then(() => server.shutdown())
-      .then(() => server.finished);
+    stopping ??= (async () => {
+      front.close();
+      await sockets.drain();
+      await server.shutdown();
+      front.closeRelayed();
+      await finished;
+    })();
     return stopping;
   };
+  return running(front.addr, "cert" in tls, shutdown, finished);
+}
+
+function running(
+  addr: Deno.NetAddr,
+  secure: boolean,
+  shutdown: () => Promise<void>,
+  finished: Promise<void>,
+): HttpServer {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {
     addr,
-    url: `${"cert" in tls ? "https" : "http"}://${host}:${addr.port}`,
+    url: `${secure ? "https" : "http"}://${host}:${addr.port}`,
     shutdown,
-    finished: server.finished,
+    finished,
     [Symbol.asyncDispose]: shutdown,
   };
 }
