@@ -57,6 +57,29 @@ export interface WebSocketStreamOptions {
   readonly onActivity?: () => void;
 }
 
+// What the other end's close codes mean, for the error that says why.
+const CLOSE_MEANINGS: Readonly<Record<number, string>> = {
+  1001: "going away: shutting down, or the connection was idle",
+  1002: "a protocol error",
+  1003: "data it cannot accept",
+  1006: "the connection dropped without a close frame",
+  1007: "a message it cannot read",
+  1008: "a policy violation",
+  1009: "a message too big",
+  1011: "an error on its side",
+};
+
+// The error of a close that was not a normal one; undefined for a normal one.
+function closedBy(event: CloseEvent): ConnectionClosedError | undefined {
+  if (event.code === CloseCode.Normal || event.code === 1005) return undefined;
+  const meaning = CLOSE_MEANINGS[event.code] ?? "no reason known to parley";
+  return new ConnectionClosedError(
+    `The WebSocket was closed with code ${event.code} (${meaning})${
+      event.reason ? `: ${event.reason}` : ""
+    }`,
+  );
+}
+
 // Limits whose breach closes a socket as idle rather than as too big.
 const TIMEOUT_LIMITS = new Set(["idleTimeout", "firstFrameTimeout"]);
 const utf8 = new TextEncoder();
@@ -177,9 +200,10 @@ export function webSocketStream(
           refuse(error as Error, CloseCode.InternalError, "cannot read this message");
         }
       });
-      socket.addEventListener("close", () => {
+      socket.addEventListener("close", (event) => {
         if (ended) return;
         ended = true;
+        failure ??= closedBy(event as CloseEvent);
         try {
           if (failure !== undefined) controller.error(failure);
           else controller.close();

@@ -7,6 +7,8 @@ import { Duplex } from "node:stream";
 
 // Bytes of one read; each read's bytes are copied out (ws keeps them).
 const READ_SIZE = 64 * 1024;
+// How long a closed socket drains what the client still sends.
+const LINGER_MS = 1000;
 
 /** Whether an error only says that the connection ended (reset, closed, no TLS close_notify). */
 export function isConnectionEnd(error: unknown): boolean {
@@ -33,6 +35,7 @@ export class ConnDuplex extends Duplex {
   readonly #conn: Deno.Conn;
   readonly #scratch = new Uint8Array(READ_SIZE);
   #reading = false;
+  #linger: ReturnType<typeof setTimeout> | undefined;
 
   /** Wraps `conn`; the Duplex owns it from now on. */
   constructor(conn: Deno.Conn) {
@@ -70,11 +73,21 @@ export class ConnDuplex extends Duplex {
     this._write(Buffer.concat(chunks.map((c) => c.chunk)), "buffer", callback);
   }
 
+  // ws ends the socket once the closing handshake is done (or a handshake
+  // refused). The server closes first (RFC 6455, 7.1.1), but lingers: a
+  // close with unread bytes in the kernel (the rest of a message refused by
+  // its header) would be a reset, and the client could lose the close frame.
+  // What still arrives is read and dropped until the client's FIN, for at
+  // most LINGER_MS (ws itself would wait 30 s).
   override _final(callback: (error?: Error | null) => void): void {
-    this.#conn.closeWrite().then(() => callback(), () => callback());
+    this.#conn.closeWrite().catch(() => {}).finally(() => {
+      this.#linger = setTimeout(() => this.destroy(), LINGER_MS);
+      callback();
+    });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#linger);
     try {
       this.#conn.close();
     } catch {
