@@ -61,6 +61,12 @@ export interface ServeHttpOptions {
   readonly cert?: string;
   /** The certificate's private key as PEM text, with `cert`. */
   readonly key?: string;
+  /**
+   * With WebSocket routes: milliseconds for the head of each connection's
+   * first request to arrive whole (a slow handshake gets 408);
+   * `DEFAULT_LIMITS.headerTimeout` (10 s) by default.
+   */
+  readonly headerTimeout?: number;
   /** Largest request body in bytes, after decompression; 16 MiB by default. */
   readonly maxBodySize?: number;
   /** Replies larger than this many bytes are gzipped for clients that accept it; 1024 by default. */
@@ -300,7 +306,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     ...tls,
     upstream: () => server.addr,
     upgrade: sockets.upgrade,
-    headerTimeout: DEFAULT_LIMITS.headerTimeout,
+    headerTimeout: options.headerTimeout ?? DEFAULT_LIMITS.headerTimeout,
     idleTimeout: DEFAULT_LIMITS.idleTimeout,
     onError,
   });
