@@ -141,8 +141,11 @@ async function handle(
   if (read.kind === "closed") return close(conn);
   if (read.kind !== "read") {
     const [status, text] = read.kind === "timeout"
-      ? [408, `Request Timeout: no complete request head within ${options.headerTimeout} ms`]
-      : [431, `Request Header Fields Too Large: over ${MAX_HEAD} bytes`];
+      ? [
+        408,
+        `Request Timeout: no complete request head within ${options.headerTimeout} ms (headerTimeout)`,
+      ]
+      : [431, `Request Header Fields Too Large: the head is over ${MAX_HEAD} bytes`];
     await answerAndClose(conn, status, text);
     return;
   }

@@ -127,7 +127,11 @@ export function webSocketRoutes(
       return answerAndClose(conn, 400, "Bad Request: a WebSocket handshake is a GET");
     }
     if (!/(^|,)\s*upgrade\s*(,|$)/i.test(head.headers.get("connection") ?? "")) {
-      return answerAndClose(conn, 400, 'Bad Request: a WebSocket handshake needs "Connection: Upgrade"');
+      return answerAndClose(
+        conn,
+        400,
+        'Bad Request: a WebSocket handshake needs "Connection: Upgrade"',
+      );
     }
     const host = head.headers.get("host") ?? "localhost";
     const handshake: WebSocketRequest = {

@@ -13,10 +13,10 @@ import type { Codec, Frame } from "../../types.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
 import { listenFront } from "./_front.ts";
 import {
+  wantsWebSocket,
   type WebSocketRouteOptions,
   webSocketRoutes,
   type WebSocketServing,
-  wantsWebSocket,
 } from "./_websocket.ts";
 
 export type { WebSocketRequest, WebSocketRouteOptions } from "./_websocket.ts";
