@@ -53,6 +53,13 @@ export interface WebSocketStreamOptions {
   readonly pause?: () => void;
   /** Undoes {@linkcode WebSocketStreamOptions.pause}. */
   readonly resume?: () => void;
+  /**
+   * Holds the socket's writes while the frames of one chunk are sent, so
+   * that they leave in one write (the `ws` package's socket, corked).
+   */
+  readonly cork?: () => void;
+  /** Undoes {@linkcode WebSocketStreamOptions.cork}: the held writes leave. */
+  readonly uncork?: () => void;
   /** Called on each message received or sent (idle timers). */
   readonly onActivity?: () => void;
 }
@@ -227,12 +234,18 @@ export function webSocketStream(
     },
   }, { highWaterMark, size: (frame) => frame.length });
 
-  // Sends one frame; waits for the socket's queue to drain below the mark.
-  const send = async (frame: Frame): Promise<void> => {
+  // Sends the frames of one chunk together (one socket write where the
+  // socket can batch them), then waits for its queue to drain below the mark.
+  const send = async (frames: readonly Frame[]): Promise<void> => {
     if (socket.readyState !== WebSocket.OPEN) {
       throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
     }
-    socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    options.cork?.();
+    try {
+      for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    } finally {
+      options.uncork?.();
+    }
     onActivity?.();
     while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -240,9 +253,8 @@ export function webSocketStream(
   };
 
   const writable = new WritableStream<Frame | readonly Frame[]>({
-    async write(chunk) {
-      if (typeof chunk === "string" || chunk instanceof Uint8Array) return send(chunk);
-      for (const frame of chunk) await send(frame);
+    write(chunk) {
+      return send(typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk);
     },
   });
 

@@ -164,7 +164,7 @@ export function webSocketRoutes(
       request as never,
       duplex as never,
       Buffer.from(rest),
-      (ws) => serve(ws, serving, handshake, peers, settings.onError),
+      (ws) => serve(ws, duplex, serving, handshake, peers, settings.onError),
     );
   };
 
@@ -189,6 +189,7 @@ export function webSocketRoutes(
 // Serves one open socket with a peer of its own, kept in `peers` until it closes.
 function serve(
   ws: WsSocket,
+  duplex: ConnDuplex,
   serving: WebSocketServing,
   handshake: WebSocketRequest,
   peers: Set<Peer>,
@@ -205,6 +206,8 @@ function serve(
       ? {}
       : { highWaterMark: serving.options.highWaterMark }),
     pause: () => ws.pause(),
+    cork: () => duplex.cork(),
+    uncork: () => duplex.uncork(),
     resume: () => ws.resume(),
     onActivity: () => lastActivity = Date.now(),
   });
