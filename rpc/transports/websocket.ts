@@ -122,16 +122,23 @@ function closeReason(reason: string): string {
  * @param options limits and the codec's kind
  * @returns the message stream, for a {@linkcode Peer}
  *
- * @example A peer over a browser-style WebSocket
- * ```ts ignore
+ * @example A peer over a standard WebSocket, against a serveHttp route
+ * ```ts
  * import { webSocketStream } from "./websocket.ts";
+ * import { serveHttp } from "./http.ts";
  * import { Peer } from "../peer.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * const socket = new WebSocket("ws://127.0.0.1:8080/rpc");
+ * await using server = serveHttp({
+ *   routes: {
+ *     "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b }, websocket: true },
+ *   },
+ * });
+ * const socket = new WebSocket(`${server.url.replace("http", "ws")}/rpc`);
  * await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
  * const peer = new Peer(webSocketStream(socket, { maxMessageSize: 1 << 20 }), { codec: jsonRpc() });
- * console.log(await peer.call("add", [1, 2]));
+ * console.assert(await peer.call("add", [1, 2]) === 3);
+ * await peer.close();
  * ```
  */
 export function webSocketStream(
@@ -265,9 +272,12 @@ export function webSocketStream(
     close(reason?: unknown): Promise<void> {
       if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
       const closed = new Promise<void>((resolve) => {
-        socket.addEventListener("close", () => resolve(), { once: true });
         // A peer that never answers the close is not waited for forever.
-        setTimeout(resolve, 1000);
+        const timer = setTimeout(resolve, 1000);
+        socket.addEventListener("close", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
       });
       if (reason === undefined) closeWith(CloseCode.Normal, "");
       else if (reason instanceof LimitError && TIMEOUT_LIMITS.has(reason.limitName)) {
