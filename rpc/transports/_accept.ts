@@ -10,14 +10,14 @@ import { LimitError } from "../errors.ts";
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /**
- * `maxConnections` as given, or its default.
+ * A most-connections option as given, or its default.
  *
  * @throws {RangeError} when it is not a positive integer
  */
-export function resolveMaxConnections(given: number | undefined): number {
+export function resolveMaxConnections(given: number | undefined, name = "maxConnections"): number {
   const value = given ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`maxConnections must be a positive integer, got ${value}`);
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
   return value;
 }

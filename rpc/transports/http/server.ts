@@ -5,13 +5,15 @@
  * @module
  */
 
-import { DecodeError } from "../../errors.ts";
+import { DecodeError, LimitError } from "../../errors.ts";
 import type { RpcLimits } from "../../limits.ts";
 import type { Peer } from "../../peer.ts";
 import { createResponder, type Responder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
 import type { Codec, Frame } from "../../types.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
+import { Episodes, resolveMaxConnections } from "../_accept.ts";
+import { serveListening } from "./_listen.ts";
 import { acceptWebSocket, wantsWebSocket, type WebSocketRouteOptions } from "./_websocket.ts";
 
 export type { WebSocketRequest, WebSocketRouteOptions } from "./_websocket.ts";
@@ -77,6 +79,13 @@ export interface ServeHttpOptions {
    * after `authenticate`.
    */
   readonly handlers?: Readonly<Record<string, (request: Request) => Response | Promise<Response>>>;
+  /**
+   * Most WebSocket connections open at once, over every route; 10,000 by
+   * default. An upgrade beyond it is answered 503, and `onError` is told (a
+   * `LimitError`, once per episode). Plain HTTP connections have no such
+   * limit: `Deno.serve` neither counts nor exposes them.
+   */
+  readonly maxWebSockets?: number;
   /**
    * Answers requests for paths that are neither routes nor under a handler
    * (static files, a web page); 404 when absent.
@@ -149,6 +158,8 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const threshold = options.compressThreshold ?? 1024;
   const onError = options.onError ?? (() => {});
   const wwwAuthenticate = options.wwwAuthenticate ?? 'Basic realm="parley"';
+  const maxWebSockets = resolveMaxConnections(options.maxWebSockets, "maxWebSockets");
+  const refusals = new Episodes();
   const routes = new Map<string, Route>();
   for (const [path, route] of Object.entries(options.routes)) {
     routes.set(path, {
@@ -182,6 +193,15 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
         return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
       }
       if (stopping !== undefined) return plain(503, "Service Unavailable: shutting down");
+      if (sockets.size >= maxWebSockets) {
+        const error = new LimitError(
+          "maxWebSockets",
+          maxWebSockets,
+          `${url} refuses WebSocket connections while it holds ${sockets.size}`,
+        );
+        if (refusals.begins()) onError(error);
+        return plain(503, `Service Unavailable: ${error.message}`);
+      }
       const ws = route.websocket === true ? {} : route.websocket;
       return acceptWebSocket(request, { ...route, options: ws }, sockets, onError);
     }
@@ -258,30 +278,38 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const tls = options.cert !== undefined && options.key !== undefined
     ? { cert: options.cert, key: options.key }
     : {};
-  const server = Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 0,
-    ...tls,
-    onListen: () => {},
-    onError: (error) => {
-      onError(error);
-      return plain(500, "Internal Server Error");
+  // Deno.serve's accept loop dies at the first failed accept (EMFILE):
+  // serveListening listens again (see http/_listen.ts).
+  const server = serveListening(
+    {
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 0,
+      ...tls,
+      onError: (error) => {
+        onError(error);
+        return plain(500, "Internal Server Error");
+      },
     },
-  }, handler);
+    handler,
+    () => url,
+    onError,
+  );
   const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const url = `${"cert" in tls ? "https" : "http"}://${host}:${addr.port}`;
+  const finished = Promise.withResolvers<void>();
   const shutdown = (): Promise<void> => {
     // WebSocket sessions finish their calls in flight and close with 1000.
     stopping ??= Promise.all([...sockets].map((peer) => peer.drain()))
       .then(() => server.shutdown())
-      .then(() => server.finished);
+      .then(finished.resolve);
     return stopping;
   };
   return {
     addr,
-    url: `${"cert" in tls ? "https" : "http"}://${host}:${addr.port}`,
+    url,
     shutdown,
-    finished: server.finished,
+    finished: finished.promise,
     [Symbol.asyncDispose]: shutdown,
   };
 }
