@@ -47,6 +47,10 @@ export function serveListening(
   const servers = new Set<Deno.HttpServer<Deno.NetAddr>>();
   const stopping = new AbortController();
   const failures = new Episodes();
+  // One backoff for the whole episode: a new listener may bind at once (the
+  // dead one's descriptor is free) and die at the next connection, so even a
+  // listen that succeeds waits its turn, up to a second apart.
+  const backoff = new Backoff();
 
   const listen = (port: number): Deno.HttpServer<Deno.NetAddr> => {
     const server = Deno.serve({ ...options, port, onListen: () => {} }, handler);
@@ -54,21 +58,24 @@ export function serveListening(
     server.finished.then(() => servers.delete(server), (error) => {
       // The dead server stays in `servers`: its connections are still served.
       if (stopping.signal.aborted) return;
-      if (failures.begins()) onError(died(url(), error));
+      if (failures.begins()) {
+        backoff.reset();
+        onError(died(url(), error));
+      }
       relisten(server.addr.port);
     });
     return server;
   };
 
   const relisten = async (port: number): Promise<void> => {
-    const backoff = new Backoff();
     while (!stopping.signal.aborted) {
+      await backoff.wait(stopping.signal);
+      if (stopping.signal.aborted) return;
       try {
         listen(port);
         return;
       } catch {
         // Still out of descriptors, or the port taken meanwhile: try again.
-        await backoff.wait(stopping.signal);
       }
     }
   };
