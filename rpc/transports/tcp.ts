@@ -358,10 +358,12 @@ export function connByteStream(
         try {
           n = await conn.read(scratch);
         } catch (error) {
-          // A connection closed by us or reset by the peer simply ends.
-          // A TLS peer that closes without close_notify ends it as well.
+          // A connection closed by us (during the read: Interrupted) or
+          // reset by the peer simply ends. A TLS peer that closes without
+          // close_notify ends it as well.
           if (
             error instanceof Deno.errors.BadResource ||
+            error instanceof Deno.errors.Interrupted ||
             error instanceof Deno.errors.ConnectionReset ||
             error instanceof Deno.errors.UnexpectedEof
           ) n = null;
