@@ -38,6 +38,11 @@ export class Episodes {
   readonly #quiet: number;
   #last = -Infinity;
 
+  /**
+   * Creates the tracker.
+   *
+   * @param quiet ms without a failure after which the next one starts an episode
+   */
   constructor(quiet = 5 * MAX_BACKOFF) {
     this.#quiet = quiet;
   }

@@ -66,6 +66,13 @@ export class ConnectionClock {
   #expiredBy: LimitError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * Starts the first-frame timeout.
+   *
+   * @param timeouts the connection's timeouts
+   * @param remote the connection's remote end, for what the errors say
+   * @param expire called once when a timeout runs out
+   */
   constructor(
     timeouts: ConnectionTimeouts,
     remote: string,
