@@ -56,7 +56,9 @@ export function serveListening(
     const server = Deno.serve({ ...options, port, onListen: () => {} }, handler);
     servers.add(server);
     server.finished.then(() => servers.delete(server), (error) => {
-      // The dead server stays in `servers`: its connections are still served.
+      // The dead server stays in `servers` (a small object, at most one a
+      // second): its connections, WebSockets included, are still served, and
+      // shutting it down now would end them.
       if (stopping.signal.aborted) return;
       if (failures.begins()) {
         backoff.reset();
