@@ -121,6 +121,18 @@ Deno.test("an idle connection is closed after idleTimeout, without troubling onE
   assert.equal(server.peers.size, 0);
 });
 
+Deno.test("without a first-frame timeout, a connection that sends nothing is idle", async () => {
+  await using server = serveTcp({ port: 0 }, {
+    ...options,
+    service,
+    firstFrameTimeout: Infinity,
+    idleTimeout: 200,
+  });
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port: server.address.port });
+  assert.equal(await bounded(readToEnd(silent), "the silent connection closed"), "");
+  silent.close();
+});
+
 Deno.test("a connection with a slow call in flight is not idle; it is once the call is done", async () => {
   await using server = serveTcp({ port: 0 }, { ...options, service, idleTimeout: 100 });
   const client = await connectTcp(server.address, options);

@@ -67,7 +67,7 @@ export class ConnectionClock {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
-   * Starts the first-frame timeout.
+   * Starts the first-frame timeout (the idle timeout when there is none).
    *
    * @param timeouts the connection's timeouts
    * @param remote the connection's remote end, for what the errors say
@@ -81,7 +81,9 @@ export class ConnectionClock {
     this.#timeouts = timeouts;
     this.#remote = remote;
     this.#expire = expire;
-    this.#arm(timeouts.firstFrameTimeout, this.#firstFrameOver);
+    // Without a first-frame timeout, a connection that sends nothing is idle.
+    if (timeouts.firstFrameTimeout === Infinity) this.#arm(timeouts.idleTimeout, this.#idleOver);
+    else this.#arm(timeouts.firstFrameTimeout, this.#firstFrameOver);
   }
 
   /** Whether a timeout ran out. */
