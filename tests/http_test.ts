@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
 import { spawnListening } from "./interop/_process.ts";
-import { type CallContext, ProtocolError, RpcError, TimeoutError, withContext } from "../mod.ts";
+import {
+  type CallContext,
+  ConnectionClosedError,
+  ProtocolError,
+  RpcError,
+  TimeoutError,
+  withContext,
+} from "../mod.ts";
 import { connectHttp, HttpError, type HttpServer, serveHttp } from "../rpc/transports/http.ts";
 
 const codec = jsonRpc();
@@ -420,7 +427,13 @@ Deno.test("connectHttp fails a call that a 200 reply does not answer, and networ
   const closed = `${unused.url}/rpc`;
   await unused.shutdown();
   await using offline = connectHttp(closed, { codec: jsonRpc() });
-  await assert.rejects(offline.call("add", [1, 2]), TypeError);
+  // As over TCP and WebSocket: a ConnectionClosedError naming the URL, fetch's error its cause.
+  await assert.rejects(
+    offline.call("add", [1, 2]),
+    (e: unknown) =>
+      e instanceof ConnectionClosedError && e.message.startsWith(`No reply to POST ${closed}: `) &&
+      /refused/i.test(e.message) && e.cause instanceof TypeError,
+  );
   assert.equal(offline.pending, 0);
 });
 

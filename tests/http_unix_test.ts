@@ -8,7 +8,13 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
-import { createResponder, RpcError, TimeoutError, withSystemMethods } from "../mod.ts";
+import {
+  ConnectionClosedError,
+  createResponder,
+  RpcError,
+  TimeoutError,
+  withSystemMethods,
+} from "../mod.ts";
 import { connectHttp } from "../rpc/transports/http.ts";
 import { parseUnixUrl } from "../rpc/transports/http/_unix.ts";
 
@@ -117,8 +123,9 @@ Deno.test("connectHttp over a Unix socket that is not there fails the call, nami
     await assert.rejects(
       client.call("add", [1, 2]),
       (e: unknown) =>
-        e instanceof TypeError &&
-        e.message.startsWith(`cannot reach the Unix socket ${dir}/none.sock: `),
+        e instanceof ConnectionClosedError &&
+        e.message.includes(`cannot reach the Unix socket ${dir}/none.sock: `) &&
+        e.cause instanceof TypeError,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

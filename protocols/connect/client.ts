@@ -14,9 +14,10 @@
  */
 
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
-import { ConnectionClosedError, ProtocolError, TimeoutError } from "../../rpc/errors.ts";
+import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { RpcParams } from "../../rpc/types.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "../../rpc/transports/http/_body.ts";
+import { noReply } from "../../rpc/transports/http/_no_reply.ts";
 import { type ConnectFormat, encodeBody, MAX_TIMEOUT_MS, mediaTypeOf } from "./_wire.ts";
 import { readReply } from "./_reply.ts";
 
@@ -201,20 +202,4 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     return Promise.resolve();
   };
   return { baseUrl: base, call, close, [Symbol.asyncDispose]: close };
-}
-
-// fetch rejects with a bare TypeError ("fetch failed") whose causes say what
-// happened: refused, reset, or a server that does not speak the HTTP fetch
-// chose (a gRPC server on cleartext speaks only HTTP/2, and fetch speaks
-// HTTP/2 only where TLS's ALPN offers it).
-function noReply(url: string, error: TypeError): ConnectionClosedError {
-  const why: string[] = [];
-  for (let e: unknown = error; e instanceof Error && why.length < 4; e = e.cause) {
-    why.push(e.message);
-  }
-  const detail = why.join(": ");
-  const hint = /unexpected message|http2|protocol/i.test(detail)
-    ? " (a server that speaks only HTTP/2, such as a gRPC server without TLS? fetch speaks HTTP/1.1 there)"
-    : "";
-  return new ConnectionClosedError(`No reply to POST ${url}: ${detail}${hint}`, { cause: error });
 }

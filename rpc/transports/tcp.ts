@@ -10,38 +10,32 @@ import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import type { Service } from "../service.ts";
 import type { ByteStream, Framing } from "../types.ts";
-import { connectTls, listenTls, type TlsAddress, type TlsListenAddress } from "./tls.ts";
+import { acceptLoop, closeQuietly, resolveMaxConnections } from "./_accept.ts";
+import {
+  type ConnectAddressOf,
+  type ListenAddress,
+  type SocketAddress,
+  type TcpAddress,
+  toSocketAddress,
+  urlOf,
+  urlOfAddress,
+} from "./_addresses.ts";
+import { ConnectionClock, resolveTimeouts } from "./_timeouts.ts";
+import { connectTls, listenTls } from "./tls.ts";
 
+export type {
+  ConnectAddressOf,
+  ListenAddress,
+  SocketAddress,
+  TcpAddress,
+  UnixAddress,
+} from "./_addresses.ts";
 export {
   CertificateError,
   type CertificateFailure,
   type TlsAddress,
   type TlsListenAddress,
 } from "./tls.ts";
-
-/** A TCP host and port. */
-export interface TcpAddress {
-  /** Plain TCP (the default). */
-  readonly transport?: "tcp";
-  /** The host; `127.0.0.1` by default. */
-  readonly hostname?: string;
-  /** The port; 0 picks a free one when listening. */
-  readonly port: number;
-}
-
-/** A Unix socket's path. */
-export interface UnixAddress {
-  /** A Unix socket. */
-  readonly transport: "unix";
-  /** The socket's path. */
-  readonly path: string;
-}
-
-/** Where to connect: a TCP host and port, TLS (with the CAs to trust), or a Unix socket path. */
-export type SocketAddress = TcpAddress | UnixAddress | TlsAddress;
-
-/** Where to listen: a TCP host and port, TLS (with a certificate and key), or a Unix socket path. */
-export type ListenAddress = TcpAddress | UnixAddress | TlsListenAddress;
 
 /** Options shared by server and client. */
 export interface SocketPeerOptions extends Omit<PeerOptions, "service"> {
@@ -59,6 +53,28 @@ export interface ServeOptions extends SocketPeerOptions {
   readonly service: Service | ((peer: ConnectionInfo) => Service);
   /** Called with each new connection's peer. */
   readonly onConnection?: (peer: Peer) => void;
+  /**
+   * Most connections held at once (TLS handshakes under way included);
+   * 10,000 by default. A new connection beyond it is accepted and closed at
+   * once, so that its client learns at once that it is refused, and
+   * `onError` is told (a `LimitError`, once per episode). Keep it below the
+   * process's file descriptor limit (`ulimit -n`, often 1,024): when
+   * descriptors run out first, the server keeps serving the connections it
+   * has and accepts again once some close, telling `onError` once.
+   */
+  readonly maxConnections?: number;
+  /**
+   * Milliseconds from accept to the connection's first complete frame (its
+   * TLS handshake included); 30,000 by default, `Infinity` for none. A
+   * connection that takes longer (slowloris) is closed and `onError` told.
+   */
+  readonly firstFrameTimeout?: number;
+  /**
+   * Milliseconds after which a connection that moved no byte either way,
+   * with no call in flight either way, is closed; 300,000 (5 minutes) by
+   * default, `Infinity` for none. A slow call keeps its connection open.
+   */
+  readonly idleTimeout?: number;
 }
 
 /** What a per-connection service factory learns about the connection. */
@@ -68,15 +84,6 @@ export interface ConnectionInfo {
   /** Calls the client back over the same connection. */
   readonly peer: () => Peer;
 }
-
-/**
- * Where to connect to a server listening on `A`: a {@linkcode TlsAddress}
- * for a {@linkcode TlsListenAddress} (to which `caCerts` may be added), the
- * same kind of address otherwise.
- */
-export type ConnectAddressOf<A extends ListenAddress> = A extends TlsListenAddress ? TlsAddress
-  : A extends UnixAddress ? UnixAddress
-  : TcpAddress;
 
 /** A running server. */
 export interface SocketServer<A extends SocketAddress = SocketAddress> {
@@ -130,19 +137,27 @@ export function serveTcp<A extends ListenAddress>(
   address: A,
   options: ServeOptions,
 ): SocketServer<ConnectAddressOf<A>> {
+  const { framing, service, onConnection, firstFrameTimeout, idleTimeout, ...peerOptions } =
+    options;
+  const maxConnections = resolveMaxConnections(options.maxConnections);
+  const timeouts = resolveTimeouts({
+    ...(firstFrameTimeout === undefined ? {} : { firstFrameTimeout }),
+    ...(idleTimeout === undefined ? {} : { idleTimeout }),
+  });
   const tls = address.transport === "tls";
   const listener: Deno.Listener = address.transport === "unix"
     ? Deno.listen({ transport: "unix", path: address.path })
     : address.transport === "tls"
     ? listenTls(address)
     : Deno.listen({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
+  const url = tls ? urlOf(listener.addr).replace(/^tcp:/, "tls:") : urlOf(listener.addr);
   const peers = new Set<Peer>();
   // TLS connections whose handshake is under way: closed by shutdown.
   const handshaking = new Set<Deno.Conn>();
-  const { framing, service, onConnection, ...peerOptions } = options;
-  let stopping = false;
+  const onError = options.onError ?? (() => {});
+  const stopping = new AbortController();
 
-  const accept = (conn: Deno.Conn): void => {
+  const accept = (conn: Deno.Conn, clock: ConnectionClock): Peer => {
     noDelay(conn);
     const remote = urlOf(conn.remoteAddr);
     // The service factory may call the client back, but only once the peer exists.
@@ -158,31 +173,53 @@ export function serveTcp<A extends ListenAddress>(
         },
       })
       : service;
-    const peer = new Peer(
-      framedStream(connByteStream(conn), framing, { remote, text: options.codec.text === true }),
-      { ...peerOptions, service: served },
-    );
+    const bytes = connByteStream(conn, { onActivity: clock.touch });
+    const stream = framedStream(bytes, framing, { remote, text: options.codec.text === true });
+    const peer = new Peer(clock.frames(stream), { ...peerOptions, service: served });
     connection.peer = peer;
+    clock.watch(peer);
     peers.add(peer);
-    peer.closed.then(() => peers.delete(peer));
+    peer.closed.then(() => {
+      clock.stop();
+      peers.delete(peer);
+    });
     onConnection?.(peer);
+    return peer;
   };
 
-  const handshake = (conn: Deno.TlsConn): void => {
+  // The clock starts at accept: a TLS handshake counts against the first frame's time.
+  const start = (conn: Deno.Conn): void => {
+    let peer: Peer | undefined;
+    const clock = new ConnectionClock(timeouts, urlOf(conn.remoteAddr), (error) => {
+      // Idleness is housekeeping; a connection that never sends a frame is worth telling.
+      if (error.limitName === "firstFrameTimeout") onError(error);
+      if (peer === undefined) closeQuietly(conn);
+      else void peer.close(error);
+    });
+    const serve = (ready: Deno.Conn) => void (peer = accept(ready, clock));
+    if (tls) handshake(conn as Deno.TlsConn, clock, serve);
+    else serve(conn);
+  };
+
+  const handshake = (
+    conn: Deno.TlsConn,
+    clock: ConnectionClock,
+    served: (conn: Deno.Conn) => void,
+  ): void => {
     handshaking.add(conn);
     conn.handshake().then(() => {
       handshaking.delete(conn);
-      if (stopping) conn.close();
-      else accept(conn);
+      if (stopping.signal.aborted || clock.expired) {
+        clock.stop();
+        closeQuietly(conn);
+      } else served(conn);
     }, (error) => {
       handshaking.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
-      if (!stopping) {
-        options.onError?.(
+      clock.stop();
+      closeQuietly(conn);
+      // A handshake cut short by the first-frame timeout was reported as that.
+      if (!stopping.signal.aborted && !clock.expired) {
+        onError(
           new Error(`TLS handshake with ${urlOf(conn.remoteAddr)} failed: ${error?.message}`, {
             cause: error,
           }),
@@ -192,30 +229,21 @@ export function serveTcp<A extends ListenAddress>(
   };
 
   const finished = (async () => {
-    try {
-      for await (const conn of listener) {
-        if (stopping) conn.close();
-        else if (tls) handshake(conn as Deno.TlsConn);
-        else accept(conn);
-      }
-    } catch (error) {
-      // Closing the listener ends the loop; anything else is worth reporting.
-      if (!stopping) options.onError?.(error);
-    }
+    await acceptLoop(listener, start, {
+      url,
+      maxConnections,
+      open: () => peers.size + handshaking.size,
+      signal: stopping.signal,
+      onError,
+    });
     await Promise.all([...peers].map((peer) => peer.closed));
   })();
 
   const shutdown = async (): Promise<void> => {
-    if (!stopping) {
-      stopping = true;
+    if (!stopping.signal.aborted) {
+      stopping.abort();
       listener.close();
-      for (const conn of handshaking) {
-        try {
-          conn.close();
-        } catch {
-          // Closed already.
-        }
-      }
+      for (const conn of handshaking) closeQuietly(conn);
       await Promise.all([...peers].map((peer) => peer.drain()));
     }
     await finished;
@@ -227,7 +255,7 @@ export function serveTcp<A extends ListenAddress>(
       (tls
         ? { transport: "tls", ...(toSocketAddress(listener.addr) as TcpAddress) }
         : toSocketAddress(listener.addr)) as ConnectAddressOf<A>,
-    url: tls ? urlOf(listener.addr).replace(/^tcp:/, "tls:") : urlOf(listener.addr),
+    url,
     peers,
     shutdown,
     finished,
@@ -313,9 +341,15 @@ export async function connectTcp(address: SocketAddress, options: ConnectOptions
  * messages RPC reads. A reset or closed connection simply ends the stream.
  *
  * @param conn a TCP or Unix connection
+ * @param options `onActivity`, called after every read and write that moved bytes
+ * (a server's idle timeout listens to it)
  * @returns the byte stream, for {@linkcode framedStream}
  */
-export function connByteStream(conn: Deno.Conn): ByteStream {
+export function connByteStream(
+  conn: Deno.Conn,
+  options: { readonly onActivity?: () => void } = {},
+): ByteStream {
+  const activity = options.onActivity ?? (() => {});
   const scratch = new Uint8Array(64 * 1024);
   return {
     readable: new ReadableStream<Uint8Array>({
@@ -324,23 +358,29 @@ export function connByteStream(conn: Deno.Conn): ByteStream {
         try {
           n = await conn.read(scratch);
         } catch (error) {
-          // A connection closed by us or reset by the peer simply ends.
-          // A TLS peer that closes without close_notify ends it as well.
+          // A connection closed by us (during the read: Interrupted) or
+          // reset by the peer simply ends. A TLS peer that closes without
+          // close_notify ends it as well.
           if (
             error instanceof Deno.errors.BadResource ||
+            error instanceof Deno.errors.Interrupted ||
             error instanceof Deno.errors.ConnectionReset ||
             error instanceof Deno.errors.UnexpectedEof
           ) n = null;
           else throw error;
         }
         if (n === null) controller.close();
-        else controller.enqueue(scratch.slice(0, n));
+        else {
+          activity();
+          controller.enqueue(scratch.slice(0, n));
+        }
       },
     }, { highWaterMark: 0 }),
     writable: new WritableStream<Uint8Array>({
       async write(chunk) {
         for (let written = 0; written < chunk.length;) {
           written += await conn.write(written === 0 ? chunk : chunk.subarray(written));
+          activity();
         }
       },
       close() {
@@ -364,26 +404,4 @@ export function connByteStream(conn: Deno.Conn): ByteStream {
 // Calls are small and latency matters: do not let Nagle hold them back.
 function noDelay(conn: Deno.Conn): void {
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-}
-
-function urlOf(addr: Deno.Addr): string {
-  if (addr.transport === "unix" || addr.transport === "unixpacket") return `unix:${addr.path}`;
-  if (addr.transport === "tcp" || addr.transport === "udp") {
-    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-    return `${addr.transport}://${host}:${addr.port}`;
-  }
-  return String(addr.transport);
-}
-
-function toSocketAddress(addr: Deno.Addr): SocketAddress {
-  if (addr.transport === "tcp" || addr.transport === "udp") {
-    return { hostname: addr.hostname, port: addr.port };
-  }
-  return { transport: "unix", path: (addr as Deno.UnixAddr).path };
-}
-
-function urlOfAddress(address: SocketAddress): string {
-  return address.transport === "unix"
-    ? `unix:${address.path}`
-    : `${address.transport ?? "tcp"}://${address.hostname ?? "127.0.0.1"}:${address.port}`;
 }

@@ -16,6 +16,7 @@
 // the raw connection, and every other connection is relayed byte for byte to
 // the real HTTP server, Deno.serve on an internal loopback port.
 
+import { Backoff, Episodes } from "../_accept.ts";
 import { isConnectionEnd, writeAll } from "./_conn_duplex.ts";
 
 /** The head of a request, as read off the connection. */
@@ -84,8 +85,10 @@ export function listenFront(options: FrontOptions): Front {
   const relayed = new Set<Deno.Conn>();
   let closing = false;
 
+  const stopped = new AbortController();
   const accept = async (): Promise<void> => {
-    let backoff = 0;
+    const failures = new Episodes();
+    const backoff = new Backoff();
     while (!closing) {
       let conn: Deno.Conn;
       try {
@@ -93,13 +96,13 @@ export function listenFront(options: FrontOptions): Front {
       } catch (error) {
         if (closing || error instanceof Deno.errors.BadResource) return;
         // Out of file descriptors (EMFILE) and the like: wait and go on
-        // serving the connections that are open, as Go's http.Server does.
-        options.onError(error);
-        backoff = Math.min(backoff === 0 ? 5 : backoff * 2, 1000);
-        await new Promise((resolve) => setTimeout(resolve, backoff));
+        // serving the connections that are open, as Go's http.Server does;
+        // told once per episode, as the other accept loops do.
+        if (failures.begins()) options.onError(error);
+        await backoff.wait(stopped.signal);
         continue;
       }
-      backoff = 0;
+      backoff.reset();
       handle(conn, options, relayed).catch((error) => {
         options.onError(error);
         close(conn);
@@ -111,6 +114,7 @@ export function listenFront(options: FrontOptions): Front {
     addr: listener.addr as Deno.NetAddr,
     close() {
       closing = true;
+      stopped.abort();
       try {
         listener.close();
       } catch {

@@ -13,6 +13,7 @@ import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { Service } from "../../service.ts";
 import type { Codec } from "../../types.ts";
 import { webSocketStream } from "../websocket.ts";
+import { Episodes } from "../_accept.ts";
 import { ConnDuplex } from "./_conn_duplex.ts";
 import { answerAndClose, type RequestHead, type Upgrader } from "./_front.ts";
 
@@ -77,6 +78,8 @@ export interface WebSocketSettings {
   readonly secure: boolean;
   readonly authenticate?: (request: Request) => boolean | Promise<boolean>;
   readonly wwwAuthenticate: string;
+  /** Most sockets open at once; an upgrade beyond is answered 503. */
+  readonly maxWebSockets: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -119,10 +122,20 @@ export function webSocketRoutes(
     );
   }
   let draining = false;
+  const refusals = new Episodes();
 
   const accept = async (conn: Deno.Conn, rest: Uint8Array, head: RequestHead) => {
     const serving = routes.get(pathOf(head.target))!;
     if (draining) return answerAndClose(conn, 503, "Service Unavailable: shutting down");
+    if (peers.size >= settings.maxWebSockets) {
+      const error = new LimitError(
+        "maxWebSockets",
+        settings.maxWebSockets,
+        `refusing WebSocket connections while holding ${peers.size}`,
+      );
+      if (refusals.begins()) settings.onError(error);
+      return answerAndClose(conn, 503, `Service Unavailable: ${error.message}`);
+    }
     if (head.method !== "GET") {
       return answerAndClose(conn, 400, "Bad Request: a WebSocket handshake is a GET");
     }

@@ -27,6 +27,7 @@ import type {
   RpcRequest,
 } from "../../types.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "./_body.ts";
+import { noReply } from "./_no_reply.ts";
 import { unixFetch, unixTarget } from "./_unix.ts";
 
 /**
@@ -103,9 +104,12 @@ const NO_PARAMS = undefined;
  * `POST` (keep-alive is `fetch`'s own), so calls made together run
  * concurrently. A 200 reply settles the calls it answers, and a call it does
  * not answer fails with a `ProtocolError`; 204 means nothing to answer; any
- * other status, or a failed request, fails the calls of that POST with an
- * {@linkcode HttpError} (or the network error). A call's timeout or abort
- * aborts its request. The server cannot call back over HTTP.
+ * other status fails the calls of that POST with an {@linkcode HttpError}.
+ * A POST that gets no reply (refused, reset, a server killed mid-reply) fails
+ * its calls with a `ConnectionClosedError` naming the URL, whose `cause` is
+ * fetch's error, as the stream transports' calls fail when their connection
+ * ends. A call's timeout or abort aborts its request. The server cannot call
+ * back over HTTP.
  *
  * Over a Unix domain socket (Deno and Node), the URL is
  * `http+unix://%2Fpath%2Fto.sock/RPC2` (the socket's path percent-encoded as
@@ -225,7 +229,8 @@ export class HttpClient implements RpcClient {
    * @throws {HttpError} a status other than 200 and 204
    * @throws {TimeoutError} when no reply came in time
    * @throws {ProtocolError} a reply that does not answer the call
-   * @throws {ConnectionClosedError} when the client was closed
+   * @throws {ConnectionClosedError} when the client was closed, or the POST
+   * got no reply (refused, reset, the server gone mid-reply)
    */
   async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
     this.#checkOpen(1);
@@ -425,19 +430,33 @@ export class HttpClient implements RpcClient {
   ): Promise<DecodedFrame | undefined> {
     // A text frame has at least as many bytes as UTF-16 units.
     const compress = frame.length > this.#compressThreshold;
-    const response = await this.#fetch(this.#url, {
-      method: "POST",
-      headers: compress ? { ...this.#headers, "content-encoding": "gzip" } : this.#headers,
-      body: compress
-        ? await gzipBytes(typeof frame === "string" ? new TextEncoder().encode(frame) : frame)
-        : frame as string | Uint8Array<ArrayBuffer>,
-      signal,
-    });
-    if (response.status === 204) {
-      await response.body?.cancel();
-      return undefined;
+    const body = compress
+      ? await gzipBytes(typeof frame === "string" ? new TextEncoder().encode(frame) : frame)
+      : frame as string | Uint8Array<ArrayBuffer>;
+    let response: Response;
+    let bytes: Uint8Array;
+    try {
+      response = await this.#fetch(this.#url, {
+        method: "POST",
+        headers: compress ? { ...this.#headers, "content-encoding": "gzip" } : this.#headers,
+        body,
+        signal,
+      });
+    } catch (error) {
+      // fetch's own failures are TypeErrors; others (a CertificateError from
+      // tlsClient's fetch, say) already say what happened.
+      throw error instanceof TypeError ? noReply(this.remote, error) : error;
     }
-    const bytes = await this.#read(response);
+    try {
+      if (response.status === 204) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      bytes = await this.#read(response);
+    } catch (error) {
+      // The reply broke off (a server killed mid-reply): the same as no reply.
+      throw error instanceof LimitError ? error : noReply(this.remote, error);
+    }
     if (response.status !== 200) {
       const text = new TextDecoder().decode(bytes.subarray(0, 65536));
       throw new HttpError(response.status, text, this.remote);

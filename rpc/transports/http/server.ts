@@ -6,6 +6,8 @@
  */
 
 import { DecodeError } from "../../errors.ts";
+import { resolveMaxConnections } from "../_accept.ts";
+import { serveListening } from "./_listen.ts";
 import { DEFAULT_LIMITS, type RpcLimits } from "../../limits.ts";
 import { createResponder, type Responder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
@@ -76,6 +78,13 @@ export interface ServeHttpOptions {
    * Receives the request with its headers (the body is not read yet).
    */
   readonly authenticate?: (request: Request) => boolean | Promise<boolean>;
+  /**
+   * Most WebSocket connections open at once, over every route; 10,000 by
+   * default. An upgrade beyond it is answered 503, and `onError` is told (a
+   * `LimitError`, once per episode). Plain HTTP connections have no such
+   * limit: `Deno.serve` neither counts nor exposes them.
+   */
+  readonly maxWebSockets?: number;
   /** The `WWW-Authenticate` header of a 401; `Basic realm="parley"` by default. */
   readonly wwwAuthenticate?: string;
   /** Told about handler errors, bad frames and failed requests. */
@@ -272,32 +281,48 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const tls = options.cert !== undefined && options.key !== undefined
     ? { cert: options.cert, key: options.key }
     : {};
-  const serveOptions = {
-    onListen: () => {},
-    onError: (error: unknown) => {
-      onError(error);
-      return plain(500, "Internal Server Error");
-    },
+  const serveOnError = (error: unknown) => {
+    onError(error);
+    return plain(500, "Internal Server Error");
   };
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 0;
+  const secure = "cert" in tls;
+  // Deno.serve's accept loop dies at the first failed accept (EMFILE):
+  // serveListening listens again (see http/_listen.ts).
+  const urlOf = (addr: Deno.NetAddr) =>
+    `${secure ? "https" : "http"}://${
+      addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
+    }:${addr.port}`;
   if (websockets.size === 0) {
-    const server = Deno.serve({ hostname, port, ...tls, ...serveOptions }, handler);
+    const server = serveListening(
+      { hostname, port, ...tls, onError: serveOnError },
+      handler,
+      () => urlOf(server.addr),
+      onError,
+    );
+    const finished = Promise.withResolvers<void>();
     const shutdown = (): Promise<void> => {
-      stopping ??= server.shutdown().then(() => server.finished);
+      stopping ??= server.shutdown().then(finished.resolve);
       return stopping;
     };
-    return running(server.addr, "cert" in tls, shutdown, server.finished);
+    return running(server.addr, secure, shutdown, finished.promise);
   }
 
   // WebSocket routes: a listener of parley's own on the public address
   // serves the handshakes and relays everything else to Deno.serve on a
   // loopback port (see _front.ts for why).
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, ...serveOptions }, handler);
+  const server = serveListening(
+    { hostname: "127.0.0.1", port: 0, onError: serveOnError },
+    handler,
+    () => urlOf(server.addr),
+    onError,
+  );
   const sockets = webSocketRoutes(websockets, {
-    secure: "cert" in tls,
+    secure,
     ...(options.authenticate === undefined ? {} : { authenticate: options.authenticate }),
     wwwAuthenticate,
+    maxWebSockets: resolveMaxConnections(options.maxWebSockets, "maxWebSockets"),
     onError,
   });
   const front = listenFront({
@@ -310,7 +335,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     idleTimeout: DEFAULT_LIMITS.idleTimeout,
     onError,
   });
-  const finished = Promise.all([server.finished, front.finished]).then(() => {});
+  const finished = Promise.withResolvers<void>();
   const shutdown = (): Promise<void> => {
     // WebSocket sessions finish their calls in flight and close with 1000.
     stopping ??= (async () => {
@@ -318,11 +343,11 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       await sockets.drain();
       await server.shutdown();
       front.closeRelayed();
-      await finished;
-    })();
+      await front.finished;
+    })().then(finished.resolve);
     return stopping;
   };
-  return running(front.addr, "cert" in tls, shutdown, finished);
+  return running(front.addr, secure, shutdown, finished.promise);
 }
 
 function running(

@@ -1,0 +1,188 @@
+// The clocks of a socket server's connection: a first-frame timeout (a
+// connection that has not completed its first frame, TLS handshake included,
+// within N ms is closed: slowloris) and an idle timeout (a connection that
+// moved no byte either way for N ms while no call was in flight either way
+// is closed). One timer per connection, re-armed lazily: a read or a write
+// only notes the time, and the timer, when it fires, sets itself again for
+// what is left.
+
+import { LimitError } from "../errors.ts";
+import type { Frame, MessageStream } from "../types.ts";
+
+/** The timeouts of a socket server's connections, in milliseconds. */
+export interface ConnectionTimeouts {
+  /** From accept to the first complete frame; `Infinity` turns it off. */
+  readonly firstFrameTimeout: number;
+  /** Without a byte either way while no call is in flight; `Infinity` turns it off. */
+  readonly idleTimeout: number;
+}
+
+/** 30 s for the first frame, 5 minutes idle. */
+export const DEFAULT_TIMEOUTS: ConnectionTimeouts = Object.freeze({
+  firstFrameTimeout: 30_000,
+  idleTimeout: 300_000,
+});
+
+/**
+ * The timeouts given, the defaults for the others.
+ *
+ * @throws {RangeError} for a timeout that is not a positive number or `Infinity`
+ */
+export function resolveTimeouts(given: Partial<ConnectionTimeouts>): ConnectionTimeouts {
+  const resolved = {
+    firstFrameTimeout: given.firstFrameTimeout ?? DEFAULT_TIMEOUTS.firstFrameTimeout,
+    idleTimeout: given.idleTimeout ?? DEFAULT_TIMEOUTS.idleTimeout,
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (typeof value !== "number" || !(value > 0)) {
+      throw new RangeError(`${name} must be a positive number of ms or Infinity, got ${value}`);
+    }
+  }
+  return resolved;
+}
+
+/** What tells whether calls are in flight on the connection: its peer. */
+export interface Busy {
+  /** Incoming calls being handled. */
+  readonly inFlight: number;
+  /** Outgoing calls awaiting their reply. */
+  readonly pending: number;
+}
+
+/**
+ * A connection's clock. It starts at accept with the first-frame timeout;
+ * the first frame through {@linkcode ConnectionClock.frames} switches it to
+ * the idle timeout. When one runs out, `expire` is called once with a
+ * `LimitError` that says which.
+ */
+export class ConnectionClock {
+  readonly #timeouts: ConnectionTimeouts;
+  readonly #remote: string;
+  readonly #expire: (error: LimitError) => void;
+  #last = performance.now();
+  #framed = false;
+  #done = false;
+  #busy: Busy | undefined;
+  #expiredBy: LimitError | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Starts the first-frame timeout (the idle timeout when there is none).
+   *
+   * @param timeouts the connection's timeouts
+   * @param remote the connection's remote end, for what the errors say
+   * @param expire called once when a timeout runs out
+   */
+  constructor(
+    timeouts: ConnectionTimeouts,
+    remote: string,
+    expire: (error: LimitError) => void,
+  ) {
+    this.#timeouts = timeouts;
+    this.#remote = remote;
+    this.#expire = expire;
+    // Without a first-frame timeout, a connection that sends nothing is idle.
+    if (timeouts.firstFrameTimeout === Infinity) this.#arm(timeouts.idleTimeout, this.#idleOver);
+    else this.#arm(timeouts.firstFrameTimeout, this.#firstFrameOver);
+  }
+
+  /** Whether a timeout ran out. */
+  get expired(): boolean {
+    return this.#expiredBy !== undefined;
+  }
+
+  /** Notes bytes read or written: the connection is not idle. */
+  readonly touch = (): void => {
+    this.#last = performance.now();
+  };
+
+  /** Tells the clock what says whether calls are in flight (the connection's peer). */
+  watch(busy: Busy): void {
+    this.#busy = busy;
+  }
+
+  /**
+   * The same stream, its first frame noted. Without any timeout there is
+   * nothing to note, and the stream is given back as it is.
+   */
+  frames(stream: MessageStream): MessageStream {
+    const { firstFrameTimeout, idleTimeout } = this.#timeouts;
+    if (firstFrameTimeout === Infinity && idleTimeout === Infinity) return stream;
+    const reader = stream.readable.getReader();
+    const readable = new ReadableStream<Frame | readonly Frame[]>({
+      pull: async (controller) => {
+        const { value, done } = await reader.read();
+        if (done) {
+          controller.close();
+          return;
+        }
+        if (!this.#framed) this.#firstFrame();
+        controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    }, { highWaterMark: 0 });
+    return {
+      readable,
+      writable: stream.writable,
+      close: (reason?: unknown) => stream.close(reason),
+      ...(stream.remote === undefined ? {} : { remote: stream.remote }),
+    };
+  }
+
+  /** Stops the clock: the connection has closed. */
+  stop(): void {
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #firstFrame(): void {
+    this.#framed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.touch();
+    this.#arm(this.#timeouts.idleTimeout, this.#idleOver);
+  }
+
+  #arm(ms: number, then: () => void): void {
+    if (this.#done || ms === Infinity) return;
+    this.#timer = setTimeout(then, ms);
+  }
+
+  readonly #firstFrameOver = (): void => {
+    const ms = this.#timeouts.firstFrameTimeout;
+    this.#end(
+      new LimitError(
+        "firstFrameTimeout",
+        ms,
+        `${this.#remote} sent no complete frame within ${ms} ms of connecting`,
+      ),
+    );
+  };
+
+  readonly #idleOver = (): void => {
+    const ms = this.#timeouts.idleTimeout;
+    const quiet = performance.now() - this.#last;
+    if (quiet < ms) return this.#arm(ms - quiet, this.#idleOver);
+    // A slow call is not idleness: look again a whole timeout later.
+    const busy = this.#busy;
+    if (busy !== undefined && (busy.inFlight > 0 || busy.pending > 0)) {
+      return this.#arm(ms, this.#idleOver);
+    }
+    this.#end(
+      new LimitError(
+        "idleTimeout",
+        ms,
+        `${this.#remote} sent and received nothing for ${ms} ms with no call in flight`,
+      ),
+    );
+  };
+
+  #end(error: LimitError): void {
+    this.#timer = undefined;
+    if (this.#done) return;
+    this.#done = true;
+    this.#expiredBy = error;
+    this.#expire(error);
+  }
+}
