@@ -20,11 +20,11 @@ const FD_LIMIT = 64;
 const MAX_FLOOD = 400;
 const EMFILE = /^onError: .*Too many open files/gm;
 
-function limitedServer(kind: "tcp" | "http"): Promise<ListeningProcess> {
+function limitedServer(kind: "tcp" | "http" | "http-only"): Promise<ListeningProcess> {
   return spawnListening("sh", {
     args: [
       "-c",
-      `ulimit -n ${FD_LIMIT} && exec "$0" run --allow-net tests/fixtures/flood_server.ts ${kind}`,
+      `ulimit -n ${FD_LIMIT} && exec "$0" run --allow-net --allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE tests/fixtures/flood_server.ts ${kind}`,
       Deno.execPath(),
     ],
     timeout: 60_000,
@@ -108,5 +108,20 @@ Deno.test("serveHttp out of file descriptors keeps serving, listens again, answe
     await answerOfNewClient(() => Promise.resolve(connectHttp(server.url, { codec: jsonRpc() }))),
     42,
   );
+  // With WebSocket routes parley's own listener accepts (see http/_front.ts).
+  assert.match(server.stderr(), /Accepting connections on http:\/\/.* failed: .*ulimit -n/);
+});
+
+Deno.test("serveHttp without WebSocket routes out of file descriptors listens again and answers", async () => {
+  await using server = await limitedServer("http-only");
+  // Deno.serve's accept loop dies at the first EMFILE; serveHttp listens again.
+  const flood = await floodUntilEmfile(server);
+  for (const conn of flood) conn.close();
+  assert.equal(
+    await answerOfNewClient(() => Promise.resolve(connectHttp(server.url, { codec: jsonRpc() }))),
+    42,
+  );
   assert.match(server.stderr(), /stopped accepting connections: .*listens again on the same port/);
+  const exited = await Promise.race([server.child.status.then(() => true), pause(0)]);
+  assert.equal(exited, undefined, "the server is still running");
 });

@@ -31,7 +31,13 @@ function assertNoReply(error: unknown, url: string): void {
 
 Deno.test("a server killed mid-load fails every pending HTTP call with ConnectionClosedError", async () => {
   await using server = await spawnListening(Deno.execPath(), {
-    args: ["run", "--allow-net", "tests/fixtures/flood_server.ts", "http"],
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
+      "tests/fixtures/flood_server.ts",
+      "http",
+    ],
   });
   await using client = connectHttp(server.url, { codec: jsonRpc() });
   assert.equal(await client.call("add", [1, 2]), 3);

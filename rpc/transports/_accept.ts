@@ -171,7 +171,8 @@ function listenerClosed(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 }
 
-function acceptFailed(url: string, error: unknown): Error {
+/** What a failed accept is reported as: what failed, what the server does, what to do. */
+export function acceptFailed(url: string, error: unknown): Error {
   const hint = outOfDescriptors(error)
     ? "; raise the file descriptor limit (ulimit -n) or lower maxConnections below it"
     : "";

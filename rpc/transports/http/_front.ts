@@ -16,7 +16,7 @@
 // the raw connection, and every other connection is relayed byte for byte to
 // the real HTTP server, Deno.serve on an internal loopback port.
 
-import { Backoff, Episodes } from "../_accept.ts";
+import { acceptFailed, Backoff, Episodes } from "../_accept.ts";
 import { isConnectionEnd, writeAll } from "./_conn_duplex.ts";
 
 /** The head of a request, as read off the connection. */
@@ -98,7 +98,7 @@ export function listenFront(options: FrontOptions): Front {
         // Out of file descriptors (EMFILE) and the like: wait and go on
         // serving the connections that are open, as Go's http.Server does;
         // told once per episode, as the other accept loops do.
-        if (failures.begins()) options.onError(error);
+        if (failures.begins()) options.onError(acceptFailed(urlOf(listener.addr), error));
         await backoff.wait(stopped.signal);
         continue;
       }
@@ -314,4 +314,9 @@ async function relay(conn: Deno.Conn, first: Uint8Array, options: FrontOptions):
     close(conn);
     close(upstream);
   }
+}
+
+function urlOf(addr: Deno.Addr): string {
+  const { hostname, port } = addr as Deno.NetAddr;
+  return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }

@@ -6,7 +6,7 @@
 
 import { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
-import { type WebSocket as WsSocket, WebSocketServer } from "ws";
+import type { WebSocket as WsSocket, WebSocketServer } from "ws";
 import { LimitError } from "../../errors.ts";
 import { Peer } from "../../peer.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
@@ -108,19 +108,30 @@ export function webSocketRoutes(
   settings: WebSocketSettings,
 ): WebSocketRoutes {
   const peers = new Set<Peer>();
-  const servers = new Map<WebSocketServing, WebSocketServer>();
-  for (const serving of routes.values()) {
-    servers.set(
-      serving,
-      new WebSocketServer({
-        noServer: true,
-        clientTracking: false,
-        perMessageDeflate: false,
-        maxPayload: serving.options.maxMessageSize ??
-          resolveLimits(serving.limits).maxFrameSize,
-      }),
+  // `ws` is loaded by the first handshake, not with the module: it reads
+  // environment variables as it loads (WS_NO_BUFFER_UTIL), which a program
+  // serving only HTTP should not need `--allow-env` for.
+  let servers: Promise<Map<WebSocketServing, WebSocketServer>> | undefined;
+  const serversOf = () =>
+    servers ??= import("ws").catch((error) => {
+      throw new Error(
+        "WebSocket routes run on the ws package, which reads WS_NO_BUFFER_UTIL and " +
+          "WS_NO_UTF_8_VALIDATE as it loads: run with " +
+          "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE (or --allow-env)",
+        { cause: error },
+      );
+    }).then(({ WebSocketServer }) =>
+      new Map([...routes.values()].map((serving) => [
+        serving,
+        new WebSocketServer({
+          noServer: true,
+          clientTracking: false,
+          perMessageDeflate: false,
+          maxPayload: serving.options.maxMessageSize ??
+            resolveLimits(serving.limits).maxFrameSize,
+        }),
+      ]))
     );
-  }
   let draining = false;
   const refusals = new Episodes();
 
@@ -131,7 +142,7 @@ export function webSocketRoutes(
       const error = new LimitError(
         "maxWebSockets",
         settings.maxWebSockets,
-        `refusing WebSocket connections while holding ${peers.size}`,
+        `the server refuses WebSocket connections while it holds ${peers.size}`,
       );
       if (refusals.begins()) settings.onError(error);
       return answerAndClose(conn, 503, `Service Unavailable: ${error.message}`);
@@ -165,6 +176,7 @@ export function webSocketRoutes(
       }
       if (draining) return answerAndClose(conn, 503, "Service Unavailable: shutting down");
     }
+    const server = (await serversOf()).get(serving)!;
     const duplex = new ConnDuplex(conn);
     // Nothing a connection does may become an unhandled 'error' event.
     duplex.on("error", () => {});
@@ -173,7 +185,7 @@ export function webSocketRoutes(
       url: head.target,
       headers: Object.fromEntries(head.headers),
     };
-    servers.get(serving)!.handleUpgrade(
+    server.handleUpgrade(
       request as never,
       duplex as never,
       Buffer.from(rest),
