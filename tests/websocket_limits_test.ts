@@ -14,22 +14,12 @@ import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import { formatOutput, startCalculator } from "./interop/_process.ts";
+import { memoryOf } from "./_memory.ts";
 import { frame, Op, RawSocket, type ServerFrame, WAIT_MS } from "./_raw_websocket.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MiB = 1024 * 1024;
-
-/** A process's resident memory now and at its peak, in bytes (Linux). */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kib = (field: string): number => {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status);
-    assert.ok(match, `no ${field} in /proc/${pid}/status`);
-    return Number(match[1]) * 1024;
-  };
-  return { rss: kib("VmRSS"), peak: kib("VmHWM") };
-}
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
