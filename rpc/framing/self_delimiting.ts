@@ -8,7 +8,7 @@
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
 import type { FrameSplitter, Framing } from "../types.ts";
-import { decoderOf, EMPTY, encoderOf, Parts, resolveMaxFrameSize } from "./_bytes.ts";
+import { decoderOf, EMPTY, encoderOf, FrameBuffer, resolveMaxFrameSize } from "./_bytes.ts";
 
 /** Options of {@linkcode selfDelimiting}. */
 export interface SelfDelimitingOptions {
@@ -241,7 +241,7 @@ const BACKSLASH = 0x5c;
 
 /** Splits concatenated JSON texts with a scanner that resumes across chunks. */
 function jsonDecoder(maxFrameSize: number): TransformStream<Uint8Array, Uint8Array> {
-  const parts = new Parts();
+  const parts = new FrameBuffer();
   let inValue = false;
   let depth = 0;
   let inString = false;
