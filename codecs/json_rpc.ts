@@ -44,6 +44,7 @@ import type {
   CodecFeatures,
   DecodedFrame,
   Frame,
+  MeasureState,
   RpcId,
   RpcMessage,
   RpcNotification,
@@ -53,7 +54,7 @@ import type {
 export type * from "../rpc/types.ts";
 import { decodeValue } from "./json_rpc/_decode.ts";
 import { encodeFrame } from "./json_rpc/_encode.ts";
-import { measureValue, SCAN_LONG_DIGITS, SCAN_OK, scanText } from "./json_rpc/_scan.ts";
+import { measureValue, SCAN_LONG_DIGITS, SCAN_OK, scanText, ValueScan } from "./json_rpc/_scan.ts";
 import { hasLongDigitRun, parseJson, parseJsonFloats, tooDeep } from "./json_rpc/_values.ts";
 
 /**
@@ -181,12 +182,14 @@ export interface JsonRpcCodec extends Codec {
   decode(frame: Frame): DecodedFrame;
   /**
    * The length of the first JSON object or array in `buffer`, counting the
-   * whitespace around it, or `undefined` when more bytes are needed.
+   * whitespace around it, or `undefined` when more bytes are needed. With
+   * `state`, a later call on the same message grown longer resumes where
+   * this one stopped.
    *
    * @throws {DecodeError} when the buffer starts with something other than
    * `{` or `[`, or nests deeper than `maxDepth`
    */
-  measure(buffer: Uint8Array): number | undefined;
+  measure(buffer: Uint8Array, state?: MeasureState): number | undefined;
   /** `{method: "$/cancelRequest", params: {id}}`, as in LSP. */
   cancelNotification(id: RpcId): RpcNotification;
   /** The id a `$/cancelRequest` notification cancels, else `undefined`. */
@@ -302,9 +305,18 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     text: true,
     encode: (message) => encodeFrame(message, encodeSettings),
     decode,
-    measure(buffer) {
-      const measured = measureValue(buffer, maxDepth);
-      if (typeof measured !== "object") return measured;
+    measure(buffer, state) {
+      const from = state?.resume;
+      const measured = measureValue(
+        buffer,
+        maxDepth,
+        from instanceof ValueScan ? from : undefined,
+      );
+      if (typeof measured === "number") return measured;
+      if (measured instanceof ValueScan) {
+        if (state !== undefined) state.resume = measured;
+        return undefined;
+      }
       throw new DecodeError(
         "jsonrpc",
         measured.reason === "depth"

@@ -64,6 +64,7 @@ import type {
   Codec,
   DecodedFrame,
   Frame,
+  MeasureState,
   RpcErrorObject,
   RpcId,
   RpcMessage,
@@ -223,8 +224,9 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
       }
       return fromWire(value);
     },
-    measure(buffer: Uint8Array): number | undefined {
-      return scanValue(buffer, 0, limits)?.end;
+    // With a state, the walk resumes where the last one over this message stopped.
+    measure(buffer: Uint8Array, state?: MeasureState): number | undefined {
+      return scanValue(buffer, 0, limits, undefined, state)?.end;
     },
   };
 }

@@ -63,12 +63,24 @@ function isWhitespace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/**
+ * Where {@linkcode measureValue} stopped in a value that is not complete:
+ * the next byte to read, the depth there and whether it is inside a string.
+ */
+export class ValueScan {
+  constructor(
+    readonly next: number,
+    readonly depth: number,
+    readonly inString: boolean,
+  ) {}
+}
+
 /** What {@linkcode measureValue} found. */
 export type Measured =
   /** The first value ends at this byte offset (trailing whitespace included). */
   | number
-  /** More bytes are needed. */
-  | undefined
+  /** More bytes are needed; the next call may resume from here. */
+  | ValueScan
   /** `{ at, reason }`: the bytes cannot start a JSON-RPC frame. */
   | { readonly at: number; readonly reason: "start" | "depth" };
 
@@ -80,35 +92,43 @@ export type Measured =
  *
  * @param buffer UTF-8 bytes
  * @param maxDepth the deepest nesting allowed
- * @returns the frame's length, `undefined` for more bytes, or what is wrong
+ * @param from where an earlier call on the start of the same bytes stopped:
+ * the bytes before it are not read again
+ * @returns the frame's length, where it stopped for want of bytes, or what
+ * is wrong
  */
-export function measureValue(buffer: Uint8Array, maxDepth: number): Measured {
+export function measureValue(buffer: Uint8Array, maxDepth: number, from?: ValueScan): Measured {
   const n = buffer.length;
-  let i = 0;
-  while (i < n && isWhitespace(buffer[i])) i++;
-  if (i === n) return undefined;
-  const first = buffer[i];
-  if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) return { at: i, reason: "start" };
-  let depth = 0;
-  for (; i < n; i++) {
-    const c = buffer[i];
+  let i = from?.next ?? 0;
+  let depth = from?.depth ?? 0;
+  let inString = from?.inString ?? false;
+  if (depth === 0) {
+    while (i < n && isWhitespace(buffer[i])) i++;
+    if (i === n) return new ValueScan(i, 0, false);
+    const first = buffer[i];
+    if (first !== OPEN_OBJECT && first !== OPEN_ARRAY) return { at: i, reason: "start" };
+  }
+  for (;;) {
+    if (inString) {
+      // Search for the closing quote from where the last search ended.
+      const quote = buffer.indexOf(QUOTE, i);
+      if (quote === -1) return new ValueScan(n, depth, true);
+      let j = quote - 1;
+      while (buffer[j] === BACKSLASH) j--;
+      i = quote + 1;
+      // An even number of backslashes before the quote: it closes the string.
+      if (((quote - j) & 1) === 1) inString = false;
+      continue;
+    }
+    if (i >= n) return new ValueScan(i, depth, false);
+    const c = buffer[i++];
     if (c === QUOTE) {
-      for (;;) {
-        i = buffer.indexOf(QUOTE, i + 1);
-        if (i === -1) return undefined;
-        let j = i - 1;
-        while (buffer[j] === BACKSLASH) j--;
-        if (((i - j) & 1) === 1) break;
-      }
+      inString = true;
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      if (++depth > maxDepth) return { at: i, reason: "depth" };
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      if (--depth === 0) {
-        i++;
-        while (i < n && isWhitespace(buffer[i])) i++;
-        return i;
-      }
+      if (++depth > maxDepth) return { at: i - 1, reason: "depth" };
+    } else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && --depth === 0) {
+      while (i < n && isWhitespace(buffer[i])) i++;
+      return i;
     }
   }
-  return undefined;
 }

@@ -7,7 +7,7 @@
  */
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
-import type { FrameSplitter, Framing } from "../types.ts";
+import type { FrameSplitter, Framing, MeasureState } from "../types.ts";
 import { decoderOf, EMPTY, encoderOf, FrameBuffer, resolveMaxFrameSize } from "./_bytes.ts";
 
 /** Options of {@linkcode selfDelimiting}. */
@@ -41,10 +41,13 @@ export interface JsonValuesOptions {
  * `DecodeError` for bytes that cannot start a message.
  *
  * A message that lies in one chunk is handed out as a view of it, without a
- * copy. Otherwise the decoder keeps the incomplete message in one growing
- * buffer and calls `measure` again on all of it each time bytes arrive, so a
- * message that arrives in many small chunks costs time in proportion to its
- * length times the number of chunks; `maxFrameSize` bounds both.
+ * copy. Otherwise the decoder keeps the incomplete message in one buffer that
+ * doubles as it fills and calls `measure` again each time bytes arrive, with
+ * a {@linkcode MeasureState} for the message: the codecs' own `measure`
+ * (JSON-RPC, msgpack-rpc, Thrift) resume where they stopped, so a message
+ * costs work in its length however many reads it arrives in. A `measure`
+ * that ignores the state reads the message from its start each time (work in
+ * its length times the reads); `maxFrameSize` bounds both.
  *
  * Errors: `frame()` and the encoder throw a `TypeError` for an empty payload.
  * The decoder errors with whatever `measure` throws, with a `TypeError` when
@@ -54,7 +57,7 @@ export interface JsonValuesOptions {
  * message.
  *
  * @param measure finds the end of the first message; pass a codec's method
- * bound to it, such as `codec.measure.bind(codec)`
+ * bound to it, such as `codec.measure.bind(codec)` (the state is passed on)
  * @param options the decoder's limit
  * @returns the framing, named `"self-delimiting"`
  * @throws {RangeError} when `maxFrameSize` is not a positive integer
@@ -75,7 +78,7 @@ export interface JsonValuesOptions {
  * ```
  */
 export function selfDelimiting(
-  measure: (buf: Uint8Array) => number | undefined,
+  measure: Measure,
   options: SelfDelimitingOptions = {},
 ): Framing {
   const maxFrameSize = resolveMaxFrameSize(options.maxFrameSize);
@@ -143,6 +146,12 @@ export function jsonValues(options: JsonValuesOptions = {}): Framing {
   };
 }
 
+/**
+ * Finds the end of the first message in `buf` (see {@linkcode selfDelimiting}),
+ * resuming from `state` when it can.
+ */
+export type Measure = (buf: Uint8Array, state?: MeasureState) => number | undefined;
+
 function identity(payload: Uint8Array): Uint8Array {
   if (payload.length === 0) throw new TypeError("Cannot frame an empty self-delimiting message");
   return payload;
@@ -151,16 +160,19 @@ function identity(payload: Uint8Array): Uint8Array {
 /** Grows a buffer for the incomplete message and measures it as bytes arrive. */
 function measuredSplitter(
   name: string,
-  measure: (buf: Uint8Array) => number | undefined,
+  measure: Measure,
   maxFrameSize: number,
 ): FrameSplitter {
   let buffer = EMPTY;
   let start = 0;
   let end = 0;
+  // Where measure stopped in the message at `start` (or at the chunk's `pos`).
+  const state: MeasureState = { resume: undefined };
 
   const measured = (bytes: Uint8Array): number | undefined => {
-    const length = measure(bytes);
+    const length = measure(bytes, state);
     if (length === undefined) return undefined;
+    state.resume = undefined;
     if (!Number.isInteger(length) || length < 1 || length > bytes.length) {
       throw new TypeError(`measure returned ${length} for ${bytes.length} bytes`);
     }
