@@ -8,13 +8,17 @@
  * The proof that a codec does not read again what it has read: after a
  * call that stopped, the bytes it had read are overwritten with bytes that
  * would change its answer (or make it throw), and the next call still
- * answers for the original bytes.
+ * answers for the original bytes. Thrift's skip cannot resume inside a
+ * message (the package's protocols keep their own state); it notes how long
+ * the message is at least and reads nothing until that much has arrived.
  */
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+import { thriftRpc } from "../../codecs/thrift.ts";
+import { calculatorThrift } from "../../examples/calculator/thrift.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import type { Codec, MeasureState } from "../../rpc/types.ts";
 import { concat, decodeAll, rechunk } from "./conformance.ts";
@@ -129,5 +133,51 @@ Deno.test("selfDelimiting() splits large dripped messages of the codecs' own mea
     );
     assert.equal(frames.length, 2, codec.name);
     for (const f of frames) assert.deepEqual(codec.decode(f), request(values));
+  }
+});
+
+const thrift = (protocol: "binary" | "compact") =>
+  thriftRpc({ schema: calculatorThrift(), service: "Calculator", protocol });
+
+Deno.test("thriftRpc().measure() with a state finds the same end as without, however the bytes grow", () => {
+  for (const protocol of ["binary", "compact"] as const) {
+    const codec = thrift(protocol);
+    const calls = fc.oneof(
+      fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { maxLength: 30 }).map(
+        (values) => request([values]),
+      ),
+      fc.string().map((text) =>
+        ({ kind: "request", id: 3, method: "echo", params: [text] }) as const
+      ),
+    );
+    fc.assert(
+      fc.property(calls, fc.array(fc.nat(), { maxLength: 8 }), (call, raw) => {
+        const bytes = codec.encode(call) as Uint8Array;
+        const cuts = raw.map((n) => n % (bytes.length + 1)).sort((a, b) => a - b);
+        assert.equal(measureGrowing(codec, bytes, cuts), bytes.length);
+      }),
+      { numRuns: 200 },
+    );
+  }
+});
+
+Deno.test("thriftRpc().measure() reads a long string or a binary list of i64 once more at most, not at every read", () => {
+  const cases = [
+    {
+      protocol: "compact",
+      call: { kind: "request", id: 1, method: "echo", params: ["é".repeat(100_000)] },
+    },
+    { protocol: "binary", call: request([Array.from({ length: 20_000 }, (_, i) => BigInt(i))]) },
+  ] as const;
+  for (const { protocol, call } of cases) {
+    const codec = thrift(protocol);
+    const bytes = codec.encode(call) as Uint8Array;
+    const state: MeasureState = { resume: undefined };
+    assert.equal(codec.measure!(bytes.subarray(0, 100), state), undefined);
+    // Up to the length it noted, it does not read: garbage passes unseen.
+    const garbage = new Uint8Array(bytes.length - 1).fill(0xff);
+    assert.throws(() => codec.measure!(garbage), /Not a Thrift message/);
+    assert.equal(codec.measure!(garbage, state), undefined, protocol);
+    assert.equal(codec.measure!(bytes, state), bytes.length);
   }
 });
