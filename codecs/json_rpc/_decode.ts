@@ -51,8 +51,19 @@ export function decodeValue(value: unknown, settings: DecodeSettings): DecodedFr
   return { kind: "batch", messages };
 }
 
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+// An id the codec can write back as it came: a string, or a number within
+// ±(2^53 − 1) (the encoder refuses others rather than round them).
 function isId(id: unknown): id is RpcId {
-  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+  return typeof id === "string" || (typeof id === "number" && id <= MAX_SAFE && id >= -MAX_SAFE);
+}
+
+// What is wrong with an id that is not a string or a number we can echo.
+function badId(id: unknown, otherwise = `"id" must be a string or a number`): string {
+  return typeof id === "number" || typeof id === "bigint"
+    ? `"id" ${id} cannot be sent back exactly: use a string or a number within ±(2^53 − 1)`
+    : otherwise;
 }
 
 function readableId(id: unknown): RpcId | null {
@@ -121,7 +132,7 @@ function decodeObject(o: Wire, acceptV1: boolean): RpcMessage | RpcInvalid {
       null,
       id === null
         ? `"id": null is not supported: use a string or a number, or omit "id" for a notification`
-        : `"id" must be a string or a number`,
+        : badId(id),
     );
   }
   const result = o.result;
@@ -167,7 +178,9 @@ function decodeV1(o: Wire): RpcMessage | RpcInvalid {
         ? { kind: "notification", method }
         : { kind: "notification", method, params };
     }
-    if (!isId(id)) return invalidRequest(null, `"id" must be a string, a number or null`);
+    if (!isId(id)) {
+      return invalidRequest(null, badId(id, `"id" must be a string, a number or null`));
+    }
     return params === undefined
       ? { kind: "request", id, method }
       : { kind: "request", id, method, params };
