@@ -19,31 +19,12 @@ import { newline } from "../rpc/framing/delimiter.ts";
 import { selfDelimiting } from "../rpc/framing/self_delimiting.ts";
 import type { Codec, Framing } from "../rpc/types.ts";
 import { startCalculator } from "./interop/_process.ts";
+import { readMessage, residentBytes } from "./_memory.ts";
 
 const MiB = 1024 * 1024;
 const CONNECTIONS = 32;
 const TEXT = 128 * 1024;
 const DRIPPED = 4 * 1024;
-
-/** A process's resident memory in bytes, from /proc. */
-export function residentBytes(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kib = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
-  assert.ok(kib !== undefined, `no ${field} in /proc/${pid}/status`);
-  return Number(kib) * 1024;
-}
-
-/** Reads from `conn` until the framing yields one frame; its decoded message. */
-export async function readMessage(conn: Deno.Conn, framing: Framing, codec: Codec) {
-  const splitter = framing.splitter?.() ?? framing.textSplitter!();
-  const buffer = new Uint8Array(256 * 1024);
-  for (;;) {
-    const n = await conn.read(buffer);
-    assert.ok(n !== null, "the server closed the connection");
-    const [frame] = splitter.push(buffer.slice(0, n));
-    if (frame !== undefined) return codec.decode(frame);
-  }
-}
 
 const msgpack = msgpackRpc();
 const cases: { name: string; args: string[]; codec: Codec; framing: Framing }[] = [
