@@ -24,9 +24,22 @@ export interface RpcLimits {
    * `LimitError`.
    */
   readonly maxQueuedBytes: number;
+  /**
+   * Most items one message may hold: array elements and map (object) entries
+   * counted at every depth (JSON: its separators and brackets; XML-RPC: its
+   * elements), checked before the message is decoded. Decoding and handling
+   * cost time and memory per item (~30–100 ns and tens of bytes to decode,
+   * ~1 µs for the calculator's `sum` to validate and add), during which no
+   * other caller is served: this bounds that stall. Codecs take it as an
+   * option. Default 1,000,000.
+   */
+  readonly maxItems: number;
 }
 
-/** The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in flight, 32 MiB queued. */
+/**
+ * The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in
+ * flight, 32 MiB queued, 1,000,000 items per message.
+ */
 export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxFrameSize: 16 * 1024 * 1024,
   maxDepth: 64,
@@ -34,6 +47,7 @@ export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxInFlight: 1024,
   maxPending: 65536,
   maxQueuedBytes: 32 * 1024 * 1024,
+  maxItems: 1_000_000,
 });
 
 /**

@@ -184,6 +184,20 @@ export interface Codec {
  * yet. A framing makes one per connection and sets `resume` back to
  * `undefined` whenever a new message starts; only the codec reads what it
  * stores there.
+ *
+ * @example Measuring a message as its bytes arrive
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ * import type { MeasureState } from "./types.ts";
+ *
+ * const codec = jsonRpc();
+ * const bytes = new TextEncoder().encode('{"method":"echo","params":["}"]}');
+ * const state: MeasureState = { resume: undefined };
+ * assert.equal(codec.measure(bytes.subarray(0, 20), state), undefined);
+ * assert.notEqual(state.resume, undefined); // the next call starts at byte 20
+ * assert.equal(codec.measure(bytes, state), bytes.length);
+ * ```
  */
 export interface MeasureState {
   /** The codec's own record of where it stopped; `undefined` at a message's start. */

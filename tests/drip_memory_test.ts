@@ -19,7 +19,7 @@ import { newline } from "../rpc/framing/delimiter.ts";
 import { selfDelimiting } from "../rpc/framing/self_delimiting.ts";
 import type { Codec, Framing } from "../rpc/types.ts";
 import { startCalculator } from "./interop/_process.ts";
-import { readMessage, residentBytes } from "./_memory.ts";
+import { readMessage, residentBytes, writeAll } from "./_memory.ts";
 
 const MiB = 1024 * 1024;
 const CONNECTIONS = 32;
@@ -63,7 +63,7 @@ for (const { name, args, codec, framing } of cases) {
       const [control] = conns as [Deno.TcpConn];
       // A call on each first, so that what calls load is in the baseline.
       for (const conn of conns) {
-        await conn.write(frameOf("warm"));
+        await writeAll(conn, frameOf("warm"));
         assert.deepEqual(await readMessage(conn, framing, codec), {
           kind: "result",
           id: 1,
@@ -76,7 +76,7 @@ for (const { name, args, codec, framing } of cases) {
       // then DRIPPED bytes one per write, a byte per connection in turn.
       const drip = async (frames: Uint8Array[]) => {
         for (const [i, conn] of drippers.entries()) {
-          await conn.write(frames[i]!.subarray(0, frames[i]!.length - 1 - DRIPPED));
+          await writeAll(conn, frames[i]!.subarray(0, frames[i]!.length - 1 - DRIPPED));
         }
         for (let k = DRIPPED; k > 0; k--) {
           for (const [i, conn] of drippers.entries()) {

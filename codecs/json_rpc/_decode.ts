@@ -2,6 +2,7 @@
 // comparison; messages are built directly, never copied.
 
 import { ErrorCode } from "../../rpc/errors.ts";
+import type { Members } from "./_scan.ts";
 import type {
   DecodedFrame,
   RpcErrorObject,
@@ -76,6 +77,33 @@ function isParams(params: unknown): params is RpcParams {
 
 function invalidRequest(id: RpcId | null, why: string): RpcInvalid {
   return { kind: "invalid", id, error: { code: ErrorCode.InvalidRequest, message: why } };
+}
+
+/**
+ * The invalid message for a frame refused before it is parsed (too many
+ * items): a request is answered under its id when its top-level members
+ * give one, a response fails the call it answers, a notification or a
+ * batch gets no id.
+ *
+ * @param members what the frame's top-level members say, `undefined` for a batch
+ * @param why the reason, for the error's message
+ * @returns the invalid message
+ */
+export function refusedUnparsed(members: Members | undefined, why: string): RpcInvalid {
+  let id: unknown = null;
+  if (members?.id !== undefined) {
+    try {
+      id = JSON.parse(members.id);
+    } catch {
+      id = null; // not a JSON value: no id to answer under
+    }
+  }
+  if (members === undefined) return invalidRequest(null, why);
+  if (!members.method) return invalidResponse(id, why);
+  if (members.id === undefined) {
+    return { kind: "invalid", id: undefined, error: invalidRequest(null, why).error };
+  }
+  return invalidRequest(readableId(id), why);
 }
 
 /**

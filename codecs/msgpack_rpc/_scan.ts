@@ -31,6 +31,8 @@ export interface Scan {
 export interface ScanLimits {
   readonly maxSize: number;
   readonly maxDepth: number;
+  /** Most array elements and map entries, counted at every depth when decoding. */
+  readonly maxItems: number;
   /** Floats are noted too (for `keepFloats`). */
   readonly keepFloats: boolean;
   /** Room for the walk's stack: `maxDepth` entries each. */
@@ -48,6 +50,36 @@ const EXT = 2;
 const FLOAT = 3;
 // "__proto__" in UTF-8.
 const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
+
+/**
+ * A message to decode declares more array elements and map entries than
+ * `maxItems`: refused before msgpackr allocates them. The message itself is
+ * whole (the stream goes on), so the codec answers it rather than failing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scanValue, TooManyItems } from "./_scan.ts";
+ *
+ * const limits = {
+ *   maxSize: 100,
+ *   maxDepth: 4,
+ *   maxItems: 2,
+ *   keepFloats: false,
+ *   scratch: new Uint32Array(4),
+ *   scratchMaps: new Uint8Array(4),
+ * };
+ * const array = new Uint8Array([0x93, 1, 2, 3]);
+ * assert.throws(() => scanValue(array, 0, limits, []), TooManyItems);
+ * assert.equal(scanValue(array, 0, limits)?.end, 4); // measuring does not count
+ * ```
+ */
+export class TooManyItems extends Error {
+  constructor(maxItems: number) {
+    super(`the message holds more than ${maxItems} items (limit maxItems)`);
+    this.name = "TooManyItems";
+  }
+}
 
 /**
  * Where a walk that ran out of bytes stopped: at the start of a value, with
@@ -90,6 +122,7 @@ export function scanValue(
   const isMap = limits.scratchMaps;
   let depth = 0;
   let unusualKeys = false;
+  let counted = 0; // elements and entries declared so far, counted before a decode
   let pos = start;
   let todo = 1;
   let inMap = false;
@@ -237,6 +270,9 @@ export function scanValue(
     }
     pos += size + body;
     if (items > 0) {
+      if (found !== undefined && (counted += map ? items / 2 : items) > limits.maxItems) {
+        throw new TooManyItems(limits.maxItems);
+      }
       if (depth >= limits.maxDepth) {
         throw new DecodeError(NAME, `nesting deeper than ${limits.maxDepth} at offset ${pos}`);
       }

@@ -21,6 +21,18 @@ const FIRST_CAPACITY = 256;
  * frame dripped one byte per read then cost ~570 bytes of memory per byte
  * held (a 16 MiB frame limit meant gigabytes for one connection), and a
  * view of a transport's larger read buffer would keep all of that buffer.
+ *
+ * @example A frame that arrives a byte at a time
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FrameBuffer } from "./_buffer.ts";
+ *
+ * const held = new FrameBuffer();
+ * for (const byte of [1, 2, 3]) held.push(new Uint8Array([byte]), 4);
+ * assert.equal(held.size, 3);
+ * assert.deepEqual(held.take(new Uint8Array([4])), new Uint8Array([1, 2, 3, 4]));
+ * assert.equal(held.size, 0);
+ * ```
  */
 export class FrameBuffer {
   #bytes: Uint8Array = EMPTY;

@@ -149,6 +149,23 @@ export function jsonValues(options: JsonValuesOptions = {}): Framing {
 /**
  * Finds the end of the first message in `buf` (see {@linkcode selfDelimiting}),
  * resuming from `state` when it can.
+ *
+ * @example A measure that resumes: messages are bytes up to a zero
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Measure, selfDelimiting } from "./self_delimiting.ts";
+ *
+ * const measure: Measure = (buf, state) => {
+ *   const from = typeof state?.resume === "number" ? state.resume : 0;
+ *   const end = buf.indexOf(0, from);
+ *   if (end >= 0) return end + 1;
+ *   if (state !== undefined) state.resume = buf.length; // searched up to here
+ *   return undefined;
+ * };
+ * const bytes = ReadableStream.from([new Uint8Array([1, 2]), new Uint8Array([3, 0, 4, 0])]);
+ * const frames = await Array.fromAsync(bytes.pipeThrough(selfDelimiting(measure).decoder()));
+ * assert.deepEqual(frames, [new Uint8Array([1, 2, 3, 0]), new Uint8Array([4, 0])]);
+ * ```
  */
 export type Measure = (buf: Uint8Array, state?: MeasureState) => number | undefined;
 
