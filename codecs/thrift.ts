@@ -70,9 +70,8 @@ import {
   TType,
   writer,
 } from "./thrift/_protocol.ts";
+import { MessageWalk } from "./thrift/_measure.ts";
 import {
-  BINARY_SIZES,
-  COMPACT_SIZES,
   type ReadState,
   readStruct,
   skipValue,
@@ -513,39 +512,20 @@ class ThriftCodec implements Codec {
   }
 
   /**
-   * The length of the first whole message at the start of `buffer`, read
-   * by skipping through it (Thrift's buffered transport has no lengths).
-   * With `state`, a skip that runs out of bytes notes how long the message
-   * is at least (the read that ran out, the values its containers still
-   * announce), and later calls skip nothing until that much has arrived: a
-   * long string or binary, or a list of fixed-size values in the binary
-   * protocol, is then skipped once rather than at every read.
+   * The length of the first whole message at the start of `buffer`, found
+   * by walking through it (Thrift's buffered transport has no lengths).
+   * With `state`, a walk that runs out of bytes goes on from where it
+   * stopped when called again with more.
    */
   measure(buffer: Uint8Array, state?: MeasureState): number | undefined {
-    const max = this.#settings.maxSize;
-    const atLeast = state?.resume;
-    if (typeof atLeast === "number" && buffer.length < atLeast) return undefined;
-    const input = reader(this.#settings.protocol, buffer);
-    const shortfall = {
-      sizes: this.#settings.protocol === "binary" ? BINARY_SIZES : COMPACT_SIZES,
-      missing: 0,
-    };
-    // Containers are checked against what may still come, up to maxSize.
-    const read: ReadState = { remaining: () => max - input.position(), depth: 0, shortfall };
+    let walk = state?.resume;
+    if (!(walk instanceof MessageWalk)) {
+      walk = new MessageWalk(this.#settings.protocol, this.#settings.maxSize);
+      if (state !== undefined) state.resume = walk;
+    }
     try {
-      input.protocol.readMessageBegin();
-      skipValue(input.protocol, TType.STRUCT, read);
-      input.protocol.readMessageEnd();
-      return input.position();
+      return (walk as MessageWalk).walk(buffer);
     } catch (error) {
-      if (isUnderrun(error)) {
-        const length = Math.max(buffer.length + 1, input.wanted() + shortfall.missing);
-        if (length > max) {
-          throw new DecodeError(FORMAT, `A message larger than ${max} bytes`);
-        }
-        if (state !== undefined) state.resume = length;
-        return undefined;
-      }
       throw new DecodeError(FORMAT, `Not a Thrift message: ${messageOf(error)}`);
     }
   }

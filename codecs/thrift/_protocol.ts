@@ -165,18 +165,13 @@ class Source {
   readonly inBuf: Uint8Array;
   readonly view: DataView;
   readPos = 0;
-  /** After an underrun: the length the frame must have for that read to succeed. */
-  wanted = 0;
 
   constructor(frame: Uint8Array) {
     this.inBuf = frame;
     this.view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   }
   ensureAvailable(n: number): void {
-    if (n < 0 || this.readPos + n > this.inBuf.length) {
-      this.wanted = this.readPos + Math.max(n, 1);
-      throw new InputBufferUnderrunError();
-    }
+    if (n < 0 || this.readPos + n > this.inBuf.length) throw new InputBufferUnderrunError();
   }
   read(n: number): Uint8Array {
     this.ensureAvailable(n);
@@ -355,21 +350,17 @@ export function writer(name: ProtocolName): { protocol: Protocol; bytes(): Uint8
   return { protocol, bytes: () => shared.bytes.slice(0, shared.length) };
 }
 
-/**
- * A protocol that reads one frame, how many of its bytes it has read so far
- * and, after a read ran out of bytes, how long the frame had to be for it.
- */
+/** A protocol that reads one frame, and how many of its bytes it has read so far. */
 export function reader(
   name: ProtocolName,
   frame: Uint8Array,
-): { protocol: Protocol; position(): number; remaining(): number; wanted(): number } {
+): { protocol: Protocol; position(): number; remaining(): number } {
   const source = new Source(frame);
   const protocol = name === "binary" ? binaryReader(source) : compactReader(source);
   return {
     protocol,
     position: () => source.readPos,
     remaining: () => source.inBuf.length - source.readPos,
-    wanted: () => source.wanted,
   };
 }
 

@@ -213,43 +213,6 @@ export interface ReadState {
    * Thrift server's does. Replies keep such fields absent.
    */
   zeros?: boolean;
-  /**
-   * Measuring: the fewest bytes each wire type takes in the protocol, and
-   * the fewest the rest of the message takes after a read that ran out of
-   * bytes (added up as that underrun unwinds the containers it was in).
-   */
-  shortfall?: Shortfall;
-}
-
-/** What a skip that ran out of bytes knows of the rest of the message. */
-export interface Shortfall {
-  /** The fewest bytes a value of each wire type takes. */
-  readonly sizes: Readonly<Record<number, number>>;
-  /** Bytes the values left to read in open containers take at least. */
-  missing: number;
-}
-
-/** The fewest bytes a value of each wire type takes in the binary protocol. */
-export const BINARY_SIZES: Readonly<Record<number, number>> = {
-  ...MIN_SIZE,
-  [TType.I16]: 2,
-  [TType.I32]: 4,
-  [TType.I64]: 8,
-  [TType.STRING]: 4,
-  [TType.MAP]: 6,
-  [TType.SET]: 5,
-  [TType.LIST]: 5,
-};
-
-/** The fewest bytes a value of each wire type takes in the compact protocol. */
-export const COMPACT_SIZES: Readonly<Record<number, number>> = MIN_SIZE;
-
-// Notes, as an underrun unwinds a container, the `left` values of `types`
-// that were still to come.
-function short(state: ReadState, left: number, ...types: number[]): void {
-  const shortfall = state.shortfall;
-  if (shortfall === undefined || left <= 0) return;
-  for (const type of types) shortfall.missing += left * (shortfall.sizes[type] ?? 1);
 }
 
 // What readValue returns for a value that was read through (every byte of
@@ -281,12 +244,7 @@ export function skipValue(p: Protocol, type: number, state: ReadState): void {
       for (;;) {
         const { ftype } = p.readFieldBegin();
         if (ftype === TType.STOP) break;
-        try {
-          skipValue(p, ftype, state);
-        } catch (error) {
-          if (state.shortfall !== undefined) state.shortfall.missing += 1; // the STOP to come
-          throw error;
-        }
+        skipValue(p, ftype, state);
         p.readFieldEnd();
       }
       p.readStructEnd();
@@ -298,13 +256,7 @@ export function skipValue(p: Protocol, type: number, state: ReadState): void {
       if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
       const { etype, size } = type === TType.LIST ? p.readListBegin() : p.readSetBegin();
       checkSize(state, size, etype);
-      let i = 0;
-      try {
-        for (; i < size; i++) skipValue(p, etype, state);
-      } catch (error) {
-        short(state, size - i - 1, etype);
-        throw error;
-      }
+      for (let i = 0; i < size; i++) skipValue(p, etype, state);
       if (type === TType.LIST) p.readListEnd();
       else p.readSetEnd();
       state.depth--;
@@ -314,15 +266,9 @@ export function skipValue(p: Protocol, type: number, state: ReadState): void {
       if (++state.depth > MAX_DEPTH) throw new ThriftReadError(`nesting deeper than ${MAX_DEPTH}`);
       const { ktype, vtype, size } = p.readMapBegin();
       checkSize(state, size, ktype, vtype);
-      let i = 0;
-      try {
-        for (; i < size; i++) {
-          skipValue(p, ktype, state);
-          skipValue(p, vtype, state);
-        }
-      } catch (error) {
-        short(state, size - i - 1, ktype, vtype);
-        throw error;
+      for (let i = 0; i < size; i++) {
+        skipValue(p, ktype, state);
+        skipValue(p, vtype, state);
       }
       p.readMapEnd();
       state.depth--;
