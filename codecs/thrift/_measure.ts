@@ -65,6 +65,18 @@ interface Open {
 /**
  * A walk over one message: where it is and what is open there. Kept between
  * calls while the message is incomplete.
+ *
+ * @example A compact call to `ping()` arriving in two parts
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MessageWalk } from "./_measure.ts";
+ *
+ * // 0x82, version 1 and CALL, seqid 1, name "ping", an empty args struct.
+ * const bytes = new Uint8Array([0x82, 0x21, 0x01, 0x04, 0x70, 0x69, 0x6e, 0x67, 0x00]);
+ * const walk = new MessageWalk("compact", 1024);
+ * assert.equal(walk.walk(bytes.subarray(0, 5)), undefined);
+ * assert.equal(walk.walk(bytes), 9);
+ * ```
  */
 export class MessageWalk {
   #pos = 0;
