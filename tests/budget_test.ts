@@ -49,12 +49,15 @@ async function whileOthersCall<T>(
       calls++;
     }
   })();
+  let outcome: T;
   try {
-    return { outcome: await work(), worst, calls };
+    outcome = await work();
   } finally {
     done = true;
+    // The call in flight when the work ended counts too.
     await calling;
   }
+  return { outcome, worst, calls };
 }
 
 /** Writes a whole frame on a fresh connection and reads the one reply. */
