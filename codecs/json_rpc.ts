@@ -44,6 +44,7 @@ import type {
   CodecFeatures,
   DecodedFrame,
   Frame,
+  MeasureState,
   RpcId,
   RpcMessage,
   RpcNotification,
@@ -51,9 +52,17 @@ import type {
 
 // The message model and contracts, for users who import only this entry point.
 export type * from "../rpc/types.ts";
-import { decodeValue } from "./json_rpc/_decode.ts";
+import { decodeValue, refusedUnparsed } from "./json_rpc/_decode.ts";
 import { encodeFrame } from "./json_rpc/_encode.ts";
-import { measureValue, SCAN_LONG_DIGITS, SCAN_OK, scanText } from "./json_rpc/_scan.ts";
+import {
+  measureValue,
+  peekMembers,
+  SCAN_LONG_DIGITS,
+  SCAN_OK,
+  SCAN_TOO_MANY,
+  scanText,
+  ValueScan,
+} from "./json_rpc/_scan.ts";
 import { hasLongDigitRun, parseJson, parseJsonFloats, tooDeep } from "./json_rpc/_values.ts";
 
 /**
@@ -118,6 +127,15 @@ export interface JsonRpcOptions {
    * Default `DEFAULT_LIMITS.maxBatchSize` (1000).
    */
   readonly maxBatchSize?: number;
+  /**
+   * Most items in one frame: array elements and object members at every
+   * depth, counted (before parsing) as its commas and opening brackets. A
+   * frame with more decodes as one invalid message (-32600, under the
+   * request's id when its top-level `"id"` can be read): parsing and
+   * handling cost time per item during which no other caller is served.
+   * Default `DEFAULT_LIMITS.maxItems` (1,000,000).
+   */
+  readonly maxItems?: number;
   /** How integer literals beyond ±(2^53 − 1) decode. Default `"bigint"`. */
   readonly bigint?: JsonRpcBigInt;
   /**
@@ -181,12 +199,14 @@ export interface JsonRpcCodec extends Codec {
   decode(frame: Frame): DecodedFrame;
   /**
    * The length of the first JSON object or array in `buffer`, counting the
-   * whitespace around it, or `undefined` when more bytes are needed.
+   * whitespace around it, or `undefined` when more bytes are needed. With
+   * `state`, a later call on the same message grown longer resumes where
+   * this one stopped.
    *
    * @throws {DecodeError} when the buffer starts with something other than
    * `{` or `[`, or nests deeper than `maxDepth`
    */
-  measure(buffer: Uint8Array): number | undefined;
+  measure(buffer: Uint8Array, state?: MeasureState): number | undefined;
   /** `{method: "$/cancelRequest", params: {id}}`, as in LSP. */
   cancelNotification(id: RpcId): RpcNotification;
   /** The id a `$/cancelRequest` notification cancels, else `undefined`. */
@@ -249,6 +269,7 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     "maxBatchSize",
     options.maxBatchSize ?? DEFAULT_LIMITS.maxBatchSize,
   );
+  const maxItems = positiveInteger("maxItems", options.maxItems ?? DEFAULT_LIMITS.maxItems);
   const bigint = options.bigint ?? "bigint";
   if (bigint !== "bigint" && bigint !== "error") {
     throw new TypeError(`Option bigint must be "bigint" or "error", got ${String(bigint)}`);
@@ -260,8 +281,10 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
   }
   const encodeSettings = { maxDepth, maxBatchSize, version };
   const decodeSettings = { maxBatchSize, acceptV1: options.acceptV1 ?? version === "1.0" };
-  // A text of n characters cannot nest deeper than n / 2 and still parse.
-  const scanAbove = 2 * maxDepth;
+  // A text of n characters cannot nest deeper than n / 2 and still parse,
+  // nor hold more than n items.
+  const scanAbove = Math.min(2 * maxDepth, maxItems);
+  const tooMany = `the message holds more than ${maxItems} items (limit maxItems)`;
   const features: CodecFeatures = Object.freeze({
     batch: version === "2.0",
     notifications: true,
@@ -274,7 +297,8 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     if (text.length <= scanAbove) {
       exact = hasLongDigitRun(text);
     } else {
-      const at = scanText(text, maxDepth);
+      const at = scanText(text, maxDepth, maxItems);
+      if (at === SCAN_TOO_MANY) return refusedUnparsed(peekMembers(text), tooMany);
       exact = at === SCAN_LONG_DIGITS;
       if (at !== SCAN_OK && !exact) {
         throw new DecodeError(
@@ -302,9 +326,18 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     text: true,
     encode: (message) => encodeFrame(message, encodeSettings),
     decode,
-    measure(buffer) {
-      const measured = measureValue(buffer, maxDepth);
-      if (typeof measured !== "object") return measured;
+    measure(buffer, state) {
+      const from = state?.resume;
+      const measured = measureValue(
+        buffer,
+        maxDepth,
+        from instanceof ValueScan ? from : undefined,
+      );
+      if (typeof measured === "number") return measured;
+      if (measured instanceof ValueScan) {
+        if (state !== undefined) state.resume = measured;
+        return undefined;
+      }
       throw new DecodeError(
         "jsonrpc",
         measured.reason === "depth"

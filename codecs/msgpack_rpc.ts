@@ -64,12 +64,13 @@ import type {
   Codec,
   DecodedFrame,
   Frame,
+  MeasureState,
   RpcErrorObject,
   RpcId,
   RpcMessage,
   RpcParams,
 } from "../rpc/types.ts";
-import { type Scan, scanValue } from "./msgpack_rpc/_scan.ts";
+import { type Scan, scanValue, TooManyItems } from "./msgpack_rpc/_scan.ts";
 import { unpackWithSlots } from "./msgpack_rpc/_slots.ts";
 import { RawString } from "./msgpack_rpc/_wrappers.ts";
 import {
@@ -144,6 +145,14 @@ export interface MsgpackRpcOptions {
   readonly maxSize?: number;
   /** Deepest nesting of arrays and maps in params (the params array counts) and results. Default 64. */
   readonly maxDepth?: number;
+  /**
+   * Most array elements and map entries in one message, at every depth, as
+   * their headers declare them (checked before decoding allocates any). A
+   * message with more is answered with -32600 under its msgid (a reply with
+   * more fails the call it answers); the stream goes on. Default
+   * `DEFAULT_LIMITS.maxItems` (1,000,000).
+   */
+  readonly maxItems?: number;
 }
 
 const NAME = "msgpack-rpc";
@@ -162,7 +171,9 @@ const UINT32_MAX = 2 ** 32 - 1;
 export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
   const maxSize = options.maxSize ?? DEFAULT_LIMITS.maxFrameSize;
   const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
-  for (const [name, value] of [["maxSize", maxSize], ["maxDepth", maxDepth]] as const) {
+  const maxItems = options.maxItems ?? DEFAULT_LIMITS.maxItems;
+  const checked = [["maxSize", maxSize], ["maxDepth", maxDepth], ["maxItems", maxItems]] as const;
+  for (const [name, value] of checked) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
@@ -174,6 +185,7 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
   const limits = {
     maxSize,
     maxDepth: maxDepth + 1,
+    maxItems,
     keepFloats: options.keepFloats ?? false,
     scratch: new Uint32Array(maxDepth + 1),
     scratchMaps: new Uint8Array(maxDepth + 1),
@@ -203,7 +215,13 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
     },
     decode(frame: Frame): DecodedFrame {
       if (typeof frame === "string") throw new DecodeError(NAME, "a text frame; expected bytes");
-      const { unusualKeys } = scan(frame);
+      let unusualKeys: boolean;
+      try {
+        ({ unusualKeys } = scan(frame));
+      } catch (error) {
+        if (error instanceof TooManyItems) return refused(frame, error.message);
+        throw error;
+      }
       let value: unknown;
       try {
         if (found.length === 0) {
@@ -223,8 +241,9 @@ export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
       }
       return fromWire(value);
     },
-    measure(buffer: Uint8Array): number | undefined {
-      return scanValue(buffer, 0, limits)?.end;
+    // With a state, the walk resumes where the last one over this message stopped.
+    measure(buffer: Uint8Array, state?: MeasureState): number | undefined {
+      return scanValue(buffer, 0, limits, undefined, state)?.end;
     },
   };
 }
@@ -274,6 +293,26 @@ function invalid(id: RpcId | null | undefined, why: string, inReplyTo?: RpcId): 
     error,
     inReplyTo,
   };
+}
+
+// A whole message refused before it is decoded: answered under its msgid,
+// read from its first bytes (`[type, msgid, ...`), which come before any
+// params or result.
+function refused(frame: Uint8Array, why: string): DecodedFrame {
+  const header = frame[0]!;
+  let pos = header >= 0x90 && header <= 0x9f ? 1 : header === 0xdc ? 3 : header === 0xdd ? 5 : -1;
+  const type = pos < 0 ? undefined : frame[pos++];
+  // The msgid: a positive fixint, uint 8, uint 16 or uint 32.
+  const tag = frame[pos] ?? 0xc1;
+  const width = tag <= 0x7f ? 0 : tag === 0xcc ? 1 : tag === 0xcd ? 2 : tag === 0xce ? 4 : -1;
+  let id: number | undefined;
+  if (width >= 0 && pos + 1 + width <= frame.length) {
+    id = width === 0 ? tag : 0;
+    for (let i = 1; i <= width; i++) id = id * 256 + frame[pos + i]!;
+  }
+  if (type === REQUEST) return invalid(id ?? null, why);
+  if (type === RESPONSE) return invalid(undefined, why, id);
+  return invalid(type === NOTIFICATION ? undefined : null, why);
 }
 
 function isMsgid(value: unknown): value is number {

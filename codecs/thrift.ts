@@ -52,7 +52,15 @@
  */
 
 import { DecodeError, ErrorCode, RpcError } from "../rpc/errors.ts";
-import type { Codec, DecodedFrame, Frame, RpcId, RpcMessage, RpcParams } from "../rpc/types.ts";
+import type {
+  Codec,
+  DecodedFrame,
+  Frame,
+  MeasureState,
+  RpcId,
+  RpcMessage,
+  RpcParams,
+} from "../rpc/types.ts";
 import {
   isUnderrun,
   MessageType,
@@ -62,6 +70,7 @@ import {
   TType,
   writer,
 } from "./thrift/_protocol.ts";
+import { MessageWalk } from "./thrift/_measure.ts";
 import {
   type ReadState,
   readStruct,
@@ -503,26 +512,20 @@ class ThriftCodec implements Codec {
   }
 
   /**
-   * The length of the first whole message at the start of `buffer`, read
-   * by skipping through it (Thrift's buffered transport has no lengths).
+   * The length of the first whole message at the start of `buffer`, found
+   * by walking through it (Thrift's buffered transport has no lengths).
+   * With `state`, a walk that runs out of bytes goes on from where it
+   * stopped when called again with more.
    */
-  measure(buffer: Uint8Array): number | undefined {
-    const input = reader(this.#settings.protocol, buffer);
-    const max = this.#settings.maxSize;
-    // Containers are checked against what may still come, up to maxSize.
-    const state: ReadState = { remaining: () => max - input.position(), depth: 0 };
+  measure(buffer: Uint8Array, state?: MeasureState): number | undefined {
+    let walk = state?.resume;
+    if (!(walk instanceof MessageWalk)) {
+      walk = new MessageWalk(this.#settings.protocol, this.#settings.maxSize);
+      if (state !== undefined) state.resume = walk;
+    }
     try {
-      input.protocol.readMessageBegin();
-      skipValue(input.protocol, TType.STRUCT, state);
-      input.protocol.readMessageEnd();
-      return input.position();
+      return (walk as MessageWalk).walk(buffer);
     } catch (error) {
-      if (isUnderrun(error)) {
-        if (buffer.length > max) {
-          throw new DecodeError(FORMAT, `A message larger than ${max} bytes`);
-        }
-        return undefined;
-      }
       throw new DecodeError(FORMAT, `Not a Thrift message: ${messageOf(error)}`);
     }
   }

@@ -84,6 +84,7 @@
  * @module
  */
 
+import { ErrorCode } from "../rpc/errors.ts";
 import { DEFAULT_LIMITS } from "../rpc/limits.ts";
 import type { Codec, DecodedFrame, Frame, RpcId, RpcMessage } from "../rpc/types.ts";
 import {
@@ -93,9 +94,10 @@ import {
   notACall,
   notAResponse,
   parseXml,
+  TooManyElements,
 } from "./xml_rpc/_decode.ts";
 import { encodeMessage } from "./xml_rpc/_encode.ts";
-import { NAME } from "./xml_rpc/_shared.ts";
+import { NAME, type XmlNode } from "./xml_rpc/_shared.ts";
 
 // The message model and contracts, and doubles that stay doubles, for users
 // who import only this entry point.
@@ -123,6 +125,13 @@ export interface XmlRpcOptions {
   readonly allowNone?: boolean;
   /** Deepest nesting of arrays and structs decoded or encoded. Default 64. */
   readonly maxDepth?: number;
+  /**
+   * Most elements in one document, counted as it is parsed (a value is two
+   * or three: `<value><int>`, a struct member four more). A call with more
+   * is answered with an invalid-request fault, a response with more fails
+   * the call it answers. Default `DEFAULT_LIMITS.maxItems` (1,000,000).
+   */
+  readonly maxItems?: number;
   /**
    * Decode `<double>` as a {@linkcode Float}, so that `2.0` and `-0.0` stay
    * doubles when they are sent on (a zod service unwraps them before its
@@ -164,8 +173,11 @@ export interface XmlRpcOptions {
 export function xmlRpc(options: XmlRpcOptions = {}): Codec {
   const allowNone = options.allowNone ?? true;
   const maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
-  if (!Number.isSafeInteger(maxDepth) || maxDepth <= 0) {
-    throw new RangeError(`maxDepth must be a positive integer, got ${maxDepth}`);
+  const maxItems = options.maxItems ?? DEFAULT_LIMITS.maxItems;
+  for (const [name, value] of [["maxDepth", maxDepth], ["maxItems", maxItems]] as const) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    }
   }
   const decoding: DecodeOptions = { maxDepth, keepFloats: options.keepFloats ?? false };
   let nextId = 1;
@@ -191,7 +203,23 @@ export function xmlRpc(options: XmlRpcOptions = {}): Codec {
       return xml;
     },
     decode(frame: Frame): DecodedFrame {
-      const root = parseXml(frame, maxDepth * 3 + 8);
+      let root: XmlNode;
+      try {
+        root = parseXml(frame, maxDepth * 3 + 8, maxItems);
+      } catch (error) {
+        if (!(error instanceof TooManyElements)) throw error;
+        const refusal = { code: ErrorCode.InvalidRequest, message: error.message };
+        if (error.root === "methodCall") {
+          complained = false;
+          return { kind: "invalid", id: nextId++, error: refusal };
+        }
+        if (error.root === "methodResponse" && sent.length > 0) {
+          complained = false;
+          return { kind: "invalid", id: undefined, error: refusal, inReplyTo: sent.shift()! };
+        }
+        // Any other document is told apart by its root's name alone.
+        root = { name: error.root, children: [], text: "" };
+      }
       if (root.name === "methodCall") {
         complained = false;
         return decodeCall(root, nextId++, decoding);

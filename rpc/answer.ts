@@ -83,7 +83,14 @@ export function invokeMethod(
 /**
  * Encodes replies. A reply the codec cannot carry (a bigint beyond JSON's
  * range, say) becomes an internal error in its place rather than a silent
- * loss of the reply; the other replies of a batch travel as they are.
+ * loss of the reply; the other replies of a batch travel as they are. A
+ * reply whose id itself cannot be carried (one the codec decoded but cannot
+ * write back, such as JSON's `1e308` in a codec that keeps ids exact)
+ * becomes an invalid-request error under id `null`: the caller is told, and
+ * the connection goes on.
+ *
+ * @throws what the codec throws when it cannot even encode an error under
+ * id `null`
  */
 export function encodeReply(
   codec: Codec,
@@ -94,20 +101,45 @@ export function encodeReply(
     return codec.encode(message);
   } catch (error) {
     settings.onError(error);
-    if (!Array.isArray(message)) return codec.encode(internalErrorFor(message, error, settings));
+    if (!Array.isArray(message)) {
+      return codec.encode(replacementFor(codec, message, error, settings));
+    }
     return codec.encode(message.map((m) => {
       try {
         codec.encode(m);
         return m;
       } catch (cause) {
-        return internalErrorFor(m, cause, settings);
+        return replacementFor(codec, m, cause, settings);
       }
     }));
   }
 }
 
-function internalErrorFor(m: RpcMessage, error: unknown, settings: AnswerSettings): RpcMessage {
-  return m.kind === "result" || m.kind === "error"
-    ? { kind: "error", id: m.id, error: toErrorObject(error, settings.expose) }
-    : m;
+// What goes in the place of a reply that did not encode: an internal error
+// under its id, or when that does not encode either, an error under null.
+function replacementFor(
+  codec: Codec,
+  m: RpcMessage,
+  error: unknown,
+  settings: AnswerSettings,
+): RpcMessage {
+  if (m.kind !== "result" && m.kind !== "error") return m;
+  const internal: RpcMessage = {
+    kind: "error",
+    id: m.id,
+    error: toErrorObject(error, settings.expose),
+  };
+  if (m.id === null) return internal;
+  try {
+    codec.encode(internal);
+    return internal;
+  } catch (cause) {
+    settings.onError(cause);
+    return errorReply(
+      null,
+      ErrorCode.InvalidRequest,
+      "Invalid Request: the request's id cannot be sent back",
+      { id: String(m.id) },
+    );
+  }
 }

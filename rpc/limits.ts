@@ -41,12 +41,23 @@ export interface RpcLimits {
    * connections; then the connection is closed with 408.
    */
   readonly headerTimeout: number;
+  /**
+   * Most items one message may hold: array elements and map (object) entries
+   * counted at every depth (JSON: its separators and brackets; XML-RPC: its
+   * elements), checked before the message is decoded. Decoding and handling
+   * cost time and memory per item (~30–100 ns and tens of bytes to decode,
+   * ~1 µs for the calculator's `sum` to validate and add), during which no
+   * other caller is served: this bounds that stall. Codecs take it as an
+   * option. Default 1,000,000.
+   */
+  readonly maxItems: number;
 }
 
 /**
  * The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in
- * flight, 32 MiB queued; WebSocket connections idle for 5 minutes or silent
- * for 30 s after opening are closed, and a handshake's head has 10 s.
+ * flight, 32 MiB queued, 1,000,000 items per message; WebSocket connections
+ * idle for 5 minutes or silent for 30 s after opening are closed, and a
+ * handshake's head has 10 s.
  */
 export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxFrameSize: 16 * 1024 * 1024,
@@ -58,6 +69,7 @@ export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   idleTimeout: 5 * 60 * 1000,
   firstFrameTimeout: 30 * 1000,
   headerTimeout: 10 * 1000,
+  maxItems: 1_000_000,
 });
 
 /**

@@ -571,7 +571,17 @@ export class Peer implements RpcClient {
 
   #reply(message: RpcMessage | RpcMessage[]): void {
     if (this.#closing) return;
-    this.#write(encodeReply(this.#codec, message, this.#answering));
+    let frame: Frame;
+    try {
+      frame = encodeReply(this.#codec, message, this.#answering);
+    } catch (error) {
+      // Not even an error under id null encodes: a reply that cannot be
+      // given ends this connection (its callers learn it), never the process.
+      this.#onError(error);
+      this.#shutdown(error);
+      return;
+    }
+    this.#write(frame);
   }
 
   // Handles one message; `respond` is called exactly once, with the reply

@@ -157,9 +157,16 @@ export interface Codec {
    * first complete message at the start of `buffer`, or `undefined` when more
    * bytes are needed.
    *
+   * A framing that waits for the rest of a message passes `state`: the same
+   * object for every call about one message, `buffer` holding that message
+   * from its start and longer each time. The codec may keep in it where it
+   * stopped and resume there, so that a message arriving in many reads costs
+   * work in its length rather than its length times the reads. A codec that
+   * ignores `state` still works: it reads the message from its start again.
+   *
    * @throws {DecodeError} when the bytes cannot start a valid message.
    */
-  measure?(buffer: Uint8Array): number | undefined;
+  measure?(buffer: Uint8Array, state?: MeasureState): number | undefined;
   /**
    * Builds the notification that tells the server a call was cancelled, for
    * codecs with such a convention (JSON-RPC uses LSP's `$/cancelRequest`).
@@ -170,6 +177,31 @@ export interface Codec {
    * id of the cancelled call, or `undefined` when `message` is not one.
    */
   readCancellation?(message: RpcNotification): RpcId | undefined;
+}
+
+/**
+ * Where a {@linkcode Codec.measure} stopped in a message that is not complete
+ * yet. A framing makes one per connection and sets `resume` back to
+ * `undefined` whenever a new message starts; only the codec reads what it
+ * stores there.
+ *
+ * @example Measuring a message as its bytes arrive
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ * import type { MeasureState } from "./types.ts";
+ *
+ * const codec = jsonRpc();
+ * const bytes = new TextEncoder().encode('{"method":"echo","params":["}"]}');
+ * const state: MeasureState = { resume: undefined };
+ * assert.equal(codec.measure(bytes.subarray(0, 20), state), undefined);
+ * assert.notEqual(state.resume, undefined); // the next call starts at byte 20
+ * assert.equal(codec.measure(bytes, state), bytes.length);
+ * ```
+ */
+export interface MeasureState {
+  /** The codec's own record of where it stopped; `undefined` at a message's start. */
+  resume: unknown;
 }
 
 /**

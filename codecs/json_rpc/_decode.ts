@@ -2,6 +2,7 @@
 // comparison; messages are built directly, never copied.
 
 import { ErrorCode } from "../../rpc/errors.ts";
+import type { Members } from "./_scan.ts";
 import type {
   DecodedFrame,
   RpcErrorObject,
@@ -51,8 +52,19 @@ export function decodeValue(value: unknown, settings: DecodeSettings): DecodedFr
   return { kind: "batch", messages };
 }
 
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+// An id the codec can write back as it came: a string, or a number within
+// ±(2^53 − 1) (the encoder refuses others rather than round them).
 function isId(id: unknown): id is RpcId {
-  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+  return typeof id === "string" || (typeof id === "number" && id <= MAX_SAFE && id >= -MAX_SAFE);
+}
+
+// What is wrong with an id that is not a string or a number we can echo.
+function badId(id: unknown, otherwise = `"id" must be a string or a number`): string {
+  return typeof id === "number" || typeof id === "bigint"
+    ? `"id" ${id} cannot be sent back exactly: use a string or a number within ±(2^53 − 1)`
+    : otherwise;
 }
 
 function readableId(id: unknown): RpcId | null {
@@ -65,6 +77,33 @@ function isParams(params: unknown): params is RpcParams {
 
 function invalidRequest(id: RpcId | null, why: string): RpcInvalid {
   return { kind: "invalid", id, error: { code: ErrorCode.InvalidRequest, message: why } };
+}
+
+/**
+ * The invalid message for a frame refused before it is parsed (too many
+ * items): a request is answered under its id when its top-level members
+ * give one, a response fails the call it answers, a notification or a
+ * batch gets no id.
+ *
+ * @param members what the frame's top-level members say, `undefined` for a batch
+ * @param why the reason, for the error's message
+ * @returns the invalid message
+ */
+export function refusedUnparsed(members: Members | undefined, why: string): RpcInvalid {
+  let id: unknown = null;
+  if (members?.id !== undefined) {
+    try {
+      id = JSON.parse(members.id);
+    } catch {
+      id = null; // not a JSON value: no id to answer under
+    }
+  }
+  if (members === undefined) return invalidRequest(null, why);
+  if (!members.method) return invalidResponse(id, why);
+  if (members.id === undefined) {
+    return { kind: "invalid", id: undefined, error: invalidRequest(null, why).error };
+  }
+  return invalidRequest(readableId(id), why);
 }
 
 /**
@@ -121,7 +160,7 @@ function decodeObject(o: Wire, acceptV1: boolean): RpcMessage | RpcInvalid {
       null,
       id === null
         ? `"id": null is not supported: use a string or a number, or omit "id" for a notification`
-        : `"id" must be a string or a number`,
+        : badId(id),
     );
   }
   const result = o.result;
@@ -167,7 +206,9 @@ function decodeV1(o: Wire): RpcMessage | RpcInvalid {
         ? { kind: "notification", method }
         : { kind: "notification", method, params };
     }
-    if (!isId(id)) return invalidRequest(null, `"id" must be a string, a number or null`);
+    if (!isId(id)) {
+      return invalidRequest(null, badId(id, `"id" must be a string, a number or null`));
+    }
     return params === undefined
       ? { kind: "request", id, method }
       : { kind: "request", id, method, params };

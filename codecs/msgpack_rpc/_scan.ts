@@ -31,6 +31,8 @@ export interface Scan {
 export interface ScanLimits {
   readonly maxSize: number;
   readonly maxDepth: number;
+  /** Most array elements and map entries, counted at every depth when decoding. */
+  readonly maxItems: number;
   /** Floats are noted too (for `keepFloats`). */
   readonly keepFloats: boolean;
   /** Room for the walk's stack: `maxDepth` entries each. */
@@ -50,11 +52,59 @@ const FLOAT = 3;
 const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
 
 /**
+ * A message to decode declares more array elements and map entries than
+ * `maxItems`: refused before msgpackr allocates them. The message itself is
+ * whole (the stream goes on), so the codec answers it rather than failing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scanValue, TooManyItems } from "./_scan.ts";
+ *
+ * const limits = {
+ *   maxSize: 100,
+ *   maxDepth: 4,
+ *   maxItems: 2,
+ *   keepFloats: false,
+ *   scratch: new Uint32Array(4),
+ *   scratchMaps: new Uint8Array(4),
+ * };
+ * const array = new Uint8Array([0x93, 1, 2, 3]);
+ * assert.throws(() => scanValue(array, 0, limits, []), TooManyItems);
+ * assert.equal(scanValue(array, 0, limits)?.end, 4); // measuring does not count
+ * ```
+ */
+export class TooManyItems extends Error {
+  constructor(maxItems: number) {
+    super(`the message holds more than ${maxItems} items (limit maxItems)`);
+    this.name = "TooManyItems";
+  }
+}
+
+/**
+ * Where a walk that ran out of bytes stopped: at the start of a value, with
+ * the open containers' counts, so that the next walk over the same bytes
+ * grown longer goes on from there.
+ */
+export class Paused {
+  constructor(
+    readonly pos: number,
+    readonly todo: number,
+    readonly inMap: boolean,
+    readonly left: Uint32Array,
+    readonly isMap: Uint8Array,
+  ) {}
+}
+
+/**
  * Walks the value starting at `start`. Returns `undefined` when the bytes
  * end before it does.
  *
  * @param found where to note the values msgpackr must not decode, as
  *   start, end pairs in order (emptied first); none are noted without it
+ * @param resume for measuring only (without `found`): where a walk over
+ *   the start of the same bytes stopped, in `resume.resume`, and where this
+ *   one stops when the bytes end first
  * @throws {DecodeError} for bytes that cannot be, or may not be, a value
  */
 export function scanValue(
@@ -62,6 +112,7 @@ export function scanValue(
   start: number,
   limits: ScanLimits,
   found?: number[],
+  resume?: { resume: unknown },
 ): Scan | undefined {
   const length = buf.length;
   const maxSize = limits.maxSize;
@@ -71,9 +122,19 @@ export function scanValue(
   const isMap = limits.scratchMaps;
   let depth = 0;
   let unusualKeys = false;
+  let counted = 0; // elements and entries declared so far, counted before a decode
   let pos = start;
   let todo = 1;
   let inMap = false;
+  const from = resume?.resume;
+  if (from instanceof Paused) {
+    depth = from.left.length;
+    left.set(from.left);
+    isMap.set(from.isMap);
+    pos = from.pos;
+    todo = from.todo;
+    inMap = from.inMap;
+  }
   if (found !== undefined && found.length !== 0) found.length = 0;
   let words: Int32Array | undefined; // the frame's buffer in words, for the first string that needs it
   for (;;) {
@@ -85,7 +146,7 @@ export function scanValue(
       inMap = isMap[depth] === 1;
       continue;
     }
-    if (pos >= length) return undefined;
+    if (pos >= length) return pause(resume, pos, todo, inMap, depth, limits);
     const atKey = inMap && (todo & 1) === 0;
     todo--;
     const byte = buf[pos]!;
@@ -110,7 +171,7 @@ export function scanValue(
       if (size === 0) {
         throw new DecodeError(NAME, `byte 0xc1 at offset ${pos} is never used in MessagePack`);
       }
-      if (pos + size > length) return undefined;
+      if (pos + size > length) return pause(resume, pos, todo + 1, inMap, depth, limits);
       switch (byte) {
         case 0xc4:
           body = buf[pos + 1]!;
@@ -181,7 +242,7 @@ export function scanValue(
         }, over the limit of ${maxSize}`,
       );
     }
-    if (pos + size + body > length) return undefined;
+    if (pos + size + body > length) return pause(resume, pos, todo + 1, inMap, depth, limits);
     if (atKey) {
       if (!isString(byte)) unusualKeys = true;
       else if (body === PROTO.length && isProto(buf, pos + size)) unusualKeys = true;
@@ -209,6 +270,9 @@ export function scanValue(
     }
     pos += size + body;
     if (items > 0) {
+      if (found !== undefined && (counted += map ? items / 2 : items) > limits.maxItems) {
+        throw new TooManyItems(limits.maxItems);
+      }
       if (depth >= limits.maxDepth) {
         throw new DecodeError(NAME, `nesting deeper than ${limits.maxDepth} at offset ${pos}`);
       }
@@ -222,6 +286,28 @@ export function scanValue(
       throw new DecodeError(NAME, `a value longer than the limit of ${maxSize} bytes`);
     }
   }
+}
+
+// Out of bytes at the value at `pos`, with `todo` values to go (it included):
+// notes where, when the caller resumes walks.
+function pause(
+  resume: { resume: unknown } | undefined,
+  pos: number,
+  todo: number,
+  inMap: boolean,
+  depth: number,
+  limits: ScanLimits,
+): undefined {
+  if (resume !== undefined) {
+    resume.resume = new Paused(
+      pos,
+      todo,
+      inMap,
+      limits.scratch.slice(0, depth),
+      limits.scratchMaps.slice(0, depth),
+    );
+  }
+  return undefined;
 }
 
 // Header sizes of the bytes 0xc0..0xdf (0 for 0xc1, which is never used).

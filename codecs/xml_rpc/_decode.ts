@@ -14,12 +14,48 @@ import { INT64_MAX, INT64_MIN, NAME, type XmlNode } from "./_shared.ts";
 // ---------------------------------------------------------------- parsing
 
 /**
- * Parses a frame into a tree: refuses a DOCTYPE, processing instructions and
- * elements nested deeper than `maxElementDepth`.
+ * A document with more elements than allowed, refused as they are parsed:
+ * its root's name says what it was meant to be.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseXml, TooManyElements } from "./_decode.ts";
+ *
+ * assert.throws(
+ *   () => parseXml("<methodCall><a/><b/></methodCall>", 10, 2),
+ *   (e) => e instanceof TooManyElements && e.root === "methodCall",
+ * );
+ * ```
+ */
+export class TooManyElements extends Error {
+  /** The root element's name. */
+  readonly root: string;
+
+  /**
+   * @param root the root element's name
+   * @param maxItems the limit
+   */
+  constructor(root: string, maxItems: number) {
+    super(`the document holds more than ${maxItems} elements (limit maxItems)`);
+    this.name = "TooManyElements";
+    this.root = root;
+  }
+}
+
+/**
+ * Parses a frame into a tree: refuses a DOCTYPE, processing instructions,
+ * elements nested deeper than `maxElementDepth` and more than `maxElements`
+ * elements (before their nodes are built).
  *
  * @throws {DecodeError} for anything not well-formed
+ * @throws {TooManyElements} beyond `maxElements`
  */
-export function parseXml(frame: Frame, maxElementDepth: number): XmlNode {
+export function parseXml(
+  frame: Frame,
+  maxElementDepth: number,
+  maxElements = Infinity,
+): XmlNode {
   const text = frameText(frame, NAME);
   const parser = new SaxesParser({ xmlns: false });
   const stack: XmlNode[] = [];
@@ -30,8 +66,10 @@ export function parseXml(frame: Frame, maxElementDepth: number): XmlNode {
   parser.on("error", (error) => fail(error.message));
   parser.on("doctype", () => fail("a DOCTYPE is not allowed"));
   parser.on("processinginstruction", () => fail("processing instructions are not allowed"));
+  let elements = 0;
   parser.on("opentag", (tag) => {
     if (stack.length >= maxElementDepth) fail(`elements nest deeper than ${maxElementDepth}`);
+    if (++elements > maxElements) throw new TooManyElements(root?.name ?? tag.name, maxElements);
     const node: XmlNode = { name: tag.name, children: [], text: "" };
     const parent = stack[stack.length - 1];
     if (parent === undefined) root = node;
@@ -50,7 +88,7 @@ export function parseXml(frame: Frame, maxElementDepth: number): XmlNode {
   try {
     parser.write(text).close();
   } catch (error) {
-    if (error instanceof DecodeError) throw error;
+    if (error instanceof DecodeError || error instanceof TooManyElements) throw error;
     throw new DecodeError(NAME, error instanceof Error ? error.message : String(error));
   }
   return root ?? fail("no root element");

@@ -1,7 +1,9 @@
 // What the Connect server and client share: media types, the error body,
 // the timeout header.
 
+import { SCAN_TOO_MANY, scanText } from "../../codecs/json_rpc/_scan.ts";
 import type { ProtoMessageType, ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import { DEFAULT_LIMITS, type RpcLimits } from "../../rpc/limits.ts";
 import {
   type ConnectCode,
   ConnectError,
@@ -38,16 +40,37 @@ export function encodeBody(
   return encoder.encode(JSON.stringify(type.toJson(type.decode(type.encode(value)))));
 }
 
-/** Decodes a message from `format`. */
+/** How deep and how large a JSON body may be. */
+export type BodyLimits = Pick<RpcLimits, "maxDepth" | "maxItems">;
+
+/**
+ * Decodes a message from `format`. A JSON body is scanned first: nesting
+ * beyond `maxDepth` or more than `maxItems` items is refused before
+ * `JSON.parse` builds it (16 MiB of `[` once took 600 MiB per request).
+ *
+ * @throws {RangeError} beyond the limits
+ */
 export function decodeBody(
   type: ProtoMessageType,
   bytes: Uint8Array,
   format: ConnectFormat,
+  limits: BodyLimits = DEFAULT_LIMITS,
 ): Record<string, unknown> {
   if (format === "proto") return type.decode(bytes);
+  const text = decoder.decode(bytes);
+  const { maxDepth, maxItems } = limits;
+  if (text.length > Math.min(2 * maxDepth, maxItems)) {
+    const at = scanText(text, maxDepth, maxItems);
+    if (at === SCAN_TOO_MANY) {
+      throw new RangeError(`the body holds more than ${maxItems} items (limit maxItems)`);
+    }
+    if (at >= 0) {
+      throw new RangeError(`the body nests deeper than ${maxDepth} (limit maxDepth) at ${at}`);
+    }
+  }
   // Through the binary form, so that both formats hand over the same plain
   // message: proto3's defaults filled in, as decoding fills them.
-  return type.decode(type.encode(type.fromJson(JSON.parse(decoder.decode(bytes)))));
+  return type.decode(type.encode(type.fromJson(JSON.parse(text))));
 }
 
 /** The JSON error body of a Connect error. */

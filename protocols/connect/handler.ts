@@ -53,7 +53,11 @@ export interface ConnectHandlerOptions {
   readonly maxBodySize?: number;
   /** Replies larger than this many bytes are gzipped for clients that accept it; 1024 by default. */
   readonly compressThreshold?: number;
-  /** `maxInFlight` counts the calls running across requests. */
+  /**
+   * `maxInFlight` counts the calls running across requests; a JSON body
+   * nested beyond `maxDepth` or holding more than `maxItems` items is
+   * `invalid_argument`, refused before it is parsed.
+   */
   readonly limits?: Partial<RpcLimits>;
   /** Refuse requests without `Connect-Protocol-Version: 1` (connect-go's strict mode); off by default. */
   readonly requireProtocolVersion?: boolean;
@@ -110,7 +114,7 @@ const TIMEOUT = /^\d{1,10}$/;
 export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
   const { schema } = options;
   const dispatch = createDispatcher(options.service);
-  const { maxInFlight } = resolveLimits(options.limits);
+  const { maxInFlight, ...limits } = resolveLimits(options.limits);
   const maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
   const threshold = options.compressThreshold ?? 1024;
   const onError = options.onError ?? (() => {});
@@ -187,7 +191,7 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
     }
     let params: Record<string, unknown>;
     try {
-      params = decodeBody(method.request, bytes, format);
+      params = decodeBody(method.request, bytes, format, limits);
     } catch (error) {
       return fail(
         new ConnectError(

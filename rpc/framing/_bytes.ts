@@ -1,6 +1,5 @@
 /**
- * Building blocks the framings share: option checks, a list of pending byte
- * ranges, a splitter that finds a delimiter across chunks and a decoder for
+ * Building blocks the framings share: option checks, a splitter that finds a delimiter across chunks and a decoder for
  * formats where a header announces the payload's length.
  *
  * Private to `rpc/framing/`.
@@ -11,12 +10,12 @@
 import { DecodeError, FrameSizeError } from "../errors.ts";
 import type { Frame, FrameSplitter } from "../types.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
+import { EMPTY, FrameBuffer } from "./_buffer.ts";
+
+export { EMPTY, FrameBuffer };
 
 /** Payloads up to this size are copied behind their header; larger ones are passed on as they are. */
 export const JOIN_LIMIT = 64 * 1024;
-
-/** A zero-length array for empty frames. */
-export const EMPTY: Uint8Array = new Uint8Array(0);
 
 /**
  * Checks a `maxFrameSize` option.
@@ -84,73 +83,6 @@ export function encoderOf(
 }
 
 /**
- * Byte ranges waiting to become one frame. Joined once, when the frame is
- * complete; a single range is handed out as it is.
- */
-export class Parts {
-  #list: Uint8Array[] = [];
-  #size = 0;
-
-  /** How many bytes are held. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /**
-   * Holds a range (not copied).
-   *
-   * @param bytes the range
-   */
-  push(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.#list.push(bytes);
-    this.#size += bytes.length;
-  }
-
-  /**
-   * Forgets the last `count` bytes.
-   *
-   * @param count how many bytes, at most {@linkcode Parts.size}
-   */
-  dropLast(count: number): void {
-    this.#size -= count;
-    while (count > 0) {
-      const last = this.#list.pop()!;
-      if (last.length > count) {
-        this.#list.push(last.subarray(0, last.length - count));
-        return;
-      }
-      count -= last.length;
-    }
-  }
-
-  /**
-   * Empties the list.
-   *
-   * @param last a range to append
-   * @returns the ranges held followed by `last`, as one array
-   */
-  take(last: Uint8Array = EMPTY): Uint8Array {
-    const list = this.#list;
-    let out: Uint8Array;
-    if (list.length === 0) out = last;
-    else if (list.length === 1 && last.length === 0) out = list[0]!;
-    else {
-      out = new Uint8Array(this.#size + last.length);
-      let offset = 0;
-      for (const part of list) {
-        out.set(part, offset);
-        offset += part.length;
-      }
-      out.set(last, offset);
-    }
-    this.#list = [];
-    this.#size = 0;
-    return out;
-  }
-}
-
-/**
  * Splits a byte stream at each occurrence of a byte sequence. Each chunk is
  * searched once with `indexOf`; a delimiter that straddles two chunks is found
  * through the last `delimiter.length - 1` bytes kept aside.
@@ -159,7 +91,7 @@ export class Splitter {
   readonly #delimiter: Uint8Array;
   readonly #limit: number;
   readonly #overflow: (size: number) => Error;
-  readonly #parts = new Parts();
+  readonly #parts = new FrameBuffer();
   readonly #tail: Uint8Array;
   #tailLength = 0;
 
@@ -301,7 +233,7 @@ export function prefixedSplitter(
   maxFrameSize: number,
   header: HeaderReader,
 ): FrameSplitter {
-  const body = new Parts();
+  const body = new FrameBuffer();
   let need = -1;
   return {
     push(chunk) {
@@ -324,7 +256,7 @@ export function prefixedSplitter(
           frames.push(body.take(chunk.subarray(pos, pos + rest)));
           pos += rest;
         } else {
-          body.push(chunk.subarray(pos));
+          body.push(chunk.subarray(pos), need);
           return frames;
         }
         need = -1;

@@ -11,8 +11,8 @@ import type { Frame, FrameSplitter, Framing } from "../types.ts";
 import {
   decoderOf,
   encoderOf,
+  FrameBuffer,
   joinOrParts,
-  Parts,
   resolveMaxFrameSize,
   Splitter,
 } from "./_bytes.ts";
@@ -247,7 +247,7 @@ export function newline(options: NewlineOptions = {}): Framing {
  */
 function newlineTextSplitter(maxFrameSize: number): FrameSplitter {
   const text = new TextDecoder("utf-8", { fatal: true });
-  const held = new Parts();
+  const held = new FrameBuffer();
   let heldLastByte = -1;
   return {
     push(chunk) {

@@ -7,8 +7,8 @@
  */
 
 import { DecodeError, FrameSizeError } from "../errors.ts";
-import type { FrameSplitter, Framing } from "../types.ts";
-import { decoderOf, EMPTY, encoderOf, Parts, resolveMaxFrameSize } from "./_bytes.ts";
+import type { FrameSplitter, Framing, MeasureState } from "../types.ts";
+import { decoderOf, EMPTY, encoderOf, FrameBuffer, resolveMaxFrameSize } from "./_bytes.ts";
 
 /** Options of {@linkcode selfDelimiting}. */
 export interface SelfDelimitingOptions {
@@ -41,10 +41,13 @@ export interface JsonValuesOptions {
  * `DecodeError` for bytes that cannot start a message.
  *
  * A message that lies in one chunk is handed out as a view of it, without a
- * copy. Otherwise the decoder keeps the incomplete message in one growing
- * buffer and calls `measure` again on all of it each time bytes arrive, so a
- * message that arrives in many small chunks costs time in proportion to its
- * length times the number of chunks; `maxFrameSize` bounds both.
+ * copy. Otherwise the decoder keeps the incomplete message in one buffer that
+ * doubles as it fills and calls `measure` again each time bytes arrive, with
+ * a {@linkcode MeasureState} for the message: the codecs' own `measure`
+ * (JSON-RPC, msgpack-rpc, Thrift) resume where they stopped, so a message
+ * costs work in its length however many reads it arrives in. A `measure`
+ * that ignores the state reads the message from its start each time (work in
+ * its length times the reads); `maxFrameSize` bounds both.
  *
  * Errors: `frame()` and the encoder throw a `TypeError` for an empty payload.
  * The decoder errors with whatever `measure` throws, with a `TypeError` when
@@ -54,7 +57,7 @@ export interface JsonValuesOptions {
  * message.
  *
  * @param measure finds the end of the first message; pass a codec's method
- * bound to it, such as `codec.measure.bind(codec)`
+ * bound to it, such as `codec.measure.bind(codec)` (the state is passed on)
  * @param options the decoder's limit
  * @returns the framing, named `"self-delimiting"`
  * @throws {RangeError} when `maxFrameSize` is not a positive integer
@@ -75,7 +78,7 @@ export interface JsonValuesOptions {
  * ```
  */
 export function selfDelimiting(
-  measure: (buf: Uint8Array) => number | undefined,
+  measure: Measure,
   options: SelfDelimitingOptions = {},
 ): Framing {
   const maxFrameSize = resolveMaxFrameSize(options.maxFrameSize);
@@ -143,6 +146,29 @@ export function jsonValues(options: JsonValuesOptions = {}): Framing {
   };
 }
 
+/**
+ * Finds the end of the first message in `buf` (see {@linkcode selfDelimiting}),
+ * resuming from `state` when it can.
+ *
+ * @example A measure that resumes: messages are bytes up to a zero
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Measure, selfDelimiting } from "./self_delimiting.ts";
+ *
+ * const measure: Measure = (buf, state) => {
+ *   const from = typeof state?.resume === "number" ? state.resume : 0;
+ *   const end = buf.indexOf(0, from);
+ *   if (end >= 0) return end + 1;
+ *   if (state !== undefined) state.resume = buf.length; // searched up to here
+ *   return undefined;
+ * };
+ * const bytes = ReadableStream.from([new Uint8Array([1, 2]), new Uint8Array([3, 0, 4, 0])]);
+ * const frames = await Array.fromAsync(bytes.pipeThrough(selfDelimiting(measure).decoder()));
+ * assert.deepEqual(frames, [new Uint8Array([1, 2, 3, 0]), new Uint8Array([4, 0])]);
+ * ```
+ */
+export type Measure = (buf: Uint8Array, state?: MeasureState) => number | undefined;
+
 function identity(payload: Uint8Array): Uint8Array {
   if (payload.length === 0) throw new TypeError("Cannot frame an empty self-delimiting message");
   return payload;
@@ -151,16 +177,19 @@ function identity(payload: Uint8Array): Uint8Array {
 /** Grows a buffer for the incomplete message and measures it as bytes arrive. */
 function measuredSplitter(
   name: string,
-  measure: (buf: Uint8Array) => number | undefined,
+  measure: Measure,
   maxFrameSize: number,
 ): FrameSplitter {
   let buffer = EMPTY;
   let start = 0;
   let end = 0;
+  // Where measure stopped in the message at `start` (or at the chunk's `pos`).
+  const state: MeasureState = { resume: undefined };
 
   const measured = (bytes: Uint8Array): number | undefined => {
-    const length = measure(bytes);
+    const length = measure(bytes, state);
     if (length === undefined) return undefined;
+    state.resume = undefined;
     if (!Number.isInteger(length) || length < 1 || length > bytes.length) {
       throw new TypeError(`measure returned ${length} for ${bytes.length} bytes`);
     }
@@ -241,7 +270,7 @@ const BACKSLASH = 0x5c;
 
 /** Splits concatenated JSON texts with a scanner that resumes across chunks. */
 function jsonDecoder(maxFrameSize: number): TransformStream<Uint8Array, Uint8Array> {
-  const parts = new Parts();
+  const parts = new FrameBuffer();
   let inValue = false;
   let depth = 0;
   let inString = false;
