@@ -102,6 +102,8 @@ export interface PairReport {
 }
 
 const MAX_REPORTED_FAILURES = 20;
+/** How often the server's memory is read during a batch. */
+const SAMPLE_MS = 250;
 /** How many of the last ended inputs an exit's report names. */
 const RECENT = 4;
 
@@ -160,6 +162,11 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
   const notePeak = async () => {
     peakRss = Math.max(peakRss, (await server.memory())?.peak ?? 0);
   };
+  // Sampled during batches too: a server that exits takes its high-water mark with it.
+  let sampling: Promise<void> | undefined;
+  const sampler = setInterval(() => {
+    sampling ??= notePeak().finally(() => sampling = undefined);
+  }, SAMPLE_MS);
 
   // Records the exit of the current server; starts another when asked to.
   const afterExit = async (): Promise<boolean> => {
@@ -234,6 +241,8 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
     }
     await notePeak();
   } finally {
+    clearInterval(sampler);
+    await sampling;
     await server.stop();
   }
   return {
