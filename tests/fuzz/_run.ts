@@ -79,6 +79,8 @@ export interface PairReport {
   readonly inputs: number;
   /** How many times the server exited. */
   readonly exits: number;
+  /** The exits by the error the server printed last (`exit code N` when none). */
+  readonly exitCauses: Readonly<Record<string, number>>;
   /** How many connections got neither a reply nor a close in time. */
   readonly hangs: number;
   /** How many good-client checks failed with the server alive. */
@@ -102,6 +104,8 @@ export interface PairReport {
 }
 
 const MAX_REPORTED_FAILURES = 20;
+/** How long the good client may take, connecting included. */
+const CHECK_MS = 10_000;
 /** How often the server's memory is read during a batch. */
 const SAMPLE_MS = 250;
 /** How many of the last ended inputs an exit's report names. */
@@ -144,6 +148,7 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
   const failures: Failure[] = [];
   const outcomes: Record<Outcome, number> = { replied: 0, closed: 0, hang: 0, refused: 0 };
   const kinds: Partial<Record<InputKind, number>> = {};
+  const exitCauses: Record<string, number> = {};
   let exits = 0, hangs = 0, goodClientFailures = 0, sent = 0;
   const fail = (failure: Failure) => {
     if (failures.length < MAX_REPORTED_FAILURES) failures.push(failure);
@@ -156,7 +161,12 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
   });
 
   let server: FuzzServer = await startServer(pair.args, onExit);
-  await pair.check(server.url);
+  try {
+    await checkWithin(pair, server.url); // before any input: the pair itself works
+  } catch (error) {
+    await server.stop();
+    throw new Error(`${pair.name}: the good client fails before any input`, { cause: error });
+  }
   const baselineRss = (await server.memory())?.rss ?? 0;
   let peakRss = baselineRss;
   const notePeak = async () => {
@@ -172,6 +182,8 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
   const afterExit = async (): Promise<boolean> => {
     const status = server.exit()!;
     exits++;
+    const cause = /^error: .*$/m.exec(server.stderrTail())?.[0] ?? `exit code ${status.code}`;
+    exitCauses[cause] = (exitCauses[cause] ?? 0) + 1;
     fail({
       oracle: "process exit",
       inputs: atExit,
@@ -221,7 +233,7 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
       }
       await notePeak();
       try {
-        await pair.check(server.url);
+        await checkWithin(pair, server.url);
       } catch (error) {
         // A refused connection may be the exit, not seen yet: wait for it a little.
         await exitWithin(server, 1000);
@@ -250,6 +262,7 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
     seed: options.seed,
     inputs: sent,
     exits,
+    exitCauses,
     hangs,
     goodClientFailures,
     outcomes,
@@ -261,6 +274,25 @@ export async function fuzzPair(pair: Pair, options: RunOptions): Promise<PairRep
     failures,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * Runs the good client, at most CHECK_MS: its calls have a timeout, but not
+ * every client bounds its connecting (a WebSocket that is never upgraded).
+ */
+async function checkWithin(pair: Pair, url: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${CHECK_MS} ms, connecting included`)),
+      CHECK_MS,
+    );
+  });
+  try {
+    await Promise.race([pair.check(url), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits for the server's exit, at most `ms` (the timer does not outlive the wait). */

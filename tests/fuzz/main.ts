@@ -143,6 +143,12 @@ console.log(
     `without reply or close; per connection = (peak − RSS after the first call) / connections at once`,
 );
 
+for (const report of reports) {
+  for (const [cause, count] of Object.entries(report.exitCauses)) {
+    console.log(`${report.pair}: ${count} exit(s): ${cause}`);
+  }
+}
+
 const failed = reports.filter((r) => r.failures.length > 0);
 for (const report of failed) console.log(`\n${formatFailures(report)}`);
 const exceeded = reports.some((r) => r.peakPerConnection > 4 * r.frameLimit);
