@@ -49,11 +49,25 @@ const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
  * @param hangMs how long the whole exchange may take before it is a hang
  * @returns how the connection ended
  *
- * @example
- * ```ts ignore
+ * @example A server that answers
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { probe } from "./_probe.ts";
- * const result = await probe(4000, { seed: 1, kind: "random-bytes", label: "x", writes: [new Uint8Array([1])], drip: false }, 5000);
- * console.log(result.outcome);
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = listener.accept().then(async (conn) => {
+ *   await conn.write(new TextEncoder().encode("hi"));
+ *   conn.close();
+ * });
+ * const input = {
+ *   seed: 1,
+ *   kind: "random-bytes" as const,
+ *   label: "one byte",
+ *   writes: [new Uint8Array([1])],
+ *   drip: false,
+ * };
+ * assert.equal((await probe(listener.addr.port, input, 5000)).outcome, "replied");
+ * await serving;
+ * listener.close();
  * ```
  */
 export async function probe(port: number, input: Input, hangMs: number): Promise<ProbeResult> {
