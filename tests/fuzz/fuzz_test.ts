@@ -46,22 +46,9 @@ interface KnownFailure {
   readonly why: string;
 }
 
-const KNOWN_FAILURES: readonly KnownFailure[] = [
-  {
-    pairs: ["jsonrpc-ws", "msgpack-ws"],
-    oracle: "process exit",
-    signature: /TypeError: The stream controller cannot close or enqueue[\s\S]*websocket\.ts/,
-    why: "issue 16: the WebSocket message listener enqueues into a stream the session has " +
-      "closed (uncaught TypeError, rpc/transports/websocket.ts)",
-  },
-  {
-    pairs: ["jsonrpc-ws", "msgpack-ws"],
-    oracle: "process exit",
-    signature: /\(in promise\) ConnectionClosedError: The WebSocket is closed[\s\S]*websocket\.ts/,
-    why: "issue 16: a reply written to a WebSocket that has closed rejects, and nothing " +
-      "catches it (unhandled rejection from send(), rpc/transports/websocket.ts)",
-  },
-];
+// Empty: the WebSocket crashes the suite found (an enqueue into a closed
+// stream, an unhandled rejection from send()) were fixed in issue 16.
+const KNOWN_FAILURES: readonly KnownFailure[] = [];
 
 const isKnown = (pair: string) => (failure: Failure) =>
   KNOWN_FAILURES.some((known) =>
