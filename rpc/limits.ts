@@ -77,11 +77,14 @@ export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
  *
  * @param limits the limits to override
  * @returns a complete set of limits
- * @throws {RangeError} when a limit is not a positive integer
+ * @throws {RangeError} when a limit is not a positive integer (a timeout may
+ * also be `Infinity`: off)
  */
 export function resolveLimits(limits: Partial<RpcLimits> = {}): RpcLimits {
   const resolved = { ...DEFAULT_LIMITS, ...limits };
   for (const [name, value] of Object.entries(resolved)) {
+    // A timeout may be Infinity: off.
+    if (name.endsWith("Timeout") && value === Infinity) continue;
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new RangeError(`Limit ${name} must be a positive integer, got ${value}`);
     }

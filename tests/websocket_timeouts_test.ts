@@ -124,3 +124,17 @@ Deno.test("a client that answers no ping is dropped (pingInterval)", async () =>
   }
   assert.ok(pings >= 1, "the server pinged before dropping the connection");
 });
+
+Deno.test("Infinity turns the WebSocket timeouts off: the socket is served, not closed at once", async () => {
+  await using server = serve(
+    { firstFrameTimeout: Infinity, idleTimeout: Infinity },
+    {},
+    Infinity,
+  );
+  await using socket = await RawSocket.connect(server);
+  assert.equal((await socket.handshake("/rpc")).status, 101);
+  // With a timer of Infinity, setTimeout would have fired at once: 1001 before any call.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await socket.write(call(1, "add", [1, 2]));
+  assert.deepEqual(await reply(socket), { jsonrpc: "2.0", id: 1, result: 3 });
+});

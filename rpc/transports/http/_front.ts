@@ -178,7 +178,8 @@ async function readHead(conn: Deno.Conn, timeout: number): Promise<HeadRead> {
   let length = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeout);
+    // Infinity is off (setTimeout would fire at once).
+    if (timeout !== Infinity) timer = setTimeout(() => resolve("timeout"), timeout);
   });
   try {
     while (true) {

@@ -291,6 +291,10 @@ function idleTimer(
 ): () => void {
   const opened = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Infinity is off: setTimeout would fire at once instead.
+  const arm = (ms: number): void => {
+    if (ms !== Infinity) timer = setTimeout(check, ms);
+  };
   const check = (): void => {
     const last = lastActivity();
     const [name, limit, since] = last === undefined
@@ -298,18 +302,18 @@ function idleTimer(
       : ["idleTimeout", limits.idleTimeout, last] as const;
     const left = since + limit - Date.now();
     if (left > 0) {
-      timer = setTimeout(check, left);
+      arm(left);
       return;
     }
     if (peer.inFlight > 0 || peer.pending > 0) {
       // Busy, not idle: look again one period later.
-      timer = setTimeout(check, limits.idleTimeout);
+      arm(limits.idleTimeout);
       return;
     }
     const what = last === undefined ? "no message since it opened" : "no message";
     peer.close(new LimitError(name, limit, `${what} for ${Date.now() - since} ms`));
   };
-  timer = setTimeout(check, Math.min(limits.firstFrameTimeout, limits.idleTimeout));
+  arm(Math.min(limits.firstFrameTimeout, limits.idleTimeout));
   return () => clearTimeout(timer);
 }
 
