@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { needs, onPath, present } from "./_needs.ts";
+
+const NEEDS = new URL("./_needs.ts", import.meta.url).href;
+
+/** Runs `code` in a fresh Deno with `env`, for environment-dependent answers. */
+async function evalWith(code: string, env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", `import { needs } from "${NEEDS}"; ${code}`],
+    env: { ...env, NO_COLOR: "1" },
+    clearEnv: false,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+Deno.test("onPath finds sh and not a made-up program", () => {
+  assert.equal(onPath("sh"), true);
+  assert.equal(onPath("parley-no-such-program-7f3a"), false);
+});
+
+Deno.test("needs agrees with present for every peer it is given", () => {
+  for (const peer of ["python3", "nvim", "py:msgpack"] as const) {
+    if (Deno.env.get("PARLEY_REQUIRE_PEERS") === "1") assert.equal(needs(peer), false);
+    else assert.equal(needs(peer), !present(peer));
+  }
+});
+
+Deno.test("a peer pretended missing is ignored and reported once", async () => {
+  const r = await evalWith(
+    `console.log(needs("nvim"), needs("nvim", "python3"), needs("chromium") || needs("nvim"));`,
+    { PARLEY_PRETEND_MISSING: "nvim", PARLEY_REQUIRE_PEERS: "" },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^true true true\n$/);
+  const lines = r.stderr.split("\n").filter((l) => l.startsWith("ignored:"));
+  assert.ok(
+    lines.includes("ignored: tests needing nvim (Debian package neovim: apt-get install neovim)"),
+    r.stderr,
+  );
+  assert.equal(lines.filter((l) => l.includes("needing nvim")).length, 1);
+});
+
+Deno.test("PARLEY_REQUIRE_PEERS=1 ignores nothing, even a missing peer", async () => {
+  const r = await evalWith(`console.log(needs("nvim"));`, {
+    PARLEY_PRETEND_MISSING: "nvim",
+    PARLEY_REQUIRE_PEERS: "1",
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "false\n");
+  assert.doesNotMatch(r.stderr, /ignored:/);
+});
