@@ -165,3 +165,41 @@ export function needs(...peers: Peer[]): boolean {
   }
   return ignore;
 }
+
+/** `Deno.test`'s two common forms, for {@linkcode testNeeding}. */
+export interface PeerTest {
+  /** A test named `name`. */
+  (name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void;
+  /** A test from a full definition; its own `ignore` still counts. */
+  (definition: Deno.TestDefinition): void;
+}
+
+/**
+ * `Deno.test` for a file whose tests all need `peers`: each is ignored when
+ * {@linkcode needs} says so, keeping the test bodies untouched.
+ *
+ * @example
+ * ```ts
+ * import { testNeeding } from "./_needs.ts";
+ *
+ * const test = testNeeding("nvim");
+ * test("talks to nvim", () => {});
+ * ```
+ *
+ * @param peers the programs and Python modules every test of the file runs
+ * @returns a function used like `Deno.test`
+ */
+export function testNeeding(...peers: Peer[]): PeerTest {
+  const ignore = needs(...peers);
+  return (
+    first: string | Deno.TestDefinition,
+    fn?: (t: Deno.TestContext) => void | Promise<void>,
+  ): void => {
+    if (typeof first === "string") {
+      if (!fn) throw new TypeError(`test ${first} has no function`);
+      Deno.test({ name: first, ignore, fn });
+    } else {
+      Deno.test({ ...first, ignore: ignore || (first.ignore ?? false) });
+    }
+  };
+}

@@ -52,3 +52,32 @@ Deno.test("PARLEY_REQUIRE_PEERS=1 ignores nothing, even a missing peer", async (
   assert.equal(r.stdout, "false\n");
   assert.doesNotMatch(r.stderr, /ignored:/);
 });
+
+Deno.test("testNeeding ignores every test of a file whose peer is missing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley-needs-" });
+  try {
+    const file = `${dir}/peer_test.ts`;
+    await Deno.writeTextFile(
+      file,
+      `import { testNeeding } from "${NEEDS}";
+const test = testNeeding("nvim");
+test("a", () => { throw new Error("ran a"); });
+test({ name: "b", fn() { throw new Error("ran b"); } });
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "--allow-all", "--no-check", file],
+      env: { PARLEY_PRETEND_MISSING: "nvim", PARLEY_REQUIRE_PEERS: "", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder();
+    const stdout = text.decode(out.stdout);
+    assert.equal(out.code, 0, stdout + text.decode(out.stderr));
+    assert.match(stdout, /ok \| 0 passed \| 0 failed \| 2 ignored/);
+    // deno test shows what a test module prints on its own stdout.
+    assert.match(stdout + text.decode(out.stderr), /ignored: tests needing nvim/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
