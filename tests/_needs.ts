@@ -182,8 +182,11 @@ export interface PeerTest {
  * ```ts
  * import { testNeeding } from "./_needs.ts";
  *
+ * // At the top of a test file whose every test runs nvim; then
+ * // test("talks to nvim", async () => {...}) replaces Deno.test. (Not called
+ * // here: a documentation example is itself a test, and tests do not nest.)
  * const test = testNeeding("nvim");
- * test("talks to nvim", () => {});
+ * console.log(typeof test); // "function"
  * ```
  *
  * @param peers the programs and Python modules every test of the file runs
