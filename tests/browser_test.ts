@@ -9,10 +9,13 @@
 
 import assert from "node:assert/strict";
 import { run, spawnListening } from "./interop/_process.ts";
+import { testNeeding } from "./_needs.ts";
+
+const test = testNeeding("chromium");
 
 const SCREENSHOT = "/tmp/parley-browser-chat.png";
 
-Deno.test("Chromium: two pages chat through the server, which calls each page back; a page uses remote objects", async () => {
+test("Chromium: two pages chat through the server, which calls each page back; a page uses remote objects", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley-web-" });
   try {
     const bundle = `${dir}/parley.js`;

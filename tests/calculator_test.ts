@@ -6,6 +6,7 @@ import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
 import { run, spawnListening } from "./interop/_process.ts";
+import { needs } from "./_needs.ts";
 
 const CALCULATOR = [
   "run",
@@ -91,7 +92,9 @@ Deno.test("the calculator serves JSON-RPC over HTTP at POST /rpc, notifications 
   assert.equal(result.code, 0, server.stderr());
 });
 
-Deno.test("the calculator serves XML-RPC over HTTP at /RPC2 to Python's xmlrpc.client", async () => {
+Deno.test("the calculator serves XML-RPC over HTTP at /RPC2 to Python's xmlrpc.client", {
+  ignore: needs("python3"),
+}, async () => {
   await using server = await spawnListening(Deno.execPath(), {
     args: [...CALCULATOR, "--codec", "xmlrpc", "--transport", "http", "--port", "0"],
   });
@@ -146,11 +149,14 @@ Deno.test("the calculator serves XML-RPC over TCP with a 4-byte length prefix", 
   );
 });
 
-Deno.test("the XML-RPC calculator describes itself and answers system.multicall, as Python's client expects", async () => {
-  await using server = await spawnListening(Deno.execPath(), {
-    args: [...CALCULATOR, "--codec", "xmlrpc", "--transport", "http", "--port", "0"],
-  });
-  const script = `import json, sys, xmlrpc.client
+Deno.test(
+  "the XML-RPC calculator describes itself and answers system.multicall, as Python's client expects",
+  { ignore: needs("python3") },
+  async () => {
+    await using server = await spawnListening(Deno.execPath(), {
+      args: [...CALCULATOR, "--codec", "xmlrpc", "--transport", "http", "--port", "0"],
+    });
+    const script = `import json, sys, xmlrpc.client
 calc = xmlrpc.client.ServerProxy(sys.argv[1], allow_none=True)
 out = {}
 out["methods"] = calc.system.listMethods()
@@ -177,31 +183,32 @@ try:
 except xmlrpc.client.Fault as fault:
     out["unknown"] = fault.faultCode
 print(json.dumps(out))`;
-  const output = await new Deno.Command("python3", { args: ["-c", script, server.url] }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  assert.equal(output.code, 0, decode(output.stderr) + server.stderr());
-  const out = JSON.parse(decode(output.stdout));
-  assert.deepEqual(out.methods, [
-    "add",
-    "calculate",
-    "echo",
-    "echoBinary",
-    "echoShape",
-    "ping",
-    "sum",
-    "system.getCapabilities",
-    "system.listMethods",
-    "system.methodHelp",
-    "system.methodSignature",
-    "system.multicall",
-    "zip",
-  ]);
-  assert.equal(out.help, "The 32-bit signed sum of num1 and num2");
-  assert.deepEqual(out.add, [["int", "int", "int"]]);
-  assert.deepEqual(out.calculate, [["int", "int", "struct"]]);
-  assert.deepEqual(out.echoBinary, [["base64", "base64"]]);
-  assert.deepEqual(out.sum, [["i8", "array"]]);
-  assert.equal(out.first, 3);
-  assert.deepEqual(out.faults, [[1, "Cannot divide by 0"], [-32601, "Method not found"]]);
-  assert.equal(out.unknown, -32601);
-});
+    const output = await new Deno.Command("python3", { args: ["-c", script, server.url] }).output();
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    assert.equal(output.code, 0, decode(output.stderr) + server.stderr());
+    const out = JSON.parse(decode(output.stdout));
+    assert.deepEqual(out.methods, [
+      "add",
+      "calculate",
+      "echo",
+      "echoBinary",
+      "echoShape",
+      "ping",
+      "sum",
+      "system.getCapabilities",
+      "system.listMethods",
+      "system.methodHelp",
+      "system.methodSignature",
+      "system.multicall",
+      "zip",
+    ]);
+    assert.equal(out.help, "The 32-bit signed sum of num1 and num2");
+    assert.deepEqual(out.add, [["int", "int", "int"]]);
+    assert.deepEqual(out.calculate, [["int", "int", "struct"]]);
+    assert.deepEqual(out.echoBinary, [["base64", "base64"]]);
+    assert.deepEqual(out.sum, [["i8", "array"]]);
+    assert.equal(out.first, 3);
+    assert.deepEqual(out.faults, [[1, "Cannot divide by 0"], [-32601, "Method not found"]]);
+    assert.equal(out.unknown, -32601);
+  },
+);

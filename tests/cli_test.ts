@@ -16,6 +16,7 @@ import {
 import { makeCertificates } from "./_certificates.ts";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
+import { needs } from "./_needs.ts";
 
 const CLI = [
   "run",
@@ -239,7 +240,9 @@ Deno.test("parley list: XML-RPC's introspection (the calculator), protobuf and T
   assert.match(thrift, /zip\(\) → oneway/);
 });
 
-Deno.test("parley list and call: Python's xmlrpc server (SimpleXMLRPCServer with introspection)", async () => {
+Deno.test("parley list and call: Python's xmlrpc server (SimpleXMLRPCServer with introspection)", {
+  ignore: needs("python3"),
+}, async () => {
   const script = String.raw`
 import sys, xmlrpc.server
 def add(a, b):
@@ -363,53 +366,71 @@ Deno.test("parley call: tls:// and https:// with a private CA (--ca)", async () 
   assert.equal(ok(await parley("call", https.url, "--ca", ca, "add", "2", "2")).trim(), "4");
 });
 
-Deno.test("parley call: Neovim's handles print as {type, data}, a Latin-1 line as text, 1.0 as 1.0", async () => {
-  const nvim = ["call", "stdio:nvim --embed --headless --clean -n", "--codec", "msgpack", "--json"];
-  // The CLI's codec has no Neovim extensions: a buffer is an unknown ext type.
-  const buffer = ok(await parley(...nvim, "nvim_get_current_buf"));
-  assert.equal(buffer.trim(), '{"type":0,"data":"AQ=="}');
-  // "caf\xe9" in Vim is 4 bytes, not UTF-8: the byte that is not shows as U+FFFD.
-  const latin1 = ok(await parley(...nvim, "nvim_eval", '"\\"caf\\\\xe9\\""'));
-  assert.equal(latin1.trim(), '"caf\ufffd"');
-  // Doubles stay doubles (the CLI's msgpack codec keeps floats), integers integers.
-  assert.equal(
-    ok(await parley(...nvim, "nvim_eval", '"[1.0, -0.0, 2.5, 3]"')).trim(),
-    "[1.0,-0.0,2.5,3]",
-  );
-});
-
-Deno.test("parley call: Neovim over stdio with msgpack-rpc", async () => {
-  const out = ok(
-    await parley(
+Deno.test(
+  "parley call: Neovim's handles print as {type, data}, a Latin-1 line as text, 1.0 as 1.0",
+  { ignore: needs("nvim") },
+  async () => {
+    const nvim = [
       "call",
       "stdio:nvim --embed --headless --clean -n",
       "--codec",
       "msgpack",
-      "nvim_eval",
-      '"40 + 2"',
-    ),
-  );
-  assert.equal(out.trim(), "42");
-});
+      "--json",
+    ];
+    // The CLI's codec has no Neovim extensions: a buffer is an unknown ext type.
+    const buffer = ok(await parley(...nvim, "nvim_get_current_buf"));
+    assert.equal(buffer.trim(), '{"type":0,"data":"AQ=="}');
+    // "caf\xe9" in Vim is 4 bytes, not UTF-8: the byte that is not shows as U+FFFD.
+    const latin1 = ok(await parley(...nvim, "nvim_eval", '"\\"caf\\\\xe9\\""'));
+    assert.equal(latin1.trim(), '"caf\ufffd"');
+    // Doubles stay doubles (the CLI's msgpack codec keeps floats), integers integers.
+    assert.equal(
+      ok(await parley(...nvim, "nvim_eval", '"[1.0, -0.0, 2.5, 3]"')).trim(),
+      "[1.0,-0.0,2.5,3]",
+    );
+  },
+);
 
-Deno.test("parley list: Neovim through nvim_get_api_info; a msgpack server with no self-description says so", async () => {
-  const out = ok(
-    await parley("list", "stdio:nvim --embed --headless --clean -n", "--codec", "msgpack"),
-  );
-  assert.match(out, /methods, from nvim_get_api_info/);
-  assert.match(
-    out,
-    /nvim_buf_get_lines\(buffer: Buffer, start: Integer, end: Integer, strict_indexing: Boolean\) → ArrayOf\(String\)/,
-  );
-  await using python = await spawnListening(DEBIAN_PYTHON, {
-    args: [new URL("./interop/python/msgpack_rpc_server.py", import.meta.url).pathname],
-    timeout: 15_000,
-  });
-  const url = `tcp://${python.hostname}:${python.port}`;
-  const bare = await parley("list", url, "--codec", "msgpack");
-  assert.equal(bare.code, 3, formatOutput(bare));
-  assert.match(bare.stderr, /msgpack-rpc itself has no way to list methods/);
-});
+Deno.test(
+  "parley call: Neovim over stdio with msgpack-rpc",
+  { ignore: needs("nvim") },
+  async () => {
+    const out = ok(
+      await parley(
+        "call",
+        "stdio:nvim --embed --headless --clean -n",
+        "--codec",
+        "msgpack",
+        "nvim_eval",
+        '"40 + 2"',
+      ),
+    );
+    assert.equal(out.trim(), "42");
+  },
+);
+
+Deno.test(
+  "parley list: Neovim through nvim_get_api_info; a msgpack server with no self-description says so",
+  { ignore: needs("nvim", "py:msgpack") },
+  async () => {
+    const out = ok(
+      await parley("list", "stdio:nvim --embed --headless --clean -n", "--codec", "msgpack"),
+    );
+    assert.match(out, /methods, from nvim_get_api_info/);
+    assert.match(
+      out,
+      /nvim_buf_get_lines\(buffer: Buffer, start: Integer, end: Integer, strict_indexing: Boolean\) → ArrayOf\(String\)/,
+    );
+    await using python = await spawnListening(DEBIAN_PYTHON, {
+      args: [new URL("./interop/python/msgpack_rpc_server.py", import.meta.url).pathname],
+      timeout: 15_000,
+    });
+    const url = `tcp://${python.hostname}:${python.port}`;
+    const bare = await parley("list", url, "--codec", "msgpack");
+    assert.equal(bare.code, 3, formatOutput(bare));
+    assert.match(bare.stderr, /msgpack-rpc itself has no way to list methods/);
+  },
+);
 
 Deno.test("parley call: unix sockets, --header for HTTP, and notify", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley-cli-" });

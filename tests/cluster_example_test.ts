@@ -2,8 +2,11 @@
 
 import assert from "node:assert/strict";
 import { formatOutput, run } from "./interop/_process.ts";
+import { testNeeding } from "./_needs.ts";
 
-Deno.test("example:cluster: three workers behind NATS, one killed under load; completed and failed calls reported", async () => {
+const test = testNeeding("nats-server");
+
+test("example:cluster: three workers behind NATS, one killed under load; completed and failed calls reported", async () => {
   const result = await run(Deno.execPath(), {
     args: [
       "run",

@@ -15,6 +15,7 @@ import {
 } from "../mod.ts";
 import { connectHttp, HttpError, serveHttp } from "../rpc/transports/http.ts";
 import { spawnListening } from "./interop/_process.ts";
+import { needs } from "./_needs.ts";
 
 const codec = jsonRpc();
 
@@ -444,7 +445,9 @@ Deno.test("connectHttp proxy(definition) validates params before sending and res
   assert.equal(calls, 1, "invalid params are never sent");
 });
 
-Deno.test("connectHttp gzips request bodies over compressThreshold, and servers read them", async () => {
+Deno.test("connectHttp gzips request bodies over compressThreshold, and servers read them", {
+  ignore: needs("python3"),
+}, async () => {
   await using server = serveHttp({
     routes: { "/rpc": { codec: jsonRpc(), service: { echo: (value: unknown) => value } } },
   });

@@ -11,6 +11,7 @@ import {
   withContext,
 } from "../mod.ts";
 import { connectHttp, HttpError, type HttpServer, serveHttp } from "../rpc/transports/http.ts";
+import { needs } from "./_needs.ts";
 
 const codec = jsonRpc();
 const big = "x".repeat(4096);
@@ -389,30 +390,34 @@ Deno.test("serveHttp routes two codecs on one port", async () => {
   assert.deepEqual(await Promise.all([a.call("who"), b.call("who")]), ["rpc", "other"]);
 });
 
-Deno.test("a Python urllib client calls the HTTP server", async () => {
-  await using server = start();
-  const script = `
+Deno.test(
+  "a Python urllib client calls the HTTP server",
+  { ignore: needs("python3") },
+  async () => {
+    await using server = start();
+    const script = `
 import json, sys, urllib.request
 body = json.dumps({"jsonrpc": "2.0", "method": "add", "params": [20, 22], "id": 7}).encode()
 req = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})
 with urllib.request.urlopen(req) as response:
     print(response.status, json.dumps(json.loads(response.read())))
 `;
-  const output = await new Deno.Command("python3", {
-    args: ["-c", script, `${server.url}/rpc`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const [status, json] = new TextDecoder().decode(output.stdout).trim().split(" ", 2);
-  assert.equal(status, "200");
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout).slice(4)), {
-    jsonrpc: "2.0",
-    result: 42,
-    id: 7,
-  });
-  assert.ok(json !== undefined);
-});
+    const output = await new Deno.Command("python3", {
+      args: ["-c", script, `${server.url}/rpc`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const [status, json] = new TextDecoder().decode(output.stdout).trim().split(" ", 2);
+    assert.equal(status, "200");
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout).slice(4)), {
+      jsonrpc: "2.0",
+      result: 42,
+      id: 7,
+    });
+    assert.ok(json !== undefined);
+  },
+);
 
 Deno.test("connectHttp fails a call that a 200 reply does not answer, and network errors", async () => {
   await using client = connectHttp("http://127.0.0.1:9/rpc", {
@@ -437,8 +442,11 @@ Deno.test("connectHttp fails a call that a 200 reply does not answer, and networ
   assert.equal(offline.pending, 0);
 });
 
-Deno.test("connectHttp() with XML-RPC calls Python's SimpleXMLRPCServer: types, faults, many calls at once", async () => {
-  const script = `import sys, xmlrpc.server
+Deno.test(
+  "connectHttp() with XML-RPC calls Python's SimpleXMLRPCServer: types, faults, many calls at once",
+  { ignore: needs("python3") },
+  async () => {
+    const script = `import sys, xmlrpc.server
 server = xmlrpc.server.SimpleXMLRPCServer(("127.0.0.1", 0), allow_none=True, logRequests=False)
 server.register_introspection_functions()
 server.register_multicall_functions()
@@ -449,50 +457,55 @@ def fail():
 server.register_function(fail, "fail")
 print("listening http://127.0.0.1:%d/RPC2" % server.server_address[1], flush=True)
 server.serve_forever()`;
-  await using python = await spawnListening("python3", { args: ["-c", script] });
-  const client = connectHttp(python.url, { codec: xmlRpc(), timeout: 10_000 });
-  try {
-    assert.equal(await client.call("add", [40, 2]), 42);
-    const value = {
-      text: "héllo ✓ <&>",
-      bytes: new Uint8Array([0, 255]),
-      when: new Date(Date.UTC(2026, 10, 26, 12, 0, 0)),
-      list: [1, 2.5, true, null],
-      big: "x".repeat(1024 * 1024),
-    };
-    assert.deepEqual(await client.call("echo", [value]), value);
-    await assert.rejects(
-      client.call("fail"),
-      (e: unknown) => e instanceof RpcError && e.code === 42,
-    );
-    // Replies are matched to calls by order, so concurrent calls go one at a time.
-    const sums = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => client.call("add", [i, 1])),
-    );
-    assert.deepEqual(sums, Array.from({ length: 20 }, (_, i) => i + 1));
-    const methods = await client.call<string[]>("system.listMethods");
-    assert.ok(methods.includes("add") && methods.includes("system.multicall"));
-  } finally {
-    await client.close();
-  }
-});
+    await using python = await spawnListening("python3", { args: ["-c", script] });
+    const client = connectHttp(python.url, { codec: xmlRpc(), timeout: 10_000 });
+    try {
+      assert.equal(await client.call("add", [40, 2]), 42);
+      const value = {
+        text: "héllo ✓ <&>",
+        bytes: new Uint8Array([0, 255]),
+        when: new Date(Date.UTC(2026, 10, 26, 12, 0, 0)),
+        list: [1, 2.5, true, null],
+        big: "x".repeat(1024 * 1024),
+      };
+      assert.deepEqual(await client.call("echo", [value]), value);
+      await assert.rejects(
+        client.call("fail"),
+        (e: unknown) => e instanceof RpcError && e.code === 42,
+      );
+      // Replies are matched to calls by order, so concurrent calls go one at a time.
+      const sums = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => client.call("add", [i, 1])),
+      );
+      assert.deepEqual(sums, Array.from({ length: 20 }, (_, i) => i + 1));
+      const methods = await client.call<string[]>("system.listMethods");
+      assert.ok(methods.includes("add") && methods.includes("system.multicall"));
+    } finally {
+      await client.close();
+    }
+  },
+);
 
-Deno.test("serveHttp() serves XML-RPC to Python's xmlrpc.client", async () => {
-  await using server = serveHttp({
-    routes: { "/RPC2": { codec: xmlRpc(), service: { add: (a: number, b: number) => a + b } } },
-  });
-  const script = `import sys, xmlrpc.client
+Deno.test(
+  "serveHttp() serves XML-RPC to Python's xmlrpc.client",
+  { ignore: needs("python3") },
+  async () => {
+    await using server = serveHttp({
+      routes: { "/RPC2": { codec: xmlRpc(), service: { add: (a: number, b: number) => a + b } } },
+    });
+    const script = `import sys, xmlrpc.client
 proxy = xmlrpc.client.ServerProxy(sys.argv[1])
 print(proxy.add(40, 2))
 try:
     proxy.nope()
 except xmlrpc.client.Fault as fault:
     print(fault.faultCode)`;
-  const output = await new Deno.Command("python3", { args: ["-c", script, `${server.url}/RPC2`] })
-    .output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  assert.deepEqual(new TextDecoder().decode(output.stdout).trim().split("\n"), ["42", "-32601"]);
-});
+    const output = await new Deno.Command("python3", { args: ["-c", script, `${server.url}/RPC2`] })
+      .output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.deepEqual(new TextDecoder().decode(output.stdout).trim().split("\n"), ["42", "-32601"]);
+  },
+);
 
 Deno.test("hostile XML over HTTP answers a fault, and the server keeps serving", async () => {
   await using server = serveHttp({

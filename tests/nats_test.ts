@@ -21,8 +21,11 @@ import { headers } from "@nats-io/nats-core";
 import { startNatsServer } from "../examples/cluster/nats_server.ts";
 import { spawnWorker } from "../examples/cluster/spawn_worker.ts";
 import { rejection } from "./_rejection.ts";
+import { testNeeding } from "./_needs.ts";
 
-Deno.test("nats: calls reach workers in a queue group; more workers share the load", async () => {
+const test = testNeeding("nats-server");
+
+test("nats: calls reach workers in a queue group; more workers share the load", async () => {
   await using nats = await startNatsServer();
   const connections = await Promise.all([1, 2, 3].map(() => connectNats(nats.url)));
   const [client, ...workers] = connections as [typeof connections[0], ...typeof connections];
@@ -53,7 +56,7 @@ Deno.test("nats: calls reach workers in a queue group; more workers share the lo
   for (const connection of connections) await connection.drain();
 });
 
-Deno.test("nats: any codec (msgpack-rpc), and no responders is a clear error", async () => {
+test("nats: any codec (msgpack-rpc), and no responders is a clear error", async () => {
   await using nats = await startNatsServer();
   const nc = await connectNats(nats.url);
   const calc = natsClient({
@@ -77,7 +80,7 @@ Deno.test("nats: any codec (msgpack-rpc), and no responders is a clear error", a
   await nc.drain();
 });
 
-Deno.test("nats: deadlines travel with the call; a worker starts nothing its caller gave up on", async () => {
+test("nats: deadlines travel with the call; a worker starts nothing its caller gave up on", async () => {
   await using nats = await startNatsServer();
   const nc = await connectNats(nats.url);
   const started: string[] = [];
@@ -124,7 +127,7 @@ Deno.test("nats: deadlines travel with the call; a worker starts nothing its cal
   await nc.drain();
 });
 
-Deno.test("nats: a worker stopped with SIGTERM finishes what it took; the others take the rest", async () => {
+test("nats: a worker stopped with SIGTERM finishes what it took; the others take the rest", async () => {
   await using nats = await startNatsServer();
   const a = await spawnWorker(nats.url, "a");
   const b = await spawnWorker(nats.url, "b");
@@ -151,7 +154,7 @@ Deno.test("nats: a worker stopped with SIGTERM finishes what it took; the others
   await nc.drain();
 });
 
-Deno.test("nats: a worker killed in the middle of a bounded load: every call ends within its deadline; idempotent ones are retried", async () => {
+test("nats: a worker killed in the middle of a bounded load: every call ends within its deadline; idempotent ones are retried", async () => {
   await using nats = await startNatsServer();
   const a = await spawnWorker(nats.url, "a");
   const b = await spawnWorker(nats.url, "b");
@@ -209,7 +212,7 @@ Deno.test("nats: a worker killed in the middle of a bounded load: every call end
   await nc.drain();
 });
 
-Deno.test("nats: the NATS server goes away and comes back: reported, then recovered", async () => {
+test("nats: the NATS server goes away and comes back: reported, then recovered", async () => {
   const first = await startNatsServer();
   const port = first.port;
   const statuses: string[] = [];

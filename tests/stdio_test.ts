@@ -18,6 +18,7 @@ import {
   type SpawnStdioOptions,
   type StdioProcess,
 } from "../rpc/transports/stdio.ts";
+import { needs } from "./_needs.ts";
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;
 const SERVER = new URL("./fixtures/stdio_server.ts", import.meta.url).pathname;
@@ -165,7 +166,9 @@ Deno.test("spawnStdio: close() closes stdin and the server exits by itself", asy
   await assert.rejects(server.call("add", [1, 2]), ConnectionClosedError);
 });
 
-Deno.test("spawnStdio: a Python child speaking newline-delimited JSON-RPC", async () => {
+Deno.test("spawnStdio: a Python child speaking newline-delimited JSON-RPC", {
+  ignore: needs("python3"),
+}, async () => {
   await using child = spawnPython(PYTHON_SERVER, {
     service: { name: () => "parley" }, // the child calls this back
   });
@@ -182,27 +185,31 @@ Deno.test("spawnStdio: a Python child speaking newline-delimited JSON-RPC", asyn
   });
 });
 
-Deno.test("spawnStdio: args, cwd, env and clearEnv reach the child", async () => {
-  const cwd = await Deno.realPath(await Deno.makeTempDir());
-  try {
-    {
-      await using child = spawnPython(PYTHON_SERVER, { cwd, env: { PARLEY_STDIO: "yes" } });
-      assert.equal(await child.call("cwd"), cwd);
-      assert.equal(await child.call("env", ["PARLEY_STDIO"]), "yes");
-      assert.equal(await child.call("env", ["HOME"]), Deno.env.get("HOME") ?? null);
+Deno.test(
+  "spawnStdio: args, cwd, env and clearEnv reach the child",
+  { ignore: needs("python3") },
+  async () => {
+    const cwd = await Deno.realPath(await Deno.makeTempDir());
+    try {
+      {
+        await using child = spawnPython(PYTHON_SERVER, { cwd, env: { PARLEY_STDIO: "yes" } });
+        assert.equal(await child.call("cwd"), cwd);
+        assert.equal(await child.call("env", ["PARLEY_STDIO"]), "yes");
+        assert.equal(await child.call("env", ["HOME"]), Deno.env.get("HOME") ?? null);
+      }
+      {
+        await using child = spawnPython(PYTHON_SERVER, {
+          clearEnv: true,
+          env: { PARLEY_ONLY: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        });
+        assert.equal(await child.call("env", ["PARLEY_ONLY"]), "1");
+        assert.equal(await child.call("env", ["HOME"]), null);
+      }
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
     }
-    {
-      await using child = spawnPython(PYTHON_SERVER, {
-        clearEnv: true,
-        env: { PARLEY_ONLY: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-      });
-      assert.equal(await child.call("env", ["PARLEY_ONLY"]), "1");
-      assert.equal(await child.call("env", ["HOME"]), null);
-    }
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
-  }
-});
+  },
+);
 
 Deno.test("spawnStdio: a child that exits mid-call rejects the pending calls with its exit code and stderr", async () => {
   await using server = spawnServer();
@@ -225,7 +232,9 @@ Deno.test("spawnStdio: a child that exits mid-call rejects the pending calls wit
   await assert.rejects(server.call("add", [1, 2]), ConnectionClosedError);
 });
 
-Deno.test("spawnStdio: a Python child that exits on its own says so, stderr captured", async () => {
+Deno.test("spawnStdio: a Python child that exits on its own says so, stderr captured", {
+  ignore: needs("python3"),
+}, async () => {
   const script = String.raw`
 import sys
 sys.stdin.readline()
@@ -240,17 +249,21 @@ sys.exit(3)
   assert.equal(cause.stderr, "Traceback: something broke\n");
 });
 
-Deno.test("spawnStdio: a child that exits without reading fails the calls written into a closed pipe", async () => {
-  await using child = spawnPython("import sys; sys.exit(2)");
-  const big = "x".repeat(100_000);
-  const calls = Array.from({ length: 50 }, () => child.call("echo", [big]));
-  for (const call of calls) {
-    const cause = await closedCause(call);
-    assert.ok(cause instanceof ProcessExitError, `cause: ${cause}`);
-    assert.equal(cause.code, 2);
-  }
-  await child.closed;
-});
+Deno.test(
+  "spawnStdio: a child that exits without reading fails the calls written into a closed pipe",
+  { ignore: needs("python3") },
+  async () => {
+    await using child = spawnPython("import sys; sys.exit(2)");
+    const big = "x".repeat(100_000);
+    const calls = Array.from({ length: 50 }, () => child.call("echo", [big]));
+    for (const call of calls) {
+      const cause = await closedCause(call);
+      assert.ok(cause instanceof ProcessExitError, `cause: ${cause}`);
+      assert.equal(cause.code, 2);
+    }
+    await child.closed;
+  },
+);
 
 Deno.test("spawnStdio: a child that exits while a grandchild holds its stdout still ends the calls", async () => {
   // The shell reads the call's line first, then leaves a subshell that keeps
@@ -268,7 +281,9 @@ Deno.test("spawnStdio: a child that exits while a grandchild holds its stdout st
   await child.closed;
 });
 
-Deno.test("spawnStdio: a child's clean exit and its unhandled notifications are not errors", async () => {
+Deno.test("spawnStdio: a child's clean exit and its unhandled notifications are not errors", {
+  ignore: needs("python3"),
+}, async () => {
   const errors: unknown[] = [];
   const notifications: [string, unknown][] = [];
   const script = String.raw`
@@ -289,7 +304,9 @@ sys.exit(0)
   assert.deepEqual(errors, []);
 });
 
-Deno.test("spawnStdio: with stderr inherited, the exit error has no stderr", async () => {
+Deno.test("spawnStdio: with stderr inherited, the exit error has no stderr", {
+  ignore: needs("python3"),
+}, async () => {
   await using child = spawnPython("import sys; sys.stdin.readline(); sys.exit(5)", {
     stderr: "inherit",
   });
@@ -300,7 +317,9 @@ Deno.test("spawnStdio: with stderr inherited, the exit error has no stderr", asy
   assert.equal(child.stderr(), "");
 });
 
-Deno.test("spawnStdio: captured stderr keeps only its last maxStderrSize bytes", async () => {
+Deno.test("spawnStdio: captured stderr keeps only its last maxStderrSize bytes", {
+  ignore: needs("python3"),
+}, async () => {
   {
     await using server = spawnServer({ maxStderrSize: 4096 });
     assert.equal(await server.call("chatter", [200_000, "END-OF-CHATTER"]), 200_000);
@@ -330,7 +349,9 @@ Deno.test("spawnStdio: captured stderr keeps only its last maxStderrSize bytes",
   }
 });
 
-Deno.test("spawnStdio: a child that ignores its stdin closing is terminated, then killed", async () => {
+Deno.test("spawnStdio: a child that ignores its stdin closing is terminated, then killed", {
+  ignore: needs("python3"),
+}, async () => {
   const ignoresEof = (ignoreTerm: boolean) =>
     String.raw`
 import json, signal, sys, time
@@ -356,7 +377,9 @@ while True:
   }
 });
 
-Deno.test("spawnStdio: garbage on the child's stdout closes the peer with a clear error", async () => {
+Deno.test("spawnStdio: garbage on the child's stdout closes the peer with a clear error", {
+  ignore: needs("python3"),
+}, async () => {
   const garbage = (bytes: string) =>
     String.raw`
 import sys

@@ -10,6 +10,7 @@ import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 import { CertificateError, tlsClient } from "../rpc/transports/tls.ts";
 import { formatOutput, REPO_ROOT, run, spawnListening } from "./interop/_process.ts";
 import { makeCertificates } from "./_certificates.ts";
+import { needs } from "./_needs.ts";
 
 const service = {
   add: (a: number, b: number) => a + b,
@@ -320,7 +321,9 @@ Deno.test("the calculator refuses --transport tls without --cert and --key", asy
   assert.match(result.stderr, /needs --cert and --key/);
 });
 
-Deno.test("Python's ssl and xmlrpc.client call the https calculator, trusting the CA file", async () => {
+Deno.test("Python's ssl and xmlrpc.client call the https calculator, trusting the CA file", {
+  ignore: needs("python3"),
+}, async () => {
   await using certs = await makeCertificates();
   await using server = await spawnListening(Deno.execPath(), {
     args: [

@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { formatOutput, type ListeningProcess, run, spawnListening } from "./interop/_process.ts";
+import { needs } from "./_needs.ts";
 
 const PYTHON = "python3";
 const SERVER = ["run", "--allow-net", "examples/xmlrpc_server.ts"];
@@ -137,41 +138,49 @@ Deno.test("the TS XML-RPC client tours the TS example server: introspection, pow
   assert.equal(stopped.stdout, "", "only the listening line goes to stdout");
 });
 
-Deno.test("Python's xmlrpc.client calls the TS example server: listMethods, real signatures, help, MultiCall", async () => {
-  await using server = await startServer();
-  const python = await run(PYTHON, { args: ["-c", PYTHON_CLIENT, server.url] });
-  assert.equal(
-    python.code,
-    0,
-    `${formatOutput(python)}\n--- server stderr ---\n${server.stderr()}`,
-  );
-  const got = JSON.parse(python.stdout);
-  assert.deepEqual(got.methods, [
-    "add",
-    "mul",
-    "pow",
-    "system.getCapabilities",
-    "system.listMethods",
-    "system.methodHelp",
-    "system.methodSignature",
-    "system.multicall",
-  ]);
-  // Real signatures from the zod schemas, where Python's server says "signatures not supported".
-  assert.deepEqual(got.signatures, {
-    pow: [["double", "double", "double"]],
-    add: [["double", "double", "double"]],
-    mul: [["double", "double", "double"]],
-  });
-  for (const name of ["pow", "add", "mul"]) assert.match(got.help[name], new RegExp(`^${name}\\(`));
-  assert.deepEqual(got.calls, [8, 5, 10, Math.SQRT2]);
-  assert.deepEqual(got.multicall, [8, 5, 10]);
-  assert.equal(got.fault, -32602, "a param zod refuses answers Invalid params");
+Deno.test(
+  "Python's xmlrpc.client calls the TS example server: listMethods, real signatures, help, MultiCall",
+  { ignore: needs("python3") },
+  async () => {
+    await using server = await startServer();
+    const python = await run(PYTHON, { args: ["-c", PYTHON_CLIENT, server.url] });
+    assert.equal(
+      python.code,
+      0,
+      `${formatOutput(python)}\n--- server stderr ---\n${server.stderr()}`,
+    );
+    const got = JSON.parse(python.stdout);
+    assert.deepEqual(got.methods, [
+      "add",
+      "mul",
+      "pow",
+      "system.getCapabilities",
+      "system.listMethods",
+      "system.methodHelp",
+      "system.methodSignature",
+      "system.multicall",
+    ]);
+    // Real signatures from the zod schemas, where Python's server says "signatures not supported".
+    assert.deepEqual(got.signatures, {
+      pow: [["double", "double", "double"]],
+      add: [["double", "double", "double"]],
+      mul: [["double", "double", "double"]],
+    });
+    for (const name of ["pow", "add", "mul"]) {
+      assert.match(got.help[name], new RegExp(`^${name}\\(`));
+    }
+    assert.deepEqual(got.calls, [8, 5, 10, Math.SQRT2]);
+    assert.deepEqual(got.multicall, [8, 5, 10]);
+    assert.equal(got.fault, -32602, "a param zod refuses answers Invalid params");
 
-  const stopped = await server.stop("SIGTERM");
-  assert.equal(stopped.code, 0, `the server exits 0 on SIGTERM\n${formatOutput(stopped)}`);
-});
+    const stopped = await server.stop("SIGTERM");
+    assert.equal(stopped.code, 0, `the server exits 0 on SIGTERM\n${formatOutput(stopped)}`);
+  },
+);
 
-Deno.test("the TS XML-RPC client tours Python's own SimpleXMLRPCServer example", async () => {
+Deno.test("the TS XML-RPC client tours Python's own SimpleXMLRPCServer example", {
+  ignore: needs("python3"),
+}, async () => {
   await using server = await spawnListening(PYTHON, {
     args: ["-c", PYTHON_DOCS_SERVER],
     timeout: 15_000,

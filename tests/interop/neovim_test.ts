@@ -11,8 +11,11 @@ import { startNeovim } from "../../examples/neovim.ts";
 import { neovimExtensions, NvimBuffer, NvimWindow } from "../../examples/neovim/handles.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { Float, float } from "../../rpc/float.ts";
+import { testNeeding } from "../_needs.ts";
 
-Deno.test("Neovim: nvim_get_api_info describes the API and its handle types", async () => {
+const test = testNeeding("nvim");
+
+test("Neovim: nvim_get_api_info describes the API and its handle types", async () => {
   await using nvim = startNeovim();
   const [channel, api] = await nvim.call<[number, Record<string, unknown>]>("nvim_get_api_info");
   assert.ok(Number.isInteger(channel) && channel > 0);
@@ -25,7 +28,7 @@ Deno.test("Neovim: nvim_get_api_info describes the API and its handle types", as
   assert.ok(functions.some((f) => f.name === "nvim_buf_set_lines"));
 });
 
-Deno.test("Neovim: evaluates expressions, with values of every kind", async () => {
+test("Neovim: evaluates expressions, with values of every kind", async () => {
   await using nvim = startNeovim();
   assert.equal(await nvim.call("nvim_eval", ["1+2"]), 3);
   assert.equal(await nvim.call("nvim_eval", ["'héllo ✓'"]), "héllo ✓");
@@ -40,7 +43,7 @@ Deno.test("Neovim: evaluates expressions, with values of every kind", async () =
   assert.equal(await nvim.call("nvim_call_function", ["toupper", ["abc"]]), "ABC");
 });
 
-Deno.test("Neovim: sets and reads buffer lines through handles", async () => {
+test("Neovim: sets and reads buffer lines through handles", async () => {
   await using nvim = startNeovim();
   const buffer = await nvim.call<NvimBuffer>("nvim_get_current_buf");
   assert.ok(buffer instanceof NvimBuffer);
@@ -60,7 +63,7 @@ Deno.test("Neovim: sets and reads buffer lines through handles", async () => {
   assert.equal(await nvim.call("nvim_buf_line_count", [new NvimBuffer(buffer.id)]), 4);
 });
 
-Deno.test("Neovim: a bad call arrives as an RpcError and the session goes on", async () => {
+test("Neovim: a bad call arrives as an RpcError and the session goes on", async () => {
   await using nvim = startNeovim();
   await assert.rejects(
     nvim.call("nvim_eval", ["no_such_variable"]),
@@ -77,7 +80,7 @@ Deno.test("Neovim: a bad call arrives as an RpcError and the session goes on", a
   assert.equal(await nvim.call("nvim_eval", ["40 + 2"]), 42);
 });
 
-Deno.test("Neovim: rpcnotify reaches a parley handler while calls are in flight", async () => {
+test("Neovim: rpcnotify reaches a parley handler while calls are in flight", async () => {
   const events: unknown[][] = [];
   await using nvim = startNeovim({ progress: (...args: unknown[]) => void events.push(args) });
   const [channel] = await nvim.call<[number]>("nvim_get_api_info");
@@ -97,7 +100,7 @@ Deno.test("Neovim: rpcnotify reaches a parley handler while calls are in flight"
   assert.deepEqual(events, [[1, "started"], [2, "done"]]);
 });
 
-Deno.test("Neovim: a Latin-1 line (caf\\xe9) read through parley is written back byte for byte", async () => {
+test("Neovim: a Latin-1 line (caf\\xe9) read through parley is written back byte for byte", async () => {
   await using nvim = startNeovim();
   const buffer = await nvim.call<NvimBuffer>("nvim_get_current_buf");
   // Vim's "\xe9" is the byte 0xE9: the line is 4 bytes, not UTF-8.
@@ -118,7 +121,7 @@ Deno.test("Neovim: a Latin-1 line (caf\\xe9) read through parley is written back
   assert.equal(await nvim.call("nvim_eval", ["strlen(getline(3))"]), 9);
 });
 
-Deno.test("Neovim: with keepFloats, 1.0 is a Float and goes back a Float (v:t_float), -0.0 keeps its sign", async () => {
+test("Neovim: with keepFloats, 1.0 is a Float and goes back a Float (v:t_float), -0.0 keeps its sign", async () => {
   await using nvim = startNeovim({}, { extensions: neovimExtensions, keepFloats: true });
   const one = await nvim.call("nvim_eval", ["1.0"]);
   assert.deepEqual(one, new Float(1));
@@ -139,13 +142,13 @@ Deno.test("Neovim: with keepFloats, 1.0 is a Float and goes back a Float (v:t_fl
   );
 });
 
-Deno.test("Neovim: without keepFloats a double is a plain number (the default)", async () => {
+test("Neovim: without keepFloats a double is a plain number (the default)", async () => {
   await using nvim = startNeovim();
   assert.equal(await nvim.call("nvim_eval", ["1.0"]), 1);
   assert.equal(await nvim.call("nvim_eval", ["2.5"]), 2.5);
 });
 
-Deno.test("Neovim: without extensions, handles arrive as MsgpackExt and work when passed back", async () => {
+test("Neovim: without extensions, handles arrive as MsgpackExt and work when passed back", async () => {
   await using nvim = startNeovim({}, {});
   const buffer = await nvim.call<MsgpackExt>("nvim_get_current_buf");
   assert.ok(buffer instanceof MsgpackExt, `got ${String(buffer)}`);

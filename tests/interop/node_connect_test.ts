@@ -21,9 +21,12 @@ import type { Calculator } from "../../examples/calculator/calculator_types.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
 import { formatOutput, run, spawnListening, startCalculator } from "./_process.ts";
 import { rejection } from "../_rejection.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("protoc");
 
 for (const format of ["proto", "json"] as const) {
-  Deno.test(
+  test(
     `calculator example (Connect over http, ${format}) passes connect-es's contract checks`,
     async () => {
       const dir = await nodePeers();
@@ -54,7 +57,7 @@ for (const format of ["proto", "json"] as const) {
 const connectError = (promise: Promise<unknown>) => rejection(promise, ConnectError);
 
 for (const format of ["proto", "json"] as const) {
-  Deno.test(`parley's Connect client (${format}) calls connect-es's server: the whole contract`, async () => {
+  test(`parley's Connect client (${format}) calls connect-es's server: the whole contract`, async () => {
     const dir = await nodePeers();
     await using server = await spawnListening("node", {
       args: [`${dir}/connect_server.mjs`, "--proto-dir", CALCULATOR_PROTO_DIR],

@@ -21,6 +21,9 @@ import { calculatorThrift, invalidOperationError } from "../../examples/calculat
 import { rejection } from "../_rejection.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
 import { formatOutput, run, spawnListening, startCalculator } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("thrift");
 
 const COMBINATIONS: [string, "binary" | "compact", boolean][] = [
   ["framed", "binary", false],
@@ -42,7 +45,7 @@ const flags = (transport: string, protocol: string) => [
 ];
 
 for (const [transport, protocol, mux] of COMBINATIONS) {
-  Deno.test(
+  test(
     `calculator example (thrift, ${
       label(transport, protocol, mux)
     }) passes the thrift npm client's contract checks`,
@@ -102,7 +105,7 @@ async function checkContract(client: RpcClient, prefix: string): Promise<void> {
 }
 
 for (const [transport, protocol, mux] of COMBINATIONS) {
-  Deno.test(
+  test(
     `parley calls the thrift npm server on Node (${label(transport, protocol, mux)})`,
     async () => {
       const dir = await nodePeers();

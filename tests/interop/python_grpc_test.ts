@@ -24,6 +24,9 @@ import { calculatorSchema } from "../../examples/calculator/protobuf.ts";
 import { makeCertificates } from "../_certificates.ts";
 import { rejection } from "../_rejection.ts";
 import { DEBIAN_PYTHON, formatOutput, run, spawnListening } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("py:grpc", "py:google.protobuf", "protoc");
 
 const SERVER = new URL("./python/grpc_calculator_server.py", import.meta.url).pathname;
 const PROTO = "examples/calculator/calculator.proto";
@@ -58,7 +61,7 @@ function parley(...args: string[]) {
   });
 }
 
-Deno.test("Connect client against a gRPC server over TLS (h2): a ConnectError that says what came back, not proto3 defaults", async () => {
+test("Connect client against a gRPC server over TLS (h2): a ConnectError that says what came back, not proto3 defaults", async () => {
   await using certs = await makeCertificates();
   const cert = `${certs.dir}/server.pem`;
   const key = `${certs.dir}/server-key.pem`;
@@ -105,7 +108,7 @@ Deno.test("Connect client against a gRPC server over TLS (h2): a ConnectError th
   assert.match(call.stderr, /error 2: .*content-type "application\/grpc", grpc-status 2/);
 });
 
-Deno.test("Connect client against a gRPC server over cleartext (fetch speaks HTTP/1.1): a ConnectionClosedError naming the URL", async () => {
+test("Connect client against a gRPC server over cleartext (fetch speaks HTTP/1.1): a ConnectionClosedError naming the URL", async () => {
   await using server = await startGrpc();
   assert.match(server.url, /^grpc:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(await grpcAdd(`127.0.0.1:${server.port}`), "0803");

@@ -32,6 +32,9 @@ import {
   spawnListening,
   startCalculator,
 } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("py:msgpack");
 
 const PYTHON = DEBIAN_PYTHON;
 const CLIENT = new URL("./python/msgpack_calculator_client.py", import.meta.url).pathname;
@@ -50,7 +53,7 @@ function startMsgpackCalculator(framing: string): Promise<ListeningProcess> {
 
 for (const framing of ["self-delimiting", "length-prefix", "varint", "content-length"]) {
   const how = framing === "self-delimiting" ? "the default self-delimiting stream" : framing;
-  Deno.test(
+  test(
     `calculator example (msgpack over tcp, ${how}) passes the Python msgpack client's contract checks and exits 0 on SIGTERM`,
     async () => {
       await using server = await startMsgpackCalculator(framing);
@@ -94,7 +97,7 @@ for (const framing of ["self-delimiting", "length-prefix", "varint", "content-le
   );
 }
 
-Deno.test("the Python msgpack client reports a missing server with exit code 2", async () => {
+test("the Python msgpack client reports a missing server with exit code 2", async () => {
   // A port nothing listens on: bind one, note it, close it.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -143,7 +146,7 @@ async function rpcError(promise: Promise<unknown>): Promise<RpcError> {
   }
 }
 
-Deno.test("parley calls a Python msgpack-rpc server: add(1, 2) = 3, floats and i64 too", async () => {
+test("parley calls a Python msgpack-rpc server: add(1, 2) = 3, floats and i64 too", async () => {
   await withPythonServer(async (client) => {
     assert.equal(await client.call("add", [1, 2]), 3);
     assert.equal(await client.call("add", [0.5, -2]), -1.5);
@@ -152,7 +155,7 @@ Deno.test("parley calls a Python msgpack-rpc server: add(1, 2) = 3, floats and i
   });
 });
 
-Deno.test("a Python msgpack-rpc server echoes every value type parley sends, unchanged", async () => {
+test("a Python msgpack-rpc server echoes every value type parley sends, unchanged", async () => {
   await withPythonServer(async (client) => {
     const bytes = new Uint8Array(300).map((_, i) => (i * 7) % 256);
     const cases: [string, unknown, string][] = [
@@ -198,7 +201,7 @@ Deno.test("a Python msgpack-rpc server echoes every value type parley sends, unc
   });
 });
 
-Deno.test("a Python msgpack-rpc server gets Floats as floats, -0.0 included, and a keepFloats client gets them back", async () => {
+test("a Python msgpack-rpc server gets Floats as floats, -0.0 included, and a keepFloats client gets them back", async () => {
   await withPythonServer(
     async (client) => {
       const values = [float(2), float(0), float(-0), float(NaN), float(-Infinity), 7];
@@ -222,7 +225,7 @@ Deno.test("a Python msgpack-rpc server gets Floats as floats, -0.0 included, and
   );
 });
 
-Deno.test("a Python msgpack-rpc server echoes unknown ext types as ExtType, byte for byte", async () => {
+test("a Python msgpack-rpc server echoes unknown ext types as ExtType, byte for byte", async () => {
   await withPythonServer(async (client) => {
     const ext = new MsgpackExt(42, new Uint8Array([0, 1, 0xc1, 0xff]));
     assert.deepEqual(await client.call("types", [ext]), ["ExtType"]);
@@ -236,7 +239,7 @@ Deno.test("a Python msgpack-rpc server echoes unknown ext types as ExtType, byte
   });
 });
 
-Deno.test("a Python msgpack-rpc server's error map rejects with RpcError carrying code, message and data", async () => {
+test("a Python msgpack-rpc server's error map rejects with RpcError carrying code, message and data", async () => {
   await withPythonServer(async (client) => {
     const error = await rpcError(client.call("fail", []));
     assert.equal(error.code, 42);
@@ -251,7 +254,7 @@ Deno.test("a Python msgpack-rpc server's error map rejects with RpcError carryin
   });
 });
 
-Deno.test("an unknown method on a Python msgpack-rpc server rejects with RpcError -32601", async () => {
+test("an unknown method on a Python msgpack-rpc server rejects with RpcError -32601", async () => {
   await withPythonServer(async (client) => {
     const error = await rpcError(client.call("no_such_method", [1]));
     assert.equal(error.code, -32601);
@@ -259,7 +262,7 @@ Deno.test("an unknown method on a Python msgpack-rpc server rejects with RpcErro
   });
 });
 
-Deno.test("concurrent calls to a Python msgpack-rpc server resolve out of order: slow(10) before slow(200)", async () => {
+test("concurrent calls to a Python msgpack-rpc server resolve out of order: slow(10) before slow(200)", async () => {
   await withPythonServer(async (client) => {
     const order: number[] = [];
     const long = client.call<number>("slow", [200]).then((ms) => (order.push(ms), ms));
@@ -270,7 +273,7 @@ Deno.test("concurrent calls to a Python msgpack-rpc server resolve out of order:
   });
 });
 
-Deno.test("notifications to a Python msgpack-rpc server get no reply and are seen by the next call", async () => {
+test("notifications to a Python msgpack-rpc server get no reply and are seen by the next call", async () => {
   await withPythonServer(async (client) => {
     await client.notify("log", ["first"]);
     await client.notify("log", [2n ** 63n - 1n, new Uint8Array([1, 2])]);
@@ -282,7 +285,7 @@ Deno.test("notifications to a Python msgpack-rpc server get no reply and are see
   });
 });
 
-Deno.test("a notification from a Python msgpack-rpc server reaches the parley client's service", async () => {
+test("a notification from a Python msgpack-rpc server reaches the parley client's service", async () => {
   const announced = Promise.withResolvers<string>();
   await withPythonServer(
     async (client) => {

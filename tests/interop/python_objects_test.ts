@@ -12,6 +12,9 @@ import { exposed, type ObjectSession, serveObjects } from "../../rpc/objects/mod
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { serveTcp } from "../../rpc/transports/tcp.ts";
 import { DEBIAN_PYTHON, formatOutput, run } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("python3");
 
 const CLIENT = new URL("./python/objects_client.py", import.meta.url).pathname;
 
@@ -35,7 +38,7 @@ class Counter {
   }
 }
 
-Deno.test("a Python program (standard library only) uses parley's remote objects over JSON-RPC: references, callbacks, pipelining, release", async () => {
+test("a Python program (standard library only) uses parley's remote objects over JSON-RPC: references, callbacks, pipelining, release", async () => {
   const sessions: ObjectSession[] = [];
   let session: ObjectSession | undefined;
   const root = {

@@ -27,6 +27,9 @@ import {
   startCalculator,
 } from "./_process.ts";
 import { rejection } from "../_rejection.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("py:google.protobuf", "protoc");
 
 const PYTHON = DEBIAN_PYTHON;
 const CLIENT = new URL("./python/protobuf_calculator_client.py", import.meta.url).pathname;
@@ -34,7 +37,7 @@ const SERVER = new URL("./python/protobuf_rpc_server.py", import.meta.url).pathn
 const PROTO_DIR = `${REPO_ROOT}examples/calculator`;
 
 for (const framing of ["length-prefix", "varint"]) {
-  Deno.test(
+  test(
     `calculator example (protobuf over tcp, ${framing}) passes the Python protobuf client's contract checks and exits 0 on SIGTERM`,
     async () => {
       await using server = await startCalculator(
@@ -104,7 +107,7 @@ type Calculator = {
 const rpcError = (promise: Promise<unknown>) => rejection(promise, RpcError);
 
 for (const framing of ["length-prefix", "varint"]) {
-  Deno.test(`parley calls a Python protobuf server over tcp (${framing}): the whole contract`, async () => {
+  test(`parley calls a Python protobuf server over tcp (${framing}): the whole contract`, async () => {
     await using server = await spawnListening(PYTHON, {
       args: [SERVER, "--framing", framing],
       timeout: 30_000,

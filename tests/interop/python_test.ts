@@ -22,6 +22,9 @@ import {
   spawnListening,
   startCalculator,
 } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("python3");
 
 const PYTHON = "python3";
 const CLIENT = new URL("./python/calculator_client.py", import.meta.url).pathname;
@@ -33,7 +36,7 @@ function startJsonCalculator(framing: string): Promise<ListeningProcess> {
 }
 
 for (const framing of ["newline", "length-prefix", "varint", "content-length"]) {
-  Deno.test(
+  test(
     `calculator example (jsonrpc over tcp, ${framing} framing) passes the Python client's contract checks and exits 0 on SIGTERM`,
     async () => {
       const server = await startJsonCalculator(framing);
@@ -97,7 +100,7 @@ async function rpcError(promise: Promise<unknown>): Promise<RpcError> {
   }
 }
 
-Deno.test("parley calls a Python JSON-RPC server with positional params: add(1, 2) = 3", async () => {
+test("parley calls a Python JSON-RPC server with positional params: add(1, 2) = 3", async () => {
   await withPythonServer(async (client) => {
     assert.equal(await client.call("add", [1, 2]), 3);
     assert.equal(await client.call("add", [0.5, -2]), -1.5);
@@ -106,14 +109,14 @@ Deno.test("parley calls a Python JSON-RPC server with positional params: add(1, 
   });
 });
 
-Deno.test("parley calls a Python JSON-RPC server with named params: concat({b, a}) joins in key order", async () => {
+test("parley calls a Python JSON-RPC server with named params: concat({b, a}) joins in key order", async () => {
   await withPythonServer(async (client) => {
     assert.equal(await client.call("concat", { b: "world", a: "hello " }), "hello world");
     assert.equal(await client.call("concat", {}), "");
   });
 });
 
-Deno.test("a Python server's error reply rejects with RpcError carrying its code, message and data", async () => {
+test("a Python server's error reply rejects with RpcError carrying its code, message and data", async () => {
   await withPythonServer(async (client) => {
     const error = await rpcError(client.call("fail", []));
     assert.equal(error.code, 42);
@@ -124,7 +127,7 @@ Deno.test("a Python server's error reply rejects with RpcError carrying its code
   });
 });
 
-Deno.test("an unknown method on a Python server rejects with RpcError -32601", async () => {
+test("an unknown method on a Python server rejects with RpcError -32601", async () => {
   await withPythonServer(async (client) => {
     const error = await rpcError(client.call("no_such_method", [1]));
     assert.equal(error.code, -32601);
@@ -132,7 +135,7 @@ Deno.test("an unknown method on a Python server rejects with RpcError -32601", a
   });
 });
 
-Deno.test("concurrent calls to a Python server resolve out of order: slow(10) before slow(300)", async () => {
+test("concurrent calls to a Python server resolve out of order: slow(10) before slow(300)", async () => {
   await withPythonServer(async (client) => {
     const order: number[] = [];
     const long = client.call<number>("slow", [300]).then((ms) => (order.push(ms), ms));
@@ -143,7 +146,7 @@ Deno.test("concurrent calls to a Python server resolve out of order: slow(10) be
   });
 });
 
-Deno.test("a notification to a Python server gets no reply and is seen by the next call", async () => {
+test("a notification to a Python server gets no reply and is seen by the next call", async () => {
   await withPythonServer(async (client) => {
     await client.notify("notify_me", ["first"]);
     await client.notify("notify_me", { n: 2 });
@@ -152,7 +155,7 @@ Deno.test("a notification to a Python server gets no reply and is seen by the ne
   });
 });
 
-Deno.test("a batch to a Python server settles each entry by id, notifications included", async () => {
+test("a batch to a Python server settles each entry by id, notifications included", async () => {
   await withPythonServer(async (client) => {
     const outcomes = await client.batch([
       { method: "add", params: [1, 2] },

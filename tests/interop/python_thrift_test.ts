@@ -25,6 +25,9 @@ import type { Codec } from "../../rpc/types.ts";
 import { calculatorThrift, invalidOperationError } from "../../examples/calculator/thrift.ts";
 import { rejection } from "../_rejection.ts";
 import { DEBIAN_PYTHON, formatOutput, run, spawnListening, startCalculator } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("py:thrift", "thrift");
 
 const CLIENT = new URL("./python/thrift_calculator_client.py", import.meta.url).pathname;
 const SERVER = new URL("./python/thrift_rpc_server.py", import.meta.url).pathname;
@@ -43,7 +46,7 @@ const label = (transport: string, protocol: string, mux: boolean) =>
   `${transport}+${protocol}${mux ? "+mux" : ""}`;
 
 for (const [transport, protocol, mux] of COMBINATIONS) {
-  Deno.test(
+  test(
     `calculator example (thrift, ${
       label(transport, protocol, mux)
     }) passes Apache Thrift's Python client's contract checks`,
@@ -138,7 +141,7 @@ async function checkContract(client: RpcClient, prefix: string): Promise<void> {
 }
 
 for (const [transport, protocol, mux] of COMBINATIONS) {
-  Deno.test(
+  test(
     `parley calls Apache Thrift's Python server (${
       label(transport, protocol, mux)
     }): the whole contract`,

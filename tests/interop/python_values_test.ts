@@ -14,6 +14,9 @@
 
 import assert from "node:assert/strict";
 import { DEBIAN_PYTHON, formatOutput, run, startCalculator } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("py:msgpack", "py:google.protobuf", "py:thrift", "protoc", "thrift");
 
 const SCRIPT = new URL("./python/contract_values.py", import.meta.url).pathname;
 const SEED = 20_240_611;
@@ -46,7 +49,7 @@ function failures(stdout: string): string {
 }
 
 for (const { codec, wiring, args, url } of WIRINGS) {
-  Deno.test(
+  test(
     `values of every contract type come back to a Python peer with their exact types (${codec}, ${wiring})`,
     async () => {
       await using server = await startCalculator("--codec", codec, ...args);

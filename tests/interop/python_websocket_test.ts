@@ -16,6 +16,9 @@ import {
   run,
   spawnListening,
 } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("py:websockets");
 
 const PYTHON = DEBIAN_PYTHON;
 const CLIENT = new URL("./python/ws_jsonrpc_client.py", import.meta.url).pathname;
@@ -74,7 +77,7 @@ const EXPECTED: Record<"jsonrpc" | "msgpack", string[]> = {
 
 for (const codec of ["jsonrpc", "msgpack"] as const) {
   const kind = codec === "jsonrpc" ? "JSON-RPC in text messages" : "msgpack-rpc in binary messages";
-  Deno.test(
+  test(
     `calculator example (--transport ws, ${kind}) passes the Python websockets client's checks and exits 0 on SIGTERM`,
     async () => {
       await using server = await startCalculator(codec);
@@ -104,7 +107,7 @@ for (const codec of ["jsonrpc", "msgpack"] as const) {
   );
 }
 
-Deno.test("the Python websockets client reports a missing server with exit code 2", async () => {
+test("the Python websockets client reports a missing server with exit code 2", async () => {
   // A port nothing listens on: bind one, note it, close it.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;

@@ -16,6 +16,9 @@ import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import { Float, float } from "../../mod.ts";
 import { connectHttp } from "../../rpc/transports/http.ts";
 import { formatOutput, run, startCalculator } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("python3");
 
 const PYTHON = "python3";
 
@@ -26,7 +29,7 @@ async function python(script: string, ...args: string[]): Promise<unknown> {
   return JSON.parse(result.stdout);
 }
 
-Deno.test("Python's xmlrpc.client gets echoShape's whole coords back as floats, -0.0 with its sign", async () => {
+test("Python's xmlrpc.client gets echoShape's whole coords back as floats, -0.0 with its sign", async () => {
   await using server = await startCalculator("--codec", "xmlrpc", "--transport", "http");
   const out = await python(
     String.raw`
@@ -55,7 +58,7 @@ print(json.dumps({
   });
 });
 
-Deno.test("parley's keepFloats client sends and gets Floats through the calculator", async () => {
+test("parley's keepFloats client sends and gets Floats through the calculator", async () => {
   await using server = await startCalculator("--codec", "xmlrpc", "--transport", "http");
   const shape = {
     name: "s",
@@ -91,7 +94,7 @@ STRAYS = [
 ADD = xmlrpc.client.dumps((1, 2), "add")
 `;
 
-Deno.test("a document that is not a call gets fault -32600 with HTTP 200 from the calculator", async () => {
+test("a document that is not a call gets fault -32600 with HTTP 200 from the calculator", async () => {
   await using server = await startCalculator("--codec", "xmlrpc", "--transport", "http");
   const out = await python(
     String.raw`
@@ -123,7 +126,7 @@ print(json.dumps(out))`,
   ]);
 });
 
-Deno.test("over TCP the calculator answers a stray document with fault -32600 once, and the connection goes on", async () => {
+test("over TCP the calculator answers a stray document with fault -32600 once, and the connection goes on", async () => {
   await using server = await startCalculator("--codec", "xmlrpc");
   const out = await python(
     String.raw`

@@ -29,6 +29,9 @@ import {
 } from "../../mod.ts";
 import { connectHttp, type HttpClient, serveHttp } from "../../rpc/transports/http.ts";
 import { formatOutput, run, spawnListening } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("python3");
 
 const PYTHON = "python3";
 
@@ -341,7 +344,7 @@ function startParley(received: unknown[]) {
 
 // ============================================ parley's client → Python's server
 
-Deno.test("parley → Python server: every type arrives as Python's own type and comes back equal", async () => {
+test("parley → Python server: every type arrives as Python's own type and comes back equal", async () => {
   await withPythonServer(async (client) => {
     const [tags] = JSON.parse(await client.call<string>("describe", [VALUE]));
     assert.deepEqual(tags, VALUE_TAGS);
@@ -373,7 +376,7 @@ Deno.test("parley → Python server: every type arrives as Python's own type and
   });
 });
 
-Deno.test("parley → Python server: i8 and nil both ways, <i4> and untyped values decoded", async () => {
+test("parley → Python server: i8 and nil both ways, <i4> and untyped values decoded", async () => {
   await withPythonServer(async (client) => {
     // parley writes <i8> beyond 32 bits; Python decodes every one exactly.
     const ints = [
@@ -416,7 +419,7 @@ Deno.test("parley → Python server: i8 and nil both ways, <i4> and untyped valu
   });
 });
 
-Deno.test("parley → Python server: faults keep code and string, unknown methods and non-finite doubles fail", async () => {
+test("parley → Python server: faults keep code and string, unknown methods and non-finite doubles fail", async () => {
   await withPythonServer(async (client) => {
     assert.deepEqual(
       await faultOf(client.call("fault", [4, "Too many <params> & \u2713 \u{1F600}"])),
@@ -441,7 +444,7 @@ Deno.test("parley → Python server: faults keep code and string, unknown method
   });
 });
 
-Deno.test("parley → Python server: system.multicall slots and introspection", async () => {
+test("parley → Python server: system.multicall slots and introspection", async () => {
   await withPythonServer(async (client) => {
     const outcomes = await client.call("system.multicall", [[
       { methodName: "echo", params: [VALUE] },
@@ -482,7 +485,7 @@ Deno.test("parley → Python server: system.multicall slots and introspection", 
   });
 });
 
-Deno.test("parley → Python server: large replies come gzipped (fetch accepts gzip), requests go plain", async () => {
+test("parley → Python server: large replies come gzipped (fetch accepts gzip), requests go plain", async () => {
   await withPythonServer(async (client, encodings) => {
     assert.equal(await client.call("echo", ["small"]), "small");
     assert.equal(await client.call("big_string", [1000]), bigString(1000));
@@ -499,7 +502,7 @@ Deno.test("parley → Python server: large replies come gzipped (fetch accepts g
   });
 });
 
-Deno.test("parley → Python server: 1 MiB strings and base64, both ways, exactly", async () => {
+test("parley → Python server: 1 MiB strings and base64, both ways, exactly", async () => {
   await withPythonServer(async (client, encodings) => {
     const text = bigString(REPEATS);
     const bytes = bigBytes(MIB);
@@ -523,7 +526,7 @@ Deno.test("parley → Python server: 1 MiB strings and base64, both ways, exactl
 
 // ============================================ Python's client → parley's server
 
-Deno.test("Python client → parley server: every type, builtin and classic, i8 and nil", async () => {
+test("Python client → parley server: every type, builtin and classic, i8 and nil", async () => {
   const received: unknown[] = [];
   await using server = startParley(received);
   const got = await runPython(
@@ -606,7 +609,7 @@ print(json.dumps(out))
   ]);
 });
 
-Deno.test("Python client → parley server: faults, unknown method, multicall, introspection", async () => {
+test("Python client → parley server: faults, unknown method, multicall, introspection", async () => {
   const received: unknown[] = [];
   await using server = startParley(received);
   const got = await runPython(
@@ -705,7 +708,7 @@ print(json.dumps(out))
   assert.deepEqual(got.helpUnknown, [-32601, "Method not found"]);
 });
 
-Deno.test("Python client → parley server: gzip requests are read, large replies gzipped when accepted", async () => {
+test("Python client → parley server: gzip requests are read, large replies gzipped when accepted", async () => {
   const received: unknown[] = [];
   await using server = startParley(received);
   const got = await runPython(
@@ -770,7 +773,7 @@ print(json.dumps(out))
   assert.deepEqual(received, ["tiny", bigString(2000)]);
 });
 
-Deno.test("Python client → parley server: 1 MiB strings and base64, both ways, exactly", async () => {
+test("Python client → parley server: 1 MiB strings and base64, both ways, exactly", async () => {
   const received: unknown[] = [];
   await using server = startParley(received);
   const got = await runPython(

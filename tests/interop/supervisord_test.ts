@@ -14,6 +14,9 @@ import { xmlRpc } from "../../codecs/xml_rpc.ts";
 import { RpcError } from "../../mod.ts";
 import { connectHttp } from "../../rpc/transports/http.ts";
 import { formatOutput, run } from "./_process.ts";
+import { testNeeding } from "../_needs.ts";
+
+const test = testNeeding("supervisord");
 
 /** A running supervisord and where its socket is. */
 interface Supervisord extends AsyncDisposable {
@@ -96,7 +99,7 @@ serverurl=unix://${socket}
 
 const CLI = ["task", "rpc"];
 
-Deno.test("parley's HTTP client calls supervisord over its Unix socket, in both URL forms", async () => {
+test("parley's HTTP client calls supervisord over its Unix socket, in both URL forms", async () => {
   await using supervisord = await startSupervisord();
   for (
     const url of [
@@ -135,7 +138,7 @@ Deno.test("parley's HTTP client calls supervisord over its Unix socket, in both 
   }
 });
 
-Deno.test("parley call and list reach supervisord over http+unix://, with real signatures", async () => {
+test("parley call and list reach supervisord over http+unix://, with real signatures", async () => {
   await using supervisord = await startSupervisord();
   const called = await run(Deno.execPath(), {
     args: [
