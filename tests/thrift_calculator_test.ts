@@ -13,21 +13,10 @@ import { type Protocol, type ProtocolName, reader, writer } from "../codecs/thri
 import { calculatorThrift, invalidOperationError } from "../examples/calculator/thrift.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { startCalculator } from "./interop/_process.ts";
+import { field, struct } from "./codecs/_thrift_wire.ts";
 
 const STRING = 11, I32 = 8, I64 = 10, DOUBLE = 4, STRUCT = 12, LIST = 15, MAP = 13, BOOL = 2;
 const CALL = 1;
-
-const field = (p: Protocol, type: number, id: number, write: () => void) => {
-  p.writeFieldBegin("f", type, id);
-  write();
-  p.writeFieldEnd();
-};
-const struct = (p: Protocol, write: () => void) => {
-  p.writeStructBegin("s");
-  write();
-  p.writeFieldStop();
-  p.writeStructEnd();
-};
 
 for (const protocol of ["binary", "compact"] as ProtocolName[]) {
   Deno.test(`the thrift calculator (${protocol}) skips fields of the wrong type at any depth and answers; the connection stays usable`, async () => {

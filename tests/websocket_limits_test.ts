@@ -15,21 +15,12 @@ import { jsonRpc } from "../codecs/json_rpc.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import { formatOutput, startCalculator } from "./interop/_process.ts";
 import { memoryOf } from "./_memory.ts";
+import { concat } from "./framing/conformance.ts";
 import { frame, Op, RawSocket, type ServerFrame, WAIT_MS } from "./_raw_websocket.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MiB = 1024 * 1024;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** Calls `add` on a fresh, well-behaved connection: the server still serves others. */
 async function assertServes(url: string): Promise<void> {

@@ -4,6 +4,7 @@ import { loadThrift, ThriftException, thriftRpc, ThriftValueError } from "../../
 import { DecodeError, RpcError } from "../../rpc/errors.ts";
 import type { Codec } from "../../rpc/types.ts";
 import { type Protocol, reader, writer } from "../../codecs/thrift/_protocol.ts";
+import { field, struct } from "./_thrift_wire.ts";
 
 const SHARED = `
 namespace py shared
@@ -267,17 +268,6 @@ for (const protocol of ["binary", "compact"] as const) {
     out.protocol.writeStructEnd();
     out.protocol.writeMessageEnd();
     return out.bytes();
-  };
-  const field = (p: Protocol, type: number, id: number, write: () => void) => {
-    p.writeFieldBegin("f", type, id);
-    write();
-    p.writeFieldEnd();
-  };
-  const struct = (p: Protocol, write: () => void) => {
-    p.writeStructBegin("s");
-    write();
-    p.writeFieldStop();
-    p.writeStructEnd();
   };
 
   Deno.test(`thrift (${protocol}): unknown fields and fields of the wrong type are skipped, as Thrift requires, at any depth`, () => {
