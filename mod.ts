@@ -45,13 +45,8 @@ export {
   type OpenRpcMethod,
   withOpenRpc,
 } from "./rpc/openrpc.ts";
-export {
-  type BatchEntry,
-  type CallOptions,
-  Peer,
-  type PeerOptions,
-  type RpcClient,
-} from "./rpc/peer.ts";
+export { type BatchEntry, type CallOptions, type RpcClient, RpcClientBase } from "./rpc/client.ts";
+export { Peer, type PeerOptions } from "./rpc/peer.ts";
 export { createResponder, type Responder, type ResponderOptions } from "./rpc/responder.ts";
 export { type Caller, createProxy } from "./rpc/proxy.ts";
 export { framedStream, type FramedStreamOptions } from "./rpc/framed.ts";

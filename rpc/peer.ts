@@ -5,6 +5,8 @@
  * @module
  */
 
+export type { BatchEntry, CallOptions, RpcClient } from "./client.ts";
+
 import {
   type AnswerSettings,
   encodeReply,
@@ -25,8 +27,8 @@ import {
 } from "./errors.ts";
 import { resolveLimits, type RpcLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
-import { createProxy } from "./proxy.ts";
-import type { CallContext, RemoteService, Service, ServiceDefinition } from "./service.ts";
+import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
+import type { CallContext, Service } from "./service.ts";
 import type {
   Codec,
   Frame,
@@ -69,84 +71,6 @@ export interface PeerOptions {
   readonly onNotification?: (method: string, params: RpcParams | undefined) => void;
 }
 
-/** Options of one outgoing call. */
-export interface CallOptions {
-  /** Milliseconds before the call fails with a `TimeoutError`. */
-  readonly timeout?: number;
-  /** Aborting it fails the call and tells the server to cancel it. */
-  readonly signal?: AbortSignal;
-}
-
-/** One entry of {@linkcode Peer.batch}. */
-export interface BatchEntry {
-  /** The method to call. */
-  readonly method: string;
-  /** Its params. */
-  readonly params?: RpcParams;
-  /** Send as a notification: no reply, its outcome is `undefined`. */
-  readonly notification?: boolean;
-}
-
-/**
- * What every client offers, whatever carries its calls: a {@linkcode Peer}
- * on a connection, or the HTTP client that posts each call.
- */
-export interface RpcClient extends AsyncDisposable {
-  /**
-   * Calls a method and waits for its result.
-   *
-   * @param method the method's name
-   * @param params positional (array) or named (object) params
-   * @param options timeout and abort signal
-   * @returns the result
-   */
-  call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T>;
-  /**
-   * Sends a notification: a call that expects no reply.
-   *
-   * @param method the method's name
-   * @param params positional (array) or named (object) params
-   */
-  notify(method: string, params?: RpcParams): Promise<void>;
-  /**
-   * Sends several calls and notifications at once and waits for every outcome.
-   *
-   * @param entries the calls, in order
-   * @param options timeout and abort signal, for every call of the batch
-   * @returns each entry's outcome, in order (`undefined` for notifications)
-   */
-  batch(
-    entries: readonly BatchEntry[],
-    options?: CallOptions,
-  ): Promise<PromiseSettledResult<unknown>[]>;
-  /**
-   * A typed proxy of the other end's service.
-   *
-   * @typeParam S the service's type (`typeof service`)
-   * @param definition the service's zod definition, to validate calls
-   * @param options timeout and abort signal for every call made through it
-   */
-  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
-  /**
-   * A typed proxy of the other end's service, typed by `S` alone.
-   *
-   * @typeParam S the service's type (`typeof service`)
-   * @param definition none
-   * @param options timeout and abort signal for every call made through it
-   */
-  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
-  /** Calls awaiting their reply. */
-  readonly pending: number;
-  /** Resolves when the client has closed and everything is released. */
-  readonly closed: Promise<void>;
-  /**
-   * Closes: pending calls are rejected with a `ConnectionClosedError`.
-   *
-   * @param reason why, given as the `cause` of the pending calls' errors
-   */
-  close(reason?: unknown): Promise<void>;
-}
-
 /** A call being handled: its handler's abort and how to answer it once. */
 interface IncomingCall {
   readonly controller: AbortController;
@@ -174,7 +98,7 @@ const OUTBOX_PART = 16;
  * await server.closed;
  * ```
  */
-export class Peer implements RpcClient {
+export class Peer extends RpcClientBase {
   readonly #stream: MessageStream;
   readonly #codec: Codec;
   readonly #dispatch: Dispatcher | undefined;
@@ -208,6 +132,7 @@ export class Peer implements RpcClient {
    * @param options the codec, the service and the limits
    */
   constructor(stream: MessageStream, options: PeerOptions) {
+    super();
     this.#stream = stream;
     // A codec with per-connection state gives this connection its own instance.
     this.#codec = options.codec.fork?.() ?? options.codec;
@@ -355,31 +280,6 @@ export class Peer implements RpcClient {
   }
 
   /**
-   * A typed proxy of the other end's service: `proxy.add(1, 2)` calls `add`.
-   * Given a {@linkcode defineService} definition, it also validates the params
-   * before sending and the result after receiving.
-   *
-   * @typeParam S the service's type (`typeof service`)
-   * @param definition the service's zod definition, to validate calls
-   * @param options timeout and abort signal for every call made through it
-   * @returns the proxy
-   */
-  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
-  /**
-   * A typed proxy of the other end's service, typed by `S` alone:
-   * `peer.proxy<typeof service>()`.
-   *
-   * @typeParam S the service's type (`typeof service`)
-   * @param definition none
-   * @param options timeout and abort signal for every call made through it
-   * @returns the proxy
-   */
-  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
-  proxy(definition?: ServiceDefinition, options?: CallOptions): unknown {
-    return createProxy((method, params) => this.call(method, params, options), definition);
-  }
-
-  /**
    * Stops taking new calls (they are answered with a "shutting down" error),
    * waits for the calls in flight to finish, then closes.
    *
@@ -404,11 +304,6 @@ export class Peer implements RpcClient {
   async close(reason?: unknown): Promise<void> {
     this.#shutdown(reason);
     await this.#closed.promise;
-  }
-
-  /** Closes the connection; for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   #register(method: string, options: CallOptions | undefined) {

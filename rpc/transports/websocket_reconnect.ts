@@ -8,9 +8,8 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import type { BatchEntry, CallOptions, Peer, RpcClient } from "../peer.ts";
-import { createProxy } from "../proxy.ts";
-import type { RemoteService, ServiceDefinition } from "../service.ts";
+import { type BatchEntry, type CallOptions, RpcClientBase } from "../client.ts";
+import type { Peer } from "../peer.ts";
 import type { RpcParams } from "../types.ts";
 import { connectWebSocket, type ConnectWebSocketOptions } from "./websocket.ts";
 
@@ -64,7 +63,7 @@ export async function reconnectWebSocket(
 }
 
 /** The client {@linkcode reconnectWebSocket} makes. */
-export class ReconnectingWebSocket implements RpcClient {
+export class ReconnectingWebSocket extends RpcClientBase {
   /** The endpoint's URL. */
   readonly url: string;
   readonly #options: ReconnectWebSocketOptions;
@@ -83,6 +82,7 @@ export class ReconnectingWebSocket implements RpcClient {
    * @param peer the first connection
    */
   constructor(url: string, options: ReconnectWebSocketOptions, peer: Peer) {
+    super();
     this.url = url;
     this.#options = options;
     this.#next.promise.catch(() => {});
@@ -171,28 +171,6 @@ export class ReconnectingWebSocket implements RpcClient {
   }
 
   /**
-   * A typed proxy, validated by the service's definition.
-   *
-   * @typeParam S the definition's type
-   * @param definition the service's zod definition
-   * @param options timeout and abort signal for every call
-   * @returns the proxy
-   */
-  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
-  /**
-   * A typed proxy, typed by `S` alone.
-   *
-   * @typeParam S the service's type
-   * @param definition none
-   * @param options timeout and abort signal for every call
-   * @returns the proxy
-   */
-  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
-  proxy(definition?: ServiceDefinition, options?: CallOptions): unknown {
-    return createProxy((method, params) => this.call(method, params, options), definition);
-  }
-
-  /**
    * Stops reconnecting and closes the current connection; calls waiting for
    * a connection fail with a `ConnectionClosedError`.
    *
@@ -214,11 +192,6 @@ export class ReconnectingWebSocket implements RpcClient {
       (peer?.close(reason) ?? Promise.resolve()).finally(() => this.#closed.resolve());
     }
     await this.#closed.promise;
-  }
-
-  /** Closes; for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   #adopt(peer: Peer): void {

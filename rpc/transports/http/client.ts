@@ -14,9 +14,8 @@ import {
   TimeoutError,
 } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
-import type { BatchEntry, CallOptions, PeerOptions, RpcClient } from "../../peer.ts";
-import { createProxy } from "../../proxy.ts";
-import type { RemoteService, ServiceDefinition } from "../../service.ts";
+import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
+import type { PeerOptions } from "../../peer.ts";
 import type {
   Codec,
   DecodedFrame,
@@ -144,7 +143,7 @@ export function connectHttp(url: string | URL, options: ConnectHttpOptions): Htt
  * instance of its own (`fork()`), so even a codec that matches replies by
  * order, such as XML-RPC, runs its calls concurrently.
  */
-export class HttpClient implements RpcClient {
+export class HttpClient extends RpcClientBase {
   /** The endpoint's URL. */
   readonly remote: string;
   // What is requested: `remote`, or its request path over a Unix socket.
@@ -178,6 +177,7 @@ export class HttpClient implements RpcClient {
    * @throws {TypeError} as {@linkcode connectHttp} does
    */
   constructor(url: string | URL, options: ConnectHttpOptions) {
+    super();
     this.remote = String(url);
     const unix = unixTarget(this.remote, options.unixSocket, options.fetch !== undefined);
     this.#url = unix?.url ?? this.remote;
@@ -318,28 +318,6 @@ export class HttpClient implements RpcClient {
   }
 
   /**
-   * A typed proxy of the service, validated by its definition.
-   *
-   * @typeParam S the definition's type
-   * @param definition the service's zod definition, to validate calls
-   * @param options timeout and abort signal for every call made through it
-   * @returns the proxy
-   */
-  proxy<S extends ServiceDefinition>(definition: S, options?: CallOptions): RemoteService<S>;
-  /**
-   * A typed proxy of the service, typed by `S` alone: `client.proxy<typeof service>()`.
-   *
-   * @typeParam S the service's type (`typeof service`)
-   * @param definition none
-   * @param options timeout and abort signal for every call made through it
-   * @returns the proxy
-   */
-  proxy<S extends object>(definition?: undefined, options?: CallOptions): RemoteService<S>;
-  proxy(definition?: ServiceDefinition, options?: CallOptions): unknown {
-    return createProxy((method, params) => this.call(method, params, options), definition);
-  }
-
-  /**
    * Closes: calls waiting for their reply are rejected with a
    * `ConnectionClosedError` and their requests aborted; notifications under
    * way get `closeTimeout` to arrive.
@@ -371,11 +349,6 @@ export class HttpClient implements RpcClient {
       });
     }
     await this.#closed.promise;
-  }
-
-  /** Closes; for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   #checkOpen(calls: number): void {
