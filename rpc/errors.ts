@@ -7,7 +7,28 @@
 
 import type { RpcErrorObject } from "./types.ts";
 
-/** The error codes every codec maps (see the interop contract). */
+/**
+ * The error codes every codec maps (see the interop contract).
+ *
+ * @example What a call to a method the server lacks receives
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ErrorCode, RpcError } from "./errors.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: {} });
+ * await using client = new Peer(b, { codec: jsonRpc() });
+ * await assert.rejects(
+ *   client.call("missing"),
+ *   (error) => error instanceof RpcError && error.code === ErrorCode.MethodNotFound,
+ * );
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
 export const ErrorCode = {
   /** The frame could not be parsed. */
   ParseError: -32700,
@@ -86,6 +107,15 @@ export class RpcError extends Error {
 /**
  * Bytes that cannot be decoded. Carries the codec's or framing's name and,
  * where known, the byte offset at which decoding failed.
+ *
+ * @example A frame that is not JSON
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DecodeError } from "./errors.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * assert.throws(() => jsonRpc().decode("{"), DecodeError);
+ * ```
  */
 export class DecodeError extends SyntaxError {
   /** The codec or framing that failed. */
@@ -114,7 +144,20 @@ export class DecodeError extends SyntaxError {
   }
 }
 
-/** A frame larger than the configured maximum; raised before it is buffered. */
+/**
+ * A frame larger than the configured maximum; raised before it is buffered.
+ *
+ * @example A line longer than the framing allows
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FrameSizeError } from "./errors.ts";
+ * import { newline } from "./framing/delimiter.ts";
+ *
+ * const lines = ReadableStream.from([new TextEncoder().encode("0123456789\n")])
+ *   .pipeThrough(newline({ maxFrameSize: 4 }).decoder());
+ * await assert.rejects(Array.fromAsync(lines), FrameSizeError);
+ * ```
+ */
 export class FrameSizeError extends RangeError {
   /** The frame's declared or observed size in bytes. */
   readonly size: number;
@@ -135,7 +178,22 @@ export class FrameSizeError extends RangeError {
   }
 }
 
-/** A limit other than the frame size was hit (depth, batch, calls in flight). */
+/**
+ * A limit other than the frame size was hit (depth, batch, calls in flight).
+ *
+ * @example Encoding a value nested deeper than `maxDepth`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LimitError } from "./errors.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const deep = [[[[1]]]];
+ * assert.throws(
+ *   () => jsonRpc({ maxDepth: 2 }).encode({ kind: "request", id: 1, method: "m", params: deep }),
+ *   (error) => error instanceof LimitError && error.limitName === "maxDepth",
+ * );
+ * ```
+ */
 export class LimitError extends RangeError {
   /** The name of the limit, such as `"maxDepth"`. */
   readonly limitName: string;
@@ -157,7 +215,25 @@ export class LimitError extends RangeError {
   }
 }
 
-/** The connection closed while calls were pending, or a call was made after. */
+/**
+ * The connection closed while calls were pending, or a call was made after.
+ *
+ * @example A call after close
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConnectionClosedError } from "./errors.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: {} });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * await client.close();
+ * await assert.rejects(client.call("anything"), ConnectionClosedError);
+ * await server.closed;
+ * ```
+ */
 export class ConnectionClosedError extends Error {
   /**
    * Creates the error.
@@ -171,7 +247,30 @@ export class ConnectionClosedError extends Error {
   }
 }
 
-/** A call got no reply within its timeout. */
+/**
+ * A call got no reply within its timeout.
+ *
+ * @example A server that never answers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TimeoutError } from "./errors.ts";
+ * import { Peer } from "./peer.ts";
+ * import { withContext } from "./service.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * // Never answers, but stops when the caller gives up.
+ * const wait = withContext(({ signal }) =>
+ *   new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+ * );
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: { wait } });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * await assert.rejects(client.call("wait", [], { timeout: 10 }), TimeoutError);
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
 export class TimeoutError extends Error {
   /** The method that timed out. */
   readonly method: string;
@@ -192,7 +291,35 @@ export class TimeoutError extends Error {
   }
 }
 
-/** The peer broke the protocol (for example a reply to an unknown id). */
+/**
+ * The peer broke the protocol (for example a reply to an unknown id, or a
+ * result that does not match the service's definition).
+ *
+ * @example A result of the wrong type, caught by the typed proxy
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { ProtocolError } from "./errors.ts";
+ * import { Peer } from "./peer.ts";
+ * import { defineService, method } from "./service.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const definition = defineService({
+ *   add: method({
+ *     params: z.tuple([z.number(), z.number()]),
+ *     result: z.number(),
+ *     handler: (a, b) => a + b,
+ *   }),
+ * });
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: { add: () => "three" } });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * await assert.rejects(client.proxy(definition).add(1, 2), ProtocolError);
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
 export class ProtocolError extends Error {
   /**
    * Creates the error.
