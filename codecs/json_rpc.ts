@@ -50,8 +50,6 @@ import type {
   RpcNotification,
 } from "../rpc/types.ts";
 
-// The message model and contracts, for users who import only this entry point.
-export type * from "../rpc/types.ts";
 import { decodeValue, refusedUnparsed } from "./json_rpc/_decode.ts";
 import { encodeFrame } from "./json_rpc/_encode.ts";
 import {

@@ -87,8 +87,6 @@ import {
 
 export { type MsgpackExtension, msgpackExtension } from "./msgpack_rpc/_values.ts";
 export { MsgpackExt, RawString } from "./msgpack_rpc/_wrappers.ts";
-// The message model and contracts, for users who import only this entry point.
-export type * from "../rpc/types.ts";
 
 /**
  * Options of {@linkcode msgpackRpc}.

@@ -75,7 +75,6 @@ import {
 } from "./protobuf/_envelope.ts";
 import type { ProtoMessageType, ProtoMethod, ProtoSchema } from "./protobuf/schema.ts";
 
-export type * from "../rpc/types.ts";
 export {
   loadProto,
   type LoadProtoOptions,

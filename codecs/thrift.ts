@@ -80,7 +80,6 @@ import {
 } from "./thrift/_values.ts";
 import type { ThriftFunction, ThriftSchema, ThriftService, ThriftStruct } from "./thrift/schema.ts";
 
-export type * from "../rpc/types.ts";
 export {
   loadThrift,
   type ThriftField,

@@ -101,7 +101,6 @@ import { NAME, type XmlNode } from "./xml_rpc/_shared.ts";
 
 // The message model and contracts, and doubles that stay doubles, for users
 // who import only this entry point.
-export type * from "../rpc/types.ts";
 export { Float, float, isFloat } from "../rpc/float.ts";
 
 /**
