@@ -94,7 +94,8 @@ function planOf(type: protobuf.Type): TypePlan {
  *   service Adder { rpc Add(Pair) returns (Pair); }
  * `);
  * const codec = protobufRpc({ schema }).fork!();
- * const call = { kind: "request", id: 1, method: "demo.Adder/Add", params: { a: 1, c: 2 } } as const;
+ * const params = { a: 1, c: 2 };
+ * const call = { kind: "request", id: 1, method: "demo.Adder/Add", params } as const;
  * assert.throws(
  *   () => codec.encode(call),
  *   new ProtoValueError("demo.Pair.c: not a field of demo.Pair"),
