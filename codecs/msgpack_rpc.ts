@@ -165,6 +165,26 @@ const UINT32_MAX = 2 ** 32 - 1;
  * @param options extension types and limits
  * @returns a codec named `"msgpack-rpc"`, media type `application/vnd.msgpack`
  * @throws {RangeError} for a limit that is not a positive integer or an extension type outside 0..127
+ *
+ * @example Two peers speaking msgpack-rpc
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../rpc/peer.ts";
+ * import { memoryPair } from "../rpc/testing.ts";
+ * import { msgpackRpc } from "./msgpack_rpc.ts";
+ *
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: msgpackRpc(),
+ *   service: { echo: (bytes: Uint8Array) => bytes, add: (x: bigint, y: number) => x + BigInt(y) },
+ * });
+ * const client = new Peer(b, { codec: msgpackRpc() });
+ * // Bytes travel as bin, integers beyond 2^53 as int 64 (decoded as bigint).
+ * assert.deepEqual(await client.call("echo", [new Uint8Array([1, 2])]), new Uint8Array([1, 2]));
+ * assert.equal(await client.call("add", [2n ** 60n, 1]), 2n ** 60n + 1n);
+ * await client.close();
+ * await server.closed;
+ * ```
  */
 export function msgpackRpc(options: MsgpackRpcOptions = {}): Codec {
   const maxSize = options.maxSize ?? DEFAULT_LIMITS.maxFrameSize;

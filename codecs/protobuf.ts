@@ -122,6 +122,43 @@ const EMPTY = new Uint8Array(0);
  *
  * @param options the schema, the type of error details
  * @returns the codec (binary; fork one per connection, as peers do)
+ *
+ * @example An error whose data travels as a message of the schema
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "../rpc/errors.ts";
+ * import { Peer } from "../rpc/peer.ts";
+ * import { memoryPair } from "../rpc/testing.ts";
+ * import { loadProto, protobufRpc } from "./protobuf.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Pair { int32 a = 1; int32 b = 2; }
+ *   message Quotient { int32 q = 1; }
+ *   message DivideError { string why = 1; }
+ *   service Divider { rpc Divide(Pair) returns (Quotient); }
+ * `);
+ * const codec = protobufRpc({ schema, errorDetails: "demo.DivideError" });
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec,
+ *   service: {
+ *     "demo.Divider/Divide": ({ a, b }: { a: number; b: number }) => {
+ *       if (b === 0) throw new RpcError(1, "Cannot divide", { why: "division by zero" });
+ *       return { q: Math.trunc(a / b) };
+ *     },
+ *   },
+ * });
+ * const client = new Peer(b, { codec });
+ * assert.deepEqual(await client.call("demo.Divider/Divide", { a: 7, b: 2 }), { q: 3 });
+ * await assert.rejects(
+ *   client.call("demo.Divider/Divide", { a: 7, b: 0 }),
+ *   { code: 1, message: "Cannot divide", data: { why: "division by zero" } },
+ * );
+ * await client.close();
+ * await server.closed;
+ * ```
  */
 export function protobufRpc(options: ProtobufRpcOptions): Codec {
   const details = options.errorDetails === undefined

@@ -92,7 +92,31 @@ export {
 export { ThriftReadError, ThriftValueError } from "./thrift/_values.ts";
 export { thriftService } from "./thrift/service.ts";
 
-/** TApplicationException's types, as Apache Thrift numbers them. */
+/**
+ * TApplicationException's types, as Apache Thrift numbers them. An error
+ * that is no declared exception travels as a TApplicationException; the
+ * caller's error `data` holds its `type`.
+ *
+ * @example An unknown function, answered UNKNOWN_METHOD
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../rpc/peer.ts";
+ * import { memoryPair } from "../rpc/testing.ts";
+ * import { loadThrift, TApplicationExceptionType, thriftRpc } from "./thrift.ts";
+ *
+ * const schema = loadThrift("service Clock { i64 now(), void reset() }");
+ * const [a, b] = memoryPair();
+ * // The server implements now() only.
+ * const server = new Peer(a, { codec: thriftRpc({ schema }), service: { now: () => 0n } });
+ * const client = new Peer(b, { codec: thriftRpc({ schema }) });
+ * await assert.rejects(client.call("reset"), {
+ *   code: -32601,
+ *   data: { type: TApplicationExceptionType.UNKNOWN_METHOD },
+ * });
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
 export const TApplicationExceptionType = {
   UNKNOWN: 0,
   UNKNOWN_METHOD: 1,
@@ -109,15 +133,37 @@ export const TApplicationExceptionType = {
  * `RpcError` (code and message from the codec's `exceptionError`, `data` the
  * exception's fields) that also says which exception it is.
  *
- * @example
- * ```ts ignore
- * try {
- *   await peer.call("calculate", [1, { num1: 1, num2: 0, op: 4 }]);
- * } catch (error) {
- *   if (error instanceof ThriftException && error.exception === "InvalidOperation") {
- *     console.log(error.fields.why); // "Cannot divide by 0"
- *   }
- * }
+ * @example A handler's error that fits a declared exception
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "../rpc/errors.ts";
+ * import { Peer } from "../rpc/peer.ts";
+ * import { memoryPair } from "../rpc/testing.ts";
+ * import { loadThrift, ThriftException, thriftRpc } from "./thrift.ts";
+ *
+ * const schema = loadThrift(`
+ *   exception InvalidOperation { 1: i32 whatOp, 2: string why }
+ *   service Divider { i32 divide(1: i32 a, 2: i32 b) throws (1: InvalidOperation ouch) }
+ * `);
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: thriftRpc({ schema }),
+ *   service: {
+ *     divide: (x: number, y: number) => {
+ *       // Data whose keys are the exception's fields travels as that exception.
+ *       if (y === 0) throw new RpcError(1, "no", { whatOp: 4, why: "Cannot divide by 0" });
+ *       return Math.trunc(x / y);
+ *     },
+ *   },
+ * });
+ * const client = new Peer(b, { codec: thriftRpc({ schema }) });
+ * const error = await client.call("divide", [1, 0]).catch((e) => e);
+ * assert.ok(error instanceof ThriftException);
+ * assert.equal(error.exception, "InvalidOperation");
+ * assert.deepEqual(error.fields, { whatOp: 4, why: "Cannot divide by 0" });
+ * assert.equal(error.message, "Cannot divide by 0"); // its first string field, by default
+ * await client.close();
+ * await server.closed;
  * ```
  */
 export class ThriftException extends RpcError {
@@ -201,6 +247,27 @@ const APPLICATION_EXCEPTION: ThriftStruct = (() => {
  * @returns the codec (binary; fork one per connection, as peers do)
  * @throws {Error} when `service` is not in the schema, or the schema has
  * several services and none is named (unless multiplexed)
+ *
+ * @example Two peers over TCompactProtocol, with named params
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../rpc/peer.ts";
+ * import { memoryPair } from "../rpc/testing.ts";
+ * import { loadThrift, thriftRpc } from "./thrift.ts";
+ *
+ * const schema = loadThrift("service Greeter { string greet(1: string name, 2: i32 times) }");
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: thriftRpc({ schema, protocol: "compact" }),
+ *   service: { greet: (name: string, times: number) => `Hello, ${name}`.repeat(times) },
+ * });
+ * const client = new Peer(b, { codec: thriftRpc({ schema, protocol: "compact" }) });
+ * // Params by position or by field name: both become the args struct.
+ * assert.equal(await client.call("greet", ["Ada", 1]), "Hello, Ada");
+ * assert.equal(await client.call("greet", { name: "Ada", times: 2 }), "Hello, AdaHello, Ada");
+ * await client.close();
+ * await server.closed;
+ * ```
  */
 export function thriftRpc(options: ThriftRpcOptions): Codec {
   const services = options.schema.services;

@@ -26,6 +26,28 @@ export interface MsgpackExtension<T = unknown> {
  *
  * @param extension the type number, the class and its two conversions
  * @returns the extension, for the codec's `extensions` option
+ *
+ * @example A class of your own as extension type 7
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { msgpackExtension, msgpackRpc } from "../msgpack_rpc.ts";
+ *
+ * class Rgb {
+ *   constructor(readonly r: number, readonly g: number, readonly b: number) {}
+ * }
+ * const rgb = msgpackExtension({
+ *   type: 7,
+ *   Class: Rgb,
+ *   encode: (color) => new Uint8Array([color.r, color.g, color.b]), // color: Rgb, inferred
+ *   decode: (data) => new Rgb(data[0]!, data[1]!, data[2]!),
+ * });
+ * const codec = msgpackRpc({ extensions: [rgb] });
+ * const reply = { kind: "result", id: 1, result: new Rgb(255, 128, 0) } as const;
+ * const frame = codec.encode(reply) as Uint8Array;
+ * // The result is an ext 8 of type 7 holding the three bytes.
+ * assert.deepEqual([...frame.subarray(4)], [0xc7, 3, 7, 255, 128, 0]);
+ * assert.deepEqual(codec.decode(frame), reply);
+ * ```
  */
 export function msgpackExtension<T>(extension: MsgpackExtension<T>): MsgpackExtension<T> {
   return extension;

@@ -78,7 +78,34 @@ function planOf(type: protobuf.Type): TypePlan {
   return plan;
 }
 
-/** A value that does not fit its message type; the message says where and why. */
+/**
+ * A value that does not fit its message type; the message says where and why.
+ * A call whose request does not fit fails with it before anything is sent.
+ *
+ * @example A field the message type does not have
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protobufRpc, ProtoValueError } from "../protobuf.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Pair { int32 a = 1; int32 b = 2; }
+ *   service Adder { rpc Add(Pair) returns (Pair); }
+ * `);
+ * const codec = protobufRpc({ schema }).fork!();
+ * const params = { a: 1, c: 2 };
+ * const call = { kind: "request", id: 1, method: "demo.Adder/Add", params } as const;
+ * assert.throws(
+ *   () => codec.encode(call),
+ *   new ProtoValueError("demo.Pair.c: not a field of demo.Pair"),
+ * );
+ * assert.throws(
+ *   () => schema.message("demo.Pair").encode({ a: "one" }),
+ *   new ProtoValueError("demo.Pair.a: integer expected"),
+ * );
+ * ```
+ */
 export class ProtoValueError extends TypeError {
   /** Creates the error. */
   constructor(message: string) {

@@ -127,6 +127,36 @@ export function protoService<S = Record<string, unknown>>(
  * @param service the service's full name, such as `"interop.Calculator"`
  * @returns the client
  * @throws {TypeError} when the schema has no such service
+ *
+ * @example Calling a service served over an in-memory pair
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../../rpc/peer.ts";
+ * import { memoryPair } from "../../rpc/testing.ts";
+ * import { loadProto, protobufRpc, protoClient, protoService } from "../protobuf.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Greeter { rpc Greet(Name) returns (Name); }
+ * `);
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: protobufRpc({ schema }),
+ *   service: protoService(schema, "demo.Greeter", {
+ *     Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
+ *   }),
+ * });
+ * const peer = new Peer(b, { codec: protobufRpc({ schema }) });
+ * // The methods' types: written by hand here, or by `deno task proto:types`.
+ * type Greeter = { Greet(request: { name: string }): { name: string } };
+ * const greeter = protoClient<Greeter>(peer, schema, "demo.Greeter");
+ * // Greet travels as demo.Greeter/Greet.
+ * assert.deepEqual(await greeter.Greet({ name: "Ada" }), { name: "Hello, Ada" });
+ * await peer.close();
+ * await server.closed;
+ * ```
  */
 export function protoClient<S = Record<string, (request: ProtoMessage) => ProtoMessage>>(
   caller: ProtoCaller,

@@ -8,7 +8,21 @@
 import { ErrorCode, RpcError } from "../../rpc/errors.ts";
 import type { RpcErrorObject } from "../../rpc/types.ts";
 
-/** Connect's error codes (gRPC's, in snake case), by their gRPC numbers. */
+/**
+ * Connect's error codes (gRPC's, in snake case), by their gRPC numbers.
+ *
+ * @example A ConnectError's numeric code is its gRPC number
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CONNECT_CODES, ConnectError } from "../connect.ts";
+ *
+ * assert.equal(CONNECT_CODES.not_found, 5);
+ * assert.equal(new ConnectError("not_found", "No such user").code, CONNECT_CODES.not_found);
+ * // A gRPC status number back to its Connect code.
+ * const byNumber = new Map(Object.entries(CONNECT_CODES).map(([code, n]) => [n, code]));
+ * assert.equal(byNumber.get(14), "unavailable");
+ * ```
+ */
 export const CONNECT_CODES = {
   canceled: 1,
   unknown: 2,
@@ -55,6 +69,37 @@ const STATUS: Record<ConnectCode, number> = {
  *
  * @param code a Connect code
  * @returns the status, such as 400 for `invalid_argument`
+ *
+ * @example The status a handler answers an error with
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../codecs/protobuf.ts";
+ * import { ConnectError, connectHandler, httpStatusOf } from "../connect.ts";
+ *
+ * assert.equal(httpStatusOf("invalid_argument"), 400);
+ * assert.equal(httpStatusOf("unavailable"), 503);
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Empty {}
+ *   service Vault { rpc Open(Empty) returns (Empty); }
+ * `);
+ * const handler = connectHandler({
+ *   schema,
+ *   service: {
+ *     "demo.Vault/Open": () => {
+ *       throw new ConnectError("unauthenticated", "Who are you?");
+ *     },
+ *   },
+ * });
+ * const response = await handler(new Request("http://localhost/demo.Vault/Open", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: "{}",
+ * }));
+ * assert.equal(response.status, httpStatusOf("unauthenticated")); // 401
+ * assert.deepEqual(await response.json(), { code: "unauthenticated", message: "Who are you?" });
+ * ```
  */
 export function httpStatusOf(code: ConnectCode): number {
   return STATUS[code];
@@ -110,6 +155,38 @@ export interface ConnectErrorDetail {
  * given Connect code, and a Connect client rejects with it. Its `code` is
  * the gRPC number of `connectCode`; its `data` is the first detail whose
  * type the schema knows (the calculator's `InvalidOperation`), if any.
+ *
+ * @example Thrown by a handler, rejected with by the client
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoService } from "../../codecs/protobuf.ts";
+ * import { connectClient, ConnectError, connectHandler } from "../connect.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Users { rpc Find(Name) returns (Name); }
+ * `);
+ * const handler = connectHandler({
+ *   schema,
+ *   service: protoService(schema, "demo.Users", {
+ *     Find: ({ name }: { name: string }) => {
+ *       throw new ConnectError("not_found", `No user ${name}`);
+ *     },
+ *   }),
+ * });
+ * // The client's fetch hands each request to the handler: no server needed.
+ * await using client = connectClient("http://localhost", {
+ *   schema,
+ *   fetch: (input, init) => handler(new Request(input, init)),
+ * });
+ * const error = await client.call("demo.Users/Find", { name: "Ada" }).catch((e) => e);
+ * assert.ok(error instanceof ConnectError);
+ * assert.equal(error.connectCode, "not_found");
+ * assert.equal(error.code, 5); // gRPC's NOT_FOUND
+ * assert.equal(error.message, "No user Ada");
+ * ```
  */
 export class ConnectError extends RpcError {
   /** The Connect code, such as `"invalid_argument"`. */
