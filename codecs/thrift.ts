@@ -435,7 +435,9 @@ class ThriftCodec implements Codec {
     try {
       header = p.readMessageBegin();
     } catch (error) {
-      throw new DecodeError(FORMAT, `Not a Thrift message: ${messageOf(error)}`);
+      throw new DecodeError(FORMAT, `Not a Thrift message: ${messageOf(error)}`, undefined, {
+        cause: error,
+      });
     }
     const { fname, mtype, rseqid } = header;
     try {
@@ -456,7 +458,7 @@ class ThriftCodec implements Codec {
       }
     } catch (error) {
       if (error instanceof DecodeError) throw error;
-      throw new DecodeError(FORMAT, `${fname}: ${messageOf(error)}`);
+      throw new DecodeError(FORMAT, `${fname}: ${messageOf(error)}`, undefined, { cause: error });
     }
   }
 
@@ -592,7 +594,9 @@ class ThriftCodec implements Codec {
     try {
       return (walk as MessageWalk).walk(buffer);
     } catch (error) {
-      throw new DecodeError(FORMAT, `Not a Thrift message: ${messageOf(error)}`);
+      throw new DecodeError(FORMAT, `Not a Thrift message: ${messageOf(error)}`, undefined, {
+        cause: error,
+      });
     }
   }
 }

@@ -34,9 +34,8 @@ export class ThriftValueError extends TypeError {
 
 /**
  * Bytes that are not a valid message of the expected type, as the codec's
- * reader finds them. The codec reports it as a `DecodeError` carrying its
- * message (and the connection closes: a Thrift stream cannot resynchronise),
- * so this is what the text of such a `DecodeError` says.
+ * reader finds them. The codec reports it as a `DecodeError` whose `cause`
+ * it is (and the connection closes: a Thrift stream cannot resynchronise).
  *
  * @example A list that declares more elements than the message holds
  * ```ts
@@ -51,10 +50,12 @@ export class ThriftValueError extends TypeError {
  *   ...[0x80, 1, 0, 1, 0, 0, 0, 4, ...new TextEncoder().encode("echo"), 0, 0, 0, 1],
  *   ...[0x0f, 0, 1, 0x0b, 0, 0, 0x03, 0xe8, 0],
  * ]);
- * const read = new ThriftReadError(
- *   "a container of 1000 elements does not fit in the rest of the message",
+ * assert.throws(
+ *   () => codec.decode(call),
+ *   (error) =>
+ *     error instanceof DecodeError && error.cause instanceof ThriftReadError &&
+ *     /1000 elements/.test(error.cause.message),
  * );
- * assert.throws(() => codec.decode(call), new DecodeError("thrift", `echo: ${read.message}`));
  * ```
  */
 export class ThriftReadError extends Error {
