@@ -18,6 +18,15 @@ const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const U64_MAX = 2n ** 64n - 1n;
 const UNSIGNED_64 = new Set(["uint64", "fixed64"]);
+// protobufjs's verify checks that a 32-bit field holds an integer, not that
+// it fits: 2 ** 40 in an int32 would leave as its low 32 bits.
+const RANGE_32: Readonly<Record<string, readonly [number, number]>> = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  sint32: [-(2 ** 31), 2 ** 31 - 1],
+  sfixed32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  fixed32: [0, 2 ** 32 - 1],
+};
 
 // protobufjs's toObject, told to hand 64-bit values over as decimal strings
 // (exact), enums as numbers and proto3 defaults filled in.
@@ -30,12 +39,14 @@ const TO_OBJECT: protobuf.IConversionOptions = {
 };
 
 /** What a field holds, for the conversions protobufjs does not do. */
-type Kind = "int64" | "bytes" | "message" | "other";
+type Kind = "int64" | "int32" | "bytes" | "message" | "other";
 
 interface FieldPlan {
   readonly name: string;
   readonly kind: Kind;
   readonly unsigned: boolean;
+  /** The range of a 32-bit integer field. */
+  readonly range: readonly [number, number] | undefined;
   readonly repeated: boolean;
   readonly map: boolean;
   readonly type: protobuf.Type | undefined;
@@ -52,6 +63,7 @@ const plans = new WeakMap<protobuf.Type, TypePlan>();
 function kindOf(field: protobuf.Field): Kind {
   if (field.resolvedType instanceof protobuf.Type) return "message";
   if (field.long) return "int64";
+  if (Object.hasOwn(RANGE_32, field.type)) return "int32";
   if (field.type === "bytes") return "bytes";
   return "other";
 }
@@ -65,6 +77,7 @@ function planOf(type: protobuf.Type): TypePlan {
       name: field.name,
       kind: kindOf(field),
       unsigned: UNSIGNED_64.has(field.type),
+      range: RANGE_32[field.type],
       repeated: field.repeated,
       map: field.map,
       type: field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined,
@@ -72,7 +85,7 @@ function planOf(type: protobuf.Type): TypePlan {
   }
   // Nested message types are fixed whatever they hold: absent ones must be
   // dropped (toObject fills them with null).
-  const fixesDecoded = [...fields.values()].some((f) => f.kind !== "other");
+  const fixesDecoded = [...fields.values()].some((f) => f.kind !== "other" && f.kind !== "int32");
   plan = { fields, fixesDecoded };
   plans.set(type, plan);
   return plan;
@@ -142,6 +155,13 @@ function prepareOne(field: FieldPlan, value: unknown, where: string): unknown {
   switch (field.kind) {
     case "int64":
       return toLong(value, field.unsigned, where);
+    case "int32": {
+      const [low, high] = field.range!;
+      if (typeof value === "number" && Number.isInteger(value) && (value < low || value > high)) {
+        throw new ProtoValueError(`${where}: ${value} is outside the range ${low}..${high}`);
+      }
+      return value; // protobufjs's verify reports what is not an integer
+    }
     case "bytes":
       if (!(value instanceof Uint8Array)) {
         throw new ProtoValueError(`${where}: Uint8Array expected`);
