@@ -2,12 +2,11 @@
  * The errors of the remote-objects protocol: codes of their own in the
  * implementation-defined server-error range (-32000..-32099), clear of
  * `ErrorCode.ServerBusy` (-32000) and of every code of the interop contract.
- * Malformed params are `ErrorCode.InvalidParams`, as for any call.
+ * Malformed params are `ErrorCode.InvalidParams`, as for any call. The
+ * errors themselves are made in `_errors.ts`.
  *
  * @module
  */
-
-import { ErrorCode, RpcError } from "../errors.ts";
 
 /**
  * Error codes of the remote-objects protocol (`docs/protocol.md`, "Remote
@@ -41,31 +40,3 @@ export const ObjectErrorCode = {
   /** A value nested deeper than `maxDepth` levels. */
   TooDeep: -32004,
 } as const;
-
-/** An unknown or released reference; `what` says which. */
-export function unknownReference(what: string): RpcError {
-  return new RpcError(ObjectErrorCode.UnknownReference, `Unknown or released reference: ${what}`);
-}
-
-/** A member the other end may not reach. */
-export function notExposed(name: unknown): RpcError {
-  return new RpcError(ObjectErrorCode.NotExposed, `"${String(name)}" is not exposed`);
-}
-
-/** Over the `maxExports` limit; `what` says of what. */
-export function tooMany(what: string, limit: number): RpcError {
-  return new RpcError(
-    ObjectErrorCode.TooManyExports,
-    `Too many ${what} on this connection (limit ${limit})`,
-  );
-}
-
-/** A value nested deeper than `limit`. */
-export function tooDeep(limit: number): RpcError {
-  return new RpcError(ObjectErrorCode.TooDeep, `A value nested deeper than ${limit} levels`);
-}
-
-/** Params of the wrong shape. */
-export function invalidParams(message: string): RpcError {
-  return new RpcError(ErrorCode.InvalidParams, message);
-}

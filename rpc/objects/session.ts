@@ -8,16 +8,16 @@
  * (`$/call`, `$/get`, `$/release`) with tagged values, over any codec.
  *
  * This file wires one connection's parts: the reference tables
- * (`references.ts`), the boxing of values (`values.ts`), the handlers of
- * incoming calls (`handlers.ts`) and the proxies (`remote.ts`).
+ * (`_references.ts`), the boxing of values (`_values.ts`), the handlers of
+ * incoming calls (`_handlers.ts`) and the proxies (`_remote.ts`).
  *
  * @module
  */
 
 import { DEFAULT_LIMITS } from "../limits.ts";
 import type { Service } from "../service.ts";
-import { objectHandlers } from "./handlers.ts";
-import { ReferenceTables } from "./references.ts";
+import { objectHandlers } from "./_handlers.ts";
+import { ReferenceTables } from "./_references.ts";
 import {
   type AnswerState,
   markReleased,
@@ -26,9 +26,9 @@ import {
   remoteIterable,
   remoteProxy,
   type Target,
-} from "./remote.ts";
+} from "./_remote.ts";
 import type { ObjectCaller, ObjectSessionOptions, Remote } from "./types.ts";
-import { Values } from "./values.ts";
+import { Values } from "./_values.ts";
 
 /**
  * One connection's remote objects: serve `session.service` on the peer (the

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { invalidParams, tooMany, unknownReference } from "./errors.ts";
+import { invalidParams, tooMany, unknownReference } from "./_errors.ts";
 
 /** A `$/release` entry: drop `count` references to export (or answer) `id`. */
 export type ReleaseEntry = readonly [kind: "ref" | "answer", id: number, count: number];

@@ -7,11 +7,11 @@
  */
 
 import { type CallContext, contextHandlerOf, type Service, withContext } from "../service.ts";
-import { invalidParams, notExposed, unknownReference } from "./errors.ts";
+import { invalidParams, notExposed, unknownReference } from "./_errors.ts";
 import { isExposed, isPlainObject } from "./expose.ts";
 import { ReferenceTag } from "./extension.ts";
-import type { ReferenceTables } from "./references.ts";
-import { ExportedIterator, fill, ITERATOR_MEMBERS, type Values } from "./values.ts";
+import type { ReferenceTables } from "./_references.ts";
+import { ExportedIterator, fill, ITERATOR_MEMBERS, type Values } from "./_values.ts";
 
 /** What the handlers serve from. */
 export interface ObjectHandlersOptions {

@@ -9,9 +9,9 @@
 
 import { isPlainObject } from "./expose.ts";
 import { ReferenceTag } from "./extension.ts";
-import { invalidParams, tooDeep } from "./errors.ts";
-import { isReleased, type ProxyHost, proxyMeta, type Target } from "./remote.ts";
-import type { ReferenceTables } from "./references.ts";
+import { invalidParams, tooDeep } from "./_errors.ts";
+import { isReleased, type ProxyHost, proxyMeta, type Target } from "./_remote.ts";
+import type { ReferenceTables } from "./_references.ts";
 
 /** Exports async iterables: the other end pulls with `next` and stops with `return`. */
 export class ExportedIterator {
