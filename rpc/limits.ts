@@ -9,7 +9,11 @@
 export interface RpcLimits {
   /** Largest frame in bytes a framing accepts; checked before buffering. */
   readonly maxFrameSize: number;
-  /** Deepest nesting of arrays and objects a codec decodes or encodes. */
+  /**
+   * Deepest nesting of arrays and objects a codec decodes or encodes, and a
+   * remote-objects session boxes or unboxes (deeper is refused with
+   * `ObjectErrorCode.TooDeep`).
+   */
   readonly maxDepth: number;
   /** Most messages in one batch frame. */
   readonly maxBatchSize: number;
@@ -51,13 +55,19 @@ export interface RpcLimits {
    * option. Default 1,000,000.
    */
   readonly maxItems: number;
+  /**
+   * Most objects a remote-objects session exports on one connection at once,
+   * and most outcomes of the other end's calls it keeps for pipelining; more
+   * are refused with `ObjectErrorCode.TooManyExports`. Default 10,000.
+   */
+  readonly maxExports: number;
 }
 
 /**
  * The defaults: 16 MiB frames, depth 64, batches of 1000, 1024 calls in
- * flight, 32 MiB queued, 1,000,000 items per message; WebSocket connections
- * idle for 5 minutes or silent for 30 s after opening are closed, and a
- * handshake's head has 10 s.
+ * flight, 32 MiB queued, 1,000,000 items per message, 10,000 remote objects
+ * exported per connection; WebSocket connections idle for 5 minutes or
+ * silent for 30 s after opening are closed, and a handshake's head has 10 s.
  */
 export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxFrameSize: 16 * 1024 * 1024,
@@ -70,6 +80,7 @@ export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   firstFrameTimeout: 30 * 1000,
   headerTimeout: 10 * 1000,
   maxItems: 1_000_000,
+  maxExports: 10_000,
 });
 
 /**

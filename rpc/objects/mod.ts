@@ -40,26 +40,27 @@
  * @module
  */
 
-import { type ObjectCaller, ObjectSession, type ObjectSessionOptions } from "./session.ts";
+import { ObjectSession } from "./session.ts";
+import type { ObjectCaller, ObjectSessionOptions } from "./types.ts";
 import type { Service } from "../service.ts";
 
 export { expose, exposed, isExposed } from "./expose.ts";
 export { REFERENCE_EXTENSION_TYPE, referenceExtension, ReferenceTag } from "./extension.ts";
-export {
-  type AnyFunction,
-  type HasMethods,
-  type ObjectCaller,
-  ObjectErrorCode,
-  ObjectSession,
-  type ObjectSessionOptions,
-  type Received,
-  type Remote,
-  type RemoteMembers,
-  type RemoteMethod,
-  type RemotePromise,
-  type RemoteProperty,
-  type Settling,
-} from "./session.ts";
+export { ObjectErrorCode } from "./errors.ts";
+export { ObjectSession } from "./session.ts";
+export type {
+  AnyFunction,
+  HasMethods,
+  ObjectCaller,
+  ObjectSessionOptions,
+  Received,
+  Remote,
+  RemoteMembers,
+  RemoteMethod,
+  RemotePromise,
+  RemoteProperty,
+  Settling,
+} from "./types.ts";
 
 /**
  * What `serveTcp`'s `service` option takes to serve remote objects: a

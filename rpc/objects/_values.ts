@@ -1,0 +1,190 @@
+/**
+ * Values as they travel: plain data as it is, objects with behaviour (and
+ * functions, and async iterables) by reference as tags, references that come
+ * back made proxies again, plain objects with `$` keys escaped. Nesting is
+ * bounded by `maxDepth` both ways.
+ *
+ * @module
+ */
+
+import { isPlainObject } from "./expose.ts";
+import { ReferenceTag } from "./extension.ts";
+import { invalidParams, tooDeep } from "./_errors.ts";
+import { isReleased, type ProxyHost, proxyMeta, type Target } from "./_remote.ts";
+import type { ReferenceTables } from "./_references.ts";
+
+/** Exports async iterables: the other end pulls with `next` and stops with `return`. */
+export class ExportedIterator {
+  readonly #iterator: AsyncIterator<unknown>;
+  /** @param iterable what the other end iterates */
+  constructor(iterable: AsyncIterable<unknown>) {
+    this.#iterator = iterable[Symbol.asyncIterator]();
+  }
+  /** The next step. */
+  next(): Promise<IteratorResult<unknown>> {
+    return this.#iterator.next();
+  }
+  /** Stops the iteration early. */
+  async return(): Promise<IteratorResult<unknown>> {
+    return await this.#iterator.return?.() ?? { done: true, value: undefined };
+  }
+}
+
+/** The members of an {@linkcode ExportedIterator} the other end may call. */
+export const ITERATOR_MEMBERS: ReadonlySet<string> = new Set(["next", "return"]);
+
+/** An argument that is the outcome of an earlier call, awaited before the call runs. */
+class AnswerSlot {
+  constructor(readonly promise: Promise<unknown>) {}
+}
+
+/** Replaces the answer slots in decoded arguments with their outcomes. */
+export async function fill(value: unknown): Promise<unknown> {
+  if (value instanceof AnswerSlot) return await value.promise;
+  if (Array.isArray(value)) return await Promise.all(value.map(fill));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = await fill(item);
+    return out;
+  }
+  return value;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] ===
+    "function";
+}
+
+// Values the codec carries as they are.
+function isCodecValue(value: object): boolean {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date ||
+    value instanceof Map || value instanceof Set;
+}
+
+/** How one session writes and reads values. */
+export interface ValuesOptions {
+  /** The session's proxy host: proxies of another host cannot be passed on. */
+  readonly host: ProxyHost;
+  /** The session's reference tables. */
+  readonly tables: ReferenceTables;
+  /** Makes the proxy of the other end's export `id` of type `type`. */
+  readonly makeImport: (id: number, type: unknown) => object;
+  /** References as the msgpack extension type instead of tagged objects. */
+  readonly extension: boolean;
+  /** Deepest nesting of a value, either way. */
+  readonly maxDepth: number;
+}
+
+/** One session's boxing and unboxing of values. */
+export class Values {
+  readonly #host: ProxyHost;
+  readonly #tables: ReferenceTables;
+  readonly #makeImport: (id: number, type: unknown) => object;
+  readonly #extension: boolean;
+  readonly #maxDepth: number;
+
+  /** @param options the session's parts and settings */
+  constructor(options: ValuesOptions) {
+    this.#host = options.host;
+    this.#tables = options.tables;
+    this.#makeImport = options.makeImport;
+    this.#extension = options.extension;
+    this.#maxDepth = options.maxDepth;
+  }
+
+  /** A reference tag in this session's form. */
+  tag(tag: Record<string, unknown>): unknown {
+    return this.#extension ? new ReferenceTag(tag) : tag;
+  }
+
+  /** A proxy's target as it travels. */
+  target(target: Target): unknown {
+    return target === null ? null : this.tag(target as Record<string, unknown>);
+  }
+
+  /** A value as it travels: plain data as it is, objects with behaviour by reference. */
+  toWire(value: unknown, depth = 0): unknown {
+    if (value === null || (typeof value !== "object" && typeof value !== "function")) return value;
+    if (depth > this.#maxDepth) throw tooDeep(this.#maxDepth);
+    const meta = proxyMeta(value);
+    if (meta !== undefined) {
+      if (meta.host !== this.#host) {
+        throw new TypeError("A reference from another connection cannot be passed on");
+      }
+      if (isReleased(value as object)) throw new Error("This remote reference was released");
+      if (meta.kind === "import") return this.tag({ $you: meta.id });
+      if (meta.kind === "answer" && meta.path.length === 0) return this.tag({ $answer: meta.id });
+      throw new TypeError("Only remote objects and call results can be passed back");
+    }
+    if (typeof value === "function") return this.#export(value, "function");
+    if (Array.isArray(value)) return value.map((item) => this.toWire(item, depth + 1));
+    if (isPlainObject(value)) {
+      const out: Record<string, unknown> = {};
+      let escape = false;
+      for (const [key, item] of Object.entries(value)) {
+        // With the extension, a map is never a reference: nothing to escape.
+        if (key.startsWith("$") && !this.#extension) escape = true;
+        out[key] = this.toWire(item, depth + 1);
+      }
+      return escape ? { $esc: out } : out;
+    }
+    if (isCodecValue(value as object)) return value;
+    if (isAsyncIterable(value)) return this.#export(new ExportedIterator(value), "iterator");
+    return this.#export(value, "object");
+  }
+
+  #export(value: unknown, type: "object" | "function" | "iterator"): unknown {
+    return this.tag({ $ref: this.#tables.export(value), type });
+  }
+
+  /**
+   * A value as it arrived: references become proxies (or this end's own
+   * objects). In a call's arguments (`answers` given), `$answer` tags become
+   * slots that {@linkcode fill} replaces, and their outcomes are pushed on
+   * `answers`; in a result they are invalid.
+   */
+  fromWire(value: unknown, answers: Promise<unknown>[] | undefined, depth = 0): unknown {
+    if (value === null || typeof value !== "object") return value;
+    if (value instanceof ReferenceTag) return this.#fromTag(value.tag, answers);
+    if (depth > this.#maxDepth) throw tooDeep(this.#maxDepth);
+    if (Array.isArray(value)) return value.map((item) => this.fromWire(item, answers, depth + 1));
+    if (!isPlainObject(value)) return value;
+    const keys = Object.keys(value);
+    if (!this.#extension && keys.length === 1 && keys[0] === "$esc" && isPlainObject(value.$esc)) {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value.$esc)) {
+        out[key] = this.fromWire(item, answers, depth + 1);
+      }
+      return out;
+    }
+    const tagged = !this.#extension &&
+      ((typeof value.$ref === "number" && keys.every((k) => k === "$ref" || k === "type")) ||
+        (keys.length === 1 &&
+          (typeof value.$you === "number" || typeof value.$answer === "number")));
+    if (tagged) return this.#fromTag(value, answers);
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = this.fromWire(item, answers, depth + 1);
+    }
+    return out;
+  }
+
+  // A tag's meaning on this end: a proxy, this end's own object, or an answer.
+  #fromTag(
+    tag: Readonly<Record<string, unknown>>,
+    answers: Promise<unknown>[] | undefined,
+  ): unknown {
+    if (typeof tag.$ref === "number") {
+      const id = tag.$ref;
+      return this.#tables.import(id, () => this.#makeImport(id, tag.type));
+    }
+    if (typeof tag.$you === "number") return this.#tables.exported(tag.$you);
+    if (typeof tag.$answer === "number") {
+      if (answers === undefined) throw invalidParams("An answer cannot travel in a result");
+      const answer = this.#tables.answer(tag.$answer);
+      answers.push(answer);
+      return new AnswerSlot(answer);
+    }
+    throw invalidParams("Invalid params: an unknown reference tag");
+  }
+}
