@@ -101,6 +101,35 @@ export function isPerConnection(source: ServiceSource | undefined): source is Pe
     true;
 }
 
+/**
+ * Refuses a bare function as a server's service: it serves no method, and
+ * is most likely a per-connection factory that lacks its
+ * {@linkcode perConnection} mark (the form parley 0.1 took). A function
+ * with methods of its own is a service like any other.
+ *
+ * @param source a server's `service`
+ * @throws {TypeError} for a function that is neither marked nor has methods
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkServiceSource, perConnection } from "./serve_connection.ts";
+ * checkServiceSource({ add: (a: number, b: number) => a + b });
+ * checkServiceSource(perConnection(() => ({})));
+ * assert.throws(() => checkServiceSource(() => ({})), TypeError);
+ * ```
+ */
+export function checkServiceSource(source: ServiceSource | undefined): void {
+  if (
+    typeof source === "function" && !isPerConnection(source) && Object.keys(source).length === 0
+  ) {
+    throw new TypeError(
+      "A function with no methods serves nothing: to make a service per connection, " +
+        "wrap the factory in perConnection(…)",
+    );
+  }
+}
+
 /** Options of {@linkcode servePeer}. */
 export interface ServePeerOptions extends Omit<PeerOptions, "service"> {
   /** What the connection serves; nothing when absent. */

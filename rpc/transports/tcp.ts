@@ -9,7 +9,7 @@
 import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import { type ReconnectingClient, reconnecting, type ReconnectOptions } from "../reconnect.ts";
-import { servePeer, type ServiceSource } from "../serve_connection.ts";
+import { checkServiceSource, servePeer, type ServiceSource } from "../serve_connection.ts";
 import type { Service } from "../service.ts";
 import type { Framing } from "../types.ts";
 import { connByteStream, noDelay } from "./_conn.ts";
@@ -145,6 +145,7 @@ export function serveTcp<A extends ListenAddress>(
   const { framing, service, onConnection, firstFrameTimeout, idleTimeout, ...peerOptions } =
     options;
   const maxConnections = resolveMaxConnections(options.maxConnections);
+  checkServiceSource(service);
   const timeouts = resolveTimeouts({
     ...(firstFrameTimeout === undefined ? {} : { firstFrameTimeout }),
     ...(idleTimeout === undefined ? {} : { idleTimeout }),

@@ -6,7 +6,7 @@
 
 import { framedStream } from "../../framed.ts";
 import type { Peer, PeerOptions } from "../../peer.ts";
-import { servePeer, type ServiceSource } from "../../serve_connection.ts";
+import { checkServiceSource, servePeer, type ServiceSource } from "../../serve_connection.ts";
 import type { ByteStream, Framing } from "../../types.ts";
 
 /** Options shared by {@linkcode serveStdio} and {@linkcode spawnStdio}. */
@@ -75,8 +75,9 @@ export function serveStdio(options: ServeStdioOptions): StdioServer {
   if (serving) {
     throw new Error("serveStdio was called already: a process has one stdin and one stdout");
   }
-  serving = true;
   const { framing, service, ...peerOptions } = options;
+  checkServiceSource(service);
+  serving = true;
   const stream = framedStream(ownStdioByteStream(), framing, {
     remote: "stdio",
     text: options.codec.text === true,
