@@ -40,10 +40,15 @@ export interface ConnectionInfo {
 /** A factory that makes the service of each connection. */
 export type ServiceFactory = (connection: ConnectionInfo) => Service;
 
-const PER_CONNECTION: unique symbol = Symbol.for("parley.perConnection");
+// The mark, on the function itself; Symbol.for, so that two copies of parley agree.
+const PER_CONNECTION = Symbol.for("parley.perConnection");
 
-/** A {@linkcode ServiceFactory} marked by {@linkcode perConnection}. */
-export type PerConnection = ServiceFactory & { readonly [PER_CONNECTION]: true };
+/**
+ * A {@linkcode ServiceFactory} marked by {@linkcode perConnection}. The mark
+ * is a symbol on the function, seen at run time: types cannot tell a
+ * function that is a service from a factory.
+ */
+export type PerConnection = ServiceFactory;
 
 /** What a server serves: one service for every connection, or one per connection. */
 export type ServiceSource = Service | PerConnection;
@@ -76,10 +81,9 @@ export type ServiceSource = Service | PerConnection;
  * ```
  */
 export function perConnection(factory: ServiceFactory): PerConnection {
-  return Object.assign(
-    (connection: ConnectionInfo) => factory(connection),
-    { [PER_CONNECTION]: true } as const,
-  );
+  return Object.assign((connection: ConnectionInfo) => factory(connection), {
+    [PER_CONNECTION]: true,
+  });
 }
 
 /**
@@ -97,8 +101,8 @@ export function perConnection(factory: ServiceFactory): PerConnection {
  * ```
  */
 export function isPerConnection(source: ServiceSource | undefined): source is PerConnection {
-  return typeof source === "function" && (source as Partial<PerConnection>)[PER_CONNECTION] ===
-    true;
+  return typeof source === "function" &&
+    (source as { [PER_CONNECTION]?: boolean })[PER_CONNECTION] === true;
 }
 
 /**
@@ -166,19 +170,22 @@ export interface ServePeerOptions extends Omit<PeerOptions, "service"> {
  */
 export function servePeer(stream: MessageStream, options: ServePeerOptions): Peer {
   const { service, remote, request, ...peerOptions } = options;
-  let peer: Peer | undefined;
+  // The factory runs before the peer exists; its handlers ask for the peer later.
+  const made: { peer?: Peer } = {};
   const served = isPerConnection(service)
     ? service({
       remote,
       peer: () => {
-        if (peer === undefined) {
+        if (made.peer === undefined) {
           throw new Error(`The peer of ${remote} is not ready yet: call it from a handler`);
         }
-        return peer;
+        return made.peer;
       },
       ...(request === undefined ? {} : { request }),
     })
     : service;
-  peer = new Peer(stream, served === undefined ? peerOptions : { ...peerOptions, service: served });
-  return peer;
+  return made.peer = new Peer(
+    stream,
+    served === undefined ? peerOptions : { ...peerOptions, service: served },
+  );
 }

@@ -14,12 +14,7 @@ import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { jsonValues } from "../rpc/framing/self_delimiting.ts";
 import { varint } from "../rpc/framing/varint.ts";
-import {
-  connectTcp,
-  perConnection,
-  serveTcp,
-  type SocketServer,
-} from "../rpc/transports/tcp.ts";
+import { connectTcp, perConnection, serveTcp, type SocketServer } from "../rpc/transports/tcp.ts";
 import { framedStream } from "../rpc/framed.ts";
 
 const service = {

@@ -41,7 +41,7 @@
  */
 
 import { ObjectSession, type ObjectSessionOptions } from "./session.ts";
-import { perConnection, type PerConnection } from "../serve_connection.ts";
+import { type PerConnection, perConnection } from "../serve_connection.ts";
 
 export { expose, exposed, isExposed } from "./expose.ts";
 export { REFERENCE_EXTENSION_TYPE, referenceExtension, ReferenceTag } from "./extension.ts";

@@ -14,8 +14,8 @@
 
 export {
   type ConnectionInfo,
-  perConnection,
   type PerConnection,
+  perConnection,
   type ServiceSource,
 } from "../serve_connection.ts";
 export {

@@ -8,7 +8,7 @@
 
 import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
-import { type ReconnectingClient, reconnecting, type ReconnectOptions } from "../reconnect.ts";
+import { reconnecting, type ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
 import { checkServiceSource, servePeer, type ServiceSource } from "../serve_connection.ts";
 import type { Service } from "../service.ts";
 import type { Framing } from "../types.ts";
@@ -38,8 +38,8 @@ export { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
 export {
   type ConnectionInfo,
   type ConnectionRequest,
-  perConnection,
   type PerConnection,
+  perConnection,
   type ServiceFactory,
   type ServiceSource,
 } from "../serve_connection.ts";

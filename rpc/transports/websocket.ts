@@ -16,11 +16,7 @@ import { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
 import type { Codec } from "../types.ts";
 import { webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
 
-export {
-  CloseCode,
-  webSocketStream,
-  type WebSocketStreamOptions,
-} from "./websocket/stream.ts";
+export { CloseCode, webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
 export type { ReconnectOptions } from "../reconnect.ts";
 
 /** Options of {@linkcode connectWebSocket}. */
@@ -113,7 +109,6 @@ function opened(socket: WebSocket, url: string): Promise<void> {
     socket.addEventListener("error", onError);
   });
 }
-
 
 /** Options of {@linkcode reconnectWebSocket}. */
 export interface ReconnectWebSocketOptions extends ConnectWebSocketOptions {

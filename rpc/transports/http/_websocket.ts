@@ -189,7 +189,8 @@ export function webSocketRoutes(
       request as never,
       duplex as never,
       Buffer.from(rest),
-      (ws) => serve(ws, duplex, serving, handshake, urlOf(conn.remoteAddr), peers, settings.onError),
+      (ws) =>
+        serve(ws, duplex, serving, handshake, urlOf(conn.remoteAddr), peers, settings.onError),
     );
   };
 
