@@ -65,9 +65,15 @@ export interface ReconnectingClientOptions {
  *   servers.push(new Peer(a, { codec: jsonRpc(), service: { n: () => servers.length } }));
  *   return Promise.resolve(new Peer(b, { codec: jsonRpc() }));
  * };
- * await using client = await reconnecting("memory:", { connect, reconnect: { initialDelay: 1 } });
+ * const connections: Peer[] = [];
+ * await using client = await reconnecting("memory:", {
+ *   connect,
+ *   reconnect: { initialDelay: 1 },
+ *   onConnect: (peer) => connections.push(peer),
+ * });
  * assert.equal(await client.call("n"), 1);
- * await servers[0].close(); // the connection drops; calls wait for the next
+ * await servers[0]?.close(); // the connection drops…
+ * await connections[0]?.closed; // …the client sees it: calls now wait for the next
  * assert.equal(await client.call("n", [], { timeout: 5_000 }), 2);
  * await Promise.all(servers.map((server) => server.close()));
  * ```

@@ -11,7 +11,25 @@ import type { ByteStream } from "../types.ts";
  * @param conn a TCP or Unix connection
  * @param options `onActivity`, called after every read and write that moved bytes
  * (a server's idle timeout listens to it)
- * @returns the byte stream, for {@linkcode framedStream}
+ * @returns the byte stream, for `framedStream`
+ *
+ * @example A connection's bytes, framed by newlines
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connByteStream } from "./tcp.ts";
+ * import { framedStream } from "../framed.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const server = await accepted;
+ * await server.write(new TextEncoder().encode("one\ntwo\n"));
+ * server.close();
+ * const frames = framedStream(connByteStream(conn), newline());
+ * const received = (await Array.fromAsync(frames.readable)).flat();
+ * assert.deepEqual(received.map((frame) => new TextDecoder().decode(frame as Uint8Array)), ["one", "two"]);
+ * ```
  */
 export function connByteStream(
   conn: Deno.Conn,

@@ -125,7 +125,7 @@ export interface SocketServer<A extends SocketAddress = SocketAddress> {
  * @returns the running server
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { serveTcp } from "./tcp.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { newline } from "../framing/delimiter.ts";
@@ -277,16 +277,15 @@ export interface ConnectOptions extends SocketPeerOptions {
  * trusted or not issued for `hostname`; its message says what to do
  *
  * @example
- * ```ts ignore
- * import { connectTcp } from "./tcp.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectTcp, serveTcp } from "./tcp.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { newline } from "../framing/delimiter.ts";
- * const client = await connectTcp({ hostname: "127.0.0.1", port: 4000 }, {
- *   codec: jsonRpc(),
- *   framing: newline(),
- * });
- * console.log(await client.call("add", [1, 2]));
- * await client.close();
+ * const options = { codec: jsonRpc(), framing: newline() };
+ * await using server = serveTcp({ port: 0 }, { ...options, service: { add: (a: number, b: number) => a + b } });
+ * await using client = await connectTcp(server.address, options);
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  */
 export async function connectTcp(address: SocketAddress, options: ConnectOptions): Promise<Peer> {
