@@ -3,11 +3,15 @@ import { jsonRpc } from "../codecs/json_rpc.ts";
 import { ConnectionClosedError } from "../rpc/errors.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import type { Peer } from "../rpc/peer.ts";
+import { makeCertificates } from "./_certificates.ts";
 import {
   type ListenAddress,
   reconnectTcp,
   serveTcp,
+  type SocketAddress,
   type SocketServer,
+  type TcpAddress,
+  type TlsAddress,
 } from "../rpc/transports/tcp.ts";
 
 const options = { codec: jsonRpc(), framing: lengthPrefix() };
@@ -23,10 +27,18 @@ async function stop(server: SocketServer): Promise<void> {
   await server.shutdown();
 }
 
-async function survivesARestart(address: ListenAddress) {
+// The address to connect to: the server's, with what the client needs to trust it (TLS).
+async function survivesARestart(
+  address: ListenAddress,
+  trust: (server: SocketServer) => SocketAddress = (server) => server.address,
+) {
   let server = serveTcp(address, { ...options, service });
+  // The same port (or path) again: the first server's.
+  const again: ListenAddress = "port" in address
+    ? { ...address, port: (server.address as TcpAddress).port }
+    : address;
   const connected: Peer[] = [];
-  await using client = await reconnectTcp(server.address, {
+  await using client = await reconnectTcp(trust(server), {
     ...options,
     reconnect: backoff,
     onConnect: (peer) => connected.push(peer),
@@ -48,7 +60,7 @@ async function survivesARestart(address: ListenAddress) {
   // A call made during the outage waits for the server that comes back at the same address.
   const during = client.call("add", [2, 3], { timeout: 20_000 });
   during.catch(() => {}); // awaited below, once the server is back
-  server = serveTcp(server.address as ListenAddress, { ...options, service });
+  server = serveTcp(again, { ...options, service });
   assert.equal(await during, 5);
   assert.equal(client.connections, 2);
   assert.equal(connected.length, 2);
@@ -66,6 +78,14 @@ Deno.test("reconnectTcp: a Unix-socket server stopped and restarted on the same 
   const path = `${dir}/rpc.sock`;
   await survivesARestart({ transport: "unix", path });
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("reconnectTcp: a TLS server stopped and restarted on the same port is reconnected to, trusted again", async () => {
+  await using certs = await makeCertificates();
+  await survivesARestart(
+    { transport: "tls", hostname: "127.0.0.1", port: 0, cert: certs.cert, key: certs.key },
+    (server) => ({ ...(server.address as TlsAddress), caCerts: [certs.ca] }),
+  );
 });
 
 Deno.test("reconnectTcp: an error that does not retry gives up at once and closes the client", async () => {
