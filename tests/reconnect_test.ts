@@ -3,7 +3,6 @@ import { jsonRpc } from "../codecs/json_rpc.ts";
 import { ConnectionClosedError } from "../rpc/errors.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import type { Peer } from "../rpc/peer.ts";
-import { makeCertificates } from "./_certificates.ts";
 import {
   type ListenAddress,
   reconnectTcp,
@@ -13,6 +12,7 @@ import {
   type TcpAddress,
   type TlsAddress,
 } from "../rpc/transports/tcp.ts";
+import { makeCertificates } from "./_certificates.ts";
 
 const options = { codec: jsonRpc(), framing: lengthPrefix() };
 const service = {
