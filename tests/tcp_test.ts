@@ -14,7 +14,7 @@ import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { jsonValues } from "../rpc/framing/self_delimiting.ts";
 import { varint } from "../rpc/framing/varint.ts";
-import { connectTcp, serveTcp, type SocketServer } from "../rpc/transports/tcp.ts";
+import { connectTcp, perConnection, serveTcp, type SocketServer } from "../rpc/transports/tcp.ts";
 import { framedStream } from "../rpc/framed.ts";
 
 const service = {
@@ -197,7 +197,9 @@ Deno.test("the server calls the client back over the same TCP connection", async
   await using server = serveTcp({ port: 0 }, {
     codec: jsonRpc(),
     framing: newline(),
-    service: (conn) => ({ greet: async () => `hello ${await conn.peer().call("name")}` }),
+    service: perConnection((conn) => ({
+      greet: async () => `hello ${await conn.peer().call("name")}`,
+    })),
   });
   await using client = await connectTcp({ port: portOf(server) }, {
     codec: jsonRpc(),
@@ -336,12 +338,12 @@ Deno.test("a stateful codec (XML-RPC) gets one instance per connection, so callb
     codec: xmlRpc(),
     framing: lengthPrefix(),
     timeout: 2_000,
-    service: (conn) => ({
+    service: perConnection((conn) => ({
       greet: async () => {
         await conn.peer().call("warm"); // so that the two connections' call ids differ
         return `hello ${await conn.peer().call("name")}`;
       },
-    }),
+    })),
   });
   const slow = {
     warm: () => null,

@@ -6,7 +6,7 @@ import { ConnectionClosedError, type Peer, RpcError } from "../mod.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
 import { selfDelimiting } from "../rpc/framing/self_delimiting.ts";
 import { connectHttp, connectWebSocket, serveHttp } from "../rpc/transports/http.ts";
-import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
+import { connectTcp, perConnection, serveTcp } from "../rpc/transports/tcp.ts";
 import { CertificateError, tlsClient } from "../rpc/transports/tls.ts";
 import { formatOutput, REPO_ROOT, run, spawnListening } from "./interop/_process.ts";
 import { makeCertificates } from "./_certificates.ts";
@@ -45,10 +45,10 @@ Deno.test("TLS: JSON-RPC and msgpack-rpc over TLS, the CA trusted, by IP and by 
     {
       codec: jsonRpc(),
       framing: newline(),
-      service: (conn) => ({
+      service: perConnection((conn) => ({
         ...service,
         hello: async () => `hello ${await conn.peer().call("name")}`,
-      }),
+      })),
     },
   );
   assert.match(json.url, /^tls:\/\/127\.0\.0\.1:\d+$/);

@@ -3,7 +3,7 @@ import { jsonRpc } from "../codecs/json_rpc.ts";
 import { ConnectionClosedError } from "../rpc/errors.ts";
 import type { Peer } from "../rpc/peer.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
-import { reconnectWebSocket } from "../rpc/transports/websocket_reconnect.ts";
+import { reconnectWebSocket } from "../rpc/transports/websocket.ts";
 
 const service = {
   add: (a: number, b: number) => a + b,

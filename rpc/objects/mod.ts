@@ -41,8 +41,8 @@
  */
 
 import { ObjectSession } from "./session.ts";
-import type { ObjectCaller, ObjectSessionOptions } from "./types.ts";
-import type { Service } from "../service.ts";
+import type { ObjectSessionOptions } from "./types.ts";
+import { type PerConnection, perConnection } from "../serve_connection.ts";
 
 export { expose, exposed, isExposed } from "./expose.ts";
 export { REFERENCE_EXTENSION_TYPE, referenceExtension, ReferenceTag } from "./extension.ts";
@@ -63,8 +63,9 @@ export type {
 } from "./types.ts";
 
 /**
- * What `serveTcp`'s `service` option takes to serve remote objects: a
- * session per connection, whose root is `root`, dropped with the connection.
+ * What a server's `service` option takes to serve remote objects (`serveTcp`,
+ * `serveStdio`, a WebSocket route's `service`): a session per connection,
+ * whose root is `root`, dropped with the connection.
  *
  * @param root what every client reaches as its root
  * @param options limits; `onSession` sees each connection's session
@@ -75,11 +76,11 @@ export function serveObjects(
   options: Omit<ObjectSessionOptions, "root"> & {
     readonly onSession?: (session: ObjectSession) => void;
   } = {},
-): (connection: { readonly peer: () => ObjectCaller }) => Service {
-  return (connection) => {
+): PerConnection {
+  return perConnection((connection) => {
     const session = new ObjectSession({ ...options, root });
     session.attach(connection.peer);
     options.onSession?.(session);
     return session.service;
-  };
+  });
 }

@@ -12,7 +12,12 @@
  * @module
  */
 
-export type { ConnectionInfo } from "./tcp.ts";
+export {
+  type ConnectionInfo,
+  type PerConnection,
+  perConnection,
+  type ServiceSource,
+} from "../serve_connection.ts";
 export {
   serveStdio,
   type ServeStdioOptions,

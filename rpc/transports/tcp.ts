@@ -8,8 +8,11 @@
 
 import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
+import { reconnecting, type ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
+import { checkServiceSource, servePeer, type ServiceSource } from "../serve_connection.ts";
 import type { Service } from "../service.ts";
-import type { ByteStream, Framing } from "../types.ts";
+import type { Framing } from "../types.ts";
+import { connByteStream, noDelay } from "./_conn.ts";
 import { acceptLoop, closeQuietly, resolveMaxConnections } from "./_accept.ts";
 import {
   type ConnectAddressOf,
@@ -30,6 +33,16 @@ export type {
   TcpAddress,
   UnixAddress,
 } from "./_addresses.ts";
+export { connByteStream } from "./_conn.ts";
+export { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
+export {
+  type ConnectionInfo,
+  type ConnectionRequest,
+  type PerConnection,
+  perConnection,
+  type ServiceFactory,
+  type ServiceSource,
+} from "../serve_connection.ts";
 export {
   CertificateError,
   type CertificateFailure,
@@ -46,11 +59,11 @@ export interface SocketPeerOptions extends Omit<PeerOptions, "service"> {
 /** Options of {@linkcode serveTcp}. */
 export interface ServeOptions extends SocketPeerOptions {
   /**
-   * What every connection serves: one object for all, or a function that
-   * makes one per connection (it receives the connection's peer, to call the
-   * client back).
+   * What every connection serves: one object for all, or a factory wrapped
+   * in {@linkcode perConnection} that makes one per connection (it receives
+   * the connection's peer, to call the client back).
    */
-  readonly service: Service | ((peer: ConnectionInfo) => Service);
+  readonly service: ServiceSource;
   /** Called with each new connection's peer. */
   readonly onConnection?: (peer: Peer) => void;
   /**
@@ -75,14 +88,6 @@ export interface ServeOptions extends SocketPeerOptions {
    * default, `Infinity` for none. A slow call keeps its connection open.
    */
   readonly idleTimeout?: number;
-}
-
-/** What a per-connection service factory learns about the connection. */
-export interface ConnectionInfo {
-  /** The remote address, as text. */
-  readonly remote: string;
-  /** Calls the client back over the same connection. */
-  readonly peer: () => Peer;
 }
 
 /** A running server. */
@@ -120,7 +125,7 @@ export interface SocketServer<A extends SocketAddress = SocketAddress> {
  * @returns the running server
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { serveTcp } from "./tcp.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { newline } from "../framing/delimiter.ts";
@@ -140,6 +145,7 @@ export function serveTcp<A extends ListenAddress>(
   const { framing, service, onConnection, firstFrameTimeout, idleTimeout, ...peerOptions } =
     options;
   const maxConnections = resolveMaxConnections(options.maxConnections);
+  checkServiceSource(service);
   const timeouts = resolveTimeouts({
     ...(firstFrameTimeout === undefined ? {} : { firstFrameTimeout }),
     ...(idleTimeout === undefined ? {} : { idleTimeout }),
@@ -160,23 +166,9 @@ export function serveTcp<A extends ListenAddress>(
   const accept = (conn: Deno.Conn, clock: ConnectionClock): Peer => {
     noDelay(conn);
     const remote = urlOf(conn.remoteAddr);
-    // The service factory may call the client back, but only once the peer exists.
-    const connection: { peer?: Peer } = {};
-    const served = typeof service === "function"
-      ? (service as (info: ConnectionInfo) => Service)({
-        remote,
-        peer: () => {
-          if (connection.peer === undefined) {
-            throw new Error("The connection's peer is not ready yet: call it from a handler");
-          }
-          return connection.peer;
-        },
-      })
-      : service;
     const bytes = connByteStream(conn, { onActivity: clock.touch });
     const stream = framedStream(bytes, framing, { remote, text: options.codec.text === true });
-    const peer = new Peer(clock.frames(stream), { ...peerOptions, service: served });
-    connection.peer = peer;
+    const peer = servePeer(clock.frames(stream), { ...peerOptions, service, remote });
     clock.watch(peer);
     peers.add(peer);
     peer.closed.then(() => {
@@ -285,16 +277,15 @@ export interface ConnectOptions extends SocketPeerOptions {
  * trusted or not issued for `hostname`; its message says what to do
  *
  * @example
- * ```ts ignore
- * import { connectTcp } from "./tcp.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectTcp, serveTcp } from "./tcp.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { newline } from "../framing/delimiter.ts";
- * const client = await connectTcp({ hostname: "127.0.0.1", port: 4000 }, {
- *   codec: jsonRpc(),
- *   framing: newline(),
- * });
- * console.log(await client.call("add", [1, 2]));
- * await client.close();
+ * const options = { codec: jsonRpc(), framing: newline() };
+ * await using server = serveTcp({ port: 0 }, { ...options, service: { add: (a: number, b: number) => a + b } });
+ * await using client = await connectTcp(server.address, options);
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  */
 export async function connectTcp(address: SocketAddress, options: ConnectOptions): Promise<Peer> {
@@ -334,74 +325,49 @@ export async function connectTcp(address: SocketAddress, options: ConnectOptions
   return new Peer(stream, peerOptions);
 }
 
-/**
- * A Deno connection as a {@linkcode ByteStream} that reads into one reused
- * buffer and hands out copies of just the bytes read: `conn.readable`
- * allocates a fresh 64 KiB buffer per read, which costs more than the small
- * messages RPC reads. A reset or closed connection simply ends the stream.
- *
- * @param conn a TCP or Unix connection
- * @param options `onActivity`, called after every read and write that moved bytes
- * (a server's idle timeout listens to it)
- * @returns the byte stream, for {@linkcode framedStream}
- */
-export function connByteStream(
-  conn: Deno.Conn,
-  options: { readonly onActivity?: () => void } = {},
-): ByteStream {
-  const activity = options.onActivity ?? (() => {});
-  const scratch = new Uint8Array(64 * 1024);
-  return {
-    readable: new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        let n: number | null;
-        try {
-          n = await conn.read(scratch);
-        } catch (error) {
-          // A connection closed by us (during the read: Interrupted) or
-          // reset by the peer simply ends. A TLS peer that closes without
-          // close_notify ends it as well.
-          if (
-            error instanceof Deno.errors.BadResource ||
-            error instanceof Deno.errors.Interrupted ||
-            error instanceof Deno.errors.ConnectionReset ||
-            error instanceof Deno.errors.UnexpectedEof
-          ) n = null;
-          else throw error;
-        }
-        if (n === null) controller.close();
-        else {
-          activity();
-          controller.enqueue(scratch.slice(0, n));
-        }
-      },
-    }, { highWaterMark: 0 }),
-    writable: new WritableStream<Uint8Array>({
-      async write(chunk) {
-        for (let written = 0; written < chunk.length;) {
-          written += await conn.write(written === 0 ? chunk : chunk.subarray(written));
-          activity();
-        }
-      },
-      close() {
-        try {
-          conn.closeWrite();
-        } catch {
-          // Closed already.
-        }
-      },
-    }),
-    close: () => {
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
-    },
-  };
+/** Options of {@linkcode reconnectTcp}. */
+export interface ReconnectTcpOptions extends ConnectOptions {
+  /** The backoff, and which errors retry. */
+  readonly reconnect?: ReconnectOptions;
+  /** Called with each new connection's peer, the first included (to subscribe again, say). */
+  readonly onConnect?: (peer: Peer) => void;
 }
 
-// Calls are small and latency matters: do not let Nagle hold them back.
-function noDelay(conn: Deno.Conn): void {
-  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+/**
+ * Connects to a TCP, TLS or Unix-socket server and keeps reconnecting after
+ * drops, as `reconnectWebSocket` does: calls waiting for a reply when the
+ * connection drops fail at once with a `ConnectionClosedError`, calls made
+ * meanwhile wait for the next connection (within their timeout), and new
+ * connections are tried with exponential backoff and jitter. The first
+ * connection is made before it resolves.
+ *
+ * @param address where the server listens
+ * @param options as for {@linkcode connectTcp}, plus the backoff
+ * @returns the client; `close()` it to stop
+ * @throws {Deno.errors.ConnectionRefused} when the first connection is refused
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reconnectTcp, serveTcp } from "./tcp.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ *
+ * const options = { codec: jsonRpc(), framing: newline() };
+ * await using server = serveTcp({ port: 0 }, { ...options, service: { hi: () => "hi" } });
+ * await using client = await reconnectTcp(server.address, {
+ *   ...options,
+ *   reconnect: { initialDelay: 50, maxDelay: 2_000 },
+ * });
+ * assert.equal(await client.call("hi", [], { timeout: 5_000 }), "hi");
+ * ```
+ */
+export function reconnectTcp(
+  address: SocketAddress,
+  options: ReconnectTcpOptions,
+): Promise<ReconnectingClient> {
+  return reconnecting(urlOfAddress(address), {
+    ...options,
+    connect: () => connectTcp(address, options),
+  });
 }

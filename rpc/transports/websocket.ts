@@ -9,288 +9,15 @@
  * @module
  */
 
-import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "../errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import { certificateError } from "./_certificate.ts";
-import { DEFAULT_LIMITS } from "../limits.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
-import type { Codec, Frame, MessageStream } from "../types.ts";
+import { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
+import type { Codec } from "../types.ts";
+import { webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
 
-/** WebSocket close codes parley uses (RFC 6455, section 7.4.1). */
-export const CloseCode = {
-  /** The session ended normally. */
-  Normal: 1000,
-  /** The server is shutting down, or the connection was idle too long. */
-  GoingAway: 1001,
-  /** A text message for a binary codec. */
-  UnsupportedData: 1003,
-  /** A message the codec cannot read. */
-  InvalidPayload: 1007,
-  /** A message over `maxMessageSize`. */
-  MessageTooBig: 1009,
-  /** Something failed on this side. */
-  InternalError: 1011,
-} as const;
-
-/** Options of {@linkcode webSocketStream}. */
-export interface WebSocketStreamOptions {
-  /** Largest message accepted, in bytes (UTF-16 units for text); 16 MiB by default. */
-  readonly maxMessageSize?: number;
-  /**
-   * Sending waits while this many bytes are queued in the socket, and
-   * messages received but not yet read past this many bytes pause the socket
-   * (where it can pause); 1 MiB by default.
-   */
-  readonly highWaterMark?: number;
-  /** Whether the codec reads text (a binary codec's socket refuses text messages). */
-  readonly text?: boolean;
-  /** Describes the remote end, for errors. */
-  readonly remote?: string;
-  /**
-   * Stops the socket reading from the network, so that a session that stops
-   * reading (its replies are not being read) stops the sender in turn. The
-   * standard `WebSocket` cannot; the `ws` package's sockets can (`pause()`).
-   */
-  readonly pause?: () => void;
-  /** Undoes {@linkcode WebSocketStreamOptions.pause}. */
-  readonly resume?: () => void;
-  /**
-   * Holds the socket's writes while the frames of one chunk are sent, so
-   * that they leave in one write (the `ws` package's socket, corked).
-   */
-  readonly cork?: () => void;
-  /** Undoes {@linkcode WebSocketStreamOptions.cork}: the held writes leave. */
-  readonly uncork?: () => void;
-  /** Called on each message received or sent (idle timers). */
-  readonly onActivity?: () => void;
-}
-
-// What the other end's close codes mean, for the error that says why.
-const CLOSE_MEANINGS: Readonly<Record<number, string>> = {
-  1001: "going away: shutting down, or the connection was idle",
-  1002: "a protocol error",
-  1003: "data it cannot accept",
-  1006: "the connection dropped without a close frame",
-  1007: "a message it cannot read",
-  1008: "a policy violation",
-  1009: "a message too big",
-  1011: "an error on its side",
-};
-
-// The error of a close that was not a normal one; undefined for a normal one.
-function closedBy(event: CloseEvent): ConnectionClosedError | undefined {
-  if (event.code === CloseCode.Normal || event.code === 1005) return undefined;
-  const meaning = CLOSE_MEANINGS[event.code] ?? "no reason known to parley";
-  return new ConnectionClosedError(
-    `The WebSocket was closed with code ${event.code} (${meaning})${
-      event.reason ? `: ${event.reason}` : ""
-    }`,
-  );
-}
-
-// Limits whose breach closes a socket as idle rather than as too big.
-const TIMEOUT_LIMITS = new Set(["idleTimeout", "firstFrameTimeout"]);
-const utf8 = new TextEncoder();
-
-/**
- * A close reason within the 123 bytes a close frame has room for, cut at a
- * character: a longer one makes `close()` throw, and the socket stays open.
- */
-function closeReason(reason: string): string {
-  // 41 UTF-16 units are at most 123 bytes.
-  if (reason.length <= 41) return reason;
-  let cut = reason.slice(0, 123);
-  while (utf8.encode(cut).length > 123) cut = cut.slice(0, -1);
-  return cut;
-}
-
-/**
- * A message stream over an open WebSocket. A message over `maxMessageSize`
- * closes the socket with 1009, a text message for a binary codec with 1003;
- * closing the stream for a frame the codec cannot read uses 1007, for an
- * idle or silent connection (`LimitError` of `idleTimeout`,
- * `firstFrameTimeout`) 1001, for a limit 1009, for any other failure 1011,
- * and 1000 otherwise. Sending waits while more than `highWaterMark` bytes
- * are queued, so a peer that reads slowly slows the sender down instead of
- * growing its memory; with `pause` and `resume`, a session that stops
- * reading pauses the socket.
- *
- * Nothing the socket does reaches the caller as an exception: a message
- * that arrives after the session stopped reading (it failed, or closed) is
- * dropped and the socket closed, never enqueued into a closed stream.
- *
- * @param socket an open WebSocket (client or server side)
- * @param options limits and the codec's kind
- * @returns the message stream, for a {@linkcode Peer}
- *
- * @example A peer over a standard WebSocket, against a serveHttp route
- * ```ts
- * import { webSocketStream } from "./websocket.ts";
- * import { serveHttp } from "./http.ts";
- * import { Peer } from "../peer.ts";
- * import { jsonRpc } from "../../codecs/json_rpc.ts";
- *
- * await using server = serveHttp({
- *   routes: {
- *     "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b }, websocket: true },
- *   },
- * });
- * const socket = new WebSocket(`${server.url.replace("http", "ws")}/rpc`);
- * await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
- * const peer = new Peer(webSocketStream(socket, { maxMessageSize: 1 << 20 }), { codec: jsonRpc() });
- * console.assert(await peer.call("add", [1, 2]) === 3);
- * await peer.close();
- * ```
- */
-export function webSocketStream(
-  socket: WebSocket,
-  options: WebSocketStreamOptions = {},
-): MessageStream {
-  const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxFrameSize;
-  const highWaterMark = options.highWaterMark ?? 1024 * 1024;
-  const text = options.text ?? true;
-  const onActivity = options.onActivity;
-  socket.binaryType = "arraybuffer";
-  let failure: Error | undefined;
-  // Set once the readable is closed, errored or cancelled: no more enqueues.
-  let ended = false;
-  let paused = false;
-
-  const closeWith = (code: number, reason: string): void => {
-    try {
-      socket.close(code, closeReason(reason));
-    } catch {
-      // Closed already.
-    }
-  };
-
-  const refuse = (error: Error, code: number, reason: string): void => {
-    failure ??= error;
-    closeWith(code, reason);
-  };
-
-  const readable = new ReadableStream<Frame>({
-    start(controller) {
-      const enqueue = (frame: Frame): void => {
-        if (ended) return;
-        try {
-          controller.enqueue(frame);
-        } catch {
-          // Closed under us (the session ended while messages were arriving).
-          ended = true;
-          closeWith(CloseCode.InternalError, "the session has ended");
-          return;
-        }
-        onActivity?.();
-        const desired = controller.desiredSize;
-        if (options.pause !== undefined && !paused && desired !== null && desired <= 0) {
-          paused = true;
-          options.pause();
-        }
-      };
-      socket.addEventListener("message", (event) => {
-        // A listener that throws would be an uncaught exception: the process
-        // dies. Whatever arrives, this one does not throw.
-        try {
-          if (ended) return;
-          const data = event.data;
-          if (typeof data === "string") {
-            if (!text) {
-              const error = new DecodeError("websocket", "a text message for a binary codec");
-              return refuse(error, CloseCode.UnsupportedData, "binary messages only");
-            }
-            if (data.length > maxMessageSize) {
-              const error = new FrameSizeError(data.length, maxMessageSize);
-              return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
-            }
-            return enqueue(data);
-          }
-          const bytes = new Uint8Array(data as ArrayBuffer);
-          if (bytes.length > maxMessageSize) {
-            const error = new FrameSizeError(bytes.length, maxMessageSize);
-            return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
-          }
-          enqueue(bytes);
-        } catch (error) {
-          refuse(error as Error, CloseCode.InternalError, "cannot read this message");
-        }
-      });
-      socket.addEventListener("close", (event) => {
-        if (ended) return;
-        ended = true;
-        failure ??= closedBy(event as CloseEvent);
-        try {
-          if (failure !== undefined) controller.error(failure);
-          else controller.close();
-        } catch {
-          // Cancelled already.
-        }
-      });
-    },
-    pull() {
-      if (!paused) return;
-      paused = false;
-      try {
-        options.resume?.();
-      } catch {
-        // The socket is gone; its close event ends the stream.
-      }
-    },
-    cancel() {
-      // The session stopped reading for good: what still arrives is dropped.
-      ended = true;
-    },
-  }, { highWaterMark, size: (frame) => frame.length });
-
-  // Sends the frames of one chunk together (one socket write where the
-  // socket can batch them), then waits for its queue to drain below the mark.
-  const send = async (frames: readonly Frame[]): Promise<void> => {
-    if (socket.readyState !== WebSocket.OPEN) {
-      throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
-    }
-    options.cork?.();
-    try {
-      for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
-    } finally {
-      options.uncork?.();
-    }
-    onActivity?.();
-    while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
-
-  const writable = new WritableStream<Frame | readonly Frame[]>({
-    write(chunk) {
-      return send(typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk);
-    },
-  });
-
-  return {
-    readable,
-    writable,
-    remote: options.remote ?? socket.url,
-    close(reason?: unknown): Promise<void> {
-      if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-      const closed = new Promise<void>((resolve) => {
-        // A peer that never answers the close is not waited for forever.
-        const timer = setTimeout(resolve, 1000);
-        socket.addEventListener("close", () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
-      if (reason === undefined) closeWith(CloseCode.Normal, "");
-      else if (reason instanceof LimitError && TIMEOUT_LIMITS.has(reason.limitName)) {
-        closeWith(CloseCode.GoingAway, reason.message);
-      } else if (reason instanceof FrameSizeError || reason instanceof LimitError) {
-        closeWith(CloseCode.MessageTooBig, reason.message);
-      } else if (reason instanceof DecodeError) {
-        closeWith(CloseCode.InvalidPayload, reason.message);
-      } else closeWith(CloseCode.InternalError, String((reason as Error)?.message ?? reason));
-      return closed;
-    },
-  };
-}
+export { CloseCode, webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
+export type { ReconnectOptions } from "../reconnect.ts";
 
 /** Options of {@linkcode connectWebSocket}. */
 export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStreamOptions, "text"> {
@@ -383,9 +110,79 @@ function opened(socket: WebSocket, url: string): Promise<void> {
   });
 }
 
-export {
-  ReconnectingWebSocket,
-  type ReconnectOptions,
-  reconnectWebSocket,
-  type ReconnectWebSocketOptions,
-} from "./websocket_reconnect.ts";
+/** Options of {@linkcode reconnectWebSocket}. */
+export interface ReconnectWebSocketOptions extends ConnectWebSocketOptions {
+  /** The backoff, and which errors retry. */
+  readonly reconnect?: ReconnectOptions;
+  /** Called with each new connection's peer (to subscribe again, say). */
+  readonly onConnect?: (peer: Peer) => void;
+}
+
+/**
+ * Connects to a WebSocket endpoint and keeps reconnecting after drops (see
+ * `ReconnectingClient`: calls waiting for a reply fail at once, calls made
+ * meanwhile wait for the next connection). The first connection is made
+ * before it resolves.
+ *
+ * @param url `ws://` or `wss://`
+ * @param options as for {@linkcode connectWebSocket}, plus the backoff
+ * @returns the client; `close()` it to stop
+ * @throws {ConnectionClosedError} when the first connection cannot be made
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reconnectWebSocket } from "./websocket.ts";
+ * import { serveHttp } from "./http.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b }, websocket: true } },
+ * });
+ * await using client = await reconnectWebSocket(`${server.url.replace("http", "ws")}/rpc`, {
+ *   codec: jsonRpc(),
+ *   reconnect: { initialDelay: 200, maxDelay: 5_000 },
+ * });
+ * assert.equal(await client.call("add", [1, 2], { timeout: 10_000 }), 3);
+ * ```
+ */
+export async function reconnectWebSocket(
+  url: string | URL,
+  options: ReconnectWebSocketOptions,
+): Promise<ReconnectingWebSocket> {
+  const peer = await connectWebSocket(url, options);
+  return new ReconnectingWebSocket(String(url), options, peer);
+}
+
+/**
+ * The client {@linkcode reconnectWebSocket} makes: a `ReconnectingClient`
+ * that connects with {@linkcode connectWebSocket}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectWebSocket, ReconnectingWebSocket } from "./websocket.ts";
+ * import { serveHttp } from "./http.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { hi: () => "hi" }, websocket: true } },
+ * });
+ * const url = `${server.url.replace("http", "ws")}/rpc`;
+ * const options = { codec: jsonRpc() };
+ * await using client = new ReconnectingWebSocket(url, options, await connectWebSocket(url, options));
+ * assert.equal(await client.call("hi"), "hi");
+ * ```
+ */
+export class ReconnectingWebSocket extends ReconnectingClient {
+  /**
+   * Wraps a first, open connection; prefer {@linkcode reconnectWebSocket}.
+   *
+   * @param url the endpoint
+   * @param options the connection options and the backoff
+   * @param peer the first connection
+   */
+  constructor(url: string, options: ReconnectWebSocketOptions, peer: Peer) {
+    super(url, { ...options, connect: () => connectWebSocket(url, options) }, peer);
+  }
+}

@@ -8,12 +8,19 @@ import { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
 import type { WebSocket as WsSocket, WebSocketServer } from "ws";
 import { LimitError } from "../../errors.ts";
-import { Peer } from "../../peer.ts";
+import type { Peer } from "../../peer.ts";
+import {
+  type ConnectionRequest,
+  perConnection,
+  servePeer,
+  type ServiceFactory,
+} from "../../serve_connection.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { Service } from "../../service.ts";
 import type { Codec } from "../../types.ts";
-import { webSocketStream } from "../websocket.ts";
+import { webSocketStream } from "../websocket/stream.ts";
 import { Episodes } from "../_accept.ts";
+import { urlOf } from "../_addresses.ts";
 import { ConnDuplex } from "./_conn_duplex.ts";
 import { answerAndClose, type RequestHead, type Upgrader } from "./_front.ts";
 
@@ -48,20 +55,13 @@ export interface WebSocketRouteOptions {
   /**
    * A service per connection instead of the route's (remote objects'
    * `serveObjects(root)` is one): it receives the connection's peer (to call
-   * the other side) and the handshake.
+   * the other side), its remote address and the handshake (`request`).
    */
-  readonly service?: (
-    connection: { readonly peer: () => Peer; readonly request: WebSocketRequest },
-  ) => Service;
+  readonly service?: ServiceFactory;
 }
 
 /** The handshake request of a WebSocket connection (the `Request` itself is gone by then). */
-export interface WebSocketRequest {
-  /** The URL asked for. */
-  readonly url: string;
-  /** Its headers: authorization, origin, cookies. */
-  readonly headers: Headers;
-}
+export type WebSocketRequest = ConnectionRequest;
 
 /** What a WebSocket route serves. */
 export interface WebSocketServing {
@@ -189,7 +189,8 @@ export function webSocketRoutes(
       request as never,
       duplex as never,
       Buffer.from(rest),
-      (ws) => serve(ws, duplex, serving, handshake, peers, settings.onError),
+      (ws) =>
+        serve(ws, duplex, serving, handshake, urlOf(conn.remoteAddr), peers, settings.onError),
     );
   };
 
@@ -217,6 +218,7 @@ function serve(
   duplex: ConnDuplex,
   serving: WebSocketServing,
   handshake: WebSocketRequest,
+  remote: string,
   peers: Set<Peer>,
   onError: (error: unknown) => void,
 ): void {
@@ -236,20 +238,13 @@ function serve(
     resume: () => ws.resume(),
     onActivity: () => lastActivity = Date.now(),
   });
-  // The per-connection service may ask for its peer once it exists.
-  const made: { peer?: Peer } = {};
-  const service = serving.options.service === undefined
-    ? serving.service
-    : serving.options.service({
-      peer: () => {
-        if (made.peer === undefined) throw new Error("The peer is not ready yet");
-        return made.peer;
-      },
-      request: handshake,
-    });
-  const peer = made.peer = new Peer(stream, {
+  const source = serving.options.service;
+  const peer = servePeer(stream, {
     codec: serving.codec,
-    service,
+    // The route's own `service` option is a factory whatever its mark.
+    service: source === undefined ? serving.service : perConnection(source),
+    remote,
+    request: handshake,
     onError,
     limits: serving.limits ?? {},
     ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),

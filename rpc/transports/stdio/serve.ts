@@ -5,10 +5,9 @@
  */
 
 import { framedStream } from "../../framed.ts";
-import { Peer, type PeerOptions } from "../../peer.ts";
-import type { Service } from "../../service.ts";
+import type { Peer, PeerOptions } from "../../peer.ts";
+import { checkServiceSource, servePeer, type ServiceSource } from "../../serve_connection.ts";
 import type { ByteStream, Framing } from "../../types.ts";
-import type { ConnectionInfo } from "../tcp.ts";
 
 /** Options shared by {@linkcode serveStdio} and {@linkcode spawnStdio}. */
 export interface StdioPeerOptions extends Omit<PeerOptions, "service"> {
@@ -19,10 +18,11 @@ export interface StdioPeerOptions extends Omit<PeerOptions, "service"> {
 /** Options of {@linkcode serveStdio}. */
 export interface ServeStdioOptions extends StdioPeerOptions {
   /**
-   * What to serve: an object, or a function that makes it once the peer
-   * exists (it receives the connection, to call the parent back).
+   * What to serve: an object, or a factory wrapped in `perConnection` that
+   * makes it once the peer exists (it receives the connection, to call the
+   * parent back).
    */
-  readonly service: Service | ((connection: ConnectionInfo) => Service);
+  readonly service: ServiceSource;
 }
 
 /** This process served over its stdin and stdout, by {@linkcode serveStdio}. */
@@ -75,26 +75,14 @@ export function serveStdio(options: ServeStdioOptions): StdioServer {
   if (serving) {
     throw new Error("serveStdio was called already: a process has one stdin and one stdout");
   }
-  serving = true;
   const { framing, service, ...peerOptions } = options;
-  const connection: { peer?: Peer } = {};
-  const served = typeof service === "function"
-    ? (service as (info: ConnectionInfo) => Service)({
-      remote: "stdio",
-      peer: () => {
-        if (connection.peer === undefined) {
-          throw new Error("The stdio peer is not ready yet: call it from a handler");
-        }
-        return connection.peer;
-      },
-    })
-    : service;
+  checkServiceSource(service);
+  serving = true;
   const stream = framedStream(ownStdioByteStream(), framing, {
     remote: "stdio",
     text: options.codec.text === true,
   });
-  const peer = new Peer(stream, { ...peerOptions, service: served });
-  connection.peer = peer;
+  const peer = servePeer(stream, { ...peerOptions, service, remote: "stdio" });
   const shutdown = () => peer.drain();
   return { peer, shutdown, finished: peer.closed, [Symbol.asyncDispose]: shutdown };
 }

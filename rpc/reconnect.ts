@@ -1,19 +1,19 @@
 /**
- * A WebSocket client that reconnects: when the connection drops, the calls
- * waiting for a reply fail at once with a clear error, and a new connection
- * is made with exponential backoff; calls made meanwhile wait for it (within
- * their timeout). Standard `WebSocket` only, so it runs in browsers.
+ * One reconnect policy for every stream client (TCP, TLS, Unix, WebSocket):
+ * when the connection drops, the calls waiting for a reply fail at once with
+ * a clear error, and a new connection is made with exponential backoff and
+ * jitter; calls made meanwhile wait for it (within their timeout and
+ * signal). Portable: the transport is a `connect` function.
  *
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
-import { type BatchEntry, type CallOptions, RpcClientBase } from "../client.ts";
-import type { Peer } from "../peer.ts";
-import type { RpcParams } from "../types.ts";
-import { connectWebSocket, type ConnectWebSocketOptions } from "./websocket.ts";
+import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
+import { ConnectionClosedError } from "./errors.ts";
+import type { Peer } from "./peer.ts";
+import type { RpcParams } from "./types.ts";
 
-/** How {@linkcode reconnectWebSocket} waits between attempts. */
+/** How a {@linkcode ReconnectingClient} waits between attempts, and when it gives up. */
 export interface ReconnectOptions {
   /** Milliseconds before the first new attempt; 100 by default. */
   readonly initialDelay?: number;
@@ -23,65 +23,111 @@ export interface ReconnectOptions {
   readonly factor?: number;
   /** Attempts in a row before giving up (the client then closes); unlimited by default. */
   readonly maxAttempts?: number;
+  /**
+   * Whether a failed attempt is worth another: false gives up at once (the
+   * client closes, the error as the cause). Every error retries by default.
+   */
+  readonly retryOn?: (error: unknown) => boolean;
 }
 
-/** Options of {@linkcode reconnectWebSocket}. */
-export interface ReconnectWebSocketOptions extends ConnectWebSocketOptions {
+/** Options of {@linkcode ReconnectingClient}. */
+export interface ReconnectingClientOptions {
+  /**
+   * Makes a new connection. `signal` aborts when the client closes while it
+   * is under way; a connection made after that is closed.
+   */
+  readonly connect: (signal: AbortSignal) => Promise<Peer>;
   /** The backoff. */
   readonly reconnect?: ReconnectOptions;
-  /** Called with each new connection's peer (to subscribe again, say). */
+  /** Called with each new connection's peer, the first included (to subscribe again, say). */
   readonly onConnect?: (peer: Peer) => void;
 }
 
 /**
- * Connects to a WebSocket endpoint and keeps reconnecting after drops. The
- * first connection is made before it resolves.
+ * Connects once (failing as `connect` fails), then keeps reconnecting after
+ * drops.
  *
- * @param url `ws://` or `wss://`
- * @param options as for {@linkcode connectWebSocket}, plus the backoff
+ * @param url where it connects, as text, for errors
+ * @param options `connect`, the backoff, `onConnect`
  * @returns the client; `close()` it to stop
- * @throws {ConnectionClosedError} when the first connection cannot be made
  *
- * @example
- * ```ts ignore
- * import { reconnectWebSocket } from "./websocket_reconnect.ts";
- * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * @example Over an in-memory pair, to show the shape (transports offer their own)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reconnecting } from "./reconnect.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
  *
- * await using client = await reconnectWebSocket("ws://127.0.0.1:8080/rpc", {
- *   codec: jsonRpc(),
- *   reconnect: { initialDelay: 200, maxDelay: 5_000 },
+ * const servers: Peer[] = [];
+ * const connect = () => {
+ *   const [a, b] = memoryPair();
+ *   servers.push(new Peer(a, { codec: jsonRpc(), service: { n: () => servers.length } }));
+ *   return Promise.resolve(new Peer(b, { codec: jsonRpc() }));
+ * };
+ * const connections: Peer[] = [];
+ * await using client = await reconnecting("memory:", {
+ *   connect,
+ *   reconnect: { initialDelay: 1 },
+ *   onConnect: (peer) => connections.push(peer),
  * });
- * console.log(await client.call("add", [1, 2], { timeout: 10_000 }));
+ * assert.equal(await client.call("n"), 1);
+ * await servers[0]?.close(); // the connection drops…
+ * await connections[0]?.closed; // …the client sees it: calls now wait for the next
+ * assert.equal(await client.call("n", [], { timeout: 5_000 }), 2);
+ * await Promise.all(servers.map((server) => server.close()));
  * ```
  */
-export async function reconnectWebSocket(
-  url: string | URL,
-  options: ReconnectWebSocketOptions,
-): Promise<ReconnectingWebSocket> {
-  const peer = await connectWebSocket(url, options);
-  return new ReconnectingWebSocket(String(url), options, peer);
+export async function reconnecting(
+  url: string,
+  options: ReconnectingClientOptions,
+): Promise<ReconnectingClient> {
+  const peer = await options.connect(new AbortController().signal);
+  return new ReconnectingClient(url, options, peer);
 }
 
-/** The client {@linkcode reconnectWebSocket} makes. */
-export class ReconnectingWebSocket extends RpcClientBase {
-  /** The endpoint's URL. */
+/**
+ * A client that reconnects: see {@linkcode reconnecting}. Calls go to the
+ * open connection, or wait for the next one while reconnecting.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ReconnectingClient } from "./reconnect.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: { hi: () => "hi" } });
+ * const connect = () => Promise.reject(new Error("no second connection here"));
+ * await using client = new ReconnectingClient("memory:", { connect }, new Peer(b, { codec: jsonRpc() }));
+ * assert.equal(await client.call("hi"), "hi");
+ * assert.equal(client.connections, 1);
+ * await server.close();
+ * ```
+ */
+export class ReconnectingClient extends RpcClientBase {
+  /** Where it connects, as text. */
   readonly url: string;
-  readonly #options: ReconnectWebSocketOptions;
+  readonly #options: ReconnectingClientOptions;
   #peer: Peer | undefined;
   // Settled with the next connection, or rejected when the client closes.
   #next = Promise.withResolvers<Peer>();
   #closing = false;
+  readonly #stopping = new AbortController();
   readonly #closed = Promise.withResolvers<void>();
   #connections = 0;
 
   /**
-   * Wraps a first, open connection; prefer {@linkcode reconnectWebSocket}.
+   * Wraps a first, open connection; prefer {@linkcode reconnecting} or a
+   * transport's `reconnect…` function.
    *
-   * @param url the endpoint
-   * @param options the connection options and the backoff
+   * @param url where it connects, for errors
+   * @param options `connect`, the backoff, `onConnect`
    * @param peer the first connection
    */
-  constructor(url: string, options: ReconnectWebSocketOptions, peer: Peer) {
+  constructor(url: string, options: ReconnectingClientOptions, peer: Peer) {
     super();
     this.url = url;
     this.#options = options;
@@ -179,12 +225,11 @@ export class ReconnectingWebSocket extends RpcClientBase {
   async close(reason?: unknown): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
+      this.#stopping.abort(reason);
       this.#next.reject(
         new ConnectionClosedError(
           "The client was closed",
-          reason === undefined ? {} : {
-            cause: reason,
-          },
+          reason === undefined ? {} : { cause: reason },
         ),
       );
       const peer = this.#peer;
@@ -215,14 +260,16 @@ export class ReconnectingWebSocket extends RpcClientBase {
     const max = backoff.maxDelay ?? 10_000;
     const factor = backoff.factor ?? 2;
     const attempts = backoff.maxAttempts ?? Infinity;
+    const retryOn = backoff.retryOn ?? (() => true);
     let lastError: unknown;
-    for (let attempt = 0; attempt < attempts && !this.#closing; attempt++) {
+    let attempt = 0;
+    for (; attempt < attempts && !this.#closing; attempt++) {
       // Jitter spreads the clients of one server that went down together.
       const delay = Math.min(max, initial * factor ** attempt) * (0.5 + Math.random() / 2);
       await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.#closing) return;
       try {
-        const peer = await connectWebSocket(this.url, this.#options);
+        const peer = await this.#options.connect(this.#stopping.signal);
         if (this.#closing) {
           await peer.close();
           return;
@@ -231,16 +278,20 @@ export class ReconnectingWebSocket extends RpcClientBase {
         return;
       } catch (error) {
         lastError = error;
+        if (!retryOn(error)) {
+          attempt++;
+          break;
+        }
       }
     }
     if (!this.#closing) {
+      const why = attempt < attempts
+        ? `after an error that does not retry (attempt ${attempt})`
+        : `after ${attempts} attempts`;
       await this.close(
-        new ConnectionClosedError(
-          `Gave up reconnecting to ${this.url} after ${attempts} attempts`,
-          {
-            cause: lastError,
-          },
-        ),
+        new ConnectionClosedError(`Gave up reconnecting to ${this.url} ${why}`, {
+          cause: lastError,
+        }),
       );
     }
   }
