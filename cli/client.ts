@@ -13,7 +13,15 @@ import type { ThriftSchema } from "../codecs/thrift.ts";
 import { CODEC_NAMES, type CodecEntry, codecEntry, type MadeCodec } from "../codecs/registry.ts";
 import { type Endpoint, UsageError } from "./endpoint.ts";
 
-/** The codecs the CLI speaks: every codec of the registry. */
+/**
+ * The codecs the CLI speaks: every codec of the registry, the default first.
+ *
+ * @example
+ * ```ts
+ * import { CODECS } from "./client.ts";
+ * console.assert(CODECS[0] === "jsonrpc" && CODECS.includes("thrift"));
+ * ```
+ */
 export const CODECS: readonly string[] = CODEC_NAMES;
 /** One of {@linkcode CODECS}. */
 export type CodecName = string;
@@ -42,12 +50,38 @@ export interface OpenClient {
   readonly thriftSchema?: ThriftSchema;
 }
 
-/** The default framing of a codec on a byte stream (stdio: LSP's headers for JSON-RPC). */
+/**
+ * The default framing of a codec on a byte stream (stdio: LSP's headers for JSON-RPC).
+ *
+ * @example
+ * ```ts
+ * import { defaultFraming } from "./client.ts";
+ * console.assert(defaultFraming("jsonrpc", true) === "content-length");
+ * console.assert(defaultFraming("thrift", false) === "framed");
+ * ```
+ *
+ * @param codec the codec's name
+ * @param stdio over a child's pipes rather than a socket
+ * @returns the framing's name, for `framingByName`
+ * @throws {UsageError} for a name no codec has
+ */
 export function defaultFraming(codec: CodecName, stdio: boolean): string {
   return entryOf(codec).framing[stdio ? "stdio" : "stream"];
 }
 
-/** The registry's entry of a codec name, or a usage error. */
+/**
+ * The registry's entry of a codec name.
+ *
+ * @example
+ * ```ts
+ * import { entryOf } from "./client.ts";
+ * console.assert(entryOf("protobuf").idl?.flag === "proto");
+ * ```
+ *
+ * @param codec the name `--codec` was given
+ * @returns its entry
+ * @throws {UsageError} for a name no codec has, listing the names there are
+ */
 export function entryOf(codec: CodecName): CodecEntry {
   return codecEntry(codec) ??
     (() => {
