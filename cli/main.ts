@@ -22,23 +22,22 @@ import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
 import { RpcError, TimeoutError } from "../rpc/errors.ts";
 import type { RpcParams } from "../rpc/types.ts";
-import { CODEC_REGISTRY } from "../codecs/registry.ts";
+import { CODEC_REGISTRY, type CodecEntry } from "../codecs/registry.ts";
 import { type CodecName, CODECS, openClient } from "./client.ts";
 import { describe } from "./describe.ts";
 import { parseEndpoint, UsageError } from "./endpoint.ts";
 import { protoParams, thriftParams } from "./schema_values.ts";
-import { serve } from "./serve.ts";
+import { serve, SERVE_CODECS } from "./serve.ts";
 import { paramsOf, toJson } from "./values.ts";
 
 // The codecs as help lists them, from the registry: the default first, an
 // IDL's flag after its codec's name; serve speaks those without an IDL.
-const codecList = (entries: typeof CODEC_REGISTRY, flags: boolean) =>
+const codecList = (entries: readonly CodecEntry[], flags: boolean) =>
   entries.map((entry, i) =>
     `${entry.name}${i === 0 ? " (default)" : ""}${
       flags && entry.idl !== undefined ? ` (--${entry.idl.flag} FILE)` : ""
     }`
   ).join(", ");
-const SERVE_CODECS = codecList(CODEC_REGISTRY.filter((entry) => entry.idl === undefined), false);
 
 const HELP: Record<string, string> = {
   main: `parley: call, list and serve RPC services
@@ -108,7 +107,7 @@ JSON-RPC and msgpack-rpc services describe themselves at rpc.discover,
 XML-RPC ones through system.*. SIGINT or SIGTERM stops it.
 
 Options:
-  --codec C          ${SERVE_CODECS}
+  --codec C          ${codecList(SERVE_CODECS, false)}
   --transport T      tcp (default), unix (--path), http, ws, stdio
   --framing F        as for call
   --host H --port P  where to listen (127.0.0.1, 0 = a free port)

@@ -1,7 +1,7 @@
 // `parley serve MODULE`: the default export of a module, over a codec and a
 // transport, self-described (OpenRPC's rpc.discover, or XML-RPC's system.*).
 
-import { CODEC_REGISTRY } from "../codecs/registry.ts";
+import { CODEC_REGISTRY, type CodecEntry } from "../codecs/registry.ts";
 import { withOpenRpc } from "../rpc/openrpc.ts";
 import { withSystemMethods } from "../rpc/system_methods.ts";
 import { framingByName } from "../rpc/framing/by_name.ts";
@@ -22,15 +22,27 @@ export interface ServeCommand {
   readonly framing?: string;
 }
 
-// What serve speaks: the codecs that need no IDL ("jsonrpc, xmlrpc and msgpack").
-const SERVABLE = CODEC_REGISTRY.filter((entry) => entry.idl === undefined).map((e) => e.name);
-const SERVABLE_TEXT = `${SERVABLE.slice(0, -1).join(", ")} and ${SERVABLE.at(-1)}`;
+/**
+ * What serve speaks: the codecs that need no IDL, since a module's default
+ * export is all it is given.
+ *
+ * @example
+ * ```ts
+ * import { SERVE_CODECS } from "./serve.ts";
+ * console.assert(SERVE_CODECS.map((entry) => entry.name).join() === "jsonrpc,xmlrpc,msgpack");
+ * ```
+ */
+export const SERVE_CODECS: readonly CodecEntry[] = CODEC_REGISTRY.filter((entry) =>
+  entry.idl === undefined
+);
 
-async function codecOf(name: CodecName): Promise<Codec> {
-  const entry = entryOf(name);
+async function codecOf(entry: CodecEntry): Promise<Codec> {
   if (entry.idl !== undefined) {
+    const names = SERVE_CODECS.map((e) => e.name);
     throw new UsageError(
-      `serve speaks ${SERVABLE_TEXT}; for ${name}, write a server with the codec (see the README)`,
+      `serve speaks ${names.slice(0, -1).join(", ")} and ${
+        names.at(-1)
+      }; for ${entry.name}, write a server with the codec (see the README)`,
     );
   }
   return (await entry.load())({}).codec;
@@ -54,10 +66,11 @@ export async function serve(module: string, options: ServeCommand): Promise<numb
       `${module} has no default export to serve: export default an object of functions, a class instance or a defineService() definition`,
     );
   }
-  const codec = await codecOf(options.codec);
+  const entry = entryOf(options.codec);
+  const codec = await codecOf(entry);
   const title = module.split("/").pop()!.replace(/\.[jt]s$/, "");
   // Described the way its clients ask: OpenRPC, else XML-RPC's system.*.
-  const service = entryOf(options.codec).introspection.includes("rpc.discover")
+  const service = entry.introspection.includes("rpc.discover")
     ? withOpenRpc(exported, { title })
     : withSystemMethods(exported);
   const onError = (error: unknown) =>
@@ -90,7 +103,7 @@ export async function serve(module: string, options: ServeCommand): Promise<numb
     }
     case "http":
     case "ws": {
-      const path = entryOf(options.codec).httpPath;
+      const path = entry.httpPath;
       const http = serveHttp({
         hostname: options.host,
         port: options.port,
