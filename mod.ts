@@ -1,8 +1,16 @@
 /**
  * parley: a transport-agnostic RPC core with pluggable codecs, framings and
- * transports. This root module is portable (browsers included); codecs,
- * framings and transports have their own export paths so that a program
- * imports only what it uses.
+ * transports. This root module is what a program defines and calls services
+ * with: {@linkcode Peer}, the client contract, {@linkcode defineService} and
+ * its kin, the errors, the limits, {@linkcode Float} and the core types. It is
+ * portable (browsers included) and loads no schema library.
+ *
+ * Everything else has its own export path, so that a program imports only
+ * what it uses: each codec (`./json-rpc`, `./xml-rpc`, `./msgpack-rpc`,
+ * `./protobuf`, `./thrift`), the framings (`./framing`, with `framedStream`),
+ * each transport, OpenRPC (`./openrpc`), remote objects (`./objects`), the
+ * building blocks for codec and transport authors (`./plumbing`) and the
+ * test helpers (`./testing`).
  *
  * @example A typed call over an in-memory pair
  * ```ts
@@ -24,30 +32,26 @@
 
 export * from "./rpc/types.ts";
 export * from "./rpc/errors.ts";
-export * from "./rpc/limits.ts";
-export * from "./rpc/service.ts";
+export { DEFAULT_LIMITS, type RpcLimits } from "./rpc/limits.ts";
+export {
+  type AnyMethodDefinition,
+  type CallContext,
+  defineService,
+  type InputOf,
+  method,
+  type MethodDefinition,
+  type OutputOf,
+  type RemoteService,
+  type Schema,
+  type SchemaError,
+  type SchemaResult,
+  type Service,
+  type ServiceDefinition,
+  type TupleSchema,
+  withContext,
+} from "./rpc/service.ts";
 export { Float, float, floatText, isFloat } from "./rpc/float.ts";
-export { containsFloats, hasFloats, markFloats, unwrapFloats } from "./rpc/schema_floats.ts";
-export {
-  combineServices,
-  createDispatcher,
-  type Dispatcher,
-  listMethods,
-  prefixService,
-  toErrorObject,
-} from "./rpc/dispatch.ts";
+export { combineServices, listMethods, prefixService } from "./rpc/dispatch.ts";
 export { withSystemMethods } from "./rpc/system_methods.ts";
-export {
-  type OpenRpcContentDescriptor,
-  type OpenRpcDocument,
-  openRpcDocument,
-  type OpenRpcInfo,
-  type OpenRpcMethod,
-  withOpenRpc,
-} from "./rpc/openrpc.ts";
-export { type BatchEntry, type CallOptions, type RpcClient, RpcClientBase } from "./rpc/client.ts";
+export type { BatchEntry, CallOptions, RpcClient } from "./rpc/client.ts";
 export { Peer, type PeerOptions } from "./rpc/peer.ts";
-export { createResponder, type Responder, type ResponderOptions } from "./rpc/responder.ts";
-export { type Caller, createProxy } from "./rpc/proxy.ts";
-export { framedStream, type FramedStreamOptions } from "./rpc/framed.ts";
-export { memoryPair } from "./rpc/testing.ts";

@@ -1,10 +1,5 @@
 // Opening a client for an endpoint with the chosen codec and framing.
 
-import { jsonRpc } from "../codecs/json_rpc.ts";
-import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
-import { loadProto, protobufRpc, type ProtoSchema } from "../codecs/protobuf.ts";
-import { loadThrift, thriftRpc, type ThriftSchema } from "../codecs/thrift.ts";
-import { xmlRpc } from "../codecs/xml_rpc.ts";
 import { connectClient } from "../protocols/connect.ts";
 import { framingByName } from "../rpc/framing/by_name.ts";
 import { connectHttp } from "../rpc/transports/http.ts";
@@ -12,13 +7,24 @@ import { spawnStdio } from "../rpc/transports/stdio.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
 import { tlsClient } from "../rpc/transports/tls.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
-import type { Codec, RpcParams } from "../rpc/types.ts";
+import type { RpcParams } from "../rpc/types.ts";
+import type { ProtoSchema } from "../codecs/protobuf.ts";
+import type { ThriftSchema } from "../codecs/thrift.ts";
+import { CODEC_NAMES, type CodecEntry, codecEntry, type MadeCodec } from "../codecs/registry.ts";
 import { type Endpoint, UsageError } from "./endpoint.ts";
 
-/** The codecs the CLI speaks. */
-export const CODECS = ["jsonrpc", "xmlrpc", "msgpack", "protobuf", "thrift"] as const;
+/**
+ * The codecs the CLI speaks: every codec of the registry, the default first.
+ *
+ * @example
+ * ```ts
+ * import { CODECS } from "./client.ts";
+ * console.assert(CODECS[0] === "jsonrpc" && CODECS.includes("thrift"));
+ * ```
+ */
+export const CODECS: readonly string[] = CODEC_NAMES;
 /** One of {@linkcode CODECS}. */
-export type CodecName = typeof CODECS[number];
+export type CodecName = string;
 
 /** What a command says about the connection. */
 export interface ClientOptions {
@@ -44,58 +50,59 @@ export interface OpenClient {
   readonly thriftSchema?: ThriftSchema;
 }
 
-/** The default framing of a codec on a byte stream (stdio: LSP's headers for JSON-RPC). */
+/**
+ * The default framing of a codec on a byte stream (stdio: LSP's headers for JSON-RPC).
+ *
+ * @example
+ * ```ts
+ * import { defaultFraming } from "./client.ts";
+ * console.assert(defaultFraming("jsonrpc", true) === "content-length");
+ * console.assert(defaultFraming("thrift", false) === "framed");
+ * ```
+ *
+ * @param codec the codec's name
+ * @param stdio over a child's pipes rather than a socket
+ * @returns the framing's name, for `framingByName`
+ * @throws {UsageError} for a name no codec has
+ */
 export function defaultFraming(codec: CodecName, stdio: boolean): string {
-  switch (codec) {
-    case "jsonrpc":
-      return stdio ? "content-length" : "newline";
-    case "msgpack":
-      return "self-delimiting";
-    case "thrift":
-      return "framed";
-    default:
-      return "length-prefix";
-  }
+  return entryOf(codec).framing[stdio ? "stdio" : "stream"];
 }
 
-function makeCodec(options: ClientOptions): {
-  codec: Codec;
-  protoSchema?: ProtoSchema;
-  thriftSchema?: ThriftSchema;
-} {
-  switch (options.codec) {
-    // Doubles decode as Floats, so that `2.0` prints as 2.0.
-    case "jsonrpc":
-      return { codec: jsonRpc({ keepFloats: true }) };
-    case "xmlrpc":
-      return { codec: xmlRpc() };
-    case "msgpack":
-      return { codec: msgpackRpc({ keepFloats: true }) }; // so that Neovim's 1.0 prints as 1.0
-    case "protobuf": {
-      if (options.proto === undefined) {
-        throw new UsageError("--codec protobuf needs the service's .proto file: --proto FILE");
-      }
-      const protoSchema = loadProto(options.proto);
-      return { codec: protobufRpc({ schema: protoSchema }), protoSchema };
-    }
-    case "thrift": {
-      if (options.thrift === undefined) {
-        throw new UsageError("--codec thrift needs the service's IDL: --thrift FILE");
-      }
-      const thriftSchema = loadThrift(options.thrift);
-      const multiplexed = options.service?.includes(":") === true;
-      return {
-        codec: thriftRpc({
-          schema: thriftSchema,
-          protocol: options.protocol ?? "binary",
-          ...(options.service === undefined ? {} : { service: options.service }),
-          multiplexed: multiplexed ||
-            (options.service === undefined && thriftSchema.services.size > 1),
-        }),
-        thriftSchema,
-      };
-    }
+/**
+ * The registry's entry of a codec name.
+ *
+ * @example
+ * ```ts
+ * import { entryOf } from "./client.ts";
+ * console.assert(entryOf("protobuf").idl?.flag === "proto");
+ * ```
+ *
+ * @param codec the name `--codec` was given
+ * @returns its entry
+ * @throws {UsageError} for a name no codec has, listing the names there are
+ */
+export function entryOf(codec: CodecName): CodecEntry {
+  return codecEntry(codec) ??
+    (() => {
+      throw new UsageError(`Unknown codec "${codec}": use ${CODECS.join(", ")}`);
+    })();
+}
+
+async function makeCodec(options: ClientOptions): Promise<MadeCodec> {
+  const entry = entryOf(options.codec);
+  const idl = entry.idl === undefined ? undefined : options[entry.idl.flag];
+  if (entry.idl !== undefined && idl === undefined) {
+    throw new UsageError(`--codec ${entry.name} ${entry.idl.missing}`);
   }
+  const create = await entry.load();
+  // Doubles decode as Floats, so that `2.0` (and Neovim's 1.0) prints as 2.0.
+  return create({
+    keepFloats: true,
+    idl,
+    protocol: options.protocol,
+    service: options.service,
+  });
 }
 
 /**
@@ -105,7 +112,8 @@ function makeCodec(options: ClientOptions): {
  * @throws {Error} the transport's error when it cannot connect
  */
 export async function openClient(endpoint: Endpoint, options: ClientOptions): Promise<OpenClient> {
-  const { codec, protoSchema, thriftSchema } = makeCodec(options);
+  const entry = entryOf(options.codec);
+  const { codec, protoSchema, thriftSchema } = await makeCodec(options);
   const schemas = {
     ...(protoSchema === undefined ? {} : { protoSchema }),
     ...(thriftSchema === undefined ? {} : { thriftSchema }),
@@ -115,8 +123,8 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
     if (options.caCerts !== undefined) {
       throw new UsageError("--ca does not apply to http+unix://: a Unix socket carries plain HTTP");
     }
-    if (options.codec === "protobuf") {
-      throw new UsageError("Connect (--codec protobuf) is not offered over http+unix://");
+    if (entry.http === "connect") {
+      throw new UsageError(`Connect (--codec ${entry.name}) is not offered over http+unix://`);
     }
   }
   // A private CA for https:// and wss://: a client that trusts it.
@@ -125,7 +133,7 @@ export async function openClient(endpoint: Endpoint, options: ClientOptions): Pr
     : tlsClient({ caCerts: options.caCerts });
   switch (endpoint.kind) {
     case "http": {
-      if (options.codec === "protobuf") {
+      if (entry.http === "connect") {
         // protobuf over HTTP is the Connect protocol; the URL is its base.
         const client = connectClient(endpoint.url, {
           schema: protoSchema!,

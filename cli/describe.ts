@@ -4,7 +4,7 @@
 
 import type { ThriftType } from "../codecs/thrift.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
-import type { OpenClient } from "./client.ts";
+import { entryOf, type OpenClient } from "./client.ts";
 
 /** One method as `list` prints it. */
 export interface MethodDescription {
@@ -88,7 +88,9 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
     );
     return { source: ".thrift", methods: sorted(methods), document: { methods } };
   }
-  if (codec !== "xmlrpc") {
+  // Each way the codec's servers describe themselves, in the registry's order.
+  const asks = entryOf(codec).introspection;
+  if (asks.includes("rpc.discover")) {
     try {
       const document = await client.call("rpc.discover", undefined) as OpenRpcDocument;
       const methods = document.methods.map((m) => ({
@@ -104,16 +106,17 @@ export async function describe(client: OpenClient, codec: string): Promise<Descr
       // No OpenRPC: try XML-RPC's introspection, which some JSON-RPC servers have too.
     }
   }
-  if (codec === "msgpack") {
+  const neovimToo = asks.includes("nvim_get_api_info");
+  if (neovimToo) {
     const neovim = await neovimApi(client);
     if (neovim !== undefined) return neovim;
   }
   const names = await client.call("system.listMethods", []).catch((error: unknown) => {
     throw new Error(
       `The server describes itself through none of OpenRPC's rpc.discover, ${
-        codec === "msgpack" ? "Neovim's nvim_get_api_info, " : ""
+        neovimToo ? "Neovim's nvim_get_api_info, " : ""
       }XML-RPC's system.listMethods (${(error as Error).message})${
-        codec === "msgpack" ? ": msgpack-rpc itself has no way to list methods" : ""
+        neovimToo ? ": msgpack-rpc itself has no way to list methods" : ""
       }`,
       { cause: error },
     );

@@ -22,12 +22,22 @@ import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
 import { RpcError, TimeoutError } from "../rpc/errors.ts";
 import type { RpcParams } from "../rpc/types.ts";
+import { CODEC_REGISTRY, type CodecEntry } from "../codecs/registry.ts";
 import { type CodecName, CODECS, openClient } from "./client.ts";
 import { describe } from "./describe.ts";
 import { parseEndpoint, UsageError } from "./endpoint.ts";
 import { protoParams, thriftParams } from "./schema_values.ts";
-import { serve } from "./serve.ts";
+import { serve, SERVE_CODECS } from "./serve.ts";
 import { paramsOf, toJson } from "./values.ts";
+
+// The codecs as help lists them, from the registry: the default first, an
+// IDL's flag after its codec's name; serve speaks those without an IDL.
+const codecList = (entries: readonly CodecEntry[], flags: boolean) =>
+  entries.map((entry, i) =>
+    `${entry.name}${i === 0 ? " (default)" : ""}${
+      flags && entry.idl !== undefined ? ` (--${entry.idl.flag} FILE)` : ""
+    }`
+  ).join(", ");
 
 const HELP: Record<string, string> = {
   main: `parley: call, list and serve RPC services
@@ -42,7 +52,7 @@ Usage:
 URLs: tcp://HOST:PORT, tls://HOST:PORT, unix:/PATH (a raw stream), http(s)://HOST:PORT/PATH,
       http+unix:///SOCKET:/PATH or http+unix://%2FSOCKET/PATH (HTTP over a Unix socket),
       ws(s)://HOST:PORT/PATH, stdio:COMMAND ARGS (spawns it, talks over its pipes)
-Codecs (--codec): jsonrpc (default), xmlrpc, msgpack, protobuf (--proto FILE), thrift (--thrift FILE)
+Codecs (--codec): ${codecList(CODEC_REGISTRY, true)}
 
 Examples:
   parley call tcp://127.0.0.1:4000 add 1 2
@@ -58,7 +68,7 @@ kept exact. The result is printed as indented JSON (bytes as base64, big
 integers exact); an error's code and message go to stderr, exit status 1.
 
 Options:
-  --codec C            jsonrpc (default), xmlrpc, msgpack, protobuf, thrift
+  --codec C            ${codecList(CODEC_REGISTRY, false)}
   --framing F          byte streams: newline, length-prefix, varint, content-length,
                        self-delimiting (framed, buffered for thrift); each codec has a default
   --header "K: V"      an HTTP header (repeatable), e.g. --header "authorization: Bearer x"
@@ -97,7 +107,7 @@ JSON-RPC and msgpack-rpc services describe themselves at rpc.discover,
 XML-RPC ones through system.*. SIGINT or SIGTERM stops it.
 
 Options:
-  --codec C          jsonrpc (default), xmlrpc, msgpack
+  --codec C          ${codecList(SERVE_CODECS, false)}
   --transport T      tcp (default), unix (--path), http, ws, stdio
   --framing F        as for call
   --host H --port P  where to listen (127.0.0.1, 0 = a free port)

@@ -1,9 +1,7 @@
 // `parley serve MODULE`: the default export of a module, over a codec and a
 // transport, self-described (OpenRPC's rpc.discover, or XML-RPC's system.*).
 
-import { jsonRpc } from "../codecs/json_rpc.ts";
-import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
-import { xmlRpc } from "../codecs/xml_rpc.ts";
+import { CODEC_REGISTRY, type CodecEntry } from "../codecs/registry.ts";
 import { withOpenRpc } from "../rpc/openrpc.ts";
 import { withSystemMethods } from "../rpc/system_methods.ts";
 import { framingByName } from "../rpc/framing/by_name.ts";
@@ -11,7 +9,7 @@ import { serveHttp } from "../rpc/transports/http.ts";
 import { serveStdio } from "../rpc/transports/stdio.ts";
 import { serveTcp } from "../rpc/transports/tcp.ts";
 import type { Codec } from "../rpc/types.ts";
-import { type CodecName, defaultFraming } from "./client.ts";
+import { type CodecName, defaultFraming, entryOf } from "./client.ts";
 import { UsageError } from "./endpoint.ts";
 
 /** What `serve` is told. */
@@ -24,19 +22,30 @@ export interface ServeCommand {
   readonly framing?: string;
 }
 
-function codecOf(name: CodecName): Codec {
-  switch (name) {
-    case "jsonrpc":
-      return jsonRpc();
-    case "xmlrpc":
-      return xmlRpc();
-    case "msgpack":
-      return msgpackRpc();
-    default:
-      throw new UsageError(
-        `serve speaks jsonrpc, xmlrpc and msgpack; for ${name}, write a server with the codec (see the README)`,
-      );
+/**
+ * What serve speaks: the codecs that need no IDL, since a module's default
+ * export is all it is given.
+ *
+ * @example
+ * ```ts
+ * import { SERVE_CODECS } from "./serve.ts";
+ * console.assert(SERVE_CODECS.map((entry) => entry.name).join() === "jsonrpc,xmlrpc,msgpack");
+ * ```
+ */
+export const SERVE_CODECS: readonly CodecEntry[] = CODEC_REGISTRY.filter((entry) =>
+  entry.idl === undefined
+);
+
+async function codecOf(entry: CodecEntry): Promise<Codec> {
+  if (entry.idl !== undefined) {
+    const names = SERVE_CODECS.map((e) => e.name);
+    throw new UsageError(
+      `serve speaks ${names.slice(0, -1).join(", ")} and ${
+        names.at(-1)
+      }; for ${entry.name}, write a server with the codec (see the README)`,
+    );
   }
+  return (await entry.load())({}).codec;
 }
 
 // The user's module is known only at run time. `deno publish` warns about
@@ -66,11 +75,13 @@ export async function serve(module: string, options: ServeCommand): Promise<numb
       `${module} has no default export to serve: export default an object of functions, a class instance or a defineService() definition`,
     );
   }
-  const codec = codecOf(options.codec);
+  const entry = entryOf(options.codec);
+  const codec = await codecOf(entry);
   const title = module.split("/").pop()!.replace(/\.[jt]s$/, "");
-  const service = options.codec === "xmlrpc"
-    ? withSystemMethods(exported)
-    : withOpenRpc(exported, { title });
+  // Described the way its clients ask: OpenRPC, else XML-RPC's system.*.
+  const service = entry.introspection.includes("rpc.discover")
+    ? withOpenRpc(exported, { title })
+    : withSystemMethods(exported);
   const onError = (error: unknown) =>
     console.error("parley serve:", error instanceof Error ? error.message : error);
   let server: { url: string; shutdown(): Promise<void>; finished: Promise<void> };
@@ -101,7 +112,7 @@ export async function serve(module: string, options: ServeCommand): Promise<numb
     }
     case "http":
     case "ws": {
-      const path = options.codec === "xmlrpc" ? "/RPC2" : "/rpc";
+      const path = entry.httpPath;
       const http = serveHttp({
         hostname: options.host,
         port: options.port,

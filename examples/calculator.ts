@@ -18,7 +18,8 @@ import { connectHandler } from "../protocols/connect.ts";
 import { ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
-import { withOpenRpc, withSystemMethods } from "../mod.ts";
+import { withSystemMethods } from "../mod.ts";
+import { withOpenRpc } from "../rpc/openrpc.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
 
 const USAGE = `Usage: deno task calculator --codec C --transport T [options]

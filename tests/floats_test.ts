@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { jsonRpc } from "../codecs/json_rpc.ts";
-import {
-  defineService,
-  Float,
-  float,
-  markFloats,
-  memoryPair,
-  method,
-  Peer,
-  unwrapFloats,
-} from "../mod.ts";
+import { defineService, Float, float, method, Peer } from "../mod.ts";
+import { markFloats, unwrapFloats } from "../rpc/plumbing.ts";
+import { memoryPair } from "../rpc/testing.ts";
 import type { Frame, MessageStream } from "../rpc/types.ts";
 
 Deno.test("markFloats() wraps the numbers that stand where the schema has a double", () => {

@@ -8,13 +8,8 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
-import {
-  ConnectionClosedError,
-  createResponder,
-  RpcError,
-  TimeoutError,
-  withSystemMethods,
-} from "../mod.ts";
+import { ConnectionClosedError, RpcError, TimeoutError, withSystemMethods } from "../mod.ts";
+import { createResponder } from "../rpc/plumbing.ts";
 import { connectHttp } from "../rpc/transports/http.ts";
 import { parseUnixUrl } from "../rpc/transports/http/_unix.ts";
 

@@ -6,7 +6,6 @@ import {
   ConnectionClosedError,
   defineService,
   LimitError,
-  memoryPair,
   method,
   Peer,
   type PeerOptions,
@@ -15,6 +14,7 @@ import {
   TimeoutError,
   withContext,
 } from "../mod.ts";
+import { memoryPair } from "../rpc/testing.ts";
 
 function pair(
   service: object,

@@ -5,7 +5,6 @@ import { xmlRpc } from "../codecs/xml_rpc.ts";
 import {
   type CallContext,
   type Codec,
-  createResponder,
   DecodeError,
   defineService,
   ErrorCode,
@@ -14,6 +13,7 @@ import {
   RpcError,
   withContext,
 } from "../mod.ts";
+import { createResponder } from "../rpc/plumbing.ts";
 
 interface Reply {
   jsonrpc: string;

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { xmlRpc } from "../codecs/xml_rpc.ts";
-import {
-  combineServices,
-  createDispatcher,
-  memoryPair,
-  Peer,
-  RpcError,
-  withSystemMethods,
-} from "../mod.ts";
+import { combineServices, Peer, RpcError, withSystemMethods } from "../mod.ts";
+import { createDispatcher } from "../rpc/plumbing.ts";
+import { memoryPair } from "../rpc/testing.ts";
 
 function xmlRpcPair(service: object) {
   const [a, b] = memoryPair();

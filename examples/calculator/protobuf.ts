@@ -8,7 +8,8 @@
  */
 
 import { loadProto, type ProtoSchema, protoService } from "../../codecs/protobuf.ts";
-import { createDispatcher, type Service, withContext } from "../../mod.ts";
+import { type Service, withContext } from "../../mod.ts";
+import { createDispatcher } from "../../rpc/plumbing.ts";
 import type { CallContext } from "../../mod.ts";
 import { createCalculator } from "./service.ts";
 

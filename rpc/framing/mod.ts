@@ -39,3 +39,4 @@ export * from "./length_prefix.ts";
 export * from "./self_delimiting.ts";
 export * from "./varint.ts";
 export { FRAMING_NAMES, framingByName } from "./by_name.ts";
+export { framedStream, type FramedStreamOptions } from "../framed.ts";
