@@ -26,11 +26,4 @@ export * from "./_core.ts";
 export * from "./_websocket.ts";
 export * from "./_reconnect.ts";
 export * from "./_http.ts";
-export {
-  MsgpackExt,
-  type MsgpackExtension,
-  msgpackExtension,
-  msgpackRpc,
-  type MsgpackRpcOptions,
-  RawString,
-} from "../codecs/msgpack_rpc.ts";
+export * from "./_msgpack_rpc.ts";

@@ -34,32 +34,4 @@
 export * from "./_core.ts";
 export * from "./_websocket.ts";
 export * from "./_http.ts";
-export {
-  loadProto,
-  type LoadProtoOptions,
-  protobufRpc,
-  type ProtobufRpcOptions,
-  type ProtoCaller,
-  type ProtoClient,
-  protoClient,
-  type ProtoImplementation,
-  type ProtoInput,
-  type ProtoMessage,
-  type ProtoMessageType,
-  type ProtoMethod,
-  type ProtoSchema,
-  protoService,
-  type ProtoSource,
-  ProtoValueError,
-} from "../codecs/protobuf.ts";
-export {
-  CONNECT_CODES,
-  type ConnectCallOptions,
-  type ConnectClient,
-  connectClient,
-  type ConnectClientOptions,
-  type ConnectCode,
-  ConnectError,
-  type ConnectErrorDetail,
-  type ConnectFormat,
-} from "../protocols/connect.ts";
+export * from "./_protobuf.ts";

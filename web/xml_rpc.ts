@@ -19,4 +19,4 @@
 
 export * from "./_core.ts";
 export * from "./_http.ts";
-export { xmlRpc, type XmlRpcOptions } from "../codecs/xml_rpc.ts";
+export * from "./_xml_rpc.ts";
