@@ -74,7 +74,7 @@ try {
     });
     const overWebSocket = await peer.proxy().history();
     const refused = await peer.proxy().post("", "").catch((error: unknown) =>
-      error instanceof ws.RpcError ? error.code : String(error)
+      error instanceof ws.RpcError ? (error as { code: number }).code : String(error)
     );
     await peer.close();
     const http = await import("/json_rpc_http.js");
