@@ -16,7 +16,6 @@
 import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
 import { containsFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
 import type { AnyMethodDefinition, CallContext, ResolvedMethod } from "./schema.ts";
-import type { RpcParams } from "./types.ts";
 
 /** The checks a definition made by `defineService` carries. */
 export interface SchemaChecks {
@@ -30,7 +29,7 @@ export interface SchemaChecks {
    * sending (a `TypeError`), the result on arrival (a `ProtocolError`).
    */
   validated(
-    call: (method: string, params: RpcParams) => Promise<unknown>,
+    call: (method: string, params: unknown[]) => Promise<unknown>,
     name: string,
     definition: AnyMethodDefinition,
   ): (...args: unknown[]) => Promise<unknown>;
@@ -154,7 +153,7 @@ function checkResult(name: string, definition: AnyMethodDefinition, value: unkno
 }
 
 function validated(
-  call: (method: string, params: RpcParams) => Promise<unknown>,
+  call: (method: string, params: unknown[]) => Promise<unknown>,
   name: string,
   method: AnyMethodDefinition,
 ): (...args: unknown[]) => Promise<unknown> {
