@@ -1,79 +1,37 @@
 /**
- * What runs in a browser, in one entry point for `deno task build:web`:
- * the core, the codecs (protobuf included), the Connect client, and the
- * client transports on `fetch` and `WebSocket`. Nothing here touches `Deno.*`.
+ * Everything that runs in a browser, in one entry point: the core, the
+ * codecs (protobuf included), remote objects, the Connect client, and the
+ * client transports on `fetch` and `WebSocket`. Nothing here touches
+ * `Deno.*`. `deno task build:web` bundles it as `dist/parley.js`, beside
+ * smaller bundles for one use each (`web/`: JSON-RPC over WebSocket or
+ * HTTP, remote objects, one per codec); `docs/browser.md` lists their sizes.
  *
- * ```sh
- * deno task build:web   # writes dist/parley.js
- * ```
+ * @example A page's client, here against a server on this machine
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serveHttp } from "./rpc/transports/http.ts";
+ * import { connectWebSocket, jsonRpc } from "./web.ts";
  *
- * @example In a page
- * ```ts ignore
- * import { connectWebSocket, jsonRpc } from "/parley.js";
- *
- * const server = await connectWebSocket(`ws://${location.host}/rpc`, {
- *   codec: jsonRpc(),
- *   service: { show: (text: string) => console.log(text) }, // the server calls it
+ * const service = { add: (a: number, b: number) => a + b };
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service, websocket: true } },
  * });
- * console.log(await server.call("add", [1, 2]));
+ * await using page = await connectWebSocket(`${server.url.replace("http", "ws")}/rpc`, {
+ *   codec: jsonRpc(),
+ * });
+ * assert.equal(await page.proxy<typeof service>().add(1, 2), 3);
  * ```
  *
  * @module
  */
 
 export * from "./mod.ts";
-export { jsonRpc, type JsonRpcOptions } from "./codecs/json_rpc.ts";
-export { xmlRpc, type XmlRpcOptions } from "./codecs/xml_rpc.ts";
-export {
-  type MsgpackExtension,
-  msgpackExtension,
-  msgpackRpc,
-  type MsgpackRpcOptions,
-} from "./codecs/msgpack_rpc.ts";
-export {
-  loadProto,
-  protobufRpc,
-  type ProtobufRpcOptions,
-  type ProtoClient,
-  protoClient,
-  type ProtoInput,
-  type ProtoMessage,
-  type ProtoSchema,
-  protoService,
-  ProtoValueError,
-} from "./codecs/protobuf.ts";
-export {
-  expose,
-  exposed,
-  ObjectSession,
-  type ObjectSessionOptions,
-  referenceExtension,
-  type Remote,
-  type RemotePromise,
-  serveObjects,
-} from "./rpc/objects/mod.ts";
-export {
-  CONNECT_CODES,
-  type ConnectClient,
-  connectClient,
-  type ConnectClientOptions,
-  type ConnectCode,
-  ConnectError,
-} from "./protocols/connect.ts";
-export {
-  connectHttp,
-  type ConnectHttpOptions,
-  HttpClient,
-  HttpError,
-} from "./rpc/transports/http/client.ts";
-export {
-  CloseCode,
-  connectWebSocket,
-  type ConnectWebSocketOptions,
-  ReconnectingWebSocket,
-  type ReconnectOptions,
-  reconnectWebSocket,
-  type ReconnectWebSocketOptions,
-  webSocketStream,
-  type WebSocketStreamOptions,
-} from "./rpc/transports/websocket.ts";
+// The parts the per-use entries share (web/), then what only this one has.
+export * from "./web/_json_rpc.ts";
+export * from "./web/_websocket.ts";
+export * from "./web/_reconnect.ts";
+export * from "./web/_http.ts";
+export * from "./web/_xml_rpc.ts";
+export * from "./web/_msgpack_rpc.ts";
+export * from "./web/_protobuf.ts";
+export * from "./rpc/objects/mod.ts";

@@ -8,13 +8,12 @@
 import { ErrorCode, RpcError } from "./errors.ts";
 import {
   type AnyMethodDefinition,
-  type CallContext,
   contextHandlerOf,
   isServiceDefinition,
   type ResolvedMethod,
   type Service,
 } from "./service.ts";
-import { containsFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
+import { checksOf } from "./schema_checks.ts";
 import type { RpcErrorObject } from "./types.ts";
 
 /** Finds the handler for a method name, or `undefined` when none is exposed. */
@@ -83,7 +82,9 @@ export function createDispatcher(service: Service): Dispatcher {
       const definition = Object.hasOwn(service, name)
         ? (service as Record<string, unknown>)[name]
         : undefined;
-      return isAnyMethodDefinition(definition) ? resolveDefinition(name, definition) : undefined;
+      return isAnyMethodDefinition(definition)
+        ? checksOf(service).resolve(name, definition)
+        : undefined;
     }
     : (name: string) => resolvePlain(service, name);
   return (name) => {
@@ -210,83 +211,6 @@ function resolvePlain(service: object, name: string): ResolvedMethod | undefined
 function argumentsOf(params: unknown): unknown[] {
   if (params === undefined) return [];
   return Array.isArray(params) ? params as unknown[] : [params];
-}
-
-function resolveDefinition(name: string, definition: AnyMethodDefinition): ResolvedMethod {
-  const names = definition.names;
-  const handler = definition.handler as (...args: unknown[]) => unknown;
-  // The context goes right after the declared params, absent optional ones
-  // included, so that it never lands in an optional param's place.
-  const arity = definition.params.def.items.length;
-  return {
-    definition,
-    invoke: (params, ctx: CallContext) => {
-      const positional = toPositional(name, params, names);
-      const parsed = parseParams(definition, positional);
-      if (!parsed.success) {
-        throw new RpcError(ErrorCode.InvalidParams, "Invalid params", parsed.error.issues);
-      }
-      const args = parsed.data as unknown[];
-      while (args.length < arity) args.push(undefined);
-      const result = handler(...args, ctx);
-      return result instanceof Promise
-        ? result.then((value) => checkResult(name, definition, value))
-        : checkResult(name, definition, result);
-    },
-  };
-}
-
-function toPositional(
-  name: string,
-  params: unknown,
-  names: readonly string[] | undefined,
-): unknown[] {
-  if (params === undefined) return [];
-  if (Array.isArray(params)) return params;
-  const named = params as Record<string, unknown>;
-  // `{}` is how many clients call a method that takes nothing (JSON-RPC
-  // by-name with no members): the same as no params.
-  if (names === undefined && Object.keys(named).length === 0) return [];
-  if (names === undefined) {
-    throw new RpcError(ErrorCode.InvalidParams, `Method "${name}" takes positional params only`);
-  }
-  const unknown = Object.keys(named).filter((key) => !names.includes(key));
-  if (unknown.length > 0) {
-    throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
-      unknown,
-      expected: names,
-    });
-  }
-  // Trailing absent names are dropped so that optional tuple items stay optional.
-  const positional = names.map((key) => Object.hasOwn(named, key) ? named[key] : undefined);
-  while (positional.length > 0 && positional[positional.length - 1] === undefined) {
-    positional.pop();
-  }
-  return positional;
-}
-
-// Doubles a codec kept as Floats (keepFloats) are plain numbers to zod; the
-// unwrapping costs nothing on the common path, where the first parse passes.
-function parseParams(definition: AnyMethodDefinition, positional: unknown[]) {
-  const parsed = definition.params.safeParse(positional);
-  return parsed.success || !containsFloats(positional)
-    ? parsed
-    : definition.params.safeParse(unwrapFloats(positional));
-}
-
-// The result leaves with its doubles marked, so that a whole-number double
-// stays a double in the codecs that tell them apart.
-function checkResult(name: string, definition: AnyMethodDefinition, value: unknown): unknown {
-  let parsed = definition.result.safeParse(value);
-  if (!parsed.success && containsFloats(value)) {
-    parsed = definition.result.safeParse(unwrapFloats(value));
-  }
-  if (!parsed.success) {
-    throw new Error(`Method "${name}" returned a value that does not match its result schema`, {
-      cause: parsed.error,
-    });
-  }
-  return markFloats(definition.result, parsed.data);
 }
 
 /**

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { z } from "zod";
 import { createDispatcher, listMethods } from "./dispatch.ts";
 import { combineServices } from "./dispatch.ts";
 import type { Service } from "./service.ts";
@@ -59,12 +58,18 @@ export interface OpenRpcDocument {
   readonly methods: readonly OpenRpcMethod[];
 }
 
+// What a zod 4 schema offers to describe itself (`z.toJSONSchema(schema)`
+// as a method): asking the schema, rather than importing zod, keeps zod out
+// of every module (and browser bundle) that merely might describe a service.
+interface DescribesItself {
+  toJSONSchema(params: { unrepresentable: "any"; io: "input" }): Record<string, unknown>;
+}
+
 function jsonSchema(schema: unknown): Record<string, unknown> {
+  const describes = (schema as Partial<DescribesItself> | undefined)?.toJSONSchema;
+  if (typeof describes !== "function") return {};
   try {
-    const { $schema: _, ...rest } = z.toJSONSchema(schema as z.ZodType, {
-      unrepresentable: "any",
-      io: "input",
-    }) as Record<string, unknown>;
+    const { $schema: _, ...rest } = describes.call(schema, { unrepresentable: "any", io: "input" });
     return rest;
   } catch {
     return {};

@@ -4,8 +4,7 @@
  * @module
  */
 
-import { ProtocolError } from "./errors.ts";
-import { containsFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
+import { checksOf } from "./schema_checks.ts";
 import type { AnyMethodDefinition, RemoteService, ServiceDefinition } from "./service.ts";
 import type { RpcParams } from "./types.ts";
 
@@ -51,38 +50,12 @@ export function createProxy<S extends object>(
             ? (definition as unknown as Record<string, AnyMethodDefinition>)[name]
             : undefined);
         if (definition !== undefined && method === undefined) return undefined;
-        fn = method === undefined ? (...args) => call(name, args) : validated(call, name, method);
+        fn = method === undefined
+          ? (...args) => call(name, args)
+          : checksOf(definition!).validated(call, name, method);
         methods.set(name, fn);
       }
       return fn;
     },
   }) as RemoteService<S>;
-}
-
-function validated(
-  call: Caller,
-  name: string,
-  method: AnyMethodDefinition,
-): (...args: unknown[]) => Promise<unknown> {
-  return async (...args) => {
-    const params = method.params.safeParse(args);
-    if (!params.success) {
-      throw new TypeError(`Invalid params for "${name}": ${params.error.message}`, {
-        cause: params.error,
-      });
-    }
-    // Doubles leave marked as doubles; a result decoded with Floats is
-    // checked as plain numbers.
-    const received = await call(name, markFloats(method.params, args) as unknown[]);
-    let result = method.result.safeParse(received);
-    if (!result.success && containsFloats(received)) {
-      result = method.result.safeParse(unwrapFloats(received));
-    }
-    if (!result.success) {
-      throw new ProtocolError(`Result of "${name}" does not match its schema`, {
-        cause: result.error,
-      });
-    }
-    return result.data;
-  };
 }

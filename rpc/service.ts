@@ -7,57 +7,27 @@
  * @module
  */
 
-/** Why a value does not match a schema (zod's `ZodError` fits). */
-export interface SchemaError {
-  /** What is wrong, one issue per problem. */
-  readonly issues: readonly unknown[];
-  /** The issues as text. */
-  readonly message: string;
-}
+import type {
+  AnyMethodDefinition,
+  CallContext,
+  InputOf,
+  OutputOf,
+  Schema,
+  TupleSchema,
+} from "./schema.ts";
+import { SCHEMA_CHECKS, schemaChecks } from "./schema_checks.ts";
 
-/** The outcome of {@linkcode Schema.safeParse}. */
-export type SchemaResult<O> =
-  | { readonly success: true; readonly data: O }
-  | { readonly success: false; readonly error: SchemaError };
-
-/**
- * What parley needs of a schema: zod 4's own shape, so that any zod schema
- * fits without parley's public types naming zod's.
- *
- * @typeParam I what the schema accepts
- * @typeParam O what parsing produces
- */
-export interface Schema<I = unknown, O = unknown> {
-  /** zod's type carrier: the schema's input and output types. */
-  readonly _zod: { readonly input: I; readonly output: O };
-  /** Checks a value, without throwing. */
-  safeParse(value: unknown): SchemaResult<O>;
-}
-
-/** A schema of positional params: a zod tuple. */
-export interface TupleSchema<
-  I extends readonly unknown[] = readonly unknown[],
-  O extends readonly unknown[] = readonly unknown[],
-> extends Schema<I, O> {
-  /** zod's definition, whose items give the tuple's length. */
-  readonly def: { readonly items: readonly unknown[] };
-}
-
-/** What a schema accepts. */
-export type InputOf<S extends Schema> = S["_zod"]["input"];
-/** What a schema produces. */
-export type OutputOf<S extends Schema> = S["_zod"]["output"];
-import type { RpcId } from "./types.ts";
-
-/** What a handler knows about the call it is handling. */
-export interface CallContext {
-  /** The request's id; `undefined` for a notification. */
-  readonly id: RpcId | undefined;
-  /** The method's name as it arrived. */
-  readonly method: string;
-  /** Fires when the caller cancels, or when the connection drops. */
-  readonly signal: AbortSignal;
-}
+export type {
+  AnyMethodDefinition,
+  CallContext,
+  InputOf,
+  OutputOf,
+  ResolvedMethod,
+  Schema,
+  SchemaError,
+  SchemaResult,
+  TupleSchema,
+} from "./schema.ts";
 
 const CONTEXT_HANDLER: unique symbol = Symbol("parley.contextHandler");
 
@@ -101,20 +71,6 @@ export function withContext<A extends unknown[], R>(
     ...args: unknown[]
   ) => unknown;
   return plain;
-}
-
-/** Any method definition, whatever its schemas: what services are made of. */
-export interface AnyMethodDefinition {
-  /** The positional params, as a zod tuple. */
-  readonly params: TupleSchema;
-  /** Names of the positional params, in order, so that named params work too. */
-  readonly names?: readonly string[];
-  /** The result's schema. */
-  readonly result: Schema;
-  /** A line for humans (introspection, OpenRPC). */
-  readonly description?: string;
-  /** The handler: validated params, then the call context. */
-  readonly handler: (...args: never[]) => unknown;
 }
 
 /** A method of a zod-defined service: schemas for params and result, and the handler. */
@@ -199,7 +155,13 @@ export type ServiceDefinition<
 export function defineService<M extends Record<string, AnyMethodDefinition>>(
   methods: M,
 ): ServiceDefinition<M> {
-  return Object.freeze({ ...methods, [SERVICE_DEFINITION]: true as const });
+  // The checks travel with the definition, so that only code that defines
+  // services loads them (and schema_floats.ts): see schema_checks.ts.
+  return Object.freeze({
+    ...methods,
+    [SERVICE_DEFINITION]: true as const,
+    [SCHEMA_CHECKS]: schemaChecks,
+  });
 }
 
 /**
@@ -210,14 +172,6 @@ export function defineService<M extends Record<string, AnyMethodDefinition>>(
  */
 export function isServiceDefinition(service: unknown): service is ServiceDefinition {
   return typeof service === "object" && service !== null && SERVICE_DEFINITION in service;
-}
-
-/** A handler that the dispatcher found: how to call it and what it checks. */
-export interface ResolvedMethod {
-  /** Calls the handler with the raw params; throws RpcError(-32602) on bad params. */
-  invoke(params: unknown, ctx: CallContext): unknown;
-  /** The zod definition, when the service has one. */
-  readonly definition?: AnyMethodDefinition;
 }
 
 /** Something a peer can serve. */

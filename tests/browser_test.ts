@@ -1,8 +1,10 @@
 /**
  * parley in a real headless Chromium (Debian's chromium, driven by
- * playwright-core): the browser bundle built by Deno's bundler, the chat
- * example served on one port, two pages, an action in one and the server's
- * push seen in the other, and a screenshot.
+ * playwright-core): the browser bundles built by `deno task build:web`
+ * (tools/build_web.ts), the chat example served on one port, two pages, an
+ * action in one and the server's push seen in the other, and a screenshot;
+ * then the per-use bundles in a page: JSON-RPC over WebSocket and over HTTP
+ * with the typed proxy, and remote objects.
  *
  * @module
  */
@@ -20,9 +22,10 @@ test("Chromium: two pages chat through the server, which calls each page back; a
   try {
     const bundle = `${dir}/parley.js`;
     const built = await run(Deno.execPath(), {
-      args: ["bundle", "--platform", "browser", "-o", bundle, "web.ts"],
+      args: ["run", "-A", "tools/build_web.ts", "--out", dir],
     });
     assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stdout, /json_rpc_websocket\.js .* KB/);
     await using server = await spawnListening(Deno.execPath(), {
       args: [
         "run",
@@ -45,12 +48,18 @@ test("Chromium: two pages chat through the server, which calls each page back; a
     assert.equal(seen.seenByBob, "alice: hello from parley ✓");
     assert.equal(seen.seenByAlice, "alice: hello from parley ✓");
     assert.equal(seen.seenByCarol, "alice: hello from parley ✓");
-    // Remote objects from the page: a callback and a pipelined call.
+    // Remote objects from the page (full bundle): a callback and a pipelined call.
     assert.deepEqual(seen.objects, {
       done: "liftoff",
       ticks: [3, 2, 1],
       messages: [{ name: "alice", text: "hello from parley ✓" }],
     });
+    // The same with the objects-only bundle.
+    assert.deepEqual(seen.objectsEntry, seen.objects);
+    // The smallest clients: the history through the typed proxy, both ways,
+    // and a post the server's schema refuses (-32602).
+    const history = [{ name: "alice", text: "hello from parley ✓" }];
+    assert.deepEqual(seen.smallest, { overWebSocket: history, overHttp: history, refused: -32602 });
     assert.deepEqual(seen.errors, []);
     assert.ok((await Deno.stat(SCREENSHOT)).size > 1000, "the screenshot was written");
   } finally {

@@ -6,15 +6,19 @@
  * page may read its messages or start a countdown that calls the page back.
  *
  * ```sh
- * deno task example:chat            # builds dist/parley.js, then serves http://127.0.0.1:8000/
+ * deno task example:chat            # builds dist/*.js, then serves http://127.0.0.1:8000/
  * ```
  *
  * Options: `--port N` (0 for a free one), `--bundle FILE` (the browser
- * bundle; dist/parley.js by default). Prints `listening http://HOST:PORT/`.
+ * bundle; dist/parley.js by default). The page loads it as `/parley.js`;
+ * the other bundles beside it (`json_rpc_websocket.js`, `objects.js`, …)
+ * are served under their names, for pages that load only what they use.
+ * Prints `listening http://HOST:PORT/`.
  *
  * @module
  */
 
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { jsonRpc } from "../../codecs/json_rpc.ts";
@@ -85,6 +89,13 @@ const bundle = await Deno.readFile(values.bundle).catch(() => {
   console.error(`chat: no browser bundle at ${values.bundle}: run deno task build:web first`);
   Deno.exit(2);
 });
+// The bundles beside it, by name: dist/ holds one per browser entry.
+const bundles = new Map<string, Uint8Array<ArrayBuffer>>();
+for await (const file of Deno.readDir(dirname(values.bundle))) {
+  if (file.isFile && file.name.endsWith(".js") && file.name !== basename(values.bundle)) {
+    bundles.set(`/${file.name}`, await Deno.readFile(join(dirname(values.bundle), file.name)));
+  }
+}
 
 const server = serveHttp({
   port: Number(values.port),
@@ -109,8 +120,9 @@ const server = serveHttp({
   fallback: (request) => {
     const path = new URL(request.url).pathname;
     if (path === "/") return new Response(page, { headers: { "content-type": "text/html" } });
-    if (path === "/parley.js") {
-      return new Response(bundle, { headers: { "content-type": "text/javascript" } });
+    const script = path === "/parley.js" ? bundle : bundles.get(path);
+    if (script !== undefined) {
+      return new Response(script, { headers: { "content-type": "text/javascript" } });
     }
     return new Response("Not Found\n", { status: 404 });
   },

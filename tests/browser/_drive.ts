@@ -43,24 +43,57 @@ try {
   await carol.waitForSelector("#log li", { timeout: 10_000 });
   const seenByCarol = await carol.textContent("#log li");
   // Remote objects in the page: a proxy of the server's room, a callback the
-  // server calls back, and a pipelined call.
-  const objects = await alice.evaluate(async () => {
-    const parley = await import("/parley.js");
-    const session = new parley.ObjectSession();
-    const peer = await parley.connectWebSocket(`ws://${location.host}/objects`, {
-      codec: parley.jsonRpc(),
-      service: session.service,
+  // server calls back, and a pipelined call; with the full bundle and with
+  // the objects-only one.
+  const objectsWith = (bundle: string) =>
+    alice.evaluate(async (bundle) => {
+      const parley = await import(bundle);
+      const session = new parley.ObjectSession();
+      const peer = await parley.connectWebSocket(`ws://${location.host}/objects`, {
+        codec: parley.jsonRpc(),
+        service: session.service,
+      });
+      session.attach(peer);
+      const api = session.root();
+      const ticks: number[] = [];
+      const room = await api.room();
+      const done = await room.countdown(3, (n: number) => ticks.push(n));
+      const messages = await api.room().messages(); // pipelined: one round trip
+      await peer.close();
+      return { done, ticks, messages };
+    }, bundle);
+  const objects = await objectsWith("/parley.js");
+  const objectsEntry = await objectsWith("/objects.js");
+  // The smallest clients: JSON-RPC over a WebSocket and over HTTP, through
+  // the typed proxy; a refused call is the bundle's own RpcError.
+  const smallest = await alice.evaluate(async () => {
+    const ws = await import("/json_rpc_websocket.js");
+    const peer = await ws.connectWebSocket(`ws://${location.host}/rpc`, {
+      codec: ws.jsonRpc(),
+      service: { show: () => 0 },
     });
-    session.attach(peer);
-    const api = session.root();
-    const ticks: number[] = [];
-    const room = await api.room();
-    const done = await room.countdown(3, (n: number) => ticks.push(n));
-    const messages = await api.room().messages(); // pipelined: one round trip
+    const overWebSocket = await peer.proxy().history();
+    const refused = await peer.proxy().post("", "").catch((error: unknown) =>
+      error instanceof ws.RpcError ? (error as { code: number }).code : String(error)
+    );
     await peer.close();
-    return { done, ticks, messages };
+    const http = await import("/json_rpc_http.js");
+    const client = http.connectHttp(`http://${location.host}/rpc`, { codec: http.jsonRpc() });
+    const overHttp = await client.proxy().history();
+    await client.close();
+    return { overWebSocket, overHttp, refused };
   });
-  console.log(JSON.stringify({ seenByAlice, seenByBob, seenByCarol, objects, errors }));
+  console.log(
+    JSON.stringify({
+      seenByAlice,
+      seenByBob,
+      seenByCarol,
+      objects,
+      objectsEntry,
+      smallest,
+      errors,
+    }),
+  );
 } finally {
   await browser.close();
 }

@@ -408,8 +408,11 @@ export class HttpClient extends RpcClientBase {
       : frame as string | Uint8Array<ArrayBuffer>;
     let response: Response;
     let bytes: Uint8Array;
+    // Called unbound: a browser's fetch throws "Illegal invocation" when its
+    // `this` is anything but the window (here it would be the client).
+    const post = this.#fetch;
     try {
-      response = await this.#fetch(this.#url, {
+      response = await post(this.#url, {
         method: "POST",
         headers: compress ? { ...this.#headers, "content-encoding": "gzip" } : this.#headers,
         body,
