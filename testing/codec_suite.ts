@@ -22,7 +22,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DecodeError } from "../rpc/errors.ts";
-import type { Codec, Frame, RpcMessage } from "../rpc/types.ts";
+import type { Codec, Frame, RpcId, RpcMessage } from "../rpc/types.ts";
 import { collector, type SuiteCase } from "./cases.ts";
 import { EXAMPLES, messageArbitrary } from "./codec_examples.ts";
 
@@ -51,7 +51,8 @@ export interface CodecSuiteOptions {
    * sent: XML-RPC matches replies to calls by order, protobuf and Thrift type
    * a reply by its call. Replies are then encoded by the server and decoded
    * by a client that sent the request they answer (the request of
-   * `messages` with the same id), under the id the server saw.
+   * `messages` with the same id, else the first request), under the id the
+   * server saw.
    */
   readonly pair?: () => readonly [client: Codec, server: Codec];
   /** The messages the codec carries, when not {@linkcode EXAMPLES} (a schema's methods and types). */
@@ -93,6 +94,13 @@ function withUint32Id(message: RpcMessage, n: number): RpcMessage {
   return { ...message, id: 1000 + n } as RpcMessage;
 }
 
+// The call a reply answers: the request with its id, or else the first
+// request under its id.
+function requestFor(messages: readonly RpcMessage[], id: RpcId): RpcMessage | undefined {
+  const requests = messages.filter((m) => m.kind === "request");
+  return requests.find((m) => m.id === id) ?? (requests[0] && { ...requests[0], id });
+}
+
 // How each message travels: through the one codec, or from a fresh client
 // to a fresh server (requests) and back (replies, after their request).
 function sender(codec: Codec, options: CodecSuiteOptions): (message: RpcMessage) => Sent {
@@ -108,9 +116,7 @@ function sender(codec: Codec, options: CodecSuiteOptions): (message: RpcMessage)
     if (message.kind === "request" || message.kind === "notification") {
       return { frame: pair()[0].encode(message), receiver: () => pair()[1] };
     }
-    const request = message.id === null
-      ? undefined
-      : requests.find((m) => m.kind === "request" && m.id === message.id);
+    const request = message.id === null ? undefined : requestFor(requests, message.id);
     // Fresh pairs are alike, so every client made here sent the same call.
     const connected = () => {
       const [client, server] = pair();
