@@ -193,7 +193,10 @@ export function transportSuite(
 
   // Runs `body` against a fresh server, which is closed after.
   const withServer = (body: (server: RunningTransport) => Promise<void>) => async () => {
-    const server = await harness.start({ codec, service: transportService(), maxFrameSize });
+    const started = await harness.start({ codec, service: transportService(), maxFrameSize });
+    // A case may close the server itself; it is closed once.
+    let closing: Promise<void> | undefined;
+    const server = { ...started, close: () => closing ??= started.close() };
     try {
       await body(server);
     } finally {
