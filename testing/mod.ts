@@ -1,7 +1,9 @@
 /**
  * What a codec, a framing or a transport needs to test itself against
  * parley's contracts: an in-memory pair of message streams, and the
- * conformance suites parley's own codecs, framings and transports run. Each
+ * conformance suites parley's own codecs, framings and transports run (a
+ * transport is driven through a {@linkcode TransportHarness}; see
+ * {@linkcode memoryHarness} for one). Each
  * suite returns named cases (a function that throws when the behaviour is
  * wrong, or a reason the case cannot apply), so any test runner can run
  * them; {@linkcode testCases} registers them with `Deno.test`.
@@ -36,5 +38,18 @@ export {
   rechunk,
 } from "./framing_helpers.ts";
 export { framingSuite, type FramingSuiteOptions, type MakeFraming } from "./framing_suite.ts";
+export {
+  type RunningTransport,
+  type TransportCannot,
+  type TransportClient,
+  type TransportHarness,
+  type TransportServerOptions,
+  transportService,
+  transportSuite,
+  type TransportSuiteOptions,
+} from "./transport_suite.ts";
+export { memoryHarness } from "./memory_harness.ts";
 // The contracts appear in the suites' signatures.
 export type * from "../rpc/types.ts";
+export type { BatchEntry, CallOptions } from "../rpc/client.ts";
+export type { Service } from "../rpc/service.ts";

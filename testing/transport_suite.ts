@@ -180,7 +180,7 @@ async function settles<T>(promise: Promise<T>, what: string): Promise<T> {
  * import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
  *
  * const cases = transportSuite(memoryHarness(), { codec: msgpackRpc() });
- * await cases.find((c) => c.name.includes("pipelined"))!.fn();
+ * await cases.find((c) => c.name.includes("in flight"))!.fn();
  * ```
  */
 export function transportSuite(
