@@ -34,6 +34,7 @@ export interface SuiteCase {
  * ignored test whose name carries the reason.
  *
  * @param cases the cases, from a suite of `./testing`
+ * @param options `ignore`: ignore every case (a peer program is absent, say)
  *
  * @example
  * ```ts
@@ -44,10 +45,14 @@ export interface SuiteCase {
  * console.assert(typeof register === "function");
  * ```
  */
-export function testCases(cases: readonly SuiteCase[]): void {
+export function testCases(
+  cases: readonly SuiteCase[],
+  options: { readonly ignore?: boolean } = {},
+): void {
   for (const { name, fn, skip } of cases) {
-    if (skip === undefined) Deno.test({ name, fn: async () => await fn() });
-    else Deno.test({ name: `${name} (skipped: ${skip})`, ignore: true, fn: () => {} });
+    if (skip === undefined) {
+      Deno.test({ name, ignore: options.ignore ?? false, fn: async () => await fn() });
+    } else Deno.test({ name: `${name} (skipped: ${skip})`, ignore: true, fn: () => {} });
   }
 }
 

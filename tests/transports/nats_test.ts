@@ -6,7 +6,7 @@ import {
   type NatsConnectionLike,
   serveNats,
 } from "../../rpc/transports/nats.ts";
-import type { SuiteCase } from "../../testing/cases.ts";
+import { testCases } from "../../testing/cases.ts";
 import { type TransportHarness, transportSuite } from "../../testing/transport_suite.ts";
 import { needs } from "../_needs.ts";
 
@@ -58,16 +58,7 @@ const nats: TransportHarness = {
   },
 };
 
-function testNats(cases: readonly SuiteCase[]): void {
-  const missing = needs("nats-server");
-  for (const { name, fn, skip } of cases) {
-    Deno.test({
-      name: skip === undefined ? name : `${name} (skipped: ${skip})`,
-      ignore: missing || skip !== undefined,
-      fn: async () => await fn(),
-    });
-  }
-}
-
-testNats(transportSuite(nats));
-testNats(transportSuite(nats, { codec: msgpackRpc() }));
+// needs() reports a missing nats-server once, with its Debian package.
+const ignore = needs("nats-server");
+testCases(transportSuite(nats), { ignore });
+testCases(transportSuite(nats, { codec: msgpackRpc() }), { ignore });
