@@ -5,7 +5,7 @@
  * brings them all. The exit code is `deno test`'s own.
  *
  * ```sh
- * deno run --allow-run --allow-read --allow-write=/tmp tools/test.ts --allow-all tests/
+ * deno run --allow-run --allow-read --allow-write=/tmp tools/run_tests.ts --allow-all tests/
  * ```
  *
  * @module
