@@ -7,33 +7,25 @@
 
 export type { BatchEntry, CallOptions, RpcClient } from "./client.ts";
 
-import { type AnswerSettings, encodeReply, undecodableReply } from "./answer.ts";
-import {
-  ConnectionClosedError,
-  DecodeError,
-  ErrorCode,
-  FrameSizeError,
-  ProtocolError,
-  RpcError,
-} from "./errors.ts";
+import type { AnswerSettings } from "./answer.ts";
+import { ConnectionClosedError } from "./errors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
+import { Inbox } from "./peer/inbox.ts";
 import { IncomingCalls } from "./peer/incoming.ts";
+import type { PeerOptions } from "./peer/options.ts";
 import { Outbox } from "./peer/outbox.ts";
 import type {
   Codec,
   Frame,
   MessageStream,
-  RpcFailure,
   RpcId,
-  RpcInvalid,
   RpcMessage,
   RpcNotification,
   RpcParams,
   RpcRequest,
 } from "./types.ts";
-import type { PeerOptions } from "./peer/options.ts";
 
 export type { PeerOptions } from "./peer/options.ts";
 
@@ -62,14 +54,13 @@ export class Peer extends RpcClientBase {
   readonly #answering: AnswerSettings;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
-  readonly #onNotification: PeerOptions["onNotification"];
   readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
   readonly #outbox: Outbox;
   readonly #pending: PendingCalls;
   readonly #incoming: IncomingCalls;
+  readonly #inbox: Inbox;
   readonly #closed = Promise.withResolvers<void>();
   #closing = false;
-  #peerError: RpcError | undefined;
 
   /**
    * Starts reading `stream` at once.
@@ -86,7 +77,6 @@ export class Peer extends RpcClientBase {
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
-    this.#onNotification = options.onNotification;
     this.#answering = { expose: options.exposeErrors ?? false, onError: this.#onError };
     this.#pending = new PendingCalls(limits.maxPending);
     this.#incoming = new IncomingCalls(options.service, limits.maxInFlight, this.#answering);
@@ -98,7 +88,16 @@ export class Peer extends RpcClientBase {
       if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
       else signal.addEventListener("abort", () => this.close(signal.reason), { once: true });
     }
-    this.#readLoop();
+    this.#inbox = new Inbox({
+      codec: this.#codec,
+      answering: this.#answering,
+      outbox: this.#outbox,
+      pending: this.#pending,
+      incoming: this.#incoming,
+      onNotification: options.onNotification,
+      end: (reason) => this.#shutdown(reason),
+    });
+    this.#inbox.read(stream.readable).then((reason) => this.#shutdown(reason));
   }
 
   /** Resolves when the connection has ended and everything is released. */
@@ -281,171 +280,17 @@ export class Peer extends RpcClientBase {
     this.#shutdown(error);
   };
 
-  async #readLoop(): Promise<void> {
-    let reason: unknown;
-    try {
-      for await (const chunk of this.#stream.readable) {
-        // A peer that does not read its replies gets no more served until it does.
-        if (this.#outbox.isOverBudget && !this.#closing) await this.#outbox.underBudget();
-        if (typeof chunk === "string" || chunk instanceof Uint8Array) {
-          if (this.#closing) break;
-          this.#receive(chunk);
-          continue;
-        }
-        for (const frame of chunk) {
-          if (this.#closing) break;
-          this.#receive(frame);
-        }
-      }
-    } catch (error) {
-      reason = error;
-      this.#onError(error);
-      await this.#reportFatal(error);
-    }
-    this.#shutdown(reason ?? this.#peerError);
-  }
-
-  // A framing error ends the connection; tell the other end why first.
-  async #reportFatal(error: unknown): Promise<void> {
-    if (this.#closing || !this.#codec.features.replyToParseError) return;
-    const code = error instanceof FrameSizeError ? ErrorCode.InvalidRequest : ErrorCode.ParseError;
-    if (!(error instanceof FrameSizeError || error instanceof DecodeError)) return;
-    try {
-      await this.#outbox.write(
-        this.#codec.encode({ kind: "error", id: null, error: { code, message: error.message } }),
-      );
-    } catch {
-      // The other end is gone already; nothing more to tell it.
-    }
-  }
-
-  #receive(frame: Frame): void {
-    let decoded;
-    try {
-      decoded = this.#codec.decode(frame);
-    } catch (error) {
-      this.#onError(error);
-      if (!this.#codec.features.replyToParseError) {
-        this.#shutdown(error);
-        return;
-      }
-      this.#reply(undecodableReply(error));
-      return;
-    }
-    if (decoded.kind !== "batch") {
-      this.#handle(decoded, this.#respond);
-      return;
-    }
-    // A batch is answered with one frame once every member has its reply.
-    const replies: RpcMessage[] = [];
-    let waiting = decoded.messages.length;
-    const collect = (reply: RpcMessage | undefined): void => {
-      if (reply !== undefined) replies.push(reply);
-      if (--waiting === 0 && replies.length > 0) this.#reply(replies);
-    };
-    for (const message of decoded.messages) this.#handle(message, collect);
-  }
-
-  readonly #respond = (reply: RpcMessage | undefined): void => {
-    if (reply !== undefined) this.#reply(reply);
-  };
-
-  #reply(message: RpcMessage | RpcMessage[]): void {
-    if (this.#closing) return;
-    let frame: Frame;
-    try {
-      frame = encodeReply(this.#codec, message, this.#answering);
-    } catch (error) {
-      // Not even an error under id null encodes: a reply that cannot be
-      // given ends this connection (its callers learn it), never the process.
-      this.#onError(error);
-      this.#shutdown(error);
-      return;
-    }
-    this.#outbox.write(frame);
-  }
-
-  // Handles one message; `respond` is called exactly once, with the reply
-  // to send or `undefined` when there is none.
-  #handle(
-    message: RpcMessage | RpcInvalid,
-    respond: (reply: RpcMessage | undefined) => void,
-  ): void {
-    switch (message.kind) {
-      case "request":
-        this.#incoming.serve(message.id, message.method, message.params, respond);
-        return;
-      case "notification":
-        this.#notification(message);
-        break;
-      case "result":
-        this.#settle(message.id)?.resolve(message.result);
-        break;
-      case "error":
-        this.#failure(message);
-        break;
-      case "invalid":
-        this.#onError(new ProtocolError(`Invalid message: ${message.error.message}`));
-        if (message.inReplyTo !== undefined) {
-          this.#settle(message.inReplyTo)?.reject(
-            new ProtocolError(`The peer sent a malformed reply: ${message.error.message}`),
-          );
-        }
-        if (message.id !== undefined) {
-          respond({ kind: "error", id: message.id, error: message.error });
-          return;
-        }
-    }
-    respond(undefined);
-  }
-
-  #settle(id: RpcId) {
-    const call = this.#pending.settle(id);
-    if (call === undefined) {
-      this.#onError(new ProtocolError(`Reply to unknown call id ${JSON.stringify(id)}`));
-    }
-    return call;
-  }
-
-  #failure(message: RpcFailure): void {
-    const error = RpcError.from(message.error);
-    if (message.id === null) {
-      // Not about any one call: remember it as the likely cause of what follows.
-      this.#peerError = error;
-      this.#onError(error);
-    } else {
-      this.#settle(message.id)?.reject(error);
-    }
-  }
-
-  #notification(message: RpcNotification): void {
-    const cancelled = this.#codec.readCancellation?.(message);
-    if (cancelled !== undefined) {
-      this.#incoming.cancel(cancelled);
-      return;
-    }
-    if (!this.#incoming.handles(message.method)) {
-      this.#onNotification?.(message.method, message.params);
-      return;
-    }
-    this.#incoming.serve(undefined, message.method, message.params, this.#reportFailure);
-  }
-
-  // A notification's outcome has nowhere to go but the error hook.
-  readonly #reportFailure = (reply: RpcMessage | undefined): void => {
-    if (reply?.kind === "error") this.#onError(RpcError.from(reply.error));
-  };
-
   #closedError(): ConnectionClosedError {
     return new ConnectionClosedError(
       "Connection closed",
-      this.#peerError === undefined ? undefined : { cause: this.#peerError },
+      this.#inbox.peerError === undefined ? undefined : { cause: this.#inbox.peerError },
     );
   }
 
   #shutdown(reason: unknown): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#inbox.stop();
     this.#outbox.release();
     const error = new ConnectionClosedError(
       "Connection closed",
