@@ -12,10 +12,10 @@ import { ConnectionClosedError } from "./errors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
-import { Inbox } from "./peer/inbox.ts";
-import { IncomingCalls } from "./peer/incoming.ts";
+import { Inbox } from "./peer/_inbox.ts";
+import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
-import { Outbox } from "./peer/outbox.ts";
+import { Outbox } from "./peer/_outbox.ts";
 import type {
   Codec,
   Frame,

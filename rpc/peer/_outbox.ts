@@ -20,7 +20,7 @@ const OUTBOX_PART = 16;
  * @example Two frames written in one turn leave as one chunk
  * ```ts
  * import assert from "node:assert/strict";
- * import { Outbox } from "./outbox.ts";
+ * import { Outbox } from "./_outbox.ts";
  *
  * const chunks: unknown[] = [];
  * const writable = new WritableStream<unknown>({ write: (chunk) => void chunks.push(chunk) });

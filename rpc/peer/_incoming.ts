@@ -24,7 +24,7 @@ interface IncomingCall {
  * @example A call answered, then draining refuses the next
  * ```ts
  * import assert from "node:assert/strict";
- * import { IncomingCalls } from "./incoming.ts";
+ * import { IncomingCalls } from "./_incoming.ts";
  *
  * const calls = new IncomingCalls({ add: (x: number, y: number) => x + y }, 8, {
  *   expose: false,

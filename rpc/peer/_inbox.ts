@@ -18,9 +18,9 @@ import type {
   RpcMessage,
   RpcNotification,
 } from "../types.ts";
-import type { IncomingCalls } from "./incoming.ts";
+import type { IncomingCalls } from "./_incoming.ts";
 import type { PeerOptions } from "./options.ts";
-import type { Outbox } from "./outbox.ts";
+import type { Outbox } from "./_outbox.ts";
 
 /** What an {@linkcode Inbox} routes messages to: the rest of its peer. */
 export interface InboxParts {
@@ -46,9 +46,9 @@ export interface InboxParts {
  * @example A call read from the stream is answered through the outbox
  * ```ts
  * import assert from "node:assert/strict";
- * import { Inbox } from "./inbox.ts";
- * import { IncomingCalls } from "./incoming.ts";
- * import { Outbox } from "./outbox.ts";
+ * import { Inbox } from "./_inbox.ts";
+ * import { IncomingCalls } from "./_incoming.ts";
+ * import { Outbox } from "./_outbox.ts";
  * import { PendingCalls } from "../pending.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
