@@ -5,8 +5,6 @@
  * @module
  */
 
-export type { BatchEntry, CallOptions, RpcClient } from "./client.ts";
-
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import { resolveLimits } from "./limits.ts";
