@@ -74,18 +74,23 @@ const NO_PARAMS = undefined;
  * @returns the client; `close()` it when done
  * @throws {TypeError} for a Unix socket outside Deno, with `fetch` or with `https://`
  *
- * @example
- * ```ts ignore
+ * @example A client that sends credentials with every POST
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { connectHttp } from "./client.ts";
  * import { jsonRpc } from "../../../codecs/json_rpc.ts";
  *
- * const client = connectHttp("http://127.0.0.1:8080/rpc", {
+ * // A server that answers one call, and only with the right credentials.
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) =>
+ *   request.headers.get("authorization") === "Basic " + btoa("alice:secret")
+ *     ? Response.json({ jsonrpc: "2.0", id: 1, result: 3 })
+ *     : new Response("Unauthorized", { status: 401 }));
+ * await using client = connectHttp(`http://127.0.0.1:${server.addr.port}/rpc`, {
  *   codec: jsonRpc(),
  *   headers: { authorization: "Basic " + btoa("alice:secret") },
  *   timeout: 5_000,
  * });
- * console.log(await client.call("add", [1, 2]));
- * await client.close();
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  */
 export function connectHttp(url: string | URL, options: ConnectHttpOptions): HttpClient {
@@ -96,6 +101,25 @@ export function connectHttp(url: string | URL, options: ConnectHttpOptions): Htt
  * The client {@linkcode connectHttp} makes. Each exchange has a codec
  * instance of its own (`fork()`), so even a codec that matches replies by
  * order, such as XML-RPC, runs its calls concurrently.
+ *
+ * @example A batch in one POST, against parley's HTTP server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpClient } from "./client.ts";
+ * import { serveHttp } from "./server.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ *
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b } } },
+ * });
+ * await using client = new HttpClient(`${server.url}/rpc`, { codec: jsonRpc() });
+ * const [sum, note] = await client.batch([
+ *   { method: "add", params: [1, 2] },
+ *   { method: "add", params: [3, 4], notification: true },
+ * ]);
+ * assert.deepEqual(sum, { status: "fulfilled", value: 3 });
+ * assert.deepEqual(note, { status: "fulfilled", value: undefined });
+ * ```
  */
 export class HttpClient extends RpcClientBase {
   /** The endpoint's URL. */
