@@ -8,7 +8,7 @@
 import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import type { PeerOptions } from "../../peer.ts";
+import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
   DecodedFrame,
