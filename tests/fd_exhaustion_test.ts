@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
-import type { RpcClient } from "../rpc/peer.ts";
+import type { RpcClient } from "../rpc/client.ts";
 import { connectHttp, connectWebSocket } from "../rpc/transports/http.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
 import { type ListeningProcess, spawnListening } from "./interop/_process.ts";

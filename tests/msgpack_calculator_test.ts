@@ -13,7 +13,7 @@ import { selfDelimiting } from "../rpc/framing/self_delimiting.ts";
 import { varint } from "../rpc/framing/varint.ts";
 import { connectHttp } from "../rpc/transports/http.ts";
 import { connectTcp } from "../rpc/transports/tcp.ts";
-import type { RpcClient } from "../rpc/peer.ts";
+import type { RpcClient } from "../rpc/client.ts";
 import type { DecodedFrame } from "../rpc/types.ts";
 import { type ListeningProcess, spawnListening } from "./interop/_process.ts";
 

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
-import { RpcError, TimeoutError, withContext } from "../mod.ts";
+import { ConnectionClosedError, RpcError, TimeoutError, withContext } from "../mod.ts";
 import {
   connectNats,
   DEADLINE_HEADER,
@@ -238,6 +238,51 @@ test("nats: the NATS server goes away and comes back: reported, then recovered",
   assert.ok(statuses.includes("disconnect"), `statuses: ${statuses}`);
   assert.ok(statuses.includes("reconnect"), `statuses: ${statuses}`);
   void second;
+  await worker.drain();
+  await nc.drain();
+});
+
+test("nats: the client is an RpcClient: a typed proxy, a batch, and close() fails what waits", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connectNats(nats.url);
+  const started = Promise.withResolvers<void>();
+  const worker = serveNats({
+    connection: nc,
+    subject: "contract",
+    codec: jsonRpc(),
+    service: {
+      add: (a: number, b: number) => a + b,
+      hang: withContext((ctx) =>
+        new Promise((_, reject) => {
+          started.resolve();
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+        })
+      ),
+    },
+  });
+  await worker.ready;
+  const client = natsClient({ connection: nc, subject: "contract", codec: jsonRpc() });
+  const calc = client.proxy<{ add(a: number, b: number): number }>();
+  assert.equal(await calc.add(40, 2), 42);
+  const outcomes = await client.batch([
+    { method: "add", params: [1, 2] },
+    { method: "add", params: [3, 4], notification: true },
+    { method: "nope" },
+  ]);
+  assert.deepEqual(outcomes.slice(0, 2), [
+    { status: "fulfilled", value: 3 },
+    { status: "fulfilled", value: undefined },
+  ]);
+  assert.equal(outcomes[2]!.status, "rejected");
+  const hanging = client.call("hang", [], { timeout: 2_000 });
+  await started.promise;
+  assert.equal(client.pending, 1);
+  await client.close(new Error("done"));
+  const closed = await rejection(hanging, ConnectionClosedError);
+  assert.match(String((closed.cause as Error).message), /done/);
+  assert.equal(client.pending, 0);
+  await rejection(client.call("add", [1, 2]), ConnectionClosedError);
+  await rejection(client.notify("add", [1, 2]), ConnectionClosedError);
   await worker.drain();
   await nc.drain();
 });

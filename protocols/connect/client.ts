@@ -15,6 +15,7 @@
 
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
+import type { CallOptions } from "../../rpc/client.ts";
 import type { RpcParams } from "../../rpc/types.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "../../rpc/transports/http/_body.ts";
 import { noReply } from "../../rpc/transports/http/_no_reply.ts";
@@ -39,17 +40,31 @@ export interface ConnectClientOptions {
   readonly compressThreshold?: number;
 }
 
-/** Per-call options. */
-export interface ConnectCallOptions {
-  /** Milliseconds before this call gives up (sent as `Connect-Timeout-Ms`). */
-  readonly timeout?: number;
-  /** Aborts the call. */
-  readonly signal?: AbortSignal;
+/**
+ * Per-call options: every client's {@linkcode CallOptions} (the timeout is
+ * sent as `Connect-Timeout-Ms`), and headers for this call only.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectCallOptions } from "./client.ts";
+ *
+ * const options: ConnectCallOptions = { timeout: 5_000, headers: { "x-trace": "1" } };
+ * console.assert(options.timeout === 5_000);
+ * ```
+ */
+export interface ConnectCallOptions extends CallOptions {
   /** Headers for this call only. */
   readonly headers?: HeadersInit;
 }
 
-/** A Connect client: calls by wire name, request and response as plain messages. */
+/**
+ * A Connect client: calls by wire name, request and response as plain messages.
+ *
+ * Not an `RpcClient`: Connect's unary calls have no notifications
+ * and no batches, and its methods are named `package.Service/Method`, which
+ * a property of the shared proxy cannot spell; the typed client of one
+ * service is `protoClient(client, schema, "package.Service")`, over `call`.
+ */
 export interface ConnectClient extends AsyncDisposable {
   /** The base URL the method paths are appended to. */
   readonly baseUrl: string;

@@ -31,74 +31,32 @@
  * @module
  */
 
-import { headers as natsHeaders } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { RpcError, TimeoutError } from "../errors.ts";
 import type { RpcLimits } from "../limits.ts";
 import { createResponder } from "../responder.ts";
 import type { Service } from "../service.ts";
-import type { Codec, Frame, RpcId, RpcParams } from "../types.ts";
+import type { Codec, Frame } from "../types.ts";
+import {
+  bytesOf,
+  DEADLINE_HEADER,
+  type NatsConnectionLike,
+  type NatsMessage,
+  utf8,
+} from "./nats/_wire.ts";
 
-/** A message as a NATS subscription delivers it (the part parley reads). */
-export interface NatsMessage {
-  /** The payload: one frame. */
-  readonly data: Uint8Array;
-  /** Where the reply goes; absent for a publish (a notification). */
-  readonly reply?: string;
-  /** The message's headers. */
-  readonly headers?: { get(name: string): string };
-  /** Sends the reply. */
-  respond(data: Uint8Array): boolean;
-}
-
-/**
- * The part of a NATS connection parley uses: the `NatsConnection` of
- * `@nats-io/nats-core` (what {@linkcode connectNats} returns) fits.
- */
-export interface NatsConnectionLike {
-  /** Subscribes to a subject, in a queue group. */
-  subscribe(
-    subject: string,
-    options?: { queue?: string },
-  ): AsyncIterable<NatsMessage> & { drain(): Promise<void> };
-  /** Request/reply. */
-  request(
-    subject: string,
-    payload: Uint8Array,
-    options: { timeout: number; headers?: unknown },
-  ): Promise<{ readonly data: Uint8Array }>;
-  /** Publishes a message. */
-  publish(subject: string, payload: Uint8Array, options?: { headers?: unknown }): void;
-  /** Resolves when the server has seen everything sent so far (subscriptions included). */
-  flush(): Promise<void>;
-  /** Finishes what is pending and closes. */
-  drain(): Promise<void>;
-}
-
-/** The header that carries a call's deadline, in milliseconds since the epoch. */
-export const DEADLINE_HEADER = "Parley-Deadline";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-function bytesOf(frame: Frame): Uint8Array {
-  return typeof frame === "string" ? encoder.encode(frame) : frame;
-}
-
-/** No worker serves the subject: NATS answered "no responders". */
-export class NoRespondersError extends Error {
-  /** The subject nobody serves. */
-  readonly subject: string;
-  /** Creates the error. */
-  constructor(subject: string, options?: ErrorOptions) {
-    super(
-      `No worker serves "${subject}" on NATS (no responders): start one, or check the subject`,
-      options,
-    );
-    this.name = "NoRespondersError";
-    this.subject = subject;
-  }
-}
+export {
+  DEADLINE_HEADER,
+  type NatsConnectionLike,
+  type NatsMessage,
+  NoRespondersError,
+} from "./nats/_wire.ts";
+export {
+  type NatsCallOptions,
+  NatsClient,
+  natsClient,
+  type NatsClientOptions,
+} from "./nats/client.ts";
 
 /**
  * Options of {@linkcode connectNats}: any option of the NATS client
@@ -208,7 +166,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     let frame: Frame = msg.data;
     if (options.codec.text === true) {
       try {
-        frame = decoder.decode(msg.data);
+        frame = utf8.decode(msg.data);
       } catch {
         onError(new RpcError(-32700, "A message that is not UTF-8 text"));
         return;
@@ -249,146 +207,6 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
       await subscription.drain();
       await loop;
       await Promise.all(running);
-    },
-  };
-}
-
-/** Options of {@linkcode natsClient}. */
-export interface NatsClientOptions {
-  /** The connection to NATS. */
-  readonly connection: NatsConnectionLike;
-  /** The service's subject. */
-  readonly subject: string;
-  /** How calls become frames. */
-  readonly codec: Codec;
-  /** Milliseconds before a call gives up (its deadline); 30 s by default. */
-  readonly timeout?: number;
-  /**
-   * Methods safe to run twice, retried on another worker when a worker does
-   * not answer in its share of the deadline (it died, say) or nobody serves
-   * the subject yet.
-   */
-  readonly idempotent?: readonly string[] | ((method: string) => boolean);
-  /** How many times an idempotent call is tried in all; 3 by default. */
-  readonly attempts?: number;
-}
-
-/** Per-call options. */
-export interface NatsCallOptions {
-  /** Milliseconds before this call gives up. */
-  readonly timeout?: number;
-  /** Aborts the call (it still reaches a worker if it was sent). */
-  readonly signal?: AbortSignal;
-}
-
-/** A client of a service on NATS. */
-export interface NatsClient {
-  /**
-   * Calls a method: request/reply through NATS to one worker.
-   *
-   * @throws {RpcError} the worker's error
-   * @throws {TimeoutError} when no answer came before the deadline
-   * @throws {NoRespondersError} when no worker serves the subject
-   */
-  call<T = unknown>(method: string, params?: RpcParams, options?: NatsCallOptions): Promise<T>;
-  /** Sends a notification: a publish, taken by one worker. */
-  notify(method: string, params?: RpcParams): Promise<void>;
-}
-
-/**
- * A client of the workers serving `subject`: it needs no address of any
- * worker, and more workers mean more capacity without any change here.
- *
- * @param options the connection, the subject, the codec, deadlines, retries
- * @returns the client
- */
-export function natsClient(options: NatsClientOptions): NatsClient {
-  const timeout = options.timeout ?? 30_000;
-  const attempts = Math.max(1, options.attempts ?? 3);
-  const idempotent = typeof options.idempotent === "function"
-    ? options.idempotent
-    : ((names: ReadonlySet<string>) => (method: string) => names.has(method))(
-      new Set(options.idempotent ?? []),
-    );
-  let nextId = 1;
-
-  const exchange = async (
-    frame: Uint8Array,
-    deadline: number,
-    wait: number,
-    signal?: AbortSignal,
-  ) => {
-    const headers = natsHeaders();
-    headers.set(DEADLINE_HEADER, String(deadline));
-    const request = options.connection.request(options.subject, frame, {
-      timeout: Math.max(1, Math.round(wait)),
-      headers,
-    });
-    if (signal === undefined) return await request;
-    // Aborting gives up on the reply at once (the worker may still run the call).
-    const { promise: aborted, reject } = Promise.withResolvers<never>();
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await Promise.race([request, aborted]);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      request.catch(() => {});
-    }
-  };
-
-  const call = async <T>(method: string, params?: RpcParams, callOptions: NatsCallOptions = {}) => {
-    callOptions.signal?.throwIfAborted();
-    const codec = options.codec.fork?.() ?? options.codec;
-    const id: RpcId = nextId++;
-    const frame = bytesOf(codec.encode({
-      kind: "request",
-      id,
-      method,
-      ...(params === undefined ? {} : { params }),
-    }));
-    const limit = callOptions.timeout ?? timeout;
-    const deadline = Date.now() + limit;
-    const tries = idempotent(method) ? attempts : 1;
-    let last: unknown;
-    for (let attempt = 1; attempt <= tries; attempt++) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      // Each try gets its share of what is left: a dead worker costs one share.
-      const wait = left / (tries - attempt + 1);
-      try {
-        const reply = await exchange(frame, deadline, wait, callOptions.signal);
-        let data: Frame = reply.data;
-        if (codec.text === true) data = decoder.decode(reply.data);
-        const decoded = codec.decode(data);
-        if (decoded.kind === "result") return decoded.result as T;
-        if (decoded.kind === "error") throw RpcError.from(decoded.error);
-        throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
-      } catch (error) {
-        if (error instanceof RpcError || callOptions.signal?.aborted) throw error;
-        const text = String((error as Error)?.message ?? error);
-        if (/no responders/i.test(text)) {
-          last = new NoRespondersError(options.subject, { cause: error });
-        } else if (/timeout/i.test(text)) last = new TimeoutError(method, limit);
-        else throw error;
-      }
-    }
-    throw last ?? new TimeoutError(method, limit);
-  };
-
-  return {
-    call,
-    notify(method, params) {
-      const codec = options.codec.fork?.() ?? options.codec;
-      const frame = bytesOf(codec.encode({
-        kind: "notification",
-        method,
-        ...(params === undefined ? {} : { params }),
-      }));
-      const headers = natsHeaders();
-      headers.set(DEADLINE_HEADER, String(Date.now() + timeout));
-      options.connection.publish(options.subject, frame, { headers });
-      return Promise.resolve();
     },
   };
 }

@@ -16,7 +16,7 @@ import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectHttp } from "../../rpc/transports/http.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
-import type { RpcClient } from "../../rpc/peer.ts";
+import type { RpcClient } from "../../rpc/client.ts";
 import { calculatorThrift, invalidOperationError } from "../../examples/calculator/thrift.ts";
 import { rejection } from "../_rejection.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";

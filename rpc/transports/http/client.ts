@@ -5,17 +5,10 @@
  * @module
  */
 
-import {
-  ConnectionClosedError,
-  DecodeError,
-  LimitError,
-  ProtocolError,
-  RpcError,
-  TimeoutError,
-} from "../../errors.ts";
+import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import type { PeerOptions } from "../../peer.ts";
+import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
   DecodedFrame,
@@ -25,48 +18,10 @@ import type {
   RpcParams,
   RpcRequest,
 } from "../../types.ts";
-import { BodyTooLargeError, gzipStream, readBody } from "./_body.ts";
-import { noReply } from "./_no_reply.ts";
-import { unixFetch, unixTarget } from "./_unix.ts";
+import { HttpEndpoint } from "./_endpoint.ts";
+import { callOutcome, unexpectedReply } from "./_outcome.ts";
 
-/**
- * The server answered a POST with a status other than 200 or 204. The calls
- * carried by that POST fail with it.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { HttpError } from "./client.ts";
- *
- * const error = new HttpError(401, "Unauthorized\n", "http://127.0.0.1:8080/rpc");
- * assert.equal(error.status, 401);
- * assert.equal(error.message, 'HTTP 401 from http://127.0.0.1:8080/rpc: "Unauthorized"');
- * ```
- */
-export class HttpError extends Error {
-  /** The HTTP status code. */
-  readonly status: number;
-  /** The response body as text (its first 64 KiB at most). */
-  readonly body: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param status the HTTP status code
-   * @param body the response body as text
-   * @param url the URL that answered
-   * @param options standard error options, such as `cause`
-   */
-  constructor(status: number, body: string, url: string, options?: ErrorOptions) {
-    const excerpt = body.trim().slice(0, 200);
-    super(`HTTP ${status} from ${url}${excerpt === "" ? "" : `: ${JSON.stringify(excerpt)}`}`, {
-      ...options,
-    });
-    this.name = "HttpError";
-    this.status = status;
-    this.body = body;
-  }
-}
+export { HttpError } from "./_endpoint.ts";
 
 /** Options of {@linkcode connectHttp}. */
 export interface ConnectHttpOptions extends Omit<PeerOptions, "service" | "exposeErrors"> {
@@ -95,7 +50,6 @@ export interface ConnectHttpOptions extends Omit<PeerOptions, "service" | "expos
   readonly compressThreshold?: number;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const NO_PARAMS = undefined;
 
 /**
@@ -120,18 +74,23 @@ const NO_PARAMS = undefined;
  * @returns the client; `close()` it when done
  * @throws {TypeError} for a Unix socket outside Deno, with `fetch` or with `https://`
  *
- * @example
- * ```ts ignore
+ * @example A client that sends credentials with every POST
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { connectHttp } from "./client.ts";
  * import { jsonRpc } from "../../../codecs/json_rpc.ts";
  *
- * const client = connectHttp("http://127.0.0.1:8080/rpc", {
+ * // A server that answers one call, and only with the right credentials.
+ * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) =>
+ *   request.headers.get("authorization") === "Basic " + btoa("alice:secret")
+ *     ? Response.json({ jsonrpc: "2.0", id: 1, result: 3 })
+ *     : new Response("Unauthorized", { status: 401 }));
+ * await using client = connectHttp(`http://127.0.0.1:${server.addr.port}/rpc`, {
  *   codec: jsonRpc(),
  *   headers: { authorization: "Basic " + btoa("alice:secret") },
  *   timeout: 5_000,
  * });
- * console.log(await client.call("add", [1, 2]));
- * await client.close();
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  */
 export function connectHttp(url: string | URL, options: ConnectHttpOptions): HttpClient {
@@ -142,20 +101,31 @@ export function connectHttp(url: string | URL, options: ConnectHttpOptions): Htt
  * The client {@linkcode connectHttp} makes. Each exchange has a codec
  * instance of its own (`fork()`), so even a codec that matches replies by
  * order, such as XML-RPC, runs its calls concurrently.
+ *
+ * @example A batch in one POST, against parley's HTTP server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HttpClient } from "./client.ts";
+ * import { serveHttp } from "./server.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ *
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b } } },
+ * });
+ * await using client = new HttpClient(`${server.url}/rpc`, { codec: jsonRpc() });
+ * const [sum, note] = await client.batch([
+ *   { method: "add", params: [1, 2] },
+ *   { method: "add", params: [3, 4], notification: true },
+ * ]);
+ * assert.deepEqual(sum, { status: "fulfilled", value: 3 });
+ * assert.deepEqual(note, { status: "fulfilled", value: undefined });
+ * ```
  */
 export class HttpClient extends RpcClientBase {
   /** The endpoint's URL. */
   readonly remote: string;
-  // What is requested: `remote`, or its request path over a Unix socket.
-  readonly #url: string;
+  readonly #endpoint: HttpEndpoint;
   readonly #codec: Codec;
-  // A plain record: `fetch` copies one faster than a `Headers`.
-  readonly #headers: Record<string, string>;
-  readonly #fetch: typeof fetch;
-  // Releases the socket's connections, for a client over a Unix socket.
-  readonly #release: () => void;
-  readonly #maxBodySize: number;
-  readonly #compressThreshold: number;
   readonly #maxPending: number;
   readonly #timeout: number | undefined;
   readonly #closeTimeout: number;
@@ -178,24 +148,22 @@ export class HttpClient extends RpcClientBase {
    */
   constructor(url: string | URL, options: ConnectHttpOptions) {
     super();
-    this.remote = String(url);
-    const unix = unixTarget(this.remote, options.unixSocket, options.fetch !== undefined);
-    this.#url = unix?.url ?? this.remote;
     this.#codec = options.codec;
-    const headers = new Headers(options.headers);
-    headers.set("content-type", options.codec.mediaType);
-    if (!headers.has("accept")) headers.set("accept", options.codec.mediaType);
-    this.#headers = Object.fromEntries(headers);
-    this.#maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
-    this.#compressThreshold = options.compressThreshold ?? Infinity;
     this.#maxPending = resolveLimits(options.limits).maxPending;
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
-    // Last, once nothing else can throw: it holds connections until close().
-    const socket = unix === undefined ? undefined : unixFetch(unix.socket);
-    this.#fetch = socket?.fetch ?? options.fetch ?? globalThis.fetch;
-    this.#release = socket?.close ?? (() => {});
+    // Last, once nothing else can throw: over a Unix socket it holds
+    // connections until close().
+    this.#endpoint = new HttpEndpoint(url, {
+      mediaType: options.codec.mediaType,
+      headers: options.headers,
+      fetch: options.fetch,
+      unixSocket: options.unixSocket,
+      maxBodySize: options.maxBodySize,
+      compressThreshold: options.compressThreshold,
+    });
+    this.remote = this.#endpoint.remote;
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
@@ -243,7 +211,7 @@ export class HttpClient extends RpcClientBase {
     this.#pending++;
     try {
       const reply = await this.#post(codec, frame, options, method, this.#calls);
-      return this.#outcome(reply, id) as T;
+      return callOutcome(reply, id, this.remote) as T;
     } finally {
       this.#pending--;
     }
@@ -266,7 +234,7 @@ export class HttpClient extends RpcClientBase {
         : { kind: "notification", method, params },
     );
     const reply = await this.#post(codec, frame, undefined, method, this.#notifications);
-    if (reply !== undefined) this.#onError(this.#unexpected(reply));
+    if (reply !== undefined) this.#onError(unexpectedReply(reply, this.remote));
   }
 
   /**
@@ -310,7 +278,7 @@ export class HttpClient extends RpcClientBase {
     return messages.map((message): PromiseSettledResult<unknown> => {
       if (message.kind !== "request") return { status: "fulfilled", value: undefined };
       try {
-        return { status: "fulfilled", value: this.#outcome(reply, message.id) };
+        return { status: "fulfilled", value: callOutcome(reply, message.id, this.remote) };
       } catch (error) {
         return { status: "rejected", reason: error };
       }
@@ -344,7 +312,7 @@ export class HttpClient extends RpcClientBase {
           for (const controller of this.#notifications.keys()) controller.abort(error);
         }
       })().finally(() => {
-        this.#release();
+        this.#endpoint.release();
         this.#closed.resolve();
       });
     }
@@ -382,7 +350,7 @@ export class HttpClient extends RpcClientBase {
       : setTimeout(() => controller.abort(new TimeoutError(method, timeout)), timeout);
     const onAbort = () => controller.abort(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const exchange = this.#exchange(codec, frame, controller.signal);
+    const exchange = this.#endpoint.post(codec, frame, controller.signal);
     if (posts instanceof Set) posts.add(controller);
     else posts.set(controller, exchange.catch(() => {}));
     try {
@@ -395,128 +363,4 @@ export class HttpClient extends RpcClientBase {
       posts.delete(controller);
     }
   }
-
-  async #exchange(
-    codec: Codec,
-    frame: Frame,
-    signal: AbortSignal,
-  ): Promise<DecodedFrame | undefined> {
-    // A text frame has at least as many bytes as UTF-16 units.
-    const compress = frame.length > this.#compressThreshold;
-    const body = compress
-      ? await gzipBytes(typeof frame === "string" ? new TextEncoder().encode(frame) : frame)
-      : frame as string | Uint8Array<ArrayBuffer>;
-    let response: Response;
-    let bytes: Uint8Array;
-    // Called unbound: a browser's fetch throws "Illegal invocation" when its
-    // `this` is anything but the window (here it would be the client).
-    const post = this.#fetch;
-    try {
-      response = await post(this.#url, {
-        method: "POST",
-        headers: compress ? { ...this.#headers, "content-encoding": "gzip" } : this.#headers,
-        body,
-        signal,
-      });
-    } catch (error) {
-      // fetch's own failures are TypeErrors; others (a CertificateError from
-      // tlsClient's fetch, say) already say what happened.
-      throw error instanceof TypeError ? noReply(this.remote, error) : error;
-    }
-    try {
-      if (response.status === 204) {
-        await response.body?.cancel();
-        return undefined;
-      }
-      bytes = await this.#read(response);
-    } catch (error) {
-      // The reply broke off (a server killed mid-reply): the same as no reply.
-      throw error instanceof LimitError ? error : noReply(this.remote, error);
-    }
-    if (response.status !== 200) {
-      const text = new TextDecoder().decode(bytes.subarray(0, 65536));
-      throw new HttpError(response.status, text, this.remote);
-    }
-    if (bytes.length === 0) return undefined;
-    let reply: Frame = bytes;
-    if (codec.text === true) {
-      try {
-        reply = utf8.decode(bytes);
-      } catch {
-        // Left as bytes for the codec to reject.
-      }
-    }
-    try {
-      return codec.decode(reply);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      // Say what came instead: an HTML error page, another protocol's reply.
-      const type = response.headers.get("content-type") ?? "no content type";
-      const start = new TextDecoder().decode(bytes.subarray(0, 80)).replace(/\s+/g, " ");
-      throw new ProtocolError(
-        `The reply from ${this.remote} is malformed (HTTP ${response.status}, ${type}, ` +
-          `${bytes.length} bytes: ${JSON.stringify(start)}${bytes.length > 80 ? "…" : ""}): ` +
-          error.message,
-        { cause: error },
-      );
-    }
-  }
-
-  async #read(response: Response): Promise<Uint8Array> {
-    const length = response.headers.get("content-length");
-    // A declared length that fits is read in one go; a compressed or chunked
-    // body is read piece by piece under the limit.
-    if (length !== null && !response.headers.has("content-encoding")) {
-      if (Number(length) <= this.#maxBodySize) return await response.bytes();
-      await response.body?.cancel();
-      throw this.#tooLarge(Number(length));
-    }
-    try {
-      return await readBody(response.body, this.#maxBodySize, false);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) throw this.#tooLarge(error.size);
-      throw error;
-    }
-  }
-
-  #tooLarge(size: number): LimitError {
-    return new LimitError(
-      "maxBodySize",
-      this.#maxBodySize,
-      `The reply from ${this.remote} has at least ${size} bytes, over maxBodySize`,
-    );
-  }
-
-  // The call's outcome in a reply: its result, or the error it is answered with.
-  #outcome(reply: DecodedFrame | undefined, id: RpcId): unknown {
-    const messages = reply === undefined ? [] : reply.kind === "batch" ? reply.messages : [reply];
-    let general: RpcError | undefined;
-    for (const message of messages) {
-      if (message.kind === "result" && message.id === id) return message.result;
-      if (message.kind === "error") {
-        if (message.id === id) throw RpcError.from(message.error);
-        if (message.id === null) general = RpcError.from(message.error);
-      }
-      if (message.kind === "invalid" && message.inReplyTo === id) {
-        throw new ProtocolError(
-          `The reply from ${this.remote} is malformed: ${message.error.message}`,
-        );
-      }
-    }
-    throw new ProtocolError(
-      `The reply from ${this.remote} did not answer call ${JSON.stringify(id)}`,
-      general === undefined ? undefined : { cause: general },
-    );
-  }
-
-  #unexpected(reply: DecodedFrame): Error {
-    const first = reply.kind === "batch" ? reply.messages[0] : reply;
-    return first?.kind === "error"
-      ? RpcError.from(first.error)
-      : new ProtocolError(`${this.remote} answered a notification with a ${first?.kind} message`);
-  }
-}
-
-async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(await new Response(gzipStream(bytes)).arrayBuffer());
 }

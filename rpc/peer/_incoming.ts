@@ -1,0 +1,171 @@
+/**
+ * A peer's serving side: the calls the other end made that are being
+ * handled, their in-flight limit, their cancellation and draining.
+ *
+ * @module
+ */
+
+import { type AnswerSettings, errorReply, invokeMethod, methodNotFound } from "../answer.ts";
+import { createDispatcher, type Dispatcher } from "../dispatch.ts";
+import { ErrorCode, RpcError } from "../errors.ts";
+import type { CallContext, Service } from "../service.ts";
+import type { RpcId, RpcMessage, RpcParams } from "../types.ts";
+
+/** A call being handled: its handler's abort and how to answer it once. */
+interface IncomingCall {
+  readonly controller: AbortController;
+  readonly finish: (reply: RpcMessage) => void;
+}
+
+/**
+ * The incoming calls of one connection. Each is answered exactly once: by
+ * its handler, or at once when cancelled, refused or unknown.
+ *
+ * @example A call answered, then draining refuses the next
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { IncomingCalls } from "./_incoming.ts";
+ *
+ * const calls = new IncomingCalls({ add: (x: number, y: number) => x + y }, 8, {
+ *   expose: false,
+ *   onError: () => {},
+ * });
+ * const replies: unknown[] = [];
+ * calls.serve(1, "add", [1, 2], (reply) => replies.push(reply));
+ * await calls.drain();
+ * calls.serve(2, "add", [1, 2], (reply) => replies.push(reply));
+ * assert.deepEqual(replies[0], { kind: "result", id: 1, result: 3 });
+ * assert.equal((replies[1] as { kind: string }).kind, "error");
+ * ```
+ */
+export class IncomingCalls {
+  readonly #dispatch: Dispatcher | undefined;
+  readonly #maxInFlight: number;
+  readonly #answering: AnswerSettings;
+  // Calls being handled, by id: cancelling one aborts its handler and answers it.
+  readonly #calls = new Map<RpcId, IncomingCall>();
+  #inFlight = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
+  #draining = false;
+
+  /**
+   * Creates the table for a service.
+   *
+   * @param service what is served; nothing (every call is unknown) when absent
+   * @param maxInFlight the most calls handled at once; more are refused as busy
+   * @param answering how errors are reported and exposed
+   */
+  constructor(service: Service | undefined, maxInFlight: number, answering: AnswerSettings) {
+    this.#dispatch = service === undefined ? undefined : createDispatcher(service);
+    this.#maxInFlight = maxInFlight;
+    this.#answering = answering;
+  }
+
+  /** The number of calls being handled now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Whether the service has a handler for `method`.
+   *
+   * @param method the method's name
+   * @returns true when a call of it would be served
+   */
+  handles(method: string): boolean {
+    return this.#dispatch?.(method) !== undefined;
+  }
+
+  /**
+   * Runs a handler; `respond` gets its reply, exactly once. The call counts
+   * as in flight until its reply has been handed to `respond`, so that
+   * {@linkcode IncomingCalls.drain} cannot end between a handler's return
+   * and its reply.
+   *
+   * @param id the call's id; `undefined` for a notification (answered under id null)
+   * @param method the method's name
+   * @param params its params
+   * @param respond takes the reply
+   */
+  serve(
+    id: RpcId | undefined,
+    method: string,
+    params: RpcParams | undefined,
+    respond: (reply: RpcMessage) => void,
+  ): void {
+    const replyId = id ?? null;
+    if (this.#draining) {
+      return respond(errorReply(replyId, ErrorCode.ServerBusy, "Server is shutting down"));
+    }
+    if (this.#inFlight >= this.#maxInFlight) {
+      return respond(
+        errorReply(
+          replyId,
+          ErrorCode.ServerBusy,
+          `Too many calls in flight (limit ${this.#maxInFlight})`,
+        ),
+      );
+    }
+    const resolved = this.#dispatch?.(method);
+    if (resolved === undefined) return respond(methodNotFound(replyId, method));
+    const controller = new AbortController();
+    this.#inFlight++;
+    let answered = false;
+    const finish = (reply: RpcMessage): void => {
+      if (answered) return; // cancelled earlier: the handler's outcome is dropped
+      answered = true;
+      if (id !== undefined && this.#calls.get(id)?.controller === controller) {
+        this.#calls.delete(id);
+      }
+      respond(reply);
+      if (--this.#inFlight === 0) this.#idle?.resolve();
+    };
+    if (id !== undefined) this.#calls.set(id, { controller, finish });
+    const ctx: CallContext = { id, method, signal: controller.signal };
+    const reply = invokeMethod(resolved, ctx, params, this.#answering);
+    if (reply instanceof Promise) reply.then(finish);
+    else finish(reply);
+  }
+
+  /**
+   * Cancels a call being handled. It is answered at once (the Language
+   * Server Protocol asks for a reply to every request, cancelled ones
+   * included) and leaves its in-flight slot, whether or not its handler ever
+   * settles; what the handler returns later is dropped.
+   *
+   * @param id the call's id; unknown ids are ignored
+   */
+  cancel(id: RpcId): void {
+    const call = this.#calls.get(id);
+    if (call === undefined) return;
+    const error = new RpcError(ErrorCode.RequestCancelled, "Request cancelled");
+    call.controller.abort(error);
+    call.finish({ kind: "error", id, error: error.toObject() });
+  }
+
+  /**
+   * Refuses new calls from now on ("shutting down") and waits for the calls
+   * in flight to be answered.
+   *
+   * @returns when none is in flight (or {@linkcode IncomingCalls.abortAll})
+   */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    if (this.#inFlight > 0) {
+      this.#idle ??= Promise.withResolvers();
+      await this.#idle.promise;
+    }
+  }
+
+  /**
+   * The connection ended: every handler sees its signal abort, and whoever
+   * waits in {@linkcode IncomingCalls.drain} goes on.
+   *
+   * @param error the abort reason
+   */
+  abortAll(error: unknown): void {
+    for (const call of this.#calls.values()) call.controller.abort(error);
+    this.#calls.clear();
+    this.#idle?.resolve();
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * A peer's outgoing side: frames queued in one turn leave as one chunk (one
+ * socket write), and a peer that reads slowly is held back by a byte budget.
+ *
+ * @module
+ */
+
+import { LimitError } from "../errors.ts";
+import type { Frame } from "../types.ts";
+
+// Frames per part when a turn writes many: small enough that the other end
+// starts early, large enough that a part is one socket write, not dozens.
+const OUTBOX_PART = 16;
+
+/**
+ * The write queue of one connection. Frames written in the same turn (the
+ * replies to a batch of frames read together, the calls of many callers) are
+ * handed to the writer together, and no promise is made per frame.
+ *
+ * @example Two frames written in one turn leave as one chunk
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Outbox } from "./_outbox.ts";
+ *
+ * const chunks: unknown[] = [];
+ * const writable = new WritableStream<unknown>({ write: (chunk) => void chunks.push(chunk) });
+ * const outbox = new Outbox(writable.getWriter(), 1024, (error) => console.error(error));
+ * outbox.write("one");
+ * await outbox.write("two");
+ * assert.deepEqual(chunks, [["one", "two"]]);
+ * assert.equal(outbox.queuedBytes, 0);
+ * ```
+ */
+export class Outbox {
+  readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
+  readonly #maxQueuedBytes: number;
+  readonly #onFailed: (error: unknown) => void;
+  #frames: Frame[] = [];
+  #flushing: Promise<void> | undefined;
+  // Bytes handed to write() and not yet written (UTF-16 units for text).
+  #queuedBytes = 0;
+  #drained: PromiseWithResolvers<void> | undefined;
+
+  /**
+   * Creates the queue in front of a writer.
+   *
+   * @param writer where the chunks go
+   * @param maxQueuedBytes bytes waiting to be written above which the peer holds back
+   * @param onFailed told once per failed write: the stream is broken
+   */
+  constructor(
+    writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>,
+    maxQueuedBytes: number,
+    onFailed: (error: unknown) => void,
+  ) {
+    this.#writer = writer;
+    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#onFailed = onFailed;
+  }
+
+  /** Bytes handed to {@linkcode Outbox.write} and not yet written. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Whether more bytes wait than the budget allows. */
+  get isOverBudget(): boolean {
+    return this.#queuedBytes > this.#maxQueuedBytes;
+  }
+
+  /** The flush under way, if any; it settles once what was queued is written. */
+  get flushing(): Promise<void> | undefined {
+    return this.#flushing;
+  }
+
+  /**
+   * Queues a frame; it leaves with the others queued in this turn.
+   *
+   * @param frame the encoded message
+   * @returns when the chunk it leaves in has been written
+   */
+  write(frame: Frame): Promise<void> {
+    this.#queuedBytes += frame.length;
+    const queued = this.#frames.push(frame);
+    if (queued === 1) {
+      const flushing = Promise.resolve().then(() => this.#flush());
+      flushing.catch(this.#onFailed);
+      this.#flushing = flushing;
+    } else if (queued >= OUTBOX_PART) {
+      // A long batch leaves in parts, so that the other end can start on the
+      // first part while this end is still producing the rest.
+      this.#flush().catch(this.#onFailed);
+    }
+    return this.#flushing!;
+  }
+
+  /**
+   * Refuses a new outgoing message while a slow reader has too much queued.
+   *
+   * @throws {LimitError} when over the budget
+   */
+  checkBudget(): void {
+    if (this.#queuedBytes > this.#maxQueuedBytes) {
+      throw new LimitError(
+        "maxQueuedBytes",
+        this.#maxQueuedBytes,
+        `${this.#queuedBytes} bytes are waiting to be written to a peer that reads slowly`,
+      );
+    }
+  }
+
+  /**
+   * Waits until the queue is back under its budget (or {@linkcode Outbox.release}).
+   *
+   * @returns when reading may go on
+   */
+  underBudget(): Promise<void> {
+    this.#drained ??= Promise.withResolvers();
+    return this.#drained.promise;
+  }
+
+  /** Lets whoever waits in {@linkcode Outbox.underBudget} go on, as when closing. */
+  release(): void {
+    this.#drained?.resolve();
+    this.#drained = undefined;
+  }
+
+  #flush(): Promise<void> {
+    if (this.#frames.length === 0) return Promise.resolve();
+    const frames = this.#frames;
+    this.#frames = [];
+    const chunk = frames.length === 1 ? frames[0]! : frames;
+    let bytes = 0;
+    for (const frame of frames) bytes += frame.length;
+    const writer = this.#writer;
+    const size = writer.desiredSize;
+    const written = size !== null && size <= 0
+      ? writer.ready.then(() => writer.write(chunk))
+      : writer.write(chunk);
+    const done = () => {
+      this.#queuedBytes -= bytes;
+      if (this.#queuedBytes <= this.#maxQueuedBytes) this.release();
+    };
+    written.then(done, done);
+    return written;
+  }
+}

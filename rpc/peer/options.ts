@@ -1,0 +1,53 @@
+/**
+ * What a {@linkcode Peer} is made with.
+ *
+ * @module
+ */
+
+import type { RpcLimits } from "../limits.ts";
+import type { Service } from "../service.ts";
+import type { Codec, RpcParams } from "../types.ts";
+
+/**
+ * Options of a {@linkcode Peer}.
+ *
+ * @example A server's options: its codec, its service and a lower in-flight limit
+ * ```ts
+ * import type { PeerOptions } from "./options.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * const options: PeerOptions = {
+ *   codec: jsonRpc(),
+ *   service: { add: (x: number, y: number) => x + y },
+ *   limits: { maxInFlight: 16 },
+ * };
+ * console.assert(options.limits?.maxInFlight === 16);
+ * ```
+ */
+export interface PeerOptions {
+  /** How messages become frames. */
+  readonly codec: Codec;
+  /** What this end serves to the other; nothing when absent. */
+  readonly service?: Service;
+  /** Per-connection limits; defaults in {@linkcode DEFAULT_LIMITS}. */
+  readonly limits?: Partial<RpcLimits>;
+  /** Default timeout of outgoing calls in milliseconds; none when absent. */
+  readonly timeout?: number;
+  /** Send the message and stack of unexpected handler errors (development only). */
+  readonly exposeErrors?: boolean;
+  /** Milliseconds to flush queued frames when closing; 1000 by default. */
+  readonly closeTimeout?: number;
+  /** Closes the peer when aborted. */
+  readonly signal?: AbortSignal;
+  /**
+   * Told about what goes wrong without failing a call: handler errors, bad
+   * frames, replies to unknown ids. Defaults to nothing.
+   */
+  readonly onError?: (error: unknown) => void;
+  /**
+   * Told about the notifications that the service does not handle (Neovim's
+   * events, a language server's `window/logMessage`); they are dropped
+   * otherwise, and are not errors.
+   */
+  readonly onNotification?: (method: string, params: RpcParams | undefined) => void;
+}

@@ -1,0 +1,296 @@
+/**
+ * The NATS client: calls a service's workers by request/reply on its
+ * subject, with a deadline on every call and retries of idempotent methods;
+ * a notification is a plain publish.
+ *
+ * @module
+ */
+
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
+import { ConnectionClosedError, RpcError, TimeoutError } from "../../errors.ts";
+import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
+import {
+  bytesOf,
+  DEADLINE_HEADER,
+  type NatsConnectionLike,
+  NoRespondersError,
+  utf8,
+} from "./_wire.ts";
+
+/** Options of {@linkcode natsClient}. */
+export interface NatsClientOptions {
+  /** The connection to NATS. */
+  readonly connection: NatsConnectionLike;
+  /** The service's subject. */
+  readonly subject: string;
+  /** How calls become frames. */
+  readonly codec: Codec;
+  /** Milliseconds before a call gives up (its deadline); 30 s by default. */
+  readonly timeout?: number;
+  /**
+   * Methods safe to run twice, retried on another worker when a worker does
+   * not answer in its share of the deadline (it died, say) or nobody serves
+   * the subject yet.
+   */
+  readonly idempotent?: readonly string[] | ((method: string) => boolean);
+  /** How many times an idempotent call is tried in all; 3 by default. */
+  readonly attempts?: number;
+}
+
+/**
+ * Per-call options of a {@linkcode NatsClient}: every client's
+ * {@linkcode CallOptions}. Aborting a call gives up on its reply at once; a
+ * call already sent still reaches a worker (NATS has no way to take it back).
+ */
+export type NatsCallOptions = CallOptions;
+
+/**
+ * A client of a service on NATS, made by {@linkcode natsClient}: the
+ * {@linkcode RpcClient} contract over request/reply. Closing it fails the
+ * calls waiting for a reply and refuses new ones; the NATS connection is the
+ * caller's, and stays open.
+ *
+ * @example A client over a connection that answers every request itself
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NatsClient } from "./client.ts";
+ * import type { NatsConnectionLike } from "./_wire.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ *
+ * const reply = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":3}');
+ * const connection = {
+ *   request: () => Promise.resolve({ data: reply }),
+ *   publish: () => {},
+ * } as unknown as NatsConnectionLike;
+ * await using client = new NatsClient({ connection, subject: "calculator", codec: jsonRpc() });
+ * assert.equal(await client.call("add", [1, 2]), 3);
+ * assert.equal(await client.proxy<{ add(a: number, b: number): number }>().add(1, 2), 3);
+ * ```
+ */
+export class NatsClient extends RpcClientBase {
+  readonly #options: NatsClientOptions;
+  readonly #timeout: number;
+  readonly #attempts: number;
+  readonly #idempotent: (method: string) => boolean;
+  // The calls waiting for a reply, aborted by close().
+  readonly #calls = new Set<AbortController>();
+  readonly #closed = Promise.withResolvers<void>();
+  #closing = false;
+  #nextId = 1;
+
+  /**
+   * Creates the client; nothing is sent until the first call.
+   *
+   * @param options the connection, the subject, the codec, deadlines, retries
+   */
+  constructor(options: NatsClientOptions) {
+    super();
+    this.#options = options;
+    this.#timeout = options.timeout ?? 30_000;
+    this.#attempts = Math.max(1, options.attempts ?? 3);
+    this.#idempotent = typeof options.idempotent === "function"
+      ? options.idempotent
+      : ((names: ReadonlySet<string>) => (method: string) => names.has(method))(
+        new Set(options.idempotent ?? []),
+      );
+  }
+
+  /** Calls awaiting their reply. */
+  get pending(): number {
+    return this.#calls.size;
+  }
+
+  /** Resolves when the client has closed. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /**
+   * Calls a method: request/reply through NATS to one worker.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @param options timeout (the call's deadline) and abort signal
+   * @returns the result
+   * @throws {RpcError} the worker's error
+   * @throws {TimeoutError} when no answer came before the deadline
+   * @throws {NoRespondersError} when no worker serves the subject
+   * @throws {ConnectionClosedError} when the client was closed
+   */
+  async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    if (this.#closing) throw new ConnectionClosedError("Connection closed");
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#calls.add(controller);
+    try {
+      return await this.#call<T>(method, params, options?.timeout, controller.signal);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.#calls.delete(controller);
+    }
+  }
+
+  async #call<T>(
+    method: string,
+    params: RpcParams | undefined,
+    timeout: number | undefined,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const codec = this.#options.codec.fork?.() ?? this.#options.codec;
+    const id: RpcId = this.#nextId++;
+    const frame = bytesOf(codec.encode({
+      kind: "request",
+      id,
+      method,
+      ...(params === undefined ? {} : { params }),
+    }));
+    const limit = timeout ?? this.#timeout;
+    const deadline = Date.now() + limit;
+    const tries = this.#idempotent(method) ? this.#attempts : 1;
+    let last: unknown;
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      // Each try gets its share of what is left: a dead worker costs one share.
+      const wait = left / (tries - attempt + 1);
+      try {
+        const reply = await this.#exchange(frame, deadline, wait, signal);
+        let data: Frame = reply.data;
+        if (codec.text === true) data = utf8.decode(reply.data);
+        const decoded = codec.decode(data);
+        if (decoded.kind === "result") return decoded.result as T;
+        if (decoded.kind === "error") throw RpcError.from(decoded.error);
+        throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
+      } catch (error) {
+        if (error instanceof RpcError || signal.aborted) throw error;
+        const text = String((error as Error)?.message ?? error);
+        if (/no responders/i.test(text)) {
+          last = new NoRespondersError(this.#options.subject, { cause: error });
+        } else if (/timeout/i.test(text)) last = new TimeoutError(method, limit);
+        else throw error;
+      }
+    }
+    throw last ?? new TimeoutError(method, limit);
+  }
+
+  async #exchange(
+    frame: Uint8Array,
+    deadline: number,
+    wait: number,
+    signal: AbortSignal,
+  ): Promise<{ readonly data: Uint8Array }> {
+    const headers = natsHeaders();
+    headers.set(DEADLINE_HEADER, String(deadline));
+    const request = this.#options.connection.request(this.#options.subject, frame, {
+      timeout: Math.max(1, Math.round(wait)),
+      headers,
+    });
+    // Aborting gives up on the reply at once (the worker may still run the call).
+    const { promise: aborted, reject } = Promise.withResolvers<never>();
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await Promise.race([request, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      request.catch(() => {});
+    }
+  }
+
+  /**
+   * Sends a notification: a publish, taken by one worker.
+   *
+   * @param method the method's name
+   * @param params positional (array) or named (object) params
+   * @returns when it was handed to the NATS connection
+   * @throws {ConnectionClosedError} when the client was closed
+   */
+  notify(method: string, params?: RpcParams): Promise<void> {
+    if (this.#closing) return Promise.reject(new ConnectionClosedError("Connection closed"));
+    const codec = this.#options.codec.fork?.() ?? this.#options.codec;
+    const frame = bytesOf(codec.encode({
+      kind: "notification",
+      method,
+      ...(params === undefined ? {} : { params }),
+    }));
+    const headers = natsHeaders();
+    headers.set(DEADLINE_HEADER, String(Date.now() + this.#timeout));
+    this.#options.connection.publish(this.#options.subject, frame, { headers });
+    return Promise.resolve();
+  }
+
+  /**
+   * Sends several calls and notifications and waits for every outcome. Each
+   * is a message of its own: NATS hands each message to one worker, and a
+   * batch in one message would run on one worker only.
+   *
+   * @param entries the calls, in order
+   * @param options timeout and abort signal, for every call of the batch
+   * @returns each entry's outcome, in order (`undefined` for notifications)
+   */
+  batch(
+    entries: readonly BatchEntry[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    return Promise.allSettled(
+      entries.map((e) =>
+        e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)
+      ),
+    );
+  }
+
+  /**
+   * Closes: calls waiting for a reply fail with a `ConnectionClosedError`
+   * (their workers may still run them) and new ones are refused. The NATS
+   * connection stays open.
+   *
+   * @param reason why, given as the `cause` of the calls' errors
+   * @returns when everything is released
+   */
+  close(reason?: unknown): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      const error = new ConnectionClosedError(
+        "Connection closed",
+        reason === undefined ? undefined : { cause: reason },
+      );
+      for (const controller of this.#calls) controller.abort(error);
+      this.#closed.resolve();
+    }
+    return this.#closed.promise;
+  }
+}
+
+/**
+ * A client of the workers serving `subject`: it needs no address of any
+ * worker, and more workers mean more capacity without any change here.
+ *
+ * @param options the connection, the subject, the codec, deadlines, retries
+ * @returns the client
+ *
+ * @example Calls, notifications and a typed proxy, whichever worker answers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { natsClient } from "./client.ts";
+ * import type { NatsConnectionLike } from "./_wire.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ *
+ * const published: string[] = [];
+ * const connection = {
+ *   request: () => Promise.resolve({ data: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":3}') }),
+ *   publish: (subject: string) => void published.push(subject),
+ * } as unknown as NatsConnectionLike;
+ * const client = natsClient({ connection, subject: "calculator", codec: jsonRpc() });
+ * assert.equal(await client.call("add", [1, 2]), 3);
+ * await client.notify("log", ["hello"]);
+ * assert.deepEqual(published, ["calculator"]);
+ * await client.close();
+ * ```
+ */
+export function natsClient(options: NatsClientOptions): NatsClient {
+  return new NatsClient(options);
+}
