@@ -14,15 +14,17 @@
  *
  * @example A typed call over an in-memory pair
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Peer } from "./mod.ts";
  * import { memoryPair } from "./rpc/testing.ts";
  * import { jsonRpc } from "./codecs/json_rpc.ts";
+ *
  * const calculator = { add: (a: number, b: number) => a + b };
  * const [a, b] = memoryPair();
  * const server = new Peer(a, { codec: jsonRpc(), service: calculator });
  * const client = new Peer(b, { codec: jsonRpc() });
  * const calc = client.proxy<typeof calculator>();
- * console.assert(await calc.add(1, 2) === 3);
+ * assert.equal(await calc.add(1, 2), 3);
  * await client.close();
  * await server.closed;
  * ```

@@ -48,14 +48,24 @@ const FORBIDDEN = new Set([
  * @param service the object to serve
  * @returns the dispatcher
  *
- * @example
+ * @example A class instance: its methods, never its machinery
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createDispatcher } from "./dispatch.ts";
- * class Counter { n = 0; inc() { return ++this.n; } }
+ *
+ * class Counter {
+ *   n = 0;
+ *   inc() {
+ *     return ++this.n;
+ *   }
+ * }
  * const dispatch = createDispatcher(new Counter());
- * console.assert(dispatch("inc") !== undefined);
- * console.assert(dispatch("constructor") === undefined);
- * console.assert(dispatch("toString") === undefined);
+ * const ctx = { id: 1, method: "inc", signal: new AbortController().signal };
+ * assert.equal(dispatch("inc")?.invoke([], ctx), 1);
+ * assert.equal(dispatch("inc")?.invoke([], ctx), 2);
+ * assert.equal(dispatch("constructor"), undefined);
+ * assert.equal(dispatch("toString"), undefined);
+ * assert.equal(dispatch("n"), undefined);
  * ```
  */
 export function createDispatcher(service: Service): Dispatcher {
@@ -104,6 +114,23 @@ export function createDispatcher(service: Service): Dispatcher {
  *
  * @param service the object served
  * @returns the callable method names, sorted
+ *
+ * @example The names a class instance answers to
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listMethods } from "./dispatch.ts";
+ *
+ * class Calculator {
+ *   add(a: number, b: number) {
+ *     return a + b;
+ *   }
+ *   _secret() {
+ *     return 42;
+ *   }
+ * }
+ * const calculator = Object.assign(new Calculator(), { negate: (a: number) => -a });
+ * assert.deepEqual(listMethods(calculator), ["add", "negate"]);
+ * ```
  */
 export function listMethods(service: Service): string[] {
   const prefixed = prefixOf(service);
@@ -136,11 +163,17 @@ const PREFIXED: unique symbol = Symbol("parley.prefixedService");
  * @param service the service, of any kind
  * @returns the prefixed service
  *
- * @example
+ * @example `add` answered as `math.add`
  * ```ts
- * import { createDispatcher, prefixService } from "./dispatch.ts";
- * const dispatch = createDispatcher(prefixService("math.", { add: (a: number, b: number) => a + b }));
- * console.assert(dispatch("math.add") !== undefined && dispatch("add") === undefined);
+ * import assert from "node:assert/strict";
+ * import { createDispatcher, listMethods, prefixService } from "./dispatch.ts";
+ *
+ * const math = prefixService("math.", { add: (a: number, b: number) => a + b });
+ * const dispatch = createDispatcher(math);
+ * const ctx = { id: 1, method: "math.add", signal: new AbortController().signal };
+ * assert.equal(dispatch("math.add")?.invoke([1, 2], ctx), 3);
+ * assert.equal(dispatch("add"), undefined);
+ * assert.deepEqual(listMethods(math), ["math.add"]);
  * ```
  */
 export function prefixService(prefix: string, service: Service): Service {
@@ -159,11 +192,16 @@ function prefixOf(service: Service): { prefix: string; service: Service } | unde
  * @param services the services, in the order they are searched
  * @returns the combined service
  *
- * @example
+ * @example The first service that has a name answers it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { combineServices, createDispatcher } from "./dispatch.ts";
+ *
  * const dispatch = createDispatcher(combineServices({ a: () => 1 }, { a: () => 2, b: () => 3 }));
- * console.assert(dispatch("a") !== undefined && dispatch("b") !== undefined);
+ * const ctx = { id: 1, method: "a", signal: new AbortController().signal };
+ * assert.equal(dispatch("a")?.invoke([], ctx), 1);
+ * assert.equal(dispatch("b")?.invoke([], ctx), 3);
+ * assert.equal(dispatch("c"), undefined);
  * ```
  */
 export function combineServices(...services: readonly Service[]): Service {
@@ -221,6 +259,23 @@ function argumentsOf(params: unknown): unknown[] {
  * @param error what the handler threw
  * @param expose whether to send the message and stack of unexpected errors
  * @returns the error object for the wire
+ *
+ * @example An `RpcError` travels; a bug does not leak unless asked to
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "./errors.ts";
+ * import { toErrorObject } from "./dispatch.ts";
+ *
+ * assert.deepEqual(toErrorObject(new RpcError(1, "Division by zero"), false), {
+ *   code: 1,
+ *   message: "Division by zero",
+ * });
+ * const bug = new TypeError("x is undefined");
+ * assert.deepEqual(toErrorObject(bug, false), { code: -32603, message: "Internal error" });
+ * const exposed = toErrorObject(bug, true);
+ * assert.equal(exposed.message, "x is undefined");
+ * assert.deepEqual(exposed.data, { name: "TypeError", stack: bug.stack });
+ * ```
  */
 export function toErrorObject(error: unknown, expose: boolean): RpcErrorObject {
   if (error instanceof RpcError) return error.toObject();

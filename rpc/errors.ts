@@ -53,9 +53,30 @@ export const ErrorCode = {
  *
  * @example Throwing an application error from a handler
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RpcError } from "./errors.ts";
- * const err = new RpcError(1, "overflow", { whatOp: 1, why: "overflow" });
- * console.assert(err.code === 1);
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const service = {
+ *   divide(a: number, b: number) {
+ *     if (b === 0) throw new RpcError(1, "Division by zero", { whatOp: 4 });
+ *     return a / b;
+ *   },
+ * };
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * await assert.rejects(client.call("divide", [1, 0]), (error) => {
+ *   assert.ok(error instanceof RpcError);
+ *   assert.equal(error.code, 1);
+ *   assert.equal(error.message, "Division by zero");
+ *   assert.deepEqual(error.data, { whatOp: 4 });
+ *   return true;
+ * });
+ * await client.close();
+ * await server.closed;
  * ```
  */
 export class RpcError extends Error {

@@ -35,18 +35,25 @@ const utf8 = new TextEncoder();
  *
  * @example Frames over an in-memory byte pipe
  * ```ts
+ * import assert from "node:assert/strict";
  * import { framedStream } from "./framed.ts";
  * import { lengthPrefix } from "./framing/length_prefix.ts";
+ *
+ * // A loopback: what is written comes back to the reader.
  * const pipe = new TransformStream<Uint8Array, Uint8Array>();
  * const stream = framedStream(
  *   { readable: pipe.readable, writable: pipe.writable, close: () => {} },
  *   lengthPrefix(),
  * );
+ * const received = Array.fromAsync(stream.readable);
  * const writer = stream.writable.getWriter();
  * await writer.write("hi");
- * const reader = stream.readable.getReader();
- * const { value } = await reader.read();
- * console.assert(new TextDecoder().decode(value as Uint8Array) === "hi");
+ * await writer.write(["two", "frames"]); // framed and written together
+ * await writer.close();
+ * const chunks = await received;
+ * const text = chunks.flat().map((frame) => new TextDecoder().decode(frame as Uint8Array));
+ * assert.deepEqual(text, ["hi", "two", "frames"]);
+ * await stream.close();
  * ```
  */
 export function framedStream(

@@ -68,6 +68,15 @@ export interface RpcLimits {
  * flight, 32 MiB queued, 1,000,000 items per message, 10,000 remote objects
  * exported per connection; WebSocket connections idle for 5 minutes or
  * silent for 30 s after opening are closed, and a handshake's head has 10 s.
+ *
+ * @example Reading a default, which cannot be changed in place
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ *
+ * assert.equal(DEFAULT_LIMITS.maxFrameSize, 16 * 1024 * 1024);
+ * assert.ok(Object.isFrozen(DEFAULT_LIMITS));
+ * ```
  */
 export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
   maxFrameSize: 16 * 1024 * 1024,
@@ -90,6 +99,18 @@ export const DEFAULT_LIMITS: RpcLimits = Object.freeze({
  * @returns a complete set of limits
  * @throws {RangeError} when a limit is not a positive integer (a timeout may
  * also be `Infinity`: off)
+ *
+ * @example Overriding one limit, keeping the others
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
+ *
+ * const limits = resolveLimits({ maxFrameSize: 1024, idleTimeout: Infinity });
+ * assert.equal(limits.maxFrameSize, 1024);
+ * assert.equal(limits.idleTimeout, Infinity);
+ * assert.equal(limits.maxDepth, DEFAULT_LIMITS.maxDepth);
+ * assert.throws(() => resolveLimits({ maxDepth: 0 }), RangeError);
+ * ```
  */
 export function resolveLimits(limits: Partial<RpcLimits> = {}): RpcLimits {
   const resolved = { ...DEFAULT_LIMITS, ...limits };

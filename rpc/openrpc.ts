@@ -155,6 +155,27 @@ export function openRpcDocument(service: Service, info: OpenRpcInfo = {}): OpenR
  * @param service any service
  * @param info the title, version and description
  * @returns the service with `rpc.discover`
+ *
+ * @example A client discovers what a server offers
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type OpenRpcDocument, withOpenRpc } from "./openrpc.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const calculator = { add: (a: number, b: number) => a + b };
+ * const service = withOpenRpc(calculator, { title: "Calculator", version: "1.0.0" });
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * const document = await client.call("rpc.discover") as OpenRpcDocument;
+ * assert.deepEqual(document.info, { title: "Calculator", version: "1.0.0" });
+ * assert.deepEqual(document.methods.map((m) => [m.name, m.params.length]), [["add", 2]]);
+ * assert.equal(await client.call("add", [1, 2]), 3);
+ * await client.close();
+ * await server.closed;
+ * ```
  */
 export function withOpenRpc(service: Service, info: OpenRpcInfo = {}): Service {
   let document: OpenRpcDocument | undefined;

@@ -11,14 +11,17 @@
  *
  * @example A proxy over any call function
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createProxy } from "./plumbing.ts";
+ *
  * const calls: string[] = [];
  * const calc = createProxy<{ add(a: number, b: number): number }>((method, params) => {
  *   calls.push(method);
  *   const [a, b] = params as number[];
  *   return Promise.resolve(a! + b!);
  * });
- * console.assert(await calc.add(1, 2) === 3 && calls[0] === "add");
+ * assert.equal(await calc.add(1, 2), 3);
+ * assert.deepEqual(calls, ["add"]);
  * ```
  *
  * @module

@@ -48,16 +48,36 @@ interface ContextAware {
  *
  * @example A handler that stops when the caller cancels
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withContext } from "./service.ts";
+ * import { ErrorCode, RpcError } from "./errors.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const started = Promise.withResolvers<void>();
+ * const stopped = Promise.withResolvers<unknown>();
  * const service = {
- *   wait: withContext((ctx, ms: number) =>
- *     new Promise((resolve) => {
- *       const timer = setTimeout(resolve, ms);
- *       ctx.signal.addEventListener("abort", () => clearTimeout(timer));
+ *   wait: withContext((ctx) =>
+ *     new Promise<void>(() => {
+ *       ctx.signal.addEventListener("abort", () => stopped.resolve(ctx.signal.reason));
+ *       started.resolve();
  *     })
  *   ),
  * };
- * console.assert(typeof service.wait === "function");
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * const caller = new AbortController();
+ * const call = client.call("wait", [], { signal: caller.signal });
+ * await started.promise;
+ * caller.abort();
+ * await assert.rejects(call, { name: "AbortError" });
+ * const reason = await stopped.promise;
+ * assert.ok(reason instanceof RpcError);
+ * assert.equal(reason.code, ErrorCode.RequestCancelled);
+ * await client.close();
+ * await server.closed;
  * ```
  */
 export function withContext<A extends unknown[], R>(
@@ -99,17 +119,21 @@ export interface MethodDefinition<
  * @param definition the schemas and the handler
  * @returns the same definition
  *
- * @example
+ * @example A method whose handler's types come from its schemas
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { method } from "./service.ts";
+ *
  * const add = method({
  *   params: z.tuple([z.number(), z.number()]),
  *   names: ["a", "b"],
  *   result: z.number(),
- *   handler: (a, b) => a + b,
+ *   handler: (a, b) => a + b, // a and b are numbers
  * });
- * console.assert(add.names?.[0] === "a");
+ * const ctx = { id: 1, method: "add", signal: new AbortController().signal };
+ * assert.equal(add.handler(1, 2, ctx), 3);
+ * assert.deepEqual(add.names, ["a", "b"]);
  * ```
  */
 export function method<P extends TupleSchema, R extends Schema>(
@@ -118,7 +142,19 @@ export function method<P extends TupleSchema, R extends Schema>(
   return definition;
 }
 
-/** Marks an object made by {@linkcode defineService}. */
+/**
+ * Marks an object made by {@linkcode defineService}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { defineService, method, SERVICE_DEFINITION } from "./service.ts";
+ *
+ * const id = method({ params: z.tuple([z.string()]), result: z.string(), handler: (s) => s });
+ * assert.equal(defineService({ id })[SERVICE_DEFINITION], true);
+ * ```
+ */
 export const SERVICE_DEFINITION: unique symbol = Symbol("parley.serviceDefinition");
 
 /** A service whose methods are all {@linkcode MethodDefinition}s. */
@@ -137,10 +173,15 @@ export type ServiceDefinition<
  * @param methods the methods, each made with {@linkcode method}
  * @returns the service definition
  *
- * @example
+ * @example Served and called, by position, by name, and with invalid params
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { defineService, method } from "./service.ts";
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
  * const greeter = defineService({
  *   greet: method({
  *     params: z.tuple([z.string()]),
@@ -149,7 +190,14 @@ export type ServiceDefinition<
  *     handler: (name) => `Hello, ${name}`,
  *   }),
  * });
- * console.assert("greet" in greeter);
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: greeter });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * assert.equal(await client.proxy(greeter).greet("Ada"), "Hello, Ada");
+ * assert.equal(await client.call("greet", { name: "Bob" }), "Hello, Bob");
+ * await assert.rejects(client.call("greet", [42]), { code: -32602 });
+ * await client.close();
+ * await server.closed;
  * ```
  */
 export function defineService<M extends Record<string, AnyMethodDefinition>>(
@@ -169,6 +217,17 @@ export function defineService<M extends Record<string, AnyMethodDefinition>>(
  *
  * @param service any value
  * @returns true for a zod service definition
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { defineService, isServiceDefinition, method } from "./service.ts";
+ *
+ * const id = method({ params: z.tuple([z.string()]), result: z.string(), handler: (s) => s });
+ * assert.ok(isServiceDefinition(defineService({ id })));
+ * assert.ok(!isServiceDefinition({ id: (s: string) => s }));
+ * ```
  */
 export function isServiceDefinition(service: unknown): service is ServiceDefinition {
   return typeof service === "object" && service !== null && SERVICE_DEFINITION in service;
@@ -182,6 +241,18 @@ export type Service = object;
  *
  * @param fn a service's function
  * @returns the context-taking handler, when `fn` was marked
+ *
+ * @example Calling a marked handler the way a server does
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contextHandlerOf, withContext } from "./service.ts";
+ *
+ * const whoAmI = withContext((ctx) => ctx.method);
+ * const handler = contextHandlerOf(whoAmI);
+ * const ctx = { id: 1, method: "whoAmI", signal: new AbortController().signal };
+ * assert.equal(handler?.(ctx), "whoAmI");
+ * assert.equal(contextHandlerOf(() => 1), undefined);
+ * ```
  */
 export function contextHandlerOf(
   fn: unknown,
@@ -214,6 +285,29 @@ export type RemoteService<S> = {
  * @param rename the exposed name of a method; `undefined` refuses it
  * @param refuse called for a method `rename` refuses (throw to reject `impl`)
  * @returns the service, keyed by the new names
+ *
+ * @example Qualified names, the way gRPC spells them
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renameMethods } from "./service.ts";
+ *
+ * class Calculator {
+ *   add(a: number, b: number) {
+ *     return a + b;
+ *   }
+ *   reset() {}
+ * }
+ * const refused: string[] = [];
+ * const service = renameMethods(
+ *   new Calculator(),
+ *   (name) => name === "add" ? "interop.Calculator/Add" : undefined,
+ *   (name) => refused.push(name),
+ * );
+ * assert.deepEqual(Object.keys(service), ["interop.Calculator/Add"]);
+ * const add = service["interop.Calculator/Add"] as (a: number, b: number) => number;
+ * assert.equal(add(1, 2), 3);
+ * assert.deepEqual(refused, ["reset"]);
+ * ```
  */
 export function renameMethods(
   impl: object,

@@ -85,13 +85,26 @@ const CAPABILITIES: Readonly<Record<string, Capability>> = {
  * @param service the service to describe and serve
  * @returns a service answering both
  *
- * @example
+ * @example Introspection and multicall next to a calculator
  * ```ts
- * import { createDispatcher } from "./dispatch.ts";
+ * import assert from "node:assert/strict";
  * import { withSystemMethods } from "./system_methods.ts";
- * const dispatch = createDispatcher(withSystemMethods({ add: (a: number, b: number) => a + b }));
- * console.assert(dispatch("system.listMethods") !== undefined);
- * console.assert(dispatch("add") !== undefined);
+ * import { Peer } from "./peer.ts";
+ * import { memoryPair } from "./testing.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const calculator = { add: (a: number, b: number) => a + b };
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, { codec: jsonRpc(), service: withSystemMethods(calculator) });
+ * const client = new Peer(b, { codec: jsonRpc() });
+ * const names = await client.call("system.listMethods", []) as string[];
+ * assert.ok(names.includes("add") && names.includes("system.multicall"));
+ * const calls = [{ methodName: "add", params: [1, 2] }, { methodName: "nope", params: [] }];
+ * const [sum, fault] = await client.call("system.multicall", [calls]) as unknown[];
+ * assert.deepEqual(sum, [3]);
+ * assert.equal((fault as { faultCode: number }).faultCode, -32601);
+ * await client.close();
+ * await server.closed;
  * ```
  */
 export function withSystemMethods(service: Service): Service {

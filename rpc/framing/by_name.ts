@@ -8,7 +8,20 @@ import { lengthPrefix } from "./length_prefix.ts";
 import { jsonValues, selfDelimiting } from "./self_delimiting.ts";
 import { varint } from "./varint.ts";
 
-/** The framing names {@linkcode framingByName} knows. */
+/**
+ * The framing names {@linkcode framingByName} knows, for a command line's
+ * help and its checks.
+ *
+ * @example Every name gives a framing, for a codec that measures itself
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FRAMING_NAMES, framingByName } from "./by_name.ts";
+ * import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+ *
+ * assert.ok(FRAMING_NAMES.includes("newline"));
+ * for (const name of FRAMING_NAMES) assert.ok(framingByName(name, msgpackRpc()), name);
+ * ```
+ */
 export const FRAMING_NAMES: readonly string[] = [
   "newline",
   "length-prefix",
@@ -28,6 +41,20 @@ export const FRAMING_NAMES: readonly string[] = [
  * @param codec the codec, for self-delimiting streams
  * @returns the framing, or `undefined` for an unknown name or a codec that
  * cannot delimit itself
+ *
+ * @example A command line's `--framing length-prefix`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { framingByName } from "./by_name.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { xmlRpc } from "../../codecs/xml_rpc.ts";
+ *
+ * const framing = framingByName("length-prefix", jsonRpc());
+ * assert.deepEqual(framing?.frame(new Uint8Array([7])), new Uint8Array([0, 0, 0, 1, 7]));
+ * assert.equal(framingByName("smoke-signals", jsonRpc()), undefined);
+ * // XML-RPC cannot find where a message ends by itself.
+ * assert.equal(framingByName("self-delimiting", xmlRpc()), undefined);
+ * ```
  */
 export function framingByName(name: string, codec: Codec): Framing | undefined {
   switch (name) {
