@@ -15,15 +15,31 @@
  *   and reconnection are reported clearly; the client library reconnects.
  *
  * @example A worker and a client on one NATS server
- * ```ts ignore
- * import { connectNats, natsClient, serveNats } from "@parley/rpc/nats";
- * import { jsonRpc } from "@parley/rpc/json-rpc";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * const nc = await connectNats("nats://127.0.0.1:4222");
- * const worker = serveNats({ connection: nc, subject: "calculator", codec: jsonRpc(),
- *   service: { add: (a: number, b: number) => a + b } });
+ * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = probe.addr;
+ * probe.close();
+ * await using _server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", `${port}`],
+ *   stdout: "null",
+ *   stderr: "null",
+ * }).spawn();
+ * // It may not listen yet: the first connection keeps trying.
+ * const nc = await connectNats(`nats://127.0.0.1:${port}`, { waitOnFirstConnect: true });
+ * const worker = serveNats({
+ *   connection: nc,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b },
+ * });
+ * await worker.ready;
  * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
- * console.log(await client.call("add", [1, 2])); // 3, from whichever worker NATS chose
+ * assert.equal(await client.call("add", [1, 2]), 3); // from whichever worker NATS chose
  * await worker.drain();
  * await nc.drain();
  * ```
@@ -75,7 +91,41 @@ export interface NatsConnectionLike {
   drain(): Promise<void>;
 }
 
-/** The header that carries a call's deadline, in milliseconds since the epoch. */
+/**
+ * The header that carries a call's deadline, in milliseconds since the epoch.
+ *
+ * @example A worker without parley reads it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectNats, DEADLINE_HEADER, natsClient } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = probe.addr;
+ * probe.close();
+ * await using _server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", `${port}`],
+ *   stdout: "null",
+ *   stderr: "null",
+ * }).spawn();
+ * // It may not listen yet: the first connection keeps trying.
+ * const nc = await connectNats(`nats://127.0.0.1:${port}`, { waitOnFirstConnect: true });
+ * const requests = nc.subscribe("calculator");
+ * await nc.flush();
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * const sent = Date.now();
+ * const call = client.call("add", [1, 2], { timeout: 5_000 });
+ * for await (const message of requests) {
+ *   assert.ok(Number(message.headers?.get(DEADLINE_HEADER)) >= sent + 5_000);
+ *   const { id, params: [a, b] } = JSON.parse(new TextDecoder().decode(message.data));
+ *   message.respond(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id, result: a + b })));
+ *   break;
+ * }
+ * assert.equal(await call, 3);
+ * await nc.drain();
+ * ```
+ */
 export const DEADLINE_HEADER = "Parley-Deadline";
 
 const encoder = new TextEncoder();
@@ -85,7 +135,34 @@ function bytesOf(frame: Frame): Uint8Array {
   return typeof frame === "string" ? encoder.encode(frame) : frame;
 }
 
-/** No worker serves the subject: NATS answered "no responders". */
+/**
+ * No worker serves the subject: NATS answered "no responders".
+ *
+ * @example A call before any worker has started
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectNats, natsClient, NoRespondersError } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = probe.addr;
+ * probe.close();
+ * await using _server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", `${port}`],
+ *   stdout: "null",
+ *   stderr: "null",
+ * }).spawn();
+ * // It may not listen yet: the first connection keeps trying.
+ * const nc = await connectNats(`nats://127.0.0.1:${port}`, { waitOnFirstConnect: true });
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * await assert.rejects(
+ *   client.call("add", [1, 2]),
+ *   (error) => error instanceof NoRespondersError && error.subject === "calculator",
+ * );
+ * await nc.drain();
+ * ```
+ */
 export class NoRespondersError extends Error {
   /** The subject nobody serves. */
   readonly subject: string;
@@ -123,6 +200,39 @@ export interface ConnectNatsOptions {
  * @param servers `nats://host:port`, or several
  * @param options the NATS client's options, and `onStatus`
  * @returns the connection
+ *
+ * @example A worker's connection and a client's, as two processes would have
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = probe.addr;
+ * probe.close();
+ * await using _server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", `${port}`],
+ *   stdout: "null",
+ *   stderr: "null",
+ * }).spawn();
+ * const workerSide = await connectNats(`nats://127.0.0.1:${port}`, {
+ *   name: "calculator worker", // as NATS monitoring shows it
+ *   onStatus: (status) => console.warn(`NATS: ${status.type}`), // disconnected, reconnected…
+ *   waitOnFirstConnect: true, // a NATS client option: nats-server may not listen yet
+ * });
+ * const clientSide = await connectNats(`nats://127.0.0.1:${port}`);
+ * const worker = serveNats({
+ *   connection: workerSide,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b },
+ * });
+ * await worker.ready;
+ * const client = natsClient({ connection: clientSide, subject: "calculator", codec: jsonRpc() });
+ * assert.equal(await client.call("add", [40, 2]), 42);
+ * await worker.drain();
+ * await Promise.all([workerSide.drain(), clientSide.drain()]);
+ * ```
  */
 export async function connectNats(
   servers: string | string[],
@@ -181,6 +291,35 @@ export interface NatsWorker {
  *
  * @param options the connection, the subject, the codec and the service
  * @returns the worker
+ *
+ * @example Two workers in one queue group share the calls
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = probe.addr;
+ * probe.close();
+ * await using _server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", `${port}`],
+ *   stdout: "null",
+ *   stderr: "null",
+ * }).spawn();
+ * // It may not listen yet: the first connection keeps trying.
+ * const nc = await connectNats(`nats://127.0.0.1:${port}`, { waitOnFirstConnect: true });
+ * const workers = [1, 2].map((n) =>
+ *   serveNats({ connection: nc, subject: "calculator", codec: jsonRpc(), service: { who: () => n } })
+ * );
+ * await Promise.all(workers.map((worker) => worker.ready));
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * const answers = await Promise.all(Array.from({ length: 10 }, () => client.call("who")));
+ * assert.ok(answers.every((n) => n === 1 || n === 2)); // each call to one of them
+ * assert.equal(workers[0]!.served + workers[1]!.served, 10);
+ * for (const worker of workers) await worker.drain(); // finishes what it took
+ * await nc.drain();
+ * ```
  */
 export function serveNats(options: ServeNatsOptions): NatsWorker {
   const onError = options.onError ?? (() => {});
@@ -301,6 +440,49 @@ export interface NatsClient {
  *
  * @param options the connection, the subject, the codec, deadlines, retries
  * @returns the client
+ *
+ * @example Deadlines, retries of idempotent methods, and a worker's errors
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "../errors.ts";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = probe.addr;
+ * probe.close();
+ * await using _server = new Deno.Command("nats-server", {
+ *   args: ["-a", "127.0.0.1", "-p", `${port}`],
+ *   stdout: "null",
+ *   stderr: "null",
+ * }).spawn();
+ * // It may not listen yet: the first connection keeps trying.
+ * const nc = await connectNats(`nats://127.0.0.1:${port}`, { waitOnFirstConnect: true });
+ * const worker = serveNats({
+ *   connection: nc,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   service: {
+ *     divide: (a: number, b: number) => {
+ *       if (b === 0) throw new RpcError(1, "division by zero");
+ *       return a / b;
+ *     },
+ *   },
+ * });
+ * await worker.ready;
+ * const calculator = natsClient({
+ *   connection: nc,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   timeout: 5_000, // each call's deadline, unless the call says otherwise
+ *   idempotent: ["divide"], // tried again on another worker if one does not answer
+ * });
+ * assert.equal(await calculator.call("divide", [6, 3], { timeout: 1_000 }), 2);
+ * await assert.rejects(calculator.call("divide", [1, 0]), { name: "RpcError", code: 1 });
+ * await worker.drain();
+ * await nc.drain();
+ * ```
  */
 export function natsClient(options: NatsClientOptions): NatsClient {
   const timeout = options.timeout ?? 30_000;
