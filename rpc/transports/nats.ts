@@ -20,11 +20,11 @@
  * import { connectNats, natsClient, serveNats } from "./nats.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * // A nats-server of its own on a free port, stopped when the example ends (Debian: nats-server)
  * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = probe.addr;
  * probe.close();
- * await using _server = new Deno.Command("nats-server", {
+ * await using natsServer = new Deno.Command("nats-server", {
  *   args: ["-a", "127.0.0.1", "-p", `${port}`],
  *   stdout: "null",
  *   stderr: "null",
@@ -100,11 +100,11 @@ export interface NatsConnectionLike {
  * import { connectNats, DEADLINE_HEADER, natsClient } from "./nats.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * // A nats-server of its own on a free port, stopped when the example ends (Debian: nats-server)
  * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = probe.addr;
  * probe.close();
- * await using _server = new Deno.Command("nats-server", {
+ * await using natsServer = new Deno.Command("nats-server", {
  *   args: ["-a", "127.0.0.1", "-p", `${port}`],
  *   stdout: "null",
  *   stderr: "null",
@@ -144,11 +144,11 @@ function bytesOf(frame: Frame): Uint8Array {
  * import { connectNats, natsClient, NoRespondersError } from "./nats.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * // A nats-server of its own on a free port, stopped when the example ends (Debian: nats-server)
  * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = probe.addr;
  * probe.close();
- * await using _server = new Deno.Command("nats-server", {
+ * await using natsServer = new Deno.Command("nats-server", {
  *   args: ["-a", "127.0.0.1", "-p", `${port}`],
  *   stdout: "null",
  *   stderr: "null",
@@ -210,7 +210,7 @@ export interface ConnectNatsOptions {
  * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = probe.addr;
  * probe.close();
- * await using _server = new Deno.Command("nats-server", {
+ * await using natsServer = new Deno.Command("nats-server", {
  *   args: ["-a", "127.0.0.1", "-p", `${port}`],
  *   stdout: "null",
  *   stderr: "null",
@@ -298,11 +298,11 @@ export interface NatsWorker {
  * import { connectNats, natsClient, serveNats } from "./nats.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * // A nats-server of its own on a free port, stopped when the example ends (Debian: nats-server)
  * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = probe.addr;
  * probe.close();
- * await using _server = new Deno.Command("nats-server", {
+ * await using natsServer = new Deno.Command("nats-server", {
  *   args: ["-a", "127.0.0.1", "-p", `${port}`],
  *   stdout: "null",
  *   stderr: "null",
@@ -448,11 +448,11 @@ export interface NatsClient {
  * import { connectNats, natsClient, serveNats } from "./nats.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * // A nats-server of its own on a free port (Debian: apt-get install nats-server)
+ * // A nats-server of its own on a free port, stopped when the example ends (Debian: nats-server)
  * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = probe.addr;
  * probe.close();
- * await using _server = new Deno.Command("nats-server", {
+ * await using natsServer = new Deno.Command("nats-server", {
  *   args: ["-a", "127.0.0.1", "-p", `${port}`],
  *   stdout: "null",
  *   stderr: "null",
