@@ -10,7 +10,7 @@
 
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { connectNats, natsClient } from "../rpc/transports/nats.ts";
-import { startNatsServer } from "./cluster/nats_server.ts";
+import { startNatsServer } from "../testing/nats_server.ts";
 import { spawnWorker } from "./cluster/spawn_worker.ts";
 
 const SECONDS = 4;

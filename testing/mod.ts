@@ -49,3 +49,4 @@ export {
   type TransportSuiteOptions,
 } from "./transport_suite.ts";
 export { memoryHarness } from "./memory_harness.ts";
+export { type NatsServerProcess, startNatsServer } from "./nats_server.ts";

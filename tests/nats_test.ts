@@ -18,7 +18,7 @@ import {
   serveNats,
 } from "../rpc/transports/nats.ts";
 import { headers } from "@nats-io/nats-core";
-import { startNatsServer } from "../examples/cluster/nats_server.ts";
+import { startNatsServer } from "../testing/nats_server.ts";
 import { spawnWorker } from "../examples/cluster/spawn_worker.ts";
 import { rejection } from "./_rejection.ts";
 import { testNeeding } from "./_needs.ts";

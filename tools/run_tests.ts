@@ -5,13 +5,24 @@
  * brings them all. The exit code is `deno test`'s own.
  *
  * ```sh
- * deno run --allow-run --allow-read --allow-write=/tmp tools/run_tests.ts --allow-all tests/
+ * deno run --allow-run --allow-read --allow-env --allow-write=/tmp tools/run_tests.ts --allow-all tests/
  * ```
  *
  * @module
  */
 
-import { type Peer, PEERS } from "../tests/_needs.ts";
+import { needs, type Peer, PEERS } from "../tests/_needs.ts";
+
+/**
+ * Source files whose JSDoc examples (run by `--doc`) need a peer: a doc
+ * example cannot ignore itself, so the runner leaves the file out instead.
+ */
+const DOC_EXAMPLES_NEED: Readonly<Record<string, Peer>> = {
+  "rpc/transports/nats.ts": "nats-server",
+  "rpc/transports/nats/_wire.ts": "nats-server",
+  "rpc/transports/nats/client.ts": "nats-server",
+  "testing/nats_server.ts": "nats-server",
+};
 
 /** The file name `tests/_needs.ts` gives a peer's marker. */
 function markerName(peer: string): string {
@@ -34,15 +45,22 @@ function ignoredBy(pid: number): Peer[] {
   return (Object.keys(PEERS) as Peer[]).filter((peer) => markers.has(markerName(peer)));
 }
 
+const docIgnored = new Set<Peer>();
+const leftOut = Object.entries(DOC_EXAMPLES_NEED).filter(([, peer]) => {
+  if (!needs(peer)) return false;
+  docIgnored.add(peer);
+  return true;
+}).map(([file]) => file);
+
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["test", ...Deno.args],
+  args: ["test", ...(leftOut.length > 0 ? [`--ignore=${leftOut.join(",")}`] : []), ...Deno.args],
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",
 }).spawn();
 const { code } = await child.status;
 
-const ignored = ignoredBy(child.pid);
+const ignored = [...new Set([...ignoredBy(child.pid), ...docIgnored])];
 if (ignored.length > 0) {
   const packages = [...new Set(ignored.map((peer) => PEERS[peer].debian))];
   console.log(
@@ -51,6 +69,7 @@ if (ignored.length > 0) {
   for (const peer of ignored) {
     console.log(`  ${peer.padEnd(20)} Debian package ${PEERS[peer].debian}`);
   }
+  if (leftOut.length > 0) console.log(`  (with the doc examples of ${leftOut.join(", ")})`);
   console.log(`To run them: apt-get install ${packages.join(" ")}`);
 }
 Deno.exit(code);

@@ -27,6 +27,7 @@ function add(map: WeakMap<object, Set<string>>, target: object, names: Iterable<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exposed, isExposed } from "./expose.ts";
  * class Counter {
  *   #n = 0;
@@ -34,7 +35,8 @@ function add(map: WeakMap<object, Set<string>>, target: object, names: Iterable<
  *   reset() { this.#n = 0; } // not reachable remotely
  * }
  * const counter = new Counter();
- * console.assert(isExposed(counter, "increment") && !isExposed(counter, "reset"));
+ * assert.equal(isExposed(counter, "increment"), true);
+ * assert.equal(isExposed(counter, "reset"), false);
  * ```
  */
 export function exposed(
@@ -74,6 +76,26 @@ export function exposed(
  * @param target an object, or a class's prototype
  * @param names the members the other end may reach
  * @returns `target`
+ * @throws {TypeError} for a name that can never be reached (`constructor`, `then`, `_private`…)
+ *
+ * @example Every instance of a class, or one object
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { expose, isExposed } from "./expose.ts";
+ *
+ * class Account {
+ *   balance = 10;
+ *   deposit(amount: number) { return this.balance += amount; }
+ *   close() {}
+ * }
+ * expose(Account.prototype, ["deposit"]); // every Account
+ * const account = expose(new Account(), ["balance"]); // this one only
+ * assert.equal(isExposed(account, "deposit"), true);
+ * assert.equal(isExposed(account, "balance"), true);
+ * assert.equal(isExposed(new Account(), "balance"), false);
+ * assert.equal(isExposed(account, "close"), false);
+ * assert.throws(() => expose(account, ["constructor"]), TypeError);
+ * ```
  */
 export function expose<T extends object>(target: T, names: readonly string[]): T {
   for (const name of names) {
@@ -96,6 +118,18 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * @param object the object held by reference
  * @param name the member asked for
  * @returns true when it is exposed
+ *
+ * @example Plain objects expose their own properties, nothing else does by default
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isExposed } from "./expose.ts";
+ *
+ * const service = { add: (a: number, b: number) => a + b, _cache: new Map() };
+ * assert.equal(isExposed(service, "add"), true);
+ * assert.equal(isExposed(service, "_cache"), false); // names starting with _ never are
+ * assert.equal(isExposed(service, "toString"), false); // nor the prototype's machinery
+ * assert.equal(isExposed(new Map(), "clear"), false); // a class instance, nothing marked
+ * ```
  */
 export function isExposed(object: unknown, name: unknown): boolean {
   if (typeof name !== "string" || NEVER.has(name) || name.startsWith("_")) return false;

@@ -12,7 +12,20 @@
  * @module
  */
 
-/** A reference as it travels in the extension type; the session reads and writes them. */
+/**
+ * A reference as it travels in the extension type; the session reads and writes them.
+ *
+ * @example A callback's reference, as bytes and back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { referenceExtension, ReferenceTag } from "./extension.ts";
+ *
+ * const tag = new ReferenceTag({ $ref: 3, type: "function" });
+ * const bytes = referenceExtension.encode(tag); // $ref, id 3, a function
+ * assert.deepEqual([...bytes], [0, 0, 0, 0, 0, 0, 0, 0, 3, 1]);
+ * assert.deepEqual(referenceExtension.decode(bytes), tag);
+ * ```
+ */
 export class ReferenceTag {
   /**
    * Creates a tag.
@@ -25,12 +38,52 @@ export class ReferenceTag {
 const KINDS = ["$ref", "$you", "$answer"] as const;
 const TYPES = ["object", "function", "iterator"] as const;
 
-/** The extension type number of references. */
+/**
+ * The extension type number of references.
+ *
+ * @example Telling a reference in a frame read without the extension (a log, say)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MsgpackExt, msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+ * import { REFERENCE_EXTENSION_TYPE, referenceExtension, ReferenceTag } from "./extension.ts";
+ *
+ * const frame = msgpackRpc({ extensions: [referenceExtension] })
+ *   .encode({ kind: "result", id: 1, result: new ReferenceTag({ $you: 7 }) });
+ * const { result } = msgpackRpc().decode(frame) as { result: MsgpackExt };
+ * assert.equal(result.type, REFERENCE_EXTENSION_TYPE);
+ * assert.deepEqual(referenceExtension.decode(result.data), new ReferenceTag({ $you: 7 }));
+ * ```
+ */
 export const REFERENCE_EXTENSION_TYPE = 80;
 
 /**
  * The msgpack extension for references (structurally a `MsgpackExtension`
  * of `@parley/rpc/msgpack-rpc`).
+ *
+ * @example Both ends of a msgpack-rpc session with references as extensions
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
+ * import { referenceExtension } from "./extension.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const codec = () => msgpackRpc({ extensions: [referenceExtension] });
+ * const root = {
+ *   apply: (f: (n: number) => number, n: number) => f(n),
+ *   echo: (value: unknown) => value,
+ * };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root, references: "extension" });
+ * served.attach(new Peer(a, { codec: codec(), service: served.service }));
+ * const used = new ObjectSession({ references: "extension" });
+ * await using peer = new Peer(b, { codec: codec(), service: used.service });
+ * used.attach(peer);
+ * const api = used.root<typeof root>();
+ * assert.equal(await api.apply((n) => n * 2, 21), 42); // the callback went as extension 80
+ * assert.deepEqual(await api.echo({ $ref: 5 }), { $ref: 5 }); // a map is never a reference
+ * ```
  */
 export const referenceExtension: {
   readonly type: number;

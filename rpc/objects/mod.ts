@@ -70,6 +70,34 @@ export type {
  * @param root what every client reaches as its root
  * @param options limits; `onSession` sees each connection's session
  * @returns the per-connection service factory
+ *
+ * @example A session per connection, over TCP
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ObjectSession, serveObjects } from "./mod.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ * import { connectTcp, serveTcp } from "../transports/tcp.ts";
+ *
+ * const root = { greeter: (name: string) => ({ greet: () => `hello ${name}` }) };
+ * const sessions: ObjectSession[] = [];
+ * await using server = serveTcp({ port: 0 }, {
+ *   codec: jsonRpc(),
+ *   framing: newline(),
+ *   service: serveObjects(root, { onSession: (session) => sessions.push(session) }),
+ * });
+ * const objects = new ObjectSession();
+ * await using peer = await connectTcp(server.address, {
+ *   codec: jsonRpc(),
+ *   framing: newline(),
+ *   service: objects.service,
+ * });
+ * objects.attach(peer);
+ * const greeter = await objects.root<typeof root>().greeter("Ada");
+ * assert.equal(await greeter.greet(), "hello Ada");
+ * assert.equal(sessions.length, 1); // this connection's
+ * assert.equal(sessions[0]!.exportCount, 1); // the greeter, held by this client
+ * ```
  */
 export function serveObjects(
   root: unknown,

@@ -9,16 +9,22 @@
 /**
  * What a session sends its calls through: a `Peer`.
  *
- * @example A peer is an object caller
+ * @example A peer is an object caller: what a session sends through it
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { ObjectCaller } from "./types.ts";
  * import { Peer } from "../peer.ts";
  * import { memoryPair } from "../testing.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
  *
- * const [a] = memoryPair();
- * const caller: ObjectCaller = new Peer(a, { codec: jsonRpc() });
- * await (caller as Peer).close();
+ * const served = new ObjectSession({ root: { ping: () => "pong" } });
+ * const [a, b] = memoryPair();
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * await using peer = new Peer(b, { codec: jsonRpc() });
+ * const caller: ObjectCaller = peer;
+ * // `$/call`: a target (null, the root), a path and the arguments
+ * assert.equal(await caller.call("$/call", [null, ["ping"], []]), "pong");
  * ```
  */
 export interface ObjectCaller {
@@ -34,14 +40,30 @@ export interface ObjectCaller {
  * Options of `ObjectSession`. The limits default to those of
  * `DEFAULT_LIMITS` (`rpc/limits.ts`), where they are `RpcLimits` too.
  *
- * @example A session with a root and tighter limits
+ * @example A root, and a tighter bound on nesting
  * ```ts
  * import assert from "node:assert/strict";
  * import type { ObjectSessionOptions } from "./types.ts";
+ * import { ObjectErrorCode } from "./errors.ts";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { ObjectSession } from "./session.ts";
  *
- * const options: ObjectSessionOptions = { root: { ping: () => "pong" }, maxExports: 100, maxDepth: 16 };
- * assert.equal(new ObjectSession(options).exportCount, 0);
+ * const root = { echo: (value: unknown) => value };
+ * const options: ObjectSessionOptions = { root, maxDepth: 4 };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession(options);
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const api = used.root<typeof root>();
+ * assert.deepEqual(await api.echo([[1]]), [[1]]);
+ * await assert.rejects(async () => await api.echo([[[[[[[[1]]]]]]]]), {
+ *   name: "RpcError",
+ *   code: ObjectErrorCode.TooDeep,
+ * });
  * ```
  */
 export interface ObjectSessionOptions {
@@ -73,9 +95,10 @@ export interface ObjectSessionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { AnyFunction } from "./types.ts";
  * const f: AnyFunction = (a: number, b: string) => `${a}${b}`;
- * console.assert(f(1, "x") === "1x");
+ * assert.equal(f(1, "x"), "1x");
  * ```
  */
 // deno-lint-ignore no-explicit-any
@@ -86,10 +109,12 @@ export type AnyFunction = (...args: any[]) => any;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { HasMethods } from "./types.ts";
+ * // Checked by the compiler: the other literal would not type-check.
  * const byReference: HasMethods<{ run(): void }> = true;
  * const byValue: HasMethods<{ x: number }> = false;
- * console.assert(byReference && !byValue);
+ * assert.deepEqual([byReference, byValue], [true, false]);
  * ```
  */
 export type HasMethods<T> =
@@ -101,10 +126,23 @@ export type HasMethods<T> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RemoteMembers } from "./types.ts";
- * type Members = RemoteMembers<{ name: string; greet(): string }>;
- * const greet = (members: Members) => members.greet(); // a RemotePromise<string>
- * console.assert(typeof greet === "function");
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const root = { name: "greeter", greet: (who: string) => `hello ${who}` };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const members: RemoteMembers<typeof root> = used.root<typeof root>();
+ * assert.equal(await members.name, "greeter"); // a property, awaited
+ * assert.equal(await members.greet("Ada"), "hello Ada"); // a method, called
  * ```
  */
 export type RemoteMembers<T> = {
@@ -116,10 +154,22 @@ export type RemoteMembers<T> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RemoteMethod } from "./types.ts";
- * type Add = RemoteMethod<(a: number, b: number) => number>;
- * const sum = async (add: Add) => await add(1, 2); // a number
- * console.assert(typeof sum === "function");
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const root = { add: (x: number, y: number) => x + y };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const add: RemoteMethod<typeof root.add> = used.root<typeof root>().add;
+ * assert.equal(await add(1, 2), 3);
  * ```
  */
 export type RemoteMethod<F extends AnyFunction> = (
@@ -129,11 +179,25 @@ export type RemoteMethod<F extends AnyFunction> = (
 /**
  * `catch` and `finally` of a call's result, as on a promise.
  *
- * @example
+ * @example A remote failure caught
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Settling } from "./types.ts";
- * const settling: Settling<number> = Promise.resolve(1);
- * console.assert(await settling.finally(() => {}) === 1);
+ * import { RpcError } from "../errors.ts";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const root = { fail: (): number => { throw new RpcError(4, "out of paper"); } };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const settling: Settling<number> = used.root<typeof root>().fail();
+ * assert.equal(await settling.catch((error: RpcError) => error.message), "out of paper");
  * ```
  */
 export type Settling<T> = {
@@ -149,9 +213,23 @@ export type Settling<T> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RemoteProperty } from "./types.ts";
- * const read = async (version: RemoteProperty<string>) => await version;
- * console.assert(typeof read === "function");
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const root = { config: { version: "1.2", limits: { users: 3 } } };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const config: RemoteProperty<typeof root.config> = used.root<typeof root>().config;
+ * assert.equal(await config.limits.users, 3); // reached through, one round trip
+ * assert.deepEqual(await config, root.config); // awaited: plain data, by value
  * ```
  */
 export type RemoteProperty<V> =
@@ -165,12 +243,33 @@ export type RemoteProperty<V> =
  * properties are awaited. `using` (or `ObjectSession.release`) releases it.
  * The proxy itself is not a promise: `await proxy` gives the proxy.
  *
- * @example
+ * @example A proxy released when its block ends
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Remote } from "./types.ts";
- * class Counter { increment(by: number) { return by; } }
- * const bump = async (counter: Remote<Counter>) => await counter.increment(1);
- * console.assert(typeof bump === "function");
+ * import { exposed } from "./expose.ts";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * class Counter {
+ *   #n = 0;
+ *   @exposed increment(by: number) { return this.#n += by; }
+ * }
+ * const root = { counter: () => new Counter() };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * {
+ *   using counter: Remote<Counter> = await used.root<typeof root>().counter();
+ *   assert.equal(await counter.increment(2), 2);
+ *   assert.equal(used.importCount, 1);
+ * }
+ * assert.equal(used.importCount, 0);
  * ```
  */
 export type Remote<T> = T extends AnyFunction ? RemoteMethod<T> & Disposable
@@ -179,12 +278,26 @@ export type Remote<T> = T extends AnyFunction ? RemoteMethod<T> & Disposable
 /**
  * The result of a remote call: awaitable, and usable for pipelining before it arrives.
  *
- * @example
+ * @example Pipelining: calls on a result that has not arrived
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RemotePromise } from "./types.ts";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
  * type Step = { next(): Step; value(): number };
- * const third = (first: RemotePromise<Step>) => first.next().value(); // one round trip
- * console.assert(typeof third === "function");
+ * const step = (n: number): Step => ({ next: () => step(n + 1), value: () => n });
+ * const root = { start: () => step(0) };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const first: RemotePromise<Step> = used.root<typeof root>().start();
+ * assert.equal(await first.next().next().value(), 2); // sent before `first` arrived
  * ```
  */
 export type RemotePromise<T> =
@@ -198,9 +311,28 @@ export type RemotePromise<T> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { Received } from "./types.ts";
- * const point: Received<{ x: number }> = { x: 1 }; // plain data arrives as it is
- * console.assert(point.x === 1);
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { ObjectSession } from "./session.ts";
+ *
+ * const root = {
+ *   point: () => ({ x: 1, y: 2 }),
+ *   counter: () => ({ increment: (n: number) => n + 1 }),
+ * };
+ * const [a, b] = memoryPair();
+ * const served = new ObjectSession({ root });
+ * served.attach(new Peer(a, { codec: jsonRpc(), service: served.service }));
+ * const used = new ObjectSession();
+ * await using peer = new Peer(b, { codec: jsonRpc(), service: used.service });
+ * used.attach(peer);
+ * const api = used.root<typeof root>();
+ * const point: Received<{ x: number; y: number }> = await api.point();
+ * assert.deepEqual(point, { x: 1, y: 2 }); // plain data arrives as it is
+ * const counter: Received<{ increment(n: number): number }> = await api.counter();
+ * assert.equal(await counter.increment(1), 2); // an object with methods, as a proxy
  * ```
  */
 export type Received<T> = T extends AnyFunction ? Remote<T>

@@ -15,15 +15,23 @@
  *   and reconnection are reported clearly; the client library reconnects.
  *
  * @example A worker and a client on one NATS server
- * ```ts ignore
- * import { connectNats, natsClient, serveNats } from "@parley/rpc/nats";
- * import { jsonRpc } from "@parley/rpc/json-rpc";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "../../testing/nats_server.ts";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * const nc = await connectNats("nats://127.0.0.1:4222");
- * const worker = serveNats({ connection: nc, subject: "calculator", codec: jsonRpc(),
- *   service: { add: (a: number, b: number) => a + b } });
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const nc = await connectNats(natsServer.url);
+ * const worker = serveNats({
+ *   connection: nc,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b },
+ * });
+ * await worker.ready;
  * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
- * console.log(await client.call("add", [1, 2])); // 3, from whichever worker NATS chose
+ * assert.equal(await client.call("add", [1, 2]), 3); // from whichever worker NATS chose
  * await worker.drain();
  * await nc.drain();
  * ```
@@ -81,6 +89,33 @@ export interface ConnectNatsOptions {
  * @param servers `nats://host:port`, or several
  * @param options the NATS client's options, and `onStatus`
  * @returns the connection
+ *
+ * @example A worker's connection and a client's, as two processes would have
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "../../testing/nats_server.ts";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const workerSide = await connectNats(natsServer.url, {
+ *   name: "calculator worker", // as NATS monitoring shows it
+ *   onStatus: (status) => console.warn(`NATS: ${status.type}`), // disconnected, reconnected…
+ *   waitOnFirstConnect: true, // a NATS client option: keep trying if NATS is not up yet
+ * });
+ * const clientSide = await connectNats(natsServer.url);
+ * const worker = serveNats({
+ *   connection: workerSide,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b },
+ * });
+ * await worker.ready;
+ * const client = natsClient({ connection: clientSide, subject: "calculator", codec: jsonRpc() });
+ * assert.equal(await client.call("add", [40, 2]), 42);
+ * await worker.drain();
+ * await Promise.all([workerSide.drain(), clientSide.drain()]);
+ * ```
  */
 export async function connectNats(
   servers: string | string[],
@@ -139,6 +174,27 @@ export interface NatsWorker {
  *
  * @param options the connection, the subject, the codec and the service
  * @returns the worker
+ *
+ * @example Two workers in one queue group share the calls
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "../../testing/nats_server.ts";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const nc = await connectNats(natsServer.url);
+ * const workers = [1, 2].map((n) =>
+ *   serveNats({ connection: nc, subject: "calculator", codec: jsonRpc(), service: { who: () => n } })
+ * );
+ * await Promise.all(workers.map((worker) => worker.ready));
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * const answers = await Promise.all(Array.from({ length: 10 }, () => client.call("who")));
+ * assert.ok(answers.every((n) => n === 1 || n === 2)); // each call to one of them
+ * assert.equal(workers[0]!.served + workers[1]!.served, 10);
+ * for (const worker of workers) await worker.drain(); // finishes what it took
+ * await nc.drain();
+ * ```
  */
 export function serveNats(options: ServeNatsOptions): NatsWorker {
   const onError = options.onError ?? (() => {});

@@ -12,7 +12,7 @@ import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { connectNats, natsClient } from "../../rpc/transports/nats.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
-import { startNatsServer } from "../../examples/cluster/nats_server.ts";
+import { startNatsServer } from "../../testing/nats_server.ts";
 import { spawnWorker } from "../../examples/cluster/spawn_worker.ts";
 import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";

@@ -1,4 +1,4 @@
-import { startNatsServer } from "../../examples/cluster/nats_server.ts";
+import { startNatsServer } from "../../testing/nats_server.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import {
   connectNats,

@@ -43,7 +43,33 @@ export interface NatsConnectionLike {
   drain(): Promise<void>;
 }
 
-/** The header that carries a call's deadline, in milliseconds since the epoch. */
+/**
+ * The header that carries a call's deadline, in milliseconds since the epoch.
+ *
+ * @example A worker without parley reads it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "../../../testing/nats_server.ts";
+ * import { connectNats, DEADLINE_HEADER, natsClient } from "../nats.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ *
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const nc = await connectNats(natsServer.url);
+ * const requests = nc.subscribe("calculator");
+ * await nc.flush();
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * const sent = Date.now();
+ * const call = client.call("add", [1, 2], { timeout: 5_000 });
+ * for await (const message of requests) {
+ *   assert.ok(Number(message.headers?.get(DEADLINE_HEADER)) >= sent + 5_000);
+ *   const { id, params: [a, b] } = JSON.parse(new TextDecoder().decode(message.data));
+ *   message.respond(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id, result: a + b })));
+ *   break;
+ * }
+ * assert.equal(await call, 3);
+ * await nc.drain();
+ * ```
+ */
 export const DEADLINE_HEADER = "Parley-Deadline";
 
 const encoder = new TextEncoder();
@@ -72,14 +98,21 @@ export function bytesOf(frame: Frame): Uint8Array {
 /**
  * No worker serves the subject: NATS answered "no responders".
  *
- * @example
+ * @example A call before any worker has started
  * ```ts
  * import assert from "node:assert/strict";
- * import { NoRespondersError } from "./_wire.ts";
+ * import { startNatsServer } from "../../../testing/nats_server.ts";
+ * import { connectNats, natsClient, NoRespondersError } from "../nats.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
  *
- * const error = new NoRespondersError("calculator");
- * assert.equal(error.subject, "calculator");
- * assert.match(error.message, /No worker serves "calculator"/);
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const nc = await connectNats(natsServer.url);
+ * const client = natsClient({ connection: nc, subject: "calculator", codec: jsonRpc() });
+ * await assert.rejects(
+ *   client.call("add", [1, 2]),
+ *   (error) => error instanceof NoRespondersError && error.subject === "calculator",
+ * );
+ * await nc.drain();
  * ```
  */
 export class NoRespondersError extends Error {

@@ -272,23 +272,39 @@ export class NatsClient extends RpcClientBase {
  * @param options the connection, the subject, the codec, deadlines, retries
  * @returns the client
  *
- * @example Calls, notifications and a typed proxy, whichever worker answers
+ * @example Deadlines, retries of idempotent methods, and a worker's errors
  * ```ts
  * import assert from "node:assert/strict";
- * import { natsClient } from "./client.ts";
- * import type { NatsConnectionLike } from "./_wire.ts";
+ * import { startNatsServer } from "../../../testing/nats_server.ts";
+ * import { RpcError } from "../../errors.ts";
+ * import { connectNats, natsClient, serveNats } from "../nats.ts";
  * import { jsonRpc } from "../../../codecs/json_rpc.ts";
  *
- * const published: string[] = [];
- * const connection = {
- *   request: () => Promise.resolve({ data: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":3}') }),
- *   publish: (subject: string) => void published.push(subject),
- * } as unknown as NatsConnectionLike;
- * const client = natsClient({ connection, subject: "calculator", codec: jsonRpc() });
- * assert.equal(await client.call("add", [1, 2]), 3);
- * await client.notify("log", ["hello"]);
- * assert.deepEqual(published, ["calculator"]);
- * await client.close();
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const nc = await connectNats(natsServer.url);
+ * const worker = serveNats({
+ *   connection: nc,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   service: {
+ *     divide: (a: number, b: number) => {
+ *       if (b === 0) throw new RpcError(1, "division by zero");
+ *       return a / b;
+ *     },
+ *   },
+ * });
+ * await worker.ready;
+ * const calculator = natsClient({
+ *   connection: nc,
+ *   subject: "calculator",
+ *   codec: jsonRpc(),
+ *   timeout: 5_000, // each call's deadline, unless the call says otherwise
+ *   idempotent: ["divide"], // tried again on another worker if one does not answer
+ * });
+ * assert.equal(await calculator.call("divide", [6, 3], { timeout: 1_000 }), 2);
+ * await assert.rejects(calculator.call("divide", [1, 0]), { name: "RpcError", code: 1 });
+ * await worker.drain();
+ * await nc.drain();
  * ```
  */
 export function natsClient(options: NatsClientOptions): NatsClient {

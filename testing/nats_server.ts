@@ -1,6 +1,6 @@
 /**
- * Starts a real `nats-server` (Debian's package) on 127.0.0.1, for the
- * cluster example, its tests and the benchmark.
+ * Starts a real `nats-server` (Debian's package) on 127.0.0.1, for tests of
+ * the NATS transport (ours and yours), its examples and the benchmark.
  *
  * @module
  */
@@ -21,6 +21,16 @@ export interface NatsServerProcess extends AsyncDisposable {
  * @param port the port; 0 (the default) picks a free one
  * @returns the running server
  * @throws {Error} when nats-server is missing or does not start within 10 s
+ *
+ * @example A server of its own for one test
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "./nats_server.ts";
+ *
+ * await using server = await startNatsServer();
+ * assert.match(server.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
+ * assert.equal(server.url, `nats://127.0.0.1:${server.port}`);
+ * ```
  */
 export async function startNatsServer(port = 0): Promise<NatsServerProcess> {
   let child: Deno.ChildProcess;
