@@ -6,13 +6,16 @@
  *
  * @example Run the cases of a suite with `Deno.test`
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type SuiteCase, testCases } from "./cases.ts";
  *
  * const cases: SuiteCase[] = [
- *   { name: "adds", fn: () => console.assert(1 + 2 === 3) },
+ *   { name: "adds", fn: () => assert.equal(1 + 2, 3) },
  *   { name: "sends notifications", skip: "the transport has no notifications", fn: () => {} },
  * ];
- * console.assert(cases.filter((c) => c.skip === undefined).length === 1);
+ * const runnable = cases.filter((c) => c.skip === undefined);
+ * assert.deepEqual(runnable.map((c) => c.name), ["adds"]);
+ * for (const c of runnable) await c.fn();
  * void testCases; // in a test file: testCases(cases)
  * ```
  *
@@ -38,11 +41,12 @@ export interface SuiteCase {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { testCases } from "./cases.ts";
  *
  * // In a test file (doc examples cannot register tests themselves):
  * const register: typeof testCases = testCases;
- * console.assert(typeof register === "function");
+ * assert.equal(typeof register, "function");
  * ```
  */
 export function testCases(
@@ -65,12 +69,17 @@ export function testCases(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { collector } from "./cases.ts";
  *
  * const { test, skip, cases } = collector();
- * test("adds", () => console.assert(1 + 1 === 2));
+ * test("adds", () => assert.equal(1 + 1, 2));
  * skip("batches", "no batches on the wire");
- * console.assert(cases.length === 2 && cases[1]!.skip === "no batches on the wire");
+ * assert.deepEqual(cases.map((c) => [c.name, c.skip]), [
+ *   ["adds", undefined],
+ *   ["batches", "no batches on the wire"],
+ * ]);
+ * await cases[0]!.fn();
  * ```
  */
 export function collector(): {

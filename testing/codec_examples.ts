@@ -5,14 +5,15 @@
  *
  * @example Check that a codec carries any value as a result
  * ```ts
+ * import assert from "node:assert/strict";
  * import fc from "fast-check";
  * import { valueArbitrary } from "./codec_examples.ts";
  * import { jsonRpc } from "../codecs/json_rpc.ts";
  *
  * const codec = jsonRpc();
  * fc.assert(fc.property(valueArbitrary(), (result) => {
- *   const decoded = codec.decode(codec.encode({ kind: "result", id: 1, result }));
- *   return decoded.kind === "result";
+ *   const message = { kind: "result", id: 1, result } as const;
+ *   assert.deepEqual(codec.decode(codec.encode(message)), message);
  * }), { numRuns: 20 });
  * ```
  *
@@ -27,8 +28,11 @@ import type { RpcMessage, RpcParams } from "../rpc/types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EXAMPLES } from "./codec_examples.ts";
- * console.assert(EXAMPLES.some((m) => m.kind === "notification"));
+ *
+ * assert.ok(EXAMPLES.some((m) => m.kind === "notification"));
+ * assert.ok(EXAMPLES.some((m) => m.kind === "error"));
  * ```
  */
 export const EXAMPLES: readonly RpcMessage[] = [
@@ -60,9 +64,13 @@ export const EXAMPLES: readonly RpcMessage[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import fc from "fast-check";
  * import { valueArbitrary } from "./codec_examples.ts";
- * console.assert(fc.sample(valueArbitrary(), 5).length === 5);
+ *
+ * for (const value of fc.sample(valueArbitrary(), 20)) {
+ *   assert.deepEqual(JSON.parse(JSON.stringify(value)), value);
+ * }
  * ```
  */
 export function valueArbitrary(): Arbitrary<unknown> {
@@ -89,10 +97,12 @@ export function valueArbitrary(): Arbitrary<unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import fc from "fast-check";
  * import { messageArbitrary } from "./codec_examples.ts";
- * for (const m of fc.sample(messageArbitrary(true), 5)) {
- *   console.assert(!("id" in m) || m.id === null || typeof m.id === "number");
+ *
+ * for (const m of fc.sample(messageArbitrary(true), 20)) {
+ *   assert.ok(!("id" in m) || m.id === null || typeof m.id === "number");
  * }
  * ```
  */

@@ -139,12 +139,13 @@ function sender(codec: Codec, options: CodecSuiteOptions): (message: RpcMessage)
  *
  * @example A codec without batches lists its batch cases as skipped, with why
  * ```ts
+ * import assert from "node:assert/strict";
  * import { codecSuite } from "./codec_suite.ts";
  * import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
  *
  * const cases = codecSuite("msgpackRpc()", msgpackRpc(), { uint32Ids: true });
  * const batch = cases.find((c) => c.name.includes("round trips a batch"))!;
- * console.assert(batch.skip !== undefined);
+ * assert.notEqual(batch.skip, undefined);
  * await cases.find((c) => c.name.includes("garbage"))!.fn();
  * ```
  */

@@ -4,6 +4,7 @@
  *
  * @example Frame two payloads and decode them one byte at a time
  * ```ts
+ * import assert from "node:assert/strict";
  * import { concat, decodeAll, frameBytes, rechunk } from "./framing_helpers.ts";
  * import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
  *
@@ -11,7 +12,7 @@
  * const payloads = [new Uint8Array([1, 2]), new Uint8Array([3])];
  * const bytes = concat(payloads.map((p) => frameBytes(framing, p)));
  * const frames = await decodeAll(framing, rechunk(bytes, "bytes"));
- * console.assert(frames.length === 2 && frames[1]![0] === 3);
+ * assert.deepEqual(frames, payloads);
  * ```
  *
  * @module
@@ -27,6 +28,15 @@ export type Chunking = "bytes" | "whole" | readonly number[];
  *
  * @param parts the arrays
  * @returns their concatenation
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concat } from "./framing_helpers.ts";
+ *
+ * const joined = concat([new Uint8Array([1, 2]), new Uint8Array(), new Uint8Array([3])]);
+ * assert.deepEqual(joined, new Uint8Array([1, 2, 3]));
+ * ```
  */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
@@ -44,6 +54,22 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
  * @param bytes the stream's bytes
  * @param chunking one byte per chunk, one chunk, or chunk sizes used in turn
  * @returns the chunks
+ *
+ * @example Chunk sizes used in turn; the last chunk holds what is left
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rechunk } from "./framing_helpers.ts";
+ *
+ * const bytes = new Uint8Array([1, 2, 3, 4, 5, 6]);
+ * assert.deepEqual(rechunk(bytes, [1, 3]), [
+ *   new Uint8Array([1]),
+ *   new Uint8Array([2, 3, 4]),
+ *   new Uint8Array([5]),
+ *   new Uint8Array([6]),
+ * ]);
+ * assert.equal(rechunk(bytes, "bytes").length, 6);
+ * assert.deepEqual(rechunk(bytes, "whole"), [bytes]);
+ * ```
  */
 export function rechunk(bytes: Uint8Array, chunking: Chunking): Uint8Array[] {
   if (chunking === "whole") return [bytes];
@@ -63,6 +89,18 @@ export function rechunk(bytes: Uint8Array, chunking: Chunking): Uint8Array[] {
  * @param framing the framing
  * @param payloads the payloads
  * @returns the bytes the encoder produced
+ *
+ * @example The encoder stream frames as `frame()` does
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concat, encodeAll, frameBytes } from "./framing_helpers.ts";
+ * import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+ *
+ * const framing = lengthPrefix();
+ * const payloads = [new Uint8Array([1, 2]), new Uint8Array([3])];
+ * const encoded = await encodeAll(framing, payloads);
+ * assert.deepEqual(encoded, concat(payloads.map((p) => frameBytes(framing, p))));
+ * ```
  */
 export async function encodeAll(
   framing: Framing,
@@ -78,6 +116,16 @@ export async function encodeAll(
  * @param framing the framing
  * @param payload the payload
  * @returns the framed bytes as one array
+ *
+ * @example A length prefix: four bytes of length, then the payload
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { frameBytes } from "./framing_helpers.ts";
+ * import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+ *
+ * const framed = frameBytes(lengthPrefix(), new Uint8Array([7, 8]));
+ * assert.deepEqual(framed, new Uint8Array([0, 0, 0, 2, 7, 8]));
+ * ```
  */
 export function frameBytes(framing: Framing, payload: Uint8Array): Uint8Array {
   const framed = framing.frame(payload);
@@ -90,6 +138,17 @@ export function frameBytes(framing: Framing, payload: Uint8Array): Uint8Array {
  * @param framing the framing
  * @param chunks the chunks
  * @returns the frames
+ *
+ * @example Frames cut anywhere decode whole
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeAll, rechunk } from "./framing_helpers.ts";
+ * import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+ *
+ * const bytes = new Uint8Array([0, 0, 0, 2, 7, 8, 0, 0, 0, 1, 9]);
+ * const frames = await decodeAll(lengthPrefix(), rechunk(bytes, [3]));
+ * assert.deepEqual(frames, [new Uint8Array([7, 8]), new Uint8Array([9])]);
+ * ```
  */
 export function decodeAll(
   framing: Framing,
@@ -105,6 +164,16 @@ export function decodeAll(
  * @param framing the framing
  * @param chunks the chunks
  * @returns the first read's result
+ *
+ * @example A frame is read before the stream ends
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { firstRead } from "./framing_helpers.ts";
+ * import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+ *
+ * const read = await firstRead(lengthPrefix(), [new Uint8Array([0, 0, 0, 1, 9, 0])]);
+ * assert.deepEqual(read, { done: false, value: new Uint8Array([9]) });
+ * ```
  */
 export async function firstRead(
   framing: Framing,

@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryHarness } from "./memory_harness.ts";
  * import { transportService } from "./transport_suite.ts";
  * import { jsonRpc } from "../codecs/json_rpc.ts";
@@ -15,7 +16,7 @@
  *   maxFrameSize: 1024,
  * });
  * const client = await server.connect();
- * console.assert(await client.call("add", [1, 2]) === 3);
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * await server.close();
  * ```
  *
@@ -33,8 +34,12 @@ import type { RunningTransport, TransportHarness } from "./transport_suite.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryHarness } from "./memory_harness.ts";
- * console.assert(memoryHarness().name === "memory");
+ *
+ * const harness = memoryHarness();
+ * assert.equal(harness.name, "memory");
+ * assert.ok(harness.cannot?.frameSize); // what it cannot test, and why
  * ```
  */
 export function memoryHarness(): TransportHarness {

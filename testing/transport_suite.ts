@@ -115,9 +115,11 @@ const PIPELINED = 200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { transportService } from "./transport_suite.ts";
+ *
  * const service = transportService() as { add(a: number, b: number): number };
- * console.assert(service.add(1, 2) === 3);
+ * assert.equal(service.add(1, 2), 3);
  * ```
  */
 export function transportService(): Service {
