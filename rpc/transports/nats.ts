@@ -40,8 +40,8 @@
  */
 
 import { connect } from "@nats-io/transport-node";
-import { RpcError, TimeoutError } from "../errors.ts";
-import type { RpcLimits } from "../limits.ts";
+import { ErrorCode, FrameSizeError, RpcError, TimeoutError } from "../errors.ts";
+import { type RpcLimits, resolveLimits } from "../limits.ts";
 import { createResponder } from "../responder.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
@@ -145,7 +145,11 @@ export interface ServeNatsOptions {
   readonly codec: Codec;
   /** What is served. */
   readonly service: Service;
-  /** Limits; `maxInFlight` bounds the calls this worker runs at once. */
+  /**
+   * Limits; `maxInFlight` bounds the calls this worker runs at once, and a
+   * message over `maxFrameSize` is refused undecoded (NATS's own
+   * `max_payload`, 1 MB by default, bounds it too).
+   */
   readonly limits?: Partial<RpcLimits>;
   /** Send the message and stack of unexpected handler errors (development only). */
   readonly exposeErrors?: boolean;
@@ -166,6 +170,31 @@ export interface NatsWorker {
    * it took are finished.
    */
   drain(): Promise<void>;
+}
+
+// A message over the limit is never decoded, so its id is unknown: the error
+// goes with id null, as the peer answers an oversize frame (-32600). Its
+// reply subject is the caller's own, so the caller gets it all the same.
+function refuseOversize(
+  codec: Codec,
+  msg: NatsMessage,
+  maxFrameSize: number,
+  onError: (error: unknown) => void,
+): void {
+  const error = new FrameSizeError(msg.data.length, maxFrameSize);
+  onError(error);
+  if (msg.reply === undefined) return; // a notification: nobody to tell
+  let reply: Frame;
+  try {
+    reply = codec.encode({
+      kind: "error",
+      id: null,
+      error: { code: ErrorCode.InvalidRequest, message: error.message },
+    });
+  } catch {
+    return; // the codec has no error without an id (Thrift): the call times out
+  }
+  msg.respond(bytesOf(reply));
 }
 
 /**
@@ -205,6 +234,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.exposeErrors === undefined ? {} : { exposeErrors: options.exposeErrors }),
   });
+  const { maxFrameSize } = resolveLimits(options.limits);
   const subscription = options.connection.subscribe(options.subject, {
     queue: options.queue ?? options.subject,
   });
@@ -217,6 +247,10 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     if (left <= 0) {
       // The caller has given up already: the work would be wasted.
       onError(new TimeoutError(options.subject, 0));
+      return;
+    }
+    if (msg.data.length > maxFrameSize) {
+      refuseOversize(options.codec, msg, maxFrameSize, onError);
       return;
     }
     let frame: Frame = msg.data;

@@ -21,11 +21,8 @@ const nats: TransportHarness = {
     connection:
       "a client holds no connection to a worker: a call is a request any worker of the queue group takes",
     batch: "the NATS client sends each call as its own request: it has no batch()",
-    // A finding, reported: serveNats does not read limits.maxFrameSize.
-    frameSize:
-      "serveNats does not enforce maxFrameSize: a message is bounded by the NATS server's max_payload (1 MB by default)",
   },
-  start: async ({ codec, service }) => {
+  start: async ({ codec, service, maxFrameSize }) => {
     const server = await startNatsServer();
     const connections: NatsConnectionLike[] = [];
     const connect = async () => {
@@ -38,6 +35,7 @@ const nats: TransportHarness = {
       subject: SUBJECT,
       codec,
       service,
+      limits: { maxFrameSize },
     });
     await worker.ready;
     return {

@@ -8,7 +8,8 @@
 
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import { ConnectionClosedError, RpcError, TimeoutError } from "../../errors.ts";
+import { ConnectionClosedError, FrameSizeError, RpcError, TimeoutError } from "../../errors.ts";
+import { type RpcLimits, resolveLimits } from "../../limits.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
 import {
   bytesOf,
@@ -36,6 +37,8 @@ export interface NatsClientOptions {
   readonly idempotent?: readonly string[] | ((method: string) => boolean);
   /** How many times an idempotent call is tried in all; 3 by default. */
   readonly attempts?: number;
+  /** Limits; a reply over `maxFrameSize` is refused undecoded. */
+  readonly limits?: Partial<RpcLimits>;
 }
 
 /**
@@ -72,6 +75,7 @@ export class NatsClient extends RpcClientBase {
   readonly #options: NatsClientOptions;
   readonly #timeout: number;
   readonly #attempts: number;
+  readonly #maxFrameSize: number;
   readonly #idempotent: (method: string) => boolean;
   // The calls waiting for a reply, aborted by close().
   readonly #calls = new Set<AbortController>();
@@ -89,6 +93,7 @@ export class NatsClient extends RpcClientBase {
     this.#options = options;
     this.#timeout = options.timeout ?? 30_000;
     this.#attempts = Math.max(1, options.attempts ?? 3);
+    this.#maxFrameSize = resolveLimits(options.limits).maxFrameSize;
     this.#idempotent = typeof options.idempotent === "function"
       ? options.idempotent
       : ((names: ReadonlySet<string>) => (method: string) => names.has(method))(
@@ -116,6 +121,7 @@ export class NatsClient extends RpcClientBase {
    * @throws {RpcError} the worker's error
    * @throws {TimeoutError} when no answer came before the deadline
    * @throws {NoRespondersError} when no worker serves the subject
+   * @throws {FrameSizeError} when the reply is over `limits.maxFrameSize`
    * @throws {ConnectionClosedError} when the client was closed
    */
   async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
@@ -159,6 +165,9 @@ export class NatsClient extends RpcClientBase {
       const wait = left / (tries - attempt + 1);
       try {
         const reply = await this.#exchange(frame, deadline, wait, signal);
+        if (reply.data.length > this.#maxFrameSize) {
+          throw new FrameSizeError(reply.data.length, this.#maxFrameSize);
+        }
         let data: Frame = reply.data;
         if (codec.text === true) data = utf8.decode(reply.data);
         const decoded = codec.decode(data);
