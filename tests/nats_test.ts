@@ -9,7 +9,13 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
-import { ConnectionClosedError, RpcError, TimeoutError, withContext } from "../mod.ts";
+import {
+  ConnectionClosedError,
+  FrameSizeError,
+  RpcError,
+  TimeoutError,
+  withContext,
+} from "../mod.ts";
 import {
   connectNats,
   DEADLINE_HEADER,
@@ -285,4 +291,58 @@ test("nats: the client is an RpcClient: a typed proxy, a batch, and close() fail
   await rejection(client.notify("add", [1, 2]), ConnectionClosedError);
   await worker.drain();
   await nc.drain();
+});
+
+test("nats: a message over maxFrameSize is refused undecoded, by the worker and by the client", async () => {
+  await using nats = await startNatsServer();
+  const connection = await connectNats(nats.url);
+  const errors: unknown[] = [];
+  const echoed: string[] = [];
+  const worker = serveNats({
+    connection,
+    subject: "limited",
+    codec: jsonRpc(),
+    service: {
+      echo: (text: string) => (echoed.push(text), text),
+      big: (size: number) => "b".repeat(size),
+    },
+    limits: { maxFrameSize: 100 },
+    onError: (error) => errors.push(error),
+  });
+  await worker.ready;
+  const client = natsClient({
+    connection,
+    subject: "limited",
+    codec: jsonRpc(),
+    timeout: 10_000,
+  });
+  assert.equal(await client.call("echo", ["short"]), "short");
+
+  // A request over the worker's limit: -32600 with why, the handler never runs.
+  const refused = await rejection(client.call("echo", ["a".repeat(100)]), RpcError);
+  assert.equal(refused.code, -32600);
+  assert.match(refused.message, /exceeds the limit of 100 bytes/);
+  // A notification over it has nobody to answer: refused all the same.
+  await client.notify("echo", ["n".repeat(100)]);
+  await client.call("echo", ["after"]); // the worker takes messages in order
+  assert.deepEqual(echoed, ["short", "after"]);
+  const oversize = errors.filter((e) => e instanceof FrameSizeError);
+  assert.equal(oversize.length, 2);
+  assert.ok(oversize.every((e) => (e as FrameSizeError).limit === 100));
+
+  // A reply over a client's limit (60 bytes) is refused by that client.
+  const strict = natsClient({
+    connection,
+    subject: "limited",
+    codec: jsonRpc(),
+    timeout: 10_000,
+    limits: { maxFrameSize: 60 },
+  });
+  const tooBig = await rejection(strict.call("big", [80]), FrameSizeError);
+  assert.equal(tooBig.limit, 60);
+  assert.ok(tooBig.size > 60);
+  assert.equal(await strict.call("big", [3]), "bbb");
+
+  await worker.drain();
+  await connection.drain();
 });

@@ -41,7 +41,7 @@
 
 import { connect } from "@nats-io/transport-node";
 import { ErrorCode, FrameSizeError, RpcError, TimeoutError } from "../errors.ts";
-import { type RpcLimits, resolveLimits } from "../limits.ts";
+import { resolveLimits, type RpcLimits } from "../limits.ts";
 import { createResponder } from "../responder.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
@@ -192,7 +192,7 @@ function refuseOversize(
       error: { code: ErrorCode.InvalidRequest, message: error.message },
     });
   } catch {
-    return; // the codec has no error without an id (Thrift): the call times out
+    return; // a codec with no error reply without an id: the call times out
   }
   msg.respond(bytesOf(reply));
 }

@@ -9,7 +9,7 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
 import { ConnectionClosedError, FrameSizeError, RpcError, TimeoutError } from "../../errors.ts";
-import { type RpcLimits, resolveLimits } from "../../limits.ts";
+import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
 import {
   bytesOf,
