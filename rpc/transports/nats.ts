@@ -224,6 +224,33 @@ function refuseOversize(
  * for (const worker of workers) await worker.drain(); // finishes what it took
  * await nc.drain();
  * ```
+ *
+ * @example A request over `limits.maxFrameSize` is refused without being decoded
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "../../testing/nats_server.ts";
+ * import { connectNats, natsClient, serveNats } from "./nats.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ *
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const nc = await connectNats(natsServer.url);
+ * const worker = serveNats({
+ *   connection: nc,
+ *   subject: "echo",
+ *   codec: jsonRpc(),
+ *   service: { echo: (text: string) => text },
+ *   limits: { maxFrameSize: 100 }, // bytes of one NATS message
+ * });
+ * await worker.ready;
+ * const client = natsClient({ connection: nc, subject: "echo", codec: jsonRpc() });
+ * assert.equal(await client.call("echo", ["short"]), "short");
+ * await assert.rejects(client.call("echo", ["a".repeat(100)]), {
+ *   name: "RpcError",
+ *   code: -32600, // as a peer answers an oversize frame
+ * });
+ * await worker.drain();
+ * await nc.drain();
+ * ```
  */
 export function serveNats(options: ServeNatsOptions): NatsWorker {
   const onError = options.onError ?? (() => {});
