@@ -9,47 +9,9 @@
  * @module
  */
 
-import { relative, resolve } from "node:path";
-import { fileURLToPath as fromFileUrl } from "node:url";
+import { importGraph, pathOf as name } from "./_graph.ts";
 
-interface Dependency {
-  readonly code?: { readonly specifier: string };
-  readonly type?: { readonly specifier: string };
-}
-interface Module {
-  readonly specifier: string;
-  readonly dependencies?: readonly Dependency[];
-}
-
-const root = resolve(fromFileUrl(new URL("..", import.meta.url)));
-const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
-const entries = [
-  ...Object.values(config.exports as Record<string, string>),
-  "./web.ts",
-  ...Deno.args,
-].map((path) => resolve(root, path));
-
-// Local module → the local modules it imports.
-const graph = new Map<string, Set<string>>();
-const local = (specifier: string) => specifier.startsWith("file://");
-for (const entry of new Set(entries)) {
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", entry],
-    cwd: root,
-    stderr: "inherit",
-  }).output();
-  if (!info.success) Deno.exit(2);
-  const { modules } = JSON.parse(new TextDecoder().decode(info.stdout)) as { modules: Module[] };
-  for (const module of modules.filter((m) => local(m.specifier))) {
-    const edges = graph.get(module.specifier) ?? new Set<string>();
-    for (const dependency of module.dependencies ?? []) {
-      for (const target of [dependency.code?.specifier, dependency.type?.specifier]) {
-        if (target !== undefined && local(target)) edges.add(target);
-      }
-    }
-    graph.set(module.specifier, edges);
-  }
-}
+const graph = await importGraph(Deno.args);
 
 /**
  * The strongly connected components of more than one module (or a module
@@ -103,7 +65,6 @@ function cycles(graph: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
   return found;
 }
 
-const name = (specifier: string) => relative(root, fromFileUrl(specifier));
 const found = cycles(graph);
 if (found.length === 0) {
   console.log(`No import cycle among ${graph.size} local modules.`);
