@@ -78,6 +78,15 @@ export class ReferenceTables {
     return id;
   }
 
+  /**
+   * Takes back one reference to each export in `ids` (one entry per
+   * reference, as {@linkcode export} returned them): for a value refused
+   * partway through boxing, which the other end never received.
+   */
+  unexport(ids: readonly number[]): void {
+    for (const id of ids) this.#drop(id, 1);
+  }
+
   /** This end's export `id`; an error reply when unknown or released. */
   exported(id: number): unknown {
     const entry = this.#exports.get(id);
@@ -172,14 +181,19 @@ export class ReferenceTables {
       if (kind === "answer") {
         this.#answers.delete(id);
       } else if (kind === "ref") {
-        const exported = this.#exports.get(id);
-        if (exported === undefined) continue;
-        exported.count -= typeof count === "number" && count > 0 ? count : 1;
-        if (exported.count <= 0) {
-          this.#exports.delete(id);
-          this.#exportIds.delete(exported.value);
-        }
+        this.#drop(id, typeof count === "number" && count > 0 ? count : 1);
       }
+    }
+  }
+
+  // Drops `count` references to export `id`; the last one forgets it.
+  #drop(id: number, count: number): void {
+    const exported = this.#exports.get(id);
+    if (exported === undefined) return;
+    exported.count -= count;
+    if (exported.count <= 0) {
+      this.#exports.delete(id);
+      this.#exportIds.delete(exported.value);
     }
   }
 

@@ -193,7 +193,7 @@ export class ObjectSession {
   // outcome under: the returned proxy can be used before the result arrives.
   #call(target: Target, path: readonly string[], args: readonly unknown[]): object {
     const id = this.#nextAnswer++;
-    const wireArgs = args.map((arg) => this.#values.toWire(arg));
+    const wireArgs = this.#values.argumentsToWire(args);
     const promise = this.#peer().call("$/call", [this.#values.target(target), path, wireArgs, id])
       .then((result) => this.#values.fromWire(result, undefined));
     const state: AnswerState = { promise, settled: false, value: undefined };
