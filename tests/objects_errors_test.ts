@@ -281,3 +281,18 @@ Deno.test("objects rollback: a $/get with an answer id refused partway exports n
   assert.equal(refused.code, ObjectErrorCode.TooManyExports);
   assert.equal(conn.serverSession().exportCount, 0);
 });
+
+Deno.test("objects limits: maxExports and maxDepth that are not positive integers are a RangeError up front", () => {
+  for (const name of ["maxExports", "maxDepth"] as const) {
+    for (const bad of [0, -1, 1.5, NaN, Infinity]) {
+      assert.throws(
+        () => new ObjectSession({ [name]: bad }),
+        (error) => error instanceof RangeError && error.message.includes(name),
+        `${name}: ${bad}`,
+      );
+      // A server's bad options are refused when it is set up, before any connection.
+      assert.throws(() => serveObjects(root, { [name]: bad }), RangeError);
+    }
+    assert.ok(new ObjectSession({ [name]: 1 }));
+  }
+});

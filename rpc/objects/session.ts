@@ -14,9 +14,9 @@
  * @module
  */
 
-import { DEFAULT_LIMITS } from "../limits.ts";
 import type { Service } from "../service.ts";
 import { objectHandlers } from "./_handlers.ts";
+import { objectLimits } from "./_limits.ts";
 import { ReferenceTables } from "./_references.ts";
 import {
   type AnswerState,
@@ -78,11 +78,13 @@ export class ObjectSession {
    * Creates a session.
    *
    * @param options the root the other end reaches, limits
+   * @throws {RangeError} when `maxExports` or `maxDepth` is not a positive integer
    */
   constructor(options: ObjectSessionOptions = {}) {
     const onError = options.onError ?? (() => {});
+    const { maxExports, maxDepth } = objectLimits(options);
     this.#tables = new ReferenceTables(
-      options.maxExports ?? DEFAULT_LIMITS.maxExports,
+      maxExports,
       (entries) => {
         try {
           this.#peer().notify("$/release", entries).catch(onError);
@@ -111,7 +113,7 @@ export class ObjectSession {
           ? remoteIterable(this.#host, id)
           : remoteProxy(this.#host, { $you: id }, [], "import", id),
       extension: options.references === "extension",
-      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+      maxDepth,
     });
     this.service = objectHandlers({
       root: options.root,
