@@ -22,9 +22,13 @@ interface Import {
   received: number;
 }
 
+// Most releases queued before they are sent without waiting for the timer.
+const RELEASE_BATCH = 64;
+
 /** The tables of one session; `send` delivers a batch of releases to the other end. */
 export class ReferenceTables {
   readonly #maxExports: number;
+  readonly #releaseBatch: number;
   readonly #send: (entries: readonly ReleaseEntry[]) => void;
   // What this end exports, by id and by value.
   readonly #exports = new Map<number, Export>();
@@ -45,6 +49,9 @@ export class ReferenceTables {
    */
   constructor(maxExports: number, send: (entries: readonly ReleaseEntry[]) => void) {
     this.#maxExports = maxExports;
+    // Well within the other end's limit, as far as this end can tell: its
+    // own limit, the same by default.
+    this.#releaseBatch = Math.max(1, Math.min(RELEASE_BATCH, Math.floor(maxExports / 2)));
     this.#send = send;
   }
 
@@ -155,16 +162,24 @@ export class ReferenceTables {
   queueRelease(entry: ReleaseEntry): void {
     if (this.#closed) return;
     this.#releases.push(entry);
+    // A full batch goes at once: a caller whose loop never lets a timer run
+    // (calls awaited over an in-memory pair settle on microtasks alone)
+    // would otherwise fill the other end's tables with what it dropped.
+    if (this.#releases.length >= this.#releaseBatch) return this.#flush();
     if (this.#flushing) return;
     this.#flushing = true;
     // Releases are batched: one notification for all that a turn dropped.
     setTimeout(() => {
       this.#flushing = false;
-      const entries = this.#releases;
-      this.#releases = [];
-      if (entries.length === 0 || this.#closed) return;
-      this.#send(entries);
+      this.#flush();
     }, 0);
+  }
+
+  #flush(): void {
+    const entries = this.#releases;
+    this.#releases = [];
+    if (entries.length === 0 || this.#closed) return;
+    this.#send(entries);
   }
 
   /**
