@@ -64,6 +64,8 @@ export interface ObjectCaller {
  *   name: "RpcError",
  *   code: ObjectErrorCode.TooDeep,
  * });
+ * // A limit that is not a positive integer is refused when the session is made.
+ * assert.throws(() => new ObjectSession({ root, maxDepth: 0 }), RangeError);
  * ```
  */
 export interface ObjectSessionOptions {
