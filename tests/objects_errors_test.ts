@@ -38,12 +38,29 @@ function nested(n: number): unknown {
   return value;
 }
 
+/** Hands out callbacks; reached through a pipelined call's result. */
+class Maker {
+  @exposed
+  callbacks(n: number): (() => number)[] {
+    return Array.from({ length: n }, (_, i) => () => i);
+  }
+}
+
 const root = {
   version: "1.0",
   counter: () => new Counter(),
+  maker: () => new Maker(),
   echo: (value: unknown) => value,
+  apply: (f: (n: number) => number, n: unknown) => f(typeof n === "number" ? n : 0),
   nested,
   callbacks: (n: number) => Array.from({ length: n }, (_, i) => () => i),
+  // A callback, then a value too deep: refused after the callback was boxed.
+  callbackThenDeep: (depth: number) => [() => 0, nested(depth)],
+  // Steps whose first item is refused (too deep) after a callback in it was boxed.
+  async *steps(depth: number) {
+    yield [() => 1, nested(depth)];
+    yield () => 2;
+  },
 };
 type Root = typeof root;
 
@@ -72,6 +89,7 @@ async function open(
   client.attach(peer);
   return {
     peer,
+    client,
     api: client.root<Root>(),
     serverSession: () => sessions[0]!,
     async [Symbol.asyncDispose]() {
@@ -176,4 +194,105 @@ Deno.test("objects limits: by default maxExports is DEFAULT_LIMITS.maxExports", 
   const refused = await rejection(conn.api.callbacks(1), RpcError);
   assert.equal(refused.code, ObjectErrorCode.TooManyExports);
   assert.equal(await callbacks[limit - 1]!(), limit - 1);
+});
+
+// A value refused partway through being boxed leaves nothing exported:
+// exports made before the refusal are rolled back, so that a bad reply can
+// neither pin the other end's memory nor fill its table for later replies.
+
+Deno.test("objects rollback: a result refused at maxExports exports nothing, and later references still go", async () => {
+  await using conn = await open(root, { maxExports: 10 });
+  const [first] = await conn.api.callbacks(8);
+  assert.equal(conn.serverSession().exportCount, 8);
+  const refused = await rejection(conn.api.callbacks(3), RpcError);
+  assert.equal(refused.code, ObjectErrorCode.TooManyExports);
+  assert.equal(conn.serverSession().exportCount, 8);
+  // The two free places are still free: a reply with two references goes.
+  const two = await conn.api.callbacks(2);
+  assert.equal(await two[1]!(), 1);
+  assert.equal(conn.serverSession().exportCount, 10);
+  assert.equal(await first!(), 0);
+});
+
+Deno.test("objects rollback: a result refused as too deep exports nothing, and later references still go", async () => {
+  await using conn = await open(root, { maxExports: 10, maxDepth: 4 });
+  for (let i = 0; i < 3; i++) {
+    const refused = await rejection(conn.api.callbackThenDeep(10), RpcError);
+    assert.equal(refused.code, ObjectErrorCode.TooDeep);
+    assert.equal(conn.serverSession().exportCount, 0);
+  }
+  const [callback, shallow] = await conn.api.callbackThenDeep(1);
+  assert.equal(await (callback as () => PromiseLike<number>)(), 0);
+  assert.deepEqual(shallow, nested(1));
+  assert.equal(conn.serverSession().exportCount, 1);
+});
+
+Deno.test("objects rollback: arguments refused on the client export nothing, across all of them", async () => {
+  await using conn = await open(root, {}, { maxExports: 10, maxDepth: 4 });
+  const client = conn.client;
+  const isCode = (code: number) => (error: unknown) =>
+    error instanceof RpcError && error.code === code;
+  // Eleven callbacks in one argument: the eleventh is one too many.
+  assert.throws(
+    () => conn.api.echo(Array.from({ length: 11 }, (_, i) => () => i)),
+    isCode(ObjectErrorCode.TooManyExports),
+  );
+  assert.equal(client.exportCount, 0);
+  // A callback in the first argument, a value too deep in the second.
+  assert.throws(() => conn.api.apply((n) => n + 1, nested(10)), isCode(ObjectErrorCode.TooDeep));
+  assert.equal(client.exportCount, 0);
+  // The same callback, exported once and refused with it again, keeps one reference.
+  const double = (n: number) => n * 2;
+  assert.equal(await conn.api.apply(double, 4), 8);
+  const before = client.exportCount;
+  assert.throws(() => conn.api.echo([double, nested(10)]), isCode(ObjectErrorCode.TooDeep));
+  assert.equal(client.exportCount, before);
+  assert.equal(await conn.api.apply(double, 21), 42);
+  assert.equal(await conn.api.apply((n) => n - 1, 1), 0);
+});
+
+Deno.test("objects rollback: an iterator item refused as too deep exports nothing, and the iteration goes on", async () => {
+  await using conn = await open(root, { maxDepth: 4 });
+  const iterator = (await conn.api.steps(10))[Symbol.asyncIterator]();
+  assert.equal(conn.serverSession().exportCount, 1); // the iterator
+  const refused = await rejection(iterator.next(), RpcError);
+  assert.equal(refused.code, ObjectErrorCode.TooDeep);
+  assert.equal(conn.serverSession().exportCount, 1);
+  const step = await iterator.next();
+  assert.equal(step.done, false);
+  assert.equal(await (step.value as () => PromiseLike<number>)(), 2);
+});
+
+Deno.test("objects rollback: a pipelined call's refused result exports nothing, and the next one goes", async () => {
+  await using conn = await open(root, { maxExports: 10 });
+  const maker = conn.api.maker(); // not awaited: the calls below are pipelined on it
+  const refused = await rejection(maker.callbacks(10), RpcError);
+  assert.equal(refused.code, ObjectErrorCode.TooManyExports);
+  // Only the maker is exported (its own call's reply carried it).
+  assert.equal(conn.serverSession().exportCount, 1);
+  const callbacks = await maker.callbacks(9);
+  assert.equal(await callbacks[8]!(), 8);
+  assert.equal(conn.serverSession().exportCount, 10);
+});
+
+Deno.test("objects rollback: a $/get with an answer id refused partway exports nothing", async () => {
+  await using conn = await open({ fns: [() => 1, () => 2, () => 3] }, { maxExports: 2 });
+  const refused = await rejection(conn.peer.call("$/get", [null, ["fns"], 1]), RpcError);
+  assert.equal(refused.code, ObjectErrorCode.TooManyExports);
+  assert.equal(conn.serverSession().exportCount, 0);
+});
+
+Deno.test("objects limits: maxExports and maxDepth that are not positive integers are a RangeError up front", () => {
+  for (const name of ["maxExports", "maxDepth"] as const) {
+    for (const bad of [0, -1, 1.5, NaN, Infinity]) {
+      assert.throws(
+        () => new ObjectSession({ [name]: bad }),
+        (error) => error instanceof RangeError && error.message.includes(name),
+        `${name}: ${bad}`,
+      );
+      // A server's bad options are refused when it is set up, before any connection.
+      assert.throws(() => serveObjects(root, { [name]: bad }), RangeError);
+    }
+    assert.ok(new ObjectSession({ [name]: 1 }));
+  }
 });

@@ -22,9 +22,13 @@ interface Import {
   received: number;
 }
 
+// Most releases queued before they are sent without waiting for the timer.
+const RELEASE_BATCH = 64;
+
 /** The tables of one session; `send` delivers a batch of releases to the other end. */
 export class ReferenceTables {
   readonly #maxExports: number;
+  readonly #releaseBatch: number;
   readonly #send: (entries: readonly ReleaseEntry[]) => void;
   // What this end exports, by id and by value.
   readonly #exports = new Map<number, Export>();
@@ -45,6 +49,9 @@ export class ReferenceTables {
    */
   constructor(maxExports: number, send: (entries: readonly ReleaseEntry[]) => void) {
     this.#maxExports = maxExports;
+    // Well within the other end's limit, as far as this end can tell: its
+    // own limit, the same by default.
+    this.#releaseBatch = Math.max(1, Math.min(RELEASE_BATCH, Math.floor(maxExports / 2)));
     this.#send = send;
   }
 
@@ -76,6 +83,15 @@ export class ReferenceTables {
     }
     this.#exports.get(id)!.count++;
     return id;
+  }
+
+  /**
+   * Takes back one reference to each export in `ids` (one entry per
+   * reference, as {@linkcode export} returned them): for a value refused
+   * partway through boxing, which the other end never received.
+   */
+  unexport(ids: readonly number[]): void {
+    for (const id of ids) this.#drop(id, 1);
   }
 
   /** This end's export `id`; an error reply when unknown or released. */
@@ -146,16 +162,24 @@ export class ReferenceTables {
   queueRelease(entry: ReleaseEntry): void {
     if (this.#closed) return;
     this.#releases.push(entry);
+    // A full batch goes at once: a caller whose loop never lets a timer run
+    // (calls awaited over an in-memory pair settle on microtasks alone)
+    // would otherwise fill the other end's tables with what it dropped.
+    if (this.#releases.length >= this.#releaseBatch) return this.#flush();
     if (this.#flushing) return;
     this.#flushing = true;
     // Releases are batched: one notification for all that a turn dropped.
     setTimeout(() => {
       this.#flushing = false;
-      const entries = this.#releases;
-      this.#releases = [];
-      if (entries.length === 0 || this.#closed) return;
-      this.#send(entries);
+      this.#flush();
     }, 0);
+  }
+
+  #flush(): void {
+    const entries = this.#releases;
+    this.#releases = [];
+    if (entries.length === 0 || this.#closed) return;
+    this.#send(entries);
   }
 
   /**
@@ -172,14 +196,19 @@ export class ReferenceTables {
       if (kind === "answer") {
         this.#answers.delete(id);
       } else if (kind === "ref") {
-        const exported = this.#exports.get(id);
-        if (exported === undefined) continue;
-        exported.count -= typeof count === "number" && count > 0 ? count : 1;
-        if (exported.count <= 0) {
-          this.#exports.delete(id);
-          this.#exportIds.delete(exported.value);
-        }
+        this.#drop(id, typeof count === "number" && count > 0 ? count : 1);
       }
+    }
+  }
+
+  // Drops `count` references to export `id`; the last one forgets it.
+  #drop(id: number, count: number): void {
+    const exported = this.#exports.get(id);
+    if (exported === undefined) return;
+    exported.count -= count;
+    if (exported.count <= 0) {
+      this.#exports.delete(id);
+      this.#exportIds.delete(exported.value);
     }
   }
 

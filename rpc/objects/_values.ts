@@ -102,8 +102,34 @@ export class Values {
     return target === null ? null : this.tag(target as Record<string, unknown>);
   }
 
-  /** A value as it travels: plain data as it is, objects with behaviour by reference. */
-  toWire(value: unknown, depth = 0): unknown {
+  /**
+   * A value as it travels: plain data as it is, objects with behaviour by
+   * reference. All or nothing: when part of it is refused (too deep, too
+   * many exports, a proxy that cannot travel), what boxing it exported is
+   * unexported again, since the other end will never receive (and so never
+   * release) those references.
+   */
+  toWire(value: unknown): unknown {
+    return this.#allOrNothing((exported) => this.#box(value, 0, exported));
+  }
+
+  /** A call's arguments as they travel, each as {@linkcode toWire}, all or nothing together. */
+  argumentsToWire(args: readonly unknown[]): unknown[] {
+    return this.#allOrNothing((exported) => args.map((arg) => this.#box(arg, 0, exported)));
+  }
+
+  #allOrNothing<T>(box: (exported: number[]) => T): T {
+    const exported: number[] = [];
+    try {
+      return box(exported);
+    } catch (error) {
+      this.#tables.unexport(exported);
+      throw error;
+    }
+  }
+
+  // Boxes `value` at `depth`, pushing the id of each export it makes on `exported`.
+  #box(value: unknown, depth: number, exported: number[]): unknown {
     if (value === null || (typeof value !== "object" && typeof value !== "function")) return value;
     if (depth > this.#maxDepth) throw tooDeep(this.#maxDepth);
     const meta = proxyMeta(value);
@@ -116,25 +142,29 @@ export class Values {
       if (meta.kind === "answer" && meta.path.length === 0) return this.tag({ $answer: meta.id });
       throw new TypeError("Only remote objects and call results can be passed back");
     }
-    if (typeof value === "function") return this.#export(value, "function");
-    if (Array.isArray(value)) return value.map((item) => this.toWire(item, depth + 1));
+    if (typeof value === "function") return this.#export(value, "function", exported);
+    if (Array.isArray(value)) return value.map((item) => this.#box(item, depth + 1, exported));
     if (isPlainObject(value)) {
       const out: Record<string, unknown> = {};
       let escape = false;
       for (const [key, item] of Object.entries(value)) {
         // With the extension, a map is never a reference: nothing to escape.
         if (key.startsWith("$") && !this.#extension) escape = true;
-        out[key] = this.toWire(item, depth + 1);
+        out[key] = this.#box(item, depth + 1, exported);
       }
       return escape ? { $esc: out } : out;
     }
     if (isCodecValue(value as object)) return value;
-    if (isAsyncIterable(value)) return this.#export(new ExportedIterator(value), "iterator");
-    return this.#export(value, "object");
+    if (isAsyncIterable(value)) {
+      return this.#export(new ExportedIterator(value), "iterator", exported);
+    }
+    return this.#export(value, "object", exported);
   }
 
-  #export(value: unknown, type: "object" | "function" | "iterator"): unknown {
-    return this.tag({ $ref: this.#tables.export(value), type });
+  #export(value: unknown, type: "object" | "function" | "iterator", exported: number[]): unknown {
+    const id = this.#tables.export(value);
+    exported.push(id);
+    return this.tag({ $ref: id, type });
   }
 
   /**

@@ -40,6 +40,7 @@
  * @module
  */
 
+import { objectLimits } from "./_limits.ts";
 import { ObjectSession } from "./session.ts";
 import type { ObjectSessionOptions } from "./types.ts";
 import { type PerConnection, perConnection } from "../serve_connection.ts";
@@ -70,6 +71,7 @@ export type {
  * @param root what every client reaches as its root
  * @param options limits; `onSession` sees each connection's session
  * @returns the per-connection service factory
+ * @throws {RangeError} when `maxExports` or `maxDepth` is not a positive integer
  *
  * @example A session per connection, over TCP
  * ```ts
@@ -105,6 +107,8 @@ export function serveObjects(
     readonly onSession?: (session: ObjectSession) => void;
   } = {},
 ): PerConnection {
+  // Bad limits are refused now, not when the first connection arrives.
+  objectLimits(options);
   return perConnection((connection) => {
     const session = new ObjectSession({ ...options, root });
     session.attach(connection.peer);

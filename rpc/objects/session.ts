@@ -14,9 +14,9 @@
  * @module
  */
 
-import { DEFAULT_LIMITS } from "../limits.ts";
 import type { Service } from "../service.ts";
 import { objectHandlers } from "./_handlers.ts";
+import { objectLimits } from "./_limits.ts";
 import { ReferenceTables } from "./_references.ts";
 import {
   type AnswerState,
@@ -78,11 +78,13 @@ export class ObjectSession {
    * Creates a session.
    *
    * @param options the root the other end reaches, limits
+   * @throws {RangeError} when `maxExports` or `maxDepth` is not a positive integer
    */
   constructor(options: ObjectSessionOptions = {}) {
     const onError = options.onError ?? (() => {});
+    const { maxExports, maxDepth } = objectLimits(options);
     this.#tables = new ReferenceTables(
-      options.maxExports ?? DEFAULT_LIMITS.maxExports,
+      maxExports,
       (entries) => {
         try {
           this.#peer().notify("$/release", entries).catch(onError);
@@ -111,7 +113,7 @@ export class ObjectSession {
           ? remoteIterable(this.#host, id)
           : remoteProxy(this.#host, { $you: id }, [], "import", id),
       extension: options.references === "extension",
-      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+      maxDepth,
     });
     this.service = objectHandlers({
       root: options.root,
@@ -193,7 +195,7 @@ export class ObjectSession {
   // outcome under: the returned proxy can be used before the result arrives.
   #call(target: Target, path: readonly string[], args: readonly unknown[]): object {
     const id = this.#nextAnswer++;
-    const wireArgs = args.map((arg) => this.#values.toWire(arg));
+    const wireArgs = this.#values.argumentsToWire(args);
     const promise = this.#peer().call("$/call", [this.#values.target(target), path, wireArgs, id])
       .then((result) => this.#values.fromWire(result, undefined));
     const state: AnswerState = { promise, settled: false, value: undefined };

@@ -64,6 +64,8 @@ export interface ObjectCaller {
  *   name: "RpcError",
  *   code: ObjectErrorCode.TooDeep,
  * });
+ * // A limit that is not a positive integer is refused when the session is made.
+ * assert.throws(() => new ObjectSession({ root, maxDepth: 0 }), RangeError);
  * ```
  */
 export interface ObjectSessionOptions {
@@ -72,12 +74,14 @@ export interface ObjectSessionOptions {
   /**
    * Most objects this end exports on the connection at once, and most
    * outcomes of the other end's calls it keeps for pipelining; 10,000 by
-   * default. More are refused with `ObjectErrorCode.TooManyExports`.
+   * default. More are refused with `ObjectErrorCode.TooManyExports`. A
+   * positive integer (else a `RangeError` when the session is made).
    */
   readonly maxExports?: number;
   /**
    * Deepest nesting of a value this end sends or receives; 64 by default.
-   * Deeper is refused with `ObjectErrorCode.TooDeep`.
+   * Deeper is refused with `ObjectErrorCode.TooDeep`. A positive integer
+   * (else a `RangeError` when the session is made).
    */
   readonly maxDepth?: number;
   /** Told about bad release notifications and failed releases. */
