@@ -5,7 +5,8 @@
 // protocols must, cost time in its length times the reads (quadratic when
 // it is dripped). The walk only finds the end: decoding checks the rest.
 
-import { MAX_DEPTH, ThriftReadError } from "./_values.ts";
+import { ThriftReadError } from "./_errors.ts";
+import { MAX_DEPTH } from "./_values.ts";
 
 // Wire types as the walk sees them: the binary protocol's numbers.
 const BOOL = 2;
