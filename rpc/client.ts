@@ -10,15 +10,9 @@
 
 import { createProxy } from "./proxy.ts";
 import type { RemoteService, ServiceDefinition } from "./service.ts";
-import type { RpcParams } from "./types.ts";
+import type { CallOptions, RpcParams } from "./types.ts";
 
-/** Options of one outgoing call. */
-export interface CallOptions {
-  /** Milliseconds before the call fails with a `TimeoutError`. */
-  readonly timeout?: number;
-  /** Aborting it fails the call and tells the server to cancel it. */
-  readonly signal?: AbortSignal;
-}
+export type { CallOptions } from "./types.ts";
 
 /** One entry of {@linkcode RpcClient.batch}. */
 export interface BatchEntry {

@@ -290,3 +290,14 @@ export interface MessageStream {
   /** A human-readable description of the remote end, for logs and errors. */
   readonly remote?: string;
 }
+
+/**
+ * Options of one outgoing call, for every client (`RpcClient.call`) and for
+ * typed clients built on one (`protoClient`).
+ */
+export interface CallOptions {
+  /** Milliseconds before the call fails with a `TimeoutError`. */
+  readonly timeout?: number;
+  /** Aborting it fails the call and tells the server to cancel it. */
+  readonly signal?: AbortSignal;
+}

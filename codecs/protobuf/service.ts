@@ -7,7 +7,7 @@
  */
 
 import { renameMethods } from "../../rpc/service.ts";
-import type { RpcParams } from "../../rpc/types.ts";
+import type { CallOptions, RpcParams } from "../../rpc/types.ts";
 import type { ProtoMessage, ProtoSchema } from "./schema.ts";
 
 /** What a client needs for {@linkcode protoClient}: `Peer` and `HttpClient` fit, and the Connect client. */
@@ -16,7 +16,7 @@ export interface ProtoCaller {
   call<T = unknown>(
     method: string,
     params?: RpcParams,
-    options?: { readonly timeout?: number; readonly signal?: AbortSignal },
+    options?: CallOptions,
   ): Promise<T>;
 }
 
@@ -40,7 +40,7 @@ export type ProtoInput<T> = T extends bigint ? bigint | number
 export type ProtoClient<S = Record<string, (request: ProtoMessage) => ProtoMessage>> = {
   readonly [K in keyof S]: S[K] extends (request: infer Q) => infer R ? (
       request: ProtoInput<Q>,
-      options?: { readonly timeout?: number; readonly signal?: AbortSignal },
+      options?: CallOptions,
     ) => Promise<Awaited<R>>
     : never;
 };
@@ -167,7 +167,7 @@ export function protoClient<S = Record<string, (request: ProtoMessage) => ProtoM
   for (const [name, wire] of serviceMethods(schema, service)) {
     client[name] = (
       request: ProtoMessage = {},
-      options?: { readonly timeout?: number; readonly signal?: AbortSignal },
+      options?: CallOptions,
     ) => caller.call(wire, request, options);
   }
   return Object.freeze(client) as ProtoClient<S>;
