@@ -10,25 +10,31 @@
  * always on; a refused certificate fails with a {@linkcode CertificateError}
  * that says what to do.
  *
- * @example JSON-RPC over TLS, trusting a private CA
- * ```ts ignore
- * import { jsonRpc } from "@parley/rpc/json-rpc";
- * import { newline } from "@parley/rpc/framing";
- * import { connectTcp, serveTcp } from "@parley/rpc/tcp";
+ * @example JSON-RPC over TLS, trusting a self-signed certificate
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { newline } from "../framing/delimiter.ts";
+ * import { connectTcp, serveTcp } from "./tcp.ts";
  *
- * const server = serveTcp({
- *   transport: "tls",
- *   port: 0,
- *   cert: await Deno.readTextFile("server.pem"),
- *   key: await Deno.readTextFile("server-key.pem"),
- * }, { codec: jsonRpc(), framing: newline(), service: { add: (a: number, b: number) => a + b } });
- * const client = await connectTcp(
- *   { ...server.address, caCerts: [await Deno.readTextFile("ca.pem")] },
+ * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
+ * const openssl = new Deno.Command("openssl", {
+ *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+ *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+ *     "-addext", "basicConstraints=CA:FALSE"],
+ * });
+ * const pem = new TextDecoder().decode((await openssl.output()).stdout);
+ * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ *
+ * await using server = serveTcp(
+ *   { transport: "tls", port: 0, cert, key },
+ *   { codec: jsonRpc(), framing: newline(), service: { add: (a: number, b: number) => a + b } },
+ * );
+ * await using client = await connectTcp(
+ *   { ...server.address, caCerts: [cert] },
  *   { codec: jsonRpc(), framing: newline() },
  * );
- * console.log(await client.call("add", [1, 2])); // 3
- * await client.close();
- * await server.shutdown();
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  *
  * @module
@@ -75,6 +81,33 @@ export interface TlsListenAddress {
  *
  * @param address the address, certificate and key
  * @returns the listener
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectTls, listenTls } from "./tls.ts";
+ *
+ * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
+ * const openssl = new Deno.Command("openssl", {
+ *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+ *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+ *     "-addext", "basicConstraints=CA:FALSE"],
+ * });
+ * const pem = new TextDecoder().decode((await openssl.output()).stdout);
+ * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ *
+ * const listener = listenTls({ transport: "tls", port: 0, cert, key });
+ * const accepted = listener.accept();
+ * const client = await connectTls({ transport: "tls", port: listener.addr.port, caCerts: [cert] });
+ * const server = await accepted;
+ * await client.write(new TextEncoder().encode("hi"));
+ * const received = new Uint8Array(2);
+ * assert.equal(await server.read(received), 2);
+ * assert.equal(new TextDecoder().decode(received), "hi");
+ * client.close();
+ * server.close();
+ * listener.close();
+ * ```
  */
 export function listenTls(address: TlsListenAddress): Deno.TlsListener {
   if (typeof address.cert !== "string" || typeof address.key !== "string") {
@@ -95,6 +128,35 @@ export function listenTls(address: TlsListenAddress): Deno.TlsListener {
  * @param address the server and the CAs to trust
  * @returns the connection, handshake done
  * @throws {CertificateError} when the server's certificate is refused
+ *
+ * @example A certificate not signed by a trusted CA is refused, saying what to do
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CertificateError, connectTls, listenTls } from "./tls.ts";
+ *
+ * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
+ * const openssl = new Deno.Command("openssl", {
+ *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+ *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+ *     "-addext", "basicConstraints=CA:FALSE"],
+ * });
+ * const pem = new TextDecoder().decode((await openssl.output()).stdout);
+ * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ *
+ * const listener = listenTls({ transport: "tls", port: 0, cert, key });
+ * const address = { transport: "tls", port: listener.addr.port } as const;
+ * let accepted = listener.accept();
+ * await assert.rejects(
+ *   connectTls(address), // no caCerts: the self-signed certificate is not trusted
+ *   (error) => error instanceof CertificateError && error.reason === "untrusted",
+ * );
+ * (await accepted).close();
+ * accepted = listener.accept();
+ * const conn = await connectTls({ ...address, caCerts: [cert] }); // trusted: connected
+ * conn.close();
+ * (await accepted).close();
+ * listener.close();
+ * ```
  */
 export async function connectTls(address: TlsAddress): Promise<Deno.TlsConn> {
   const hostname = address.hostname ?? "127.0.0.1";
@@ -148,20 +210,35 @@ export interface TlsClient extends Disposable {
  * @param options the CAs to trust
  * @returns the client; `close()` it (or `using`) when done
  *
- * @example
- * ```ts ignore
- * import { connectHttp, connectWebSocket } from "@parley/rpc/http";
- * import { jsonRpc } from "@parley/rpc/json-rpc";
- * import { tlsClient } from "@parley/rpc/tls";
+ * @example HTTP and WebSocket clients of an https:// server with a self-signed certificate
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectHttp, connectWebSocket, serveHttp } from "./http.ts";
+ * import { jsonRpc } from "../../codecs/json_rpc.ts";
+ * import { tlsClient } from "./tls.ts";
  *
- * using tls = tlsClient({ caCerts: [await Deno.readTextFile("ca.pem")] });
- * const http = connectHttp("https://127.0.0.1:8443/rpc", { codec: jsonRpc(), fetch: tls.fetch });
- * await using ws = await connectWebSocket("wss://127.0.0.1:8443/rpc", {
+ * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
+ * const openssl = new Deno.Command("openssl", {
+ *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+ *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+ *     "-addext", "basicConstraints=CA:FALSE"],
+ * });
+ * const pem = new TextDecoder().decode((await openssl.output()).stdout);
+ * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ *
+ * await using server = serveHttp({
+ *   cert,
+ *   key,
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b }, websocket: true } },
+ * });
+ * using tls = tlsClient({ caCerts: [cert] });
+ * await using http = connectHttp(`${server.url}/rpc`, { codec: jsonRpc(), fetch: tls.fetch });
+ * await using ws = await connectWebSocket(`${server.url.replace("https", "wss")}/rpc`, {
  *   codec: jsonRpc(),
  *   WebSocket: tls.WebSocket,
  * });
- * console.log(await http.call("add", [1, 2]), await ws.call("add", [3, 4]));
- * await http.close();
+ * assert.equal(await http.call("add", [1, 2]), 3);
+ * assert.equal(await ws.call("add", [3, 4]), 7);
  * ```
  */
 export function tlsClient(options: TlsClientOptions = {}): TlsClient {

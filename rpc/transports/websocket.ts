@@ -40,15 +40,19 @@ export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStre
  * a `CertificateError`)
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { connectWebSocket } from "./websocket.ts";
+ * import { serveHttp } from "./http.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  *
- * await using client = await connectWebSocket("ws://127.0.0.1:8080/rpc", {
- *   codec: jsonRpc(),
- *   service: { notify: (text: string) => console.log(text) }, // the server may call it
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { add: (a: number, b: number) => a + b }, websocket: true } },
  * });
- * console.log(await client.call("add", [1, 2]));
+ * await using client = await connectWebSocket(`${server.url.replace("http", "ws")}/rpc`, {
+ *   codec: jsonRpc(),
+ * });
+ * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  */
 export async function connectWebSocket(

@@ -56,19 +56,32 @@ let serving = false;
  * @returns the running server; `finished` resolves when stdin closes
  * @throws {Error} when called a second time
  *
- * @example A server script for `spawnStdio` (or an editor) to start
- * ```ts ignore
- * import { serveStdio } from "../stdio.ts";
- * import { jsonRpc } from "../../codecs/json_rpc.ts";
- * import { contentLength } from "../framing/content_length.ts";
+ * @example A server script, started here by `spawnStdio` as `deno eval`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { spawnStdio } from "../stdio.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ * import { newline } from "../../framing/delimiter.ts";
  *
- * const server = serveStdio({
+ * const script = `
+ *   import { serveStdio } from "${import.meta.resolve("../stdio.ts")}";
+ *   import { jsonRpc } from "${import.meta.resolve("../../../codecs/json_rpc.ts")}";
+ *   import { newline } from "${import.meta.resolve("../../framing/delimiter.ts")}";
+ *
+ *   const server = serveStdio({
+ *     codec: jsonRpc(),
+ *     framing: newline(),
+ *     service: { add: (a, b) => a + b },
+ *     onError: (error) => console.error(error), // stderr: stdout is the protocol's
+ *   });
+ *   await server.finished; // the parent closed our stdin
+ * `;
+ * await using child = spawnStdio(Deno.execPath(), {
+ *   args: ["eval", script],
  *   codec: jsonRpc(),
- *   framing: contentLength(),
- *   service: { add: (a: number, b: number) => a + b },
- *   onError: (error) => console.error(error), // stderr: stdout is the protocol's
+ *   framing: newline(),
  * });
- * await server.finished; // the parent closed our stdin
+ * assert.equal(await child.call("add", [1, 2]), 3);
  * ```
  */
 export function serveStdio(options: ServeStdioOptions): StdioServer {

@@ -123,18 +123,32 @@ export interface StdioChildInfo {
  * with a `ConnectionClosedError` whose `cause` is a
  * {@linkcode ProcessExitError}. Made by {@linkcode spawnStdio}.
  *
- * @example
- * ```ts ignore
+ * @example The child's process id, exit status and captured stderr
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { spawnStdio } from "../stdio.ts";
- * import { jsonRpc } from "../../codecs/json_rpc.ts";
- * import { newline } from "../framing/delimiter.ts";
- * await using child = spawnStdio("python3", {
- *   args: ["server.py"],
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ * import { newline } from "../../framing/delimiter.ts";
+ *
+ * const script = `
+ *   import { serveStdio } from "${import.meta.resolve("../stdio.ts")}";
+ *   import { jsonRpc } from "${import.meta.resolve("../../../codecs/json_rpc.ts")}";
+ *   import { newline } from "${import.meta.resolve("../../framing/delimiter.ts")}";
+ *   console.error("serving add");
+ *   await serveStdio({ codec: jsonRpc(), framing: newline(), service: { add: (a, b) => a + b } })
+ *     .finished;
+ * `;
+ * const child = spawnStdio(Deno.execPath(), {
+ *   args: ["eval", script],
  *   codec: jsonRpc(),
  *   framing: newline(),
  *   stderr: "piped",
  * });
- * console.log(child.pid, await child.call("add", [1, 2]), child.stderr());
+ * assert.ok(child.pid > 0);
+ * assert.equal(await child.call("add", [1, 2]), 3);
+ * await child.close(); // closes its stdin: serveStdio's session ends, the child exits
+ * assert.equal((await child.status).code, 0);
+ * assert.match(child.stderr(), /serving add/);
  * ```
  */
 export class StdioProcess extends Peer {
@@ -192,23 +206,27 @@ export class StdioProcess extends Peer {
  * @throws {Deno.errors.NotFound} when the command does not exist
  * @throws {Deno.errors.NotCapable} without `--allow-run`
  *
- * @example A language server, with Content-Length framing
- * ```ts ignore
+ * @example A child serving JSON-RPC with Content-Length framing, as language servers do
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { spawnStdio } from "../stdio.ts";
- * import { jsonRpc } from "../../codecs/json_rpc.ts";
- * import { contentLength } from "../framing/content_length.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ * import { contentLength } from "../../framing/content_length.ts";
  *
- * await using server = spawnStdio("typescript-language-server", {
- *   args: ["--stdio"],
+ * const script = `
+ *   import { serveStdio } from "${import.meta.resolve("../stdio.ts")}";
+ *   import { jsonRpc } from "${import.meta.resolve("../../../codecs/json_rpc.ts")}";
+ *   import { contentLength } from "${import.meta.resolve("../../framing/content_length.ts")}";
+ *   const service = { initialize: () => ({ capabilities: { hoverProvider: true } }) };
+ *   await serveStdio({ codec: jsonRpc(), framing: contentLength(), service }).finished;
+ * `;
+ * await using server = spawnStdio(Deno.execPath(), {
+ *   args: ["eval", script],
  *   codec: jsonRpc(),
  *   framing: contentLength(),
- *   stderr: "piped",
- *   service: { "window/logMessage": (params: unknown) => console.error(params) },
  * });
- * await server.call("initialize", { processId: Deno.pid, rootUri: null, capabilities: {} });
- * await server.notify("initialized", {});
- * await server.call("shutdown");
- * await server.notify("exit");
+ * const result = await server.call("initialize", { processId: Deno.pid, capabilities: {} });
+ * assert.deepEqual(result, { capabilities: { hoverProvider: true } });
  * ```
  */
 export function spawnStdio(command: string, options: SpawnStdioOptions): StdioProcess {

@@ -10,7 +10,26 @@ import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "
 import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Frame, MessageStream } from "../../types.ts";
 
-/** WebSocket close codes parley uses (RFC 6455, section 7.4.1). */
+/**
+ * WebSocket close codes parley uses (RFC 6455, section 7.4.1): the code a
+ * parley end closes a socket with says why, for peers that are not parley.
+ *
+ * @example A text message to a binary codec's route is refused with UnsupportedData
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CloseCode } from "./stream.ts";
+ * import { serveHttp } from "../http.ts";
+ * import { msgpackRpc } from "../../../codecs/msgpack_rpc.ts";
+ *
+ * await using server = serveHttp({
+ *   routes: { "/rpc": { codec: msgpackRpc(), service: {}, websocket: true } },
+ * });
+ * const socket = new WebSocket(`${server.url.replace("http", "ws")}/rpc`);
+ * const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
+ * socket.onopen = () => socket.send("not msgpack");
+ * assert.equal((await closed).code, CloseCode.UnsupportedData);
+ * ```
+ */
 export const CloseCode = {
   /** The session ended normally. */
   Normal: 1000,
@@ -119,6 +138,7 @@ function closeReason(reason: string): string {
  *
  * @example A peer over a standard WebSocket, against a serveHttp route
  * ```ts
+ * import assert from "node:assert/strict";
  * import { webSocketStream } from "./stream.ts";
  * import { serveHttp } from "../http.ts";
  * import { Peer } from "../../peer.ts";
@@ -132,7 +152,7 @@ function closeReason(reason: string): string {
  * const socket = new WebSocket(`${server.url.replace("http", "ws")}/rpc`);
  * await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
  * const peer = new Peer(webSocketStream(socket, { maxMessageSize: 1 << 20 }), { codec: jsonRpc() });
- * console.assert(await peer.call("add", [1, 2]) === 3);
+ * assert.equal(await peer.call("add", [1, 2]), 3);
  * await peer.close();
  * ```
  */
