@@ -50,3 +50,4 @@ export {
 } from "./transport_suite.ts";
 export { memoryHarness } from "./memory_harness.ts";
 export { type NatsServerProcess, startNatsServer } from "./nats_server.ts";
+export { type SelfSignedCertificate, selfSignedCertificate } from "./certificate.ts";

@@ -13,18 +13,12 @@
  * @example JSON-RPC over TLS, trusting a self-signed certificate
  * ```ts
  * import assert from "node:assert/strict";
+ * import { selfSignedCertificate } from "../../testing/certificate.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { newline } from "../framing/delimiter.ts";
  * import { connectTcp, serveTcp } from "./tcp.ts";
  *
- * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
- * const openssl = new Deno.Command("openssl", {
- *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
- *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
- *     "-addext", "basicConstraints=CA:FALSE"],
- * });
- * const pem = new TextDecoder().decode((await openssl.output()).stdout);
- * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ * const { cert, key } = await selfSignedCertificate(); // by openssl, for 127.0.0.1
  *
  * await using server = serveTcp(
  *   { transport: "tls", port: 0, cert, key },
@@ -85,16 +79,10 @@ export interface TlsListenAddress {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { selfSignedCertificate } from "../../testing/certificate.ts";
  * import { connectTls, listenTls } from "./tls.ts";
  *
- * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
- * const openssl = new Deno.Command("openssl", {
- *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
- *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
- *     "-addext", "basicConstraints=CA:FALSE"],
- * });
- * const pem = new TextDecoder().decode((await openssl.output()).stdout);
- * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ * const { cert, key } = await selfSignedCertificate(); // by openssl, for 127.0.0.1
  *
  * const listener = listenTls({ transport: "tls", port: 0, cert, key });
  * const accepted = listener.accept();
@@ -132,16 +120,10 @@ export function listenTls(address: TlsListenAddress): Deno.TlsListener {
  * @example A certificate not signed by a trusted CA is refused, saying what to do
  * ```ts
  * import assert from "node:assert/strict";
+ * import { selfSignedCertificate } from "../../testing/certificate.ts";
  * import { CertificateError, connectTls, listenTls } from "./tls.ts";
  *
- * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
- * const openssl = new Deno.Command("openssl", {
- *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
- *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
- *     "-addext", "basicConstraints=CA:FALSE"],
- * });
- * const pem = new TextDecoder().decode((await openssl.output()).stdout);
- * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ * const { cert, key } = await selfSignedCertificate(); // by openssl, for 127.0.0.1
  *
  * const listener = listenTls({ transport: "tls", port: 0, cert, key });
  * const address = { transport: "tls", port: listener.addr.port } as const;
@@ -213,18 +195,12 @@ export interface TlsClient extends Disposable {
  * @example HTTP and WebSocket clients of an https:// server with a self-signed certificate
  * ```ts
  * import assert from "node:assert/strict";
+ * import { selfSignedCertificate } from "../../testing/certificate.ts";
  * import { connectHttp, connectWebSocket, serveHttp } from "./http.ts";
  * import { jsonRpc } from "../../codecs/json_rpc.ts";
  * import { tlsClient } from "./tls.ts";
  *
- * // A self-signed certificate for 127.0.0.1, made by openssl: the key, then the certificate.
- * const openssl = new Deno.Command("openssl", {
- *   args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
- *     "-keyout", "-", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
- *     "-addext", "basicConstraints=CA:FALSE"],
- * });
- * const pem = new TextDecoder().decode((await openssl.output()).stdout);
- * const [key, cert] = pem.split(/(?=-----BEGIN CERTIFICATE-----)/) as [string, string];
+ * const { cert, key } = await selfSignedCertificate(); // by openssl, for 127.0.0.1
  *
  * await using server = serveHttp({
  *   cert,
