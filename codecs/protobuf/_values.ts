@@ -151,13 +151,18 @@ function toLong(value: unknown, unsigned: boolean, where: string): unknown {
   throw new ProtoValueError(`${where}: an integer (number or bigint) expected`);
 }
 
+function inRange(field: FieldPlan, value: unknown): boolean {
+  const [low, high] = field.range!;
+  return typeof value !== "number" || !(value < low || value > high);
+}
+
 function prepareOne(field: FieldPlan, value: unknown, where: string): unknown {
   switch (field.kind) {
     case "int64":
       return toLong(value, field.unsigned, where);
     case "int32": {
-      const [low, high] = field.range!;
-      if (typeof value === "number" && Number.isInteger(value) && (value < low || value > high)) {
+      if (!inRange(field, value)) {
+        const [low, high] = field.range!;
         throw new ProtoValueError(`${where}: ${value} is outside the range ${low}..${high}`);
       }
       return value; // protobufjs's verify reports what is not an integer
@@ -195,6 +200,8 @@ export function prepare(type: protobuf.Type, value: unknown, where: string): Pla
     }
     const item = value[key];
     if (item === undefined || item === null || field.kind === "other") continue;
+    // A single 32-bit integer, the common case: checked without building its path.
+    if (field.kind === "int32" && !field.repeated && !field.map && inRange(field, item)) continue;
     let converted: unknown;
     const at = `${where}.${key}`;
     if (field.map) {
