@@ -105,3 +105,21 @@ for (const entry of CODEC_REGISTRY) {
     assert.doesNotMatch(result.stderr, /Unknown codec/);
   });
 }
+
+for (const entry of CODEC_REGISTRY.filter((e) => e.browser)) {
+  Deno.test(`registry: ${entry.name} runs in a browser, so it has a bundle and the full one carries it`, async () => {
+    // web/NAME.ts is its bundle entry (tools/build_web.ts builds every file there).
+    const bundleEntry = new URL(`../../web/${entry.module}`, import.meta.url);
+    const own = await import(bundleEntry.href);
+    const full = await import(new URL("../../web.ts", import.meta.url).href);
+    const codecModule = await import(new URL(`../../codecs/${entry.module}`, import.meta.url).href);
+    const factories = Object.keys(codecModule).filter((name) =>
+      typeof codecModule[name] === "function" && /Rpc$/.test(name)
+    );
+    assert.ok(factories.length > 0, `codecs/${entry.module} exports a codec factory`);
+    for (const name of factories) {
+      assert.equal(own[name], codecModule[name], `web/${entry.module} exports ${name}`);
+      assert.equal(full[name], codecModule[name], `web.ts exports ${name}`);
+    }
+  });
+}
