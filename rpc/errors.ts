@@ -266,6 +266,29 @@ export class ConnectionClosedError extends Error {
     super(message, options);
     this.name = "ConnectionClosedError";
   }
+
+  /**
+   * The error a client's calls fail with when it closes: "Connection
+   * closed", with `reason` (when given) as its `cause`.
+   *
+   * @param reason why it closed
+   * @returns the error
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ConnectionClosedError } from "./errors.ts";
+   *
+   * assert.equal(ConnectionClosedError.closed("shutting down").cause, "shutting down");
+   * assert.ok(!("cause" in ConnectionClosedError.closed()));
+   * ```
+   */
+  static closed(reason?: unknown): ConnectionClosedError {
+    return new ConnectionClosedError(
+      "Connection closed",
+      reason === undefined ? undefined : { cause: reason },
+    );
+  }
 }
 
 /**

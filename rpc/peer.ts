@@ -290,10 +290,7 @@ export class Peer extends RpcClientBase {
     this.#closing = true;
     this.#inbox.stop();
     this.#outbox.release();
-    const error = new ConnectionClosedError(
-      "Connection closed",
-      reason === undefined ? undefined : { cause: reason },
-    );
+    const error = ConnectionClosedError.closed(reason);
     this.#pending.rejectAll(error);
     this.#incoming.abortAll(error);
     (async () => {

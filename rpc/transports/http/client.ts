@@ -296,10 +296,7 @@ export class HttpClient extends RpcClientBase {
   async close(reason?: unknown): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
-      const error = new ConnectionClosedError(
-        "Connection closed",
-        reason === undefined ? undefined : { cause: reason },
-      );
+      const error = ConnectionClosedError.closed(reason);
       for (const controller of this.#calls) controller.abort(error);
       (async () => {
         if (this.#notifications.size > 0) {

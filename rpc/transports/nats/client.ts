@@ -263,10 +263,7 @@ export class NatsClient extends RpcClientBase {
   close(reason?: unknown): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
-      const error = new ConnectionClosedError(
-        "Connection closed",
-        reason === undefined ? undefined : { cause: reason },
-      );
+      const error = ConnectionClosedError.closed(reason);
       for (const controller of this.#calls) controller.abort(error);
       this.#closed.resolve();
     }
