@@ -24,8 +24,8 @@ export {
   type StdioPeerOptions,
   type StdioServer,
 } from "./stdio/serve.ts";
+export { ProcessExitError } from "./stdio/_child.ts";
 export {
-  ProcessExitError,
   spawnStdio,
   type SpawnStdioOptions,
   type StdioChildInfo,

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { DecodeError } from "../../errors.ts";
 import { resolveMaxConnections } from "../_accept.ts";
 import { serveListening } from "./_listen.ts";
 import { DEFAULT_LIMITS, type RpcLimits } from "../../limits.ts";
-import { createResponder, type Responder } from "../../responder.ts";
+import { createResponder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
-import type { Codec, Frame } from "../../types.ts";
-import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
+import type { Codec } from "../../types.ts";
+import { essence } from "./_body.ts";
+import { answerPost, plain, type PostRoute } from "./_post.ts";
 import { listenFront } from "./_front.ts";
 import {
   wantsWebSocket,
@@ -124,9 +124,6 @@ export interface HttpServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
-
 /**
  * Serves services over HTTP: each route is a path with its own codec, so
  * several codecs share one port. A request is one `POST` whose body is one
@@ -212,67 +209,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     if (options.authenticate !== undefined && !(await options.authenticate(request))) {
       return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
     }
-    if (!route.accepted.has(essence(request.headers.get("content-type")))) {
-      return plain(415, `Unsupported Media Type: expected ${[...route.accepted].join(" or ")}`);
-    }
-    const coding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-    if (coding !== "identity" && coding !== "gzip" && coding !== "x-gzip") {
-      return plain(415, `Unsupported Content-Encoding: ${coding}`);
-    }
-    const declared = Number(request.headers.get("content-length") ?? NaN);
-    if (coding === "identity" && declared > maxBodySize) {
-      request.body?.cancel().catch(() => {});
-      return plain(413, `Body exceeds the limit of ${maxBodySize} bytes`);
-    }
-    let bytes: Uint8Array;
-    try {
-      // A declared length within the limit is all that can arrive: read it in one go.
-      bytes = coding === "identity" && declared >= 0
-        ? await request.bytes()
-        : await readBody(request.body, maxBodySize, coding !== "identity");
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        return plain(413, `Body exceeds the limit of ${maxBodySize} bytes`);
-      }
-      return plain(400, `Bad Request: cannot read the body (${(error as Error).message})`);
-    }
-    if (bytes.length === 0) return plain(400, "Bad Request: empty body");
-    let frame: Frame = bytes;
-    if (route.codec.text === true) {
-      try {
-        frame = utf8.decode(bytes);
-      } catch {
-        return plain(400, "Bad Request: the body is not valid UTF-8");
-      }
-    }
-    let reply: Frame | undefined;
-    try {
-      // Handlers that read their signal see the client's abort.
-      reply = await route.respond(frame, () => request.signal);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
-      return plain(400, `Bad Request: ${error.message}`);
-    }
-    if (reply === undefined) return new Response(null, { status: route.noReplyStatus ?? 204 });
-    // A text reply has at least as many bytes as UTF-16 units, so short ones
-    // go out as they are, without a copy to bytes first.
-    if (reply.length > threshold && acceptsGzip(request.headers.get("accept-encoding"))) {
-      const body = typeof reply === "string" ? encoder.encode(reply) : reply;
-      if (body.length > threshold) {
-        return new Response(gzipStream(body), {
-          status: 200,
-          headers: {
-            "content-type": route.contentType,
-            "content-encoding": "gzip",
-            "vary": "accept-encoding",
-          },
-        });
-      }
-    }
-    return new Response(reply as string | Uint8Array<ArrayBuffer>, {
-      status: 200,
-      headers: { "content-type": route.contentType },
-    });
+    return answerPost(request, route, maxBodySize, threshold);
   };
 
   if ((options.cert === undefined) !== (options.key === undefined)) {
@@ -366,11 +303,7 @@ function running(
   };
 }
 
-interface Route extends HttpRoute {
-  readonly accepted: Set<string>;
-  readonly contentType: string;
-  readonly respond: Responder;
-}
+type Route = HttpRoute & PostRoute;
 
 // The path of an absolute URL, without parsing all of it: `request.url` is
 // always absolute, and parsing it whole costs more than the rest of routing.
@@ -386,13 +319,6 @@ function pathOf(url: string): string {
     }
   }
   return url.slice(start, end);
-}
-
-function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
-  return new Response(text + "\n", {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
 }
 
 function contentTypeOf(codec: Codec): string {
