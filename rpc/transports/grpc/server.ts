@@ -169,7 +169,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
   });
   server.on("sessionError", onError);
 
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on("error", () => {}); // a reset stream: its call's signal says so
     const answer = (status: GrpcStatus) => trailersOnly(stream, status);
     if (headers[":method"] !== "POST") {
