@@ -20,6 +20,7 @@ import {
 import { combineServices } from "../rpc/dispatch.ts";
 import { type CallContext, withContext } from "../rpc/service.ts";
 import { type GrpcServer, serveGrpc, type ServeGrpcOptions } from "../rpc/transports/grpc.ts";
+import { makeCertificates } from "./_certificates.ts";
 import { DEBIAN_PYTHON, formatOutput, run } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
@@ -62,9 +63,10 @@ interface Outcome {
   readonly [key: string]: unknown;
 }
 
-async function grpcio(server: GrpcServer, scenario: string): Promise<Outcome> {
+async function grpcio(server: GrpcServer, scenario: string, ca?: string): Promise<Outcome> {
+  const target = `${ca === undefined ? "127.0.0.1" : "localhost"}:${server.addr.port}`;
   const result = await run(DEBIAN_PYTHON, {
-    args: [CLIENT, `127.0.0.1:${server.addr.port}`, scenario],
+    args: [CLIENT, target, scenario, ...(ca === undefined ? [] : [ca])],
     timeout: 60_000,
   });
   assert.equal(result.code, 0, formatOutput(result));
@@ -76,6 +78,41 @@ test("grpcio calls Add: the sum, and many calls on one channel", async () => {
   assert.match(server.url, /^grpc:\/\/127\.0\.0\.1:\d+$/);
   assert.deepEqual(await grpcio(server, "add"), { code: 0, sum: 3 });
   assert.deepEqual(await grpcio(server, "add-many"), { code: 0, ok: true });
+});
+
+test("grpcio over TLS (ALPN h2): Add and an error", async () => {
+  await using certs = await makeCertificates();
+  await using server = await startServer({ cert: certs.cert, key: certs.key }).server;
+  assert.match(server.url, /^grpcs:\/\/127\.0\.0\.1:\d+$/);
+  const ca = `${certs.dir}/ca.pem`;
+  assert.deepEqual(await grpcio(server, "add", ca), { code: 0, sum: 3 });
+  assert.equal((await grpcio(server, "invalid", ca)).code, 3);
+});
+
+test("a message split across many DATA frames, its prefix too, arrives whole", async () => {
+  await using server = await startServer().server;
+  const add = frame(schema.message("interop.AddRequest").encode({ num1: 20, num2: 22 }));
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  const call = session.request({
+    ":method": "POST",
+    ":path": "/interop.Calculator/Add",
+    "content-type": "application/grpc",
+  });
+  const closed = new Promise((resolve) => call.on("close", resolve));
+  const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) =>
+    call.on("trailers", resolve)
+  );
+  const chunks: Buffer[] = [];
+  call.on("data", (chunk: Buffer) => chunks.push(chunk));
+  for (const byte of add) {
+    await new Promise<void>((resolve) => call.write(new Uint8Array([byte]), () => resolve()));
+  }
+  call.end();
+  assert.equal((await trailers)["grpc-status"], "0");
+  await closed;
+  session.close();
+  const reply = Buffer.concat(chunks).subarray(5);
+  assert.deepEqual(schema.message("interop.AddReply").decode(reply), { sum: 42 });
 });
 
 test("grpcio gets InvalidOperation as status 3, its message, and google.rpc.Status details", async () => {
@@ -219,18 +256,21 @@ test("hostile: a truncated message and a message that does not decode; the serve
   assert.deepEqual(await grpcio(server, "add"), { code: 0, sum: 3 });
 });
 
-test("hostile: garbage bytes on the h2c port close that connection; other callers are served", async () => {
-  const errors: unknown[] = [];
-  await using server = await startServer({ onError: (e) => errors.push(e) }).server;
+test("hostile: garbage and malformed frames on the h2c port end that connection; other callers are served", async () => {
+  await using server = await startServer().server;
+  const text = (s: string) => new TextEncoder().encode(s);
+  const preface = text("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  // A SETTINGS frame of 5 bytes (settings are 6 bytes each): FRAME_SIZE_ERROR.
+  const badSettings = new Uint8Array([0, 0, 5, 0x4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
   for (
     const junk of [
-      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-      "\x00".repeat(64),
-      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+      text("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+      new Uint8Array(64),
+      new Uint8Array([...preface, ...badSettings]),
     ]
   ) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
-    await conn.write(new TextEncoder().encode(junk));
+    await conn.write(junk);
     // The server ends the connection (after a GOAWAY, for a bad preface or frame).
     const buffer = new Uint8Array(4096);
     while (await conn.read(buffer) !== null) { /* drain until the server closes */ }

@@ -3,7 +3,9 @@
 generic calls (`channel.unary_unary`, no service stubs), the messages from
 protoc-generated code of the contract's calculator.proto.
 
-Usage: /usr/bin/python3 grpc_calculator_client.py TARGET SCENARIO
+Usage: /usr/bin/python3 grpc_calculator_client.py TARGET SCENARIO [CA_PEM]
+
+With CA_PEM the channel is TLS (ALPN h2), trusting that CA.
 
 Prints one JSON line with what the call got: `{"code": 0, ...}` for OK (the
 reply's fields beside it), else the status code's number, its details, and
@@ -68,7 +70,11 @@ def outcome_of(error, pb, status_pb):
 def main():
     target, scenario = sys.argv[1], sys.argv[2]
     pb, status_pb = load()
-    channel = grpc.insecure_channel(target)
+    if len(sys.argv) > 3:
+        with open(sys.argv[3], "rb") as ca:
+            channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(ca.read()))
+    else:
+        channel = grpc.insecure_channel(target)
 
     def method(name, request, reply):
         return channel.unary_unary("/interop.Calculator/" + name,
