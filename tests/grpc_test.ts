@@ -162,6 +162,25 @@ test("grpc-timeout alone (a client without its own timer): the server answers 4 
   assert.equal(((await pingAborted) as DOMException).name, "TimeoutError");
 });
 
+test("grpc-timeout bounds a request body that never ends: 4 DEADLINE_EXCEEDED", async () => {
+  await using server = await startServer().server;
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  const call = session.request({
+    ":method": "POST",
+    ":path": "/interop.Calculator/Add",
+    "content-type": "application/grpc",
+    "grpc-timeout": "50m",
+  });
+  call.on("error", () => {});
+  const closed = new Promise((resolve) => call.on("close", resolve));
+  const headers = new Promise<http2.IncomingHttpHeaders>((resolve) => call.on("response", resolve));
+  call.write(new Uint8Array([0, 0, 0, 0, 9, 8])); // the start of a message, and no end
+  assert.equal((await headers)["grpc-status"], "4");
+  await closed;
+  session.close();
+  assert.deepEqual(await grpcio(server, "add"), { code: 0, sum: 3 });
+});
+
 test("a cancelled call (RST_STREAM) fires the handler's signal", async () => {
   const { server: starting, pingStarted, pingAborted } = startServer();
   await using server = await starting;

@@ -199,6 +199,10 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     }
     // The deadline runs from the headers' arrival, reading the body included.
     const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
+    // A body still arriving at the deadline is not waited for (once answered, this does nothing).
+    deadline?.addEventListener("abort", () => answer({ code: 4, message: "Deadline exceeded" }), {
+      once: true,
+    });
     const cancelled = new AbortController();
     stream.on("close", () => cancelled.abort(new DOMException("Cancelled", "AbortError")));
     const reader = new MessageReader(maxFrameSize);
