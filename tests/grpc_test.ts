@@ -324,3 +324,17 @@ test("shutdown: a call in flight finishes; new connections are refused", async (
   await stopped;
   await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }));
 });
+
+test("HTTP/2: the server announces maxConcurrentStreams and answers pings", async () => {
+  await using server = await startServer({ maxConcurrentStreams: 2 }).server;
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  const settings = await new Promise<http2.Settings>((resolve) =>
+    session.once("remoteSettings", resolve)
+  );
+  assert.equal(settings.maxConcurrentStreams, 2);
+  const pong = await new Promise<Error | null>((resolve) =>
+    session.ping((error) => resolve(error))
+  );
+  assert.equal(pong, null);
+  session.close();
+});
