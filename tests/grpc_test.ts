@@ -115,6 +115,17 @@ test("a message split across many DATA frames, its prefix too, arrives whole", a
   assert.deepEqual(schema.message("interop.AddReply").decode(reply), { sum: 42 });
 });
 
+test("TLS needs both cert and key; a malformed grpc-timeout is 3 INVALID_ARGUMENT", async () => {
+  await assert.rejects(serveGrpc({ schema, service: {}, cert: "PEM" }), TypeError);
+  await using server = await startServer().server;
+  const add = frame(schema.message("interop.AddRequest").encode({ num1: 1, num2: 2 }));
+  const outcome = await rawCall(server.addr.port, add, "/interop.Calculator/Add", {
+    "grpc-timeout": "soon",
+  });
+  assert.equal(outcome.status, "3");
+  assert.equal(outcome.message, "Malformed grpc-timeout: soon");
+});
+
 test("grpcio gets InvalidOperation as status 3, its message, and google.rpc.Status details", async () => {
   await using server = await startServer().server;
   assert.deepEqual(await grpcio(server, "invalid"), {

@@ -100,6 +100,7 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
  *
  * @param options the address, the schema, the service, error mapping, limits
  * @returns the running server
+ * @throws {TypeError} when only one of `cert` and `key` is given
  *
  * @example A unary call with node:http2 as the client
  * ```ts
@@ -154,7 +155,10 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     ...(options.errorStatus === undefined ? {} : { errorStatus: options.errorStatus }),
   };
   const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 100 };
-  const tls = options.cert !== undefined && options.key !== undefined;
+  const tls = options.cert !== undefined || options.key !== undefined;
+  if (tls && (options.cert === undefined || options.key === undefined)) {
+    throw new TypeError("serveGrpc: TLS needs both cert and key");
+  }
   const server = tls
     ? http2.createSecureServer({ cert: options.cert, key: options.key, settings })
     : http2.createServer({ settings });
@@ -195,7 +199,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     try {
       timeout = parseTimeout(headers["grpc-timeout"] as string | undefined);
     } catch (error) {
-      return answer({ code: (error as GrpcWireError).status, message: String(error) });
+      return answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
     }
     // The deadline runs from the headers' arrival, reading the body included.
     const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
