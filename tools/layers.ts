@@ -67,6 +67,7 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
   "protocols/connect/handler.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
   "protocols/connect/_reply.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
   "protocols/connect/client.ts → rpc/transports/http/_no_reply.ts": "a fetch without reply",
+  "rpc/transports/grpc/_status.ts → protocols/connect/errors.ts": "gRPC's codes are Connect's",
 };
 
 /** Codecs may import their own folder, and the registry every codec. */

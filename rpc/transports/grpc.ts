@@ -1,0 +1,53 @@
+/**
+ * gRPC over HTTP/2 (cleartext with prior knowledge, or TLS with ALPN `h2`):
+ * {@linkcode serveGrpc} serves protobuf services' unary calls to any gRPC
+ * client (grpcio, grpc-js, grpc-go…). Built on `node:http2`, the one HTTP/2
+ * API of Deno that sends trailers (docs/grpc.md). Streaming calls, the
+ * client side, compression and gRPC-Web are not here yet.
+ *
+ * @example Serving the calculator's Add, and a client's view of an error
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { loadProto, protoService } from "../../codecs/protobuf.ts";
+ * import { RpcError } from "../errors.ts";
+ * import { serveGrpc } from "./grpc.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Pair { int64 a = 1; int64 b = 2; }
+ *   message Total { int64 total = 1; }
+ *   service Adder { rpc Add(Pair) returns (Total); }
+ * `);
+ * const service = protoService(schema, "demo.Adder", {
+ *   Add: ({ a, b }: { a: bigint; b: bigint }) => {
+ *     if (a < 0n) throw new RpcError(1, "negative");
+ *     return { total: a + b };
+ *   },
+ * });
+ * await using server = await serveGrpc({ schema, service, errorStatus: () => 3 });
+ * assert.match(server.url, /^grpc:\/\/127\.0\.0\.1:\d+$/);
+ *
+ * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+ * const call = session.request({
+ *   ":method": "POST",
+ *   ":path": "/demo.Adder/Add",
+ *   "content-type": "application/grpc",
+ * });
+ * const message = schema.message("demo.Pair").encode({ a: -1, b: 2 });
+ * call.end(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
+ * const closed = new Promise((resolve) => call.on("close", resolve));
+ * // An error before any message: a trailers-only reply, the status in its headers.
+ * const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => call.on("response", resolve));
+ * call.resume();
+ * await closed;
+ * session.close();
+ * assert.equal(headers["grpc-status"], "3");
+ * assert.equal(headers["grpc-message"], "negative");
+ * ```
+ *
+ * @module
+ */
+
+export { type GrpcServer, serveGrpc, type ServeGrpcOptions } from "./grpc/server.ts";

@@ -1,0 +1,136 @@
+/**
+ * How what a handler threw becomes a gRPC status: the code (Connect's codes
+ * are gRPC's, one mapping for both protocols), `grpc-message`, and
+ * `grpc-status-details-bin` (a `google.rpc.Status` holding the error's data
+ * as one detail).
+ *
+ * @module
+ */
+
+import { loadProto, type ProtoMessageType, type ProtoSchema } from "../../../codecs/protobuf.ts";
+import { RpcError } from "../../errors.ts";
+import type { RpcErrorObject } from "../../types.ts";
+import { CONNECT_CODES, connectCodeOf, ConnectError } from "../../../protocols/connect/errors.ts";
+
+/** A call's outcome when it is not OK. */
+export interface GrpcStatus {
+  /** The gRPC status code, 1 to 16. */
+  readonly code: number;
+  /** `grpc-message`, before percent-encoding. */
+  readonly message: string;
+  /** `grpc-status-details-bin`: an encoded `google.rpc.Status`. */
+  readonly details?: Uint8Array;
+}
+
+/** What {@linkcode statusOf} needs to know. */
+export interface StatusOptions {
+  readonly schema: ProtoSchema;
+  /** The message type that an `RpcError`'s `data` travels as in the details. */
+  readonly errorDetails?: string;
+  /** The gRPC status of an application error (an `RpcError` with its own code). */
+  readonly errorStatus?: (error: RpcErrorObject) => number | undefined;
+  readonly exposeErrors: boolean;
+  readonly onError: (error: unknown) => void;
+}
+
+const STATUS_PROTO = `
+syntax = "proto3";
+package google.rpc;
+message Any { string type_url = 1; bytes value = 2; }
+message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
+`;
+let statusType: ProtoMessageType | undefined;
+
+/**
+ * `google.rpc.Status` encoded, with one detail per `{ type, value }`
+ * (`type` a full message name, `value` its encoding) as
+ * `type.googleapis.com/` Any values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeStatusDetails } from "./_status.ts";
+ *
+ * // code 3, message "x", no details
+ * assert.deepEqual(encodeStatusDetails(3, "x", []), new Uint8Array([8, 3, 18, 1, 120]));
+ * ```
+ */
+export function encodeStatusDetails(
+  code: number,
+  message: string,
+  details: readonly { type: string; value: Uint8Array }[],
+): Uint8Array {
+  // Google's common protos by hand: two messages, loaded on the first error with details.
+  statusType ??= loadProto(STATUS_PROTO, { keepCase: true }).message("google.rpc.Status");
+  return statusType.encode({
+    code,
+    message,
+    details: details.map((d) => ({ type_url: `type.googleapis.com/${d.type}`, value: d.value })),
+  });
+}
+
+/**
+ * The status of what a handler threw: a `ConnectError` keeps its code; an
+ * `RpcError` with one of parley's codes maps as in Connect (method not
+ * found → 12, invalid params → 3, …), any other to `errorStatus` (2 UNKNOWN
+ * by default), its `data` encoded as an `errorDetails` message in
+ * `grpc-status-details-bin`; anything else is 13 INTERNAL, its message
+ * hidden unless `exposeErrors`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../../codecs/protobuf.ts";
+ * import { RpcError } from "../../errors.ts";
+ * import { statusOf } from "./_status.ts";
+ *
+ * const schema = loadProto(`syntax = "proto3"; package p; message Why { string why = 1; }`);
+ * const status = statusOf(new RpcError(1, "no", { why: "no" }), {
+ *   schema, errorDetails: "p.Why", errorStatus: () => 3, exposeErrors: false, onError() {},
+ * });
+ * assert.equal(status.code, 3);
+ * assert.equal(status.message, "no");
+ * assert.ok(status.details !== undefined);
+ * ```
+ */
+export function statusOf(error: unknown, options: StatusOptions): GrpcStatus {
+  if (error instanceof ConnectError) {
+    const details = error.details.flatMap((d) => {
+      const value = d.value instanceof Uint8Array ? d.value : encodeOrNothing(d.type, d.value);
+      return value === undefined ? [] : [{ type: d.type, value }];
+    });
+    return withDetails(error.code, error.message, details);
+  }
+  if (!(error instanceof RpcError)) {
+    options.onError(error);
+    const message = options.exposeErrors && error instanceof Error ? error.message : "";
+    return { code: CONNECT_CODES.internal, message: message || "Internal error" };
+  }
+  const object = error.toObject();
+  const fallback = options.errorStatus?.(object) ?? CONNECT_CODES.unknown;
+  const connectCode = connectCodeOf(object, "unknown");
+  const code = connectCode === "unknown" ? fallback : CONNECT_CODES[connectCode];
+  const type = options.errorDetails;
+  const value = type === undefined || object.data === undefined
+    ? undefined
+    : encodeOrNothing(type, object.data);
+  return withDetails(code, object.message, value === undefined ? [] : [{ type: type!, value }]);
+
+  // Data of another shape (zod's issues, say) does not travel.
+  function encodeOrNothing(type: string, data: unknown): Uint8Array | undefined {
+    try {
+      return options.schema.message(type).encode(data);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function withDetails(
+  code: number,
+  message: string,
+  details: readonly { type: string; value: Uint8Array }[],
+): GrpcStatus {
+  if (details.length === 0) return { code, message };
+  return { code, message, details: encodeStatusDetails(code, message, details) };
+}

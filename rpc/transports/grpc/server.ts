@@ -1,0 +1,357 @@
+/**
+ * gRPC's server side over HTTP/2, unary calls, on `node:http2` (Deno's
+ * `Deno.serve` cannot send trailers: docs/grpc.md, "What the runtime
+ * offers"). Each stream is one call: its request message read with
+ * `_wire.ts`, the handler found by the schema and the service's wire names,
+ * its outcome written as a message and `grpc-status` trailers, or a
+ * trailers-only reply.
+ *
+ * @module
+ */
+
+import http2 from "node:http2";
+import { Buffer } from "node:buffer";
+import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
+import { createDispatcher } from "../../dispatch.ts";
+import { resolveLimits, type RpcLimits } from "../../limits.ts";
+import type { CallContext, Service } from "../../service.ts";
+import type { RpcErrorObject } from "../../types.ts";
+import {
+  frameMessage,
+  type GrpcWireError,
+  MessageReader,
+  parseTimeout,
+  percentEncode,
+} from "./_wire.ts";
+import { type GrpcStatus, statusOf, type StatusOptions } from "./_status.ts";
+
+/** Options of {@linkcode serveGrpc}. */
+export interface ServeGrpcOptions {
+  /** The address to bind; `127.0.0.1` by default. */
+  readonly hostname?: string;
+  /** The port; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** A PEM certificate chain: with `key`, serve TLS with ALPN `h2` (grpcs). */
+  readonly cert?: string;
+  /** The PEM private key of `cert`. */
+  readonly key?: string;
+  /** The services' schema, from `loadProto`. */
+  readonly schema: ProtoSchema;
+  /** What is served, keyed by wire name (`interop.Calculator/Add`): `protoService` makes one. */
+  readonly service: Service;
+  /**
+   * The full name of the message type that an `RpcError`'s `data` travels as,
+   * the one detail of `grpc-status-details-bin` (the calculator's
+   * `"interop.InvalidOperation"`).
+   */
+  readonly errorDetails?: string;
+  /**
+   * The gRPC status of an application error (an `RpcError` whose code is
+   * not one of parley's): 2 UNKNOWN when absent or when it returns
+   * `undefined`. A handler may also throw a `ConnectError`: its code is the
+   * status.
+   */
+  readonly errorStatus?: (error: RpcErrorObject) => number | undefined;
+  /**
+   * `maxFrameSize` bounds each request message (larger: 8
+   * RESOURCE_EXHAUSTED, refused from its length prefix), `maxInFlight` the
+   * calls running across connections.
+   */
+  readonly limits?: Partial<RpcLimits>;
+  /** Streams one connection may have open at once (HTTP/2's SETTINGS); 100 by default. */
+  readonly maxConcurrentStreams?: number;
+  /** Send the message of unexpected handler errors (development only). */
+  readonly exposeErrors?: boolean;
+  /** Told about handler errors and broken connections. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running gRPC server. */
+export interface GrpcServer {
+  /** The address bound (the real port when 0 was asked for). */
+  readonly addr: { readonly hostname: string; readonly port: number };
+  /** `grpc://host:port`, or `grpcs://` with TLS. */
+  readonly url: string;
+  /**
+   * Graceful shutdown: no new connections, GOAWAY on the open ones (no new
+   * calls), the calls in flight finish; then resolves.
+   */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Shuts down; for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+type Stream = http2.ServerHttp2Stream;
+
+const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
+
+/**
+ * Serves protobuf services over gRPC (HTTP/2, cleartext with prior
+ * knowledge, or TLS with ALPN `h2` when `cert` and `key` are given), unary
+ * calls: `POST /package.Service/Method`, `application/grpc`, one
+ * length-prefixed message each way, `grpc-status` and `grpc-message` in
+ * trailers. An unknown or streaming method is 12 UNIMPLEMENTED, a request
+ * that does not decode 3 INVALID_ARGUMENT, a message over `maxFrameSize` 8
+ * RESOURCE_EXHAUSTED, all as trailers-only replies; `grpc-timeout` is the
+ * handler's deadline (its signal fires; the call answers 4
+ * DEADLINE_EXCEEDED), and a client's RST_STREAM (cancel) fires the signal.
+ *
+ * @param options the address, the schema, the service, error mapping, limits
+ * @returns the running server
+ * @throws {TypeError} when only one of `cert` and `key` is given
+ *
+ * @example A unary call with node:http2 as the client
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { Buffer } from "node:buffer";
+ * import { loadProto, protoService } from "../../../codecs/protobuf.ts";
+ * import { serveGrpc } from "./server.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Greeter { rpc Greet(Name) returns (Name); }
+ * `);
+ * const service = protoService(schema, "demo.Greeter", {
+ *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
+ * });
+ * await using server = await serveGrpc({ schema, service });
+ * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+ * const call = session.request({
+ *   ":method": "POST",
+ *   ":path": "/demo.Greeter/Greet",
+ *   "content-type": "application/grpc",
+ *   "te": "trailers",
+ * });
+ * const message = schema.message("demo.Name").encode({ name: "Ada" });
+ * call.end(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
+ * const closed = new Promise((resolve) => call.on("close", resolve));
+ * const chunks: Buffer[] = [];
+ * call.on("data", (chunk: Buffer) => chunks.push(chunk));
+ * const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
+ *   call.on("trailers", resolve)
+ * );
+ * await closed;
+ * session.close();
+ * assert.equal(trailers["grpc-status"], "0");
+ * const reply = Buffer.concat(chunks).subarray(5);
+ * assert.deepEqual(schema.message("demo.Name").decode(reply), { name: "Hello, Ada" });
+ * ```
+ */
+export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> {
+  const { schema } = options;
+  const dispatch = createDispatcher(options.service);
+  const { maxInFlight, maxFrameSize } = resolveLimits(options.limits);
+  const onError = options.onError ?? (() => {});
+  const statusOptions: StatusOptions = {
+    schema,
+    exposeErrors: options.exposeErrors ?? false,
+    onError,
+    ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
+    ...(options.errorStatus === undefined ? {} : { errorStatus: options.errorStatus }),
+  };
+  const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 100 };
+  const tls = options.cert !== undefined || options.key !== undefined;
+  if (tls && (options.cert === undefined || options.key === undefined)) {
+    throw new TypeError("serveGrpc: TLS needs both cert and key");
+  }
+  const server = tls
+    ? http2.createSecureServer({ cert: options.cert, key: options.key, settings })
+    : http2.createServer({ settings });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let inFlight = 0;
+
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+    // A broken or hostile connection ends alone; the server keeps serving.
+    session.on("error", onError);
+  });
+  server.on("sessionError", onError);
+
+  server.on("stream", (stream: Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on("error", () => {}); // a reset stream: its call's signal says so
+    const answer = (status: GrpcStatus) => trailersOnly(stream, status);
+    if (headers[":method"] !== "POST") {
+      return reject(stream, 405);
+    }
+    if (!GRPC_CONTENT_TYPE.test(String(headers["content-type"] ?? ""))) {
+      return reject(stream, 415);
+    }
+    const name = String(headers[":path"] ?? "").slice(1);
+    const method = schema.method(name);
+    const resolved = method === undefined ? undefined : dispatch(method.name);
+    if (
+      method === undefined || resolved === undefined || method.clientStreaming ||
+      method.serverStreaming
+    ) {
+      return answer({ code: 12, message: `Method not found: ${name}` });
+    }
+    const encoding = String(headers["grpc-encoding"] ?? "identity");
+    if (encoding !== "identity") {
+      return answer({ code: 12, message: `Unsupported grpc-encoding: ${encoding}` });
+    }
+    let timeout: number | undefined;
+    try {
+      timeout = parseTimeout(headers["grpc-timeout"] as string | undefined);
+    } catch (error) {
+      return answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
+    }
+    // The deadline runs from the headers' arrival, reading the body included.
+    const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
+    // A body still arriving at the deadline is not waited for (once answered, this does nothing).
+    deadline?.addEventListener("abort", () => answer({ code: 4, message: "Deadline exceeded" }), {
+      once: true,
+    });
+    const cancelled = new AbortController();
+    stream.on("close", () => cancelled.abort(new DOMException("Cancelled", "AbortError")));
+    const reader = new MessageReader(maxFrameSize);
+    stream.on("data", (chunk: Uint8Array) => {
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        stream.pause();
+        answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
+      }
+    });
+    stream.on("end", () => {
+      if (stream.headersSent) return; // refused while reading
+      try {
+        reader.end();
+      } catch (error) {
+        return answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
+      }
+      if (reader.messages.length !== 1) {
+        return answer({
+          code: 13,
+          message: `A unary call takes one message, not ${reader.messages.length}`,
+        });
+      }
+      let params: Record<string, unknown>;
+      try {
+        params = method.request.decode(reader.messages[0]!);
+      } catch (error) {
+        return answer({
+          code: 3,
+          message: `The message is not a ${method.request.name}: ${(error as Error).message}`,
+        });
+      }
+      if (inFlight >= maxInFlight) {
+        return answer({ code: 8, message: `Too many calls in flight (limit ${maxInFlight})` });
+      }
+      inFlight++;
+      invoke(method, resolved.invoke, params, cancelled.signal, deadline)
+        .then((outcome) => {
+          if (stream.closed || stream.destroyed) return; // cancelled: nobody to answer
+          if ("status" in outcome) return answer(outcome.status);
+          stream.respond({ ":status": 200, "content-type": "application/grpc" }, {
+            waitForTrailers: true,
+          });
+          stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+          stream.end(frameMessage(outcome.reply));
+        })
+        .catch(onError)
+        .finally(() => inFlight--);
+    });
+  });
+
+  // The handler's outcome: its reply encoded, or the status it ends with.
+  const invoke = async (
+    method: ProtoMethod,
+    handler: (params: unknown, ctx: CallContext) => unknown,
+    params: Record<string, unknown>,
+    cancelled: AbortSignal,
+    deadline: AbortSignal | undefined,
+  ): Promise<{ reply: Uint8Array } | { status: GrpcStatus }> => {
+    const signal = deadline === undefined ? cancelled : AbortSignal.any([cancelled, deadline]);
+    const ctx: CallContext = { id: undefined, method: method.name, signal };
+    let result: unknown;
+    try {
+      const outcome = Promise.resolve().then(() => handler(params, ctx));
+      result = await (deadline === undefined ? outcome : Promise.race([outcome, expiry(deadline)]));
+    } catch (error) {
+      if (error === EXPIRED) return { status: { code: 4, message: "Deadline exceeded" } };
+      return { status: statusOf(error, statusOptions) };
+    }
+    try {
+      return { reply: method.response.encode(result ?? {}) };
+    } catch (error) {
+      onError(
+        new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
+          cause: error,
+        }),
+      );
+      return {
+        status: {
+          code: 13,
+          message: statusOptions.exposeErrors ? String(error) : "Internal error",
+        },
+      };
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.hostname ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", onError);
+  const bound = server.address() as { address: string; port: number };
+  const addr = { hostname: bound.address, port: bound.port };
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      server.close();
+      // GOAWAY: each session refuses new streams, closes once its calls are answered.
+      for (const session of sessions) session.close();
+      await finished;
+    })();
+  return {
+    addr,
+    url: `${tls ? "grpcs" : "grpc"}://${host}:${addr.port}`,
+    shutdown,
+    finished,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+const EXPIRED = Symbol("deadline exceeded");
+
+function expiry(deadline: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (deadline.aborted) reject(EXPIRED);
+    deadline.addEventListener("abort", () => reject(EXPIRED), { once: true });
+  });
+}
+
+// A status alone: the HEADERS frame that ends the stream carries it. A client
+// still sending is told to stop (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows).
+function trailersOnly(stream: Stream, status: GrpcStatus): void {
+  if (stream.headersSent || stream.destroyed) return;
+  const headers: http2.OutgoingHttpHeaders = {
+    ":status": 200,
+    "content-type": "application/grpc",
+    "grpc-status": String(status.code),
+    "grpc-message": percentEncode(status.message),
+  };
+  if (status.details !== undefined) {
+    headers["grpc-status-details-bin"] = Buffer.from(status.details).toString("base64")
+      .replace(/=+$/, "");
+  }
+  stream.respond(headers, { endStream: true });
+  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+}
+
+// Not gRPC at all: an HTTP status, as the protocol's spec says.
+function reject(stream: Stream, status: number): void {
+  stream.respond({ ":status": status }, { endStream: true });
+  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+}

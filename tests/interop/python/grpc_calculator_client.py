@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""A real gRPC client (Debian's python3-grpcio) of parley's gRPC server:
+generic calls (`channel.unary_unary`, no service stubs), the messages from
+protoc-generated code of the contract's calculator.proto.
+
+Usage: /usr/bin/python3 grpc_calculator_client.py TARGET SCENARIO [CA_PEM]
+
+With CA_PEM the channel is TLS (ALPN h2), trusting that CA.
+
+Prints one JSON line with what the call got: `{"code": 0, ...}` for OK (the
+reply's fields beside it), else the status code's number, its details, and
+for an error with `grpc-status-details-bin` the decoded google.rpc.Status.
+Scenarios: add, invalid (Calculate dividing by 0), unknown (a method the
+server lacks), deadline (Ping with a 300 ms deadline), cancel (Ping, cancelled
+once a line arrives on stdin), oversize (Echo of 4096 characters),
+add-many (100 Adds, the sums checked).
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+import grpc
+from _generated import compile_and_import, find_tool
+
+PROTO_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+    "examples", "calculator")
+
+# google.rpc.Status without googleapis-common-protos (not in Debian's python3-grpcio).
+STATUS_PROTO = """syntax = "proto3";
+package google.rpc;
+import "google/protobuf/any.proto";
+message Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }
+"""
+
+
+def load():
+    protoc = find_tool("protoc")
+    if protoc is None:
+        sys.exit("protoc not found (install the protobuf-compiler package)")
+    status_dir = tempfile.mkdtemp(prefix="parley-grpc-status-")
+    with open(os.path.join(status_dir, "status.proto"), "w") as f:
+        f.write(STATUS_PROTO)
+    modules, error = compile_and_import(
+        lambda out: [protoc, "--python_out=" + out, "-I", PROTO_DIR, "-I", status_dir,
+                     "calculator.proto", "status.proto"],
+        ["calculator_pb2", "status_pb2"], "parley-grpc-client-")
+    if modules is None:
+        sys.exit(error)
+    return modules
+
+
+def outcome_of(error, pb, status_pb):
+    """An RpcError as JSON: its code, details and decoded status details."""
+    result = {"code": error.code().value[0], "details": error.details()}
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb.Status.FromString(value)
+            result["status"] = {"code": status.code, "message": status.message,
+                                "details": [d.type_url for d in status.details]}
+            for detail in status.details:
+                invalid = pb.InvalidOperation()
+                if detail.Unpack(invalid):
+                    result["invalid_operation"] = {"what_op": invalid.whatOp, "why": invalid.why}
+    return result
+
+
+def main():
+    target, scenario = sys.argv[1], sys.argv[2]
+    pb, status_pb = load()
+    if len(sys.argv) > 3:
+        with open(sys.argv[3], "rb") as ca:
+            channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(ca.read()))
+    else:
+        channel = grpc.insecure_channel(target)
+
+    def method(name, request, reply):
+        return channel.unary_unary("/interop.Calculator/" + name,
+                                   request_serializer=request.SerializeToString,
+                                   response_deserializer=reply.FromString)
+
+    add = method("Add", pb.AddRequest, pb.AddReply)
+    try:
+        if scenario == "add":
+            print(json.dumps({"code": 0, "sum": add(pb.AddRequest(num1=1, num2=2), timeout=20).sum}))
+        elif scenario == "add-many":
+            sums = [add(pb.AddRequest(num1=i, num2=i), timeout=20).sum for i in range(100)]
+            print(json.dumps({"code": 0, "ok": sums == [2 * i for i in range(100)]}))
+        elif scenario == "invalid":
+            calculate = method("Calculate", pb.CalculateRequest, pb.CalculateReply)
+            work = pb.Work(num1=1, num2=0, op=pb.DIVIDE)
+            calculate(pb.CalculateRequest(logid=1, w=work), timeout=20)
+            print(json.dumps({"code": 0}))
+        elif scenario == "unknown":
+            method("Nope", pb.Empty, pb.Empty)(pb.Empty(), timeout=20)
+            print(json.dumps({"code": 0}))
+        elif scenario == "deadline":
+            method("Ping", pb.Empty, pb.Empty)(pb.Empty(), timeout=0.3)
+            print(json.dumps({"code": 0}))
+        elif scenario == "cancel":
+            future = method("Ping", pb.Empty, pb.Empty).future(pb.Empty(), timeout=60)
+            sys.stdin.readline()  # the server's handler has started
+            print(json.dumps({"code": 1, "cancelled": future.cancel()}))
+        elif scenario == "oversize":
+            echo = method("Echo", pb.EchoMessage, pb.EchoMessage)
+            echo(pb.EchoMessage(text="x" * 4096), timeout=20)
+            print(json.dumps({"code": 0}))
+        else:
+            sys.exit("unknown scenario " + scenario)
+    except grpc.RpcError as error:
+        print(json.dumps(outcome_of(error, pb, status_pb)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
