@@ -12,7 +12,7 @@ import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { createDispatcher } from "../../rpc/dispatch.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import { resolveLimits, type RpcLimits } from "../../rpc/limits.ts";
-import type { CallContext, Service } from "../../rpc/service.ts";
+import type { Service } from "../../rpc/service.ts";
 import type { RpcErrorObject } from "../../rpc/types.ts";
 import {
   acceptsGzip,
@@ -31,6 +31,7 @@ import {
   MAX_TIMEOUT_MS,
   mediaTypeOf,
 } from "./_wire.ts";
+import { invokeWithin } from "./_invoke.ts";
 
 /** Options of {@linkcode connectHandler}. */
 export interface ConnectHandlerOptions {
@@ -206,28 +207,10 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
       );
     }
     const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
-    let signal: AbortSignal | undefined;
-    const ctx: CallContext = {
-      id: undefined,
-      method: method.name,
-      get signal() {
-        return signal ??= deadline === undefined
-          ? request.signal
-          : AbortSignal.any([request.signal, deadline]);
-      },
-    };
     inFlight++;
     let result: unknown;
     try {
-      const outcome = Promise.resolve().then(() => resolved.invoke(params, ctx));
-      result = await (deadline === undefined ? outcome : Promise.race([
-        outcome,
-        new Promise((_, reject) => {
-          const expired = () => reject(new ConnectError("deadline_exceeded", "Deadline exceeded"));
-          if (deadline.aborted) expired();
-          deadline.addEventListener("abort", expired, { once: true });
-        }),
-      ]));
+      result = await invokeWithin(resolved.invoke, params, method.name, request.signal, deadline);
     } catch (error) {
       return fail(connectErrorOf(error));
     } finally {

@@ -1,0 +1,82 @@
+/**
+ * A handler called within a deadline: what the Connect and gRPC-Web sides
+ * of `connectHandler` share once a request's message is decoded.
+ *
+ * @module
+ */
+
+import type { CallContext } from "../../rpc/service.ts";
+import { ConnectError } from "./errors.ts";
+
+/** A resolved handler: what the dispatcher found for a method. */
+export type Invoke = (params: unknown, ctx: CallContext) => unknown;
+
+/**
+ * Calls `invoke` with a context whose signal fires when the request is
+ * aborted or the deadline passes. The call does not outlive its deadline:
+ * at the deadline it rejects with a `deadline_exceeded` `ConnectError`,
+ * whatever the handler does with its signal.
+ *
+ * @param invoke the handler
+ * @param params the decoded request message
+ * @param method the method's wire name (`pkg.Service/Method`)
+ * @param aborted the request's signal (the client went away)
+ * @param deadline fires at the call's deadline; none without one
+ * @returns what the handler returned
+ *
+ * @example A handler that outlives its deadline
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { invokeWithin } from "./_invoke.ts";
+ *
+ * const never = () => new Promise(() => {});
+ * await assert.rejects(
+ *   invokeWithin(never, {}, "demo.Slow/Wait", new AbortController().signal, AbortSignal.abort()),
+ *   { name: "ConnectError", connectCode: "deadline_exceeded" },
+ * );
+ * assert.equal(await invokeWithin(() => 3, {}, "demo.Fast/Go", AbortSignal.abort(), undefined), 3);
+ * ```
+ */
+export function invokeWithin(
+  invoke: Invoke,
+  params: unknown,
+  method: string,
+  aborted: AbortSignal,
+  deadline: AbortSignal | undefined,
+): Promise<unknown> {
+  let signal: AbortSignal | undefined;
+  const ctx: CallContext = {
+    id: undefined,
+    method,
+    // Made on first use: most handlers never look.
+    get signal() {
+      return signal ??= deadline === undefined ? aborted : AbortSignal.any([aborted, deadline]);
+    },
+  };
+  const outcome = Promise.resolve().then(() => invoke(params, ctx));
+  if (deadline === undefined) return outcome;
+  return Promise.race([outcome, expiry(deadline)]);
+}
+
+/**
+ * Rejects with a `deadline_exceeded` `ConnectError` when `deadline` fires
+ * (at once if it has).
+ *
+ * @param deadline the call's deadline
+ * @returns a promise that never resolves
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { expiry } from "./_invoke.ts";
+ *
+ * await assert.rejects(expiry(AbortSignal.abort()), { connectCode: "deadline_exceeded" });
+ * ```
+ */
+export function expiry(deadline: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const expired = () => reject(new ConnectError("deadline_exceeded", "Deadline exceeded"));
+    if (deadline.aborted) return expired();
+    deadline.addEventListener("abort", expired, { once: true });
+  });
+}
