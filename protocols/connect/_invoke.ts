@@ -5,19 +5,16 @@
  * @module
  */
 
-import type { CallContext } from "../../rpc/service.ts";
+import type { CallContext, ResolvedMethod } from "../../rpc/service.ts";
 import { ConnectError } from "./errors.ts";
 
-/** A resolved handler: what the dispatcher found for a method. */
-export type Invoke = (params: unknown, ctx: CallContext) => unknown;
-
 /**
- * Calls `invoke` with a context whose signal fires when the request is
+ * Calls the handler with a context whose signal fires when the request is
  * aborted or the deadline passes. The call does not outlive its deadline:
  * at the deadline it rejects with a `deadline_exceeded` `ConnectError`,
  * whatever the handler does with its signal.
  *
- * @param invoke the handler
+ * @param handler what the dispatcher found for the method
  * @param params the decoded request message
  * @param method the method's wire name (`pkg.Service/Method`)
  * @param aborted the request's signal (the client went away)
@@ -29,16 +26,16 @@ export type Invoke = (params: unknown, ctx: CallContext) => unknown;
  * import assert from "node:assert/strict";
  * import { invokeWithin } from "./_invoke.ts";
  *
- * const never = () => new Promise(() => {});
+ * const never = { invoke: () => new Promise(() => {}) };
  * await assert.rejects(
  *   invokeWithin(never, {}, "demo.Slow/Wait", new AbortController().signal, AbortSignal.abort()),
  *   { name: "ConnectError", connectCode: "deadline_exceeded" },
  * );
- * assert.equal(await invokeWithin(() => 3, {}, "demo.Fast/Go", AbortSignal.abort(), undefined), 3);
+ * assert.equal(await invokeWithin({ invoke: () => 3 }, {}, "demo.Fast/Go", AbortSignal.abort(), undefined), 3);
  * ```
  */
 export function invokeWithin(
-  invoke: Invoke,
+  handler: Pick<ResolvedMethod, "invoke">,
   params: unknown,
   method: string,
   aborted: AbortSignal,
@@ -53,7 +50,7 @@ export function invokeWithin(
       return signal ??= deadline === undefined ? aborted : AbortSignal.any([aborted, deadline]);
     },
   };
-  const outcome = Promise.resolve().then(() => invoke(params, ctx));
+  const outcome = Promise.resolve().then(() => handler.invoke(params, ctx));
   if (deadline === undefined) return outcome;
   return Promise.race([outcome, expiry(deadline)]);
 }

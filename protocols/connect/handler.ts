@@ -21,7 +21,13 @@ import {
   gzipStream,
   readBody,
 } from "../../rpc/transports/http/_body.ts";
-import { type ConnectCode, connectCodeOf, ConnectError, httpStatusOf } from "./errors.ts";
+import {
+  CONNECT_CODES,
+  type ConnectCode,
+  connectCodeOf,
+  ConnectError,
+  httpStatusOf,
+} from "./errors.ts";
 import {
   type ConnectFormat,
   decodeBody,
@@ -32,6 +38,8 @@ import {
   mediaTypeOf,
 } from "./_wire.ts";
 import { invokeWithin } from "./_invoke.ts";
+import { grpcWebModeOf, grpcWebTrailersOnly } from "./_grpc_web.ts";
+import { answerGrpcWeb, type GrpcWebContext } from "./_grpc_web_call.ts";
 
 /** Options of {@linkcode connectHandler}. */
 export interface ConnectHandlerOptions {
@@ -123,7 +131,23 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
   const details = options.errorDetails === undefined
     ? undefined
     : schema.message(options.errorDetails);
-  let inFlight = 0;
+  const calls = { inFlight: 0, maxInFlight };
+  const grpcWeb: GrpcWebContext = {
+    schema,
+    dispatch,
+    status: {
+      schema,
+      exposeErrors: expose,
+      onError,
+      ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
+      errorStatus: (error) => {
+        const code = options.errorCode?.(error);
+        return code === undefined ? undefined : CONNECT_CODES[code];
+      },
+    },
+    maxMessageSize: maxBodySize,
+    calls,
+  };
 
   const fail = (error: ConnectError, headers: Record<string, string> = {}, status?: number) => {
     const encoded = error.details.flatMap((d) => {
@@ -201,20 +225,20 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
         ),
       );
     }
-    if (inFlight >= maxInFlight) {
+    if (calls.inFlight >= maxInFlight) {
       return fail(
         new ConnectError("resource_exhausted", `Too many calls in flight (limit ${maxInFlight})`),
       );
     }
     const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
-    inFlight++;
+    calls.inFlight++;
     let result: unknown;
     try {
-      result = await invokeWithin(resolved.invoke, params, method.name, request.signal, deadline);
+      result = await invokeWithin(resolved, params, method.name, request.signal, deadline);
     } catch (error) {
       return fail(connectErrorOf(error));
     } finally {
-      inFlight--;
+      calls.inFlight--;
     }
     let body: Uint8Array;
     try {
@@ -239,6 +263,17 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
 
   return async (request) => {
     const name = methodOfUrl(request.url);
+    const grpcWebMode = request.method === "POST"
+      ? grpcWebModeOf(essence(request.headers.get("content-type")))
+      : undefined;
+    if (grpcWebMode !== undefined) {
+      try {
+        return await answerGrpcWeb(grpcWeb, request, grpcWebMode, name ?? "");
+      } catch (error) {
+        onError(error);
+        return grpcWebTrailersOnly(grpcWebMode, { code: 13, message: "Internal error" });
+      }
+    }
     const method = name === undefined ? undefined : schema.method(name);
     if (method === undefined || method.clientStreaming || method.serverStreaming) {
       request.body?.cancel().catch(() => {});
