@@ -124,7 +124,7 @@ export async function answerGrpcWeb(
   calls.inFlight++;
   let result: unknown;
   try {
-    result = await invokeWithin(resolved, params, method.name, request.signal, deadline);
+    result = await invokeWithin(resolved, params, method.name, () => request.signal, deadline);
   } catch (error) {
     return grpcWebReply(mode, undefined, statusOf(error, context.status));
   } finally {

@@ -17,7 +17,8 @@ import { ConnectError } from "./errors.ts";
  * @param handler what the dispatcher found for the method
  * @param params the decoded request message
  * @param method the method's wire name (`pkg.Service/Method`)
- * @param aborted the request's signal (the client went away)
+ * @param aborted the request's signal (the client went away), asked for only
+ *   when the handler looks at its own: Deno.serve warns about reading it
  * @param deadline fires at the call's deadline; none without one
  * @returns what the handler returned
  *
@@ -28,17 +29,17 @@ import { ConnectError } from "./errors.ts";
  *
  * const never = { invoke: () => new Promise(() => {}) };
  * await assert.rejects(
- *   invokeWithin(never, {}, "demo.Slow/Wait", new AbortController().signal, AbortSignal.abort()),
+ *   invokeWithin(never, {}, "demo.Slow/Wait", () => new AbortController().signal, AbortSignal.abort()),
  *   { name: "ConnectError", connectCode: "deadline_exceeded" },
  * );
- * assert.equal(await invokeWithin({ invoke: () => 3 }, {}, "demo.Fast/Go", AbortSignal.abort(), undefined), 3);
+ * assert.equal(await invokeWithin({ invoke: () => 3 }, {}, "demo.Fast/Go", () => AbortSignal.abort(), undefined), 3);
  * ```
  */
 export function invokeWithin(
   handler: Pick<ResolvedMethod, "invoke">,
   params: unknown,
   method: string,
-  aborted: AbortSignal,
+  aborted: () => AbortSignal,
   deadline: AbortSignal | undefined,
 ): Promise<unknown> {
   let signal: AbortSignal | undefined;
@@ -47,7 +48,7 @@ export function invokeWithin(
     method,
     // Made on first use: most handlers never look.
     get signal() {
-      return signal ??= deadline === undefined ? aborted : AbortSignal.any([aborted, deadline]);
+      return signal ??= deadline === undefined ? aborted() : AbortSignal.any([aborted(), deadline]);
     },
   };
   const outcome = Promise.resolve().then(() => handler.invoke(params, ctx));

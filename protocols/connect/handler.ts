@@ -234,7 +234,7 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
     calls.inFlight++;
     let result: unknown;
     try {
-      result = await invokeWithin(resolved, params, method.name, request.signal, deadline);
+      result = await invokeWithin(resolved, params, method.name, () => request.signal, deadline);
     } catch (error) {
       return fail(connectErrorOf(error));
     } finally {
