@@ -5,7 +5,8 @@
  * server side is a Web-standard request handler ({@linkcode connectHandler}),
  * the client side a `fetch` client ({@linkcode connectClient}); both
  * interoperate with connect-es, connect-go and the other Connect
- * implementations. Streaming calls are not supported.
+ * implementations. The handler also answers gRPC-Web's unary calls on the
+ * same route (docs/grpc.md, "gRPC-Web"). Streaming calls are not supported.
  *
  * @example Serving the handler with serveHttp and calling it
  * ```ts

@@ -90,6 +90,13 @@ const TIMEOUT = /^\d{1,10}$/;
  * Errors are Connect's JSON error body with its code, HTTP status and
  * details. An unknown method is `unimplemented` with HTTP 404.
  *
+ * The same handler answers gRPC-Web's unary calls, told apart by content
+ * type (`application/grpc-web+proto`, `application/grpc-web-text+proto`):
+ * length-prefixed messages, the status in a trailer frame (or in the
+ * headers when the call is refused before its handler runs), statuses as
+ * `serveGrpc` gives them (`errorCode` gives an application error's),
+ * `grpc-timeout` as the deadline. A streaming method is 12 UNIMPLEMENTED.
+ *
  * @param options the schema, the service, error mapping and limits
  * @returns the handler
  *
@@ -118,6 +125,37 @@ const TIMEOUT = /^\d{1,10}$/;
  * }));
  * assert.equal(response.status, 200);
  * assert.deepEqual(await response.json(), { name: "Hello, Ada" });
+ * ```
+ *
+ * @example The same handler answering gRPC-Web (text: base64 both ways)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoService } from "../../codecs/protobuf.ts";
+ * import { connectHandler } from "./handler.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Greeter { rpc Greet(Name) returns (Name); }
+ * `);
+ * const handler = connectHandler({
+ *   schema,
+ *   service: protoService(schema, "demo.Greeter", {
+ *     Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
+ *   }),
+ * });
+ * const Name = schema.message("demo.Name");
+ * const message = Name.encode({ name: "Ada" });
+ * const response = await handler(new Request("http://localhost/demo.Greeter/Greet", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/grpc-web-text+proto" },
+ *   body: new Uint8Array([0, 0, 0, 0, message.length, ...message]).toBase64(),
+ * }));
+ * assert.equal(response.headers.get("content-type"), "application/grpc-web-text+proto");
+ * const body = Uint8Array.fromBase64(await response.text());
+ * assert.deepEqual(Name.decode(body.subarray(5, 5 + body[4]!)), { name: "Hello, Ada" });
+ * assert.match(new TextDecoder().decode(body.subarray(10 + body[4]!)), /^grpc-status: 0\r\n$/);
  * ```
  */
 export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
