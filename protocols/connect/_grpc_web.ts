@@ -184,6 +184,22 @@ const encoder = new TextEncoder();
  * assert.equal(body[7], 0x80);
  * assert.equal(new TextDecoder().decode(body.subarray(12)), "grpc-status: 0\r\n");
  * ```
+ *
+ * @example An error, with a custom trailer before the status
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grpcWebReply } from "./_grpc_web.ts";
+ *
+ * const response = grpcWebReply("binary", undefined, { code: 5, message: "no such user" }, {
+ *   "x-request-tag-end": "t1",
+ * });
+ * const body = new Uint8Array(await response.arrayBuffer());
+ * assert.equal(body[0], 0x80); // no message: the trailer frame alone
+ * assert.equal(
+ *   new TextDecoder().decode(body.subarray(5)),
+ *   "x-request-tag-end: t1\r\ngrpc-status: 5\r\ngrpc-message: no such user\r\n",
+ * );
+ * ```
  */
 export function grpcWebReply(
   mode: GrpcWebMode,
