@@ -51,3 +51,11 @@
  */
 
 export { type GrpcServer, serveGrpc, type ServeGrpcOptions } from "./grpc/server.ts";
+export {
+  connectGrpc,
+  type GrpcCallOptions,
+  type GrpcClient,
+  type GrpcClientOptions,
+  type GrpcResponseMetadata,
+} from "./grpc/client.ts";
+export { callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";

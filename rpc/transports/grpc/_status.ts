@@ -10,7 +10,13 @@
 import { loadProto, type ProtoMessageType, type ProtoSchema } from "../../../codecs/protobuf.ts";
 import { RpcError } from "../../errors.ts";
 import type { RpcErrorObject } from "../../types.ts";
-import { CONNECT_CODES, connectCodeOf, ConnectError } from "../../../protocols/connect/errors.ts";
+import {
+  CONNECT_CODES,
+  type ConnectCode,
+  connectCodeOf,
+  ConnectError,
+  type ConnectErrorDetail,
+} from "../../../protocols/connect/errors.ts";
 
 /** A call's outcome when it is not OK. */
 export interface GrpcStatus {
@@ -67,6 +73,65 @@ export function encodeStatusDetails(
     message,
     details: details.map((d) => ({ type_url: `type.googleapis.com/${d.type}`, value: d.value })),
   });
+}
+
+/**
+ * The details of a `grpc-status-details-bin` (a `google.rpc.Status`, in
+ * base64 with or without padding): each `Any` as its type name and its
+ * message decoded when the schema knows the type, else its bytes. Bytes
+ * that are not a `google.rpc.Status` have no details.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../../codecs/protobuf.ts";
+ * import { decodeStatusDetails, encodeStatusDetails } from "./_status.ts";
+ *
+ * const schema = loadProto(`syntax = "proto3"; package p; message Why { string why = 1; }`);
+ * const why = schema.message("p.Why").encode({ why: "no" });
+ * const header = encodeStatusDetails(3, "no", [{ type: "p.Why", value: why }]).toBase64();
+ * assert.deepEqual(decodeStatusDetails(header, schema), [{ type: "p.Why", value: { why: "no" } }]);
+ * ```
+ */
+export function decodeStatusDetails(header: string, schema: ProtoSchema): ConnectErrorDetail[] {
+  statusType ??= loadProto(STATUS_PROTO, { keepCase: true }).message("google.rpc.Status");
+  let status: Record<string, unknown>;
+  try {
+    const bytes = Uint8Array.fromBase64(header.padEnd(Math.ceil(header.length / 4) * 4, "="));
+    status = statusType.decode(bytes);
+  } catch {
+    return [];
+  }
+  const details = (status.details ?? []) as { type_url: string; value: Uint8Array }[];
+  return details.map(({ type_url, value }) => {
+    const type = type_url.slice(type_url.lastIndexOf("/") + 1);
+    try {
+      return { type, value: schema.message(type).decode(value) };
+    } catch {
+      return { type, value }; // a type this schema does not know, or bytes that do not decode
+    }
+  });
+}
+
+const CODE_NAMES = new Map<number, ConnectCode>(
+  Object.entries(CONNECT_CODES).map(([name, code]) => [code, name as ConnectCode]),
+);
+
+/**
+ * The Connect code of a gRPC status number (Connect's codes are gRPC's);
+ * `unknown` for a number outside 1..16.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { codeName } from "./_status.ts";
+ *
+ * assert.equal(codeName(3), "invalid_argument");
+ * assert.equal(codeName(99), "unknown");
+ * ```
+ */
+export function codeName(status: number): ConnectCode {
+  return CODE_NAMES.get(status) ?? "unknown";
 }
 
 /**

@@ -1,0 +1,197 @@
+/**
+ * One unary gRPC call on an HTTP/2 stream, from the client's side: the
+ * request written, the reply's headers, message and trailers read, and what
+ * they say made into the response message or an error. The session it runs
+ * on is the client's (client.ts).
+ *
+ * @module
+ */
+
+import http2 from "node:http2";
+import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
+import { codeOfHttpStatus, ConnectError } from "../../../protocols/connect/errors.ts";
+import { ConnectionClosedError, TimeoutError } from "../../errors.ts";
+import { gunzipMessage, GZIP } from "./_compression.ts";
+import { GrpcWireError, MessageReader, percentDecode } from "./_wire.ts";
+import { codeName, decodeStatusDetails } from "./_status.ts";
+import { headersOf } from "./metadata.ts";
+
+/** A reply's metadata: its headers, and its trailers. */
+export interface GrpcResponseMetadata {
+  /**
+   * The response headers (custom metadata, `content-type`,
+   * `grpc-encoding`…). For a trailers-only reply (an early error), its one
+   * header block: the same as `trailers`.
+   */
+  readonly headers: Headers;
+  /** The trailers: `grpc-status`, `grpc-message` and the server's trailing metadata. */
+  readonly trailers: Headers;
+}
+
+/** What a call needs besides its stream. */
+export interface UnaryCall {
+  readonly method: ProtoMethod;
+  readonly schema: ProtoSchema;
+  /** The largest response message, after decompression. */
+  readonly maxMessageSize: number;
+  readonly timeout: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onMetadata: ((metadata: GrpcResponseMetadata) => void) | undefined;
+  /** Registers the call's failure, for the client's `close()`; returns its removal. */
+  readonly track: (fail: (error: Error) => void) => () => void;
+}
+
+/**
+ * Waits for the outcome of a call whose request was written on `stream`.
+ * A timeout or an abort resets the stream (RST_STREAM CANCEL).
+ *
+ * @returns the response message, decoded
+ */
+export function unaryOutcome(
+  stream: http2.ClientHttp2Stream,
+  request: Uint8Array,
+  call: UnaryCall,
+): Promise<Record<string, unknown>> {
+  const { promise, resolve, reject } = Promise.withResolvers<Record<string, unknown>>();
+  let settled = false;
+  let headers: http2.IncomingHttpHeaders | undefined;
+  let trailers: http2.IncomingHttpHeaders | undefined;
+  // Deno's node:http2 may emit a stream's first `data` before its `response`
+  // (seen on Deno 2.9): the reader takes compressed messages from the start,
+  // and whether they were allowed is checked against the headers at the end.
+  const reader = new MessageReader(call.maxMessageSize, true);
+  let gzipped = false;
+  let streamError: unknown;
+
+  const settle = (outcome: () => Promise<Record<string, unknown>>) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    call.signal?.removeEventListener("abort", onAbort);
+    untrack();
+    outcome().then(resolve, reject);
+  };
+  const fail = (error: Error) => {
+    // A call given up on is cancelled at the server too; a stream already closed is left alone.
+    if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    settle(() => Promise.reject(error));
+  };
+  const untrack = call.track(fail);
+  const onAbort = () => fail(call.signal!.reason);
+  call.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = call.timeout === undefined ? undefined : setTimeout(
+    () => fail(new TimeoutError(call.method.name, call.timeout!)),
+    call.timeout,
+  );
+
+  stream.on("response", (received) => {
+    headers = received;
+    const encoding = String(received["grpc-encoding"] ?? "identity");
+    if (encoding !== "identity" && encoding !== GZIP) {
+      return fail(new ConnectError("internal", `The server sent grpc-encoding ${encoding}`));
+    }
+    gzipped = encoding === GZIP;
+  });
+  stream.on("data", (chunk: Uint8Array) => {
+    try {
+      reader.push(chunk);
+    } catch (error) {
+      fail(wireError(error));
+    }
+  });
+  stream.on("trailers", (received) => trailers = received);
+  stream.on("error", (error) => streamError = error);
+  stream.on("close", () => settle(() => outcomeOf()));
+  stream.end(request);
+
+  // What the reply says, once the stream has closed.
+  const outcomeOf = async (): Promise<Record<string, unknown>> => {
+    const ending = trailers ?? (headers?.["grpc-status"] === undefined ? undefined : headers);
+    if (headers === undefined || ending === undefined) throw noStatus();
+    call.onMetadata?.({ headers: headersOf(headers), trailers: headersOf(ending) });
+    const status = Number(ending["grpc-status"]);
+    if (status !== 0) {
+      const details = ending["grpc-status-details-bin"];
+      throw new ConnectError(
+        Number.isInteger(status) ? codeName(status) : "unknown",
+        percentDecode(String(ending["grpc-message"] ?? "")),
+        typeof details === "string" ? decodeStatusDetails(details, call.schema) : [],
+      );
+    }
+    const messages = reader.messages;
+    try {
+      reader.end();
+    } catch (error) {
+      throw wireError(error);
+    }
+    if (messages.length !== 1) {
+      throw new ConnectError(
+        messages.length === 0 ? "unimplemented" : "internal",
+        `A unary call answered with ${messages.length} messages`,
+      );
+    }
+    let message = messages[0]!;
+    if (reader.compressed[0]) {
+      if (!gzipped) {
+        throw new ConnectError("internal", "A compressed message, but no grpc-encoding was sent");
+      }
+      message = await gunzipMessage(message, call.maxMessageSize).catch((e) => {
+        throw wireError(e);
+      });
+    }
+    try {
+      return call.method.response.decode(message);
+    } catch (error) {
+      throw new ConnectError(
+        "internal",
+        `The reply is not a ${call.method.response.name}: ${(error as Error).message}`,
+        [],
+        { cause: error },
+      );
+    }
+  };
+
+  // The stream ended without a status: the connection went away, or the
+  // server answered something that is not gRPC.
+  const noStatus = (): Error => {
+    if (headers !== undefined) {
+      const http = Number(headers[":status"]);
+      const type = String(headers["content-type"] ?? "none");
+      return http !== 200
+        ? new ConnectError(
+          codeOfHttpStatus(http),
+          `HTTP ${http} (content-type ${type}), no grpc-status`,
+        )
+        : new ConnectError(
+          "internal",
+          `The reply ended without a grpc-status (content-type ${type})`,
+        );
+    }
+    const code = stream.rstCode;
+    if (stream.session === undefined || stream.session.destroyed || stream.session.closed) {
+      return new ConnectionClosedError(
+        "The connection closed before the reply",
+        streamError === undefined ? undefined : { cause: streamError },
+      );
+    }
+    if (code === http2.constants.NGHTTP2_REFUSED_STREAM) {
+      return new ConnectError("unavailable", "The server refused the stream (REFUSED_STREAM)");
+    }
+    if (code === http2.constants.NGHTTP2_CANCEL) {
+      return new ConnectError("canceled", "The server cancelled the stream");
+    }
+    if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) {
+      return new ConnectError(
+        "resource_exhausted",
+        "The server reset the stream (ENHANCE_YOUR_CALM)",
+      );
+    }
+    return new ConnectError("internal", `The server reset the stream (RST_STREAM ${code})`);
+  };
+  return promise;
+}
+
+function wireError(error: unknown): ConnectError {
+  if (!(error instanceof GrpcWireError)) throw error;
+  return new ConnectError(codeName(error.status), error.message);
+}
