@@ -11,24 +11,17 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  calculatorSchema,
-  ERROR_DETAILS,
-  protobufCalculator,
-} from "../examples/calculator/protobuf.ts";
+import { calculatorSchema, protobufCalculator } from "../examples/calculator/protobuf.ts";
 import { protoClient } from "../codecs/protobuf.ts";
 import { ConnectError } from "../protocols/connect.ts";
-import { combineServices } from "../rpc/dispatch.ts";
 import { ConnectionClosedError, TimeoutError } from "../rpc/errors.ts";
-import { type CallContext, withContext } from "../rpc/service.ts";
 import {
-  callMetadata,
   connectGrpc,
   type GrpcCallOptions,
   type GrpcResponseMetadata,
   serveGrpc,
-  type ServeGrpcOptions,
 } from "../rpc/transports/grpc.ts";
+import { startGrpcCalculator } from "./_grpc_calculator.ts";
 import { makeCertificates } from "./_certificates.ts";
 import { rejection } from "./_rejection.ts";
 import { DEBIAN_PYTHON, spawnListening } from "./interop/_process.ts";
@@ -38,44 +31,7 @@ const schema = calculatorSchema();
 const withGrpcio = testNeeding("py:grpc", "py:google.protobuf", "protoc");
 const PY_SERVER = new URL("./interop/python/grpc_calculator_server.py", import.meta.url).pathname;
 
-/** The calculator; Ping waits for its signal; every call echoes x-request-tag. */
-function startServer(options: Partial<ServeGrpcOptions> = {}) {
-  const { promise: pingAborted, resolve: aborted } = Promise.withResolvers<unknown>();
-  const { promise: pingStarted, resolve: started } = Promise.withResolvers<string | null>();
-  const waitingPing = withContext((ctx: CallContext) => {
-    started(callMetadata(ctx)!.request.get("grpc-timeout"));
-    return new Promise((_, reject) => {
-      ctx.signal.addEventListener("abort", () => {
-        aborted(ctx.signal.reason);
-        reject(ctx.signal.reason);
-      }, { once: true });
-    });
-  });
-  // What a handler sees of the metadata: the request's, echoed as a trailer.
-  const echoHeader = withContext((ctx: CallContext, { text }: { text: string }) => {
-    const metadata = callMetadata(ctx)!;
-    metadata.trailers.set("x-echo", metadata.request.get("x-echo") ?? "none");
-    return { text };
-  });
-  const service = combineServices(
-    { "interop.Calculator/Ping": waitingPing, "interop.Calculator/Echo": echoHeader },
-    protobufCalculator(schema),
-  );
-  const server = serveGrpc({
-    schema,
-    service,
-    errorDetails: ERROR_DETAILS,
-    errorStatus: () => 3,
-    onCall: ({ request, headers, trailers }) => {
-      const tag = request.get("x-request-tag");
-      if (tag === null) return;
-      headers.set("x-request-tag", tag);
-      trailers.set("x-request-tag-end", tag);
-    },
-    ...options,
-  });
-  return { server, pingStarted, pingAborted };
-}
+const startServer = startGrpcCalculator;
 
 type Calculator = {
   Add(request: { num1: number; num2: number }): { sum: number };
