@@ -10,22 +10,16 @@
  */
 
 import http2 from "node:http2";
-import { Buffer } from "node:buffer";
 import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
 import { createDispatcher } from "../../dispatch.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { CallContext, Service } from "../../service.ts";
 import type { RpcErrorObject } from "../../types.ts";
-import {
-  frameMessage,
-  type GrpcWireError,
-  MessageReader,
-  parseTimeout,
-  percentEncode,
-} from "./_wire.ts";
+import { type GrpcWireError, MessageReader, parseTimeout } from "./_wire.ts";
 import { type GrpcStatus, statusOf, type StatusOptions } from "./_status.ts";
 import { ACCEPT_ENCODING, acceptsGzip, gunzipMessage, GZIP, gzipMessage } from "./_compression.ts";
-import { attachMetadata, type GrpcCallMetadata, headersOf, outgoing } from "./metadata.ts";
+import { attachMetadata, type GrpcCallMetadata, headersOf } from "./metadata.ts";
+import { reject, sendReply, trailersOnly } from "./_respond.ts";
 
 /** Options of {@linkcode serveGrpc}. */
 export interface ServeGrpcOptions {
@@ -292,20 +286,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
           const gzipped = replyGzipped && outcome.reply.length >= compressThreshold;
           const reply = gzipped ? await gzipMessage(outcome.reply) : outcome.reply;
           if (stream.closed || stream.destroyed) return;
-          stream.respond(
-            outgoing([metadata.headers], {
-              ":status": 200,
-              "content-type": "application/grpc",
-              "grpc-accept-encoding": ACCEPT_ENCODING,
-              ...(gzipped ? { "grpc-encoding": GZIP } : {}),
-            }),
-            { waitForTrailers: true },
-          );
-          stream.on(
-            "wantTrailers",
-            () => stream.sendTrailers(outgoing([metadata.trailers], { "grpc-status": "0" })),
-          );
-          stream.end(frameMessage(reply, gzipped));
+          sendReply(stream, reply, gzipped, metadata);
         })
         .catch(onError)
         .finally(() => inFlight--);
@@ -385,29 +366,4 @@ function expiry(deadline: AbortSignal): Promise<never> {
     if (deadline.aborted) reject(EXPIRED);
     deadline.addEventListener("abort", () => reject(EXPIRED), { once: true });
   });
-}
-
-// A status alone: the HEADERS frame that ends the stream carries it. A client
-// still sending is told to stop (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows).
-// The call's metadata rides along: headers and trailers, in the one block.
-function trailersOnly(stream: Stream, status: GrpcStatus, metadata: GrpcCallMetadata): void {
-  if (stream.headersSent || stream.destroyed) return;
-  const headers = outgoing([metadata.headers, metadata.trailers], {
-    ":status": 200,
-    "content-type": "application/grpc",
-    "grpc-status": String(status.code),
-    "grpc-message": percentEncode(status.message),
-  });
-  if (status.details !== undefined) {
-    headers["grpc-status-details-bin"] = Buffer.from(status.details).toString("base64")
-      .replace(/=+$/, "");
-  }
-  stream.respond(headers, { endStream: true });
-  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-}
-
-// Not gRPC at all: an HTTP status, as the protocol's spec says.
-function reject(stream: Stream, status: number): void {
-  stream.respond({ ":status": status }, { endStream: true });
-  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }
