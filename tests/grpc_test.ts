@@ -178,6 +178,24 @@ test("gzip: grpcio's compressed request is read; a gzip bomb is 8 RESOURCE_EXHAU
   assert.deepEqual(await grpcio(server, "add"), { code: 0, sum: 3 });
 });
 
+test("gzip refusals: deflate is 12, a compressed flag without grpc-encoding 13, bytes that are not gzip 13", async () => {
+  await using server = await startServer().server;
+  const add = frame(schema.message("interop.AddRequest").encode({ num1: 1, num2: 2 }));
+  const deflate = await rawCall(server.addr.port, add, undefined, { "grpc-encoding": "deflate" });
+  assert.equal(deflate.status, "12");
+  assert.equal(deflate.message, "Unsupported grpc-encoding: deflate");
+  const flagged = Uint8Array.from(add);
+  flagged[0] = 1;
+  const unagreed = await rawCall(server.addr.port, flagged);
+  assert.equal(unagreed.status, "13");
+  const notGzip = await rawCall(server.addr.port, flagged, undefined, { "grpc-encoding": "gzip" });
+  assert.equal(notGzip.status, "13");
+  assert.match(notGzip.message!, /not gzip/);
+  // Identity still works, with or without the header.
+  const plain = await rawCall(server.addr.port, add, undefined, { "grpc-encoding": "identity" });
+  assert.equal(plain.status, "0");
+});
+
 test("grpcio calling an unknown method gets 12 UNIMPLEMENTED", async () => {
   await using server = await startServer().server;
   const outcome = await grpcio(server, "unknown");
