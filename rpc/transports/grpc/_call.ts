@@ -9,11 +9,10 @@
 
 import http2 from "node:http2";
 import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
-import { codeOfHttpStatus, ConnectError } from "../../../protocols/connect/errors.ts";
 import { ConnectionClosedError, TimeoutError } from "../../errors.ts";
 import { gunzipMessage, GZIP } from "./_compression.ts";
 import { GrpcWireError, MessageReader, percentDecode } from "./_wire.ts";
-import { codeName, decodeStatusDetails } from "./_status.ts";
+import { decodeStatusDetails, grpcError, statusOfHttp } from "./_status.ts";
 import { headersOf } from "./metadata.ts";
 
 /** A reply's metadata: its headers, and its trailers. */
@@ -88,7 +87,7 @@ export function unaryOutcome(
     headers = received;
     const encoding = String(received["grpc-encoding"] ?? "identity");
     if (encoding !== "identity" && encoding !== GZIP) {
-      return fail(new ConnectError("internal", `The server sent grpc-encoding ${encoding}`));
+      return fail(grpcError(13, `The server sent grpc-encoding ${encoding}`));
     }
     gzipped = encoding === GZIP;
   });
@@ -112,8 +111,8 @@ export function unaryOutcome(
     const status = Number(ending["grpc-status"]);
     if (status !== 0) {
       const details = ending["grpc-status-details-bin"];
-      throw new ConnectError(
-        Number.isInteger(status) ? codeName(status) : "unknown",
+      throw grpcError(
+        Number.isInteger(status) ? status : 2,
         percentDecode(String(ending["grpc-message"] ?? "")),
         typeof details === "string" ? decodeStatusDetails(details, call.schema) : [],
       );
@@ -125,15 +124,15 @@ export function unaryOutcome(
       throw wireError(error);
     }
     if (messages.length !== 1) {
-      throw new ConnectError(
-        messages.length === 0 ? "unimplemented" : "internal",
+      throw grpcError(
+        messages.length === 0 ? 12 : 13,
         `A unary call answered with ${messages.length} messages`,
       );
     }
     let message = messages[0]!;
     if (reader.compressed[0]) {
       if (!gzipped) {
-        throw new ConnectError("internal", "A compressed message, but no grpc-encoding was sent");
+        throw grpcError(13, "A compressed message, but no grpc-encoding was sent");
       }
       message = await gunzipMessage(message, call.maxMessageSize).catch((e) => {
         throw wireError(e);
@@ -142,8 +141,8 @@ export function unaryOutcome(
     try {
       return call.method.response.decode(message);
     } catch (error) {
-      throw new ConnectError(
-        "internal",
+      throw grpcError(
+        13,
         `The reply is not a ${call.method.response.name}: ${(error as Error).message}`,
         [],
         { cause: error },
@@ -158,12 +157,12 @@ export function unaryOutcome(
       const http = Number(headers[":status"]);
       const type = String(headers["content-type"] ?? "none");
       return http !== 200
-        ? new ConnectError(
-          codeOfHttpStatus(http),
+        ? grpcError(
+          statusOfHttp(http),
           `HTTP ${http} (content-type ${type}), no grpc-status`,
         )
-        : new ConnectError(
-          "internal",
+        : grpcError(
+          13,
           `The reply ended without a grpc-status (content-type ${type})`,
         );
     }
@@ -175,23 +174,23 @@ export function unaryOutcome(
       );
     }
     if (code === http2.constants.NGHTTP2_REFUSED_STREAM) {
-      return new ConnectError("unavailable", "The server refused the stream (REFUSED_STREAM)");
+      return grpcError(14, "The server refused the stream (REFUSED_STREAM)");
     }
     if (code === http2.constants.NGHTTP2_CANCEL) {
-      return new ConnectError("canceled", "The server cancelled the stream");
+      return grpcError(1, "The server cancelled the stream");
     }
     if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) {
-      return new ConnectError(
-        "resource_exhausted",
+      return grpcError(
+        8,
         "The server reset the stream (ENHANCE_YOUR_CALM)",
       );
     }
-    return new ConnectError("internal", `The server reset the stream (RST_STREAM ${code})`);
+    return grpcError(13, `The server reset the stream (RST_STREAM ${code})`);
   };
   return promise;
 }
 
-function wireError(error: unknown): ConnectError {
+function wireError(error: unknown): Error {
   if (!(error instanceof GrpcWireError)) throw error;
-  return new ConnectError(codeName(error.status), error.message);
+  return grpcError(error.status, error.message);
 }

@@ -11,6 +11,7 @@ import { loadProto, type ProtoMessageType, type ProtoSchema } from "../../../cod
 import { RpcError } from "../../errors.ts";
 import type { RpcErrorObject } from "../../types.ts";
 import {
+  codeOfHttpStatus,
   CONNECT_CODES,
   type ConnectCode,
   connectCodeOf,
@@ -132,6 +133,47 @@ const CODE_NAMES = new Map<number, ConnectCode>(
  */
 export function codeName(status: number): ConnectCode {
   return CODE_NAMES.get(status) ?? "unknown";
+}
+
+/**
+ * The error a client rejects with for gRPC status `code`: a `ConnectError`
+ * (an `RpcError` whose `code` is the status; Connect's codes are gRPC's).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grpcError } from "./_status.ts";
+ *
+ * const error = grpcError(5, "No such user");
+ * assert.equal(error.code, 5);
+ * assert.equal(error.connectCode, "not_found");
+ * ```
+ */
+export function grpcError(
+  code: number,
+  message: string,
+  details: readonly ConnectErrorDetail[] = [],
+  options?: ErrorOptions,
+): ConnectError {
+  return new ConnectError(codeName(code), message, details, options);
+}
+
+/**
+ * The gRPC status of a reply whose HTTP status is not 200, as gRPC's spec
+ * maps them (404 → 12 UNIMPLEMENTED, 503 → 14 UNAVAILABLE, …; 2 UNKNOWN
+ * otherwise).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statusOfHttp } from "./_status.ts";
+ *
+ * assert.equal(statusOfHttp(404), 12);
+ * assert.equal(statusOfHttp(418), 2);
+ * ```
+ */
+export function statusOfHttp(status: number): number {
+  return CONNECT_CODES[codeOfHttpStatus(status)];
 }
 
 /**
