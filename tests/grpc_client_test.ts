@@ -40,7 +40,7 @@ type Calculator = {
   };
 };
 
-Deno.test("parley ↔ parley: Add through protoClient, 50 calls in flight on one session", async () => {
+Deno.test("parley ↔ parley: Add through protoClient, 50 calls in flight", async () => {
   await using server = await startServer().server;
   await using client = connectGrpc(server.url, { schema });
   const calculator = protoClient<Calculator>(client, schema, "interop.Calculator");
@@ -195,6 +195,28 @@ Deno.test("a session that died is replaced on the next call; no server is a Conn
   assert.deepEqual(await client.call("interop.Calculator/Add", { num1: 2, num2: 3 }), { sum: 5 });
 });
 
+Deno.test("one connection carries every call; when it drops, the next call opens another", async () => {
+  await using server = await startServer().server;
+  await using proxy = countingProxy(server.addr.port);
+  await using client = connectGrpc(`grpc://127.0.0.1:${proxy.port}`, { schema });
+  const sums = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => client.call("interop.Calculator/Add", { num1: i })),
+  );
+  assert.equal(sums.length, 20);
+  assert.equal(proxy.accepted, 1);
+  proxy.dropAll();
+  // A call may still meet the dying connection (ConnectionClosedError); the one after it cannot.
+  let sum: unknown;
+  for (let attempt = 0; attempt < 2 && sum === undefined; attempt++) {
+    sum = await client.call("interop.Calculator/Add", { num1: 5, num2: 5 }).catch((error) => {
+      assert.ok(error instanceof ConnectionClosedError, String(error));
+      return undefined;
+    });
+  }
+  assert.deepEqual(sum, { sum: 10 });
+  assert.equal(proxy.accepted, 2);
+});
+
 Deno.test("grpcs://: TLS with ALPN h2 and caCerts; a URL of another scheme is a TypeError", async () => {
   await using certs = await makeCertificates();
   await using server = await startServer({ cert: certs.cert, key: certs.key }).server;
@@ -312,6 +334,46 @@ withGrpcio("parley → grpcio over TLS (grpcs://, caCerts)", async () => {
   });
   assert.deepEqual(await client.call("interop.Calculator/Add", { num1: 2, num2: 2 }), { sum: 4 });
 });
+
+// A TCP relay to `port` that counts the connections it accepts and can drop them all.
+function countingProxy(port: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const pipes: Promise<unknown>[] = [];
+  let accepted = 0;
+  const dropAll = () => {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    conns.clear();
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+      conns.add(conn).add(upstream);
+      pipes.push(
+        conn.readable.pipeTo(upstream.writable).catch(() => {}),
+        upstream.readable.pipeTo(conn.writable).catch(() => {}),
+      );
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    get accepted() {
+      return accepted;
+    },
+    dropAll,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      dropAll();
+      await accepting;
+      await Promise.all(pipes);
+    },
+  };
+}
 
 // Polls a child's output: bounded, 10 s at most.
 async function waitFor(condition: () => boolean): Promise<void> {
