@@ -32,6 +32,7 @@ import {
 
 /** The server starting, and what its Ping saw. */
 export interface GrpcCalculator {
+  /** The server, once it listens. */
   readonly server: Promise<GrpcServer>;
   /** Resolves with the `grpc-timeout` Ping received (null for none) when it starts. */
   readonly pingStarted: Promise<string | null>;

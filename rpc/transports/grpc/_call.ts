@@ -29,12 +29,17 @@ export interface GrpcResponseMetadata {
 
 /** What a call needs besides its stream. */
 export interface UnaryCall {
+  /** The method called: its response type decodes the reply. */
   readonly method: ProtoMethod;
+  /** The schema, for the error details' types. */
   readonly schema: ProtoSchema;
   /** The largest response message, after decompression. */
   readonly maxMessageSize: number;
+  /** The local deadline in milliseconds (the caller sent it as `grpc-timeout`). */
   readonly timeout: number | undefined;
+  /** Aborting it cancels the call. */
   readonly signal: AbortSignal | undefined;
+  /** Told the reply's headers and trailers. */
   readonly onMetadata: ((metadata: GrpcResponseMetadata) => void) | undefined;
   /** Registers the call's failure, for the client's `close()`; returns its removal. */
   readonly track: (fail: (error: Error) => void) => () => void;
@@ -45,6 +50,46 @@ export interface UnaryCall {
  * A timeout or an abort resets the stream (RST_STREAM CANCEL).
  *
  * @returns the response message, decoded
+ *
+ * @example One call on a stream of our own
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import http2 from "node:http2";
+ * import { loadProto, protoService } from "../../../codecs/protobuf.ts";
+ * import { serveGrpc } from "./server.ts";
+ * import { frameMessage } from "./_wire.ts";
+ * import { unaryOutcome } from "./_call.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Greeter { rpc Greet(Name) returns (Name); }
+ * `);
+ * const service = protoService(schema, "demo.Greeter", {
+ *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
+ * });
+ * await using server = await serveGrpc({ schema, service });
+ * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+ * const method = schema.unary("demo.Greeter/Greet");
+ * const stream = session.request({
+ *   ":method": "POST",
+ *   ":path": "/demo.Greeter/Greet",
+ *   "content-type": "application/grpc",
+ *   "te": "trailers",
+ * });
+ * const reply = await unaryOutcome(stream, frameMessage(method.request.encode({ name: "Ada" })), {
+ *   method,
+ *   schema,
+ *   maxMessageSize: 1024,
+ *   timeout: undefined,
+ *   signal: undefined,
+ *   onMetadata: undefined,
+ *   track: () => () => {},
+ * });
+ * session.close();
+ * assert.deepEqual(reply, { name: "Hello, Ada" });
+ * ```
  */
 export function unaryOutcome(
   stream: http2.ClientHttp2Stream,

@@ -31,12 +31,15 @@ export interface GrpcStatus {
 
 /** What {@linkcode statusOf} needs to know. */
 export interface StatusOptions {
+  /** The schema that the details' types are in. */
   readonly schema: ProtoSchema;
   /** The message type that an `RpcError`'s `data` travels as in the details. */
   readonly errorDetails?: string;
   /** The gRPC status of an application error (an `RpcError` with its own code). */
   readonly errorStatus?: (error: RpcErrorObject) => number | undefined;
+  /** Send the message of unexpected errors. */
   readonly exposeErrors: boolean;
+  /** Told about unexpected errors. */
   readonly onError: (error: unknown) => void;
 }
 
