@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { calculatorSchema, protobufCalculator } from "../examples/calculator/protobuf.ts";
 import { protoClient } from "../codecs/protobuf.ts";
 import { ConnectError } from "../protocols/connect.ts";
+import { combineServices } from "../rpc/dispatch.ts";
 import { ConnectionClosedError, TimeoutError } from "../rpc/errors.ts";
 import {
   connectGrpc,
@@ -215,6 +216,34 @@ Deno.test("one connection carries every call; when it drops, the next call opens
   }
   assert.deepEqual(sum, { sum: 10 });
   assert.equal(proxy.accepted, 2);
+});
+
+Deno.test("the server's GOAWAY: the call in flight finishes, a new call is refused, not run", async () => {
+  const { promise: release, resolve: go } = Promise.withResolvers<void>();
+  const { promise: started, resolve: start } = Promise.withResolvers<void>();
+  const service = combineServices({
+    "interop.Calculator/Ping": async () => {
+      start();
+      await release;
+      return {};
+    },
+  }, protobufCalculator(schema));
+  const server = await serveGrpc({ schema, service });
+  await using client = connectGrpc(server.url, { schema });
+  const inFlight = client.call("interop.Calculator/Ping", {});
+  await started;
+  const stopping = server.shutdown(); // GOAWAY; the listener closes
+  // Not run: once the client has the GOAWAY, a new connection is refused (ConnectionClosedError);
+  // if the call raced ahead of it, the closing session refuses its stream (14 UNAVAILABLE).
+  const refused = await client.call("interop.Calculator/Add", {}).catch((e) => e);
+  assert.ok(
+    refused instanceof ConnectionClosedError ||
+      (refused instanceof ConnectError && refused.code === 14),
+    String(refused),
+  );
+  go();
+  assert.deepEqual(await inFlight, {});
+  await stopping;
 });
 
 Deno.test("grpcs://: TLS with ALPN h2 and caCerts; a URL of another scheme is a TypeError", async () => {
