@@ -140,6 +140,62 @@ test("grpcio gets InvalidOperation as status 3, its message, and google.rpc.Stat
   });
 });
 
+test("metadata: onCall echoes x-request-tag as a header and a trailer, on an error's trailers-only reply too", async () => {
+  await using server = await startServer({
+    onCall: ({ request, headers, trailers }) => {
+      const tag = request.get("x-request-tag");
+      if (tag === null) return;
+      headers.set("x-request-tag", tag);
+      trailers.set("x-request-tag-end", tag);
+    },
+  }).server;
+  assert.deepEqual(await grpcio(server, "metadata"), {
+    code: 0,
+    sum: 3,
+    headers: { "x-request-tag": "py-7" },
+    trailers: { "x-request-tag-end": "py-7" },
+  });
+  // grpcio reads a trailers-only reply's one block as trailers: both are there.
+  assert.deepEqual(await grpcio(server, "metadata-error"), {
+    code: 3,
+    headers: {},
+    trailers: { "x-request-tag": "py-8", "x-request-tag-end": "py-8" },
+  });
+});
+
+test("gzip: grpcio's compressed request is read; a gzip bomb is 8 RESOURCE_EXHAUSTED", async () => {
+  const encodings: (string | null)[] = [];
+  await using server = await startServer({
+    compressThreshold: 0,
+    limits: { maxFrameSize: 64 * 1024 },
+    onCall: ({ request }) => encodings.push(request.get("grpc-encoding")),
+  }).server;
+  assert.deepEqual(await grpcio(server, "gzip"), { code: 0, length: 13_000, same: true });
+  assert.deepEqual(encodings, ["gzip"]);
+  const bomb = await grpcio(server, "gzip-bomb");
+  assert.equal(bomb.code, 8);
+  assert.match(bomb.details!, /inflates past the limit of 65536 bytes/);
+  assert.deepEqual(await grpcio(server, "add"), { code: 0, sum: 3 });
+});
+
+test("gzip refusals: deflate is 12, a compressed flag without grpc-encoding 13, bytes that are not gzip 13", async () => {
+  await using server = await startServer().server;
+  const add = frame(schema.message("interop.AddRequest").encode({ num1: 1, num2: 2 }));
+  const deflate = await rawCall(server.addr.port, add, undefined, { "grpc-encoding": "deflate" });
+  assert.equal(deflate.status, "12");
+  assert.equal(deflate.message, "Unsupported grpc-encoding: deflate");
+  const flagged = Uint8Array.from(add);
+  flagged[0] = 1;
+  const unagreed = await rawCall(server.addr.port, flagged);
+  assert.equal(unagreed.status, "13");
+  const notGzip = await rawCall(server.addr.port, flagged, undefined, { "grpc-encoding": "gzip" });
+  assert.equal(notGzip.status, "13");
+  assert.match(notGzip.message!, /not gzip/);
+  // Identity still works, with or without the header.
+  const plain = await rawCall(server.addr.port, add, undefined, { "grpc-encoding": "identity" });
+  assert.equal(plain.status, "0");
+});
+
 test("grpcio calling an unknown method gets 12 UNIMPLEMENTED", async () => {
   await using server = await startServer().server;
   const outcome = await grpcio(server, "unknown");

@@ -1,9 +1,12 @@
 /**
  * gRPC over HTTP/2 (cleartext with prior knowledge, or TLS with ALPN `h2`):
  * {@linkcode serveGrpc} serves protobuf services' unary calls to any gRPC
- * client (grpcio, grpc-js, grpc-go…). Built on `node:http2`, the one HTTP/2
- * API of Deno that sends trailers (docs/grpc.md). Streaming calls, the
- * client side, compression and gRPC-Web are not here yet.
+ * client (grpcio, grpc-js, grpc-go…), {@linkcode connectGrpc} calls any gRPC
+ * server; both with deadlines, cancellation, errors with details, custom
+ * metadata ({@linkcode callMetadata} on the server) and `grpc-encoding:
+ * gzip`. Built on `node:http2`, the one HTTP/2 API of Deno that sends and
+ * reads trailers (docs/grpc.md). Streaming calls and gRPC-Web are not here
+ * yet.
  *
  * @example Serving the calculator's Add, and a client's view of an error
  * ```ts
@@ -51,3 +54,11 @@
  */
 
 export { type GrpcServer, serveGrpc, type ServeGrpcOptions } from "./grpc/server.ts";
+export {
+  connectGrpc,
+  type GrpcCallOptions,
+  type GrpcClient,
+  type GrpcClientOptions,
+  type GrpcResponseMetadata,
+} from "./grpc/client.ts";
+export { callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";

@@ -10,7 +10,14 @@
 import { loadProto, type ProtoMessageType, type ProtoSchema } from "../../../codecs/protobuf.ts";
 import { RpcError } from "../../errors.ts";
 import type { RpcErrorObject } from "../../types.ts";
-import { CONNECT_CODES, connectCodeOf, ConnectError } from "../../../protocols/connect/errors.ts";
+import {
+  codeOfHttpStatus,
+  CONNECT_CODES,
+  type ConnectCode,
+  connectCodeOf,
+  ConnectError,
+  type ConnectErrorDetail,
+} from "../../../protocols/connect/errors.ts";
 
 /** A call's outcome when it is not OK. */
 export interface GrpcStatus {
@@ -24,12 +31,15 @@ export interface GrpcStatus {
 
 /** What {@linkcode statusOf} needs to know. */
 export interface StatusOptions {
+  /** The schema that the details' types are in. */
   readonly schema: ProtoSchema;
   /** The message type that an `RpcError`'s `data` travels as in the details. */
   readonly errorDetails?: string;
   /** The gRPC status of an application error (an `RpcError` with its own code). */
   readonly errorStatus?: (error: RpcErrorObject) => number | undefined;
+  /** Send the message of unexpected errors. */
   readonly exposeErrors: boolean;
+  /** Told about unexpected errors. */
   readonly onError: (error: unknown) => void;
 }
 
@@ -67,6 +77,106 @@ export function encodeStatusDetails(
     message,
     details: details.map((d) => ({ type_url: `type.googleapis.com/${d.type}`, value: d.value })),
   });
+}
+
+/**
+ * The details of a `grpc-status-details-bin` (a `google.rpc.Status`, in
+ * base64 with or without padding): each `Any` as its type name and its
+ * message decoded when the schema knows the type, else its bytes. Bytes
+ * that are not a `google.rpc.Status` have no details.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../../codecs/protobuf.ts";
+ * import { decodeStatusDetails, encodeStatusDetails } from "./_status.ts";
+ *
+ * const schema = loadProto(`syntax = "proto3"; package p; message Why { string why = 1; }`);
+ * const why = schema.message("p.Why").encode({ why: "no" });
+ * const header = encodeStatusDetails(3, "no", [{ type: "p.Why", value: why }]).toBase64();
+ * assert.deepEqual(decodeStatusDetails(header, schema), [{ type: "p.Why", value: { why: "no" } }]);
+ * ```
+ */
+export function decodeStatusDetails(header: string, schema: ProtoSchema): ConnectErrorDetail[] {
+  statusType ??= loadProto(STATUS_PROTO, { keepCase: true }).message("google.rpc.Status");
+  let status: Record<string, unknown>;
+  try {
+    const bytes = Uint8Array.fromBase64(header.padEnd(Math.ceil(header.length / 4) * 4, "="));
+    status = statusType.decode(bytes);
+  } catch {
+    return [];
+  }
+  const details = (status.details ?? []) as { type_url: string; value: Uint8Array }[];
+  return details.map(({ type_url, value }) => {
+    const type = type_url.slice(type_url.lastIndexOf("/") + 1);
+    try {
+      return { type, value: schema.message(type).decode(value) };
+    } catch {
+      return { type, value }; // a type this schema does not know, or bytes that do not decode
+    }
+  });
+}
+
+const CODE_NAMES = new Map<number, ConnectCode>(
+  Object.entries(CONNECT_CODES).map(([name, code]) => [code, name as ConnectCode]),
+);
+
+/**
+ * The Connect code of a gRPC status number (Connect's codes are gRPC's);
+ * `unknown` for a number outside 1..16.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { codeName } from "./_status.ts";
+ *
+ * assert.equal(codeName(3), "invalid_argument");
+ * assert.equal(codeName(99), "unknown");
+ * ```
+ */
+export function codeName(status: number): ConnectCode {
+  return CODE_NAMES.get(status) ?? "unknown";
+}
+
+/**
+ * The error a client rejects with for gRPC status `code`: a `ConnectError`
+ * (an `RpcError` whose `code` is the status; Connect's codes are gRPC's).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grpcError } from "./_status.ts";
+ *
+ * const error = grpcError(5, "No such user");
+ * assert.equal(error.code, 5);
+ * assert.equal(error.connectCode, "not_found");
+ * ```
+ */
+export function grpcError(
+  code: number,
+  message: string,
+  details: readonly ConnectErrorDetail[] = [],
+  options?: ErrorOptions,
+): ConnectError {
+  return new ConnectError(codeName(code), message, details, options);
+}
+
+/**
+ * The gRPC status of a reply whose HTTP status is not 200, as gRPC's spec
+ * maps them (404 → 12 UNIMPLEMENTED, 503 → 14 UNAVAILABLE, …; 2 UNKNOWN
+ * otherwise).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statusOfHttp } from "./_status.ts";
+ *
+ * assert.equal(statusOfHttp(404), 12);
+ * assert.equal(statusOfHttp(418), 2);
+ * ```
+ */
+export function statusOfHttp(status: number): number {
+  return CONNECT_CODES[codeOfHttpStatus(status)];
 }
 
 /**

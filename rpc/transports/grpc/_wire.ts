@@ -10,7 +10,8 @@
 export const PREFIX_SIZE = 5;
 
 /**
- * A message with its prefix, uncompressed.
+ * A message with its prefix; `compressed` sets the flag (the message is
+ * already compressed by the agreed `grpc-encoding`).
  *
  * @example
  * ```ts
@@ -20,8 +21,9 @@ export const PREFIX_SIZE = 5;
  * assert.deepEqual(frameMessage(new Uint8Array([8, 3])), new Uint8Array([0, 0, 0, 0, 2, 8, 3]));
  * ```
  */
-export function frameMessage(message: Uint8Array): Uint8Array {
+export function frameMessage(message: Uint8Array, compressed = false): Uint8Array {
   const framed = new Uint8Array(PREFIX_SIZE + message.length);
+  framed[0] = compressed ? 1 : 0;
   new DataView(framed.buffer).setUint32(1, message.length);
   framed.set(message, PREFIX_SIZE);
   return framed;
@@ -64,21 +66,25 @@ export class GrpcWireError extends Error {
 export class MessageReader {
   /** The messages read whole so far, in order. */
   readonly messages: Uint8Array[] = [];
+  /** Whether each of `messages` came compressed (its flag was 1), in order. */
+  readonly compressed: boolean[] = [];
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
 
   /**
    * Creates the reader.
    *
-   * @param maxMessageSize the largest message accepted, in bytes
+   * @param maxMessageSize the largest message accepted, in bytes (as sent)
+   * @param acceptCompressed whether a compressed flag is allowed (a
+   *   `grpc-encoding` was agreed); its messages are kept as they came
    */
-  constructor(readonly maxMessageSize: number) {}
+  constructor(readonly maxMessageSize: number, readonly acceptCompressed = false) {}
 
   /**
    * Takes the next chunk of the body.
    *
    * @throws {GrpcWireError} status 8 over the limit, 13 for a compressed
-   *   message (no `grpc-encoding` is accepted yet)
+   *   message when none was agreed, or a flag other than 0 and 1
    */
   push(chunk: Uint8Array): void {
     this.#pending.push(chunk);
@@ -92,12 +98,15 @@ export class MessageReader {
           `A message of ${length} bytes exceeds the limit of ${this.maxMessageSize} bytes`,
         );
       }
-      if (head[0] !== 0) {
+      const flag = head[0]!;
+      if (flag > 1) throw new GrpcWireError(13, `A message flag of ${flag}`);
+      if (flag === 1 && !this.acceptCompressed) {
         throw new GrpcWireError(13, "A compressed message, but no grpc-encoding was agreed");
       }
       if (this.#pendingBytes < PREFIX_SIZE + length) return;
       const whole = this.#take(PREFIX_SIZE + length);
       this.messages.push(whole.subarray(PREFIX_SIZE));
+      this.compressed.push(flag === 1);
     }
   }
 
@@ -197,4 +206,46 @@ export function percentEncode(message: string): string {
       : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
+}
+
+/**
+ * `grpc-message` decoded: percent-escapes as UTF-8; a malformed escape is
+ * kept as it came (the spec asks receivers not to fail on it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { percentDecode } from "./_wire.ts";
+ *
+ * assert.equal(percentDecode("100%25 sure %C3%A9"), "100% sure é");
+ * assert.equal(percentDecode("50%"), "50%");
+ * ```
+ */
+export function percentDecode(message: string): string {
+  try {
+    return decodeURIComponent(message);
+  } catch {
+    return message;
+  }
+}
+
+/**
+ * A deadline in milliseconds as `grpc-timeout` (at most 8 digits: whole
+ * milliseconds, or seconds and minutes past that).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatTimeout } from "./_wire.ts";
+ *
+ * assert.equal(formatTimeout(250), "250m");
+ * assert.equal(formatTimeout(0.4), "1m");
+ * assert.equal(formatTimeout(200_000_000), "200000S");
+ * ```
+ */
+export function formatTimeout(ms: number): string {
+  const whole = Math.max(1, Math.ceil(ms));
+  if (whole < 1e8) return `${whole}m`;
+  const seconds = Math.ceil(whole / 1000);
+  return seconds < 1e8 ? `${seconds}S` : `${Math.min(Math.ceil(seconds / 60), 99_999_999)}M`;
 }

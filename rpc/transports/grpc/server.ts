@@ -10,20 +10,16 @@
  */
 
 import http2 from "node:http2";
-import { Buffer } from "node:buffer";
 import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
 import { createDispatcher } from "../../dispatch.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { CallContext, Service } from "../../service.ts";
 import type { RpcErrorObject } from "../../types.ts";
-import {
-  frameMessage,
-  type GrpcWireError,
-  MessageReader,
-  parseTimeout,
-  percentEncode,
-} from "./_wire.ts";
+import { type GrpcWireError, MessageReader, parseTimeout } from "./_wire.ts";
 import { type GrpcStatus, statusOf, type StatusOptions } from "./_status.ts";
+import { ACCEPT_ENCODING, acceptsGzip, gunzipMessage, GZIP, gzipMessage } from "./_compression.ts";
+import { attachMetadata, type GrpcCallMetadata, headersOf } from "./metadata.ts";
+import { reject, sendReply, trailersOnly } from "./_respond.ts";
 
 /** Options of {@linkcode serveGrpc}. */
 export interface ServeGrpcOptions {
@@ -60,6 +56,19 @@ export interface ServeGrpcOptions {
   readonly limits?: Partial<RpcLimits>;
   /** Streams one connection may have open at once (HTTP/2's SETTINGS); 100 by default. */
   readonly maxConcurrentStreams?: number;
+  /**
+   * Replies at least this many bytes long are sent gzipped to clients whose
+   * `grpc-accept-encoding` lists gzip; 1024 by default (`Infinity`: never).
+   */
+  readonly compressThreshold?: number;
+  /**
+   * Called as each call arrives, before anything is checked: it may read
+   * the request's metadata and set the reply's headers and trailers, which
+   * every reply carries, early errors included (the calculator's
+   * `x-request-tag` echo). Handlers reach the same object through
+   * `callMetadata(ctx)`.
+   */
+  readonly onCall?: (metadata: GrpcCallMetadata) => void;
   /** Send the message of unexpected handler errors (development only). */
   readonly exposeErrors?: boolean;
   /** Told about handler errors and broken connections. */
@@ -154,6 +163,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
     ...(options.errorStatus === undefined ? {} : { errorStatus: options.errorStatus }),
   };
+  const compressThreshold = options.compressThreshold ?? 1024;
   const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 100 };
   const tls = options.cert !== undefined || options.key !== undefined;
   if (tls && (options.cert === undefined || options.key === undefined)) {
@@ -175,7 +185,17 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
 
   server.on("stream", (stream: Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on("error", () => {}); // a reset stream: its call's signal says so
-    const answer = (status: GrpcStatus) => trailersOnly(stream, status);
+    const metadata: GrpcCallMetadata = {
+      request: headersOf(headers),
+      headers: new Headers(),
+      trailers: new Headers(),
+    };
+    try {
+      options.onCall?.(metadata);
+    } catch (error) {
+      onError(error);
+    }
+    const answer = (status: GrpcStatus) => trailersOnly(stream, status, metadata);
     if (headers[":method"] !== "POST") {
       return reject(stream, 405);
     }
@@ -192,9 +212,11 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
       return answer({ code: 12, message: `Method not found: ${name}` });
     }
     const encoding = String(headers["grpc-encoding"] ?? "identity");
-    if (encoding !== "identity") {
+    if (encoding !== "identity" && encoding !== GZIP) {
+      metadata.trailers.set("grpc-accept-encoding", ACCEPT_ENCODING);
       return answer({ code: 12, message: `Unsupported grpc-encoding: ${encoding}` });
     }
+    const replyGzipped = acceptsGzip(headers["grpc-accept-encoding"] as string | undefined);
     let timeout: number | undefined;
     try {
       timeout = parseTimeout(headers["grpc-timeout"] as string | undefined);
@@ -209,7 +231,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     });
     const cancelled = new AbortController();
     stream.on("close", () => cancelled.abort(new DOMException("Cancelled", "AbortError")));
-    const reader = new MessageReader(maxFrameSize);
+    const reader = new MessageReader(maxFrameSize, encoding === GZIP);
     stream.on("data", (chunk: Uint8Array) => {
       try {
         reader.push(chunk);
@@ -218,7 +240,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
         answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
       }
     });
-    stream.on("end", () => {
+    stream.on("end", async () => {
       if (stream.headersSent) return; // refused while reading
       try {
         reader.end();
@@ -231,9 +253,22 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
           message: `A unary call takes one message, not ${reader.messages.length}`,
         });
       }
+      let message = reader.messages[0]!;
+      if (reader.compressed[0]) {
+        try {
+          // The size limit holds for what it inflates to, too: a gzip bomb is 8 RESOURCE_EXHAUSTED.
+          message = await gunzipMessage(message, maxFrameSize);
+        } catch (error) {
+          return answer({
+            code: (error as GrpcWireError).status,
+            message: (error as Error).message,
+          });
+        }
+        if (stream.headersSent || stream.destroyed) return; // the deadline passed meanwhile
+      }
       let params: Record<string, unknown>;
       try {
-        params = method.request.decode(reader.messages[0]!);
+        params = method.request.decode(message);
       } catch (error) {
         return answer({
           code: 3,
@@ -244,15 +279,14 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
         return answer({ code: 8, message: `Too many calls in flight (limit ${maxInFlight})` });
       }
       inFlight++;
-      invoke(method, resolved.invoke, params, cancelled.signal, deadline)
-        .then((outcome) => {
+      invoke(method, resolved.invoke, params, metadata, cancelled.signal, deadline)
+        .then(async (outcome) => {
           if (stream.closed || stream.destroyed) return; // cancelled: nobody to answer
           if ("status" in outcome) return answer(outcome.status);
-          stream.respond({ ":status": 200, "content-type": "application/grpc" }, {
-            waitForTrailers: true,
-          });
-          stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-          stream.end(frameMessage(outcome.reply));
+          const gzipped = replyGzipped && outcome.reply.length >= compressThreshold;
+          const reply = gzipped ? await gzipMessage(outcome.reply) : outcome.reply;
+          if (stream.closed || stream.destroyed) return;
+          sendReply(stream, reply, gzipped, metadata);
         })
         .catch(onError)
         .finally(() => inFlight--);
@@ -264,11 +298,13 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     method: ProtoMethod,
     handler: (params: unknown, ctx: CallContext) => unknown,
     params: Record<string, unknown>,
+    metadata: GrpcCallMetadata,
     cancelled: AbortSignal,
     deadline: AbortSignal | undefined,
   ): Promise<{ reply: Uint8Array } | { status: GrpcStatus }> => {
     const signal = deadline === undefined ? cancelled : AbortSignal.any([cancelled, deadline]);
     const ctx: CallContext = { id: undefined, method: method.name, signal };
+    attachMetadata(ctx, metadata);
     let result: unknown;
     try {
       const outcome = Promise.resolve().then(() => handler(params, ctx));
@@ -330,28 +366,4 @@ function expiry(deadline: AbortSignal): Promise<never> {
     if (deadline.aborted) reject(EXPIRED);
     deadline.addEventListener("abort", () => reject(EXPIRED), { once: true });
   });
-}
-
-// A status alone: the HEADERS frame that ends the stream carries it. A client
-// still sending is told to stop (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows).
-function trailersOnly(stream: Stream, status: GrpcStatus): void {
-  if (stream.headersSent || stream.destroyed) return;
-  const headers: http2.OutgoingHttpHeaders = {
-    ":status": 200,
-    "content-type": "application/grpc",
-    "grpc-status": String(status.code),
-    "grpc-message": percentEncode(status.message),
-  };
-  if (status.details !== undefined) {
-    headers["grpc-status-details-bin"] = Buffer.from(status.details).toString("base64")
-      .replace(/=+$/, "");
-  }
-  stream.respond(headers, { endStream: true });
-  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-}
-
-// Not gRPC at all: an HTTP status, as the protocol's spec says.
-function reject(stream: Stream, status: number): void {
-  stream.respond({ ":status": status }, { endStream: true });
-  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }

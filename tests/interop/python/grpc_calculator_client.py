@@ -13,7 +13,11 @@ for an error with `grpc-status-details-bin` the decoded google.rpc.Status.
 Scenarios: add, invalid (Calculate dividing by 0), unknown (a method the
 server lacks), deadline (Ping with a 300 ms deadline), cancel (Ping, cancelled
 once a line arrives on stdin), oversize (Echo of 4096 characters),
-add-many (100 Adds, the sums checked).
+add-many (100 Adds, the sums checked), metadata (Add with the request
+header x-request-tag: py-7; the reply's x-request-* headers and trailers),
+metadata-error (the same on a Calculate dividing by 0), gzip (EchoBinary of
+13,000 compressible bytes sent gzip-compressed; the length back), gzip-bomb
+(EchoBinary of 1 MiB of zeros, gzip-compressed).
 """
 
 import json
@@ -67,6 +71,11 @@ def outcome_of(error, pb, status_pb):
     return result
 
 
+def tags(metadata):
+    """The x-request-* entries of a metadata list, as a dict."""
+    return {k: v for k, v in (metadata or ()) if k.startswith("x-request-")}
+
+
 def main():
     target, scenario = sys.argv[1], sys.argv[2]
     pb, status_pb = load()
@@ -107,6 +116,30 @@ def main():
             echo = method("Echo", pb.EchoMessage, pb.EchoMessage)
             echo(pb.EchoMessage(text="x" * 4096), timeout=20)
             print(json.dumps({"code": 0}))
+        elif scenario == "metadata":
+            reply, call = add.with_call(pb.AddRequest(num1=1, num2=2), timeout=20,
+                                        metadata=[("x-request-tag", "py-7")])
+            print(json.dumps({"code": 0, "sum": reply.sum,
+                              "headers": tags(call.initial_metadata()),
+                              "trailers": tags(call.trailing_metadata())}))
+        elif scenario == "metadata-error":
+            calculate = method("Calculate", pb.CalculateRequest, pb.CalculateReply)
+            work = pb.Work(num1=1, num2=0, op=pb.DIVIDE)
+            try:
+                calculate(pb.CalculateRequest(logid=1, w=work), timeout=20,
+                          metadata=[("x-request-tag", "py-8")])
+                print(json.dumps({"code": 0}))
+            except grpc.RpcError as error:
+                print(json.dumps({"code": error.code().value[0],
+                                  "headers": tags(error.initial_metadata()),
+                                  "trailers": tags(error.trailing_metadata())}))
+        elif scenario in ("gzip", "gzip-bomb"):
+            echo = method("EchoBinary", pb.BinaryMessage, pb.BinaryMessage)
+            data = b"compressible " * 1000 if scenario == "gzip" else bytes(1 << 20)
+            reply = echo(pb.BinaryMessage(data=data), timeout=20,
+                         compression=grpc.Compression.Gzip)
+            print(json.dumps({"code": 0, "length": len(reply.data),
+                              "same": reply.data == data}))
         else:
             sys.exit("unknown scenario " + scenario)
     except grpc.RpcError as error:

@@ -3,10 +3,19 @@
 what a Connect client must make of a server that speaks gRPC, not Connect.
 
 Usage: /usr/bin/python3 grpc_calculator_server.py [--cert PEM --key PEM]
-           [--proto-dir DIR] [--port P]
+           [--proto-dir DIR] [--port P] [--gzip]
 
-Serves `interop.Calculator/Add` with a generic handler (no service stubs),
-its messages from protoc-generated code (tests/interop/python/_generated.py).
+Serves `interop.Calculator/Add`, `Calculate`, `Ping` and `EchoBinary` with a
+generic handler (no service stubs), its messages from protoc-generated code
+(tests/interop/python/_generated.py), for parley's gRPC client:
+- every call echoes a request header `x-request-tag` as the response header
+  `x-request-tag` and the trailer `x-request-tag-end`;
+- Calculate fails as the contract says (DIVIDE by 0: status 3, its message,
+  `grpc-status-details-bin` a google.rpc.Status holding an
+  interop.InvalidOperation);
+- Ping waits until the call ends (deadline or cancellation) and prints
+  `ping started remaining=<seconds or None>` and `ping ended` to stdout;
+- --gzip compresses every reply (grpc.Compression.Gzip).
 With --cert and --key it serves TLS (ALPN h2, gRPC's only protocol) and prints
 `listening grpcs://127.0.0.1:PORT`; without, cleartext HTTP/2 (prior
 knowledge) and `listening grpc://127.0.0.1:PORT`. Runs until SIGTERM or
@@ -23,6 +32,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -48,29 +58,86 @@ def load_calculator(proto_dir):
     return (None, error) if modules is None else (modules[0], None)
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def status_details(code, message, detail):
+    """google.rpc.Status{code, message, details: [Any(detail)]}, encoded by
+    hand: Debian has no googleapis-common-protos."""
+    from google.protobuf import any_pb2
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    text = message.encode()
+    any_bytes = packed.SerializeToString()
+    return (b"\x08" + varint(code) + b"\x12" + varint(len(text)) + text
+            + b"\x1a" + varint(len(any_bytes)) + any_bytes)
+
+
 def main():
     parser = argparse.ArgumentParser(description="Calculator/Add over gRPC (python3-grpcio)")
     parser.add_argument("--cert", help="PEM certificate: serve TLS")
     parser.add_argument("--key", help="PEM private key of --cert")
     parser.add_argument("--proto-dir", default=DEFAULT_PROTO_DIR)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--gzip", action="store_true", help="compress every reply")
     args = parser.parse_args()
     pb, problem = load_calculator(os.path.abspath(args.proto_dir))
     if problem is not None:
         log(problem)
         return 2
 
+    def echo_tag(context):
+        tag = dict(context.invocation_metadata()).get("x-request-tag")
+        if tag is not None:
+            context.send_initial_metadata([("x-request-tag", tag)])
+            context.set_trailing_metadata([("x-request-tag-end", tag)])
+
     def add(request, context):
+        echo_tag(context)
         return pb.AddReply(sum=request.num1 + request.num2)
 
+    def calculate(request, context):
+        w = request.w
+        if w.op == 4 and w.num2 == 0:
+            why = pb.InvalidOperation(whatOp=4, why="Cannot divide by 0")
+            context.set_trailing_metadata([
+                ("grpc-status-details-bin", status_details(3, why.why, why)),
+            ])
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, why.why)
+        ops = {1: lambda a, b: a + b, 2: lambda a, b: a - b, 3: lambda a, b: a * b,
+               4: lambda a, b: int(a / b)}
+        return pb.CalculateReply(value=ops[w.op](w.num1, w.num2))
+
+    def ping(request, context):
+        print("ping started remaining=%s" % context.time_remaining(), flush=True)
+        while context.is_active():
+            time.sleep(0.01)
+        print("ping ended", flush=True)
+        return pb.Empty()
+
+    def echo_binary(request, context):
+        echo_tag(context)
+        return request
+
+    def unary(fn, request, reply):
+        return grpc.unary_unary_rpc_method_handler(
+            fn, request_deserializer=request.FromString,
+            response_serializer=reply.SerializeToString)
+
     handler = grpc.method_handlers_generic_handler("interop.Calculator", {
-        "Add": grpc.unary_unary_rpc_method_handler(
-            add,
-            request_deserializer=pb.AddRequest.FromString,
-            response_serializer=pb.AddReply.SerializeToString,
-        ),
+        "Add": unary(add, pb.AddRequest, pb.AddReply),
+        "Calculate": unary(calculate, pb.CalculateRequest, pb.CalculateReply),
+        "Ping": unary(ping, pb.Empty, pb.Empty),
+        "EchoBinary": unary(echo_binary, pb.BinaryMessage, pb.BinaryMessage),
     })
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), handlers=[handler])
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), handlers=[handler],
+                         compression=grpc.Compression.Gzip if args.gzip else None)
     address = "127.0.0.1:%d" % args.port
     if args.cert:
         with open(args.cert, "rb") as cert, open(args.key, "rb") as key:

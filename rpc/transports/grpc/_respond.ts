@@ -1,0 +1,95 @@
+/**
+ * How the gRPC server writes a call's answer on its HTTP/2 stream: a reply
+ * (headers, one message, trailers), a status alone (trailers-only), or an
+ * HTTP error for what is not gRPC at all. The call's metadata rides along.
+ *
+ * @module
+ */
+
+import http2 from "node:http2";
+import { Buffer } from "node:buffer";
+import { ACCEPT_ENCODING, GZIP } from "./_compression.ts";
+import type { GrpcStatus } from "./_status.ts";
+import { frameMessage, percentEncode } from "./_wire.ts";
+import { type GrpcCallMetadata, outgoing } from "./metadata.ts";
+
+type Stream = http2.ServerHttp2Stream;
+
+/**
+ * A successful reply: the headers (with the call's), the message (already
+ * gzipped when `gzipped`), then the trailers `grpc-status: 0` (with the
+ * call's).
+ *
+ * @example
+ * ```ts
+ * import { sendReply } from "./_respond.ts";
+ *
+ * console.assert(typeof sendReply === "function"); // tests/grpc_test.ts runs it on real streams
+ * ```
+ */
+export function sendReply(
+  stream: Stream,
+  reply: Uint8Array,
+  gzipped: boolean,
+  metadata: GrpcCallMetadata,
+): void {
+  stream.respond(
+    outgoing([metadata.headers], {
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-accept-encoding": ACCEPT_ENCODING,
+      ...(gzipped ? { "grpc-encoding": GZIP } : {}),
+    }),
+    { waitForTrailers: true },
+  );
+  stream.on(
+    "wantTrailers",
+    () => stream.sendTrailers(outgoing([metadata.trailers], { "grpc-status": "0" })),
+  );
+  stream.end(frameMessage(reply, gzipped));
+}
+
+// A status alone: the HEADERS frame that ends the stream carries it. A client
+// still sending is told to stop (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows).
+// The call's metadata rides along: headers and trailers, in the one block.
+/**
+ * A status alone (trailers-only), once: nothing when the stream has answered.
+ *
+ * @example
+ * ```ts
+ * import { trailersOnly } from "./_respond.ts";
+ *
+ * console.assert(typeof trailersOnly === "function"); // tests/grpc_test.ts runs it on real streams
+ * ```
+ */
+export function trailersOnly(stream: Stream, status: GrpcStatus, metadata: GrpcCallMetadata): void {
+  if (stream.headersSent || stream.destroyed) return;
+  const headers = outgoing([metadata.headers, metadata.trailers], {
+    ":status": 200,
+    "content-type": "application/grpc",
+    "grpc-status": String(status.code),
+    "grpc-message": percentEncode(status.message),
+  });
+  if (status.details !== undefined) {
+    headers["grpc-status-details-bin"] = Buffer.from(status.details).toString("base64")
+      .replace(/=+$/, "");
+  }
+  stream.respond(headers, { endStream: true });
+  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+}
+
+// Not gRPC at all: an HTTP status, as the protocol's spec says.
+/**
+ * An HTTP status and no body.
+ *
+ * @example
+ * ```ts
+ * import { reject } from "./_respond.ts";
+ *
+ * console.assert(typeof reject === "function"); // tests/grpc_test.ts runs it on real streams
+ * ```
+ */
+export function reject(stream: Stream, status: number): void {
+  stream.respond({ ":status": status }, { endStream: true });
+  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+}

@@ -1,0 +1,266 @@
+/**
+ * gRPC's client side over HTTP/2, unary calls, on `node:http2`'s client
+ * (`fetch` cannot read trailers: docs/grpc.md). One session carries every
+ * call as a stream of its own; a session that died is replaced on the next
+ * call. Each call's stream is read by `_call.ts`.
+ *
+ * @module
+ */
+
+import http2 from "node:http2";
+import type { ProtoSchema } from "../../../codecs/protobuf.ts";
+import { ConnectionClosedError } from "../../errors.ts";
+import type { CallOptions, RpcParams } from "../../types.ts";
+import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
+import { formatTimeout, frameMessage } from "./_wire.ts";
+import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
+
+export type { GrpcResponseMetadata } from "./_call.ts";
+
+/** Options of {@linkcode connectGrpc}. */
+export interface GrpcClientOptions {
+  /** The services' schema, from `loadProto`. */
+  readonly schema: ProtoSchema;
+  /** PEM certificates to trust for `grpcs://`, besides the system's. */
+  readonly caCerts?: readonly string[];
+  /** Metadata sent with every call (`authorization`, say). */
+  readonly headers?: HeadersInit;
+  /** Milliseconds before a call gives up, sent as `grpc-timeout`; none by default. */
+  readonly timeout?: number;
+  /** `"gzip"`: requests are sent compressed (`grpc-encoding: gzip`); identity by default. */
+  readonly compression?: "gzip" | "identity";
+  /** The largest response message in bytes, after decompression; 16 MiB by default. */
+  readonly maxMessageSize?: number;
+}
+
+/**
+ * Per-call options: every client's {@linkcode CallOptions} (the timeout is
+ * sent as `grpc-timeout` and is the local deadline too; aborting the signal
+ * resets the stream with CANCEL), request metadata, and a look at the
+ * reply's.
+ *
+ * @example
+ * ```ts
+ * import type { GrpcCallOptions } from "./client.ts";
+ *
+ * const options: GrpcCallOptions = {
+ *   timeout: 5_000,
+ *   headers: { "x-request-tag": "t1" },
+ *   onMetadata: ({ headers, trailers }) => console.log(headers, trailers),
+ * };
+ * console.assert(options.timeout === 5_000);
+ * ```
+ */
+export interface GrpcCallOptions extends CallOptions {
+  /** Metadata for this call only (ASCII values; `-bin` names carry base64). */
+  readonly headers?: HeadersInit;
+  /**
+   * Called with the reply's headers and trailers once the reply is whole,
+   * before the call settles, failed calls included (not when no reply came).
+   */
+  readonly onMetadata?: (metadata: GrpcResponseMetadata) => void;
+}
+
+/**
+ * A gRPC client: unary calls by wire name, request and response as plain
+ * messages. The typed client of one service is `protoClient(client,
+ * schema, "package.Service")`.
+ *
+ * Not an `RpcClient`: gRPC has no notifications and no batches (a call
+ * without a reply, or several in one message, cannot be said on its wire),
+ * and its methods are named `package.Service/Method`, which a property of
+ * the shared proxy cannot spell: the same shape as Connect's client.
+ */
+export interface GrpcClient extends AsyncDisposable {
+  /** The URL given, `grpc://host:port` or `grpcs://host:port`. */
+  readonly url: string;
+  /**
+   * Calls a unary method.
+   *
+   * @param method the wire name, such as `"interop.Calculator/Add"`
+   * @param params the request message (or an array holding it)
+   * @param options timeout, abort signal, metadata
+   * @returns the response message
+   * @throws {ConnectError} the server's status: `code` the gRPC status,
+   *   `connectCode` its name, `message` the decoded `grpc-message`, `data`
+   *   the first detail of `grpc-status-details-bin` whose type the schema
+   *   knows (all of them in `details`); also a reply that is not gRPC (the
+   *   HTTP status's code), or one that breaks the protocol (`internal`), or
+   *   a response over `maxMessageSize` (`resource_exhausted`)
+   * @throws {ConnectionClosedError} when the connection failed or closed
+   *   before the reply, or the client was closed
+   * @throws {TimeoutError} when the timeout passed first
+   * @throws {TypeError} for an unknown or streaming method, or a request
+   *   that does not fit its type
+   */
+  call<T = unknown>(method: string, params?: RpcParams, options?: GrpcCallOptions): Promise<T>;
+  /** Calls awaiting their reply. */
+  readonly pending: number;
+  /** Resolves when the client has closed. */
+  readonly closed: Promise<void>;
+  /**
+   * Closes: GOAWAY to the server, the calls awaiting a reply fail with a
+   * `ConnectionClosedError` (their streams cancelled), later calls too.
+   *
+   * @param reason the `cause` of those errors
+   */
+  close(reason?: unknown): Promise<void>;
+}
+
+/**
+ * Creates a gRPC client of the server at `url`: `grpc://host:port` is
+ * cleartext HTTP/2 with prior knowledge (h2c), `grpcs://host:port` TLS with
+ * ALPN `h2` (`caCerts` to trust a private CA). The connection opens on the
+ * first call and carries every call after it; if it dies, the next call
+ * opens another.
+ *
+ * @param url the server, `grpc://` or `grpcs://`
+ * @param options the schema, metadata, timeout, compression
+ * @returns the client
+ * @throws {TypeError} for a URL of another scheme
+ *
+ * @example Calling parley's own gRPC server, with metadata both ways
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoClient, protoService } from "../../../codecs/protobuf.ts";
+ * import { withContext } from "../../service.ts";
+ * import { callMetadata, connectGrpc, serveGrpc } from "../grpc.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Name { string name = 1; }
+ *   service Greeter { rpc Greet(Name) returns (Name); }
+ * `);
+ * const service = protoService(schema, "demo.Greeter", {
+ *   Greet: withContext((ctx, { name }: { name: string }) => {
+ *     const metadata = callMetadata(ctx)!;
+ *     metadata.trailers.set("x-greeted", metadata.request.get("x-who") ?? "");
+ *     return { name: `Hello, ${name}` };
+ *   }),
+ * });
+ * await using server = await serveGrpc({ schema, service });
+ * await using client = connectGrpc(server.url, { schema });
+ * type Greeter = { Greet(request: { name: string }): { name: string } };
+ * const greeter = protoClient<Greeter>(client, schema, "demo.Greeter");
+ * assert.deepEqual(await greeter.Greet({ name: "Ada" }), { name: "Hello, Ada" });
+ *
+ * let greeted: string | null = null;
+ * await client.call("demo.Greeter/Greet", { name: "Bo" }, {
+ *   headers: { "x-who": "Bo" },
+ *   onMetadata: ({ trailers }) => greeted = trailers.get("x-greeted"),
+ * });
+ * assert.equal(greeted, "Bo");
+ * ```
+ */
+export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "grpc:" && parsed.protocol !== "grpcs:") {
+    throw new TypeError(`connectGrpc: ${url} is not a grpc:// or grpcs:// URL`);
+  }
+  const tls = parsed.protocol === "grpcs:";
+  const authority = `${tls ? "https" : "http"}://${parsed.host}`;
+  const { schema } = options;
+  const maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+  const compress = options.compression === GZIP;
+  const calls = new Set<(error: Error) => void>();
+  const { promise: closed, resolve: resolveClosed } = Promise.withResolvers<void>();
+  let session: http2.ClientHttp2Session | undefined;
+  let closing: Promise<void> | undefined;
+  let closeReason: unknown;
+
+  const currentSession = (): http2.ClientHttp2Session => {
+    if (session !== undefined && !session.closed && !session.destroyed) return session;
+    const opened = http2.connect(
+      authority,
+      tls
+        ? { ALPNProtocols: ["h2"], ...(options.caCerts ? { ca: [...options.caCerts] } : {}) }
+        : {},
+    );
+    // Its streams fail with it, and each call says so.
+    opened.on("error", () => {});
+    // A session that is going away takes no new streams: the next call opens another.
+    const forget = () => {
+      if (session === opened) session = undefined;
+    };
+    opened.on("goaway", forget);
+    opened.on("close", forget);
+    session = opened;
+    return opened;
+  };
+
+  const call = async <T>(
+    name: string,
+    params?: RpcParams,
+    callOptions: GrpcCallOptions = {},
+  ): Promise<T> => {
+    if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
+    const method = schema.unary(name);
+    if (Array.isArray(params) && params.length > 1) {
+      throw new TypeError(
+        `${name} takes one ${method.request.name} message, not ${params.length} params`,
+      );
+    }
+    const request = Array.isArray(params) ? params[0] ?? {} : params ?? {};
+    let message = method.request.encode(request);
+    if (compress) message = await gzipMessage(message);
+    callOptions.signal?.throwIfAborted();
+    const headers: http2.OutgoingHttpHeaders = {};
+    // Metadata first: what gRPC itself needs cannot be overridden by it.
+    for (const [key, value] of new Headers(options.headers)) headers[key] = value;
+    for (const [key, value] of new Headers(callOptions.headers)) headers[key] = value;
+    Object.assign(headers, {
+      ":method": "POST",
+      ":path": `/${name}`,
+      "content-type": "application/grpc",
+      "te": "trailers",
+      "grpc-accept-encoding": ACCEPT_ENCODING,
+    });
+    if (compress) headers["grpc-encoding"] = GZIP;
+    const requested = callOptions.timeout ?? options.timeout;
+    const timeout = requested === Infinity ? undefined : requested;
+    if (timeout !== undefined) headers["grpc-timeout"] = formatTimeout(timeout);
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = currentSession().request(headers);
+    } catch (error) {
+      throw new ConnectionClosedError("The connection cannot take a call", { cause: error });
+    }
+    return await unaryOutcome(stream, frameMessage(message, compress), {
+      method,
+      schema,
+      maxMessageSize,
+      timeout,
+      signal: callOptions.signal,
+      onMetadata: callOptions.onMetadata,
+      track: (fail) => {
+        calls.add(fail);
+        return () => calls.delete(fail);
+      },
+    }) as T;
+  };
+
+  const close = (reason?: unknown) =>
+    closing ??= (async () => {
+      closeReason = reason;
+      for (const fail of [...calls]) fail(ConnectionClosedError.closed(reason));
+      const last = session;
+      session = undefined;
+      if (last !== undefined && !last.destroyed) {
+        // GOAWAY; its streams were cancelled above, so it closes at once.
+        await new Promise<void>((resolve) => last.close(() => resolve()));
+      }
+      resolveClosed();
+    })();
+
+  return {
+    url,
+    call,
+    get pending() {
+      return calls.size;
+    },
+    closed,
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
