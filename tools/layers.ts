@@ -41,14 +41,14 @@ const LAYERS: readonly Layer[] = [
   },
   { name: "objects", holds: under("rpc/objects/"), mayImport: ["contracts", "framing", "core"] },
   {
-    name: "transports",
-    holds: under("rpc/transports/"),
-    mayImport: ["contracts", "framing", "codecs", "core", "objects"],
-  },
-  {
     name: "protocols",
     holds: under("protocols/"),
     mayImport: ["contracts", "framing", "codecs", "core"],
+  },
+  {
+    name: "transports",
+    holds: under("rpc/transports/"),
+    mayImport: ["contracts", "framing", "codecs", "core", "objects", "protocols"],
   },
   {
     name: "top",
@@ -67,12 +67,6 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
   "protocols/connect/handler.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
   "protocols/connect/_reply.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
   "protocols/connect/client.ts → rpc/transports/http/_no_reply.ts": "a fetch without reply",
-  "rpc/transports/grpc/_status.ts → protocols/connect/errors.ts": "gRPC's codes are Connect's",
-  "protocols/connect/_grpc_web.ts → rpc/transports/grpc/_wire.ts": "gRPC's framing, Web-standard",
-  "protocols/connect/_grpc_web.ts → rpc/transports/grpc/_status.ts": "gRPC's statuses",
-  "protocols/connect/_grpc_web_call.ts → rpc/transports/grpc/_wire.ts":
-    "gRPC's framing, Web-standard",
-  "protocols/connect/_grpc_web_call.ts → rpc/transports/grpc/_status.ts": "gRPC's statuses",
 };
 
 /** Codecs may import their own folder, and the registry every codec. */

@@ -14,8 +14,8 @@ import {
   MessageReader,
   percentEncode,
   PREFIX_SIZE,
-} from "../../rpc/transports/grpc/_wire.ts";
-import type { GrpcStatus } from "../../rpc/transports/grpc/_status.ts";
+} from "../grpc/_wire.ts";
+import type { GrpcStatus } from "../grpc/_status.ts";
 
 /** How a gRPC-Web body travels: bytes, or their base64 (`-text`). */
 export type GrpcWebMode = "binary" | "text";

@@ -9,12 +9,12 @@
 
 import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import type { Dispatcher } from "../../rpc/dispatch.ts";
-import { GrpcWireError, parseTimeout } from "../../rpc/transports/grpc/_wire.ts";
+import { GrpcWireError, parseTimeout } from "../grpc/_wire.ts";
 import {
   type GrpcStatus,
   statusOf,
   type StatusOptions,
-} from "../../rpc/transports/grpc/_status.ts";
+} from "../grpc/_status.ts";
 import {
   type GrpcWebMode,
   grpcWebReply,

@@ -11,8 +11,8 @@ import http2 from "node:http2";
 import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
 import { ConnectionClosedError, TimeoutError } from "../../errors.ts";
 import { gunzipMessage, GZIP } from "./_compression.ts";
-import { GrpcWireError, MessageReader, percentDecode } from "./_wire.ts";
-import { decodeStatusDetails, grpcError, statusOfHttp } from "./_status.ts";
+import { GrpcWireError, MessageReader, percentDecode } from "../../../protocols/grpc/_wire.ts";
+import { decodeStatusDetails, grpcError, statusOfHttp } from "../../../protocols/grpc/_status.ts";
 import { headersOf } from "./metadata.ts";
 
 /** A reply's metadata: its headers, and its trailers. */
@@ -57,7 +57,7 @@ export interface UnaryCall {
  * import http2 from "node:http2";
  * import { loadProto, protoService } from "../../../codecs/protobuf.ts";
  * import { serveGrpc } from "./server.ts";
- * import { frameMessage } from "./_wire.ts";
+ * import { frameMessage } from "../../../protocols/grpc/_wire.ts";
  * import { unaryOutcome } from "./_call.ts";
  *
  * const schema = loadProto(`

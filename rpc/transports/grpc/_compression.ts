@@ -8,7 +8,7 @@
  */
 
 import { BodyTooLargeError, gzipStream, readBody } from "../http/_body.ts";
-import { GrpcWireError } from "./_wire.ts";
+import { GrpcWireError } from "../../../protocols/grpc/_wire.ts";
 
 /** The one compression parley speaks besides identity. */
 export const GZIP = "gzip";

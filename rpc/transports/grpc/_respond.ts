@@ -9,8 +9,8 @@
 import http2 from "node:http2";
 import { Buffer } from "node:buffer";
 import { ACCEPT_ENCODING, GZIP } from "./_compression.ts";
-import type { GrpcStatus } from "./_status.ts";
-import { frameMessage, percentEncode } from "./_wire.ts";
+import type { GrpcStatus } from "../../../protocols/grpc/_status.ts";
+import { frameMessage, percentEncode } from "../../../protocols/grpc/_wire.ts";
 import { type GrpcCallMetadata, outgoing } from "./metadata.ts";
 
 type Stream = http2.ServerHttp2Stream;

@@ -12,7 +12,7 @@ import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { ConnectionClosedError } from "../../errors.ts";
 import type { CallOptions, RpcParams } from "../../types.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
-import { formatTimeout, frameMessage } from "./_wire.ts";
+import { formatTimeout, frameMessage } from "../../../protocols/grpc/_wire.ts";
 import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
 
 export type { GrpcResponseMetadata } from "./_call.ts";

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { loadProto, type ProtoMessageType, type ProtoSchema } from "../../../codecs/protobuf.ts";
-import { RpcError } from "../../errors.ts";
-import type { RpcErrorObject } from "../../types.ts";
+import { loadProto, type ProtoMessageType, type ProtoSchema } from "../../codecs/protobuf.ts";
+import { RpcError } from "../../rpc/errors.ts";
+import type { RpcErrorObject } from "../../rpc/types.ts";
 import {
   codeOfHttpStatus,
   CONNECT_CODES,
@@ -17,7 +17,7 @@ import {
   connectCodeOf,
   ConnectError,
   type ConnectErrorDetail,
-} from "../../../protocols/connect/errors.ts";
+} from "../connect/errors.ts";
 
 /** A call's outcome when it is not OK. */
 export interface GrpcStatus {
@@ -88,7 +88,7 @@ export function encodeStatusDetails(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { loadProto } from "../../../codecs/protobuf.ts";
+ * import { loadProto } from "../../codecs/protobuf.ts";
  * import { decodeStatusDetails, encodeStatusDetails } from "./_status.ts";
  *
  * const schema = loadProto(`syntax = "proto3"; package p; message Why { string why = 1; }`);
@@ -190,8 +190,8 @@ export function statusOfHttp(status: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { loadProto } from "../../../codecs/protobuf.ts";
- * import { RpcError } from "../../errors.ts";
+ * import { loadProto } from "../../codecs/protobuf.ts";
+ * import { RpcError } from "../../rpc/errors.ts";
  * import { statusOf } from "./_status.ts";
  *
  * const schema = loadProto(`syntax = "proto3"; package p; message Why { string why = 1; }`);
