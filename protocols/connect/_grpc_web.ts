@@ -9,12 +9,7 @@
  * @module
  */
 
-import {
-  GrpcWireError,
-  MessageReader,
-  percentEncode,
-  PREFIX_SIZE,
-} from "../grpc/_wire.ts";
+import { GrpcWireError, MessageReader, percentEncode, PREFIX_SIZE } from "../grpc/_wire.ts";
 import type { GrpcStatus } from "../grpc/_status.ts";
 
 /** How a gRPC-Web body travels: bytes, or their base64 (`-text`). */

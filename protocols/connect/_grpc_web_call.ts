@@ -10,11 +10,7 @@
 import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import type { Dispatcher } from "../../rpc/dispatch.ts";
 import { GrpcWireError, parseTimeout } from "../grpc/_wire.ts";
-import {
-  type GrpcStatus,
-  statusOf,
-  type StatusOptions,
-} from "../grpc/_status.ts";
+import { type GrpcStatus, statusOf, type StatusOptions } from "../grpc/_status.ts";
 import {
   type GrpcWebMode,
   grpcWebReply,
