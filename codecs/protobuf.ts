@@ -65,6 +65,8 @@ import type {
   RpcMessage,
   RpcParams,
 } from "../rpc/types.ts";
+import { STREAM_EVENT } from "../rpc/types.ts";
+import { decodeStreamEvent, encodeStreamEvent } from "./protobuf/_stream_events.ts";
 import {
   type EnvelopeError,
   readEnvelope,
@@ -170,7 +172,12 @@ export function protobufRpc(options: ProtobufRpcOptions): Codec {
 class ProtobufCodec implements Codec {
   readonly name = FORMAT;
   readonly mediaType = "application/x-protobuf";
-  readonly features = { batch: false, notifications: true, replyToParseError: true } as const;
+  readonly features = {
+    batch: false,
+    notifications: true,
+    replyToParseError: true,
+    streams: true,
+  } as const;
   readonly #schema: ProtoSchema;
   readonly #details: ProtoMessageType | undefined;
   readonly #max: number;
@@ -195,7 +202,14 @@ class ProtobufCodec implements Codec {
     switch (one.kind) {
       case "request":
       case "notification": {
-        const method = this.#schema.unary(one.method);
+        if (one.kind === "notification" && one.method === STREAM_EVENT) {
+          return encodeStreamEvent(
+            one.params,
+            { outgoing: this.#outgoing, incoming: this.#incoming },
+            wireId,
+          );
+        }
+        const method = this.#schema.method(one.method) ?? this.#schema.unary(one.method);
         const payload = method.request.encode(requestOf(one.params, method));
         if (one.kind === "notification") return writeRequest(0, method.name, payload);
         const id = wireId(one.id);
@@ -232,7 +246,17 @@ class ProtobufCodec implements Codec {
     } catch (error) {
       throw new DecodeError(FORMAT, `Not an envelope: ${(error as EnvelopeError).message}`);
     }
-    const { id, second, third } = envelope;
+    const { id, second, third, stream } = envelope;
+    if (stream !== undefined && id !== 0) {
+      try {
+        return decodeStreamEvent(id, stream, {
+          outgoing: this.#outgoing,
+          incoming: this.#incoming,
+        });
+      } catch (error) {
+        throw new DecodeError(FORMAT, `Not a stream event: ${(error as Error).message}`);
+      }
+    }
     const name = second === undefined ? undefined : methodName(second);
     const awaited = id === 0 ? undefined : this.#outgoing.get(id);
     // Request and Response share field numbers. Fields 2 and 3 both present,
@@ -271,7 +295,7 @@ class ProtobufCodec implements Codec {
     }
     const replyId = id === 0 ? undefined : id;
     const method = this.#schema.method(name);
-    if (method === undefined || method.clientStreaming || method.serverStreaming) {
+    if (method === undefined) {
       return invalid(replyId, ErrorCode.MethodNotFound, "Method not found", { method: name });
     }
     let params;
@@ -302,6 +326,8 @@ class ProtobufCodec implements Codec {
       if (failure === undefined) return malformedReply(id, "the error is not an rpc.Error");
       return { kind: "error", id, error: failure };
     }
+    // A server stream's messages came before; its reply only ends it.
+    if (method.serverStreaming) return { kind: "result", id, result: null };
     try {
       return { kind: "result", id, result: method.response.decode(payload ?? EMPTY) };
     } catch (cause) {

@@ -1,0 +1,187 @@
+// The streaming calls of one connection, both ways: the messages received
+// on each (with the credit granted for them), the credit to send on each,
+// and the loop that sends an async iterable's messages as credit allows.
+// Events travel as STREAM_EVENT notifications (rpc/types.ts); the call
+// itself, and its end, are an ordinary request and reply.
+
+import type { RpcId, RpcStreamEvent } from "../types.ts";
+import { abortable, InboundMessages, OutboundCredit } from "./_stream_flow.ts";
+
+/** One end's side of one streaming call. */
+interface StreamState {
+  inbound: InboundMessages | undefined;
+  readonly credit: OutboundCredit;
+}
+
+/** How the table reaches the connection. */
+export interface StreamParts {
+  /** Sends an event; resolves when the transport took it. */
+  readonly send: (event: RpcStreamEvent) => Promise<void>;
+  /** The most messages granted at once, each way. */
+  readonly window: number;
+  /** Cancels a call this end serves (the caller gave it up). */
+  readonly cancelServed: (id: RpcId) => void;
+  /** Whether this end is serving call `id` now. */
+  readonly serving: (id: RpcId) => boolean;
+  /** Told about events that fit no stream. */
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * The streaming calls of one connection. "Made" are the calls this end
+ * made; "served" are the calls it serves.
+ */
+export class StreamTable {
+  readonly #parts: StreamParts;
+  readonly #made = new Map<RpcId, StreamState>();
+  readonly #served = new Map<RpcId, StreamState>();
+
+  /** @param parts the connection's parts */
+  constructor(parts: StreamParts) {
+    this.#parts = parts;
+  }
+
+  /** An event arrived from the other end. */
+  receive(event: RpcStreamEvent): void {
+    const fromCaller = event.from === "caller";
+    let state = (fromCaller ? this.#served : this.#made).get(event.id);
+    if (state === undefined && fromCaller && this.#parts.serving(event.id)) {
+      state = this.#state(this.#served, event.id);
+    }
+    if (state === undefined) {
+      // A late event of a call that ended (a grant crossing the reply): harmless.
+      return;
+    }
+    if (event.cancel === true && fromCaller) {
+      this.#parts.cancelServed(event.id);
+      return;
+    }
+    if (event.credit !== undefined) state.credit.add(event.credit);
+    if ("message" in event) {
+      const inbound = state.inbound ?? this.#inbound(fromCaller, event.id, state);
+      inbound.push(event.message);
+    }
+    if (event.end === true && fromCaller) {
+      (state.inbound ?? this.#inbound(true, event.id, state)).end();
+    }
+  }
+
+  /**
+   * The caller's messages of a call this end serves, for its handler.
+   *
+   * @param id the call's id
+   * @returns the messages, in order
+   */
+  input(id: RpcId): AsyncIterable<unknown> {
+    const state = this.#state(this.#served, id);
+    return state.inbound ?? this.#inbound(true, id, state);
+  }
+
+  /**
+   * The server's messages of a call this end made.
+   *
+   * @param id the call's id
+   * @param onReturn the reader left its loop early
+   * @returns the messages, in order
+   */
+  replies(id: RpcId, onReturn: () => void): InboundMessages {
+    const state = this.#state(this.#made, id);
+    const inbound = new InboundMessages(
+      this.#parts.window,
+      (credit) => this.#send({ id, from: "caller", credit }),
+      onReturn,
+    );
+    state.inbound = inbound;
+    return inbound;
+  }
+
+  /**
+   * Sends `source`'s messages on call `id` as the receiver grants credit.
+   * Aborting `signal` stops it and returns the source's iterator, so an
+   * async generator's `finally` runs.
+   *
+   * @param id the call's id
+   * @param from which end of the call this one is
+   * @param source the messages
+   * @param signal stops the sending
+   * @throws what the source throws, or the signal's reason
+   */
+  async pump(
+    id: RpcId,
+    from: "caller" | "server",
+    source: AsyncIterable<unknown>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const state = this.#state(from === "server" ? this.#served : this.#made, id);
+    const iterator = source[Symbol.asyncIterator]();
+    let done = false;
+    try {
+      while (true) {
+        await state.credit.take(signal);
+        const next = await abortable(iterator.next(), signal);
+        if (next.done === true) {
+          done = true;
+          break;
+        }
+        await this.#send({ id, from, message: next.value });
+      }
+    } finally {
+      // A generator still awaiting inside finishes that step first: its
+      // `finally` runs then, and this end does not wait for it.
+      if (!done) iterator.return?.().catch(this.#parts.onError);
+    }
+    if (from === "caller") await this.#send({ id, from, end: true });
+  }
+
+  /** Sends a cancellation of a call this end made; its reader throws `reason`. */
+  cancel(id: RpcId, reason: unknown): void {
+    this.#made.get(id)?.inbound?.fail(reason);
+    this.#send({ id, from: "caller", cancel: true });
+  }
+
+  /**
+   * Forgets a call that ended: made ones when their reply came, served ones
+   * when they were answered. Messages still held stay readable.
+   */
+  forget(id: RpcId, made: boolean): void {
+    const table = made ? this.#made : this.#served;
+    table.get(id)?.inbound?.end();
+    table.delete(id);
+  }
+
+  /** Fails every stream: the connection ended. */
+  failAll(reason: unknown): void {
+    for (const state of [...this.#made.values(), ...this.#served.values()]) {
+      state.inbound?.fail(reason);
+    }
+    this.#made.clear();
+    this.#served.clear();
+  }
+
+  #state(table: Map<RpcId, StreamState>, id: RpcId): StreamState {
+    let state = table.get(id);
+    if (state === undefined) {
+      state = { inbound: undefined, credit: new OutboundCredit() };
+      table.set(id, state);
+    }
+    return state;
+  }
+
+  // The server's view of the caller's messages (made lazily: a handler may
+  // never read them, and then grants nothing).
+  #inbound(fromCaller: boolean, id: RpcId, state: StreamState): InboundMessages {
+    const inbound = new InboundMessages(
+      this.#parts.window,
+      (credit) => this.#send({ id, from: fromCaller ? "server" : "caller", credit }),
+      () => {},
+    );
+    state.inbound = inbound;
+    return inbound;
+  }
+
+  #send(event: RpcStreamEvent): Promise<void> {
+    const sent = this.#parts.send(event);
+    sent.catch(this.#parts.onError);
+    return sent;
+  }
+}
