@@ -44,22 +44,6 @@ export type ProtoInput<T> = T extends bigint ? bigint | number
   : T;
 
 /**
- * A method's messages declared as a stream, in a service type such as
- * `deno task proto:types` writes: `Range(request: RangeRequest):
- * ProtoStreamOf<Number>`. A stream of requests is `(requests:
- * ProtoStreamOf<Number>) => SumReply`.
- *
- * @example
- * ```ts
- * import type { ProtoStreamOf } from "./service.ts";
- * type Counter = { Count(request: { to: number }): ProtoStreamOf<{ n: number }> };
- * const declared: keyof Counter = "Count";
- * console.assert(declared === "Count");
- * ```
- */
-export type ProtoStreamOf<T> = AsyncIterable<T>;
-
-/**
  * A client of one service: each unary method takes its request message and
  * resolves to its response message; a method whose response streams
  * returns an `AsyncIterable` of them (leaving the `for await` loop cancels
