@@ -1,0 +1,257 @@
+/**
+ * Streaming calls of protobuf services over the envelope, parley on both
+ * sides over real TCP: the calculator's Range, Total and Running (the
+ * example server's process, and in-process), their errors, cancellation,
+ * credit-based backpressure, and the refusal of a streaming method on a
+ * transport that carries one message each way.
+ */
+
+import assert from "node:assert/strict";
+import { loadProto, protobufRpc, protoClient, protoService } from "../codecs/protobuf.ts";
+import { type CallContext, RpcError } from "../mod.ts";
+import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
+import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
+import {
+  calculatorSchema,
+  ERROR_DETAILS,
+  protobufCalculator,
+} from "../examples/calculator/protobuf.ts";
+import type { Calculator } from "../examples/calculator/calculator_types.ts";
+import { startCalculator } from "./interop/_process.ts";
+
+const schema = calculatorSchema();
+const codec = () => protobufRpc({ schema, errorDetails: ERROR_DETAILS });
+const LOCAL = { hostname: "127.0.0.1", port: 0 };
+
+async function* numbers(...values: (number | bigint)[]) {
+  for (const value of values) yield { value };
+}
+
+async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const message of messages) out.push(message);
+  return out;
+}
+
+const isInvalidOperation = (why: string) => (error: unknown) => {
+  assert.ok(error instanceof RpcError);
+  assert.equal(error.code, 1);
+  assert.equal(error.message, why);
+  assert.deepEqual(error.data, { whatOp: 1, why });
+  return true;
+};
+
+async function checkStreams(calc: ReturnType<typeof protoClient<Calculator>>): Promise<void> {
+  assert.deepEqual(
+    (await collect(calc.Range({ start: 5, count: 4 }))).map((n) => n.value),
+    [5n, 6n, 7n, 8n],
+  );
+  assert.deepEqual(await collect(calc.Range({ start: 5, count: 0 })), []);
+  // More messages than one window (16): credit is granted as they are read.
+  const many = await collect(calc.Range({ start: -50, count: 1000 }));
+  assert.equal(many.length, 1000);
+  assert.equal(many[999]!.value, 949n);
+  await assert.rejects(
+    collect(calc.Range({ start: 0, count: 1_000_001 })),
+    isInvalidOperation("invalid count"),
+  );
+  assert.deepEqual(await calc.Total(numbers(1, 2, 3, 2n ** 40n)), { total: 6n + 2n ** 40n });
+  assert.deepEqual(await calc.Total(numbers()), { total: 0n });
+  assert.deepEqual(await calc.Total(numbers(2n ** 63n - 1n, 1, -1)), { total: 2n ** 63n - 1n });
+  await assert.rejects(calc.Total(numbers(2n ** 63n - 1n, 1)), isInvalidOperation("overflow"));
+  const values = Array.from({ length: 100 }, (_, i) => i);
+  assert.deepEqual(
+    (await collect(calc.Running(numbers(...values)))).map((r) => r.total),
+    values.map((_, i) => BigInt((i * (i + 1)) / 2)),
+  );
+  const seen: bigint[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const { total } of calc.Running(numbers(2n ** 62n, 2n ** 62n, 5))) {
+        seen.push(total);
+      }
+    })(),
+    isInvalidOperation("overflow"),
+  );
+  assert.deepEqual(seen, [2n ** 62n]);
+}
+
+Deno.test("the protobuf calculator process streams Range, Total and Running over TCP", async () => {
+  await using server = await startCalculator("--codec", "protobuf", "--transport", "tcp");
+  await using peer = await connectTcp(
+    { hostname: server.hostname, port: server.port },
+    { codec: codec(), framing: lengthPrefix(), timeout: 10_000 },
+  );
+  await checkStreams(protoClient<Calculator>(peer, schema, "interop.Calculator"));
+  // Unary calls go on as before on the same connection.
+  const calc = protoClient<Calculator>(peer, schema, "interop.Calculator");
+  assert.deepEqual(await calc.Add({ num1: 2, num2: 40 }), { sum: 42 });
+});
+
+Deno.test("streams in process over TCP: concurrent streams and unary calls on one connection", async () => {
+  await using server = serveTcp(LOCAL, {
+    codec: codec(),
+    framing: lengthPrefix(),
+    service: protobufCalculator(schema),
+  });
+  await using peer = await connectTcp(server.address, { codec: codec(), framing: lengthPrefix() });
+  const calc = protoClient<Calculator>(peer, schema, "interop.Calculator");
+  await checkStreams(calc);
+  const [ranges, totals, sums] = await Promise.all([
+    Promise.all([1, 2, 3].map((i) => collect(calc.Range({ start: i, count: 50 })))),
+    Promise.all([1, 2, 3].map((i) => calc.Total(numbers(...Array(40).fill(i))))),
+    Promise.all([1, 2, 3].map((i) => calc.Add({ num1: i, num2: i }))),
+  ]);
+  assert.deepEqual(ranges.map((r) => r[49]!.value), [50n, 51n, 52n]);
+  assert.deepEqual(totals, [{ total: 40n }, { total: 80n }, { total: 120n }]);
+  assert.deepEqual(sums, [{ sum: 2 }, { sum: 4 }, { sum: 6 }]);
+  assert.equal(peer.pending, 0);
+});
+
+// A service whose generator counts what it produced and sees its end.
+const COUNTER = loadProto(`
+  syntax = "proto3";
+  package demo;
+  message N { int64 n = 1; }
+  service Counter {
+    rpc Count(N) returns (stream N);
+    rpc Drain(stream N) returns (N);
+  }
+`);
+
+// Counter's types, as `deno task proto:types` would write them.
+interface Counter {
+  Count(request: { n: bigint }): AsyncIterable<{ n: bigint }>;
+  Drain(requests: AsyncIterable<{ n: bigint }>): { n: bigint };
+}
+
+function counterService() {
+  const state = {
+    produced: 0,
+    aborted: Promise.withResolvers<unknown>(),
+    finished: Promise.withResolvers<void>(),
+    consumed: 0,
+  };
+  const service = protoService(COUNTER, "demo.Counter", {
+    Count: async function* (_request: unknown, ctx: CallContext) {
+      ctx.signal.addEventListener("abort", () => state.aborted.resolve(ctx.signal.reason));
+      try {
+        for (let n = 0; n < 1_000_000; n++) {
+          state.produced++;
+          yield { n };
+        }
+      } finally {
+        state.finished.resolve();
+      }
+    },
+    Drain: async (requests: AsyncIterable<{ n: bigint }>) => {
+      for await (const _ of requests) state.consumed++;
+      return { n: state.consumed };
+    },
+  });
+  return { state, service };
+}
+
+Deno.test("leaving a for await loop cancels the stream: the server's generator ends and its signal aborts", async () => {
+  const { state, service } = counterService();
+  const counterCodec = () => protobufRpc({ schema: COUNTER });
+  await using server = serveTcp(LOCAL, { codec: counterCodec(), framing: lengthPrefix(), service });
+  await using peer = await connectTcp(server.address, {
+    codec: counterCodec(),
+    framing: lengthPrefix(),
+  });
+  const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
+  const got: bigint[] = [];
+  for await (const message of counter.Count({})) {
+    got.push(message.n);
+    if (got.length === 3) break;
+  }
+  assert.deepEqual(got, [0n, 1n, 2n]);
+  const reason = await state.aborted.promise;
+  assert.ok(reason instanceof RpcError);
+  await state.finished.promise; // the generator's finally ran
+  assert.ok(state.produced < 1_000_000);
+  assert.equal(peer.pending, 0);
+  // The connection serves on.
+  assert.deepEqual(await counter.Drain((async function* () {
+    yield { n: 7 };
+  })()), { n: 1n });
+});
+
+Deno.test("a slow reader holds the server's generator to the window of credit", async () => {
+  const { state, service } = counterService();
+  const counterCodec = () => protobufRpc({ schema: COUNTER });
+  const window = 8;
+  await using server = serveTcp(LOCAL, {
+    codec: counterCodec(),
+    framing: lengthPrefix(),
+    service,
+    streamWindow: window,
+  });
+  await using peer = await connectTcp(server.address, {
+    codec: counterCodec(),
+    framing: lengthPrefix(),
+    streamWindow: window,
+  });
+  const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
+  let read = 0;
+  for await (const _ of counter.Count({})) {
+    read++;
+    // Give the server many turns to run ahead, if it could: it cannot go
+    // beyond what was read plus the window granted.
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.ok(
+      state.produced <= read + window + 1,
+      `produced ${state.produced} with ${read} read and a window of ${window}`,
+    );
+    if (read === 40) break;
+  }
+  assert.ok(state.produced >= 40);
+});
+
+Deno.test("a client stream is sent as the server grants credit, and ends with the caller's end", async () => {
+  const { state, service } = counterService();
+  const counterCodec = () => protobufRpc({ schema: COUNTER });
+  await using server = serveTcp(LOCAL, { codec: counterCodec(), framing: lengthPrefix(), service });
+  await using peer = await connectTcp(server.address, {
+    codec: counterCodec(),
+    framing: lengthPrefix(),
+    streamWindow: 4,
+  });
+  let sent = 0;
+  let ahead = 0;
+  async function* many() {
+    for (let n = 0; n < 500; n++) {
+      sent++;
+      // Asked for one more only when the window has room: what the server
+      // has not read yet never exceeds it.
+      ahead = Math.max(ahead, sent - state.consumed);
+      yield { n };
+    }
+  }
+  const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
+  assert.deepEqual(await counter.Drain(many()), { n: 500n });
+  assert.equal(sent, 500);
+  assert.equal(state.consumed, 500);
+  assert.ok(ahead <= 4 + 1, `the client ran ${ahead} messages ahead of a window of 4`);
+});
+
+Deno.test("a streaming method over the HTTP POST route is refused with a clear error, unary calls served", async () => {
+  await using server = serveHttp({
+    hostname: "127.0.0.1",
+    port: 0,
+    routes: { "/rpc": { codec: codec(), service: protobufCalculator(schema) } },
+  });
+  await using client = connectHttp(new URL("/rpc", server.url).href, { codec: codec() });
+  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
+  assert.deepEqual(await calc.Add({ num1: 1, num2: 2 }), { sum: 3 });
+  // The client refuses at once: it carries one message each way.
+  assert.throws(() => calc.Range({ count: 1 }), /Range is a streaming method/);
+  // Called by name, the server refuses it saying why.
+  await assert.rejects(client.call("interop.Calculator/Range", { count: 1 }), (error: unknown) => {
+    assert.ok(error instanceof RpcError);
+    assert.match(error.message, /interop\.Calculator\/Range is a streaming method/);
+    return true;
+  });
+});
