@@ -213,11 +213,16 @@ Deno.test("a slow reader holds the server's generator to the window of credit", 
 Deno.test("a client stream is sent as the server grants credit, and ends with the caller's end", async () => {
   const { state, service } = counterService();
   const counterCodec = () => protobufRpc({ schema: COUNTER });
-  await using server = serveTcp(LOCAL, { codec: counterCodec(), framing: lengthPrefix(), service });
+  // The receiver's window bounds the sender: here the server receives.
+  await using server = serveTcp(LOCAL, {
+    codec: counterCodec(),
+    framing: lengthPrefix(),
+    service,
+    streamWindow: 4,
+  });
   await using peer = await connectTcp(server.address, {
     codec: counterCodec(),
     framing: lengthPrefix(),
-    streamWindow: 4,
   });
   let sent = 0;
   let ahead = 0;
