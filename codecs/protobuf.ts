@@ -57,6 +57,8 @@
 import { DecodeError, ErrorCode } from "../rpc/errors.ts";
 import type {
   Codec,
+  CodecFeatures,
+  CodecForkOptions,
   DecodedFrame,
   Frame,
   RpcErrorObject,
@@ -166,34 +168,37 @@ export function protobufRpc(options: ProtobufRpcOptions): Codec {
   const details = options.errorDetails === undefined
     ? undefined
     : options.schema.message(options.errorDetails);
-  return new ProtobufCodec(options.schema, details, options.maxInFlight ?? 65_536);
+  return new ProtobufCodec(options.schema, details, options.maxInFlight ?? 65_536, false);
 }
 
 class ProtobufCodec implements Codec {
   readonly name = FORMAT;
   readonly mediaType = "application/x-protobuf";
-  readonly features = {
-    batch: false,
-    notifications: true,
-    replyToParseError: true,
-    streams: true,
-  } as const;
+  readonly features: CodecFeatures;
   readonly #schema: ProtoSchema;
   readonly #details: ProtoMessageType | undefined;
   readonly #max: number;
+  readonly #streams: boolean;
   // The method of each call this side sent (to decode its reply) and of
   // each call it received (to encode its reply).
   readonly #outgoing = new Map<RpcId, ProtoMethod>();
   readonly #incoming = new Map<RpcId, ProtoMethod>();
 
-  constructor(schema: ProtoSchema, details: ProtoMessageType | undefined, max: number) {
+  constructor(
+    schema: ProtoSchema,
+    details: ProtoMessageType | undefined,
+    max: number,
+    streams: boolean,
+  ) {
     this.#schema = schema;
     this.#details = details;
     this.#max = max;
+    this.#streams = streams;
+    this.features = { batch: false, notifications: true, replyToParseError: true, streams };
   }
 
-  fork(): Codec {
-    return new ProtobufCodec(this.#schema, this.#details, this.#max);
+  fork(options?: CodecForkOptions): Codec {
+    return new ProtobufCodec(this.#schema, this.#details, this.#max, options?.streams === true);
   }
 
   encode(message: RpcMessage | readonly RpcMessage[]): Frame {
@@ -209,12 +214,18 @@ class ProtobufCodec implements Codec {
             wireId,
           );
         }
-        const method = this.#schema.method(one.method) ?? this.#schema.unary(one.method);
+        // A streaming call opens with a request that carries field 4
+        // (docs/protocol.md), on a connection that carries streams.
+        const streaming = one.kind === "request" && this.#streams &&
+          this.#schema.method(one.method);
+        const opens = streaming !== undefined && streaming !== false &&
+          (streaming.clientStreaming || streaming.serverStreaming);
+        const method = opens ? streaming : this.#schema.unary(one.method);
         const payload = method.request.encode(requestOf(one.params, method));
         if (one.kind === "notification") return writeRequest(0, method.name, payload);
         const id = wireId(one.id);
         remember(this.#outgoing, one.id, method, this.#max);
-        return writeRequest(id, method.name, payload);
+        return writeRequest(id, method.name, payload, opens);
       }
       case "result": {
         const method = this.#incoming.get(one.id);
@@ -247,7 +258,7 @@ class ProtobufCodec implements Codec {
       throw new DecodeError(FORMAT, `Not an envelope: ${(error as EnvelopeError).message}`);
     }
     const { id, second, third, stream } = envelope;
-    if (stream !== undefined && id !== 0) {
+    if (stream !== undefined && second === undefined && id !== 0) {
       try {
         return decodeStreamEvent(id, stream, {
           outgoing: this.#outgoing,
@@ -267,23 +278,28 @@ class ProtobufCodec implements Codec {
     // field 3 alone: an error reply this side does not await (stray, or about
     // no call), which must never be answered, or two peers could answer each
     // other's errors forever.
-    if (second !== undefined && third !== undefined) return this.#request(id, second, name, third);
+    const opens = stream !== undefined;
+    if (second !== undefined && third !== undefined) {
+      return this.#request(id, second, name, third, opens);
+    }
     if (name !== undefined && (this.#schema.methods.has(name) || awaited === undefined)) {
-      return this.#request(id, second, name, EMPTY);
+      return this.#request(id, second, name, EMPTY, opens);
     }
     if (awaited !== undefined) return this.#response(id, awaited, second, third);
     if (third !== undefined) {
       const failure = this.#readFailure(third);
       if (failure !== undefined) return { kind: "error", id: id === 0 ? null : id, error: failure };
     }
-    return this.#request(id, second, undefined, third ?? EMPTY);
+    return this.#request(id, second, undefined, third ?? EMPTY, false);
   }
 
+  // `opens`: the request carries field 4, opening a streaming call.
   #request(
     id: RpcId,
     field: Uint8Array | undefined,
     name: string | undefined,
     payload: Uint8Array,
+    opens: boolean,
   ): DecodedFrame {
     if (name === undefined) {
       // A malformed request is answered even without an id (under id 0, as
@@ -295,8 +311,19 @@ class ProtobufCodec implements Codec {
     }
     const replyId = id === 0 ? undefined : id;
     const method = this.#schema.method(name);
-    if (method === undefined) {
+    const streaming = method !== undefined && (method.clientStreaming || method.serverStreaming);
+    // A streaming method called as a unary one (no field 4) is not found, as it always was.
+    if (method === undefined || streaming && (!opens || replyId === undefined)) {
       return invalid(replyId, ErrorCode.MethodNotFound, "Method not found", { method: name });
+    }
+    if (streaming && !this.#streams) {
+      return invalid(
+        replyId,
+        ErrorCode.MethodNotFound,
+        `${name} is a streaming method: this transport carries one message each way ` +
+          `(call it over the protobuf envelope on TCP or WebSocket)`,
+        { method: name },
+      );
     }
     let params;
     try {

@@ -75,7 +75,7 @@ export class Peer extends RpcClientBase {
     super();
     this.#stream = stream;
     // A codec with per-connection state gives this connection its own instance.
-    this.#codec = options.codec.fork?.() ?? options.codec;
+    this.#codec = options.codec.fork?.({ streams: true }) ?? options.codec;
     const limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;

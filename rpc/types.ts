@@ -145,6 +145,25 @@ export type DecodedFrame = RpcMessage | RpcInvalid | RpcBatch;
  */
 export type Frame = Uint8Array | string;
 
+/**
+ * What a connection's codec instance is for ({@linkcode Codec.fork}).
+ *
+ * @example
+ * ```ts
+ * import type { CodecForkOptions } from "./types.ts";
+ * const forPeer: CodecForkOptions = { streams: true };
+ * console.assert(forPeer.streams);
+ * ```
+ */
+export interface CodecForkOptions {
+  /**
+   * The session carries streaming calls (a `Peer` does; a one-frame
+   * exchange does not): a codec that can carry them encodes and decodes
+   * them, and says so in {@linkcode CodecFeatures.streams}.
+   */
+  readonly streams?: boolean;
+}
+
 /** What a codec can express; the session adapts to it. */
 export interface CodecFeatures {
   /** Several messages per frame ({@linkcode RpcBatch}). */
@@ -185,7 +204,7 @@ export interface Codec {
    * calls by order): a fresh instance for one connection. A peer calls it
    * once when it starts; stateless codecs leave it out and are shared.
    */
-  fork?(): Codec;
+  fork?(options?: CodecForkOptions): Codec;
   /**
    * Encodes one message, or several as one batch frame.
    *

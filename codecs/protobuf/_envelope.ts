@@ -134,14 +134,25 @@ export function readError(bytes: Uint8Array): EnvelopeErrorFields {
   return { code, message: text, details: details ?? new Uint8Array(0) };
 }
 
-/** Writes a Request; `id` 0 is a notification. */
-export function writeRequest(id: number | string, method: string, payload: Uint8Array): Uint8Array {
+/**
+ * Writes a Request; `id` 0 is a notification. One that `opens` a streaming
+ * call also carries field 4, an empty stream event.
+ */
+export function writeRequest(
+  id: number | string,
+  method: string,
+  payload: Uint8Array,
+  opens = false,
+): Uint8Array {
   const writer = protobuf.Writer.create();
   if (id !== 0) writer.uint32(8).uint64(id);
   writer.uint32(18).string(method);
   if (payload.length > 0) writer.uint32(26).bytes(payload);
+  if (opens) writer.uint32(34).bytes(EMPTY);
   return plain(writer.finish());
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Writes a Response that carries a payload (always present, even empty: the oneof is set). */
 export function writeResult(id: number | string, payload: Uint8Array): Uint8Array {

@@ -111,4 +111,3 @@ export interface Calculator {
   /** the running total after each value */
   Running(requests: AsyncIterable<Number>): AsyncIterable<SumReply>;
 }
-

@@ -117,12 +117,14 @@ export class StreamTable {
     let done = false;
     try {
       while (true) {
-        await state.credit.take(signal);
+        // The next message is made before its credit is there (at most one
+        // ahead of the window), so a stream that ends needs none.
         const next = await abortable(iterator.next(), signal);
         if (next.done === true) {
           done = true;
           break;
         }
+        await state.credit.take(signal);
         await this.#send({ id, from, message: next.value });
       }
     } finally {
