@@ -63,12 +63,18 @@ import type {
   Frame,
   RpcErrorObject,
   RpcId,
-  RpcInvalid,
   RpcMessage,
-  RpcParams,
 } from "../rpc/types.ts";
 import { STREAM_EVENT } from "../rpc/types.ts";
 import { decodeStreamEvent, encodeStreamEvent } from "./protobuf/_stream_events.ts";
+import {
+  invalid,
+  malformedReply,
+  methodName,
+  remember,
+  requestOf,
+  wireId,
+} from "./protobuf/_messages.ts";
 import {
   type EnvelopeError,
   readEnvelope,
@@ -259,14 +265,7 @@ class ProtobufCodec implements Codec {
     }
     const { id, second, third, stream } = envelope;
     if (stream !== undefined && second === undefined && id !== 0) {
-      try {
-        return decodeStreamEvent(id, stream, {
-          outgoing: this.#outgoing,
-          incoming: this.#incoming,
-        });
-      } catch (error) {
-        throw new DecodeError(FORMAT, `Not a stream event: ${(error as Error).message}`);
-      }
+      return decodeStreamEvent(id, stream, { outgoing: this.#outgoing, incoming: this.#incoming });
     }
     const name = second === undefined ? undefined : methodName(second);
     const awaited = id === 0 ? undefined : this.#outgoing.get(id);
@@ -397,64 +396,4 @@ class ProtobufCodec implements Codec {
       return bytes;
     }
   }
-}
-
-// A method name is printable ASCII without spaces; a reply's payload starts
-// with a field tag, which for fields 1 to 3 is a control character. Names
-// are built a character at a time: short, and cheaper than a spread or a
-// TextDecoder.
-function methodName(bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0 || bytes.length > 1024) return undefined;
-  let name = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c < 0x21 || c > 0x7e) return undefined;
-    name += String.fromCharCode(c);
-  }
-  return name;
-}
-
-function requestOf(params: RpcParams | undefined, method: ProtoMethod): unknown {
-  if (params === undefined) return {};
-  if (!Array.isArray(params)) return params;
-  if (params.length === 0) return {};
-  if (params.length === 1) return params[0];
-  throw new TypeError(
-    `${method.name} takes one ${method.request.name} message, not ${params.length} params`,
-  );
-}
-
-function wireId(id: RpcId): number | string {
-  if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return id;
-  if (typeof id === "string" && /^[1-9]\d{0,19}$/.test(id) && BigInt(id) < 2n ** 64n) return id;
-  throw new TypeError(
-    `The protobuf envelope's ids are positive 64-bit integers, not ${String(id)}`,
-  );
-}
-
-function remember(map: Map<RpcId, ProtoMethod>, id: RpcId, method: ProtoMethod, max: number) {
-  map.set(id, method);
-  if (map.size > max) map.delete(map.keys().next().value!);
-}
-
-function invalid(
-  id: RpcId | null | undefined,
-  code: number,
-  message: string,
-  data?: unknown,
-): RpcInvalid {
-  return {
-    kind: "invalid",
-    id,
-    error: data === undefined ? { code, message } : { code, message, data },
-  };
-}
-
-function malformedReply(id: RpcId, why: string): RpcInvalid {
-  return {
-    kind: "invalid",
-    id: undefined,
-    error: { code: ErrorCode.ParseError, message: `Malformed reply: ${why}` },
-    inReplyTo: id,
-  };
 }

@@ -3,7 +3,7 @@
 // types: the request type on the caller's stream, the response type on the
 // server's, found by the call's id among the calls in flight each way.
 
-import { ErrorCode } from "../../rpc/errors.ts";
+import { DecodeError, ErrorCode } from "../../rpc/errors.ts";
 import type {
   RpcId,
   RpcInvalid,
@@ -54,13 +54,20 @@ export function encodeStreamEvent(
  * Reads an envelope's streaming event as a {@linkcode STREAM_EVENT}
  * notification. A message that does not decode as its call's type ends the
  * call: the caller's is cancelled; the server's becomes a malformed reply.
+ *
+ * @throws {DecodeError} when field 4 is not a stream event
  */
 export function decodeStreamEvent(
   id: RpcId,
   bytes: Uint8Array,
   calls: CallsInFlight,
 ): RpcMessage | RpcInvalid {
-  const fields = readStreamEvent(bytes);
+  let fields;
+  try {
+    fields = readStreamEvent(bytes);
+  } catch (error) {
+    throw new DecodeError("protobuf", `Not a stream event: ${(error as Error).message}`);
+  }
   const from = fields.fromServer ? "server" : "caller";
   const event: Record<string, unknown> = { id, from };
   if (fields.credit > 0) event.credit = fields.credit;

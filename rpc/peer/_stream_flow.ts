@@ -9,6 +9,25 @@ import { ProtocolError } from "../errors.ts";
  * The messages one end receives on a stream, read with `for await`. Reading
  * begins by granting a whole window; every half window read is granted
  * again. A sender that sends beyond its credit fails the stream.
+ *
+ * @example A window of 4: granted when reading starts, then every 2 read
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InboundMessages } from "./_stream_flow.ts";
+ *
+ * const grants: number[] = [];
+ * const inbound = new InboundMessages(4, (credit) => grants.push(credit), () => {});
+ * const reader = inbound[Symbol.asyncIterator]();
+ * const first = reader.next();
+ * assert.deepEqual(grants, [4]);
+ * for (const n of [1, 2, 3, 4]) inbound.push(n);
+ * const read = [(await first).value];
+ * for (let i = 0; i < 3; i++) read.push((await reader.next()).value);
+ * assert.deepEqual(read, [1, 2, 3, 4]);
+ * assert.deepEqual(grants, [4, 2, 2]);
+ * inbound.end();
+ * assert.equal((await reader.next()).done, true);
+ * ```
  */
 export class InboundMessages implements AsyncIterable<unknown> {
   readonly #window: number;
@@ -23,6 +42,8 @@ export class InboundMessages implements AsyncIterable<unknown> {
   #waiter: PromiseWithResolvers<void> | undefined;
 
   /**
+   * Creates the messages of one stream; nothing is granted before reading starts.
+   *
    * @param window the most messages granted at once
    * @param grant sends a grant of more messages to the sender
    * @param onReturn the reader stopped early (left its `for await` loop)
@@ -71,6 +92,11 @@ export class InboundMessages implements AsyncIterable<unknown> {
     this.#waiter = undefined;
   }
 
+  /**
+   * Reads the messages, once; leaving the loop early calls `onReturn`.
+   *
+   * @returns the messages, in order, then the stream's error if it failed
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
     if (this.#started) throw new TypeError("A stream's messages can be read only once");
     this.#started = true;
@@ -106,7 +132,20 @@ export class InboundMessages implements AsyncIterable<unknown> {
   }
 }
 
-/** The messages one end may still send on a stream, as the receiver granted them. */
+/**
+ * The messages one end may still send on a stream, as the receiver granted them.
+ *
+ * @example
+ * ```ts
+ * import { OutboundCredit } from "./_stream_flow.ts";
+ *
+ * const credit = new OutboundCredit();
+ * const signal = new AbortController().signal;
+ * const taken = credit.take(signal); // waits: nothing granted yet
+ * credit.add(1);
+ * await taken;
+ * ```
+ */
 export class OutboundCredit {
   #available = 0;
   #waiter: PromiseWithResolvers<void> | undefined;
@@ -137,6 +176,19 @@ export class OutboundCredit {
  * Waits for `promise`, or rejects with the signal's reason when it aborts first.
  *
  * @throws the signal's reason
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { abortable } from "./_stream_flow.ts";
+ *
+ * const controller = new AbortController();
+ * const never = new Promise<void>(() => {});
+ * const waiting = abortable(never, controller.signal);
+ * controller.abort(new Error("stop"));
+ * await assert.rejects(waiting, /stop/);
+ * assert.equal(await abortable(Promise.resolve(1), controller.signal).catch(() => 0), 0);
+ * ```
  */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);

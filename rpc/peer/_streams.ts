@@ -13,7 +13,22 @@ interface StreamState {
   readonly credit: OutboundCredit;
 }
 
-/** How the table reaches the connection. */
+/**
+ * How the table reaches the connection.
+ *
+ * @example
+ * ```ts
+ * import type { StreamParts } from "./_streams.ts";
+ * const parts: StreamParts = {
+ *   send: () => Promise.resolve(),
+ *   window: 16,
+ *   cancelServed: () => {},
+ *   serving: () => false,
+ *   onError: () => {},
+ * };
+ * console.assert(parts.window === 16);
+ * ```
+ */
 export interface StreamParts {
   /** Sends an event; resolves when the transport took it. */
   readonly send: (event: RpcStreamEvent) => Promise<void>;
@@ -30,13 +45,46 @@ export interface StreamParts {
 /**
  * The streaming calls of one connection. "Made" are the calls this end
  * made; "served" are the calls it serves.
+ *
+ * @example Two tables joined directly: a server stream of three messages
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { StreamTable } from "./_streams.ts";
+ * import type { RpcStreamEvent } from "../types.ts";
+ *
+ * const parts = (to: () => StreamTable) => ({
+ *   send: (event: RpcStreamEvent) => Promise.resolve(to().receive(event)),
+ *   window: 2,
+ *   cancelServed: () => {},
+ *   serving: () => true,
+ *   onError: () => {},
+ * });
+ * const caller: StreamTable = new StreamTable(parts(() => server));
+ * const server: StreamTable = new StreamTable(parts(() => caller));
+ * const replies = caller.replies(1, () => {});
+ * async function* three() {
+ *   yield "a";
+ *   yield "b";
+ *   yield "c";
+ * }
+ * const sent = server.pump(1, "server", three(), new AbortController().signal)
+ *   .then(() => replies.end()); // the call's reply would end it
+ * const read = [];
+ * for await (const message of replies) read.push(message);
+ * await sent;
+ * assert.deepEqual(read, ["a", "b", "c"]);
+ * ```
  */
 export class StreamTable {
   readonly #parts: StreamParts;
   readonly #made = new Map<RpcId, StreamState>();
   readonly #served = new Map<RpcId, StreamState>();
 
-  /** @param parts the connection's parts */
+  /**
+   * Creates the table of one connection.
+   *
+   * @param parts the connection's parts
+   */
   constructor(parts: StreamParts) {
     this.#parts = parts;
   }
