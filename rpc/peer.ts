@@ -241,7 +241,7 @@ export class Peer extends RpcClientBase {
     const { id, result } = this.#pending.add(method, {
       timeout: options.timeout ?? this.#timeout,
       signal: controller.signal,
-      onCancel: (id) => streams.cancel(id, controller.signal.reason),
+      onCancel: (id) => streams.cancel(id),
     });
     const messages = streams.replies(id, () => {
       controller.abort(new RpcError(ErrorCode.RequestCancelled, "Request cancelled"));

@@ -12,6 +12,7 @@ import { type CallContext, RpcError } from "../mod.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
+import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import {
   calculatorSchema,
   ERROR_DETAILS,
@@ -269,4 +270,40 @@ Deno.test("a streaming method over the HTTP POST route is refused with a clear e
   assert.equal(reply.id, 1);
   assert.equal(reply.error.code, -32601);
   assert.match(reply.error.message, /interop\.Calculator\/Range is a streaming method/);
+});
+
+Deno.test("the protobuf calculator process streams over WebSocket (one binary message per event)", async () => {
+  await using server = await startCalculator("--codec", "protobuf", "--transport", "ws");
+  await using peer = await connectWebSocket(server.url, { codec: codec(), timeout: 10_000 });
+  await checkStreams(protoClient<Calculator>(peer, schema, "interop.Calculator"));
+});
+
+Deno.test("a stream's timeout cancels it on both ends; a dropped connection fails the reader", async () => {
+  const { state, service } = counterService();
+  const counterCodec = () => protobufRpc({ schema: COUNTER });
+  await using server = serveTcp(LOCAL, { codec: counterCodec(), framing: lengthPrefix(), service });
+  const peer = await connectTcp(server.address, { codec: counterCodec(), framing: lengthPrefix() });
+  const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
+  // A reader that stops reading: the timeout ends the call, and the server's generator;
+  // what was held is read, then the timeout.
+  const reader = counter.Count({}, { timeout: 50 })[Symbol.asyncIterator]();
+  assert.equal((await reader.next()).done, false);
+  assert.ok(await state.aborted.promise instanceof RpcError);
+  await state.finished.promise;
+  await assert.rejects(
+    (async () => {
+      while (!(await reader.next()).done);
+    })(),
+    { name: "TimeoutError" },
+  );
+  // A stream in progress when the connection closes fails with ConnectionClosedError.
+  const second = counter.Count({})[Symbol.asyncIterator]();
+  assert.equal((await second.next()).done, false);
+  await peer.close();
+  await assert.rejects(
+    (async () => {
+      while (!(await second.next()).done);
+    })(),
+    { name: "ConnectionClosedError" },
+  );
 });

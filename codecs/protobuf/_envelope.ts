@@ -137,6 +137,14 @@ export function readError(bytes: Uint8Array): EnvelopeErrorFields {
 /**
  * Writes a Request; `id` 0 is a notification. One that `opens` a streaming
  * call also carries field 4, an empty stream event.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeRequest } from "./_envelope.ts";
+ * assert.deepEqual([...writeRequest(1, "a/B", new Uint8Array(0))], [0x08, 1, 0x12, 3, 0x61, 0x2f, 0x42]);
+ * assert.deepEqual([...writeRequest(1, "a/B", new Uint8Array(0), true)].slice(-2), [0x22, 0]);
+ * ```
  */
 export function writeRequest(
   id: number | string,
@@ -170,7 +178,16 @@ export function writeFailure(id: number | string, error: EnvelopeErrorFields): U
   return plain(writer.ldelim().finish());
 }
 
-/** The fields of a streaming call's event, the envelope's field 4 (docs/protocol.md). */
+/**
+ * The fields of a streaming call's event, the envelope's field 4 (docs/protocol.md).
+ *
+ * @example
+ * ```ts
+ * import type { StreamFields } from "./_envelope.ts";
+ * const cancel: StreamFields = { fromServer: false, credit: 0, end: false, cancel: true };
+ * console.assert(cancel.cancel);
+ * ```
+ */
 export interface StreamFields {
   /** Sent by the end serving the call (else by its caller). */
   readonly fromServer: boolean;
@@ -184,7 +201,17 @@ export interface StreamFields {
   readonly cancel: boolean;
 }
 
-/** Writes an envelope carrying one event of streaming call `id`. */
+/**
+ * Writes an envelope carrying one event of streaming call `id`.
+ *
+ * @example A grant of 16 messages from the caller of call 1
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeStreamEvent } from "./_envelope.ts";
+ * const frame = writeStreamEvent(1, { fromServer: false, credit: 16, end: false, cancel: false });
+ * assert.deepEqual([...frame], [0x08, 1, 0x22, 2, 0x18, 16]);
+ * ```
+ */
 export function writeStreamEvent(id: number | string, event: StreamFields): Uint8Array {
   const writer = protobuf.Writer.create();
   writer.uint32(8).uint64(id);
@@ -201,6 +228,19 @@ export function writeStreamEvent(id: number | string, event: StreamFields): Uint
  * Reads a streaming call's event (the envelope's field 4); unknown fields are skipped.
  *
  * @throws {EnvelopeError} for truncated bytes or a known field of the wrong wire type
+ *
+ * @example A server's empty message (present, even empty)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readStreamEvent } from "./_envelope.ts";
+ * assert.deepEqual(readStreamEvent(new Uint8Array([0x08, 1, 0x12, 0])), {
+ *   fromServer: true,
+ *   message: new Uint8Array(0),
+ *   credit: 0,
+ *   end: false,
+ *   cancel: false,
+ * });
+ * ```
  */
 export function readStreamEvent(bytes: Uint8Array): StreamFields {
   const reader = protobuf.Reader.create(bytes);

@@ -15,7 +15,16 @@ import { STREAM_EVENT } from "../../rpc/types.ts";
 import { readStreamEvent, type StreamFields, writeStreamEvent } from "./_envelope.ts";
 import type { ProtoMethod } from "./schema.ts";
 
-/** The methods of the calls in flight on one connection, each way. */
+/**
+ * The methods of the calls in flight on one connection, each way.
+ *
+ * @example
+ * ```ts
+ * import type { CallsInFlight } from "./_stream_events.ts";
+ * const none: CallsInFlight = { outgoing: new Map(), incoming: new Map() };
+ * console.assert(none.outgoing.size === 0);
+ * ```
+ */
 export interface CallsInFlight {
   /** The calls this end made, by id. */
   readonly outgoing: ReadonlyMap<RpcId, ProtoMethod>;
@@ -27,6 +36,34 @@ export interface CallsInFlight {
  * Writes a {@linkcode STREAM_EVENT} notification's event.
  *
  * @throws {TypeError} when the call is not in flight (it ended) or the message does not fit its type
+ *
+ * @example A grant, and a server's message read back by the caller
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "./schema.ts";
+ * import { decodeStreamEvent, encodeStreamEvent } from "./_stream_events.ts";
+ * import { readEnvelope } from "./_envelope.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message N { int32 n = 1; }
+ *   service Counter { rpc Count(N) returns (stream N); }
+ * `);
+ * const count = schema.method("demo.Counter/Count")!;
+ * const server = { outgoing: new Map(), incoming: new Map([[7, count]]) };
+ * const caller = { outgoing: new Map([[7, count]]), incoming: new Map() };
+ * const wireId = (id: number | string) => id;
+ * const frame = encodeStreamEvent({ id: 7, from: "server", message: { n: 3 } }, server, wireId);
+ * const { id, stream } = readEnvelope(frame);
+ * assert.deepEqual(decodeStreamEvent(id, stream!, caller), {
+ *   kind: "notification",
+ *   method: "$/stream",
+ *   params: { id: 7, from: "server", message: { n: 3 } },
+ * });
+ * const grant = readEnvelope(encodeStreamEvent({ id: 7, from: "caller", credit: 16 }, caller, wireId));
+ * assert.deepEqual(decodeStreamEvent(grant.id, grant.stream!, server).kind, "notification");
+ * ```
  */
 export function encodeStreamEvent(
   params: unknown,
@@ -56,6 +93,23 @@ export function encodeStreamEvent(
  * call: the caller's is cancelled; the server's becomes a malformed reply.
  *
  * @throws {DecodeError} when field 4 is not a stream event
+ *
+ * @example The caller's end of its requests
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeStreamEvent } from "./_stream_events.ts";
+ * import { writeStreamEvent } from "./_envelope.ts";
+ *
+ * const calls = { outgoing: new Map(), incoming: new Map() };
+ * const frame = writeStreamEvent(3, { fromServer: false, credit: 0, end: true, cancel: false });
+ * // The envelope: id 3, then field 4 holding `end: true`.
+ * assert.deepEqual([...frame], [0x08, 3, 0x22, 2, 0x20, 1]);
+ * assert.deepEqual(decodeStreamEvent(3, frame.subarray(4), calls), {
+ *   kind: "notification",
+ *   method: "$/stream",
+ *   params: { id: 3, from: "caller", end: true },
+ * });
+ * ```
  */
 export function decodeStreamEvent(
   id: RpcId,

@@ -100,6 +100,14 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, Proto
  * context first. Methods the implementation leaves out answer "Method not
  * found".
  *
+ * A streaming method's handler takes the request message (or, when the
+ * request streams, an `AsyncIterable` of them) and the call's context, and
+ * returns an `AsyncIterable` (an async generator) when the response streams:
+ * a peer with the protobuf envelope sends its messages as the caller grants
+ * credit, and stops it (its `finally` runs, its context's signal aborts)
+ * when the caller cancels. A transport that carries one message each way
+ * refuses such a call, saying so.
+ *
  * @param schema the schema that declares the service
  * @param service the service's full name, such as `"interop.Calculator"`
  * @param impl the handlers, by method name (a plain object or a class instance)
@@ -123,6 +131,39 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, Proto
  *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
  * });
  * assert.deepEqual(Object.keys(served), ["demo.Greeter/Greet"]);
+ * ```
+ *
+ * @example A server stream, called through protoClient
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../../rpc/peer.ts";
+ * import { memoryPair } from "../../rpc/testing.ts";
+ * import { loadProto, protobufRpc, protoClient, protoService } from "../protobuf.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Up { int32 to = 1; }
+ *   message N { int32 n = 1; }
+ *   service Counter { rpc Count(Up) returns (stream N); }
+ * `);
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: protobufRpc({ schema }),
+ *   service: protoService(schema, "demo.Counter", {
+ *     Count: async function* ({ to }: { to: number }) {
+ *       for (let n = 1; n <= to; n++) yield { n };
+ *     },
+ *   }),
+ * });
+ * const peer = new Peer(b, { codec: protobufRpc({ schema }) });
+ * type Counter = { Count(request: { to: number }): AsyncIterable<{ n: number }> };
+ * const counter = protoClient<Counter>(peer, schema, "demo.Counter");
+ * const seen = [];
+ * for await (const { n } of counter.Count({ to: 3 })) seen.push(n);
+ * assert.deepEqual(seen, [1, 2, 3]);
+ * await peer.close();
+ * await server.closed;
  * ```
  */
 export function protoService<S = Record<string, unknown>>(

@@ -13,7 +13,16 @@ const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const MAX_COUNT = 1_000_000;
 
-/** `Range`'s request. */
+/**
+ * `Range`'s request.
+ *
+ * @example
+ * ```ts
+ * import type { RangeRequest } from "./streams.ts";
+ * const tenFromOne: RangeRequest = { start: 1, count: 10, delayMs: 0 };
+ * console.assert(tenFromOne.count === 10);
+ * ```
+ */
 export interface RangeRequest {
   /** The first number. */
   readonly start: number;
@@ -23,7 +32,16 @@ export interface RangeRequest {
   readonly delayMs: number;
 }
 
-/** A `Number` message. */
+/**
+ * A `Number` message.
+ *
+ * @example
+ * ```ts
+ * import type { NumberMessage } from "./streams.ts";
+ * const big: NumberMessage = { value: 2n ** 62n };
+ * console.assert(typeof big.value === "bigint");
+ * ```
+ */
 export interface NumberMessage {
   /** The value. */
   readonly value: bigint | number;

@@ -183,9 +183,11 @@ export class StreamTable {
     if (from === "caller") await this.#send({ id, from, end: true });
   }
 
-  /** Sends a cancellation of a call this end made; its reader throws `reason`. */
-  cancel(id: RpcId, reason: unknown): void {
-    this.#made.get(id)?.inbound?.fail(reason);
+  /**
+   * Sends a cancellation of a call this end made (its reader learns why from
+   * the call's rejection).
+   */
+  cancel(id: RpcId): void {
     this.#send({ id, from: "caller", cancel: true });
   }
 
