@@ -6,7 +6,7 @@
  */
 
 import type { AnswerSettings } from "./answer.ts";
-import { ConnectionClosedError, ErrorCode, RpcError } from "./errors.ts";
+import { ConnectionClosedError } from "./errors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
@@ -86,8 +86,9 @@ export class Peer extends RpcClientBase {
     this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed);
     this.#streams = this.#codec.features.streams === true
       ? new StreamTable({
-        send: (event) =>
-          this.#outbox.write(
+        // async: an event the codec cannot encode is a rejection, not a throw.
+        send: async (event) =>
+          await this.#outbox.write(
             this.#codec.encode({
               kind: "notification",
               method: STREAM_EVENT,
@@ -196,8 +197,7 @@ export class Peer extends RpcClientBase {
    * import { Peer } from "./peer.ts";
    * import { memoryPair } from "./testing.ts";
    * import { loadProto, protobufRpc } from "../codecs/protobuf.ts";
-   * import type { CallContext } from "./service.ts";
-   * import { withContext } from "./service.ts";
+   * import { type CallContext, withContext } from "./service.ts";
    *
    * const schema = loadProto(`
    *   syntax = "proto3";
@@ -215,11 +215,8 @@ export class Peer extends RpcClientBase {
    *   },
    * });
    * const client = new Peer(b, { codec: protobufRpc({ schema }) });
-   * async function* numbers() {
-   *   yield { n: 1 };
-   *   yield { n: 21 };
-   * }
-   * const call = client.openStream("demo.Doubler/Double", undefined, { input: numbers() });
+   * const input = ReadableStream.from([{ n: 1 }, { n: 21 }]);
+   * const call = client.openStream("demo.Doubler/Double", undefined, { input });
    * const doubled = [];
    * for await (const message of call.messages) doubled.push(message);
    * assert.deepEqual(doubled, [{ n: 2 }, { n: 42 }]);
@@ -234,37 +231,20 @@ export class Peer extends RpcClientBase {
     }
     if (this.#closing) throw this.#closedError();
     this.#outbox.checkBudget();
-    const outer = options.signal;
-    outer?.throwIfAborted();
+    options.signal?.throwIfAborted();
     const controller = new AbortController();
-    outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
     const { id, result } = this.#pending.add(method, {
       timeout: options.timeout ?? this.#timeout,
       signal: controller.signal,
       onCancel: (id) => streams.cancel(id),
     });
-    const messages = streams.replies(id, () => {
-      controller.abort(new RpcError(ErrorCode.RequestCancelled, "Request cancelled"));
-    });
-    const ended = (error?: unknown) => {
-      if (error === undefined) messages.end();
-      else messages.fail(error);
-      streams.forget(id, true);
-      // The call is over: stop sending the caller's messages.
-      controller.abort(error ?? new RpcError(ErrorCode.RequestCancelled, "Call ended"));
-    };
-    result.then(() => ended(), ended);
+    const messages = streams.open(id, result, controller, options);
     this.#sendOwn(
       params === NO_PARAMS
         ? { kind: "request", id, method }
         : { kind: "request", id, method, params },
       id,
     );
-    if (options.input !== undefined) {
-      streams.pump(id, "caller", options.input, controller.signal).catch((error) => {
-        if (!controller.signal.aborted) controller.abort(error);
-      });
-    }
     return { messages, result };
   }
 

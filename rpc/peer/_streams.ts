@@ -4,7 +4,8 @@
 // Events travel as STREAM_EVENT notifications (rpc/types.ts); the call
 // itself, and its end, are an ordinary request and reply.
 
-import type { RpcId, RpcStreamEvent } from "../types.ts";
+import { ErrorCode, RpcError } from "../errors.ts";
+import type { RpcId, RpcStreamEvent, StreamCallOptions } from "../types.ts";
 import { abortable, InboundMessages, OutboundCredit } from "./_stream_flow.ts";
 
 /** One end's side of one streaming call. */
@@ -123,6 +124,48 @@ export class StreamTable {
   input(id: RpcId): AsyncIterable<unknown> {
     const state = this.#state(this.#served, id);
     return state.inbound ?? this.#inbound(true, id, state);
+  }
+
+  /**
+   * Wires a streaming call this end made: the server's messages (ended or
+   * failed by the call's outcome, `result`), the caller's own sent from
+   * `options.input`, and cancellation: leaving the messages' loop early, or
+   * the caller's signal, aborts `controller` (the call's pending signal).
+   *
+   * @param id the call's id
+   * @param result the call's outcome
+   * @param controller aborts the call
+   * @param options the caller's messages and signal
+   * @returns the server's messages
+   */
+  open(
+    id: RpcId,
+    result: Promise<unknown>,
+    controller: AbortController,
+    options: StreamCallOptions,
+  ): InboundMessages {
+    const outer = options.signal;
+    const onAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", onAbort, { once: true });
+    const messages = this.replies(id, () => {
+      controller.abort(new RpcError(ErrorCode.RequestCancelled, "Request cancelled"));
+    });
+    const ended = (error?: unknown) => {
+      if (error === undefined) messages.end();
+      else messages.fail(error);
+      this.forget(id, true);
+      outer?.removeEventListener("abort", onAbort);
+      // The call is over: stop sending the caller's messages.
+      controller.abort(error ?? new RpcError(ErrorCode.RequestCancelled, "Call ended"));
+    };
+    result.then(() => ended(), ended);
+    if (options.input !== undefined) {
+      // Nothing is sent before the server grants credit, so after the request.
+      this.pump(id, "caller", options.input, controller.signal).catch((error) => {
+        if (!controller.signal.aborted) controller.abort(error);
+      });
+    }
+    return messages;
   }
 
   /**
