@@ -307,3 +307,53 @@ Deno.test("a stream's timeout cancels it on both ends; a dropped connection fail
     { name: "ConnectionClosedError" },
   );
 });
+
+Deno.test("a caller that sends beyond its credit fails its call, and the connection serves on", async () => {
+  await using server = serveTcp(LOCAL, {
+    codec: codec(),
+    framing: lengthPrefix(),
+    service: protobufCalculator(schema),
+  });
+  const conn = await Deno.connect(server.address);
+  const frame = (bytes: number[]) => {
+    const out = new Uint8Array(4 + bytes.length);
+    new DataView(out.buffer).setUint32(0, bytes.length);
+    out.set(bytes, 4);
+    return out;
+  };
+  const name = [...new TextEncoder().encode("interop.Calculator/Total")];
+  const frames = [frame([0x08, 1, 0x12, name.length, ...name, 0x22, 0x00])];
+  // Number {value: 1} as the caller's message of call 1, a thousand times, granted or not.
+  for (let i = 0; i < 1000; i++) frames.push(frame([0x08, 1, 0x22, 4, 0x12, 2, 0x08, 1]));
+  const add = [...new TextEncoder().encode("interop.Calculator/Add")];
+  frames.push(frame([0x08, 2, 0x12, add.length, ...add, 0x1a, 4, 0x08, 2, 0x10, 40]));
+  await conn.write(new Uint8Array(frames.flatMap((f) => [...f])));
+  const reader = protobufRpc({ schema }).fork!();
+  const replies = new Map<unknown, unknown>();
+  let buffer = new Uint8Array(0);
+  const chunk = new Uint8Array(65_536);
+  // A guard, not an assertion: a server that never answers fails the test, not hangs it.
+  const guard = setTimeout(() => conn.close(), 10_000);
+  // Bounded: the two replies, and a few credit grants, come in a few reads.
+  for (let reads = 0; reads < 100 && replies.size < 2; reads++) {
+    const n = await conn.read(chunk);
+    if (n === null) break;
+    buffer = new Uint8Array([...buffer, ...chunk.subarray(0, n)]);
+    while (buffer.length >= 4) {
+      const length = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
+      if (buffer.length < 4 + length) break;
+      const message = reader.decode(buffer.slice(4, 4 + length));
+      buffer = buffer.slice(4 + length);
+      // The replies (to a plain codec that made no call, Add's reads as a
+      // request without a method name); the server's credit grants are not.
+      if (message.kind === "error") replies.set(message.id, message.error);
+      if (message.kind === "invalid") replies.set(message.id, message);
+    }
+  }
+  clearTimeout(guard);
+  conn.close();
+  const failure = replies.get(1) as { code: number; message: string };
+  assert.equal(failure.code, -32600);
+  assert.match(failure.message, /beyond the credit granted/);
+  assert.ok(replies.has(2), "the Add call after it was answered");
+});

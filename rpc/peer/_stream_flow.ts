@@ -3,7 +3,7 @@
 // slow reader slows the writer and a receiver never holds more than one
 // window of messages. Web-standard only.
 
-import { ProtocolError } from "../errors.ts";
+import { ErrorCode, RpcError } from "../errors.ts";
 
 /**
  * The messages one end receives on a stream, read with `for await`. Reading
@@ -63,8 +63,9 @@ export class InboundMessages implements AsyncIterable<unknown> {
   push(message: unknown): void {
     if (this.#done) return;
     if (this.#allowance <= 0) {
+      // An RpcError: a handler that reads it fails its call with it, told to the caller.
       this.fail(
-        new ProtocolError("The peer sent stream messages beyond the credit it was granted"),
+        new RpcError(ErrorCode.InvalidRequest, "Stream messages beyond the credit granted"),
       );
       return;
     }
