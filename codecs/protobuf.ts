@@ -222,11 +222,8 @@ class ProtobufCodec implements Codec {
         }
         // A streaming call opens with a request that carries field 4
         // (docs/protocol.md), on a connection that carries streams.
-        const streaming = one.kind === "request" && this.#streams &&
-          this.#schema.method(one.method);
-        const opens = streaming !== undefined && streaming !== false &&
-          (streaming.clientStreaming || streaming.serverStreaming);
-        const method = opens ? streaming : this.#schema.unary(one.method);
+        const opens = one.kind === "request" && one.stream === true && this.#streams;
+        const method = opens ? this.#streaming(one.method) : this.#schema.unary(one.method);
         const payload = method.request.encode(requestOf(one.params, method));
         if (one.kind === "notification") return writeRequest(0, method.name, payload);
         const id = wireId(one.id);
@@ -251,6 +248,15 @@ class ProtobufCodec implements Codec {
         });
       }
     }
+  }
+
+  // The method a streaming call opens.
+  #streaming(name: string): ProtoMethod {
+    const method = this.#schema.method(name);
+    if (method !== undefined && !method.clientStreaming && !method.serverStreaming) {
+      throw new TypeError(`"${name}" is a unary method: call it, do not open a stream`);
+    }
+    return method ?? this.#schema.unary(name); // unary() says what is wrong with the name
   }
 
   decode(frame: Frame): DecodedFrame {

@@ -241,8 +241,8 @@ export class Peer extends RpcClientBase {
     const messages = streams.open(id, result, controller, options);
     this.#sendOwn(
       params === NO_PARAMS
-        ? { kind: "request", id, method }
-        : { kind: "request", id, method, params },
+        ? { kind: "request", id, method, stream: true }
+        : { kind: "request", id, method, params, stream: true },
       id,
     );
     return { messages, result };

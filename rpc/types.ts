@@ -22,6 +22,11 @@ export interface RpcRequest {
   readonly method: string;
   /** The arguments; absent when the method takes none. */
   readonly params?: RpcParams;
+  /**
+   * The request opens a streaming call (`Peer.openStream`), for codecs that
+   * carry streams ({@linkcode CodecFeatures.streams}); others ignore it.
+   */
+  readonly stream?: true;
 }
 
 /** A call that expects no reply. */

@@ -107,6 +107,12 @@ Deno.test("streams in process over TCP: concurrent streams and unary calls on on
   assert.deepEqual(ranges.map((r) => r[49]!.value), [50n, 51n, 52n]);
   assert.deepEqual(totals, [{ total: 40n }, { total: 80n }, { total: 120n }]);
   assert.deepEqual(sums, [{ sum: 2 }, { sum: 4 }, { sum: 6 }]);
+  // Called as unary, a streaming method fails at once (and a unary one cannot be streamed).
+  await assert.rejects(peer.call("interop.Calculator/Range", { count: 1 }), /streaming method/);
+  await assert.rejects(
+    peer.openStream("interop.Calculator/Add", { num1: 1, num2: 2 }).result,
+    /unary method/,
+  );
   assert.equal(peer.pending, 0);
 });
 
