@@ -57,14 +57,24 @@
 import { DecodeError, ErrorCode } from "../rpc/errors.ts";
 import type {
   Codec,
+  CodecFeatures,
+  CodecForkOptions,
   DecodedFrame,
   Frame,
   RpcErrorObject,
   RpcId,
-  RpcInvalid,
   RpcMessage,
-  RpcParams,
 } from "../rpc/types.ts";
+import { STREAM_EVENT } from "../rpc/types.ts";
+import { decodeStreamEvent, encodeStreamEvent } from "./protobuf/_stream_events.ts";
+import {
+  invalid,
+  malformedReply,
+  methodName,
+  remember,
+  requestOf,
+  wireId,
+} from "./protobuf/_messages.ts";
 import {
   type EnvelopeError,
   readEnvelope,
@@ -164,29 +174,37 @@ export function protobufRpc(options: ProtobufRpcOptions): Codec {
   const details = options.errorDetails === undefined
     ? undefined
     : options.schema.message(options.errorDetails);
-  return new ProtobufCodec(options.schema, details, options.maxInFlight ?? 65_536);
+  return new ProtobufCodec(options.schema, details, options.maxInFlight ?? 65_536, false);
 }
 
 class ProtobufCodec implements Codec {
   readonly name = FORMAT;
   readonly mediaType = "application/x-protobuf";
-  readonly features = { batch: false, notifications: true, replyToParseError: true } as const;
+  readonly features: CodecFeatures;
   readonly #schema: ProtoSchema;
   readonly #details: ProtoMessageType | undefined;
   readonly #max: number;
+  readonly #streams: boolean;
   // The method of each call this side sent (to decode its reply) and of
   // each call it received (to encode its reply).
   readonly #outgoing = new Map<RpcId, ProtoMethod>();
   readonly #incoming = new Map<RpcId, ProtoMethod>();
 
-  constructor(schema: ProtoSchema, details: ProtoMessageType | undefined, max: number) {
+  constructor(
+    schema: ProtoSchema,
+    details: ProtoMessageType | undefined,
+    max: number,
+    streams: boolean,
+  ) {
     this.#schema = schema;
     this.#details = details;
     this.#max = max;
+    this.#streams = streams;
+    this.features = { batch: false, notifications: true, replyToParseError: true, streams };
   }
 
-  fork(): Codec {
-    return new ProtobufCodec(this.#schema, this.#details, this.#max);
+  fork(options?: CodecForkOptions): Codec {
+    return new ProtobufCodec(this.#schema, this.#details, this.#max, options?.streams === true);
   }
 
   encode(message: RpcMessage | readonly RpcMessage[]): Frame {
@@ -195,12 +213,22 @@ class ProtobufCodec implements Codec {
     switch (one.kind) {
       case "request":
       case "notification": {
-        const method = this.#schema.unary(one.method);
+        if (one.kind === "notification" && one.method === STREAM_EVENT) {
+          return encodeStreamEvent(
+            one.params,
+            { outgoing: this.#outgoing, incoming: this.#incoming },
+            wireId,
+          );
+        }
+        // A streaming call opens with a request that carries field 4
+        // (docs/protocol.md), on a connection that carries streams.
+        const opens = one.kind === "request" && one.stream === true && this.#streams;
+        const method = opens ? this.#streaming(one.method) : this.#schema.unary(one.method);
         const payload = method.request.encode(requestOf(one.params, method));
         if (one.kind === "notification") return writeRequest(0, method.name, payload);
         const id = wireId(one.id);
         remember(this.#outgoing, one.id, method, this.#max);
-        return writeRequest(id, method.name, payload);
+        return writeRequest(id, method.name, payload, opens);
       }
       case "result": {
         const method = this.#incoming.get(one.id);
@@ -222,6 +250,15 @@ class ProtobufCodec implements Codec {
     }
   }
 
+  // The method a streaming call opens.
+  #streaming(name: string): ProtoMethod {
+    const method = this.#schema.method(name);
+    if (method !== undefined && !method.clientStreaming && !method.serverStreaming) {
+      throw new TypeError(`"${name}" is a unary method: call it, do not open a stream`);
+    }
+    return method ?? this.#schema.unary(name); // unary() says what is wrong with the name
+  }
+
   decode(frame: Frame): DecodedFrame {
     if (typeof frame === "string") {
       throw new DecodeError(FORMAT, "A protobuf envelope is binary, not text");
@@ -232,7 +269,10 @@ class ProtobufCodec implements Codec {
     } catch (error) {
       throw new DecodeError(FORMAT, `Not an envelope: ${(error as EnvelopeError).message}`);
     }
-    const { id, second, third } = envelope;
+    const { id, second, third, stream } = envelope;
+    if (stream !== undefined && second === undefined && id !== 0) {
+      return decodeStreamEvent(id, stream, { outgoing: this.#outgoing, incoming: this.#incoming });
+    }
     const name = second === undefined ? undefined : methodName(second);
     const awaited = id === 0 ? undefined : this.#outgoing.get(id);
     // Request and Response share field numbers. Fields 2 and 3 both present,
@@ -243,23 +283,28 @@ class ProtobufCodec implements Codec {
     // field 3 alone: an error reply this side does not await (stray, or about
     // no call), which must never be answered, or two peers could answer each
     // other's errors forever.
-    if (second !== undefined && third !== undefined) return this.#request(id, second, name, third);
+    const opens = stream !== undefined;
+    if (second !== undefined && third !== undefined) {
+      return this.#request(id, second, name, third, opens);
+    }
     if (name !== undefined && (this.#schema.methods.has(name) || awaited === undefined)) {
-      return this.#request(id, second, name, EMPTY);
+      return this.#request(id, second, name, EMPTY, opens);
     }
     if (awaited !== undefined) return this.#response(id, awaited, second, third);
     if (third !== undefined) {
       const failure = this.#readFailure(third);
       if (failure !== undefined) return { kind: "error", id: id === 0 ? null : id, error: failure };
     }
-    return this.#request(id, second, undefined, third ?? EMPTY);
+    return this.#request(id, second, undefined, third ?? EMPTY, false);
   }
 
+  // `opens`: the request carries field 4, opening a streaming call.
   #request(
     id: RpcId,
     field: Uint8Array | undefined,
     name: string | undefined,
     payload: Uint8Array,
+    opens: boolean,
   ): DecodedFrame {
     if (name === undefined) {
       // A malformed request is answered even without an id (under id 0, as
@@ -271,8 +316,19 @@ class ProtobufCodec implements Codec {
     }
     const replyId = id === 0 ? undefined : id;
     const method = this.#schema.method(name);
-    if (method === undefined || method.clientStreaming || method.serverStreaming) {
+    const streaming = method !== undefined && (method.clientStreaming || method.serverStreaming);
+    // A streaming method called as a unary one (no field 4) is not found, as it always was.
+    if (method === undefined || streaming && (!opens || replyId === undefined)) {
       return invalid(replyId, ErrorCode.MethodNotFound, "Method not found", { method: name });
+    }
+    if (streaming && !this.#streams) {
+      return invalid(
+        replyId,
+        ErrorCode.MethodNotFound,
+        `${name} is a streaming method: this transport carries one message each way ` +
+          `(call it over the protobuf envelope on TCP or WebSocket)`,
+        { method: name },
+      );
     }
     let params;
     try {
@@ -302,6 +358,8 @@ class ProtobufCodec implements Codec {
       if (failure === undefined) return malformedReply(id, "the error is not an rpc.Error");
       return { kind: "error", id, error: failure };
     }
+    // A server stream's messages came before; its reply only ends it.
+    if (method.serverStreaming) return { kind: "result", id, result: null };
     try {
       return { kind: "result", id, result: method.response.decode(payload ?? EMPTY) };
     } catch (cause) {
@@ -344,64 +402,4 @@ class ProtobufCodec implements Codec {
       return bytes;
     }
   }
-}
-
-// A method name is printable ASCII without spaces; a reply's payload starts
-// with a field tag, which for fields 1 to 3 is a control character. Names
-// are built a character at a time: short, and cheaper than a spread or a
-// TextDecoder.
-function methodName(bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0 || bytes.length > 1024) return undefined;
-  let name = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c < 0x21 || c > 0x7e) return undefined;
-    name += String.fromCharCode(c);
-  }
-  return name;
-}
-
-function requestOf(params: RpcParams | undefined, method: ProtoMethod): unknown {
-  if (params === undefined) return {};
-  if (!Array.isArray(params)) return params;
-  if (params.length === 0) return {};
-  if (params.length === 1) return params[0];
-  throw new TypeError(
-    `${method.name} takes one ${method.request.name} message, not ${params.length} params`,
-  );
-}
-
-function wireId(id: RpcId): number | string {
-  if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return id;
-  if (typeof id === "string" && /^[1-9]\d{0,19}$/.test(id) && BigInt(id) < 2n ** 64n) return id;
-  throw new TypeError(
-    `The protobuf envelope's ids are positive 64-bit integers, not ${String(id)}`,
-  );
-}
-
-function remember(map: Map<RpcId, ProtoMethod>, id: RpcId, method: ProtoMethod, max: number) {
-  map.set(id, method);
-  if (map.size > max) map.delete(map.keys().next().value!);
-}
-
-function invalid(
-  id: RpcId | null | undefined,
-  code: number,
-  message: string,
-  data?: unknown,
-): RpcInvalid {
-  return {
-    kind: "invalid",
-    id,
-    error: data === undefined ? { code, message } : { code, message, data },
-  };
-}
-
-function malformedReply(id: RpcId, why: string): RpcInvalid {
-  return {
-    kind: "invalid",
-    id: undefined,
-    error: { code: ErrorCode.ParseError, message: `Malformed reply: ${why}` },
-    inReplyTo: id,
-  };
 }

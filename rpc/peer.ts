@@ -14,6 +14,7 @@ import { Inbox } from "./peer/_inbox.ts";
 import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
 import { Outbox } from "./peer/_outbox.ts";
+import { StreamTable } from "./peer/_streams.ts";
 import type {
   Codec,
   Frame,
@@ -23,7 +24,10 @@ import type {
   RpcNotification,
   RpcParams,
   RpcRequest,
+  RpcStream,
+  StreamCallOptions,
 } from "./types.ts";
+import { STREAM_EVENT } from "./types.ts";
 
 export type { PeerOptions } from "./peer/options.ts";
 
@@ -57,6 +61,7 @@ export class Peer extends RpcClientBase {
   readonly #pending: PendingCalls;
   readonly #incoming: IncomingCalls;
   readonly #inbox: Inbox;
+  readonly #streams: StreamTable | undefined;
   readonly #closed = Promise.withResolvers<void>();
   #closing = false;
 
@@ -70,16 +75,38 @@ export class Peer extends RpcClientBase {
     super();
     this.#stream = stream;
     // A codec with per-connection state gives this connection its own instance.
-    this.#codec = options.codec.fork?.() ?? options.codec;
+    this.#codec = options.codec.fork?.({ streams: true }) ?? options.codec;
     const limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
     this.#answering = { expose: options.exposeErrors ?? false, onError: this.#onError };
     this.#pending = new PendingCalls(limits.maxPending);
-    this.#incoming = new IncomingCalls(options.service, limits.maxInFlight, this.#answering);
     this.#writer = stream.writable.getWriter();
     this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed);
+    this.#streams = this.#codec.features.streams === true
+      ? new StreamTable({
+        // async: an event the codec cannot encode is a rejection, not a throw.
+        send: async (event) =>
+          await this.#outbox.write(
+            this.#codec.encode({
+              kind: "notification",
+              method: STREAM_EVENT,
+              params: { ...event },
+            }),
+          ),
+        window: options.streamWindow ?? 16,
+        cancelServed: (id) => this.#incoming.cancel(id),
+        serving: (id) => this.#incoming.serving(id),
+        onError: this.#onError,
+      })
+      : undefined;
+    this.#incoming = new IncomingCalls(
+      options.service,
+      limits.maxInFlight,
+      this.#answering,
+      this.#streams,
+    );
     this.#writer.closed.catch((error) => this.#shutdown(error));
     if (options.signal !== undefined) {
       const signal = options.signal;
@@ -93,6 +120,7 @@ export class Peer extends RpcClientBase {
       pending: this.#pending,
       incoming: this.#incoming,
       onNotification: options.onNotification,
+      streams: this.#streams,
       end: (reason) => this.#shutdown(reason),
     });
     this.#inbox.read(stream.readable).then((reason) => this.#shutdown(reason));
@@ -149,6 +177,75 @@ export class Peer extends RpcClientBase {
       : { kind: "request", id: registered.id, method, params };
     this.#sendOwn(request, registered.id);
     return registered.result as Promise<T>;
+  }
+
+  /**
+   * Makes a streaming call, for codecs that carry streams (the protobuf
+   * envelope): the server's messages arrive as `messages`, the caller's go
+   * out from `options.input`, each way as the receiver grants credit.
+   *
+   * @param method the method's name
+   * @param params the request (`undefined` when the caller streams its requests)
+   * @param options the caller's messages, timeout and abort signal
+   * @returns the server's messages and the call's reply
+   * @throws {TypeError} when the codec carries no streams
+   * @throws {ConnectionClosedError} when the connection has ended
+   *
+   * @example Messages both ways
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Peer } from "./peer.ts";
+   * import { memoryPair } from "./testing.ts";
+   * import { loadProto, protobufRpc } from "../codecs/protobuf.ts";
+   * import { type CallContext, withContext } from "./service.ts";
+   *
+   * const schema = loadProto(`
+   *   syntax = "proto3";
+   *   package demo;
+   *   message N { int32 n = 1; }
+   *   service Doubler { rpc Double(stream N) returns (stream N); }
+   * `);
+   * const [a, b] = memoryPair();
+   * const server = new Peer(a, {
+   *   codec: protobufRpc({ schema }),
+   *   service: {
+   *     "demo.Doubler/Double": withContext(async function* (ctx: CallContext) {
+   *       for await (const { n } of ctx.input as AsyncIterable<{ n: number }>) yield { n: 2 * n };
+   *     }),
+   *   },
+   * });
+   * const client = new Peer(b, { codec: protobufRpc({ schema }) });
+   * const input = ReadableStream.from([{ n: 1 }, { n: 21 }]);
+   * const call = client.openStream("demo.Doubler/Double", undefined, { input });
+   * const doubled = [];
+   * for await (const message of call.messages) doubled.push(message);
+   * assert.deepEqual(doubled, [{ n: 2 }, { n: 42 }]);
+   * await client.close();
+   * await server.closed;
+   * ```
+   */
+  openStream(method: string, params?: RpcParams, options: StreamCallOptions = {}): RpcStream {
+    const streams = this.#streams;
+    if (streams === undefined) {
+      throw new TypeError(`The ${this.#codec.name} codec carries no streaming calls (${method})`);
+    }
+    if (this.#closing) throw this.#closedError();
+    this.#outbox.checkBudget();
+    options.signal?.throwIfAborted();
+    const controller = new AbortController();
+    const { id, result } = this.#pending.add(method, {
+      timeout: options.timeout ?? this.#timeout,
+      signal: controller.signal,
+      onCancel: (id) => streams.cancel(id),
+    });
+    const messages = streams.open(id, result, controller, options);
+    this.#sendOwn(
+      params === NO_PARAMS
+        ? { kind: "request", id, method, stream: true }
+        : { kind: "request", id, method, params, stream: true },
+      id,
+    );
+    return { messages, result };
   }
 
   /**
@@ -292,6 +389,7 @@ export class Peer extends RpcClientBase {
     this.#outbox.release();
     const error = ConnectionClosedError.closed(reason);
     this.#pending.rejectAll(error);
+    this.#streams?.failAll(error);
     this.#incoming.abortAll(error);
     (async () => {
       // Flush what is queued, but do not wait forever on a peer that stopped

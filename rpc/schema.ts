@@ -58,6 +58,11 @@ export interface CallContext {
   readonly method: string;
   /** Fires when the caller cancels, or when the connection drops. */
   readonly signal: AbortSignal;
+  /**
+   * The caller's stream of messages, for a streaming call on a peer whose
+   * codec carries streams (`CodecFeatures.streams`); absent otherwise.
+   */
+  readonly input?: AsyncIterable<unknown>;
 }
 
 /** Any method definition, whatever its schemas: what services are made of. */

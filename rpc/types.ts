@@ -22,6 +22,11 @@ export interface RpcRequest {
   readonly method: string;
   /** The arguments; absent when the method takes none. */
   readonly params?: RpcParams;
+  /**
+   * The request opens a streaming call (`Peer.openStream`), for codecs that
+   * carry streams ({@linkcode CodecFeatures.streams}); others ignore it.
+   */
+  readonly stream?: true;
 }
 
 /** A call that expects no reply. */
@@ -64,6 +69,48 @@ export interface RpcFailure {
   readonly error: RpcErrorObject;
 }
 
+/**
+ * The notification method that carries the events of streaming calls, for
+ * codecs whose {@linkcode CodecFeatures.streams} is true (the protobuf
+ * envelope writes them as its own frames: `docs/protocol.md`). No service
+ * method can be called this.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { STREAM_EVENT } from "./types.ts";
+ * assert.equal(STREAM_EVENT, "$/stream");
+ * ```
+ */
+export const STREAM_EVENT = "$/stream";
+
+/**
+ * One event of a streaming call `id`, the params of a {@linkcode STREAM_EVENT}
+ * notification. Which end sent it tells the ids apart: both ends number their
+ * own calls, so id 1 of a call made and id 1 of a call served are two calls.
+ *
+ * @example The caller grants the server 16 more messages of call 7
+ * ```ts
+ * import type { RpcStreamEvent } from "./types.ts";
+ * const event: RpcStreamEvent = { id: 7, from: "caller", credit: 16 };
+ * console.assert(event.credit === 16);
+ * ```
+ */
+export interface RpcStreamEvent {
+  /** The call's id, as its caller numbered it. */
+  readonly id: RpcId;
+  /** Which end of the call sent it: the one that made it, or the one serving it. */
+  readonly from: "caller" | "server";
+  /** One message of the sender's stream (the caller's requests, the server's replies). */
+  readonly message?: unknown;
+  /** The sender may be sent this many more messages (flow control). */
+  readonly credit?: number;
+  /** From the caller: it has sent its last message (the server's end is its reply). */
+  readonly end?: true;
+  /** From the caller: it gives the call up; the server stops. */
+  readonly cancel?: true;
+}
+
 /** Every message that travels between two peers. */
 export type RpcMessage = RpcRequest | RpcNotification | RpcResult | RpcFailure;
 
@@ -103,6 +150,25 @@ export type DecodedFrame = RpcMessage | RpcInvalid | RpcBatch;
  */
 export type Frame = Uint8Array | string;
 
+/**
+ * What a connection's codec instance is for ({@linkcode Codec.fork}).
+ *
+ * @example
+ * ```ts
+ * import type { CodecForkOptions } from "./types.ts";
+ * const forPeer: CodecForkOptions = { streams: true };
+ * console.assert(forPeer.streams);
+ * ```
+ */
+export interface CodecForkOptions {
+  /**
+   * The session carries streaming calls (a `Peer` does; a one-frame
+   * exchange does not): a codec that can carry them encodes and decodes
+   * them, and says so in {@linkcode CodecFeatures.streams}.
+   */
+  readonly streams?: boolean;
+}
+
 /** What a codec can express; the session adapts to it. */
 export interface CodecFeatures {
   /** Several messages per frame ({@linkcode RpcBatch}). */
@@ -115,6 +181,11 @@ export interface CodecFeatures {
    * unreadable frame closes the connection (msgpack-rpc cannot resynchronise).
    */
   readonly replyToParseError: boolean;
+  /**
+   * Streaming calls: {@linkcode STREAM_EVENT} notifications carry their
+   * messages, and a peer serves handlers that take and return async iterables.
+   */
+  readonly streams?: boolean;
 }
 
 /**
@@ -138,7 +209,7 @@ export interface Codec {
    * calls by order): a fresh instance for one connection. A peer calls it
    * once when it starts; stateless codecs leave it out and are shared.
    */
-  fork?(): Codec;
+  fork?(options?: CodecForkOptions): Codec;
   /**
    * Encodes one message, or several as one batch frame.
    *
@@ -300,4 +371,44 @@ export interface CallOptions {
   readonly timeout?: number;
   /** Aborting it fails the call and tells the server to cancel it. */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * Options of one streaming call (`Peer.openStream`, and `protoClient`'s
+ * streaming methods).
+ *
+ * @example
+ * ```ts
+ * import type { StreamCallOptions } from "./types.ts";
+ * async function* numbers() {
+ *   yield { value: 1 };
+ * }
+ * const options: StreamCallOptions = { input: numbers(), timeout: 1000 };
+ * console.assert(options.timeout === 1000);
+ * ```
+ */
+export interface StreamCallOptions extends CallOptions {
+  /** The caller's messages, for a method that takes a stream; sent as the server grants credit. */
+  readonly input?: AsyncIterable<unknown>;
+}
+
+/**
+ * A streaming call in progress.
+ *
+ * @example
+ * ```ts
+ * import type { RpcStream } from "./types.ts";
+ * async function* none() {}
+ * const stream: RpcStream = { messages: none(), result: Promise.resolve(null) };
+ * console.assert(await stream.result === null);
+ * ```
+ */
+export interface RpcStream {
+  /**
+   * The server's messages, in order; the loop ends with the call and throws
+   * its error. Leaving a `for await` loop early cancels the call.
+   */
+  readonly messages: AsyncIterable<unknown>;
+  /** The call's reply: the one message of a client-streaming method, `null` when the server streams. */
+  readonly result: Promise<unknown>;
 }

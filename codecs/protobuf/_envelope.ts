@@ -28,6 +28,8 @@ function plain(bytes: Uint8Array): Uint8Array {
 
 /** The fields of one envelope as they arrived. */
 export interface RawEnvelope {
+  /** Field 4, a streaming call's event (docs/protocol.md), when present. */
+  readonly stream?: Uint8Array | undefined;
   /** Field 1, the id: a number when safe, else its decimal string; 0 when absent. */
   readonly id: number | string;
   /** Field 2 (a Request's method, a Response's payload), when present. */
@@ -60,10 +62,11 @@ function idOf(value: number | protobuf.Long): number | string {
  */
 export function readEnvelope(bytes: Uint8Array): RawEnvelope {
   let id: number | string = 0;
+  let stream: Uint8Array | undefined;
   const [second, third] = readFields(bytes, (reader) => {
     id = idOf(reader.uint64());
-  });
-  return { id, second, third };
+  }, (bytes) => stream = bytes);
+  return stream === undefined ? { id, second, third } : { id, second, third, stream };
 }
 
 // Request, Response and Error alike hold a varint in field 1 and
@@ -73,6 +76,7 @@ export function readEnvelope(bytes: Uint8Array): RawEnvelope {
 function readFields(
   bytes: Uint8Array,
   first: (reader: protobuf.Reader) => void,
+  fourth?: (bytes: Uint8Array) => void,
 ): [Uint8Array | undefined, Uint8Array | undefined] {
   const reader = protobuf.Reader.create(bytes);
   let second: Uint8Array | undefined;
@@ -86,6 +90,7 @@ function readFields(
       if (field === 1 && wire === 0) first(reader);
       else if (field === 2 && wire === 2) second = plain(reader.bytes());
       else if (field === 3 && wire === 2) third = plain(reader.bytes());
+      else if (field === 4 && wire === 2 && fourth !== undefined) fourth(plain(reader.bytes()));
       else if (field <= 3) throw new EnvelopeError(`field ${field} has wire type ${wire}`);
       else reader.skipType(wire);
     }
@@ -129,14 +134,33 @@ export function readError(bytes: Uint8Array): EnvelopeErrorFields {
   return { code, message: text, details: details ?? new Uint8Array(0) };
 }
 
-/** Writes a Request; `id` 0 is a notification. */
-export function writeRequest(id: number | string, method: string, payload: Uint8Array): Uint8Array {
+/**
+ * Writes a Request; `id` 0 is a notification. One that `opens` a streaming
+ * call also carries field 4, an empty stream event.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeRequest } from "./_envelope.ts";
+ * assert.deepEqual([...writeRequest(1, "a/B", new Uint8Array(0))], [0x08, 1, 0x12, 3, 0x61, 0x2f, 0x42]);
+ * assert.deepEqual([...writeRequest(1, "a/B", new Uint8Array(0), true)].slice(-2), [0x22, 0]);
+ * ```
+ */
+export function writeRequest(
+  id: number | string,
+  method: string,
+  payload: Uint8Array,
+  opens = false,
+): Uint8Array {
   const writer = protobuf.Writer.create();
   if (id !== 0) writer.uint32(8).uint64(id);
   writer.uint32(18).string(method);
   if (payload.length > 0) writer.uint32(26).bytes(payload);
+  if (opens) writer.uint32(34).bytes(EMPTY);
   return plain(writer.finish());
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Writes a Response that carries a payload (always present, even empty: the oneof is set). */
 export function writeResult(id: number | string, payload: Uint8Array): Uint8Array {
@@ -152,4 +176,93 @@ export function writeFailure(id: number | string, error: EnvelopeErrorFields): U
   writer.uint32(26).fork();
   ErrorType.encode(error, writer);
   return plain(writer.ldelim().finish());
+}
+
+/**
+ * The fields of a streaming call's event, the envelope's field 4 (docs/protocol.md).
+ *
+ * @example
+ * ```ts
+ * import type { StreamFields } from "./_envelope.ts";
+ * const cancel: StreamFields = { fromServer: false, credit: 0, end: false, cancel: true };
+ * console.assert(cancel.cancel);
+ * ```
+ */
+export interface StreamFields {
+  /** Sent by the end serving the call (else by its caller). */
+  readonly fromServer: boolean;
+  /** One message of the sender's stream, when the event carries one (even empty). */
+  readonly message?: Uint8Array | undefined;
+  /** More messages the sender may be sent; 0 when none. */
+  readonly credit: number;
+  /** The caller sent its last message. */
+  readonly end: boolean;
+  /** The caller gives the call up. */
+  readonly cancel: boolean;
+}
+
+/**
+ * Writes an envelope carrying one event of streaming call `id`.
+ *
+ * @example A grant of 16 messages from the caller of call 1
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeStreamEvent } from "./_envelope.ts";
+ * const frame = writeStreamEvent(1, { fromServer: false, credit: 16, end: false, cancel: false });
+ * assert.deepEqual([...frame], [0x08, 1, 0x22, 2, 0x18, 16]);
+ * ```
+ */
+export function writeStreamEvent(id: number | string, event: StreamFields): Uint8Array {
+  const writer = protobuf.Writer.create();
+  writer.uint32(8).uint64(id);
+  writer.uint32(34).fork();
+  if (event.fromServer) writer.uint32(8).bool(true);
+  if (event.message !== undefined) writer.uint32(18).bytes(event.message);
+  if (event.credit > 0) writer.uint32(24).uint32(event.credit);
+  if (event.end) writer.uint32(32).bool(true);
+  if (event.cancel) writer.uint32(40).bool(true);
+  return plain(writer.ldelim().finish());
+}
+
+/**
+ * Reads a streaming call's event (the envelope's field 4); unknown fields are skipped.
+ *
+ * @throws {EnvelopeError} for truncated bytes or a known field of the wrong wire type
+ *
+ * @example A server's empty message (present, even empty)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readStreamEvent } from "./_envelope.ts";
+ * assert.deepEqual(readStreamEvent(new Uint8Array([0x08, 1, 0x12, 0])), {
+ *   fromServer: true,
+ *   message: new Uint8Array(0),
+ *   credit: 0,
+ *   end: false,
+ *   cancel: false,
+ * });
+ * ```
+ */
+export function readStreamEvent(bytes: Uint8Array): StreamFields {
+  const reader = protobuf.Reader.create(bytes);
+  let fromServer = false, end = false, cancel = false, credit = 0;
+  let message: Uint8Array | undefined;
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (field === 0) throw new EnvelopeError("field number 0");
+      if (field === 2 && wire === 2) message = plain(reader.bytes());
+      else if (field === 3 && wire === 0) credit = reader.uint32();
+      else if (field === 1 && wire === 0) fromServer = reader.bool();
+      else if (field === 4 && wire === 0) end = reader.bool();
+      else if (field === 5 && wire === 0) cancel = reader.bool();
+      else if (field <= 5) throw new EnvelopeError(`stream field ${field} has wire type ${wire}`);
+      else reader.skipType(wire);
+    }
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw error;
+    throw new EnvelopeError((error as Error).message);
+  }
+  return { fromServer, message, credit, end, cancel };
 }

@@ -6,11 +6,21 @@
  * @module
  */
 
-import { renameMethods } from "../../rpc/service.ts";
-import type { CallOptions, RpcParams } from "../../rpc/types.ts";
-import type { ProtoMessage, ProtoSchema } from "./schema.ts";
+import { ErrorCode, RpcError } from "../../rpc/errors.ts";
+import {
+  type CallContext,
+  contextHandlerOf,
+  renameMethods,
+  withContext,
+} from "../../rpc/service.ts";
+import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../rpc/types.ts";
+import type { ProtoMessage, ProtoMethod, ProtoSchema } from "./schema.ts";
 
-/** What a client needs for {@linkcode protoClient}: `Peer` and `HttpClient` fit, and the Connect client. */
+/**
+ * What a client needs for {@linkcode protoClient}: `Peer` and `HttpClient`
+ * fit, and the Connect client; streaming methods need `openStream`, which a
+ * `Peer` with the protobuf envelope has.
+ */
 export interface ProtoCaller {
   /** Calls a method by its wire name. */
   call<T = unknown>(
@@ -18,6 +28,8 @@ export interface ProtoCaller {
     params?: RpcParams,
     options?: CallOptions,
   ): Promise<T>;
+  /** Makes a streaming call by its wire name. */
+  openStream?(method: string, params?: RpcParams, options?: StreamCallOptions): RpcStream;
 }
 
 /**
@@ -32,34 +44,44 @@ export type ProtoInput<T> = T extends bigint ? bigint | number
   : T;
 
 /**
- * A client of one service: each method takes its request message and
- * resolves to its response message. Without a type argument every message
- * is a {@linkcode ProtoMessage}; with one (such as what `deno task
- * proto:types` writes) the messages are typed.
+ * A client of one service: each unary method takes its request message and
+ * resolves to its response message; a method whose response streams
+ * returns an `AsyncIterable` of them (leaving the `for await` loop cancels
+ * the call); a method whose request streams takes an `AsyncIterable`.
+ * Without a type argument every message is a {@linkcode ProtoMessage}; with
+ * one (such as what `deno task proto:types` writes) the messages are typed.
  */
 export type ProtoClient<S = Record<string, (request: ProtoMessage) => ProtoMessage>> = {
   readonly [K in keyof S]: S[K] extends (request: infer Q) => infer R ? (
-      request: ProtoInput<Q>,
+      request: Q extends AsyncIterable<infer E> ? AsyncIterable<ProtoInput<E>> : ProtoInput<Q>,
       options?: CallOptions,
-    ) => Promise<Awaited<R>>
+    ) => R extends AsyncIterable<unknown> ? R : Promise<Awaited<R>>
     : never;
 };
 
 /**
  * The handlers of a service `S` (such as `deno task proto:types` writes):
  * each takes the decoded request message and returns (or resolves to) what
- * may be sent as its response. Methods may be left out.
+ * may be sent as its response. A streaming method's handler takes the
+ * request message, or an `AsyncIterable` of them when the request streams,
+ * and the call's context (its `signal` aborts when the caller cancels), and
+ * returns an `AsyncIterable` (an async generator) when the response streams.
+ * Methods may be left out.
  */
 export type ProtoImplementation<S> = {
   readonly [K in keyof S]?: S[K] extends (request: infer Q) => infer R
-    ? (request: Q) => ProtoInput<R> | Promise<ProtoInput<R>>
+    ? R extends AsyncIterable<infer E>
+      ? (request: Q, ctx: CallContext) => AsyncIterable<ProtoInput<E>>
+    : Q extends AsyncIterable<unknown>
+      ? (requests: Q, ctx: CallContext) => ProtoInput<R> | Promise<ProtoInput<R>>
+    : (request: Q) => ProtoInput<R> | Promise<ProtoInput<R>>
     : never;
 };
 
-function serviceMethods(schema: ProtoSchema, service: string): Map<string, string> {
-  const methods = new Map<string, string>();
+function serviceMethods(schema: ProtoSchema, service: string): Map<string, ProtoMethod> {
+  const methods = new Map<string, ProtoMethod>();
   for (const method of schema.methods.values()) {
-    if (method.service === service) methods.set(method.method, method.name);
+    if (method.service === service) methods.set(method.method, method);
   }
   if (methods.size === 0) {
     const known = [...new Set([...schema.methods.values()].map((m) => m.service))];
@@ -77,6 +99,14 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, strin
  * their wire names. Handlers marked with `withContext` receive the call's
  * context first. Methods the implementation leaves out answer "Method not
  * found".
+ *
+ * A streaming method's handler takes the request message (or, when the
+ * request streams, an `AsyncIterable` of them) and the call's context, and
+ * returns an `AsyncIterable` (an async generator) when the response streams:
+ * a peer with the protobuf envelope sends its messages as the caller grants
+ * credit, and stops it (its `finally` runs, its context's signal aborts)
+ * when the caller cancels. A transport that carries one message each way
+ * refuses such a call, saying so.
  *
  * @param schema the schema that declares the service
  * @param service the service's full name, such as `"interop.Calculator"`
@@ -102,6 +132,39 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, strin
  * });
  * assert.deepEqual(Object.keys(served), ["demo.Greeter/Greet"]);
  * ```
+ *
+ * @example A server stream, called through protoClient
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../../rpc/peer.ts";
+ * import { memoryPair } from "../../rpc/testing.ts";
+ * import { loadProto, protobufRpc, protoClient, protoService } from "../protobuf.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Up { int32 to = 1; }
+ *   message N { int32 n = 1; }
+ *   service Counter { rpc Count(Up) returns (stream N); }
+ * `);
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: protobufRpc({ schema }),
+ *   service: protoService(schema, "demo.Counter", {
+ *     Count: async function* ({ to }: { to: number }) {
+ *       for (let n = 1; n <= to; n++) yield { n };
+ *     },
+ *   }),
+ * });
+ * const peer = new Peer(b, { codec: protobufRpc({ schema }) });
+ * type Counter = { Count(request: { to: number }): AsyncIterable<{ n: number }> };
+ * const counter = protoClient<Counter>(peer, schema, "demo.Counter");
+ * const seen = [];
+ * for await (const { n } of counter.Count({ to: 3 })) seen.push(n);
+ * assert.deepEqual(seen, [1, 2, 3]);
+ * await peer.close();
+ * await server.closed;
+ * ```
  */
 export function protoService<S = Record<string, unknown>>(
   schema: ProtoSchema,
@@ -109,10 +172,40 @@ export function protoService<S = Record<string, unknown>>(
   impl: ProtoImplementation<S> | object,
 ): Record<string, (...args: never[]) => unknown> {
   const methods = serviceMethods(schema, service);
-  return renameMethods(impl, (name) => methods.get(name), (name) => {
+  const served = renameMethods(impl, (name) => methods.get(name)?.name, (name) => {
     throw new TypeError(
       `${service} has no method "${name}" (it has: ${[...methods.keys()].join(", ")})`,
     );
+  });
+  for (const [name, method] of methods) {
+    const fn = (impl as Record<string, unknown>)[name];
+    if (typeof fn !== "function" || !(method.clientStreaming || method.serverStreaming)) continue;
+    served[method.name] = streamingHandler(impl, fn as (...args: unknown[]) => unknown, method);
+  }
+  return served;
+}
+
+// A streaming method's handler as a peer calls it: with the caller's
+// messages when the request streams, and the context. A connection that
+// carries no streams (one request, one reply: HTTP POST, NATS) has no
+// `input` in the context, and the call is refused saying so.
+function streamingHandler(
+  impl: object,
+  fn: (...args: unknown[]) => unknown,
+  method: ProtoMethod,
+) {
+  const contextual = contextHandlerOf(fn);
+  return withContext((ctx: CallContext, request: unknown) => {
+    if (!("input" in ctx)) {
+      throw new RpcError(
+        ErrorCode.MethodNotFound,
+        `${method.name} is a streaming method: this transport carries one message each way ` +
+          `(serve it over the protobuf envelope on TCP or WebSocket)`,
+        { method: method.name },
+      );
+    }
+    const first = method.clientStreaming ? ctx.input : request;
+    return contextual !== undefined ? contextual.call(impl, ctx, first) : fn.call(impl, first, ctx);
   });
 }
 
@@ -164,11 +257,35 @@ export function protoClient<S = Record<string, (request: ProtoMessage) => ProtoM
   service: string,
 ): ProtoClient<S> {
   const client: Record<string, unknown> = {};
-  for (const [name, wire] of serviceMethods(schema, service)) {
-    client[name] = (
-      request: ProtoMessage = {},
-      options?: CallOptions,
-    ) => caller.call(wire, request, options);
+  for (const [name, method] of serviceMethods(schema, service)) {
+    const wire = method.name;
+    client[name] = method.clientStreaming || method.serverStreaming
+      ? streamingCall(caller, method)
+      : (request: ProtoMessage = {}, options?: CallOptions) => caller.call(wire, request, options);
   }
   return Object.freeze(client) as ProtoClient<S>;
+}
+
+// A streaming method of a client: the server's messages as an async
+// iterable, or the call's one reply when only the request streams.
+function streamingCall(caller: ProtoCaller, method: ProtoMethod) {
+  return (request: unknown, options: CallOptions = {}) => {
+    if (caller.openStream === undefined) {
+      throw new TypeError(
+        `${method.name} is a streaming method: this client carries one message each way ` +
+          `(call it through a Peer with the protobuf envelope)`,
+      );
+    }
+    const stream = method.clientStreaming
+      ? caller.openStream(method.name, undefined, {
+        ...options,
+        input: request as AsyncIterable<unknown>,
+      })
+      : caller.openStream(method.name, request as ProtoMessage, options);
+    if (method.serverStreaming) {
+      stream.result.catch(() => {}); // its error ends the messages' loop
+      return stream.messages;
+    }
+    return stream.result;
+  };
 }

@@ -85,6 +85,25 @@ function doc(comment: string | null | undefined, indent: string): string {
  * assert.match(text, /note\?: string;/);
  * assert.match(text, /Add\(request: Total\): Total;/);
  * ```
+ *
+ * @example Streaming methods
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "./schema.ts";
+ * import { protoTypes } from "./typescript.ts";
+ *
+ * const text = protoTypes(loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message N { int64 n = 1; }
+ *   service Counter {
+ *     rpc Count(N) returns (stream N);
+ *     rpc Total(stream N) returns (N);
+ *   }
+ * `), "demo.proto");
+ * assert.match(text, /Count\(request: N\): AsyncIterable<N>;/);
+ * assert.match(text, /Total\(requests: AsyncIterable<N>\): N;/);
+ * ```
  */
 export function protoTypes(schema: ProtoSchema, source: string): string {
   const all = [...walk(schema.root)];
@@ -139,13 +158,15 @@ export function protoTypes(schema: ProtoSchema, source: string): string {
       );
       out[out.length - 1] += `export interface ${name(type)} {`;
       for (const m of type.methodsArray) {
-        if (m.requestStream || m.responseStream) continue;
         m.resolve();
+        // A stream is an AsyncIterable of its messages, as protoService and protoClient read it.
+        const request = name(m.resolvedRequestType!);
+        const response = name(m.resolvedResponseType!);
         out.push(
           doc(m.comment, "  ") +
-            `  ${m.name}(request: ${name(m.resolvedRequestType!)}): ${
-              name(m.resolvedResponseType!)
-            };`,
+            `  ${m.name}(${m.requestStream ? "requests" : "request"}: ${
+              m.requestStream ? `AsyncIterable<${request}>` : request
+            }): ${m.responseStream ? `AsyncIterable<${response}>` : response};`,
         );
       }
       out.push("}", "");

@@ -79,6 +79,20 @@ export interface SumReply {
   total: bigint;
 }
 
+/** The message interop.RangeRequest. */
+export interface RangeRequest {
+  start: number;
+  /** 0..1,000,000; outside: InvalidOperation(1, "invalid count") */
+  count: number;
+  /** wait before each message; 0 = none */
+  delayMs: number;
+}
+
+/** The message interop.Number. */
+export interface Number {
+  value: bigint;
+}
+
 /** The service interop.Calculator: `protoClient<Calculator>(...)`, `protoService<Calculator>(...)`. */
 export interface Calculator {
   Ping(request: Empty): Empty;
@@ -90,4 +104,10 @@ export interface Calculator {
   Sum(request: SumRequest): SumReply;
   /** One-way: sent as a notification (envelope id 0); no reply. */
   Zip(request: Empty): Empty;
+  /** Streaming (gRPC, Connect, gRPC-Web where the protocol allows; see README). */
+  Range(request: RangeRequest): AsyncIterable<Number>;
+  /** exact sum of all values received */
+  Total(requests: AsyncIterable<Number>): SumReply;
+  /** the running total after each value */
+  Running(requests: AsyncIterable<Number>): AsyncIterable<SumReply>;
 }

@@ -12,6 +12,7 @@ import { type Service, withContext } from "../../mod.ts";
 import { createDispatcher } from "../../rpc/plumbing.ts";
 import type { CallContext } from "../../mod.ts";
 import { createCalculator } from "./service.ts";
+import { type NumberMessage, range, type RangeRequest, running, total } from "./streams.ts";
 
 /** The contract's `.proto` files, next to this module. */
 export const PROTO_DIR: string = new URL(".", import.meta.url).pathname;
@@ -58,5 +59,9 @@ export function protobufCalculator(schema: ProtoSchema): Service {
     EchoShape: method((shape) => shape),
     Sum: method(async ({ values }, ctx) => ({ total: await call("sum", [values], ctx) })),
     Zip: method(() => ({})),
+    // Streaming: over the envelope on TCP and WebSocket (see streams.ts).
+    Range: (request: RangeRequest, ctx: CallContext) => range(request, ctx),
+    Total: (numbers: AsyncIterable<NumberMessage>) => total(numbers),
+    Running: (numbers: AsyncIterable<NumberMessage>) => running(numbers),
   });
 }

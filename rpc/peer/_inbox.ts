@@ -17,8 +17,11 @@ import type {
   RpcInvalid,
   RpcMessage,
   RpcNotification,
+  RpcStreamEvent,
 } from "../types.ts";
+import { STREAM_EVENT } from "../types.ts";
 import type { IncomingCalls } from "./_incoming.ts";
+import type { StreamTable } from "./_streams.ts";
 import type { PeerOptions } from "./options.ts";
 import type { Outbox } from "./_outbox.ts";
 
@@ -36,6 +39,8 @@ export interface InboxParts {
   readonly incoming: IncomingCalls;
   /** Told about notifications that the service does not handle. */
   readonly onNotification: PeerOptions["onNotification"];
+  /** The connection's streams, when its codec carries them. */
+  readonly streams?: StreamTable | undefined;
   /** Ends the connection: a frame that cannot be read or answered. */
   readonly end: (reason: unknown) => void;
 }
@@ -79,6 +84,7 @@ export class Inbox {
   readonly #pending: PendingCalls;
   readonly #incoming: IncomingCalls;
   readonly #onNotification: PeerOptions["onNotification"];
+  readonly #streams: StreamTable | undefined;
   readonly #end: (reason: unknown) => void;
   #stopped = false;
   #peerError: RpcError | undefined;
@@ -95,6 +101,7 @@ export class Inbox {
     this.#pending = parts.pending;
     this.#incoming = parts.incoming;
     this.#onNotification = parts.onNotification;
+    this.#streams = parts.streams;
     this.#end = parts.end;
   }
 
@@ -256,6 +263,10 @@ export class Inbox {
   }
 
   #notification(message: RpcNotification): void {
+    if (this.#streams !== undefined && message.method === STREAM_EVENT) {
+      this.#streams.receive(message.params as unknown as RpcStreamEvent);
+      return;
+    }
     const cancelled = this.#codec.readCancellation?.(message);
     if (cancelled !== undefined) {
       this.#incoming.cancel(cancelled);

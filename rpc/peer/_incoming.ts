@@ -5,11 +5,18 @@
  * @module
  */
 
-import { type AnswerSettings, errorReply, invokeMethod, methodNotFound } from "../answer.ts";
+import {
+  type AnswerSettings,
+  errorReply,
+  failureOf,
+  invokeMethod,
+  methodNotFound,
+} from "../answer.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
 import type { CallContext, Service } from "../service.ts";
 import type { RpcId, RpcMessage, RpcParams } from "../types.ts";
+import type { StreamTable } from "./_streams.ts";
 
 /** A call being handled: its handler's abort and how to answer it once. */
 interface IncomingCall {
@@ -42,6 +49,7 @@ export class IncomingCalls {
   readonly #dispatch: Dispatcher | undefined;
   readonly #maxInFlight: number;
   readonly #answering: AnswerSettings;
+  readonly #streams: StreamTable | undefined;
   // Calls being handled, by id: cancelling one aborts its handler and answers it.
   readonly #calls = new Map<RpcId, IncomingCall>();
   #inFlight = 0;
@@ -54,11 +62,28 @@ export class IncomingCalls {
    * @param service what is served; nothing (every call is unknown) when absent
    * @param maxInFlight the most calls handled at once; more are refused as busy
    * @param answering how errors are reported and exposed
+   * @param streams the connection's streams, when its codec carries them
    */
-  constructor(service: Service | undefined, maxInFlight: number, answering: AnswerSettings) {
+  constructor(
+    service: Service | undefined,
+    maxInFlight: number,
+    answering: AnswerSettings,
+    streams?: StreamTable,
+  ) {
     this.#dispatch = service === undefined ? undefined : createDispatcher(service);
     this.#maxInFlight = maxInFlight;
     this.#answering = answering;
+    this.#streams = streams;
+  }
+
+  /**
+   * Whether call `id` is being handled now.
+   *
+   * @param id the call's id
+   * @returns true while it awaits its reply
+   */
+  serving(id: RpcId): boolean {
+    return this.#calls.has(id);
   }
 
   /** The number of calls being handled now. */
@@ -116,15 +141,39 @@ export class IncomingCalls {
       answered = true;
       if (id !== undefined && this.#calls.get(id)?.controller === controller) {
         this.#calls.delete(id);
+        this.#streams?.forget(id, false);
       }
       respond(reply);
       if (--this.#inFlight === 0) this.#idle?.resolve();
     };
     if (id !== undefined) this.#calls.set(id, { controller, finish });
-    const ctx: CallContext = { id, method, signal: controller.signal };
+    const ctx = this.#context(id, method, controller.signal);
     const reply = invokeMethod(resolved, ctx, params, this.#answering);
-    if (reply instanceof Promise) reply.then(finish);
-    else finish(reply);
+    const answer = (reply: RpcMessage): void => {
+      if (!isStream(reply) || this.#streams === undefined || id === undefined) return finish(reply);
+      // A handler that returned an async iterable streams its messages; the
+      // call's reply, once they are sent, ends the stream.
+      this.#streams.pump(id, "server", reply.result, controller.signal).then(
+        () => finish({ kind: "result", id, result: null }),
+        (error) => finish(failureOf(id, error, this.#answering)),
+      );
+    };
+    if (reply instanceof Promise) reply.then(answer);
+    else answer(reply);
+  }
+
+  // The handler's context: the caller's messages, when this connection streams.
+  #context(id: RpcId | undefined, method: string, signal: AbortSignal): CallContext {
+    const streams = this.#streams;
+    if (streams === undefined || id === undefined) return { id, method, signal };
+    return {
+      id,
+      method,
+      signal,
+      get input() {
+        return streams.input(id);
+      },
+    };
   }
 
   /**
@@ -168,4 +217,11 @@ export class IncomingCalls {
     this.#calls.clear();
     this.#idle?.resolve();
   }
+}
+
+function isStream(
+  reply: RpcMessage,
+): reply is { kind: "result"; id: RpcId; result: AsyncIterable<unknown> } {
+  return reply.kind === "result" && typeof reply.result === "object" && reply.result !== null &&
+    Symbol.asyncIterator in reply.result;
 }

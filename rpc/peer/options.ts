@@ -50,4 +50,10 @@ export interface PeerOptions {
    * otherwise, and are not errors.
    */
   readonly onNotification?: (method: string, params: RpcParams | undefined) => void;
+  /**
+   * For codecs that carry streaming calls: the most messages of one stream
+   * that this end takes in before its reader reads them (the credit it
+   * grants the sender); 16 by default.
+   */
+  readonly streamWindow?: number;
 }

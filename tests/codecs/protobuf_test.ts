@@ -42,7 +42,7 @@ Deno.test("loadProto: every method by wire name, with its types", () => {
   assert.ok(schema.method("kitchen.Kitchen/Stream")!.serverStreaming);
   assert.equal(
     [...schema.methods.keys()].filter((name) => name.startsWith("interop.")).length,
-    8,
+    11,
   );
 });
 
