@@ -18,7 +18,7 @@ import { connectHandler } from "../protocols/connect.ts";
 import { ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
-import { withSystemMethods } from "../mod.ts";
+import { peerStreams, withSystemMethods } from "../mod.ts";
 import { withOpenRpc } from "../rpc/openrpc.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
 
@@ -111,6 +111,7 @@ function serveSocket(
 ): { url: string; shutdown(): Promise<void>; finished: Promise<void> } {
   return serveTcp(address, {
     codec: wiring.codec,
+    streams: peerStreams, // the protobuf envelope's Range, Total and Running
     framing,
     service,
     exposeErrors: values["expose-errors"],
@@ -180,8 +181,8 @@ switch (values.transport) {
       port,
       ...(values.transport === "wss" ? certificate() : {}),
       routes: wiring.httpPath === "/"
-        ? { "/rpc": { ...route, websocket: true } }
-        : { [wiring.httpPath]: route, "/rpc": { ...route, websocket: true } },
+        ? { "/rpc": { ...route, websocket: { streams: peerStreams } } }
+        : { [wiring.httpPath]: route, "/rpc": { ...route, websocket: { streams: peerStreams } } },
       onError,
     });
     server = {

@@ -14,7 +14,7 @@ import { Inbox } from "./peer/_inbox.ts";
 import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
 import { Outbox } from "./peer/_outbox.ts";
-import { StreamTable } from "./peer/_streams.ts";
+import type { StreamTable } from "./peer/_streams.ts";
 import type {
   Codec,
   Frame,
@@ -75,7 +75,7 @@ export class Peer extends RpcClientBase {
     super();
     this.#stream = stream;
     // A codec with per-connection state gives this connection its own instance.
-    this.#codec = options.codec.fork?.({ streams: true }) ?? options.codec;
+    this.#codec = options.codec.fork?.({ streams: options.streams !== undefined }) ?? options.codec;
     const limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
@@ -84,8 +84,8 @@ export class Peer extends RpcClientBase {
     this.#pending = new PendingCalls(limits.maxPending);
     this.#writer = stream.writable.getWriter();
     this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed);
-    this.#streams = this.#codec.features.streams === true
-      ? new StreamTable({
+    this.#streams = this.#codec.features.streams === true && options.streams !== undefined
+      ? options.streams({
         // async: an event the codec cannot encode is a rejection, not a throw.
         send: async (event) =>
           await this.#outbox.write(
@@ -198,6 +198,7 @@ export class Peer extends RpcClientBase {
    * import { memoryPair } from "./testing.ts";
    * import { loadProto, protobufRpc } from "../codecs/protobuf.ts";
    * import { type CallContext, withContext } from "./service.ts";
+   * import { peerStreams } from "./peer/streams.ts";
    *
    * const schema = loadProto(`
    *   syntax = "proto3";
@@ -208,13 +209,14 @@ export class Peer extends RpcClientBase {
    * const [a, b] = memoryPair();
    * const server = new Peer(a, {
    *   codec: protobufRpc({ schema }),
+   *   streams: peerStreams,
    *   service: {
    *     "demo.Doubler/Double": withContext(async function* (ctx: CallContext) {
    *       for await (const { n } of ctx.input as AsyncIterable<{ n: number }>) yield { n: 2 * n };
    *     }),
    *   },
    * });
-   * const client = new Peer(b, { codec: protobufRpc({ schema }) });
+   * const client = new Peer(b, { codec: protobufRpc({ schema }), streams: peerStreams });
    * const input = ReadableStream.from([{ n: 1 }, { n: 21 }]);
    * const call = client.openStream("demo.Doubler/Double", undefined, { input });
    * const doubled = [];
@@ -227,7 +229,9 @@ export class Peer extends RpcClientBase {
   openStream(method: string, params?: RpcParams, options: StreamCallOptions = {}): RpcStream {
     const streams = this.#streams;
     if (streams === undefined) {
-      throw new TypeError(`The ${this.#codec.name} codec carries no streaming calls (${method})`);
+      throw new TypeError(
+        `No streaming calls here (${method}): the codec must carry them (${this.#codec.name}?) and the peer be given \`streams: peerStreams\``,
+      );
     }
     if (this.#closing) throw this.#closedError();
     this.#outbox.checkBudget();

@@ -40,3 +40,5 @@ export { createResponder, type Responder, type ResponderOptions } from "./respon
 export { type Caller, createProxy } from "./proxy.ts";
 export { RpcClientBase } from "./client.ts";
 export { containsFloats, hasFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
+export { type StreamParts, StreamTable } from "./peer/_streams.ts";
+export { InboundMessages, OutboundCredit } from "./peer/_stream_flow.ts";

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { loadProto, protobufRpc, protoClient, protoService } from "../codecs/protobuf.ts";
+import { peerStreams } from "../rpc/peer/streams.ts";
 import { type CallContext, RpcError } from "../mod.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
@@ -82,7 +83,7 @@ Deno.test("the protobuf calculator process streams Range, Total and Running over
   await using server = await startCalculator("--codec", "protobuf", "--transport", "tcp");
   await using peer = await connectTcp(
     { hostname: server.hostname, port: server.port },
-    { codec: codec(), framing: lengthPrefix(), timeout: 10_000 },
+    { codec: codec(), streams: peerStreams, framing: lengthPrefix(), timeout: 10_000 },
   );
   await checkStreams(protoClient<Calculator>(peer, schema, "interop.Calculator"));
   // Unary calls go on as before on the same connection.
@@ -93,10 +94,15 @@ Deno.test("the protobuf calculator process streams Range, Total and Running over
 Deno.test("streams in process over TCP: concurrent streams and unary calls on one connection", async () => {
   await using server = serveTcp(LOCAL, {
     codec: codec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
     service: protobufCalculator(schema),
   });
-  await using peer = await connectTcp(server.address, { codec: codec(), framing: lengthPrefix() });
+  await using peer = await connectTcp(server.address, {
+    codec: codec(),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+  });
   const calc = protoClient<Calculator>(peer, schema, "interop.Calculator");
   await checkStreams(calc);
   const [ranges, totals, sums] = await Promise.all([
@@ -163,9 +169,15 @@ function counterService() {
 Deno.test("leaving a for await loop cancels the stream: the server's generator ends and its signal aborts", async () => {
   const { state, service } = counterService();
   const counterCodec = () => protobufRpc({ schema: COUNTER });
-  await using server = serveTcp(LOCAL, { codec: counterCodec(), framing: lengthPrefix(), service });
+  await using server = serveTcp(LOCAL, {
+    codec: counterCodec(),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+    service,
+  });
   await using peer = await connectTcp(server.address, {
     codec: counterCodec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
   });
   const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
@@ -195,12 +207,14 @@ Deno.test("a slow reader holds the server's generator to the window of credit", 
   const window = 8;
   await using server = serveTcp(LOCAL, {
     codec: counterCodec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
     service,
     streamWindow: window,
   });
   await using peer = await connectTcp(server.address, {
     codec: counterCodec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
     streamWindow: window,
   });
@@ -226,12 +240,14 @@ Deno.test("a client stream is sent as the server grants credit, and ends with th
   // The receiver's window bounds the sender: here the server receives.
   await using server = serveTcp(LOCAL, {
     codec: counterCodec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
     service,
     streamWindow: 4,
   });
   await using peer = await connectTcp(server.address, {
     codec: counterCodec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
   });
   let sent = 0;
@@ -280,15 +296,28 @@ Deno.test("a streaming method over the HTTP POST route is refused with a clear e
 
 Deno.test("the protobuf calculator process streams over WebSocket (one binary message per event)", async () => {
   await using server = await startCalculator("--codec", "protobuf", "--transport", "ws");
-  await using peer = await connectWebSocket(server.url, { codec: codec(), timeout: 10_000 });
+  await using peer = await connectWebSocket(server.url, {
+    codec: codec(),
+    streams: peerStreams,
+    timeout: 10_000,
+  });
   await checkStreams(protoClient<Calculator>(peer, schema, "interop.Calculator"));
 });
 
 Deno.test("a stream's timeout cancels it on both ends; a dropped connection fails the reader", async () => {
   const { state, service } = counterService();
   const counterCodec = () => protobufRpc({ schema: COUNTER });
-  await using server = serveTcp(LOCAL, { codec: counterCodec(), framing: lengthPrefix(), service });
-  const peer = await connectTcp(server.address, { codec: counterCodec(), framing: lengthPrefix() });
+  await using server = serveTcp(LOCAL, {
+    codec: counterCodec(),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+    service,
+  });
+  const peer = await connectTcp(server.address, {
+    codec: counterCodec(),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+  });
   const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
   // A reader that stops reading: the timeout ends the call, and the server's generator;
   // what was held is read, then the timeout.
@@ -317,6 +346,7 @@ Deno.test("a stream's timeout cancels it on both ends; a dropped connection fail
 Deno.test("a caller that sends beyond its credit fails its call, and the connection serves on", async () => {
   await using server = serveTcp(LOCAL, {
     codec: codec(),
+    streams: peerStreams,
     framing: lengthPrefix(),
     service: protobufCalculator(schema),
   });

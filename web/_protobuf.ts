@@ -34,3 +34,5 @@ export {
   type ConnectErrorDetail,
   type ConnectFormat,
 } from "../protocols/connect.ts";
+// Streaming calls over the envelope: a peer carries them when given this.
+export { peerStreams } from "../rpc/peer/streams.ts";

@@ -139,6 +139,7 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, Proto
  * import { Peer } from "../../rpc/peer.ts";
  * import { memoryPair } from "../../rpc/testing.ts";
  * import { loadProto, protobufRpc, protoClient, protoService } from "../protobuf.ts";
+ * import { peerStreams } from "../../rpc/peer/streams.ts";
  *
  * const schema = loadProto(`
  *   syntax = "proto3";
@@ -150,13 +151,14 @@ function serviceMethods(schema: ProtoSchema, service: string): Map<string, Proto
  * const [a, b] = memoryPair();
  * const server = new Peer(a, {
  *   codec: protobufRpc({ schema }),
+ *   streams: peerStreams, // streaming calls: a peer carries them only when given this
  *   service: protoService(schema, "demo.Counter", {
  *     Count: async function* ({ to }: { to: number }) {
  *       for (let n = 1; n <= to; n++) yield { n };
  *     },
  *   }),
  * });
- * const peer = new Peer(b, { codec: protobufRpc({ schema }) });
+ * const peer = new Peer(b, { codec: protobufRpc({ schema }), streams: peerStreams });
  * type Counter = { Count(request: { to: number }): AsyncIterable<{ n: number }> };
  * const counter = protoClient<Counter>(peer, schema, "demo.Counter");
  * const seen = [];

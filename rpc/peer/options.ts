@@ -7,6 +7,15 @@
 import type { RpcLimits } from "../limits.ts";
 import type { Service } from "../service.ts";
 import type { Codec, RpcParams } from "../types.ts";
+import type { StreamParts, StreamTable } from "./_streams.ts";
+
+/**
+ * What carries a connection's streaming calls: {@linkcode peerStreams} from
+ * `rpc/peer/streams.ts`. A peer takes it as an option rather than importing
+ * it, so that sessions without streams (and their browser bundles) do not
+ * carry it.
+ */
+export type StreamSupport = (parts: StreamParts) => StreamTable;
 
 /**
  * Options of a {@linkcode Peer}.
@@ -56,4 +65,10 @@ export interface PeerOptions {
    * grants the sender); 16 by default.
    */
   readonly streamWindow?: number;
+  /**
+   * Streaming calls, for a codec that carries them (the protobuf envelope):
+   * `peerStreams`. Without it, this end neither makes nor serves streaming
+   * calls (they are refused, as by a peer that has none).
+   */
+  readonly streams?: StreamSupport;
 }

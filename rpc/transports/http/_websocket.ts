@@ -4,6 +4,7 @@
 // its maxPayload counts a fragmented message's bytes as they arrive, and it
 // can pause reading while the session has replies queued for a slow reader.
 
+import type { StreamSupport } from "../../peer/options.ts";
 import { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
 import type { WebSocket as WsSocket, WebSocketServer } from "ws";
@@ -52,6 +53,11 @@ export interface WebSocketRouteOptions {
    * call the other side (server push).
    */
   readonly onConnection?: (peer: Peer, request: WebSocketRequest) => void;
+  /**
+   * Streaming calls on each connection, for a codec that carries them (the
+   * protobuf envelope): `peerStreams` from `@parley/rpc`.
+   */
+  readonly streams?: StreamSupport;
   /**
    * A service per connection instead of the route's (remote objects'
    * `serveObjects(root)` is one): it receives the connection's peer (to call
@@ -248,6 +254,7 @@ function serve(
     onError,
     limits: serving.limits ?? {},
     ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),
+    ...(serving.options.streams === undefined ? {} : { streams: serving.options.streams }),
   });
   peers.add(peer);
   const stopTimers = [keepAlive(ws, serving.options), idleTimer(peer, limits, () => lastActivity)];
