@@ -29,6 +29,9 @@ export interface ConnectionGuardOptions {
   readonly onError: (error: unknown) => void;
 }
 
+/** Milliseconds an ended connection's GOAWAY has to reach the peer before the socket is cut. */
+const GRACE = 1000;
+
 const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
 /**
@@ -82,10 +85,18 @@ function guardSession(session: http2.ServerHttp2Session, options: ConnectionGuar
   let active = 0;
   let resets = 0;
   let window = performance.now();
+  let ended = false;
   const end = (code: number, why: string) => {
+    if (ended) return; // its other streams close after it, each a reset
+    ended = true;
     options.onError(new Error(`gRPC connection ended: ${why}`));
-    if (!session.destroyed) session.goaway(code);
-    session.destroy();
+    if (session.destroyed) return;
+    // GOAWAY first, and time for it to reach the peer (destroying at once
+    // can drop it): close() refuses new streams; the rest are cut at GRACE.
+    session.goaway(code);
+    session.close();
+    const cut = setTimeout(() => session.destroy(), GRACE);
+    session.once("close", () => clearTimeout(cut));
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = (ms: number, why: string) => {
