@@ -177,7 +177,7 @@ Deno.test("more streams than maxConcurrentStreams: the connection that ignores S
   await stillServes(server);
 });
 
-Deno.test("a body that never ends, with no grpc-timeout, is answered 4 after idleTimeout and freed", async () => {
+Deno.test("a body that never starts or stalls, with no grpc-timeout, is answered 4 and freed", async () => {
   await using server = await start({ limits: { firstFrameTimeout: 200, idleTimeout: 200 } });
   const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
   session.on("error", () => {});
@@ -289,6 +289,24 @@ Deno.test("a length prefix of 2^31 is refused from the prefix: 8 RESOURCE_EXHAUS
     call.on("response", resolve)
   );
   assert.equal(headers["grpc-status"], "8");
+  session.destroy();
+  await stillServes(server);
+});
+
+Deno.test("a 1 MB header block is refused with RST_STREAM REFUSED_STREAM (node:http2's header list limit)", async () => {
+  await using server = await start();
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  const call = session.request({
+    ":method": "POST",
+    ":path": "/interop.Calculator/Add",
+    "content-type": "application/grpc",
+    "x-big": "a".repeat(1_000_000),
+  });
+  call.on("error", () => {});
+  call.end(new Uint8Array([0, 0, 0, 0, 0]));
+  await new Promise((resolve) => call.on("close", resolve));
+  assert.equal(call.rstCode, http2.constants.NGHTTP2_REFUSED_STREAM);
   session.destroy();
   await stillServes(server);
 });
