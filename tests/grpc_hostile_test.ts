@@ -310,3 +310,25 @@ Deno.test("a 1 MB header block is refused with RST_STREAM REFUSED_STREAM (node:h
   session.destroy();
   await stillServes(server);
 });
+
+Deno.test("keepAlive: a peer that answers the server's pings stays; one that does not is dropped", async () => {
+  await using server = await start({ keepAlive: { interval: 50, timeout: 200 } });
+  // node:http2's client answers pings by itself: after three, it is still served.
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  let pings = 0;
+  const thirdPing = new Promise<void>((resolve) =>
+    session.on("ping", () => ++pings === 3 && resolve())
+  );
+  await thirdPing;
+  assert.equal(session.closed, false);
+  session.destroy();
+  // A raw peer that opens a stream (so it is not idle) and never answers PING.
+  const deaf = new RawConnection(server.addr.port);
+  deaf.greet();
+  deaf.write(frame(4, 0x1, 0), requestHeaders(1));
+  await deaf.closed;
+  assert.ok(deaf.frames.some((f) => f.type === 6), "the server pinged");
+  assert.equal(deaf.goaway, 0);
+  await stillServes(server);
+});

@@ -27,6 +27,16 @@ export interface ConnectionGuardOptions {
   readonly idleTimeout: number;
   /** Told why a connection was ended. */
   readonly onError: (error: unknown) => void;
+  /** Pings of the server's own, to find dead peers sooner than `idleTimeout`. */
+  readonly keepAlive?: KeepAlive;
+}
+
+/** The server's keep-alive pings. */
+export interface KeepAlive {
+  /** Milliseconds between pings on each connection. */
+  readonly interval: number;
+  /** Milliseconds a ping's answer may take; then the connection is ended. */
+  readonly timeout: number;
 }
 
 /** Milliseconds an ended connection's GOAWAY has to reach the peer before the socket is cut. */
@@ -105,6 +115,7 @@ function guardSession(session: http2.ServerHttp2Session, options: ConnectionGuar
   };
   arm(options.firstFrameTimeout, `no stream within ${options.firstFrameTimeout} ms`);
   session.once("close", () => clearTimeout(timer));
+  if (options.keepAlive !== undefined) keepAlive(session, options.keepAlive, end);
   session.on("stream", (stream: http2.ServerHttp2Stream) => {
     active++;
     clearTimeout(timer);
@@ -122,6 +133,32 @@ function guardSession(session: http2.ServerHttp2Session, options: ConnectionGuar
         arm(options.idleTimeout, `idle for ${options.idleTimeout} ms`);
       }
     });
+  });
+}
+
+// A ping every `interval`; one unanswered for `timeout` ends the connection.
+function keepAlive(
+  session: http2.ServerHttp2Session,
+  { interval, timeout }: KeepAlive,
+  end: (code: number, why: string) => void,
+): void {
+  let unanswered: ReturnType<typeof setTimeout> | undefined;
+  const pinger = setInterval(() => {
+    if (unanswered !== undefined || session.destroyed) return; // one ping at a time
+    unanswered = setTimeout(
+      () => end(NGHTTP2_NO_ERROR, `no ping answered within ${timeout} ms`),
+      timeout,
+    );
+    // An error here is the session closing: its close event tidies up.
+    session.ping((error) => {
+      if (error !== null) return;
+      clearTimeout(unanswered);
+      unanswered = undefined;
+    });
+  }, interval);
+  session.once("close", () => {
+    clearInterval(pinger);
+    clearTimeout(unanswered);
   });
 }
 

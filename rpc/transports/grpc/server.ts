@@ -74,6 +74,12 @@ export interface ServeGrpcOptions {
    */
   readonly maxStreamResets?: number;
   /**
+   * The server's own pings: every `interval` ms, and a peer that has not
+   * answered within `timeout` ms is dead (GOAWAY, closed). Off by default;
+   * the server always answers the client's pings.
+   */
+  readonly keepAlive?: { readonly interval: number; readonly timeout: number };
+  /**
    * Replies at least this many bytes long are sent gzipped to clients whose
    * `grpc-accept-encoding` lists gzip; 1024 by default (`Infinity`: never).
    */
@@ -197,6 +203,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     firstFrameTimeout,
     idleTimeout,
     onError,
+    ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
   });
   const sessions = new Set<http2.ServerHttp2Session>();
   let inFlight = 0;
