@@ -10,7 +10,8 @@
  * `ws-echo` echoes every WebSocket message on a bare `Deno.upgradeWebSocket`
  * (the WebSocket ceiling); `protobuf` serves the calculator's Add in the
  * protobuf envelope on TCP (length prefix) and `connect` over the Connect
- * protocol on HTTP, printing `listening PORT`; `thrift` serves the calculator's
+ * protocol on HTTP, `grpc` over gRPC (h2c, `serveGrpc`), printing
+ * `listening PORT`; `thrift` serves the calculator's
  * add over Thrift (framed, binary); `objects` serves remote objects (a
  * chain of `Step`s) over JSON-RPC. Exits on SIGTERM.
  *
@@ -29,6 +30,7 @@ import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { connByteStream, serveTcp } from "../../rpc/transports/tcp.ts";
 import { loadProto, protobufRpc, protoService } from "../../codecs/protobuf.ts";
 import { connectHandler } from "../../protocols/connect.ts";
+import { serveGrpc } from "../../rpc/transports/grpc.ts";
 import { loadThrift, thriftRpc } from "../../codecs/thrift.ts";
 import { expose, serveObjects } from "../../rpc/objects/mod.ts";
 
@@ -118,7 +120,7 @@ if (mode === "raw") {
   console.log(`listening ${server.addr.port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   await server.finished;
-} else if (mode === "protobuf" || mode === "connect") {
+} else if (mode === "protobuf" || mode === "connect" || mode === "grpc") {
   const schema = loadProto({
     "calculator.proto": Deno.readTextFileSync(
       new URL("../../examples/calculator/calculator.proto", import.meta.url),
@@ -127,6 +129,12 @@ if (mode === "raw") {
   const calculator = protoService(schema, "interop.Calculator", {
     Add: ({ num1, num2 }: { num1: number; num2: number }) => ({ sum: num1 + num2 }),
   });
+  if (mode === "grpc") {
+    const server = await serveGrpc({ schema, service: calculator });
+    console.log(`listening ${server.addr.port}`);
+    Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+    await server.finished;
+  }
   const server = mode === "protobuf"
     ? serveTcp({ hostname: "127.0.0.1", port: 0 }, {
       codec: protobufRpc({ schema }),

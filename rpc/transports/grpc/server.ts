@@ -20,6 +20,8 @@ import { type GrpcStatus, statusOf, type StatusOptions } from "../../../protocol
 import { ACCEPT_ENCODING, acceptsGzip, gunzipMessage, GZIP, gzipMessage } from "./_compression.ts";
 import { attachMetadata, type GrpcCallMetadata, headersOf } from "./metadata.ts";
 import { reject, sendReply, trailersOnly } from "./_respond.ts";
+import { guardConnections, watchBody } from "./_guard.ts";
+import { resolveMaxConnections } from "../_accept.ts";
 
 /** Options of {@linkcode serveGrpc}. */
 export interface ServeGrpcOptions {
@@ -51,11 +53,32 @@ export interface ServeGrpcOptions {
   /**
    * `maxFrameSize` bounds each request message (larger: 8
    * RESOURCE_EXHAUSTED, refused from its length prefix), `maxInFlight` the
-   * calls running across connections.
+   * calls running across connections; `firstFrameTimeout` is how long a
+   * connection may go before its first stream, and a request before its
+   * first body bytes, `idleTimeout` how long a connection may have no stream
+   * open, and a request body may stall between chunks (past these: GOAWAY
+   * and close; a call, 4 DEADLINE_EXCEEDED).
    */
   readonly limits?: Partial<RpcLimits>;
-  /** Streams one connection may have open at once (HTTP/2's SETTINGS); 100 by default. */
+  /**
+   * Streams one connection may have open at once (HTTP/2's SETTINGS); 100 by
+   * default. A peer that opens more loses its connection (GOAWAY).
+   */
   readonly maxConcurrentStreams?: number;
+  /** Connections open at once; more are closed as they arrive. 10,000 by default. */
+  readonly maxConnections?: number;
+  /**
+   * Streams a connection's peer may reset (cancel) in one second; past it
+   * the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed (the "rapid
+   * reset" attack, CVE-2023-44487). 200 by default.
+   */
+  readonly maxStreamResets?: number;
+  /**
+   * The server's own pings: every `interval` ms, and a peer that has not
+   * answered within `timeout` ms is dead (GOAWAY, closed). Off by default;
+   * the server always answers the client's pings.
+   */
+  readonly keepAlive?: { readonly interval: number; readonly timeout: number };
   /**
    * Replies at least this many bytes long are sent gzipped to clients whose
    * `grpc-accept-encoding` lists gzip; 1024 by default (`Infinity`: never).
@@ -154,7 +177,9 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
 export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> {
   const { schema } = options;
   const dispatch = createDispatcher(options.service);
-  const { maxInFlight, maxFrameSize } = resolveLimits(options.limits);
+  const { maxInFlight, maxFrameSize, firstFrameTimeout, idleTimeout } = resolveLimits(
+    options.limits,
+  );
   const onError = options.onError ?? (() => {});
   const statusOptions: StatusOptions = {
     schema,
@@ -172,6 +197,14 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
   const server = tls
     ? http2.createSecureServer({ cert: options.cert, key: options.key, settings })
     : http2.createServer({ settings });
+  guardConnections(server, {
+    maxConnections: resolveMaxConnections(options.maxConnections),
+    maxStreamResets: resolveMaxConnections(options.maxStreamResets ?? 200, "maxStreamResets"),
+    firstFrameTimeout,
+    idleTimeout,
+    onError,
+    ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   let inFlight = 0;
 
@@ -232,6 +265,7 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     const cancelled = new AbortController();
     stream.on("close", () => cancelled.abort(new DOMException("Cancelled", "AbortError")));
     const reader = new MessageReader(maxFrameSize, encoding === GZIP);
+    watchBody(stream, firstFrameTimeout, idleTimeout, (message) => answer({ code: 4, message }));
     stream.on("data", (chunk: Uint8Array) => {
       try {
         reader.push(chunk);

@@ -1,0 +1,334 @@
+/**
+ * Hostile input for serveGrpc (rpc/transports/grpc/server.ts, _guard.ts):
+ * raw sockets and raw node:http2 clients send what no good client does — a
+ * rapid-reset flood, more streams than SETTINGS allow, a body that never
+ * ends, invalid HPACK, malformed frames, a silent connection, a slowloris,
+ * a length prefix of 2^31 — and each test then makes a normal call with
+ * parley's own `connectGrpc`, which must still work: one connection's
+ * misbehaviour ends that connection or that call, never the server.
+ */
+
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import net from "node:net";
+import { Buffer } from "node:buffer";
+import { protoClient } from "../codecs/protobuf.ts";
+import { calculatorSchema } from "../examples/calculator/protobuf.ts";
+import { connectGrpc, type GrpcServer, type ServeGrpcOptions } from "../rpc/transports/grpc.ts";
+import { startGrpcCalculator } from "./_grpc_calculator.ts";
+
+const schema = calculatorSchema();
+const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const GOAWAY = 7;
+const RST_STREAM = 3;
+
+type Calculator = { Add(request: { num1: number; num2: number }): { sum: number } };
+
+function start(options: Partial<ServeGrpcOptions> = {}): Promise<GrpcServer> {
+  return startGrpcCalculator({ onError: () => {}, ...options }).server;
+}
+
+/** A normal call on a fresh connection: the server still serves. */
+async function stillServes(server: GrpcServer): Promise<void> {
+  await using client = connectGrpc(server.url, { schema });
+  const calculator = protoClient<Calculator>(client, schema, "interop.Calculator");
+  assert.deepEqual(await calculator.Add({ num1: 2, num2: 3 }), { sum: 5 });
+}
+
+/** One HTTP/2 frame: 9 bytes of header, then the payload. */
+function frame(type: number, flags: number, stream: number, payload: number[] = []): Uint8Array {
+  const length = payload.length;
+  return new Uint8Array([
+    length >> 16,
+    (length >> 8) & 0xff,
+    length & 0xff,
+    type,
+    flags,
+    (stream >>> 24) & 0x7f,
+    (stream >> 16) & 0xff,
+    (stream >> 8) & 0xff,
+    stream & 0xff,
+    ...payload,
+  ]);
+}
+
+/**
+ * A request's HEADERS (END_HEADERS, no END_STREAM) in HPACK: POST and http
+ * from the static table, :path, :authority and content-type as literals
+ * without indexing whose names are static entries 4, 1 and 31 (an index
+ * over 14 takes a second byte, RFC 7541 §5.1).
+ */
+function requestHeaders(stream: number): Uint8Array {
+  const literal = (name: number[], value: string) => [
+    ...name,
+    value.length,
+    ...new TextEncoder().encode(value),
+  ];
+  return frame(1, 0x4, stream, [
+    0x83, // :method POST
+    0x86, // :scheme http
+    ...literal([0x04], "/interop.Calculator/Add"),
+    ...literal([0x01], "127.0.0.1"),
+    ...literal([0x0f, 31 - 15], "application/grpc"),
+  ]);
+}
+
+interface RawFrame {
+  readonly type: number;
+  readonly stream: number;
+  readonly payload: Uint8Array;
+}
+
+/** A raw connection that collects the frames the server sends until it closes. */
+class RawConnection {
+  readonly socket: net.Socket;
+  readonly closed: Promise<void>;
+  #bytes = Buffer.alloc(0);
+
+  constructor(port: number) {
+    this.socket = net.connect(port, "127.0.0.1");
+    this.socket.on("error", () => {});
+    this.socket.on("data", (chunk: Buffer) => this.#bytes = Buffer.concat([this.#bytes, chunk]));
+    this.closed = new Promise((resolve) => this.socket.on("close", () => resolve()));
+  }
+
+  /** The frames received so far (the server's preface SETTINGS is the first). */
+  get frames(): RawFrame[] {
+    const frames: RawFrame[] = [];
+    for (let at = 0; at + 9 <= this.#bytes.length;) {
+      const length = this.#bytes.readUIntBE(at, 3);
+      frames.push({
+        type: this.#bytes[at + 3]!,
+        stream: this.#bytes.readUInt32BE(at + 5) & 0x7fffffff,
+        payload: this.#bytes.subarray(at + 9, at + 9 + length),
+      });
+      at += 9 + length;
+    }
+    return frames;
+  }
+
+  /** The error code of the GOAWAY received, if one was. */
+  get goaway(): number | undefined {
+    const goaway = this.frames.find((f) => f.type === GOAWAY);
+    return goaway === undefined ? undefined : Buffer.from(goaway.payload).readUInt32BE(4);
+  }
+
+  write(...chunks: (string | Uint8Array)[]): void {
+    for (const chunk of chunks) this.socket.write(chunk);
+  }
+
+  /** Sends the client preface and an empty SETTINGS frame. */
+  greet(): void {
+    this.write(PREFACE, frame(4, 0, 0));
+  }
+}
+
+Deno.test("rapid reset: a peer resetting streams past maxStreamResets a second gets GOAWAY ENHANCE_YOUR_CALM", async () => {
+  await using server = await start({ maxStreamResets: 50 });
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  const goaway = new Promise<number>((resolve) => session.on("goaway", resolve));
+  const closed = new Promise((resolve) => session.on("close", resolve));
+  // Bounded: at most 5,000 streams, stopping as soon as the server says stop.
+  let sent = 0;
+  let stopped = false;
+  goaway.then(() => stopped = true);
+  for (; sent < 5000 && !stopped && !session.destroyed; sent++) {
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/interop.Calculator/Add",
+        "content-type": "application/grpc",
+      });
+      stream.on("error", () => {});
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    } catch {
+      break; // the session is going away
+    }
+    if (sent % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  // Whichever comes first: a session closed without GOAWAY fails here, not hangs.
+  assert.equal(await Promise.race([goaway, closed]), NGHTTP2_ENHANCE_YOUR_CALM);
+  session.destroy();
+  await closed;
+  assert.ok(sent < 5000, `stopped after ${sent} streams`);
+  await stillServes(server);
+});
+
+Deno.test("more streams than maxConcurrentStreams: the connection that ignores SETTINGS is ended", async () => {
+  await using server = await start({ maxConcurrentStreams: 2 });
+  const raw = new RawConnection(server.addr.port);
+  raw.greet();
+  raw.write(frame(4, 0x1, 0)); // SETTINGS ACK
+  for (const id of [1, 3, 5, 7]) raw.write(requestHeaders(id));
+  await raw.closed;
+  const settings = raw.frames[0]!;
+  assert.equal(settings.type, 4);
+  // SETTINGS_MAX_CONCURRENT_STREAMS (3) = 2 was advertised.
+  assert.deepEqual([...settings.payload.subarray(0, 6)], [0, 3, 0, 0, 0, 2]);
+  // RFC 9113 §5.1.2 allows a stream error (RST_STREAM) or ending the
+  // connection; node:http2 on Deno does the latter, having taken streams 1
+  // and 3 (the GOAWAY's last stream).
+  const reset = raw.frames.find((f) => f.type === RST_STREAM && f.stream > 3);
+  const goaway = raw.frames.find((f) => f.type === GOAWAY);
+  assert.ok(reset !== undefined || goaway !== undefined, "the extra streams were refused");
+  if (reset === undefined) assert.equal(Buffer.from(goaway!.payload).readUInt32BE(0), 3);
+  await stillServes(server);
+});
+
+Deno.test("a body that never starts or stalls, with no grpc-timeout, is answered 4 and freed", async () => {
+  await using server = await start({ limits: { firstFrameTimeout: 200, idleTimeout: 200 } });
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  const statusOf = (body: Uint8Array | undefined) => {
+    const call = session.request({
+      ":method": "POST",
+      ":path": "/interop.Calculator/Add",
+      "content-type": "application/grpc",
+      "te": "trailers",
+    });
+    call.on("error", () => {});
+    if (body !== undefined) call.write(body); // and never end
+    return new Promise<{ status: unknown; message: unknown }>((resolve) =>
+      call.on(
+        "response",
+        (headers) => resolve({ status: headers["grpc-status"], message: headers["grpc-message"] }),
+      )
+    );
+  };
+  // No body at all, then half a length prefix.
+  const [silent, stalled] = await Promise.all([
+    statusOf(undefined),
+    statusOf(new Uint8Array([0, 0, 0])),
+  ]);
+  assert.equal(silent.status, "4");
+  assert.match(String(silent.message), /no request body within 200 ms/);
+  assert.equal(stalled.status, "4");
+  assert.match(String(stalled.message), /stalled for 200 ms/);
+  session.destroy();
+  await stillServes(server);
+});
+
+Deno.test("invalid HPACK: the session ends with GOAWAY, the server stays up", async () => {
+  await using server = await start();
+  const raw = new RawConnection(server.addr.port);
+  raw.greet();
+  // An indexed header field far past the static and the empty dynamic table.
+  raw.write(frame(1, 0x5, 1, [0xff, 0xff, 0xff, 0xff, 0x0f]));
+  await raw.closed;
+  assert.notEqual(raw.goaway, undefined);
+  assert.notEqual(raw.goaway, 0);
+  await stillServes(server);
+});
+
+Deno.test("malformed frames: a SETTINGS of 5 bytes and garbage after the preface each end their session", async () => {
+  await using server = await start();
+  const settings = new RawConnection(server.addr.port);
+  settings.write(PREFACE, frame(4, 0, 0, [0, 3, 0, 0, 0]));
+  const garbage = new RawConnection(server.addr.port);
+  garbage.write(PREFACE, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  await Promise.all([settings.closed, garbage.closed]);
+  assert.notEqual(settings.goaway, undefined);
+  assert.notEqual(settings.goaway, 0);
+  assert.notEqual(garbage.goaway, undefined);
+  await stillServes(server);
+});
+
+Deno.test("a connection that sends the preface and nothing more is closed after firstFrameTimeout", async () => {
+  await using server = await start({ limits: { firstFrameTimeout: 200 } });
+  const raw = new RawConnection(server.addr.port);
+  raw.greet();
+  await raw.closed;
+  assert.equal(raw.goaway, 0); // GOAWAY NO_ERROR: nothing wrong was said, only nothing
+  await stillServes(server);
+});
+
+Deno.test("slowloris: connections over maxConnections are closed at once; silent ones time out and free their place", async () => {
+  await using server = await start({ maxConnections: 3, limits: { firstFrameTimeout: 300 } });
+  const held = [0, 1, 2].map(() => new RawConnection(server.addr.port));
+  for (const raw of held) raw.write(PREFACE);
+  // Wait until the server has taken all three (each gets its SETTINGS).
+  while (held.some((raw) => raw.frames.length === 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const extra = new RawConnection(server.addr.port);
+  extra.greet();
+  await extra.closed;
+  assert.equal(extra.frames.length, 0, "closed before any SETTINGS");
+  await Promise.all(held.map((raw) => raw.closed));
+  // The server counts a connection gone when its side of the socket closes,
+  // a moment after ours: probe (at most 50 times) until one is taken again.
+  for (let probes = 0; probes < 50; probes++) {
+    const probe = new RawConnection(server.addr.port);
+    probe.greet();
+    while (probe.frames.length === 0 && !probe.socket.closed) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const taken = probe.frames.length > 0;
+    probe.socket.destroy();
+    await probe.closed;
+    if (taken) break;
+  }
+  await stillServes(server);
+});
+
+Deno.test("a length prefix of 2^31 is refused from the prefix: 8 RESOURCE_EXHAUSTED", async () => {
+  await using server = await start();
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  const call = session.request({
+    ":method": "POST",
+    ":path": "/interop.Calculator/Add",
+    "content-type": "application/grpc",
+    "te": "trailers",
+  });
+  call.on("error", () => {});
+  call.write(new Uint8Array([0, 0x80, 0, 0, 0, 1, 2, 3]));
+  const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
+    call.on("response", resolve)
+  );
+  assert.equal(headers["grpc-status"], "8");
+  session.destroy();
+  await stillServes(server);
+});
+
+Deno.test("a 1 MB header block is refused with RST_STREAM REFUSED_STREAM (node:http2's header list limit)", async () => {
+  await using server = await start();
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  const call = session.request({
+    ":method": "POST",
+    ":path": "/interop.Calculator/Add",
+    "content-type": "application/grpc",
+    "x-big": "a".repeat(1_000_000),
+  });
+  call.on("error", () => {});
+  call.end(new Uint8Array([0, 0, 0, 0, 0]));
+  await new Promise((resolve) => call.on("close", resolve));
+  assert.equal(call.rstCode, http2.constants.NGHTTP2_REFUSED_STREAM);
+  session.destroy();
+  await stillServes(server);
+});
+
+Deno.test("keepAlive: a peer that answers the server's pings stays; one that does not is dropped", async () => {
+  await using server = await start({ keepAlive: { interval: 50, timeout: 200 } });
+  // node:http2's client answers pings by itself: after three, it is still served.
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  let pings = 0;
+  const thirdPing = new Promise<void>((resolve) =>
+    session.on("ping", () => ++pings === 3 && resolve())
+  );
+  await thirdPing;
+  assert.equal(session.closed, false);
+  session.destroy();
+  // A raw peer that opens a stream (so it is not idle) and never answers PING.
+  const deaf = new RawConnection(server.addr.port);
+  deaf.greet();
+  deaf.write(frame(4, 0x1, 0), requestHeaders(1));
+  await deaf.closed;
+  assert.ok(deaf.frames.some((f) => f.type === 6), "the server pinged");
+  assert.equal(deaf.goaway, 0);
+  await stillServes(server);
+});
