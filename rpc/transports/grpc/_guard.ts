@@ -182,7 +182,7 @@ function keepAlive(
  *
  * const server = http2.createServer();
  * const expired = new Promise<string>((resolve) =>
- *   server.on("stream", (stream) => watchBody(stream, 50, 1000, resolve))
+ *   server.on("stream", (stream) => watchBody(stream as http2.ServerHttp2Stream, 50, 1000, resolve))
  * );
  * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
  * const { port } = server.address() as { port: number };
