@@ -78,27 +78,43 @@ function readFields(
   first: (reader: protobuf.Reader) => void,
   fourth?: (bytes: Uint8Array) => void,
 ): [Uint8Array | undefined, Uint8Array | undefined] {
-  const reader = protobuf.Reader.create(bytes);
   let second: Uint8Array | undefined;
   let third: Uint8Array | undefined;
+  walkFields(bytes, 3, "field", (field, wire, reader) => {
+    if (field === 1 && wire === 0) first(reader);
+    else if (field === 2 && wire === 2) second = plain(reader.bytes());
+    else if (field === 3 && wire === 2) third = plain(reader.bytes());
+    else if (field === 4 && wire === 2 && fourth !== undefined) fourth(plain(reader.bytes()));
+    else return false;
+    return true;
+  });
+  return [second, third];
+}
+
+// The strict walk both readers share: `visit` reads the fields it knows and
+// says so; a field up to `known` of another wire type is refused, a later
+// one skipped (protobuf's rule for fields this end does not know).
+function walkFields(
+  bytes: Uint8Array,
+  known: number,
+  what: string,
+  visit: (field: number, wire: number, reader: protobuf.Reader) => boolean,
+): void {
+  const reader = protobuf.Reader.create(bytes);
   try {
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
       const field = tag >>> 3;
       const wire = tag & 7;
       if (field === 0) throw new EnvelopeError("field number 0");
-      if (field === 1 && wire === 0) first(reader);
-      else if (field === 2 && wire === 2) second = plain(reader.bytes());
-      else if (field === 3 && wire === 2) third = plain(reader.bytes());
-      else if (field === 4 && wire === 2 && fourth !== undefined) fourth(plain(reader.bytes()));
-      else if (field <= 3) throw new EnvelopeError(`field ${field} has wire type ${wire}`);
-      else reader.skipType(wire);
+      if (visit(field, wire, reader)) continue;
+      if (field <= known) throw new EnvelopeError(`${what} ${field} has wire type ${wire}`);
+      reader.skipType(wire);
     }
   } catch (error) {
     if (error instanceof EnvelopeError) throw error;
     throw new EnvelopeError((error as Error).message);
   }
-  return [second, third];
 }
 
 /** The error of a Response. */
@@ -243,26 +259,16 @@ export function writeStreamEvent(id: number | string, event: StreamFields): Uint
  * ```
  */
 export function readStreamEvent(bytes: Uint8Array): StreamFields {
-  const reader = protobuf.Reader.create(bytes);
   let fromServer = false, end = false, cancel = false, credit = 0;
   let message: Uint8Array | undefined;
-  try {
-    while (reader.pos < reader.len) {
-      const tag = reader.uint32();
-      const field = tag >>> 3;
-      const wire = tag & 7;
-      if (field === 0) throw new EnvelopeError("field number 0");
-      if (field === 2 && wire === 2) message = plain(reader.bytes());
-      else if (field === 3 && wire === 0) credit = reader.uint32();
-      else if (field === 1 && wire === 0) fromServer = reader.bool();
-      else if (field === 4 && wire === 0) end = reader.bool();
-      else if (field === 5 && wire === 0) cancel = reader.bool();
-      else if (field <= 5) throw new EnvelopeError(`stream field ${field} has wire type ${wire}`);
-      else reader.skipType(wire);
-    }
-  } catch (error) {
-    if (error instanceof EnvelopeError) throw error;
-    throw new EnvelopeError((error as Error).message);
-  }
+  walkFields(bytes, 5, "stream field", (field, wire, reader) => {
+    if (field === 2 && wire === 2) message = plain(reader.bytes());
+    else if (field === 3 && wire === 0) credit = reader.uint32();
+    else if (field === 1 && wire === 0) fromServer = reader.bool();
+    else if (field === 4 && wire === 0) end = reader.bool();
+    else if (field === 5 && wire === 0) cancel = reader.bool();
+    else return false;
+    return true;
+  });
   return { fromServer, message, credit, end, cancel };
 }
