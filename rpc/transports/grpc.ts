@@ -62,3 +62,10 @@ export {
   type GrpcResponseMetadata,
 } from "./grpc/client.ts";
 export { callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";
+export {
+  HEALTH_PROTO,
+  HEALTH_PROTO_FILE,
+  type HealthService,
+  healthService,
+  type HealthStatus,
+} from "./grpc/health.ts";

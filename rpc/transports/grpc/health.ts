@@ -1,0 +1,129 @@
+/**
+ * The standard gRPC health service, `grpc.health.v1.Health`, for
+ * {@linkcode serveGrpc}: load balancers, Kubernetes probes and
+ * `grpc_health_probe` ask it whether the server, or one of its services, is
+ * serving.
+ *
+ * @module
+ */
+
+import { loadProto, type ProtoSchema, protoService } from "../../../codecs/protobuf.ts";
+import { ConnectError } from "../../../protocols/connect/errors.ts";
+import type { Service } from "../../service.ts";
+
+/**
+ * The official `grpc/health/v1/health.proto` (comments and options left
+ * out): give it to `loadProto` beside the application's own `.proto` files,
+ * under this file name, so that one schema holds both services.
+ *
+ * @example Loaded alone
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../../codecs/protobuf.ts";
+ * import { HEALTH_PROTO } from "./health.ts";
+ *
+ * const schema = loadProto(HEALTH_PROTO);
+ * assert.ok(schema.method("grpc.health.v1.Health/Check"));
+ * ```
+ */
+export const HEALTH_PROTO = `syntax = "proto3";
+package grpc.health.v1;
+message HealthCheckRequest { string service = 1; }
+message HealthCheckResponse {
+  enum ServingStatus {
+    UNKNOWN = 0;
+    SERVING = 1;
+    NOT_SERVING = 2;
+    SERVICE_UNKNOWN = 3;
+  }
+  ServingStatus status = 1;
+}
+service Health {
+  rpc Check(HealthCheckRequest) returns (HealthCheckResponse);
+  rpc Watch(HealthCheckRequest) returns (stream HealthCheckResponse);
+}
+`;
+
+/** The file name {@linkcode HEALTH_PROTO} is known by, as in grpc's own tree. */
+export const HEALTH_PROTO_FILE = "grpc/health/v1/health.proto";
+
+/** A status that {@linkcode HealthService.setStatus} sets. */
+export type HealthStatus = "SERVING" | "NOT_SERVING";
+
+// The ServingStatus enum's numbers: messages are encoded from numbers.
+const SERVING_STATUS: Readonly<Record<HealthStatus, number>> = { SERVING: 1, NOT_SERVING: 2 };
+
+/** The health service's state and what serves it: from {@linkcode healthService}. */
+export interface HealthService {
+  /** `grpc.health.v1.Health/Check`, for `serveGrpc`'s `service` (with `combineServices`). */
+  readonly service: Service;
+  /**
+   * Sets the status of the service `name` (its full name, such as
+   * `"interop.Calculator"`; `""` is the whole server), adding it when new.
+   */
+  setStatus(name: string, status: HealthStatus): void;
+  /** The status of `name`, or `undefined` when it is not known (Check: 5 NOT_FOUND). */
+  status(name: string): HealthStatus | undefined;
+}
+
+/**
+ * The gRPC health service: a status per service name, `""` (the whole
+ * server) SERVING from the start. `Check` answers `{ status }`, or 5
+ * NOT_FOUND for a name never set, as the gRPC health protocol says.
+ * `Watch` streams from the server, which `serveGrpc` does not carry yet: it
+ * is answered 12 UNIMPLEMENTED, and clients fall back to `Check`.
+ *
+ * @param schema a schema holding `grpc.health.v1.Health`: by default
+ * {@linkcode HEALTH_PROTO} alone; to serve it beside an application's
+ * services on one `serveGrpc`, the schema that `loadProto` made of both
+ * @returns the service and its statuses
+ *
+ * @example Beside the application's service on one server
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoClient, protoService } from "../../../codecs/protobuf.ts";
+ * import { combineServices } from "../../dispatch.ts";
+ * import { connectGrpc, HEALTH_PROTO, HEALTH_PROTO_FILE, healthService, serveGrpc } from "../grpc.ts";
+ *
+ * const schema = loadProto({
+ *   "greeter.proto": `
+ *     syntax = "proto3";
+ *     package demo;
+ *     message Name { string name = 1; }
+ *     service Greeter { rpc Greet(Name) returns (Name); }`,
+ *   [HEALTH_PROTO_FILE]: HEALTH_PROTO,
+ * });
+ * const health = healthService(schema);
+ * health.setStatus("demo.Greeter", "SERVING");
+ * const greeter = protoService(schema, "demo.Greeter", {
+ *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
+ * });
+ * await using server = await serveGrpc({
+ *   schema,
+ *   service: combineServices(greeter, health.service),
+ * });
+ * await using client = connectGrpc(server.url, { schema });
+ * type Health = { Check(request: { service: string }): Promise<{ status: number }> };
+ * const check = protoClient<Health>(client, schema, "grpc.health.v1.Health");
+ * assert.deepEqual(await check.Check({ service: "demo.Greeter" }), { status: 1 }); // SERVING
+ * health.setStatus("demo.Greeter", "NOT_SERVING");
+ * assert.deepEqual(await check.Check({ service: "demo.Greeter" }), { status: 2 });
+ * ```
+ */
+export function healthService(schema: ProtoSchema = loadProto(HEALTH_PROTO)): HealthService {
+  const statuses = new Map<string, HealthStatus>([["", "SERVING"]]);
+  const service = protoService(schema, "grpc.health.v1.Health", {
+    Check: ({ service }: { service: string }) => {
+      const status = statuses.get(service);
+      if (status === undefined) {
+        throw new ConnectError("not_found", `Unknown service: ${JSON.stringify(service)}`);
+      }
+      return { status: SERVING_STATUS[status] };
+    },
+  });
+  return {
+    service,
+    setStatus: (name, status) => void statuses.set(name, status),
+    status: (name) => statuses.get(name),
+  };
+}
