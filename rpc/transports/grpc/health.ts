@@ -44,7 +44,20 @@ service Health {
 }
 `;
 
-/** The file name {@linkcode HEALTH_PROTO} is known by, as in grpc's own tree. */
+/**
+ * The file name {@linkcode HEALTH_PROTO} is known by, as in grpc's own tree:
+ * its key when `loadProto` reads it beside your own `.proto` files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../../codecs/protobuf.ts";
+ * import { HEALTH_PROTO, HEALTH_PROTO_FILE } from "./health.ts";
+ *
+ * const schema = loadProto({ [HEALTH_PROTO_FILE]: HEALTH_PROTO });
+ * assert.ok(schema.message("grpc.health.v1.HealthCheckRequest"));
+ * ```
+ */
 export const HEALTH_PROTO_FILE = "grpc/health/v1/health.proto";
 
 /** A status that {@linkcode HealthService.setStatus} sets. */
