@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { loadProto, protobufRpc, protoClient, protoService } from "../codecs/protobuf.ts";
 import { peerStreams } from "../rpc/peer/streams.ts";
-import { type CallContext, RpcError } from "../mod.ts";
+import { type CallContext, RpcError, type Service } from "../mod.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
@@ -166,20 +166,38 @@ function counterService() {
   return { state, service };
 }
 
+/**
+ * A counter server over TCP and a peer connected to it, both carrying
+ * streams; disposing it closes both.
+ */
+async function counterPair(service: Service, windows: { server?: number; client?: number } = {}) {
+  const ends = () => ({
+    codec: protobufRpc({ schema: COUNTER }),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+  });
+  const server = serveTcp(LOCAL, {
+    ...ends(),
+    service,
+    ...(windows.server === undefined ? {} : { streamWindow: windows.server }),
+  });
+  const peer = await connectTcp(server.address, {
+    ...ends(),
+    ...(windows.client === undefined ? {} : { streamWindow: windows.client }),
+  });
+  return {
+    peer,
+    async [Symbol.asyncDispose]() {
+      await peer.close();
+      await server.shutdown();
+    },
+  };
+}
+
 Deno.test("leaving a for await loop cancels the stream: the server's generator ends and its signal aborts", async () => {
   const { state, service } = counterService();
-  const counterCodec = () => protobufRpc({ schema: COUNTER });
-  await using server = serveTcp(LOCAL, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-    service,
-  });
-  await using peer = await connectTcp(server.address, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-  });
+  await using pair = await counterPair(service);
+  const { peer } = pair;
   const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
   const got: bigint[] = [];
   for await (const message of counter.Count({})) {
@@ -203,21 +221,9 @@ Deno.test("leaving a for await loop cancels the stream: the server's generator e
 
 Deno.test("a slow reader holds the server's generator to the window of credit", async () => {
   const { state, service } = counterService();
-  const counterCodec = () => protobufRpc({ schema: COUNTER });
   const window = 8;
-  await using server = serveTcp(LOCAL, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-    service,
-    streamWindow: window,
-  });
-  await using peer = await connectTcp(server.address, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-    streamWindow: window,
-  });
+  await using pair = await counterPair(service, { server: window, client: window });
+  const { peer } = pair;
   const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
   let read = 0;
   for await (const _ of counter.Count({})) {
@@ -236,20 +242,9 @@ Deno.test("a slow reader holds the server's generator to the window of credit", 
 
 Deno.test("a client stream is sent as the server grants credit, and ends with the caller's end", async () => {
   const { state, service } = counterService();
-  const counterCodec = () => protobufRpc({ schema: COUNTER });
   // The receiver's window bounds the sender: here the server receives.
-  await using server = serveTcp(LOCAL, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-    service,
-    streamWindow: 4,
-  });
-  await using peer = await connectTcp(server.address, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-  });
+  await using pair = await counterPair(service, { server: 4 });
+  const { peer } = pair;
   let sent = 0;
   let ahead = 0;
   async function* many() {
@@ -306,18 +301,8 @@ Deno.test("the protobuf calculator process streams over WebSocket (one binary me
 
 Deno.test("a stream's timeout cancels it on both ends; a dropped connection fails the reader", async () => {
   const { state, service } = counterService();
-  const counterCodec = () => protobufRpc({ schema: COUNTER });
-  await using server = serveTcp(LOCAL, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-    service,
-  });
-  const peer = await connectTcp(server.address, {
-    codec: counterCodec(),
-    streams: peerStreams,
-    framing: lengthPrefix(),
-  });
+  await using pair = await counterPair(service);
+  const { peer } = pair;
   const counter = protoClient<Counter>(peer, COUNTER, "demo.Counter");
   // A reader that stops reading: the timeout ends the call, and the server's generator;
   // what was held is read, then the timeout.
