@@ -124,6 +124,21 @@ class RawConnection {
   }
 }
 
+/** A raw gRPC request for Add on `session`, its stream errors ignored: the tests look at what comes back. */
+function rawAdd(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders = {},
+): http2.ClientHttp2Stream {
+  const call = session.request({
+    ":method": "POST",
+    ":path": "/interop.Calculator/Add",
+    "content-type": "application/grpc",
+    ...headers,
+  });
+  call.on("error", () => {});
+  return call;
+}
+
 Deno.test("rapid reset: a peer resetting streams past maxStreamResets a second gets GOAWAY ENHANCE_YOUR_CALM", async () => {
   await using server = await start({ maxStreamResets: 50 });
   const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
@@ -136,12 +151,7 @@ Deno.test("rapid reset: a peer resetting streams past maxStreamResets a second g
   goaway.then(() => stopped = true);
   for (; sent < 5000 && !stopped && !session.destroyed; sent++) {
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/interop.Calculator/Add",
-        "content-type": "application/grpc",
-      });
-      stream.on("error", () => {});
+      const stream = rawAdd(session);
       stream.close(http2.constants.NGHTTP2_CANCEL);
     } catch {
       break; // the session is going away
@@ -182,13 +192,7 @@ Deno.test("a body that never starts or stalls, with no grpc-timeout, is answered
   const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
   session.on("error", () => {});
   const statusOf = (body: Uint8Array | undefined) => {
-    const call = session.request({
-      ":method": "POST",
-      ":path": "/interop.Calculator/Add",
-      "content-type": "application/grpc",
-      "te": "trailers",
-    });
-    call.on("error", () => {});
+    const call = rawAdd(session, { "te": "trailers" });
     if (body !== undefined) call.write(body); // and never end
     return new Promise<{ status: unknown; message: unknown }>((resolve) =>
       call.on(
@@ -277,13 +281,7 @@ Deno.test("a length prefix of 2^31 is refused from the prefix: 8 RESOURCE_EXHAUS
   await using server = await start();
   const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
   session.on("error", () => {});
-  const call = session.request({
-    ":method": "POST",
-    ":path": "/interop.Calculator/Add",
-    "content-type": "application/grpc",
-    "te": "trailers",
-  });
-  call.on("error", () => {});
+  const call = rawAdd(session, { "te": "trailers" });
   call.write(new Uint8Array([0, 0x80, 0, 0, 0, 1, 2, 3]));
   const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
     call.on("response", resolve)
@@ -297,13 +295,7 @@ Deno.test("a 1 MB header block is refused with RST_STREAM REFUSED_STREAM (node:h
   await using server = await start();
   const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
   session.on("error", () => {});
-  const call = session.request({
-    ":method": "POST",
-    ":path": "/interop.Calculator/Add",
-    "content-type": "application/grpc",
-    "x-big": "a".repeat(1_000_000),
-  });
-  call.on("error", () => {});
+  const call = rawAdd(session, { "x-big": "a".repeat(1_000_000) });
   call.end(new Uint8Array([0, 0, 0, 0, 0]));
   await new Promise((resolve) => call.on("close", resolve));
   assert.equal(call.rstCode, http2.constants.NGHTTP2_REFUSED_STREAM);
