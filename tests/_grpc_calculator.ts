@@ -23,8 +23,12 @@ import {
 } from "../examples/calculator/protobuf.ts";
 import { combineServices } from "../rpc/dispatch.ts";
 import { type CallContext, withContext } from "../rpc/service.ts";
+import assert from "node:assert/strict";
+import { ConnectError } from "../protocols/connect.ts";
+import { rejection } from "./_rejection.ts";
 import {
   callMetadata,
+  type GrpcClient,
   type GrpcServer,
   serveGrpc,
   type ServeGrpcOptions,
@@ -90,4 +94,22 @@ export function startGrpcCalculator(options: Partial<ServeGrpcOptions> = {}): Gr
     ...options,
   });
   return { server, pingStarted, pingAborted };
+}
+
+/**
+ * Calls Calculate with a division by zero on any gRPC calculator (parley's,
+ * grpcio's, grpc-js's) and checks what every one of them must answer: status
+ * 3, the why as the message, the InvalidOperation as `data`.
+ *
+ * @returns the error, for a peer's further checks
+ */
+export async function assertDivisionByZero(client: GrpcClient): Promise<ConnectError> {
+  const error = await rejection(
+    client.call("interop.Calculator/Calculate", { logid: 1, w: { num1: 1, num2: 0, op: 4 } }),
+    ConnectError,
+  );
+  assert.equal(error.code, 3);
+  assert.equal(error.message, "Cannot divide by 0");
+  assert.deepEqual(error.data, { whatOp: 4, why: "Cannot divide by 0" });
+  return error;
 }

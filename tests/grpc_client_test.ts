@@ -22,7 +22,7 @@ import {
   type GrpcResponseMetadata,
   serveGrpc,
 } from "../rpc/transports/grpc.ts";
-import { startGrpcCalculator } from "./_grpc_calculator.ts";
+import { assertDivisionByZero, startGrpcCalculator } from "./_grpc_calculator.ts";
 import { makeCertificates } from "./_certificates.ts";
 import { rejection } from "./_rejection.ts";
 import { DEBIAN_PYTHON, spawnListening } from "./interop/_process.ts";
@@ -286,13 +286,7 @@ withGrpcio(
   async () => {
     await using server = await startGrpcio();
     await using client = connectGrpc(server.url, { schema });
-    const error = await rejection(
-      client.call("interop.Calculator/Calculate", { logid: 1, w: { num1: 1, num2: 0, op: 4 } }),
-      ConnectError,
-    );
-    assert.equal(error.code, 3);
-    assert.equal(error.message, "Cannot divide by 0");
-    assert.deepEqual(error.data, { whatOp: 4, why: "Cannot divide by 0" });
+    const error = await assertDivisionByZero(client);
     assert.deepEqual(error.details, [{
       type: "interop.InvalidOperation",
       value: { whatOp: 4, why: "Cannot divide by 0" },
