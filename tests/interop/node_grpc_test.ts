@@ -16,7 +16,6 @@ import {
   type GrpcServer,
 } from "../../rpc/transports/grpc.ts";
 import { assertDivisionByZero, startGrpcCalculator } from "../_grpc_calculator.ts";
-import { rejection } from "../_rejection.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
 import { formatOutput, run, spawnListening } from "./_process.ts";
 
