@@ -61,7 +61,7 @@ export {
   type GrpcClientOptions,
   type GrpcResponseMetadata,
 } from "./grpc/client.ts";
-export { callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";
+export { type CallMetadata, callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";
 export {
   HEALTH_PROTO,
   HEALTH_PROTO_FILE,

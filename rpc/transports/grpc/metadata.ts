@@ -1,78 +1,20 @@
 /**
- * gRPC's custom metadata on the server: what a handler reads of the
- * request's headers and adds to the reply's headers and trailers, reached
- * from the call's context (handlers marked with `withContext`).
+ * gRPC's custom metadata on the server: `node:http2`'s header objects to
+ * and from the Web `Headers` of {@linkcode CallMetadata} (rpc/call_metadata.ts).
  *
  * @module
  */
 
 import type http2 from "node:http2";
-import type { CallContext } from "../../service.ts";
+import type { CallMetadata } from "../../call_metadata.ts";
 
-/** The metadata of one gRPC call, as its handler sees it. */
-export interface GrpcCallMetadata {
-  /** The request's headers (its metadata, and `grpc-timeout`, `user-agent`…). */
-  readonly request: Headers;
-  /** Headers to send with the reply (before its message). */
-  readonly headers: Headers;
-  /**
-   * Trailers to send after the reply's message, beside `grpc-status`. A
-   * trailers-only reply (an error) carries `headers` and `trailers` in its
-   * one header block.
-   */
-  readonly trailers: Headers;
-}
-
-const byContext = new WeakMap<CallContext, GrpcCallMetadata>();
+export { attachMetadata, type CallMetadata, callMetadata } from "../../call_metadata.ts";
 
 /**
- * The gRPC metadata of the call whose context this is; `undefined` when the
- * call did not come over gRPC.
- *
- * @param ctx the call's context, as a `withContext` handler receives it
- * @returns the call's metadata
- *
- * @example Echoing a request header as a response header and a trailer
- * ```ts
- * import assert from "node:assert/strict";
- * import { withContext } from "../../service.ts";
- * import { callMetadata } from "./metadata.ts";
- *
- * const echoTag = withContext((ctx) => {
- *   const metadata = callMetadata(ctx);
- *   const tag = metadata?.request.get("x-request-tag");
- *   if (tag != null) {
- *     metadata!.headers.set("x-request-tag", tag);
- *     metadata!.trailers.set("x-request-tag-end", tag);
- *   }
- *   return {};
- * });
- * // Not called over gRPC: no metadata.
- * assert.equal(callMetadata({ id: 1, method: "m", signal: new AbortController().signal }), undefined);
- * assert.equal(typeof echoTag, "function");
- * ```
+ * The metadata of one gRPC call, as its handler sees it: the same
+ * {@linkcode CallMetadata} that Connect and gRPC-Web calls have.
  */
-export function callMetadata(ctx: CallContext): GrpcCallMetadata | undefined {
-  return byContext.get(ctx);
-}
-
-/**
- * Makes `metadata` what {@linkcode callMetadata} finds for `ctx`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { attachMetadata, callMetadata } from "./metadata.ts";
- *
- * const ctx = { id: undefined, method: "m", signal: new AbortController().signal };
- * const metadata = { request: new Headers(), headers: new Headers(), trailers: new Headers() };
- * attachMetadata(ctx, metadata);
- * assert.equal(callMetadata(ctx), metadata);
- * ```
- */
-export function attachMetadata(ctx: CallContext, metadata: GrpcCallMetadata): void {
-  byContext.set(ctx, metadata);
-}
+export type GrpcCallMetadata = CallMetadata;
 
 /**
  * `node:http2`'s header object as Web `Headers`, without the pseudo-headers.

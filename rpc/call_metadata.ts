@@ -1,0 +1,77 @@
+/**
+ * A call's metadata as its handler sees it, on every protocol that has
+ * somewhere to put it (gRPC's and gRPC-Web's headers and trailers,
+ * Connect's headers and trailers): what a handler reads of the request's
+ * headers and adds to the reply's headers and trailers, reached from the
+ * call's context (handlers marked with `withContext`).
+ *
+ * @module
+ */
+
+import type { CallContext } from "./service.ts";
+
+/** The metadata of one call, as its handler sees it. */
+export interface CallMetadata {
+  /** The request's headers (its metadata, and `grpc-timeout`, `user-agent`…). */
+  readonly request: Headers;
+  /** Headers to send with the reply (before its message). */
+  readonly headers: Headers;
+  /**
+   * Trailers to send after the reply's message, beside the status. A
+   * trailers-only reply (an error) carries `headers` and `trailers` in its
+   * one header block.
+   */
+  readonly trailers: Headers;
+}
+
+const byContext = new WeakMap<CallContext, CallMetadata>();
+
+/**
+ * The metadata of the call whose context this is; `undefined` when the
+ * call came over a protocol that carries none.
+ *
+ * @param ctx the call's context, as a `withContext` handler receives it
+ * @returns the call's metadata
+ *
+ * @example Echoing a request header as a response header and a trailer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withContext } from "./service.ts";
+ * import { callMetadata } from "./call_metadata.ts";
+ *
+ * const echoTag = withContext((ctx) => {
+ *   const metadata = callMetadata(ctx);
+ *   const tag = metadata?.request.get("x-request-tag");
+ *   if (tag != null) {
+ *     metadata!.headers.set("x-request-tag", tag);
+ *     metadata!.trailers.set("x-request-tag-end", tag);
+ *   }
+ *   return {};
+ * });
+ * // Not called over a protocol with metadata: none.
+ * assert.equal(callMetadata({ id: 1, method: "m", signal: new AbortController().signal }), undefined);
+ * assert.equal(typeof echoTag, "function");
+ * ```
+ */
+export function callMetadata(ctx: CallContext): CallMetadata | undefined {
+  return byContext.get(ctx);
+}
+
+/**
+ * Makes `metadata` what {@linkcode callMetadata} finds for `ctx` (for
+ * protocol handlers).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attachMetadata, callMetadata } from "./call_metadata.ts";
+ *
+ * const ctx = { id: undefined, method: "m", signal: new AbortController().signal };
+ * const metadata = { request: new Headers(), headers: new Headers(), trailers: new Headers() };
+ * attachMetadata(ctx, metadata);
+ * assert.equal(callMetadata(ctx), metadata);
+ * ```
+ */
+export function attachMetadata(ctx: CallContext, metadata: CallMetadata): void {
+  byContext.set(ctx, metadata);
+}
