@@ -174,6 +174,7 @@ export function loadProto(source: ProtoSource, options: LoadProtoOptions = {}): 
           );
         }
         root.addJSON(common.nested);
+        markFile(root, file);
         return;
       }
       let result: protobuf.IParserResult;
@@ -186,6 +187,7 @@ export function loadProto(source: ProtoSource, options: LoadProtoOptions = {}): 
       } catch (error) {
         throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
       }
+      markFile(root, file);
       for (const imported of [...(result.imports ?? []), ...(result.weakImports ?? [])]) {
         parse(imported, file);
       }
@@ -194,6 +196,19 @@ export function loadProto(source: ProtoSource, options: LoadProtoOptions = {}): 
   }
   root.resolveAll();
   return createSchema(root);
+}
+
+// Each file's declarations keep its name (protobufjs's `filename`, which its
+// own loader sets and `protobuf.parse` leaves null), so that reflection can
+// describe the schema file by file. The declarations not marked yet are the
+// ones the file just read added: imports are read after it.
+function markFile(namespace: protobuf.NamespaceBase, file: string): void {
+  for (const nested of namespace.nestedArray) {
+    const plain = nested instanceof protobuf.Namespace && !(nested instanceof protobuf.Type) &&
+      !(nested instanceof protobuf.Service);
+    if (plain) markFile(nested, file); // a package: its declarations come from many files
+    else nested.filename ??= file;
+  }
 }
 
 function messageType(type: protobuf.Type): ProtoMessageType {
