@@ -69,3 +69,14 @@ export {
   healthService,
   type HealthStatus,
 } from "./grpc/health.ts";
+export {
+  REFLECTION_PROTOS,
+  REFLECTION_SERVICES,
+  type ReflectionOptions,
+  reflectionService,
+} from "../../protocols/grpc/reflection.ts";
+export {
+  type ReflectedSchema,
+  type ReflectionCaller,
+  reflectSchema,
+} from "../../protocols/grpc/reflection_client.ts";

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""What a real protobuf runtime (Debian's python3-protobuf, its C++/upb
+descriptor pool) makes of the FileDescriptorProtos a gRPC reflection service
+hands out: it adds every file to a fresh DescriptorPool (which checks names,
+packages, dependencies, map entries and oneofs as protoc's own output must
+pass), finds the service, and builds message classes from the pool.
+
+Usage:
+  /usr/bin/python3 reflected_pool.py files JSON_FILE
+      JSON_FILE holds {"files": [base64 FileDescriptorProto...],
+      "service": "interop.Calculator", "add": base64 of an AddRequest}.
+
+Prints one JSON object: the files (name, package, dependencies), the
+service's methods with their types and streaming flags, the AddRequest
+{num1: 1, num2: 2} encoded by the pool's class (base64), the "add" bytes
+decoded by it, and a Shape (map, repeated double, bytes) round trip.
+"""
+
+import base64
+import json
+import sys
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+
+def message_class(pool, name):
+    """The class of message `name` in `pool` (protobuf 4.21's API and later's)."""
+    descriptor = pool.FindMessageTypeByName(name)
+    if hasattr(message_factory, "GetMessageClass"):
+        return message_factory.GetMessageClass(descriptor)
+    return message_factory.MessageFactory(pool).GetPrototype(descriptor)
+
+
+def pool_of(encoded_files):
+    """A fresh pool holding the files, added dependencies first (as a pool
+    requires); returns (pool, [FileDescriptorProto])."""
+    protos = [descriptor_pb2.FileDescriptorProto.FromString(b) for b in encoded_files]
+    by_name = {p.name: p for p in protos}
+    pool = descriptor_pool.DescriptorPool()
+    added = set()
+
+    def add(proto):
+        if proto.name in added:
+            return
+        added.add(proto.name)
+        for dependency in proto.dependency:
+            if dependency not in by_name:
+                raise SystemExit("%s imports %s, which was not sent" % (proto.name, dependency))
+            add(by_name[dependency])
+        pool.Add(proto)
+
+    for proto in protos:
+        add(proto)
+    return pool, protos
+
+
+def describe(pool, protos, service_name, add_bytes):
+    service = pool.FindServiceByName(service_name)
+    add_request = message_class(pool, "interop.AddRequest")
+    shape_class = message_class(pool, "interop.Shape")
+    shape = shape_class(name="s", coords=[1.5, -0.25], blob=b"\x00\xff", flag=True)
+    shape.tags["big"] = 2**62
+    shape_back = shape_class.FromString(shape.SerializeToString())
+    decoded = add_request.FromString(add_bytes)
+    return {
+        "files": [
+            {"name": p.name, "package": p.package, "dependencies": list(p.dependency),
+             "syntax": p.syntax}
+            for p in protos
+        ],
+        "service": service.full_name,
+        "file": service.file.name,
+        "methods": [
+            {"name": m.name, "input": m.input_type.full_name, "output": m.output_type.full_name,
+             "client_streaming": m.client_streaming, "server_streaming": m.server_streaming}
+            for m in service.methods
+        ],
+        "add_encoded": base64.b64encode(add_request(num1=1, num2=2).SerializeToString()).decode(),
+        "add_decoded": {"num1": decoded.num1, "num2": decoded.num2},
+        "shape_tags": {k: str(v) for k, v in shape_back.tags.items()},
+        "shape_coords": list(shape_back.coords),
+        "work_has_comment": pool.FindMessageTypeByName("interop.Work")
+        .fields_by_name["comment"].containing_oneof is not None,
+    }
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "files":
+        with open(sys.argv[2]) as f:
+            given = json.load(f)
+        pool, protos = pool_of([base64.b64decode(b) for b in given["files"]])
+        print(json.dumps(describe(pool, protos, given["service"], base64.b64decode(given["add"]))))
+    else:
+        raise SystemExit("unknown mode %r" % mode)
+
+
+if __name__ == "__main__":
+    main()
