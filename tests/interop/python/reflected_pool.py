@@ -14,6 +14,8 @@ Prints one JSON object: the files (name, package, dependencies), the
 service's methods with their types and streaming flags, the AddRequest
 {num1: 1, num2: 2} encoded by the pool's class (base64), the "add" bytes
 decoded by it, and a Shape (map, repeated double, bytes) round trip.
+Without "add" (any service): the files, every message type the pool holds
+(nested ones too) and the service's methods.
 """
 
 import base64
@@ -54,8 +56,28 @@ def pool_of(encoded_files):
     return pool, protos
 
 
+def all_messages(pool, protos):
+    """The full name of every message type of the files, nested ones too,
+    as the pool found them."""
+    names = []
+
+    def walk(message):
+        names.append(message.full_name)
+        for nested in message.nested_types:
+            walk(nested)
+
+    for proto in protos:
+        for message in pool.FindFileByName(proto.name).message_types_by_name.values():
+            walk(message)
+    return sorted(names)
+
+
 def describe(pool, protos, service_name, add_bytes):
     service = pool.FindServiceByName(service_name)
+    if add_bytes is None:
+        return {"files": [{"name": p.name, "dependencies": list(p.dependency)} for p in protos],
+                "messages": all_messages(pool, protos),
+                "methods": [m.full_name for m in service.methods]}
     add_request = message_class(pool, "interop.AddRequest")
     shape_class = message_class(pool, "interop.Shape")
     shape = shape_class(name="s", coords=[1.5, -0.25], blob=b"\x00\xff", flag=True)
@@ -90,7 +112,8 @@ def main():
         with open(sys.argv[2]) as f:
             given = json.load(f)
         pool, protos = pool_of([base64.b64decode(b) for b in given["files"]])
-        print(json.dumps(describe(pool, protos, given["service"], base64.b64decode(given["add"]))))
+        add = base64.b64decode(given["add"]) if "add" in given else None
+        print(json.dumps(describe(pool, protos, given["service"], add)))
     else:
         raise SystemExit("unknown mode %r" % mode)
 

@@ -1,0 +1,86 @@
+/**
+ * The calculator as a gRPC server with reflection and health would serve
+ * it: one schema of calculator.proto, health.proto and the reflection
+ * protos, and the three services combined; and a reflection conversation
+ * for tests (every request sent, every response read, in order).
+ *
+ * @module
+ */
+
+import { loadProto, type ProtoMessage, type ProtoSchema } from "../codecs/protobuf.ts";
+import { combineServices } from "../rpc/dispatch.ts";
+import type { Service } from "../rpc/service.ts";
+import type { RpcStream, StreamCallOptions } from "../rpc/types.ts";
+import {
+  HEALTH_PROTO,
+  HEALTH_PROTO_FILE,
+  type HealthService,
+  healthService,
+  REFLECTION_PROTOS,
+  reflectionService,
+} from "../rpc/transports/grpc.ts";
+import { protobufCalculator } from "../examples/calculator/protobuf.ts";
+
+/** The calculator's `.proto` text, read from the example's copy. */
+export const CALCULATOR_PROTO: string = Deno.readTextFileSync(
+  new URL("../examples/calculator/calculator.proto", import.meta.url),
+);
+
+/** The served schema: calculator.proto, health.proto and both reflection protos. */
+export function reflectedSchema(): ProtoSchema {
+  return loadProto({
+    "calculator.proto": CALCULATOR_PROTO,
+    [HEALTH_PROTO_FILE]: HEALTH_PROTO,
+    ...REFLECTION_PROTOS,
+  });
+}
+
+/** The calculator, health and reflection, served from one schema. */
+export function reflectedCalculator(schema: ProtoSchema = reflectedSchema()): {
+  schema: ProtoSchema;
+  service: Service;
+  health: HealthService;
+} {
+  const health = healthService(schema);
+  const service = combineServices(
+    protobufCalculator(schema),
+    health.service,
+    reflectionService(schema),
+  );
+  return { schema, service, health };
+}
+
+/** A client that opens streams: a Peer with the envelope, or a gRPC client. */
+export interface StreamOpener {
+  openStream(method: string, params?: undefined, options?: StreamCallOptions): RpcStream;
+}
+
+/** The reflection service's wire name, v1 or v1alpha. */
+export const reflectionMethod = (version = "v1"): string =>
+  `grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`;
+
+/**
+ * Sends `requests` on one reflection stream and collects every response.
+ *
+ * @param caller the client
+ * @param requests the ServerReflectionRequests, plain
+ * @param version `v1` or `v1alpha`
+ * @returns the responses, in order
+ */
+export async function converse(
+  caller: StreamOpener,
+  requests: readonly ProtoMessage[],
+  version = "v1",
+): Promise<Record<string, unknown>[]> {
+  async function* input() {
+    yield* requests;
+  }
+  const stream = caller.openStream(reflectionMethod(version), undefined, {
+    input: input(),
+    timeout: 30_000,
+  });
+  stream.result.catch(() => {});
+  const out: Record<string, unknown>[] = [];
+  for await (const message of stream.messages) out.push(message as Record<string, unknown>);
+  return out;
+}
