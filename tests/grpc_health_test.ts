@@ -1,13 +1,18 @@
 /**
  * `grpc.health.v1.Health` on `serveGrpc`, beside an application service:
  * Check through parley's own gRPC client, and through Debian's python3-grpcio
- * (tests/interop/python/grpc_health_client.py, a generic call).
+ * (tests/interop/python/grpc_health_client.py, a generic call); Watch over
+ * the protobuf envelope on TCP (its status at once, each change, the latest
+ * only for a caller that does not read, the end when the caller cancels).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { loadProto, protoClient, protoService } from "../codecs/protobuf.ts";
+import { loadProto, protobufRpc, protoClient, protoService } from "../codecs/protobuf.ts";
+import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+import { peerStreams } from "../rpc/peer/streams.ts";
+import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 import { combineServices } from "../rpc/dispatch.ts";
 import { RpcError } from "../rpc/errors.ts";
 import {
@@ -33,6 +38,7 @@ const schema = loadProto({
 });
 
 type Health = { Check(request: { service: string }): Promise<{ status?: number }> };
+type Watcher = { Watch(request: { service: string }): AsyncIterable<{ status: number }> };
 type Greeter = { Greet(request: { name: string }): Promise<{ name: string }> };
 
 async function start() {
@@ -103,4 +109,79 @@ Deno.test({
     const watch = await grpcio(server, "", "Watch") as { code: number };
     assert.equal(watch.code, 12);
   },
+});
+
+// The health service over the envelope on TCP, and a client of its Watch.
+async function watchPair() {
+  const health = healthService(schema);
+  const options = { codec: protobufRpc({ schema }), streams: peerStreams, framing: lengthPrefix() };
+  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    ...options,
+    service: health.service,
+  });
+  const peer = await connectTcp(server.address, options);
+  return {
+    health,
+    watch: protoClient<Watcher>(peer, schema, "grpc.health.v1.Health"),
+    async [Symbol.asyncDispose]() {
+      await peer.close();
+      await server[Symbol.asyncDispose]();
+    },
+  };
+}
+
+// Waits (bounded) until `done()` holds: a cancel reaches the server asynchronously.
+async function eventually(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(done(), what);
+}
+
+Deno.test("health Watch: the status at once, then each change, until the caller leaves", async () => {
+  await using pair = await watchPair();
+  const { health, watch } = pair;
+  const seen: number[] = [];
+  for await (const { status } of watch.Watch({ service: "demo.Greeter" })) {
+    seen.push(status);
+    if (seen.length === 1) health.setStatus("demo.Greeter", "SERVING");
+    else if (seen.length === 2) {
+      health.setStatus("demo.Other", "NOT_SERVING"); // another name: not sent here
+      health.setStatus("demo.Greeter", "SERVING"); // no change: not sent
+      health.setStatus("demo.Greeter", "NOT_SERVING");
+    } else break;
+  }
+  assert.deepEqual(seen, [3, 1, 2]); // SERVICE_UNKNOWN, SERVING, NOT_SERVING
+  await eventually(() => health.watchers === 0, "the cancelled Watch ended on the server");
+  // The whole server ("") is SERVING from the start.
+  for await (const { status } of watch.Watch({ service: "" })) {
+    assert.equal(status, 1);
+    break;
+  }
+});
+
+Deno.test("health Watch: a caller that does not read is sent the latest status, not a queue", async () => {
+  await using pair = await watchPair();
+  const { health, watch } = pair;
+  const statuses = watch.Watch({ service: "s" })[Symbol.asyncIterator]();
+  assert.deepEqual((await statuses.next()).value, { status: 3 });
+  for (let i = 0; i < 10_000; i++) health.setStatus("s", i % 2 === 0 ? "SERVING" : "NOT_SERVING");
+  assert.deepEqual((await statuses.next()).value, { status: 2 }); // the 10,000th: NOT_SERVING
+  health.setStatus("s", "SERVING");
+  assert.deepEqual((await statuses.next()).value, { status: 1 });
+  await statuses.return?.();
+  await eventually(() => health.watchers === 0, "the cancelled Watch ended on the server");
+});
+
+Deno.test("health Watch: many watchers of one name each see the change, and end with their callers", async () => {
+  await using pair = await watchPair();
+  const { health, watch } = pair;
+  const watchers = Array.from(
+    { length: 50 },
+    () => watch.Watch({ service: "s" })[Symbol.asyncIterator](),
+  );
+  for (const w of watchers) assert.deepEqual((await w.next()).value, { status: 3 });
+  assert.equal(health.watchers, 50);
+  health.setStatus("s", "SERVING");
+  for (const w of watchers) assert.deepEqual((await w.next()).value, { status: 1 });
+  await Promise.all(watchers.map((w) => w.return?.()));
+  await eventually(() => health.watchers === 0, "every cancelled Watch ended on the server");
 });
