@@ -4,6 +4,7 @@
  * ```sh
  * deno task calculator --codec jsonrpc|xmlrpc|msgpack|protobuf|thrift --transport tcp|unix|http|ws [--framing F] [--protocol binary|compact] [--host H] [--port P]
  * deno task calculator --transport tls|https|wss --cert server.pem --key server-key.pem
+ * deno task calculator --codec protobuf --transport grpc|grpcs [--cert server.pem --key server-key.pem]
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -16,6 +17,7 @@ import { parseArgs } from "node:util";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectHandler } from "../protocols/connect.ts";
 import { ERROR_DETAILS } from "./calculator/protobuf.ts";
+import { serveCalculatorGrpc } from "./calculator/grpc.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
 import { peerStreams, withSystemMethods } from "../mod.ts";
@@ -25,8 +27,10 @@ import { codecByName, framingByName } from "./calculator/wiring.ts";
 const USAGE = `Usage: deno task calculator --codec C --transport T [options]
 
 Options:
-  --codec C        jsonrpc (default), xmlrpc, msgpack, protobuf (Connect over http), thrift
-  --transport T    tcp (default), unix, http, ws, tls, https, wss
+  --codec C        jsonrpc (default), xmlrpc, msgpack, protobuf (Connect and gRPC-Web over
+                   http; gRPC over grpc and grpcs), thrift
+  --transport T    tcp (default), unix, http, ws, tls, https, wss, grpc (h2c), grpcs (TLS);
+                   grpc and grpcs serve protobuf, the codec they imply
   --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's and protobuf's),
                    varint, content-length, self-delimiting (msgpack's); for thrift
                    framed (its default, = length-prefix) and buffered (= self-delimiting)
@@ -35,8 +39,8 @@ Options:
   --host H         default 127.0.0.1
   --port P         default 0 (a free port)
   --path FILE      the socket's path, for --transport unix
-  --cert FILE      the server's certificate chain (PEM), for tls, https and wss
-  --key FILE       its private key (PEM), for tls, https and wss
+  --cert FILE      the server's certificate chain (PEM), for tls, https, wss and grpcs
+  --key FILE       its private key (PEM), for tls, https, wss and grpcs
   --expose-errors  send handler error details (development only)`;
 
 function fail(message: string): never {
@@ -49,7 +53,7 @@ const { values } = (() => {
     return parseArgs({
       args: Deno.args,
       options: {
-        codec: { type: "string", default: "jsonrpc" },
+        codec: { type: "string" },
         transport: { type: "string", default: "tcp" },
         framing: { type: "string" },
         protocol: { type: "string", default: "binary" },
@@ -76,10 +80,16 @@ if (values.help) {
 if (values.protocol !== "binary" && values.protocol !== "compact") {
   fail(`unknown protocol "${values.protocol}" (binary or compact)`);
 }
-const wiring = codecByName(values.codec, values.protocol, values.multiplexed) ??
-  fail(`unknown codec "${values.codec}"`);
+// gRPC carries protobuf alone: --transport grpc implies it.
+const grpc = values.transport === "grpc" || values.transport === "grpcs";
+const codecName = values.codec ?? (grpc ? "protobuf" : "jsonrpc");
+if (grpc && codecName !== "protobuf") {
+  fail(`--transport ${values.transport} carries protobuf, not "${codecName}"`);
+}
+const wiring = codecByName(codecName, values.protocol, values.multiplexed) ??
+  fail(`unknown codec "${codecName}"`);
 const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
-  fail(`unknown framing "${values.framing}" for codec "${values.codec}"`);
+  fail(`unknown framing "${values.framing}" for codec "${codecName}"`);
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
 
@@ -192,8 +202,18 @@ switch (values.transport) {
     };
     break;
   }
+  case "grpc":
+  case "grpcs":
+    server = await serveCalculatorGrpc({
+      hostname: values.host,
+      port,
+      ...(values.transport === "grpcs" ? { tls: certificate() } : {}),
+      exposeErrors: values["expose-errors"],
+      onError,
+    });
+    break;
   default:
-    fail(`transport "${values.transport}" is not available for codec "${values.codec}" yet`);
+    fail(`transport "${values.transport}" is not available for codec "${codecName}" yet`);
 }
 console.log(`listening ${server.url}`);
 
