@@ -12,6 +12,7 @@ import type { ProtoSchema } from "../codecs/protobuf.ts";
 import type { ThriftSchema } from "../codecs/thrift.ts";
 import { CODEC_NAMES, type CodecEntry, codecEntry, type MadeCodec } from "../codecs/registry.ts";
 import { type Endpoint, UsageError } from "./endpoint.ts";
+import { openGrpcClient } from "./grpc.ts";
 
 /**
  * The codecs the CLI speaks: every codec of the registry, the default first.
@@ -48,6 +49,10 @@ export interface OpenClient {
   close(): Promise<void>;
   readonly protoSchema?: ProtoSchema;
   readonly thriftSchema?: ThriftSchema;
+  /** Server-streaming calls (gRPC): the messages as they come. */
+  stream?(method: string, params: RpcParams | undefined): AsyncIterable<unknown>;
+  /** The services a gRPC server listed through reflection (their schema is `protoSchema`). */
+  readonly reflected?: readonly string[];
 }
 
 /**
@@ -112,6 +117,16 @@ async function makeCodec(options: ClientOptions): Promise<MadeCodec> {
  * @throws {Error} the transport's error when it cannot connect
  */
 export async function openClient(endpoint: Endpoint, options: ClientOptions): Promise<OpenClient> {
+  if (endpoint.kind === "grpc") {
+    // gRPC is protobuf's: --codec does not apply, the schema is --proto's or the server's.
+    const client = await openGrpcClient(endpoint.url, {
+      proto: options.proto,
+      headers: options.headers,
+      timeout: options.timeout,
+      caCerts: options.caCerts,
+    });
+    return { ...client, notify: () => Promise.reject(new UsageError("gRPC has no notifications")) };
+  }
   const entry = entryOf(options.codec);
   const { codec, protoSchema, thriftSchema } = await makeCodec(options);
   const schemas = {

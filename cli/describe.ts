@@ -1,6 +1,6 @@
 // What `list` shows: the methods a server describes, from whichever
 // self-description it has (OpenRPC's rpc.discover, XML-RPC's system.*
-// methods) or from the IDL given (protobuf, Thrift).
+// methods, gRPC reflection) or from the IDL given (protobuf, Thrift).
 
 import type { ThriftType } from "../codecs/thrift.ts";
 import type { OpenRpcDocument } from "../rpc/openrpc.ts";
@@ -20,7 +20,10 @@ export interface MethodDescription {
 
 /** What `list` found and where. */
 export interface Description {
-  /** Where it came from: `rpc.discover`, `system.listMethods`, `.proto`, `.thrift`. */
+  /**
+   * Where it came from: `rpc.discover`, `system.listMethods`, `gRPC reflection`,
+   * `.proto`, `.thrift`.
+   */
   readonly source: string;
   /** The methods, sorted by name. */
   readonly methods: readonly MethodDescription[];
@@ -67,12 +70,25 @@ function thriftTypeName(type: ThriftType): string {
 /** Asks the server (or reads the IDL) what it serves. */
 export async function describe(client: OpenClient, codec: string): Promise<Description> {
   if (client.protoSchema !== undefined) {
-    const methods = [...client.protoSchema.methods.values()].map((m) => ({
-      name: m.name,
-      params: [`request: ${m.request.name}`],
-      result: m.response.name,
-    }));
-    return { source: ".proto", methods: sorted(methods), document: { methods } };
+    // Through reflection: the services the server listed (their files may declare others).
+    const listed = client.reflected === undefined ? undefined : new Set(client.reflected);
+    const methods = [...client.protoSchema.methods.values()]
+      .filter((m) => listed === undefined || listed.has(m.service))
+      .map((m) => ({
+        name: m.name,
+        params: [
+          m.clientStreaming ? `requests: stream ${m.request.name}` : `request: ${m.request.name}`,
+        ],
+        result: `${m.serverStreaming ? "stream " : ""}${m.response.name}`,
+        kind: m.clientStreaming
+          ? m.serverStreaming ? "bidi streaming" : "client streaming"
+          : m.serverStreaming
+          ? "server streaming"
+          : "unary",
+      }));
+    const source = listed === undefined ? ".proto" : "gRPC reflection";
+    const document = listed === undefined ? { methods } : { services: client.reflected, methods };
+    return { source, methods: sorted(methods), document };
   }
   if (client.thriftSchema !== undefined) {
     const methods = [...client.thriftSchema.services.values()].flatMap((service) =>

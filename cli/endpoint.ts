@@ -13,6 +13,7 @@ export type Endpoint =
   | { readonly kind: "unix"; readonly path: string }
   | { readonly kind: "http"; readonly url: string; readonly unixSocket?: boolean }
   | { readonly kind: "ws"; readonly url: string }
+  | { readonly kind: "grpc"; readonly url: string; readonly tls: boolean }
   | { readonly kind: "stdio"; readonly command: readonly string[] };
 
 /** A usage error: the message says what to write instead. */
@@ -37,7 +38,8 @@ function splitCommand(text: string): string[] {
 /**
  * Parses `tcp://host:port`, `tls://host:port`, `unix:/path`, `http(s)://...`,
  * `http+unix://...` (HTTP over a Unix socket: `http+unix://%2Fpath%2Fto.sock/RPC2`
- * or `http+unix:///path/to.sock:/RPC2`), `ws(s)://...` or `stdio:command args`.
+ * or `http+unix:///path/to.sock:/RPC2`), `ws(s)://...`, `grpc(s)://host:port` or
+ * `stdio:command args`.
  *
  * @throws {UsageError} for anything else
  */
@@ -67,15 +69,29 @@ export function parseEndpoint(text: string): Endpoint {
     url = new URL(text);
   } catch {
     throw new UsageError(
-      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, http+unix://, ws(s)://, or stdio:COMMAND`,
+      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, http+unix://, ws(s)://, grpc(s)://, or stdio:COMMAND`,
     );
   }
   switch (url.protocol) {
     case "tcp:":
-    case "tls:": {
+    case "tls:":
+    case "grpc:":
+    case "grpcs:": {
       const port = Number(url.port);
       if (url.hostname === "" || !Number.isInteger(port) || port <= 0) {
         throw new UsageError(`"${text}" needs a host and a port: ${url.protocol}//127.0.0.1:4000`);
+      }
+      if (url.protocol.startsWith("grpc")) {
+        if (url.pathname !== "" && url.pathname !== "/") {
+          throw new UsageError(
+            `"${text}" has a path: a gRPC server is ${url.protocol}//HOST:PORT, its methods are named apart`,
+          );
+        }
+        return {
+          kind: "grpc",
+          url: `${url.protocol}//${url.host}`,
+          tls: url.protocol === "grpcs:",
+        };
       }
       return {
         kind: "tcp",
@@ -92,7 +108,7 @@ export function parseEndpoint(text: string): Endpoint {
       return { kind: "ws", url: text };
     default:
       throw new UsageError(
-        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), http+unix, ws(s) or stdio`,
+        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), http+unix, ws(s), grpc(s) or stdio`,
       );
   }
 }

@@ -51,7 +51,9 @@ Usage:
 
 URLs: tcp://HOST:PORT, tls://HOST:PORT, unix:/PATH (a raw stream), http(s)://HOST:PORT/PATH,
       http+unix:///SOCKET:/PATH or http+unix://%2FSOCKET/PATH (HTTP over a Unix socket),
-      ws(s)://HOST:PORT/PATH, stdio:COMMAND ARGS (spawns it, talks over its pipes)
+      ws(s)://HOST:PORT/PATH, stdio:COMMAND ARGS (spawns it, talks over its pipes),
+      grpc://HOST:PORT and grpcs://HOST:PORT (gRPC: the schema from the server's
+      reflection, or --proto FILE; --codec does not apply)
 Codecs (--codec): ${codecList(CODEC_REGISTRY, true)}
 
 Examples:
@@ -59,6 +61,8 @@ Examples:
   parley call http://127.0.0.1:4000/RPC2 --codec xmlrpc system.listMethods
   parley call http+unix:///tmp/supervisor.sock:/RPC2 --codec xmlrpc supervisor.getState
   parley list tcp://127.0.0.1:4000
+  parley list grpc://127.0.0.1:50051
+  parley call grpc://127.0.0.1:50051 interop.Calculator/Add num1=1 num2=2
   parley call "stdio:deno lsp" initialize processId=null rootUri=null capabilities={}`,
   call: `parley call URL METHOD [ARGS...] [options]
 
@@ -67,13 +71,20 @@ params, the value as JSON or else as a string). Integers beyond 2^53 are
 kept exact. The result is printed as indented JSON (bytes as base64, big
 integers exact); an error's code and message go to stderr, exit status 1.
 
+gRPC (grpc://, grpcs://): METHOD is package.Service/Method, the request
+message is the one JSON object or the key=value fields (proto3 JSON: int64
+as a number or a string, bytes as base64, enums by name or number), its
+schema the server's own through reflection unless --proto is given. A
+server-streaming method prints one JSON line per message as they come; the
+gRPC status of an error is its code (3 INVALID_ARGUMENT, 5 NOT_FOUND…).
+
 Options:
   --codec C            ${codecList(CODEC_REGISTRY, false)}
   --framing F          byte streams: newline, length-prefix, varint, content-length,
                        self-delimiting (framed, buffered for thrift); each codec has a default
-  --header "K: V"      an HTTP header (repeatable), e.g. --header "authorization: Bearer x"
+  --header "K: V"      an HTTP header or gRPC metadata (repeatable), e.g. --header "authorization: Bearer x"
   --timeout MS         give up after MS milliseconds (exit status 4)
-  --ca FILE            trust this CA (PEM) for tls://, https:// and wss:// (repeatable)
+  --ca FILE            trust this CA (PEM) for tls://, https://, wss:// and grpcs:// (repeatable)
   --proto FILE         protobuf: the .proto file (repeatable; imports are read next to it)
   --thrift FILE        thrift: the .thrift file; --protocol binary|compact; --service NAME
   --json               print compact JSON only (no colours, no timing)
@@ -84,6 +95,9 @@ Examples:
   parley call http://127.0.0.1:8080/ --codec protobuf --proto calculator.proto \\
     interop.Calculator/Add '{"num1": 1, "num2": 2}'
   parley call tcp://127.0.0.1:9090 --codec thrift --thrift calculator.thrift sum '[9223372036854775807, 1, -1]'
+  parley call grpc://127.0.0.1:50051 interop.Calculator/Sum '{"values": [9223372036854775807, 1, -1]}'
+  parley call grpcs://localhost:50051 --ca ca.pem --proto calculator.proto \
+    interop.Calculator/Range start=1 count=3
   parley call "stdio:nvim --embed --headless" --codec msgpack nvim_eval '"1 + 2"'`,
   notify: `parley notify URL METHOD [ARGS...] [options]
 
@@ -92,11 +106,15 @@ Sends a notification (a call without a reply); the options are call's.`,
 
 Prints the methods the server describes: JSON-RPC and msgpack-rpc servers
 through OpenRPC's rpc.discover, XML-RPC servers through system.listMethods,
-methodSignature and methodHelp; protobuf and Thrift from the IDL given with
---proto / --thrift. --json prints the document itself.
+methodSignature and methodHelp; gRPC servers (grpc://, grpcs://) through
+gRPC server reflection, each method with its kind (a "stream" request or
+reply); protobuf and Thrift from the IDL given with --proto / --thrift.
+--json prints the document itself.
 
 Examples:
   parley list tcp://127.0.0.1:4000
+  parley list grpc://127.0.0.1:50051
+  parley list grpcs://localhost:50051 --ca ca.pem --proto calculator.proto
   parley list http://127.0.0.1:8000/RPC2 --codec xmlrpc
   parley list http+unix://%2Ftmp%2Fsupervisor.sock/RPC2 --codec xmlrpc`,
   serve: `parley serve MODULE [options]
@@ -310,6 +328,21 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === "notify") {
       await client.notify(method!, params);
+      stop();
+      return 0;
+    }
+    const found = client.protoSchema?.method(method!);
+    if (found?.clientStreaming) {
+      throw new UsageError(
+        `${method} takes a stream of ${found.request.name} messages: parley call sends one`,
+      );
+    }
+    if (found?.serverStreaming && client.stream !== undefined) {
+      // One JSON line per message, as they come.
+      for await (const message of client.stream(method!, params)) {
+        stop();
+        console.log(toJson(message, 0));
+      }
       stop();
       return 0;
     }

@@ -20,7 +20,22 @@ export function protoParams(
     throw new UsageError(`"${method}" is not a method of the .proto files (they have: ${known})`);
   }
   const json = Array.isArray(params) ? params[0] ?? {} : params ?? {};
-  return found.request.fromJson(json);
+  try {
+    return found.request.fromJson(exactIntegers(json));
+  } catch (error) {
+    throw new UsageError(`${method}: ${(error as Error).message}`);
+  }
+}
+
+// Integers beyond 2^53, which the command line keeps as bigints, as the
+// decimal strings that proto3 JSON takes for 64-bit integers.
+function exactIntegers(value: unknown): unknown {
+  if (typeof value === "bigint") return String(value);
+  if (Array.isArray(value)) return value.map(exactIntegers);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exactIntegers(v)]));
+  }
+  return value;
 }
 
 function convert(type: ThriftType, value: unknown, where: string): unknown {

@@ -1,0 +1,106 @@
+// The CLI's gRPC client (grpc:// and grpcs://): the schema from the
+// `--proto` files given, or else asked of the server through reflection
+// (no `.proto` on hand); unary calls, and server-streaming calls whose
+// messages the caller prints as they come.
+
+import { loadProto, type ProtoSchema } from "../codecs/protobuf.ts";
+import type { RpcParams, RpcStream } from "../rpc/types.ts";
+import {
+  connectGrpc,
+  type GrpcClient,
+  REFLECTION_PROTOS,
+  type ReflectionCaller,
+  reflectSchema,
+} from "../rpc/transports/grpc.ts";
+import { UsageError } from "./endpoint.ts";
+
+/** What `list` and `call` need of a gRPC server. */
+export interface GrpcCliClient {
+  /** The schema: the `--proto` files', or the server's own through reflection. */
+  readonly protoSchema: ProtoSchema;
+  /** The services the server listed (reflection), or undefined with `--proto`. */
+  readonly reflected?: readonly string[];
+  /** A unary call. */
+  call(method: string, params: RpcParams | undefined): Promise<unknown>;
+  /** A server-streaming call's messages. */
+  stream(method: string, params: RpcParams | undefined): AsyncIterable<unknown>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}
+
+/** How the command line connects to a gRPC server. */
+export interface GrpcCliOptions {
+  /** `--proto` files, read already (name → text); without them, reflection. */
+  readonly proto?: Readonly<Record<string, string>> | undefined;
+  /** `--header` metadata. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** `--timeout`, for each call and for reflection. */
+  readonly timeout?: number | undefined;
+  /** `--ca` certificates (PEM) for grpcs://. */
+  readonly caCerts?: readonly string[] | undefined;
+}
+
+// A client's streaming calls, when it has them (a client without them
+// cannot use reflection, and says so).
+function streamsOf(client: GrpcClient, what: string): ReflectionCaller {
+  const opener = (client as Partial<ReflectionCaller>).openStream;
+  if (opener === undefined) {
+    throw new UsageError(`${what} needs gRPC streaming calls, which this build lacks`);
+  }
+  return { openStream: opener.bind(client) };
+}
+
+/**
+ * Connects to the gRPC server at `url`; without `--proto`, asks it for its
+ * schema through reflection first (on a connection of its own).
+ *
+ * @throws {UsageError} for `--proto` files that do not load
+ * @throws {Error} the server's error when reflection fails (12: it has none)
+ */
+export async function openGrpcClient(url: string, options: GrpcCliOptions): Promise<GrpcCliClient> {
+  const connection = (schema: ProtoSchema) =>
+    connectGrpc(url, {
+      schema,
+      headers: options.headers,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.caCerts === undefined ? {} : { caCerts: options.caCerts }),
+    });
+  let schema: ProtoSchema;
+  let reflected: readonly string[] | undefined;
+  if (options.proto !== undefined) {
+    try {
+      schema = loadProto(options.proto);
+    } catch (error) {
+      throw new UsageError(`--proto: ${(error as Error).message}`);
+    }
+  } else {
+    await using asking = connection(loadProto(REFLECTION_PROTOS));
+    const answer = await reflectSchema(
+      streamsOf(asking, "Asking the server for its schema (no --proto given)"),
+      options.timeout === undefined ? {} : { timeout: options.timeout },
+    ).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 12) {
+        throw new Error(
+          `The server has no reflection service (${(error as Error).message}): give --proto FILE`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
+    schema = answer.schema;
+    reflected = answer.services;
+  }
+  const client = connection(schema);
+  return {
+    protoSchema: schema,
+    ...(reflected === undefined ? {} : { reflected }),
+    call: (method, params) => client.call(method, params),
+    stream: (method, params) => {
+      const stream: RpcStream = streamsOf(client, `${method} (server streaming)`)
+        .openStream(method, params);
+      stream.result.catch(() => {}); // its error ends the messages' loop
+      return stream.messages;
+    },
+    close: () => client.close(),
+  };
+}
