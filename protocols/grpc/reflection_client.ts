@@ -45,20 +45,21 @@ class Conversation {
   readonly #stream: RpcStream;
 
   constructor(caller: ReflectionCaller, service: string, options: CallOptions) {
-    const self = this;
-    async function* input() {
-      while (!self.#done) {
-        const next = self.#requests.shift();
-        if (next !== undefined) yield next;
-        else await new Promise<void>((resolve) => self.#wake = resolve);
-      }
-    }
     this.#stream = caller.openStream(`${service}/ServerReflectionInfo`, undefined, {
       ...options,
-      input: input(),
+      input: this.#input(),
     });
     this.#stream.result.catch(() => {}); // its error ends the replies' loop
     this.#replies = this.#stream.messages[Symbol.asyncIterator]();
+  }
+
+  // The requests, each sent once asked; the stream ends when the conversation does.
+  async *#input(): AsyncGenerator<ProtoMessage> {
+    while (!this.#done) {
+      const next = this.#requests.shift();
+      if (next !== undefined) yield next;
+      else await new Promise<void>((resolve) => this.#wake = resolve);
+    }
   }
 
   async ask(request: ProtoMessage): Promise<ProtoMessage> {
