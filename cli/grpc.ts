@@ -18,6 +18,8 @@ import {
   type ReflectionCaller,
   reflectSchema,
 } from "../rpc/transports/grpc.ts";
+import { ConnectError } from "../protocols/connect.ts";
+import { RpcError } from "../rpc/errors.ts";
 import { UsageError } from "./endpoint.ts";
 
 /** What `list` and `call` need of a gRPC server. */
@@ -85,9 +87,11 @@ export async function openGrpcClient(url: string, options: GrpcCliOptions): Prom
       streamsOf(asking, "Asking the server for its schema (no --proto given)"),
       options.timeout === undefined ? {} : { timeout: options.timeout },
     ).catch((error: unknown) => {
-      if ((error as { code?: unknown }).code === 12) {
-        throw new Error(
-          `The server has no reflection service (${(error as Error).message}): give --proto FILE`,
+      if (error instanceof RpcError && error.code === 12) {
+        throw new ConnectError(
+          "unimplemented",
+          `The server has no reflection service (${error.message}): give --proto FILE`,
+          [],
           { cause: error },
         );
       }
