@@ -40,7 +40,7 @@ function descriptorSet(files) {
   const parts = [];
   for (const file of files) {
     const length = [];
-    for (let n = file.length; ; n >>>= 7) {
+    for (let n = file.length;; n >>>= 7) {
       if (n < 0x80) {
         length.push(n);
         break;
