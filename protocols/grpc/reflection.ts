@@ -84,7 +84,21 @@ export const REFLECTION_PROTOS: Readonly<Record<string, string>> = Object.freeze
   "grpc/reflection/v1alpha/reflection.proto": reflectionProto("v1alpha"),
 });
 
-/** The reflection services, newest first: each is served when the schema has it. */
+/**
+ * The reflection services' full names, newest first: `reflectionService`
+ * serves each that the schema has, and `reflectSchema` asks them in turn.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { REFLECTION_SERVICES } from "./reflection.ts";
+ *
+ * assert.deepEqual(REFLECTION_SERVICES, [
+ *   "grpc.reflection.v1.ServerReflection",
+ *   "grpc.reflection.v1alpha.ServerReflection",
+ * ]);
+ * ```
+ */
 export const REFLECTION_SERVICES: readonly string[] = [
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
