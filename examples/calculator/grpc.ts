@@ -3,7 +3,8 @@
  * service of `protobuf.ts` with every kind of call, InvalidOperation as
  * status 3 INVALID_ARGUMENT with its `google.rpc.Status` detail, the
  * contract's `x-request-tag` echo on every call, and the standard health
- * service beside it.
+ * and reflection services beside it (so `parley list grpc://…` and grpcurl
+ * need no `.proto`).
  *
  * @module
  */
@@ -15,6 +16,8 @@ import {
   HEALTH_PROTO,
   HEALTH_PROTO_FILE,
   healthService,
+  REFLECTION_PROTOS,
+  reflectionService,
   serveGrpc,
 } from "../../rpc/transports/grpc.ts";
 import { loadProto, type ProtoSchema } from "../../codecs/protobuf.ts";
@@ -34,11 +37,12 @@ export function echoRequestTag({ request, headers, trailers }: CallMetadata): vo
   trailers.set("x-request-tag-end", tag);
 }
 
-/** The calculator's schema with the health service's beside it. */
+/** The calculator's schema with the health and reflection services' beside it. */
 export function calculatorGrpcSchema(): ProtoSchema {
   return loadProto({
     "calculator.proto": Deno.readTextFileSync(new URL("./calculator.proto", import.meta.url)),
     [HEALTH_PROTO_FILE]: HEALTH_PROTO,
+    ...REFLECTION_PROTOS,
   });
 }
 
@@ -71,7 +75,11 @@ export function serveCalculatorGrpc(options: CalculatorGrpcOptions): Promise<Grp
     port: options.port,
     ...options.tls,
     schema,
-    service: combineServices(protobufCalculator(schema), health.service),
+    service: combineServices(
+      protobufCalculator(schema),
+      health.service,
+      reflectionService(schema),
+    ),
     errorDetails: ERROR_DETAILS,
     errorStatus: () => 3, // InvalidOperation → INVALID_ARGUMENT
     onCall: echoRequestTag,
