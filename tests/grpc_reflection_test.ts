@@ -202,6 +202,22 @@ Deno.test("reflection sends a file with every file it imports, transitively", as
   assert.equal(unused.syntax, "proto2");
 });
 
+Deno.test("reflection of a schema loaded from a JSON descriptor: one file per package", async () => {
+  const json = loadProto({
+    "x.proto": `syntax = "proto3"; package a.b; message X { int64 v = 1; }
+      service S { rpc Go(X) returns (X); }`,
+    ...REFLECTION_PROTOS,
+  }).root.toJSON();
+  const schema = loadProto(json);
+  await using pair = await envelopePair(schema, reflectionService(schema));
+  const replies = await converse(pair.peer, [
+    { fileContainingSymbol: "a.b.S" },
+    { fileByFilename: "grpc_reflection_v1.proto" },
+  ]);
+  assert.deepEqual(fileNames(replies[0]!), ["a_b.proto"]);
+  assert.deepEqual(fileNames(replies[1]!), ["grpc_reflection_v1.proto"]);
+});
+
 Deno.test("reflectionService refuses a schema without reflection and services it does not have", () => {
   const { schema } = reflectedCalculator();
   assert.throws(
