@@ -13,36 +13,13 @@ import { serveGrpc } from "../rpc/transports/grpc.ts";
 import { ERROR_DETAILS } from "../examples/calculator/protobuf.ts";
 import { reflectedCalculator } from "./_reflection.ts";
 import { makeCertificates } from "./_certificates.ts";
-import {
-  DEBIAN_PYTHON,
-  formatOutput,
-  run,
-  type RunResult,
-  spawnListening,
-} from "./interop/_process.ts";
+import { ok, parley } from "./_cli.ts";
+import { DEBIAN_PYTHON, formatOutput, spawnListening } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
-const CLI = [
-  "run",
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "cli/main.ts",
-];
 const PROTO = "examples/calculator/calculator.proto";
 const PY_SERVER = new URL("./interop/python/grpc_calculator_server.py", import.meta.url).pathname;
 const withGrpcio = testNeeding("py:grpc", "py:google.protobuf", "protoc");
-
-function parley(...args: string[]): Promise<RunResult> {
-  return run(Deno.execPath(), { args: [...CLI, ...args], timeout: 60_000 });
-}
-
-function ok(result: RunResult): string {
-  assert.equal(result.code, 0, formatOutput(result));
-  return result.stdout;
-}
 
 // The calculator with health and reflection on serveGrpc (TLS with `tls`).
 function startCalculator(tls?: { cert: string; key: string }) {

@@ -8,36 +8,17 @@ import assert from "node:assert/strict";
 import {
   DEBIAN_PYTHON,
   formatOutput,
-  run,
-  type RunResult,
   spawnListening,
   startCalculator,
 } from "./interop/_process.ts";
 import { makeCertificates } from "./_certificates.ts";
+import { CLI, ok, parley } from "./_cli.ts";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { needs } from "./_needs.ts";
 
-const CLI = [
-  "run",
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "cli/main.ts",
-];
 const PROTO = "examples/calculator/calculator.proto";
 const THRIFT = "examples/calculator/calculator.thrift";
-
-function parley(...args: string[]): Promise<RunResult> {
-  return run(Deno.execPath(), { args: [...CLI, ...args], timeout: 60_000 });
-}
-
-function ok(result: RunResult): string {
-  assert.equal(result.code, 0, formatOutput(result));
-  return result.stdout;
-}
 
 // Every codec and transport of the calculator: the URL it prints, the CLI's options, and a call.
 const MATRIX: [string, string[], string[], string[], string][] = [
