@@ -6,10 +6,11 @@ packages, dependencies, map entries and oneofs as protoc's own output must
 pass), finds the service, and builds message classes from the pool.
 
 Usage:
-  /usr/bin/python3 reflected_pool.py grpc TARGET [v1|v1alpha]
+  /usr/bin/python3 reflected_pool.py grpc TARGET REFLECTION_PROTO v1|v1alpha
       asks a gRPC server (python3-grpcio, a generic stream_stream call of
-      ServerReflectionInfo; its messages compiled by protoc from grpc's
-      reflection.proto) for list_services, the file of interop.Calculator and
+      ServerReflectionInfo; its messages compiled by protoc from the
+      reflection.proto file given, whose package is grpc.reflection.VERSION)
+      for list_services, the file of interop.Calculator and
       an unknown symbol, then calls interop.Calculator/Add {40, 2} with
       message classes built from the files received. Prints one JSON
       object: the services, the error of the unknown symbol, the calculator's
@@ -33,41 +34,6 @@ import sys
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-# grpc's src/proto/grpc/reflection/v1/reflection.proto, comments left out;
-# v1alpha is the same under another package.
-REFLECTION_PROTO = """syntax = "proto3";
-package grpc.reflection.%s;
-service ServerReflection {
-  rpc ServerReflectionInfo(stream ServerReflectionRequest)
-      returns (stream ServerReflectionResponse);
-}
-message ServerReflectionRequest {
-  string host = 1;
-  oneof message_request {
-    string file_by_filename = 3;
-    string file_containing_symbol = 4;
-    ExtensionRequest file_containing_extension = 5;
-    string all_extension_numbers_of_type = 6;
-    string list_services = 7;
-  }
-}
-message ExtensionRequest { string containing_type = 1; int32 extension_number = 2; }
-message ServerReflectionResponse {
-  string valid_host = 1;
-  ServerReflectionRequest original_request = 2;
-  oneof message_response {
-    FileDescriptorResponse file_descriptor_response = 4;
-    ExtensionNumberResponse all_extension_numbers_response = 5;
-    ListServiceResponse list_services_response = 6;
-    ErrorResponse error_response = 7;
-  }
-}
-message FileDescriptorResponse { repeated bytes file_descriptor_proto = 1; }
-message ExtensionNumberResponse { string base_type_name = 1; repeated int32 extension_number = 2; }
-message ListServiceResponse { repeated ServiceResponse service = 1; }
-message ServiceResponse { string name = 1; }
-message ErrorResponse { int32 error_code = 1; string error_message = 2; }
-"""
 
 
 def message_class(pool, name):
@@ -151,8 +117,9 @@ def describe(pool, protos, service_name, add_bytes):
     }
 
 
-def reflection_module(version):
-    """reflection_pb2 for `version`, compiled by protoc into a temporary directory."""
+def reflection_module(proto):
+    """reflection_pb2, compiled by protoc from the reflection.proto at `proto`
+    into a temporary directory."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _generated import compile_and_import, find_tool
     protoc = find_tool("protoc")
@@ -160,9 +127,8 @@ def reflection_module(version):
         raise SystemExit("protoc not found (install the protobuf-compiler package)")
 
     def args(out):
-        with open(os.path.join(out, "reflection.proto"), "w") as f:
-            f.write(REFLECTION_PROTO % version)
-        return [protoc, "--python_out=" + out, "-I", out, "reflection.proto"]
+        return [protoc, "--python_out=" + out, "-I", os.path.dirname(os.path.abspath(proto)),
+                os.path.basename(proto)]
 
     modules, error = compile_and_import(args, ["reflection_pb2"], "parley-reflection-")
     if modules is None:
@@ -170,9 +136,9 @@ def reflection_module(version):
     return modules[0]
 
 
-def over_grpc(target, version):
+def over_grpc(target, proto, version):
     import grpc
-    reflection = reflection_module(version)
+    reflection = reflection_module(proto)
     Request, Response = reflection.ServerReflectionRequest, reflection.ServerReflectionResponse
     requests = [Request(list_services=""), Request(file_containing_symbol="interop.Calculator"),
                 Request(file_containing_symbol="interop.NoSuchThing")]
@@ -202,7 +168,7 @@ def over_grpc(target, version):
 def main():
     mode = sys.argv[1]
     if mode == "grpc":
-        print(json.dumps(over_grpc(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "v1")))
+        print(json.dumps(over_grpc(sys.argv[2], sys.argv[3], sys.argv[4])))
     elif mode == "files":
         with open(sys.argv[2]) as f:
             given = json.load(f)
