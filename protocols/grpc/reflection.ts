@@ -9,7 +9,7 @@
 
 import type { ProtoMessage, ProtoSchema } from "../../codecs/protobuf.ts";
 import { protoService } from "../../codecs/protobuf.ts";
-import type { CallContext, Service } from "../../rpc/service.ts";
+import type { Service } from "../../rpc/service.ts";
 import { describeFiles, type SchemaFiles } from "./_descriptors.ts";
 
 // grpc's src/proto/grpc/reflection/v1/reflection.proto, comments left out;
@@ -253,7 +253,7 @@ export function reflectionService(schema: ProtoSchema, options: ReflectionOption
     }
   }
   const services = [...options.services ?? files.services].sort();
-  async function* ServerReflectionInfo(requests: AsyncIterable<ProtoMessage>, _ctx: CallContext) {
+  async function* ServerReflectionInfo(requests: AsyncIterable<ProtoMessage>) {
     for await (const request of requests) {
       yield {
         validHost: request.host,
