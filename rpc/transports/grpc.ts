@@ -60,6 +60,7 @@ export {
   type GrpcClient,
   type GrpcClientOptions,
   type GrpcResponseMetadata,
+  type GrpcStreamOptions,
 } from "./grpc/client.ts";
 export { type CallMetadata, callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";
 export {

@@ -105,6 +105,8 @@ export class InboundMessages implements AsyncIterable<unknown> {
     this.#reader = new MessageReader(options.maxMessageSize, options.acceptCompressed);
     stream.on("data", (chunk: Uint8Array) => this.#push(chunk));
     stream.once("end", () => {
+      // A stream reset by the peer ends its readable side too: not a whole body.
+      if ((stream as { aborted?: boolean }).aborted) return;
       try {
         this.#reader.end();
       } catch (error) {
@@ -128,6 +130,19 @@ export class InboundMessages implements AsyncIterable<unknown> {
   close(): void {
     this.#closed = true;
     this.#wake();
+  }
+
+  /**
+   * The call is over: what is held and what still comes is dropped (the
+   * stream flows, so its sender is not held by flow control).
+   */
+  discard(): void {
+    this.#closed = true;
+    this.#messages = [];
+    this.#compressed = [];
+    this.#head = 0;
+    this.#wake();
+    this.#stream.resume();
   }
 
   /**
@@ -172,7 +187,11 @@ export class InboundMessages implements AsyncIterable<unknown> {
   #wireError(error: unknown): void {
     if (!(error instanceof GrpcWireError)) throw error;
     if (this.#failure !== undefined) return;
-    this.fail(this.#options.onWireError(error));
+    const reason = this.#options.onWireError(error);
+    // Even after close(): a held message that does not decode fails the reading.
+    this.#failure ??= { reason };
+    this.#stream.pause();
+    this.#wake();
   }
 
   #wake(): void {

@@ -15,6 +15,9 @@ import { type GrpcCallMetadata, outgoing } from "./metadata.ts";
 
 type Stream = http2.ServerHttp2Stream;
 
+/** Milliseconds a client still sending has to end its side once the trailers are sent. */
+const AFTER_TRAILERS = 1000;
+
 /**
  * A reply's headers (with the call's), sent before its first message; its
  * trailers follow with {@linkcode endWithTrailers}. `gzipped`: its messages
@@ -42,8 +45,12 @@ export function replyHeaders(stream: Stream, metadata: GrpcCallMetadata, gzipped
 /**
  * Ends a reply whose headers are sent: `last` (already framed) if given,
  * then the trailers, the status (OK when `undefined`) with the call's. A
- * client still sending is then told to stop (RST_STREAM NO_ERROR, as RFC
- * 9113 §8.1 allows), so a request that never ends cannot hold the stream.
+ * client still sending has `AFTER_TRAILERS` ms to end its side (what it
+ * sends is read and dropped), then is told to stop (RST_STREAM NO_ERROR, as
+ * RFC 9113 §8.1 allows): a request that never ends cannot hold the stream.
+ * Not at once: Deno's `node:http2` client loses trailers that a reset
+ * follows closely (seen on Deno 2.9: "the reply ended without a
+ * grpc-status").
  *
  * @example
  * ```ts
@@ -60,7 +67,12 @@ export function endWithTrailers(
 ): void {
   stream.once("wantTrailers", () => {
     stream.sendTrailers(outgoing([metadata.trailers], statusFields(status)));
-    if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    if (stream.readableEnded) return;
+    stream.resume();
+    const reset = setTimeout(() => {
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    }, AFTER_TRAILERS);
+    stream.once("close", () => clearTimeout(reset));
   });
   if (last === undefined) stream.end();
   else stream.end(last);

@@ -68,7 +68,9 @@ export function serveStream(call: ServerCall): void {
       replyHeaders(stream, metadata, false);
     }
     out.flush().then(() => {
-      if (!stream.closed && !stream.destroyed) endWithTrailers(stream, metadata, status);
+      if (stream.closed || stream.destroyed) return;
+      inbound.discard();
+      endWithTrailers(stream, metadata, status);
     }, onError);
   };
   const fail = (status: GrpcStatus, reason: unknown) => {
@@ -165,6 +167,7 @@ export function serveStream(call: ServerCall): void {
       if (over || stream.closed || stream.destroyed) return;
       over = true;
       calls.inFlight--;
+      inbound.discard();
       return sendReply(stream, reply, gzipped, metadata);
     }
     replies = iteratorOf(result);

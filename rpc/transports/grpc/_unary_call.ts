@@ -57,7 +57,7 @@ export function serveUnary(call: ServerCall): void {
     }
   });
   stream.on("end", async () => {
-    if (stream.headersSent) return; // refused while reading
+    if (stream.headersSent || stream.aborted) return; // refused while reading, or reset
     try {
       reader.end();
     } catch (error) {

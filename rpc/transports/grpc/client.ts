@@ -10,10 +10,11 @@
 import http2 from "node:http2";
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { ConnectionClosedError } from "../../errors.ts";
-import type { CallOptions, RpcParams } from "../../types.ts";
+import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
 import { formatTimeout, frameMessage } from "../../../protocols/grpc/_wire.ts";
 import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
+import { openCall } from "./_client_stream.ts";
 
 export type { GrpcResponseMetadata } from "./_call.ts";
 
@@ -62,6 +63,26 @@ export interface GrpcCallOptions extends CallOptions {
 }
 
 /**
+ * Options of a streaming call: the caller's messages (`input`, for a method
+ * whose request streams), and what a unary call takes. The timeout is the
+ * whole call's, sent as `grpc-timeout`; the signal, or leaving the replies'
+ * loop early, cancels it.
+ *
+ * @example
+ * ```ts
+ * import type { GrpcStreamOptions } from "./client.ts";
+ *
+ * async function* numbers() {
+ *   yield { value: 1 };
+ *   yield { value: 2 };
+ * }
+ * const options: GrpcStreamOptions = { input: numbers(), timeout: 5_000 };
+ * console.assert(options.timeout === 5_000);
+ * ```
+ */
+export interface GrpcStreamOptions extends StreamCallOptions, GrpcCallOptions {}
+
+/**
  * A gRPC client: unary calls by wire name, request and response as plain
  * messages. The typed client of one service is `protoClient(client,
  * schema, "package.Service")`.
@@ -94,7 +115,24 @@ export interface GrpcClient extends AsyncDisposable {
    *   that does not fit its type
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: GrpcCallOptions): Promise<T>;
-  /** Calls awaiting their reply. */
+  /**
+   * Makes a streaming call. A server stream's messages are read with `for
+   * await` at the caller's pace (the server waits while the caller is
+   * behind); leaving the loop early cancels the call (RST_STREAM CANCEL),
+   * and a status other than 0 ends the loop with a thrown `ConnectError`.
+   * A client stream's messages are `options.input`'s, sent as the server
+   * reads them; its one reply is `result`.
+   *
+   * @param method the wire name, such as `"interop.Calculator/Range"`
+   * @param params the request message, when the request does not stream
+   * @param options the caller's messages, timeout, signal, metadata
+   * @returns the server's messages (none when only the request streams)
+   *   and `result`: the one reply, or `null` once a server stream ended
+   *   with status 0; it rejects as `call` does
+   * @throws {TypeError} for an unknown or unary method
+   */
+  openStream(method: string, params?: RpcParams, options?: GrpcStreamOptions): RpcStream;
+  /** Calls (unary and streaming) awaiting their end. */
   readonly pending: number;
   /** Resolves when the client has closed. */
   readonly closed: Promise<void>;
@@ -189,24 +227,15 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     return opened;
   };
 
-  const call = async <T>(
-    name: string,
-    params?: RpcParams,
-    callOptions: GrpcCallOptions = {},
-  ): Promise<T> => {
-    if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
-    const method = schema.unary(name);
-    if (Array.isArray(params) && params.length > 1) {
-      throw new TypeError(
-        `${name} takes one ${method.request.name} message, not ${params.length} params`,
-      );
-    }
-    const request = Array.isArray(params) ? params[0] ?? {} : params ?? {};
-    let message = method.request.encode(request);
-    if (compress) message = await gzipMessage(message);
-    callOptions.signal?.throwIfAborted();
+  const track = (fail: (error: Error) => void) => {
+    calls.add(fail);
+    return () => calls.delete(fail);
+  };
+
+  // A call's stream: the headers (metadata first: what gRPC itself needs
+  // cannot be overridden by it), and the call's deadline.
+  const request = (name: string, callOptions: GrpcCallOptions) => {
     const headers: http2.OutgoingHttpHeaders = {};
-    // Metadata first: what gRPC itself needs cannot be overridden by it.
     for (const [key, value] of new Headers(options.headers)) headers[key] = value;
     for (const [key, value] of new Headers(callOptions.headers)) headers[key] = value;
     Object.assign(headers, {
@@ -220,12 +249,24 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     const requested = callOptions.timeout ?? options.timeout;
     const timeout = requested === Infinity ? undefined : requested;
     if (timeout !== undefined) headers["grpc-timeout"] = formatTimeout(timeout);
-    let stream: http2.ClientHttp2Stream;
     try {
-      stream = currentSession().request(headers);
+      return { stream: currentSession().request(headers), timeout };
     } catch (error) {
       throw new ConnectionClosedError("The connection cannot take a call", { cause: error });
     }
+  };
+
+  const call = async <T>(
+    name: string,
+    params?: RpcParams,
+    callOptions: GrpcCallOptions = {},
+  ): Promise<T> => {
+    if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
+    const method = schema.unary(name);
+    let message = method.request.encode(requestOf(name, method.request.name, params));
+    if (compress) message = await gzipMessage(message);
+    callOptions.signal?.throwIfAborted();
+    const { stream, timeout } = request(name, callOptions);
     return await unaryOutcome(stream, frameMessage(message, compress), {
       method,
       schema,
@@ -233,11 +274,41 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
       timeout,
       signal: callOptions.signal,
       onMetadata: callOptions.onMetadata,
-      track: (fail) => {
-        calls.add(fail);
-        return () => calls.delete(fail);
-      },
+      track,
     }) as T;
+  };
+
+  const openStream = (
+    name: string,
+    params?: RpcParams,
+    streamOptions: GrpcStreamOptions = {},
+  ): RpcStream => {
+    const method = schema.method(name);
+    if (method === undefined) throw new TypeError(`The schema has no method "${name}"`);
+    if (!method.clientStreaming && !method.serverStreaming) {
+      throw new TypeError(`"${name}" is a unary method: call it with call()`);
+    }
+    const input = method.clientStreaming
+      ? streamOptions.input ?? []
+      : [requestOf(name, method.request.name, params)];
+    try {
+      if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
+      streamOptions.signal?.throwIfAborted();
+      const { stream, timeout } = request(name, streamOptions);
+      return openCall(stream, {
+        method,
+        schema,
+        maxMessageSize,
+        timeout,
+        signal: streamOptions.signal,
+        onMetadata: streamOptions.onMetadata,
+        track,
+        compress,
+        input,
+      });
+    } catch (error) {
+      return failedStream(error);
+    }
   };
 
   const close = (reason?: unknown) =>
@@ -256,11 +327,32 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
   return {
     url,
     call,
+    openStream,
     get pending() {
       return calls.size;
     },
     closed,
     close,
     [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+// The one request message of a call: the message, or an array holding it.
+function requestOf(name: string, type: string, params: RpcParams | undefined): unknown {
+  if (Array.isArray(params) && params.length > 1) {
+    throw new TypeError(`${name} takes one ${type} message, not ${params.length} params`);
+  }
+  return Array.isArray(params) ? params[0] ?? {} : params ?? {};
+}
+
+// A stream that failed before it began: its loop throws, its result rejects.
+function failedStream(error: unknown): RpcStream {
+  const result = Promise.reject(error);
+  result.catch(() => {});
+  return {
+    messages: {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+    },
+    result,
   };
 }
