@@ -1,0 +1,317 @@
+/**
+ * Streaming calls between parley's gRPC and Debian's python3-grpcio, both
+ * ways, the calculator's Range (server streaming), Total (client
+ * streaming) and Running (bidi): grpcio's generic calls
+ * (`channel.unary_stream / stream_unary / stream_stream`,
+ * python/grpc_calculator_client.py) against `serveGrpc`, and
+ * `connectGrpc` against grpcio's generic handlers
+ * (python/grpc_calculator_server.py). Values, errors with details,
+ * deadlines, cancellation reaching the other side, metadata, gzip.
+ *
+ * Needs `/usr/bin/python3` with python3-grpcio and python3-protobuf, and
+ * `protoc` on the PATH.
+ */
+
+import assert from "node:assert/strict";
+import { protoClient, protoService } from "../../codecs/protobuf.ts";
+import type { Calculator } from "../../examples/calculator/calculator_types.ts";
+import { calculatorSchema, protobufCalculator } from "../../examples/calculator/protobuf.ts";
+import { range, type RangeRequest } from "../../examples/calculator/streams.ts";
+import { ConnectError } from "../../protocols/connect.ts";
+import { combineServices } from "../../rpc/dispatch.ts";
+import { TimeoutError } from "../../rpc/errors.ts";
+import { type CallContext, withContext } from "../../rpc/service.ts";
+import {
+  connectGrpc,
+  type GrpcResponseMetadata,
+  type GrpcServer,
+} from "../../rpc/transports/grpc.ts";
+import { startGrpcCalculator } from "../_grpc_calculator.ts";
+import { rejection } from "../_rejection.ts";
+import { testNeeding } from "../_needs.ts";
+import { DEBIAN_PYTHON, formatOutput, run, spawnListening } from "./_process.ts";
+
+const test = testNeeding("py:grpc", "py:google.protobuf", "protoc");
+const CLIENT = new URL("./python/grpc_calculator_client.py", import.meta.url).pathname;
+const SERVER = new URL("./python/grpc_calculator_server.py", import.meta.url).pathname;
+const schema = calculatorSchema();
+const I64_MAX = 2n ** 63n - 1n;
+const INVALID_OPERATION = "type.googleapis.com/interop.InvalidOperation";
+
+/**
+ * The calculator, its Range and Total watched: what their signal said when
+ * it fired, and when Range's generator's `finally` ran.
+ */
+function watchedCalculator(options: Parameters<typeof startGrpcCalculator>[0] = {}) {
+  const rangeAborted = Promise.withResolvers<unknown>();
+  const rangeFinally = Promise.withResolvers<void>();
+  const totalAborted = Promise.withResolvers<unknown>();
+  const totalStarted = Promise.withResolvers<void>();
+  const watched = protoService(schema, "interop.Calculator", {
+    Range: withContext((ctx: CallContext, request: RangeRequest) => {
+      ctx.signal.addEventListener("abort", () => rangeAborted.resolve(ctx.signal.reason));
+      const numbers = range(request, ctx);
+      return (async function* () {
+        try {
+          yield* numbers;
+        } finally {
+          rangeFinally.resolve();
+        }
+      })();
+    }),
+    Total: withContext(async (ctx: CallContext, input: AsyncIterable<{ value: bigint }>) => {
+      ctx.signal.addEventListener("abort", () => totalAborted.resolve(ctx.signal.reason));
+      let total = 0n;
+      for await (const { value } of input) {
+        total += value;
+        totalStarted.resolve();
+      }
+      return { total };
+    }),
+  });
+  const { server } = startGrpcCalculator({
+    service: combineServices(watched, protobufCalculator(schema)),
+    ...options,
+  });
+  return {
+    server,
+    rangeAborted: rangeAborted.promise,
+    rangeFinally: rangeFinally.promise,
+    totalAborted: totalAborted.promise,
+    totalStarted: totalStarted.promise,
+  };
+}
+
+interface Outcome {
+  readonly code: number;
+  readonly details?: string;
+  readonly received?: unknown[];
+  readonly status?: { code: number; message: string; details: string[] };
+  readonly invalid_operation?: { what_op: number; why: string };
+  readonly [key: string]: unknown;
+}
+
+async function grpcio(server: GrpcServer, scenario: string): Promise<Outcome> {
+  const result = await run(DEBIAN_PYTHON, {
+    args: [CLIENT, `127.0.0.1:${server.addr.port}`, scenario],
+    timeout: 60_000,
+  });
+  assert.equal(result.code, 0, formatOutput(result));
+  return JSON.parse(result.stdout);
+}
+
+// ---- grpcio's client → parley's server ----
+
+test("grpcio → parley: Range, Total and Running; x-request-tag on a stream", async () => {
+  await using server = await startGrpcCalculator().server;
+  assert.deepEqual(await grpcio(server, "range"), {
+    code: 0,
+    values: [5, 6, 7, 8],
+    headers: { "x-request-tag": "py-r" },
+    trailers: { "x-request-tag-end": "py-r" },
+  });
+  assert.deepEqual(await grpcio(server, "range-many"), { code: 0, count: 100_000, ok: true });
+  assert.deepEqual(await grpcio(server, "total"), { code: 0, total: Number(I64_MAX) });
+  assert.deepEqual(await grpcio(server, "running"), { code: 0, last: 6, count: 3 });
+});
+
+test("grpcio → parley: errors with details, before any message and after some", async () => {
+  await using server = await startGrpcCalculator().server;
+  const invalid = await grpcio(server, "range-invalid");
+  assert.equal(invalid.code, 3);
+  assert.equal(invalid.details, "invalid count");
+  assert.deepEqual(invalid.status, {
+    code: 3,
+    message: "invalid count",
+    details: [INVALID_OPERATION],
+  });
+  assert.deepEqual(invalid.invalid_operation, { what_op: 1, why: "invalid count" });
+  const overflow = await grpcio(server, "running-overflow");
+  assert.equal(overflow.code, 3);
+  assert.equal(overflow.details, "overflow");
+  assert.deepEqual(overflow.received, [Number(I64_MAX)]);
+  assert.deepEqual(overflow.invalid_operation, { what_op: 1, why: "overflow" });
+  const total = await grpcio(server, "total-overflow");
+  assert.equal(total.code, 3);
+  assert.deepEqual(total.invalid_operation, { what_op: 1, why: "overflow" });
+});
+
+test("grpcio → parley: a deadline mid-stream is 4, and stops the generator", async () => {
+  const watched = watchedCalculator();
+  await using server = await watched.server;
+  const outcome = await grpcio(server, "range-deadline");
+  assert.equal(outcome.code, 4);
+  assert.ok(outcome.received!.length > 0, "numbers came before the deadline");
+  // grpcio's own timer races the server's: its RST_STREAM or grpc-timeout fires the signal.
+  assert.match((await watched.rangeAborted as Error).name, /^(TimeoutError|AbortError)$/);
+  await watched.rangeFinally;
+});
+
+test("grpcio → parley: cancelling Range stops the generator; cancelling Total fires the handler's signal", async () => {
+  const watched = watchedCalculator();
+  await using server = await watched.server;
+  const outcome = await grpcio(server, "range-cancel");
+  assert.equal(outcome.code, 1);
+  assert.deepEqual(outcome.received, [0, 1, 2]);
+  assert.equal((await watched.rangeAborted as Error).name, "AbortError");
+  await watched.rangeFinally;
+
+  const child = new Deno.Command(DEBIAN_PYTHON, {
+    args: [CLIENT, `127.0.0.1:${server.addr.port}`, "total-cancel"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await watched.totalStarted;
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("go\n"));
+  await writer.close();
+  assert.equal((await watched.totalAborted as Error).name, "AbortError");
+  const output = await child.output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+    code: 1,
+    cancelled: true,
+  });
+});
+
+test("grpcio → parley: a gzip-compressing channel's bidi stream, answered compressed", async () => {
+  const encodings: (string | null)[] = [];
+  await using server = await startGrpcCalculator({
+    compressThreshold: 0,
+    onCall: ({ request }) => encodings.push(request.get("grpc-encoding")),
+  }).server;
+  assert.deepEqual(await grpcio(server, "running-gzip"), { code: 0, last: 20_100, count: 200 });
+  assert.deepEqual(encodings, ["gzip"]);
+});
+
+// ---- parley's client → grpcio's server ----
+
+const startGrpcio = (...args: string[]) =>
+  spawnListening(DEBIAN_PYTHON, { args: [SERVER, ...args], env: { PATH: Deno.env.get("PATH")! } });
+
+async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const message of messages) out.push(message);
+  return out;
+}
+
+async function* numbers(...values: (number | bigint)[]) {
+  for (const value of values) yield { value };
+}
+
+// Polls a child's output: bounded, 10 s at most.
+async function waitFor(condition: () => boolean, output: () => string): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(condition(), `timed out waiting for the server's output:\n${output()}`);
+}
+
+test("parley → grpcio: Range, Total and Running through protoClient; metadata on a stream", async () => {
+  await using server = await startGrpcio();
+  await using client = connectGrpc(server.url, { schema });
+  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
+  assert.deepEqual(
+    (await collect(calc.Range({ start: 5, count: 4 }))).map((n) => n.value),
+    [5n, 6n, 7n, 8n],
+  );
+  const many = await collect(calc.Range({ start: 0, count: 20_000 }));
+  assert.equal(many.length, 20_000);
+  assert.equal(many[19_999]!.value, 19_999n);
+  assert.deepEqual(await calc.Total(numbers(I64_MAX, 1, -1)), { total: I64_MAX });
+  assert.deepEqual(
+    (await collect(calc.Running(numbers(1, 2, 3)))).map((r) => r.total),
+    [1n, 3n, 6n],
+  );
+  let seen: GrpcResponseMetadata | undefined;
+  const stream = client.openStream("interop.Calculator/Range", { start: 1, count: 2 }, {
+    headers: { "x-request-tag": "p-s" },
+    onMetadata: (metadata) => seen = metadata,
+  });
+  assert.equal((await collect(stream.messages)).length, 2);
+  assert.equal(seen?.headers.get("x-request-tag"), "p-s");
+  assert.equal(seen?.trailers.get("x-request-tag-end"), "p-s");
+});
+
+test("parley → grpcio: errors with details, before any message and after some", async () => {
+  await using server = await startGrpcio();
+  await using client = connectGrpc(server.url, { schema });
+  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
+  const invalid = await rejection(collect(calc.Range({ start: 0, count: -1 })), ConnectError);
+  assert.equal(invalid.code, 3);
+  assert.equal(invalid.message, "invalid count");
+  assert.deepEqual(invalid.data, { whatOp: 1, why: "invalid count" });
+  const replies: unknown[] = [];
+  const overflow = await rejection(
+    (async () => {
+      for await (const reply of calc.Running(numbers(I64_MAX, 1))) replies.push(reply);
+    })(),
+    ConnectError,
+  );
+  assert.deepEqual(replies, [{ total: I64_MAX }]);
+  assert.equal(overflow.message, "overflow");
+  assert.deepEqual(overflow.data, { whatOp: 1, why: "overflow" });
+  const total = await rejection(calc.Total(numbers(I64_MAX, 1)), ConnectError);
+  assert.deepEqual(total.data, { whatOp: 1, why: "overflow" });
+});
+
+test("parley → grpcio: the deadline reaches the server and ends its stream", async () => {
+  await using server = await startGrpcio();
+  await using client = connectGrpc(server.url, { schema });
+  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
+  const read: unknown[] = [];
+  const error = await (async () => {
+    for await (const n of calc.Range({ start: 0, count: 1000, delayMs: 10 }, { timeout: 300 })) {
+      read.push(n);
+    }
+  })().catch((e) => e);
+  assert.ok(
+    error instanceof TimeoutError || (error instanceof ConnectError && error.code === 4),
+    String(error),
+  );
+  assert.ok(read.length > 0, "numbers came before the deadline");
+  await waitFor(() => /range ended sent=\d+ active=False/.test(server.stdout()), server.stdout);
+  const remaining = /range started remaining=([\d.]+)/.exec(server.stdout());
+  assert.ok(remaining !== null && Number(remaining[1]) <= 0.3, server.stdout());
+});
+
+test("parley → grpcio: leaving the loop cancels Range; aborting cancels Total; the server sees both", async () => {
+  await using server = await startGrpcio();
+  await using client = connectGrpc(server.url, { schema });
+  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
+  const read: bigint[] = [];
+  for await (const { value } of calc.Range({ start: 0, count: 1000, delayMs: 5 })) {
+    read.push(value);
+    if (read.length === 3) break;
+  }
+  assert.deepEqual(read, [0n, 1n, 2n]);
+  await waitFor(() => /range ended sent=\d+ active=False/.test(server.stdout()), server.stdout);
+  const sent = Number(/range ended sent=(\d+)/.exec(server.stdout())![1]);
+  assert.ok(sent < 1000, `the server stopped after ${sent}`);
+
+  const controller = new AbortController();
+  const never = (async function* () {
+    yield { value: 1 };
+    await new Promise((resolve) => setTimeout(resolve, 20_000));
+  })();
+  const total = calc.Total(never, { signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  controller.abort(new Error("stop"));
+  assert.equal((await total.catch((e) => e) as Error).message, "stop");
+  await waitFor(() => server.stdout().includes("total read=1 active=False"), server.stdout);
+});
+
+test("parley → grpcio: gzip both ways on a bidi stream", async () => {
+  await using server = await startGrpcio("--gzip");
+  await using client = connectGrpc(server.url, { schema, compression: "gzip" });
+  let seen: GrpcResponseMetadata | undefined;
+  const stream = client.openStream("interop.Calculator/Running", undefined, {
+    input: numbers(...Array.from({ length: 200 }, (_, i) => i + 1)),
+    onMetadata: (metadata) => seen = metadata,
+  });
+  const totals = await collect(stream.messages as AsyncIterable<{ total: bigint }>);
+  assert.equal(totals.length, 200);
+  assert.equal(totals[199]!.total, 20_100n);
+  assert.equal(seen?.headers.get("grpc-encoding"), "gzip");
+});
