@@ -13,20 +13,18 @@
  */
 
 import assert from "node:assert/strict";
-import { protoClient, protoService } from "../../codecs/protobuf.ts";
+import { protoClient } from "../../codecs/protobuf.ts";
 import type { Calculator } from "../../examples/calculator/calculator_types.ts";
-import { calculatorSchema, protobufCalculator } from "../../examples/calculator/protobuf.ts";
-import { range, type RangeRequest } from "../../examples/calculator/streams.ts";
+import { calculatorSchema } from "../../examples/calculator/protobuf.ts";
 import { ConnectError } from "../../protocols/connect.ts";
-import { combineServices } from "../../rpc/dispatch.ts";
 import { TimeoutError } from "../../rpc/errors.ts";
-import { type CallContext, withContext } from "../../rpc/service.ts";
 import {
   connectGrpc,
   type GrpcResponseMetadata,
   type GrpcServer,
 } from "../../rpc/transports/grpc.ts";
 import { startGrpcCalculator } from "../_grpc_calculator.ts";
+import { watchedCalculator } from "./_grpc_watched.ts";
 import { rejection } from "../_rejection.ts";
 import { testNeeding } from "../_needs.ts";
 import { DEBIAN_PYTHON, formatOutput, run, spawnListening } from "./_process.ts";
@@ -37,50 +35,6 @@ const SERVER = new URL("./python/grpc_calculator_server.py", import.meta.url).pa
 const schema = calculatorSchema();
 const I64_MAX = 2n ** 63n - 1n;
 const INVALID_OPERATION = "type.googleapis.com/interop.InvalidOperation";
-
-/**
- * The calculator, its Range and Total watched: what their signal said when
- * it fired, and when Range's generator's `finally` ran.
- */
-function watchedCalculator(options: Parameters<typeof startGrpcCalculator>[0] = {}) {
-  const rangeAborted = Promise.withResolvers<unknown>();
-  const rangeFinally = Promise.withResolvers<void>();
-  const totalAborted = Promise.withResolvers<unknown>();
-  const totalStarted = Promise.withResolvers<void>();
-  const watched = protoService(schema, "interop.Calculator", {
-    Range: withContext((ctx: CallContext, request: RangeRequest) => {
-      ctx.signal.addEventListener("abort", () => rangeAborted.resolve(ctx.signal.reason));
-      const numbers = range(request, ctx);
-      return (async function* () {
-        try {
-          yield* numbers;
-        } finally {
-          rangeFinally.resolve();
-        }
-      })();
-    }),
-    Total: withContext(async (ctx: CallContext, input: AsyncIterable<{ value: bigint }>) => {
-      ctx.signal.addEventListener("abort", () => totalAborted.resolve(ctx.signal.reason));
-      let total = 0n;
-      for await (const { value } of input) {
-        total += value;
-        totalStarted.resolve();
-      }
-      return { total };
-    }),
-  });
-  const { server } = startGrpcCalculator({
-    service: combineServices(watched, protobufCalculator(schema)),
-    ...options,
-  });
-  return {
-    server,
-    rangeAborted: rangeAborted.promise,
-    rangeFinally: rangeFinally.promise,
-    totalAborted: totalAborted.promise,
-    totalStarted: totalStarted.promise,
-  };
-}
 
 interface Outcome {
   readonly code: number;
