@@ -238,14 +238,14 @@ function noStatus(
       : grpcError(13, `The reply ended without a grpc-status (content-type ${type})`);
   }
   const code = stream.rstCode;
+  if (code === http2.constants.NGHTTP2_REFUSED_STREAM) {
+    return grpcError(14, "The server refused the stream (REFUSED_STREAM)");
+  }
   if (stream.session === undefined || stream.session.destroyed || stream.session.closed) {
     return new ConnectionClosedError(
       "The connection closed before the reply",
       streamError === undefined ? undefined : { cause: streamError },
     );
-  }
-  if (code === http2.constants.NGHTTP2_REFUSED_STREAM) {
-    return grpcError(14, "The server refused the stream (REFUSED_STREAM)");
   }
   if (code === http2.constants.NGHTTP2_CANCEL) {
     return grpcError(1, "The server cancelled the stream");

@@ -237,6 +237,53 @@ async function send(
   if (!settled() && !stream.writableEnded) stream.end();
 }
 
+/**
+ * The stream of a call still being opened (waiting for the server's room):
+ * its messages and result, as soon as it is open; its failure to open
+ * fails both.
+ *
+ * @param opening the call, once open
+ * @returns a stream that reads through to it
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { laterStream } from "./_client_stream.ts";
+ *
+ * async function* two() {
+ *   yield 1;
+ *   yield 2;
+ * }
+ * const stream = laterStream(Promise.resolve({ messages: two(), result: Promise.resolve(null) }));
+ * const seen = [];
+ * for await (const message of stream.messages) seen.push(message);
+ * assert.deepEqual(seen, [1, 2]);
+ * assert.equal(await stream.result, null);
+ * const failed = laterStream(Promise.reject(new Error("no room")));
+ * await assert.rejects(failed.result, /no room/);
+ * ```
+ */
+export function laterStream(opening: Promise<RpcStream>): RpcStream {
+  const result = opening.then((stream) => stream.result);
+  result.catch(() => {});
+  let reader: AsyncIterator<unknown> | undefined;
+  const messages: AsyncIterable<unknown> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        reader ??= (await opening).messages[Symbol.asyncIterator]();
+        return reader.next();
+      },
+      return: async (value?: unknown) => {
+        if (reader !== undefined) return await reader.return?.(value) ?? { done: true, value };
+        // Left before reading: the call is given up as soon as it is open.
+        opening.then((stream) => stream.messages[Symbol.asyncIterator]().return?.(), () => {});
+        return { done: true, value };
+      },
+    }),
+  };
+  return { messages, result };
+}
+
 function toAsync(iterator: Iterator<unknown>): AsyncIterator<unknown> {
   return {
     next: () => Promise.resolve(iterator.next()),

@@ -9,14 +9,23 @@
 
 import http2 from "node:http2";
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
-import { ConnectionClosedError } from "../../errors.ts";
+import { ConnectionClosedError, TimeoutError } from "../../errors.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
 import { formatTimeout, frameMessage } from "../../../protocols/grpc/_wire.ts";
 import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
-import { openCall } from "./_client_stream.ts";
+import { laterStream, openCall } from "./_client_stream.ts";
+import { maxStreamsOf, StreamSlots } from "./_slots.ts";
 
 export type { GrpcResponseMetadata } from "./_call.ts";
+
+/** A session of the client, and its streams' slots. */
+interface OpenSession {
+  readonly session: http2.ClientHttp2Session;
+  readonly slots: StreamSlots;
+  /** Resolves when the server's SETTINGS came (or the session ended). */
+  readonly ready: Promise<void>;
+}
 
 /** Options of {@linkcode connectGrpc}. */
 export interface GrpcClientOptions {
@@ -203,27 +212,39 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
   const compress = options.compression === GZIP;
   const calls = new Set<(error: Error) => void>();
   const { promise: closed, resolve: resolveClosed } = Promise.withResolvers<void>();
-  let session: http2.ClientHttp2Session | undefined;
+  let current: OpenSession | undefined;
   let closing: Promise<void> | undefined;
   let closeReason: unknown;
 
-  const currentSession = (): http2.ClientHttp2Session => {
-    if (session !== undefined && !session.closed && !session.destroyed) return session;
-    const opened = http2.connect(
+  const currentSession = (): OpenSession => {
+    if (current !== undefined && !current.session.closed && !current.session.destroyed) {
+      return current;
+    }
+    const session = http2.connect(
       authority,
       tls
         ? { ALPNProtocols: ["h2"], ...(options.caCerts ? { ca: [...options.caCerts] } : {}) }
         : {},
     );
     // Its streams fail with it, and each call says so.
-    opened.on("error", () => {});
+    session.on("error", () => {});
+    const ended = () => session.closed || session.destroyed;
+    const slots = new StreamSlots(() => ended() ? Infinity : maxStreamsOf(session));
+    // The server's SETTINGS (its limit of streams) first, or the session's end.
+    const ready = new Promise<void>((resolve) => {
+      session.once("remoteSettings", () => resolve());
+      session.once("close", () => resolve());
+    });
+    session.on("remoteSettings", () => slots.wakeAll());
+    const opened: OpenSession = { session, slots, ready };
     // A session that is going away takes no new streams: the next call opens another.
     const forget = () => {
-      if (session === opened) session = undefined;
+      if (current === opened) current = undefined;
+      slots.wakeAll();
     };
-    opened.on("goaway", forget);
-    opened.on("close", forget);
-    session = opened;
+    session.on("goaway", forget);
+    session.on("close", forget);
+    current = opened;
     return opened;
   };
 
@@ -232,9 +253,10 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     return () => calls.delete(fail);
   };
 
-  // A call's stream: the headers (metadata first: what gRPC itself needs
-  // cannot be overridden by it), and the call's deadline.
-  const request = (name: string, callOptions: GrpcCallOptions) => {
+  // A call's stream, once the session has room for it: the headers
+  // (metadata first: what gRPC itself needs cannot be overridden by it), and
+  // what is left of the call's timeout (sent as grpc-timeout).
+  const request = async (name: string, callOptions: GrpcCallOptions) => {
     const headers: http2.OutgoingHttpHeaders = {};
     for (const [key, value] of new Headers(options.headers)) headers[key] = value;
     for (const [key, value] of new Headers(callOptions.headers)) headers[key] = value;
@@ -247,13 +269,37 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     });
     if (compress) headers["grpc-encoding"] = GZIP;
     const requested = callOptions.timeout ?? options.timeout;
-    const timeout = requested === Infinity ? undefined : requested;
+    let timeout = requested === Infinity ? undefined : requested;
+    const { session, slots, ready } = currentSession();
+    const asked = performance.now();
+    await ready;
+    if (slots.full) {
+      const signals = [
+        callOptions.signal,
+        timeout === undefined ? undefined : AbortSignal.timeout(timeout),
+      ]
+        .filter((signal) => signal !== undefined);
+      try {
+        await slots.take(signals.length === 0 ? undefined : AbortSignal.any(signals));
+      } catch (error) {
+        if (callOptions.signal?.aborted) throw error;
+        throw new TimeoutError(name, timeout!);
+      }
+      if (timeout !== undefined) timeout = Math.max(1, timeout - (performance.now() - asked));
+    } else {
+      await slots.take(undefined);
+    }
     if (timeout !== undefined) headers["grpc-timeout"] = formatTimeout(timeout);
+    let stream: http2.ClientHttp2Stream;
     try {
-      return { stream: currentSession().request(headers), timeout };
+      if (session.closed || session.destroyed) throw new Error("The session has closed");
+      stream = session.request(headers);
     } catch (error) {
+      slots.give();
       throw new ConnectionClosedError("The connection cannot take a call", { cause: error });
     }
+    stream.once("close", () => slots.give());
+    return { stream, timeout };
   };
 
   const call = async <T>(
@@ -266,7 +312,7 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     let message = method.request.encode(requestOf(name, method.request.name, params));
     if (compress) message = await gzipMessage(message);
     callOptions.signal?.throwIfAborted();
-    const { stream, timeout } = request(name, callOptions);
+    const { stream, timeout } = await request(name, callOptions);
     return await unaryOutcome(stream, frameMessage(message, compress), {
       method,
       schema,
@@ -291,10 +337,10 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     const input = method.clientStreaming
       ? streamOptions.input ?? []
       : [requestOf(name, method.request.name, params)];
-    try {
+    return laterStream((async () => {
       if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
       streamOptions.signal?.throwIfAborted();
-      const { stream, timeout } = request(name, streamOptions);
+      const { stream, timeout } = await request(name, streamOptions);
       return openCall(stream, {
         method,
         schema,
@@ -306,17 +352,15 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
         compress,
         input,
       });
-    } catch (error) {
-      return failedStream(error);
-    }
+    })());
   };
 
   const close = (reason?: unknown) =>
     closing ??= (async () => {
       closeReason = reason;
       for (const fail of [...calls]) fail(ConnectionClosedError.closed(reason));
-      const last = session;
-      session = undefined;
+      const last = current?.session;
+      current = undefined;
       if (last !== undefined && !last.destroyed) {
         // GOAWAY; its streams were cancelled above, so it closes at once.
         await new Promise<void>((resolve) => last.close(() => resolve()));
@@ -343,16 +387,4 @@ function requestOf(name: string, type: string, params: RpcParams | undefined): u
     throw new TypeError(`${name} takes one ${type} message, not ${params.length} params`);
   }
   return Array.isArray(params) ? params[0] ?? {} : params ?? {};
-}
-
-// A stream that failed before it began: its loop throws, its result rejects.
-function failedStream(error: unknown): RpcStream {
-  const result = Promise.reject(error);
-  result.catch(() => {});
-  return {
-    messages: {
-      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
-    },
-    result,
-  };
 }
