@@ -1,8 +1,10 @@
 /**
- * gRPC's client side over HTTP/2, unary calls, on `node:http2`'s client
- * (`fetch` cannot read trailers: docs/grpc.md). One session carries every
- * call as a stream of its own; a session that died is replaced on the next
- * call. Each call's stream is read by `_call.ts`.
+ * gRPC's client side over HTTP/2, all four kinds of call, on `node:http2`'s
+ * client (`fetch` cannot read trailers: docs/grpc.md). One session carries
+ * every call as a stream of its own, as many at once as the server's
+ * SETTINGS allow (`_slots.ts`); a session that died is replaced on the next
+ * call. A unary call's stream is read by `_call.ts`, a streaming call's by
+ * `_client_stream.ts`.
  *
  * @module
  */
@@ -92,9 +94,9 @@ export interface GrpcCallOptions extends CallOptions {
 export interface GrpcStreamOptions extends StreamCallOptions, GrpcCallOptions {}
 
 /**
- * A gRPC client: unary calls by wire name, request and response as plain
- * messages. The typed client of one service is `protoClient(client,
- * schema, "package.Service")`.
+ * A gRPC client: unary and streaming calls by wire name, requests and
+ * responses as plain messages. The typed client of one service, streaming
+ * methods included, is `protoClient(client, schema, "package.Service")`.
  *
  * Not an `RpcClient`: gRPC has no notifications and no batches (a call
  * without a reply, or several in one message, cannot be said on its wire),

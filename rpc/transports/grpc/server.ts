@@ -1,10 +1,9 @@
 /**
- * gRPC's server side over HTTP/2, unary calls, on `node:http2` (Deno's
- * `Deno.serve` cannot send trailers: docs/grpc.md, "What the runtime
- * offers"). Each stream is one call: its request message read with
- * `_wire.ts`, the handler found by the schema and the service's wire names,
- * its outcome written as a message and `grpc-status` trailers, or a
- * trailers-only reply.
+ * gRPC's server side over HTTP/2, all four kinds of call, on `node:http2`
+ * (Deno's `Deno.serve` cannot send trailers: docs/grpc.md, "What the
+ * runtime offers"): the server, its connections' guards and its shutdown.
+ * Each stream is one call, served by `_server_call.ts` (then
+ * `_unary_call.ts` or `_stream_call.ts`).
  *
  * @module
  */
@@ -51,11 +50,14 @@ export interface ServeGrpcOptions {
   /**
    * `maxFrameSize` bounds each request message (larger: 8
    * RESOURCE_EXHAUSTED, refused from its length prefix), `maxInFlight` the
-   * calls running across connections; `firstFrameTimeout` is how long a
-   * connection may go before its first stream, and a request before its
-   * first body bytes, `idleTimeout` how long a connection may have no stream
-   * open, and a request body may stall between chunks (past these: GOAWAY
-   * and close; a call, 4 DEADLINE_EXCEEDED).
+   * calls running across connections (streaming ones until they end);
+   * `firstFrameTimeout` is how long a connection may go before its first
+   * stream, and a unary or server-streaming request before its first body
+   * bytes, `idleTimeout` how long a connection may have no stream open, a
+   * request body (a request stream too, its first message included) may
+   * stall between chunks while the handler waits for it, and a streaming
+   * reply may wait for a client that reads nothing (past these: GOAWAY and
+   * close; a call, 4 DEADLINE_EXCEEDED; a stalled reply, RST_STREAM).
    */
   readonly limits?: Partial<RpcLimits>;
   /**
@@ -115,14 +117,20 @@ export interface GrpcServer {
 
 /**
  * Serves protobuf services over gRPC (HTTP/2, cleartext with prior
- * knowledge, or TLS with ALPN `h2` when `cert` and `key` are given), unary
- * calls: `POST /package.Service/Method`, `application/grpc`, one
- * length-prefixed message each way, `grpc-status` and `grpc-message` in
- * trailers. An unknown or streaming method is 12 UNIMPLEMENTED, a request
- * that does not decode 3 INVALID_ARGUMENT, a message over `maxFrameSize` 8
- * RESOURCE_EXHAUSTED, all as trailers-only replies; `grpc-timeout` is the
- * handler's deadline (its signal fires; the call answers 4
- * DEADLINE_EXCEEDED), and a client's RST_STREAM (cancel) fires the signal.
+ * knowledge, or TLS with ALPN `h2` when `cert` and `key` are given):
+ * `POST /package.Service/Method`, `application/grpc`, length-prefixed
+ * messages, `grpc-status` and `grpc-message` in trailers. Unary calls, and
+ * the three kinds of streaming call of `protoService` handlers: a handler
+ * that returns an async iterable streams its replies (sent as the client
+ * reads them), one that reads `ctx.input` (its first argument, through
+ * `protoService`) gets the request stream at its own pace. An unknown
+ * method is 12 UNIMPLEMENTED, a request that does not decode 3
+ * INVALID_ARGUMENT, a message over `maxFrameSize` 8 RESOURCE_EXHAUSTED;
+ * errors before any reply message are trailers-only replies, after some a
+ * status in the trailers. `grpc-timeout` is the handler's deadline (its
+ * signal fires; the call answers 4 DEADLINE_EXCEEDED), and a client's
+ * RST_STREAM (cancel) fires the signal; either stops a streaming handler's
+ * iterator (its `finally` runs).
  *
  * @param options the address, the schema, the service, error mapping, limits
  * @returns the running server
