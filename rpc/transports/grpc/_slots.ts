@@ -19,10 +19,10 @@ import type http2 from "node:http2";
  * import { StreamSlots } from "./_slots.ts";
  *
  * const slots = new StreamSlots(() => 2);
- * await slots.take(undefined);
- * await slots.take(undefined);
+ * assert.equal(slots.take(undefined), undefined); // free: taken at once
+ * slots.take(undefined);
  * let third = false;
- * const waiting = slots.take(undefined).then(() => third = true);
+ * const waiting = slots.take(undefined)!.then(() => third = true);
  * await Promise.resolve();
  * assert.equal(third, false);
  * slots.give();
@@ -58,14 +58,28 @@ export class StreamSlots {
    * Takes a slot, waiting for one when all are in use.
    *
    * @param signal gives up waiting
+   * @returns `undefined` when a slot was free (taken at once), else when one is taken
    * @throws the signal's reason when it aborts first
    */
-  async take(signal: AbortSignal | undefined): Promise<void> {
+  take(signal: AbortSignal | undefined): Promise<void> | undefined {
+    if (this.#open < this.#limit()) {
+      this.#open++;
+      return undefined;
+    }
+    return this.#wait(signal);
+  }
+
+  async #wait(signal: AbortSignal | undefined): Promise<void> {
     while (this.#open >= this.#limit()) {
       signal?.throwIfAborted();
       const { promise, resolve } = Promise.withResolvers<void>();
       this.#waiting.push(resolve);
-      const onAbort = () => resolve();
+      // Given up: out of the queue, so that a slot freed later wakes a call still waiting.
+      const onAbort = () => {
+        const at = this.#waiting.indexOf(resolve);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        resolve();
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
       await promise;
       signal?.removeEventListener("abort", onAbort);

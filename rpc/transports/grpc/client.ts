@@ -27,6 +27,8 @@ interface OpenSession {
   readonly slots: StreamSlots;
   /** Resolves when the server's SETTINGS came (or the session ended). */
   readonly ready: Promise<void>;
+  /** Whether they came. */
+  settings: boolean;
 }
 
 /** Options of {@linkcode connectGrpc}. */
@@ -237,8 +239,11 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
       session.once("remoteSettings", () => resolve());
       session.once("close", () => resolve());
     });
-    session.on("remoteSettings", () => slots.wakeAll());
-    const opened: OpenSession = { session, slots, ready };
+    const opened: OpenSession = { session, slots, ready, settings: false };
+    session.on("remoteSettings", () => {
+      opened.settings = true;
+      slots.wakeAll();
+    });
     // A session that is going away takes no new streams: the next call opens another.
     const forget = () => {
       if (current === opened) current = undefined;
@@ -272,9 +277,10 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     if (compress) headers["grpc-encoding"] = GZIP;
     const requested = callOptions.timeout ?? options.timeout;
     let timeout = requested === Infinity ? undefined : requested;
-    const { session, slots, ready } = currentSession();
+    const opened = currentSession();
+    const { session, slots } = opened;
     const asked = performance.now();
-    await ready;
+    if (!opened.settings) await opened.ready;
     if (slots.full) {
       const signals = [
         callOptions.signal,
@@ -289,7 +295,7 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
       }
       if (timeout !== undefined) timeout = Math.max(1, timeout - (performance.now() - asked));
     } else {
-      await slots.take(undefined);
+      slots.take(undefined); // a free slot: taken at once
     }
     if (timeout !== undefined) headers["grpc-timeout"] = formatTimeout(timeout);
     let stream: http2.ClientHttp2Stream;
