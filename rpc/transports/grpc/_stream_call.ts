@@ -22,8 +22,7 @@ import { endWithTrailers, replyHeaders, sendReply } from "./_respond.ts";
 import { watchBody } from "./_guard.ts";
 import { InboundMessages } from "./_inbound.ts";
 import { OutboundMessages } from "./_outbound.ts";
-import { encodingFailed } from "./_unary_call.ts";
-import type { ServerCall } from "./_server_call.ts";
+import { encodingFailed, type ServerCall } from "./_call_parts.ts";
 
 /**
  * Serves a streaming call (client, server or bidirectional streaming).

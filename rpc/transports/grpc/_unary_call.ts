@@ -15,7 +15,7 @@ import { gunzipMessage, gzipMessage } from "./_compression.ts";
 import { attachMetadata } from "./metadata.ts";
 import { sendReply } from "./_respond.ts";
 import { watchBody } from "./_guard.ts";
-import type { ServerCall } from "./_server_call.ts";
+import { encodingFailed, type ServerCall } from "./_call_parts.ts";
 
 /**
  * Serves a unary call.
@@ -129,34 +129,6 @@ async function invoke(
   } catch (error) {
     return { status: encodingFailed(call, error) };
   }
-}
-
-/**
- * The status of a handler's result that is not its method's response
- * message: 13 INTERNAL, the server told why.
- *
- * @param call the call
- * @param error what encoding threw
- * @returns the status to answer
- *
- * @example
- * ```ts
- * import { encodingFailed } from "./_unary_call.ts";
- *
- * console.assert(typeof encodingFailed === "function"); // tests/grpc_streams_test.ts runs it
- * ```
- */
-export function encodingFailed(call: ServerCall, error: unknown): GrpcStatus {
-  const { method, context } = call;
-  context.onError(
-    new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
-      cause: error,
-    }),
-  );
-  return {
-    code: 13,
-    message: context.statusOptions.exposeErrors ? String(error) : "Internal error",
-  };
 }
 
 const EXPIRED = Symbol("deadline exceeded");

@@ -17,7 +17,8 @@ import type { RpcErrorObject } from "../../types.ts";
 import type { StatusOptions } from "../../../protocols/grpc/_status.ts";
 import type { GrpcCallMetadata } from "./metadata.ts";
 import { guardConnections } from "./_guard.ts";
-import { serveCall, type ServerContext } from "./_server_call.ts";
+import { serveCall } from "./_server_call.ts";
+import type { ServerContext } from "./_call_parts.ts";
 import { resolveMaxConnections } from "../_accept.ts";
 
 /** Options of {@linkcode serveGrpc}. */
