@@ -23,19 +23,10 @@ import {
 } from "../rpc/transports/grpc.ts";
 import { startGrpcCalculator } from "./_grpc_calculator.ts";
 import { rejection } from "./_rejection.ts";
+import { collect, numbers, readToError } from "./interop/_grpc_streams.ts";
 
 const schema = calculatorSchema();
 const I64_MAX = 2n ** 63n - 1n;
-
-async function* numbers(...values: (number | bigint)[]) {
-  for (const value of values) yield { value };
-}
-
-async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const message of messages) out.push(message);
-  return out;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -92,13 +83,7 @@ Deno.test("errors: before any message trailers-only; after messages in the trail
     onMetadata,
     headers: { "x-request-tag": "s-2" },
   });
-  const replies: unknown[] = [];
-  const overflow = await rejection(
-    (async () => {
-      for await (const reply of running.messages) replies.push(reply);
-    })(),
-    ConnectError,
-  );
+  const { read: replies, error: overflow } = await readToError(running.messages);
   assert.deepEqual(replies, [{ total: I64_MAX }]);
   assert.equal(overflow.code, 3);
   assert.equal(overflow.message, "overflow");
@@ -243,13 +228,7 @@ Deno.test("cancellation the other way: a server that ends a bidi call stops the 
     }
   })();
   const stream = client.openStream("interop.Calculator/Running", undefined, { input });
-  const replies: unknown[] = [];
-  const error = await rejection(
-    (async () => {
-      for await (const reply of stream.messages) replies.push(reply);
-    })(),
-    ConnectError,
-  );
+  const { read: replies, error } = await readToError(stream.messages);
   assert.equal(error.connectCode, "failed_precondition", error.message);
   assert.equal(error.message, "two is enough");
   assert.deepEqual(replies, [{ total: 1n }, { total: 2n }]);
@@ -265,13 +244,7 @@ Deno.test("a deadline mid-stream: 4 DEADLINE_EXCEEDED after the messages, the ge
   const stream = client.openStream("interop.Calculator/Range", { start: 0 }, {
     headers: { "grpc-timeout": "200m" },
   });
-  const read: unknown[] = [];
-  const error = await rejection(
-    (async () => {
-      for await (const message of stream.messages) read.push(message);
-    })(),
-    ConnectError,
-  );
+  const { read, error } = await readToError(stream.messages);
   assert.equal(error.code, 4);
   assert.equal(error.message, "Deadline exceeded");
   assert.ok(read.length > 0, "messages came before the deadline");
@@ -472,13 +445,7 @@ Deno.test("a message over the limit mid-stream is 8 RESOURCE_EXHAUSTED, each way
   assert.match(refused.message, /exceeds the limit of 1024 bytes/);
   // The reply's fourth message is over the client's limit: three read, then 8.
   const produce = client.openStream("flow.Flow/Produce", { n: 10 });
-  const read: unknown[] = [];
-  const tooBig = await rejection(
-    (async () => {
-      for await (const chunk of produce.messages) read.push(chunk);
-    })(),
-    ConnectError,
-  );
+  const { read, error: tooBig } = await readToError(produce.messages);
   assert.equal(tooBig.code, 8);
   assert.equal(read.length, 3);
   // Both still serve.

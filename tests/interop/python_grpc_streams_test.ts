@@ -13,19 +13,18 @@
  */
 
 import assert from "node:assert/strict";
-import { protoClient } from "../../codecs/protobuf.ts";
-import type { Calculator } from "../../examples/calculator/calculator_types.ts";
 import { calculatorSchema } from "../../examples/calculator/protobuf.ts";
-import { ConnectError } from "../../protocols/connect.ts";
-import { TimeoutError } from "../../rpc/errors.ts";
-import {
-  connectGrpc,
-  type GrpcResponseMetadata,
-  type GrpcServer,
-} from "../../rpc/transports/grpc.ts";
+import { connectGrpc, type GrpcServer } from "../../rpc/transports/grpc.ts";
 import { startGrpcCalculator } from "../_grpc_calculator.ts";
-import { watchedCalculator } from "./_grpc_watched.ts";
-import { rejection } from "../_rejection.ts";
+import {
+  abortTotal,
+  assertCalculatorStreams,
+  assertRangeDeadline,
+  leaveRange,
+  runningOf200,
+  waitFor,
+  watchedCalculator,
+} from "./_grpc_streams.ts";
 import { testNeeding } from "../_needs.ts";
 import { DEBIAN_PYTHON, formatOutput, run, spawnListening } from "./_process.ts";
 
@@ -144,88 +143,17 @@ test("grpcio → parley: a gzip-compressing channel's bidi stream, answered comp
 const startGrpcio = (...args: string[]) =>
   spawnListening(DEBIAN_PYTHON, { args: [SERVER, ...args], env: { PATH: Deno.env.get("PATH")! } });
 
-async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const message of messages) out.push(message);
-  return out;
-}
-
-async function* numbers(...values: (number | bigint)[]) {
-  for (const value of values) yield { value };
-}
-
-// Polls a child's output: bounded, 10 s at most.
-async function waitFor(condition: () => boolean, output: () => string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.ok(condition(), `timed out waiting for the server's output:\n${output()}`);
-}
-
-test("parley → grpcio: Range, Total and Running through protoClient; metadata on a stream", async () => {
+test("parley → grpcio: Range, Total and Running; metadata on a stream; errors with details", async () => {
   await using server = await startGrpcio();
   await using client = connectGrpc(server.url, { schema });
-  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
-  assert.deepEqual(
-    (await collect(calc.Range({ start: 5, count: 4 }))).map((n) => n.value),
-    [5n, 6n, 7n, 8n],
-  );
-  const many = await collect(calc.Range({ start: 0, count: 20_000 }));
-  assert.equal(many.length, 20_000);
-  assert.equal(many[19_999]!.value, 19_999n);
-  assert.deepEqual(await calc.Total(numbers(I64_MAX, 1, -1)), { total: I64_MAX });
-  assert.deepEqual(
-    (await collect(calc.Running(numbers(1, 2, 3)))).map((r) => r.total),
-    [1n, 3n, 6n],
-  );
-  let seen: GrpcResponseMetadata | undefined;
-  const stream = client.openStream("interop.Calculator/Range", { start: 1, count: 2 }, {
-    headers: { "x-request-tag": "p-s" },
-    onMetadata: (metadata) => seen = metadata,
-  });
-  assert.equal((await collect(stream.messages)).length, 2);
-  assert.equal(seen?.headers.get("x-request-tag"), "p-s");
-  assert.equal(seen?.trailers.get("x-request-tag-end"), "p-s");
-});
-
-test("parley → grpcio: errors with details, before any message and after some", async () => {
-  await using server = await startGrpcio();
-  await using client = connectGrpc(server.url, { schema });
-  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
-  const invalid = await rejection(collect(calc.Range({ start: 0, count: -1 })), ConnectError);
-  assert.equal(invalid.code, 3);
-  assert.equal(invalid.message, "invalid count");
-  assert.deepEqual(invalid.data, { whatOp: 1, why: "invalid count" });
-  const replies: unknown[] = [];
-  const overflow = await rejection(
-    (async () => {
-      for await (const reply of calc.Running(numbers(I64_MAX, 1))) replies.push(reply);
-    })(),
-    ConnectError,
-  );
-  assert.deepEqual(replies, [{ total: I64_MAX }]);
-  assert.equal(overflow.message, "overflow");
-  assert.deepEqual(overflow.data, { whatOp: 1, why: "overflow" });
-  const total = await rejection(calc.Total(numbers(I64_MAX, 1)), ConnectError);
-  assert.deepEqual(total.data, { whatOp: 1, why: "overflow" });
+  await assertCalculatorStreams(client, "p-py");
 });
 
 test("parley → grpcio: the deadline reaches the server and ends its stream", async () => {
   await using server = await startGrpcio();
   await using client = connectGrpc(server.url, { schema });
-  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
-  const read: unknown[] = [];
-  const error = await (async () => {
-    for await (const n of calc.Range({ start: 0, count: 1000, delayMs: 10 }, { timeout: 300 })) {
-      read.push(n);
-    }
-  })().catch((e) => e);
-  assert.ok(
-    error instanceof TimeoutError || (error instanceof ConnectError && error.code === 4),
-    String(error),
-  );
-  assert.ok(read.length > 0, "numbers came before the deadline");
-  await waitFor(() => /range ended sent=\d+ active=False/.test(server.stdout()), server.stdout);
+  await assertRangeDeadline(client);
+  await waitFor(/range ended sent=\d+ active=False/, server.stdout);
   const remaining = /range started remaining=([\d.]+)/.exec(server.stdout());
   assert.ok(remaining !== null && Number(remaining[1]) <= 0.3, server.stdout());
 });
@@ -233,39 +161,16 @@ test("parley → grpcio: the deadline reaches the server and ends its stream", a
 test("parley → grpcio: leaving the loop cancels Range; aborting cancels Total; the server sees both", async () => {
   await using server = await startGrpcio();
   await using client = connectGrpc(server.url, { schema });
-  const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
-  const read: bigint[] = [];
-  for await (const { value } of calc.Range({ start: 0, count: 1000, delayMs: 5 })) {
-    read.push(value);
-    if (read.length === 3) break;
-  }
-  assert.deepEqual(read, [0n, 1n, 2n]);
-  await waitFor(() => /range ended sent=\d+ active=False/.test(server.stdout()), server.stdout);
+  await leaveRange(client);
+  await waitFor(/range ended sent=\d+ active=False/, server.stdout);
   const sent = Number(/range ended sent=(\d+)/.exec(server.stdout())![1]);
   assert.ok(sent < 1000, `the server stopped after ${sent}`);
-
-  const controller = new AbortController();
-  const never = (async function* () {
-    yield { value: 1 };
-    await new Promise((resolve) => setTimeout(resolve, 20_000));
-  })();
-  const total = calc.Total(never, { signal: controller.signal });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  controller.abort(new Error("stop"));
-  assert.equal((await total.catch((e) => e) as Error).message, "stop");
-  await waitFor(() => server.stdout().includes("total read=1 active=False"), server.stdout);
+  await abortTotal(client);
+  await waitFor(/total read=1 active=False/, server.stdout);
 });
 
 test("parley → grpcio: gzip both ways on a bidi stream", async () => {
   await using server = await startGrpcio("--gzip");
   await using client = connectGrpc(server.url, { schema, compression: "gzip" });
-  let seen: GrpcResponseMetadata | undefined;
-  const stream = client.openStream("interop.Calculator/Running", undefined, {
-    input: numbers(...Array.from({ length: 200 }, (_, i) => i + 1)),
-    onMetadata: (metadata) => seen = metadata,
-  });
-  const totals = await collect(stream.messages as AsyncIterable<{ total: bigint }>);
-  assert.equal(totals.length, 200);
-  assert.equal(totals[199]!.total, 20_100n);
-  assert.equal(seen?.headers.get("grpc-encoding"), "gzip");
+  assert.equal((await runningOf200(client))?.headers.get("grpc-encoding"), "gzip");
 });

@@ -130,11 +130,9 @@ export function unaryOutcome(
 
   stream.on("response", (received) => {
     headers = received;
-    const encoding = String(received["grpc-encoding"] ?? "identity");
-    if (encoding !== "identity" && encoding !== GZIP) {
-      return fail(grpcError(13, `The server sent grpc-encoding ${encoding}`));
-    }
-    gzipped = encoding === GZIP;
+    const encoding = replyEncoding(received);
+    if (encoding instanceof Error) return fail(encoding);
+    gzipped = encoding;
   });
   stream.on("data", (chunk: Uint8Array) => {
     try {
@@ -254,6 +252,28 @@ function noStatus(
     return grpcError(8, "The server reset the stream (ENHANCE_YOUR_CALM)");
   }
   return grpcError(13, `The server reset the stream (RST_STREAM ${code})`);
+}
+
+/**
+ * Whether a reply's messages may come gzipped, by its `grpc-encoding`; a
+ * `ConnectError` (13) for an encoding parley does not speak.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replyEncoding } from "./_call.ts";
+ *
+ * assert.equal(replyEncoding({ "grpc-encoding": "gzip" }), true);
+ * assert.equal(replyEncoding({}), false);
+ * assert.ok(replyEncoding({ "grpc-encoding": "br" }) instanceof Error);
+ * ```
+ */
+export function replyEncoding(headers: http2.IncomingHttpHeaders): boolean | Error {
+  const encoding = String(headers["grpc-encoding"] ?? "identity");
+  if (encoding !== "identity" && encoding !== GZIP) {
+    return grpcError(13, `The server sent grpc-encoding ${encoding}`);
+  }
+  return encoding === GZIP;
 }
 
 function wireError(error: unknown): Error {

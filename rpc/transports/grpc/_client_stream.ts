@@ -10,32 +10,17 @@
  */
 
 import http2 from "node:http2";
-import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
 import { TimeoutError } from "../../errors.ts";
 import type { RpcStream } from "../../types.ts";
-import { gunzipMessage, GZIP, gzipMessage } from "./_compression.ts";
+import { gunzipMessage, gzipMessage } from "./_compression.ts";
 import { GrpcWireError } from "../../../protocols/grpc/_wire.ts";
 import { grpcError } from "../../../protocols/grpc/_status.ts";
 import { InboundMessages } from "./_inbound.ts";
 import { OutboundMessages } from "./_outbound.ts";
-import { type GrpcResponseMetadata, outcomeError } from "./_call.ts";
+import { outcomeError, replyEncoding, type UnaryCall } from "./_call.ts";
 
-/** What a streaming call needs besides its stream. */
-export interface StreamingCall {
-  /** The method called. */
-  readonly method: ProtoMethod;
-  /** The schema, for the error details' types. */
-  readonly schema: ProtoSchema;
-  /** The largest response message, after decompression. */
-  readonly maxMessageSize: number;
-  /** The local deadline in milliseconds (the caller sent it as `grpc-timeout`). */
-  readonly timeout: number | undefined;
-  /** Aborting it cancels the call. */
-  readonly signal: AbortSignal | undefined;
-  /** Told the reply's headers and trailers. */
-  readonly onMetadata: ((metadata: GrpcResponseMetadata) => void) | undefined;
-  /** Registers the call's failure, for the client's `close()`; returns its removal. */
-  readonly track: (fail: (error: Error) => void) => () => void;
+/** What a streaming call needs besides its stream: a unary call's, and the caller's messages. */
+export interface StreamingCall extends UnaryCall {
   /** Whether the caller's messages are sent gzipped (`grpc-encoding: gzip` was sent). */
   readonly compress: boolean;
   /** The caller's messages: the request alone when the request does not stream. */
@@ -165,11 +150,9 @@ export function openCall(stream: http2.ClientHttp2Stream, call: StreamingCall): 
 
   stream.on("response", (received) => {
     headers = received;
-    const encoding = String(received["grpc-encoding"] ?? "identity");
-    if (encoding !== "identity" && encoding !== GZIP) {
-      return fail(grpcError(13, `The server sent grpc-encoding ${encoding}`));
-    }
-    gzipped = encoding === GZIP;
+    const encoding = replyEncoding(received);
+    if (encoding instanceof Error) return fail(encoding);
+    gzipped = encoding;
     responded.resolve();
   });
   stream.on("trailers", (received) => {

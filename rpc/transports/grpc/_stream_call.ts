@@ -119,7 +119,8 @@ export function serveStream(call: ServerCall): void {
     stop(new DOMException("Cancelled", "AbortError"));
   });
   call.deadline?.addEventListener("abort", () => {
-    fail({ code: 4, message: "Deadline exceeded" }, call.deadline!.reason);
+    // A call that has ended is left alone: its handler's signal does not fire after the fact.
+    if (!over) fail({ code: 4, message: "Deadline exceeded" }, call.deadline!.reason);
   }, { once: true });
   // A request stream's messages may come far apart: the same bound between
   // them as between a body's chunks, and none while the handler is behind
@@ -132,9 +133,7 @@ export function serveStream(call: ServerCall): void {
   const ctx: CallContext = {
     id: undefined,
     method: method.name,
-    signal: call.deadline === undefined
-      ? controller.signal
-      : AbortSignal.any([controller.signal, call.deadline]),
+    signal: controller.signal, // aborted by stop(): cancel, deadline, a broken or stalled stream
     input: method.clientStreaming ? inbound : EMPTY,
   };
   attachMetadata(ctx, metadata);
