@@ -90,6 +90,45 @@ export function watchedCalculator(
 
 const I64_MAX = 2n ** 63n - 1n;
 
+/** A peer's client running one scenario against a server: the outcome it printed. */
+export type PeerClient = (
+  server: GrpcServer,
+  scenario: string,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * A peer's Range with a deadline that passes mid-stream (`range-deadline`):
+ * it gets 4 after some numbers, and parley's generator is stopped (its
+ * signal fired by the peer's RST_STREAM or by `grpc-timeout`, whichever was
+ * first; its `finally` run).
+ */
+export async function assertDeadlineStopsRange(peer: PeerClient): Promise<void> {
+  const watched = watchedCalculator();
+  await using server = await watched.server;
+  const outcome = await peer(server, "range-deadline");
+  assert.equal(outcome.code, 4);
+  assert.ok((outcome.received as unknown[]).length > 0, "numbers came before the deadline");
+  assert.match((await watched.rangeAborted as Error).name, /^(TimeoutError|AbortError)$/);
+  await watched.rangeFinally;
+}
+
+/**
+ * A peer cancelling Range after three numbers (`range-cancel`): it gets 1,
+ * and parley's generator is stopped with an AbortError (`watched`'s server
+ * keeps running).
+ */
+export async function assertCancelStopsRange(
+  peer: PeerClient,
+  watched: WatchedCalculator,
+): Promise<void> {
+  const server = await watched.server;
+  const outcome = await peer(server, "range-cancel");
+  assert.equal(outcome.code, 1);
+  assert.deepEqual(outcome.received, [0, 1, 2]);
+  assert.equal((await watched.rangeAborted as Error).name, "AbortError");
+  await watched.rangeFinally;
+}
+
 /** Every message of a stream, in order. */
 export async function collect<T>(messages: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -15,6 +15,8 @@ import { grpcJs, startGrpcJs } from "./_grpc_js.ts";
 import {
   abortTotal,
   assertCalculatorStreams,
+  assertCancelStopsRange,
+  assertDeadlineStopsRange,
   assertRangeDeadline,
   leaveRange,
   runningOf200,
@@ -62,23 +64,12 @@ Deno.test("grpc-js → parley: errors with details, before any message and after
 });
 
 Deno.test("grpc-js → parley: a deadline mid-stream is 4; cancels stop the generator and fire Total's signal", async () => {
+  await assertDeadlineStopsRange(grpcJs);
   const watched = watchedCalculator();
   await using server = await watched.server;
-  const late = await grpcJs(server, "range-deadline");
-  assert.equal(late.code, 4);
-  assert.ok((late.received as unknown[]).length > 0, "numbers came before the deadline");
-  assert.match((await watched.rangeAborted as Error).name, /^(TimeoutError|AbortError)$/);
-  await watched.rangeFinally;
-
-  const again = watchedCalculator();
-  await using other = await again.server;
-  const cancelled = await grpcJs(other, "range-cancel");
-  assert.equal(cancelled.code, 1);
-  assert.deepEqual(cancelled.received, [0, 1, 2]);
-  assert.equal((await again.rangeAborted as Error).name, "AbortError");
-  await again.rangeFinally;
-  assert.equal((await grpcJs(other, "total-cancel")).code, 1);
-  assert.equal((await again.totalAborted as Error).name, "AbortError");
+  await assertCancelStopsRange(grpcJs, watched);
+  assert.equal((await grpcJs(server, "total-cancel")).code, 1);
+  assert.equal((await watched.totalAborted as Error).name, "AbortError");
 });
 
 Deno.test("grpc-js → parley: a gzip-compressing channel's bidi stream", async () => {
