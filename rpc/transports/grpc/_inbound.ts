@@ -53,7 +53,7 @@ export interface InboundOptions {
  *
  * const server = http2.createServer();
  * const read = new Promise<unknown[]>((resolve) =>
- *   server.on("stream", async (stream) => {
+ *   server.on("stream", async (stream: http2.ServerHttp2Stream) => {
  *     const inbound = new InboundMessages(stream, {
  *       maxMessageSize: 1024,
  *       acceptCompressed: false,

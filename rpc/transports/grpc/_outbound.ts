@@ -37,7 +37,7 @@ export interface OutboundOptions {
  *
  * const server = http2.createServer();
  * const body = new Promise<Buffer>((resolve) =>
- *   server.on("stream", (stream) => {
+ *   server.on("stream", (stream: http2.ServerHttp2Stream) => {
  *     const chunks: Buffer[] = [];
  *     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
  *     stream.on("end", () => {
