@@ -7,7 +7,8 @@
  *
  * 1. parley serves the calculator over gRPC (`serveGrpc`, h2c) and Python's
  *    grpcio calls it: a unary Add with metadata, the server-streaming Range,
- *    the client-streaming Total with 64-bit values, and a failing Calculate.
+ *    the client-streaming Total with 64-bit values, the bidirectional Running,
+ *    and a failing Calculate.
  * 2. grpcio serves Add and Range, and parley's `connectGrpc` calls it through
  *    a typed `protoClient`.
  *

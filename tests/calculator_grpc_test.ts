@@ -48,6 +48,26 @@ test("calculator --transport grpc: h2c, statuses with details, the x-request-tag
   assert.equal(failed.trailers["x-request-tag"], "py-8");
   assert.equal(failed.trailers["x-request-tag-end"], "py-8");
   assert.equal((await python(target, "unknown")).code, 12);
+  // The three streaming methods, as the contract's table says.
+  assert.deepEqual(await python(target, "range"), {
+    code: 0,
+    values: [5, 6, 7, 8],
+    headers: { "x-request-tag": "py-r" },
+    trailers: { "x-request-tag-end": "py-r" },
+  });
+  const badCount = await python(target, "range-invalid");
+  assert.equal(badCount.code, 3);
+  assert.equal(badCount.details, "invalid count");
+  assert.deepEqual(badCount.received, []);
+  assert.equal((await python(target, "range-deadline")).code, 4);
+  assert.deepEqual(await python(target, "total"), { code: 0, total: 9223372036854775807 });
+  const overflow = await python(target, "total-overflow");
+  assert.equal(overflow.code, 3);
+  assert.equal(overflow.details, "overflow");
+  assert.deepEqual(await python(target, "running"), { code: 0, last: 6, count: 3 });
+  const running = await python(target, "running-overflow");
+  assert.equal(running.code, 3);
+  assert.equal(running.details, "overflow");
   const stopped = await server.stop("SIGTERM");
   assert.equal(stopped.code, 0, server.stderr());
 });

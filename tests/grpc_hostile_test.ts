@@ -324,3 +324,112 @@ Deno.test("keepAlive: a peer that answers the server's pings stays; one that doe
   assert.equal(deaf.goaway, 0);
   await stillServes(server);
 });
+
+// ---- streaming calls ----
+
+/** A raw streaming call on `session` to `method`, its stream errors ignored. */
+function rawStream(
+  session: http2.ClientHttp2Session,
+  method: string,
+  headers: http2.OutgoingHttpHeaders = {},
+): http2.ClientHttp2Stream {
+  const call = session.request({
+    ":method": "POST",
+    ":path": `/interop.Calculator/${method}`,
+    "content-type": "application/grpc",
+    "te": "trailers",
+    ...headers,
+  });
+  call.on("error", () => {});
+  return call;
+}
+
+/** A Number message framed, as a request stream's chunk. */
+function number(value: number): Uint8Array {
+  const message = schema.message("interop.Number").encode({ value });
+  return new Uint8Array([0, 0, 0, 0, message.length, ...message]);
+}
+
+/** The status a raw call ends with: its trailers', or its trailers-only headers'. */
+function statusOf(call: http2.ClientHttp2Stream): Promise<{ status: unknown; message: unknown }> {
+  let last: http2.IncomingHttpHeaders = {};
+  call.on("response", (headers) => last = headers);
+  call.on("trailers", (trailers) => last = trailers);
+  call.resume();
+  return new Promise((resolve) =>
+    call.on("close", () => resolve({ status: last["grpc-status"], message: last["grpc-message"] }))
+  );
+}
+
+Deno.test("a request stream that never ends: the idle timeout ends a silent one, the deadline a chatty one; others are served meanwhile", async () => {
+  await using server = await start({ limits: { idleTimeout: 300 } });
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  // One number, then silence: no end, no more.
+  const silent = rawStream(session, "Total");
+  silent.write(number(1));
+  const silentEnd = statusOf(silent);
+  // A number every 50 ms for ever (each resets the idle timer), with a deadline.
+  const chatty = rawStream(session, "Total", { "grpc-timeout": "600m" });
+  const chattyEnd = statusOf(chatty);
+  let sent = 0;
+  const trickle = setInterval(() => {
+    if (!chatty.closed && !chatty.destroyed) chatty.write(number(++sent));
+  }, 50);
+  try {
+    await stillServes(server); // while both hold their streams
+    const quiet = await silentEnd;
+    assert.equal(quiet.status, "4");
+    assert.match(String(quiet.message), /stalled for 300 ms/);
+    const busy = await chattyEnd;
+    assert.equal(busy.status, "4");
+    assert.equal(busy.message, "Deadline exceeded");
+    assert.ok(sent > 6, `the chatty stream sent ${sent} numbers past the idle timeout`);
+  } finally {
+    clearInterval(trickle);
+    session.destroy();
+  }
+  await stillServes(server);
+});
+
+Deno.test("a length prefix of 2^31 mid-stream is 8 RESOURCE_EXHAUSTED; the server serves on", async () => {
+  await using server = await start();
+  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+  session.on("error", () => {});
+  const call = rawStream(session, "Total");
+  call.write(number(1));
+  call.write(number(2));
+  call.write(new Uint8Array([0, 0x80, 0, 0, 0, 1, 2, 3]));
+  const outcome = await statusOf(call);
+  assert.equal(outcome.status, "8");
+  assert.match(String(outcome.message), /2147483648 bytes exceeds the limit/);
+  session.destroy();
+  await stillServes(server);
+});
+
+Deno.test("streaming calls above maxConcurrentStreams: a client that keeps to SETTINGS waits its turn; one that does not loses its connection", async () => {
+  await using server = await start({ maxConcurrentStreams: 3 });
+  await using client = connectGrpc(server.url, { schema });
+  type Ranger = {
+    Range(request: { start: number; count: number; delayMs: number }): AsyncIterable<unknown>;
+  };
+  const calc = protoClient<Ranger>(client, schema, "interop.Calculator");
+  const lengths = await Promise.all(
+    Array.from({ length: 12 }, async (_, i) => {
+      let n = 0;
+      for await (const _ of calc.Range({ start: i, count: 5, delayMs: 10 })) n++;
+      return n;
+    }),
+  );
+  assert.deepEqual(lengths, Array(12).fill(5));
+  // Raw: six Range streams at once, three more than the server allows.
+  const raw = new RawConnection(server.addr.port);
+  raw.greet();
+  raw.write(frame(4, 0x1, 0)); // SETTINGS ACK
+  for (const id of [1, 3, 5, 7, 9, 11]) raw.write(requestHeaders(id));
+  await raw.closed;
+  const refused = raw.frames.some((f) => f.type === RST_STREAM && f.stream > 5) ||
+    raw.frames.some((f) => f.type === GOAWAY);
+  assert.ok(refused, "the extra streams were refused");
+  await stillServes(server);
+});

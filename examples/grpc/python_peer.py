@@ -62,6 +62,11 @@ def client(target, pb):
                                  response_deserializer=pb.SumReply.FromString)
     big = [pb.Number(value=2**62), pb.Number(value=2**62 - 1), pb.Number(value=-5)]
     print("python → parley: Total(2**62, 2**62 - 1, -5) =", total(iter(big), timeout=10).total)
+    running = channel.stream_stream("/interop.Calculator/Running",
+                                    request_serializer=pb.Number.SerializeToString,
+                                    response_deserializer=pb.SumReply.FromString)
+    print("python → parley: Running(1, 2, 3, 4) streams",
+          [r.total for r in running(iter(pb.Number(value=v) for v in (1, 2, 3, 4)), timeout=10)])
     calculate = unary("Calculate", pb.CalculateRequest, pb.CalculateReply)
     try:
         calculate(pb.CalculateRequest(logid=1, w=pb.Work(num1=1, num2=0, op=pb.DIVIDE)), timeout=10)

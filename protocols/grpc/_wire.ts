@@ -111,6 +111,30 @@ export class MessageReader {
   }
 
   /**
+   * Takes the messages read whole so far, leaving none: how a stream's
+   * reader hands them on as they come, holding nothing twice.
+   *
+   * @returns the messages and their compressed flags, in order
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MessageReader } from "./_wire.ts";
+   *
+   * const reader = new MessageReader(1024);
+   * reader.push(new Uint8Array([0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 1, 9]));
+   * assert.deepEqual(reader.take(), {
+   *   messages: [new Uint8Array([7]), new Uint8Array([9])],
+   *   compressed: [false, false],
+   * });
+   * assert.deepEqual(reader.messages, []);
+   * ```
+   */
+  take(): { messages: Uint8Array[]; compressed: boolean[] } {
+    return { messages: this.messages.splice(0), compressed: this.compressed.splice(0) };
+  }
+
+  /**
    * Says the body has ended.
    *
    * @throws {GrpcWireError} status 13 when it ends inside a message

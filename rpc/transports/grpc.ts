@@ -1,12 +1,14 @@
 /**
  * gRPC over HTTP/2 (cleartext with prior knowledge, or TLS with ALPN `h2`):
- * {@linkcode serveGrpc} serves protobuf services' unary calls to any gRPC
- * client (grpcio, grpc-js, grpc-go…), {@linkcode connectGrpc} calls any gRPC
- * server; both with deadlines, cancellation, errors with details, custom
- * metadata ({@linkcode callMetadata} on the server) and `grpc-encoding:
- * gzip`. Built on `node:http2`, the one HTTP/2 API of Deno that sends and
- * reads trailers (docs/grpc.md). Streaming calls and gRPC-Web are not here
- * yet.
+ * {@linkcode serveGrpc} serves protobuf services to any gRPC client
+ * (grpcio, grpc-js, grpc-go…), {@linkcode connectGrpc} calls any gRPC
+ * server; all four kinds of call (unary, server, client and bidirectional
+ * streaming, with backpressure end to end: a slow reader slows the
+ * writer), deadlines, cancellation, errors with details, custom metadata
+ * ({@linkcode callMetadata} on the server) and `grpc-encoding: gzip`. Built
+ * on `node:http2`, the one HTTP/2 API of Deno that sends and reads
+ * trailers (docs/grpc.md). gRPC-Web is `connectHandler`'s
+ * (`@parley/rpc/connect`).
  *
  * @example Serving the calculator's Add, and a client's view of an error
  * ```ts
@@ -50,6 +52,49 @@
  * assert.equal(headers["grpc-message"], "negative");
  * ```
  *
+ * @example A server stream and a bidirectional one, through protoClient
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoClient, protoService } from "../../codecs/protobuf.ts";
+ * import { connectGrpc, serveGrpc } from "./grpc.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message Up { int32 to = 1; }
+ *   message N { int32 n = 1; }
+ *   service Counter {
+ *     rpc Count(Up) returns (stream N);
+ *     rpc Double(stream N) returns (stream N);
+ *   }
+ * `);
+ * const service = protoService(schema, "demo.Counter", {
+ *   Count: async function* ({ to }: { to: number }) {
+ *     for (let n = 1; n <= to; n++) yield { n };
+ *   },
+ *   Double: async function* (input: AsyncIterable<{ n: number }>) {
+ *     for await (const { n } of input) yield { n: 2 * n };
+ *   },
+ * });
+ * await using server = await serveGrpc({ schema, service });
+ * await using client = connectGrpc(server.url, { schema });
+ * type Counter = {
+ *   Count(request: { to: number }): AsyncIterable<{ n: number }>;
+ *   Double(requests: AsyncIterable<{ n: number }>): AsyncIterable<{ n: number }>;
+ * };
+ * const counter = protoClient<Counter>(client, schema, "demo.Counter");
+ * const counted = [];
+ * for await (const { n } of counter.Count({ to: 3 })) counted.push(n);
+ * assert.deepEqual(counted, [1, 2, 3]);
+ * async function* numbers() {
+ *   yield { n: 5 };
+ *   yield { n: 7 };
+ * }
+ * const doubled = [];
+ * for await (const { n } of counter.Double(numbers())) doubled.push(n);
+ * assert.deepEqual(doubled, [10, 14]);
+ * ```
+ *
  * @module
  */
 
@@ -60,6 +105,7 @@ export {
   type GrpcClient,
   type GrpcClientOptions,
   type GrpcResponseMetadata,
+  type GrpcStreamOptions,
 } from "./grpc/client.ts";
 export { type CallMetadata, callMetadata, type GrpcCallMetadata } from "./grpc/metadata.ts";
 export {

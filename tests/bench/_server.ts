@@ -10,7 +10,8 @@
  * `ws-echo` echoes every WebSocket message on a bare `Deno.upgradeWebSocket`
  * (the WebSocket ceiling); `protobuf` serves the calculator's Add in the
  * protobuf envelope on TCP (length prefix) and `connect` over the Connect
- * protocol on HTTP, `grpc` over gRPC (h2c, `serveGrpc`), printing
+ * protocol on HTTP, `grpc` over gRPC (h2c, `serveGrpc`, with a Range that
+ * streams `count` Numbers), printing
  * `listening PORT`; `thrift` serves the calculator's
  * add over Thrift (framed, binary); `objects` serves remote objects (a
  * chain of `Step`s) over JSON-RPC. Exits on SIGTERM.
@@ -128,6 +129,10 @@ if (mode === "raw") {
   });
   const calculator = protoService(schema, "interop.Calculator", {
     Add: ({ num1, num2 }: { num1: number; num2: number }) => ({ sum: num1 + num2 }),
+    // Server streaming (gRPC's benchmark): `count` Numbers, as grpc_bench.mjs's Range.
+    Range: async function* ({ start, count }: { start: number; count: number }) {
+      for (let i = 0; i < count; i++) yield { value: start + i };
+    },
   });
   if (mode === "grpc") {
     const server = await serveGrpc({ schema, service: calculator });

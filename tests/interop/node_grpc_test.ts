@@ -3,47 +3,18 @@
  * gRPC, both ways: grpc-js's client calls parley's server, parley's client
  * calls grpc-js's server. Add, metadata, errors with details, deadlines,
  * cancellation, gzip. The Node peers are installed from npm outside the
- * repository (./_node.ts).
+ * repository (./_node.ts), run through ./_grpc_js.ts.
  */
 
 import assert from "node:assert/strict";
 import { calculatorSchema } from "../../examples/calculator/protobuf.ts";
 import { ConnectError } from "../../protocols/connect.ts";
 import { TimeoutError } from "../../rpc/errors.ts";
-import {
-  connectGrpc,
-  type GrpcResponseMetadata,
-  type GrpcServer,
-} from "../../rpc/transports/grpc.ts";
+import { connectGrpc, type GrpcResponseMetadata } from "../../rpc/transports/grpc.ts";
 import { assertDivisionByZero, startGrpcCalculator } from "../_grpc_calculator.ts";
-import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
-import { formatOutput, run, spawnListening } from "./_process.ts";
+import { grpcJs, startGrpcJs } from "./_grpc_js.ts";
 
 const schema = calculatorSchema();
-
-async function grpcJs(server: GrpcServer, scenario: string): Promise<Record<string, unknown>> {
-  const dir = await nodePeers();
-  const result = await run("node", {
-    args: [
-      `${dir}/grpc_peer.mjs`,
-      "client",
-      `127.0.0.1:${server.addr.port}`,
-      scenario,
-      "--proto-dir",
-      CALCULATOR_PROTO_DIR,
-    ],
-    timeout: 60_000,
-  });
-  assert.equal(result.code, 0, formatOutput(result));
-  return JSON.parse(result.stdout);
-}
-
-async function startGrpcJs(...args: string[]) {
-  const dir = await nodePeers();
-  return spawnListening("node", {
-    args: [`${dir}/grpc_peer.mjs`, "server", "--proto-dir", CALCULATOR_PROTO_DIR, ...args],
-  });
-}
 
 Deno.test("grpc-js → parley: Add, the x-request-tag echo, an error with details", async () => {
   await using server = await startGrpcCalculator().server;

@@ -130,11 +130,9 @@ export function unaryOutcome(
 
   stream.on("response", (received) => {
     headers = received;
-    const encoding = String(received["grpc-encoding"] ?? "identity");
-    if (encoding !== "identity" && encoding !== GZIP) {
-      return fail(grpcError(13, `The server sent grpc-encoding ${encoding}`));
-    }
-    gzipped = encoding === GZIP;
+    const encoding = replyEncoding(received);
+    if (encoding instanceof Error) return fail(encoding);
+    gzipped = encoding;
   });
   stream.on("data", (chunk: Uint8Array) => {
     try {
@@ -150,18 +148,8 @@ export function unaryOutcome(
 
   // What the reply says, once the stream has closed.
   const outcomeOf = async (): Promise<Record<string, unknown>> => {
-    const ending = trailers ?? (headers?.["grpc-status"] === undefined ? undefined : headers);
-    if (headers === undefined || ending === undefined) throw noStatus();
-    call.onMetadata?.({ headers: headersOf(headers), trailers: headersOf(ending) });
-    const status = Number(ending["grpc-status"]);
-    if (status !== 0) {
-      const details = ending["grpc-status-details-bin"];
-      throw grpcError(
-        Number.isInteger(status) ? status : 2,
-        percentDecode(String(ending["grpc-message"] ?? "")),
-        typeof details === "string" ? decodeStatusDetails(details, call.schema) : [],
-      );
-    }
+    const error = outcomeError(stream, headers, trailers, streamError, call);
+    if (error !== undefined) throw error;
     const messages = reader.messages;
     try {
       reader.end();
@@ -194,45 +182,98 @@ export function unaryOutcome(
       );
     }
   };
-
-  // The stream ended without a status: the connection went away, or the
-  // server answered something that is not gRPC.
-  const noStatus = (): Error => {
-    if (headers !== undefined) {
-      const http = Number(headers[":status"]);
-      const type = String(headers["content-type"] ?? "none");
-      return http !== 200
-        ? grpcError(
-          statusOfHttp(http),
-          `HTTP ${http} (content-type ${type}), no grpc-status`,
-        )
-        : grpcError(
-          13,
-          `The reply ended without a grpc-status (content-type ${type})`,
-        );
-    }
-    const code = stream.rstCode;
-    if (stream.session === undefined || stream.session.destroyed || stream.session.closed) {
-      return new ConnectionClosedError(
-        "The connection closed before the reply",
-        streamError === undefined ? undefined : { cause: streamError },
-      );
-    }
-    if (code === http2.constants.NGHTTP2_REFUSED_STREAM) {
-      return grpcError(14, "The server refused the stream (REFUSED_STREAM)");
-    }
-    if (code === http2.constants.NGHTTP2_CANCEL) {
-      return grpcError(1, "The server cancelled the stream");
-    }
-    if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) {
-      return grpcError(
-        8,
-        "The server reset the stream (ENHANCE_YOUR_CALM)",
-      );
-    }
-    return grpcError(13, `The server reset the stream (RST_STREAM ${code})`);
-  };
   return promise;
+}
+
+/**
+ * What a closed stream's reply says, when it is not OK: the status of its
+ * trailers (or of a trailers-only reply's headers) as a `ConnectError` with
+ * its details, or why there is no status (the connection went away, the
+ * stream was reset, the reply is not gRPC). `onMetadata` is told the
+ * headers and trailers first, when there are both.
+ *
+ * @returns the error, or `undefined` for status 0
+ *
+ * @example
+ * ```ts
+ * import { outcomeError } from "./_call.ts";
+ *
+ * console.assert(typeof outcomeError === "function"); // tests/grpc_client_test.ts runs it
+ * ```
+ */
+export function outcomeError(
+  stream: http2.ClientHttp2Stream,
+  headers: http2.IncomingHttpHeaders | undefined,
+  trailers: http2.IncomingHttpHeaders | undefined,
+  streamError: unknown,
+  call: Pick<UnaryCall, "schema" | "onMetadata">,
+): Error | undefined {
+  const ending = trailers ?? (headers?.["grpc-status"] === undefined ? undefined : headers);
+  if (headers === undefined || ending === undefined) return noStatus(stream, headers, streamError);
+  call.onMetadata?.({ headers: headersOf(headers), trailers: headersOf(ending) });
+  const status = Number(ending["grpc-status"]);
+  if (status === 0) return undefined;
+  const details = ending["grpc-status-details-bin"];
+  return grpcError(
+    Number.isInteger(status) ? status : 2,
+    percentDecode(String(ending["grpc-message"] ?? "")),
+    typeof details === "string" ? decodeStatusDetails(details, call.schema) : [],
+  );
+}
+
+// The stream ended without a status: the connection went away, or the
+// server answered something that is not gRPC.
+function noStatus(
+  stream: http2.ClientHttp2Stream,
+  headers: http2.IncomingHttpHeaders | undefined,
+  streamError: unknown,
+): Error {
+  if (headers !== undefined) {
+    const http = Number(headers[":status"]);
+    const type = String(headers["content-type"] ?? "none");
+    return http !== 200
+      ? grpcError(statusOfHttp(http), `HTTP ${http} (content-type ${type}), no grpc-status`)
+      : grpcError(13, `The reply ended without a grpc-status (content-type ${type})`);
+  }
+  const code = stream.rstCode;
+  if (code === http2.constants.NGHTTP2_REFUSED_STREAM) {
+    return grpcError(14, "The server refused the stream (REFUSED_STREAM)");
+  }
+  if (stream.session === undefined || stream.session.destroyed || stream.session.closed) {
+    return new ConnectionClosedError(
+      "The connection closed before the reply",
+      streamError === undefined ? undefined : { cause: streamError },
+    );
+  }
+  if (code === http2.constants.NGHTTP2_CANCEL) {
+    return grpcError(1, "The server cancelled the stream");
+  }
+  if (code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM) {
+    return grpcError(8, "The server reset the stream (ENHANCE_YOUR_CALM)");
+  }
+  return grpcError(13, `The server reset the stream (RST_STREAM ${code})`);
+}
+
+/**
+ * Whether a reply's messages may come gzipped, by its `grpc-encoding`; a
+ * `ConnectError` (13) for an encoding parley does not speak.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replyEncoding } from "./_call.ts";
+ *
+ * assert.equal(replyEncoding({ "grpc-encoding": "gzip" }), true);
+ * assert.equal(replyEncoding({}), false);
+ * assert.ok(replyEncoding({ "grpc-encoding": "br" }) instanceof Error);
+ * ```
+ */
+export function replyEncoding(headers: http2.IncomingHttpHeaders): boolean | Error {
+  const encoding = String(headers["grpc-encoding"] ?? "identity");
+  if (encoding !== "identity" && encoding !== GZIP) {
+    return grpcError(13, `The server sent grpc-encoding ${encoding}`);
+  }
+  return encoding === GZIP;
 }
 
 function wireError(error: unknown): Error {

@@ -164,7 +164,8 @@ function keepAlive(
 
 /**
  * Bounds how long a request body may take: `firstFrameTimeout` ms to its
- * first bytes, then `idleTimeout` ms between chunks, until it ends; past
+ * first bytes, then `idleTimeout` ms between chunks (not counting the time
+ * its reader keeps it paused), until it ends; past
  * either, `expired` is called once (the call is answered with a status,
  * which frees the stream). A body with no end and no `grpc-timeout` would
  * otherwise hold its stream, and its share of the connection, for ever.
@@ -205,8 +206,26 @@ export function watchBody(
     clearTimeout(timer);
     if (ms !== Infinity) timer = setTimeout(() => expired(message), ms);
   };
+  const stalled = `the request body stalled for ${idleTimeout} ms`;
   arm(firstFrameTimeout, `no request body within ${firstFrameTimeout} ms`);
-  stream.on("data", () => arm(idleTimeout, `the request body stalled for ${idleTimeout} ms`));
-  stream.once("end", () => clearTimeout(timer));
-  stream.once("close", () => clearTimeout(timer));
+  stream.on("data", () => arm(idleTimeout, stalled));
+  // Paused by its reader (a handler behind on `ctx.input`): the wait is the
+  // server's, not the client's, and the clock starts again on resuming.
+  let paused = false;
+  let over = false;
+  stream.on("pause", () => {
+    paused = true;
+    clearTimeout(timer);
+  });
+  stream.on("resume", () => {
+    if (!paused || over) return;
+    paused = false;
+    arm(idleTimeout, stalled);
+  });
+  const stop = () => {
+    over = true;
+    clearTimeout(timer);
+  };
+  stream.once("end", stop);
+  stream.once("close", stop);
 }

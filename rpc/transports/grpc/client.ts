@@ -1,21 +1,35 @@
 /**
- * gRPC's client side over HTTP/2, unary calls, on `node:http2`'s client
- * (`fetch` cannot read trailers: docs/grpc.md). One session carries every
- * call as a stream of its own; a session that died is replaced on the next
- * call. Each call's stream is read by `_call.ts`.
+ * gRPC's client side over HTTP/2, all four kinds of call, on `node:http2`'s
+ * client (`fetch` cannot read trailers: docs/grpc.md). One session carries
+ * every call as a stream of its own, as many at once as the server's
+ * SETTINGS allow (`_slots.ts`); a session that died is replaced on the next
+ * call. A unary call's stream is read by `_call.ts`, a streaming call's by
+ * `_client_stream.ts`.
  *
  * @module
  */
 
 import http2 from "node:http2";
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
-import { ConnectionClosedError } from "../../errors.ts";
-import type { CallOptions, RpcParams } from "../../types.ts";
+import { ConnectionClosedError, TimeoutError } from "../../errors.ts";
+import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
 import { formatTimeout, frameMessage } from "../../../protocols/grpc/_wire.ts";
 import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
+import { laterStream, openCall } from "./_client_stream.ts";
+import { maxStreamsOf, StreamSlots } from "./_slots.ts";
 
 export type { GrpcResponseMetadata } from "./_call.ts";
+
+/** A session of the client, and its streams' slots. */
+interface OpenSession {
+  readonly session: http2.ClientHttp2Session;
+  readonly slots: StreamSlots;
+  /** Resolves when the server's SETTINGS came (or the session ended). */
+  readonly ready: Promise<void>;
+  /** Whether they came. */
+  settings: boolean;
+}
 
 /** Options of {@linkcode connectGrpc}. */
 export interface GrpcClientOptions {
@@ -62,9 +76,29 @@ export interface GrpcCallOptions extends CallOptions {
 }
 
 /**
- * A gRPC client: unary calls by wire name, request and response as plain
- * messages. The typed client of one service is `protoClient(client,
- * schema, "package.Service")`.
+ * Options of a streaming call: the caller's messages (`input`, for a method
+ * whose request streams), and what a unary call takes. The timeout is the
+ * whole call's, sent as `grpc-timeout`; the signal, or leaving the replies'
+ * loop early, cancels it.
+ *
+ * @example
+ * ```ts
+ * import type { GrpcStreamOptions } from "./client.ts";
+ *
+ * async function* numbers() {
+ *   yield { value: 1 };
+ *   yield { value: 2 };
+ * }
+ * const options: GrpcStreamOptions = { input: numbers(), timeout: 5_000 };
+ * console.assert(options.timeout === 5_000);
+ * ```
+ */
+export interface GrpcStreamOptions extends StreamCallOptions, GrpcCallOptions {}
+
+/**
+ * A gRPC client: unary and streaming calls by wire name, requests and
+ * responses as plain messages. The typed client of one service, streaming
+ * methods included, is `protoClient(client, schema, "package.Service")`.
  *
  * Not an `RpcClient`: gRPC has no notifications and no batches (a call
  * without a reply, or several in one message, cannot be said on its wire),
@@ -94,7 +128,24 @@ export interface GrpcClient extends AsyncDisposable {
    *   that does not fit its type
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: GrpcCallOptions): Promise<T>;
-  /** Calls awaiting their reply. */
+  /**
+   * Makes a streaming call. A server stream's messages are read with `for
+   * await` at the caller's pace (the server waits while the caller is
+   * behind); leaving the loop early cancels the call (RST_STREAM CANCEL),
+   * and a status other than 0 ends the loop with a thrown `ConnectError`.
+   * A client stream's messages are `options.input`'s, sent as the server
+   * reads them; its one reply is `result`.
+   *
+   * @param method the wire name, such as `"interop.Calculator/Range"`
+   * @param params the request message, when the request does not stream
+   * @param options the caller's messages, timeout, signal, metadata
+   * @returns the server's messages (none when only the request streams)
+   *   and `result`: the one reply, or `null` once a server stream ended
+   *   with status 0; it rejects as `call` does
+   * @throws {TypeError} for an unknown or unary method
+   */
+  openStream(method: string, params?: RpcParams, options?: GrpcStreamOptions): RpcStream;
+  /** Calls (unary and streaming) awaiting their end. */
   readonly pending: number;
   /** Resolves when the client has closed. */
   readonly closed: Promise<void>;
@@ -165,48 +216,55 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
   const compress = options.compression === GZIP;
   const calls = new Set<(error: Error) => void>();
   const { promise: closed, resolve: resolveClosed } = Promise.withResolvers<void>();
-  let session: http2.ClientHttp2Session | undefined;
+  let current: OpenSession | undefined;
   let closing: Promise<void> | undefined;
   let closeReason: unknown;
 
-  const currentSession = (): http2.ClientHttp2Session => {
-    if (session !== undefined && !session.closed && !session.destroyed) return session;
-    const opened = http2.connect(
+  const currentSession = (): OpenSession => {
+    if (current !== undefined && !current.session.closed && !current.session.destroyed) {
+      return current;
+    }
+    const session = http2.connect(
       authority,
       tls
         ? { ALPNProtocols: ["h2"], ...(options.caCerts ? { ca: [...options.caCerts] } : {}) }
         : {},
     );
     // Its streams fail with it, and each call says so.
-    opened.on("error", () => {});
+    session.on("error", () => {});
+    const ended = () => session.closed || session.destroyed;
+    const slots = new StreamSlots(() => ended() ? Infinity : maxStreamsOf(session));
+    // The server's SETTINGS (its limit of streams) first, or the session's end.
+    const ready = new Promise<void>((resolve) => {
+      session.once("remoteSettings", () => resolve());
+      session.once("close", () => resolve());
+    });
+    const opened: OpenSession = { session, slots, ready, settings: false };
+    session.on("remoteSettings", () => {
+      opened.settings = true;
+      slots.wakeAll();
+    });
     // A session that is going away takes no new streams: the next call opens another.
     const forget = () => {
-      if (session === opened) session = undefined;
+      if (current === opened) current = undefined;
+      slots.wakeAll();
     };
-    opened.on("goaway", forget);
-    opened.on("close", forget);
-    session = opened;
+    session.on("goaway", forget);
+    session.on("close", forget);
+    current = opened;
     return opened;
   };
 
-  const call = async <T>(
-    name: string,
-    params?: RpcParams,
-    callOptions: GrpcCallOptions = {},
-  ): Promise<T> => {
-    if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
-    const method = schema.unary(name);
-    if (Array.isArray(params) && params.length > 1) {
-      throw new TypeError(
-        `${name} takes one ${method.request.name} message, not ${params.length} params`,
-      );
-    }
-    const request = Array.isArray(params) ? params[0] ?? {} : params ?? {};
-    let message = method.request.encode(request);
-    if (compress) message = await gzipMessage(message);
-    callOptions.signal?.throwIfAborted();
+  const track = (fail: (error: Error) => void) => {
+    calls.add(fail);
+    return () => calls.delete(fail);
+  };
+
+  // A call's stream, once the session has room for it: the headers
+  // (metadata first: what gRPC itself needs cannot be overridden by it), and
+  // what is left of the call's timeout (sent as grpc-timeout).
+  const request = async (name: string, callOptions: GrpcCallOptions) => {
     const headers: http2.OutgoingHttpHeaders = {};
-    // Metadata first: what gRPC itself needs cannot be overridden by it.
     for (const [key, value] of new Headers(options.headers)) headers[key] = value;
     for (const [key, value] of new Headers(callOptions.headers)) headers[key] = value;
     Object.assign(headers, {
@@ -218,14 +276,51 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     });
     if (compress) headers["grpc-encoding"] = GZIP;
     const requested = callOptions.timeout ?? options.timeout;
-    const timeout = requested === Infinity ? undefined : requested;
+    let timeout = requested === Infinity ? undefined : requested;
+    const opened = currentSession();
+    const { session, slots } = opened;
+    const asked = performance.now();
+    if (!opened.settings) await opened.ready;
+    if (slots.full) {
+      const signals = [
+        callOptions.signal,
+        timeout === undefined ? undefined : AbortSignal.timeout(timeout),
+      ]
+        .filter((signal) => signal !== undefined);
+      try {
+        await slots.take(signals.length === 0 ? undefined : AbortSignal.any(signals));
+      } catch (error) {
+        if (callOptions.signal?.aborted) throw error;
+        throw new TimeoutError(name, timeout!);
+      }
+      if (timeout !== undefined) timeout = Math.max(1, timeout - (performance.now() - asked));
+    } else {
+      slots.take(undefined); // a free slot: taken at once
+    }
     if (timeout !== undefined) headers["grpc-timeout"] = formatTimeout(timeout);
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = currentSession().request(headers);
+      if (session.closed || session.destroyed) throw new Error("The session has closed");
+      stream = session.request(headers);
     } catch (error) {
+      slots.give();
       throw new ConnectionClosedError("The connection cannot take a call", { cause: error });
     }
+    stream.once("close", () => slots.give());
+    return { stream, timeout };
+  };
+
+  const call = async <T>(
+    name: string,
+    params?: RpcParams,
+    callOptions: GrpcCallOptions = {},
+  ): Promise<T> => {
+    if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
+    const method = schema.unary(name);
+    let message = method.request.encode(requestOf(name, method.request.name, params));
+    if (compress) message = await gzipMessage(message);
+    callOptions.signal?.throwIfAborted();
+    const { stream, timeout } = await request(name, callOptions);
     return await unaryOutcome(stream, frameMessage(message, compress), {
       method,
       schema,
@@ -233,19 +328,47 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
       timeout,
       signal: callOptions.signal,
       onMetadata: callOptions.onMetadata,
-      track: (fail) => {
-        calls.add(fail);
-        return () => calls.delete(fail);
-      },
+      track,
     }) as T;
+  };
+
+  const openStream = (
+    name: string,
+    params?: RpcParams,
+    streamOptions: GrpcStreamOptions = {},
+  ): RpcStream => {
+    const method = schema.method(name);
+    if (method === undefined) throw new TypeError(`The schema has no method "${name}"`);
+    if (!method.clientStreaming && !method.serverStreaming) {
+      throw new TypeError(`"${name}" is a unary method: call it with call()`);
+    }
+    const input = method.clientStreaming
+      ? streamOptions.input ?? []
+      : [requestOf(name, method.request.name, params)];
+    return laterStream((async () => {
+      if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
+      streamOptions.signal?.throwIfAborted();
+      const { stream, timeout } = await request(name, streamOptions);
+      return openCall(stream, {
+        method,
+        schema,
+        maxMessageSize,
+        timeout,
+        signal: streamOptions.signal,
+        onMetadata: streamOptions.onMetadata,
+        track,
+        compress,
+        input,
+      });
+    })());
   };
 
   const close = (reason?: unknown) =>
     closing ??= (async () => {
       closeReason = reason;
       for (const fail of [...calls]) fail(ConnectionClosedError.closed(reason));
-      const last = session;
-      session = undefined;
+      const last = current?.session;
+      current = undefined;
       if (last !== undefined && !last.destroyed) {
         // GOAWAY; its streams were cancelled above, so it closes at once.
         await new Promise<void>((resolve) => last.close(() => resolve()));
@@ -256,6 +379,7 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
   return {
     url,
     call,
+    openStream,
     get pending() {
       return calls.size;
     },
@@ -263,4 +387,12 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     close,
     [Symbol.asyncDispose]: () => close(),
   };
+}
+
+// The one request message of a call: the message, or an array holding it.
+function requestOf(name: string, type: string, params: RpcParams | undefined): unknown {
+  if (Array.isArray(params) && params.length > 1) {
+    throw new TypeError(`${name} takes one ${type} message, not ${params.length} params`);
+  }
+  return Array.isArray(params) ? params[0] ?? {} : params ?? {};
 }

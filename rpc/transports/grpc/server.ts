@@ -1,26 +1,24 @@
 /**
- * gRPC's server side over HTTP/2, unary calls, on `node:http2` (Deno's
- * `Deno.serve` cannot send trailers: docs/grpc.md, "What the runtime
- * offers"). Each stream is one call: its request message read with
- * `_wire.ts`, the handler found by the schema and the service's wire names,
- * its outcome written as a message and `grpc-status` trailers, or a
- * trailers-only reply.
+ * gRPC's server side over HTTP/2, all four kinds of call, on `node:http2`
+ * (Deno's `Deno.serve` cannot send trailers: docs/grpc.md, "What the
+ * runtime offers"): the server, its connections' guards and its shutdown.
+ * Each stream is one call, served by `_server_call.ts` (then
+ * `_unary_call.ts` or `_stream_call.ts`).
  *
  * @module
  */
 
 import http2 from "node:http2";
-import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
+import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { createDispatcher } from "../../dispatch.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
-import type { CallContext, Service } from "../../service.ts";
+import type { Service } from "../../service.ts";
 import type { RpcErrorObject } from "../../types.ts";
-import { type GrpcWireError, MessageReader, parseTimeout } from "../../../protocols/grpc/_wire.ts";
-import { type GrpcStatus, statusOf, type StatusOptions } from "../../../protocols/grpc/_status.ts";
-import { ACCEPT_ENCODING, acceptsGzip, gunzipMessage, GZIP, gzipMessage } from "./_compression.ts";
-import { attachMetadata, type GrpcCallMetadata, headersOf } from "./metadata.ts";
-import { reject, sendReply, trailersOnly } from "./_respond.ts";
-import { guardConnections, watchBody } from "./_guard.ts";
+import type { StatusOptions } from "../../../protocols/grpc/_status.ts";
+import type { GrpcCallMetadata } from "./metadata.ts";
+import { guardConnections } from "./_guard.ts";
+import { serveCall } from "./_server_call.ts";
+import type { ServerContext } from "./_call_parts.ts";
 import { resolveMaxConnections } from "../_accept.ts";
 
 /** Options of {@linkcode serveGrpc}. */
@@ -53,11 +51,14 @@ export interface ServeGrpcOptions {
   /**
    * `maxFrameSize` bounds each request message (larger: 8
    * RESOURCE_EXHAUSTED, refused from its length prefix), `maxInFlight` the
-   * calls running across connections; `firstFrameTimeout` is how long a
-   * connection may go before its first stream, and a request before its
-   * first body bytes, `idleTimeout` how long a connection may have no stream
-   * open, and a request body may stall between chunks (past these: GOAWAY
-   * and close; a call, 4 DEADLINE_EXCEEDED).
+   * calls running across connections (streaming ones until they end);
+   * `firstFrameTimeout` is how long a connection may go before its first
+   * stream, and a unary or server-streaming request before its first body
+   * bytes, `idleTimeout` how long a connection may have no stream open, a
+   * request body (a request stream too, its first message included) may
+   * stall between chunks while the handler waits for it, and a streaming
+   * reply may wait for a client that reads nothing (past these: GOAWAY and
+   * close; a call, 4 DEADLINE_EXCEEDED; a stalled reply, RST_STREAM).
    */
   readonly limits?: Partial<RpcLimits>;
   /**
@@ -115,20 +116,22 @@ export interface GrpcServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-type Stream = http2.ServerHttp2Stream;
-
-const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
-
 /**
  * Serves protobuf services over gRPC (HTTP/2, cleartext with prior
- * knowledge, or TLS with ALPN `h2` when `cert` and `key` are given), unary
- * calls: `POST /package.Service/Method`, `application/grpc`, one
- * length-prefixed message each way, `grpc-status` and `grpc-message` in
- * trailers. An unknown or streaming method is 12 UNIMPLEMENTED, a request
- * that does not decode 3 INVALID_ARGUMENT, a message over `maxFrameSize` 8
- * RESOURCE_EXHAUSTED, all as trailers-only replies; `grpc-timeout` is the
- * handler's deadline (its signal fires; the call answers 4
- * DEADLINE_EXCEEDED), and a client's RST_STREAM (cancel) fires the signal.
+ * knowledge, or TLS with ALPN `h2` when `cert` and `key` are given):
+ * `POST /package.Service/Method`, `application/grpc`, length-prefixed
+ * messages, `grpc-status` and `grpc-message` in trailers. Unary calls, and
+ * the three kinds of streaming call of `protoService` handlers: a handler
+ * that returns an async iterable streams its replies (sent as the client
+ * reads them), one that reads `ctx.input` (its first argument, through
+ * `protoService`) gets the request stream at its own pace. An unknown
+ * method is 12 UNIMPLEMENTED, a request that does not decode 3
+ * INVALID_ARGUMENT, a message over `maxFrameSize` 8 RESOURCE_EXHAUSTED;
+ * errors before any reply message are trailers-only replies, after some a
+ * status in the trailers. `grpc-timeout` is the handler's deadline (its
+ * signal fires; the call answers 4 DEADLINE_EXCEEDED), and a client's
+ * RST_STREAM (cancel) fires the signal; either stops a streaming handler's
+ * iterator (its `finally` runs).
  *
  * @param options the address, the schema, the service, error mapping, limits
  * @returns the running server
@@ -206,7 +209,19 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  let inFlight = 0;
+  const context: ServerContext = {
+    schema,
+    dispatch,
+    maxFrameSize,
+    maxInFlight,
+    firstFrameTimeout,
+    idleTimeout,
+    compressThreshold,
+    statusOptions,
+    onCall: options.onCall,
+    onError,
+    calls: { inFlight: 0 },
+  };
 
   server.on("session", (session) => {
     sessions.add(session);
@@ -215,154 +230,9 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     session.on("error", onError);
   });
   server.on("sessionError", onError);
-
-  server.on("stream", (stream: Stream, headers: http2.IncomingHttpHeaders) => {
-    stream.on("error", () => {}); // a reset stream: its call's signal says so
-    const metadata: GrpcCallMetadata = {
-      request: headersOf(headers),
-      headers: new Headers(),
-      trailers: new Headers(),
-    };
-    try {
-      options.onCall?.(metadata);
-    } catch (error) {
-      onError(error);
-    }
-    const answer = (status: GrpcStatus) => trailersOnly(stream, status, metadata);
-    if (headers[":method"] !== "POST") {
-      return reject(stream, 405);
-    }
-    if (!GRPC_CONTENT_TYPE.test(String(headers["content-type"] ?? ""))) {
-      return reject(stream, 415);
-    }
-    const name = String(headers[":path"] ?? "").slice(1);
-    const method = schema.method(name);
-    const resolved = method === undefined ? undefined : dispatch(method.name);
-    if (
-      method === undefined || resolved === undefined || method.clientStreaming ||
-      method.serverStreaming
-    ) {
-      return answer({ code: 12, message: `Method not found: ${name}` });
-    }
-    const encoding = String(headers["grpc-encoding"] ?? "identity");
-    if (encoding !== "identity" && encoding !== GZIP) {
-      metadata.trailers.set("grpc-accept-encoding", ACCEPT_ENCODING);
-      return answer({ code: 12, message: `Unsupported grpc-encoding: ${encoding}` });
-    }
-    const replyGzipped = acceptsGzip(headers["grpc-accept-encoding"] as string | undefined);
-    let timeout: number | undefined;
-    try {
-      timeout = parseTimeout(headers["grpc-timeout"] as string | undefined);
-    } catch (error) {
-      return answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
-    }
-    // The deadline runs from the headers' arrival, reading the body included.
-    const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
-    // A body still arriving at the deadline is not waited for (once answered, this does nothing).
-    deadline?.addEventListener("abort", () => answer({ code: 4, message: "Deadline exceeded" }), {
-      once: true,
-    });
-    const cancelled = new AbortController();
-    stream.on("close", () => cancelled.abort(new DOMException("Cancelled", "AbortError")));
-    const reader = new MessageReader(maxFrameSize, encoding === GZIP);
-    watchBody(stream, firstFrameTimeout, idleTimeout, (message) => answer({ code: 4, message }));
-    stream.on("data", (chunk: Uint8Array) => {
-      try {
-        reader.push(chunk);
-      } catch (error) {
-        stream.pause();
-        answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
-      }
-    });
-    stream.on("end", async () => {
-      if (stream.headersSent) return; // refused while reading
-      try {
-        reader.end();
-      } catch (error) {
-        return answer({ code: (error as GrpcWireError).status, message: (error as Error).message });
-      }
-      if (reader.messages.length !== 1) {
-        return answer({
-          code: 13,
-          message: `A unary call takes one message, not ${reader.messages.length}`,
-        });
-      }
-      let message = reader.messages[0]!;
-      if (reader.compressed[0]) {
-        try {
-          // The size limit holds for what it inflates to, too: a gzip bomb is 8 RESOURCE_EXHAUSTED.
-          message = await gunzipMessage(message, maxFrameSize);
-        } catch (error) {
-          return answer({
-            code: (error as GrpcWireError).status,
-            message: (error as Error).message,
-          });
-        }
-        if (stream.headersSent || stream.destroyed) return; // the deadline passed meanwhile
-      }
-      let params: Record<string, unknown>;
-      try {
-        params = method.request.decode(message);
-      } catch (error) {
-        return answer({
-          code: 3,
-          message: `The message is not a ${method.request.name}: ${(error as Error).message}`,
-        });
-      }
-      if (inFlight >= maxInFlight) {
-        return answer({ code: 8, message: `Too many calls in flight (limit ${maxInFlight})` });
-      }
-      inFlight++;
-      invoke(method, resolved.invoke, params, metadata, cancelled.signal, deadline)
-        .then(async (outcome) => {
-          if (stream.closed || stream.destroyed) return; // cancelled: nobody to answer
-          if ("status" in outcome) return answer(outcome.status);
-          const gzipped = replyGzipped && outcome.reply.length >= compressThreshold;
-          const reply = gzipped ? await gzipMessage(outcome.reply) : outcome.reply;
-          if (stream.closed || stream.destroyed) return;
-          sendReply(stream, reply, gzipped, metadata);
-        })
-        .catch(onError)
-        .finally(() => inFlight--);
-    });
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    serveCall(stream, headers, context);
   });
-
-  // The handler's outcome: its reply encoded, or the status it ends with.
-  const invoke = async (
-    method: ProtoMethod,
-    handler: (params: unknown, ctx: CallContext) => unknown,
-    params: Record<string, unknown>,
-    metadata: GrpcCallMetadata,
-    cancelled: AbortSignal,
-    deadline: AbortSignal | undefined,
-  ): Promise<{ reply: Uint8Array } | { status: GrpcStatus }> => {
-    const signal = deadline === undefined ? cancelled : AbortSignal.any([cancelled, deadline]);
-    const ctx: CallContext = { id: undefined, method: method.name, signal };
-    attachMetadata(ctx, metadata);
-    let result: unknown;
-    try {
-      const outcome = Promise.resolve().then(() => handler(params, ctx));
-      result = await (deadline === undefined ? outcome : Promise.race([outcome, expiry(deadline)]));
-    } catch (error) {
-      if (error === EXPIRED) return { status: { code: 4, message: "Deadline exceeded" } };
-      return { status: statusOf(error, statusOptions) };
-    }
-    try {
-      return { reply: method.response.encode(result ?? {}) };
-    } catch (error) {
-      onError(
-        new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
-          cause: error,
-        }),
-      );
-      return {
-        status: {
-          code: 13,
-          message: statusOptions.exposeErrors ? String(error) : "Internal error",
-        },
-      };
-    }
-  };
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -391,13 +261,4 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     finished,
     [Symbol.asyncDispose]: shutdown,
   };
-}
-
-const EXPIRED = Symbol("deadline exceeded");
-
-function expiry(deadline: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (deadline.aborted) reject(EXPIRED);
-    deadline.addEventListener("abort", () => reject(EXPIRED), { once: true });
-  });
 }

@@ -2,6 +2,14 @@
 //
 //   node grpc_bench.mjs [--in-flight N] [--seconds S] [--max-calls M]
 //                       [--warmup W] [--proto-dir DIR] [--one-process]
+//   node grpc_bench.mjs --stream COUNT [--proto-dir DIR]
+//
+// With --stream, server streaming instead: the server's Range sends COUNT
+// Numbers (start, start+1, …; writing on when `write()` says so, else after
+// `drain`), the client reads them with `data` events (grpc-js's fastest way)
+// and checks each; one stream to warm up, then one measured, printing
+//
+//   {"messages": n, "seconds": s, "messagesPerSecond": r}
 //
 // A grpc-js server (calculator.proto loaded by @grpc/proto-loader, insecure,
 // 127.0.0.1, ephemeral port) serves Add; a grpc-js client, after W warm-up
@@ -52,6 +60,7 @@ const warmup = count("grpc_bench", "--warmup", 10_000, 0);
 const seconds = Number(option("--seconds", 1));
 if (!(seconds > 0)) fail("--seconds must be a positive number");
 const serving = argv.includes("--serve");
+const streamCount = Number(option("--stream", 0));
 
 // --- server -------------------------------------------------------------------
 
@@ -76,6 +85,13 @@ async function startServer() {
       } else {
         callback(null, { sum });
       }
+    },
+    async Range(call) {
+      const { start, count } = call.request;
+      for (let i = 0; i < count && !call.cancelled; i++) {
+        if (!call.write({ value: start + i })) await new Promise((ok) => call.once("drain", ok));
+      }
+      call.end();
     },
   });
   const port = await new Promise((ok, ko) => {
@@ -150,6 +166,46 @@ function load(client, width, secs, limit) {
   });
 }
 
+/** Reads one Range stream of `count` Numbers; resolves with the seconds it took. */
+function stream(client, count) {
+  return new Promise((done, failed) => {
+    const start = performance.now();
+    let next = 0;
+    const call = client.Range({ start: 0, count });
+    call.on("data", ({ value }) => {
+      if (Number(value) !== next++) {
+        call.cancel();
+        failed(new Error(`Range sent ${value} where ${next - 1} was due`));
+      }
+    });
+    call.on("error", failed);
+    call.on("end", () => {
+      if (next !== count) failed(new Error(`Range sent ${next} of ${count} numbers`));
+      else done((performance.now() - start) / 1000);
+    });
+  });
+}
+
+/** Runs the streaming benchmark and prints its line. */
+async function mainStream() {
+  const spawned = await spawnServer();
+  const client = new Calculator(`127.0.0.1:${spawned.port}`, grpc.credentials.createInsecure());
+  try {
+    await stream(client, streamCount); // warm-up
+    const secs = await stream(client, streamCount);
+    const rounded = Math.round(secs * 1000) / 1000;
+    const messagesPerSecond = Math.round(streamCount / secs);
+    console.log(JSON.stringify({ messages: streamCount, seconds: rounded, messagesPerSecond }));
+  } catch (error) {
+    process.exitCode = 1;
+    process.stderr.write(`grpc_bench: ${error?.stack ?? error}\n`);
+  } finally {
+    client.close();
+    await stopServer(spawned.child);
+  }
+  process.exit(process.exitCode ?? 0);
+}
+
 /** Runs the benchmark and prints its line. */
 async function main() {
   const inProcess = argv.includes("--one-process") ? await startServer() : undefined;
@@ -189,5 +245,5 @@ if (serving) {
 } else {
   // The whole run is bounded.
   setTimeout(() => fail("did not finish in time"), (seconds + 60) * 1000).unref();
-  await main();
+  await (streamCount > 0 ? mainStream() : main());
 }

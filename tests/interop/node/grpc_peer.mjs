@@ -9,6 +9,13 @@
 //     x-request-* headers and trailers), invalid (Calculate dividing by 0:
 //     whether grpc-status-details-bin came), deadline (Ping, 300 ms), gzip
 //     (EchoBinary of 13,000 compressible bytes, the channel compressing).
+//     Streaming: range (Range 5..8 with x-request-tag: js-r), range-invalid
+//     (count -1), range-deadline (10 ms between numbers, a 300 ms
+//     deadline), range-cancel (cancelled after 3 numbers), total (1, 2, 3),
+//     total-overflow (i64 max, 1), total-cancel (one number, cancelled 300 ms
+//     later), running (1, 2, 3), running-overflow (i64 max, 1),
+//     running-gzip (200 numbers, the channel compressing). 64-bit values
+//     travel as decimal strings.
 //
 //   node grpc_peer.mjs server [--proto-dir DIR]
 //     prints `listening grpc://127.0.0.1:PORT` and serves until SIGTERM:
@@ -19,6 +26,10 @@
 //     its deadline, printing `ping ended`), EchoBinary. grpc-js's server
 //     reads compressed requests but never compresses its replies (1.14.7:
 //     "response compression is currently not supported").
+//     Streaming: Range, Total, Running as the contract says, InvalidOperation
+//     as Calculate's; Range prints `range started deadline=<bool>` and
+//     `range ended sent=<n> cancelled=<bool>`, Total `total ended read=<n>
+//     cancelled=<bool>`; Range waits for `drain` when the reader is behind.
 
 import { join } from "node:path";
 import process from "node:process";
@@ -30,12 +41,15 @@ const [mode, ...rest] = argv;
 const protoDir = idlDir(import.meta.url, "--proto-dir");
 const definition = protoLoader.loadSync(join(protoDir, "calculator.proto"), {
   keepCase: true,
-  longs: Number,
+  longs: String,
   enums: Number,
   defaults: true,
 });
 const { Calculator } = grpc.loadPackageDefinition(definition).interop;
 const GZIP = 2; // grpc-js's compression algorithm number for gzip
+const I64_MAX = "9223372036854775807";
+const MAX = 2n ** 63n - 1n;
+const MIN = -(2n ** 63n);
 
 if (mode === "client") await client(rest[0], rest[1]);
 else if (mode === "server") await server();
@@ -53,7 +67,9 @@ function tags(metadata) {
 }
 
 async function client(target, scenario) {
-  const options = scenario === "gzip" ? { "grpc.default_compression_algorithm": GZIP } : {};
+  const options = scenario === "gzip" || scenario === "running-gzip"
+    ? { "grpc.default_compression_algorithm": GZIP }
+    : {};
   const stub = new Calculator(target, grpc.credentials.createInsecure(), options);
   const deadline = (ms) => ({ deadline: new Date(Date.now() + ms) });
   const call = (method, request, metadata = new grpc.Metadata(), ms = 20_000) =>
@@ -92,12 +108,68 @@ async function client(target, scenario) {
     const data = Buffer.from("compressible ".repeat(1000));
     const r = await call("EchoBinary", { data });
     out = r.error ? failed(r) : { code: 0, same: Buffer.compare(r.reply.data, data) === 0 };
+  } else if (/^(range|total|running)/.test(scenario)) {
+    out = await streams(stub, scenario, failed);
+    // A cancel's RST_STREAM is sent on the next turns: not cut short by the exit.
+    if (scenario.endsWith("-cancel")) await new Promise((ok) => setTimeout(ok, 200));
   } else {
     process.stderr.write(`unknown scenario ${scenario}\n`);
     process.exit(2);
   }
   stub.close();
   process.stdout.write(JSON.stringify(out) + "\n");
+}
+
+// The streaming scenarios: the outcome, as JSON, with what came before an error.
+function streams(stub, scenario, failed) {
+  const options = {
+    deadline: new Date(Date.now() + (scenario === "range-deadline" ? 300 : 20_000)),
+  };
+  const received = [];
+  const seen = {};
+  return new Promise((resolve) => {
+    const done = (error, extra = {}) =>
+      resolve(error ? { ...failed({ error }), received } : { code: 0, ...extra });
+    const watch = (call, onEnd) => {
+      call.on("metadata", (m) => seen.headers = tags(m));
+      call.on("status", (s) => {
+        seen.trailers = tags(s.metadata);
+        if (s.code === 0) onEnd();
+      });
+      call.on("error", (error) => done(error));
+    };
+    if (scenario.startsWith("range")) {
+      const request = scenario === "range"
+        ? { start: 5, count: 4 }
+        : scenario === "range-invalid"
+        ? { start: 0, count: -1 }
+        : { start: 0, count: 1000, delay_ms: scenario === "range-deadline" ? 10 : 5 };
+      const metadata = new grpc.Metadata();
+      metadata.set("x-request-tag", "js-r");
+      const call = stub.Range(request, metadata, options);
+      call.on("data", ({ value }) => {
+        received.push(Number(value));
+        if (scenario === "range-cancel" && received.length === 3) call.cancel();
+      });
+      watch(call, () => done(null, { values: received, ...seen }));
+    } else if (scenario.startsWith("total")) {
+      const call = stub.Total(options, (error, reply) => done(error, { total: reply?.total }));
+      const values = scenario === "total-overflow" ? [I64_MAX, "1"] : ["1", "2", "3"];
+      for (const value of values) call.write({ value });
+      if (scenario === "total-cancel") setTimeout(() => call.cancel(), 300);
+      else call.end();
+    } else {
+      const gzip = scenario === "running-gzip";
+      const call = stub.Running(new grpc.Metadata(), options);
+      call.on("data", ({ total }) => received.push(total));
+      watch(call, () => done(null, { last: received.at(-1), count: received.length }));
+      const values = scenario === "running-overflow"
+        ? [I64_MAX, "1"]
+        : Array.from({ length: gzip ? 200 : 3 }, (_, i) => String(i + 1));
+      for (const value of values) call.write({ value });
+      call.end();
+    }
+  });
 }
 
 // --- the server --------------------------------------------------------------
@@ -142,6 +214,13 @@ function echoTag(call) {
   return trailers;
 }
 
+// InvalidOperation(1, why) as status 3 with its details.
+function invalid(why) {
+  const metadata = new grpc.Metadata();
+  metadata.set("grpc-status-details-bin", statusDetails(3, why, 1));
+  return { code: 3, details: why, metadata };
+}
+
 async function server() {
   const s = new grpc.Server();
   s.addService(Calculator.service, {
@@ -169,6 +248,54 @@ async function server() {
     },
     EchoBinary(call, callback) {
       callback(null, call.request, echoTag(call));
+    },
+    async Range(call) {
+      const trailers = echoTag(call);
+      const { start, count, delay_ms } = call.request;
+      if (!(count >= 0 && count <= 1_000_000)) return call.emit("error", invalid("invalid count"));
+      process.stdout.write(`range started deadline=${call.getDeadline() !== Infinity}\n`);
+      let sent = 0;
+      for (; sent < count && !call.cancelled; sent++) {
+        if (delay_ms > 0) await new Promise((ok) => setTimeout(ok, delay_ms));
+        if (call.cancelled) break;
+        if (!call.write({ value: String(BigInt(start) + BigInt(sent)) })) {
+          await new Promise((ok) => call.once("drain", ok));
+        }
+      }
+      process.stdout.write(`range ended sent=${sent} cancelled=${call.cancelled}\n`);
+      if (!call.cancelled) call.end(trailers);
+    },
+    Total(call, callback) {
+      const trailers = echoTag(call);
+      let total = 0n;
+      let read = 0;
+      call.on("data", ({ value }) => {
+        read++;
+        total += BigInt(value);
+      });
+      call.on("cancelled", () => {
+        process.stdout.write(`total ended read=${read} cancelled=true\n`);
+      });
+      call.on("end", () => {
+        process.stdout.write(`total ended read=${read} cancelled=${call.cancelled}\n`);
+        if (total > MAX || total < MIN) return callback(invalid("overflow"));
+        callback(null, { total: String(total) }, trailers);
+      });
+    },
+    Running(call) {
+      const trailers = echoTag(call);
+      let total = 0n;
+      let failed = false;
+      call.on("data", ({ value }) => {
+        if (failed) return;
+        total += BigInt(value);
+        if (total > MAX || total < MIN) {
+          failed = true;
+          return call.emit("error", invalid("overflow"));
+        }
+        call.write({ total: String(total) });
+      });
+      call.on("end", () => failed || call.end(trailers));
     },
   });
   const port = await new Promise((ok, ko) =>

@@ -18,12 +18,24 @@ header x-request-tag: py-7; the reply's x-request-* headers and trailers),
 metadata-error (the same on a Calculate dividing by 0), gzip (EchoBinary of
 13,000 compressible bytes sent gzip-compressed; the length back), gzip-bomb
 (EchoBinary of 1 MiB of zeros, gzip-compressed).
+
+Streaming scenarios (`channel.unary_stream / stream_unary / stream_stream`):
+range (Range 5..8 with x-request-tag: py-r; the values and the tags),
+range-invalid (count -1), range-many (100,000 numbers, checked),
+range-deadline (Range with 10 ms between numbers and a 300 ms deadline; how
+many came), range-cancel (Range, cancelled after 3 numbers), total
+(i64 max, 1, -1), total-overflow (i64 max, 1), total-cancel (a request
+stream of one number that does not end, cancelled once a line arrives on
+stdin), running
+(1, 2, 3), running-overflow (i64 max, 1: the replies before the error),
+running-gzip (Running over 200 numbers, the channel compressing).
 """
 
 import json
 import os
 import sys
 import tempfile
+import threading
 
 import grpc
 from _generated import compile_and_import, find_tool
@@ -74,6 +86,86 @@ def outcome_of(error, pb, status_pb):
 def tags(metadata):
     """The x-request-* entries of a metadata list, as a dict."""
     return {k: v for k, v in (metadata or ()) if k.startswith("x-request-")}
+
+
+I64_MAX = 2 ** 63 - 1
+
+
+def streams(channel, scenario, pb, status_pb):
+    """The streaming scenarios: prints one JSON line, as main() does."""
+    options = {}
+    if scenario == "running-gzip":
+        options["compression"] = grpc.Compression.Gzip
+    range_ = channel.unary_stream("/interop.Calculator/Range",
+                                  request_serializer=pb.RangeRequest.SerializeToString,
+                                  response_deserializer=pb.Number.FromString)
+    total = channel.stream_unary("/interop.Calculator/Total",
+                                 request_serializer=pb.Number.SerializeToString,
+                                 response_deserializer=pb.SumReply.FromString)
+    running = channel.stream_stream("/interop.Calculator/Running",
+                                    request_serializer=pb.Number.SerializeToString,
+                                    response_deserializer=pb.SumReply.FromString)
+
+    def numbers(*values):
+        for value in values:
+            yield pb.Number(value=value)
+
+    got = []
+    try:
+        if scenario == "range":
+            call = range_(pb.RangeRequest(start=5, count=4), timeout=20,
+                          metadata=[("x-request-tag", "py-r")])
+            got = [n.value for n in call]
+            print(json.dumps({"code": 0, "values": got,
+                              "headers": tags(call.initial_metadata()),
+                              "trailers": tags(call.trailing_metadata())}))
+        elif scenario == "range-invalid":
+            list(range_(pb.RangeRequest(start=0, count=-1), timeout=20))
+            print(json.dumps({"code": 0}))
+        elif scenario == "range-many":
+            values = [n.value for n in range_(pb.RangeRequest(start=-7, count=100_000), timeout=60)]
+            print(json.dumps({"code": 0, "count": len(values),
+                              "ok": values == list(range(-7, 100_000 - 7))}))
+        elif scenario == "range-deadline":
+            for n in range_(pb.RangeRequest(start=0, count=1_000_000, delay_ms=10), timeout=0.3):
+                got.append(n.value)
+            print(json.dumps({"code": 0}))
+        elif scenario == "range-cancel":
+            call = range_(pb.RangeRequest(start=0, count=1_000_000, delay_ms=5), timeout=20)
+            for n in call:
+                got.append(n.value)
+                if len(got) == 3:
+                    call.cancel()
+            print(json.dumps({"code": 0}))
+        elif scenario == "total":
+            print(json.dumps({"code": 0, "total": total(numbers(I64_MAX, 1, -1), timeout=20).total}))
+        elif scenario == "total-overflow":
+            total(numbers(I64_MAX, 1), timeout=20)
+            print(json.dumps({"code": 0}))
+        elif scenario == "total-cancel":
+            done = threading.Event()
+
+            def waiting():
+                yield pb.Number(value=1)
+                done.wait(20)  # a request stream that does not end by itself
+
+            future = total.future(waiting(), timeout=20)
+            sys.stdin.readline()  # the server's handler has read the first number
+            cancelled = future.cancel()
+            done.set()
+            print(json.dumps({"code": 1, "cancelled": cancelled}))
+        elif scenario in ("running", "running-gzip"):
+            count = 3 if scenario == "running" else 200
+            got = [r.total for r in running(numbers(*range(1, count + 1)), timeout=20, **options)]
+            print(json.dumps({"code": 0, "last": got[-1], "count": len(got)}))
+        elif scenario == "running-overflow":
+            for r in running(numbers(I64_MAX, 1), timeout=20):
+                got.append(r.total)
+            print(json.dumps({"code": 0}))
+    except grpc.RpcError as error:
+        outcome = outcome_of(error, pb, status_pb)
+        outcome["received"] = got
+        print(json.dumps(outcome))
 
 
 def main():
@@ -140,6 +232,8 @@ def main():
                          compression=grpc.Compression.Gzip)
             print(json.dumps({"code": 0, "length": len(reply.data),
                               "same": reply.data == data}))
+        elif scenario.startswith(("range", "total", "running")):
+            streams(channel, scenario, pb, status_pb)
         else:
             sys.exit("unknown scenario " + scenario)
     except grpc.RpcError as error:

@@ -5,8 +5,9 @@ what a Connect client must make of a server that speaks gRPC, not Connect.
 Usage: /usr/bin/python3 grpc_calculator_server.py [--cert PEM --key PEM]
            [--proto-dir DIR] [--port P] [--gzip]
 
-Serves `interop.Calculator/Add`, `Calculate`, `Ping` and `EchoBinary` with a
-generic handler (no service stubs), its messages from protoc-generated code
+Serves `interop.Calculator/Add`, `Calculate`, `Ping`, `EchoBinary` and the
+streaming `Range`, `Total` and `Running` with a generic handler (no service
+stubs), its messages from protoc-generated code
 (tests/interop/python/_generated.py), for parley's gRPC client:
 - every call echoes a request header `x-request-tag` as the response header
   `x-request-tag` and the trailer `x-request-tag-end`;
@@ -15,6 +16,13 @@ generic handler (no service stubs), its messages from protoc-generated code
   interop.InvalidOperation);
 - Ping waits until the call ends (deadline or cancellation) and prints
   `ping started remaining=<seconds or None>` and `ping ended` to stdout;
+- Range, Total, Running as the contract says ("Streaming and gRPC"), their
+  InvalidOperation as Calculate's; Range prints `range started
+  remaining=<seconds or None>` and `range ended sent=<n> active=<bool>`
+  (active false: the caller cancelled, or its deadline passed), Total
+  prints `total read=<n> active=<bool>` when its request stream ends or
+  fails (200 ms later: a cancel may reach grpcio as the request's end, then
+  its reset);
 - --gzip compresses every reply (grpc.Compression.Gzip).
 With --cert and --key it serves TLS (ALPN h2, gRPC's only protocol) and prints
 `listening grpcs://127.0.0.1:PORT`; without, cleartext HTTP/2 (prior
@@ -125,6 +133,60 @@ def main():
         echo_tag(context)
         return request
 
+    I64 = (-(2 ** 63), 2 ** 63 - 1)
+
+    def invalid(context, why):
+        detail = pb.InvalidOperation(whatOp=1, why=why)
+        context.set_trailing_metadata([
+            ("grpc-status-details-bin", status_details(3, why, detail)),
+        ])
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
+
+    def range_(request, context):
+        echo_tag(context)
+        if not 0 <= request.count <= 1_000_000:
+            invalid(context, "invalid count")
+        print("range started remaining=%s" % context.time_remaining(), flush=True)
+        sent = 0
+        try:
+            for i in range(request.count):
+                if request.delay_ms > 0:
+                    time.sleep(request.delay_ms / 1000)
+                if not context.is_active():
+                    break
+                yield pb.Number(value=request.start + i)
+                sent += 1
+        finally:
+            print("range ended sent=%d active=%s" % (sent, context.is_active()), flush=True)
+
+    def total(request_iterator, context):
+        echo_tag(context)
+        read, sum_ = 0, 0
+        try:
+            for number in request_iterator:
+                read += 1
+                sum_ += number.value
+        finally:
+            # A caller's cancel may reach grpcio as the request's end first,
+            # its RST_STREAM a moment later: give it 200 ms to show.
+            for _ in range(20):
+                if not context.is_active():
+                    break
+                time.sleep(0.01)
+            print("total read=%d active=%s" % (read, context.is_active()), flush=True)
+        if not I64[0] <= sum_ <= I64[1]:
+            invalid(context, "overflow")
+        return pb.SumReply(total=sum_)
+
+    def running(request_iterator, context):
+        echo_tag(context)
+        sum_ = 0
+        for number in request_iterator:
+            sum_ += number.value
+            if not I64[0] <= sum_ <= I64[1]:
+                invalid(context, "overflow")
+            yield pb.SumReply(total=sum_)
+
     def unary(fn, request, reply):
         return grpc.unary_unary_rpc_method_handler(
             fn, request_deserializer=request.FromString,
@@ -135,6 +197,15 @@ def main():
         "Calculate": unary(calculate, pb.CalculateRequest, pb.CalculateReply),
         "Ping": unary(ping, pb.Empty, pb.Empty),
         "EchoBinary": unary(echo_binary, pb.BinaryMessage, pb.BinaryMessage),
+        "Range": grpc.unary_stream_rpc_method_handler(
+            range_, request_deserializer=pb.RangeRequest.FromString,
+            response_serializer=pb.Number.SerializeToString),
+        "Total": grpc.stream_unary_rpc_method_handler(
+            total, request_deserializer=pb.Number.FromString,
+            response_serializer=pb.SumReply.SerializeToString),
+        "Running": grpc.stream_stream_rpc_method_handler(
+            running, request_deserializer=pb.Number.FromString,
+            response_serializer=pb.SumReply.SerializeToString),
     })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), handlers=[handler],
                          compression=grpc.Compression.Gzip if args.gzip else None)
