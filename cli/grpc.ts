@@ -10,14 +10,8 @@
 // A command that exits at once loses nothing by leaving it out.
 
 import { loadProto, type ProtoSchema } from "../codecs/protobuf.ts";
-import type { RpcParams, RpcStream } from "../rpc/types.ts";
-import {
-  connectGrpc,
-  type GrpcClient,
-  REFLECTION_PROTOS,
-  type ReflectionCaller,
-  reflectSchema,
-} from "../rpc/transports/grpc.ts";
+import type { RpcParams } from "../rpc/types.ts";
+import { connectGrpc, REFLECTION_PROTOS, reflectSchema } from "../rpc/transports/grpc.ts";
 import { ConnectError } from "../protocols/connect.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { UsageError } from "./endpoint.ts";
@@ -48,16 +42,6 @@ export interface GrpcCliOptions {
   readonly caCerts?: readonly string[] | undefined;
 }
 
-// A client's streaming calls, when it has them (a client without them
-// cannot use reflection, and says so).
-function streamsOf(client: GrpcClient, what: string): ReflectionCaller {
-  const opener = (client as Partial<ReflectionCaller>).openStream;
-  if (opener === undefined) {
-    throw new UsageError(`${what} needs gRPC streaming calls, which this build lacks`);
-  }
-  return { openStream: opener.bind(client) };
-}
-
 /**
  * Connects to the gRPC server at `url`; without `--proto`, asks it for its
  * schema through reflection first (on a connection of its own).
@@ -84,7 +68,7 @@ export async function openGrpcClient(url: string, options: GrpcCliOptions): Prom
   } else {
     const asking = connection(loadProto(REFLECTION_PROTOS)); // ends with the process
     const answer = await reflectSchema(
-      streamsOf(asking, "Asking the server for its schema (no --proto given)"),
+      asking,
       options.timeout === undefined ? {} : { timeout: options.timeout },
     ).catch((error: unknown) => {
       if (error instanceof RpcError && error.code === 12) {
@@ -106,8 +90,7 @@ export async function openGrpcClient(url: string, options: GrpcCliOptions): Prom
     ...(reflected === undefined ? {} : { reflected }),
     call: (method, params) => client.call(method, params),
     stream: (method, params) => {
-      const stream: RpcStream = streamsOf(client, `${method} (server streaming)`)
-        .openStream(method, params);
+      const stream = client.openStream(method, params);
       stream.result.catch(() => {}); // its error ends the messages' loop
       return stream.messages;
     },

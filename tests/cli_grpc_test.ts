@@ -1,9 +1,10 @@
 /**
  * `parley list` and `parley call` on grpc:// and grpcs:// URLs, run as the
  * command a user types: against parley's own serveGrpc (the calculator with
- * health and reflection) and against a real grpcio server (Debian's
- * python3-grpcio, tests/interop/python/grpc_calculator_server.py), with the
- * schema from `--proto`, and from the server's reflection.
+ * health and reflection), a grpc-js server with @grpc/reflection, and a real
+ * grpcio server without reflection (Debian's python3-grpcio,
+ * tests/interop/python/grpc_calculator_server.py), with the schema from
+ * `--proto`, and from the server's reflection.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { makeCertificates } from "./_certificates.ts";
 import { ok, parley } from "./_cli.ts";
 import { DEBIAN_PYTHON, formatOutput, spawnListening } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
+import { CALCULATOR_PROTO_DIR, nodePeers } from "./interop/_node.ts";
 
 const PROTO = "examples/calculator/calculator.proto";
 const PY_SERVER = new URL("./interop/python/grpc_calculator_server.py", import.meta.url).pathname;
@@ -145,6 +147,79 @@ Deno.test("parley rejects what gRPC URLs cannot say", async () => {
   assert.equal(refused.code, 3, formatOutput(refused));
 });
 
+Deno.test("parley list grpc:// through reflection: the services the server lists, with kinds", async () => {
+  await using server = await startCalculator();
+  const out = ok(await parley("list", server.url));
+  assert.match(out, /from gRPC reflection/);
+  assert.match(out, /interop\.Calculator\/Add\(request: interop\.AddRequest\) → interop\.AddReply/);
+  assert.match(
+    out,
+    /grpc\.health\.v1\.Health\/Watch\(request: grpc\.health\.v1\.HealthCheckRequest\) → stream/,
+  );
+  assert.match(
+    out,
+    /grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo\(requests: stream .*\) → stream/,
+  );
+  const json = JSON.parse(ok(await parley("list", server.url, "--json")));
+  assert.deepEqual(json.services, [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "interop.Calculator",
+  ]);
+});
+
+Deno.test("parley call grpc:// through reflection: unary, server streaming, and what it cannot send", async () => {
+  await using server = await startCalculator();
+  await checkUnary(server.url);
+  const sum = ok(
+    await parley(
+      "call",
+      server.url,
+      "interop.Calculator/Sum",
+      '{"values": [9223372036854775807, 1, -1]}',
+    ),
+  );
+  assert.match(sum, /"total": 9223372036854775807\b/);
+  // A server stream: one JSON line per message.
+  const range = ok(
+    await parley("call", server.url, "interop.Calculator/Range", "start=7", "count=3"),
+  );
+  assert.deepEqual(range.trim().split("\n").map((line) => JSON.parse(line)), [
+    { value: 7 },
+    { value: 8 },
+    { value: 9 },
+  ]);
+  // Its error after the call began: the status, exit 1.
+  const invalid = await parley("call", server.url, "interop.Calculator/Range", "count=-1");
+  assert.equal(invalid.code, 1, formatOutput(invalid));
+  assert.match(invalid.stderr, /error 3: invalid count/);
+  // A client stream cannot be given on the command line.
+  const total = await parley("call", server.url, "interop.Calculator/Total", "value=1");
+  assert.equal(total.code, 2, formatOutput(total));
+  assert.match(total.stderr, /stream of interop\.Number/);
+});
+
+Deno.test("parley list and call grpc:// against grpc-js with @grpc/reflection", async () => {
+  const dir = await nodePeers();
+  await using server = await spawnListening("node", {
+    args: [`${dir}/grpc_reflection_peer.mjs`, "server", "--proto-dir", CALCULATOR_PROTO_DIR],
+  });
+  const out = ok(await parley("list", server.url));
+  assert.match(
+    out,
+    /interop\.Calculator\/Range\(request: interop\.RangeRequest\) → stream interop\.Number/,
+  );
+  assert.deepEqual(
+    JSON.parse(ok(await parley("call", server.url, "interop.Calculator/Add", "num1=40", "num2=2"))),
+    { sum: 42 },
+  );
+  const range = ok(
+    await parley("call", server.url, "interop.Calculator/Range", "start=1", "count=2"),
+  );
+  assert.deepEqual(range.trim().split("\n"), ['{"value":1}', '{"value":2}']);
+});
+
 withGrpcio("parley call and list grpc:// against a grpcio server, with --proto", async () => {
   await using server = await spawnListening(DEBIAN_PYTHON, {
     args: [PY_SERVER],
@@ -154,4 +229,8 @@ withGrpcio("parley call and list grpc:// against a grpcio server, with --proto",
   await checkUnary(server.url, "--proto", PROTO);
   const out = ok(await parley("list", server.url, "--proto", PROTO));
   assert.match(out, /interop\.Calculator\/Add/);
+  // This server has no reflection: without --proto, the CLI says what to give.
+  const bare = await parley("list", server.url);
+  assert.equal(bare.code, 1, formatOutput(bare));
+  assert.match(bare.stderr, /no reflection service.*--proto/);
 });

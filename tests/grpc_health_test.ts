@@ -2,8 +2,9 @@
  * `grpc.health.v1.Health` on `serveGrpc`, beside an application service:
  * Check through parley's own gRPC client, and through Debian's python3-grpcio
  * (tests/interop/python/grpc_health_client.py, a generic call); Watch over
- * the protobuf envelope on TCP (its status at once, each change, the latest
- * only for a caller that does not read, the end when the caller cancels).
+ * gRPC (connectGrpc, grpcio) and over the protobuf envelope on TCP (its
+ * status at once, each change, the latest only for a caller that does not
+ * read, the end when the caller cancels).
  *
  * @module
  */
@@ -96,7 +97,7 @@ async function grpcio(server: GrpcServer, ...args: string[]): Promise<unknown> {
 }
 
 Deno.test({
-  name: "grpcio calls Check generically; Watch is 12 UNIMPLEMENTED",
+  name: "grpcio calls Check and Watch generically",
   ignore: needs("py:grpc", "py:google.protobuf", "protoc"),
   fn: async () => {
     const { health, server } = await start();
@@ -106,9 +107,26 @@ Deno.test({
     assert.equal(unknown.code, 5);
     health.setStatus("demo.Greeter", "NOT_SERVING");
     assert.deepEqual(await grpcio(server, "demo.Greeter"), { code: 0, status: 2 });
-    const watch = await grpcio(server, "", "Watch") as { code: number };
-    assert.equal(watch.code, 12);
+    // Watch's first message: the status now; SERVICE_UNKNOWN (3) for a name never set.
+    assert.deepEqual(await grpcio(server, "", "Watch"), { code: 0, status: 1 });
+    assert.deepEqual(await grpcio(server, "demo.Greeter", "Watch"), { code: 0, status: 2 });
+    assert.deepEqual(await grpcio(server, "demo.Nobody", "Watch"), { code: 0, status: 3 });
   },
+});
+
+Deno.test("health Watch over gRPC: the status, a change, and the end when the caller leaves", async () => {
+  const { health, server } = await start();
+  await using _server = server;
+  await using client = connectGrpc(server.url, { schema });
+  const watch = protoClient<Watcher>(client, schema, "grpc.health.v1.Health");
+  const seen: number[] = [];
+  for await (const { status } of watch.Watch({ service: "demo.Greeter" })) {
+    seen.push(status);
+    if (seen.length === 1) health.setStatus("demo.Greeter", "NOT_SERVING");
+    else break;
+  }
+  assert.deepEqual(seen, [3, 2]);
+  await eventually(() => health.watchers === 0, "the cancelled Watch ended on the server");
 });
 
 // The health service over the envelope on TCP, and a client of its Watch.
