@@ -15,7 +15,12 @@ import { ERROR_DETAILS } from "../examples/calculator/protobuf.ts";
 import { reflectedCalculator } from "./_reflection.ts";
 import { makeCertificates } from "./_certificates.ts";
 import { ok, parley } from "./_cli.ts";
-import { DEBIAN_PYTHON, formatOutput, spawnListening } from "./interop/_process.ts";
+import {
+  DEBIAN_PYTHON,
+  formatOutput,
+  spawnListening,
+  startCalculator as startCalculatorProcess,
+} from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./interop/_node.ts";
 
@@ -200,6 +205,18 @@ Deno.test("parley call grpc:// through reflection: unary, server streaming, and 
   assert.match(total.stderr, /stream of interop\.Number/);
 });
 
+Deno.test("parley list and call the calculator process (--transport grpc) through reflection", async () => {
+  await using server = await startCalculatorProcess("--transport", "grpc");
+  const out = ok(await parley("list", server.url));
+  assert.match(out, /interop\.Calculator\/Running\(requests: stream interop\.Number\)/);
+  assert.match(out, /grpc\.health\.v1\.Health\/Check/);
+  await checkUnary(server.url);
+  const range = ok(await parley("call", server.url, "interop.Calculator/Range", "count=2"));
+  assert.deepEqual(range.trim().split("\n"), ['{"value":0}', '{"value":1}']);
+  const health = ok(await parley("call", server.url, "grpc.health.v1.Health/Check", "service="));
+  assert.deepEqual(JSON.parse(health), { status: 1 });
+});
+
 Deno.test("parley list and call grpc:// against grpc-js with @grpc/reflection", async () => {
   const dir = await nodePeers();
   await using server = await spawnListening("node", {
@@ -229,6 +246,18 @@ withGrpcio("parley call and list grpc:// against a grpcio server, with --proto",
   await checkUnary(server.url, "--proto", PROTO);
   const out = ok(await parley("list", server.url, "--proto", PROTO));
   assert.match(out, /interop\.Calculator\/Add/);
+  const range = ok(
+    await parley(
+      "call",
+      server.url,
+      "--proto",
+      PROTO,
+      "interop.Calculator/Range",
+      "start=-2",
+      "count=3",
+    ),
+  );
+  assert.deepEqual(range.trim().split("\n"), ['{"value":-2}', '{"value":-1}', '{"value":0}']);
   // This server has no reflection: without --proto, the CLI says what to give.
   const bare = await parley("list", server.url);
   assert.equal(bare.code, 1, formatOutput(bare));
