@@ -20,6 +20,8 @@ import {
   reflectionService,
 } from "../rpc/transports/grpc.ts";
 import { protobufCalculator } from "../examples/calculator/protobuf.ts";
+import assert from "node:assert/strict";
+import { formatOutput, run } from "./interop/_process.ts";
 
 /** The calculator's `.proto` text, read from the example's copy. */
 export const CALCULATOR_PROTO: string = Deno.readTextFileSync(
@@ -83,4 +85,19 @@ export async function converse(
   const out: Record<string, unknown>[] = [];
   for await (const message of stream.messages) out.push(message as Record<string, unknown>);
   return out;
+}
+
+/**
+ * Runs a peer program to completion (at most a minute) and reads the one
+ * JSON object it printed; its exit status must be 0.
+ *
+ * @param command the program (`node`, Debian's python3)
+ * @param args its arguments
+ * @returns the parsed JSON
+ */
+// deno-lint-ignore no-explicit-any -- a peer's JSON, read field by field by each test
+export async function peerJson(command: string, ...args: string[]): Promise<any> {
+  const result = await run(command, { args, timeout: 60_000 });
+  assert.equal(result.code, 0, formatOutput(result));
+  return JSON.parse(result.stdout);
 }

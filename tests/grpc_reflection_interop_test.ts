@@ -20,9 +20,9 @@ import {
 } from "../rpc/transports/grpc.ts";
 import { ERROR_DETAILS } from "../examples/calculator/protobuf.ts";
 import type { Calculator } from "../examples/calculator/calculator_types.ts";
-import { converse, reflectedCalculator } from "./_reflection.ts";
+import { converse, peerJson, reflectedCalculator } from "./_reflection.ts";
 import { CALCULATOR_PROTO_DIR, nodePeers } from "./interop/_node.ts";
-import { DEBIAN_PYTHON, formatOutput, run, spawnListening } from "./interop/_process.ts";
+import { DEBIAN_PYTHON, spawnListening } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
 const POOL_SCRIPT = new URL("./interop/python/reflected_pool.py", import.meta.url).pathname;
@@ -81,12 +81,8 @@ withGrpcio(
         proto,
         REFLECTION_PROTOS[`grpc/reflection/${version}/reflection.proto`]!,
       );
-      const result = await run(DEBIAN_PYTHON, {
-        args: [POOL_SCRIPT, "grpc", `127.0.0.1:${server.addr.port}`, proto, version],
-        timeout: 60_000,
-      });
-      assert.equal(result.code, 0, formatOutput(result));
-      const seen = JSON.parse(result.stdout);
+      const target = `127.0.0.1:${server.addr.port}`;
+      const seen = await peerJson(DEBIAN_PYTHON, POOL_SCRIPT, "grpc", target, proto, version);
       assert.deepEqual(seen.services, [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
@@ -106,17 +102,14 @@ Deno.test("grpc-js → parley: reflection through @grpc/proto-loader, then Add f
   await using server = await startServer();
   const dir = await nodePeers();
   for (const version of ["v1", "v1alpha"]) {
-    const result = await run("node", {
-      args: [
-        `${dir}/grpc_reflection_peer.mjs`,
-        "client",
-        `127.0.0.1:${server.addr.port}`,
-        version,
-      ],
-      timeout: 60_000,
-    });
-    assert.equal(result.code, 0, formatOutput(result));
-    const seen = JSON.parse(result.stdout);
+    const target = `127.0.0.1:${server.addr.port}`;
+    const seen = await peerJson(
+      "node",
+      `${dir}/grpc_reflection_peer.mjs`,
+      "client",
+      target,
+      version,
+    );
     assert.ok(seen.services.includes("interop.Calculator"));
     assert.equal(seen.files, 1);
     assert.equal(seen.unknown.code, 5);

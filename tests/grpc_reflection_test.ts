@@ -16,8 +16,14 @@ import { peerStreams } from "../rpc/peer/streams.ts";
 import type { Service } from "../rpc/service.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 import { REFLECTION_PROTOS, reflectionService, reflectSchema } from "../rpc/transports/grpc.ts";
-import { CALCULATOR_PROTO, converse, reflectedCalculator, reflectedSchema } from "./_reflection.ts";
-import { DEBIAN_PYTHON, formatOutput, run } from "./interop/_process.ts";
+import {
+  CALCULATOR_PROTO,
+  converse,
+  peerJson,
+  reflectedCalculator,
+  reflectedSchema,
+} from "./_reflection.ts";
+import { DEBIAN_PYTHON } from "./interop/_process.ts";
 import { needs } from "./_needs.ts";
 
 const POOL_SCRIPT = new URL("./interop/python/reflected_pool.py", import.meta.url).pathname;
@@ -58,9 +64,7 @@ async function pythonPool(files: Uint8Array[], service: string, add?: Uint8Array
         ...(add === undefined ? {} : { add: add.toBase64() }),
       }),
     );
-    const result = await run(DEBIAN_PYTHON, { args: [POOL_SCRIPT, "files", input] });
-    assert.equal(result.code, 0, formatOutput(result));
-    return JSON.parse(result.stdout);
+    return await peerJson(DEBIAN_PYTHON, POOL_SCRIPT, "files", input);
   } finally {
     await Deno.remove(input);
   }
