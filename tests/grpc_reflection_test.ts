@@ -222,6 +222,42 @@ Deno.test("reflection of a schema loaded from a JSON descriptor: one file per pa
   assert.deepEqual(fileNames(replies[1]!), ["grpc_reflection_v1.proto"]);
 });
 
+const EXTENDED = {
+  "base.proto": `syntax = "proto2"; package ext;
+    message Base { optional int32 a = 1; extensions 100 to 200; }`,
+  "more.proto": `syntax = "proto2"; package ext.more; import "base.proto";
+    extend ext.Base { optional int32 extra = 100; }
+    message Holder { extend ext.Base { optional string note = 101; } optional int32 x = 1; }
+    service Ext { rpc Get(ext.Base) returns (Holder); }`,
+  ...REFLECTION_PROTOS,
+};
+
+Deno.test("reflection finds proto2 extensions, declared at the top and inside a message", async () => {
+  const schema = loadProto(EXTENDED);
+  await using pair = await envelopePair(schema, reflectionService(schema));
+  const replies = await converse(pair.peer, [
+    { fileContainingExtension: { containingType: "ext.Base", extensionNumber: 100 } },
+    { fileContainingExtension: { containingType: "ext.Base", extensionNumber: 101 } },
+    { fileContainingExtension: { containingType: "ext.Base", extensionNumber: 102 } },
+    { allExtensionNumbersOfType: "ext.Base" },
+    { fileContainingSymbol: "ext.more.Holder.note" },
+    { fileContainingSymbol: "ext.Base" },
+  ]);
+  assert.deepEqual(fileNames(replies[0]!), ["more.proto", "base.proto"]);
+  assert.deepEqual(fileNames(replies[1]!), ["more.proto", "base.proto"]);
+  assert.equal(errorOf(replies[2]!).errorCode, 5);
+  assert.deepEqual(replies[3]!.allExtensionNumbersResponse, {
+    baseTypeName: "ext.Base",
+    extensionNumber: [100, 101],
+  });
+  assert.deepEqual(fileNames(replies[4]!), ["more.proto", "base.proto"]);
+  // The extended message's own file does not carry the fields other files added to it.
+  const base = descriptor.FileDescriptorProto.toObject(
+    descriptor.FileDescriptorProto.decode(filesOf([replies[5]!])[0]!),
+  );
+  assert.deepEqual(base.messageType[0].field.map((f: { name: string }) => f.name), ["a"]);
+});
+
 Deno.test("reflectionService refuses a schema without reflection and services it does not have", () => {
   const { schema } = reflectedCalculator();
   assert.throws(
@@ -397,5 +433,21 @@ Deno.test({
       "shop.v1.Order.Line",
     ]);
     assert.deepEqual(seen.methods, ["shop.v1.Shop.Place", "shop.v1.Shop.Watch"]);
+  },
+});
+
+Deno.test({
+  name: "python3-protobuf's DescriptorPool takes files with proto2 extensions",
+  ignore: needs("py:google.protobuf"),
+  fn: async () => {
+    const schema = loadProto(EXTENDED);
+    await using pair = await envelopePair(schema, reflectionService(schema));
+    const replies = await converse(pair.peer, [{ fileContainingSymbol: "ext.more.Ext" }]);
+    const seen = await pythonPool(filesOf(replies), "ext.more.Ext");
+    assert.deepEqual(seen.files, [
+      { name: "more.proto", dependencies: ["base.proto"] },
+      { name: "base.proto", dependencies: [] },
+    ]);
+    assert.deepEqual(seen.messages, ["ext.Base", "ext.more.Holder"]);
   },
 });
