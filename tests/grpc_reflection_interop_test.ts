@@ -67,6 +67,26 @@ Deno.test("parley → parley over gRPC: reflection's stream, then calls from the
   assert.deepEqual(numbers.map((n) => n.value), [3n, 4n, 5n]);
 });
 
+Deno.test("reflection over gRPC: a 1 MiB name, and 3,000 requests on one stream, each answered", async () => {
+  await using server = await startServer();
+  await using asking = connectGrpc(server.url, { schema: loadProto(REFLECTION_PROTOS) });
+  const names = ["interop.Calculator", "interop.Nothing", "interop.Nope"];
+  const requests = Array.from(
+    { length: 3_000 },
+    (_, i) => ({ fileContainingSymbol: names[i % 3] }),
+  );
+  requests[1] = { fileContainingSymbol: "n".repeat(1 << 20) }; // sent back whole in original_request
+  const replies = await converse(asking, requests);
+  assert.equal(replies.length, 3_000);
+  replies.forEach((reply, i) => {
+    assert.equal("errorResponse" in reply, i % 3 !== 0, `reply ${i}`);
+  });
+  const message = (replies[1]!.errorResponse as { errorMessage: string }).errorMessage;
+  assert.ok(message.length < 300, "the name is not sent back in the message");
+  // The stream is over; the server goes on answering.
+  assert.equal((await converse(asking, [{ listServices: "" }])).length, 1);
+});
+
 withGrpcio(
   "grpcio → parley: reflection (v1 and v1alpha), then Add from the reflected descriptors",
   async () => {
