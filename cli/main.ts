@@ -96,7 +96,7 @@ Examples:
     interop.Calculator/Add '{"num1": 1, "num2": 2}'
   parley call tcp://127.0.0.1:9090 --codec thrift --thrift calculator.thrift sum '[9223372036854775807, 1, -1]'
   parley call grpc://127.0.0.1:50051 interop.Calculator/Sum '{"values": [9223372036854775807, 1, -1]}'
-  parley call grpcs://localhost:50051 --ca ca.pem --proto calculator.proto \
+  parley call grpcs://localhost:50051 --ca ca.pem --proto calculator.proto \\
     interop.Calculator/Range start=1 count=3
   parley call "stdio:nvim --embed --headless" --codec msgpack nvim_eval '"1 + 2"'`,
   notify: `parley notify URL METHOD [ARGS...] [options]
