@@ -17,7 +17,11 @@ export function protoParams(
   const found = schema.method(method);
   if (found === undefined) {
     const known = [...schema.methods.keys()].join(", ");
-    throw new UsageError(`"${method}" is not a method of the .proto files (they have: ${known})`);
+    throw new UsageError(
+      `"${method}" is not a method of the schema (${
+        method.includes("/") ? "" : "write package.Service/Method; "
+      }it has: ${known})`,
+    );
   }
   const json = Array.isArray(params) ? params[0] ?? {} : params ?? {};
   try {
