@@ -11,6 +11,12 @@ import { loadProto, type ProtoMessage, type ProtoSchema } from "../codecs/protob
 import { combineServices } from "../rpc/dispatch.ts";
 import type { Service } from "../rpc/service.ts";
 import type { RpcStream, StreamCallOptions } from "../rpc/types.ts";
+import descriptor from "protobufjs/ext/descriptor.js";
+import { protobufRpc } from "../codecs/protobuf.ts";
+import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+import type { Peer } from "../rpc/peer.ts";
+import { peerStreams } from "../rpc/peer/streams.ts";
+import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 import {
   HEALTH_PROTO,
   HEALTH_PROTO_FILE,
@@ -101,3 +107,61 @@ export async function peerJson(command: string, ...args: string[]): Promise<any>
   assert.equal(result.code, 0, formatOutput(result));
   return JSON.parse(result.stdout);
 }
+
+/**
+ * A server of `service` over the protobuf envelope on TCP (streams carried),
+ * and a client peer of `clientSchema`; `await using` closes both.
+ *
+ * @param schema the server's schema
+ * @param service what it serves
+ * @param clientSchema the client's schema (the server's by default)
+ * @returns the client peer, and the pair's disposal
+ */
+export async function envelopePair(
+  schema: ProtoSchema,
+  service: Service,
+  clientSchema: ProtoSchema = schema,
+): Promise<{ peer: Peer } & AsyncDisposable> {
+  const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    codec: protobufRpc({ schema }),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+    service,
+  });
+  const peer = await connectTcp(server.address, {
+    codec: protobufRpc({ schema: clientSchema }),
+    streams: peerStreams,
+    framing: lengthPrefix(),
+  });
+  return {
+    peer,
+    async [Symbol.asyncDispose]() {
+      await peer.close();
+      await server[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Every file a list of reflection responses carried, in order. */
+export const filesOf = (replies: readonly Record<string, unknown>[]): Uint8Array[] =>
+  replies.flatMap((reply) =>
+    (reply.fileDescriptorResponse as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto
+  );
+
+/** The names of the files one reflection response carried. */
+export const fileNames = (reply: Record<string, unknown>): string[] =>
+  (reply.fileDescriptorResponse as { fileDescriptorProto: Uint8Array[] }).fileDescriptorProto
+    .map((bytes) =>
+      (descriptor.FileDescriptorProto.decode(bytes) as unknown as { name: string }).name
+    );
+
+/** Two proto2 files, one extending the other's message (at the top, and inside a message). */
+export const EXTENDED_PROTOS: Readonly<Record<string, string>> = {
+  "base.proto": `syntax = "proto2"; package ext;
+    message Base { optional int32 a = 1; extensions 100 to 200; }`,
+  "more.proto": `syntax = "proto2"; package ext.more; import "base.proto";
+    extend ext.Base { optional int32 extra = 100; }
+    message Holder { extend ext.Base { optional string note = 101; } optional int32 x = 1; }
+    service Ext { rpc Get(ext.Base) returns (Holder); }`,
+  ...REFLECTION_PROTOS,
+};
