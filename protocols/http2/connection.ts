@@ -1,0 +1,473 @@
+/**
+ * An HTTP/2 connection (RFC 9113), client or server, with no socket of its
+ * own: bytes come in through `receive()`, go out through `takeOutput()`,
+ * and a transport (rpc/transports/http2/) moves them. Web-standard only.
+ *
+ * What it does: the preface and the SETTINGS exchange, stream states,
+ * flow control both ways (data is sent as the peer's windows allow; the
+ * peer is credited as the application reads, so a slow reader slows the
+ * sender), MAX_CONCURRENT_STREAMS (a server refuses streams past it; a
+ * client waits for a slot), PING answered, GOAWAY both ways with graceful
+ * drain, RST_STREAM both ways, trailers, and every protocol violation
+ * answered as RFC 9113 §5.4 says: a stream error (RST_STREAM) or a
+ * connection error (GOAWAY, then the end), never an exception out of
+ * `receive()`.
+ *
+ * Speed: every frame of a read is handled in one synchronous pass, with no
+ * promise per frame; every frame produced in a turn goes into one buffer,
+ * taken whole for one socket write.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../../rpc/errors.ts";
+import * as F from "./_frames.ts";
+import { flatten, type Http2HeadersInit } from "./_headers.ts";
+import { HpackDecoder, HpackEncoder } from "./hpack.ts";
+import { type Http2ConnectionOptions, resolveOptions } from "./_settings.ts";
+import { Stream, type StreamHost } from "./_stream.ts";
+import { Http2ConnectionError, Http2ErrorCode as E } from "./errors.ts";
+import { DEFAULT_WINDOW } from "./_settings.ts";
+import type { Http2Stream } from "./stream.ts";
+import { Receiver } from "./_receive.ts";
+import { Sender } from "./_send.ts";
+import type { Http2ConnectionEvents, Link, PeerSettings } from "./_link.ts";
+import { Http2StreamError } from "./errors.ts";
+
+export type { Http2ConnectionOptions } from "./_settings.ts";
+export type { Http2ConnectionEvents } from "./_link.ts";
+
+/**
+ * One HTTP/2 connection's protocol state, driven by a transport.
+ *
+ * @example A client and a server joined in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Http2Connection } from "./connection.ts";
+ *
+ * const server: Http2Connection = new Http2Connection("server", {
+ *   onOutput: () => queueMicrotask(() => client.receive(server.takeOutput())),
+ *   onStream: async (stream) => {
+ *     const body = await stream.read();
+ *     stream.respond({ ":status": 200 });
+ *     stream.write(body!);
+ *     stream.end({ "x-done": "yes" });
+ *   },
+ * });
+ * const client: Http2Connection = new Http2Connection("client", {
+ *   onOutput: () => queueMicrotask(() => server.receive(client.takeOutput())),
+ * });
+ * const stream = client.request({ ":method": "POST", ":path": "/echo" });
+ * stream.write(new TextEncoder().encode("hello"));
+ * stream.end();
+ * assert.equal((await stream.response)[":status"], "200");
+ * assert.equal(new TextDecoder().decode((await stream.read())!), "hello");
+ * assert.equal(await stream.read(), null);
+ * assert.equal(stream.trailers?.["x-done"], "yes");
+ * client.destroy();
+ * server.destroy();
+ * ```
+ */
+export class Http2Connection {
+  readonly #state: ConnectionState;
+
+  /**
+   * A connection that starts at once: a client queues its preface and
+   * SETTINGS, a server its SETTINGS (the client's preface is checked as it
+   * arrives).
+   *
+   * @param role `"client"` or `"server"`
+   * @param events what it tells the transport and the application
+   * @param options limits and windows
+   * @throws {RangeError} for an option out of range
+   */
+  constructor(
+    role: "client" | "server",
+    events: Http2ConnectionEvents,
+    options: Http2ConnectionOptions = {},
+  ) {
+    this.#state = new ConnectionState(role === "server", events, options);
+  }
+
+  /**
+   * Reads bytes from the socket: every whole frame in them is handled now.
+   * Never throws: a violation ends the stream or the connection.
+   *
+   * @param bytes what the socket gave (may be reused once this returns)
+   */
+  receive(bytes: Uint8Array): void {
+    this.#state.receive(bytes);
+  }
+
+  /** The bytes to write now (empty when there are none): valid until the next call. */
+  takeOutput(): Uint8Array {
+    return this.#state.takeOutput();
+  }
+
+  /** The transport has written what it took: writers waiting for the socket may go on. */
+  flushed(): void {
+    this.#state.flushed();
+  }
+
+  /**
+   * Opens a stream and sends its request headers (`:method` and `:path`;
+   * `:scheme` and `:authority` default to the connection's options). When
+   * the server's MAX_CONCURRENT_STREAMS is reached, it waits for a slot
+   * (its id stays 0 until then).
+   *
+   * @param headers the request's fields
+   * @param options `endStream` for a request without body
+   * @returns the stream
+   * @throws {ConnectionClosedError} when the connection is closing or closed
+   * @throws {TypeError} on a server, or for a header value holding CR, LF or NUL
+   */
+  request(headers: Http2HeadersInit, options: { readonly endStream?: boolean } = {}): Http2Stream {
+    return this.#state.request(headers, options.endStream ?? false);
+  }
+
+  /**
+   * Sends a PING; resolves with the round trip in ms when it is answered.
+   *
+   * @throws {ConnectionClosedError} when the connection ends first
+   */
+  ping(): Promise<number> {
+    return this.#state.ping();
+  }
+
+  /**
+   * Closes gracefully: GOAWAY (NO_ERROR, or `code`) with the last stream
+   * this side will serve; the streams in flight finish, then the
+   * connection ends. New streams are refused.
+   */
+  close(code: number = E.NO_ERROR): void {
+    this.#state.goaway(code, undefined);
+  }
+
+  /**
+   * Ends the connection now: every open stream fails with a
+   * `ConnectionClosedError` (whose cause is `error`).
+   */
+  destroy(error?: Error): void {
+    this.#state.destroy(error);
+  }
+
+  /** The socket reached its end (or failed): the connection is over. */
+  socketEnded(error?: Error): void {
+    this.#state.socketEnded(error);
+  }
+
+  /**
+   * Resets streams whose peer has sent nothing since the last sweep while
+   * its side is still open (CANCEL), and tells whether the connection is
+   * idle: nothing received since the last sweep and no stream open. Call
+   * every idle timeout.
+   *
+   * @returns true when the connection was idle
+   */
+  sweep(): boolean {
+    return this.#state.sweep();
+  }
+
+  /** Streams open now, both ways. */
+  get streams(): number {
+    return this.#state.streams.size;
+  }
+
+  /** Whether the connection has ended. */
+  get closed(): boolean {
+    return this.#state.closed;
+  }
+
+  /** Whether new streams can be opened (no GOAWAY either way, not closed). */
+  get open(): boolean {
+    return this.#state.open;
+  }
+
+  /** Whether the peer's preface and SETTINGS have arrived. */
+  get established(): boolean {
+    return this.#state.receiver.settled;
+  }
+}
+
+const MAX_STREAM_ID = 0x7fffffff;
+
+/** The connection's state, shared by the receiving and sending halves. */
+class ConnectionState implements Link, StreamHost {
+  readonly server: boolean;
+  readonly events: Http2ConnectionEvents;
+  readonly options: ReturnType<typeof resolveOptions>;
+  readonly writer = new F.FrameWriter();
+  readonly encoder = new HpackEncoder();
+  readonly decoder: HpackDecoder;
+  readonly receiver: Receiver;
+  readonly sender: Sender;
+  readonly streams = new Map<number, Stream>();
+  // Until the peer's SETTINGS say otherwise: the defaults, and 100 streams
+  // (RFC 9113 sets no limit, but a client that opens more than a server
+  // allows before it knows would see them refused).
+  readonly peer: PeerSettings = {
+    initialWindow: DEFAULT_WINDOW,
+    maxFrameSize: 16_384,
+    maxStreams: 100,
+  };
+  connSendWindow = DEFAULT_WINDOW;
+  /** Client: the next id to open. */
+  nextStreamId = 1;
+  /** The highest stream id the peer has opened. */
+  lastPeerStream = 0;
+  peerStreams = 0;
+  localStreams = 0;
+  /** A client's requests waiting for a slot under the server's limit. */
+  readonly waiting: Stream[] = [];
+  goawaySent = false;
+  /** The last stream id of the peer's GOAWAY, -1 before one. */
+  goawayReceived = -1;
+  closed = false;
+  #outputQueued = false;
+  #flushing = 0;
+  #drainWaiter: PromiseWithResolvers<void> | undefined;
+  readonly #pings = new Map<number, { sent: number; done: PromiseWithResolvers<number> }>();
+  #pingCounter = 0;
+
+  constructor(server: boolean, events: Http2ConnectionEvents, options: Http2ConnectionOptions) {
+    this.server = server;
+    this.events = events;
+    this.options = resolveOptions(options);
+    this.decoder = new HpackDecoder({ maxHeaderListSize: this.options.maxHeaderListSize });
+    this.receiver = new Receiver(this);
+    this.sender = new Sender(this);
+    this.sender.start();
+  }
+
+  // ---- input ----
+
+  receive(bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.receiver.push(bytes);
+    } catch (error) {
+      // A bug of ours must not escape into the socket loop: the connection ends.
+      this.fail(E.INTERNAL_ERROR, `Internal error: ${(error as Error)?.message ?? error}`);
+    }
+  }
+
+  // ---- output ----
+
+  /** Called after every frame written: tells the transport once per batch. */
+  wake(): void {
+    if (this.#outputQueued) return;
+    this.#outputQueued = true;
+    this.events.onOutput();
+  }
+
+  takeOutput(): Uint8Array {
+    this.#outputQueued = false;
+    const out = this.writer.take();
+    this.#flushing += out.length;
+    return out;
+  }
+
+  flushed(): void {
+    this.#flushing = 0;
+    if (!this.backedUp && this.#drainWaiter !== undefined) {
+      const waiter = this.#drainWaiter;
+      this.#drainWaiter = undefined;
+      waiter.resolve();
+    }
+  }
+
+  get backedUp(): boolean {
+    return this.writer.size + this.#flushing > 1 << 20;
+  }
+
+  drained(): Promise<void> {
+    this.#drainWaiter ??= Promise.withResolvers();
+    return this.#drainWaiter.promise;
+  }
+
+  // ---- StreamHost ----
+
+  respond(stream: Stream, fields: string[], endStream: boolean): void {
+    this.sender.headers(stream, fields, endStream);
+  }
+
+  flush(stream: Stream): void {
+    this.sender.flush(stream);
+  }
+
+  reset(stream: Stream, code: number): void {
+    if (stream.id !== 0) this.writer.rstStream(stream.id, code);
+    this.wake();
+    this.closeStream(stream, new Http2StreamError(code, `Stream ${stream.id} reset by this side`));
+  }
+
+  streamError(stream: Stream, code: number, message: string): void {
+    this.writer.rstStream(stream.id, code);
+    this.wake();
+    this.closeStream(stream, new Http2StreamError(code, message));
+  }
+
+  flushAll(all: boolean): void {
+    this.sender.flushAll(all);
+  }
+
+  openWaiting(): void {
+    this.sender.openWaiting();
+  }
+
+  consumed(stream: Stream, bytes: number): void {
+    this.receiver.credit(stream, bytes);
+  }
+
+  // ---- streams ----
+
+  request(headers: Http2HeadersInit, endStream: boolean): Stream {
+    if (this.server) throw new TypeError("request() is for a client's connection");
+    if (!this.open) {
+      throw new ConnectionClosedError("The HTTP/2 connection takes no new streams");
+    }
+    const pseudo: string[] = [];
+    const given = Array.isArray(headers) ? undefined : headers as Record<string, unknown>;
+    if (given?.[":scheme"] === undefined) pseudo.push(":scheme", this.options.scheme);
+    if (given?.[":authority"] === undefined && this.options.authority !== undefined) {
+      pseudo.push(":authority", this.options.authority);
+    }
+    const stream = new Stream(this, true);
+    stream.requestFields = flatten(headers, pseudo, true);
+    stream.headersSent = true;
+    stream.endQueued = endStream;
+    this.waiting.push(stream);
+    this.sender.openWaiting();
+    return stream;
+  }
+
+  /** Whether new streams may be opened. */
+  get open(): boolean {
+    return !this.closed && !this.goawaySent && this.goawayReceived < 0 &&
+      this.nextStreamId <= MAX_STREAM_ID;
+  }
+
+  /** Takes a stream off the connection: done normally, or failed with `error`. */
+  closeStream(stream: Stream, error: Error | undefined): void {
+    if (stream.done) return;
+    stream.done = true;
+    if (stream.id === 0) {
+      const at = this.waiting.indexOf(stream);
+      if (at >= 0) this.waiting.splice(at, 1);
+    } else {
+      this.streams.delete(stream.id);
+      if (stream.local) this.localStreams--;
+      else this.peerStreams--;
+    }
+    this.sender.forget(stream);
+    this.receiver.release(stream);
+    if (error !== undefined) stream.fail(error);
+    else stream.closed();
+    if (!this.server && !this.closed) this.sender.openWaiting();
+    this.finishIfDrained();
+  }
+
+  /** Both sides of a stream done: closed normally. */
+  maybeDone(stream: Stream): void {
+    if (stream.endSent && stream.remoteEnded && !stream.done) this.closeStream(stream, undefined);
+  }
+
+  // ---- the connection's end ----
+
+  /** Sends GOAWAY (once): NO_ERROR drains; an error code ends at once. */
+  goaway(code: number, message: string | undefined): void {
+    if (this.closed) return;
+    if (!this.goawaySent) {
+      this.goawaySent = true;
+      const debug = new TextEncoder().encode((message ?? "").slice(0, 256));
+      this.writer.goaway(this.server ? this.lastPeerStream : 0, code, debug);
+      this.wake();
+      // Requests that never left refuse now.
+      for (const stream of [...this.waiting]) {
+        this.closeStream(stream, new ConnectionClosedError("The HTTP/2 connection is closing"));
+      }
+    }
+    if (code !== E.NO_ERROR) {
+      this.end(new Http2ConnectionError(code, message ?? "GOAWAY sent"));
+    } else {
+      this.finishIfDrained();
+    }
+  }
+
+  /** A connection error (RFC 9113 §5.4.1): GOAWAY with the code, then the end. */
+  fail(code: number, message: string): void {
+    this.goaway(code, message);
+  }
+
+  finishIfDrained(): void {
+    if (this.closed || this.streams.size > 0 || this.waiting.length > 0) return;
+    if (this.goawaySent || this.goawayReceived >= 0) this.end(undefined);
+  }
+
+  destroy(error?: Error): void {
+    this.end(error ?? new ConnectionClosedError("The HTTP/2 connection was destroyed"));
+  }
+
+  socketEnded(error?: Error): void {
+    if (this.closed) return;
+    this.end(new ConnectionClosedError("The HTTP/2 connection's socket closed", { cause: error }));
+  }
+
+  /** Ends the connection: every stream left fails, pings too; the transport closes. */
+  end(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.receiver.stop();
+    const reason = error instanceof ConnectionClosedError
+      ? error
+      : new ConnectionClosedError("The HTTP/2 connection ended", { cause: error });
+    for (const stream of [...this.streams.values(), ...this.waiting]) {
+      this.closeStream(stream, reason);
+    }
+    for (const { done } of this.#pings.values()) done.reject(reason);
+    this.#pings.clear();
+    this.#drainWaiter?.resolve();
+    this.wake();
+    this.events.onClose?.(error);
+  }
+
+  // ---- pings ----
+
+  ping(): Promise<number> {
+    if (this.closed) return Promise.reject(new ConnectionClosedError("The connection has ended"));
+    const id = ++this.#pingCounter;
+    const payload = new Uint8Array(8);
+    new DataView(payload.buffer).setUint32(4, id);
+    const done = Promise.withResolvers<number>();
+    this.#pings.set(id, { sent: performance.now(), done });
+    this.writer.ping(payload, false);
+    this.wake();
+    return done.promise;
+  }
+
+  /** A PING's acknowledgement arrived. */
+  pong(payload: Uint8Array): void {
+    const view = new DataView(payload.buffer, payload.byteOffset, 8);
+    if (view.getUint32(0) !== 0) return;
+    const id = view.getUint32(4);
+    const ping = this.#pings.get(id);
+    if (ping === undefined) return;
+    this.#pings.delete(id);
+    ping.done.resolve(performance.now() - ping.sent);
+  }
+
+  sweep(): boolean {
+    let idle = !this.receiver.active;
+    this.receiver.active = false;
+    for (const stream of [...this.streams.values()]) {
+      idle = false;
+      if (stream.remoteEnded) continue;
+      if (!stream.touched) {
+        this.reset(stream, E.CANCEL);
+      } else {
+        stream.touched = false;
+      }
+    }
+    return idle;
+  }
+}
