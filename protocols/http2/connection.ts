@@ -168,6 +168,11 @@ export class Http2Connection {
     return this.#state.sweep();
   }
 
+  /** Bytes of output not yet written to the socket (taken or not). */
+  get bufferedAmount(): number {
+    return this.#state.bufferedAmount;
+  }
+
   /** Streams open now, both ways. */
   get streams(): number {
     return this.#state.streams.size;
@@ -276,8 +281,12 @@ class ConnectionState implements Link, StreamHost {
     }
   }
 
+  get bufferedAmount(): number {
+    return this.writer.size + this.#flushing;
+  }
+
   get backedUp(): boolean {
-    return this.writer.size + this.#flushing > 1 << 20;
+    return this.bufferedAmount > 1 << 20;
   }
 
   drained(): Promise<void> {
