@@ -522,7 +522,13 @@ export class Receiver implements F.FrameSink {
     }
     link.writer.settingsAck();
     link.wake();
-    this.settled = true;
+    if (!this.settled) {
+      // A client opens nothing before the server's first SETTINGS (connection.ts):
+      // now it knows the limit, which is none unless said.
+      if (!limit) link.peer.maxStreams = Infinity;
+      limit = true;
+      this.settled = true;
+    }
     if (grew) link.flushAll(true);
     if (limit) link.openWaiting();
   }

@@ -45,7 +45,7 @@ export const STREAM_HIGH_WATER = 65_536;
  *
  * const client = new Http2Connection("client", { onOutput: () => {} });
  * const stream = client.request({ ":method": "GET", ":path": "/" }, { endStream: true });
- * assert.equal(stream.id, 1);
+ * assert.equal(stream.id, 0); // opened once the server's SETTINGS say how many streams it takes
  * client.destroy();
  * ```
  */

@@ -207,14 +207,11 @@ class ConnectionState implements Link, StreamHost {
   readonly receiver: Receiver;
   readonly sender: Sender;
   readonly streams = new Map<number, Stream>();
-  // Until the peer's SETTINGS say otherwise: the defaults, and 100 streams
-  // (RFC 9113 sets no limit, but a client that opens more than a server
-  // allows before it knows would see them refused).
-  readonly peer: PeerSettings = {
-    initialWindow: DEFAULT_WINDOW,
-    maxFrameSize: 16_384,
-    maxStreams: 100,
-  };
+  // Until the peer's SETTINGS say otherwise, the defaults; a client opens no
+  // stream before the server's first SETTINGS (0 streams): streams opened
+  // past a limit it does not know yet would be refused. It costs the first
+  // requests of a connection one round trip.
+  readonly peer: PeerSettings;
   connSendWindow = DEFAULT_WINDOW;
   /** Client: the next id to open. */
   nextStreamId = 1;
@@ -225,6 +222,8 @@ class ConnectionState implements Link, StreamHost {
   /** A client's requests waiting for a slot under the server's limit. */
   readonly waiting: Stream[] = [];
   goawaySent = false;
+  /** A client closing gracefully: no new requests, GOAWAY once its streams are done. */
+  closing = false;
   /** The last stream id of the peer's GOAWAY, -1 before one. */
   goawayReceived = -1;
   closed = false;
@@ -238,6 +237,11 @@ class ConnectionState implements Link, StreamHost {
     this.server = server;
     this.events = events;
     this.options = resolveOptions(options);
+    this.peer = {
+      initialWindow: DEFAULT_WINDOW,
+      maxFrameSize: 16_384,
+      maxStreams: server ? Infinity : 0,
+    };
     this.decoder = new HpackDecoder({ maxHeaderListSize: this.options.maxHeaderListSize });
     this.receiver = new Receiver(this);
     this.sender = new Sender(this);
@@ -352,7 +356,7 @@ class ConnectionState implements Link, StreamHost {
 
   /** Whether new streams may be opened. */
   get open(): boolean {
-    return !this.closed && !this.goawaySent && this.goawayReceived < 0 &&
+    return !this.closed && !this.goawaySent && !this.closing && this.goawayReceived < 0 &&
       this.nextStreamId <= MAX_STREAM_ID;
   }
 
@@ -386,20 +390,29 @@ class ConnectionState implements Link, StreamHost {
   /** Sends GOAWAY (once): NO_ERROR drains; an error code ends at once. */
   goaway(code: number, message: string | undefined): void {
     if (this.closed) return;
-    if (!this.goawaySent) {
-      this.goawaySent = true;
-      const debug = new TextEncoder().encode((message ?? "").slice(0, 256));
-      this.writer.goaway(this.server ? this.lastPeerStream : 0, code, debug);
-      this.wake();
-      // Requests that never left refuse now.
-      for (const stream of [...this.waiting]) {
-        this.closeStream(stream, new ConnectionClosedError("The HTTP/2 connection is closing"));
-      }
+    if (code === E.NO_ERROR && !this.server) {
+      // A client's graceful close: no new requests; the ones it took (those
+      // waiting for a slot too) finish, then GOAWAY and the end.
+      this.closing = true;
+      return this.finishIfDrained();
     }
+    this.#sendGoaway(code, message);
     if (code !== E.NO_ERROR) {
       this.end(new Http2ConnectionError(code, message ?? "GOAWAY sent"));
     } else {
       this.finishIfDrained();
+    }
+  }
+
+  #sendGoaway(code: number, message: string | undefined): void {
+    if (this.goawaySent) return;
+    this.goawaySent = true;
+    const debug = new TextEncoder().encode((message ?? "").slice(0, 256));
+    this.writer.goaway(this.server ? this.lastPeerStream : 0, code, debug);
+    this.wake();
+    // Requests that never left refuse now.
+    for (const stream of [...this.waiting]) {
+      this.closeStream(stream, new ConnectionClosedError("The HTTP/2 connection is closing"));
     }
   }
 
@@ -410,6 +423,7 @@ class ConnectionState implements Link, StreamHost {
 
   finishIfDrained(): void {
     if (this.closed || this.streams.size > 0 || this.waiting.length > 0) return;
+    if (this.closing) this.#sendGoaway(E.NO_ERROR, undefined);
     if (this.goawaySent || this.goawayReceived >= 0) this.end(undefined);
   }
 
