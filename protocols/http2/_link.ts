@@ -69,6 +69,15 @@ export interface Link extends StreamHost {
 
   /** Output was written: tell the transport (once per batch). */
   wake(): void;
+  /**
+   * Sends RST_STREAM and remembers the id for a while: frames the peer sent
+   * before it saw the reset are dropped, not taken for errors.
+   */
+  sendReset(id: number, code: number): void;
+  /** Whether `id` was reset (either way) recently: its late frames are dropped. */
+  wasReset(id: number): boolean;
+  /** Remembers a stream the peer reset. */
+  noteReset(id: number): void;
   /** Takes a stream off the connection: done, or failed with `error`. */
   closeStream(stream: Stream, error: Error | undefined): void;
   /** Closes a stream whose both sides are done. */

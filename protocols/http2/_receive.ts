@@ -210,6 +210,13 @@ export class Receiver implements F.FrameSink {
     return link.server || id >= link.nextStreamId;
   }
 
+  // A frame on a closed stream: dropped if it was reset (the peer may not
+  // have known), else a connection error (RFC 9113 §5.1, "closed").
+  #onClosed(id: number, type: string): void {
+    if (this.#link.wasReset(id)) return;
+    this.#link.fail(E.STREAM_CLOSED, `${type} on stream ${id}, which is closed`);
+  }
+
   #controlFrame(): void {
     if (this.#control.hit()) {
       this.#link.fail(
@@ -230,7 +237,8 @@ export class Receiver implements F.FrameSink {
     const stream = link.streams.get(id);
     if (stream === undefined) {
       if (this.#idle(id)) return link.fail(E.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
-      return this.#creditConnection(length); // a stream closed: dropped, window given back
+      this.#creditConnection(length); // dropped, the window given back
+      return this.#onClosed(id, "DATA");
     }
     if (stream.remoteEnded) {
       this.#creditConnection(length);
@@ -352,7 +360,8 @@ export class Receiver implements F.FrameSink {
     const exceeded = link.decoder.exceeded;
     const stream = link.streams.get(id);
     if (stream === undefined) {
-      if (!this.#idle(id)) return; // a stream already closed: its fields only kept HPACK in step
+      // A stream already closed: its fields only kept HPACK in step.
+      if (!this.#idle(id)) return this.#onClosed(id, "HEADERS");
       if (!link.server || (id & 1) === 0) {
         return link.fail(E.PROTOCOL_ERROR, `HEADERS on stream ${id}, which the peer may not open`);
       }
@@ -396,8 +405,7 @@ export class Receiver implements F.FrameSink {
     const link = this.#link;
     link.lastPeerStream = id;
     const refuse = (code: number) => {
-      link.writer.rstStream(id, code);
-      link.wake();
+      link.sendReset(id, code);
       if (this.#resets.hit()) {
         link.fail(
           E.ENHANCE_YOUR_CALM,
@@ -452,6 +460,7 @@ export class Receiver implements F.FrameSink {
       return;
     }
     const code = u32(payload, 0);
+    link.noteReset(id);
     if (code === E.NO_ERROR && stream.remoteEnded) {
       // The response is whole: the peer only asks us to stop sending (RFC 9113 §8.1).
       link.closeStream(stream, undefined);
@@ -605,8 +614,7 @@ export class Receiver implements F.FrameSink {
     if (code === -1) return; // priorities are advice, and parley takes none
     const stream = link.streams.get(id);
     if (stream !== undefined) return link.streamError(stream, code, "A malformed PRIORITY");
-    link.writer.rstStream(id, code);
-    link.wake();
+    link.sendReset(id, code);
   }
 }
 

@@ -187,8 +187,7 @@ export class Sender {
   #ended(stream: Stream): void {
     const link = this.#link;
     if (link.server && !stream.remoteEnded && !stream.done) {
-      link.writer.rstStream(stream.id, E.NO_ERROR);
-      link.wake();
+      link.sendReset(stream.id, E.NO_ERROR);
       link.closeStream(stream, undefined);
       return;
     }

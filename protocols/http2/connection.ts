@@ -230,6 +230,7 @@ class ConnectionState implements Link, StreamHost {
   #outputQueued = false;
   #flushing = 0;
   #drainWaiter: PromiseWithResolvers<void> | undefined;
+  readonly #resets = new Set<number>();
   readonly #pings = new Map<number, { sent: number; done: PromiseWithResolvers<number> }>();
   #pingCounter = 0;
 
@@ -309,15 +310,29 @@ class ConnectionState implements Link, StreamHost {
   }
 
   reset(stream: Stream, code: number): void {
-    if (stream.id !== 0) this.writer.rstStream(stream.id, code);
-    this.wake();
+    if (stream.id !== 0) this.sendReset(stream.id, code);
     this.closeStream(stream, new Http2StreamError(code, `Stream ${stream.id} reset by this side`));
   }
 
   streamError(stream: Stream, code: number, message: string): void {
-    this.writer.rstStream(stream.id, code);
-    this.wake();
+    this.sendReset(stream.id, code);
     this.closeStream(stream, new Http2StreamError(code, message));
+  }
+
+  sendReset(id: number, code: number): void {
+    this.writer.rstStream(id, code);
+    this.wake();
+    this.noteReset(id);
+  }
+
+  /** Remembers a reset stream (the last 1024). */
+  noteReset(id: number): void {
+    this.#resets.add(id);
+    if (this.#resets.size > 1024) this.#resets.delete(this.#resets.values().next().value!);
+  }
+
+  wasReset(id: number): boolean {
+    return this.#resets.has(id);
   }
 
   flushAll(all: boolean): void {

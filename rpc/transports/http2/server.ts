@@ -32,8 +32,12 @@ export interface ServeHttp2Options extends Http2ConnectionOptions {
   readonly cert?: string;
   /** The PEM private key of `cert`. */
   readonly key?: string;
-  /** Each request: its headers are in `stream.headers`, its body is read from the stream. */
-  readonly onStream: (stream: Http2Stream) => void;
+  /**
+   * Each request: its headers are in `stream.headers`, its body is read from
+   * the stream. A throw or a rejected promise resets the stream
+   * (INTERNAL_ERROR) and is told to `onError`.
+   */
+  readonly onStream: (stream: Http2Stream) => void | Promise<void>;
   /** Connections open at once; more are closed as they arrive. 10,000 by default. */
   readonly maxConnections?: number;
   /**
@@ -140,7 +144,7 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
 
   const onStream = (stream: Http2Stream) => {
     try {
-      const handled = options.onStream(stream) as unknown;
+      const handled = options.onStream(stream);
       if (handled instanceof Promise) {
         handled.catch((error) => {
           onError(error);
