@@ -159,7 +159,7 @@ Deno.test("Deno's node:http2 client → serveHttp2: echo with trailers, and its 
 
 Deno.test("connectHttp2 → Deno's node:http2 server: echo with trailers, a reset read as Http2StreamError", async () => {
   const server = http2.createServer();
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on("error", () => {});
     if (headers[":path"] === "/reset") return stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     stream.respond({ ":status": 200 }, { waitForTrailers: true });

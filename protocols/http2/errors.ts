@@ -71,11 +71,14 @@ export function errorCodeName(code: number): string {
  * ```
  */
 export class Http2StreamError extends Error {
+  /** `"Http2StreamError"`. */
   override readonly name = "Http2StreamError";
   /** The HTTP/2 error code. */
   readonly code: number;
 
   /**
+   * Makes the error.
+   *
    * @param code the HTTP/2 error code
    * @param message what happened (the code's name is appended)
    * @param options the cause
@@ -101,11 +104,14 @@ export class Http2StreamError extends Error {
  * ```
  */
 export class Http2ConnectionError extends Error {
+  /** `"Http2ConnectionError"`. */
   override readonly name = "Http2ConnectionError";
   /** The HTTP/2 error code. */
   readonly code: number;
 
   /**
+   * Makes the error.
+   *
    * @param code the HTTP/2 error code
    * @param message what happened (the code's name is appended)
    * @param options the cause
