@@ -81,12 +81,16 @@ export const STATIC_TABLE: readonly (readonly [string, string])[] = [
   ["www-authenticate", ""],
 ];
 
-/** `name` → its first static index; `name\0value` → the index of the exact pair. */
+// `name` → its first static index; `name` → `value` → the index of the exact
+// pair. Maps of maps rather than a joined key: a joined string would be made
+// and hashed anew for every field.
 const BY_NAME = new Map<string, number>();
-const BY_PAIR = new Map<string, number>();
+const BY_PAIR = new Map<string, Map<string, number>>();
 STATIC_TABLE.forEach(([name, value], i) => {
   if (!BY_NAME.has(name)) BY_NAME.set(name, i + 1);
-  BY_PAIR.set(`${name}\0${value}`, i + 1);
+  let values = BY_PAIR.get(name);
+  if (values === undefined) BY_PAIR.set(name, values = new Map());
+  values.set(value, i + 1);
 });
 
 /**
@@ -125,5 +129,5 @@ export function staticNameIndex(name: string): number {
  * ```
  */
 export function staticPairIndex(name: string, value: string): number {
-  return BY_PAIR.get(`${name}\0${value}`) ?? 0;
+  return BY_PAIR.get(name)?.get(value) ?? 0;
 }

@@ -158,22 +158,26 @@ export function huffmanLength(text: string): number {
  * ```
  */
 export function huffmanEncode(text: string, out: Uint8Array, at: number): number {
-  // Up to 7 bits wait in `pending`; a code has at most 30: 37 bits in all,
-  // past 32-bit integers, so the arithmetic is on doubles (exact to 2^53).
+  // Up to 7 bits wait in `pending`; a code of more than 24 bits goes in two
+  // pieces, so that `pending` stays within 31 bits.
   let pending = 0;
   let bits = 0;
   for (let i = 0; i < text.length; i++) {
     const symbol = text.charCodeAt(i) & 0xff;
-    const length = HUFFMAN_LENGTHS[symbol]!;
-    pending = pending * 2 ** length + HUFFMAN_CODES[symbol]!;
-    bits += length;
-    while (bits >= 8) {
-      bits -= 8;
-      const scale = 2 ** bits;
-      const byte = Math.floor(pending / scale);
-      out[at++] = byte;
-      pending -= byte * scale;
+    let length = HUFFMAN_LENGTHS[symbol]!;
+    let code = HUFFMAN_CODES[symbol]!;
+    if (length > 24) {
+      pending = (pending << (length - 16)) | (code >>> 16);
+      bits += length - 16;
+      while (bits >= 8) out[at++] = pending >>> (bits -= 8);
+      pending &= (1 << bits) - 1;
+      code &= 0xffff;
+      length = 16;
     }
+    pending = (pending << length) | code;
+    bits += length;
+    while (bits >= 8) out[at++] = pending >>> (bits -= 8);
+    pending &= (1 << bits) - 1;
   }
   if (bits > 0) out[at++] = (pending << (8 - bits)) | (0xff >>> bits);
   return at;

@@ -288,9 +288,10 @@ const UNINDEXED = new Set([
 export class HpackEncoder {
   readonly #table: DynamicTable;
   readonly #cap: number;
-  /** `name\0value` → insertion number; `name` → the latest insertion number. */
-  readonly #pairs = new Map<string, number>();
+  /** `name` → `value` → insertion number; `name` → the latest insertion number. */
+  readonly #pairs = new Map<string, Map<string, number>>();
   readonly #names = new Map<string, number>();
+  #remembered = 0;
   readonly #huffman: "shorter" | "always" | "never";
   readonly #indexing: (name: string, value: string) => HpackIndexing;
   #out = new Uint8Array(1024);
@@ -350,7 +351,7 @@ export class HpackEncoder {
       const name = fields[i]!;
       const value = fields[i + 1]!;
       const exact = staticPairIndex(name, value) ||
-        dynamic(table, this.#pairs.get(`${name}\0${value}`));
+        dynamic(table, this.#pairs.get(name)?.get(value));
       if (exact !== 0) {
         this.#integer(exact, 7, 0x80);
         continue;
@@ -364,9 +365,11 @@ export class HpackEncoder {
       } else {
         this.#literal(nameIndex, name, value, 6, 0x40);
         table.insert(name, value);
-        this.#pairs.set(`${name}\0${value}`, table.inserted);
+        let values = this.#pairs.get(name);
+        if (values === undefined) this.#pairs.set(name, values = new Map());
+        values.set(value, table.inserted);
         this.#names.set(name, table.inserted);
-        if (this.#pairs.size > 4 * (table.length + 16)) this.#forget();
+        if (++this.#remembered > 4 * (table.length + 16)) this.#forget();
       }
     }
     return this.#out.subarray(0, this.#at);
@@ -374,8 +377,13 @@ export class HpackEncoder {
 
   // Drops remembered insertions that the table has evicted.
   #forget(): void {
-    for (const [key, number] of this.#pairs) {
-      if (this.#table.indexOf(number) === 0) this.#pairs.delete(key);
+    this.#remembered = 0;
+    for (const [name, values] of this.#pairs) {
+      for (const [value, number] of values) {
+        if (this.#table.indexOf(number) === 0) values.delete(value);
+        else this.#remembered++;
+      }
+      if (values.size === 0) this.#pairs.delete(name);
     }
     for (const [key, number] of this.#names) {
       if (this.#table.indexOf(number) === 0) this.#names.delete(key);
