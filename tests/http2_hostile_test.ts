@@ -307,3 +307,26 @@ Deno.test("hostile: a header list over maxHeaderListSize is answered 431, the co
   assert.equal((await big.response)[":status"], "431");
   await stillServes(server);
 });
+
+Deno.test("hostile: a peer that leaves the server's keep-alive PING unanswered gets GOAWAY and is closed", async () => {
+  await using server = start({ keepAlive: { interval: 50, timeout: 100 } });
+  {
+    await using raw = await RawHttp2.open(server.addr.port);
+    await raw.write(headers(1, false, "/hang")); // a stream open: only the pings can end it
+    assert.equal(await raw.goawayAndClose(), E.NO_ERROR);
+    assert.ok(raw.frames.some((f) => f.type === T.PING && (f.flags & 1) === 0));
+  }
+  // A client that answers pings (any HTTP/2 peer must: here Deno's node:http2) keeps its connection.
+  const session = http2.connect(server.url);
+  try {
+    let goaway = false;
+    session.on("goaway", () => goaway = true);
+    const pinged = new Promise((resolve) => session.once("ping", resolve));
+    await pinged;
+    await new Promise((resolve) => setTimeout(resolve, 400)); // eight pings' time
+    assert.equal(goaway, false);
+    assert.equal(session.closed || session.destroyed, false);
+  } finally {
+    session.destroy();
+  }
+});
