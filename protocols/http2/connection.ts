@@ -355,9 +355,12 @@ class ConnectionState implements Link, StreamHost {
       throw new ConnectionClosedError("The HTTP/2 connection takes no new streams");
     }
     const pseudo: string[] = [];
-    const given = Array.isArray(headers) ? undefined : headers as Record<string, unknown>;
-    if (given?.[":scheme"] === undefined) pseudo.push(":scheme", this.options.scheme);
-    if (given?.[":authority"] === undefined && this.options.authority !== undefined) {
+    const has = (name: string) =>
+      Array.isArray(headers)
+        ? (headers as readonly (readonly [string, string])[]).some(([n]) => n === name)
+        : (headers as Record<string, unknown>)[name] !== undefined;
+    if (!has(":scheme")) pseudo.push(":scheme", this.options.scheme);
+    if (!has(":authority") && this.options.authority !== undefined) {
       pseudo.push(":authority", this.options.authority);
     }
     const stream = new Stream(this, true);
