@@ -101,6 +101,10 @@ export class Stream implements Http2Stream {
     this.local = local;
   }
 
+  get closed(): boolean {
+    return this.done;
+  }
+
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
@@ -232,7 +236,7 @@ export class Stream implements Http2Stream {
   }
 
   /** The stream closed normally: a response never received rejects. */
-  closed(): void {
+  finished(): void {
     if (!this.headersReceived && this.#response !== undefined) {
       this.#response.reject(new Error("The stream ended without headers"));
     }

@@ -393,7 +393,7 @@ class ConnectionState implements Link, StreamHost {
     this.sender.forget(stream);
     this.receiver.release(stream);
     if (error !== undefined) stream.fail(error);
-    else stream.closed();
+    else stream.finished();
     if (!this.server && !this.closed) this.sender.openWaiting();
     this.finishIfDrained();
   }

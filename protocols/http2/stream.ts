@@ -49,6 +49,10 @@ export interface Http2Stream {
   readonly signal: AbortSignal;
   /** Whether the peer has ended its side (all of the body has arrived, or the stream was reset). */
   readonly remoteEnded: boolean;
+  /** Whether this side's headers went out (`respond()` on a server; always on a client). */
+  readonly headersSent: boolean;
+  /** Whether the stream is over: ended both ways, or reset; nothing more goes out. */
+  readonly closed: boolean;
   /**
    * The next chunk of the body, `null` at its end.
    *
