@@ -261,7 +261,7 @@ export class Receiver implements F.FrameSink {
     }
     // Padding is never read by anyone: credited at once.
     if (end - start < length) this.credit(stream, length - (end - start));
-    if (end > start) stream.deliver(payload.slice(start, end));
+    if (end > start) stream.deliver(copy(payload, start, end));
     else if ((flags & F.END_STREAM) === 0) this.#controlFrame();
     if (flags & F.END_STREAM) this.#remoteEnd(stream, undefined);
   }
@@ -616,6 +616,27 @@ export class Receiver implements F.FrameSink {
     if (stream !== undefined) return link.streamError(stream, code, "A malformed PRIORITY");
     link.sendReset(id, code);
   }
+}
+
+// Small chunks are copied into a shared slab rather than each into an
+// ArrayBuffer of its own (an allocation that cost more than the rest of a
+// small DATA frame's handling); a chunk held keeps at most its slab alive.
+const SLAB = 65_536;
+const SMALL = 4096;
+let slab = new Uint8Array(SLAB);
+let slabUsed = 0;
+
+function copy(payload: Uint8Array, start: number, end: number): Uint8Array {
+  const length = end - start;
+  if (length > SMALL) return payload.slice(start, end);
+  if (slabUsed + length > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  const chunk = slab.subarray(slabUsed, slabUsed + length);
+  chunk.set(payload.subarray(start, end));
+  slabUsed += length;
+  return chunk;
 }
 
 function u32(bytes: Uint8Array, at: number): number {
