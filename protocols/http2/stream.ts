@@ -15,7 +15,10 @@ export type { Http2Headers, Http2HeadersInit } from "./_headers.ts";
  * A stream: one request and its response.
  *
  * Reading: `read()` (or `for await`) gives the body's chunks, then `null`
- * at its end (the trailers are then in `trailers`). What is read is what
+ * at its end (the trailers are then in `trailers`). A small chunk may be a
+ * view into a larger buffer shared with other chunks (as Node's pooled
+ * Buffers are): use its `byteOffset` with its `buffer`, and do not transfer
+ * that buffer. What is read is what
  * the peer may send again: a reader that stops reading stops the sender
  * once the window (`initialWindowSize`) is full, and nothing buffers beyond
  * it. Leaving a `for await` loop before the end resets the stream (CANCEL).
