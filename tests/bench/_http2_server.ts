@@ -32,7 +32,7 @@ if (mode === "parley") {
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 } else if (mode === "node") {
   const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
-  server.on("stream", (stream) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream) => {
     stream.on("error", () => {});
     let length = 0;
     stream.on("data", (chunk: Uint8Array) => length += chunk.length);
