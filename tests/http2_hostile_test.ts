@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import {
   connectHttp2,
+  type Http2Client,
   Http2ErrorCode as E,
   type Http2Server,
   type Http2Stream,
@@ -39,15 +40,53 @@ async function echo(stream: Http2Stream): Promise<void> {
   stream.end({ "x-ok": "1" });
 }
 
-/** A normal exchange on a connection of its own: the server still serves. */
-async function stillServes(server: Http2Server): Promise<void> {
-  await using client = connectHttp2(server.url);
+/** One normal exchange on `client`. */
+async function exchange(client: Http2Client): Promise<void> {
   const stream = client.request({ ":method": "POST", ":path": "/" });
   stream.write(new TextEncoder().encode("still here"));
   stream.end();
   const chunks = await Array.fromAsync(stream);
   assert.equal(new TextDecoder().decode(chunks[0]), "still here");
   assert.equal(stream.trailers?.["x-ok"], "1");
+}
+
+/**
+ * A well-behaved client on a connection of its own, making exchanges one
+ * after another while a test attacks the server: `stop()` checks that every
+ * one succeeded, then makes one more.
+ */
+class Bystander {
+  readonly #client: Http2Client;
+  readonly #loop: Promise<void>;
+  #stopped = false;
+  served = 0;
+
+  private constructor(client: Http2Client) {
+    this.#client = client;
+    this.#loop = (async () => {
+      while (!this.#stopped) {
+        await exchange(client);
+        this.served++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+  }
+
+  static async start(server: Http2Server): Promise<Bystander> {
+    const client = connectHttp2(server.url);
+    await exchange(client); // connected before the attack starts
+    return new Bystander(client);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    try {
+      await this.#loop; // throws if an exchange failed during the attack
+      await exchange(this.#client);
+    } finally {
+      await this.#client.close();
+    }
+  }
 }
 
 /** Sends `bytes` after the preface and SETTINGS on a fresh raw connection; the GOAWAY's code. */
@@ -59,6 +98,7 @@ async function goawayFor(server: Http2Server, ...bytes: Uint8Array[]): Promise<n
 
 Deno.test("hostile: malformed frames each end their connection with the right GOAWAY code", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   const cases: [string, Uint8Array[], number][] = [
     ["SETTINGS of 5 bytes", [frame(T.SETTINGS, 0, 0, [0, 1, 0, 0, 0])], E.FRAME_SIZE_ERROR],
     ["PING of 7 bytes", [frame(T.PING, 0, 0, [1, 2, 3, 4, 5, 6, 7])], E.FRAME_SIZE_ERROR],
@@ -104,41 +144,42 @@ Deno.test("hostile: malformed frames each end their connection with the right GO
   for (const [what, bytes, code] of cases) {
     assert.equal(await goawayFor(server, ...bytes), code, what);
   }
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: a first frame that is not SETTINGS, and no preface at all", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port, false);
   await raw.write(PREFACE, frame(T.PING, 0, 0, new Uint8Array(8)));
   assert.equal(await raw.goawayAndClose(), E.PROTOCOL_ERROR);
   await using junk = await RawHttp2.open(server.addr.port, false);
   await junk.write(new Uint8Array(100).fill(0x16));
   assert.equal(await junk.goawayAndClose(), E.PROTOCOL_ERROR);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: HTTP/1.1 bytes instead of the preface: GOAWAY PROTOCOL_ERROR naming HTTP/1.1, closed", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port, false);
   await raw.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   assert.equal(await raw.goawayAndClose(), E.PROTOCOL_ERROR);
   assert.match(raw.goawayText, /HTTP\/1\.1/);
   assert.equal(raw.closed, true);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: HEADERS without END_HEADERS then a CONTINUATION flood: GOAWAY ENHANCE_YOUR_CALM, memory bounded", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port);
   await raw.write(frame(T.HEADERS, 0, 1, requestBlock()));
   // Up to 64 MB of CONTINUATIONs (never END_HEADERS), stopping when the server closes.
   const filler = frame(T.CONTINUATION, 0, 1, new Uint8Array(16_000).fill(0x40));
-  const bystander = stillServes(server);
   for (let i = 0; i < 4000 && !raw.closed; i++) {
     if (!await raw.write(filler)) break;
   }
-  await bystander;
   assert.equal(await raw.goawayAndClose(), E.ENHANCE_YOUR_CALM);
   // The server gave up long before the flood's end: it held a bounded block.
   assert.ok(raw.written < 16 << 20, `${raw.written} bytes went in before the close`);
@@ -149,11 +190,12 @@ Deno.test("hostile: HEADERS without END_HEADERS then a CONTINUATION flood: GOAWA
     if (!await empty.write(frame(T.CONTINUATION, 0, 1))) break;
   }
   assert.equal(await empty.goawayAndClose(), E.ENHANCE_YOUR_CALM);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: invalid HPACK (an index past the tables, an oversize table update, bad Huffman): GOAWAY COMPRESSION_ERROR", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   const blocks = [
     [0x82, 0xbe], // index 62: the dynamic table is empty
     [0x3f, 0xe2, 0x1f], // a table size update to 4097, over SETTINGS_HEADER_TABLE_SIZE
@@ -164,11 +206,12 @@ Deno.test("hostile: invalid HPACK (an index past the tables, an oversize table u
   for (const block of blocks) {
     assert.equal(await goawayFor(server, frame(T.HEADERS, 0x5, 1, block)), E.COMPRESSION_ERROR);
   }
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: more streams than MAX_CONCURRENT_STREAMS: the extra ones get RST_STREAM REFUSED_STREAM, the rest live", async () => {
   await using server = start({ maxConcurrentStreams: 3 });
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port);
   for (let id = 1; id <= 19; id += 2) await raw.write(headers(id, true, "/hang"));
   assert.ok(await raw.until(() => raw.resets.size >= 7));
@@ -177,12 +220,13 @@ Deno.test("hostile: more streams than MAX_CONCURRENT_STREAMS: the extra ones get
     [7, 9, 11, 13, 15, 17, 19].map((id) => [id, E.REFUSED_STREAM]),
   );
   assert.equal(raw.goaway, undefined);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: rapid reset (CVE-2023-44487): streams opened and reset past maxResetsPerSecond get GOAWAY ENHANCE_YOUR_CALM", async () => {
   const counted = { handled: 0 };
   await using server = start({ maxResetsPerSecond: 50 }, counted);
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port);
   let id = 1;
   for (; id < 10_000 && !raw.closed; id += 2) {
@@ -192,11 +236,12 @@ Deno.test("hostile: rapid reset (CVE-2023-44487): streams opened and reset past 
   }
   assert.equal(await raw.goawayAndClose(), E.ENHANCE_YOUR_CALM);
   assert.ok(counted.handled < 1000, `${counted.handled} streams reached the handler`);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: SETTINGS and PING floods: GOAWAY ENHANCE_YOUR_CALM", async () => {
   await using server = start({ maxControlFramesPerSecond: 200 });
+  const bystander = await Bystander.start(server);
   for (const flood of [frame(T.SETTINGS, 0, 0), frame(T.PING, 0, 0, new Uint8Array(8))]) {
     await using raw = await RawHttp2.open(server.addr.port);
     const burst = new Uint8Array(flood.length * 100);
@@ -206,11 +251,12 @@ Deno.test("hostile: SETTINGS and PING floods: GOAWAY ENHANCE_YOUR_CALM", async (
     }
     assert.equal(await raw.goawayAndClose(), E.ENHANCE_YOUR_CALM);
   }
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: WINDOW_UPDATE past 2^31 - 1: GOAWAY FLOW_CONTROL_ERROR on the connection, RST_STREAM on a stream", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   assert.equal(
     await goawayFor(server, frame(T.WINDOW_UPDATE, 0, 0, u32(0x7fffffff))),
     E.FLOW_CONTROL_ERROR,
@@ -224,18 +270,19 @@ Deno.test("hostile: WINDOW_UPDATE past 2^31 - 1: GOAWAY FLOW_CONTROL_ERROR on th
   assert.ok(await raw.until(() => raw.resets.has(3)));
   assert.equal(raw.resets.get(3), E.PROTOCOL_ERROR);
   assert.equal(raw.goaway, undefined);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: DATA past the window the server granted: GOAWAY FLOW_CONTROL_ERROR", async () => {
   await using server = start({ initialWindowSize: 65_535, connectionWindowSize: 65_535 });
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port);
   await raw.write(headers(1, false, "/hang"));
   for (let i = 0; i < 10 && !raw.closed; i++) {
     if (!await raw.write(frame(T.DATA, 0, 1, new Uint8Array(16_000)))) break;
   }
   assert.equal(await raw.goawayAndClose(), E.FLOW_CONTROL_ERROR);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: a stream that never ends is reset once idle (CANCEL), its handler's signal fires; an idle connection gets GOAWAY", async () => {
@@ -251,6 +298,7 @@ Deno.test("hostile: a stream that never ends is reset once idle (CANCEL), its ha
       stream.respond({ ":status": 200 });
     },
   });
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port);
   await raw.write(headers(1, false, "/idle"), frame(T.DATA, 0, 1, [1, 2, 3])); // then nothing
   assert.ok(await raw.until(() => raw.resets.has(1)));
@@ -258,20 +306,22 @@ Deno.test("hostile: a stream that never ends is reset once idle (CANCEL), its ha
   assert.equal(((await aborted.promise) as { code: number }).code, E.CANCEL);
   // With no stream left and nothing more said, the connection goes.
   assert.equal(await raw.goawayAndClose(), E.NO_ERROR);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: a connection that opens no stream within firstFrameTimeout gets GOAWAY NO_ERROR", async () => {
   await using server = start({ firstFrameTimeout: 50 });
+  const bystander = await Bystander.start(server);
   await using raw = await RawHttp2.open(server.addr.port);
   assert.equal(await raw.goawayAndClose(), E.NO_ERROR);
   await using silent = await RawHttp2.open(server.addr.port, false); // not even a preface
   assert.equal(await silent.goawayAndClose(), E.NO_ERROR);
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: a GOAWAY after many streams (what aborts Deno's nghttp2) leaves the server serving", async () => {
   await using server = start();
+  const bystander = await Bystander.start(server);
   // Raw: 500 streams in flight, then GOAWAY and the socket closed at once.
   for (let round = 0; round < 3; round++) {
     await using raw = await RawHttp2.open(server.addr.port);
@@ -295,17 +345,18 @@ Deno.test("hostile: a GOAWAY after many streams (what aborts Deno's nghttp2) lea
     for (const stream of streams) stream.end();
     await new Promise((resolve) => session.on("close", resolve));
   }
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: a header list over maxHeaderListSize is answered 431, the connection unharmed", async () => {
   await using server = start({ maxHeaderListSize: 4096 });
+  const bystander = await Bystander.start(server);
   await using client = connectHttp2(server.url);
   const big = client.request({ ":method": "GET", ":path": "/", "x-big": "a".repeat(10_000) }, {
     endStream: true,
   });
   assert.equal((await big.response)[":status"], "431");
-  await stillServes(server);
+  await bystander.stop();
 });
 
 Deno.test("hostile: a peer that leaves the server's keep-alive PING unanswered gets GOAWAY and is closed", async () => {
@@ -331,4 +382,23 @@ Deno.test("hostile: a peer that leaves the server's keep-alive PING unanswered g
   } finally {
     session.destroy();
   }
+});
+
+Deno.test("hostile: connections past maxConnections are closed as they arrive; a freed slot is taken again", async () => {
+  await using server = start({ maxConnections: 3 });
+  const bystander = await Bystander.start(server); // one of the three
+  await using first = await RawHttp2.open(server.addr.port);
+  await using second = await RawHttp2.open(server.addr.port);
+  assert.ok(await second.until(() => second.frames.length > 0)); // served: the server's SETTINGS
+  await using third = await RawHttp2.open(server.addr.port);
+  await third.ended; // closed at once
+  assert.deepEqual(third.frames, []);
+  await first[Symbol.asyncDispose]();
+  for (let i = 0; i < 200 && server.connections > 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await using fourth = await RawHttp2.open(server.addr.port);
+  assert.ok(await fourth.until(() => fourth.frames.length > 0));
+  assert.equal(fourth.closed, false);
+  await bystander.stop();
 });
