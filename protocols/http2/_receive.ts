@@ -12,18 +12,12 @@
  */
 
 import * as F from "./_frames.ts";
-import { type Http2Headers, toHeaders } from "./_headers.ts";
+import type { Http2Headers } from "./_headers.ts";
+import { HeaderBlocks } from "./_header_blocks.ts";
 import type { Link } from "./_link.ts";
-import {
-  ENABLE_PUSH,
-  HEADER_TABLE_SIZE,
-  INITIAL_WINDOW_SIZE,
-  MAX_CONCURRENT_STREAMS,
-  MAX_FRAME_SIZE,
-  MAX_WINDOW,
-  RateCounter,
-} from "./_settings.ts";
-import { Stream } from "./_stream.ts";
+import { MAX_WINDOW, RateCounter } from "./_settings.ts";
+import { applySettings } from "./_peer_settings.ts";
+import type { Stream } from "./_stream.ts";
 import { Http2ErrorCode as E, Http2StreamError } from "./errors.ts";
 
 const HTTP1 = /^[A-Z]+ \S* HTTP\/1\.[01]\r?$/;
@@ -58,14 +52,7 @@ export class Receiver implements F.FrameSink {
   /** What the peer may still send on the connection. */
   #connWindow: number;
   #connUnacked = 0;
-  // A header block spread over CONTINUATIONs.
-  #blockStream = 0;
-  #blockFlags = 0;
-  #blockSelfDependent = false;
-  #block = new Uint8Array(0);
-  #blockLength = 0;
-  #continuations = 0;
-  readonly #maxBlock: number;
+  readonly #blocks: HeaderBlocks;
   readonly #resets: RateCounter;
   readonly #control: RateCounter;
 
@@ -75,7 +62,11 @@ export class Receiver implements F.FrameSink {
     this.#reader = new F.FrameReader(this);
     this.#prefaceLeft = link.server ? F.PREFACE.length : 0;
     this.#connWindow = link.options.connectionWindowSize;
-    this.#maxBlock = Math.max(link.options.maxHeaderListSize, 16_384) * 2;
+    this.#blocks = new HeaderBlocks(link, {
+      idle: (id) => this.#idle(id),
+      closed: (id, type) => this.#onClosed(id, type),
+      refused: () => this.#refused(),
+    });
     this.#resets = new RateCounter(link.options.maxResetsPerSecond);
     this.#control = new RateCounter(link.options.maxControlFramesPerSecond);
   }
@@ -115,7 +106,7 @@ export class Receiver implements F.FrameSink {
 
   /** Bytes of the connection's buffered input (a frame not yet whole). */
   get buffered(): number {
-    return this.#reader.buffered + this.#blockLength;
+    return this.#reader.buffered + this.#blocks.buffered;
   }
 
   /** The application read `bytes` of `stream`: the peer may send them again. */
@@ -160,7 +151,7 @@ export class Receiver implements F.FrameSink {
       link.fail(E.PROTOCOL_ERROR, "The first frame must be SETTINGS");
       return false;
     }
-    if (this.#blockStream !== 0 && type !== F.CONTINUATION) {
+    if (this.#blocks.open && type !== F.CONTINUATION) {
       link.fail(E.PROTOCOL_ERROR, `A frame of type ${type} inside a header block`);
       return false;
     }
@@ -169,10 +160,10 @@ export class Receiver implements F.FrameSink {
         this.#data(flags, id, payload);
         break;
       case F.HEADERS:
-        this.#headers(flags, id, payload);
+        this.#blocks.headers(flags, id, payload);
         break;
       case F.CONTINUATION:
-        this.#continuation(flags, id, payload);
+        this.#blocks.continuation(flags, id, payload);
         break;
       case F.RST_STREAM:
         this.#rstStream(id, payload);
@@ -215,6 +206,16 @@ export class Receiver implements F.FrameSink {
   #onClosed(id: number, type: string): void {
     if (this.#link.wasReset(id)) return;
     this.#link.fail(E.STREAM_CLOSED, `${type} on stream ${id}, which is closed`);
+  }
+
+  // A stream reset by the peer, or refused by us: past the limit, rapid reset.
+  #refused(): void {
+    if (this.#resets.hit()) {
+      this.#link.fail(
+        E.ENHANCE_YOUR_CALM,
+        `Over ${this.#link.options.maxResetsPerSecond} refused or reset streams in a second`,
+      );
+    }
   }
 
   #controlFrame(): void {
@@ -266,185 +267,6 @@ export class Receiver implements F.FrameSink {
     if (flags & F.END_STREAM) this.#remoteEnd(stream, undefined);
   }
 
-  #headers(flags: number, id: number, payload: Uint8Array): void {
-    const link = this.#link;
-    if (id === 0) return link.fail(E.PROTOCOL_ERROR, "HEADERS on stream 0");
-    let start = 0;
-    let end = payload.length;
-    if (flags & F.PADDED) {
-      if (end === 0) return link.fail(E.FRAME_SIZE_ERROR, "Padded HEADERS without a pad length");
-      end -= payload[0]!;
-      start = 1;
-    }
-    let selfDependent = false;
-    if (flags & F.PRIORITY_FLAG) {
-      if (end - start < 5) {
-        return link.fail(E.FRAME_SIZE_ERROR, "HEADERS too short for its priority");
-      }
-      selfDependent = (u32(payload, start) & 0x7fffffff) === id;
-      start += 5;
-    }
-    if (end < start) return link.fail(E.PROTOCOL_ERROR, "HEADERS padding longer than the frame");
-    if (flags & F.END_HEADERS) {
-      return this.#headerBlock(
-        id,
-        (flags & F.END_STREAM) !== 0,
-        selfDependent,
-        payload,
-        start,
-        end,
-      );
-    }
-    this.#blockStream = id;
-    this.#blockFlags = flags;
-    this.#blockSelfDependent = selfDependent;
-    this.#blockLength = 0;
-    this.#continuations = 0;
-    this.#append(payload.subarray(start, end));
-  }
-
-  #continuation(flags: number, id: number, payload: Uint8Array): void {
-    const link = this.#link;
-    if (this.#blockStream === 0 || id !== this.#blockStream) {
-      return link.fail(E.PROTOCOL_ERROR, `CONTINUATION on stream ${id} without its HEADERS`);
-    }
-    if (++this.#continuations > 64 || this.#blockLength + payload.length > this.#maxBlock) {
-      return link.fail(
-        E.ENHANCE_YOUR_CALM,
-        `A header block over ${this.#maxBlock} bytes or 64 CONTINUATION frames`,
-      );
-    }
-    this.#append(payload);
-    if ((flags & F.END_HEADERS) === 0) return;
-    this.#blockStream = 0;
-    const block = this.#block;
-    const length = this.#blockLength;
-    this.#blockLength = 0;
-    if (this.#block.length > 65_536) this.#block = new Uint8Array(0);
-    this.#headerBlock(
-      id,
-      (this.#blockFlags & F.END_STREAM) !== 0,
-      this.#blockSelfDependent,
-      block,
-      0,
-      length,
-    );
-  }
-
-  #append(bytes: Uint8Array): void {
-    const need = this.#blockLength + bytes.length;
-    if (need > this.#block.length) {
-      const grown = new Uint8Array(Math.max(need, this.#block.length * 2, 4096));
-      grown.set(this.#block.subarray(0, this.#blockLength));
-      this.#block = grown;
-    }
-    this.#block.set(bytes, this.#blockLength);
-    this.#blockLength = need;
-  }
-
-  #headerBlock(
-    id: number,
-    endStream: boolean,
-    selfDependent: boolean,
-    block: Uint8Array,
-    start: number,
-    end: number,
-  ): void {
-    const link = this.#link;
-    let fields: string[];
-    try {
-      fields = link.decoder.decode(block, start, end);
-    } catch (error) {
-      return link.fail(E.COMPRESSION_ERROR, (error as Error).message);
-    }
-    const exceeded = link.decoder.exceeded;
-    const stream = link.streams.get(id);
-    if (stream === undefined) {
-      // A stream already closed: its fields only kept HPACK in step.
-      if (!this.#idle(id)) return this.#onClosed(id, "HEADERS");
-      if (!link.server || (id & 1) === 0) {
-        return link.fail(E.PROTOCOL_ERROR, `HEADERS on stream ${id}, which the peer may not open`);
-      }
-      return this.#newStream(id, fields, endStream, selfDependent, exceeded);
-    }
-    stream.touched = true;
-    if (stream.remoteEnded) {
-      return link.streamError(stream, E.STREAM_CLOSED, `HEADERS after END_STREAM on stream ${id}`);
-    }
-    if (exceeded) {
-      return link.streamError(stream, E.PROTOCOL_ERROR, "A header list over maxHeaderListSize");
-    }
-    if (!link.server && !stream.headersReceived) {
-      const headers = toHeaders(fields, "response");
-      if (headers === undefined) {
-        return link.streamError(stream, E.PROTOCOL_ERROR, `Malformed response on stream ${id}`);
-      }
-      if (headers[":status"]![0] === "1") {
-        // Informational (1xx): the final response is still to come.
-        if (endStream) link.streamError(stream, E.PROTOCOL_ERROR, "1xx response ends its stream");
-        return;
-      }
-      stream.received(headers);
-      if (endStream) this.#remoteEnd(stream, undefined);
-      return;
-    }
-    const trailers = endStream ? toHeaders(fields, "trailers") : undefined;
-    if (trailers === undefined) {
-      return link.streamError(stream, E.PROTOCOL_ERROR, `Malformed trailers on stream ${id}`);
-    }
-    this.#remoteEnd(stream, trailers);
-  }
-
-  #newStream(
-    id: number,
-    fields: string[],
-    endStream: boolean,
-    selfDependent: boolean,
-    exceeded: boolean,
-  ): void {
-    const link = this.#link;
-    link.lastPeerStream = id;
-    const refuse = (code: number) => {
-      link.sendReset(id, code);
-      if (this.#resets.hit()) {
-        link.fail(
-          E.ENHANCE_YOUR_CALM,
-          `Over ${link.options.maxResetsPerSecond} refused or reset streams in a second`,
-        );
-      }
-    };
-    if (link.goawaySent) return refuse(E.REFUSED_STREAM); // past our GOAWAY's last stream
-    if (selfDependent) return refuse(E.PROTOCOL_ERROR);
-    if (exceeded) {
-      // RFC 9113 §10.5.1: 431, and the rest of the request is not wanted.
-      link.writer.headers(
-        id,
-        link.encoder.encode([":status", "431"]),
-        true,
-        link.peer.maxFrameSize,
-      );
-      return refuse(E.NO_ERROR);
-    }
-    if (link.peerStreams >= link.options.maxConcurrentStreams) return refuse(E.REFUSED_STREAM);
-    const headers = toHeaders(fields, "request");
-    if (headers === undefined) return refuse(E.PROTOCOL_ERROR);
-    const stream = new Stream(link, false);
-    stream.id = id;
-    stream.sendWindow = link.peer.initialWindow;
-    stream.recvWindow = link.options.initialWindowSize;
-    link.streams.set(id, stream);
-    link.peerStreams++;
-    stream.received(headers);
-    if (endStream) stream.ended(undefined);
-    try {
-      link.events.onStream?.(stream);
-    } catch (error) {
-      if (!stream.done) {
-        link.streamError(stream, E.INTERNAL_ERROR, `onStream threw: ${(error as Error)?.message}`);
-      }
-    }
-  }
-
   #remoteEnd(stream: Stream, trailers: Http2Headers | undefined): void {
     stream.ended(trailers);
     this.#link.maybeDone(stream);
@@ -467,12 +289,7 @@ export class Receiver implements F.FrameSink {
     } else {
       link.closeStream(stream, new Http2StreamError(code, `Stream ${id} reset by the peer`));
     }
-    if (link.server && this.#resets.hit()) {
-      link.fail(
-        E.ENHANCE_YOUR_CALM,
-        `Over ${link.options.maxResetsPerSecond} refused or reset streams in a second`,
-      );
-    }
+    if (link.server) this.#refused();
   }
 
   #settings(flags: number, id: number, payload: Uint8Array): void {
@@ -487,59 +304,8 @@ export class Receiver implements F.FrameSink {
     }
     if (this.settled) this.#controlFrame();
     if (link.closed) return;
-    let grew = false;
-    let limit = false;
-    for (let at = 0; at < payload.length; at += 6) {
-      const setting = (payload[at]! << 8) | payload[at + 1]!;
-      const value = u32(payload, at + 2);
-      switch (setting) {
-        case HEADER_TABLE_SIZE:
-          link.encoder.setPeerLimit(value);
-          break;
-        case ENABLE_PUSH:
-          if (value > 1 || (value === 1 && !link.server)) {
-            return link.fail(E.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH of ${value}`);
-          }
-          break;
-        case MAX_CONCURRENT_STREAMS:
-          link.peer.maxStreams = value;
-          limit = true;
-          break;
-        case INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) {
-            return link.fail(E.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE of ${value}`);
-          }
-          const delta = value - link.peer.initialWindow;
-          link.peer.initialWindow = value;
-          for (const stream of link.streams.values()) {
-            stream.sendWindow += delta;
-            if (stream.sendWindow > MAX_WINDOW) {
-              return link.fail(E.FLOW_CONTROL_ERROR, "A stream's window past 2^31 - 1");
-            }
-          }
-          grew ||= delta > 0;
-          break;
-        }
-        case MAX_FRAME_SIZE:
-          if (value < 16_384 || value > 16_777_215) {
-            return link.fail(E.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE of ${value}`);
-          }
-          link.peer.maxFrameSize = value;
-          break;
-          // SETTINGS_MAX_HEADER_LIST_SIZE is advice; unknown settings are ignored (§6.5.2).
-      }
-    }
-    link.writer.settingsAck();
-    link.wake();
-    if (!this.settled) {
-      // A client opens nothing before the server's first SETTINGS (connection.ts):
-      // now it knows the limit, which is none unless said.
-      if (!limit) link.peer.maxStreams = Infinity;
-      limit = true;
-      this.settled = true;
-    }
-    if (grew) link.flushAll(true);
-    if (limit) link.openWaiting();
+    applySettings(link, payload, !this.settled);
+    this.settled = true;
   }
 
   #ping(flags: number, id: number, payload: Uint8Array): void {
