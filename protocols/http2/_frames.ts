@@ -50,6 +50,26 @@ export const PRIORITY_FLAG = 0x20;
 /** The client's connection preface (RFC 9113 §3.4). */
 export const PREFACE: Uint8Array = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
+/**
+ * A 32-bit big-endian unsigned integer of a payload.
+ *
+ * @param bytes the payload
+ * @param at where the integer starts
+ * @returns its value
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { u32 } from "./_frames.ts";
+ *
+ * assert.equal(u32(new Uint8Array([0x80, 0, 1, 0]), 0), 2 ** 31 + 256);
+ * ```
+ */
+export function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+    0;
+}
+
 /** The receiving side of a {@linkcode FrameReader}. */
 export interface FrameSink {
   /**

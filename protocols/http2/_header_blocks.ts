@@ -91,7 +91,7 @@ export class HeaderBlocks {
       if (end - start < 5) {
         return link.fail(E.FRAME_SIZE_ERROR, "HEADERS too short for its priority");
       }
-      selfDependent = (u32(payload, start) & 0x7fffffff) === id;
+      selfDependent = (F.u32(payload, start) & 0x7fffffff) === id;
       start += 5;
     }
     if (end < start) return link.fail(E.PROTOCOL_ERROR, "HEADERS padding longer than the frame");
@@ -255,9 +255,4 @@ export class HeaderBlocks {
     stream.ended(trailers);
     this.#link.maybeDone(stream);
   }
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
-    0;
 }

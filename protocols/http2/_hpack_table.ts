@@ -10,6 +10,33 @@
  */
 
 /**
+ * HPACK's default table size (SETTINGS_HEADER_TABLE_SIZE), and the one
+ * parley advertises.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_TABLE_SIZE } from "./_hpack_table.ts";
+ *
+ * assert.equal(DEFAULT_TABLE_SIZE, 4096);
+ * ```
+ */
+export const DEFAULT_TABLE_SIZE = 4096;
+
+/**
+ * Entries in HPACK's static table: dynamic indexes start after them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { STATIC_LENGTH } from "./_hpack_table.ts";
+ *
+ * assert.equal(STATIC_LENGTH, 61);
+ * ```
+ */
+export const STATIC_LENGTH = 61;
+
+/**
  * The dynamic table of one HPACK context (the encoder's copy or the
  * decoder's).
  *

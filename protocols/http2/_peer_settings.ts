@@ -8,6 +8,7 @@
  * @module
  */
 
+import { u32 } from "./_frames.ts";
 import type { Link } from "./_link.ts";
 import {
   ENABLE_PUSH,
@@ -91,9 +92,4 @@ export function applySettings(link: Link, payload: Uint8Array, first: boolean): 
   }
   if (grew) link.flushAll(true);
   if (limit) link.openWaiting();
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
-    0;
 }

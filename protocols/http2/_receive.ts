@@ -281,7 +281,7 @@ export class Receiver implements F.FrameSink {
       if (this.#idle(id)) link.fail(E.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
       return;
     }
-    const code = u32(payload, 0);
+    const code = F.u32(payload, 0);
     link.noteReset(id);
     if (code === E.NO_ERROR && stream.remoteEnded) {
       // The response is whole: the peer only asks us to stop sending (RFC 9113 §8.1).
@@ -323,8 +323,8 @@ export class Receiver implements F.FrameSink {
     const link = this.#link;
     if (id !== 0) return link.fail(E.PROTOCOL_ERROR, `GOAWAY on stream ${id}`);
     if (payload.length < 8) return link.fail(E.FRAME_SIZE_ERROR, "GOAWAY too short");
-    const last = u32(payload, 0) & 0x7fffffff;
-    const code = u32(payload, 4);
+    const last = F.u32(payload, 0) & 0x7fffffff;
+    const code = F.u32(payload, 4);
     link.goawayReceived = link.goawayReceived < 0 ? last : Math.min(last, link.goawayReceived);
     // Streams this side opened past `last` were not processed: safe to retry elsewhere.
     const refused = (stream: Stream) =>
@@ -345,7 +345,7 @@ export class Receiver implements F.FrameSink {
     if (payload.length !== 4) {
       return link.fail(E.FRAME_SIZE_ERROR, "WINDOW_UPDATE of the wrong size");
     }
-    const increment = u32(payload, 0) & 0x7fffffff;
+    const increment = F.u32(payload, 0) & 0x7fffffff;
     if (id === 0) {
       if (increment === 0) return link.fail(E.PROTOCOL_ERROR, "WINDOW_UPDATE of 0");
       link.connSendWindow += increment;
@@ -374,7 +374,7 @@ export class Receiver implements F.FrameSink {
     if (link.closed) return;
     const code = payload.length !== 5
       ? E.FRAME_SIZE_ERROR
-      : (u32(payload, 0) & 0x7fffffff) === id
+      : (F.u32(payload, 0) & 0x7fffffff) === id
       ? E.PROTOCOL_ERROR
       : -1;
     if (code === -1) return; // priorities are advice, and parley takes none
@@ -403,9 +403,4 @@ function copy(payload: Uint8Array, start: number, end: number): Uint8Array {
   chunk.set(payload.subarray(start, end));
   slabUsed += length;
   return chunk;
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
-    0;
 }
