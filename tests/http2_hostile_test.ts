@@ -21,6 +21,7 @@ import {
   type ServeHttp2Options,
 } from "../rpc/transports/http2.ts";
 import { frame, headers, PREFACE, RawHttp2, requestBlock, T, u32 } from "./_raw_http2.ts";
+import { makeCertificates } from "./_certificates.ts";
 
 /** An echo server that says nothing of the errors it sees. */
 function start(options: Partial<ServeHttp2Options> = {}, counted?: { handled: number }) {
@@ -401,4 +402,24 @@ Deno.test("hostile: connections past maxConnections are closed as they arrive; a
   assert.ok(await fourth.until(() => fourth.frames.length > 0));
   assert.equal(fourth.closed, false);
   await bystander.stop();
+});
+
+Deno.test("hostile: a TLS connection that never finishes its handshake stops counting after firstFrameTimeout", async () => {
+  await using certificates = await makeCertificates();
+  await using server = start({
+    cert: certificates.cert,
+    key: certificates.key,
+    firstFrameTimeout: 100,
+  });
+  using _silent = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  // Nothing sent, not even a ClientHello: the server gives up on it and no
+  // longer counts it (Deno itself keeps the socket until the client sends or
+  // leaves: docs/limits.md, "TLS handshakes").
+  for (let i = 0; i < 300 && server.connections > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(server.connections, 0);
+  // A real client is served all the same.
+  await using client = connectHttp2(server.url, { caCerts: [certificates.ca] });
+  await exchange(client);
 });

@@ -31,6 +31,12 @@ export interface Driven {
   readonly onOutput: () => void;
   /** Starts reading and writing on `conn` (a client may queue output before it connects). */
   attach(conn: Deno.Conn): void;
+  /**
+   * The connection has ended (its `onClose`): the socket is closed within
+   * a second however things stand, even with a write stuck on a peer that
+   * reads nothing (or a TLS handshake that never ends).
+   */
+  ended(): void;
   /** Closes the socket now (no connection, or a connect that failed). */
   abandon(): void;
 }
@@ -112,14 +118,16 @@ export function driveSocket(connection: () => Http2Connection): Driven {
   };
 
   // The connection has ended and its output is out: FIN, then wait for the peer's close.
+  let finished = false;
   const finish = () => {
-    if (closed || graceTimer !== undefined) return;
+    if (closed || finished) return;
+    finished = true;
     try {
       socket?.closeWrite();
     } catch {
       return close();
     }
-    graceTimer = setTimeout(close, GRACE);
+    graceTimer ??= setTimeout(close, GRACE);
   };
 
   const onOutput = () => {
@@ -166,6 +174,9 @@ export function driveSocket(connection: () => Http2Connection): Driven {
       const connectionNow = connection();
       if (connectionNow.closed && connectionNow.bufferedAmount === 0) finish();
       else onOutput();
+    },
+    ended() {
+      if (!closed) graceTimer ??= setTimeout(close, GRACE);
     },
     abandon: close,
   };

@@ -101,6 +101,7 @@ export function connectHttp2(url: string, options: Http2ClientOptions = {}): Htt
     const connection: Http2Connection = new Http2Connection("client", {
       onOutput: driven.onOutput,
       onClose: (error) => {
+        driven.ended();
         if (error !== undefined) onError(error);
       },
     }, { ...options, authority: parsed.host, scheme: tls ? "https" : "http" });

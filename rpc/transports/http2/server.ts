@@ -166,6 +166,7 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
         onStream(stream);
       },
       onClose: (error) => {
+        driven.ended();
         if (error !== undefined) onError(error);
       },
     }, options);
