@@ -260,3 +260,15 @@ Deno.test("http2: a server that cannot be reached fails the request with a Conne
   await assert.rejects(stream.response, ConnectionClosedError);
   assert.equal(stream.signal.aborted, true);
 });
+
+Deno.test("http2: a server that accepts and says nothing fails the request after connectTimeout", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = connectHttp2(`http://127.0.0.1:${listener.addr.port}`, {
+    connectTimeout: 100,
+  });
+  const stream = client.request({ ":method": "GET", ":path": "/" }, { endStream: true });
+  using _conn = await listener.accept(); // accepted, and never a byte back
+  const error = await stream.response.catch((e) => e);
+  assert.ok(error instanceof ConnectionClosedError, String(error));
+  assert.match(String(error.message + error.cause), /No HTTP\/2 SETTINGS .* within 100 ms/);
+});

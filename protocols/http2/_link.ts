@@ -27,6 +27,8 @@ export interface Http2ConnectionEvents {
   readonly onClose?: (error: Error | undefined) => void;
   /** The peer sent GOAWAY: no new streams on this connection. */
   readonly onGoaway?: (code: number, lastStreamId: number) => void;
+  /** The peer's first SETTINGS arrived: it speaks HTTP/2. */
+  readonly onEstablished?: () => void;
 }
 
 /** The peer's SETTINGS that govern what this side sends. */

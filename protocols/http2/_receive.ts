@@ -304,8 +304,10 @@ export class Receiver implements F.FrameSink {
     }
     if (this.settled) this.#controlFrame();
     if (link.closed) return;
-    applySettings(link, payload, !this.settled);
+    const first = !this.settled;
+    applySettings(link, payload, first);
     this.settled = true;
+    if (first && !link.closed) link.events.onEstablished?.();
   }
 
   #ping(flags: number, id: number, payload: Uint8Array): void {

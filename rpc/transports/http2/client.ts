@@ -28,6 +28,12 @@ export interface Http2ClientOptions extends Omit<Http2ConnectionOptions, "author
   readonly keepAlive?: KeepAlive;
   /** Told why a connection ended, when it was not graceful. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Milliseconds from opening a connection to the server's SETTINGS (TCP,
+   * TLS and HTTP/2's preface together); past it the connection's requests
+   * fail with a `ConnectionClosedError`. 30 s by default.
+   */
+  readonly connectTimeout?: number;
 }
 
 /** An HTTP/2 client of one origin. */
@@ -92,6 +98,7 @@ export function connectHttp2(url: string, options: Http2ClientOptions = {}): Htt
   const hostname = parsed.hostname.replace(/^\[|\]$/g, "");
   const port = Number(parsed.port || (tls ? 443 : 80));
   const onError = options.onError ?? (() => {});
+  const connectTimeout = options.connectTimeout ?? 30_000;
   let current: { connection: Http2Connection; guard: Guard; done: Promise<void> } | undefined;
   const all = new Set<Promise<void>>();
   let closed = false;
@@ -100,11 +107,21 @@ export function connectHttp2(url: string, options: Http2ClientOptions = {}): Htt
     const driven = driveSocket(() => connection);
     const connection: Http2Connection = new Http2Connection("client", {
       onOutput: driven.onOutput,
+      onEstablished: () => clearTimeout(silent),
       onClose: (error) => {
+        clearTimeout(silent);
         driven.ended();
         if (error !== undefined) onError(error);
       },
     }, { ...options, authority: parsed.host, scheme: tls ? "https" : "http" });
+    // A server that accepts and says nothing (or not HTTP/2) fails the requests in time.
+    const silent = connectTimeout === Infinity ? undefined : setTimeout(() => {
+      connection.destroy(
+        new ConnectionClosedError(
+          `No HTTP/2 SETTINGS from ${parsed.host} within ${connectTimeout} ms`,
+        ),
+      );
+    }, connectTimeout);
     const guard = guardConnection(connection, {
       firstFrameTimeout: Infinity,
       idleTimeout: Infinity,
