@@ -32,12 +32,12 @@ const Status = loadProto(
   { keepCase: true },
 ).message("google.rpc.Status");
 
-// A streaming method beside the calculator's, to see it refused.
+// A client-streaming method beside the calculator's, to see it refused.
 const streaming = loadProto(`
   syntax = "proto3";
   package demo;
   message N { int32 n = 1; }
-  service Counter { rpc Count(N) returns (stream N); }
+  service Counter { rpc Count(stream N) returns (N); }
 `);
 
 function startServer() {
@@ -220,14 +220,15 @@ for (const text of [false, true]) {
   });
 }
 
-Deno.test("gRPC-Web: a streaming method is 12 with a clear message", async () => {
+Deno.test("gRPC-Web: a method whose request streams is 12 with a clear message", async () => {
   await using server = startServer().server;
   const reply = await call(server.url, "/counter/demo.Counter/Count", frame(new Uint8Array()));
   assert.equal(reply.trailersOnly, true);
   assert.equal(reply.trailers["grpc-status"], "12");
   assert.equal(
     reply.trailers["grpc-message"],
-    "demo.Counter/Count is a streaming method: gRPC-Web serves unary calls only",
+    "demo.Counter/Count takes a stream of messages: gRPC-Web carries one request message " +
+      "(a browser cannot stream a request body), so it serves unary and server-streaming calls",
   );
 });
 

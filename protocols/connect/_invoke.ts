@@ -5,6 +5,7 @@
  * @module
  */
 
+import { attachMetadata, type CallMetadata } from "../../rpc/call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "../../rpc/service.ts";
 import { ConnectError } from "./errors.ts";
 
@@ -20,6 +21,7 @@ import { ConnectError } from "./errors.ts";
  * @param aborted the request's signal (the client went away), asked for only
  *   when the handler looks at its own: Deno.serve warns about reading it
  * @param deadline fires at the call's deadline; none without one
+ * @param metadata what `callMetadata(ctx)` finds; none when absent
  * @returns what the handler returned
  *
  * @example A handler that outlives its deadline
@@ -41,6 +43,7 @@ export function invokeWithin(
   method: string,
   aborted: () => AbortSignal,
   deadline: AbortSignal | undefined,
+  metadata?: CallMetadata,
 ): Promise<unknown> {
   let signal: AbortSignal | undefined;
   const ctx: CallContext = {
@@ -51,6 +54,7 @@ export function invokeWithin(
       return signal ??= deadline === undefined ? aborted() : AbortSignal.any([aborted(), deadline]);
     },
   };
+  if (metadata !== undefined) attachMetadata(ctx, metadata);
   const outcome = Promise.resolve().then(() => handler.invoke(params, ctx));
   if (deadline === undefined) return outcome;
   return Promise.race([outcome, expiry(deadline)]);

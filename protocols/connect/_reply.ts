@@ -11,7 +11,7 @@
 // the status's code.
 
 import type { ProtoMessageType, ProtoSchema } from "../../codecs/protobuf/schema.ts";
-import { essence } from "../../rpc/transports/http/_body.ts";
+import { essence } from "./_compress.ts";
 import { codeOfHttpStatus, ConnectError } from "./errors.ts";
 import { type ConnectFormat, decodeBody, formatOf, mediaTypeOf, readErrorBody } from "./_wire.ts";
 

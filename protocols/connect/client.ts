@@ -17,7 +17,7 @@ import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { CallOptions } from "../../rpc/client.ts";
 import type { RpcParams } from "../../rpc/types.ts";
-import { BodyTooLargeError, gzipStream, readBody } from "../../rpc/transports/http/_body.ts";
+import { BodyTooLargeError, gzipStream, readBody } from "./_compress.ts";
 import { noReply } from "../../rpc/transports/http/_no_reply.ts";
 import { type ConnectFormat, encodeBody, MAX_TIMEOUT_MS, mediaTypeOf } from "./_wire.ts";
 import { readReply } from "./_reply.ts";
