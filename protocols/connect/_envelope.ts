@@ -56,16 +56,24 @@ export interface EnvelopeReaderOptions {
   /** The code of a body that ends inside an envelope; `invalid_argument` by default. */
   readonly truncated?: ConnectCode;
   /**
-   * Milliseconds the body may go without a byte while an envelope is
-   * wanted; `Infinity` (the default): no limit. Past it, `deadline_exceeded`.
+   * Milliseconds the reader may wait for an envelope while none comes;
+   * `Infinity` (the default): no limit. Past it, `deadline_exceeded`.
    */
   readonly idleTimeout?: number;
+  /**
+   * Read the body as it arrives rather than as envelopes are asked for,
+   * keeping at most this many bytes beyond one whole message that the
+   * reader has not taken yet; past it, `resource_exhausted`. For a body
+   * read while a streaming reply is open (see `_stream_call.ts` for why).
+   * Off by default: a chunk is read only when an envelope is wanted.
+   */
+  readonly readAhead?: number;
 }
 
 /**
- * Reads envelopes from a body as they are asked for: a chunk is read only
- * when the envelopes already read are used up, so a body is read no faster
- * than its reader goes.
+ * Reads envelopes from a body. By default a chunk is read only when the
+ * envelopes already read are used up, so a body is read no faster than its
+ * reader goes; with `readAhead`, as it arrives, up to that many bytes ahead.
  *
  * @example
  * ```ts
@@ -78,6 +86,17 @@ export interface EnvelopeReaderOptions {
  * assert.deepEqual(await reader.next(), { flags: 2, data: new Uint8Array([123, 125]) });
  * assert.equal(await reader.next(), undefined);
  * ```
+ *
+ * @example A caller too far ahead of its reader
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { EnvelopeReader } from "./_envelope.ts";
+ *
+ * const body = new Blob([new Uint8Array(5 * 100)]).stream(); // 100 empty messages
+ * const reader = new EnvelopeReader(body, { maxSize: 8, readAhead: 64 });
+ * await new Promise((resolve) => setTimeout(resolve, 10)); // the body arrives meanwhile
+ * await assert.rejects(reader.next(), { connectCode: "resource_exhausted" });
+ * ```
  */
 export class EnvelopeReader {
   readonly #chunks: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -87,7 +106,10 @@ export class EnvelopeReader {
   // many chunks is copied once.
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  #ended = false;
   #failed: unknown;
+  // Read-ahead: resolved when the pump has brought more (or the end).
+  #arrived: PromiseWithResolvers<void> | undefined;
 
   /**
    * Creates the reader.
@@ -98,15 +120,17 @@ export class EnvelopeReader {
   constructor(body: ReadableStream<Uint8Array> | null, options: EnvelopeReaderOptions) {
     this.#chunks = body?.getReader();
     this.#options = options;
+    if (this.#chunks === undefined) this.#ended = true;
+    else if (options.readAhead !== undefined) this.#pump(options.readAhead);
   }
 
   /**
    * The next envelope, or `undefined` at the end of the body.
    *
    * @throws {ConnectError} `resource_exhausted` for a length over
-   *   `maxSize`, the `truncated` code for a body that ends inside an
-   *   envelope, `deadline_exceeded` past `idleTimeout`, or the reason
-   *   {@linkcode EnvelopeReader.fail} was given
+   *   `maxSize` (or a body past `readAhead`), the `truncated` code for a
+   *   body that ends inside an envelope, `deadline_exceeded` past
+   *   `idleTimeout`, or the reason {@linkcode EnvelopeReader.fail} was given
    */
   async next(): Promise<Envelope | undefined> {
     for (;;) {
@@ -127,8 +151,7 @@ export class EnvelopeReader {
           return { flags: whole[0]!, data: whole.subarray(PREFIX) };
         }
       }
-      const chunk = await this.#read();
-      if (chunk === undefined) {
+      if (this.#ended) {
         if (this.#pendingBytes === 0) return undefined;
         throw this.#fail(
           new ConnectError(
@@ -137,8 +160,7 @@ export class EnvelopeReader {
           ),
         );
       }
-      this.#pending.push(chunk);
-      this.#pendingBytes += chunk.length;
+      await this.#more();
     }
   }
 
@@ -150,6 +172,72 @@ export class EnvelopeReader {
    */
   fail(reason: unknown): void {
     this.#fail(reason);
+  }
+
+  #push(chunk: Uint8Array | undefined): void {
+    if (chunk === undefined) {
+      this.#ended = true;
+      return;
+    }
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+  }
+
+  // The next chunk (or the end): read now, or brought by the pump; at most
+  // `idleTimeout` ms of waiting.
+  async #more(): Promise<void> {
+    const idle = this.#options.idleTimeout ?? Infinity;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waiting = this.#options.readAhead === undefined
+      ? this.#chunks!.read().then(({ done, value }) => this.#push(done ? undefined : value))
+      : (this.#arrived ??= Promise.withResolvers()).promise;
+    try {
+      await (idle === Infinity ? waiting : Promise.race([
+        waiting,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() =>
+            reject(
+              new ConnectError(
+                "deadline_exceeded",
+                `No request message for ${idle} ms (limit idleTimeout)`,
+              ),
+            ), idle);
+        }),
+      ]));
+    } catch (error) {
+      // A failure of ours (fail(), the idle limit) is its own reason; the body's is the peer's.
+      throw this.#fail(this.#failed ?? error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // Reads the body as it arrives, failing past `readAhead` bytes beyond one message.
+  async #pump(readAhead: number): Promise<void> {
+    const limit = readAhead + this.#options.maxSize + PREFIX;
+    try {
+      while (this.#failed === undefined && !this.#ended) {
+        const { done, value } = await this.#chunks!.read();
+        this.#push(done ? undefined : value);
+        if (this.#pendingBytes > limit) {
+          this.#fail(
+            new ConnectError(
+              "resource_exhausted",
+              `The caller is ${this.#pendingBytes} bytes ahead of the handler (limit ${limit})`,
+            ),
+          );
+        }
+        this.#wake();
+      }
+    } catch (error) {
+      this.#fail(error);
+      this.#wake();
+    }
+  }
+
+  #wake(): void {
+    this.#arrived?.resolve();
+    this.#arrived = undefined;
   }
 
   // The first `n` pending bytes (joined when they span chunks), removed
@@ -177,32 +265,5 @@ export class EnvelopeReader {
     this.#failed ??= reason;
     this.#chunks?.cancel(reason).catch(() => {});
     return this.#failed;
-  }
-
-  async #read(): Promise<Uint8Array | undefined> {
-    if (this.#chunks === undefined) return undefined;
-    const idle = this.#options.idleTimeout ?? Infinity;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const read = this.#chunks.read();
-      const { done, value } = idle === Infinity ? await read : await Promise.race([
-        read,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() =>
-            reject(
-              new ConnectError(
-                "deadline_exceeded",
-                `No bytes of the request for ${idle} ms (limit idleTimeout)`,
-              ),
-            ), idle);
-        }),
-      ]);
-      return done ? undefined : value;
-    } catch (error) {
-      // A failure of ours (fail(), the idle limit) is its own reason; one of the body's is the peer's.
-      throw this.#fail(this.#failed ?? error);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }

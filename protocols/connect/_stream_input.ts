@@ -55,10 +55,20 @@ export class RequestMessages implements StreamInput {
    *
    * @throws {ConnectError} `invalid_argument` for a message flagged as the
    *   end of a stream or with flags Connect does not define, or one that
-   *   does not decode; what the envelopes' reader throws
+   *   does not decode; `canceled` when the body broke off; what the
+   *   envelopes' reader throws
    */
   async next(): Promise<Record<string, unknown> | undefined> {
-    const envelope = await this.#reader.next();
+    let envelope;
+    try {
+      envelope = await this.#reader.next();
+    } catch (error) {
+      if (error instanceof ConnectError) throw error;
+      // The body broke off: the client went away (HTTP/1.1 says nothing else).
+      throw new ConnectError("canceled", `The request body broke off: ${error}`, [], {
+        cause: error,
+      });
+    }
     if (envelope === undefined) return undefined;
     const { flags, data } = envelope;
     if ((flags & ~FLAG_COMPRESSED) !== 0) {

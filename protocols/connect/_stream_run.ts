@@ -53,8 +53,11 @@ export interface InFlight {
 export interface StreamRun {
   readonly method: ProtoMethod;
   readonly handler: Pick<ResolvedMethod, "invoke">;
-  /** The request message, read when the call starts (`{}` when the request streams). */
-  readonly request: () => Promise<unknown>;
+  /**
+   * The request message, read when the call starts; `undefined` when the
+   * request streams (the handler reads `ctx.input`).
+   */
+  readonly request: (() => Promise<unknown>) | undefined;
   /** The caller's messages (none more after `request`'s when only the reply streams). */
   readonly input: StreamInput;
   readonly metadata: CallMetadata;
@@ -68,9 +71,11 @@ export interface StreamRun {
 const DEADLINE = () => new ConnectError("deadline_exceeded", "Deadline exceeded");
 
 /**
- * Runs a streaming call until its reply can start: the handler has returned
- * (its async iterable when the reply streams, its one reply message when
- * only the request does) or failed. Its reply headers are final then.
+ * Runs a streaming call until its reply can start, when its reply headers
+ * are final: for a bidi call as soon as the handler is called; for a server
+ * stream once the request message is read and the handler has returned its
+ * async iterable; for a client stream once the handler has returned its
+ * reply (or failed, for all three).
  *
  * @param run the call
  * @returns the reply body: the reply messages' frames, then the end frame
@@ -131,41 +136,42 @@ export async function runStream(run: StreamRun): Promise<ReadableStream<Uint8Arr
     return wire.end(why);
   };
 
-  let result: unknown;
-  try {
-    result = await abortable(
-      (async () => run.handler.invoke(await run.request(), ctx))(),
+  let source: AsyncIterator<unknown>;
+  if (run.request === undefined && method.serverStreaming) {
+    // Bidi: the handler starts now, and the reply with it (its headers are
+    // what the handler set before its first await), while the caller still sends.
+    const reply = abortable(
+      new Promise((resolve) => resolve(run.handler.invoke({}, ctx))), // called now
       stop.signal,
     );
-  } catch (error) {
-    stop.abort(error); // the handler's signal says the call is over
-    return frames([last(error)]);
-  }
-  if (!method.serverStreaming) {
+    reply.catch(() => {}); // the body reads it
+    source = streamOf(reply, method)[Symbol.asyncIterator]();
+  } else {
+    let result: unknown;
     try {
-      return frames([await wire.message(result), last(undefined)]);
+      const request = run.request === undefined ? {} : await abortable(run.request(), stop.signal);
+      result = await abortable(Promise.resolve(run.handler.invoke(request, ctx)), stop.signal);
+      if (!method.serverStreaming) {
+        // The request streamed: its one reply, then the end.
+        return frames([await wire.message(result), last(undefined)]);
+      }
+      if (!isAsyncIterable(result)) throw notIterable(method);
     } catch (error) {
+      if (!stop.signal.aborted) stop.abort(error); // the handler's signal says the call is over
       return frames([last(error)]);
     }
+    source = result[Symbol.asyncIterator]();
   }
-  if (!isAsyncIterable(result)) {
-    const error = new ConnectError(
-      "internal",
-      `${method.name} streams its reply: its handler must return an AsyncIterable`,
-    );
-    return frames([last(error)]);
-  }
-  const iterator = result[Symbol.asyncIterator]();
-  // Stops the generator: a step it is awaiting finishes first, then its `finally` runs.
+  // Stops the source: a step it is awaiting finishes first, then its `finally` runs.
   const close = (reason: unknown) => {
     if (!stop.signal.aborted) stop.abort(reason);
-    iterator.return?.()?.catch(() => {});
+    source.return?.()?.catch(() => {});
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (over) return;
       try {
-        const step = await abortable(iterator.next(), stop.signal);
+        const step = await abortable(source.next(), stop.signal);
         if (step.done !== true) {
           controller.enqueue(await wire.message(step.value));
           return;
@@ -184,6 +190,20 @@ export async function runStream(run: StreamRun): Promise<ReadableStream<Uint8Arr
       end(gone);
     },
   }, { highWaterMark: 0 });
+}
+
+// The messages of a bidi call's handler, once it has returned them.
+async function* streamOf(reply: Promise<unknown>, method: ProtoMethod): AsyncGenerator<unknown> {
+  const result = await reply;
+  if (!isAsyncIterable(result)) throw notIterable(method);
+  yield* result;
+}
+
+function notIterable(method: ProtoMethod): ConnectError {
+  return new ConnectError(
+    "internal",
+    `${method.name} streams its reply: its handler must return an AsyncIterable`,
+  );
 }
 
 // A body of frames made already.
