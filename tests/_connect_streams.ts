@@ -33,7 +33,7 @@ export const probeSchema = loadProto(`
   service Streams {
     rpc Forever(N) returns (stream N);  // n, n+1, … until stopped; pad bytes of padding each
     rpc Hold(stream N) returns (N);     // reads a message, then waits for the gate; then the rest
-    rpc Wait(N) returns (stream N);     // one message, then waits for its signal
+    rpc Wait(N) returns (stream N);     // the request back, then waits for its signal
   }
 `);
 
@@ -99,10 +99,10 @@ export function probeService(): { service: Record<string, unknown>; probe: Probe
       }
       return { n: BigInt(probe.read) };
     },
-    Wait: async function* ({ n }: { n: bigint }, ctx: CallContext) {
+    Wait: async function* ({ n, pad }: { n: bigint; pad: Uint8Array }, ctx: CallContext) {
       const stopped = watch(ctx);
       try {
-        yield { n };
+        yield { n, pad };
         await stopped;
       } finally {
         finished.resolve();

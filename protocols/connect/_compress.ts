@@ -34,7 +34,13 @@ export { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody };
  * ```
  */
 export function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Response(gzipStream(bytes)).bytes();
+  // Written straight into the compressor: through a Blob's stream it took
+  // seven times as long.
+  const compressor = new CompressionStream("gzip");
+  const writer = compressor.writable.getWriter();
+  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {});
+  writer.close().catch(() => {});
+  return new Response(compressor.readable).bytes();
 }
 
 /**
