@@ -13,6 +13,7 @@ import { connectHandler, type ConnectHandlerOptions } from "../protocols/connect
 import { envelope } from "../protocols/connect/_envelope.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import type { CallContext } from "../rpc/service.ts";
+import { RpcError } from "../rpc/errors.ts";
 import {
   calculatorSchema,
   ERROR_DETAILS,
@@ -30,7 +31,9 @@ export const probeSchema = loadProto(`
   syntax = "proto3";
   package probe;
   message N { int64 n = 1; bytes pad = 2; }
+  message Why { string why = 1; }
   service Streams {
+    rpc Fail(N) returns (stream N);     // n messages, then an error with a Why detail
     rpc Forever(N) returns (stream N);  // n, n+1, … until stopped; pad bytes of padding each
     rpc Hold(stream N) returns (N);     // reads a message, then waits for the gate; then the rest
     rpc Wait(N) returns (stream N);     // the request back, then waits for its signal
@@ -99,6 +102,10 @@ export function probeService(): { service: Record<string, unknown>; probe: Probe
       }
       return { n: BigInt(probe.read) };
     },
+    Fail: async function* ({ n }: { n: bigint }) {
+      for (let i = 0n; i < n; i++) yield { n: i };
+      throw new RpcError(7, "enough", { why: `after ${n}` });
+    },
     Wait: async function* ({ n, pad }: { n: bigint; pad: Uint8Array }, ctx: CallContext) {
       const stopped = watch(ctx);
       try {
@@ -139,6 +146,8 @@ export function startServer(
       "/probe/": connectHandler({
         schema: probeSchema,
         service,
+        errorDetails: "probe.Why",
+        errorCode: () => "failed_precondition",
         onError: (error) => errors.push(error),
         ...handlerOptions,
       }),
