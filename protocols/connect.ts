@@ -60,4 +60,5 @@ export {
   type ConnectStreamOptions,
 } from "./connect/client.ts";
 export type { ConnectFormat } from "./connect/_wire.ts";
+export type { ConnectCors } from "./connect/_cors.ts";
 export { type CallMetadata, callMetadata } from "../rpc/call_metadata.ts";

@@ -24,6 +24,7 @@ import { answerConnectUnary, failUnary, type UnaryContext, unaryHeaders } from "
 import { grpcWebModeOf, grpcWebTrailersOnly } from "./_grpc_web.ts";
 import { answerGrpcWeb, type GrpcWebContext } from "./_grpc_web_call.ts";
 import { answerConnectStream, type ConnectStreamContext, streamFormatOf } from "./_stream_call.ts";
+import { type ConnectCors, cors as corsFor } from "./_cors.ts";
 
 /** Options of {@linkcode connectHandler}. */
 export interface ConnectHandlerOptions {
@@ -72,6 +73,12 @@ export interface ConnectHandlerOptions {
    * end-of-stream message's `metadata`, gRPC-Web's trailer frame.
    */
   readonly onCall?: (metadata: CallMetadata) => void;
+  /**
+   * Let pages on these origins call (connect-web in a browser): preflights
+   * are answered, and every reply's headers are exposed to the page (a
+   * gRPC-Web client reads a trailers-only status from them). None by default.
+   */
+  readonly cors?: ConnectCors;
   /** Refuse requests without `Connect-Protocol-Version: 1` (connect-go's strict mode); off by default. */
   readonly requireProtocolVersion?: boolean;
   /** Send the message and stack of unexpected handler errors (development only). */
@@ -278,7 +285,8 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
     return await answerConnectUnary(unary, request, method, resolved, format, metadata);
   };
 
-  return async (request) => {
+  const cors = options.cors === undefined ? undefined : corsFor(options.cors);
+  const serve = async (request: Request): Promise<Response> => {
     const metadata: CallMetadata = {
       request: request.headers,
       headers: new Headers(),
@@ -296,6 +304,8 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
       return failUnary(errors, metadata, new ConnectError("internal", "Internal error"));
     }
   };
+  if (cors === undefined) return serve;
+  return async (request) => cors.preflight(request) ?? cors.allow(request, await serve(request));
 }
 
 // "/prefix/pkg.Service/Method?query" → "pkg.Service/Method": the last two
