@@ -1,7 +1,8 @@
 /**
  * gRPC-Web interop with connect-es: `@connectrpc/connect-web`'s
  * `createGrpcWebTransport` (the transport browsers use, here on Node's
- * fetch) calls parley's `connectHandler`: in process, where a slow Echo shows
+ * fetch) calls parley's `connectHandler`, unary and server-streaming: in
+ * process, where a slow Echo shows
  * the deadline, and in the calculator example (`--transport http`), as the
  * contract serves it.
  *
@@ -39,6 +40,12 @@ const CONTRACT = {
   add: 3,
   overflow: { code: 3, message: "overflow", details: [{ whatOp: 1, why: "overflow" }] },
   echo: "héllo, gRPC-Web",
+  range: ["2147483647", "2147483648", "2147483649"],
+  rangeInvalid: {
+    code: 3,
+    message: "invalid count",
+    details: [{ whatOp: 1, why: "invalid count" }],
+  },
 };
 
 test("connect-web's gRPC-Web transport calls connectHandler: results, errors, deadlines", async () => {
