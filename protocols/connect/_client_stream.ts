@@ -12,7 +12,6 @@
 import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { TimeoutError } from "../../rpc/errors.ts";
 import type { RpcParams, RpcStream, StreamCallOptions } from "../../rpc/types.ts";
-import { noReply } from "../../rpc/transports/http/_no_reply.ts";
 import { envelope, EnvelopeReader, FLAG_COMPRESSED, FLAG_END_STREAM } from "./_envelope.ts";
 import { essence, gunzip, gzip } from "./_compress.ts";
 import { readEndStream } from "./_end_stream.ts";
@@ -50,6 +49,8 @@ export interface StreamClient {
   readonly compressThreshold: number;
   /** The calls in flight, aborted by `close()`. */
   readonly inFlight: Set<AbortController>;
+  /** The error for a fetch that got no reply (or lost it midway): fetch's TypeError, said plainly. */
+  readonly noReply: (url: string, error: unknown) => Error;
 }
 
 /**
@@ -237,7 +238,7 @@ async function* readReplies(
   } catch (error) {
     // fetch's own failures are TypeErrors; others already say what happened.
     if (controller.signal.aborted || !(error instanceof TypeError)) throw error;
-    throw noReply(url, error);
+    throw client.noReply(url, error);
   }
   if (response.status !== 200) {
     throw statusError(response, await start(response), url, client.schema);
@@ -260,7 +261,7 @@ async function* readReplies(
     } catch (error) {
       if (error instanceof ConnectError) throw error;
       if (controller.signal.aborted || !(error instanceof TypeError)) throw error;
-      throw noReply(url, error);
+      throw client.noReply(url, error);
     }
     if (next === undefined) {
       throw new ConnectError("internal", `POST ${url} ended without its end-of-stream message`);

@@ -259,6 +259,7 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     maxMessageSize: maxBodySize,
     compressThreshold,
     inFlight,
+    noReply,
   };
   const openStream = (name: string, params?: RpcParams, callOptions: ConnectStreamOptions = {}) =>
     openConnectStream(streams, name, params, callOptions);
