@@ -11,6 +11,7 @@
 import { loadProto, protoService } from "../codecs/protobuf.ts";
 import { connectHandler, type ConnectHandlerOptions } from "../protocols/connect.ts";
 import { envelope } from "../protocols/connect/_envelope.ts";
+import { concat } from "../testing/framing_helpers.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import type { CallContext } from "../rpc/service.ts";
 import { RpcError } from "../rpc/errors.ts";
@@ -202,13 +203,7 @@ export function post(
 
 /** Envelopes joined into one body. */
 export function joined(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concat(parts) as Uint8Array<ArrayBuffer>;
 }
 
 /**

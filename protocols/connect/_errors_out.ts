@@ -5,23 +5,20 @@
  * @module
  */
 
-import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import type { ProtoMethod } from "../../codecs/protobuf/schema.ts";
+import type { StatusOptions } from "../grpc/_status.ts";
 import { RpcError } from "../../rpc/errors.ts";
 import type { RpcErrorObject } from "../../rpc/types.ts";
 import { type ConnectCode, connectCodeOf, ConnectError } from "./errors.ts";
 import type { WireError } from "./_end_stream.ts";
 
-/** How errors map: the options of `connectHandler` that say so. */
-export interface ErrorMapping {
-  readonly schema: ProtoSchema;
-  /** The message type that an `RpcError`'s `data` travels as. */
-  readonly errorDetails?: string;
+/**
+ * How errors map: the options of `connectHandler` that say so, as gRPC's
+ * statuses have them, with Connect's code of an application error.
+ */
+export interface ErrorMapping extends Omit<StatusOptions, "errorStatus"> {
   /** The code of an application error; `unknown` when absent or `undefined`. */
   readonly errorCode?: (error: RpcErrorObject) => ConnectCode | undefined;
-  /** Send the message of unexpected errors. */
-  readonly exposeErrors: boolean;
-  /** Told about unexpected errors and details that do not encode. */
-  readonly onError: (error: unknown) => void;
 }
 
 /** The two steps from a thrown error to the error on the wire. */
@@ -103,4 +100,51 @@ export function errorsOut(mapping: ErrorMapping): ErrorsOut {
       return { code: error.connectCode, message: error.message, details: encoded };
     },
   };
+}
+
+/**
+ * A handler's reply message encoded; a value that is not one is told to
+ * `onError` and becomes an `internal` error (its message sent only with
+ * `exposeErrors`).
+ *
+ * @param method the method whose reply it is
+ * @param encode encodes the value (and throws for one that does not fit)
+ * @param mapping `onError` and `exposeErrors`
+ * @returns the encoded reply
+ * @throws {ConnectError} `internal`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto } from "../../codecs/protobuf.ts";
+ * import { encodeReply } from "./_errors_out.ts";
+ *
+ * const schema = loadProto(`syntax = "proto3"; package p; message N { int32 n = 1; }
+ *   service S { rpc M(N) returns (N); }`);
+ * const method = schema.method("p.S/M")!;
+ * const told: unknown[] = [];
+ * const mapping = { exposeErrors: false, onError: (e: unknown) => told.push(e) };
+ * assert.deepEqual(encodeReply(method, () => method.response.encode({ n: 1 }), mapping), new Uint8Array([8, 1]));
+ * assert.throws(() => encodeReply(method, () => method.response.encode({ n: "x" }), mapping), {
+ *   connectCode: "internal",
+ *   message: "Internal error",
+ * });
+ * assert.equal(told.length, 1);
+ * ```
+ */
+export function encodeReply(
+  method: ProtoMethod,
+  encode: () => Uint8Array,
+  mapping: Pick<ErrorMapping, "exposeErrors" | "onError">,
+): Uint8Array {
+  try {
+    return encode();
+  } catch (error) {
+    mapping.onError(
+      new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
+        cause: error,
+      }),
+    );
+    throw new ConnectError("internal", mapping.exposeErrors ? String(error) : "Internal error");
+  }
 }

@@ -20,7 +20,8 @@ import {
   grpcWebTrailersOnly,
   readGrpcWebMessages,
 } from "./_grpc_web.ts";
-import { invokeWithin } from "./_invoke.ts";
+import { type InFlight, invokeCounted, overLimit } from "./_invoke.ts";
+import { encodeReply } from "./_errors_out.ts";
 import { answerGrpcWebStream } from "./_grpc_web_stream.ts";
 
 /** What a gRPC-Web call needs from the handler it is served by. */
@@ -32,7 +33,7 @@ export interface GrpcWebContext {
   /** The largest request message, in bytes. */
   readonly maxMessageSize: number;
   /** The calls running across requests (shared with Connect's), and their limit. */
-  readonly calls: { inFlight: number; readonly maxInFlight: number };
+  readonly calls: InFlight;
 }
 
 /**
@@ -125,9 +126,8 @@ export async function answerGrpcWeb(
     );
   }
   const { calls } = context;
-  if (calls.inFlight >= calls.maxInFlight) {
-    return refuse({ code: 8, message: `Too many calls in flight (limit ${calls.maxInFlight})` });
-  }
+  const busy = overLimit(calls);
+  if (busy !== undefined) return refuse({ code: 8, message: busy.message });
   if (method.serverStreaming) {
     return answerGrpcWebStream(context, {
       mode,
@@ -138,27 +138,20 @@ export async function answerGrpcWeb(
       deadline,
     });
   }
-  calls.inFlight++;
-  let result: unknown;
-  try {
-    const aborted = () => request.signal;
-    result = await invokeWithin(resolved, params, method.name, aborted, deadline, metadata);
-  } catch (error) {
-    return grpcWebReply(mode, undefined, statusOf(error, context.status), metadata);
-  } finally {
-    calls.inFlight--;
-  }
   let reply: Uint8Array;
   try {
-    reply = method.response.encode(result ?? {});
-  } catch (error) {
-    context.status.onError(
-      new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
-        cause: error,
-      }),
+    const result = await invokeCounted(
+      calls,
+      resolved,
+      params,
+      method.name,
+      request,
+      deadline,
+      metadata,
     );
-    const message = context.status.exposeErrors ? String(error) : "Internal error";
-    return grpcWebReply(mode, undefined, { code: 13, message }, metadata);
+    reply = encodeReply(method, () => method.response.encode(result ?? {}), context.status);
+  } catch (error) {
+    return grpcWebReply(mode, undefined, statusOf(error, context.status), metadata);
   }
   return grpcWebReply(mode, reply, undefined, metadata);
 }

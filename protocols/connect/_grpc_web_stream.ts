@@ -14,7 +14,7 @@ import { frameMessage } from "../grpc/_wire.ts";
 import { statusOf, type StatusOptions } from "../grpc/_status.ts";
 import { bodyChunk, grpcWebHead, type GrpcWebMode, trailerFrame } from "./_grpc_web.ts";
 import { type InFlight, runStream } from "./_stream_run.ts";
-import { ConnectError } from "./errors.ts";
+import { encodeReply } from "./_errors_out.ts";
 
 /** What a streaming call needs from the handler it is served by. */
 export interface GrpcWebStreamContext {
@@ -97,17 +97,10 @@ export async function answerGrpcWebStream(
     calls: context.calls,
     wire: {
       message(value) {
-        let bytes: Uint8Array;
-        try {
-          bytes = method.response.encode(value ?? {});
-        } catch (error) {
-          context.status.onError(
-            new Error(`${method.name} sent a value that is not a ${method.response.name}`, {
-              cause: error,
-            }),
-          );
-          throw new ConnectError("internal", "Internal error");
-        }
+        const bytes = encodeReply(method, () => method.response.encode(value ?? {}), {
+          exposeErrors: false,
+          onError: context.status.onError,
+        });
         return bodyChunk(mode, frameMessage(bytes));
       },
       end(error) {

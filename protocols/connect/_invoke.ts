@@ -9,6 +9,65 @@ import { attachMetadata, type CallMetadata } from "../../rpc/call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "../../rpc/service.ts";
 import { ConnectError } from "./errors.ts";
 
+/** The calls running across requests (unary and streaming), and their limit. */
+export interface InFlight {
+  inFlight: number;
+  readonly maxInFlight: number;
+}
+
+/**
+ * The refusal of a call past the in-flight limit; `undefined` under it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { overLimit } from "./_invoke.ts";
+ *
+ * assert.equal(overLimit({ inFlight: 1, maxInFlight: 2 }), undefined);
+ * assert.equal(overLimit({ inFlight: 2, maxInFlight: 2 })?.connectCode, "resource_exhausted");
+ * ```
+ */
+export function overLimit(calls: InFlight): ConnectError | undefined {
+  if (calls.inFlight < calls.maxInFlight) return undefined;
+  return new ConnectError(
+    "resource_exhausted",
+    `Too many calls in flight (limit ${calls.maxInFlight})`,
+  );
+}
+
+/**
+ * A unary call's handler called within its deadline ({@linkcode invokeWithin}),
+ * counted in flight while it runs; `request.signal` is its abort.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { invokeCounted } from "./_invoke.ts";
+ *
+ * const calls = { inFlight: 0, maxInFlight: 5 };
+ * const handler = { invoke: () => calls.inFlight };
+ * const request = new Request("http://localhost/demo.S/M", { method: "POST" });
+ * assert.equal(await invokeCounted(calls, handler, {}, "demo.S/M", request, undefined), 1);
+ * assert.equal(calls.inFlight, 0);
+ * ```
+ */
+export async function invokeCounted(
+  calls: InFlight,
+  handler: Pick<ResolvedMethod, "invoke">,
+  params: unknown,
+  method: string,
+  request: Request,
+  deadline: AbortSignal | undefined,
+  metadata?: CallMetadata,
+): Promise<unknown> {
+  calls.inFlight++;
+  try {
+    return await invokeWithin(handler, params, method, () => request.signal, deadline, metadata);
+  } finally {
+    calls.inFlight--;
+  }
+}
+
 /**
  * Calls the handler with a context whose signal fires when the request is
  * aborted or the deadline passes. The call does not outlive its deadline:

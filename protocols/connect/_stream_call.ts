@@ -28,7 +28,8 @@ import type { ResolvedMethod } from "../../rpc/service.ts";
 import { envelope, EnvelopeReader, FLAG_COMPRESSED, FLAG_END_STREAM } from "./_envelope.ts";
 import { acceptsGzip, gunzip, gzip } from "./_compress.ts";
 import { endStreamJson } from "./_end_stream.ts";
-import type { ErrorsOut } from "./_errors_out.ts";
+import { encodeReply, type ErrorsOut } from "./_errors_out.ts";
+import { overLimit } from "./_invoke.ts";
 import { RequestMessages } from "./_stream_input.ts";
 import { type InFlight, runStream, type StreamWire } from "./_stream_run.ts";
 import {
@@ -137,14 +138,8 @@ export async function answerConnectStream(
       ),
     );
   }
-  if (calls.inFlight >= calls.maxInFlight) {
-    return refuse(
-      new ConnectError(
-        "resource_exhausted",
-        `Too many calls in flight (limit ${calls.maxInFlight})`,
-      ),
-    );
-  }
+  const busy = overLimit(calls);
+  if (busy !== undefined) return refuse(busy);
   // The deadline runs from the headers' arrival, reading the request included.
   const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
   const input = new RequestMessages(
@@ -177,17 +172,11 @@ export async function answerConnectStream(
   gzipReplies = acceptsGzip(request.headers.get("connect-accept-encoding"));
   const wire: StreamWire = {
     async message(value) {
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeBody(method.response, value ?? {}, format);
-      } catch (error) {
-        context.onError(
-          new Error(`${method.name} sent a value that is not a ${method.response.name}`, {
-            cause: error,
-          }),
-        );
-        throw new ConnectError("internal", "Internal error");
-      }
+      const bytes = encodeReply(
+        method,
+        () => encodeBody(method.response, value ?? {}, format),
+        { exposeErrors: false, onError: context.onError },
+      );
       if (gzipReplies && bytes.length > context.compressThreshold) {
         return envelope(FLAG_COMPRESSED, await gzip(bytes));
       }

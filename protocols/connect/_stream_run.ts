@@ -24,6 +24,9 @@ import { attachMetadata, type CallMetadata } from "../../rpc/call_metadata.ts";
 import { abortable } from "../../rpc/peer/_stream_flow.ts";
 import type { CallContext, ResolvedMethod } from "../../rpc/service.ts";
 import { ConnectError } from "./errors.ts";
+import type { InFlight } from "./_invoke.ts";
+
+export type { InFlight };
 
 /** How a call's messages and its end become bytes of the reply body. */
 export interface StreamWire {
@@ -41,12 +44,6 @@ export interface StreamWire {
 export interface StreamInput extends AsyncIterable<unknown> {
   /** Stops reading them: the request body is cancelled and reading throws `reason`. */
   fail(reason: unknown): void;
-}
-
-/** The calls running across requests, and their limit. */
-export interface InFlight {
-  inFlight: number;
-  readonly maxInFlight: number;
 }
 
 /** What {@linkcode runStream} runs. */

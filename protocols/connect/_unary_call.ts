@@ -13,9 +13,8 @@ import type { CallMetadata } from "../../rpc/call_metadata.ts";
 import type { ResolvedMethod } from "../../rpc/service.ts";
 import { acceptsGzip, BodyTooLargeError, gzipStream, readBody } from "./_compress.ts";
 import { ConnectError, httpStatusOf } from "./errors.ts";
-import type { ErrorsOut } from "./_errors_out.ts";
-import { invokeWithin } from "./_invoke.ts";
-import type { InFlight } from "./_stream_run.ts";
+import { encodeReply, type ErrorsOut } from "./_errors_out.ts";
+import { type InFlight, invokeCounted, overLimit } from "./_invoke.ts";
 import {
   type BodyLimits,
   callTimeout,
@@ -124,7 +123,7 @@ export async function answerConnectUnary(
   try {
     timeout = callTimeout(request.headers, context.requireProtocolVersion);
   } catch (error) {
-    return fail(error as ConnectError);
+    return fail(errors.connectErrorOf(error));
   }
   const coding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (coding !== "identity" && coding !== "gzip") {
@@ -154,37 +153,23 @@ export async function answerConnectUnary(
       ),
     );
   }
-  if (calls.inFlight >= calls.maxInFlight) {
-    return fail(
-      new ConnectError(
-        "resource_exhausted",
-        `Too many calls in flight (limit ${calls.maxInFlight})`,
-      ),
-    );
-  }
+  const busy = overLimit(calls);
+  if (busy !== undefined) return fail(busy);
   const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
-  calls.inFlight++;
-  let result: unknown;
-  try {
-    const aborted = () => request.signal;
-    result = await invokeWithin(resolved, params, method.name, aborted, deadline, metadata);
-  } catch (error) {
-    return fail(errors.connectErrorOf(error));
-  } finally {
-    calls.inFlight--;
-  }
   let body: Uint8Array;
   try {
-    body = encodeBody(method.response, result ?? {}, format);
+    const result = await invokeCounted(
+      calls,
+      resolved,
+      params,
+      method.name,
+      request,
+      deadline,
+      metadata,
+    );
+    body = encodeReply(method, () => encodeBody(method.response, result ?? {}, format), context);
   } catch (error) {
-    context.onError(
-      new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
-        cause: error,
-      }),
-    );
-    return fail(
-      new ConnectError("internal", context.exposeErrors ? String(error) : "Internal error"),
-    );
+    return fail(errors.connectErrorOf(error));
   }
   const headers: Record<string, string> = { "content-type": mediaTypeOf(format) };
   if (

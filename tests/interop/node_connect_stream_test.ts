@@ -13,21 +13,14 @@
 
 import assert from "node:assert/strict";
 import { startServer } from "../_connect_streams.ts";
-import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
-import { formatOutput, run, startCalculator } from "./_process.ts";
+import { nodePeerJson } from "./_node.ts";
+import { startCalculator } from "./_process.ts";
 import { testNeeding } from "../_needs.ts";
 
 const test = testNeeding("protoc");
 
-async function streamClient(url: string, ...flags: string[]) {
-  const dir = await nodePeers();
-  const client = await run("node", {
-    args: [`${dir}/connect_stream_client.mjs`, url, ...flags, "--proto-dir", CALCULATOR_PROTO_DIR],
-    timeout: 60_000,
-  });
-  assert.equal(client.code, 0, `connect_stream_client.mjs failed\n${formatOutput(client)}`);
-  return JSON.parse(client.stdout);
-}
+const streamClient = (url: string, ...flags: string[]) =>
+  nodePeerJson("connect_stream_client.mjs", url, ...flags);
 
 const overflow = (message: string) => ({
   code: "InvalidArgument",

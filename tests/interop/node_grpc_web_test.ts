@@ -19,21 +19,14 @@ import {
   ERROR_DETAILS,
   protobufCalculator,
 } from "../../examples/calculator/protobuf.ts";
-import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
-import { formatOutput, run, startCalculator } from "./_process.ts";
+import { nodePeerJson } from "./_node.ts";
+import { startCalculator } from "./_process.ts";
 import { testNeeding } from "../_needs.ts";
 
 const test = testNeeding("protoc");
 
-async function grpcWebClient(url: string, ...flags: string[]) {
-  const dir = await nodePeers();
-  const client = await run("node", {
-    args: [`${dir}/grpc_web_client.mjs`, url, ...flags, "--proto-dir", CALCULATOR_PROTO_DIR],
-    timeout: 60_000,
-  });
-  assert.equal(client.code, 0, `grpc_web_client.mjs failed\n${formatOutput(client)}`);
-  return JSON.parse(client.stdout);
-}
+const grpcWebClient = (url: string, ...flags: string[]) =>
+  nodePeerJson("grpc_web_client.mjs", url, ...flags);
 
 // What connect-web makes of the calculator's answers; code 3 is InvalidArgument.
 const CONTRACT = {
