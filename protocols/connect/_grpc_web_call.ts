@@ -140,15 +140,8 @@ export async function answerGrpcWeb(
   }
   let reply: Uint8Array;
   try {
-    const result = await invokeCounted(
-      calls,
-      resolved,
-      params,
-      method.name,
-      request,
-      deadline,
-      metadata,
-    );
+    const call = { handler: resolved, params, method: method.name, request, deadline, metadata };
+    const result = await invokeCounted(calls, call);
     reply = encodeReply(method, () => method.response.encode(result ?? {}), context.status);
   } catch (error) {
     return grpcWebReply(mode, undefined, statusOf(error, context.status), metadata);

@@ -35,9 +35,25 @@ export function overLimit(calls: InFlight): ConnectError | undefined {
   );
 }
 
+/** A unary call, its request message decoded. */
+export interface UnaryCall {
+  /** What the dispatcher found for the method. */
+  readonly handler: Pick<ResolvedMethod, "invoke">;
+  /** The request message. */
+  readonly params: unknown;
+  /** The method's wire name. */
+  readonly method: string;
+  /** The HTTP request: its signal is the call's abort. */
+  readonly request: Request;
+  /** Fires at the call's deadline; none without one. */
+  readonly deadline: AbortSignal | undefined;
+  /** What `callMetadata(ctx)` finds. */
+  readonly metadata?: CallMetadata;
+}
+
 /**
  * A unary call's handler called within its deadline ({@linkcode invokeWithin}),
- * counted in flight while it runs; `request.signal` is its abort.
+ * counted in flight while it runs.
  *
  * @example
  * ```ts
@@ -47,19 +63,13 @@ export function overLimit(calls: InFlight): ConnectError | undefined {
  * const calls = { inFlight: 0, maxInFlight: 5 };
  * const handler = { invoke: () => calls.inFlight };
  * const request = new Request("http://localhost/demo.S/M", { method: "POST" });
- * assert.equal(await invokeCounted(calls, handler, {}, "demo.S/M", request, undefined), 1);
+ * const call = { handler, params: {}, method: "demo.S/M", request, deadline: undefined };
+ * assert.equal(await invokeCounted(calls, call), 1);
  * assert.equal(calls.inFlight, 0);
  * ```
  */
-export async function invokeCounted(
-  calls: InFlight,
-  handler: Pick<ResolvedMethod, "invoke">,
-  params: unknown,
-  method: string,
-  request: Request,
-  deadline: AbortSignal | undefined,
-  metadata?: CallMetadata,
-): Promise<unknown> {
+export async function invokeCounted(calls: InFlight, call: UnaryCall): Promise<unknown> {
+  const { handler, params, method, request, deadline, metadata } = call;
   calls.inFlight++;
   try {
     return await invokeWithin(handler, params, method, () => request.signal, deadline, metadata);

@@ -158,15 +158,8 @@ export async function answerConnectUnary(
   const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
   let body: Uint8Array;
   try {
-    const result = await invokeCounted(
-      calls,
-      resolved,
-      params,
-      method.name,
-      request,
-      deadline,
-      metadata,
-    );
+    const call = { handler: resolved, params, method: method.name, request, deadline, metadata };
+    const result = await invokeCounted(calls, call);
     body = encodeReply(method, () => encodeBody(method.response, result ?? {}, format), context);
   } catch (error) {
     return fail(errors.connectErrorOf(error));

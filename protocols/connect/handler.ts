@@ -11,7 +11,7 @@
  */
 
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
-import type { CallMetadata } from "../../rpc/call_metadata.ts";
+import { arrivingCall, type CallMetadata } from "../../rpc/call_metadata.ts";
 import { createDispatcher } from "../../rpc/dispatch.ts";
 import { resolveLimits, type RpcLimits } from "../../rpc/limits.ts";
 import type { Service } from "../../rpc/service.ts";
@@ -287,16 +287,7 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
 
   const cors = options.cors === undefined ? undefined : corsFor(options.cors);
   const serve = async (request: Request): Promise<Response> => {
-    const metadata: CallMetadata = {
-      request: request.headers,
-      headers: new Headers(),
-      trailers: new Headers(),
-    };
-    try {
-      options.onCall?.(metadata);
-    } catch (error) {
-      onError(error);
-    }
+    const metadata = arrivingCall(request.headers, options.onCall, onError);
     try {
       return await answer(request, metadata);
     } catch (error) {
