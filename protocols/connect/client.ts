@@ -162,6 +162,44 @@ export interface ConnectClient extends AsyncDisposable {
  *   name: "Hello, Ada",
  * });
  * ```
+ *
+ * @example Streaming calls: a server stream, and a client stream fed by it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoClient, protoService } from "../../codecs/protobuf.ts";
+ * import { connectClient, connectHandler } from "../connect.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message N { int64 n = 1; }
+ *   service Counter {
+ *     rpc Count(N) returns (stream N);
+ *     rpc Total(stream N) returns (N);
+ *   }
+ * `);
+ * type Counter = {
+ *   Count(request: { n: bigint }): AsyncIterable<{ n: bigint }>;
+ *   Total(requests: AsyncIterable<{ n: bigint }>): { n: bigint };
+ * };
+ * const service = protoService<Counter>(schema, "demo.Counter", {
+ *   Count: async function* ({ n }) {
+ *     for (let i = 1n; i <= n; i++) yield { n: i };
+ *   },
+ *   Total: async (requests) => {
+ *     let n = 0n;
+ *     for await (const request of requests) n += request.n;
+ *     return { n };
+ *   },
+ * });
+ * await using server = Deno.serve({ port: 0, onListen() {} }, connectHandler({ schema, service }));
+ * await using client = connectClient(`http://localhost:${server.addr.port}`, { schema });
+ * const counter = protoClient<Counter>(client, schema, "demo.Counter");
+ * const seen = [];
+ * for await (const { n } of counter.Count({ n: 3n })) seen.push(n);
+ * assert.deepEqual(seen, [1n, 2n, 3n]);
+ * assert.deepEqual(await counter.Total(counter.Count({ n: 4n })), { n: 10n });
+ * ```
  */
 export function connectClient(baseUrl: string, options: ConnectClientOptions): ConnectClient {
   const base = baseUrl.replace(/\/+$/, "");
