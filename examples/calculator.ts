@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectHandler } from "../protocols/connect.ts";
 import { ERROR_DETAILS } from "./calculator/protobuf.ts";
-import { serveCalculatorGrpc } from "./calculator/grpc.ts";
+import { echoRequestTag, serveCalculatorGrpc } from "./calculator/grpc.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
 import { peerStreams, withSystemMethods } from "../mod.ts";
@@ -153,6 +153,7 @@ switch (values.transport) {
           service,
           errorDetails: ERROR_DETAILS,
           errorCode: () => "invalid_argument", // InvalidOperation
+          onCall: echoRequestTag, // the contract's x-request-tag, Connect and gRPC-Web alike
           exposeErrors: values["expose-errors"],
           onError,
         }),

@@ -1,12 +1,15 @@
 /**
- * The Connect protocol (connectrpc.com), unary calls: protobuf services over
- * plain HTTP, `POST /package.Service/Method` with `application/proto` or
- * `application/json` bodies, errors as Connect's JSON error body. The
- * server side is a Web-standard request handler ({@linkcode connectHandler}),
- * the client side a `fetch` client ({@linkcode connectClient}); both
- * interoperate with connect-es, connect-go and the other Connect
- * implementations. The handler also answers gRPC-Web's unary calls on the
- * same route (docs/grpc.md, "gRPC-Web"). Streaming calls are not supported.
+ * The Connect protocol (connectrpc.com): protobuf services over plain HTTP,
+ * `POST /package.Service/Method`. Unary calls with `application/proto` or
+ * `application/json` bodies, errors as Connect's JSON error body; streaming
+ * calls (server, client, bidi) with `application/connect+proto` or `+json`
+ * enveloped messages and the end-of-stream message. The server side is a
+ * Web-standard request handler ({@linkcode connectHandler}), the client side
+ * a `fetch` client ({@linkcode connectClient}); both interoperate with
+ * connect-es, connect-go and the other Connect implementations. The handler
+ * also answers gRPC-Web's unary and server-streaming calls on the same
+ * route (docs/grpc.md, "gRPC-Web"). Handlers read the request's headers and
+ * set the reply's headers and trailers with {@linkcode callMetadata}.
  *
  * @example Serving the handler with serveHttp and calling it
  * ```ts
@@ -53,5 +56,9 @@ export {
   type ConnectClient,
   connectClient,
   type ConnectClientOptions,
+  type ConnectResponseMetadata,
+  type ConnectStreamOptions,
 } from "./connect/client.ts";
 export type { ConnectFormat } from "./connect/_wire.ts";
+export type { ConnectCors } from "./connect/_cors.ts";
+export { type CallMetadata, callMetadata } from "../rpc/call_metadata.ts";

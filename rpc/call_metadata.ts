@@ -75,3 +75,40 @@ export function callMetadata(ctx: CallContext): CallMetadata | undefined {
 export function attachMetadata(ctx: CallContext, metadata: CallMetadata): void {
   byContext.set(ctx, metadata);
 }
+
+/**
+ * A new call's metadata: the request's headers, empty reply headers and
+ * trailers, shown to `onCall` first (for protocol handlers: what `onCall`
+ * sets goes out on every reply, failing ones included). What `onCall`
+ * throws is told to `onError`; the call goes on.
+ *
+ * @param request the request's headers
+ * @param onCall told of the call as it arrives
+ * @param onError told what `onCall` threw
+ * @returns the call's metadata
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { arrivingCall } from "./call_metadata.ts";
+ *
+ * const metadata = arrivingCall(new Headers({ "x-tag": "t" }), ({ request, headers }) => {
+ *   headers.set("x-tag", request.get("x-tag")!);
+ * }, () => {});
+ * assert.equal(metadata.headers.get("x-tag"), "t");
+ * ```
+ */
+export function arrivingCall(
+  request: Headers,
+  onCall: ((metadata: CallMetadata) => void) | undefined,
+  onError: (error: unknown) => void,
+): CallMetadata {
+  const metadata = { request, headers: new Headers(), trailers: new Headers() };
+  if (onCall === undefined) return metadata;
+  try {
+    onCall(metadata);
+  } catch (error) {
+    onError(error);
+  }
+  return metadata;
+}

@@ -16,28 +16,20 @@ import {
   ERROR_DETAILS,
   protobufCalculator,
 } from "../examples/calculator/protobuf.ts";
+import { call, frame, statusDetails } from "./_grpc_web_client.ts";
 
 const schema = calculatorSchema();
 const AddRequest = schema.message("interop.AddRequest");
 const AddReply = schema.message("interop.AddReply");
 const EchoMessage = schema.message("interop.EchoMessage");
 const InvalidOperation = schema.message("interop.InvalidOperation");
-const Status = loadProto(
-  `
-  syntax = "proto3";
-  package google.rpc;
-  message Any { string type_url = 1; bytes value = 2; }
-  message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
-`,
-  { keepCase: true },
-).message("google.rpc.Status");
 
-// A streaming method beside the calculator's, to see it refused.
+// A client-streaming method beside the calculator's, to see it refused.
 const streaming = loadProto(`
   syntax = "proto3";
   package demo;
   message N { int32 n = 1; }
-  service Counter { rpc Count(N) returns (stream N); }
+  service Counter { rpc Count(stream N) returns (N); }
 `);
 
 function startServer() {
@@ -73,74 +65,6 @@ function startServer() {
   return { server, aborted };
 }
 
-/** What came back: the HTTP head, the messages, and the trailers (from the headers or body). */
-interface Reply {
-  readonly status: number;
-  readonly contentType: string | null;
-  readonly messages: Uint8Array[];
-  readonly trailers: Record<string, string>;
-  /** Trailers-only: the status was in the headers, the body empty. */
-  readonly trailersOnly: boolean;
-}
-
-const frame = (message: Uint8Array, length = message.length) => {
-  const framed = new Uint8Array(5 + message.length);
-  new DataView(framed.buffer).setUint32(1, length);
-  framed.set(message, 5);
-  return framed;
-};
-
-async function call(
-  url: URL | string,
-  path: string,
-  body: Uint8Array | string | ReadableStream<Uint8Array>,
-  options: { text?: boolean; contentType?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const text = options.text ?? false;
-  const contentType = options.contentType ??
-    (text ? "application/grpc-web-text+proto" : "application/grpc-web+proto");
-  const payload = text && body instanceof Uint8Array ? body.toBase64() : body;
-  const response = await fetch(new URL(path, url), {
-    method: "POST",
-    headers: { "content-type": contentType, "x-grpc-web": "1", ...options.headers },
-    body: payload as BodyInit,
-    ...(payload instanceof ReadableStream ? { duplex: "half" } : {}),
-  } as RequestInit);
-  const raw = text
-    ? Uint8Array.fromBase64(await response.text())
-    : new Uint8Array(await response.arrayBuffer());
-  const messages: Uint8Array[] = [];
-  const trailers: Record<string, string> = {};
-  for (let at = 0; at < raw.length;) {
-    const length = new DataView(raw.buffer, at + 1, 4).getUint32(0);
-    const content = raw.subarray(at + 5, at + 5 + length);
-    if (raw[at] === 0x80) {
-      for (const line of new TextDecoder().decode(content).split("\r\n")) {
-        if (line === "") continue;
-        const colon = line.indexOf(":");
-        trailers[line.slice(0, colon)] = line.slice(colon + 1).trim();
-      }
-    } else {
-      messages.push(content);
-    }
-    at += 5 + length;
-  }
-  const trailersOnly = raw.length === 0;
-  if (trailersOnly) {
-    for (const key of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) {
-      const value = response.headers.get(key);
-      if (value !== null) trailers[key] = value;
-    }
-  }
-  return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
-    messages,
-    trailers,
-    trailersOnly,
-  };
-}
-
 const add = (num1: number, num2: number) => frame(AddRequest.encode({ num1, num2 }));
 
 for (const text of [false, true]) {
@@ -167,12 +91,7 @@ for (const text of [false, true]) {
     assert.deepEqual(reply.messages, []);
     assert.equal(reply.trailers["grpc-status"], "3");
     assert.equal(reply.trailers["grpc-message"], "overflow");
-    const details = Status.decode(Uint8Array.fromBase64(
-      reply.trailers["grpc-status-details-bin"]!.padEnd(
-        Math.ceil(reply.trailers["grpc-status-details-bin"]!.length / 4) * 4,
-        "=",
-      ),
-    )) as { code: number; message: string; details: { type_url: string; value: Uint8Array }[] };
+    const details = statusDetails(reply);
     assert.equal(details.code, 3);
     assert.equal(details.message, "overflow");
     assert.equal(details.details.length, 1);
@@ -220,14 +139,15 @@ for (const text of [false, true]) {
   });
 }
 
-Deno.test("gRPC-Web: a streaming method is 12 with a clear message", async () => {
+Deno.test("gRPC-Web: a method whose request streams is 12 with a clear message", async () => {
   await using server = startServer().server;
   const reply = await call(server.url, "/counter/demo.Counter/Count", frame(new Uint8Array()));
   assert.equal(reply.trailersOnly, true);
   assert.equal(reply.trailers["grpc-status"], "12");
   assert.equal(
     reply.trailers["grpc-message"],
-    "demo.Counter/Count is a streaming method: gRPC-Web serves unary calls only",
+    "demo.Counter/Count takes a stream of messages: gRPC-Web carries one request message " +
+      "(a browser cannot stream a request body), so it serves unary and server-streaming calls",
   );
 });
 

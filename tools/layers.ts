@@ -63,9 +63,7 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
   "codecs/thrift/service.ts → rpc/service.ts": "withContext handlers under wire names",
   "codecs/thrift/service.ts → rpc/dispatch.ts": "multiplexed Service:method names",
   "rpc/framing/mod.ts → rpc/framed.ts": "./framing exports framedStream",
-  "protocols/connect/client.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
-  "protocols/connect/handler.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
-  "protocols/connect/_reply.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
+  "protocols/connect/_compress.ts → rpc/transports/http/_body.ts": "Web-standard body helpers",
   "protocols/connect/client.ts → rpc/transports/http/_no_reply.ts": "a fetch without reply",
 };
 

@@ -155,17 +155,105 @@ function statusLines(status: GrpcStatus | undefined): Record<string, string> {
   return lines;
 }
 
+/** A reply's metadata: headers before its messages, trailers after them. */
+export interface GrpcWebMetadata {
+  readonly headers?: HeadersInit;
+  readonly trailers?: HeadersInit;
+}
+
 const encoder = new TextEncoder();
+const RESERVED = new Set(["grpc-status", "grpc-message", "grpc-status-details-bin"]);
+
+/**
+ * A frame of the reply body as it travels: the bytes, or their base64 in
+ * `text` mode (each frame on its own, padded, as Envoy's gRPC-Web filter
+ * sends them).
+ *
+ * @param mode binary or text
+ * @param frame the frame's bytes
+ * @returns what goes in the body
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bodyChunk } from "./_grpc_web.ts";
+ *
+ * assert.equal(new TextDecoder().decode(bodyChunk("text", new Uint8Array([0, 0, 0, 0, 0]))), "AAAAAAA=");
+ * ```
+ */
+export function bodyChunk(mode: GrpcWebMode, frame: Uint8Array): Uint8Array {
+  return mode === "binary" ? frame : encoder.encode(frame.toBase64());
+}
+
+/**
+ * The trailer frame (flag 0x80): `trailers`, then the status (OK when
+ * `undefined`), as `key: value\r\n` lines.
+ *
+ * @param status the call's status; OK when `undefined`
+ * @param trailers the call's trailers
+ * @returns the frame
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trailerFrame } from "./_grpc_web.ts";
+ *
+ * const frame = trailerFrame(undefined, { "x-cost": "3" });
+ * assert.equal(frame[0], 0x80);
+ * assert.equal(new TextDecoder().decode(frame.subarray(5)), "x-cost: 3\r\ngrpc-status: 0\r\n");
+ * ```
+ */
+export function trailerFrame(
+  status: GrpcStatus | undefined,
+  trailers: HeadersInit = {},
+): Uint8Array {
+  const fixed = Object.entries(statusLines(status));
+  // What the protocol itself sends wins over metadata of the same name.
+  const custom = [...new Headers(trailers)].filter(([key]) => !RESERVED.has(key));
+  const lines = [...custom, ...fixed].map(([key, value]) => `${key}: ${value}\r\n`).join("");
+  const text = encoder.encode(lines);
+  const frame = new Uint8Array(PREFIX_SIZE + text.length);
+  frame[0] = 0x80;
+  new DataView(frame.buffer).setUint32(1, text.length);
+  frame.set(text, PREFIX_SIZE);
+  return frame;
+}
+
+/**
+ * A gRPC-Web reply's HTTP head: HTTP 200, its content type, `headers`.
+ *
+ * @param mode binary or text, as the request came
+ * @param headers the reply's headers (the call's metadata)
+ * @returns the status and headers of a `Response`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { grpcWebHead } from "./_grpc_web.ts";
+ *
+ * const head = grpcWebHead("text", { "x-a": "1" });
+ * assert.equal(head.headers.get("content-type"), "application/grpc-web-text+proto");
+ * assert.equal(head.headers.get("x-a"), "1");
+ * ```
+ */
+export function grpcWebHead(
+  mode: GrpcWebMode,
+  headers: HeadersInit = {},
+): { status: number; headers: Headers } {
+  const out = new Headers(headers);
+  out.set("content-type", contentTypeOf(mode));
+  return { status: 200, headers: out };
+}
 
 /**
  * A gRPC-Web reply: HTTP 200, the message's frame (none for an error) and
  * the trailer frame (flag 0x80) with the status (OK when `status` is
- * `undefined`) and `trailers`; all base64 in `text` mode.
+ * `undefined`) and the trailers; all base64 in `text` mode.
  *
  * @param mode binary or text, as the request came
  * @param message the reply message, encoded; none for an error
  * @param status the call's status; OK when `undefined`
- * @param trailers more trailers, in lower case
+ * @param metadata the reply's headers and trailers
  * @returns the response
  *
  * @example An OK reply: a message frame, then the trailer frame
@@ -180,14 +268,16 @@ const encoder = new TextEncoder();
  * assert.equal(new TextDecoder().decode(body.subarray(12)), "grpc-status: 0\r\n");
  * ```
  *
- * @example An error, with a custom trailer before the status
+ * @example An error, with a custom header and trailer
  * ```ts
  * import assert from "node:assert/strict";
  * import { grpcWebReply } from "./_grpc_web.ts";
  *
  * const response = grpcWebReply("binary", undefined, { code: 5, message: "no such user" }, {
- *   "x-request-tag-end": "t1",
+ *   headers: { "x-request-tag": "t1" },
+ *   trailers: { "x-request-tag-end": "t1" },
  * });
+ * assert.equal(response.headers.get("x-request-tag"), "t1");
  * const body = new Uint8Array(await response.arrayBuffer());
  * assert.equal(body[0], 0x80); // no message: the trailer frame alone
  * assert.equal(
@@ -200,33 +290,31 @@ export function grpcWebReply(
   mode: GrpcWebMode,
   message: Uint8Array | undefined,
   status: GrpcStatus | undefined,
-  trailers: Readonly<Record<string, string>> = {},
+  metadata: GrpcWebMetadata = {},
 ): Response {
-  const lines = Object.entries({ ...trailers, ...statusLines(status) })
-    .map(([key, value]) => `${key}: ${value}\r\n`).join("");
-  const trailer = encoder.encode(lines);
-  const messageSize = message === undefined ? 0 : PREFIX_SIZE + message.length;
-  const body = new Uint8Array(messageSize + PREFIX_SIZE + trailer.length);
-  const view = new DataView(body.buffer);
+  const trailer = trailerFrame(status, metadata.trailers);
+  const body = message === undefined ? trailer : new Uint8Array(
+    PREFIX_SIZE + message.length + trailer.length,
+  );
   if (message !== undefined) {
-    view.setUint32(1, message.length);
+    new DataView(body.buffer).setUint32(1, message.length);
     body.set(message, PREFIX_SIZE);
+    body.set(trailer, PREFIX_SIZE + message.length);
   }
-  body[messageSize] = 0x80;
-  view.setUint32(messageSize + 1, trailer.length);
-  body.set(trailer, messageSize + PREFIX_SIZE);
-  return new Response(mode === "binary" ? body : body.toBase64(), {
-    status: 200,
-    headers: { "content-type": contentTypeOf(mode) },
-  });
+  return new Response(
+    mode === "binary" ? body as Uint8Array<ArrayBuffer> : body.toBase64(),
+    grpcWebHead(mode, metadata.headers),
+  );
 }
 
 /**
- * A trailers-only gRPC-Web reply: HTTP 200, the status in the headers, no
- * body. For a call refused before its handler runs.
+ * A trailers-only gRPC-Web reply: HTTP 200, the status in the headers (with
+ * the call's headers and trailers), no body. For a call refused before its
+ * handler runs.
  *
  * @param mode binary or text, as the request came
  * @param status the call's status
+ * @param metadata the reply's headers and trailers, both sent as headers
  * @returns the response
  *
  * @example
@@ -234,15 +322,22 @@ export function grpcWebReply(
  * import assert from "node:assert/strict";
  * import { grpcWebTrailersOnly } from "./_grpc_web.ts";
  *
- * const response = grpcWebTrailersOnly("text", { code: 12, message: "Method not found: x" });
+ * const response = grpcWebTrailersOnly("text", { code: 12, message: "Method not found: x" }, {
+ *   trailers: { "x-request-tag-end": "t2" },
+ * });
  * assert.equal(response.headers.get("grpc-status"), "12");
  * assert.equal(response.headers.get("grpc-message"), "Method not found: x");
+ * assert.equal(response.headers.get("x-request-tag-end"), "t2");
  * assert.equal(await response.text(), "");
  * ```
  */
-export function grpcWebTrailersOnly(mode: GrpcWebMode, status: GrpcStatus): Response {
-  return new Response(null, {
-    status: 200,
-    headers: { "content-type": contentTypeOf(mode), ...statusLines(status) },
-  });
+export function grpcWebTrailersOnly(
+  mode: GrpcWebMode,
+  status: GrpcStatus,
+  metadata: GrpcWebMetadata = {},
+): Response {
+  const head = grpcWebHead(mode, metadata.headers);
+  for (const [name, value] of new Headers(metadata.trailers)) head.headers.append(name, value);
+  for (const [name, value] of Object.entries(statusLines(status))) head.headers.set(name, value);
+  return new Response(null, head);
 }

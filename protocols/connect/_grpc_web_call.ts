@@ -1,13 +1,16 @@
 /**
  * One gRPC-Web call on `connectHandler`'s route: the request's messages read,
  * the handler called within `grpc-timeout`, its outcome as a gRPC-Web reply.
- * Statuses are the gRPC server's (rpc/transports/grpc/_status.ts), so a
- * thrown error reads the same in gRPC and gRPC-Web. Unary calls only.
+ * Statuses are the gRPC server's (protocols/grpc/_status.ts), so a thrown
+ * error reads the same in gRPC and gRPC-Web. Unary and server-streaming
+ * calls: gRPC-Web carries one request message (a browser cannot stream a
+ * request body), so a method whose request streams is refused.
  *
  * @module
  */
 
 import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import type { CallMetadata } from "../../rpc/call_metadata.ts";
 import type { Dispatcher } from "../../rpc/dispatch.ts";
 import { GrpcWireError, parseTimeout } from "../grpc/_wire.ts";
 import { type GrpcStatus, statusOf, type StatusOptions } from "../grpc/_status.ts";
@@ -17,7 +20,9 @@ import {
   grpcWebTrailersOnly,
   readGrpcWebMessages,
 } from "./_grpc_web.ts";
-import { invokeWithin } from "./_invoke.ts";
+import { type InFlight, invokeCounted, overLimit } from "./_invoke.ts";
+import { encodeReply } from "./_errors_out.ts";
+import { answerGrpcWebStream } from "./_grpc_web_stream.ts";
 
 /** What a gRPC-Web call needs from the handler it is served by. */
 export interface GrpcWebContext {
@@ -28,21 +33,25 @@ export interface GrpcWebContext {
   /** The largest request message, in bytes. */
   readonly maxMessageSize: number;
   /** The calls running across requests (shared with Connect's), and their limit. */
-  readonly calls: { inFlight: number; readonly maxInFlight: number };
+  readonly calls: InFlight;
 }
 
 /**
  * Answers one gRPC-Web request for the method `name` (`pkg.Service/Method`):
- * an unknown or streaming method is 12 UNIMPLEMENTED, a malformed
+ * an unknown method, or one whose request streams, is 12 UNIMPLEMENTED, a malformed
  * `grpc-timeout` or a message that does not decode 3 INVALID_ARGUMENT, a
  * message over the limit 8 RESOURCE_EXHAUSTED, all trailers-only; a passed
  * deadline is 4 DEADLINE_EXCEEDED; the handler's outcome travels as a
- * message frame and the trailer frame.
+ * message frame (a frame per message when the reply streams) and the
+ * trailer frame. The call's metadata goes out on every reply: its headers
+ * as headers, its trailers in the trailer frame (in the headers of a
+ * trailers-only reply).
  *
  * @param context the schema, the dispatcher, statuses and limits
  * @param request the HTTP request (a POST with a gRPC-Web content type)
  * @param mode binary or text, from its content type
  * @param name the method's wire name
+ * @param metadata the call's metadata
  * @returns the reply
  *
  * @example A call with a hand-made body
@@ -70,7 +79,8 @@ export interface GrpcWebContext {
  *   method: "POST",
  *   body: new Uint8Array([0, 0, 0, 0, 2, 8, 21]), // N { n: 21 }
  * });
- * const response = await answerGrpcWeb(context, request, "binary", "demo.Twice/Of");
+ * const metadata = { request: request.headers, headers: new Headers(), trailers: new Headers() };
+ * const response = await answerGrpcWeb(context, request, "binary", "demo.Twice/Of", metadata);
  * const body = new Uint8Array(await response.arrayBuffer());
  * assert.deepEqual(body.subarray(0, 7), new Uint8Array([0, 0, 0, 0, 2, 8, 42]));
  * assert.match(new TextDecoder().decode(body.subarray(12)), /^grpc-status: 0\r\n$/);
@@ -81,20 +91,22 @@ export async function answerGrpcWeb(
   request: Request,
   mode: GrpcWebMode,
   name: string,
+  metadata: CallMetadata,
 ): Promise<Response> {
   const refuse = (status: GrpcStatus) => {
     request.body?.cancel().catch(() => {});
-    return grpcWebTrailersOnly(mode, status);
+    return grpcWebTrailersOnly(mode, status, metadata);
   };
   const method = context.schema.method(name);
   const resolved = method === undefined ? undefined : context.dispatch(method.name);
   if (method === undefined || resolved === undefined) {
     return refuse({ code: 12, message: `Method not found: ${name}` });
   }
-  if (method.clientStreaming || method.serverStreaming) {
+  if (method.clientStreaming) {
     return refuse({
       code: 12,
-      message: `${name} is a streaming method: gRPC-Web serves unary calls only`,
+      message: `${name} takes a stream of messages: gRPC-Web carries one request message ` +
+        "(a browser cannot stream a request body), so it serves unary and server-streaming calls",
     });
   }
   let deadline: AbortSignal | undefined;
@@ -114,31 +126,27 @@ export async function answerGrpcWeb(
     );
   }
   const { calls } = context;
-  if (calls.inFlight >= calls.maxInFlight) {
-    return refuse({ code: 8, message: `Too many calls in flight (limit ${calls.maxInFlight})` });
-  }
-  calls.inFlight++;
-  let result: unknown;
-  try {
-    result = await invokeWithin(resolved, params, method.name, () => request.signal, deadline);
-  } catch (error) {
-    return grpcWebReply(mode, undefined, statusOf(error, context.status));
-  } finally {
-    calls.inFlight--;
+  const busy = overLimit(calls);
+  if (busy !== undefined) return refuse({ code: 8, message: busy.message });
+  if (method.serverStreaming) {
+    return answerGrpcWebStream(context, {
+      mode,
+      method,
+      handler: resolved,
+      params,
+      metadata,
+      deadline,
+    });
   }
   let reply: Uint8Array;
   try {
-    reply = method.response.encode(result ?? {});
+    const call = { handler: resolved, params, method: method.name, request, deadline, metadata };
+    const result = await invokeCounted(calls, call);
+    reply = encodeReply(method, () => method.response.encode(result ?? {}), context.status);
   } catch (error) {
-    context.status.onError(
-      new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
-        cause: error,
-      }),
-    );
-    const message = context.status.exposeErrors ? String(error) : "Internal error";
-    return grpcWebReply(mode, undefined, { code: 13, message });
+    return grpcWebReply(mode, undefined, statusOf(error, context.status), metadata);
   }
-  return grpcWebReply(mode, reply, undefined);
+  return grpcWebReply(mode, reply, undefined, metadata);
 }
 
 // The one request message, decoded; the body is given up at the deadline.

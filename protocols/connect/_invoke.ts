@@ -5,8 +5,78 @@
  * @module
  */
 
+import { attachMetadata, type CallMetadata } from "../../rpc/call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "../../rpc/service.ts";
 import { ConnectError } from "./errors.ts";
+
+/** The calls running across requests (unary and streaming), and their limit. */
+export interface InFlight {
+  inFlight: number;
+  readonly maxInFlight: number;
+}
+
+/**
+ * The refusal of a call past the in-flight limit; `undefined` under it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { overLimit } from "./_invoke.ts";
+ *
+ * assert.equal(overLimit({ inFlight: 1, maxInFlight: 2 }), undefined);
+ * assert.equal(overLimit({ inFlight: 2, maxInFlight: 2 })?.connectCode, "resource_exhausted");
+ * ```
+ */
+export function overLimit(calls: InFlight): ConnectError | undefined {
+  if (calls.inFlight < calls.maxInFlight) return undefined;
+  return new ConnectError(
+    "resource_exhausted",
+    `Too many calls in flight (limit ${calls.maxInFlight})`,
+  );
+}
+
+/** A unary call, its request message decoded. */
+export interface UnaryCall {
+  /** What the dispatcher found for the method. */
+  readonly handler: Pick<ResolvedMethod, "invoke">;
+  /** The request message. */
+  readonly params: unknown;
+  /** The method's wire name. */
+  readonly method: string;
+  /** The HTTP request: its signal is the call's abort. */
+  readonly request: Request;
+  /** Fires at the call's deadline; none without one. */
+  readonly deadline: AbortSignal | undefined;
+  /** What `callMetadata(ctx)` finds. */
+  readonly metadata?: CallMetadata;
+}
+
+/**
+ * A unary call's handler called within its deadline ({@linkcode invokeWithin}),
+ * counted in flight while it runs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { invokeCounted } from "./_invoke.ts";
+ *
+ * const calls = { inFlight: 0, maxInFlight: 5 };
+ * const handler = { invoke: () => calls.inFlight };
+ * const request = new Request("http://localhost/demo.S/M", { method: "POST" });
+ * const call = { handler, params: {}, method: "demo.S/M", request, deadline: undefined };
+ * assert.equal(await invokeCounted(calls, call), 1);
+ * assert.equal(calls.inFlight, 0);
+ * ```
+ */
+export async function invokeCounted(calls: InFlight, call: UnaryCall): Promise<unknown> {
+  const { handler, params, method, request, deadline, metadata } = call;
+  calls.inFlight++;
+  try {
+    return await invokeWithin(handler, params, method, () => request.signal, deadline, metadata);
+  } finally {
+    calls.inFlight--;
+  }
+}
 
 /**
  * Calls the handler with a context whose signal fires when the request is
@@ -20,6 +90,7 @@ import { ConnectError } from "./errors.ts";
  * @param aborted the request's signal (the client went away), asked for only
  *   when the handler looks at its own: Deno.serve warns about reading it
  * @param deadline fires at the call's deadline; none without one
+ * @param metadata what `callMetadata(ctx)` finds; none when absent
  * @returns what the handler returned
  *
  * @example A handler that outlives its deadline
@@ -41,6 +112,7 @@ export function invokeWithin(
   method: string,
   aborted: () => AbortSignal,
   deadline: AbortSignal | undefined,
+  metadata?: CallMetadata,
 ): Promise<unknown> {
   let signal: AbortSignal | undefined;
   const ctx: CallContext = {
@@ -51,6 +123,7 @@ export function invokeWithin(
       return signal ??= deadline === undefined ? aborted() : AbortSignal.any([aborted(), deadline]);
     },
   };
+  if (metadata !== undefined) attachMetadata(ctx, metadata);
   const outcome = Promise.resolve().then(() => handler.invoke(params, ctx));
   if (deadline === undefined) return outcome;
   return Promise.race([outcome, expiry(deadline)]);

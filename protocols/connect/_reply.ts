@@ -11,8 +11,8 @@
 // the status's code.
 
 import type { ProtoMessageType, ProtoSchema } from "../../codecs/protobuf/schema.ts";
-import { essence } from "../../rpc/transports/http/_body.ts";
-import { codeOfHttpStatus, ConnectError } from "./errors.ts";
+import { essence } from "./_compress.ts";
+import { codeOfHttpStatus, type ConnectCode, ConnectError } from "./errors.ts";
 import { type ConnectFormat, decodeBody, formatOf, mediaTypeOf, readErrorBody } from "./_wire.ts";
 
 /** The call a reply answers, for what the errors say. */
@@ -39,23 +39,15 @@ export function readReply(
   bytes: Uint8Array,
   call: ReplyContext,
 ): Record<string, unknown> {
-  if (response.status !== 200) {
-    const error = readErrorBody(textOf(bytes) ?? "", call.schema);
-    if (error !== undefined) throw error;
-    throw new ConnectError(
-      codeOfHttpStatus(response.status),
-      `POST ${call.url} answered ${described(response, bytes)}: not a Connect error${
-        grpcHint(response)
-      }`,
-    );
-  }
+  if (response.status !== 200) throw statusError(response, bytes, call.url, call.schema);
   const format = formatOf(essence(response.headers.get("content-type")));
   if (format !== call.format) {
-    throw new ConnectError(
+    throw mediaTypeError(
+      response,
+      bytes,
+      call.url,
+      mediaTypeOf(call.format),
       format === undefined ? "unknown" : "internal",
-      `POST ${call.url} answered ${described(response, bytes)}: not a Connect reply (${
-        mediaTypeOf(call.format)
-      })${grpcHint(response)}`,
     );
   }
   try {
@@ -70,6 +62,55 @@ export function readReply(
       { cause: error },
     );
   }
+}
+
+/**
+ * The error a reply with an HTTP status other than 200 is: the Connect
+ * error of its body, or one with the status's code that says what came back.
+ *
+ * @param response the reply
+ * @param bytes its body (its start, at least)
+ * @param url the URL posted to
+ * @param schema the schema the details are decoded with
+ * @returns the error
+ */
+export function statusError(
+  response: Response,
+  bytes: Uint8Array,
+  url: string,
+  schema: ProtoSchema,
+): ConnectError {
+  const error = readErrorBody(textOf(bytes) ?? "", schema);
+  if (error !== undefined) return error;
+  return new ConnectError(
+    codeOfHttpStatus(response.status),
+    `POST ${url} answered ${described(response, bytes)}: not a Connect error${grpcHint(response)}`,
+  );
+}
+
+/**
+ * The error an HTTP 200 reply of another media type than the call's is.
+ *
+ * @param response the reply
+ * @param bytes its body (its start, at least)
+ * @param url the URL posted to
+ * @param expected the call's media type
+ * @param code the error's code
+ * @returns the error
+ */
+export function mediaTypeError(
+  response: Response,
+  bytes: Uint8Array,
+  url: string,
+  expected: string,
+  code: ConnectCode,
+): ConnectError {
+  return new ConnectError(
+    code,
+    `POST ${url} answered ${described(response, bytes)}: not a Connect reply (${expected})${
+      grpcHint(response)
+    }`,
+  );
 }
 
 // `HTTP 200, content-type "application/grpc", grpc-status 2, grpc-message

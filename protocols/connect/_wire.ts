@@ -79,6 +79,15 @@ export function errorBody(
   message: string,
   details: readonly { type: string; value: Uint8Array }[],
 ): string {
+  return JSON.stringify(errorJson(code, message, details));
+}
+
+/** A Connect error as the JSON object it travels as (a body, or an end-of-stream's `error`). */
+export function errorJson(
+  code: ConnectCode,
+  message: string,
+  details: readonly { type: string; value: Uint8Array }[],
+): Record<string, unknown> {
   const body: Record<string, unknown> = { code, message };
   if (details.length > 0) {
     // Connect writes detail bytes as unpadded standard base64.
@@ -87,7 +96,7 @@ export function errorBody(
       value: d.value.toBase64({ omitPadding: true }),
     }));
   }
-  return JSON.stringify(body);
+  return body;
 }
 
 /** Reads a Connect error body; `undefined` when it is not one. */
@@ -98,6 +107,11 @@ export function readErrorBody(text: string, schema: ProtoSchema): ConnectError |
   } catch {
     return undefined;
   }
+  return errorOfJson(body, schema);
+}
+
+/** A Connect error from its JSON object; `undefined` when it is not one. */
+export function errorOfJson(body: unknown, schema: ProtoSchema): ConnectError | undefined {
   if (typeof body !== "object" || body === null) return undefined;
   const { code, message, details } = body as Record<string, unknown>;
   if (!isConnectCode(code)) return undefined;
@@ -128,3 +142,30 @@ function decodeDetail(schema: ProtoSchema, type: string, bytes: Uint8Array): unk
 
 /** The largest timeout Connect-Timeout-Ms may carry: 10 digits. */
 export const MAX_TIMEOUT_MS = 9_999_999_999;
+
+const TIMEOUT = /^\d{1,10}$/;
+// AbortSignal.timeout's delay is a 32-bit signed count of milliseconds.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The call's deadline from its headers, in milliseconds (at most ~24.8
+ * days, a timer's limit), after checking `Connect-Protocol-Version`.
+ *
+ * @param headers the request's headers
+ * @param requireVersion whether a missing `Connect-Protocol-Version` is refused
+ * @returns `Connect-Timeout-Ms`, or `undefined` without one
+ * @throws {ConnectError} `invalid_argument` for a version other than 1 (or
+ *   none, when required), or a timeout that is not 1 to 10 digits
+ */
+export function callTimeout(headers: Headers, requireVersion: boolean): number | undefined {
+  const version = headers.get("connect-protocol-version");
+  if (version !== null ? version !== "1" : requireVersion) {
+    throw new ConnectError("invalid_argument", 'Connect-Protocol-Version must be "1"');
+  }
+  const timeout = headers.get("connect-timeout-ms");
+  if (timeout === null) return undefined;
+  if (!TIMEOUT.test(timeout)) {
+    throw new ConnectError("invalid_argument", "Connect-Timeout-Ms must be 1 to 10 digits");
+  }
+  return Math.min(Number(timeout), MAX_TIMER_MS);
+}

@@ -1,7 +1,9 @@
 /**
- * The Connect protocol's client side, unary calls, on `fetch`: calls
- * protobuf services of any Connect server (connect-go, connect-es, parley's
- * {@linkcode connectHandler}) by wire name.
+ * The Connect protocol's client side on `fetch`: calls protobuf services of
+ * any Connect server (connect-go, connect-es, parley's
+ * {@linkcode connectHandler}) by wire name, unary calls with `call` and
+ * streaming calls (server, client, and bidi where fetch is full duplex)
+ * with `openStream` (`_client_stream.ts`).
  *
  * A reply is a result only when it is one: HTTP 200 with the call's media
  * type (`application/proto` or `application/json`, parameters allowed) and a
@@ -16,11 +18,18 @@
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { CallOptions } from "../../rpc/client.ts";
-import type { RpcParams } from "../../rpc/types.ts";
-import { BodyTooLargeError, gzipStream, readBody } from "../../rpc/transports/http/_body.ts";
+import type { RpcParams, RpcStream } from "../../rpc/types.ts";
+import { BodyTooLargeError, gzipStream, readBody } from "./_compress.ts";
 import { noReply } from "../../rpc/transports/http/_no_reply.ts";
 import { type ConnectFormat, encodeBody, MAX_TIMEOUT_MS, mediaTypeOf } from "./_wire.ts";
 import { readReply } from "./_reply.ts";
+import {
+  type ConnectResponseMetadata,
+  type ConnectStreamOptions,
+  openConnectStream,
+} from "./_client_stream.ts";
+
+export type { ConnectResponseMetadata, ConnectStreamOptions };
 
 /** Options of {@linkcode connectClient}. */
 export interface ConnectClientOptions {
@@ -34,9 +43,12 @@ export interface ConnectClientOptions {
   readonly timeout?: number;
   /** The `fetch` to use; the global one by default (pass one with a TLS client for private CAs). */
   readonly fetch?: typeof fetch;
-  /** Largest response body in bytes, after decompression; 16 MiB by default. */
+  /**
+   * Largest response body in bytes, after decompression, and largest
+   * message of a streaming reply; 16 MiB by default.
+   */
   readonly maxBodySize?: number;
-  /** Request bodies larger than this many bytes are sent gzipped; off by default. */
+  /** Request bodies (and request messages of streams) larger than this many bytes are sent gzipped; off by default. */
   readonly compressThreshold?: number;
 }
 
@@ -55,6 +67,8 @@ export interface ConnectClientOptions {
 export interface ConnectCallOptions extends CallOptions {
   /** Headers for this call only. */
   readonly headers?: HeadersInit;
+  /** Told the reply's headers and trailers (its `trailer-` headers) when a reply came. */
+  readonly onMetadata?: (metadata: ConnectResponseMetadata) => void;
 }
 
 /**
@@ -91,6 +105,24 @@ export interface ConnectClient extends AsyncDisposable {
    * @throws {TypeError} for an unknown method or a request that does not fit its type
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: ConnectCallOptions): Promise<T>;
+  /**
+   * Makes a streaming call (`application/connect+proto` or `+json`): the
+   * request message, or the caller's messages (`options.input`, sent as a
+   * streaming body as fetch takes them); the reply's messages as the loop
+   * reads them. Leaving the loop early, the timeout (also sent as
+   * `Connect-Timeout-Ms`) or the signal aborts the fetch. A bidi call needs
+   * a full-duplex fetch (Deno's is, over HTTP/1.1 and HTTP/2; browsers'
+   * is not).
+   *
+   * @param method the wire name, such as `"interop.Calculator/Range"`
+   * @param params the request message, for a method whose request does not stream
+   * @param options the caller's messages, timeout, signal, headers, `onMetadata`
+   * @returns the reply's messages, and the result: the one reply message of
+   *   a client-streaming method, `null` once a server stream has ended
+   * @throws {TypeError} for an unknown or unary method, or a request message
+   *   that does not fit its type
+   */
+  openStream(method: string, params?: RpcParams, options?: ConnectStreamOptions): RpcStream;
   /** Aborts the calls in flight. */
   close(): Promise<void>;
 }
@@ -129,6 +161,44 @@ export interface ConnectClient extends AsyncDisposable {
  * assert.deepEqual(await client.call("demo.Greeter/Greet", { name: "Ada" }), {
  *   name: "Hello, Ada",
  * });
+ * ```
+ *
+ * @example Streaming calls: a server stream, and a client stream fed by it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadProto, protoClient, protoService } from "../../codecs/protobuf.ts";
+ * import { connectClient, connectHandler } from "../connect.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message N { int64 n = 1; }
+ *   service Counter {
+ *     rpc Count(N) returns (stream N);
+ *     rpc Total(stream N) returns (N);
+ *   }
+ * `);
+ * type Counter = {
+ *   Count(request: { n: bigint }): AsyncIterable<{ n: bigint }>;
+ *   Total(requests: AsyncIterable<{ n: bigint }>): { n: bigint };
+ * };
+ * const service = protoService<Counter>(schema, "demo.Counter", {
+ *   Count: async function* ({ n }) {
+ *     for (let i = 1n; i <= n; i++) yield { n: i };
+ *   },
+ *   Total: async (requests) => {
+ *     let n = 0n;
+ *     for await (const request of requests) n += request.n;
+ *     return { n };
+ *   },
+ * });
+ * await using server = Deno.serve({ port: 0, onListen() {} }, connectHandler({ schema, service }));
+ * await using client = connectClient(`http://localhost:${server.addr.port}`, { schema });
+ * const counter = protoClient<Counter>(client, schema, "demo.Counter");
+ * const seen = [];
+ * for await (const { n } of counter.Count({ n: 3n })) seen.push(n);
+ * assert.deepEqual(seen, [1n, 2n, 3n]);
+ * assert.deepEqual(await counter.Total(counter.Count({ n: 4n })), { n: 10n });
  * ```
  */
 export function connectClient(baseUrl: string, options: ConnectClientOptions): ConnectClient {
@@ -202,6 +272,7 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
         if (controller.signal.aborted || !(error instanceof TypeError)) throw error;
         throw noReply(url, error);
       }
+      callOptions.onMetadata?.(responseMetadata(response.headers));
       return readReply(response, bytes, { url, format, type: method.response, schema }) as T;
     } catch (error) {
       throw controller.signal.aborted ? controller.signal.reason : error;
@@ -216,5 +287,30 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     for (const controller of inFlight) controller.abort(new ProtocolError("The client was closed"));
     return Promise.resolve();
   };
-  return { baseUrl: base, call, close, [Symbol.asyncDispose]: close };
+  const streams = {
+    base,
+    schema,
+    format,
+    fetch: doFetch,
+    headers: options.headers,
+    timeout: options.timeout,
+    maxMessageSize: maxBodySize,
+    compressThreshold,
+    inFlight,
+    noReply,
+  };
+  const openStream = (name: string, params?: RpcParams, callOptions: ConnectStreamOptions = {}) =>
+    openConnectStream(streams, name, params, callOptions);
+  return { baseUrl: base, call, openStream, close, [Symbol.asyncDispose]: close };
+}
+
+// A unary reply's headers, and its trailers from the `trailer-` headers.
+function responseMetadata(received: Headers): ConnectResponseMetadata {
+  const headers = new Headers();
+  const trailers = new Headers();
+  for (const [name, value] of received) {
+    if (name.startsWith("trailer-")) trailers.append(name.slice(8), value);
+    else headers.append(name, value);
+  }
+  return { headers, trailers };
 }

@@ -1,45 +1,30 @@
 /**
- * The Connect protocol's server side, unary calls: a Web-standard
+ * The Connect protocol's server side: a Web-standard
  * `(Request) => Promise<Response>` that serves protobuf services, so that
- * connect-es, connect-go and every other Connect client can call them. Mount
- * it on `serveHttp` (its `handlers`), `Deno.serve`, or any framework that
- * speaks `Request`/`Response`.
+ * connect-es, connect-go and every other Connect client can call them (and
+ * gRPC-Web clients, told apart by content type). Mount it on `serveHttp`
+ * (its `handlers`), `Deno.serve`, or any framework that speaks
+ * `Request`/`Response`. Unary calls are here; streaming calls in
+ * `_stream_call.ts`, gRPC-Web in `_grpc_web_call.ts`.
  *
  * @module
  */
 
-import type { ProtoMethod, ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import { arrivingCall, type CallMetadata } from "../../rpc/call_metadata.ts";
 import { createDispatcher } from "../../rpc/dispatch.ts";
-import { RpcError } from "../../rpc/errors.ts";
 import { resolveLimits, type RpcLimits } from "../../rpc/limits.ts";
 import type { Service } from "../../rpc/service.ts";
 import type { RpcErrorObject } from "../../rpc/types.ts";
-import {
-  acceptsGzip,
-  BodyTooLargeError,
-  essence,
-  gzipStream,
-  readBody,
-} from "../../rpc/transports/http/_body.ts";
-import {
-  CONNECT_CODES,
-  type ConnectCode,
-  connectCodeOf,
-  ConnectError,
-  httpStatusOf,
-} from "./errors.ts";
-import {
-  type ConnectFormat,
-  decodeBody,
-  encodeBody,
-  errorBody,
-  formatOf,
-  MAX_TIMEOUT_MS,
-  mediaTypeOf,
-} from "./_wire.ts";
-import { invokeWithin } from "./_invoke.ts";
+import { CONNECT_CODES, type ConnectCode, ConnectError } from "./errors.ts";
+import { formatOf } from "./_wire.ts";
+import { essence } from "./_compress.ts";
+import { errorsOut } from "./_errors_out.ts";
+import { answerConnectUnary, failUnary, type UnaryContext, unaryHeaders } from "./_unary_call.ts";
 import { grpcWebModeOf, grpcWebTrailersOnly } from "./_grpc_web.ts";
 import { answerGrpcWeb, type GrpcWebContext } from "./_grpc_web_call.ts";
+import { answerConnectStream, type ConnectStreamContext, streamFormatOf } from "./_stream_call.ts";
+import { type ConnectCors, cors as corsFor } from "./_cors.ts";
 
 /** Options of {@linkcode connectHandler}. */
 export interface ConnectHandlerOptions {
@@ -58,16 +43,42 @@ export interface ConnectHandlerOptions {
    * `undefined`. A handler may also throw a `ConnectError` with its code.
    */
   readonly errorCode?: (error: RpcErrorObject) => ConnectCode | undefined;
-  /** Largest request body in bytes, after decompression; 16 MiB by default. */
+  /**
+   * Largest request body of a unary call in bytes, after decompression, and
+   * largest message of a streaming call (as sent, and inflated); 16 MiB by
+   * default. Past it: `resource_exhausted` (gRPC-Web: 8).
+   */
   readonly maxBodySize?: number;
-  /** Replies larger than this many bytes are gzipped for clients that accept it; 1024 by default. */
+  /**
+   * Replies (and, in streams, reply messages) larger than this many bytes
+   * are gzipped for clients that accept it; 1024 by default.
+   */
   readonly compressThreshold?: number;
   /**
-   * `maxInFlight` counts the calls running across requests; a JSON body
-   * nested beyond `maxDepth` or holding more than `maxItems` items is
-   * `invalid_argument`, refused before it is parsed.
+   * `maxInFlight` counts the calls running across requests, streams
+   * included; a JSON message nested beyond `maxDepth` or holding more than
+   * `maxItems` items is `invalid_argument`, refused before it is parsed; a
+   * streaming call whose request body brings no byte for `idleTimeout` ms
+   * while its handler waits for a message ends with `deadline_exceeded` (5
+   * minutes by default).
    */
   readonly limits?: Partial<RpcLimits>;
+  /**
+   * Called as each request arrives, before anything is checked: it may
+   * read the request's headers and set the reply's headers and trailers,
+   * which every reply carries, failing ones included (the calculator's
+   * `x-request-tag` echo). Handlers reach the same object through
+   * `callMetadata(ctx)`. Trailers travel as Connect and gRPC-Web carry
+   * them: `trailer-` prefixed headers of a unary Connect reply, the
+   * end-of-stream message's `metadata`, gRPC-Web's trailer frame.
+   */
+  readonly onCall?: (metadata: CallMetadata) => void;
+  /**
+   * Let pages on these origins call (connect-web in a browser): preflights
+   * are answered, and every reply's headers are exposed to the page (a
+   * gRPC-Web client reads a trailers-only status from them). None by default.
+   */
+  readonly cors?: ConnectCors;
   /** Refuse requests without `Connect-Protocol-Version: 1` (connect-go's strict mode); off by default. */
   readonly requireProtocolVersion?: boolean;
   /** Send the message and stack of unexpected handler errors (development only). */
@@ -79,23 +90,32 @@ export interface ConnectHandlerOptions {
 /** A Web-standard request handler. */
 export type ConnectHandler = (request: Request) => Promise<Response>;
 
-const TIMEOUT = /^\d{1,10}$/;
-
 /**
- * Serves protobuf services with the Connect protocol's unary calls: `POST
- * /package.Service/Method` (under any prefix) with an `application/proto` or
- * `application/json` body (proto3's JSON mapping), `Connect-Protocol-Version:
- * 1`, an optional `Connect-Timeout-Ms` (the handler's signal fires at the
- * deadline and the call answers `deadline_exceeded`), gzip both ways.
- * Errors are Connect's JSON error body with its code, HTTP status and
- * details. An unknown method is `unimplemented` with HTTP 404.
+ * Serves protobuf services with the Connect protocol: `POST
+ * /package.Service/Method` (under any prefix). Unary calls take an
+ * `application/proto` or `application/json` body (proto3's JSON mapping),
+ * `Connect-Protocol-Version: 1`, an optional `Connect-Timeout-Ms` (the
+ * handler's signal fires at the deadline and the call answers
+ * `deadline_exceeded`), gzip both ways; errors are Connect's JSON error
+ * body with its code, HTTP status and details. An unknown method is
+ * `unimplemented` with HTTP 404.
  *
- * The same handler answers gRPC-Web's unary calls, told apart by content
- * type (`application/grpc-web+proto`, `application/grpc-web-text+proto`):
- * length-prefixed messages, the status in a trailer frame (or in the
- * headers when the call is refused before its handler runs), statuses as
- * `serveGrpc` gives them (`errorCode` gives an application error's),
- * `grpc-timeout` as the deadline. A streaming method is 12 UNIMPLEMENTED.
+ * Streaming methods (server, client and bidi, as `protoService` shapes
+ * their handlers) take `application/connect+proto` or
+ * `application/connect+json`: enveloped messages both ways, gzip per
+ * message, HTTP 200 and the end-of-stream message (the error, the
+ * trailers) last. The handler's messages are made as the client reads
+ * them; the client's are read as the handler asks for them; the client
+ * going away or the deadline stops the handler (its signal aborts, its
+ * generator's `finally` runs).
+ *
+ * The same handler answers gRPC-Web, told apart by content type
+ * (`application/grpc-web+proto`, `application/grpc-web-text+proto`): unary
+ * and server-streaming calls, length-prefixed messages, the status in a
+ * trailer frame (or in the headers when the call is refused before its
+ * handler runs), statuses as `serveGrpc` gives them (`errorCode` gives an
+ * application error's), `grpc-timeout` as the deadline. A method whose
+ * request streams is 12 UNIMPLEMENTED over gRPC-Web.
  *
  * @param options the schema, the service, error mapping and limits
  * @returns the handler
@@ -161,23 +181,28 @@ const TIMEOUT = /^\d{1,10}$/;
 export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
   const { schema } = options;
   const dispatch = createDispatcher(options.service);
-  const { maxInFlight, ...limits } = resolveLimits(options.limits);
+  const { maxInFlight, idleTimeout, ...limits } = resolveLimits(options.limits);
   const maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
   const threshold = options.compressThreshold ?? 1024;
   const onError = options.onError ?? (() => {});
   const expose = options.exposeErrors ?? false;
-  const details = options.errorDetails === undefined
-    ? undefined
-    : schema.message(options.errorDetails);
+  const requireProtocolVersion = options.requireProtocolVersion ?? false;
+  const mapping = {
+    schema,
+    exposeErrors: expose,
+    onError,
+    ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
+  };
+  const errors = errorsOut({
+    ...mapping,
+    ...(options.errorCode === undefined ? {} : { errorCode: options.errorCode }),
+  });
   const calls = { inFlight: 0, maxInFlight };
   const grpcWeb: GrpcWebContext = {
     schema,
     dispatch,
     status: {
-      schema,
-      exposeErrors: expose,
-      onError,
-      ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
+      ...mapping,
       errorStatus: (error) => {
         const code = options.errorCode?.(error);
         return code === undefined ? undefined : CONNECT_CODES[code];
@@ -186,181 +211,92 @@ export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
     maxMessageSize: maxBodySize,
     calls,
   };
-
-  const fail = (error: ConnectError, headers: Record<string, string> = {}, status?: number) => {
-    const encoded = error.details.flatMap((d) => {
-      if (d.value instanceof Uint8Array) return [{ type: d.type, value: d.value }];
-      try {
-        return [{ type: d.type, value: schema.message(d.type).encode(d.value) }];
-      } catch (cause) {
-        onError(cause);
-        return [];
-      }
-    });
-    return new Response(errorBody(error.connectCode, error.message, encoded), {
-      status: status ?? httpStatusOf(error.connectCode),
-      headers: { "content-type": "application/json", ...headers },
-    });
+  const streams: ConnectStreamContext = {
+    errors,
+    maxMessageSize: maxBodySize,
+    limits,
+    idleTimeout,
+    compressThreshold: threshold,
+    requireProtocolVersion,
+    calls,
+    onError,
+  };
+  const unary: UnaryContext = {
+    errors,
+    maxBodySize,
+    limits,
+    compressThreshold: threshold,
+    requireProtocolVersion,
+    exposeErrors: expose,
+    calls,
+    onError,
   };
 
-  // What a handler threw, as a Connect error.
-  const connectErrorOf = (error: unknown): ConnectError => {
-    if (error instanceof ConnectError) return error;
-    if (!(error instanceof RpcError)) {
-      onError(error);
-      const message = expose && error instanceof Error ? error.message : "Internal error";
-      return new ConnectError("internal", message || "Internal error");
-    }
-    const object = error.toObject();
-    const code = connectCodeOf(object, options.errorCode?.(object) ?? "unknown");
-    let found: { type: string; value: unknown }[] = [];
-    if (details !== undefined && object.data !== undefined) {
-      try {
-        found = [{ type: details.name, value: details.encode(object.data) }];
-      } catch {
-        found = []; // data of another shape (zod's issues, say) does not travel
-      }
-    }
-    return new ConnectError(code, object.message, found);
-  };
-
-  const run = async (
-    method: ProtoMethod,
-    request: Request,
-    format: ConnectFormat,
-    timeout: number | undefined,
-  ): Promise<Response> => {
-    const resolved = dispatch(method.name);
-    if (resolved === undefined) {
-      return fail(new ConnectError("unimplemented", `Method not found: ${method.name}`), {}, 404);
-    }
-    const coding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-    if (coding !== "identity" && coding !== "gzip") {
-      return fail(
-        new ConnectError("unimplemented", `Unsupported Content-Encoding: ${coding}`),
-        { "accept-encoding": "gzip" },
-      );
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = await readBody(request.body, maxBodySize, coding === "gzip");
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        return fail(
-          new ConnectError("resource_exhausted", `Body exceeds the limit of ${maxBodySize} bytes`),
-        );
-      }
-      return fail(new ConnectError("invalid_argument", `Cannot read the body: ${error}`));
-    }
-    let params: Record<string, unknown>;
-    try {
-      params = decodeBody(method.request, bytes, format, limits);
-    } catch (error) {
-      return fail(
-        new ConnectError(
-          "invalid_argument",
-          `The body is not a ${method.request.name} (${format}): ${(error as Error).message}`,
-        ),
-      );
-    }
-    if (calls.inFlight >= maxInFlight) {
-      return fail(
-        new ConnectError("resource_exhausted", `Too many calls in flight (limit ${maxInFlight})`),
-      );
-    }
-    const deadline = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
-    calls.inFlight++;
-    let result: unknown;
-    try {
-      result = await invokeWithin(resolved, params, method.name, () => request.signal, deadline);
-    } catch (error) {
-      return fail(connectErrorOf(error));
-    } finally {
-      calls.inFlight--;
-    }
-    let body: Uint8Array;
-    try {
-      body = encodeBody(method.response, result ?? {}, format);
-    } catch (error) {
-      onError(
-        new Error(`${method.name} returned a value that is not a ${method.response.name}`, {
-          cause: error,
-        }),
-      );
-      return fail(new ConnectError("internal", expose ? String(error) : "Internal error"));
-    }
-    const headers: Record<string, string> = { "content-type": mediaTypeOf(format) };
-    if (body.length > threshold && acceptsGzip(request.headers.get("accept-encoding"))) {
-      return new Response(gzipStream(body), {
-        status: 200,
-        headers: { ...headers, "content-encoding": "gzip", "vary": "accept-encoding" },
-      });
-    }
-    return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
-  };
-
-  return async (request) => {
+  const answer = async (request: Request, metadata: CallMetadata): Promise<Response> => {
     const name = methodOfUrl(request.url);
-    const grpcWebMode = request.method === "POST"
-      ? grpcWebModeOf(essence(request.headers.get("content-type")))
-      : undefined;
+    const contentType = essence(request.headers.get("content-type"));
+    const grpcWebMode = request.method === "POST" ? grpcWebModeOf(contentType) : undefined;
     if (grpcWebMode !== undefined) {
       try {
-        return await answerGrpcWeb(grpcWeb, request, grpcWebMode, name ?? "");
+        return await answerGrpcWeb(grpcWeb, request, grpcWebMode, name ?? "", metadata);
       } catch (error) {
         onError(error);
-        return grpcWebTrailersOnly(grpcWebMode, { code: 13, message: "Internal error" });
+        return grpcWebTrailersOnly(grpcWebMode, { code: 13, message: "Internal error" }, metadata);
       }
     }
     const method = name === undefined ? undefined : schema.method(name);
-    if (method === undefined || method.clientStreaming || method.serverStreaming) {
+    const resolved = method === undefined ? undefined : dispatch(method.name);
+    const refuse = (status: number, text: string, headers: Record<string, string> = {}) => {
       request.body?.cancel().catch(() => {});
-      return fail(
-        new ConnectError(
-          "unimplemented",
-          `Method not found: ${name ?? new URL(request.url).pathname}`,
-        ),
+      return new Response(text, { status, headers: unaryHeaders(metadata, headers) });
+    };
+    if (method === undefined || resolved === undefined) {
+      request.body?.cancel().catch(() => {});
+      const path = name ?? new URL(request.url).pathname;
+      return failUnary(
+        errors,
+        metadata,
+        new ConnectError("unimplemented", `Method not found: ${path}`),
         {},
         404,
       );
     }
-    if (request.method !== "POST") {
-      request.body?.cancel().catch(() => {});
-      return new Response("Method Not Allowed\n", { status: 405, headers: { allow: "POST" } });
+    if (request.method !== "POST") return refuse(405, "Method Not Allowed\n", { allow: "POST" });
+    if (method.clientStreaming || method.serverStreaming) {
+      const format = streamFormatOf(contentType);
+      if (format === undefined) {
+        return refuse(
+          415,
+          `Unsupported Media Type: ${method.name} is a streaming method, expected ` +
+            "application/connect+proto or application/connect+json\n",
+          { "accept-post": "application/connect+proto, application/connect+json" },
+        );
+      }
+      return await answerConnectStream(streams, request, method, resolved, format, metadata);
     }
-    const format = formatOf(essence(request.headers.get("content-type")));
+    const format = formatOf(contentType);
     if (format === undefined) {
-      request.body?.cancel().catch(() => {});
-      return new Response(
+      return refuse(
+        415,
         "Unsupported Media Type: expected application/proto or application/json\n",
-        {
-          status: 415,
-          headers: { "accept-post": "application/proto, application/json" },
-        },
+        { "accept-post": "application/proto, application/json" },
       );
     }
-    const version = request.headers.get("connect-protocol-version");
-    if (version !== null ? version !== "1" : options.requireProtocolVersion === true) {
-      return fail(
-        new ConnectError("invalid_argument", 'Connect-Protocol-Version must be "1"'),
-      );
-    }
-    const timeoutHeader = request.headers.get("connect-timeout-ms");
-    if (timeoutHeader !== null && !TIMEOUT.test(timeoutHeader)) {
-      return fail(
-        new ConnectError("invalid_argument", "Connect-Timeout-Ms must be 1 to 10 digits"),
-      );
-    }
-    const timeout = timeoutHeader === null
-      ? undefined
-      : Math.min(Number(timeoutHeader), MAX_TIMEOUT_MS);
+    return await answerConnectUnary(unary, request, method, resolved, format, metadata);
+  };
+
+  const cors = options.cors === undefined ? undefined : corsFor(options.cors);
+  const serve = async (request: Request): Promise<Response> => {
+    const metadata = arrivingCall(request.headers, options.onCall, onError);
     try {
-      return await run(method, request, format, timeout);
+      return await answer(request, metadata);
     } catch (error) {
       onError(error);
-      return fail(new ConnectError("internal", "Internal error"));
+      return failUnary(errors, metadata, new ConnectError("internal", "Internal error"));
     }
   };
+  if (cors === undefined) return serve;
+  return async (request) => cors.preflight(request) ?? cors.allow(request, await serve(request));
 }
 
 // "/prefix/pkg.Service/Method?query" → "pkg.Service/Method": the last two

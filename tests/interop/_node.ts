@@ -12,6 +12,9 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import { formatOutput, run } from "./_process.ts";
+
 /** The peers' sources in the repository. */
 const SOURCE_DIR = new URL("./node/", import.meta.url).pathname;
 
@@ -162,4 +165,26 @@ export async function nodePeers(): Promise<string> {
   }
   await ensureInstalled(dir);
   return dir;
+}
+
+/**
+ * Runs one of the Node peers (`script`, such as `grpc_web_client.mjs`) with
+ * `args` and `--proto-dir` {@linkcode CALCULATOR_PROTO_DIR}, asserts that it
+ * exited 0, and returns the JSON line it printed.
+ *
+ * @param script the peer's file name in tests/interop/node
+ * @param args its arguments before `--proto-dir`
+ * @returns what it printed, parsed
+ */
+export async function nodePeerJson(script: string, ...args: string[]): Promise<
+  // deno-lint-ignore no-explicit-any
+  any
+> {
+  const dir = await nodePeers();
+  const peer = await run("node", {
+    args: [`${dir}/${script}`, ...args, "--proto-dir", CALCULATOR_PROTO_DIR],
+    timeout: 60_000,
+  });
+  assert.equal(peer.code, 0, `${script} failed\n${formatOutput(peer)}`);
+  return JSON.parse(peer.stdout);
 }

@@ -1,7 +1,8 @@
 /**
  * gRPC-Web interop with connect-es: `@connectrpc/connect-web`'s
  * `createGrpcWebTransport` (the transport browsers use, here on Node's
- * fetch) calls parley's `connectHandler`: in process, where a slow Echo shows
+ * fetch) calls parley's `connectHandler`, unary and server-streaming: in
+ * process, where a slow Echo shows
  * the deadline, and in the calculator example (`--transport http`), as the
  * contract serves it.
  *
@@ -18,27 +19,26 @@ import {
   ERROR_DETAILS,
   protobufCalculator,
 } from "../../examples/calculator/protobuf.ts";
-import { CALCULATOR_PROTO_DIR, nodePeers } from "./_node.ts";
-import { formatOutput, run, startCalculator } from "./_process.ts";
+import { nodePeerJson } from "./_node.ts";
+import { startCalculator } from "./_process.ts";
 import { testNeeding } from "../_needs.ts";
 
 const test = testNeeding("protoc");
 
-async function grpcWebClient(url: string, ...flags: string[]) {
-  const dir = await nodePeers();
-  const client = await run("node", {
-    args: [`${dir}/grpc_web_client.mjs`, url, ...flags, "--proto-dir", CALCULATOR_PROTO_DIR],
-    timeout: 60_000,
-  });
-  assert.equal(client.code, 0, `grpc_web_client.mjs failed\n${formatOutput(client)}`);
-  return JSON.parse(client.stdout);
-}
+const grpcWebClient = (url: string, ...flags: string[]) =>
+  nodePeerJson("grpc_web_client.mjs", url, ...flags);
 
 // What connect-web makes of the calculator's answers; code 3 is InvalidArgument.
 const CONTRACT = {
   add: 3,
   overflow: { code: 3, message: "overflow", details: [{ whatOp: 1, why: "overflow" }] },
   echo: "héllo, gRPC-Web",
+  range: ["2147483647", "2147483648", "2147483649"],
+  rangeInvalid: {
+    code: 3,
+    message: "invalid count",
+    details: [{ whatOp: 1, why: "invalid count" }],
+  },
 };
 
 test("connect-web's gRPC-Web transport calls connectHandler: results, errors, deadlines", async () => {

@@ -5,7 +5,8 @@
 //   node grpc_web_client.mjs BASE_URL [--slow] [--proto-dir DIR]
 //
 // Prints one JSON line of what came back: Add's result, the overflow error
-// (code, message, InvalidOperation details), an Echo; with `--slow`, also
+// (code, message, InvalidOperation details), an Echo, a server-streaming
+// Range and its invalid-count error; with `--slow`, also
 // an Echo of "slow" with a 100 ms timeout (a server whose Echo waits for its
 // deadline on "slow"). The descriptors come from calculator.proto by protoc
 // at run time. The whole run is bounded (30 s).
@@ -44,10 +45,19 @@ const errorOf = async (promise) => {
   }
 };
 
+// A server stream's numbers, as strings (they are 64-bit).
+const range = async (request) => {
+  const values = [];
+  for await (const { value } of client.range(request)) values.push(String(value));
+  return values;
+};
+
 const out = {
   add: await client.add({ num1: 1, num2: 2 }).then((reply) => reply.sum),
   overflow: await errorOf(client.add({ num1: 2 ** 31 - 1, num2: 1 })),
   echo: await client.echo({ text: "héllo, gRPC-Web" }).then((reply) => reply.text),
+  range: await range({ start: 2 ** 31 - 1, count: 3 }),
+  rangeInvalid: await errorOf(range({ count: -1 })),
 };
 if (argv.includes("--slow")) {
   out.slow = await errorOf(client.echo({ text: "slow" }, { timeoutMs: 100 }));
