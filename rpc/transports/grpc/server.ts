@@ -141,12 +141,11 @@ export interface GrpcServer {
  * @returns the running server
  * @throws {TypeError} when only one of `cert` and `key` is given
  *
- * @example A unary call with Node's HTTP/2 client (node:http2) as the client
+ * @example A unary call from Python's grpcio, or any gRPC client; here the raw bytes
  * ```ts
  * import assert from "node:assert/strict";
- * import http2 from "node:http2";
- * import { Buffer } from "node:buffer";
  * import { loadProto, protoService } from "../../../codecs/protobuf.ts";
+ * import { connectHttp2 } from "../http2.ts";
  * import { serveGrpc } from "./server.ts";
  *
  * const schema = loadProto(`
@@ -159,26 +158,19 @@ export interface GrpcServer {
  *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
  * });
  * await using server = await serveGrpc({ schema, service });
- * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
- * const call = session.request({
+ * await using http = connectHttp2(`http://127.0.0.1:${server.addr.port}`);
+ * const call = http.request({
  *   ":method": "POST",
  *   ":path": "/demo.Greeter/Greet",
  *   "content-type": "application/grpc",
  *   "te": "trailers",
  * });
  * const message = schema.message("demo.Name").encode({ name: "Ada" });
- * call.end(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
- * const closed = new Promise((resolve) => call.on("close", resolve));
- * const chunks: Buffer[] = [];
- * call.on("data", (chunk: Buffer) => chunks.push(chunk));
- * const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
- *   call.on("trailers", resolve)
- * );
- * await closed;
- * session.close();
- * assert.equal(trailers["grpc-status"], "0");
- * const reply = Buffer.concat(chunks).subarray(5);
- * assert.deepEqual(schema.message("demo.Name").decode(reply), { name: "Hello, Ada" });
+ * call.write(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
+ * call.end();
+ * const [chunk] = await Array.fromAsync(call);
+ * assert.equal(call.trailers?.["grpc-status"], "0");
+ * assert.deepEqual(schema.message("demo.Name").decode(chunk!.subarray(5)), { name: "Hello, Ada" });
  * ```
  */
 export function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> {
