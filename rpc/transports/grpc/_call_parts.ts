@@ -157,5 +157,7 @@ export function callSignal(call: ServerCall): AbortSignal {
   if (streamSignal.aborted) cancelled();
   else streamSignal.addEventListener("abort", cancelled, { once: true });
   const { deadline } = call;
-  return deadline === undefined ? controller.signal : AbortSignal.any([controller.signal, deadline]);
+  return deadline === undefined
+    ? controller.signal
+    : AbortSignal.any([controller.signal, deadline]);
 }

@@ -11,7 +11,8 @@
 import type { Http2Stream } from "../../../protocols/http2/stream.ts";
 import { ACCEPT_ENCODING, GZIP } from "./_compression.ts";
 import type { GrpcStatus } from "../../../protocols/grpc/_status.ts";
-import { frameMessage, percentEncode } from "../../../protocols/grpc/_wire.ts";
+import { percentEncode } from "../../../protocols/grpc/_wire.ts";
+import { framed } from "./_frame.ts";
 import type { LazyMetadata, OutgoingFields } from "./metadata.ts";
 import { outgoing } from "./metadata.ts";
 
@@ -80,7 +81,7 @@ export function sendReply(
 ): void {
   if (stream.closed) return;
   replyHeaders(stream, metadata, gzipped);
-  stream.write(frameMessage(reply, gzipped));
+  stream.write(framed(reply, gzipped));
   endWithTrailers(stream, metadata, undefined);
 }
 

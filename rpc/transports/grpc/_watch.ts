@@ -20,7 +20,8 @@ export interface Wait {
 }
 
 /**
- * The waits of one server, swept every `resolution` ms.
+ * The waits of one server, swept every `resolution` ms: a wait of `ms`
+ * expires between `ms` and `ms` + 2 × `resolution` after it began.
  *
  * @example A read that nothing answers expires
  * ```ts
@@ -40,6 +41,8 @@ export class Waits {
   readonly #resolution: number;
   readonly #waits = new Set<Wait>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The clock as of the last sweep (or start): no `performance.now()` per wait. */
+  #now = 0;
 
   /** @param resolution ms between sweeps: how late a wait may expire */
   constructor(resolution: number) {
@@ -58,9 +61,13 @@ export class Waits {
    */
   start(ms: number, expired: () => void): Wait | undefined {
     if (ms === Infinity) return undefined;
-    const wait = { until: performance.now() + ms, expired };
+    if (this.#timer === undefined) {
+      this.#now = performance.now();
+      this.#timer = setInterval(() => this.#sweep(), this.#resolution);
+    }
+    // The clock may be a sweep behind: counted from then plus a sweep, a wait never expires early.
+    const wait = { until: this.#now + this.#resolution + ms, expired };
     this.#waits.add(wait);
-    this.#timer ??= setInterval(() => this.#sweep(), this.#resolution);
     return wait;
   }
 
@@ -77,7 +84,7 @@ export class Waits {
   }
 
   #sweep(): void {
-    const now = performance.now();
+    const now = this.#now = performance.now();
     for (const wait of this.#waits) {
       if (wait.until > now) continue;
       this.#waits.delete(wait);

@@ -14,7 +14,8 @@ import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { ConnectionClosedError } from "../../errors.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
-import { formatTimeout, frameMessage } from "../../../protocols/grpc/_wire.ts";
+import { formatTimeout } from "../../../protocols/grpc/_wire.ts";
+import { framed } from "./_frame.ts";
 import { connectHttp2 } from "../http2/client.ts";
 import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
 import { laterStream, openCall } from "./_client_stream.ts";
@@ -265,7 +266,7 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     callOptions.signal?.throwIfAborted();
     const timeout = timeoutOf(callOptions);
     const stream = http2.request(headersOf(name, callOptions, timeout));
-    return await unaryOutcome(stream, frameMessage(message, compress), {
+    return await unaryOutcome(stream, framed(message, compress), {
       method,
       schema,
       maxMessageSize,

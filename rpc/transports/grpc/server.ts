@@ -203,8 +203,8 @@ function startGrpc(options: ServeGrpcOptions): GrpcServer {
     ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
     ...(options.errorStatus === undefined ? {} : { errorStatus: options.errorStatus }),
   };
-  // A few sweeps per timeout: a stalled body is answered within a quarter of it late.
-  const waits = new Waits(Math.min(firstFrameTimeout, idleTimeout) / 4);
+  // Eight sweeps per timeout: a stalled body is answered at most a quarter of it late.
+  const waits = new Waits(Math.min(firstFrameTimeout, idleTimeout) / 8);
   const context: ServerContext = {
     schema,
     dispatch,
