@@ -113,22 +113,25 @@ for _ in range(5):
 print(answered)
 `;
 
-testNeeding("py:grpc")("grpcio: channels closed after heavy load, with calls in flight: the server process serves on", async () => {
-  const { server, exited } = await startServer();
-  try {
-    const result = await run(DEBIAN_PYTHON, {
-      args: ["-c", GRPCIO_LOAD, `127.0.0.1:${server.port}`],
-      env: { PATH: Deno.env.get("PATH")! },
-      timeout: 60_000,
-    });
-    assert.equal(result.code, 0, formatOutput(result));
-    assert.ok(Number(result.stdout.trim()) > 5 * 64, formatOutput(result));
-    await stillServes(server.url, exited);
-  } finally {
-    const result = await server.stop();
-    assert.equal(result.code, 0, formatOutput(result));
-  }
-});
+testNeeding("py:grpc")(
+  "grpcio: channels closed after heavy load, with calls in flight: the server process serves on",
+  async () => {
+    const { server, exited } = await startServer();
+    try {
+      const result = await run(DEBIAN_PYTHON, {
+        args: ["-c", GRPCIO_LOAD, `127.0.0.1:${server.port}`],
+        env: { PATH: Deno.env.get("PATH")! },
+        timeout: 60_000,
+      });
+      assert.equal(result.code, 0, formatOutput(result));
+      assert.ok(Number(result.stdout.trim()) > 5 * 64, formatOutput(result));
+      await stillServes(server.url, exited);
+    } finally {
+      const result = await server.stop();
+      assert.equal(result.code, 0, formatOutput(result));
+    }
+  },
+);
 
 // grpc-js's generic client, bytes in and out, five clients one after another.
 const GRPC_JS_LOAD = `
