@@ -73,9 +73,9 @@ export interface ServeGrpcOptions {
   /** Connections open at once; more are closed as they arrive. 10,000 by default. */
   readonly maxConnections?: number;
   /**
-   * Streams a connection's peer may reset (cancel) in one second; past it
-   * the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed (the "rapid
-   * reset" attack, CVE-2023-44487). 200 by default.
+   * Streams a connection's peer may reset (cancel), or have refused, in one
+   * second; past it the connection gets GOAWAY ENHANCE_YOUR_CALM and is
+   * closed (the "rapid reset" attack, CVE-2023-44487). 200 by default.
    */
   readonly maxStreamResets?: number;
   /**
