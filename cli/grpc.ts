@@ -1,13 +1,8 @@
 // The CLI's gRPC client (grpc:// and grpcs://): the schema from the
 // `--proto` files given, or else asked of the server through reflection
 // (no `.proto` on hand); unary calls, and server-streaming calls whose
-// messages the caller prints as they come.
-//
-// Its connections end with the process, without GOAWAY: Deno 2.9's nghttp2
-// can abort a *server* process (parley's serveGrpc included) that receives a
-// GOAWAY right after a trailers-only reply (denoland/deno#36788, docs/grpc.md
-// "Limits and hostile input"); tests/cli_grpc_test.ts hit it in 2 runs of 3.
-// A command that exits at once loses nothing by leaving it out.
+// messages the caller prints as they come. Its connections close as any
+// client's do: GOAWAY, then the socket.
 
 import { loadProto, type ProtoSchema } from "../codecs/protobuf.ts";
 import type { RpcParams } from "../rpc/types.ts";
@@ -66,7 +61,7 @@ export async function openGrpcClient(url: string, options: GrpcCliOptions): Prom
       throw new UsageError(`--proto: ${(error as Error).message}`);
     }
   } else {
-    const asking = connection(loadProto(REFLECTION_PROTOS)); // ends with the process
+    await using asking = connection(loadProto(REFLECTION_PROTOS));
     const answer = await reflectSchema(
       asking,
       options.timeout === undefined ? {} : { timeout: options.timeout },
@@ -94,6 +89,6 @@ export async function openGrpcClient(url: string, options: GrpcCliOptions): Prom
       stream.result.catch(() => {}); // its error ends the messages' loop
       return stream.messages;
     },
-    close: () => Promise.resolve(), // the process's exit ends the connection (above)
+    close: () => client.close(),
   };
 }

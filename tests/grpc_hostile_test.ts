@@ -16,12 +16,14 @@ import { protoClient } from "../codecs/protobuf.ts";
 import { calculatorSchema } from "../examples/calculator/protobuf.ts";
 import { connectGrpc, type GrpcServer, type ServeGrpcOptions } from "../rpc/transports/grpc.ts";
 import { startGrpcCalculator } from "./_grpc_calculator.ts";
+import { HpackDecoder } from "../protocols/http2/hpack.ts";
 
 const schema = calculatorSchema();
 const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const GOAWAY = 7;
 const RST_STREAM = 3;
+const REFUSED_STREAM = 7;
 
 type Calculator = { Add(request: { num1: number; num2: number }): { sum: number } };
 
@@ -118,6 +120,21 @@ class RawConnection {
     for (const chunk of chunks) this.socket.write(chunk);
   }
 
+  /** The streams reset with `code`, in order. */
+  resets(code: number): number[] {
+    return this.frames
+      .filter((f) => f.type === RST_STREAM && Buffer.from(f.payload).readUInt32BE(0) === code)
+      .map((f) => f.stream);
+  }
+
+  /** Waits (at most 5 s, in 10 ms steps) until `done()` or the socket closes; whether `done()`. */
+  async until(done: () => boolean): Promise<boolean> {
+    for (let i = 0; i < 500 && !done() && !this.socket.closed; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return done();
+  }
+
   /** Sends the client preface and an empty SETTINGS frame. */
   greet(): void {
     this.write(PREFACE, frame(4, 0, 0));
@@ -166,24 +183,23 @@ Deno.test("rapid reset: a peer resetting streams past maxStreamResets a second g
   await stillServes(server);
 });
 
-Deno.test("more streams than maxConcurrentStreams: the connection that ignores SETTINGS is ended", async () => {
+Deno.test("more streams than maxConcurrentStreams: each extra stream is refused (RST_STREAM REFUSED_STREAM), the connection lives", async () => {
   await using server = await start({ maxConcurrentStreams: 2 });
   const raw = new RawConnection(server.addr.port);
   raw.greet();
   raw.write(frame(4, 0x1, 0)); // SETTINGS ACK
   for (const id of [1, 3, 5, 7]) raw.write(requestHeaders(id));
-  await raw.closed;
+  const refused = await raw.until(() => raw.resets(REFUSED_STREAM).length === 2);
   const settings = raw.frames[0]!;
   assert.equal(settings.type, 4);
   // SETTINGS_MAX_CONCURRENT_STREAMS (3) = 2 was advertised.
   assert.deepEqual([...settings.payload.subarray(0, 6)], [0, 3, 0, 0, 0, 2]);
-  // RFC 9113 §5.1.2 allows a stream error (RST_STREAM) or ending the
-  // connection; node:http2 on Deno does the latter, having taken streams 1
-  // and 3 (the GOAWAY's last stream).
-  const reset = raw.frames.find((f) => f.type === RST_STREAM && f.stream > 3);
-  const goaway = raw.frames.find((f) => f.type === GOAWAY);
-  assert.ok(reset !== undefined || goaway !== undefined, "the extra streams were refused");
-  if (reset === undefined) assert.equal(Buffer.from(goaway!.payload).readUInt32BE(0), 3);
+  // RFC 9113 §5.1.2: a stream error for each stream past the limit; streams 1 and 3 stay open.
+  assert.ok(refused, "the extra streams were refused");
+  assert.deepEqual(raw.resets(REFUSED_STREAM), [5, 7]);
+  assert.equal(raw.goaway, undefined);
+  raw.socket.destroy();
+  await raw.closed;
   await stillServes(server);
 });
 
@@ -291,15 +307,58 @@ Deno.test("a length prefix of 2^31 is refused from the prefix: 8 RESOURCE_EXHAUS
   await stillServes(server);
 });
 
-Deno.test("a 1 MB header block is refused with RST_STREAM REFUSED_STREAM (node:http2's header list limit)", async () => {
+/** HPACK's prefixed integer (RFC 7541 §5.1) after the flags of its first byte. */
+function hpackInteger(value: number, prefixBits: number, flags: number): number[] {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) return [flags | value];
+  const bytes = [flags | max];
+  for (value -= max; value >= 128; value = Math.floor(value / 128)) bytes.push((value % 128) | 128);
+  bytes.push(value);
+  return bytes;
+}
+
+/**
+ * A request whose header block holds `x-big` of `size` bytes (a literal, not
+ * indexed): HEADERS then CONTINUATIONs of 16,384 bytes at most.
+ */
+function bigRequest(stream: number, size: number): Uint8Array[] {
+  const head = [...requestHeaders(stream).subarray(9)];
+  const name = [...new TextEncoder().encode("x-big")];
+  const block = new Uint8Array([
+    ...head,
+    0x00,
+    name.length,
+    ...name,
+    ...hpackInteger(size, 7, 0),
+    ...new Uint8Array(size).fill(0x61),
+  ]);
+  const frames: Uint8Array[] = [];
+  for (let at = 0; at < block.length; at += 16_384) {
+    const last = at + 16_384 >= block.length;
+    const type = at === 0 ? 1 : 9; // HEADERS, then CONTINUATION
+    frames.push(frame(type, last ? 0x4 : 0, stream, [...block.subarray(at, at + 16_384)]));
+  }
+  return frames;
+}
+
+Deno.test("a header list over 64 KiB is answered 431, the connection lives; a 1 MB block ends the connection (ENHANCE_YOUR_CALM)", async () => {
   await using server = await start();
-  const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
-  session.on("error", () => {});
-  const call = rawAdd(session, { "x-big": "a".repeat(1_000_000) });
-  call.end(new Uint8Array([0, 0, 0, 0, 0]));
-  await new Promise((resolve) => call.on("close", resolve));
-  assert.equal(call.rstCode, http2.constants.NGHTTP2_REFUSED_STREAM);
-  session.destroy();
+  // 100 kB: over SETTINGS_MAX_HEADER_LIST_SIZE, within the bound on a block's bytes.
+  const big = new RawConnection(server.addr.port);
+  big.greet();
+  big.write(...bigRequest(1, 100_000));
+  assert.ok(await big.until(() => big.resets(0).includes(1)), "stream 1 was answered and reset");
+  const response = big.frames.find((f) => f.type === 1 && f.stream === 1)!;
+  const fields = new HpackDecoder().decode(response.payload);
+  assert.deepEqual(fields.slice(0, 2), [":status", "431"]);
+  assert.equal(big.goaway, undefined);
+  big.socket.destroy();
+  // 1 MB: past twice the limit the block is not even held.
+  const huge = new RawConnection(server.addr.port);
+  huge.greet();
+  huge.write(...bigRequest(1, 1_000_000));
+  await huge.closed;
+  assert.equal(huge.goaway, 11); // ENHANCE_YOUR_CALM
   await stillServes(server);
 });
 
@@ -407,7 +466,7 @@ Deno.test("a length prefix of 2^31 mid-stream is 8 RESOURCE_EXHAUSTED; the serve
   await stillServes(server);
 });
 
-Deno.test("streaming calls above maxConcurrentStreams: a client that keeps to SETTINGS waits its turn; one that does not loses its connection", async () => {
+Deno.test("streaming calls above maxConcurrentStreams: a client that keeps to SETTINGS waits its turn; one that does not has the extra streams refused", async () => {
   await using server = await start({ maxConcurrentStreams: 3 });
   await using client = connectGrpc(server.url, { schema });
   type Ranger = {
@@ -422,14 +481,14 @@ Deno.test("streaming calls above maxConcurrentStreams: a client that keeps to SE
     }),
   );
   assert.deepEqual(lengths, Array(12).fill(5));
-  // Raw: six Range streams at once, three more than the server allows.
+  // Raw: six streams at once, three more than the server allows: those three are refused.
   const raw = new RawConnection(server.addr.port);
   raw.greet();
   raw.write(frame(4, 0x1, 0)); // SETTINGS ACK
   for (const id of [1, 3, 5, 7, 9, 11]) raw.write(requestHeaders(id));
+  assert.ok(await raw.until(() => raw.resets(REFUSED_STREAM).length === 3));
+  assert.deepEqual(raw.resets(REFUSED_STREAM), [7, 9, 11]);
+  raw.socket.destroy();
   await raw.closed;
-  const refused = raw.frames.some((f) => f.type === RST_STREAM && f.stream > 5) ||
-    raw.frames.some((f) => f.type === GOAWAY);
-  assert.ok(refused, "the extra streams were refused");
   await stillServes(server);
 });

@@ -6,16 +6,17 @@
  * streaming, with backpressure end to end: a slow reader slows the
  * writer), deadlines, cancellation, errors with details, custom metadata
  * ({@linkcode callMetadata} on the server) and `grpc-encoding: gzip`. Built
- * on `node:http2`, the one HTTP/2 API of Deno that sends and reads
- * trailers (docs/grpc.md). gRPC-Web is `connectHandler`'s
+ * on parley's own HTTP/2 (`@parley/rpc/http2`): Deno's `Deno.serve` and
+ * `fetch` carry no trailers, and its `node:http2` is slow and can abort the
+ * process on a peer's GOAWAY (docs/grpc.md). gRPC-Web is `connectHandler`'s
  * (`@parley/rpc/connect`).
  *
  * @example Serving the calculator's Add, and a client's view of an error
  * ```ts
  * import assert from "node:assert/strict";
- * import http2 from "node:http2";
  * import { loadProto, protoService } from "../../codecs/protobuf.ts";
  * import { RpcError } from "../errors.ts";
+ * import { connectHttp2 } from "./http2.ts";
  * import { serveGrpc } from "./grpc.ts";
  *
  * const schema = loadProto(`
@@ -34,20 +35,20 @@
  * await using server = await serveGrpc({ schema, service, errorStatus: () => 3 });
  * assert.match(server.url, /^grpc:\/\/127\.0\.0\.1:\d+$/);
  *
- * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
- * const call = session.request({
+ * // Any HTTP/2 client will do; here parley's own, with gRPC's bytes written by hand.
+ * await using http = connectHttp2(`http://127.0.0.1:${server.addr.port}`);
+ * const call = http.request({
  *   ":method": "POST",
  *   ":path": "/demo.Adder/Add",
  *   "content-type": "application/grpc",
+ *   "te": "trailers",
  * });
  * const message = schema.message("demo.Pair").encode({ a: -1, b: 2 });
- * call.end(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
- * const closed = new Promise((resolve) => call.on("close", resolve));
+ * call.write(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
+ * call.end();
  * // An error before any message: a trailers-only reply, the status in its headers.
- * const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => call.on("response", resolve));
- * call.resume();
- * await closed;
- * session.close();
+ * const headers = await call.response;
+ * assert.equal(await call.read(), null);
  * assert.equal(headers["grpc-status"], "3");
  * assert.equal(headers["grpc-message"], "negative");
  * ```

@@ -5,7 +5,8 @@
  * calling parley's `serveGrpc` server (its own Deno process, `_server.ts
  * grpc`), next to `@grpc/grpc-js` client and server on Node
  * (`tests/interop/node/grpc_bench.mjs`), both over h2c on loopback, measured
- * in the same run. Rounds alternate; read the ratios (issue 18's goals:
+ * in the same run, each after 10,000 calls to warm up (V8 and both HTTP/2
+ * stacks). Rounds alternate; read the ratios (issue 18's goals:
  * parley ≥ 3× grpc-js with 64 in flight, ≥ 2× its messages per second).
  *
  * @module
@@ -26,12 +27,18 @@ type Calculator = {
 };
 /** Messages in the streaming measurement. */
 const STREAM = 100_000;
+/** Unary calls before a measurement, as grpc_bench.mjs makes for grpc-js. */
+const WARMUP = 10_000;
 
 async function parleyGrpc(depth: number): Promise<number> {
   const server = await startServer("grpc");
   const client = connectGrpc(`grpc://127.0.0.1:${server.port}`, { schema });
   const calc = protoClient<Calculator>(client, schema, "interop.Calculator");
   let i = 0;
+  // The same warm-up as grpc_bench.mjs gives grpc-js: 10,000 calls, 64 in flight.
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    for (let n = 0; n < WARMUP / 64; n++) await calc.Add({ num1: n, num2: 1 });
+  }));
   const rate = await drive(depth, () => calc.Add({ num1: i & 0xffff, num2: i++ & 0xffff }));
   await client.close();
   await server.stop();

@@ -7,12 +7,13 @@
  * @module
  */
 
-import type http2 from "node:http2";
+import type { Http2Stream } from "../../../protocols/http2/stream.ts";
 import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
 import type { Dispatcher } from "../../dispatch.ts";
 import type { CallContext } from "../../service.ts";
 import type { GrpcStatus, StatusOptions } from "../../../protocols/grpc/_status.ts";
-import type { GrpcCallMetadata } from "./metadata.ts";
+import type { GrpcCallMetadata, LazyMetadata } from "./metadata.ts";
+import type { Waits } from "./_watch.ts";
 
 /** What every call of one server shares. */
 export interface ServerContext {
@@ -28,6 +29,8 @@ export interface ServerContext {
   readonly firstFrameTimeout: number;
   /** Milliseconds a request body may stall, and a reply wait for its reader. */
   readonly idleTimeout: number;
+  /** The clock of those waits. */
+  readonly waits: Waits;
   /** Replies this long or longer are gzipped for clients that accept it. */
   readonly compressThreshold: number;
   /** How thrown errors become statuses. */
@@ -43,15 +46,15 @@ export interface ServerContext {
 /** One call, its method found and its headers read. */
 export interface ServerCall {
   /** The call's HTTP/2 stream. */
-  readonly stream: http2.ServerHttp2Stream;
+  readonly stream: Http2Stream;
   /** The server's shared parts. */
   readonly context: ServerContext;
   /** The method called. */
   readonly method: ProtoMethod;
   /** Its handler, as the dispatcher calls it. */
   readonly handler: (params: unknown, ctx: CallContext) => unknown;
-  /** The call's metadata, request and reply. */
-  readonly metadata: GrpcCallMetadata;
+  /** The call's metadata, request and reply, made as asked for. */
+  readonly metadata: LazyMetadata;
   /** The request's messages may be gzip-compressed (`grpc-encoding: gzip`). */
   readonly gzipped: boolean;
   /** The client accepts gzip-compressed replies. */
@@ -88,4 +91,73 @@ export function encodingFailed(call: ServerCall, error: unknown): GrpcStatus {
     code: 13,
     message: context.statusOptions.exposeErrors ? String(error) : "Internal error",
   };
+}
+
+/**
+ * The next chunk of a call's request body, the wait bounded by the server's
+ * clock: `firstFrameTimeout` for the first bytes of a unary or
+ * server-streaming request, else `idleTimeout` (a request stream's messages
+ * may come far apart). Only a read that waits is counted: a handler that is
+ * behind does not read, and its wait is not the client's. Past the bound,
+ * `expired` is told why (the call answers 4 DEADLINE_EXCEEDED, which frees
+ * the stream and ends this read).
+ *
+ * @param call the call
+ * @param first whether no body bytes were read yet
+ * @param expired told why, when the wait is too long
+ * @returns the chunk, or `null` at the body's end
+ * @throws the stream's error when it was reset or the connection lost
+ *
+ * @example
+ * ```ts
+ * import { readBody } from "./_call_parts.ts";
+ *
+ * console.assert(typeof readBody === "function"); // tests/grpc_hostile_test.ts runs it
+ * ```
+ */
+export async function readBody(
+  call: ServerCall,
+  first: boolean,
+  expired: (message: string) => void = (message) => call.answer({ code: 4, message }),
+): Promise<Uint8Array | null> {
+  const { context } = call;
+  const ms = first && !call.method.clientStreaming
+    ? context.firstFrameTimeout
+    : context.idleTimeout;
+  const wait = context.waits.start(ms, () =>
+    expired(
+      first ? `no request body within ${ms} ms` : `the request body stalled for ${ms} ms`,
+    ));
+  try {
+    return await call.stream.read();
+  } finally {
+    context.waits.end(wait);
+  }
+}
+
+/**
+ * The signal a unary handler sees: it fires when the client cancels (an
+ * `AbortError`) or the deadline passes (a `TimeoutError`). Made only when
+ * the handler asks for it.
+ *
+ * @param call the call
+ * @returns the signal
+ *
+ * @example
+ * ```ts
+ * import { callSignal } from "./_call_parts.ts";
+ *
+ * console.assert(typeof callSignal === "function"); // tests/grpc_client_test.ts runs it
+ * ```
+ */
+export function callSignal(call: ServerCall): AbortSignal {
+  const controller = new AbortController();
+  const streamSignal = call.stream.signal;
+  const cancelled = () => controller.abort(new DOMException("Cancelled", "AbortError"));
+  if (streamSignal.aborted) cancelled();
+  else streamSignal.addEventListener("abort", cancelled, { once: true });
+  const { deadline } = call;
+  return deadline === undefined
+    ? controller.signal
+    : AbortSignal.any([controller.signal, deadline]);
 }

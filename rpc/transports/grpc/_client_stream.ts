@@ -9,15 +9,15 @@
  * @module
  */
 
-import http2 from "node:http2";
-import { TimeoutError } from "../../errors.ts";
+import type { Http2Stream } from "../../../protocols/http2/stream.ts";
+import { Http2ErrorCode } from "../../../protocols/http2/errors.ts";
 import type { RpcStream } from "../../types.ts";
 import { gunzipMessage, gzipMessage } from "./_compression.ts";
 import { GrpcWireError } from "../../../protocols/grpc/_wire.ts";
 import { grpcError } from "../../../protocols/grpc/_status.ts";
 import { InboundMessages } from "./_inbound.ts";
 import { OutboundMessages } from "./_outbound.ts";
-import { outcomeError, replyEncoding, type UnaryCall } from "./_call.ts";
+import { outcomeError, replyEncoding, type UnaryCall, watchCall } from "./_call.ts";
 
 /** What a streaming call needs besides its stream: a unary call's, and the caller's messages. */
 export interface StreamingCall extends UnaryCall {
@@ -28,15 +28,18 @@ export interface StreamingCall extends UnaryCall {
 }
 
 /**
- * Runs a streaming call whose headers went out on `stream`.
+ * Runs a streaming call whose headers went out on `stream`. The server's
+ * messages are read as the caller reads them; `result` settles once they
+ * have been read to their end (a server stream) or the one reply has come
+ * (a client stream), or the call failed.
  *
  * @returns the server's messages and the call's outcome
  *
  * @example A server stream of our own
  * ```ts
  * import assert from "node:assert/strict";
- * import http2 from "node:http2";
  * import { loadProto, protoService } from "../../../codecs/protobuf.ts";
+ * import { connectHttp2 } from "../http2.ts";
  * import { serveGrpc } from "./server.ts";
  * import { openCall } from "./_client_stream.ts";
  *
@@ -53,8 +56,8 @@ export interface StreamingCall extends UnaryCall {
  *   },
  * });
  * await using server = await serveGrpc({ schema, service });
- * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
- * const stream = session.request({
+ * await using client = connectHttp2(`http://127.0.0.1:${server.addr.port}`);
+ * const stream = client.request({
  *   ":method": "POST",
  *   ":path": "/demo.Counter/Count",
  *   "content-type": "application/grpc",
@@ -75,45 +78,37 @@ export interface StreamingCall extends UnaryCall {
  * for await (const message of call.messages) seen.push(message);
  * assert.deepEqual(seen, [{ n: 1 }, { n: 2 }, { n: 3 }]);
  * assert.equal(await call.result, null);
- * session.close();
  * ```
  */
-export function openCall(stream: http2.ClientHttp2Stream, call: StreamingCall): RpcStream {
+export function openCall(stream: Http2Stream, call: StreamingCall): RpcStream {
   const { method } = call;
   const { promise: result, resolve, reject } = Promise.withResolvers<unknown>();
   result.catch(() => {}); // a caller reading only the messages learns the error there
   let settled = false;
-  let headers: http2.IncomingHttpHeaders | undefined;
-  let trailers: http2.IncomingHttpHeaders | undefined;
-  let gzipped = false;
-  const responded = Promise.withResolvers<void>();
-  responded.promise.catch(() => {});
+  let failure: Error | undefined;
   let input: AsyncIterator<unknown> | undefined;
-  let streamError: unknown;
 
-  const cleanup = () => {
-    settled = true;
-    clearTimeout(timer);
-    call.signal?.removeEventListener("abort", onAbort);
-    untrack();
-    responded.reject(new Error("The call ended"));
-  };
-  // The call fails: the stream is reset, the caller's messages stop.
-  const fail = (error: Error) => {
+  // The call's end, once: the caller's messages stop, the result settles.
+  const settle = (error: Error | undefined) => {
     if (settled) return;
-    cleanup();
-    if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    settled = true;
+    watch.cleanup();
+    input?.return?.()?.catch(() => {});
+    if (error === undefined) return resolve(null);
     inbound.fail(error);
     reject(error);
-    input?.return?.()?.catch(() => {});
   };
-  const untrack = call.track(fail);
-  const onAbort = () => fail(call.signal!.reason);
-  call.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = call.timeout === undefined ? undefined : setTimeout(
-    () => fail(new TimeoutError(method.name, call.timeout!)),
-    call.timeout,
-  );
+  // The call fails from this side: the stream is reset (RST_STREAM CANCEL).
+  const fail = (error: Error) => {
+    if (settled) return;
+    failure = error;
+    settle(error);
+    stream.reset(Http2ErrorCode.CANCEL);
+  };
+  const watch = watchCall(stream, call, (error) => {
+    failure = error;
+    settle(error);
+  });
 
   const decode = (bytes: Uint8Array): unknown => {
     try {
@@ -125,82 +120,70 @@ export function openCall(stream: http2.ClientHttp2Stream, call: StreamingCall): 
       );
     }
   };
-  const inbound = new InboundMessages(stream, {
+  let gzipped: boolean | undefined;
+  const inbound = new InboundMessages({
+    read: () => stream.read(),
     maxMessageSize: call.maxMessageSize,
-    // Deno's node:http2 may emit a stream's first `data` before its
-    // `response` (_call.ts): flags are checked against the headers when read.
+    // The flag is checked against the reply's grpc-encoding as each message is read.
     acceptCompressed: true,
-    closeOnEnd: false,
     maxMessages: method.serverStreaming ? Infinity : 1,
-    decode: async (bytes, compressed) => {
-      if (headers === undefined) await responded.promise;
+    decode: (bytes, compressed) => {
+      gzipped ??= replyEncoding(stream.headers) === true;
       if (!compressed) return decode(bytes);
       if (!gzipped) {
         throw new GrpcWireError(13, "A compressed message, but no grpc-encoding was sent");
       }
-      return decode(await gunzipMessage(bytes, call.maxMessageSize));
+      return gunzipMessage(bytes, call.maxMessageSize).then(decode);
     },
     onWireError: (error) => {
       const reason = grpcError(error.status, error.message);
       fail(reason);
       return reason;
     },
+    onReadError: (error) => {
+      const reason = failure ?? outcomeError(stream.headers, stream.trailers, error, call) ??
+        grpcError(13, `The stream failed: ${(error as Error)?.message ?? error}`);
+      settle(reason);
+      return reason;
+    },
+    onEnd: () => {
+      const encoding = replyEncoding(stream.headers);
+      const error = encoding instanceof Error
+        ? encoding
+        : outcomeError(stream.headers, stream.trailers, undefined, call);
+      settle(error);
+      return error;
+    },
     onReturn: () => fail(grpcError(1, "Cancelled: the reader left the loop")),
   });
 
-  stream.on("response", (received) => {
-    headers = received;
-    const encoding = replyEncoding(received);
-    if (encoding instanceof Error) return fail(encoding);
-    gzipped = encoding;
-    responded.resolve();
-  });
-  stream.on("trailers", (received) => {
-    trailers = received;
-    // The server has ended the call: the caller's messages stop, and our side
-    // ends cleanly (a reset could drop replies still held while the reader is behind).
-    input?.return?.()?.catch(() => {});
-    if (!stream.writableEnded) stream.end();
-  });
-  stream.on("error", (error) => streamError = error);
-  stream.on("close", () => {
-    if (settled) return;
-    cleanup();
-    const error = outcomeError(stream, headers, trailers, streamError, call);
-    if (error !== undefined) {
-      inbound.fail(error);
-      return reject(error);
-    }
-    inbound.close();
-    resolve(null);
-  });
-
-  // The one reply of a call whose reply does not stream.
-  const single = async (): Promise<unknown> => {
-    await result;
-    const reader = inbound[Symbol.asyncIterator]();
-    const first = await reader.next();
-    if (first.done === true) {
-      throw grpcError(12, `${method.name} answered with no message`);
-    }
-    return first.value;
-  };
-
-  send(stream, call, (iterator) => input = iterator, () => settled || trailers !== undefined)
+  send(stream, call, (iterator) => input = iterator, () => settled || stream.closed)
     .catch((error) => fail(error));
-  return method.serverStreaming
-    ? { messages: inbound, result }
-    : { messages: EMPTY, result: single() };
+  if (method.serverStreaming) return { messages: inbound, result };
+  // The one reply: read as it comes, then the status.
+  const single = (async () => {
+    let reply: unknown;
+    let count = 0;
+    for await (const message of inbound) {
+      reply = message;
+      count++;
+    }
+    await result;
+    if (count === 0) throw grpcError(12, `${method.name} answered with no message`);
+    return reply;
+  })();
+  single.catch(() => {});
+  return { messages: EMPTY, result: single };
 }
 
 // Writes the caller's messages as the server reads them, then ends the request.
 async function send(
-  stream: http2.ClientHttp2Stream,
+  stream: Http2Stream,
   call: StreamingCall,
   started: (iterator: AsyncIterator<unknown>) => void,
-  settled: () => boolean,
+  over: () => boolean,
 ): Promise<void> {
-  const out = new OutboundMessages(stream, { stallTimeout: Infinity, onStall: () => {} });
+  const out = new OutboundMessages(stream);
   const source = call.input as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
   const iterator: AsyncIterator<unknown> = typeof source[Symbol.asyncIterator] === "function"
     ? source[Symbol.asyncIterator]!()
@@ -208,16 +191,17 @@ async function send(
   started(iterator);
   while (true) {
     const next = await iterator.next();
-    if (settled()) return;
+    // The server has ended the call (or it failed): the caller's messages stop.
+    if (over()) return void iterator.return?.()?.catch(() => {});
     if (next.done === true) break;
     let message = call.method.request.encode(next.value ?? {});
     if (call.compress) message = await gzipMessage(message);
     const wait = out.add(message, call.compress);
     if (wait !== undefined) await wait;
-    if (settled()) return;
+    if (over()) return void iterator.return?.()?.catch(() => {});
   }
   await out.flush();
-  if (!settled() && !stream.writableEnded) stream.end();
+  if (!over()) stream.end();
 }
 
 /**

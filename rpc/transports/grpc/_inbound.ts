@@ -1,24 +1,21 @@
 /**
  * The messages that arrive on one gRPC call's HTTP/2 stream, read with
- * `for await`, at the reader's pace: while the reader is behind by a window
- * of messages the stream is paused, so `node:http2` stops reading and
- * HTTP/2's flow control makes the sender wait (nothing piles up here). The
- * same on both sides: a server's request stream (`ctx.input`), a client's
- * reply stream (`messages`).
+ * `for await`, at the reader's pace: the stream is read only when the
+ * reader asks for a message that has not arrived whole, so a reader that
+ * stops leaves the bytes in HTTP/2's window, and its flow control holds the
+ * sender (nothing piles up here beyond one read's chunk). The same on both
+ * sides: a server's request stream (`ctx.input`), a client's reply stream
+ * (`messages`).
  *
  * @module
  */
 
-import type { Duplex } from "node:stream";
 import { GrpcWireError, MessageReader } from "../../../protocols/grpc/_wire.ts";
-
-/** Whole messages held before reading is paused, by default. */
-const WINDOW = 32;
-/** Bytes of whole messages held before reading is paused. */
-const WINDOW_BYTES = 64 * 1024;
 
 /** How {@linkcode InboundMessages} reads one stream. */
 export interface InboundOptions {
+  /** The next chunk of the body, `null` at its end; rejects when the stream fails. */
+  readonly read: () => Promise<Uint8Array | null>;
   /** The largest message, as sent: a longer prefix is 8 RESOURCE_EXHAUSTED at once. */
   readonly maxMessageSize: number;
   /** Whether a compressed flag is allowed (a `grpc-encoding` was agreed). */
@@ -34,86 +31,58 @@ export interface InboundOptions {
    * reader throws. The call fails with it.
    */
   readonly onWireError: (error: GrpcWireError) => unknown;
+  /** `read` failed (a reset, the connection lost): returns what the reader throws. */
+  readonly onReadError: (error: unknown) => unknown;
+  /** The body ended whole: returns what the reader throws then, or `undefined` to end well. */
+  readonly onEnd?: () => unknown;
   /** The reader left its loop early (the call is given up). */
   readonly onReturn?: () => void;
   /** Messages the method takes at most (1 for a unary request or reply). */
   readonly maxMessages?: number;
-  /** Whether the body's end ends the messages (a server's request); else `close()` does. */
-  readonly closeOnEnd: boolean;
 }
 
 /**
  * The messages of one stream, in order, read once with `for await`.
  *
- * @example A server's request stream, read as it comes
+ * @example Two messages, read from chunks as they come
  * ```ts
  * import assert from "node:assert/strict";
- * import http2 from "node:http2";
  * import { InboundMessages } from "./_inbound.ts";
  *
- * const server = http2.createServer();
- * const read = new Promise<unknown[]>((resolve) =>
- *   server.on("stream", async (stream: http2.ServerHttp2Stream) => {
- *     const inbound = new InboundMessages(stream, {
- *       maxMessageSize: 1024,
- *       acceptCompressed: false,
- *       decode: (bytes) => bytes[0],
- *       onWireError: (error) => error,
- *       closeOnEnd: true,
- *     });
- *     const values = [];
- *     for await (const value of inbound) values.push(value);
- *     stream.respond({ ":status": 200 }, { endStream: true });
- *     resolve(values);
- *   })
- * );
- * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
- * const session = http2.connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
- * const call = session.request({ ":method": "POST", ":path": "/" });
- * call.end(new Uint8Array([0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 1, 9]));
- * call.resume();
- * assert.deepEqual(await read, [7, 9]);
- * await new Promise((resolve) => call.on("close", resolve));
- * session.close();
- * await new Promise((resolve) => server.close(resolve));
+ * const chunks = [new Uint8Array([0, 0, 0, 0, 1, 7, 0, 0]), new Uint8Array([0, 0, 1, 9]), null];
+ * const inbound = new InboundMessages({
+ *   read: () => Promise.resolve(chunks.shift()!),
+ *   maxMessageSize: 1024,
+ *   acceptCompressed: false,
+ *   decode: (bytes) => bytes[0],
+ *   onWireError: (error) => error,
+ *   onReadError: (error) => error,
+ * });
+ * assert.deepEqual(await Array.fromAsync(inbound), [7, 9]);
  * ```
  */
 export class InboundMessages implements AsyncIterable<unknown> {
-  readonly #stream: Duplex;
   readonly #options: InboundOptions;
   readonly #reader: MessageReader;
   #messages: Uint8Array[] = [];
   #compressed: boolean[] = [];
   #head = 0;
-  #heldBytes = 0;
   #received = 0;
-  #paused = false;
   #started = false;
+  /** The body has ended: no more reads. */
+  #ended = false;
+  /** The reader is done (left, or the call is over): what is held is dropped. */
   #closed = false;
   #failure: { reason: unknown } | undefined;
-  #waiter: PromiseWithResolvers<void> | undefined;
 
   /**
-   * Starts reading `stream`.
+   * Reads through `options.read`, when asked.
    *
-   * @param stream the call's HTTP/2 stream
-   * @param options limits, decoding, and what to tell of errors
+   * @param options the reading, limits, decoding, and what to tell of errors
    */
-  constructor(stream: Duplex, options: InboundOptions) {
-    this.#stream = stream;
+  constructor(options: InboundOptions) {
     this.#options = options;
     this.#reader = new MessageReader(options.maxMessageSize, options.acceptCompressed);
-    stream.on("data", (chunk: Uint8Array) => this.#push(chunk));
-    stream.once("end", () => {
-      // A stream reset by the peer ends its readable side too: not a whole body.
-      if ((stream as { aborted?: boolean }).aborted) return;
-      try {
-        this.#reader.end();
-      } catch (error) {
-        return this.#wireError(error);
-      }
-      if (options.closeOnEnd) this.close();
-    });
   }
 
   /** Messages received so far (read or held). */
@@ -126,23 +95,12 @@ export class InboundMessages implements AsyncIterable<unknown> {
     return this.#messages.length - this.#head;
   }
 
-  /** No more messages: reading ends after those held. */
-  close(): void {
-    this.#closed = true;
-    this.#wake();
-  }
-
-  /**
-   * The call is over: what is held and what still comes is dropped (the
-   * stream flows, so its sender is not held by flow control).
-   */
+  /** The call is over: what is held is dropped, nothing more is read. */
   discard(): void {
     this.#closed = true;
     this.#messages = [];
     this.#compressed = [];
     this.#head = 0;
-    this.#wake();
-    this.#stream.resume();
   }
 
   /**
@@ -152,18 +110,22 @@ export class InboundMessages implements AsyncIterable<unknown> {
   fail(reason: unknown): void {
     if (this.#failure !== undefined || this.#closed) return;
     this.#failure = { reason };
-    this.#stream.pause();
-    this.#wake();
+  }
+
+  #wireError(error: unknown): void {
+    if (!(error instanceof GrpcWireError)) throw error;
+    if (this.#failure !== undefined) return;
+    // Even after the end: a held message that does not decode fails the reading.
+    this.#failure = { reason: this.#options.onWireError(error) };
   }
 
   #push(chunk: Uint8Array): void {
-    if (this.#failure !== undefined || this.#closed) return;
     try {
       this.#reader.push(chunk);
     } catch (error) {
       return this.#wireError(error);
     }
-    const { messages, compressed } = this.#reader.take();
+    const { messages, compressed } = this.#reader;
     if (messages.length === 0) return;
     this.#received += messages.length;
     if (this.#received > (this.#options.maxMessages ?? Infinity)) {
@@ -171,32 +133,19 @@ export class InboundMessages implements AsyncIterable<unknown> {
         new GrpcWireError(13, "More than one message, where the method takes one"),
       );
     }
+    if (this.#head === this.#messages.length) {
+      // The common case: all read before; take the reader's arrays whole.
+      this.#messages = messages.splice(0);
+      this.#compressed = compressed.splice(0);
+      this.#head = 0;
+      return;
+    }
     for (let i = 0; i < messages.length; i++) {
       this.#messages.push(messages[i]!);
       this.#compressed.push(compressed[i]!);
-      this.#heldBytes += messages[i]!.length;
     }
-    if (!this.#paused && (this.held >= WINDOW || this.#heldBytes >= WINDOW_BYTES)) {
-      // The reader is a window behind: HTTP/2's flow control holds the sender from here.
-      this.#paused = true;
-      this.#stream.pause();
-    }
-    this.#wake();
-  }
-
-  #wireError(error: unknown): void {
-    if (!(error instanceof GrpcWireError)) throw error;
-    if (this.#failure !== undefined) return;
-    const reason = this.#options.onWireError(error);
-    // Even after close(): a held message that does not decode fails the reading.
-    this.#failure ??= { reason };
-    this.#stream.pause();
-    this.#wake();
-  }
-
-  #wake(): void {
-    this.#waiter?.resolve();
-    this.#waiter = undefined;
+    messages.length = 0;
+    compressed.length = 0;
   }
 
   /**
@@ -210,11 +159,8 @@ export class InboundMessages implements AsyncIterable<unknown> {
     return {
       next: () => this.#next(),
       return: (value?: unknown) => {
-        const early = !this.#closed && this.#failure === undefined;
-        this.#closed = true;
-        this.#messages = [];
-        this.#compressed = [];
-        this.#head = 0;
+        const early = !this.#closed && !this.#ended && this.#failure === undefined;
+        this.discard();
         if (early) this.#options.onReturn?.();
         return Promise.resolve({ done: true, value });
       },
@@ -226,16 +172,7 @@ export class InboundMessages implements AsyncIterable<unknown> {
       if (this.#head < this.#messages.length) {
         const message = this.#messages[this.#head]!;
         const compressed = this.#compressed[this.#head]!;
-        if (++this.#head === this.#messages.length) {
-          this.#messages = [];
-          this.#compressed = [];
-          this.#head = 0;
-        }
-        this.#heldBytes -= message.length;
-        if (this.#paused && this.held <= WINDOW / 2 && this.#heldBytes < WINDOW_BYTES / 2) {
-          this.#paused = false;
-          if (this.#failure === undefined) this.#stream.resume();
-        }
+        this.#messages[this.#head++] = EMPTY;
         try {
           const decoded = this.#options.decode(message, compressed);
           return { value: decoded instanceof Promise ? await decoded : decoded, done: false };
@@ -245,9 +182,30 @@ export class InboundMessages implements AsyncIterable<unknown> {
         }
       }
       if (this.#failure !== undefined) throw this.#failure.reason;
-      if (this.#closed) return { value: undefined, done: true };
-      this.#waiter ??= Promise.withResolvers();
-      await this.#waiter.promise;
+      if (this.#closed || this.#ended) return { value: undefined, done: true };
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await this.#options.read();
+      } catch (error) {
+        this.#failure ??= { reason: this.#options.onReadError(error) };
+        continue;
+      }
+      if (this.#failure !== undefined || this.#closed) continue;
+      if (chunk !== null) {
+        this.#push(chunk);
+        continue;
+      }
+      this.#ended = true;
+      try {
+        this.#reader.end();
+      } catch (error) {
+        this.#wireError(error);
+        continue;
+      }
+      const reason = this.#options.onEnd?.();
+      if (reason !== undefined) this.#failure = { reason };
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -2,21 +2,28 @@
  * How the gRPC server writes a call's answer on its HTTP/2 stream: a reply
  * (headers, one message, trailers), a status alone (trailers-only), or an
  * HTTP error for what is not gRPC at all. The call's metadata rides along.
+ * A client still sending when the server has ended its side is told to stop
+ * with RST_STREAM NO_ERROR by HTTP/2 itself (RFC 9113 §8.1).
  *
  * @module
  */
 
-import http2 from "node:http2";
-import { Buffer } from "node:buffer";
+import type { Http2Stream } from "../../../protocols/http2/stream.ts";
 import { ACCEPT_ENCODING, GZIP } from "./_compression.ts";
 import type { GrpcStatus } from "../../../protocols/grpc/_status.ts";
-import { frameMessage, percentEncode } from "../../../protocols/grpc/_wire.ts";
-import { type GrpcCallMetadata, outgoing } from "./metadata.ts";
+import { percentEncode } from "../../../protocols/grpc/_wire.ts";
+import { framed } from "./_frame.ts";
+import type { LazyMetadata, OutgoingFields } from "./metadata.ts";
+import { outgoing } from "./metadata.ts";
 
-type Stream = http2.ServerHttp2Stream;
-
-/** Milliseconds a client still sending has to end its side once the trailers are sent. */
-const AFTER_TRAILERS = 1000;
+// The fields every reply sends, made once.
+const REPLY: Readonly<OutgoingFields> = Object.freeze({
+  ":status": 200,
+  "content-type": "application/grpc",
+  "grpc-accept-encoding": ACCEPT_ENCODING,
+});
+const REPLY_GZIP: Readonly<OutgoingFields> = Object.freeze({ ...REPLY, "grpc-encoding": GZIP });
+const OK: Readonly<OutgoingFields> = Object.freeze({ "grpc-status": "0" });
 
 /**
  * A reply's headers (with the call's), sent before its first message; its
@@ -30,27 +37,13 @@ const AFTER_TRAILERS = 1000;
  * console.assert(typeof replyHeaders === "function"); // tests/grpc_streams_test.ts runs it
  * ```
  */
-export function replyHeaders(stream: Stream, metadata: GrpcCallMetadata, gzipped: boolean): void {
-  stream.respond(
-    outgoing([metadata.headers], {
-      ":status": 200,
-      "content-type": "application/grpc",
-      "grpc-accept-encoding": ACCEPT_ENCODING,
-      ...(gzipped ? { "grpc-encoding": GZIP } : {}),
-    }),
-    { waitForTrailers: true },
-  );
+export function replyHeaders(stream: Http2Stream, metadata: LazyMetadata, gzipped: boolean): void {
+  stream.respond(outgoing([metadata.sent.headers], gzipped ? REPLY_GZIP : REPLY));
 }
 
 /**
- * Ends a reply whose headers are sent: `last` (already framed) if given,
- * then the trailers, the status (OK when `undefined`) with the call's. A
- * client still sending has `AFTER_TRAILERS` ms to end its side (what it
- * sends is read and dropped), then is told to stop (RST_STREAM NO_ERROR, as
- * RFC 9113 §8.1 allows): a request that never ends cannot hold the stream.
- * Not at once: Deno's `node:http2` client loses trailers that a reset
- * follows closely (seen on Deno 2.9: "the reply ended without a
- * grpc-status").
+ * Ends a reply whose headers are sent: the trailers, the status (OK when
+ * `undefined`) with the call's.
  *
  * @example
  * ```ts
@@ -60,28 +53,18 @@ export function replyHeaders(stream: Stream, metadata: GrpcCallMetadata, gzipped
  * ```
  */
 export function endWithTrailers(
-  stream: Stream,
-  metadata: GrpcCallMetadata,
+  stream: Http2Stream,
+  metadata: LazyMetadata,
   status: GrpcStatus | undefined,
-  last?: Uint8Array,
 ): void {
-  stream.once("wantTrailers", () => {
-    stream.sendTrailers(outgoing([metadata.trailers], statusFields(status)));
-    if (stream.readableEnded) return;
-    stream.resume();
-    const reset = setTimeout(() => {
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-    }, AFTER_TRAILERS);
-    stream.once("close", () => clearTimeout(reset));
-  });
-  if (last === undefined) stream.end();
-  else stream.end(last);
+  if (stream.closed) return;
+  stream.end(outgoing([metadata.sent.trailers], statusFields(status)));
 }
 
 /**
- * A successful reply: the headers (with the call's), the message (already
- * gzipped when `gzipped`), then the trailers `grpc-status: 0` (with the
- * call's).
+ * A successful unary reply: the headers (with the call's), the message
+ * (already gzipped when `gzipped`), then the trailers `grpc-status: 0`
+ * (with the call's): one socket write for the three frames.
  *
  * @example
  * ```ts
@@ -91,20 +74,21 @@ export function endWithTrailers(
  * ```
  */
 export function sendReply(
-  stream: Stream,
+  stream: Http2Stream,
   reply: Uint8Array,
   gzipped: boolean,
-  metadata: GrpcCallMetadata,
+  metadata: LazyMetadata,
 ): void {
+  if (stream.closed) return;
   replyHeaders(stream, metadata, gzipped);
-  endWithTrailers(stream, metadata, undefined, frameMessage(reply, gzipped));
+  stream.write(framed(reply, gzipped));
+  endWithTrailers(stream, metadata, undefined);
 }
 
-// A status alone: the HEADERS frame that ends the stream carries it. A client
-// still sending is told to stop (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows).
-// The call's metadata rides along: headers and trailers, in the one block.
 /**
- * A status alone (trailers-only), once: nothing when the stream has answered.
+ * A status alone (trailers-only): the HEADERS frame that ends the stream
+ * carries it, with the call's headers and trailers in the one block. Once:
+ * nothing when the stream has answered or closed.
  *
  * @example
  * ```ts
@@ -113,20 +97,25 @@ export function sendReply(
  * console.assert(typeof trailersOnly === "function"); // tests/grpc_test.ts runs it on real streams
  * ```
  */
-export function trailersOnly(stream: Stream, status: GrpcStatus, metadata: GrpcCallMetadata): void {
-  if (stream.headersSent || stream.destroyed) return;
-  const headers = outgoing([metadata.headers, metadata.trailers], {
-    ":status": 200,
-    "content-type": "application/grpc",
-    ...statusFields(status),
-  });
-  stream.respond(headers, { endStream: true });
-  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+export function trailersOnly(
+  stream: Http2Stream,
+  status: GrpcStatus,
+  metadata: LazyMetadata,
+): void {
+  if (stream.headersSent || stream.closed) return;
+  const { headers, trailers } = metadata.sent;
+  stream.respond(
+    outgoing([headers, trailers], {
+      ":status": 200,
+      "content-type": "application/grpc",
+      ...statusFields(status),
+    }),
+    { endStream: true },
+  );
 }
 
-// Not gRPC at all: an HTTP status, as the protocol's spec says.
 /**
- * An HTTP status and no body.
+ * Not gRPC at all: an HTTP status and no body, as gRPC's spec says.
  *
  * @example
  * ```ts
@@ -135,21 +124,20 @@ export function trailersOnly(stream: Stream, status: GrpcStatus, metadata: GrpcC
  * console.assert(typeof reject === "function"); // tests/grpc_test.ts runs it on real streams
  * ```
  */
-export function reject(stream: Stream, status: number): void {
+export function reject(stream: Http2Stream, status: number): void {
+  if (stream.headersSent || stream.closed) return;
   stream.respond({ ":status": status }, { endStream: true });
-  if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }
 
 // The status's fields: grpc-status, and for an error grpc-message and the details.
-function statusFields(status: GrpcStatus | undefined): http2.OutgoingHttpHeaders {
-  if (status === undefined) return { "grpc-status": "0" };
-  const fields: http2.OutgoingHttpHeaders = {
+function statusFields(status: GrpcStatus | undefined): Readonly<OutgoingFields> {
+  if (status === undefined) return OK;
+  const fields: OutgoingFields = {
     "grpc-status": String(status.code),
     "grpc-message": percentEncode(status.message),
   };
   if (status.details !== undefined) {
-    fields["grpc-status-details-bin"] = Buffer.from(status.details).toString("base64")
-      .replace(/=+$/, "");
+    fields["grpc-status-details-bin"] = status.details.toBase64({ omitPadding: true });
   }
   return fields;
 }

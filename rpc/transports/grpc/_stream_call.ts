@@ -12,17 +12,17 @@
  * @module
  */
 
-import http2 from "node:http2";
 import type { CallContext } from "../../service.ts";
 import { GrpcWireError } from "../../../protocols/grpc/_wire.ts";
 import { grpcError, type GrpcStatus, statusOf } from "../../../protocols/grpc/_status.ts";
 import { gunzipMessage, gzipMessage } from "./_compression.ts";
 import { attachMetadata } from "./metadata.ts";
 import { endWithTrailers, replyHeaders, sendReply } from "./_respond.ts";
-import { watchBody } from "./_guard.ts";
+import { Http2ErrorCode } from "../../../protocols/http2/errors.ts";
 import { InboundMessages } from "./_inbound.ts";
 import { OutboundMessages } from "./_outbound.ts";
-import { encodingFailed, type ServerCall } from "./_call_parts.ts";
+import { waitFor } from "./_watch.ts";
+import { encodingFailed, readBody, type ServerCall } from "./_call_parts.ts";
 
 /**
  * Serves a streaming call (client, server or bidirectional streaming).
@@ -61,13 +61,13 @@ export function serveStream(call: ServerCall): void {
     if (over) return;
     over = true;
     calls.inFlight--;
-    if (stream.closed || stream.destroyed) return;
+    if (stream.closed) return;
     if (!stream.headersSent) {
       if (status !== undefined) return call.answer(status);
       replyHeaders(stream, metadata, false);
     }
     out.flush().then(() => {
-      if (stream.closed || stream.destroyed) return;
+      if (stream.closed) return;
       inbound.discard();
       endWithTrailers(stream, metadata, status);
     }, onError);
@@ -77,17 +77,20 @@ export function serveStream(call: ServerCall): void {
     end(status);
   };
 
-  const out = new OutboundMessages(stream, {
-    stallTimeout: context.idleTimeout,
-    onStall: () => {
-      // The client stopped reading: no trailers can pass the data before them.
-      onError(new Error(`${method.name}: the reply stalled for ${context.idleTimeout} ms`));
-      stop(new DOMException("The reply stalled", "TimeoutError"));
+  // The client stopped reading: no trailers can pass the data before them.
+  const stalled = () => {
+    onError(new Error(`${method.name}: the reply stalled for ${context.idleTimeout} ms`));
+    stop(new DOMException("The reply stalled", "TimeoutError"));
+    if (!over) {
       over = true;
       calls.inFlight--;
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-    },
-  });
+    }
+    stream.reset(Http2ErrorCode.CANCEL);
+  };
+  const out = new OutboundMessages(
+    stream,
+    (room) => waitFor(context.waits, room, context.idleTimeout, stalled),
+  );
   const decode = (bytes: Uint8Array): unknown => {
     try {
       return method.request.decode(bytes);
@@ -98,10 +101,20 @@ export function serveStream(call: ServerCall): void {
       );
     }
   };
-  const inbound = new InboundMessages(stream, {
+  // A request stream's messages may come far apart: the same bound between
+  // them as between a body's chunks, counted only while the handler waits.
+  let first = true;
+  const expired = (message: string) =>
+    fail({ code: 4, message }, new DOMException(message, "TimeoutError"));
+  const cancelled = () => new DOMException("Cancelled", "AbortError");
+  const inbound = new InboundMessages({
+    read: () => {
+      const wasFirst = first;
+      first = false;
+      return readBody(call, wasFirst, expired);
+    },
     maxMessageSize: maxFrameSize,
     acceptCompressed: call.gzipped,
-    closeOnEnd: true,
     maxMessages: method.clientStreaming ? Infinity : 1,
     decode: (bytes, compressed) =>
       compressed ? gunzipMessage(bytes, maxFrameSize).then(decode) : decode(bytes),
@@ -110,25 +123,20 @@ export function serveStream(call: ServerCall): void {
       fail({ code: error.status, message: error.message }, reason);
       return reason;
     },
+    onReadError: cancelled,
   });
 
-  stream.on("close", () => {
+  // Reset by the client (a cancel), or the connection lost.
+  stream.signal.addEventListener("abort", () => {
     if (over) return;
     over = true;
     calls.inFlight--;
-    stop(new DOMException("Cancelled", "AbortError"));
-  });
+    stop(cancelled());
+  }, { once: true });
   call.deadline?.addEventListener("abort", () => {
     // A call that has ended is left alone: its handler's signal does not fire after the fact.
     if (!over) fail({ code: 4, message: "Deadline exceeded" }, call.deadline!.reason);
   }, { once: true });
-  // A request stream's messages may come far apart: the same bound between
-  // them as between a body's chunks, and none while the handler is behind
-  // (the stream is paused then).
-  const first = method.clientStreaming ? context.idleTimeout : context.firstFrameTimeout;
-  watchBody(stream, first, context.idleTimeout, (message) => {
-    fail({ code: 4, message }, new DOMException(message, "TimeoutError"));
-  });
 
   const ctx: CallContext = {
     id: undefined,
@@ -162,7 +170,7 @@ export function serveStream(call: ServerCall): void {
       }
       const gzipped = call.replyGzip && reply.length >= context.compressThreshold;
       if (gzipped) reply = await gzipMessage(reply);
-      if (over || stream.closed || stream.destroyed) return;
+      if (over || stream.closed) return;
       over = true;
       calls.inFlight--;
       inbound.discard();

@@ -1,35 +1,30 @@
 /**
- * gRPC's client side over HTTP/2, all four kinds of call, on `node:http2`'s
- * client (`fetch` cannot read trailers: docs/grpc.md). One session carries
- * every call as a stream of its own, as many at once as the server's
- * SETTINGS allow (`_slots.ts`); a session that died is replaced on the next
- * call. A unary call's stream is read by `_call.ts`, a streaming call's by
- * `_client_stream.ts`.
+ * gRPC's client side over HTTP/2, all four kinds of call, on parley's own
+ * HTTP/2 client (`connectHttp2`, rpc/transports/http2/; `fetch` cannot read
+ * trailers: docs/grpc.md). One connection carries every call as a stream of
+ * its own; calls past the server's SETTINGS_MAX_CONCURRENT_STREAMS wait in
+ * HTTP/2's own queue for a free stream; a connection that died is replaced
+ * on the next call. A unary call's stream is read by `_call.ts`, a
+ * streaming call's by `_client_stream.ts`.
  *
  * @module
  */
 
-import http2 from "node:http2";
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
-import { ConnectionClosedError, TimeoutError } from "../../errors.ts";
+import { ConnectionClosedError } from "../../errors.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
-import { formatTimeout, frameMessage } from "../../../protocols/grpc/_wire.ts";
+import { formatTimeout } from "../../../protocols/grpc/_wire.ts";
+import { framed } from "./_frame.ts";
+import { connectHttp2 } from "../http2/client.ts";
 import { type GrpcResponseMetadata, unaryOutcome } from "./_call.ts";
 import { laterStream, openCall } from "./_client_stream.ts";
-import { maxStreamsOf, StreamSlots } from "./_slots.ts";
 
 export type { GrpcResponseMetadata } from "./_call.ts";
 
-/** A session of the client, and its streams' slots. */
-interface OpenSession {
-  readonly session: http2.ClientHttp2Session;
-  readonly slots: StreamSlots;
-  /** Resolves when the server's SETTINGS came (or the session ended). */
-  readonly ready: Promise<void>;
-  /** Whether they came. */
-  settings: boolean;
-}
+// A stream's window: what a reader that stops leaves in flight (the
+// connection's window is HTTP/2's 4 MiB).
+const STREAM_WINDOW = 256 * 1024;
 
 /** Options of {@linkcode connectGrpc}. */
 export interface GrpcClientOptions {
@@ -210,104 +205,53 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     throw new TypeError(`connectGrpc: ${url} is not a grpc:// or grpcs:// URL`);
   }
   const tls = parsed.protocol === "grpcs:";
-  const authority = `${tls ? "https" : "http"}://${parsed.host}`;
+  const http2 = connectHttp2(`${tls ? "https" : "http"}://${parsed.host}`, {
+    initialWindowSize: STREAM_WINDOW,
+    ...(options.caCerts === undefined ? {} : { caCerts: options.caCerts }),
+  });
   const { schema } = options;
   const maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
   const compress = options.compression === GZIP;
   const calls = new Set<(error: Error) => void>();
   const { promise: closed, resolve: resolveClosed } = Promise.withResolvers<void>();
-  let current: OpenSession | undefined;
   let closing: Promise<void> | undefined;
   let closeReason: unknown;
 
-  const currentSession = (): OpenSession => {
-    if (current !== undefined && !current.session.closed && !current.session.destroyed) {
-      return current;
+  // What gRPC itself sends, after the metadata: it cannot be overridden.
+  const fixed: Record<string, string> = {
+    ":method": "POST",
+    "content-type": "application/grpc",
+    "te": "trailers",
+    "grpc-accept-encoding": ACCEPT_ENCODING,
+    ...(compress ? { "grpc-encoding": GZIP } : {}),
+  };
+  const clientHeaders = options.headers === undefined ? [] : [...new Headers(options.headers)];
+  // The common call (no metadata of its own, no timeout): its fields made once per method.
+  const plain = new Map<string, Record<string, string>>();
+  const headersOf = (name: string, callOptions: GrpcCallOptions, timeout: number | undefined) => {
+    if (callOptions.headers === undefined && timeout === undefined) {
+      const known = plain.get(name);
+      if (known !== undefined) return known;
     }
-    const session = http2.connect(
-      authority,
-      tls
-        ? { ALPNProtocols: ["h2"], ...(options.caCerts ? { ca: [...options.caCerts] } : {}) }
-        : {},
-    );
-    // Its streams fail with it, and each call says so.
-    session.on("error", () => {});
-    const ended = () => session.closed || session.destroyed;
-    const slots = new StreamSlots(() => ended() ? Infinity : maxStreamsOf(session));
-    // The server's SETTINGS (its limit of streams) first, or the session's end.
-    const ready = new Promise<void>((resolve) => {
-      session.once("remoteSettings", () => resolve());
-      session.once("close", () => resolve());
-    });
-    const opened: OpenSession = { session, slots, ready, settings: false };
-    session.on("remoteSettings", () => {
-      opened.settings = true;
-      slots.wakeAll();
-    });
-    // A session that is going away takes no new streams: the next call opens another.
-    const forget = () => {
-      if (current === opened) current = undefined;
-      slots.wakeAll();
-    };
-    session.on("goaway", forget);
-    session.on("close", forget);
-    current = opened;
-    return opened;
+    const fields: Record<string, string> = {};
+    for (const [key, value] of clientHeaders) fields[key] = value;
+    if (callOptions.headers !== undefined) {
+      for (const [key, value] of new Headers(callOptions.headers)) fields[key] = value;
+    }
+    Object.assign(fields, fixed);
+    fields[":path"] = `/${name}`;
+    if (timeout !== undefined) fields["grpc-timeout"] = formatTimeout(timeout);
+    else if (callOptions.headers === undefined && plain.size < 1000) plain.set(name, fields);
+    return fields;
+  };
+  const timeoutOf = (callOptions: GrpcCallOptions) => {
+    const requested = callOptions.timeout ?? options.timeout;
+    return requested === Infinity ? undefined : requested;
   };
 
   const track = (fail: (error: Error) => void) => {
     calls.add(fail);
     return () => calls.delete(fail);
-  };
-
-  // A call's stream, once the session has room for it: the headers
-  // (metadata first: what gRPC itself needs cannot be overridden by it), and
-  // what is left of the call's timeout (sent as grpc-timeout).
-  const request = async (name: string, callOptions: GrpcCallOptions) => {
-    const headers: http2.OutgoingHttpHeaders = {};
-    for (const [key, value] of new Headers(options.headers)) headers[key] = value;
-    for (const [key, value] of new Headers(callOptions.headers)) headers[key] = value;
-    Object.assign(headers, {
-      ":method": "POST",
-      ":path": `/${name}`,
-      "content-type": "application/grpc",
-      "te": "trailers",
-      "grpc-accept-encoding": ACCEPT_ENCODING,
-    });
-    if (compress) headers["grpc-encoding"] = GZIP;
-    const requested = callOptions.timeout ?? options.timeout;
-    let timeout = requested === Infinity ? undefined : requested;
-    const opened = currentSession();
-    const { session, slots } = opened;
-    const asked = performance.now();
-    if (!opened.settings) await opened.ready;
-    if (slots.full) {
-      const signals = [
-        callOptions.signal,
-        timeout === undefined ? undefined : AbortSignal.timeout(timeout),
-      ]
-        .filter((signal) => signal !== undefined);
-      try {
-        await slots.take(signals.length === 0 ? undefined : AbortSignal.any(signals));
-      } catch (error) {
-        if (callOptions.signal?.aborted) throw error;
-        throw new TimeoutError(name, timeout!);
-      }
-      if (timeout !== undefined) timeout = Math.max(1, timeout - (performance.now() - asked));
-    } else {
-      slots.take(undefined); // a free slot: taken at once
-    }
-    if (timeout !== undefined) headers["grpc-timeout"] = formatTimeout(timeout);
-    let stream: http2.ClientHttp2Stream;
-    try {
-      if (session.closed || session.destroyed) throw new Error("The session has closed");
-      stream = session.request(headers);
-    } catch (error) {
-      slots.give();
-      throw new ConnectionClosedError("The connection cannot take a call", { cause: error });
-    }
-    stream.once("close", () => slots.give());
-    return { stream, timeout };
   };
 
   const call = async <T>(
@@ -320,8 +264,9 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     let message = method.request.encode(requestOf(name, method.request.name, params));
     if (compress) message = await gzipMessage(message);
     callOptions.signal?.throwIfAborted();
-    const { stream, timeout } = await request(name, callOptions);
-    return await unaryOutcome(stream, frameMessage(message, compress), {
+    const timeout = timeoutOf(callOptions);
+    const stream = http2.request(headersOf(name, callOptions, timeout));
+    return await unaryOutcome(stream, framed(message, compress), {
       method,
       schema,
       maxMessageSize,
@@ -345,10 +290,11 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     const input = method.clientStreaming
       ? streamOptions.input ?? []
       : [requestOf(name, method.request.name, params)];
-    return laterStream((async () => {
+    try {
       if (closing !== undefined) throw ConnectionClosedError.closed(closeReason);
       streamOptions.signal?.throwIfAborted();
-      const { stream, timeout } = await request(name, streamOptions);
+      const timeout = timeoutOf(streamOptions);
+      const stream = http2.request(headersOf(name, streamOptions, timeout));
       return openCall(stream, {
         method,
         schema,
@@ -360,19 +306,18 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
         compress,
         input,
       });
-    })());
+    } catch (error) {
+      // The call cannot start: its messages and result fail alike.
+      return laterStream(Promise.reject(error));
+    }
   };
 
   const close = (reason?: unknown) =>
     closing ??= (async () => {
       closeReason = reason;
+      // Their streams are reset (CANCEL); then GOAWAY, and the connection ends.
       for (const fail of [...calls]) fail(ConnectionClosedError.closed(reason));
-      const last = current?.session;
-      current = undefined;
-      if (last !== undefined && !last.destroyed) {
-        // GOAWAY; its streams were cancelled above, so it closes at once.
-        await new Promise<void>((resolve) => last.close(() => resolve()));
-      }
+      await http2.close();
       resolveClosed();
     })();
 

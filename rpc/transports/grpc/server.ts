@@ -1,14 +1,15 @@
 /**
- * gRPC's server side over HTTP/2, all four kinds of call, on `node:http2`
- * (Deno's `Deno.serve` cannot send trailers: docs/grpc.md, "What the
- * runtime offers"): the server, its connections' guards and its shutdown.
- * Each stream is one call, served by `_server_call.ts` (then
- * `_unary_call.ts` or `_stream_call.ts`).
+ * gRPC's server side over HTTP/2, all four kinds of call, on parley's own
+ * HTTP/2 (`serveHttp2`, rpc/transports/http2/: Deno's `Deno.serve` cannot
+ * send trailers, and its `node:http2` is slow and can abort the process:
+ * docs/grpc.md, "What the runtime offers"). HTTP/2 guards the connections
+ * (their number, rapid resets, silent and idle ones, pings); each stream is
+ * one call, served by `_server_call.ts` (then `_unary_call.ts` or
+ * `_stream_call.ts`).
  *
  * @module
  */
 
-import http2 from "node:http2";
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { createDispatcher } from "../../dispatch.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
@@ -16,10 +17,12 @@ import type { Service } from "../../service.ts";
 import type { RpcErrorObject } from "../../types.ts";
 import type { StatusOptions } from "../../../protocols/grpc/_status.ts";
 import type { GrpcCallMetadata } from "./metadata.ts";
-import { guardConnections } from "./_guard.ts";
 import { serveCall } from "./_server_call.ts";
 import type { ServerContext } from "./_call_parts.ts";
+import { Waits } from "./_watch.ts";
 import { resolveMaxConnections } from "../_accept.ts";
+import { serveHttp2 } from "../http2/server.ts";
+import type { KeepAlive } from "../http2/_guard.ts";
 
 /** Options of {@linkcode serveGrpc}. */
 export interface ServeGrpcOptions {
@@ -63,15 +66,16 @@ export interface ServeGrpcOptions {
   readonly limits?: Partial<RpcLimits>;
   /**
    * Streams one connection may have open at once (HTTP/2's SETTINGS); 100 by
-   * default. A peer that opens more loses its connection (GOAWAY).
+   * default. A peer that opens more has each extra stream refused
+   * (RST_STREAM REFUSED_STREAM).
    */
   readonly maxConcurrentStreams?: number;
   /** Connections open at once; more are closed as they arrive. 10,000 by default. */
   readonly maxConnections?: number;
   /**
-   * Streams a connection's peer may reset (cancel) in one second; past it
-   * the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed (the "rapid
-   * reset" attack, CVE-2023-44487). 200 by default.
+   * Streams a connection's peer may reset (cancel), or have refused, in one
+   * second; past it the connection gets GOAWAY ENHANCE_YOUR_CALM and is
+   * closed (the "rapid reset" attack, CVE-2023-44487). 200 by default.
    */
   readonly maxStreamResets?: number;
   /**
@@ -79,7 +83,7 @@ export interface ServeGrpcOptions {
    * answered within `timeout` ms is dead (GOAWAY, closed). Off by default;
    * the server always answers the client's pings.
    */
-  readonly keepAlive?: { readonly interval: number; readonly timeout: number };
+  readonly keepAlive?: KeepAlive;
   /**
    * Replies at least this many bytes long are sent gzipped to clients whose
    * `grpc-accept-encoding` lists gzip; 1024 by default (`Infinity`: never).
@@ -137,12 +141,11 @@ export interface GrpcServer {
  * @returns the running server
  * @throws {TypeError} when only one of `cert` and `key` is given
  *
- * @example A unary call with node:http2 as the client
+ * @example A unary call from Python's grpcio, or any gRPC client; here the raw bytes
  * ```ts
  * import assert from "node:assert/strict";
- * import http2 from "node:http2";
- * import { Buffer } from "node:buffer";
  * import { loadProto, protoService } from "../../../codecs/protobuf.ts";
+ * import { connectHttp2 } from "../http2.ts";
  * import { serveGrpc } from "./server.ts";
  *
  * const schema = loadProto(`
@@ -155,30 +158,39 @@ export interface GrpcServer {
  *   Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
  * });
  * await using server = await serveGrpc({ schema, service });
- * const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
- * const call = session.request({
+ * await using http = connectHttp2(`http://127.0.0.1:${server.addr.port}`);
+ * const call = http.request({
  *   ":method": "POST",
  *   ":path": "/demo.Greeter/Greet",
  *   "content-type": "application/grpc",
  *   "te": "trailers",
  * });
  * const message = schema.message("demo.Name").encode({ name: "Ada" });
- * call.end(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
- * const closed = new Promise((resolve) => call.on("close", resolve));
- * const chunks: Buffer[] = [];
- * call.on("data", (chunk: Buffer) => chunks.push(chunk));
- * const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
- *   call.on("trailers", resolve)
- * );
- * await closed;
- * session.close();
- * assert.equal(trailers["grpc-status"], "0");
- * const reply = Buffer.concat(chunks).subarray(5);
- * assert.deepEqual(schema.message("demo.Name").decode(reply), { name: "Hello, Ada" });
+ * call.write(new Uint8Array([0, 0, 0, 0, message.length, ...message]));
+ * call.end();
+ * const [chunk] = await Array.fromAsync(call);
+ * assert.equal(call.trailers?.["grpc-status"], "0");
+ * assert.deepEqual(schema.message("demo.Name").decode(chunk!.subarray(5)), { name: "Hello, Ada" });
  * ```
  */
-export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> {
+export function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> {
+  try {
+    return Promise.resolve(startGrpc(options));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+// Stream windows smaller than HTTP/2's default here: a reader that stops holds
+// at most this much of a stream in flight (gRPC messages are small; the
+// connection's window is HTTP/2's 4 MiB).
+const STREAM_WINDOW = 256 * 1024;
+
+function startGrpc(options: ServeGrpcOptions): GrpcServer {
   const { schema } = options;
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError("serveGrpc: TLS needs both cert and key");
+  }
   const dispatch = createDispatcher(options.service);
   const { maxInFlight, maxFrameSize, firstFrameTimeout, idleTimeout } = resolveLimits(
     options.limits,
@@ -191,24 +203,8 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     ...(options.errorDetails === undefined ? {} : { errorDetails: options.errorDetails }),
     ...(options.errorStatus === undefined ? {} : { errorStatus: options.errorStatus }),
   };
-  const compressThreshold = options.compressThreshold ?? 1024;
-  const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 100 };
-  const tls = options.cert !== undefined || options.key !== undefined;
-  if (tls && (options.cert === undefined || options.key === undefined)) {
-    throw new TypeError("serveGrpc: TLS needs both cert and key");
-  }
-  const server = tls
-    ? http2.createSecureServer({ cert: options.cert, key: options.key, settings })
-    : http2.createServer({ settings });
-  guardConnections(server, {
-    maxConnections: resolveMaxConnections(options.maxConnections),
-    maxStreamResets: resolveMaxConnections(options.maxStreamResets ?? 200, "maxStreamResets"),
-    firstFrameTimeout,
-    idleTimeout,
-    onError,
-    ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
-  });
-  const sessions = new Set<http2.ServerHttp2Session>();
+  // Eight sweeps per timeout: a stalled body is answered at most a quarter of it late.
+  const waits = new Waits(Math.min(firstFrameTimeout, idleTimeout) / 8);
   const context: ServerContext = {
     schema,
     dispatch,
@@ -216,47 +212,37 @@ export async function serveGrpc(options: ServeGrpcOptions): Promise<GrpcServer> 
     maxInFlight,
     firstFrameTimeout,
     idleTimeout,
-    compressThreshold,
+    waits,
+    compressThreshold: options.compressThreshold ?? 1024,
     statusOptions,
     onCall: options.onCall,
     onError,
     calls: { inFlight: 0 },
   };
-
-  server.on("session", (session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-    // A broken or hostile connection ends alone; the server keeps serving.
-    session.on("error", onError);
+  const server = serveHttp2({
+    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.cert === undefined ? {} : { cert: options.cert }),
+    ...(options.key === undefined ? {} : { key: options.key }),
+    ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
+    maxConcurrentStreams: options.maxConcurrentStreams ?? 100,
+    maxConnections: resolveMaxConnections(options.maxConnections),
+    maxResetsPerSecond: resolveMaxConnections(options.maxStreamResets ?? 200, "maxStreamResets"),
+    firstFrameTimeout,
+    idleTimeout,
+    initialWindowSize: STREAM_WINDOW,
+    onError,
+    onStream: (stream) => serveCall(stream, context),
   });
-  server.on("sessionError", onError);
-  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    serveCall(stream, headers, context);
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.hostname ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  server.on("error", onError);
-  const bound = server.address() as { address: string; port: number };
-  const addr = { hostname: bound.address, port: bound.port };
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
-  let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= (async () => {
-      server.close();
-      // GOAWAY: each session refuses new streams, closes once its calls are answered.
-      for (const session of sessions) session.close();
-      await finished;
-    })();
+  const finished = server.finished.then(() => waits.stop());
+  const shutdown = async () => {
+    // GOAWAY: each connection refuses new streams, closes once its calls are answered.
+    await server.shutdown();
+    waits.stop();
+  };
   return {
-    addr,
-    url: `${tls ? "grpcs" : "grpc"}://${host}:${addr.port}`,
+    addr: server.addr,
+    url: server.url.replace(/^http(s?):/, "grpc$1:"),
     shutdown,
     finished,
     [Symbol.asyncDispose]: shutdown,
