@@ -6,6 +6,7 @@
 
 import { toErrorObject } from "./dispatch.ts";
 import { DecodeError, ErrorCode, RpcError } from "./errors.ts";
+import { type Interceptor, interceptServed } from "./interceptors.ts";
 import type { CallContext, ResolvedMethod } from "./service.ts";
 import type { Codec, Frame, RpcFailure, RpcId, RpcMessage, RpcParams } from "./types.ts";
 
@@ -15,6 +16,8 @@ export interface AnswerSettings {
   readonly expose: boolean;
   /** Told about unexpected handler errors and unencodable results. */
   readonly onError: (error: unknown) => void;
+  /** Run around every handler; `undefined` (not empty) when there are none. */
+  readonly interceptors?: readonly Interceptor[] | undefined;
 }
 
 /** An error reply with an optional `data`. */
@@ -67,7 +70,9 @@ export function invokeMethod(
   const id = ctx.id ?? null;
   let outcome: unknown;
   try {
-    outcome = resolved.invoke(params, ctx);
+    outcome = settings.interceptors === undefined
+      ? resolved.invoke(params, ctx)
+      : interceptServed(settings.interceptors, ctx, params, (p) => resolved.invoke(p, ctx));
   } catch (error) {
     return failureOf(id, error, settings);
   }

@@ -7,6 +7,7 @@
 
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
+import { installed, type Interceptor, interceptSent } from "./interceptors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
@@ -56,6 +57,7 @@ export class Peer extends RpcClientBase {
   readonly #answering: AnswerSettings;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
+  readonly #interceptors: readonly Interceptor[] | undefined;
   readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
   readonly #outbox: Outbox;
   readonly #pending: PendingCalls;
@@ -80,7 +82,12 @@ export class Peer extends RpcClientBase {
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
-    this.#answering = { expose: options.exposeErrors ?? false, onError: this.#onError };
+    this.#interceptors = installed(options.interceptors);
+    this.#answering = {
+      expose: options.exposeErrors ?? false,
+      onError: this.#onError,
+      interceptors: this.#interceptors,
+    };
     this.#pending = new PendingCalls(limits.maxPending);
     this.#writer = stream.writable.getWriter();
     this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed);
@@ -164,6 +171,19 @@ export class Peer extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection ends first
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    if (this.#interceptors === undefined) return this.#call(method, params, options);
+    return interceptSent(
+      this.#interceptors,
+      "call",
+      method,
+      params,
+      options?.signal,
+      (method, params, signal) =>
+        this.#call(method, params, signal === undefined ? options : { ...options, signal }),
+    ) as Promise<T>;
+  }
+
+  #call<T>(method: string, params: RpcParams | undefined, options?: CallOptions): Promise<T> {
     if (this.#closing) return Promise.reject(this.#closedError());
     let registered;
     try {
@@ -261,6 +281,18 @@ export class Peer extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection has ended
    */
   notify(method: string, params?: RpcParams): Promise<void> {
+    if (this.#interceptors === undefined) return this.#notify(method, params);
+    return interceptSent(
+      this.#interceptors,
+      "notification",
+      method,
+      params,
+      undefined,
+      (method, params) => this.#notify(method, params),
+    ).then(() => undefined);
+  }
+
+  #notify(method: string, params: RpcParams | undefined): Promise<void> {
     if (this.#closing) return Promise.reject(this.#closedError());
     const message: RpcNotification = params === NO_PARAMS
       ? { kind: "notification", method }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Interceptor } from "../interceptors.ts";
 import type { RpcLimits } from "../limits.ts";
 import type { Service } from "../service.ts";
 import type { Codec, RpcParams } from "../types.ts";
@@ -71,4 +72,11 @@ export interface PeerOptions {
    * calls (they are refused, as by a peer that has none).
    */
   readonly streams?: StreamSupport;
+  /**
+   * Run around every call this end serves (incoming calls and
+   * notifications) and every call it makes (`call`, `notify`; not yet the
+   * entries of a `batch` nor streaming calls), the first outermost. A call
+   * they refuse is answered with the error they throw.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }

@@ -1,0 +1,237 @@
+/**
+ * Interceptors: one shape for both ends of a call, as in Connect-ES and
+ * grpc-js. An interceptor takes the next handler and gives one that wraps
+ * it: it can read or rewrite the call, answer it itself (a result, or an
+ * {@linkcode RpcError} thrown) without going on, and see the result or the
+ * error on the way back. Installed once (`interceptors` of a `Peer`), they
+ * run around every call whatever the codec or transport. Web-standard only.
+ *
+ * @module
+ */
+
+import { callMetadata } from "./call_metadata.ts";
+import type { CallContext } from "./schema.ts";
+import type { RpcParams } from "./types.ts";
+
+/** One call as interceptors see it, on the client or the server. */
+export interface InterceptedCall {
+  /** The method's name. On the server, the handler is already chosen from it. */
+  readonly method: string;
+  /** The params, as sent (client) or as they arrived (server). */
+  readonly params: RpcParams | undefined;
+  /** A call that expects a reply, or a notification (whose result is `undefined`). */
+  readonly kind: "call" | "notification";
+  /** Which end runs the interceptor. */
+  readonly side: "client" | "server";
+  /** Fires when the call is cancelled, times out or its connection drops. */
+  readonly signal: AbortSignal;
+  /**
+   * The call's metadata: on the server, the request's headers where the
+   * protocol carries them; empty where the transport has none (a raw stream).
+   */
+  readonly metadata: Headers;
+  /** On the server, the handler's context; absent on the client. */
+  readonly context?: CallContext;
+}
+
+/** Handles a call: gives its result, or throws (an {@linkcode RpcError} to answer with it). */
+export type CallHandler = (call: InterceptedCall) => Promise<unknown>;
+
+/**
+ * Wraps the next handler. The outer function runs once per call, the
+ * first interceptor of a list outermost (it sees the call first and the
+ * outcome last).
+ *
+ * @example Denying a method, before the handler runs
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Interceptor } from "./interceptors.ts";
+ * import { ErrorCode, RpcError } from "./errors.ts";
+ *
+ * const deny: Interceptor = (next) => (call) =>
+ *   call.method === "admin"
+ *     ? Promise.reject(new RpcError(ErrorCode.InvalidRequest, "Not allowed"))
+ *     : next(call);
+ * const handler = deny(() => Promise.resolve("ran"));
+ * const call = {
+ *   method: "admin",
+ *   params: [],
+ *   kind: "call",
+ *   side: "server",
+ *   signal: new AbortController().signal,
+ *   metadata: new Headers(),
+ * } as const;
+ * await assert.rejects(handler(call), RpcError);
+ * assert.equal(await handler({ ...call, method: "add" }), "ran");
+ * ```
+ */
+export type Interceptor = (next: CallHandler) => CallHandler;
+
+/**
+ * The interceptors to keep: `undefined` when there are none, so that the
+ * call paths test one field and do nothing more per call.
+ *
+ * @param interceptors as given in options
+ * @returns them, or `undefined` for none
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { installed } from "./interceptors.ts";
+ *
+ * assert.equal(installed([]), undefined);
+ * assert.equal(installed(undefined), undefined);
+ * assert.equal(installed([(next) => next])?.length, 1);
+ * ```
+ */
+export function installed(
+  interceptors: readonly Interceptor[] | undefined,
+): readonly Interceptor[] | undefined {
+  return interceptors === undefined || interceptors.length === 0 ? undefined : [...interceptors];
+}
+
+/**
+ * Runs `call` through `interceptors` (the first outermost) to `last`.
+ * A handler that throws instead of rejecting is a rejection too.
+ *
+ * @param interceptors the chain
+ * @param last what does the call at the end of the chain
+ * @param call the call
+ * @returns the outcome, as the outermost interceptor gives it
+ *
+ * @example Outer first, inner last
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Interceptor, intercept } from "./interceptors.ts";
+ *
+ * const seen: string[] = [];
+ * const tag = (name: string): Interceptor => (next) => async (call) => {
+ *   seen.push(`${name} in`);
+ *   const result = await next(call);
+ *   seen.push(`${name} out`);
+ *   return result;
+ * };
+ * const result = await intercept([tag("a"), tag("b")], async (call) => call.params, {
+ *   method: "echo",
+ *   params: [1],
+ *   kind: "call",
+ *   side: "client",
+ *   signal: new AbortController().signal,
+ *   metadata: new Headers(),
+ * });
+ * assert.deepEqual(result, [1]);
+ * assert.deepEqual(seen, ["a in", "b in", "b out", "a out"]);
+ * ```
+ */
+export function intercept(
+  interceptors: readonly Interceptor[],
+  last: CallHandler,
+  call: InterceptedCall,
+): Promise<unknown> {
+  let handler = last;
+  for (let i = interceptors.length - 1; i >= 0; i--) handler = interceptors[i]!(handler);
+  try {
+    return Promise.resolve(handler(call));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Runs a server call through `interceptors` to its handler (`invoke`).
+ *
+ * @param interceptors the chain
+ * @param ctx the handler's context
+ * @param params the params as they arrived
+ * @param invoke runs the handler with the params the chain passes on
+ * @returns the handler's result, as the chain gives it
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { interceptServed } from "./interceptors.ts";
+ *
+ * const ctx = { id: 1, method: "add", signal: new AbortController().signal };
+ * const doubled = await interceptServed(
+ *   [(next) => (call) => next({ ...call, params: (call.params as number[]).map((n) => 2 * n) })],
+ *   ctx,
+ *   [1, 2],
+ *   (params) => (params as number[])[0] + (params as number[])[1],
+ * );
+ * assert.equal(doubled, 6);
+ * ```
+ */
+export function interceptServed(
+  interceptors: readonly Interceptor[],
+  ctx: CallContext,
+  params: RpcParams | undefined,
+  invoke: (params: RpcParams | undefined) => unknown,
+): Promise<unknown> {
+  return intercept(interceptors, async (call) => await invoke(call.params), {
+    method: ctx.method,
+    params,
+    kind: ctx.id === undefined ? "notification" : "call",
+    side: "server",
+    signal: ctx.signal,
+    metadata: callMetadata(ctx)?.request ?? new Headers(),
+    context: ctx,
+  });
+}
+
+// The signal of a client call made without one.
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Runs a client call through `interceptors` to `send`, which makes it with
+ * the method, params and signal the chain passes on.
+ *
+ * @param interceptors the chain
+ * @param kind a call or a notification
+ * @param method the method's name
+ * @param params its params
+ * @param signal the caller's signal, if any
+ * @param send makes the call (`signal` is `undefined` when neither the caller nor the chain gave one)
+ * @returns the result, as the chain gives it
+ *
+ * @example Adding a param on the way out
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { interceptSent } from "./interceptors.ts";
+ *
+ * const result = await interceptSent(
+ *   [(next) => (call) => next({ ...call, params: [...(call.params as number[]), 3] })],
+ *   "call",
+ *   "sum",
+ *   [1, 2],
+ *   undefined,
+ *   async (_method, params) => (params as number[]).reduce((a, b) => a + b, 0),
+ * );
+ * assert.equal(result, 6);
+ * ```
+ */
+export function interceptSent(
+  interceptors: readonly Interceptor[],
+  kind: "call" | "notification",
+  method: string,
+  params: RpcParams | undefined,
+  signal: AbortSignal | undefined,
+  send: (
+    method: string,
+    params: RpcParams | undefined,
+    signal: AbortSignal | undefined,
+  ) => Promise<unknown>,
+): Promise<unknown> {
+  return intercept(
+    interceptors,
+    (call) =>
+      send(call.method, call.params, call.signal === NEVER_ABORTED ? undefined : call.signal),
+    {
+      method,
+      params,
+      kind,
+      side: "client",
+      signal: signal ?? NEVER_ABORTED,
+      metadata: new Headers(),
+    },
+  );
+}
