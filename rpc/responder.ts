@@ -17,6 +17,7 @@ import {
 import { createDispatcher } from "./dispatch.ts";
 import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
 import { resolveLimits, type RpcLimits } from "./limits.ts";
+import { installed, type Interceptor } from "./interceptors.ts";
 import type { CallContext, Service } from "./service.ts";
 import type { Codec, Frame, RpcId, RpcInvalid, RpcMessage, RpcParams } from "./types.ts";
 
@@ -32,6 +33,8 @@ export interface ResponderOptions {
   readonly exposeErrors?: boolean;
   /** Told about handler errors, bad frames and stray messages. */
   readonly onError?: (error: unknown) => void;
+  /** Run around every handler, the first outermost (see `rpc/interceptors.ts`). */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -80,7 +83,11 @@ export function createResponder(options: ResponderOptions): Responder {
   const dispatch = createDispatcher(options.service);
   const { maxInFlight } = resolveLimits(options.limits);
   const onError = options.onError ?? (() => {});
-  const settings: AnswerSettings = { expose: options.exposeErrors ?? false, onError };
+  const settings: AnswerSettings = {
+    expose: options.exposeErrors ?? false,
+    onError,
+    interceptors: installed(options.interceptors),
+  };
   let inFlight = 0;
 
   const call = (

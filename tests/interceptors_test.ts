@@ -14,8 +14,11 @@ import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import type { InterceptedCall, Interceptor } from "../rpc/interceptors.ts";
 import type { Service } from "../rpc/service.ts";
+import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
+import { connectWebSocket } from "../rpc/transports/websocket.ts";
 import type { Codec, Framing, RpcParams } from "../rpc/types.ts";
+import type { RpcClient } from "../rpc/client.ts";
 
 const schema = loadProto(`
   syntax = "proto3";
@@ -222,3 +225,61 @@ Deno.test("interceptors: a server interceptor sees the handler's context", async
   await t.add(1, 2);
   assert.deepEqual(contexts, [ADD]);
 });
+
+// serveHttp's routes take interceptors too, for POSTed calls and for calls
+// over the route's WebSocket; connectHttp's client runs its own.
+const HTTP_CLIENTS: [string, (url: string, interceptors: Interceptor[]) => Promise<RpcClient>][] = [
+  [
+    "POST",
+    (url, interceptors) => Promise.resolve(connectHttp(url, { codec: jsonRpc(), interceptors })),
+  ],
+  [
+    "WebSocket",
+    (url, interceptors) =>
+      connectWebSocket(url.replace("http", "ws"), { codec: jsonRpc(), interceptors }),
+  ],
+];
+
+for (const [name, connect] of HTTP_CLIENTS) {
+  Deno.test(`interceptors over HTTP ${name}: a route's chain and the client's, denial and notifications`, async () => {
+    const order: string[] = [];
+    const logged = Promise.withResolvers<unknown>();
+    const tag = (name: string): Interceptor => (next) => async (call) => {
+      order.push(`${name}>${call.kind}`);
+      const result = await next(call);
+      order.push(`<${name}`);
+      return result;
+    };
+    const deny: Interceptor = (next) => (call) =>
+      call.method === "secret" ? Promise.reject(new RpcError(403, "Denied")) : next(call);
+    await using server = serveHttp({
+      routes: {
+        "/rpc": {
+          codec: jsonRpc(),
+          service: {
+            add: (a: number, b: number) => a + b,
+            secret: () => "leaked",
+            log: (text: string) => logged.resolve(text),
+          },
+          interceptors: [tag("s"), deny],
+          websocket: true,
+        },
+      },
+    });
+    await using client = await connect(`${server.url}/rpc`, [tag("c")]);
+    assert.equal(await client.call("add", [1, 2]), 3);
+    assert.deepEqual(order, ["c>call", "s>call", "<s", "<c"]);
+    await assert.rejects(
+      client.call("secret", []),
+      (e: unknown) => e instanceof RpcError && e.code === 403,
+    );
+    order.length = 0;
+    await client.notify("log", ["hi"]);
+    assert.equal(await logged.promise, "hi");
+    // A stream's notify resolves once sent, perhaps before the server's chain has run.
+    assert.deepEqual(order.filter((step) => step.includes(">")), [
+      "c>notification",
+      "s>notification",
+    ]);
+  });
+}

@@ -5,6 +5,7 @@
 // can pause reading while the session has replies queued for a slow reader.
 
 import type { StreamSupport } from "../../peer/options.ts";
+import type { Interceptor } from "../../interceptors.ts";
 import { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
 import type { WebSocket as WsSocket, WebSocketServer } from "ws";
@@ -75,6 +76,7 @@ export interface WebSocketServing {
   readonly service: Service;
   readonly limits?: Partial<RpcLimits>;
   readonly exposeErrors?: boolean;
+  readonly interceptors?: readonly Interceptor[];
   readonly options: WebSocketRouteOptions;
 }
 
@@ -254,6 +256,7 @@ function serve(
     onError,
     limits: serving.limits ?? {},
     ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),
+    ...(serving.interceptors === undefined ? {} : { interceptors: serving.interceptors }),
     ...(serving.options.streams === undefined ? {} : { streams: serving.options.streams }),
   });
   peers.add(peer);

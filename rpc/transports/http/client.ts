@@ -8,6 +8,7 @@
 import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
+import { installed, type Interceptor, interceptSent } from "../../interceptors.ts";
 import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
@@ -130,6 +131,7 @@ export class HttpClient extends RpcClientBase {
   readonly #timeout: number | undefined;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
+  readonly #interceptors: readonly Interceptor[] | undefined;
   // The POSTs of calls (aborted at close) and of notifications (given
   // `closeTimeout` to arrive first).
   readonly #calls = new Set<AbortController>();
@@ -153,6 +155,7 @@ export class HttpClient extends RpcClientBase {
     this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
+    this.#interceptors = installed(options.interceptors);
     // Last, once nothing else can throw: over a Unix socket it holds
     // connections until close().
     this.#endpoint = new HttpEndpoint(url, {
@@ -200,7 +203,20 @@ export class HttpClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the client was closed, or the POST
    * got no reply (refused, reset, the server gone mid-reply)
    */
-  async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+  call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    if (this.#interceptors === undefined) return this.#call(method, params, options);
+    return interceptSent(
+      this.#interceptors,
+      "call",
+      method,
+      params,
+      options?.signal,
+      (method, params, signal) =>
+        this.#call(method, params, signal === undefined ? options : { ...options, signal }),
+    ) as Promise<T>;
+  }
+
+  async #call<T>(method: string, params: RpcParams | undefined, options?: CallOptions): Promise<T> {
     this.#checkOpen(1);
     const id = this.#id();
     const request: RpcRequest = params === NO_PARAMS
@@ -225,7 +241,19 @@ export class HttpClient extends RpcClientBase {
    * @returns when the server has taken it
    * @throws {HttpError} a status other than 200 and 204
    */
-  async notify(method: string, params?: RpcParams): Promise<void> {
+  notify(method: string, params?: RpcParams): Promise<void> {
+    if (this.#interceptors === undefined) return this.#notify(method, params);
+    return interceptSent(
+      this.#interceptors,
+      "notification",
+      method,
+      params,
+      undefined,
+      (method, params) => this.#notify(method, params),
+    ).then(() => undefined);
+  }
+
+  async #notify(method: string, params: RpcParams | undefined): Promise<void> {
     this.#checkOpen(0);
     const codec = this.#codec.fork?.() ?? this.#codec;
     const frame = codec.encode(

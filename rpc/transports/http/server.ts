@@ -8,6 +8,7 @@
 import { resolveMaxConnections } from "../_accept.ts";
 import { serveListening } from "./_listen.ts";
 import { DEFAULT_LIMITS, type RpcLimits } from "../../limits.ts";
+import type { Interceptor } from "../../interceptors.ts";
 import { createResponder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
 import type { Codec } from "../../types.ts";
@@ -35,6 +36,11 @@ export interface HttpRoute {
   readonly limits?: Partial<RpcLimits>;
   /** Send the message and stack of unexpected handler errors (development only). */
   readonly exposeErrors?: boolean;
+  /**
+   * Run around every call this route serves, POSTed or over its WebSocket,
+   * the first outermost (see `rpc/interceptors.ts`).
+   */
+  readonly interceptors?: readonly Interceptor[];
   /**
    * The status of a POST that needs no reply (notifications only, Thrift's
    * oneway calls): 204 by default; 200 with an empty body for protocols whose
