@@ -156,7 +156,10 @@ export function intercept(
  *   [(next) => (call) => next({ ...call, params: (call.params as number[]).map((n) => 2 * n) })],
  *   ctx,
  *   [1, 2],
- *   (params) => (params as number[])[0] + (params as number[])[1],
+ *   (params) => {
+ *     const [a, b] = params as [number, number];
+ *     return a + b;
+ *   },
  * );
  * assert.equal(doubled, 6);
  * ```
