@@ -13,7 +13,7 @@ import { RpcError } from "../rpc/errors.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import type { InterceptedCall, Interceptor } from "../rpc/interceptors.ts";
-import type { Service } from "../rpc/service.ts";
+import { type Service, withContext } from "../rpc/service.ts";
 import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
@@ -283,3 +283,55 @@ for (const [name, connect] of HTTP_CLIENTS) {
     ]);
   });
 }
+
+Deno.test("interceptors: one that throws a plain error (even synchronously) answers -32603, the connection serves on", async () => {
+  const errors: unknown[] = [];
+  const broken: Interceptor = () => (call) => {
+    if (call.method === "add") throw new Error("interceptor bug");
+    return Promise.resolve("fine");
+  };
+  await using server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: { add: (a: number, b: number) => a + b, other: () => "handler" },
+    interceptors: [broken],
+    onError: (error) => errors.push(error),
+  });
+  await using client = await connectTcp(server.address, { codec: jsonRpc(), framing: newline() });
+  await assert.rejects(
+    client.call("add", [1, 2]),
+    (e: unknown) => e instanceof RpcError && e.code === -32603 && !e.message.includes("bug"),
+  );
+  assert.equal(await client.call("other", []), "fine");
+  assert.ok(errors.some((e) => e instanceof Error && e.message === "interceptor bug"));
+});
+
+Deno.test("interceptors: a client's sees the caller's signal, and aborting it cancels the call", async () => {
+  const started = Promise.withResolvers<void>();
+  await using server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: {
+      wait: withContext((ctx) => {
+        started.resolve();
+        return new Promise((_, reject) => ctx.signal.addEventListener("abort", reject));
+      }),
+    },
+  });
+  const signals: AbortSignal[] = [];
+  const keep: Interceptor = (next) => (call) => {
+    signals.push(call.signal);
+    return next(call);
+  };
+  await using client = await connectTcp(server.address, {
+    codec: jsonRpc(),
+    framing: newline(),
+    interceptors: [keep],
+  });
+  const controller = new AbortController();
+  const call = client.call("wait", [], { signal: controller.signal });
+  await started.promise;
+  controller.abort(new Error("stop"));
+  await assert.rejects(call, /stop/);
+  assert.equal(signals[0], controller.signal);
+});
