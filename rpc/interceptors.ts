@@ -10,7 +10,7 @@
  */
 
 import { callMetadata } from "./call_metadata.ts";
-import type { CallContext } from "./schema.ts";
+import type { CallContext, ResolvedMethod } from "./schema.ts";
 import type { RpcParams } from "./types.ts";
 
 /** One call as interceptors see it, on the client or the server. */
@@ -235,6 +235,134 @@ export function interceptSent(
       side: "client",
       signal: signal ?? NEVER_ABORTED,
       metadata: new Headers(),
+    },
+  );
+}
+
+/**
+ * A dispatcher whose methods run through `interceptors` (for protocol
+ * servers that resolve a method, then call it: Connect, gRPC-Web, gRPC).
+ * Every call is a `"call"`, its metadata the request's headers that the
+ * protocol attached to the context. A streaming method's interceptors see
+ * its request (or the caller's messages) as params and its reply's
+ * messages as the result, before they are sent. `undefined` interceptors
+ * give `dispatch` itself: nothing is added per call.
+ *
+ * @param dispatch finds a method by name
+ * @param interceptors the chain, as {@linkcode installed} keeps it
+ * @returns the dispatcher to use
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDispatcher } from "./dispatch.ts";
+ * import { interceptDispatch } from "./interceptors.ts";
+ *
+ * const dispatch = createDispatcher({ add: (a: number, b: number) => a + b });
+ * assert.equal(interceptDispatch(dispatch, undefined), dispatch);
+ * const seen: string[] = [];
+ * const traced = interceptDispatch(dispatch, [(next) => (call) => {
+ *   seen.push(`${call.side} ${call.kind} ${call.method}`);
+ *   return next(call);
+ * }]);
+ * const ctx = { id: undefined, method: "add", signal: new AbortController().signal };
+ * assert.equal(await traced("add")?.invoke([1, 2], ctx), 3);
+ * assert.deepEqual(seen, ["server call add"]);
+ * ```
+ */
+export function interceptDispatch(
+  dispatch: (method: string) => ResolvedMethod | undefined,
+  interceptors: readonly Interceptor[] | undefined,
+): (method: string) => ResolvedMethod | undefined {
+  if (interceptors === undefined) return dispatch;
+  // One wrapper per resolved method, made once: the dispatcher caches only names that exist.
+  const wrapped = new WeakMap<ResolvedMethod, ResolvedMethod>();
+  return (name) => {
+    const resolved = dispatch(name);
+    if (resolved === undefined) return undefined;
+    let outer = wrapped.get(resolved);
+    if (outer === undefined) {
+      outer = {
+        ...resolved,
+        invoke: (params, ctx) =>
+          intercept(interceptors, async (call) => await resolved.invoke(call.params, ctx), {
+            method: ctx.method,
+            params: params as RpcParams | undefined,
+            kind: "call",
+            side: "server",
+            signal: ctx.signal,
+            metadata: callMetadata(ctx)?.request ?? new Headers(),
+            context: ctx,
+          }),
+      };
+      wrapped.set(resolved, outer);
+    }
+    return outer;
+  };
+}
+
+/** What a client's call options must hold for {@linkcode interceptCall}. */
+export interface MetadataCallOptions {
+  /** Headers (metadata) sent with the call. */
+  readonly headers?: HeadersInit;
+  /** Aborts the call. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs a client call of a protocol with metadata (Connect, gRPC) through
+ * `interceptors` to `send`: `call.metadata` starts as the call's own
+ * headers, and what the chain leaves there is sent as the call's headers
+ * (an interceptor adds `authorization`, say); the signal the chain passes
+ * on aborts the call.
+ *
+ * @param interceptors the chain
+ * @param method the method's name
+ * @param params its params
+ * @param options the caller's options
+ * @param send makes the call with the method, params and options the chain gives
+ * @returns the result, as the chain gives it
+ *
+ * @example An interceptor adding a header
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { interceptCall } from "./interceptors.ts";
+ *
+ * const sent = await interceptCall(
+ *   [(next) => (call) => {
+ *     call.metadata.set("authorization", "Bearer t");
+ *     return next(call);
+ *   }],
+ *   "demo.S/M",
+ *   {},
+ *   { headers: { "x-tag": "a" } },
+ *   async (_method, _params, options) => [...new Headers(options.headers)],
+ * );
+ * assert.deepEqual(sent, [["authorization", "Bearer t"], ["x-tag", "a"]]);
+ * ```
+ */
+export function interceptCall<O extends MetadataCallOptions>(
+  interceptors: readonly Interceptor[],
+  method: string,
+  params: RpcParams | undefined,
+  options: O,
+  send: (method: string, params: RpcParams | undefined, options: O) => Promise<unknown>,
+): Promise<unknown> {
+  return intercept(
+    interceptors,
+    (call) =>
+      send(call.method, call.params, {
+        ...options,
+        headers: call.metadata,
+        ...(call.signal === NEVER_ABORTED ? {} : { signal: call.signal }),
+      }),
+    {
+      method,
+      params,
+      kind: "call",
+      side: "client",
+      signal: options.signal ?? NEVER_ABORTED,
+      metadata: new Headers(options.headers),
     },
   );
 }

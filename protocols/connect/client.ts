@@ -19,6 +19,7 @@ import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { CallOptions } from "../../rpc/client.ts";
 import type { RpcParams, RpcStream } from "../../rpc/types.ts";
+import { installed, interceptCall, type Interceptor } from "../../rpc/interceptors.ts";
 import { BodyTooLargeError, gzipStream, readBody } from "./_compress.ts";
 import { noReply } from "../../rpc/transports/http/_no_reply.ts";
 import { type ConnectFormat, encodeBody, MAX_TIMEOUT_MS, mediaTypeOf } from "./_wire.ts";
@@ -50,6 +51,12 @@ export interface ConnectClientOptions {
   readonly maxBodySize?: number;
   /** Request bodies (and request messages of streams) larger than this many bytes are sent gzipped; off by default. */
   readonly compressThreshold?: number;
+  /**
+   * Run around every unary call, the first outermost (see
+   * `rpc/interceptors.ts`): what they leave in `call.metadata` is sent as
+   * the call's headers. Streaming calls do not run through them yet.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -210,7 +217,7 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
   const compressThreshold = options.compressThreshold ?? Infinity;
   const inFlight = new Set<AbortController>();
 
-  const call = async <T>(
+  const send = async <T>(
     name: string,
     params?: RpcParams,
     callOptions: ConnectCallOptions = {},
@@ -282,6 +289,12 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
       inFlight.delete(controller);
     }
   };
+
+  const interceptors = installed(options.interceptors);
+  const call = interceptors === undefined
+    ? send
+    : <T>(name: string, params?: RpcParams, callOptions: ConnectCallOptions = {}) =>
+      interceptCall(interceptors, name, params, callOptions, send) as Promise<T>;
 
   const close = (): Promise<void> => {
     for (const controller of inFlight) controller.abort(new ProtocolError("The client was closed"));

@@ -13,6 +13,7 @@
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
 import { arrivingCall, type CallMetadata } from "../../rpc/call_metadata.ts";
 import { createDispatcher } from "../../rpc/dispatch.ts";
+import { installed, interceptDispatch, type Interceptor } from "../../rpc/interceptors.ts";
 import { resolveLimits, type RpcLimits } from "../../rpc/limits.ts";
 import type { Service } from "../../rpc/service.ts";
 import type { RpcErrorObject } from "../../rpc/types.ts";
@@ -85,6 +86,11 @@ export interface ConnectHandlerOptions {
   readonly exposeErrors?: boolean;
   /** Told about handler errors and failed requests. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Run around every call's handler, the first outermost (see
+   * `rpc/interceptors.ts`); their `metadata` is the request's headers.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /** A Web-standard request handler. */
@@ -180,7 +186,10 @@ export type ConnectHandler = (request: Request) => Promise<Response>;
  */
 export function connectHandler(options: ConnectHandlerOptions): ConnectHandler {
   const { schema } = options;
-  const dispatch = createDispatcher(options.service);
+  const dispatch = interceptDispatch(
+    createDispatcher(options.service),
+    installed(options.interceptors),
+  );
   const { maxInFlight, idleTimeout, ...limits } = resolveLimits(options.limits);
   const maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
   const threshold = options.compressThreshold ?? 1024;

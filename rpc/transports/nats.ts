@@ -43,6 +43,7 @@ import { connect } from "@nats-io/transport-node";
 import { ErrorCode, FrameSizeError, RpcError, TimeoutError } from "../errors.ts";
 import { resolveLimits, type RpcLimits } from "../limits.ts";
 import { createResponder } from "../responder.ts";
+import type { Interceptor } from "../interceptors.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
 import {
@@ -155,6 +156,11 @@ export interface ServeNatsOptions {
   readonly exposeErrors?: boolean;
   /** Told about handler errors, bad frames, and calls dropped past their deadline. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Run around every call's handler, the first outermost (see
+   * `rpc/interceptors.ts`); their `metadata` is empty (NATS headers are not passed yet).
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /** A worker serving a subject. */
@@ -260,6 +266,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     onError,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.exposeErrors === undefined ? {} : { exposeErrors: options.exposeErrors }),
+    ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
   });
   const { maxFrameSize } = resolveLimits(options.limits);
   const subscription = options.connection.subscribe(options.subject, {

@@ -13,6 +13,7 @@
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { ConnectionClosedError } from "../../errors.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
+import { installed, interceptCall, type Interceptor } from "../../interceptors.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
 import { formatTimeout } from "../../../protocols/grpc/_wire.ts";
 import { framed } from "./_frame.ts";
@@ -40,6 +41,12 @@ export interface GrpcClientOptions {
   readonly compression?: "gzip" | "identity";
   /** The largest response message in bytes, after decompression; 16 MiB by default. */
   readonly maxMessageSize?: number;
+  /**
+   * Run around every unary call, the first outermost (see
+   * `rpc/interceptors.ts`): what they leave in `call.metadata` is sent as
+   * the call's metadata. Streaming calls do not run through them yet.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -254,7 +261,7 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
     return () => calls.delete(fail);
   };
 
-  const call = async <T>(
+  const send = async <T>(
     name: string,
     params?: RpcParams,
     callOptions: GrpcCallOptions = {},
@@ -276,6 +283,12 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
       track,
     }) as T;
   };
+
+  const interceptors = installed(options.interceptors);
+  const call = interceptors === undefined
+    ? send
+    : <T>(name: string, params?: RpcParams, callOptions: GrpcCallOptions = {}) =>
+      interceptCall(interceptors, name, params, callOptions, send) as Promise<T>;
 
   const openStream = (
     name: string,

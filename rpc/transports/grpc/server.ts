@@ -12,6 +12,7 @@
 
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { createDispatcher } from "../../dispatch.ts";
+import { installed, interceptDispatch, type Interceptor } from "../../interceptors.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { Service } from "../../service.ts";
 import type { RpcErrorObject } from "../../types.ts";
@@ -101,6 +102,11 @@ export interface ServeGrpcOptions {
   readonly exposeErrors?: boolean;
   /** Told about handler errors and broken connections. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Run around every call's handler, the first outermost (see
+   * `rpc/interceptors.ts`); their `metadata` is the call's gRPC metadata.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /** A running gRPC server. */
@@ -191,7 +197,10 @@ function startGrpc(options: ServeGrpcOptions): GrpcServer {
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new TypeError("serveGrpc: TLS needs both cert and key");
   }
-  const dispatch = createDispatcher(options.service);
+  const dispatch = interceptDispatch(
+    createDispatcher(options.service),
+    installed(options.interceptors),
+  );
   const { maxInFlight, maxFrameSize, firstFrameTimeout, idleTimeout } = resolveLimits(
     options.limits,
   );
