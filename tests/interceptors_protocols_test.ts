@@ -1,7 +1,7 @@
 /**
  * Interceptors on the protocols with metadata: the same deny, rewrite and
  * time interceptors on `connectHandler` (unary and a server stream) and on
- * `serveGrpc` (unary and a server stream), and client interceptors on
+ * `serveGrpc` (unary and a server stream), and on `serveNats`; client interceptors on
  * `connectClient` and `connectGrpc` adding a header that the server's
  * interceptor reads, over real sockets.
  */
@@ -13,6 +13,11 @@ import type { Interceptor } from "../rpc/interceptors.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectGrpc, serveGrpc } from "../rpc/transports/grpc.ts";
 import type { RpcParams, RpcStream } from "../rpc/types.ts";
+import { jsonRpc } from "../codecs/json_rpc.ts";
+import { ErrorCode, RpcError } from "../rpc/errors.ts";
+import { connectNats, natsClient, serveNats } from "../rpc/transports/nats.ts";
+import { startNatsServer } from "../testing/nats_server.ts";
+import { testNeeding } from "./_needs.ts";
 
 const schema = loadProto(`
   syntax = "proto3";
@@ -158,4 +163,46 @@ Deno.test("client interceptors can answer a call themselves, rewrite it, and see
   );
   // What the call throws (here, a request that does not fit) goes through the chain.
   assert.deepEqual(errors, ["TypeError"]);
+});
+
+testNeeding("nats-server")({
+  name: "interceptors on serveNats: deny, rewrite and time around a worker's calls",
+  fn: async () => {
+    await using nats = await startNatsServer();
+    const nc = await connectNats(nats.url);
+    const timed: [string, boolean][] = [];
+    const time: Interceptor = (next) => async (call) => {
+      let ok = false;
+      try {
+        const result = await next(call);
+        ok = true;
+        return result;
+      } finally {
+        timed.push([call.method, ok]);
+      }
+    };
+    const deny: Interceptor = (next) => (call) =>
+      call.method === "reset"
+        ? Promise.reject(new RpcError(ErrorCode.InvalidRequest, "Not allowed"))
+        : next(call);
+    const double: Interceptor = (next) => (call) =>
+      next({ ...call, params: (call.params as number[]).map((n) => 2 * n) });
+    const worker = serveNats({
+      connection: nc,
+      subject: "calc",
+      codec: jsonRpc(),
+      service: { add: (a: number, b: number) => a + b, reset: () => "done" },
+      interceptors: [time, deny, double],
+    });
+    await worker.ready;
+    const calc = natsClient({ connection: nc, subject: "calc", codec: jsonRpc(), timeout: 5_000 });
+    assert.equal(await calc.call("add", [1, 2]), 6);
+    await assert.rejects(
+      calc.call("reset", []),
+      (e) => e instanceof RpcError && e.code === ErrorCode.InvalidRequest,
+    );
+    assert.deepEqual(timed, [["add", true], ["reset", false]]);
+    await worker.drain();
+    await nc.drain();
+  },
 });
