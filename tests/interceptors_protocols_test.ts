@@ -44,22 +44,26 @@ interface Seen {
   readonly users: (string | null)[];
 }
 
-// The server's chain: times every call, denies Admin to callers without a
-// token, and upper-cases the name it passes on.
-function serverChain(seen: Seen): Interceptor[] {
-  const time: Interceptor = (next) => async (call) => {
-    assert.equal(call.side, "server");
-    assert.equal(call.kind, "call");
+// Records each call's method and whether it succeeded, once it has ended.
+function timing(timed: [string, boolean][]): Interceptor {
+  return (next) => async (call) => {
     let ok = false;
     try {
       const result = await next(call);
       ok = true;
       return result;
     } finally {
-      seen.timed.push([call.method, ok]);
+      timed.push([call.method, ok]);
     }
   };
+}
+
+// The server's chain: times every call, denies Admin to callers without a
+// token, and upper-cases the name it passes on.
+function serverChain(seen: Seen): Interceptor[] {
   const deny: Interceptor = (next) => (call) => {
+    assert.equal(call.side, "server");
+    assert.equal(call.kind, "call");
     seen.users.push(call.metadata.get("x-user"));
     return call.method.endsWith("/Admin") && call.metadata.get("authorization") !== "Bearer ok"
       ? Promise.reject(new ConnectError("permission_denied", "Admin needs a token"))
@@ -69,7 +73,7 @@ function serverChain(seen: Seen): Interceptor[] {
     const { name } = call.params as { name: string };
     return next({ ...call, params: { name: name.toUpperCase() } });
   };
-  return [time, deny, rewrite];
+  return [timing(seen.timed), deny, rewrite];
 }
 
 // The client's chain: adds the token to calls of Admin whose caller asks for it.
@@ -171,16 +175,6 @@ testNeeding("nats-server")({
     await using nats = await startNatsServer();
     const nc = await connectNats(nats.url);
     const timed: [string, boolean][] = [];
-    const time: Interceptor = (next) => async (call) => {
-      let ok = false;
-      try {
-        const result = await next(call);
-        ok = true;
-        return result;
-      } finally {
-        timed.push([call.method, ok]);
-      }
-    };
     const deny: Interceptor = (next) => (call) =>
       call.method === "reset"
         ? Promise.reject(new RpcError(ErrorCode.InvalidRequest, "Not allowed"))
@@ -192,7 +186,7 @@ testNeeding("nats-server")({
       subject: "calc",
       codec: jsonRpc(),
       service: { add: (a: number, b: number) => a + b, reset: () => "done" },
-      interceptors: [time, deny, double],
+      interceptors: [timing(timed), deny, double],
     });
     await worker.ready;
     const calc = natsClient({ connection: nc, subject: "calc", codec: jsonRpc(), timeout: 5_000 });
