@@ -11,7 +11,7 @@
 
 import { callMetadata } from "./call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "./schema.ts";
-import type { RpcParams } from "./types.ts";
+import type { CallOptions, RpcParams } from "./types.ts";
 
 /** One call as interceptors see it, on the client or the server. */
 export interface InterceptedCall {
@@ -186,14 +186,15 @@ const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * Runs a client call through `interceptors` to `send`, which makes it with
- * the method, params and signal the chain passes on.
+ * the method, params and signal the chain passes on (the signal merged into
+ * the caller's options).
  *
  * @param interceptors the chain
  * @param kind a call or a notification
  * @param method the method's name
  * @param params its params
- * @param signal the caller's signal, if any
- * @param send makes the call (`signal` is `undefined` when neither the caller nor the chain gave one)
+ * @param options the caller's options, if any (their signal is the call's)
+ * @param send makes the call (its options hold the chain's signal, when there is one)
  * @returns the result, as the chain gives it
  *
  * @example Adding a param on the way out
@@ -217,23 +218,27 @@ export function interceptSent(
   kind: "call" | "notification",
   method: string,
   params: RpcParams | undefined,
-  signal: AbortSignal | undefined,
+  options: CallOptions | undefined,
   send: (
     method: string,
     params: RpcParams | undefined,
-    signal: AbortSignal | undefined,
+    options: CallOptions | undefined,
   ) => Promise<unknown>,
 ): Promise<unknown> {
   return intercept(
     interceptors,
     (call) =>
-      send(call.method, call.params, call.signal === NEVER_ABORTED ? undefined : call.signal),
+      send(
+        call.method,
+        call.params,
+        call.signal === NEVER_ABORTED ? options : { ...options, signal: call.signal },
+      ),
     {
       method,
       params,
       kind,
       side: "client",
-      signal: signal ?? NEVER_ABORTED,
+      signal: options?.signal ?? NEVER_ABORTED,
       metadata: new Headers(),
     },
   );

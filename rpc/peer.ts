@@ -177,9 +177,8 @@ export class Peer extends RpcClientBase {
       "call",
       method,
       params,
-      options?.signal,
-      (method, params, signal) =>
-        this.#call(method, params, signal === undefined ? options : { ...options, signal }),
+      options,
+      (method, params, options) => this.#call(method, params, options),
     ) as Promise<T>;
   }
 

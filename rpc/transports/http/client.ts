@@ -210,9 +210,8 @@ export class HttpClient extends RpcClientBase {
       "call",
       method,
       params,
-      options?.signal,
-      (method, params, signal) =>
-        this.#call(method, params, signal === undefined ? options : { ...options, signal }),
+      options,
+      (method, params, options) => this.#call(method, params, options),
     ) as Promise<T>;
   }
 
