@@ -58,5 +58,17 @@ export { withSystemMethods } from "./rpc/system_methods.ts";
 export type { BatchEntry, CallOptions, RpcClient } from "./rpc/client.ts";
 export { Peer, type PeerOptions } from "./rpc/peer.ts";
 export type { CallHandler, InterceptedCall, Interceptor } from "./rpc/interceptors.ts";
+export {
+  errorFields,
+  levelOf,
+  lineLogger,
+  type LineLoggerOptions,
+  logErrors,
+  type LogFields,
+  type Logger,
+  logging,
+  type LoggingOptions,
+  type LogLevel,
+} from "./rpc/logging.ts";
 export { peerStreams } from "./rpc/peer/streams.ts";
 export type { StreamSupport } from "./rpc/peer/options.ts";

@@ -20,7 +20,7 @@ import { ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { echoRequestTag, serveCalculatorGrpc } from "./calculator/grpc.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
-import { peerStreams, withSystemMethods } from "../mod.ts";
+import { lineLogger, logErrors, logging, peerStreams, withSystemMethods } from "../mod.ts";
 import { withOpenRpc } from "../rpc/openrpc.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
 
@@ -41,7 +41,10 @@ Options:
   --path FILE      the socket's path, for --transport unix
   --cert FILE      the server's certificate chain (PEM), for tls, https, wss and grpcs
   --key FILE       its private key (PEM), for tls, https, wss and grpcs
-  --expose-errors  send handler error details (development only)`;
+  --expose-errors  send handler error details (development only)
+  --log-level L    debug (every call), info (the default: clients' mistakes), warn, error
+                   (the server's own faults); to stderr
+  --log-format F   text (the default) or json (one object per line)`;
 
 function fail(message: string): never {
   console.error(`calculator: ${message}\n\n${USAGE}`);
@@ -64,6 +67,8 @@ const { values } = (() => {
         cert: { type: "string" },
         key: { type: "string" },
         "expose-errors": { type: "boolean", default: false },
+        "log-level": { type: "string", default: "info" },
+        "log-format": { type: "string", default: "text" },
         help: { type: "boolean", default: false },
       },
     });
@@ -100,8 +105,17 @@ const service = wiring.service ??
   (wiring.codec.name === "xmlrpc"
     ? withSystemMethods(calculator)
     : withOpenRpc(calculator, { title: "Calculator", version: "1.0.0" }));
-const onError = (error: unknown) =>
-  console.error("calculator:", error instanceof Error ? error.message : error);
+const level = values["log-level"];
+if (level !== "debug" && level !== "info" && level !== "warn" && level !== "error") {
+  fail(`unknown log level "${level}" (debug, info, warn or error)`);
+}
+const format = values["log-format"];
+if (format !== "text" && format !== "json") fail(`unknown log format "${format}" (text or json)`);
+// Calls at debug, clients' mistakes at info, the server's own faults at
+// error; stdout holds only the `listening` line.
+const logger = lineLogger((line) => console.error(line), { level, format });
+const interceptors = [logging(logger, { calls: level === "debug" })];
+const onError = logErrors(logger);
 
 // The certificate and key of --transport tls, https and wss, as PEM text.
 function certificate(): { cert: string; key: string } {
@@ -125,6 +139,7 @@ function serveSocket(
     framing,
     service,
     exposeErrors: values["expose-errors"],
+    interceptors,
     onError,
   });
 }
@@ -155,6 +170,7 @@ switch (values.transport) {
           errorCode: () => "invalid_argument", // InvalidOperation
           onCall: echoRequestTag, // the contract's x-request-tag, Connect and gRPC-Web alike
           exposeErrors: values["expose-errors"],
+          interceptors,
           onError,
         }),
       }
@@ -168,6 +184,7 @@ switch (values.transport) {
           codec: wiring.codec,
           service,
           exposeErrors: values["expose-errors"],
+          interceptors,
           // Apache Thrift's HTTP clients take nothing but 200, even for oneway calls.
           ...(wiring.codec.name === "thrift" ? { noReplyStatus: 200 as const } : {}),
         },
@@ -186,7 +203,12 @@ switch (values.transport) {
   case "wss": {
     // WebSocket at /rpc for every codec (POST works there too); XML-RPC's
     // HTTP path stays /RPC2.
-    const route = { codec: wiring.codec, service, exposeErrors: values["expose-errors"] };
+    const route = {
+      codec: wiring.codec,
+      service,
+      exposeErrors: values["expose-errors"],
+      interceptors,
+    };
     const http = serveHttp({
       hostname: values.host,
       port,
@@ -210,6 +232,7 @@ switch (values.transport) {
       port,
       ...(values.transport === "grpcs" ? { tls: certificate() } : {}),
       exposeErrors: values["expose-errors"],
+      interceptors,
       onError,
     });
     break;
@@ -222,7 +245,7 @@ let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
-  console.error("calculator: shutting down");
+  logger.info("shutting down");
   await server.shutdown();
   Deno.exit(0);
 };

@@ -11,6 +11,7 @@
 
 import type { CallMetadata } from "../../rpc/call_metadata.ts";
 import { combineServices } from "../../rpc/dispatch.ts";
+import type { Interceptor } from "../../rpc/interceptors.ts";
 import {
   type GrpcServer,
   HEALTH_PROTO,
@@ -58,6 +59,8 @@ export interface CalculatorGrpcOptions {
   readonly exposeErrors: boolean;
   /** Told about handler errors and failed requests. */
   readonly onError: (error: unknown) => void;
+  /** Run around every call (the example server's logging). */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -85,5 +88,6 @@ export function serveCalculatorGrpc(options: CalculatorGrpcOptions): Promise<Grp
     onCall: echoRequestTag,
     exposeErrors: options.exposeErrors,
     onError: options.onError,
+    ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
   });
 }
