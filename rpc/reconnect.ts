@@ -305,9 +305,13 @@ export class ReconnectingClient extends RpcClientBase {
 
   // The open connection, or the next one; bounded by the call's timeout and signal.
   #connection(options: CallOptions | undefined, timeout = options?.timeout): Promise<Peer> {
-    if (this.#peer !== undefined) return Promise.resolve(this.#peer);
+    const peer = this.#peer;
+    if (peer !== undefined && !peer.isClosed) return Promise.resolve(peer);
     if (this.#closing) return Promise.reject(new ConnectionClosedError("The client was closed"));
-    const waits: Promise<Peer>[] = [this.#next.promise];
+    // A connection already closing would refuse the call unsent: wait for the next one instead.
+    const waits: Promise<Peer>[] = [
+      peer === undefined ? this.#next.promise : peer.closed.then(() => this.#next.promise),
+    ];
     const cleanups: (() => void)[] = [];
     if (timeout !== undefined) {
       waits.push(
