@@ -1,9 +1,11 @@
 /**
- * One reconnect policy for every stream client (TCP, TLS, Unix, WebSocket):
- * when the connection drops, the calls waiting for a reply fail at once with
- * a clear error, and a new connection is made with exponential backoff and
- * jitter; calls made meanwhile wait for it (within their timeout and
- * signal). Portable: the transport is a `connect` function.
+ * One reconnect policy for every stream client (TCP, TLS, Unix, stdio
+ * children, WebSocket): when the connection drops, the calls waiting for a
+ * reply fail at once with a clear error, unless their method is idempotent
+ * (then they are sent again on the next connection), and a new connection is
+ * made with exponential backoff and full jitter; calls made meanwhile wait
+ * for it (within their timeout and signal). Portable: the transport is a
+ * `connect` function.
  *
  * @module
  */
@@ -11,24 +13,14 @@
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import type { Peer } from "./peer.ts";
+import { backoffDelay, isIdempotent, retriable, type RetryPolicy, sleep } from "./retry.ts";
 import type { RpcParams } from "./types.ts";
 
-/** How a {@linkcode ReconnectingClient} waits between attempts, and when it gives up. */
-export interface ReconnectOptions {
-  /** Milliseconds before the first new attempt; 100 by default. */
-  readonly initialDelay?: number;
-  /** The longest wait between attempts; 10 000 ms by default. */
-  readonly maxDelay?: number;
-  /** Each wait is this many times the one before; 2 by default. */
-  readonly factor?: number;
-  /** Attempts in a row before giving up (the client then closes); unlimited by default. */
-  readonly maxAttempts?: number;
-  /**
-   * Whether a failed attempt is worth another: false gives up at once (the
-   * client closes, the error as the cause). Every error retries by default.
-   */
-  readonly retryOn?: (error: unknown) => boolean;
-}
+/**
+ * The backoff of a {@linkcode ReconnectingClient}, by its older name: the
+ * same {@linkcode RetryPolicy} every retrying client takes.
+ */
+export type ReconnectOptions = RetryPolicy;
 
 /** Options of {@linkcode ReconnectingClient}. */
 export interface ReconnectingClientOptions {
@@ -37,7 +29,9 @@ export interface ReconnectingClientOptions {
    * is under way; a connection made after that is closed.
    */
   readonly connect: (signal: AbortSignal) => Promise<Peer>;
-  /** The backoff. */
+  /** The backoff, and which calls are sent again after a drop (none by default). */
+  readonly retry?: RetryPolicy;
+  /** The same as `retry`, by its older name; `retry` wins where both say. */
   readonly reconnect?: ReconnectOptions;
   /** Called with each new connection's peer, the first included (to subscribe again, say). */
   readonly onConnect?: (peer: Peer) => void;
@@ -111,6 +105,7 @@ export class ReconnectingClient extends RpcClientBase {
   /** Where it connects, as text. */
   readonly url: string;
   readonly #options: ReconnectingClientOptions;
+  readonly #policy: RetryPolicy;
   #peer: Peer | undefined;
   // Settled with the next connection, or rejected when the client closes.
   #next = Promise.withResolvers<Peer>();
@@ -131,6 +126,7 @@ export class ReconnectingClient extends RpcClientBase {
     super();
     this.url = url;
     this.#options = options;
+    this.#policy = { ...options.reconnect, ...options.retry };
     this.#next.promise.catch(() => {});
     this.#adopt(peer);
   }
@@ -157,28 +153,44 @@ export class ReconnectingClient extends RpcClientBase {
 
   /**
    * Calls a method on the current connection, waiting for one while
-   * reconnecting.
+   * reconnecting. An idempotent call (the policy's `idempotent`, or
+   * `options.idempotent`) that meets a dropped connection or a busy server
+   * is sent again after a backoff, within its timeout, signal and
+   * `maxCallAttempts`; any other call is sent once.
    *
    * @param method the method's name
    * @param params its params
-   * @param options timeout and abort signal (the wait for a connection counts)
+   * @param options timeout, abort signal, `idempotent` (the wait for a connection counts)
    * @returns the result
    * @throws {ConnectionClosedError} when the connection drops before the reply
    */
   async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
     const started = Date.now();
-    const peer = await this.#connection(options);
-    const timeout = options?.timeout === undefined
-      ? undefined
-      : Math.max(0, options.timeout - (Date.now() - started));
-    try {
-      return await peer.call<T>(
-        method,
-        params,
-        timeout === undefined ? options : { ...options, timeout },
-      );
-    } catch (error) {
-      throw this.#dropped(error, method);
+    const left = () =>
+      options?.timeout === undefined
+        ? undefined
+        : Math.max(0, options.timeout - (Date.now() - started));
+    const tries = isIdempotent(this.#policy, method, options)
+      ? Math.max(1, this.#policy.maxCallAttempts ?? 3)
+      : 1;
+    for (let attempt = 1;; attempt++) {
+      const peer = await this.#connection(options, left());
+      const timeout = left();
+      try {
+        return await peer.call<T>(
+          method,
+          params,
+          timeout === undefined ? options : { ...options, timeout },
+        );
+      } catch (error) {
+        const failure = this.#dropped(error, method);
+        if (attempt >= tries || this.#closing || !retriable(error)) throw failure;
+        const delay = backoffDelay(this.#policy, attempt - 1);
+        const remaining = left();
+        // No time for another try: the caller learns why the last one failed.
+        if (remaining !== undefined && remaining <= delay) throw failure;
+        await sleep(delay, options?.signal);
+      }
     }
   }
 
@@ -255,18 +267,13 @@ export class ReconnectingClient extends RpcClientBase {
   }
 
   async #reconnect(): Promise<void> {
-    const backoff = this.#options.reconnect ?? {};
-    const initial = backoff.initialDelay ?? 100;
-    const max = backoff.maxDelay ?? 10_000;
-    const factor = backoff.factor ?? 2;
-    const attempts = backoff.maxAttempts ?? Infinity;
-    const retryOn = backoff.retryOn ?? (() => true);
+    const attempts = this.#policy.maxAttempts ?? Infinity;
+    const retryOn = this.#policy.retryOn ?? (() => true);
     let lastError: unknown;
     let attempt = 0;
     for (; attempt < attempts && !this.#closing; attempt++) {
-      // Jitter spreads the clients of one server that went down together.
-      const delay = Math.min(max, initial * factor ** attempt) * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // close() cuts the wait short.
+      await sleep(backoffDelay(this.#policy, attempt), this.#stopping.signal).catch(() => {});
       if (this.#closing) return;
       try {
         const peer = await this.#options.connect(this.#stopping.signal);
@@ -297,13 +304,16 @@ export class ReconnectingClient extends RpcClientBase {
   }
 
   // The open connection, or the next one; bounded by the call's timeout and signal.
-  #connection(options: CallOptions | undefined): Promise<Peer> {
-    if (this.#peer !== undefined) return Promise.resolve(this.#peer);
+  #connection(options: CallOptions | undefined, timeout = options?.timeout): Promise<Peer> {
+    const peer = this.#peer;
+    if (peer !== undefined && !peer.isClosed) return Promise.resolve(peer);
     if (this.#closing) return Promise.reject(new ConnectionClosedError("The client was closed"));
-    const waits: Promise<Peer>[] = [this.#next.promise];
+    // A connection already closing would refuse the call unsent: wait for the next one instead.
+    const waits: Promise<Peer>[] = [
+      peer === undefined ? this.#next.promise : peer.closed.then(() => this.#next.promise),
+    ];
     const cleanups: (() => void)[] = [];
-    if (options?.timeout !== undefined) {
-      const timeout = options.timeout;
+    if (timeout !== undefined) {
       waits.push(
         new Promise((_, reject) => {
           const timer = setTimeout(

@@ -371,6 +371,11 @@ export interface CallOptions {
   readonly timeout?: number;
   /** Aborting it fails the call and tells the server to cancel it. */
   readonly signal?: AbortSignal;
+  /**
+   * Whether the call is safe to send twice, over the client's retry policy
+   * (`RetryPolicy.idempotent`); clients that never retry ignore it.
+   */
+  readonly idempotent?: boolean;
 }
 
 /**

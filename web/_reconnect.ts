@@ -10,4 +10,5 @@ export {
   type ReconnectOptions,
   reconnectWebSocket,
   type ReconnectWebSocketOptions,
+  type RetryPolicy,
 } from "../rpc/transports/websocket.ts";

@@ -25,6 +25,7 @@ export {
   type StdioServer,
 } from "./stdio/serve.ts";
 export { ProcessExitError } from "./stdio/_child.ts";
+export { respawnStdio, type RespawnStdioOptions } from "./stdio/respawn.ts";
 export {
   spawnStdio,
   type SpawnStdioOptions,

@@ -9,6 +9,7 @@
 import { framedStream } from "../framed.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import { reconnecting, type ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
+import type { RetryPolicy } from "../retry.ts";
 import { checkServiceSource, servePeer, type ServiceSource } from "../serve_connection.ts";
 import type { Service } from "../service.ts";
 import type { Framing } from "../types.ts";
@@ -35,6 +36,7 @@ export type {
 } from "./_addresses.ts";
 export { connByteStream } from "./_conn.ts";
 export { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
+export type { RetryPolicy } from "../retry.ts";
 export {
   type ConnectionInfo,
   type ConnectionRequest,
@@ -327,7 +329,12 @@ export async function connectTcp(address: SocketAddress, options: ConnectOptions
 
 /** Options of {@linkcode reconnectTcp}. */
 export interface ReconnectTcpOptions extends ConnectOptions {
-  /** The backoff, and which errors retry. */
+  /**
+   * The backoff, which connection errors retry, and which calls are sent
+   * again after a drop or a busy refusal (`idempotent`).
+   */
+  readonly retry?: RetryPolicy;
+  /** The same as `retry`, by its older name; `retry` wins where both say. */
   readonly reconnect?: ReconnectOptions;
   /** Called with each new connection's peer, the first included (to subscribe again, say). */
   readonly onConnect?: (peer: Peer) => void;

@@ -13,11 +13,13 @@ import { ConnectionClosedError } from "../errors.ts";
 import { certificateError } from "./_certificate.ts";
 import { Peer, type PeerOptions } from "../peer.ts";
 import { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
+import type { RetryPolicy } from "../retry.ts";
 import type { Codec } from "../types.ts";
 import { webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
 
 export { CloseCode, webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
 export type { ReconnectOptions } from "../reconnect.ts";
+export type { RetryPolicy } from "../retry.ts";
 
 /** Options of {@linkcode connectWebSocket}. */
 export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStreamOptions, "text"> {
@@ -116,7 +118,12 @@ function opened(socket: WebSocket, url: string): Promise<void> {
 
 /** Options of {@linkcode reconnectWebSocket}. */
 export interface ReconnectWebSocketOptions extends ConnectWebSocketOptions {
-  /** The backoff, and which errors retry. */
+  /**
+   * The backoff, which connection errors retry, and which calls are sent
+   * again after a drop or a busy refusal (`idempotent`).
+   */
+  readonly retry?: RetryPolicy;
+  /** The same as `retry`, by its older name; `retry` wins where both say. */
   readonly reconnect?: ReconnectOptions;
   /** Called with each new connection's peer (to subscribe again, say). */
   readonly onConnect?: (peer: Peer) => void;

@@ -8,8 +8,15 @@
 
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import { ConnectionClosedError, FrameSizeError, RpcError, TimeoutError } from "../../errors.ts";
+import {
+  ConnectionClosedError,
+  ErrorCode,
+  FrameSizeError,
+  RpcError,
+  TimeoutError,
+} from "../../errors.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
+import { backoffDelay, isIdempotent, type RetryPolicy, sleep } from "../../retry.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
 import {
   bytesOf,
@@ -30,12 +37,16 @@ export interface NatsClientOptions {
   /** Milliseconds before a call gives up (its deadline); 30 s by default. */
   readonly timeout?: number;
   /**
-   * Methods safe to run twice, retried on another worker when a worker does
-   * not answer in its share of the deadline (it died, say) or nobody serves
-   * the subject yet.
+   * The retry policy every retrying client takes: its `idempotent` methods
+   * are tried again, up to `maxCallAttempts` times in all, on another worker
+   * when a worker does not answer in its share of the deadline (it died,
+   * say), when nobody serves the subject yet, or when a worker answers
+   * `ServerBusy` (then after the policy's backoff).
    */
+  readonly retry?: RetryPolicy;
+  /** `retry.idempotent`, by its older name; `retry` wins where both say. */
   readonly idempotent?: readonly string[] | ((method: string) => boolean);
-  /** How many times an idempotent call is tried in all; 3 by default. */
+  /** `retry.maxCallAttempts`, by its older name; 3 by default. */
   readonly attempts?: number;
   /** Limits; a reply over `maxFrameSize` is refused undecoded. */
   readonly limits?: Partial<RpcLimits>;
@@ -76,7 +87,7 @@ export class NatsClient extends RpcClientBase {
   readonly #timeout: number;
   readonly #attempts: number;
   readonly #maxFrameSize: number;
-  readonly #idempotent: (method: string) => boolean;
+  readonly #policy: RetryPolicy;
   // The calls waiting for a reply, aborted by close().
   readonly #calls = new Set<AbortController>();
   readonly #closed = Promise.withResolvers<void>();
@@ -92,13 +103,13 @@ export class NatsClient extends RpcClientBase {
     super();
     this.#options = options;
     this.#timeout = options.timeout ?? 30_000;
-    this.#attempts = Math.max(1, options.attempts ?? 3);
+    this.#policy = {
+      ...(options.idempotent === undefined ? {} : { idempotent: options.idempotent }),
+      ...(options.attempts === undefined ? {} : { maxCallAttempts: options.attempts }),
+      ...options.retry,
+    };
+    this.#attempts = Math.max(1, this.#policy.maxCallAttempts ?? 3);
     this.#maxFrameSize = resolveLimits(options.limits).maxFrameSize;
-    this.#idempotent = typeof options.idempotent === "function"
-      ? options.idempotent
-      : ((names: ReadonlySet<string>) => (method: string) => names.has(method))(
-        new Set(options.idempotent ?? []),
-      );
   }
 
   /** Calls awaiting their reply. */
@@ -116,7 +127,7 @@ export class NatsClient extends RpcClientBase {
    *
    * @param method the method's name
    * @param params positional (array) or named (object) params
-   * @param options timeout (the call's deadline) and abort signal
+   * @param options timeout (the call's deadline), abort signal, `idempotent` (over the policy)
    * @returns the result
    * @throws {RpcError} the worker's error
    * @throws {TimeoutError} when no answer came before the deadline
@@ -133,7 +144,8 @@ export class NatsClient extends RpcClientBase {
     signal?.addEventListener("abort", onAbort, { once: true });
     this.#calls.add(controller);
     try {
-      return await this.#call<T>(method, params, options?.timeout, controller.signal);
+      const tries = isIdempotent(this.#policy, method, options) ? this.#attempts : 1;
+      return await this.#call<T>(method, params, options?.timeout, controller.signal, tries);
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.#calls.delete(controller);
@@ -145,6 +157,7 @@ export class NatsClient extends RpcClientBase {
     params: RpcParams | undefined,
     timeout: number | undefined,
     signal: AbortSignal,
+    tries: number,
   ): Promise<T> {
     const codec = this.#options.codec.fork?.() ?? this.#options.codec;
     const id: RpcId = this.#nextId++;
@@ -156,7 +169,6 @@ export class NatsClient extends RpcClientBase {
     }));
     const limit = timeout ?? this.#timeout;
     const deadline = Date.now() + limit;
-    const tries = this.#idempotent(method) ? this.#attempts : 1;
     let last: unknown;
     for (let attempt = 1; attempt <= tries; attempt++) {
       const left = deadline - Date.now();
@@ -175,7 +187,18 @@ export class NatsClient extends RpcClientBase {
         if (decoded.kind === "error") throw RpcError.from(decoded.error);
         throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
       } catch (error) {
-        if (error instanceof RpcError || signal.aborted) throw error;
+        if (signal.aborted) throw error;
+        if (error instanceof RpcError) {
+          // A busy worker did not run the call: an idempotent one waits its backoff and tries again.
+          const delay = backoffDelay(this.#policy, attempt - 1);
+          if (
+            error.code !== ErrorCode.ServerBusy || attempt >= tries ||
+            Date.now() + delay >= deadline
+          ) throw error;
+          await sleep(delay, signal);
+          last = error;
+          continue;
+        }
         const text = String((error as Error)?.message ?? error);
         if (/no responders/i.test(text)) {
           last = new NoRespondersError(this.#options.subject, { cause: error });
