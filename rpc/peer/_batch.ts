@@ -31,12 +31,14 @@ import { type BatchItem, metaOf } from "./_intercepted.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { message } from "./_batch.ts";
+ * import type { RpcRequest } from "../types.ts";
  *
  * assert.deepEqual(message({ kind: "notification", method: "m" }, undefined, new Headers()), {
  *   kind: "notification",
  *   method: "m",
  * });
- * assert.deepEqual(message({ kind: "request", id: 1, method: "m" }, [1], new Headers({ a: "b" })), {
+ * const request = message<RpcRequest>({ kind: "request", id: 1, method: "m" }, [1], new Headers({ a: "b" }));
+ * assert.deepEqual(request, {
  *   kind: "request",
  *   id: 1,
  *   method: "m",
