@@ -5,11 +5,16 @@
  * @module
  */
 
-import { type AnswerSettings, errorReply, failureOf, invokeMethod } from "../answer.ts";
+import {
+  type AnswerSettings,
+  failureOf,
+  invokeMethod,
+  refuseCall,
+  requestMetadata,
+} from "../answer.ts";
 import { attachMetadata } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
-import { interceptServed } from "../interceptors.ts";
 import type { CallContext, ResolvedMethod, Service } from "../service.ts";
 import type { RpcId, RpcMessage, RpcParams } from "../types.ts";
 import type { StreamTable } from "./_streams.ts";
@@ -188,23 +193,16 @@ export class IncomingCalls {
     };
   }
 
-  // Answers a call refused before any handler ran (busy, shutting down,
-  // unknown method), through the interceptors so that they see it too.
+  // Answers a call refused before any handler ran (through the interceptors).
   #refuse(
     error: RpcError,
     ctx: CallContext,
     params: RpcParams | undefined,
     respond: (reply: RpcMessage) => void,
   ): void {
-    const id = ctx.id ?? null;
-    const interceptors = this.#answering.interceptors;
-    if (interceptors === undefined) {
-      return respond(errorReply(id, error.code, error.message, error.data));
-    }
-    interceptServed(interceptors, ctx, params, () => Promise.reject(error)).then(
-      (result) => respond({ kind: "result", id: id as RpcId, result: result ?? null }),
-      (error) => respond(failureOf(id, error, this.#answering)),
-    );
+    const reply = refuseCall(error, ctx, params, this.#answering);
+    if (reply instanceof Promise) reply.then(respond);
+    else respond(reply);
   }
 
   // The handler's context: the caller's messages, when this connection
@@ -227,9 +225,8 @@ export class IncomingCalls {
           return streams.input(id);
         },
       };
-    if (meta !== undefined || this.#metadata !== undefined) {
-      const request = new Headers(this.#metadata);
-      for (const key in meta) request.set(key, meta[key]!);
+    const request = requestMetadata(this.#metadata, meta);
+    if (request !== undefined) {
       attachMetadata(ctx, { request, headers: new Headers(), trailers: new Headers() });
     }
     return ctx;
