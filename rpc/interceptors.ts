@@ -243,9 +243,29 @@ export function interceptSent(
       kind,
       side: "client",
       signal: options?.signal ?? NEVER_ABORTED,
-      metadata: new Headers(),
+      metadata: new Headers(options?.headers),
     },
   );
+}
+
+/**
+ * The metadata a call's options give (`headers`), or `undefined` when none:
+ * what a client sends with a call that no interceptor touched.
+ *
+ * @param options the call's options
+ * @returns its metadata
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optionsMetadata } from "./interceptors.ts";
+ *
+ * assert.equal(optionsMetadata({ timeout: 5 }), undefined);
+ * assert.equal(optionsMetadata({ headers: { "x-tag": "t" } })?.get("x-tag"), "t");
+ * ```
+ */
+export function optionsMetadata(options: CallOptions | undefined): Headers | undefined {
+  return options?.headers === undefined ? undefined : new Headers(options.headers);
 }
 
 /**

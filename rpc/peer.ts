@@ -7,7 +7,7 @@
 
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { installed, type Interceptor, interceptSent } from "./interceptors.ts";
+import { installed, type Interceptor, interceptSent, optionsMetadata } from "./interceptors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
@@ -199,7 +199,7 @@ export class Peer extends RpcClientBase {
     const request = message<RpcRequest>(
       { kind: "request", id: registered.id, method },
       params,
-      metadata,
+      metadata ?? optionsMetadata(options),
     );
     this.#sendOwn(request, registered.id);
     return registered.result as Promise<T>;

@@ -381,6 +381,12 @@ export interface CallOptions {
   readonly timeout?: number;
   /** Aborting it fails the call and tells the server to cancel it. */
   readonly signal?: AbortSignal;
+  /**
+   * The call's metadata, sent where the transport or codec has room for it
+   * (HTTP headers, JSON-RPC's `"meta"` member, NATS headers); interceptors
+   * start from it as `call.metadata`.
+   */
+  readonly headers?: HeadersInit;
 }
 
 /**

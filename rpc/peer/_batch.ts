@@ -16,6 +16,7 @@ import type {
   RpcParams,
   RpcRequest,
 } from "../types.ts";
+import { optionsMetadata } from "../interceptors.ts";
 import { type BatchItem, metaOf } from "./_intercepted.ts";
 
 /**
@@ -130,7 +131,11 @@ export function sendBatch(items: readonly BatchItem[], peer: BatchSender): Promi
       ids.push(id);
       results.push(result);
       messages.push(
-        message<RpcRequest>({ kind: "request", id, method: e.method }, e.params, e.metadata),
+        message<RpcRequest>(
+          { kind: "request", id, method: e.method },
+          e.params,
+          e.metadata ?? optionsMetadata(e.options),
+        ),
       );
     }
     peer.write(peer.codec.encode(messages)).catch(failAll);

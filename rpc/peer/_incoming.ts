@@ -5,13 +5,7 @@
  * @module
  */
 
-import {
-  type AnswerSettings,
-  failureOf,
-  invokeMethod,
-  refuseCall,
-  requestMetadata,
-} from "../answer.ts";
+import { type AnswerSettings, invokeMethod, refuseCall, requestMetadata } from "../answer.ts";
 import { attachMetadata } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";

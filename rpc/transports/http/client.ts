@@ -8,7 +8,7 @@
 import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import { installed, type Interceptor, interceptSent } from "../../interceptors.ts";
+import { installed, type Interceptor, interceptSent, optionsMetadata } from "../../interceptors.ts";
 import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
@@ -230,7 +230,14 @@ export class HttpClient extends RpcClientBase {
     const frame = codec.encode(request);
     this.#pending++;
     try {
-      const reply = await this.#post(codec, frame, options, method, this.#calls, metadata);
+      const reply = await this.#post(
+        codec,
+        frame,
+        options,
+        method,
+        this.#calls,
+        metadata ?? optionsMetadata(options),
+      );
       return callOutcome(reply, id, this.remote) as T;
     } finally {
       this.#pending--;
@@ -312,7 +319,14 @@ export class HttpClient extends RpcClientBase {
     this.#pending += calls;
     let reply: DecodedFrame | undefined;
     try {
-      reply = await this.#post(codec, frame, options, "batch", this.#calls);
+      reply = await this.#post(
+        codec,
+        frame,
+        options,
+        "batch",
+        this.#calls,
+        optionsMetadata(options),
+      );
     } catch (error) {
       return messages.map(() => ({ status: "rejected", reason: error }));
     } finally {
