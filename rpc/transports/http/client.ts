@@ -301,7 +301,9 @@ export class HttpClient extends RpcClientBase {
   ): Promise<PromiseSettledResult<unknown>[]> {
     const calls = entries.filter((entry) => entry.notification !== true).length;
     this.#checkOpen(calls);
-    if (!this.#codec.features.batch) {
+    // With interceptors each entry is a call of its own, through the chain
+    // and in a POST of its own: headers (its metadata) belong to one POST.
+    if (!this.#codec.features.batch || this.#interceptors !== undefined) {
       return Promise.allSettled(
         entries.map((e) =>
           e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)
