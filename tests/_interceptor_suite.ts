@@ -218,7 +218,6 @@ export const CASES: Record<string, (pair: Pair) => Promise<void>> = {
     assert.deepEqual(seen, [trace]);
     assert.deepEqual(t.traces, [trace]);
   },
-
   // The auth helper's case goes here: a principal from `authenticate`, seen
   // by the server's chain and handler on every pair.
 };
