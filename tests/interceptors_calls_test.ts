@@ -23,7 +23,10 @@ import { contentLength } from "../rpc/framing/content_length.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
 import type { InterceptedCall, Interceptor } from "../rpc/interceptors.ts";
+import { ObjectSession } from "../rpc/objects/session.ts";
+import { Peer } from "../rpc/peer.ts";
 import { peerStreams } from "../rpc/peer/streams.ts";
+import { memoryPair } from "../rpc/testing.ts";
 import { type CallContext, withContext } from "../rpc/service.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectTcp, reconnectTcp, serveTcp } from "../rpc/transports/tcp.ts";
@@ -353,4 +356,22 @@ Deno.test("WebSocket: the handshake's headers are each call's metadata, a call's
   assert.equal(await client.call("look", []), "ok");
   assert.equal(await client.call("look", [], { headers: { traceparent: TRACE } }), "ok");
   assert.deepEqual(seen, [["tests", null], ["tests", TRACE]]);
+});
+
+Deno.test("remote objects' calls go through both chains as $/call", async () => {
+  const seen: string[] = [];
+  const look: Interceptor = (next) => (call) => {
+    seen.push(`${call.side} ${call.method}`);
+    return next(call);
+  };
+  const root = { greet: (name: string) => `hello ${name}` };
+  const [a, b] = memoryPair();
+  const served = new ObjectSession({ root });
+  served.attach(new Peer(a, { codec: jsonRpc(), service: served.service, interceptors: [look] }));
+  const used = new ObjectSession();
+  const peer = new Peer(b, { codec: jsonRpc(), service: used.service, interceptors: [look] });
+  used.attach(peer);
+  assert.equal(await used.root<typeof root>().greet("ada"), "hello ada");
+  assert.deepEqual(seen.filter((s) => s.endsWith("$/call")), ["client $/call", "server $/call"]);
+  await peer.close();
 });
