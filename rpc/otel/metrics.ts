@@ -1,0 +1,115 @@
+/**
+ * Metrics as an interceptor: how long calls take and how many are in
+ * flight, through `@opentelemetry/api` only.
+ *
+ * @module
+ */
+
+import { type Attributes, type Meter, metrics as api } from "@opentelemetry/api";
+import type { Interceptor } from "../interceptors.ts";
+import {
+  callAttributes,
+  type MeterProviderLike,
+  namesOf,
+  outcomeOf,
+  type RpcTelemetryOptions,
+} from "./_attributes.ts";
+import { INSTRUMENTATION, VERSION } from "./_scope.ts";
+
+/** What {@linkcode metrics} takes. */
+export interface MetricsOptions extends RpcTelemetryOptions {
+  /** Where measurements go; the global provider (`metrics.getMeterProvider()`) by default. */
+  readonly meterProvider?: MeterProviderLike;
+  /**
+   * Which duration histograms to record: `"ms"`, the conventions'
+   * `rpc.server.duration` / `rpc.client.duration` in milliseconds (the
+   * default, what most dashboards read); `"s"`, the newer
+   * `rpc.server.call.duration` / `rpc.client.call.duration` in seconds;
+   * `"both"` while moving from one to the other.
+   */
+  readonly durations?: "ms" | "s" | "both";
+}
+
+// The conventions' advice for rpc.*.duration, in ms.
+const MS_BUCKETS = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
+const S_BUCKETS = MS_BUCKETS.map((ms) => ms / 1000);
+
+/**
+ * An interceptor that measures every call: a histogram of durations
+ * (`rpc.server.duration` or `rpc.client.duration`, in ms, by the side it
+ * runs on; see {@linkcode MetricsOptions.durations} for the newer ones in
+ * seconds) with `rpc.system`, `rpc.service`, `rpc.method` and the
+ * outcome's code (`rpc.grpc.status_code`, `rpc.jsonrpc.error_code`,
+ * `error.type`) as attributes, and an UpDownCounter of the calls in flight
+ * (`rpc.server.active_requests` / `rpc.client.active_requests`: parley's
+ * names, after HTTP's `http.server.active_requests`; the RPC conventions
+ * have none). With no provider registered, the api's instruments are
+ * no-ops.
+ *
+ * @param options the system, the provider, which durations
+ * @returns the interceptor, for a client's or a server's `interceptors`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { intercept } from "../interceptors.ts";
+ * import { metrics } from "./metrics.ts";
+ *
+ * const result = await intercept([metrics()], async () => 3, {
+ *   method: "add",
+ *   params: [1, 2],
+ *   kind: "call",
+ *   side: "server",
+ *   signal: new AbortController().signal,
+ *   metadata: new Headers(),
+ * });
+ * assert.equal(result, 3);
+ * ```
+ */
+export function metrics(options: MetricsOptions = {}): Interceptor {
+  const meter = (options.meterProvider ?? api).getMeter(INSTRUMENTATION, VERSION) as Meter;
+  const durations = options.durations ?? "ms";
+  const instruments = (side: "client" | "server") => ({
+    ms: durations === "s" ? undefined : meter.createHistogram(`rpc.${side}.duration`, {
+      unit: "ms",
+      description: `Duration of ${side === "server" ? "inbound" : "outbound"} RPCs`,
+      advice: { explicitBucketBoundaries: MS_BUCKETS },
+    }),
+    s: durations === "ms" ? undefined : meter.createHistogram(`rpc.${side}.call.duration`, {
+      unit: "s",
+      description: `Duration of ${side === "server" ? "inbound" : "outbound"} RPCs`,
+      advice: { explicitBucketBoundaries: S_BUCKETS },
+    }),
+    active: meter.createUpDownCounter(`rpc.${side}.active_requests`, {
+      unit: "{request}",
+      description: "RPCs in flight",
+    }),
+  });
+  const sides = { client: instruments("client"), server: instruments("server") };
+
+  return (next) => async (call) => {
+    const names = namesOf(call, options);
+    const attributes = callAttributes(names, options);
+    const { ms, s, active } = sides[call.side];
+    active.add(1, attributes);
+    const started = performance.now();
+    // A throw of `undefined` is still a failure: the flag, not the value, says so.
+    let error: unknown;
+    let failed = false;
+    try {
+      return await next(call);
+    } catch (thrown) {
+      [error, failed] = [thrown, true];
+      throw thrown;
+    } finally {
+      const elapsed = performance.now() - started;
+      active.add(-1, attributes);
+      const outcome: Attributes = {
+        ...attributes,
+        ...outcomeOf(names.system, call.side, failed ? error ?? null : undefined).attributes,
+      };
+      ms?.record(elapsed, outcome);
+      s?.record(elapsed / 1000, outcome);
+    }
+  };
+}
