@@ -105,8 +105,10 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     if (call.side === "client") {
       const parent = context.active();
       const { span, names } = start(tracer, call, SpanKind.CLIENT, parent, options);
-      inject(trace.setSpan(parent, span), call.metadata);
-      return settle(span, names, call.side, next(call));
+      const active = trace.setSpan(parent, span);
+      inject(active, call.metadata);
+      // In the span's context, the transport's own spans (Deno's fetch, say) are its children.
+      return settle(span, names, call.side, context.with(active, next, null, call));
     }
     const parent = extract(context.active(), call.metadata);
     const { span, names } = start(tracer, call, SpanKind.SERVER, parent, options);
