@@ -7,11 +7,20 @@
  */
 
 import assert from "node:assert/strict";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { metrics as otelMetrics, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  AlwaysOffSampler,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
 import { callSpans, exporter, meterForTest } from "./_otel.ts";
 import { loadProto, protoService } from "../codecs/protobuf.ts";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { connectClient, ConnectError, connectHandler } from "../protocols/connect.ts";
+import { intercept, type Interceptor } from "../rpc/interceptors.ts";
 import { metrics, tracing } from "../rpc/otel/mod.ts";
 import { Peer } from "../rpc/peer.ts";
 import { memoryPair } from "../rpc/testing.ts";
@@ -232,4 +241,61 @@ Deno.test("metrics over Connect: durations by outcome at both ends, nothing left
     assert.ok(active.every((p) => p.value === 0), `${side}: nothing in flight`);
   }
   await meter.provider.shutdown();
+});
+
+Deno.test("tracing with its own provider and propagator: a sampled-out call records nothing and still passes its trace on", async () => {
+  const sampled = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter: sampled })],
+    sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+  });
+  const traced = tracing({ tracerProvider: provider, propagator: new W3CTraceContextPropagator() });
+  const sent: string[] = [];
+  const capture: Interceptor = (next) => (call) => {
+    sent.push(call.metadata.get("traceparent") ?? "none");
+    return next(call);
+  };
+  const call = (side: "client" | "server", metadata = new Headers()) => ({
+    method: "add",
+    params: [1, 2],
+    kind: "call",
+    side,
+    signal: new AbortController().signal,
+    metadata,
+  } as const);
+  // A client call, then a server call receiving what it sent, whose handler calls on.
+  await intercept([traced, capture], () => Promise.resolve(3), call("client"));
+  const nested = () => intercept([traced, capture], () => Promise.resolve(3), call("client"));
+  await intercept([traced], nested, call("server", new Headers({ traceparent: sent[0]! })));
+  const [first, second] = sent.map((header) => header.split("-"));
+  assert.equal(first?.length, 4);
+  assert.equal(first?.[3], "00"); // not sampled
+  assert.equal(second?.[1], first?.[1]); // the same trace
+  assert.notEqual(second?.[2], first?.[2]);
+  assert.equal(sampled.getFinishedSpans().length, 0);
+});
+
+Deno.test("metrics follow a global provider registered after the interceptor was made", async () => {
+  const interceptor = metrics();
+  const run = () =>
+    intercept([interceptor], () => Promise.resolve(1), {
+      method: "demo.S/M",
+      params: {},
+      kind: "call",
+      side: "server",
+      signal: new AbortController().signal,
+      metadata: new Headers({ "content-type": "application/grpc" }),
+    });
+  await run();
+  const meter = meterForTest();
+  otelMetrics.setGlobalMeterProvider(meter.provider);
+  try {
+    await run();
+    const [point] = (await meter.collect()).get("rpc.server.duration")!;
+    assert.equal((point?.value as { count: number }).count, 1);
+    assert.equal(point?.attributes["rpc.system"], "grpc");
+  } finally {
+    otelMetrics.disable();
+    await meter.provider.shutdown();
+  }
 });

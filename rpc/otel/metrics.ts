@@ -5,10 +5,18 @@
  * @module
  */
 
-import { type Attributes, type Meter, metrics as api } from "@opentelemetry/api";
-import type { Interceptor } from "../interceptors.ts";
+import {
+  type Attributes,
+  createNoopMeter,
+  type Histogram,
+  type Meter,
+  metrics as api,
+  type UpDownCounter,
+} from "@opentelemetry/api";
+import type { CallHandler, InterceptedCall, Interceptor } from "../interceptors.ts";
 import {
   callAttributes,
+  type CallNames,
   type MeterProviderLike,
   namesOf,
   outcomeOf,
@@ -43,8 +51,8 @@ const S_BUCKETS = MS_BUCKETS.map((ms) => ms / 1000);
  * `error.type`) as attributes, and an UpDownCounter of the calls in flight
  * (`rpc.server.active_requests` / `rpc.client.active_requests`: parley's
  * names, after HTTP's `http.server.active_requests`; the RPC conventions
- * have none). With no provider registered, the api's instruments are
- * no-ops.
+ * have none). With no provider registered it measures nothing (not even
+ * the time); a provider registered later is used from then on.
  *
  * @param options the system, the provider, which durations
  * @returns the interceptor, for a client's or a server's `interceptors`
@@ -67,49 +75,92 @@ const S_BUCKETS = MS_BUCKETS.map((ms) => ms / 1000);
  * ```
  */
 export function metrics(options: MetricsOptions = {}): Interceptor {
-  const meter = (options.meterProvider ?? api).getMeter(INSTRUMENTATION, VERSION) as Meter;
   const durations = options.durations ?? "ms";
-  const instruments = (side: "client" | "server") => ({
+  // The api has no proxy for meters: the provider is looked up per call, so
+  // that one registered after this interceptor was made is used, and the
+  // instruments are made again when it changes.
+  let provider: MeterProviderLike | undefined;
+  let sides: Sides | undefined;
+  const current = () => {
+    const now = options.meterProvider ?? api.getMeterProvider();
+    if (now !== provider) {
+      provider = now;
+      const meter = now.getMeter(INSTRUMENTATION, VERSION) as Meter;
+      sides = meter.constructor === NOOP_METER.constructor ? undefined : {
+        client: instruments(meter, "client", durations),
+        server: instruments(meter, "server", durations),
+      };
+    }
+    return sides;
+  };
+
+  return (next) => (call) => {
+    const instruments = current();
+    // No provider: nothing to measure, not even the time.
+    if (instruments === undefined) return next(call);
+    return measured(instruments[call.side], namesOf(call, options), options, next, call);
+  };
+}
+
+async function measured(
+  { ms, s, active }: Instruments,
+  names: CallNames,
+  options: MetricsOptions,
+  next: CallHandler,
+  call: InterceptedCall,
+): Promise<unknown> {
+  const attributes = callAttributes(names, options);
+  active.add(1, attributes);
+  const started = performance.now();
+  // A throw of `undefined` is still a failure: the flag, not the value, says so.
+  let error: unknown;
+  let failed = false;
+  try {
+    return await next(call);
+  } catch (thrown) {
+    [error, failed] = [thrown, true];
+    throw thrown;
+  } finally {
+    const elapsed = performance.now() - started;
+    active.add(-1, attributes);
+    const outcome: Attributes = {
+      ...attributes,
+      ...outcomeOf(names.system, call.side, failed ? error ?? null : undefined).attributes,
+    };
+    ms?.record(elapsed, outcome);
+    s?.record(elapsed / 1000, outcome);
+  }
+}
+
+const NOOP_METER = createNoopMeter();
+
+interface Instruments {
+  readonly ms: Histogram | undefined;
+  readonly s: Histogram | undefined;
+  readonly active: UpDownCounter;
+}
+type Sides = Readonly<Record<"client" | "server", Instruments>>;
+
+function instruments(
+  meter: Meter,
+  side: "client" | "server",
+  durations: "ms" | "s" | "both",
+): Instruments {
+  const description = `Duration of ${side === "server" ? "inbound" : "outbound"} RPCs`;
+  return {
     ms: durations === "s" ? undefined : meter.createHistogram(`rpc.${side}.duration`, {
       unit: "ms",
-      description: `Duration of ${side === "server" ? "inbound" : "outbound"} RPCs`,
+      description,
       advice: { explicitBucketBoundaries: MS_BUCKETS },
     }),
     s: durations === "ms" ? undefined : meter.createHistogram(`rpc.${side}.call.duration`, {
       unit: "s",
-      description: `Duration of ${side === "server" ? "inbound" : "outbound"} RPCs`,
+      description,
       advice: { explicitBucketBoundaries: S_BUCKETS },
     }),
     active: meter.createUpDownCounter(`rpc.${side}.active_requests`, {
       unit: "{request}",
       description: "RPCs in flight",
     }),
-  });
-  const sides = { client: instruments("client"), server: instruments("server") };
-
-  return (next) => async (call) => {
-    const names = namesOf(call, options);
-    const attributes = callAttributes(names, options);
-    const { ms, s, active } = sides[call.side];
-    active.add(1, attributes);
-    const started = performance.now();
-    // A throw of `undefined` is still a failure: the flag, not the value, says so.
-    let error: unknown;
-    let failed = false;
-    try {
-      return await next(call);
-    } catch (thrown) {
-      [error, failed] = [thrown, true];
-      throw thrown;
-    } finally {
-      const elapsed = performance.now() - started;
-      active.add(-1, attributes);
-      const outcome: Attributes = {
-        ...attributes,
-        ...outcomeOf(names.system, call.side, failed ? error ?? null : undefined).attributes,
-      };
-      ms?.record(elapsed, outcome);
-      s?.record(elapsed / 1000, outcome);
-    }
   };
 }

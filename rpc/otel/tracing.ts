@@ -10,6 +10,7 @@
 import {
   type Context,
   context,
+  INVALID_SPANID,
   propagation,
   type Span,
   SpanKind,
@@ -21,7 +22,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { RpcError } from "../errors.ts";
-import type { InterceptedCall, Interceptor } from "../interceptors.ts";
+import type { Interceptor } from "../interceptors.ts";
 import {
   callAttributes,
   type CallNames,
@@ -102,44 +103,38 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     : (ctx: Context, carrier: Headers) => propagator.extract(ctx, carrier, headersGetter);
 
   return (next) => (call) => {
-    if (call.side === "client") {
-      const parent = context.active();
-      const { span, names } = start(tracer, call, SpanKind.CLIENT, parent, options);
+    const client = call.side === "client";
+    const parent = client ? context.active() : extract(context.active(), call.metadata);
+    const kind = client ? SpanKind.CLIENT : SpanKind.SERVER;
+    const span = tracer.startSpan(spanName(call.method, options.service), { kind }, parent);
+    if (!span.isRecording()) {
+      // No provider, or not sampled: nothing to record, only a context to pass on, if any.
+      // (The tracer gives the invalid context or a valid one: no need to check its digits.)
+      if (span.spanContext().spanId === INVALID_SPANID) return next(call);
       const active = trace.setSpan(parent, span);
-      inject(active, call.metadata);
-      // In the span's context, the transport's own spans (Deno's fetch, say) are its children.
-      return settle(span, names, call.side, context.with(active, next, null, call));
+      if (client) inject(active, call.metadata);
+      return context.with(active, next, null, call);
     }
-    const parent = extract(context.active(), call.metadata);
-    const { span, names } = start(tracer, call, SpanKind.SERVER, parent, options);
-    if (span.isRecording() && names.system === "jsonrpc" && call.context?.id !== undefined) {
-      span.setAttribute("rpc.jsonrpc.request_id", String(call.context.id));
+    const names = namesOf(call, options);
+    span.setAttributes(callAttributes(names, options));
+    if (names.system === "jsonrpc") {
+      span.setAttribute("rpc.jsonrpc.version", "2.0");
+      if (!client && call.context?.id !== undefined) {
+        span.setAttribute("rpc.jsonrpc.request_id", String(call.context.id));
+      }
     }
-    return settle(
-      span,
-      names,
-      call.side,
-      context.with(trace.setSpan(parent, span), next, null, call),
-    );
+    const active = trace.setSpan(parent, span);
+    if (client) inject(active, call.metadata);
+    // In the span's context, the handler's own calls and the transport's
+    // spans (Deno's fetch, say) are its children.
+    return settle(span, names, call.side, context.with(active, next, null, call));
   };
 }
 
-function start(
-  tracer: Tracer,
-  call: InterceptedCall,
-  kind: SpanKind,
-  parent: Context,
-  options: TracingOptions,
-): { span: Span; names: CallNames } {
-  const names = namesOf(call, options);
-  const name = names.service === undefined ? names.method : `${names.service}/${names.method}`;
-  const span = tracer.startSpan(name, { kind }, parent);
-  // The attributes cost an object per call: only for spans that keep them.
-  if (span.isRecording()) {
-    span.setAttributes(callAttributes(names, options));
-    if (names.system === "jsonrpc") span.setAttribute("rpc.jsonrpc.version", "2.0");
-  }
-  return { span, names };
+// `service/method`, or the method alone when the call names no service.
+function spanName(method: string, service: string | undefined): string {
+  if (method.includes("/")) return method.startsWith("/") ? method.slice(1) : method;
+  return service === undefined ? method : `${service}/${method}`;
 }
 
 async function settle(
@@ -150,19 +145,17 @@ async function settle(
 ): Promise<unknown> {
   try {
     const result = await outcome;
-    if (span.isRecording()) span.setAttributes(outcomeOf(names.system, side, undefined).attributes);
+    span.setAttributes(outcomeOf(names.system, side, undefined).attributes);
     return result;
   } catch (error) {
-    if (span.isRecording()) {
-      const { attributes, failed } = outcomeOf(names.system, side, error);
-      span.setAttributes(attributes);
-      if (error instanceof RpcError && names.system === "jsonrpc") {
-        span.setAttribute("rpc.jsonrpc.error_message", error.message);
-      }
-      if (failed) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
-        span.recordException(error instanceof Error ? error : messageOf(error));
-      }
+    const { attributes, failed } = outcomeOf(names.system, side, error);
+    span.setAttributes(attributes);
+    if (error instanceof RpcError && names.system === "jsonrpc") {
+      span.setAttribute("rpc.jsonrpc.error_message", error.message);
+    }
+    if (failed) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+      span.recordException(error instanceof Error ? error : messageOf(error));
     }
     throw error;
   } finally {
