@@ -12,6 +12,7 @@ import {
   context,
   INVALID_SPANID,
   propagation,
+  ProxyTracerProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -102,7 +103,17 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     ? (ctx: Context, carrier: Headers) => propagation.extract(ctx, carrier, headersGetter)
     : (ctx: Context, carrier: Headers) => propagator.extract(ctx, carrier, headersGetter);
 
+  // Nothing registered (the api alone): nothing to record and no context to carry.
+  const idle = options.tracerProvider === undefined && propagator === undefined
+    ? () => {
+      const provider = trace.getTracerProvider();
+      return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER &&
+        propagation.fields().length === 0;
+    }
+    : () => false;
+
   return (next) => (call) => {
+    if (idle()) return next(call);
     const client = call.side === "client";
     const parent = client ? context.active() : extract(context.active(), call.metadata);
     const kind = client ? SpanKind.CLIENT : SpanKind.SERVER;
@@ -130,6 +141,9 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     return settle(span, names, call.side, context.with(active, next, null, call));
   };
 }
+
+// What a ProxyTracerProvider delegates to while no provider is registered.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 // `service/method`, or the method alone when the call names no service.
 function spanName(method: string, service: string | undefined): string {

@@ -12,12 +12,13 @@
  * @module
  */
 
+import process from "node:process";
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import type { Interceptor } from "../../rpc/interceptors.ts";
 import { metrics, tracing } from "../../rpc/otel/mod.ts";
 import { connectTcp, serveTcp } from "../../rpc/transports/tcp.ts";
-import { drive, ROUNDS, SECONDS } from "./_harness.ts";
+import { MAX_CALLS, ROUNDS, SECONDS } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
 const CONFIGS = {
@@ -30,7 +31,16 @@ const CONFIGS = {
 type Config = keyof typeof CONFIGS;
 
 const DEPTH = 64;
-const service = { add: (a: number, b: number) => a + b };
+const service = {
+  add: (a: number, b: number) => a + b,
+  // The server process's CPU time so far, in µs: the bench's yardstick.
+  cpu: () => cpuMicros(),
+};
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
 
 function interceptorsOf(config: Config): { interceptors?: Interceptor[] } {
   const interceptors = CONFIGS[config]();
@@ -51,7 +61,15 @@ if (Deno.args[0] === "--server") {
   await main();
 }
 
-async function measure(config: Config): Promise<number> {
+/** One configuration's server process and connected client. */
+interface Setup {
+  readonly call: () => Promise<unknown>;
+  /** The server's CPU time so far, in µs. */
+  readonly serverCpu: () => Promise<number>;
+  close(): Promise<void>;
+}
+
+async function setUp(config: Config): Promise<Setup> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -81,31 +99,74 @@ async function measure(config: Config): Promise<number> {
     ...interceptorsOf(config),
   });
   let i = 0;
-  const rate = await drive(DEPTH, () => client.call("add", [i & 0xffff, i++ & 0xffff]));
-  await client.close();
-  child.kill("SIGTERM");
-  await child.status;
-  return rate;
+  return {
+    call: () => client.call("add", [i & 0xffff, i++ & 0xffff]),
+    serverCpu: () => client.call("cpu", []) as Promise<number>,
+    async close() {
+      await client.close();
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
 }
 
+// Calls per second with DEPTH in flight for `ms`, bounded in count too,
+// and the CPU time both processes spent per call (µs).
+async function slice(setup: Setup, ms: number): Promise<{ rate: number; cpu: number }> {
+  const call = setup.call;
+  const serverBefore = await setup.serverCpu();
+  const clientBefore = cpuMicros();
+  const deadline = performance.now() + ms;
+  let done = 0;
+  const lane = async () => {
+    for (let i = 0; done < MAX_CALLS && (i % 16 !== 0 || performance.now() < deadline); i++) {
+      await call();
+      done++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: DEPTH }, lane));
+  const rate = done / ((performance.now() - start) / 1000);
+  const cpu = cpuMicros() - clientBefore + (await setup.serverCpu()) - serverBefore;
+  return { rate, cpu: cpu / done };
+}
+
+// The VM's other load moves absolute rates by 2-3× from one second to the
+// next: every configuration runs at once (its own server and client), and
+// is measured in short slices taken in turn, each ratio against the slice
+// of "none" of the same turn. CPU time per call (client and server
+// processes) is the steadier yardstick: other programs' load takes cores
+// away, not CPU time from each call.
 async function main(): Promise<void> {
   const report = new Report();
+  const cpu = new Report("ns");
   const names = Object.keys(CONFIGS) as Config[];
-  for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the order, so that no configuration always runs first (or warmest).
+  const setups = new Map<Config, Setup>();
+  for (const config of names) setups.set(config, await setUp(config));
+  const slices = ROUNDS * 8;
+  const ms = (SECONDS * 1000) / 8;
+  for (const config of names) await slice(setups.get(config)!, ms); // warm up
+  for (let round = 0; round < slices; round++) {
+    // Rotate the order, so that no configuration always runs first.
     const order = names.map((_, k) => names[(k + round) % names.length]!);
-    const rates = new Map<Config, number>();
-    for (const config of order) rates.set(config, await measure(config));
-    const none = rates.get("none")!;
-    for (const config of names) report.record(`${config}, ${DEPTH} in flight`, rates.get(config)!);
-    for (const config of names.slice(1)) {
-      report.record(`ratio ${config}/none`, rates.get(config)! / none);
+    const results = new Map<Config, { rate: number; cpu: number }>();
+    for (const config of order) results.set(config, await slice(setups.get(config)!, ms));
+    const none = results.get("none")!;
+    for (const config of names) {
+      report.record(`${config}, ${DEPTH} in flight`, results.get(config)!.rate);
     }
-    console.error(
-      `round ${round + 1}: ${names.map((n) => `${n} ${rates.get(n)!.toFixed(0)}/s`).join(", ")}`,
-    );
+    for (const config of names) {
+      cpu.record(`${config}: CPU per call`, results.get(config)!.cpu * 1000);
+    }
+    for (const config of names.slice(1)) {
+      const { rate, cpu: used } = results.get(config)!;
+      report.record(`ratio ${config}/none (calls/s)`, rate / none.rate);
+      cpu.record(`ratio ${config}/none (CPU per call)`, used / none.cpu);
+    }
   }
+  for (const setup of setups.values()) await setup.close();
   report.print(
-    `Interceptors on JSON-RPC over TCP, client and server, ${ROUNDS} rotating rounds of ${SECONDS} s (median)`,
+    `Interceptors on JSON-RPC over TCP, client and server, ${slices} rotating slices of ${ms} ms (median)`,
   );
+  cpu.print("CPU time per call, client and server processes together (median)");
 }
