@@ -86,6 +86,42 @@ export function invokeMethod(
 }
 
 /**
+ * Answers a call refused before any handler ran (too many in flight,
+ * shutting down, an unknown method) with `error`, through the interceptors
+ * when there are some, so that a logging or metrics interceptor sees the
+ * refusal as a call whose outcome is that error.
+ */
+export function refuseCall(
+  error: RpcError,
+  ctx: CallContext,
+  params: RpcParams | undefined,
+  settings: AnswerSettings,
+): RpcMessage | Promise<RpcMessage> {
+  const id = ctx.id ?? null;
+  if (settings.interceptors === undefined) {
+    return errorReply(id, error.code, error.message, error.data);
+  }
+  return interceptServed(settings.interceptors, ctx, params, () => Promise.reject(error)).then(
+    (result): RpcMessage => ({ kind: "result", id: id as RpcId, result: result ?? null }),
+    (error) => failureOf(id, error, settings),
+  );
+}
+
+/**
+ * A request's metadata: the connection's or the HTTP request's headers,
+ * the request's own `meta` entries over them; `undefined` when neither.
+ */
+export function requestMetadata(
+  headers: Headers | undefined,
+  meta: Readonly<Record<string, string>> | undefined,
+): Headers | undefined {
+  if (meta === undefined) return headers;
+  const request = new Headers(headers);
+  for (const key in meta) request.set(key, meta[key]!);
+  return request;
+}
+
+/**
  * Encodes replies. A reply the codec cannot carry (a bigint beyond JSON's
  * range, say) becomes an internal error in its place rather than a silent
  * loss of the reply; the other replies of a batch travel as they are. A

@@ -187,14 +187,16 @@ const NEVER_ABORTED = new AbortController().signal;
 /**
  * Runs a client call through `interceptors` to `send`, which makes it with
  * the method, params and signal the chain passes on (the signal merged into
- * the caller's options).
+ * the caller's options) and the metadata the chain left in `call.metadata`
+ * (for the transports and codecs that carry it).
  *
  * @param interceptors the chain
  * @param kind a call or a notification
  * @param method the method's name
  * @param params its params
  * @param options the caller's options, if any (their signal is the call's)
- * @param send makes the call (its options hold the chain's signal, when there is one)
+ * @param send makes the call (its options hold the chain's signal, when there is one; its
+ * metadata is `call.metadata`)
  * @returns the result, as the chain gives it
  *
  * @example Adding a param on the way out
@@ -223,6 +225,7 @@ export function interceptSent(
     method: string,
     params: RpcParams | undefined,
     options: CallOptions | undefined,
+    metadata: Headers,
   ) => Promise<unknown>,
 ): Promise<unknown> {
   return intercept(
@@ -232,6 +235,7 @@ export function interceptSent(
         call.method,
         call.params,
         call.signal === NEVER_ABORTED ? options : { ...options, signal: call.signal },
+        call.metadata,
       ),
     {
       method,
@@ -239,9 +243,29 @@ export function interceptSent(
       kind,
       side: "client",
       signal: options?.signal ?? NEVER_ABORTED,
-      metadata: new Headers(),
+      metadata: new Headers(options?.headers),
     },
   );
+}
+
+/**
+ * The metadata a call's options give (`headers`), or `undefined` when none:
+ * what a client sends with a call that no interceptor touched.
+ *
+ * @param options the call's options
+ * @returns its metadata
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optionsMetadata } from "./interceptors.ts";
+ *
+ * assert.equal(optionsMetadata({ timeout: 5 }), undefined);
+ * assert.equal(optionsMetadata({ headers: { "x-tag": "t" } })?.get("x-tag"), "t");
+ * ```
+ */
+export function optionsMetadata(options: CallOptions | undefined): Headers | undefined {
+  return options?.headers === undefined ? undefined : new Headers(options.headers);
 }
 
 /**

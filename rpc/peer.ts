@@ -7,10 +7,12 @@
 
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { installed, type Interceptor, interceptSent } from "./interceptors.ts";
+import { installed, type Interceptor, interceptSent, optionsMetadata } from "./interceptors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
+import { type BatchItem, interceptBatch, openThrough } from "./peer/_intercepted.ts";
+import { message, sendBatch } from "./peer/_batch.ts";
 import { Inbox } from "./peer/_inbox.ts";
 import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
@@ -21,7 +23,6 @@ import type {
   Frame,
   MessageStream,
   RpcId,
-  RpcMessage,
   RpcNotification,
   RpcParams,
   RpcRequest,
@@ -31,8 +32,6 @@ import type {
 import { STREAM_EVENT } from "./types.ts";
 
 export type { PeerOptions } from "./peer/options.ts";
-
-const NO_PARAMS = undefined;
 
 /**
  * One end of a connection: calls the other end, serves it, or both.
@@ -113,6 +112,7 @@ export class Peer extends RpcClientBase {
       limits.maxInFlight,
       this.#answering,
       this.#streams,
+      options.metadata,
     );
     this.#writer.closed.catch((error) => this.#shutdown(error));
     if (options.signal !== undefined) {
@@ -178,11 +178,16 @@ export class Peer extends RpcClientBase {
       method,
       params,
       options,
-      (method, params, options) => this.#call(method, params, options),
+      (method, params, options, metadata) => this.#call(method, params, options, metadata),
     ) as Promise<T>;
   }
 
-  #call<T>(method: string, params: RpcParams | undefined, options?: CallOptions): Promise<T> {
+  #call<T>(
+    method: string,
+    params: RpcParams | undefined,
+    options?: CallOptions,
+    metadata?: Headers,
+  ): Promise<T> {
     if (this.#closing) return Promise.reject(this.#closedError());
     let registered;
     try {
@@ -191,9 +196,11 @@ export class Peer extends RpcClientBase {
     } catch (error) {
       return Promise.reject(error);
     }
-    const request: RpcRequest = params === NO_PARAMS
-      ? { kind: "request", id: registered.id, method }
-      : { kind: "request", id: registered.id, method, params };
+    const request = message<RpcRequest>(
+      { kind: "request", id: registered.id, method },
+      params,
+      metadata ?? optionsMetadata(options),
+    );
     this.#sendOwn(request, registered.id);
     return registered.result as Promise<T>;
   }
@@ -209,41 +216,7 @@ export class Peer extends RpcClientBase {
    * @returns the server's messages and the call's reply
    * @throws {TypeError} when the codec carries no streams
    * @throws {ConnectionClosedError} when the connection has ended
-   *
-   * @example Messages both ways
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Peer } from "./peer.ts";
-   * import { memoryPair } from "./testing.ts";
-   * import { loadProto, protobufRpc } from "../codecs/protobuf.ts";
-   * import { type CallContext, withContext } from "./service.ts";
-   * import { peerStreams } from "./peer/streams.ts";
-   *
-   * const schema = loadProto(`
-   *   syntax = "proto3";
-   *   package demo;
-   *   message N { int32 n = 1; }
-   *   service Doubler { rpc Double(stream N) returns (stream N); }
-   * `);
-   * const [a, b] = memoryPair();
-   * const server = new Peer(a, {
-   *   codec: protobufRpc({ schema }),
-   *   streams: peerStreams,
-   *   service: {
-   *     "demo.Doubler/Double": withContext(async function* (ctx: CallContext) {
-   *       for await (const { n } of ctx.input as AsyncIterable<{ n: number }>) yield { n: 2 * n };
-   *     }),
-   *   },
-   * });
-   * const client = new Peer(b, { codec: protobufRpc({ schema }), streams: peerStreams });
-   * const input = ReadableStream.from([{ n: 1 }, { n: 21 }]);
-   * const call = client.openStream("demo.Doubler/Double", undefined, { input });
-   * const doubled = [];
-   * for await (const message of call.messages) doubled.push(message);
-   * assert.deepEqual(doubled, [{ n: 2 }, { n: 42 }]);
-   * await client.close();
-   * await server.closed;
-   * ```
+   * @see {@linkcode peerStreams} for examples
    */
   openStream(method: string, params?: RpcParams, options: StreamCallOptions = {}): RpcStream {
     const streams = this.#streams;
@@ -253,6 +226,24 @@ export class Peer extends RpcClientBase {
       );
     }
     if (this.#closing) throw this.#closedError();
+    if (this.#interceptors === undefined) return this.#openStream(streams, method, params, options);
+    return openThrough(
+      this.#interceptors,
+      method,
+      params,
+      options,
+      (method, params, options, metadata) =>
+        this.#openStream(streams, method, params, options, metadata),
+    );
+  }
+
+  #openStream(
+    streams: StreamTable,
+    method: string,
+    params: RpcParams | undefined,
+    options: StreamCallOptions,
+    metadata?: Headers,
+  ): RpcStream {
     this.#outbox.checkBudget();
     options.signal?.throwIfAborted();
     const controller = new AbortController();
@@ -263,9 +254,7 @@ export class Peer extends RpcClientBase {
     });
     const messages = streams.open(id, result, controller, options);
     this.#sendOwn(
-      params === NO_PARAMS
-        ? { kind: "request", id, method, stream: true }
-        : { kind: "request", id, method, params, stream: true },
+      message<RpcRequest>({ kind: "request", id, method, stream: true }, params, metadata),
       id,
     );
     return { messages, result };
@@ -287,18 +276,20 @@ export class Peer extends RpcClientBase {
       method,
       params,
       undefined,
-      (method, params) => this.#notify(method, params),
+      (method, params, _options, metadata) => this.#notify(method, params, metadata),
     ).then(() => undefined);
   }
 
-  #notify(method: string, params: RpcParams | undefined): Promise<void> {
+  #notify(method: string, params: RpcParams | undefined, metadata?: Headers): Promise<void> {
     if (this.#closing) return Promise.reject(this.#closedError());
-    const message: RpcNotification = params === NO_PARAMS
-      ? { kind: "notification", method }
-      : { kind: "notification", method, params };
+    const notification = message<RpcNotification>(
+      { kind: "notification", method },
+      params,
+      metadata,
+    );
     try {
       this.#outbox.checkBudget();
-      return this.#outbox.write(this.#codec.encode(message));
+      return this.#outbox.write(this.#codec.encode(notification));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -312,47 +303,34 @@ export class Peer extends RpcClientBase {
    * @param options timeout and abort signal, for every call of the batch
    * @returns each entry's outcome, in order (`undefined` for notifications)
    */
-  async batch(
+  batch(
     entries: readonly BatchEntry[],
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
-    if (this.#closing) throw this.#closedError();
-    this.#outbox.checkBudget();
-    if (!this.#codec.features.batch) {
-      return Promise.allSettled(
-        entries.map((e) =>
-          e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)
-        ),
-      );
-    }
-    const messages: RpcMessage[] = [];
-    const results: Promise<unknown>[] = [];
-    const ids: RpcId[] = [];
+    if (this.#closing) return Promise.reject(this.#closedError());
     try {
-      for (const entry of entries) {
-        if (entry.notification) {
-          messages.push(
-            entry.params === NO_PARAMS
-              ? { kind: "notification", method: entry.method }
-              : { kind: "notification", method: entry.method, params: entry.params },
-          );
-          results.push(Promise.resolve(undefined));
-          continue;
-        }
-        const { id, result } = this.#register(entry.method, options);
-        ids.push(id);
-        results.push(result);
-        messages.push(
-          entry.params === NO_PARAMS
-            ? { kind: "request", id, method: entry.method }
-            : { kind: "request", id, method: entry.method, params: entry.params },
-        );
-      }
-      await this.#outbox.write(this.#codec.encode(messages));
+      this.#outbox.checkBudget();
     } catch (error) {
-      for (const id of ids) this.#pending.settle(id)?.reject(error);
+      return Promise.reject(error);
     }
-    return Promise.allSettled(results);
+    if (this.#interceptors === undefined) {
+      return Promise.allSettled(this.#sendBatch(entries.map((e) => ({ ...e, options }))));
+    }
+    // Each entry goes through the chain as a call of its own; those that reach
+    // its end still travel in one frame.
+    return interceptBatch(this.#interceptors, entries, options, (items) => this.#sendBatch(items));
+  }
+
+  #sendBatch(items: readonly BatchItem[]): Promise<unknown>[] {
+    if (this.#closing) return items.map(() => Promise.reject(this.#closedError()));
+    return sendBatch(items, {
+      codec: this.#codec,
+      call: (e) => this.#call(e.method, e.params, e.options, e.metadata),
+      notify: (e) => this.#notify(e.method, e.params, e.metadata),
+      register: (method, options) => this.#register(method, options),
+      write: (frame) => this.#outbox.write(frame),
+      fail: (id, error) => this.#pending.settle(id)?.reject(error),
+    });
   }
 
   /**

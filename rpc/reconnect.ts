@@ -10,7 +10,9 @@
 
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
 import { ConnectionClosedError } from "./errors.ts";
+import { installed, type Interceptor, interceptSent } from "./interceptors.ts";
 import type { Peer } from "./peer.ts";
+import { interceptBatch } from "./peer/_intercepted.ts";
 import type { RpcParams } from "./types.ts";
 
 /** How a {@linkcode ReconnectingClient} waits between attempts, and when it gives up. */
@@ -41,6 +43,13 @@ export interface ReconnectingClientOptions {
   readonly reconnect?: ReconnectOptions;
   /** Called with each new connection's peer, the first included (to subscribe again, say). */
   readonly onConnect?: (peer: Peer) => void;
+  /**
+   * Run around every call of this client, once per call whatever the
+   * connection it goes out on (give them here, not to the peers `connect`
+   * makes: there they would run a second time). The metadata they leave
+   * travels as the call's `headers`.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -111,6 +120,7 @@ export class ReconnectingClient extends RpcClientBase {
   /** Where it connects, as text. */
   readonly url: string;
   readonly #options: ReconnectingClientOptions;
+  readonly #interceptors: readonly Interceptor[] | undefined;
   #peer: Peer | undefined;
   // Settled with the next connection, or rejected when the client closes.
   #next = Promise.withResolvers<Peer>();
@@ -131,6 +141,7 @@ export class ReconnectingClient extends RpcClientBase {
     super();
     this.url = url;
     this.#options = options;
+    this.#interceptors = installed(options.interceptors);
     this.#next.promise.catch(() => {});
     this.#adopt(peer);
   }
@@ -165,7 +176,19 @@ export class ReconnectingClient extends RpcClientBase {
    * @returns the result
    * @throws {ConnectionClosedError} when the connection drops before the reply
    */
-  async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+  call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    if (this.#interceptors === undefined) return this.#call(method, params, options);
+    return interceptSent(
+      this.#interceptors,
+      "call",
+      method,
+      params,
+      options,
+      (method, params, options, headers) => this.#call(method, params, { ...options, headers }),
+    ) as Promise<T>;
+  }
+
+  async #call<T>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
     const started = Date.now();
     const peer = await this.#connection(options);
     const timeout = options?.timeout === undefined
@@ -189,10 +212,34 @@ export class ReconnectingClient extends RpcClientBase {
    * @param method the method's name
    * @param params its params
    */
-  async notify(method: string, params?: RpcParams): Promise<void> {
+  notify(method: string, params?: RpcParams): Promise<void> {
+    if (this.#interceptors === undefined) return this.#notify(method, params, undefined);
+    return interceptSent(
+      this.#interceptors,
+      "notification",
+      method,
+      params,
+      undefined,
+      (method, params, _options, headers) => this.#notify(method, params, headers),
+    ).then(() => undefined);
+  }
+
+  async #notify(method: string, params: RpcParams | undefined, headers: Headers | undefined) {
     const peer = await this.#connection(undefined);
     try {
-      await peer.notify(method, params);
+      // A notification's metadata goes out as a batch of one (the only way to give it headers).
+      if (headers === undefined || headers.keys().next().done === true) {
+        await peer.notify(method, params);
+      } else {
+        const [outcome] = await peer.batch([{
+          method,
+          ...(params === undefined ? {} : { params }),
+          notification: true,
+        }], {
+          headers,
+        });
+        if (outcome?.status === "rejected") throw outcome.reason;
+      }
     } catch (error) {
       throw this.#dropped(error, method);
     }
@@ -210,7 +257,17 @@ export class ReconnectingClient extends RpcClientBase {
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
     const peer = await this.#connection(options);
-    const results = await peer.batch(entries, options);
+    const results = this.#interceptors === undefined
+      ? await peer.batch(entries, options)
+      : await interceptBatch(this.#interceptors, entries, options, (items) =>
+        items.map((item) =>
+          item.notification
+            ? this.#notify(item.method, item.params, item.metadata)
+            : this.#call(item.method, item.params, {
+              ...item.options,
+              headers: item.metadata ?? [],
+            })
+        ));
     return results.map((r) =>
       r.status === "rejected" ? { status: "rejected", reason: this.#dropped(r.reason, "batch") } : r
     );

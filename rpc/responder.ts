@@ -9,11 +9,12 @@
 import {
   type AnswerSettings,
   encodeReply,
-  errorReply,
   invokeMethod,
-  methodNotFound,
+  refuseCall,
+  requestMetadata,
   undecodableReply,
 } from "./answer.ts";
+import { attachMetadata } from "./call_metadata.ts";
 import { createDispatcher } from "./dispatch.ts";
 import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
 import { resolveLimits, type RpcLimits } from "./limits.ts";
@@ -49,7 +50,20 @@ export interface ResponderOptions {
 export type Responder = (
   frame: Frame,
   signal?: () => AbortSignal,
+  metadata?: ExchangeMetadata,
 ) => Promise<Frame | undefined>;
+
+/**
+ * The metadata of one exchange (an HTTP POST): the request's headers,
+ * which every call of the frame sees as its metadata, and the reply's
+ * headers, which its handlers may add to (`callMetadata(ctx).headers`).
+ */
+export interface ExchangeMetadata {
+  /** The request's headers. */
+  readonly request: Headers;
+  /** Headers to send with the reply. */
+  readonly headers: Headers;
+}
 
 type Reply = RpcMessage | undefined;
 
@@ -95,17 +109,9 @@ export function createResponder(options: ResponderOptions): Responder {
     method: string,
     params: RpcParams | undefined,
     signal: () => AbortSignal,
+    exchange: ExchangeMetadata | undefined,
+    meta: Readonly<Record<string, string>> | undefined,
   ): RpcMessage | Promise<RpcMessage> => {
-    const replyId = id ?? null;
-    if (inFlight >= maxInFlight) {
-      return errorReply(
-        replyId,
-        ErrorCode.ServerBusy,
-        `Too many calls in flight (limit ${maxInFlight})`,
-      );
-    }
-    const resolved = dispatch(method);
-    if (resolved === undefined) return methodNotFound(replyId, method);
     let asked: AbortSignal | undefined;
     const ctx: CallContext = {
       id,
@@ -114,6 +120,20 @@ export function createResponder(options: ResponderOptions): Responder {
         return asked ??= signal();
       },
     };
+    const request = requestMetadata(exchange?.request, meta);
+    if (request !== undefined) {
+      const headers = exchange?.headers ?? new Headers();
+      attachMetadata(ctx, { request, headers, trailers: new Headers() });
+    }
+    if (inFlight >= maxInFlight) {
+      const why = `Too many calls in flight (limit ${maxInFlight})`;
+      return refuseCall(new RpcError(ErrorCode.ServerBusy, why), ctx, params, settings);
+    }
+    const resolved = dispatch(method);
+    if (resolved === undefined) {
+      const unknown = new RpcError(ErrorCode.MethodNotFound, "Method not found", { method });
+      return refuseCall(unknown, ctx, params, settings);
+    }
     inFlight++;
     const reply = invokeMethod(resolved, ctx, params, settings);
     if (!(reply instanceof Promise)) {
@@ -136,14 +156,22 @@ export function createResponder(options: ResponderOptions): Responder {
     codec: Codec,
     message: RpcMessage | RpcInvalid,
     signal: () => AbortSignal,
+    exchange: ExchangeMetadata | undefined,
   ): Reply | Promise<Reply> => {
     switch (message.kind) {
       case "request":
-        return call(message.id, message.method, message.params, signal);
+        return call(message.id, message.method, message.params, signal, exchange, message.meta);
       case "notification": {
         // Within one exchange there is nothing running that a cancellation could reach.
         if (codec.readCancellation?.(message) !== undefined) return undefined;
-        const reply = call(undefined, message.method, message.params, signal);
+        const reply = call(
+          undefined,
+          message.method,
+          message.params,
+          signal,
+          exchange,
+          message.meta,
+        );
         return reply instanceof Promise ? reply.then(reportFailure) : reportFailure(reply);
       }
       case "invalid":
@@ -157,7 +185,7 @@ export function createResponder(options: ResponderOptions): Responder {
     }
   };
 
-  return async (frame, signal = neverAborted) => {
+  return async (frame, signal = neverAborted, exchange) => {
     const codec = options.codec.fork?.() ?? options.codec;
     let decoded;
     try {
@@ -168,11 +196,12 @@ export function createResponder(options: ResponderOptions): Responder {
       return encodeReply(codec, undecodableReply(error), settings);
     }
     if (decoded.kind !== "batch") {
-      const reply = await answer(codec, decoded, signal);
+      const reply = await answer(codec, decoded, signal, exchange);
       return reply === undefined ? undefined : encodeReply(codec, reply, settings);
     }
-    const replies = (await Promise.all(decoded.messages.map((m) => answer(codec, m, signal))))
-      .filter((reply): reply is RpcMessage => reply !== undefined);
+    const replies =
+      (await Promise.all(decoded.messages.map((m) => answer(codec, m, signal, exchange))))
+        .filter((reply): reply is RpcMessage => reply !== undefined);
     return replies.length === 0 ? undefined : encodeReply(codec, replies, settings);
   };
 }

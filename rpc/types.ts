@@ -27,6 +27,11 @@ export interface RpcRequest {
    * carry streams ({@linkcode CodecFeatures.streams}); others ignore it.
    */
   readonly stream?: true;
+  /**
+   * The call's metadata (lowercase keys, string values), for codecs with
+   * room for it: JSON-RPC's optional `"meta"` member. Others drop it.
+   */
+  readonly meta?: Readonly<Record<string, string>>;
 }
 
 /** A call that expects no reply. */
@@ -37,6 +42,11 @@ export interface RpcNotification {
   readonly method: string;
   /** The arguments; absent when the method takes none. */
   readonly params?: RpcParams;
+  /**
+   * The call's metadata (lowercase keys, string values), for codecs with
+   * room for it: JSON-RPC's optional `"meta"` member. Others drop it.
+   */
+  readonly meta?: Readonly<Record<string, string>>;
 }
 
 /** A successful reply. */
@@ -371,6 +381,12 @@ export interface CallOptions {
   readonly timeout?: number;
   /** Aborting it fails the call and tells the server to cancel it. */
   readonly signal?: AbortSignal;
+  /**
+   * The call's metadata, sent where the transport or codec has room for it
+   * (HTTP headers, JSON-RPC's `"meta"` member, NATS headers); interceptors
+   * start from it as `call.metadata`.
+   */
+  readonly headers?: HeadersInit;
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import { ErrorCode } from "../../rpc/errors.ts";
 import type { Members } from "./_scan.ts";
+import { metaProblem } from "./_meta.ts";
 import type {
   DecodedFrame,
   RpcErrorObject,
@@ -145,6 +146,15 @@ function decodeObject(o: Wire, acceptV1: boolean): RpcMessage | RpcInvalid {
     const params = o.params;
     if (params !== undefined && !isParams(params)) {
       return invalidRequest(readableId(id), `"params" must be an array or an object`);
+    }
+    if (o.meta !== undefined && (id === undefined || isId(id))) {
+      const problem = metaProblem(o.meta);
+      if (problem !== undefined) return invalidRequest(readableId(id), problem);
+      const meta = o.meta as Readonly<Record<string, string>>;
+      const call = id === undefined
+        ? { kind: "notification" as const, method, meta }
+        : { kind: "request" as const, id, method, meta };
+      return params === undefined ? call : { ...call, params };
     }
     if (id === undefined) {
       return params === undefined

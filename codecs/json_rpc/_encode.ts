@@ -3,6 +3,7 @@
 // `JSON.stringify` unless they hold something only the replacer handles.
 
 import { LimitError } from "../../rpc/errors.ts";
+import { metaProblem } from "./_meta.ts";
 import type { RpcErrorObject, RpcMessage } from "../../rpc/types.ts";
 import { SCAN_LONG_DIGITS, SCAN_OK, scanText } from "./_scan.ts";
 import { isPlain, replacer, tooDeep } from "./_values.ts";
@@ -99,6 +100,13 @@ function checkCall(method: unknown, params: unknown): void {
   }
 }
 
+// Metadata the other end would refuse is refused here, before it is sent.
+function checkedMeta(meta: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const problem = metaProblem(meta);
+  if (problem !== undefined) throw new RangeError(`Cannot encode the call's metadata: ${problem}`);
+  return meta;
+}
+
 function errorWire(error: RpcErrorObject): RpcErrorObject {
   const { code, message, data } = error;
   if (!Number.isInteger(code) || typeof message !== "string") {
@@ -114,15 +122,19 @@ function toWire(m: RpcMessage, v1: boolean): object {
       checkCall(method, params);
       checkId(id);
       if (v1) return { method, params: params ?? [], id };
-      return params === undefined
+      const wire = params === undefined
         ? { jsonrpc: "2.0", method, id }
         : { jsonrpc: "2.0", method, params, id };
+      return m.meta === undefined ? wire : { ...wire, meta: checkedMeta(m.meta) };
     }
     case "notification": {
       const { method, params } = m;
       checkCall(method, params);
       if (v1) return { method, params: params ?? [], id: null };
-      return params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params };
+      const wire = params === undefined
+        ? { jsonrpc: "2.0", method }
+        : { jsonrpc: "2.0", method, params };
+      return m.meta === undefined ? wire : { ...wire, meta: checkedMeta(m.meta) };
     }
     case "result": {
       checkId(m.id);

@@ -217,7 +217,7 @@ export class Inbox {
   ): void {
     switch (message.kind) {
       case "request":
-        this.#incoming.serve(message.id, message.method, message.params, respond);
+        this.#incoming.serve(message.id, message.method, message.params, respond, message.meta);
         return;
       case "notification":
         this.#notification(message);
@@ -276,7 +276,13 @@ export class Inbox {
       this.#onNotification?.(message.method, message.params);
       return;
     }
-    this.#incoming.serve(undefined, message.method, message.params, this.#reportFailure);
+    this.#incoming.serve(
+      undefined,
+      message.method,
+      message.params,
+      this.#reportFailure,
+      message.meta,
+    );
   }
 
   // A notification's outcome has nowhere to go but the error hook.

@@ -5,16 +5,11 @@
  * @module
  */
 
-import {
-  type AnswerSettings,
-  errorReply,
-  failureOf,
-  invokeMethod,
-  methodNotFound,
-} from "../answer.ts";
+import { type AnswerSettings, invokeMethod, refuseCall, requestMetadata } from "../answer.ts";
+import { attachMetadata } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
-import type { CallContext, Service } from "../service.ts";
+import type { CallContext, ResolvedMethod, Service } from "../service.ts";
 import type { RpcId, RpcMessage, RpcParams } from "../types.ts";
 import type { StreamTable } from "./_streams.ts";
 
@@ -50,6 +45,7 @@ export class IncomingCalls {
   readonly #maxInFlight: number;
   readonly #answering: AnswerSettings;
   readonly #streams: StreamTable | undefined;
+  readonly #metadata: Headers | undefined;
   // Calls being handled, by id: cancelling one aborts its handler and answers it.
   readonly #calls = new Map<RpcId, IncomingCall>();
   #inFlight = 0;
@@ -63,17 +59,21 @@ export class IncomingCalls {
    * @param maxInFlight the most calls handled at once; more are refused as busy
    * @param answering how errors are reported and exposed
    * @param streams the connection's streams, when its codec carries them
+   * @param metadata the connection's metadata (a WebSocket's handshake
+   * headers), under every call's own
    */
   constructor(
     service: Service | undefined,
     maxInFlight: number,
     answering: AnswerSettings,
     streams?: StreamTable,
+    metadata?: Headers,
   ) {
     this.#dispatch = service === undefined ? undefined : createDispatcher(service);
     this.#maxInFlight = maxInFlight;
     this.#answering = answering;
     this.#streams = streams;
+    this.#metadata = metadata;
   }
 
   /**
@@ -111,28 +111,43 @@ export class IncomingCalls {
    * @param method the method's name
    * @param params its params
    * @param respond takes the reply
+   * @param meta the call's metadata, as its request carried it
    */
   serve(
     id: RpcId | undefined,
     method: string,
     params: RpcParams | undefined,
     respond: (reply: RpcMessage) => void,
+    meta?: Readonly<Record<string, string>>,
   ): void {
-    const replyId = id ?? null;
     if (this.#draining) {
-      return respond(errorReply(replyId, ErrorCode.ServerBusy, "Server is shutting down"));
+      return this.#refuse(
+        new RpcError(ErrorCode.ServerBusy, "Server is shutting down"),
+        this.#context(id, method, NEVER_ABORTED, meta, false),
+        params,
+        respond,
+      );
     }
     if (this.#inFlight >= this.#maxInFlight) {
-      return respond(
-        errorReply(
-          replyId,
+      return this.#refuse(
+        new RpcError(
           ErrorCode.ServerBusy,
           `Too many calls in flight (limit ${this.#maxInFlight})`,
         ),
+        this.#context(id, method, NEVER_ABORTED, meta, false),
+        params,
+        respond,
       );
     }
     const resolved = this.#dispatch?.(method);
-    if (resolved === undefined) return respond(methodNotFound(replyId, method));
+    if (resolved === undefined) {
+      return this.#refuse(
+        new RpcError(ErrorCode.MethodNotFound, "Method not found", { method }),
+        this.#context(id, method, NEVER_ABORTED, meta, false),
+        params,
+        respond,
+      );
+    }
     const controller = new AbortController();
     this.#inFlight++;
     let answered = false;
@@ -147,33 +162,68 @@ export class IncomingCalls {
       if (--this.#inFlight === 0) this.#idle?.resolve();
     };
     if (id !== undefined) this.#calls.set(id, { controller, finish });
-    const ctx = this.#context(id, method, controller.signal);
-    const reply = invokeMethod(resolved, ctx, params, this.#answering);
-    const answer = (reply: RpcMessage): void => {
-      if (!isStream(reply) || this.#streams === undefined || id === undefined) return finish(reply);
-      // A handler that returned an async iterable streams its messages; the
-      // call's reply, once they are sent, ends the stream.
-      this.#streams.pump(id, "server", reply.result, controller.signal).then(
-        () => finish({ kind: "result", id, result: null }),
-        (error) => finish(failureOf(id, error, this.#answering)),
-      );
-    };
-    if (reply instanceof Promise) reply.then(answer);
-    else answer(reply);
+    const ctx = this.#context(id, method, controller.signal, meta);
+    const reply = invokeMethod(this.#streaming(resolved, id), ctx, params, this.#answering);
+    if (reply instanceof Promise) reply.then(finish);
+    else finish(reply);
   }
 
-  // The handler's context: the caller's messages, when this connection streams.
-  #context(id: RpcId | undefined, method: string, signal: AbortSignal): CallContext {
+  // A method whose handler may stream: its messages are sent inside the
+  // call, so that interceptors see the call until the stream has ended; the
+  // call's reply (null), once they are sent, ends the stream.
+  #streaming(resolved: ResolvedMethod, id: RpcId | undefined): ResolvedMethod {
     const streams = this.#streams;
-    if (streams === undefined || id === undefined) return { id, method, signal };
+    if (streams === undefined || id === undefined) return resolved;
     return {
-      id,
-      method,
-      signal,
-      get input() {
-        return streams.input(id);
+      ...resolved,
+      invoke: (params, ctx) => {
+        const pumped = (result: unknown): unknown =>
+          isStream(result)
+            ? streams.pump(id, "server", result, ctx.signal).then(() => null)
+            : result;
+        const result = resolved.invoke(params, ctx);
+        return result instanceof Promise ? result.then(pumped) : pumped(result);
       },
     };
+  }
+
+  // Answers a call refused before any handler ran (through the interceptors).
+  #refuse(
+    error: RpcError,
+    ctx: CallContext,
+    params: RpcParams | undefined,
+    respond: (reply: RpcMessage) => void,
+  ): void {
+    const reply = refuseCall(error, ctx, params, this.#answering);
+    if (reply instanceof Promise) reply.then(respond);
+    else respond(reply);
+  }
+
+  // The handler's context: the caller's messages, when this connection
+  // streams; the call's metadata, when it has some.
+  #context(
+    id: RpcId | undefined,
+    method: string,
+    signal: AbortSignal,
+    meta: Readonly<Record<string, string>> | undefined,
+    handled = true,
+  ): CallContext {
+    const streams = this.#streams;
+    const ctx: CallContext = streams === undefined || id === undefined || !handled
+      ? { id, method, signal }
+      : {
+        id,
+        method,
+        signal,
+        get input() {
+          return streams.input(id);
+        },
+      };
+    const request = requestMetadata(this.#metadata, meta);
+    if (request !== undefined) {
+      attachMetadata(ctx, { request, headers: new Headers(), trailers: new Headers() });
+    }
+    return ctx;
   }
 
   /**
@@ -219,9 +269,9 @@ export class IncomingCalls {
   }
 }
 
-function isStream(
-  reply: RpcMessage,
-): reply is { kind: "result"; id: RpcId; result: AsyncIterable<unknown> } {
-  return reply.kind === "result" && typeof reply.result === "object" && reply.result !== null &&
-    Symbol.asyncIterator in reply.result;
+// The signal of a call that no handler runs.
+const NEVER_ABORTED = new AbortController().signal;
+
+function isStream(result: unknown): result is AsyncIterable<unknown> {
+  return typeof result === "object" && result !== null && Symbol.asyncIterator in result;
 }

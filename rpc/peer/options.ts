@@ -74,9 +74,16 @@ export interface PeerOptions {
   readonly streams?: StreamSupport;
   /**
    * Run around every call this end serves (incoming calls and
-   * notifications) and every call it makes (`call`, `notify`; not yet the
-   * entries of a `batch` nor streaming calls), the first outermost. A call
-   * they refuse is answered with the error they throw.
+   * notifications, and the calls it refuses: unknown methods, too many in
+   * flight, shutting down) and every call it makes (`call`, `notify`, each
+   * entry of a `batch`, `openStream`), the first outermost. A call they
+   * refuse is answered with the error they throw.
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * The connection's metadata (a WebSocket's handshake headers): every
+   * served call's metadata starts as these, the request's own `meta`
+   * entries over them.
+   */
+  readonly metadata?: Headers;
 }

@@ -43,6 +43,41 @@ import { type StreamParts, StreamTable } from "./_streams.ts";
  * await client.close();
  * await server.closed;
  * ```
+ *
+ * @example Messages both ways
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Peer } from "../peer.ts";
+ * import { memoryPair } from "../testing.ts";
+ * import { loadProto, protobufRpc } from "../../codecs/protobuf.ts";
+ * import { type CallContext, withContext } from "../service.ts";
+ * import { peerStreams } from "./streams.ts";
+ *
+ * const schema = loadProto(`
+ *   syntax = "proto3";
+ *   package demo;
+ *   message N { int32 n = 1; }
+ *   service Doubler { rpc Double(stream N) returns (stream N); }
+ * `);
+ * const [a, b] = memoryPair();
+ * const server = new Peer(a, {
+ *   codec: protobufRpc({ schema }),
+ *   streams: peerStreams,
+ *   service: {
+ *     "demo.Doubler/Double": withContext(async function* (ctx: CallContext) {
+ *       for await (const { n } of ctx.input as AsyncIterable<{ n: number }>) yield { n: 2 * n };
+ *     }),
+ *   },
+ * });
+ * const client = new Peer(b, { codec: protobufRpc({ schema }), streams: peerStreams });
+ * const input = ReadableStream.from([{ n: 1 }, { n: 21 }]);
+ * const call = client.openStream("demo.Doubler/Double", undefined, { input });
+ * const doubled = [];
+ * for await (const message of call.messages) doubled.push(message);
+ * assert.deepEqual(doubled, [{ n: 2 }, { n: 42 }]);
+ * await client.close();
+ * await server.closed;
+ * ```
  */
 export const peerStreams: StreamSupport = (parts: StreamParts): StreamTable =>
   new StreamTable(parts);

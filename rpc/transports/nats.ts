@@ -299,7 +299,11 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     const signal = Number.isFinite(left) ? () => AbortSignal.timeout(left) : undefined;
     let reply: Frame | undefined;
     try {
-      reply = await respond(frame, signal);
+      // The message's headers are the calls' metadata (replies carry none back).
+      reply = await respond(frame, signal, {
+        request: metadataOf(msg.headers),
+        headers: new Headers(),
+      });
     } catch (error) {
       onError(error);
       return;
@@ -333,4 +337,17 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
       await Promise.all(running);
     },
   };
+}
+
+// A NATS message's headers as a call's metadata (names lowercased, as HTTP's).
+function metadataOf(headers: NatsMessage["headers"]): Headers {
+  const metadata = new Headers();
+  for (const key of headers?.keys?.() ?? []) {
+    try {
+      metadata.set(key, headers!.get(key));
+    } catch {
+      // A NATS header name or value that HTTP cannot hold: not metadata.
+    }
+  }
+  return metadata;
 }

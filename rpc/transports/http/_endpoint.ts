@@ -139,6 +139,7 @@ export class HttpEndpoint {
    * @param codec the exchange's codec instance, which decodes the reply
    * @param frame the encoded request
    * @param signal aborts the request
+   * @param metadata the call's metadata, sent as further headers
    * @returns the decoded reply; `undefined` for 204 or an empty body
    * @throws {HttpError} a status other than 200 and 204
    * @throws {ConnectionClosedError} no reply (refused, reset, cut off)
@@ -149,6 +150,7 @@ export class HttpEndpoint {
     codec: Codec,
     frame: Frame,
     signal: AbortSignal,
+    metadata?: Headers,
   ): Promise<DecodedFrame | undefined> {
     // A text frame has at least as many bytes as UTF-16 units.
     const compress = frame.length > this.#compressThreshold;
@@ -163,7 +165,7 @@ export class HttpEndpoint {
     try {
       response = await post(this.#url, {
         method: "POST",
-        headers: compress ? { ...this.#headers, "content-encoding": "gzip" } : this.#headers,
+        headers: headersOf(this.#headers, metadata, compress),
         body,
         signal,
       });
@@ -239,4 +241,22 @@ export class HttpEndpoint {
 
 async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(gzipStream(bytes)).arrayBuffer());
+}
+
+// The POST's headers: the client's, the call's metadata over them (but not
+// over the body's own headers), and the body's coding.
+function headersOf(
+  own: Record<string, string>,
+  metadata: Headers | undefined,
+  compress: boolean,
+): Record<string, string> | Headers {
+  if (metadata === undefined || metadata.keys().next().done === true) {
+    return compress ? { ...own, "content-encoding": "gzip" } : own;
+  }
+  const headers = new Headers(own);
+  for (const [key, value] of metadata) {
+    if (!key.startsWith("content-")) headers.set(key, value);
+  }
+  if (compress) headers.set("content-encoding", "gzip");
+  return headers;
 }

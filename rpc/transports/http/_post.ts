@@ -108,14 +108,21 @@ export async function answerPost(
     }
   }
   let reply: Frame | undefined;
+  // What handlers add to their call's reply headers (`callMetadata(ctx).headers`).
+  const replied = new Headers();
   try {
     // Handlers that read their signal see the client's abort.
-    reply = await route.respond(frame, () => request.signal);
+    reply = await route.respond(frame, () => request.signal, {
+      request: request.headers,
+      headers: replied,
+    });
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     return plain(400, `Bad Request: ${error.message}`);
   }
-  if (reply === undefined) return new Response(null, { status: route.noReplyStatus ?? 204 });
+  if (reply === undefined) {
+    return new Response(null, { status: route.noReplyStatus ?? 204, headers: replied });
+  }
   // A text reply has at least as many bytes as UTF-16 units, so short ones
   // go out as they are, without a copy to bytes first.
   if (reply.length > threshold && acceptsGzip(request.headers.get("accept-encoding"))) {
@@ -123,18 +130,28 @@ export async function answerPost(
     if (body.length > threshold) {
       return new Response(gzipStream(body), {
         status: 200,
-        headers: {
+        headers: withHeaders(replied, {
           "content-type": route.contentType,
           "content-encoding": "gzip",
           "vary": "accept-encoding",
-        },
+        }),
       });
     }
   }
   return new Response(reply as string | Uint8Array<ArrayBuffer>, {
     status: 200,
-    headers: { "content-type": route.contentType },
+    headers: withHeaders(replied, { "content-type": route.contentType }),
   });
+}
+
+// The reply's own headers over those its handlers added.
+function withHeaders(
+  replied: Headers,
+  own: Record<string, string>,
+): Headers | Record<string, string> {
+  if (replied.keys().next().done === true) return own;
+  for (const key in own) replied.set(key, own[key]!);
+  return replied;
 }
 
 /**

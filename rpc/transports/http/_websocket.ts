@@ -253,6 +253,8 @@ function serve(
     service: source === undefined ? serving.service : perConnection(source),
     remote,
     request: handshake,
+    // The handshake's headers are every call's metadata (under a call's own `meta`).
+    metadata: new Headers(handshake.headers),
     onError,
     limits: serving.limits ?? {},
     ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),

@@ -8,7 +8,7 @@
 import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import { installed, type Interceptor, interceptSent } from "../../interceptors.ts";
+import { installed, type Interceptor, interceptSent, optionsMetadata } from "../../interceptors.ts";
 import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
@@ -211,11 +211,16 @@ export class HttpClient extends RpcClientBase {
       method,
       params,
       options,
-      (method, params, options) => this.#call(method, params, options),
+      (method, params, options, metadata) => this.#call(method, params, options, metadata),
     ) as Promise<T>;
   }
 
-  async #call<T>(method: string, params: RpcParams | undefined, options?: CallOptions): Promise<T> {
+  async #call<T>(
+    method: string,
+    params: RpcParams | undefined,
+    options?: CallOptions,
+    metadata?: Headers,
+  ): Promise<T> {
     this.#checkOpen(1);
     const id = this.#id();
     const request: RpcRequest = params === NO_PARAMS
@@ -225,7 +230,14 @@ export class HttpClient extends RpcClientBase {
     const frame = codec.encode(request);
     this.#pending++;
     try {
-      const reply = await this.#post(codec, frame, options, method, this.#calls);
+      const reply = await this.#post(
+        codec,
+        frame,
+        options,
+        method,
+        this.#calls,
+        metadata ?? optionsMetadata(options),
+      );
       return callOutcome(reply, id, this.remote) as T;
     } finally {
       this.#pending--;
@@ -248,11 +260,15 @@ export class HttpClient extends RpcClientBase {
       method,
       params,
       undefined,
-      (method, params) => this.#notify(method, params),
+      (method, params, _options, metadata) => this.#notify(method, params, metadata),
     ).then(() => undefined);
   }
 
-  async #notify(method: string, params: RpcParams | undefined): Promise<void> {
+  async #notify(
+    method: string,
+    params: RpcParams | undefined,
+    metadata?: Headers,
+  ): Promise<void> {
     this.#checkOpen(0);
     const codec = this.#codec.fork?.() ?? this.#codec;
     const frame = codec.encode(
@@ -260,7 +276,14 @@ export class HttpClient extends RpcClientBase {
         ? { kind: "notification", method }
         : { kind: "notification", method, params },
     );
-    const reply = await this.#post(codec, frame, undefined, method, this.#notifications);
+    const reply = await this.#post(
+      codec,
+      frame,
+      undefined,
+      method,
+      this.#notifications,
+      metadata,
+    );
     if (reply !== undefined) this.#onError(unexpectedReply(reply, this.remote));
   }
 
@@ -278,7 +301,9 @@ export class HttpClient extends RpcClientBase {
   ): Promise<PromiseSettledResult<unknown>[]> {
     const calls = entries.filter((entry) => entry.notification !== true).length;
     this.#checkOpen(calls);
-    if (!this.#codec.features.batch) {
+    // With interceptors each entry is a call of its own, through the chain
+    // and in a POST of its own: headers (its metadata) belong to one POST.
+    if (!this.#codec.features.batch || this.#interceptors !== undefined) {
       return Promise.allSettled(
         entries.map((e) =>
           e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)
@@ -296,7 +321,14 @@ export class HttpClient extends RpcClientBase {
     this.#pending += calls;
     let reply: DecodedFrame | undefined;
     try {
-      reply = await this.#post(codec, frame, options, "batch", this.#calls);
+      reply = await this.#post(
+        codec,
+        frame,
+        options,
+        "batch",
+        this.#calls,
+        optionsMetadata(options),
+      );
     } catch (error) {
       return messages.map(() => ({ status: "rejected", reason: error }));
     } finally {
@@ -364,6 +396,7 @@ export class HttpClient extends RpcClientBase {
     options: CallOptions | undefined,
     method: string,
     posts: Set<AbortController> | Map<AbortController, Promise<unknown>>,
+    metadata?: Headers,
   ): Promise<DecodedFrame | undefined> {
     const signal = options?.signal;
     signal?.throwIfAborted();
@@ -374,7 +407,7 @@ export class HttpClient extends RpcClientBase {
       : setTimeout(() => controller.abort(new TimeoutError(method, timeout)), timeout);
     const onAbort = () => controller.abort(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const exchange = this.#endpoint.post(codec, frame, controller.signal);
+    const exchange = this.#endpoint.post(codec, frame, controller.signal, metadata);
     if (posts instanceof Set) posts.add(controller);
     else posts.set(controller, exchange.catch(() => {}));
     try {

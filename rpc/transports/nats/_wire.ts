@@ -14,7 +14,7 @@ export interface NatsMessage {
   /** Where the reply goes; absent for a publish (a notification). */
   readonly reply?: string;
   /** The message's headers. */
-  readonly headers?: { get(name: string): string };
+  readonly headers?: { get(name: string): string; keys?(): string[] };
   /** Sends the reply. */
   respond(data: Uint8Array): boolean;
 }

@@ -9,6 +9,7 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
 import { ConnectionClosedError, FrameSizeError, RpcError, TimeoutError } from "../../errors.ts";
+import { installed, type Interceptor, interceptSent, optionsMetadata } from "../../interceptors.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
 import {
@@ -39,6 +40,11 @@ export interface NatsClientOptions {
   readonly attempts?: number;
   /** Limits; a reply over `maxFrameSize` is refused undecoded. */
   readonly limits?: Partial<RpcLimits>;
+  /**
+   * Run around every call and notification, the first outermost; the
+   * metadata they leave (and a call's `headers`) travels as NATS headers.
+   */
+  readonly interceptors?: readonly Interceptor[];
 }
 
 /**
@@ -77,6 +83,7 @@ export class NatsClient extends RpcClientBase {
   readonly #attempts: number;
   readonly #maxFrameSize: number;
   readonly #idempotent: (method: string) => boolean;
+  readonly #interceptors: readonly Interceptor[] | undefined;
   // The calls waiting for a reply, aborted by close().
   readonly #calls = new Set<AbortController>();
   readonly #closed = Promise.withResolvers<void>();
@@ -94,6 +101,7 @@ export class NatsClient extends RpcClientBase {
     this.#timeout = options.timeout ?? 30_000;
     this.#attempts = Math.max(1, options.attempts ?? 3);
     this.#maxFrameSize = resolveLimits(options.limits).maxFrameSize;
+    this.#interceptors = installed(options.interceptors);
     this.#idempotent = typeof options.idempotent === "function"
       ? options.idempotent
       : ((names: ReadonlySet<string>) => (method: string) => names.has(method))(
@@ -124,7 +132,24 @@ export class NatsClient extends RpcClientBase {
    * @throws {FrameSizeError} when the reply is over `limits.maxFrameSize`
    * @throws {ConnectionClosedError} when the client was closed
    */
-  async call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+  call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
+    if (this.#interceptors === undefined) return this.#callWith(method, params, options);
+    return interceptSent(
+      this.#interceptors,
+      "call",
+      method,
+      params,
+      options,
+      (method, params, options, metadata) => this.#callWith(method, params, options, metadata),
+    ) as Promise<T>;
+  }
+
+  async #callWith<T>(
+    method: string,
+    params: RpcParams | undefined,
+    options: CallOptions | undefined,
+    metadata = optionsMetadata(options),
+  ): Promise<T> {
     if (this.#closing) throw new ConnectionClosedError("Connection closed");
     const signal = options?.signal;
     signal?.throwIfAborted();
@@ -133,7 +158,7 @@ export class NatsClient extends RpcClientBase {
     signal?.addEventListener("abort", onAbort, { once: true });
     this.#calls.add(controller);
     try {
-      return await this.#call<T>(method, params, options?.timeout, controller.signal);
+      return await this.#call<T>(method, params, options?.timeout, controller.signal, metadata);
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.#calls.delete(controller);
@@ -145,6 +170,7 @@ export class NatsClient extends RpcClientBase {
     params: RpcParams | undefined,
     timeout: number | undefined,
     signal: AbortSignal,
+    metadata: Headers | undefined,
   ): Promise<T> {
     const codec = this.#options.codec.fork?.() ?? this.#options.codec;
     const id: RpcId = this.#nextId++;
@@ -164,7 +190,7 @@ export class NatsClient extends RpcClientBase {
       // Each try gets its share of what is left: a dead worker costs one share.
       const wait = left / (tries - attempt + 1);
       try {
-        const reply = await this.#exchange(frame, deadline, wait, signal);
+        const reply = await this.#exchange(frame, deadline, wait, signal, metadata);
         if (reply.data.length > this.#maxFrameSize) {
           throw new FrameSizeError(reply.data.length, this.#maxFrameSize);
         }
@@ -191,9 +217,9 @@ export class NatsClient extends RpcClientBase {
     deadline: number,
     wait: number,
     signal: AbortSignal,
+    metadata: Headers | undefined,
   ): Promise<{ readonly data: Uint8Array }> {
-    const headers = natsHeaders();
-    headers.set(DEADLINE_HEADER, String(deadline));
+    const headers = headersOf(deadline, metadata);
     const request = this.#options.connection.request(this.#options.subject, frame, {
       timeout: Math.max(1, Math.round(wait)),
       headers,
@@ -219,6 +245,18 @@ export class NatsClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the client was closed
    */
   notify(method: string, params?: RpcParams): Promise<void> {
+    if (this.#interceptors === undefined) return this.#notify(method, params, undefined);
+    return interceptSent(
+      this.#interceptors,
+      "notification",
+      method,
+      params,
+      undefined,
+      (method, params, _options, metadata) => this.#notify(method, params, metadata),
+    ).then(() => undefined);
+  }
+
+  #notify(method: string, params: RpcParams | undefined, metadata: Headers | undefined) {
     if (this.#closing) return Promise.reject(new ConnectionClosedError("Connection closed"));
     const codec = this.#options.codec.fork?.() ?? this.#options.codec;
     const frame = bytesOf(codec.encode({
@@ -226,8 +264,7 @@ export class NatsClient extends RpcClientBase {
       method,
       ...(params === undefined ? {} : { params }),
     }));
-    const headers = natsHeaders();
-    headers.set(DEADLINE_HEADER, String(Date.now() + this.#timeout));
+    const headers = headersOf(Date.now() + this.#timeout, metadata);
     this.#options.connection.publish(this.#options.subject, frame, { headers });
     return Promise.resolve();
   }
@@ -269,6 +306,16 @@ export class NatsClient extends RpcClientBase {
     }
     return this.#closed.promise;
   }
+}
+
+// A message's headers: the call's metadata, and its deadline.
+function headersOf(deadline: number, metadata: Headers | undefined) {
+  const headers = natsHeaders();
+  if (metadata !== undefined) {
+    for (const [key, value] of metadata) headers.set(key, value);
+  }
+  headers.set(DEADLINE_HEADER, String(deadline));
+  return headers;
 }
 
 /**
