@@ -187,11 +187,13 @@ Deno.test("tracing on a JSON-RPC peer: the request id, the error code, a child o
   assert.equal(served.attributes["rpc.jsonrpc.request_id"], "1");
   assert.equal(served.attributes["rpc.jsonrpc.version"], "2.0");
   assert.equal(served.attributes["rpc.service"], "calc");
-  // An unknown method never reaches the server's chain; the client's span says why.
-  const [missing] = exporter.getFinishedSpans().filter((s) => s.name === "calc/nope");
-  assert.equal(missing?.kind, SpanKind.CLIENT);
-  assert.equal(missing?.attributes["rpc.jsonrpc.error_code"], -32601);
-  assert.equal(missing?.status.code, SpanStatusCode.ERROR);
+  // An unknown method: the server's chain sees the refusal too, both spans in error.
+  const missing = callSpans("calc/nope");
+  assert.equal(missing.server.parentSpanContext?.spanId, missing.client.spanContext().spanId);
+  for (const span of [missing.client, missing.server]) {
+    assert.equal(span.attributes["rpc.jsonrpc.error_code"], -32601);
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+  }
   await client.close();
   await server.closed;
 });
