@@ -366,8 +366,10 @@ export function reconnectTcp(
   address: SocketAddress,
   options: ReconnectTcpOptions,
 ): Promise<ReconnectingClient> {
+  // The interceptors run once per call, in the reconnecting client, not in each connection.
+  const { interceptors: _, ...connection } = options;
   return reconnecting(urlOfAddress(address), {
     ...options,
-    connect: () => connectTcp(address, options),
+    connect: () => connectTcp(address, connection),
   });
 }

@@ -154,7 +154,9 @@ export async function reconnectWebSocket(
   url: string | URL,
   options: ReconnectWebSocketOptions,
 ): Promise<ReconnectingWebSocket> {
-  const peer = await connectWebSocket(url, options);
+  // The interceptors run once per call, in the reconnecting client, not in each connection.
+  const { interceptors: _, ...connection } = options;
+  const peer = await connectWebSocket(url, connection);
   return new ReconnectingWebSocket(String(url), options, peer);
 }
 
@@ -187,6 +189,7 @@ export class ReconnectingWebSocket extends ReconnectingClient {
    * @param peer the first connection
    */
   constructor(url: string, options: ReconnectWebSocketOptions, peer: Peer) {
-    super(url, { ...options, connect: () => connectWebSocket(url, options) }, peer);
+    const { interceptors: _, ...connection } = options;
+    super(url, { ...options, connect: () => connectWebSocket(url, connection) }, peer);
   }
 }
