@@ -36,7 +36,12 @@ export {
 } from "./service.ts";
 export { createDispatcher, type Dispatcher, toErrorObject } from "./dispatch.ts";
 export { resolveLimits } from "./limits.ts";
-export { createResponder, type Responder, type ResponderOptions } from "./responder.ts";
+export {
+  createResponder,
+  type ExchangeMetadata,
+  type Responder,
+  type ResponderOptions,
+} from "./responder.ts";
 export { type Caller, createProxy } from "./proxy.ts";
 export { RpcClientBase } from "./client.ts";
 export { containsFloats, hasFloats, markFloats, unwrapFloats } from "./schema_floats.ts";

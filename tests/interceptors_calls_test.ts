@@ -31,6 +31,7 @@ import { type CallContext, withContext } from "../rpc/service.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectTcp, reconnectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 import { connectWebSocket } from "../rpc/transports/websocket.ts";
+import { nodePeers } from "./interop/_node.ts";
 import { testNeeding } from "./_needs.ts";
 
 const TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -272,17 +273,16 @@ Deno.test('JSON-RPC "meta": vscode-jsonrpc ignores it and answers', async () => 
   await new Promise((resolve) => server.close(resolve));
 });
 
-// Loaded untyped: jayson's types pull in an old @types/node that would replace Deno's.
-const JAYSON = "jayson";
-
-Deno.test('JSON-RPC "meta": jayson ignores it and answers', async () => {
-  const { default: jayson } = await import(JAYSON);
-  const server: net.Server = new jayson.Server({
-    add: (args: number[], callback: (error: unknown, result?: number) => void) =>
-      callback(null, args[0]! + args[1]!),
-  }).http();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
+Deno.test('JSON-RPC "meta": jayson (on Node) ignores it and answers', async () => {
+  const peers = await nodePeers();
+  const child = new Deno.Command("node", {
+    args: [`${peers}/jayson_server.mjs`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await out.read()).value);
   const response = await fetch(`http://127.0.0.1:${port}/`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -295,7 +295,9 @@ Deno.test('JSON-RPC "meta": jayson ignores it and answers', async () => {
     }) as string,
   });
   assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: 1, result: 3 });
-  await new Promise((resolve) => server.close(resolve));
+  await child.stdin.close();
+  await out.cancel();
+  assert.equal((await child.status).success, true);
 });
 
 Deno.test("HTTP POST: a handler reads the request's headers and adds reply headers", async () => {
