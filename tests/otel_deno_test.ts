@@ -108,8 +108,8 @@ Deno.test("tracing with Deno's OTel (OTEL_DENO=true): client and server spans in
   }
   assert.ok(ancestors.includes(client.spanId), "the server's span descends from the client's");
 
-  const failedClient = named("demo.Greeter/Admin", CLIENT);
-  const failedServer = named("demo.Greeter/Admin", SERVER);
+  const failedClient = named("demo.Greeter/Crash", CLIENT);
+  const failedServer = named("demo.Greeter/Crash", SERVER);
   assert.equal(failedServer.traceId, failedClient.traceId);
   assert.notEqual(failedClient.traceId, client.traceId);
   for (const span of [failedClient, failedServer]) {

@@ -17,7 +17,7 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { callSpans, exporter, meterForTest } from "./_otel.ts";
-import { loadProto, protoService } from "../codecs/protobuf.ts";
+import { schema, service } from "./_greeter.ts";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { connectClient, ConnectError, connectHandler } from "../protocols/connect.ts";
 import { intercept, type Interceptor } from "../rpc/interceptors.ts";
@@ -27,18 +27,6 @@ import { memoryPair } from "../rpc/testing.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
 import { connectGrpc, serveGrpc } from "../rpc/transports/grpc.ts";
 import type { RpcParams } from "../rpc/types.ts";
-
-const schema = loadProto(`
-  syntax = "proto3";
-  package demo;
-  message Name { string name = 1; }
-  service Greeter {
-    rpc Greet(Name) returns (Name);
-    rpc Admin(Name) returns (Name);
-    rpc Crash(Name) returns (Name);
-    rpc Relay(Name) returns (Name);
-  }
-`);
 
 // What the handlers' own calls go to: a plain JSON-RPC peer in memory.
 function backend():
@@ -57,19 +45,6 @@ function backend():
       await server.closed;
     },
   };
-}
-
-function service(relay: (name: string) => Promise<unknown>) {
-  return protoService(schema, "demo.Greeter", {
-    Greet: ({ name }: { name: string }) => ({ name: `Hello, ${name}` }),
-    Admin: () => {
-      throw new ConnectError("permission_denied", "Admin needs a token");
-    },
-    Crash: () => {
-      throw new Error("handler bug");
-    },
-    Relay: async ({ name }: { name: string }) => ({ name: String(await relay(name)) }),
-  });
 }
 
 interface Client extends AsyncDisposable {

@@ -2,7 +2,7 @@
  * `deno task bench`: what interceptors cost. JSON-RPC over TCP (newline
  * framing), 64 calls in flight on one connection, the same interceptors
  * on client and server (the server in a process of its own: this script,
- * run with `--server CONFIG`), in five configurations: no `interceptors`
+ * run with the configuration's name), in five configurations: no `interceptors`
  * option, `interceptors: []`, one pass-through interceptor, `tracing()`
  * with no OpenTelemetry provider registered (the api's no-op), and
  * `tracing()` + `metrics()` no-op. Rounds alternate, their order rotating;
@@ -18,7 +18,7 @@ import { newline } from "../../rpc/framing/delimiter.ts";
 import type { Interceptor } from "../../rpc/interceptors.ts";
 import { metrics, tracing } from "../../rpc/otel/mod.ts";
 import { connectTcp, serveTcp } from "../../rpc/transports/tcp.ts";
-import { MAX_CALLS, ROUNDS, SECONDS } from "./_harness.ts";
+import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
 const CONFIGS = {
@@ -47,8 +47,9 @@ function interceptorsOf(config: Config): { interceptors?: Interceptor[] } {
   return interceptors === undefined ? {} : { interceptors };
 }
 
-if (Deno.args[0] === "--server") {
-  const config = Deno.args[1] as Config;
+// Run with a configuration's name, this script is that configuration's server.
+if (Deno.args[0] !== undefined) {
+  const config = Deno.args[0] as Config;
   const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
     codec: jsonRpc(),
     framing: newline(),
@@ -70,29 +71,8 @@ interface Setup {
 }
 
 async function setUp(config: Config): Promise<Setup> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      import.meta.filename!,
-      "--server",
-      config,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`bench server (${config}) exited before listening`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const port = Number(text.trim().split(" ")[1]);
+  const server = await startServer(config, new URL(import.meta.url));
+  const port = server.port;
   const client = await connectTcp({ hostname: "127.0.0.1", port }, {
     codec: jsonRpc(),
     framing: newline(),
@@ -104,8 +84,7 @@ async function setUp(config: Config): Promise<Setup> {
     serverCpu: () => client.call("cpu", []) as Promise<number>,
     async close() {
       await client.close();
-      child.kill("SIGTERM");
-      await child.status;
+      await server.stop();
     },
   };
 }
@@ -113,20 +92,10 @@ async function setUp(config: Config): Promise<Setup> {
 // Calls per second with DEPTH in flight for `ms`, bounded in count too,
 // and the CPU time both processes spent per call (µs).
 async function slice(setup: Setup, ms: number): Promise<{ rate: number; cpu: number }> {
-  const call = setup.call;
   const serverBefore = await setup.serverCpu();
   const clientBefore = cpuMicros();
-  const deadline = performance.now() + ms;
   let done = 0;
-  const lane = async () => {
-    for (let i = 0; done < MAX_CALLS && (i % 16 !== 0 || performance.now() < deadline); i++) {
-      await call();
-      done++;
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: DEPTH }, lane));
-  const rate = done / ((performance.now() - start) / 1000);
+  const rate = await drive(DEPTH, () => (done++, setup.call()), ms / 1000);
   const cpu = cpuMicros() - clientBefore + (await setup.serverCpu()) - serverBefore;
   return { rate, cpu: cpu / done };
 }
