@@ -26,8 +26,11 @@ export interface InterceptedCall {
   /** Fires when the call is cancelled, times out or its connection drops. */
   readonly signal: AbortSignal;
   /**
-   * The call's metadata: on the server, the request's headers where the
-   * protocol carries them; empty where the transport has none (a raw stream).
+   * The call's metadata. On the server: the request's headers (HTTP, gRPC,
+   * Connect, NATS, a WebSocket's handshake) and a JSON-RPC request's
+   * `"meta"` member; empty where neither exists. On the client: the call's
+   * `headers` option; what the chain leaves here is sent where the
+   * transport or codec has room for it.
    */
   readonly metadata: Headers;
   /** On the server, the handler's context; absent on the client. */

@@ -196,12 +196,15 @@ export class Peer extends RpcClientBase {
     } catch (error) {
       return Promise.reject(error);
     }
-    const request = message<RpcRequest>(
-      { kind: "request", id: registered.id, method },
-      params,
-      metadata ?? optionsMetadata(options),
-    );
-    this.#sendOwn(request, registered.id);
+    const id = registered.id;
+    const meta = metadata ?? optionsMetadata(options);
+    // Literals on the common path: no metadata, no spread.
+    const request: RpcRequest = meta !== undefined
+      ? message<RpcRequest>({ kind: "request", id, method }, params, meta)
+      : params === undefined
+      ? { kind: "request", id, method }
+      : { kind: "request", id, method, params };
+    this.#sendOwn(request, id);
     return registered.result as Promise<T>;
   }
 

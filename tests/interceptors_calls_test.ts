@@ -309,6 +309,8 @@ Deno.test("HTTP POST: a handler reads the request's headers and adds reply heade
           whoami: withContext((ctx) => {
             const metadata = callMetadata(ctx)!;
             metadata.headers.set("x-served-by", "parley");
+            // Headers about the body are the server's own.
+            metadata.headers.set("content-encoding", "gzip");
             return metadata.request.get("x-user");
           }),
         },

@@ -121,7 +121,10 @@ export async function answerPost(
     return plain(400, `Bad Request: ${error.message}`);
   }
   if (reply === undefined) {
-    return new Response(null, { status: route.noReplyStatus ?? 204, headers: replied });
+    return new Response(null, {
+      status: route.noReplyStatus ?? 204,
+      headers: withHeaders(replied, {}),
+    });
   }
   // A text reply has at least as many bytes as UTF-16 units, so short ones
   // go out as they are, without a copy to bytes first.
@@ -144,15 +147,22 @@ export async function answerPost(
   });
 }
 
-// The reply's own headers over those its handlers added.
+// The reply's own headers over those its handlers added; a handler's
+// headers about the body or the connection are dropped (the body is ours).
 function withHeaders(
   replied: Headers,
   own: Record<string, string>,
 ): Headers | Record<string, string> {
   if (replied.keys().next().done === true) return own;
-  for (const key in own) replied.set(key, own[key]!);
-  return replied;
+  const headers = new Headers();
+  for (const [key, value] of replied) {
+    if (!BODY_HEADERS.test(key)) headers.set(key, value);
+  }
+  for (const key in own) headers.set(key, own[key]!);
+  return headers;
 }
+
+const BODY_HEADERS = /^(content-|transfer-encoding$|connection$|keep-alive$|upgrade$)/;
 
 /**
  * A plain-text response, for refusals.
