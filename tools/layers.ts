@@ -40,6 +40,8 @@ const LAYERS: readonly Layer[] = [
     mayImport: ["contracts", "framing"],
   },
   { name: "objects", holds: under("rpc/objects/"), mayImport: ["contracts", "framing", "core"] },
+  // OpenTelemetry interceptors: the core's interceptor shape, and @opentelemetry/api.
+  { name: "otel", holds: under("rpc/otel/"), mayImport: ["contracts", "core"] },
   {
     name: "protocols",
     holds: under("protocols/"),
@@ -53,7 +55,16 @@ const LAYERS: readonly Layer[] = [
   {
     name: "top",
     holds: (p) => /^(mod\.ts|web\.ts|web\/|cli\/|testing\/)/.test(p),
-    mayImport: ["contracts", "framing", "codecs", "core", "objects", "transports", "protocols"],
+    mayImport: [
+      "contracts",
+      "framing",
+      "codecs",
+      "core",
+      "objects",
+      "otel",
+      "transports",
+      "protocols",
+    ],
   },
 ];
 

@@ -45,7 +45,11 @@ export interface BatchItem {
 export function metaOf(metadata: Headers | undefined): Record<string, string> | undefined {
   if (metadata === undefined) return undefined;
   let meta: Record<string, string> | undefined;
-  for (const [key, value] of metadata) (meta ??= {})[key] = value;
+  // forEach, not for…of: Deno's Headers iterator costs ~300 ns even when
+  // empty, a tenth of a whole call in memory (tests/bench/interceptors_bench.ts).
+  metadata.forEach((value, key) => {
+    (meta ??= {})[key] = value;
+  });
   return meta;
 }
 

@@ -22,19 +22,24 @@ export interface BenchServer {
 }
 
 /**
- * Starts `_server.ts` in `mode` and waits for its `listening PORT` line.
+ * Starts `_server.ts` (or another script) in `mode` and waits for its
+ * `listening PORT` line.
  *
  * @param mode a mode of `_server.ts`, such as `"raw"`
+ * @param script the server's script, when not `_server.ts`
  * @returns the running server
  */
-export async function startServer(mode: string): Promise<BenchServer> {
+export async function startServer(
+  mode: string,
+  script: URL = new URL("./_server.ts", import.meta.url),
+): Promise<BenchServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      new URL("./_server.ts", import.meta.url).pathname,
+      script.pathname,
       mode,
     ],
     stdout: "piped",
@@ -64,10 +69,15 @@ export async function startServer(mode: string): Promise<BenchServer> {
  *
  * @param depth calls in flight
  * @param call makes one call
+ * @param seconds how long, `BENCH_SECONDS` by default
  * @returns calls per second
  */
-export async function drive(depth: number, call: () => Promise<unknown>): Promise<number> {
-  const deadline = performance.now() + SECONDS * 1000;
+export async function drive(
+  depth: number,
+  call: () => Promise<unknown>,
+  seconds: number = SECONDS,
+): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
   let done = 0;
   // The clock is read every 16 calls: reading it per call costs a visible
   // share of the fastest baseline.
