@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ConnectionScope } from "../connection.ts";
 import type { Interceptor } from "../interceptors.ts";
 import type { RpcLimits } from "../limits.ts";
 import type { Service } from "../service.ts";
@@ -79,4 +80,10 @@ export interface PeerOptions {
    * they refuse is answered with the error they throw.
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * The connection this peer serves, its context and principal, which its
+   * handlers and interceptors read with `connectionOf`, `principalOf` and
+   * `typedContext` (servers set it).
+   */
+  readonly connection?: ConnectionScope;
 }
