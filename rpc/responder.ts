@@ -19,6 +19,7 @@ import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
 import { resolveLimits, type RpcLimits } from "./limits.ts";
 import { installed, type Interceptor } from "./interceptors.ts";
 import type { CallContext, Service } from "./service.ts";
+import { attachConnection, type ConnectionScope } from "./connection.ts";
 import type { Codec, Frame, RpcId, RpcInvalid, RpcMessage, RpcParams } from "./types.ts";
 
 /** Options of {@linkcode createResponder}. */
@@ -49,6 +50,7 @@ export interface ResponderOptions {
 export type Responder = (
   frame: Frame,
   signal?: () => AbortSignal,
+  connection?: ConnectionScope,
 ) => Promise<Frame | undefined>;
 
 type Reply = RpcMessage | undefined;
@@ -95,6 +97,7 @@ export function createResponder(options: ResponderOptions): Responder {
     method: string,
     params: RpcParams | undefined,
     signal: () => AbortSignal,
+    connection: ConnectionScope | undefined,
   ): RpcMessage | Promise<RpcMessage> => {
     const replyId = id ?? null;
     if (inFlight >= maxInFlight) {
@@ -114,6 +117,7 @@ export function createResponder(options: ResponderOptions): Responder {
         return asked ??= signal();
       },
     };
+    if (connection !== undefined) attachConnection(ctx, connection);
     inFlight++;
     const reply = invokeMethod(resolved, ctx, params, settings);
     if (!(reply instanceof Promise)) {
@@ -136,14 +140,15 @@ export function createResponder(options: ResponderOptions): Responder {
     codec: Codec,
     message: RpcMessage | RpcInvalid,
     signal: () => AbortSignal,
+    connection: ConnectionScope | undefined,
   ): Reply | Promise<Reply> => {
     switch (message.kind) {
       case "request":
-        return call(message.id, message.method, message.params, signal);
+        return call(message.id, message.method, message.params, signal, connection);
       case "notification": {
         // Within one exchange there is nothing running that a cancellation could reach.
         if (codec.readCancellation?.(message) !== undefined) return undefined;
-        const reply = call(undefined, message.method, message.params, signal);
+        const reply = call(undefined, message.method, message.params, signal, connection);
         return reply instanceof Promise ? reply.then(reportFailure) : reportFailure(reply);
       }
       case "invalid":
@@ -157,7 +162,7 @@ export function createResponder(options: ResponderOptions): Responder {
     }
   };
 
-  return async (frame, signal = neverAborted) => {
+  return async (frame, signal = neverAborted, connection) => {
     const codec = options.codec.fork?.() ?? options.codec;
     let decoded;
     try {
@@ -168,11 +173,12 @@ export function createResponder(options: ResponderOptions): Responder {
       return encodeReply(codec, undecodableReply(error), settings);
     }
     if (decoded.kind !== "batch") {
-      const reply = await answer(codec, decoded, signal);
+      const reply = await answer(codec, decoded, signal, connection);
       return reply === undefined ? undefined : encodeReply(codec, reply, settings);
     }
-    const replies = (await Promise.all(decoded.messages.map((m) => answer(codec, m, signal))))
-      .filter((reply): reply is RpcMessage => reply !== undefined);
+    const replies =
+      (await Promise.all(decoded.messages.map((m) => answer(codec, m, signal, connection))))
+        .filter((reply): reply is RpcMessage => reply !== undefined);
     return replies.length === 0 ? undefined : encodeReply(codec, replies, settings);
   };
 }

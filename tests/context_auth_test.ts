@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
-import { connectionOf, typedContext } from "../rpc/connection.ts";
+import { connectionOf, principalOf, typedContext } from "../rpc/connection.ts";
+import type { Interceptor } from "../rpc/interceptors.ts";
+import { connectHttp, connectWebSocket, serveHttp } from "../rpc/transports/http.ts";
 import { withContext } from "../rpc/service.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 
@@ -38,4 +40,151 @@ Deno.test("serveTcp builds the context once per connection and every call sees i
     port: (server.address as { port: number }).port,
   });
   assert.deepEqual(errors, []);
+});
+
+Deno.test("serveTcp refuses a connection whose context throws, and tells onError why", async () => {
+  const errors: Error[] = [];
+  await using server = serveTcp({ port: 0 }, {
+    ...options,
+    onError: (error) => errors.push(error as Error),
+    context: () => {
+      throw new Error("not on the allow-list");
+    },
+    service: { hi: () => "hi" },
+  });
+  await using client = await connectTcp(server.address, options);
+  await assert.rejects(client.call("hi", [], { timeout: 5_000 }), {
+    name: "ConnectionClosedError",
+  });
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /refused by context: not on the allow-list/);
+});
+
+Deno.test("serveTcp over a Unix socket tells the handler its path", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  try {
+    await using server = serveTcp({ transport: "unix", path }, {
+      ...options,
+      service: { where: withContext((ctx) => connectionOf(ctx)) },
+    });
+    await using client = await connectTcp(server.address, options);
+    const seen = await client.call("where", []) as { transport: string; localAddr: unknown };
+    assert.equal(seen.transport, "unix");
+    assert.deepEqual(seen.localAddr, { path });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// Deno's WebSocket sends handshake headers given as { headers }.
+function withAuthorization(authorization: string): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string | URL) {
+      super(url, { headers: { authorization } });
+    }
+  };
+}
+
+interface User {
+  readonly name: string;
+  readonly admin: boolean;
+}
+
+const users: Record<string, User> = {
+  "Bearer alice": { name: "alice", admin: true },
+  "Bearer bob": { name: "bob", admin: false },
+};
+
+Deno.test("serveHttp: authenticate's principal reaches handlers and interceptors, POST and WebSocket", async () => {
+  const seenByInterceptor: unknown[] = [];
+  const audit: Interceptor = (next) => (call) => {
+    if (call.context !== undefined) seenByInterceptor.push(principalOf<User>(call.context)?.name);
+    return next(call);
+  };
+  await using server = serveHttp({
+    authenticate: (request) => users[request.headers.get("authorization") ?? ""] ?? null,
+    routes: {
+      "/rpc": {
+        codec: jsonRpc(),
+        interceptors: [audit],
+        websocket: true,
+        service: {
+          me: withContext((ctx) => {
+            const connection = connectionOf(ctx)!;
+            return { user: principalOf<User>(ctx)?.name, transport: connection.transport };
+          }),
+        },
+      },
+    },
+  });
+  await using alice = connectHttp(`${server.url}/rpc`, {
+    codec: jsonRpc(),
+    headers: { authorization: "Bearer alice" },
+  });
+  assert.deepEqual(await alice.call("me", []), { user: "alice", transport: "http" });
+  await using anonymous = connectHttp(`${server.url}/rpc`, { codec: jsonRpc() });
+  await assert.rejects(anonymous.call("me", []), { name: "HttpError", status: 401 });
+  await using bob = await connectWebSocket(`${server.url.replace("http", "ws")}/rpc`, {
+    codec: jsonRpc(),
+    WebSocket: withAuthorization("Bearer bob"),
+  });
+  assert.deepEqual(await bob.call("me", []), { user: "bob", transport: "websocket" });
+  assert.deepEqual(seenByInterceptor, ["alice", "bob"]);
+});
+
+Deno.test("serveHttp: the typed context is built per POST and once per WebSocket; a refusing context answers 401 or 403", async () => {
+  const app = typedContext<{ user: User; port: number }>();
+  let built = 0;
+  const errors: unknown[] = [];
+  await using server = serveHttp({
+    onError: (error) => errors.push(error),
+    routes: {
+      "/rpc": {
+        codec: jsonRpc(),
+        websocket: true,
+        context: app.build((connection, request) => {
+          built++;
+          const user = users[request?.headers.get("authorization") ?? ""];
+          if (user === undefined) throw new Error("unknown token");
+          if (!user.admin) throw Object.assign(new Error("admins only"), { status: 403 });
+          return { user, port: (connection.remoteAddr as { port: number }).port };
+        }),
+        service: { whoami: app.handler((context) => [context.user.name, context.port > 0]) },
+      },
+    },
+  });
+  const url = `${server.url}/rpc`;
+  await using alice = connectHttp(url, {
+    codec: jsonRpc(),
+    headers: { authorization: "Bearer alice" },
+  });
+  assert.deepEqual(await alice.call("whoami", []), ["alice", true]);
+  assert.deepEqual(await alice.call("whoami", []), ["alice", true]);
+  assert.equal(built, 2);
+  await using bob = connectHttp(url, {
+    codec: jsonRpc(),
+    headers: { authorization: "Bearer bob" },
+  });
+  await assert.rejects(bob.call("whoami", []), { name: "HttpError", status: 403 });
+  await using nobody = connectHttp(url, { codec: jsonRpc() });
+  await assert.rejects(nobody.call("whoami", []), { name: "HttpError", status: 401 });
+  built = 0;
+  await using ws = await connectWebSocket(url.replace("http", "ws"), {
+    codec: jsonRpc(),
+    WebSocket: withAuthorization("Bearer alice"),
+  });
+  for (let i = 0; i < 3; i++) assert.deepEqual(await ws.call("whoami", []), ["alice", true]);
+  assert.equal(built, 1);
+  await assert.rejects(
+    connectWebSocket(url.replace("http", "ws"), {
+      codec: jsonRpc(),
+      WebSocket: withAuthorization("Bearer bob"),
+    }),
+  );
+  assert.deepEqual(errors.map((e) => (e as Error).message), [
+    "admins only",
+    "unknown token",
+    "admins only",
+  ]);
 });

@@ -36,10 +36,7 @@ export function connectionInfo(
 export async function scopeOf(
   connection: Connection,
   context: ContextFunction | undefined,
-  request?: Request,
-  principal?: unknown,
 ): Promise<ConnectionScope> {
-  const base = principal === undefined ? { connection } : { connection, principal };
-  if (context === undefined) return base;
-  return { ...base, context: await context(connection, request) };
+  if (context === undefined) return { connection };
+  return { connection, context: await context(connection) };
 }
