@@ -8,6 +8,7 @@ import { connectionOf, principalOf, typedContext } from "../rpc/connection.ts";
 import type { Interceptor } from "../rpc/interceptors.ts";
 import { connectHttp, connectWebSocket, serveHttp } from "../rpc/transports/http.ts";
 import { withContext } from "../rpc/service.ts";
+import { forwardedCertificate } from "../rpc/forwarded_certificate.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 
 const options = { codec: jsonRpc(), framing: newline() };
@@ -187,4 +188,36 @@ Deno.test("serveHttp: the typed context is built per POST and once per WebSocket
     "unknown token",
     "admins only",
   ]);
+});
+
+Deno.test("serveHttp behind a mutual-TLS proxy: the forwarded certificate is believed only from a trusted proxy", async () => {
+  const app = typedContext<{ cn: string }>();
+  const serve = (trustedProxies: string[]) =>
+    serveHttp({
+      routes: {
+        "/rpc": {
+          codec: jsonRpc(),
+          context: app.build((connection, request) => {
+            const cert = forwardedCertificate(connection, request, { trustedProxies });
+            if (cert?.commonName === undefined) throw new Error("no verified client certificate");
+            return { cn: cert.commonName };
+          }),
+          service: { cn: app.handler((context) => context.cn) },
+        },
+      },
+    });
+  const headers = {
+    "x-forwarded-client-cert":
+      'By=spiffe://proxy;Hash=1f2e;Subject="CN=spoof",By=spiffe://edge;Hash=ab12;Subject="CN=alice,O=Example";URI=spiffe://parley.test/alice',
+  };
+  {
+    await using server = serve(["127.0.0.1"]);
+    await using client = connectHttp(`${server.url}/rpc`, { codec: jsonRpc(), headers });
+    assert.equal(await client.call("cn", []), "alice");
+  }
+  {
+    await using server = serve(["192.0.2.1"]);
+    await using client = connectHttp(`${server.url}/rpc`, { codec: jsonRpc(), headers });
+    await assert.rejects(client.call("cn", []), { name: "HttpError", status: 401 });
+  }
 });
