@@ -25,6 +25,7 @@ import {
 } from "./_websocket.ts";
 
 export type { WebSocketRequest, WebSocketRouteOptions } from "./_websocket.ts";
+export type { Authenticate } from "./_auth.ts";
 
 /** One endpoint of {@linkcode serveHttp}: a codec and the service it serves. */
 export interface HttpRoute {
