@@ -18,6 +18,12 @@ export interface CertifiedKey {
 
 /** What {@linkcode makeMutualTlsCertificates} makes; dispose of it to remove the files. */
 export interface MutualTlsCertificates extends AsyncDisposable {
+  /**
+   * The directory holding them as files, for other programs: `ca.pem`,
+   * `server.pem`, `server-key.pem`, `client.pem`, `client-key.pem`,
+   * `client-other.pem`, `client-expired.pem`.
+   */
+  readonly dir: string;
   /** The CA that signed the server's and the clients' certificates, PEM. */
   readonly ca: string;
   /** For 127.0.0.1 and localhost, signed by `ca`. */
@@ -123,6 +129,7 @@ export async function makeMutualTlsCertificates(): Promise<MutualTlsCertificates
     );
     const clientKey = await read("client-key.pem");
     return {
+      dir,
       ca: await read("ca.pem"),
       server: { cert: await read("server.pem"), key: await read("server-key.pem") },
       client: { cert: await read("client.pem"), key: clientKey },
