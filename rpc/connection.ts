@@ -142,6 +142,48 @@ export function attachConnection(ctx: CallContext, scope: ConnectionScope): void
   scopes.set(ctx, scope);
 }
 
+const byRequest = new WeakMap<Headers, ConnectionScope>();
+
+/**
+ * Hands an HTTP request's scope to the protocol handler that will serve it
+ * (`serveHttp` does it for its `handlers`, such as `connectHandler`), keyed
+ * by the request's headers, which the handler's call metadata keeps.
+ *
+ * @param request the request
+ * @param scope its connection and principal
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attachRequestScope, requestScope } from "./connection.ts";
+ *
+ * const request = new Request("http://127.0.0.1/x", { method: "POST" });
+ * attachRequestScope(request, { connection: { transport: "http" }, principal: "alice" });
+ * assert.equal(requestScope(request.headers)?.principal, "alice");
+ * ```
+ */
+export function attachRequestScope(request: Request, scope: ConnectionScope): void {
+  byRequest.set(request.headers, scope);
+}
+
+/**
+ * The scope `serveHttp` gave a request, found by its headers.
+ *
+ * @param headers the request's headers (the call metadata's `request`)
+ * @returns the scope, or `undefined`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { requestScope } from "./connection.ts";
+ *
+ * assert.equal(requestScope(new Headers()), undefined);
+ * ```
+ */
+export function requestScope(headers: Headers): ConnectionScope | undefined {
+  return byRequest.get(headers);
+}
+
 /** What {@linkcode typedContext} gives: a context builder and handlers that read it. */
 export interface TypedContext<T> {
   /**

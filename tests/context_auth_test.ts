@@ -9,6 +9,8 @@ import type { Interceptor } from "../rpc/interceptors.ts";
 import { connectHttp, connectWebSocket, serveHttp } from "../rpc/transports/http.ts";
 import { withContext } from "../rpc/service.ts";
 import { forwardedCertificate } from "../rpc/forwarded_certificate.ts";
+import { loadProto, protoService } from "../codecs/protobuf.ts";
+import { connectClient, connectHandler } from "../protocols/connect.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
 
 const options = { codec: jsonRpc(), framing: newline() };
@@ -220,4 +222,48 @@ Deno.test("serveHttp behind a mutual-TLS proxy: the forwarded certificate is bel
     await using client = connectHttp(`${server.url}/rpc`, { codec: jsonRpc(), headers });
     await assert.rejects(client.call("cn", []), { name: "HttpError", status: 401 });
   }
+});
+
+Deno.test("serveHttp handlers: authenticate's principal reaches connectHandler's handlers, unary and streaming", async () => {
+  const greeter = await loadProto(`
+    syntax = "proto3";
+    package demo;
+    message Name { string name = 1; }
+    service Greeter {
+      rpc Greet(Name) returns (Name);
+      rpc Chorus(Name) returns (stream Name);
+    }
+  `);
+  const userOf = (ctx: Parameters<typeof principalOf>[0]) => principalOf<User>(ctx)?.name ?? "?";
+  await using server = serveHttp({
+    routes: {},
+    authenticate: (request) => users[request.headers.get("authorization") ?? ""] ?? false,
+    handlers: {
+      "/": connectHandler({
+        schema: greeter,
+        service: protoService(greeter, "demo.Greeter", {
+          Greet: withContext((ctx, { name }: { name: string }) => ({
+            name: `${name} by ${userOf(ctx)}`,
+          })),
+          Chorus: withContext((ctx, { name }: { name: string }) =>
+            (async function* () {
+              yield { name: `${name} by ${userOf(ctx)}` };
+            })()
+          ),
+        }),
+      }),
+    },
+  });
+  await using client = connectClient(server.url, {
+    schema: greeter,
+    headers: { authorization: "Bearer alice" },
+  });
+  assert.deepEqual(await client.call("demo.Greeter/Greet", { name: "hi" }), {
+    name: "hi by alice",
+  });
+  const chorus = client.openStream("demo.Greeter/Chorus", { name: "la" });
+  assert.deepEqual(await Array.fromAsync(chorus.messages), [{ name: "la by alice" }]);
+  await chorus.result;
+  await using stranger = connectClient(server.url, { schema: greeter });
+  await assert.rejects(stranger.call("demo.Greeter/Greet", { name: "hi" }));
 });

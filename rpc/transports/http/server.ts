@@ -9,7 +9,7 @@ import { resolveMaxConnections } from "../_accept.ts";
 import { serveListening } from "./_listen.ts";
 import { DEFAULT_LIMITS, type RpcLimits } from "../../limits.ts";
 import type { Interceptor } from "../../interceptors.ts";
-import type { Connection, ContextFunction } from "../../connection.ts";
+import { attachRequestScope, type Connection, type ContextFunction } from "../../connection.ts";
 import { admit, type Authenticate, refused } from "./_auth.ts";
 import { createResponder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
@@ -209,9 +209,18 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     if (route === undefined) {
       const mount = mounted.find(([prefix]) => path.startsWith(prefix));
       if (mount === undefined) return options.fallback?.(request) ?? plain(404, "Not Found");
-      if (options.authenticate !== undefined && !(await options.authenticate(request))) {
+      const outcome = await admit(
+        request,
+        postConnection(info.remoteAddr),
+        options.authenticate,
+        undefined,
+        onError,
+      );
+      if (refused(outcome)) {
         return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
       }
+      // The protocol handler finds it by the request's headers (connectHandler does).
+      attachRequestScope(request, outcome);
       return mount[1](request);
     }
     if (wantsWebSocket(request)) {
