@@ -38,7 +38,8 @@ Deno.test("serveMutualTls serves a Python ssl client with a certificate and refu
   assert.equal(refused.code, 0, formatOutput(refused));
   assert.match(refused.stdout, /^REFUSED /);
   assert.equal(errors.length, 1);
-  assert.equal((errors[0] as ClientCertificateError).reason, "missing");
+  assert.ok(errors[0] instanceof ClientCertificateError);
+  assert.equal(errors[0].reason, "missing");
 });
 
 Deno.test("connectTcp presents its certificate to a Python ssl server that requires one", {
