@@ -12,6 +12,7 @@ import { forwardedCertificate } from "../rpc/forwarded_certificate.ts";
 import { loadProto, protoService } from "../codecs/protobuf.ts";
 import { connectClient, connectHandler } from "../protocols/connect.ts";
 import { connectTcp, serveTcp } from "../rpc/transports/tcp.ts";
+import { spawnStdio } from "../rpc/transports/stdio.ts";
 
 const options = { codec: jsonRpc(), framing: newline() };
 
@@ -266,4 +267,18 @@ Deno.test("serveHttp handlers: authenticate's principal reaches connectHandler's
   await chorus.result;
   await using stranger = connectClient(server.url, { schema: greeter });
   await assert.rejects(stranger.call("demo.Greeter/Greet", { name: "hi" }));
+});
+
+Deno.test("serveStdio tells its handlers the transport is stdio", async () => {
+  const script = `
+    import { serveStdio } from "${import.meta.resolve("../rpc/transports/stdio.ts")}";
+    import { jsonRpc } from "${import.meta.resolve("../codecs/json_rpc.ts")}";
+    import { newline } from "${import.meta.resolve("../rpc/framing/delimiter.ts")}";
+    import { connectionOf } from "${import.meta.resolve("../rpc/connection.ts")}";
+    import { withContext } from "${import.meta.resolve("../rpc/service.ts")}";
+    const service = { where: withContext((ctx) => connectionOf(ctx)) };
+    await serveStdio({ codec: jsonRpc(), framing: newline(), service }).finished;
+  `;
+  await using child = spawnStdio(Deno.execPath(), { args: ["eval", script], ...options });
+  assert.deepEqual(await child.call("where", [], { timeout: 30_000 }), { transport: "stdio" });
 });
