@@ -57,9 +57,11 @@ Deno.test("serveTcp refuses a connection whose context throws, and tells onError
     service: { hi: () => "hi" },
   });
   await using client = await connectTcp(server.address, options);
-  await assert.rejects(client.call("hi", [], { timeout: 5_000 }), {
-    name: "ConnectionClosedError",
-  });
+  // The client is told why: the closing's cause is the server's error under id null.
+  const error = await client.call("hi", [], { timeout: 5_000 }).then(() => undefined, (e) => e);
+  assert.equal(error?.name, "ConnectionClosedError");
+  assert.equal(error.cause?.code, -32001);
+  assert.equal(error.cause?.message, "Connection refused: not on the allow-list");
   assert.equal(errors.length, 1);
   assert.match(errors[0]!.message, /refused by context: not on the allow-list/);
 });

@@ -132,3 +132,27 @@ Deno.test("Deno.listenTls does not ask clients for a certificate (the gap serveM
   server.close();
   listener.close();
 });
+
+Deno.test("serveMutualTls: a context that refuses a verified client tells it why", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const errors: unknown[] = [];
+  await using server = await serveMutualTls(
+    { transport: "tls", port: 0, ...certs.server, clientCa: [certs.ca] },
+    {
+      ...options,
+      onError: (e) => errors.push(e),
+      context: (connection) => {
+        throw new Error(`${connection.peerCertificate?.commonName} is suspended`);
+      },
+      service: { hi: () => "hi" },
+    },
+  );
+  await using client = await connectTcp(
+    { ...server.address, caCerts: [certs.ca], ...certs.client },
+    options,
+  );
+  const error = await client.call("hi", [], { timeout: 5_000 }).then(() => undefined, (e) => e);
+  assert.equal(error?.name, "ConnectionClosedError");
+  assert.equal(error.cause?.message, "Connection refused: alice is suspended");
+  assert.equal(errors.length, 1);
+});

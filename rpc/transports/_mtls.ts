@@ -21,6 +21,7 @@ import type { ByteStream, Framing } from "../types.ts";
 import { Episodes } from "./_accept.ts";
 import { ConnectionClock, type ConnectionTimeouts } from "./_timeouts.ts";
 import { LimitError } from "../errors.ts";
+import { refuseWithReason } from "./_connection.ts";
 
 /** Why a client certificate was refused. */
 export type ClientCertificateFailure = "missing" | "expired" | "untrusted";
@@ -149,7 +150,8 @@ export async function listenMutualTls(settings: MutualTlsSettings): Promise<Mutu
       alpnProtocol: typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : null,
       peerCertificate: verdict,
     };
-    Promise.resolve(settings.context?.(connection)).then((context) => {
+    // Called inside the promise: a context that throws at once is a refusal, not an uncaught throw.
+    Promise.resolve().then(() => settings.context?.(connection)).then((context) => {
       if (stopping || socket.destroyed) {
         socket.destroy();
         return;
@@ -170,7 +172,12 @@ export async function listenMutualTls(settings: MutualTlsSettings): Promise<Mutu
       peer.closed.then(() => peers.delete(peer));
       settings.onConnection?.(peer);
     }, (error) => {
-      socket.destroy();
+      const stream = framedStream(socketByteStream(socket, clock.touch), settings.framing, {
+        remote,
+        text: settings.peerOptions.codec.text === true,
+      });
+      void refuseWithReason(stream, settings.peerOptions.codec, error)
+        .finally(() => socket.destroy());
       onError(
         new Error(`Connection from ${remote} refused by context: ${error?.message}`, {
           cause: error,

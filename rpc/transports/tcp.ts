@@ -24,7 +24,7 @@ import {
   urlOfAddress,
 } from "./_addresses.ts";
 import { ConnectionClock, resolveTimeouts } from "./_timeouts.ts";
-import { connectionInfo, scopeOf } from "./_connection.ts";
+import { connectionInfo, refuseWithReason, scopeOf } from "./_connection.ts";
 import type { ConnectionScope, ContextFunction } from "../connection.ts";
 import { connectTls, listenTls } from "./tls.ts";
 
@@ -220,7 +220,11 @@ export function serveTcp<A extends ListenAddress>(
       }, (error) => {
         handshaking.delete(ready);
         clock.stop();
-        closeQuietly(ready);
+        const stream = framedStream(connByteStream(ready), framing, {
+          remote: urlOf(ready.remoteAddr),
+          text: options.codec.text === true,
+        });
+        void refuseWithReason(stream, options.codec, error).finally(() => closeQuietly(ready));
         onError(
           new Error(
             `Connection from ${urlOf(ready.remoteAddr)} refused by context: ${error?.message}`,
