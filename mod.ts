@@ -73,3 +73,18 @@ export {
 } from "./rpc/logging.ts";
 export { peerStreams } from "./rpc/peer/streams.ts";
 export type { StreamSupport } from "./rpc/peer/options.ts";
+export {
+  type Connection,
+  type ConnectionAddress,
+  connectionOf,
+  type ConnectionScope,
+  type ContextFunction,
+  type PeerCertificate,
+  principalOf,
+  type TypedContext,
+  typedContext,
+} from "./rpc/connection.ts";
+export {
+  forwardedCertificate,
+  type ForwardedCertificateOptions,
+} from "./rpc/forwarded_certificate.ts";

@@ -6,6 +6,7 @@
 
 import { toErrorObject } from "./dispatch.ts";
 import { DecodeError, ErrorCode, RpcError } from "./errors.ts";
+import { attachConnection, type ConnectionScope } from "./connection.ts";
 import { type Interceptor, interceptServed } from "./interceptors.ts";
 import type { CallContext, ResolvedMethod } from "./service.ts";
 import type { Codec, Frame, RpcFailure, RpcId, RpcMessage, RpcParams } from "./types.ts";
@@ -18,6 +19,8 @@ export interface AnswerSettings {
   readonly onError: (error: unknown) => void;
   /** Run around every handler; `undefined` (not empty) when there are none. */
   readonly interceptors?: readonly Interceptor[] | undefined;
+  /** The connection every call shares, for `connectionOf`; absent when unknown. */
+  readonly connection?: ConnectionScope | undefined;
 }
 
 /** An error reply with an optional `data`. */
@@ -68,6 +71,7 @@ export function invokeMethod(
   settings: AnswerSettings,
 ): RpcMessage | Promise<RpcMessage> {
   const id = ctx.id ?? null;
+  if (settings.connection !== undefined) attachConnection(ctx, settings.connection);
   let outcome: unknown;
   try {
     outcome = settings.interceptors === undefined

@@ -86,6 +86,7 @@ export class Peer extends RpcClientBase {
       expose: options.exposeErrors ?? false,
       onError: this.#onError,
       interceptors: this.#interceptors,
+      connection: options.connection,
     };
     this.#pending = new PendingCalls(limits.maxPending);
     this.#writer = stream.writable.getWriter();

@@ -20,6 +20,7 @@ import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
 import { resolveLimits, type RpcLimits } from "./limits.ts";
 import { installed, type Interceptor } from "./interceptors.ts";
 import type { CallContext, Service } from "./service.ts";
+import { attachConnection, type ConnectionScope } from "./connection.ts";
 import type { Codec, Frame, RpcId, RpcInvalid, RpcMessage, RpcParams } from "./types.ts";
 
 /** Options of {@linkcode createResponder}. */
@@ -51,6 +52,7 @@ export type Responder = (
   frame: Frame,
   signal?: () => AbortSignal,
   metadata?: ExchangeMetadata,
+  connection?: ConnectionScope,
 ) => Promise<Frame | undefined>;
 
 /**
@@ -111,6 +113,7 @@ export function createResponder(options: ResponderOptions): Responder {
     signal: () => AbortSignal,
     exchange: ExchangeMetadata | undefined,
     meta: Readonly<Record<string, string>> | undefined,
+    connection: ConnectionScope | undefined,
   ): RpcMessage | Promise<RpcMessage> => {
     let asked: AbortSignal | undefined;
     const ctx: CallContext = {
@@ -120,6 +123,7 @@ export function createResponder(options: ResponderOptions): Responder {
         return asked ??= signal();
       },
     };
+    if (connection !== undefined) attachConnection(ctx, connection);
     const request = requestMetadata(exchange?.request, meta);
     if (request !== undefined) {
       const headers = exchange?.headers ?? new Headers();
@@ -157,10 +161,19 @@ export function createResponder(options: ResponderOptions): Responder {
     message: RpcMessage | RpcInvalid,
     signal: () => AbortSignal,
     exchange: ExchangeMetadata | undefined,
+    connection: ConnectionScope | undefined,
   ): Reply | Promise<Reply> => {
     switch (message.kind) {
       case "request":
-        return call(message.id, message.method, message.params, signal, exchange, message.meta);
+        return call(
+          message.id,
+          message.method,
+          message.params,
+          signal,
+          exchange,
+          message.meta,
+          connection,
+        );
       case "notification": {
         // Within one exchange there is nothing running that a cancellation could reach.
         if (codec.readCancellation?.(message) !== undefined) return undefined;
@@ -171,6 +184,7 @@ export function createResponder(options: ResponderOptions): Responder {
           signal,
           exchange,
           message.meta,
+          connection,
         );
         return reply instanceof Promise ? reply.then(reportFailure) : reportFailure(reply);
       }
@@ -185,7 +199,7 @@ export function createResponder(options: ResponderOptions): Responder {
     }
   };
 
-  return async (frame, signal = neverAborted, exchange) => {
+  return async (frame, signal = neverAborted, exchange, connection) => {
     const codec = options.codec.fork?.() ?? options.codec;
     let decoded;
     try {
@@ -196,12 +210,13 @@ export function createResponder(options: ResponderOptions): Responder {
       return encodeReply(codec, undecodableReply(error), settings);
     }
     if (decoded.kind !== "batch") {
-      const reply = await answer(codec, decoded, signal, exchange);
+      const reply = await answer(codec, decoded, signal, exchange, connection);
       return reply === undefined ? undefined : encodeReply(codec, reply, settings);
     }
-    const replies =
-      (await Promise.all(decoded.messages.map((m) => answer(codec, m, signal, exchange))))
-        .filter((reply): reply is RpcMessage => reply !== undefined);
+    const replies = (await Promise.all(
+      decoded.messages.map((m) => answer(codec, m, signal, exchange, connection)),
+    ))
+      .filter((reply): reply is RpcMessage => reply !== undefined);
     return replies.length === 0 ? undefined : encodeReply(codec, replies, settings);
   };
 }

@@ -51,3 +51,8 @@ export {
 export { memoryHarness } from "./memory_harness.ts";
 export { type NatsServerProcess, startNatsServer } from "./nats_server.ts";
 export { type SelfSignedCertificate, selfSignedCertificate } from "./certificate.ts";
+export {
+  type CertifiedKey,
+  makeMutualTlsCertificates,
+  type MutualTlsCertificates,
+} from "./mtls_certificates.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { attachConnection, requestScope } from "../../rpc/connection.ts";
 import { attachMetadata, type CallMetadata } from "../../rpc/call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "../../rpc/service.ts";
 import { ConnectError } from "./errors.ts";
@@ -123,7 +124,11 @@ export function invokeWithin(
       return signal ??= deadline === undefined ? aborted() : AbortSignal.any([aborted(), deadline]);
     },
   };
-  if (metadata !== undefined) attachMetadata(ctx, metadata);
+  if (metadata !== undefined) {
+    attachMetadata(ctx, metadata);
+    const scope = requestScope(metadata.request);
+    if (scope !== undefined) attachConnection(ctx, scope);
+  }
   const outcome = Promise.resolve().then(() => handler.invoke(params, ctx));
   if (deadline === undefined) return outcome;
   return Promise.race([outcome, expiry(deadline)]);

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { attachConnection, requestScope } from "../../rpc/connection.ts";
 import type { ProtoMethod } from "../../codecs/protobuf/schema.ts";
 import { attachMetadata, type CallMetadata } from "../../rpc/call_metadata.ts";
 import { abortable } from "../../rpc/peer/_stream_flow.ts";
@@ -117,6 +118,8 @@ export async function runStream(run: StreamRun): Promise<ReadableStream<Uint8Arr
     input: run.input,
   };
   attachMetadata(ctx, run.metadata);
+  const scope = requestScope(run.metadata.request);
+  if (scope !== undefined) attachConnection(ctx, scope);
   calls.inFlight++;
   let over = false;
   // The call is over from this side: the last frame is made, or nobody reads it.

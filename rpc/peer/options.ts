@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ConnectionScope } from "../connection.ts";
 import type { Interceptor } from "../interceptors.ts";
 import type { RpcLimits } from "../limits.ts";
 import type { Service } from "../service.ts";
@@ -86,4 +87,10 @@ export interface PeerOptions {
    * entries over them.
    */
   readonly metadata?: Headers;
+  /**
+   * The connection this peer serves, its context and principal, which its
+   * handlers and interceptors read with `connectionOf`, `principalOf` and
+   * `typedContext` (servers set it).
+   */
+  readonly connection?: ConnectionScope;
 }

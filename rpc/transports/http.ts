@@ -22,6 +22,7 @@
  */
 
 export {
+  type Authenticate,
   type HttpRoute,
   type HttpServer,
   serveHttp,

@@ -25,6 +25,8 @@ import {
   urlOfAddress,
 } from "./_addresses.ts";
 import { ConnectionClock, resolveTimeouts } from "./_timeouts.ts";
+import { connectionInfo, refuseWithReason, scopeOf } from "./_connection.ts";
+import type { ConnectionScope, ContextFunction } from "../connection.ts";
 import { connectTls, listenTls } from "./tls.ts";
 
 export type {
@@ -90,6 +92,14 @@ export interface ServeOptions extends SocketPeerOptions {
    * default, `Infinity` for none. A slow call keeps its connection open.
    */
   readonly idleTimeout?: number;
+  /**
+   * Builds each connection's context, once, before its first call: from
+   * its {@linkcode Connection} (addresses, TLS). Handlers read it through
+   * `typedContext`, and `connectionOf(ctx)` gives the connection itself.
+   * What it throws refuses the connection: closed before any call is read,
+   * the reason told to `onError`.
+   */
+  readonly context?: ContextFunction;
 }
 
 /** A running server. */
@@ -144,8 +154,15 @@ export function serveTcp<A extends ListenAddress>(
   address: A,
   options: ServeOptions,
 ): SocketServer<ConnectAddressOf<A>> {
-  const { framing, service, onConnection, firstFrameTimeout, idleTimeout, ...peerOptions } =
-    options;
+  const {
+    framing,
+    service,
+    onConnection,
+    firstFrameTimeout,
+    idleTimeout,
+    context,
+    ...peerOptions
+  } = options;
   const maxConnections = resolveMaxConnections(options.maxConnections);
   checkServiceSource(service);
   const timeouts = resolveTimeouts({
@@ -165,12 +182,13 @@ export function serveTcp<A extends ListenAddress>(
   const onError = options.onError ?? (() => {});
   const stopping = new AbortController();
 
-  const accept = (conn: Deno.Conn, clock: ConnectionClock): Peer => {
+  const kind = address.transport === "unix" ? "unix" : tls ? "tls" : "tcp";
+  const accept = (conn: Deno.Conn, clock: ConnectionClock, connection: ConnectionScope): Peer => {
     noDelay(conn);
     const remote = urlOf(conn.remoteAddr);
     const bytes = connByteStream(conn, { onActivity: clock.touch });
     const stream = framedStream(bytes, framing, { remote, text: options.codec.text === true });
-    const peer = servePeer(clock.frames(stream), { ...peerOptions, service, remote });
+    const peer = servePeer(clock.frames(stream), { ...peerOptions, service, remote, connection });
     clock.watch(peer);
     peers.add(peer);
     peer.closed.then(() => {
@@ -190,7 +208,35 @@ export function serveTcp<A extends ListenAddress>(
       if (peer === undefined) closeQuietly(conn);
       else void peer.close(error);
     });
-    const serve = (ready: Deno.Conn) => void (peer = accept(ready, clock));
+    const serve = (ready: Deno.Conn, alpn?: string | null) => {
+      const info = connectionInfo(ready, kind, alpn);
+      if (context === undefined) return void (peer = accept(ready, clock, { connection: info }));
+      // Held like a handshake while the context is built: counted, closed by shutdown.
+      handshaking.add(ready);
+      scopeOf(info, context).then((scope) => {
+        handshaking.delete(ready);
+        if (stopping.signal.aborted || clock.expired) {
+          clock.stop();
+          closeQuietly(ready);
+        } else peer = accept(ready, clock, scope);
+      }, (error) => {
+        handshaking.delete(ready);
+        clock.stop();
+        const stream = framedStream(connByteStream(ready), framing, {
+          remote: urlOf(ready.remoteAddr),
+          text: options.codec.text === true,
+        });
+        void refuseWithReason(stream, options.codec, error).finally(() => closeQuietly(ready));
+        onError(
+          new Error(
+            `Connection from ${urlOf(ready.remoteAddr)} refused by context: ${error?.message}`,
+            {
+              cause: error,
+            },
+          ),
+        );
+      });
+    };
     if (tls) handshake(conn as Deno.TlsConn, clock, serve);
     else serve(conn);
   };
@@ -198,15 +244,15 @@ export function serveTcp<A extends ListenAddress>(
   const handshake = (
     conn: Deno.TlsConn,
     clock: ConnectionClock,
-    served: (conn: Deno.Conn) => void,
+    served: (conn: Deno.Conn, alpn: string | null) => void,
   ): void => {
     handshaking.add(conn);
-    conn.handshake().then(() => {
+    conn.handshake().then((info) => {
       handshaking.delete(conn);
       if (stopping.signal.aborted || clock.expired) {
         clock.stop();
         closeQuietly(conn);
-      } else served(conn);
+      } else served(conn, info.alpnProtocol);
     }, (error) => {
       handshaking.delete(conn);
       clock.stop();

@@ -54,6 +54,13 @@ export interface TlsAddress {
    * that signed a private server's certificate.
    */
   readonly caCerts?: readonly string[];
+  /**
+   * This client's certificate chain (PEM text), for a server that asks for
+   * one (mutual TLS, see `./mtls.ts`); with `key`.
+   */
+  readonly cert?: string;
+  /** The private key of `cert`, PEM text. */
+  readonly key?: string;
 }
 
 /** Where to listen over TLS, for `serveTcp`: the address and the server's certificate. */
@@ -142,10 +149,14 @@ export function listenTls(address: TlsListenAddress): Deno.TlsListener {
  */
 export async function connectTls(address: TlsAddress): Promise<Deno.TlsConn> {
   const hostname = address.hostname ?? "127.0.0.1";
+  if ((address.cert === undefined) !== (address.key === undefined)) {
+    throw new TypeError("A TLS client certificate needs both cert and key (PEM text)");
+  }
   const conn = await Deno.connectTls({
     hostname,
     port: address.port,
     ...(address.caCerts === undefined ? {} : { caCerts: [...address.caCerts] }),
+    ...(address.cert === undefined ? {} : { cert: address.cert, key: address.key! }),
   });
   try {
     await conn.handshake();

@@ -11,6 +11,7 @@ import type { Http2Stream } from "../../../protocols/http2/stream.ts";
 import type { ProtoMethod, ProtoSchema } from "../../../codecs/protobuf.ts";
 import type { Dispatcher } from "../../dispatch.ts";
 import type { CallContext } from "../../service.ts";
+import type { ConnectionScope } from "../../connection.ts";
 import type { GrpcStatus, StatusOptions } from "../../../protocols/grpc/_status.ts";
 import type { GrpcCallMetadata, LazyMetadata } from "./metadata.ts";
 import type { Waits } from "./_watch.ts";
@@ -47,6 +48,8 @@ export interface ServerContext {
 export interface ServerCall {
   /** The call's HTTP/2 stream. */
   readonly stream: Http2Stream;
+  /** Its connection, the context built for it, for `connectionOf` and `typedContext`. */
+  readonly connection: ConnectionScope;
   /** The server's shared parts. */
   readonly context: ServerContext;
   /** The method called. */

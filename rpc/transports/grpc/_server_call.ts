@@ -17,6 +17,7 @@ import { reject, trailersOnly } from "./_respond.ts";
 import { serveUnary } from "./_unary_call.ts";
 import { serveStream } from "./_stream_call.ts";
 import type { ServerCall, ServerContext } from "./_call_parts.ts";
+import type { ConnectionScope } from "../../connection.ts";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
 
@@ -25,6 +26,7 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
  *
  * @param stream the stream, its request headers in `stream.headers`
  * @param context the server's shared parts
+ * @param connection the stream's connection and its context
  *
  * @example
  * ```ts
@@ -33,7 +35,11 @@ const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/;
  * console.assert(typeof serveCall === "function"); // serveGrpc calls it for each stream
  * ```
  */
-export function serveCall(stream: Http2Stream, context: ServerContext): void {
+export function serveCall(
+  stream: Http2Stream,
+  context: ServerContext,
+  connection: ConnectionScope,
+): void {
   const headers = stream.headers;
   const metadata = new LazyMetadata(headers);
   try {
@@ -63,6 +69,7 @@ export function serveCall(stream: Http2Stream, context: ServerContext): void {
   }
   const call: ServerCall = {
     stream,
+    connection,
     context,
     method,
     handler: resolved.invoke,

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { attachConnection } from "../../connection.ts";
 import type { CallContext } from "../../service.ts";
 import { GrpcWireError } from "../../../protocols/grpc/_wire.ts";
 import { grpcError, type GrpcStatus, statusOf } from "../../../protocols/grpc/_status.ts";
@@ -145,6 +146,7 @@ export function serveStream(call: ServerCall): void {
     input: method.clientStreaming ? inbound : EMPTY,
   };
   attachMetadata(ctx, metadata);
+  attachConnection(ctx, call.connection);
   run().catch((error) => {
     if (!over) end(statusOf(error, statusOptions));
   });

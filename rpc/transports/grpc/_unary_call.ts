@@ -10,6 +10,7 @@
  * @module
  */
 
+import { attachConnection } from "../../connection.ts";
 import type { CallContext } from "../../service.ts";
 import { type GrpcWireError, MessageReader } from "../../../protocols/grpc/_wire.ts";
 import { type GrpcStatus, statusOf } from "../../../protocols/grpc/_status.ts";
@@ -122,6 +123,7 @@ async function invoke(
     },
   };
   attachMetadata(ctx, call.metadata);
+  attachConnection(ctx, call.connection);
   let result: unknown;
   try {
     const outcome = call.handler(params, ctx);

@@ -19,6 +19,9 @@ import type { RpcErrorObject } from "../../types.ts";
 import type { StatusOptions } from "../../../protocols/grpc/_status.ts";
 import type { GrpcCallMetadata } from "./metadata.ts";
 import { serveCall } from "./_server_call.ts";
+import { trailersOnly } from "./_respond.ts";
+import { LazyMetadata } from "./metadata.ts";
+import type { Connection, ConnectionScope, ContextFunction } from "../../connection.ts";
 import type { ServerContext } from "./_call_parts.ts";
 import { Waits } from "./_watch.ts";
 import { resolveMaxConnections } from "../_accept.ts";
@@ -107,6 +110,14 @@ export interface ServeGrpcOptions {
    * `rpc/interceptors.ts`); their `metadata` is the call's gRPC metadata.
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Builds the context of each HTTP/2 connection, once, from its
+   * {@linkcode Connection} (transport `grpc`, addresses); handlers read it
+   * through `typedContext` (rpc/connection.ts). Per-call credentials travel
+   * in metadata: read them in an interceptor. What it throws answers every
+   * call on the connection with 16 UNAUTHENTICATED, and is told to `onError`.
+   */
+  readonly context?: ContextFunction;
 }
 
 /** A running gRPC server. */
@@ -228,6 +239,24 @@ function startGrpc(options: ServeGrpcOptions): GrpcServer {
     onError,
     calls: { inFlight: 0 },
   };
+  // One scope per HTTP/2 connection; a context still being built is shared by its streams.
+  const scopes = new WeakMap<Connection, ConnectionScope | Promise<ConnectionScope>>();
+  const scopeOf = (info: Connection): ConnectionScope | Promise<ConnectionScope> => {
+    let scope = scopes.get(info);
+    if (scope === undefined) {
+      const connection: Connection = { ...info, transport: "grpc" };
+      const build = options.context;
+      scope = build === undefined
+        ? { connection }
+        : Promise.resolve().then(() => build(connection)).then((built) => ({
+          connection,
+          context: built,
+        }));
+      if (scope instanceof Promise) scope.catch(onError);
+      scopes.set(info, scope);
+    }
+    return scope;
+  };
   const server = serveHttp2({
     ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -241,7 +270,18 @@ function startGrpc(options: ServeGrpcOptions): GrpcServer {
     idleTimeout,
     initialWindowSize: STREAM_WINDOW,
     onError,
-    onStream: (stream) => serveCall(stream, context),
+    onStream: (stream, info) => {
+      const scope = scopeOf(info);
+      if (!(scope instanceof Promise)) return serveCall(stream, context, scope);
+      return scope.then(
+        (ready) => serveCall(stream, context, ready),
+        (error) =>
+          trailersOnly(stream, {
+            code: 16,
+            message: `Unauthenticated: ${(error as Error)?.message ?? error}`,
+          }, new LazyMetadata(stream.headers)),
+      );
+    },
   });
   const finished = server.finished.then(() => waits.stop());
   const shutdown = async () => {

@@ -59,6 +59,11 @@ export interface Front {
   close(): void;
   /** Closes the relayed connections (the HTTP server has answered them). */
   closeRelayed(): void;
+  /**
+   * The client's address of a relayed connection, by the port it reaches
+   * the HTTP server from (what that server sees as its remote port).
+   */
+  clientOf(port: number): Deno.NetAddr | undefined;
   /** Resolves when the accept loop has stopped. */
   readonly finished: Promise<void>;
 }
@@ -83,6 +88,8 @@ export function listenFront(options: FrontOptions): Front {
     })
     : Deno.listen({ hostname: options.hostname, port: options.port });
   const relayed = new Set<Deno.Conn>();
+  // Relay port → the client: the HTTP server sees only the relay.
+  const clients = new Map<number, Deno.NetAddr>();
   let closing = false;
 
   const stopped = new AbortController();
@@ -103,7 +110,7 @@ export function listenFront(options: FrontOptions): Front {
         continue;
       }
       backoff.reset();
-      handle(conn, options, relayed).catch((error) => {
+      handle(conn, options, relayed, clients).catch((error) => {
         options.onError(error);
         close(conn);
       });
@@ -124,6 +131,7 @@ export function listenFront(options: FrontOptions): Front {
     closeRelayed() {
       for (const conn of relayed) close(conn);
     },
+    clientOf: (port) => clients.get(port),
     finished: accept(),
   };
 }
@@ -140,6 +148,7 @@ async function handle(
   conn: Deno.Conn,
   options: FrontOptions,
   relayed: Set<Deno.Conn>,
+  clients: Map<number, Deno.NetAddr>,
 ): Promise<void> {
   const read = await readHead(conn, options.headerTimeout);
   if (read.kind === "closed") return close(conn);
@@ -159,7 +168,7 @@ async function handle(
   if (serve !== undefined) return serve(conn, read.bytes.subarray(end));
   relayed.add(conn);
   try {
-    await relay(conn, read.bytes, options);
+    await relay(conn, read.bytes, options, clients);
   } finally {
     relayed.delete(conn);
   }
@@ -268,7 +277,12 @@ export async function answerAndClose(
 }
 
 // Relays the connection to the HTTP server, starting with what was read.
-async function relay(conn: Deno.Conn, first: Uint8Array, options: FrontOptions): Promise<void> {
+async function relay(
+  conn: Deno.Conn,
+  first: Uint8Array,
+  options: FrontOptions,
+  clients: Map<number, Deno.NetAddr>,
+): Promise<void> {
   let upstream: Deno.Conn;
   try {
     const { hostname, port } = options.upstream();
@@ -277,6 +291,21 @@ async function relay(conn: Deno.Conn, first: Uint8Array, options: FrontOptions):
     options.onError(error);
     return answerAndClose(conn, 503, "Service Unavailable: the HTTP server is not reachable");
   }
+  const via = (upstream.localAddr as Deno.NetAddr).port;
+  clients.set(via, conn.remoteAddr as Deno.NetAddr);
+  try {
+    await pumpBoth(conn, upstream, first, options);
+  } finally {
+    clients.delete(via);
+  }
+}
+
+async function pumpBoth(
+  conn: Deno.Conn,
+  upstream: Deno.Conn,
+  first: Uint8Array,
+  options: FrontOptions,
+): Promise<void> {
   let last = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const idle = (): void => {

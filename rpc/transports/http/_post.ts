@@ -9,6 +9,7 @@
 
 import { DecodeError } from "../../errors.ts";
 import type { Responder } from "../../responder.ts";
+import type { ConnectionScope } from "../../connection.ts";
 import type { Codec, Frame } from "../../types.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
 
@@ -73,6 +74,7 @@ export async function answerPost(
   route: PostRoute,
   maxBodySize: number,
   threshold: number,
+  connection?: ConnectionScope,
 ): Promise<Response> {
   if (!route.accepted.has(essence(request.headers.get("content-type")))) {
     return plain(415, `Unsupported Media Type: expected ${[...route.accepted].join(" or ")}`);
@@ -115,7 +117,7 @@ export async function answerPost(
     reply = await route.respond(frame, () => request.signal, {
       request: request.headers,
       headers: replied,
-    });
+    }, connection);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     return plain(400, `Bad Request: ${error.message}`);

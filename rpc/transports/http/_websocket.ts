@@ -24,6 +24,9 @@ import { webSocketStream } from "../websocket/stream.ts";
 import { Episodes } from "../_accept.ts";
 import { urlOf } from "../_addresses.ts";
 import { ConnDuplex } from "./_conn_duplex.ts";
+import { admit, type Authenticate, refused } from "./_auth.ts";
+import { connectionInfo } from "../_connection.ts";
+import type { ConnectionScope, ContextFunction } from "../../connection.ts";
 import { answerAndClose, type RequestHead, type Upgrader } from "./_front.ts";
 
 /** The WebSocket side of a route. */
@@ -77,6 +80,8 @@ export interface WebSocketServing {
   readonly limits?: Partial<RpcLimits>;
   readonly exposeErrors?: boolean;
   readonly interceptors?: readonly Interceptor[];
+  /** Builds each socket's context, once, from its handshake. */
+  readonly context?: ContextFunction;
   readonly options: WebSocketRouteOptions;
 }
 
@@ -84,7 +89,7 @@ export interface WebSocketServing {
 export interface WebSocketSettings {
   /** Whether the server is https (the handshake's URL says wss). */
   readonly secure: boolean;
-  readonly authenticate?: (request: Request) => boolean | Promise<boolean>;
+  readonly authenticate?: Authenticate;
   readonly wwwAuthenticate: string;
   /** Most sockets open at once; an upgrade beyond is answered 503. */
   readonly maxWebSockets: number;
@@ -170,18 +175,30 @@ export function webSocketRoutes(
       url: `${settings.secure ? "https" : "http"}://${host}${head.target}`,
       headers: head.headers,
     };
-    if (settings.authenticate !== undefined) {
+    let scope: ConnectionScope = { connection: connectionInfo(conn, "websocket") };
+    if (settings.authenticate !== undefined || serving.context !== undefined) {
       let request: Request;
       try {
         request = new Request(handshake.url, { headers: head.headers });
       } catch {
         return answerAndClose(conn, 400, "Bad Request: the handshake's URL is invalid");
       }
-      if (!(await settings.authenticate(request))) {
-        return answerAndClose(conn, 401, "Unauthorized", {
-          "www-authenticate": settings.wwwAuthenticate,
-        });
+      const outcome = await admit(
+        request,
+        scope.connection,
+        settings.authenticate,
+        serving.context,
+        settings.onError,
+      );
+      if (refused(outcome)) {
+        return answerAndClose(
+          conn,
+          outcome.status,
+          outcome.text,
+          outcome.status === 401 ? { "www-authenticate": settings.wwwAuthenticate } : {},
+        );
       }
+      scope = outcome;
       if (draining) return answerAndClose(conn, 503, "Service Unavailable: shutting down");
     }
     const server = (await serversOf()).get(serving)!;
@@ -198,7 +215,16 @@ export function webSocketRoutes(
       duplex as never,
       Buffer.from(rest),
       (ws) =>
-        serve(ws, duplex, serving, handshake, urlOf(conn.remoteAddr), peers, settings.onError),
+        serve(
+          ws,
+          duplex,
+          serving,
+          handshake,
+          scope,
+          urlOf(conn.remoteAddr),
+          peers,
+          settings.onError,
+        ),
     );
   };
 
@@ -226,6 +252,7 @@ function serve(
   duplex: ConnDuplex,
   serving: WebSocketServing,
   handshake: WebSocketRequest,
+  connection: ConnectionScope,
   remote: string,
   peers: Set<Peer>,
   onError: (error: unknown) => void,
@@ -255,6 +282,7 @@ function serve(
     request: handshake,
     // The handshake's headers are every call's metadata (under a call's own `meta`).
     metadata: new Headers(handshake.headers),
+    connection,
     onError,
     limits: serving.limits ?? {},
     ...(serving.exposeErrors === undefined ? {} : { exposeErrors: serving.exposeErrors }),

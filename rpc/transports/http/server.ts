@@ -9,6 +9,8 @@ import { resolveMaxConnections } from "../_accept.ts";
 import { serveListening } from "./_listen.ts";
 import { DEFAULT_LIMITS, type RpcLimits } from "../../limits.ts";
 import type { Interceptor } from "../../interceptors.ts";
+import { attachRequestScope, type Connection, type ContextFunction } from "../../connection.ts";
+import { admit, type Authenticate, refused } from "./_auth.ts";
 import { createResponder } from "../../responder.ts";
 import type { Service } from "../../service.ts";
 import type { Codec } from "../../types.ts";
@@ -23,6 +25,7 @@ import {
 } from "./_websocket.ts";
 
 export type { WebSocketRequest, WebSocketRouteOptions } from "./_websocket.ts";
+export type { Authenticate } from "./_auth.ts";
 
 /** One endpoint of {@linkcode serveHttp}: a codec and the service it serves. */
 export interface HttpRoute {
@@ -41,6 +44,13 @@ export interface HttpRoute {
    * the first outermost (see `rpc/interceptors.ts`).
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Builds the context of each POST (from its connection and request) and
+   * of each WebSocket connection (once, from its handshake), which handlers
+   * read through `typedContext` (see `rpc/connection.ts`). What it throws
+   * refuses: 401, or 403 when the error has `status: 403`.
+   */
+  readonly context?: ContextFunction;
   /**
    * The status of a POST that needs no reply (notifications only, Thrift's
    * oneway calls): 204 by default; 200 with an empty body for protocols whose
@@ -80,10 +90,13 @@ export interface ServeHttpOptions {
   /** Replies larger than this many bytes are gzipped for clients that accept it; 1024 by default. */
   readonly compressThreshold?: number;
   /**
-   * Runs before anything is read or dispatched; `false` answers 401.
-   * Receives the request with its headers (the body is not read yet).
+   * Runs before anything is read or dispatched; `false` (or `null`,
+   * `undefined`) answers 401. Receives the request with its headers (the
+   * body is not read yet). Any other truthy value than `true` is the
+   * caller's principal, which handlers and interceptors read with
+   * `principalOf(ctx)`.
    */
-  readonly authenticate?: (request: Request) => boolean | Promise<boolean>;
+  readonly authenticate?: Authenticate;
   /**
    * Most WebSocket connections open at once, over every route; 10,000 by
    * default. An upgrade beyond it is answered 503, and `onError` is told (a
@@ -189,15 +202,25 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   // Longest prefix first.
   const mounted = Object.entries(options.handlers ?? {}).sort(([a], [b]) => b.length - a.length);
   let stopping: Promise<void> | undefined;
-  const handler = async (request: Request): Promise<Response> => {
+  let clientOf: (port: number) => Deno.NetAddr | undefined = () => undefined;
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
     const path = pathOf(request.url);
     const route = routes.get(path);
     if (route === undefined) {
       const mount = mounted.find(([prefix]) => path.startsWith(prefix));
       if (mount === undefined) return options.fallback?.(request) ?? plain(404, "Not Found");
-      if (options.authenticate !== undefined && !(await options.authenticate(request))) {
+      const outcome = await admit(
+        request,
+        postConnection(info.remoteAddr),
+        options.authenticate,
+        undefined,
+        onError,
+      );
+      if (refused(outcome)) {
         return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
       }
+      // The protocol handler finds it by the request's headers (connectHandler does).
+      attachRequestScope(request, outcome);
       return mount[1](request);
     }
     if (wantsWebSocket(request)) {
@@ -212,10 +235,21 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       );
     }
     if (request.method !== "POST") return plain(405, "Method Not Allowed", { allow: "POST" });
-    if (options.authenticate !== undefined && !(await options.authenticate(request))) {
-      return plain(401, "Unauthorized", { "www-authenticate": wwwAuthenticate });
+    const outcome = await admit(
+      request,
+      postConnection(info.remoteAddr),
+      options.authenticate,
+      route.context,
+      onError,
+    );
+    if (refused(outcome)) {
+      return plain(
+        outcome.status,
+        outcome.text,
+        outcome.status === 401 ? { "www-authenticate": wwwAuthenticate } : {},
+      );
     }
-    return answerPost(request, route, maxBodySize, threshold);
+    return answerPost(request, route, maxBodySize, threshold, outcome);
   };
 
   if ((options.cert === undefined) !== (options.key === undefined)) {
@@ -231,6 +265,16 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 0;
   const secure = "cert" in tls;
+  let local: Deno.NetAddr | undefined;
+  // Behind the WebSocket front, Deno.serve sees the relay: the client is the front's.
+  const postConnection = (remote: Deno.NetAddr): Connection => {
+    const client = clientOf(remote.port) ?? remote;
+    return {
+      transport: secure ? "https" : "http",
+      remoteAddr: { hostname: client.hostname, port: client.port },
+      ...(local === undefined ? {} : { localAddr: { hostname: local.hostname, port: local.port } }),
+    };
+  };
   // Deno.serve's accept loop dies at the first failed accept (EMFILE):
   // serveListening listens again (see http/_listen.ts).
   const urlOf = (addr: Deno.NetAddr) =>
@@ -245,6 +289,7 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
       onError,
     );
     const finished = Promise.withResolvers<void>();
+    local = server.addr;
     const shutdown = (): Promise<void> => {
       stopping ??= server.shutdown().then(finished.resolve);
       return stopping;
@@ -278,6 +323,8 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     idleTimeout: DEFAULT_LIMITS.idleTimeout,
     onError,
   });
+  local = front.addr;
+  clientOf = front.clientOf;
   const finished = Promise.withResolvers<void>();
   const shutdown = (): Promise<void> => {
     // WebSocket sessions finish their calls in flight and close with 1000.

@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { Connection } from "../../connection.ts";
+import { connectionInfo } from "../_connection.ts";
 import {
   Http2Connection,
   type Http2ConnectionOptions,
@@ -35,9 +37,11 @@ export interface ServeHttp2Options extends Http2ConnectionOptions {
   /**
    * Each request: its headers are in `stream.headers`, its body is read from
    * the stream. A throw or a rejected promise resets the stream
-   * (INTERNAL_ERROR) and is told to `onError`.
+   * (INTERNAL_ERROR) and is told to `onError`. `connection` is the same
+   * object for every stream of one connection (transport `h2` over TLS,
+   * `h2c` without).
    */
-  readonly onStream: (stream: Http2Stream) => void | Promise<void>;
+  readonly onStream: (stream: Http2Stream, connection: Connection) => void | Promise<void>;
   /** Connections open at once; more are closed as they arrive. 10,000 by default. */
   readonly maxConnections?: number;
   /**
@@ -142,9 +146,9 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
   const closing = new Set<Promise<void>>();
   const stop = new AbortController();
 
-  const onStream = (stream: Http2Stream) => {
+  const onStream = (stream: Http2Stream, info: Connection) => {
     try {
-      const handled = options.onStream(stream);
+      const handled = options.onStream(stream, info);
       if (handled instanceof Promise) {
         handled.catch((error) => {
           onError(error);
@@ -158,12 +162,13 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
   };
 
   const accepted = (conn: Deno.Conn) => {
+    const info = connectionInfo(conn, tls ? "h2" : "h2c");
     const driven = driveSocket(() => connection);
     const connection: Http2Connection = new Http2Connection("server", {
       onOutput: driven.onOutput,
       onStream: (stream) => {
         guard.streamOpened();
-        onStream(stream);
+        onStream(stream, info);
       },
       onClose: (error) => {
         driven.ended();

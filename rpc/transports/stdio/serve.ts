@@ -95,7 +95,13 @@ export function serveStdio(options: ServeStdioOptions): StdioServer {
     remote: "stdio",
     text: options.codec.text === true,
   });
-  const peer = servePeer(stream, { ...peerOptions, service, remote: "stdio" });
+  const peer = servePeer(stream, {
+    ...peerOptions,
+    service,
+    remote: "stdio",
+    // Handlers learn that they serve stdin/stdout (connectionOf); there is no address.
+    connection: peerOptions.connection ?? { connection: { transport: "stdio" } },
+  });
   const shutdown = () => peer.drain();
   return { peer, shutdown, finished: peer.closed, [Symbol.asyncDispose]: shutdown };
 }
