@@ -17,6 +17,7 @@ import { xmlRpc } from "../codecs/xml_rpc.ts";
 import type { RpcClient } from "../rpc/client.ts";
 import { newline } from "../rpc/framing/delimiter.ts";
 import { lengthPrefix } from "../rpc/framing/length_prefix.ts";
+import type { ContextFunction } from "../rpc/connection.ts";
 import type { Interceptor } from "../rpc/interceptors.ts";
 import type { Service } from "../rpc/service.ts";
 import { connectHttp, serveHttp } from "../rpc/transports/http.ts";
@@ -140,11 +141,16 @@ export const CODECS: readonly CodecCase[] = [
   },
 ];
 
-/** Interceptors on each end. */
+/** Interceptors on each end, and the server's `context` option. */
 export interface Chains {
   readonly server: readonly Interceptor[];
   readonly client: readonly Interceptor[];
+  readonly context?: ContextFunction;
 }
+
+// The `context` option, where there is one.
+const contextOf = (chains: Chains) =>
+  chains.context === undefined ? {} : { context: chains.context };
 
 /** A served service and a client connected to it. */
 export interface Started extends AsyncDisposable {
@@ -158,6 +164,12 @@ export interface TransportCase {
   readonly ignore: boolean;
   /** Call metadata travels whatever the codec (headers). */
   readonly headers: boolean;
+  /**
+   * What `connectionOf(ctx).transport` says on its server, and whether its
+   * `context` is built once per connection or per request (a POST, a NATS
+   * message); absent where the pair has no serving end that takes one.
+   */
+  readonly context?: { readonly transport: string; readonly per: "connection" | "request" };
   /** Serves `service` and connects a client, with the chains. */
   readonly start: (c: CodecCase, service: Service, chains: Chains) => Promise<Started>;
 }
@@ -189,6 +201,7 @@ async function socketPair(
     framing: c.framing(),
     service,
     interceptors: chains.server,
+    ...contextOf(chains),
   });
   const client = await connectTcp(connect(server.address), {
     codec: c.codec(),
@@ -213,6 +226,7 @@ export const TRANSPORTS: readonly TransportCase[] = [
     name: "TCP",
     ignore: false,
     headers: false,
+    context: { transport: "tcp", per: "connection" },
     start: (c, service, chains) =>
       socketPair(c, service, chains, { hostname: "127.0.0.1", port: 0 }, (a) => a),
   },
@@ -220,6 +234,7 @@ export const TRANSPORTS: readonly TransportCase[] = [
     name: "TLS",
     ignore: false,
     headers: false,
+    context: { transport: "tls", per: "connection" },
     start: async (c, service, chains) => {
       const certs = await (certificates ??= makeCertificates());
       certificatesDir = certs.dir;
@@ -236,6 +251,7 @@ export const TRANSPORTS: readonly TransportCase[] = [
     name: "Unix socket",
     ignore: false,
     headers: false,
+    context: { transport: "unix", per: "connection" },
     start: async (c, service, chains) => {
       const dir = await Deno.makeTempDir();
       const started = await socketPair(
@@ -282,9 +298,12 @@ export const TRANSPORTS: readonly TransportCase[] = [
     name: "HTTP POST",
     ignore: false,
     headers: true,
+    context: { transport: "http", per: "request" },
     start: (c, service, chains) => {
       const server = serveHttp({
-        routes: { "/rpc": { codec: c.codec(), service, interceptors: chains.server } },
+        routes: {
+          "/rpc": { codec: c.codec(), service, interceptors: chains.server, ...contextOf(chains) },
+        },
       });
       const client = connectHttp(`${server.url}/rpc`, {
         codec: c.codec(),
@@ -303,10 +322,17 @@ export const TRANSPORTS: readonly TransportCase[] = [
     name: "WebSocket",
     ignore: false,
     headers: false,
+    context: { transport: "websocket", per: "connection" },
     start: async (c, service, chains) => {
       const server = serveHttp({
         routes: {
-          "/rpc": { codec: c.codec(), service, interceptors: chains.server, websocket: true },
+          "/rpc": {
+            codec: c.codec(),
+            service,
+            interceptors: chains.server,
+            websocket: true,
+            ...contextOf(chains),
+          },
         },
       });
       const client = await connectWebSocket(`${server.url.replace("http", "ws")}/rpc`, {
@@ -326,6 +352,7 @@ export const TRANSPORTS: readonly TransportCase[] = [
     name: "NATS",
     ignore: needs("nats-server") as boolean,
     headers: true,
+    context: { transport: "nats", per: "request" },
     start: async (c, service, chains) => {
       const nats = await startNatsServer();
       const connection = await connectNats(nats.url);
@@ -335,6 +362,7 @@ export const TRANSPORTS: readonly TransportCase[] = [
         codec: c.codec(),
         service,
         interceptors: chains.server,
+        ...contextOf(chains),
       });
       await worker.ready;
       const client = natsClient({

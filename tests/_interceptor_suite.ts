@@ -12,7 +12,8 @@
 
 import assert from "node:assert/strict";
 import { callMetadata } from "../rpc/call_metadata.ts";
-import { ErrorCode, RpcError } from "../rpc/errors.ts";
+import { connectionOf, type ContextFunction, typedContext } from "../rpc/connection.ts";
+import { ErrorCode, RpcError, TimeoutError } from "../rpc/errors.ts";
 import type { InterceptedCall, Interceptor } from "../rpc/interceptors.ts";
 import { type Service, withContext } from "../rpc/service.ts";
 import type { RpcParams } from "../rpc/types.ts";
@@ -24,6 +25,8 @@ interface Run extends Started {
   readonly logged: Promise<string>;
   /** The `traceparent` each handled call's metadata held. */
   readonly traces: (string | null | undefined)[];
+  /** The connection's context each handled `add` saw (the `context` option's). */
+  readonly contexts: (SuiteContext | undefined)[];
   add(a: number, b: number): Promise<unknown>;
 }
 
@@ -35,15 +38,29 @@ function addArgs(params: RpcParams | undefined): { a: number; b: number } {
   return { a: Number(values[0]), b: Number(values[1]) };
 }
 
-async function start(pair: Pair, server: Interceptor[], client: Interceptor[] = []): Promise<Run> {
+/** The context the `context` case builds, once per connection or per request. */
+interface SuiteContext {
+  readonly n: number;
+  readonly transport: string;
+}
+const suiteContext = typedContext<SuiteContext>();
+
+async function start(
+  pair: Pair,
+  server: Interceptor[],
+  client: Interceptor[] = [],
+  context?: ContextFunction,
+): Promise<Run> {
   const { methods } = pair.codec;
   const handled: string[] = [];
+  const contexts: (SuiteContext | undefined)[] = [];
   const traces: (string | null | undefined)[] = [];
   const logged = Promise.withResolvers<string>();
   const service: Service = {
     [methods.add]: withContext((ctx, ...params: unknown[]) => {
       handled.push(methods.add);
       traces.push(callMetadata(ctx)?.request.get("traceparent"));
+      contexts.push(suiteContext.of(ctx));
       const { a, b } = addArgs(params as RpcParams);
       return { sum: a + b };
     }),
@@ -57,12 +74,17 @@ async function start(pair: Pair, server: Interceptor[], client: Interceptor[] = 
       logged.resolve(typeof first === "string" ? first : (first as { text: string }).text);
     },
   };
-  const started = await pair.transport.start(pair.codec, service, { server, client });
+  const started = await pair.transport.start(pair.codec, service, {
+    server,
+    client,
+    ...(context === undefined ? {} : { context }),
+  });
   return {
     ...started,
     client: started.client,
     handled,
     traces,
+    contexts,
     logged: logged.promise,
     add: (a, b) => started.client.call(methods.add, pair.codec.wrap({ a, b })),
   };
@@ -218,8 +240,54 @@ export const CASES: Record<string, (pair: Pair) => Promise<void>> = {
     assert.deepEqual(seen, [trace]);
     assert.deepEqual(t.traces, [trace]);
   },
-  // The auth helper's case goes here: a principal from `authenticate`, seen
-  // by the server's chain and handler on every pair.
+
+  async "a typed context built from the connection reaches the server's chain and handler"(pair) {
+    const per = pair.transport.context!;
+    let built = 0;
+    const seen: string[] = [];
+    const audit: Interceptor = (next) => (call) => {
+      const ctx = call.context!;
+      seen.push(`${connectionOf(ctx)?.transport} ${suiteContext.of(ctx)?.n}`);
+      return next(call);
+    };
+    const context = suiteContext.build((connection) => ({
+      n: ++built,
+      transport: connection.transport,
+    }));
+    await using t = await start(pair, [audit], [], context);
+    assert.deepEqual(await t.add(1, 2), { sum: 3 });
+    assert.deepEqual(await t.add(3, 4), { sum: 7 });
+    const ns = per.per === "connection" ? [1, 1] : [1, 2];
+    assert.deepEqual(t.contexts, ns.map((n) => ({ n, transport: per.transport })));
+    assert.deepEqual(seen, ns.map((n) => `${per.transport} ${n}`));
+  },
+
+  async "a context that refuses ends the call with an error, never silence"(pair) {
+    const seen: string[] = [];
+    const audit: Interceptor = (next) => (call) => {
+      seen.push(call.method);
+      return next(call);
+    };
+    const refuse: ContextFunction = () => {
+      throw Object.assign(new Error("not on the list"), { status: 403 });
+    };
+    // Refused when it connects (a WebSocket's handshake gets 403), or at its first call.
+    const t = await start(pair, [audit], [], refuse).catch((error: unknown) => {
+      assert.ok(!(error instanceof TimeoutError), String(error));
+      return undefined;
+    });
+    if (t !== undefined) {
+      await using _ = t;
+      await assert.rejects(
+        t.client.call(pair.codec.methods.add, pair.codec.wrap({ a: 1, b: 2 }), {
+          timeout: 10_000,
+        }),
+        (error: unknown) => !(error instanceof TimeoutError),
+      );
+      assert.deepEqual(t.handled, []);
+    }
+    assert.deepEqual(seen, [], "a refused caller reaches no interceptor");
+  },
 };
 
 /** The cases that apply to some pairs only; the others are ignored there, visibly. */
@@ -229,6 +297,12 @@ const APPLIES: Record<string, (pair: Pair) => boolean> = {
     pair.codec.unknownMethods,
   "metadata a client's interceptor leaves reaches the server's chain and handler": (pair) =>
     pair.metadata,
+  // The stdio pair's peer serves itself through `cat`: no server builds a
+  // context there (tests/context_auth_test.ts covers serveStdio's).
+  "a typed context built from the connection reaches the server's chain and handler": (pair) =>
+    pair.transport.context !== undefined,
+  "a context that refuses ends the call with an error, never silence": (pair) =>
+    pair.transport.context !== undefined,
 };
 
 /**

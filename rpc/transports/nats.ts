@@ -43,6 +43,8 @@ import { connect } from "@nats-io/transport-node";
 import { ErrorCode, FrameSizeError, RpcError, TimeoutError } from "../errors.ts";
 import { resolveLimits, type RpcLimits } from "../limits.ts";
 import { createResponder } from "../responder.ts";
+import type { Connection, ConnectionScope, ContextFunction } from "../connection.ts";
+import { CONNECTION_REFUSED } from "./_connection.ts";
 import type { Interceptor } from "../interceptors.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
@@ -158,9 +160,18 @@ export interface ServeNatsOptions {
   readonly onError?: (error: unknown) => void;
   /**
    * Run around every call's handler, the first outermost (see
-   * `rpc/interceptors.ts`); their `metadata` is empty (NATS headers are not passed yet).
+   * `rpc/interceptors.ts`); their `metadata` is the message's headers.
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Builds each message's context (a worker has no connection per
+   * client: a message is its unit, as a `POST` is over HTTP). It gets the
+   * connection `{ transport: "nats" }` and a `Request` standing for the
+   * message: URL `nats:SUBJECT`, the message's headers. What it throws
+   * answers the message's calls with -32001 `Connection refused: why`.
+   * Handlers read the context with `typedContext`, `connectionOf`.
+   */
+  readonly context?: ContextFunction;
 }
 
 /** A worker serving a subject. */
@@ -299,11 +310,28 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     const signal = Number.isFinite(left) ? () => AbortSignal.timeout(left) : undefined;
     let reply: Frame | undefined;
     try {
+      const request = metadataOf(msg.headers);
+      let scope: ConnectionScope | undefined;
+      if (options.context !== undefined) {
+        try {
+          const message = new Request(`nats:${options.subject}`, { headers: request });
+          scope = {
+            connection: NATS_CONNECTION,
+            context: await options.context(NATS_CONNECTION, message),
+          };
+        } catch (reason) {
+          onError(reason);
+          refuseMessage(options.codec, msg, reason);
+          return;
+        }
+      }
       // The message's headers are the calls' metadata (replies carry none back).
-      reply = await respond(frame, signal, {
-        request: metadataOf(msg.headers),
-        headers: new Headers(),
-      });
+      reply = await respond(
+        frame,
+        signal,
+        { request, headers: new Headers() },
+        scope ?? NATS_SCOPE,
+      );
     } catch (error) {
       onError(error);
       return;
@@ -350,4 +378,24 @@ function metadataOf(headers: NatsMessage["headers"]): Headers {
     }
   }
   return metadata;
+}
+
+// What a worker's calls see as their connection: NATS has no connection per client.
+const NATS_CONNECTION: Connection = { transport: "nats" };
+const NATS_SCOPE: ConnectionScope = { connection: NATS_CONNECTION };
+
+// Answers a message whose context was refused: an error under id null,
+// which the caller's natsClient throws as the RpcError it is.
+function refuseMessage(codec: Codec, msg: NatsMessage, reason: unknown): void {
+  if (msg.reply === undefined) return;
+  const message = `Connection refused: ${(reason as Error)?.message ?? String(reason)}`;
+  try {
+    msg.respond(bytesOf(codec.encode({
+      kind: "error",
+      id: null,
+      error: { code: CONNECTION_REFUSED, message },
+    })));
+  } catch {
+    // A codec that cannot say it: the caller's deadline tells it instead.
+  }
 }
