@@ -57,7 +57,7 @@ export { combineServices, listMethods, prefixService } from "./rpc/dispatch.ts";
 export { withSystemMethods } from "./rpc/system_methods.ts";
 export type { BatchEntry, CallOptions, RpcClient } from "./rpc/client.ts";
 export { Peer, type PeerOptions } from "./rpc/peer.ts";
-export { backoffDelay, isIdempotent, type RetryPolicy } from "./rpc/retry.ts";
+export { backoffDelay, type CallRetry, isIdempotent, type RetryPolicy } from "./rpc/retry.ts";
 export type { CallHandler, InterceptedCall, Interceptor } from "./rpc/interceptors.ts";
 export {
   errorFields,

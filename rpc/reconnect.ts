@@ -212,6 +212,7 @@ export class ReconnectingClient extends RpcClientBase {
         const remaining = left();
         // No time for another try: the caller learns why the last one failed.
         if (remaining !== undefined && remaining <= delay) throw failure;
+        this.#policy.onRetry?.({ method, attempt, error, delay });
         await sleep(delay, options?.signal);
       }
     }

@@ -51,6 +51,23 @@ export interface RetryPolicy {
   readonly idempotent?: readonly string[] | ((method: string) => boolean);
   /** How many times an idempotent call is tried in all; 3 by default. */
   readonly maxCallAttempts?: number;
+  /**
+   * Told before a call is sent again (to log or count retries): interceptors
+   * see a call once, whatever its attempts, so this is where attempts show.
+   */
+  readonly onRetry?: (retry: CallRetry) => void;
+}
+
+/** A call about to be sent again, as {@linkcode RetryPolicy.onRetry} hears of it. */
+export interface CallRetry {
+  /** The method. */
+  readonly method: string;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** Why it failed: a dropped connection, a busy refusal, no answer in time. */
+  readonly error: unknown;
+  /** Milliseconds before the next attempt. */
+  readonly delay: number;
 }
 
 /**

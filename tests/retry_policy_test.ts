@@ -23,12 +23,14 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 // A server that runs one call at a time: `hold` keeps its slot until released.
-function busyServer() {
+function busyServer(count: { interceptor: Interceptor }) {
   let release = Promise.withResolvers<void>();
   const ran: string[] = [];
   const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
     ...options,
     limits: { maxInFlight: 1 },
+    // Counted where they arrive: every attempt, its busy refusals included.
+    interceptors: [count.interceptor],
     service: {
       hold: () => release.promise.then(() => "released"),
       get: () => (ran.push("get"), "got"),
@@ -46,7 +48,7 @@ function busyServer() {
   };
 }
 
-// Counts what the client sends, per method, and the busy refusals it gets back.
+// Counts what the server receives, per method (each attempt of a call), and its busy refusals.
 function counter() {
   const sent = new Map<string, number>();
   let busy = 0;
@@ -68,11 +70,10 @@ async function stop(server: SocketServer): Promise<void> {
 }
 
 Deno.test("a busy refusal is retried with backoff for an idempotent call, never for another", async () => {
-  const { server, ran, release } = busyServer();
   const count = counter();
+  const { server, ran, release } = busyServer(count);
   await using client = await reconnectTcp(server.address, {
     ...options,
-    interceptors: [count.interceptor],
     retry: { initialDelay: 5, maxDelay: 20, idempotent: ["get"], maxCallAttempts: 1_000 },
   });
   const held = client.call("hold");
@@ -99,11 +100,10 @@ Deno.test("a busy refusal is retried with backoff for an idempotent call, never 
 });
 
 Deno.test("the per-call idempotent option overrides the policy both ways", async () => {
-  const { server, ran, release } = busyServer();
   const count = counter();
+  const { server, ran, release } = busyServer(count);
   await using client = await reconnectTcp(server.address, {
     ...options,
-    interceptors: [count.interceptor],
     retry: { initialDelay: 5, maxDelay: 20, idempotent: ["get"], maxCallAttempts: 1_000 },
   });
   const held = client.call("hold");
@@ -120,11 +120,10 @@ Deno.test("the per-call idempotent option overrides the policy both ways", async
 });
 
 Deno.test("maxCallAttempts bounds the retries; the last error is the caller's", async () => {
-  const { server, release } = busyServer();
   const count = counter();
+  const { server, release } = busyServer(count);
   await using client = await reconnectTcp(server.address, {
     ...options,
-    interceptors: [count.interceptor],
     retry: { initialDelay: 1, maxDelay: 5, idempotent: () => true, maxCallAttempts: 4 },
   });
   const held = client.call("hold");
@@ -142,11 +141,10 @@ Deno.test("maxCallAttempts bounds the retries; the last error is the caller's", 
 });
 
 Deno.test("notifications are never repeated", async () => {
-  const { server, ran } = busyServer();
   const count = counter();
+  const { server, ran } = busyServer(count);
   await using client = await reconnectTcp(server.address, {
     ...options,
-    interceptors: [count.interceptor],
     retry: { initialDelay: 1, idempotent: () => true },
   });
   await client.notify("note");

@@ -228,6 +228,7 @@ export class NatsClient extends RpcClientBase {
             error.code !== ErrorCode.ServerBusy || attempt >= tries ||
             Date.now() + delay >= deadline
           ) throw error;
+          this.#policy.onRetry?.({ method, attempt, error, delay });
           await sleep(delay, signal);
           last = error;
           continue;
@@ -237,6 +238,7 @@ export class NatsClient extends RpcClientBase {
           last = new NoRespondersError(this.#options.subject, { cause: error });
         } else if (/timeout/i.test(text)) last = new TimeoutError(method, limit);
         else throw error;
+        if (attempt < tries) this.#policy.onRetry?.({ method, attempt, error: last, delay: 0 });
       }
     }
     throw last ?? new TimeoutError(method, limit);
