@@ -74,6 +74,8 @@ export interface MutualTlsAcceptOptions {
   readonly key: string;
   readonly clientCa: readonly string[];
   readonly alpnProtocols?: readonly string[] | undefined;
+  /** Milliseconds a client may take over its handshake; node's 120 s when absent. */
+  readonly handshakeTimeout?: number | undefined;
   /** Sockets open at once, verified or not; more are closed as they arrive. */
   readonly maxConnections: number;
   readonly onError: (error: unknown) => void;
@@ -110,6 +112,9 @@ export async function acceptMutualTls(options: MutualTlsAcceptOptions): Promise<
     ca: [...options.clientCa],
     requestCert: true,
     rejectUnauthorized: false,
+    ...(options.handshakeTimeout === undefined
+      ? {}
+      : { handshakeTimeout: options.handshakeTimeout }),
     ...(options.alpnProtocols === undefined ? {} : { ALPNProtocols: [...options.alpnProtocols] }),
   });
   server.on("tlsClientError", (error: Error) => {

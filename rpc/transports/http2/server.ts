@@ -13,16 +13,12 @@
 
 import type { Connection } from "../../connection.ts";
 import { connectionInfo } from "../_connection.ts";
-import {
-  Http2Connection,
-  type Http2ConnectionOptions,
-} from "../../../protocols/http2/connection.ts";
+import type { Http2ConnectionOptions } from "../../../protocols/http2/connection.ts";
 import type { Http2Stream } from "../../../protocols/http2/stream.ts";
-import { Http2ErrorCode } from "../../../protocols/http2/errors.ts";
 import { acceptLoop, resolveMaxConnections } from "../_accept.ts";
 import { resolveTimeouts } from "../_timeouts.ts";
-import { driveSocket } from "./_driver.ts";
-import { guardConnection, type KeepAlive } from "./_guard.ts";
+import { http2Connections } from "./_connections.ts";
+import type { KeepAlive } from "./_guard.ts";
 
 /** Options of {@linkcode serveHttp2}. */
 export interface ServeHttp2Options extends Http2ConnectionOptions {
@@ -142,55 +138,15 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
   const bound = listener.addr as Deno.NetAddr;
   const host = bound.hostname.includes(":") ? `[${bound.hostname}]` : bound.hostname;
   const url = `${tls ? "https" : "http"}://${host}:${bound.port}`;
-  const open = new Set<Http2Connection>();
-  const closing = new Set<Promise<void>>();
+  const connections = http2Connections(options, timeouts);
   const stop = new AbortController();
-
-  const onStream = (stream: Http2Stream, info: Connection) => {
-    try {
-      const handled = options.onStream(stream, info);
-      if (handled instanceof Promise) {
-        handled.catch((error) => {
-          onError(error);
-          stream.reset(Http2ErrorCode.INTERNAL_ERROR);
-        });
-      }
-    } catch (error) {
-      onError(error);
-      stream.reset(Http2ErrorCode.INTERNAL_ERROR);
-    }
-  };
-
-  const accepted = (conn: Deno.Conn) => {
-    const info = connectionInfo(conn, tls ? "h2" : "h2c");
-    const driven = driveSocket(() => connection);
-    const connection: Http2Connection = new Http2Connection("server", {
-      onOutput: driven.onOutput,
-      onStream: (stream) => {
-        guard.streamOpened();
-        onStream(stream, info);
-      },
-      onClose: (error) => {
-        driven.ended();
-        if (error !== undefined) onError(error);
-      },
-    }, options);
-    const guard = guardConnection(connection, { ...timeouts, keepAlive: options.keepAlive });
-    open.add(connection);
-    if (stop.signal.aborted) connection.close();
-    const done = driven.done.then(() => {
-      guard.stop();
-      open.delete(connection);
-      closing.delete(done);
-    });
-    closing.add(done);
-    driven.attach(conn);
-  };
+  const accepted = (conn: Deno.Conn) =>
+    connections.accept(conn, connectionInfo(conn, tls ? "h2" : "h2c"));
 
   const loop = acceptLoop(listener, accepted, {
     url,
     maxConnections,
-    open: () => open.size,
+    open: () => connections.size,
     signal: stop.signal,
     onError,
   });
@@ -205,9 +161,7 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
         // Closed already.
       }
       await loop;
-      // GOAWAY: each connection refuses new streams and ends once its streams are done.
-      for (const connection of open) connection.close();
-      while (closing.size > 0) await Promise.all(closing);
+      await connections.closeAll();
     })();
   const finished = (async () => {
     await loop;
@@ -218,7 +172,7 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
     addr: { hostname: bound.hostname, port: bound.port },
     url,
     get connections() {
-      return open.size;
+      return connections.size;
     },
     shutdown,
     finished,

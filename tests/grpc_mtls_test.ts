@@ -1,0 +1,164 @@
+// gRPC over mutual TLS on parley's own HTTP/2 (serveGrpc's clientCa): a
+// client with a certificate from the client CA is served and its identity
+// read by handlers and the context; one without a certificate, with another
+// CA's, or with an expired one is refused with its reason, while an accepted
+// client goes on being served. Clients: connectGrpc, and Python's grpcio.
+
+import assert from "node:assert/strict";
+import { loadProto, protoService } from "../codecs/protobuf.ts";
+import { connectionOf, typedContext } from "../rpc/connection.ts";
+import { withContext } from "../rpc/service.ts";
+import { connectGrpc, serveGrpc, type ServeGrpcOptions } from "../rpc/transports/grpc.ts";
+import { ClientCertificateError, type ClientCertificateFailure } from "../rpc/transports/mtls.ts";
+import {
+  makeMutualTlsCertificates,
+  type MutualTlsCertificates,
+} from "../testing/mtls_certificates.ts";
+import { DEBIAN_PYTHON, formatOutput, run } from "./interop/_process.ts";
+import { testNeeding } from "./_needs.ts";
+
+const PYTHON_CLIENT = new URL("./peers/grpc_mtls_client.py", import.meta.url).pathname;
+const schema = loadProto(`
+  syntax = "proto3";
+  package demo;
+  message Empty {}
+  message Name { string name = 1; }
+  service Who {
+    rpc WhoAmI(Empty) returns (Name);
+    rpc Spiffe(Empty) returns (Name);
+  }
+`);
+const WHO = "demo.Who/WhoAmI";
+const app = typedContext<{ spiffe: string }>();
+
+/** A server requiring client certificates from `certs.ca`; what `onError` heard; how often `context` ran. */
+async function startServer(certs: MutualTlsCertificates, options: Partial<ServeGrpcOptions> = {}) {
+  const errors: unknown[] = [];
+  const built = { count: 0 };
+  const server = await serveGrpc({
+    schema,
+    ...certs.server,
+    clientCa: [certs.ca],
+    service: protoService(schema, "demo.Who", {
+      WhoAmI: withContext((ctx) => ({
+        name: connectionOf(ctx)?.peerCertificate?.commonName ?? "",
+      })),
+      Spiffe: app.handler((context) => ({ name: context.spiffe })),
+    }),
+    context: app.build((connection) => {
+      built.count++;
+      const sans = connection.peerCertificate?.subjectAltNames ?? [];
+      return { spiffe: sans.find((san) => san.startsWith("URI:"))?.slice(4) ?? "" };
+    }),
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  return { server, errors, built };
+}
+
+Deno.test("serveGrpc with clientCa serves connectGrpc presenting a certificate, its identity in every call and the context", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const { server, errors, built } = await startServer(certs);
+  await using _ = server;
+  assert.match(server.url, /^grpcs:\/\/127\.0\.0\.1:\d+$/);
+  await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  assert.deepEqual(await client.call(WHO, {}), { name: "alice" });
+  assert.deepEqual(await client.call("demo.Who/Spiffe", {}), {
+    name: "spiffe://parley.test/alice",
+  });
+  let seen;
+  await using server2 = await serveGrpc({
+    schema,
+    ...certs.server,
+    clientCa: [certs.ca],
+    service: protoService(schema, "demo.Who", {
+      WhoAmI: withContext((ctx) => {
+        seen = connectionOf(ctx);
+        return { name: "" };
+      }),
+    }),
+  });
+  await using client2 = connectGrpc(server2.url, { schema, caCerts: [certs.ca], ...certs.client });
+  await client2.call(WHO, {});
+  const connection = seen as unknown as ReturnType<typeof connectionOf> & object;
+  assert.equal(connection.transport, "grpc");
+  assert.equal(connection.alpnProtocol, "h2");
+  assert.equal(connection.peerCertificate?.subject, "CN=alice");
+  assert.equal(connection.peerCertificate?.issuer, "CN=parley ca");
+  assert.deepEqual(connection.peerCertificate?.subjectAltNames, [
+    "URI:spiffe://parley.test/alice",
+    "email:alice@parley.test",
+  ]);
+  assert.equal(built.count, 1, "the context is built once per connection");
+  assert.deepEqual(errors, []);
+});
+
+for (
+  const [reason, pick] of [
+    ["missing", () => ({})],
+    ["untrusted", (c) => c.otherCaClient],
+    ["expired", (c) => c.expiredClient],
+  ] as [ClientCertificateFailure, (c: MutualTlsCertificates) => object][]
+) {
+  Deno.test(`serveGrpc with clientCa refuses a client whose certificate is ${reason}, says why, and serves others meanwhile`, async () => {
+    await using certs = await makeMutualTlsCertificates();
+    const { server, errors } = await startServer(certs);
+    await using _ = server;
+    await using good = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+    assert.deepEqual(await good.call(WHO, {}), { name: "alice" });
+    await using bad = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...pick(certs) });
+    const [refused, served] = await Promise.allSettled([
+      bad.call(WHO, {}, { timeout: 10_000 }),
+      good.call(WHO, {}, { timeout: 10_000 }),
+    ]);
+    assert.equal(refused.status, "rejected");
+    assert.notEqual((refused as PromiseRejectedResult).reason?.name, "TimeoutError");
+    assert.deepEqual(served, { status: "fulfilled", value: { name: "alice" } });
+    const refusals = errors.filter((e) => e instanceof ClientCertificateError);
+    assert.ok(refusals.length >= 1, `onError heard ${errors.map(String).join("; ")}`);
+    for (const error of refusals) {
+      assert.equal(error.reason, reason);
+      assert.match(error.message, /^The TLS client tls:\/\/127\.0\.0\.1:\d+ sent/);
+    }
+    assert.deepEqual(await good.call(WHO, {}), { name: "alice" });
+  });
+}
+
+Deno.test("serveGrpc: clientCa needs cert and key, and at least one CA", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const service = {};
+  await assert.rejects(serveGrpc({ schema, service, clientCa: [certs.ca] }), TypeError);
+  await assert.rejects(serveGrpc({ schema, service, ...certs.server, clientCa: [] }), TypeError);
+  assert.throws(
+    () => connectGrpc("grpcs://127.0.0.1:1", { schema, cert: certs.client.cert }),
+    TypeError,
+  );
+});
+
+const python = testNeeding("py:grpc");
+
+python(
+  "serveGrpc with clientCa serves Python grpcio with a certificate, refuses it without one or with another CA's",
+  async () => {
+    await using certs = await makeMutualTlsCertificates();
+    const { server, errors } = await startServer(certs);
+    await using _ = server;
+    await using good = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+    const port = String(server.addr.port);
+    const py = (which: string) =>
+      run(DEBIAN_PYTHON, { args: [PYTHON_CLIENT, certs.dir, port, which], timeout: 30_000 });
+    const accepted = await py("client");
+    assert.equal(accepted.code, 0, formatOutput(accepted));
+    assert.equal(accepted.stdout.trim(), "OK alice");
+    const [refused, meanwhile] = await Promise.all([py("none"), good.call(WHO, {})]);
+    assert.deepEqual(meanwhile, { name: "alice" });
+    assert.equal(refused.code, 0, formatOutput(refused));
+    assert.match(refused.stdout, /^REFUSED UNAVAILABLE /);
+    const refusals = errors.filter((e) => e instanceof ClientCertificateError);
+    assert.ok(refusals.length >= 1, `onError heard ${errors.map(String).join("; ")}`);
+    assert.ok(refusals.every((e) => e.reason === "missing"));
+    const other = await py("client-other:client");
+    assert.match(other.stdout, /^REFUSED UNAVAILABLE /, formatOutput(other));
+    assert.ok(errors.some((e) => e instanceof ClientCertificateError && e.reason === "untrusted"));
+  },
+);
