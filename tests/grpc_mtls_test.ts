@@ -14,7 +14,8 @@ import {
   makeMutualTlsCertificates,
   type MutualTlsCertificates,
 } from "../testing/mtls_certificates.ts";
-import { DEBIAN_PYTHON, formatOutput, run } from "./interop/_process.ts";
+import { calculatorGrpcSchema } from "../examples/calculator/grpc.ts";
+import { DEBIAN_PYTHON, formatOutput, run, startCalculator } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
 const PYTHON_CLIENT = new URL("./peers/grpc_mtls_client.py", import.meta.url).pathname;
@@ -162,3 +163,36 @@ python(
     assert.ok(errors.some((e) => e instanceof ClientCertificateError && e.reason === "untrusted"));
   },
 );
+
+Deno.test("calculator --transport grpcs --client-ca requires a client certificate", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  await using server = await startCalculator(
+    ...["--transport", "grpcs", "--cert", `${certs.dir}/server.pem`],
+    ...["--key", `${certs.dir}/server-key.pem`, "--client-ca", `${certs.dir}/ca.pem`],
+  );
+  assert.match(server.url, /^grpcs:\/\/127\.0\.0\.1:\d+$/);
+  const calculator = calculatorGrpcSchema();
+  await using alice = connectGrpc(server.url, {
+    schema: calculator,
+    caCerts: [certs.ca],
+    ...certs.client,
+  });
+  assert.deepEqual(await alice.call("interop.Calculator/Add", { num1: 1, num2: 2 }), { sum: 3 });
+  await using anonymous = connectGrpc(server.url, { schema: calculator, caCerts: [certs.ca] });
+  await assert.rejects(
+    anonymous.call("interop.Calculator/Add", { num1: 1, num2: 2 }, { timeout: 10_000 }),
+    (error: Error) => error.name !== "TimeoutError",
+  );
+  const stopped = await server.stop("SIGTERM");
+  assert.equal(stopped.code, 0, server.stderr());
+  assert.match(stopped.stderr, /sent no certificate/);
+});
+
+Deno.test("calculator --client-ca is refused with another transport", async () => {
+  const result = await run(Deno.execPath(), {
+    args: ["run", "-A", "examples/calculator.ts", "--transport", "tcp", "--client-ca", "x.pem"],
+    timeout: 30_000,
+  });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--client-ca is for --transport grpcs/);
+});
