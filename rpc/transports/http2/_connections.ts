@@ -5,13 +5,22 @@
 // GOAWAY and waits for them to close.
 
 import type { Connection } from "../../connection.ts";
-import { Http2Connection } from "../../../protocols/http2/connection.ts";
+import {
+  Http2Connection,
+  type Http2ConnectionOptions,
+} from "../../../protocols/http2/connection.ts";
 import type { Http2Stream } from "../../../protocols/http2/stream.ts";
 import { Http2ErrorCode } from "../../../protocols/http2/errors.ts";
 import type { ConnectionTimeouts } from "../_timeouts.ts";
 import { type DriverSocket, driveSocket } from "./_driver.ts";
-import { guardConnection } from "./_guard.ts";
-import type { ServeHttp2Options } from "./server.ts";
+import { guardConnection, type KeepAlive } from "./_guard.ts";
+
+/** What the connections take of serveHttp2's options. */
+export interface ConnectionsOptions extends Http2ConnectionOptions {
+  readonly onStream: (stream: Http2Stream, connection: Connection) => void | Promise<void>;
+  readonly keepAlive?: KeepAlive | undefined;
+  readonly onError?: ((error: unknown) => void) | undefined;
+}
 
 /** The open connections of one server. */
 export interface Http2Connections {
@@ -25,7 +34,7 @@ export interface Http2Connections {
 
 /** The connections of a server with `options`. */
 export function http2Connections(
-  options: ServeHttp2Options,
+  options: ConnectionsOptions,
   timeouts: ConnectionTimeouts,
 ): Http2Connections {
   const onError = options.onError ?? (() => {});
