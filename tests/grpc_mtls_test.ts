@@ -196,3 +196,19 @@ Deno.test("calculator --client-ca is refused with another transport", async () =
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--client-ca is for --transport grpcs/);
 });
+
+Deno.test("serveGrpc with clientCa closes a client that never finishes its TLS handshake, after firstFrameTimeout", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const { server, errors } = await startServer(certs, { limits: { firstFrameTimeout: 300 } });
+  await using _ = server;
+  // A TCP client that sends nothing: no ClientHello, so no handshake.
+  using silent = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  const read = await Promise.race([
+    silent.read(new Uint8Array(16)).catch(() => null),
+    new Promise<"open">((resolve) => setTimeout(() => resolve("open"), 10_000)),
+  ]);
+  assert.equal(read, null, "the server closes the silent socket");
+  assert.ok(errors.some((e) => /TLS handshake failed: .*timeout/i.test(String(e))), String(errors));
+  await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  assert.deepEqual(await client.call(WHO, {}), { name: "alice" });
+});

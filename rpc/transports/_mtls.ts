@@ -50,6 +50,8 @@ export async function listenMutualTls(settings: MutualTlsSettings): Promise<Mutu
     clientCa: settings.clientCa,
     alpnProtocols: settings.alpnProtocols,
     maxConnections: settings.maxConnections,
+    // A client stuck in its handshake is held no longer than one that sends no first frame.
+    handshakeTimeout: settings.timeouts.firstFrameTimeout,
     onError,
     onVerified: (socket, connection, remote) => {
       const clock = new ConnectionClock(settings.timeouts, remote, (error) => {

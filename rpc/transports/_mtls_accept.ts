@@ -117,7 +117,9 @@ export async function acceptMutualTls(options: MutualTlsAcceptOptions): Promise<
       : { handshakeTimeout: options.handshakeTimeout }),
     ...(options.alpnProtocols === undefined ? {} : { ALPNProtocols: [...options.alpnProtocols] }),
   });
-  server.on("tlsClientError", (error: Error) => {
+  server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
+    // Deno's node:tls reports a handshake timeout here but leaves the socket open.
+    socket?.destroy();
     if (!stopping) onError(new Error(`TLS handshake failed: ${error.message}`, { cause: error }));
   });
   server.on("connection", (socket: Socket) => {
