@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { loadProto, protoService } from "../codecs/protobuf.ts";
+import { ConnectError } from "../protocols/connect.ts";
 import { connectionOf, typedContext } from "../rpc/connection.ts";
 import { withContext } from "../rpc/service.ts";
 import { connectGrpc, serveGrpc, type ServeGrpcOptions } from "../rpc/transports/grpc.ts";
@@ -24,9 +25,15 @@ const schema = loadProto(`
   package demo;
   message Empty {}
   message Name { string name = 1; }
+  message Chunk { bytes data = 1; }
+  message Size { int64 bytes = 1; int32 chunks = 2; }
   service Who {
     rpc WhoAmI(Empty) returns (Name);
     rpc Spiffe(Empty) returns (Name);
+  }
+  service Bulk {
+    rpc Upload(stream Chunk) returns (Size);
+    rpc Download(Size) returns (stream Chunk);
   }
 `);
 const WHO = "demo.Who/WhoAmI";
@@ -211,4 +218,137 @@ Deno.test("serveGrpc with clientCa closes a client that never finishes its TLS h
   assert.ok(errors.some((e) => /TLS handshake failed: .*timeout/i.test(String(e))), String(errors));
   await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
   assert.deepEqual(await client.call(WHO, {}), { name: "alice" });
+});
+
+// Bulk moves more than a stream's window (256 KiB) and the socket's read
+// buffer, so that flow control and the node socket's pause and resume work.
+const CHUNK = 64 * 1024;
+const CHUNKS = 64; // 4 MiB each way
+const bulk = protoService(schema, "demo.Bulk", {
+  Upload: async (chunks: AsyncIterable<{ data: Uint8Array }>) => {
+    let bytes = 0n;
+    let count = 0;
+    for await (const { data } of chunks) {
+      bytes += BigInt(data.length);
+      count++;
+    }
+    return { bytes, chunks: count };
+  },
+  Download: async function* ({ chunks }: { chunks: number }) {
+    for (let i = 0; i < chunks; i++) yield { data: new Uint8Array(CHUNK).fill(i) };
+  },
+});
+
+Deno.test("gRPC over mutual TLS streams megabytes both ways, with flow control", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  await using server = await serveGrpc({
+    schema,
+    ...certs.server,
+    clientCa: [certs.ca],
+    service: bulk,
+  });
+  await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  async function* upload() {
+    for (let i = 0; i < CHUNKS; i++) yield { data: new Uint8Array(CHUNK).fill(i) };
+  }
+  const uploaded = client.openStream("demo.Bulk/Upload", undefined, { input: upload() });
+  assert.deepEqual(await uploaded.result, { bytes: BigInt(CHUNK * CHUNKS), chunks: CHUNKS });
+  const downloaded = client.openStream("demo.Bulk/Download", { chunks: CHUNKS });
+  let index = 0;
+  for await (const message of downloaded.messages) {
+    const { data } = message as { data: Uint8Array };
+    assert.equal(data.length, CHUNK);
+    assert.equal(data[0], index % 256);
+    assert.equal(data[CHUNK - 1], index % 256);
+    index++;
+    // A slow reader: the server waits for the window rather than buffering.
+    if (index % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(index, CHUNKS);
+});
+
+Deno.test("gRPC over mutual TLS: a context that refuses a verified client answers 16 UNAUTHENTICATED with why", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const { server, errors } = await startServer(certs, {
+    context: (connection) => {
+      throw new Error(`${connection.peerCertificate?.commonName} is suspended`);
+    },
+  });
+  await using _ = server;
+  await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  const error = await client.call(WHO, {}).then(() => undefined, (e) => e);
+  assert.ok(error instanceof ConnectError, String(error));
+  assert.equal(error.code, 16);
+  assert.match(error.message, /alice is suspended/);
+  assert.equal(errors.length, 1);
+});
+
+Deno.test("gRPC over mutual TLS: a verified client that sends garbage is closed; others are served", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const { server } = await startServer(certs);
+  await using _ = server;
+  using rogue = await Deno.connectTls({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+    caCerts: [certs.ca],
+    alpnProtocols: ["h2"],
+    ...certs.client,
+  });
+  await rogue.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n".repeat(4)));
+  // Read to the end: a GOAWAY (and SETTINGS) then the close; bounded in bytes and time.
+  const received: Uint8Array[] = [];
+  const reading = (async () => {
+    const buffer = new Uint8Array(4096);
+    for (let total = 0; total < 1 << 20;) {
+      const n = await rogue.read(buffer).catch(() => null);
+      if (n === null) return "closed";
+      received.push(buffer.slice(0, n));
+      total += n;
+    }
+    return "flood";
+  })();
+  const outcome = await Promise.race([
+    reading,
+    new Promise<"open">((resolve) => setTimeout(() => resolve("open"), 10_000)),
+  ]);
+  assert.equal(outcome, "closed");
+  const bytes = new Uint8Array(received.flatMap((chunk) => [...chunk]));
+  // Some frame of type 7 (GOAWAY): HTTP/2 frames are length(3) type(1) flags(1) stream(4) payload.
+  const types: number[] = [];
+  for (let at = 0; at + 9 <= bytes.length;) {
+    types.push(bytes[at + 3]!);
+    at += 9 + ((bytes[at]! << 16) | (bytes[at + 1]! << 8) | bytes[at + 2]!);
+  }
+  assert.ok(types.includes(7), `frames received: ${types}`);
+  await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  assert.deepEqual(await client.call(WHO, {}), { name: "alice" });
+});
+
+Deno.test("gRPC over mutual TLS: shutdown answers the call in flight, then closes", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const server = await serveGrpc({
+    schema,
+    ...certs.server,
+    clientCa: [certs.ca],
+    service: protoService(schema, "demo.Who", {
+      WhoAmI: withContext(async (ctx) => {
+        started.resolve();
+        await release.promise;
+        return { name: connectionOf(ctx)?.peerCertificate?.commonName ?? "" };
+      }),
+    }),
+  });
+  await using client = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  const call = client.call(WHO, {});
+  await started.promise;
+  const stopped = server.shutdown();
+  release.resolve();
+  assert.deepEqual(await call, { name: "alice" });
+  await stopped;
+  await server.finished;
+  const later = connectGrpc(server.url, { schema, caCerts: [certs.ca], ...certs.client });
+  await assert.rejects(later.call(WHO, {}, { timeout: 10_000 }));
+  await later.close();
 });
