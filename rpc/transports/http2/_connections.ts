@@ -22,6 +22,23 @@ export interface ConnectionsOptions extends Http2ConnectionOptions {
   readonly onError?: ((error: unknown) => void) | undefined;
 }
 
+/** A running HTTP/2 server. */
+export interface Http2Server extends AsyncDisposable {
+  /** The address bound (the real port when 0 was asked for). */
+  readonly addr: { readonly hostname: string; readonly port: number };
+  /** `http://host:port` (h2c) or `https://host:port`. */
+  readonly url: string;
+  /** Connections open now. */
+  readonly connections: number;
+  /**
+   * Graceful shutdown: no new connections, GOAWAY on the open ones, the
+   * streams in flight finish; then resolves.
+   */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
 /** The open connections of one server. */
 export interface Http2Connections {
   /** Serves HTTP/2 on a new socket; `info` is the same object for all its streams. */
@@ -91,5 +108,44 @@ export function http2Connections(
       for (const connection of open) connection.close();
       while (closing.size > 0) await Promise.all(closing);
     },
+  };
+}
+
+/** How a server's listener stops, for {@linkcode runningServer}. */
+export interface Listening {
+  readonly addr: { readonly hostname: string; readonly port: number };
+  readonly url: string;
+  readonly connections: Http2Connections;
+  /** Resolves when the listener stops accepting, for whatever reason. */
+  readonly accepting: Promise<void>;
+  /** Stops accepting; resolves once no socket will be accepted any more. */
+  stopAccepting(): Promise<void>;
+  /** After every connection has closed (the sockets the listener still holds). */
+  afterClose?(): Promise<void>;
+}
+
+/** The server: its shutdown stops the listener, then sends GOAWAY and waits for the connections. */
+export function runningServer(listening: Listening): Http2Server {
+  const { connections } = listening;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      await listening.stopAccepting();
+      await connections.closeAll();
+      await listening.afterClose?.();
+    })();
+  const finished = (async () => {
+    await listening.accepting;
+    await stopping;
+  })();
+  return {
+    addr: listening.addr,
+    url: listening.url,
+    get connections() {
+      return connections.size;
+    },
+    shutdown,
+    finished,
+    [Symbol.asyncDispose]: shutdown,
   };
 }

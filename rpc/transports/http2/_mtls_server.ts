@@ -6,9 +6,9 @@
 import { resolveMaxConnections } from "../_accept.ts";
 import { acceptMutualTls } from "../_mtls_accept.ts";
 import { resolveTimeouts } from "../_timeouts.ts";
-import { http2Connections } from "./_connections.ts";
+import { http2Connections, type Http2Server, runningServer } from "./_connections.ts";
 import { nodeSocket } from "./_node_socket.ts";
-import type { Http2Server, ServeHttp2Options } from "./server.ts";
+import type { ServeHttp2Options } from "./server.ts";
 
 /** serveHttp2's options with the client CAs that mutual TLS trusts. */
 export interface ServeHttp2MutualTlsOptions extends ServeHttp2Options {
@@ -54,27 +54,19 @@ export async function serveHttp2MutualTls(
   });
   const { hostname, port } = acceptor.addr;
   const url = `https://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-  let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= (async () => {
-      stopped = true;
-      acceptor.stop();
-      await connections.closeAll();
-      acceptor.destroyAll();
-      await acceptor.closed;
-    })();
-  const finished = (async () => {
-    await acceptor.closed;
-    await stopping;
-  })();
-  return {
+  return runningServer({
     addr: { hostname, port },
     url,
-    get connections() {
-      return connections.size;
+    connections,
+    accepting: acceptor.closed,
+    stopAccepting: () => {
+      stopped = true;
+      acceptor.stop();
+      return Promise.resolve();
     },
-    shutdown,
-    finished,
-    [Symbol.asyncDispose]: shutdown,
-  };
+    afterClose: () => {
+      acceptor.destroyAll();
+      return acceptor.closed;
+    },
+  });
 }

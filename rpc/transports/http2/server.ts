@@ -17,7 +17,7 @@ import type { Http2ConnectionOptions } from "../../../protocols/http2/connection
 import type { Http2Stream } from "../../../protocols/http2/stream.ts";
 import { acceptLoop, resolveMaxConnections } from "../_accept.ts";
 import { resolveTimeouts } from "../_timeouts.ts";
-import { http2Connections } from "./_connections.ts";
+import { http2Connections, type Http2Server, runningServer } from "./_connections.ts";
 import type { KeepAlive } from "./_guard.ts";
 
 /** Options of {@linkcode serveHttp2}. */
@@ -58,22 +58,7 @@ export interface ServeHttp2Options extends Http2ConnectionOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** A running HTTP/2 server. */
-export interface Http2Server extends AsyncDisposable {
-  /** The address bound (the real port when 0 was asked for). */
-  readonly addr: { readonly hostname: string; readonly port: number };
-  /** `http://host:port` (h2c) or `https://host:port`. */
-  readonly url: string;
-  /** Connections open now. */
-  readonly connections: number;
-  /**
-   * Graceful shutdown: no new connections, GOAWAY on the open ones, the
-   * streams in flight finish; then resolves.
-   */
-  shutdown(): Promise<void>;
-  /** Resolves when the server has stopped. */
-  readonly finished: Promise<void>;
-}
+export type { Http2Server } from "./_connections.ts";
 
 /**
  * Serves HTTP/2: h2c with prior knowledge, or TLS with ALPN `h2` when
@@ -151,9 +136,12 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
     onError,
   });
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= (async () => {
+  return runningServer({
+    addr: { hostname: bound.hostname, port: bound.port },
+    url,
+    connections,
+    accepting: loop,
+    stopAccepting: async () => {
       stop.abort();
       try {
         listener.close();
@@ -161,21 +149,6 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
         // Closed already.
       }
       await loop;
-      await connections.closeAll();
-    })();
-  const finished = (async () => {
-    await loop;
-    await stopping;
-  })();
-
-  return {
-    addr: { hostname: bound.hostname, port: bound.port },
-    url,
-    get connections() {
-      return connections.size;
     },
-    shutdown,
-    finished,
-    [Symbol.asyncDispose]: shutdown,
-  };
+  });
 }
