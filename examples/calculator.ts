@@ -4,7 +4,7 @@
  * ```sh
  * deno task calculator --codec jsonrpc|xmlrpc|msgpack|protobuf|thrift --transport tcp|unix|http|ws [--framing F] [--protocol binary|compact] [--host H] [--port P]
  * deno task calculator --transport tls|https|wss --cert server.pem --key server-key.pem
- * deno task calculator --codec protobuf --transport grpc|grpcs [--cert server.pem --key server-key.pem]
+ * deno task calculator --codec protobuf --transport grpc|grpcs [--cert server.pem --key server-key.pem] [--client-ca ca.pem]
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -41,6 +41,7 @@ Options:
   --path FILE      the socket's path, for --transport unix
   --cert FILE      the server's certificate chain (PEM), for tls, https, wss and grpcs
   --key FILE       its private key (PEM), for tls, https, wss and grpcs
+  --client-ca FILE grpcs: require client certificates signed by this CA (PEM; mutual TLS)
   --expose-errors  send handler error details (development only)
   --log-level L    debug (every call), info (the default: clients' mistakes), warn, error
                    (the server's own faults); to stderr
@@ -66,6 +67,7 @@ const { values } = (() => {
         path: { type: "string" },
         cert: { type: "string" },
         key: { type: "string" },
+        "client-ca": { type: "string" },
         "expose-errors": { type: "boolean", default: false },
         "log-level": { type: "string", default: "info" },
         "log-format": { type: "string", default: "text" },
@@ -95,6 +97,10 @@ const wiring = codecByName(codecName, values.protocol, values.multiplexed) ??
   fail(`unknown codec "${codecName}"`);
 const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
   fail(`unknown framing "${values.framing}" for codec "${codecName}"`);
+// Mutual TLS needs a client CA option only gRPC's server has a listener for here.
+if (values["client-ca"] !== undefined && values.transport !== "grpcs") {
+  fail("--client-ca is for --transport grpcs");
+}
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
 
@@ -119,15 +125,17 @@ const onError = logErrors(logger);
 
 // The certificate and key of --transport tls, https and wss, as PEM text.
 function certificate(): { cert: string; key: string } {
-  const read = (option: "cert" | "key"): string => {
-    const file = values[option] ?? fail(`--transport ${values.transport} needs --cert and --key`);
-    try {
-      return Deno.readTextFileSync(file);
-    } catch (error) {
-      return fail(`cannot read --${option} ${file}: ${(error as Error).message}`);
-    }
-  };
-  return { cert: read("cert"), key: read("key") };
+  return { cert: readPem("cert"), key: readPem("key") };
+}
+
+// A PEM file named by an option that --transport needs.
+function readPem(option: "cert" | "key" | "client-ca"): string {
+  const file = values[option] ?? fail(`--transport ${values.transport} needs --cert and --key`);
+  try {
+    return Deno.readTextFileSync(file);
+  } catch (error) {
+    return fail(`cannot read --${option} ${file}: ${(error as Error).message}`);
+  }
 }
 
 function serveSocket(
@@ -230,7 +238,14 @@ switch (values.transport) {
     server = await serveCalculatorGrpc({
       hostname: values.host,
       port,
-      ...(values.transport === "grpcs" ? { tls: certificate() } : {}),
+      ...(values.transport === "grpcs"
+        ? {
+          tls: {
+            ...certificate(),
+            ...(values["client-ca"] === undefined ? {} : { clientCa: [readPem("client-ca")] }),
+          },
+        }
+        : {}),
       exposeErrors: values["expose-errors"],
       interceptors,
       onError,

@@ -53,8 +53,15 @@ export interface CalculatorGrpcOptions {
   readonly hostname: string;
   /** The port; 0 picks a free one. */
   readonly port: number;
-  /** PEM certificate and key: TLS with ALPN h2 (grpcs). */
-  readonly tls?: { readonly cert: string; readonly key: string };
+  /**
+   * PEM certificate and key: TLS with ALPN h2 (grpcs); with `clientCa`,
+   * mutual TLS (clients must present a certificate one of those CAs signed).
+   */
+  readonly tls?: {
+    readonly cert: string;
+    readonly key: string;
+    readonly clientCa?: readonly string[];
+  };
   /** Send handler error details (development only). */
   readonly exposeErrors: boolean;
   /** Told about handler errors and failed requests. */

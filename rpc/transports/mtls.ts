@@ -47,7 +47,7 @@ import type { ServeOptions, SocketServer } from "./tcp.ts";
 import type { TlsAddress, TlsListenAddress } from "./tls.ts";
 import { checkServiceSource } from "../serve_connection.ts";
 
-export { ClientCertificateError, type ClientCertificateFailure } from "./_mtls.ts";
+export { ClientCertificateError, type ClientCertificateFailure } from "./_mtls_accept.ts";
 
 /** Where a mutual-TLS server listens, its certificate, and whom it trusts. */
 export interface MutualTlsListenAddress extends TlsListenAddress {

@@ -33,6 +33,13 @@ export interface GrpcClientOptions {
   readonly schema: ProtoSchema;
   /** PEM certificates to trust for `grpcs://`, besides the system's. */
   readonly caCerts?: readonly string[];
+  /**
+   * A client certificate chain (PEM) to present on `grpcs://`, with `key`:
+   * for servers that require mutual TLS (`serveGrpc`'s `clientCa`).
+   */
+  readonly cert?: string;
+  /** The PEM private key of `cert`. */
+  readonly key?: string;
   /** Metadata sent with every call (`authorization`, say). */
   readonly headers?: HeadersInit;
   /** Milliseconds before a call gives up, sent as `grpc-timeout`; none by default. */
@@ -170,7 +177,7 @@ export interface GrpcClient extends AsyncDisposable {
  * @param url the server, `grpc://` or `grpcs://`
  * @param options the schema, metadata, timeout, compression
  * @returns the client
- * @throws {TypeError} for a URL of another scheme
+ * @throws {TypeError} for a URL of another scheme, or only one of `cert` and `key`
  *
  * @example Calling parley's own gRPC server, with metadata both ways
  * ```ts
@@ -215,6 +222,8 @@ export function connectGrpc(url: string, options: GrpcClientOptions): GrpcClient
   const http2 = connectHttp2(`${tls ? "https" : "http"}://${parsed.host}`, {
     initialWindowSize: STREAM_WINDOW,
     ...(options.caCerts === undefined ? {} : { caCerts: options.caCerts }),
+    ...(options.cert === undefined ? {} : { cert: options.cert }),
+    ...(options.key === undefined ? {} : { key: options.key }),
   });
   const { schema } = options;
   const maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;

@@ -23,6 +23,13 @@ const GRACE = 1000;
 /** Output bytes waiting beyond which reading pauses. */
 const PAUSE_READING = 4 << 20;
 
+/**
+ * What the driver needs of a socket: a `Deno.Conn` is one; a `node:tls`
+ * socket (mutual TLS, which Deno's own TLS cannot do) becomes one through
+ * `_node_socket.ts`.
+ */
+export type DriverSocket = Pick<Deno.Conn, "read" | "write" | "closeWrite" | "close">;
+
 /** A socket being driven; what a transport keeps of each connection. */
 export interface Driven {
   /** Resolves when the socket is closed. */
@@ -30,7 +37,7 @@ export interface Driven {
   /** Wakes the write pump: the connection's `onOutput`. */
   readonly onOutput: () => void;
   /** Starts reading and writing on `conn` (a client may queue output before it connects). */
-  attach(conn: Deno.Conn): void;
+  attach(conn: DriverSocket): void;
   /**
    * The connection has ended (its `onClose`): the socket is closed within
    * a second however things stand, even with a write stuck on a peer that
@@ -74,7 +81,7 @@ export interface Driven {
  * ```
  */
 export function driveSocket(connection: () => Http2Connection): Driven {
-  let socket: Deno.Conn | undefined;
+  let socket: DriverSocket | undefined;
   let writing = false;
   let closed = false;
   let drained: PromiseWithResolvers<void> | undefined;
@@ -167,9 +174,9 @@ export function driveSocket(connection: () => Http2Connection): Driven {
   return {
     done,
     onOutput,
-    attach(conn: Deno.Conn) {
+    attach(conn: DriverSocket) {
       socket = conn;
-      noDelay(conn);
+      noDelay(conn as Deno.Conn);
       read();
       const connectionNow = connection();
       if (connectionNow.closed && connectionNow.bufferedAmount === 0) finish();

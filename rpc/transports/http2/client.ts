@@ -24,6 +24,10 @@ import { type Guard, guardConnection, type KeepAlive } from "./_guard.ts";
 export interface Http2ClientOptions extends Omit<Http2ConnectionOptions, "authority" | "scheme"> {
   /** PEM certificates to trust for `https://`, besides the system's. */
   readonly caCerts?: readonly string[];
+  /** A client certificate chain (PEM) to present, with `key`: mutual TLS. */
+  readonly cert?: string;
+  /** The PEM private key of `cert`. */
+  readonly key?: string;
   /** Pings of the client's own; a server that leaves one unanswered is dropped. Off by default. */
   readonly keepAlive?: KeepAlive;
   /** Told why a connection ended, when it was not graceful. */
@@ -67,7 +71,7 @@ export interface Http2Client extends AsyncDisposable {
  * @param url `http://host:port` (h2c, prior knowledge) or `https://host:port` (TLS, ALPN h2)
  * @param options TLS trust, windows, limits, pings
  * @returns the client
- * @throws {TypeError} for another scheme
+ * @throws {TypeError} for another scheme, or only one of `cert` and `key`
  *
  * @example Against parley's own server
  * ```ts
@@ -95,6 +99,9 @@ export function connectHttp2(url: string, options: Http2ClientOptions = {}): Htt
     throw new TypeError(`connectHttp2: ${url} is not an http:// or https:// URL`);
   }
   const tls = parsed.protocol === "https:";
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError(`${url}: a client certificate needs both cert and key`);
+  }
   const hostname = parsed.hostname.replace(/^\[|\]$/g, "");
   const port = Number(parsed.port || (tls ? 443 : 80));
   const onError = options.onError ?? (() => {});
@@ -158,6 +165,7 @@ export function connectHttp2(url: string, options: Http2ClientOptions = {}): Htt
       port,
       alpnProtocols: ["h2"],
       ...(options.caCerts === undefined ? {} : { caCerts: [...options.caCerts] }),
+      ...(options.cert === undefined ? {} : { cert: options.cert, key: options.key! }),
     });
     try {
       const { alpnProtocol } = await conn.handshake();

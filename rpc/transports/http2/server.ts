@@ -13,16 +13,12 @@
 
 import type { Connection } from "../../connection.ts";
 import { connectionInfo } from "../_connection.ts";
-import {
-  Http2Connection,
-  type Http2ConnectionOptions,
-} from "../../../protocols/http2/connection.ts";
+import type { Http2ConnectionOptions } from "../../../protocols/http2/connection.ts";
 import type { Http2Stream } from "../../../protocols/http2/stream.ts";
-import { Http2ErrorCode } from "../../../protocols/http2/errors.ts";
 import { acceptLoop, resolveMaxConnections } from "../_accept.ts";
 import { resolveTimeouts } from "../_timeouts.ts";
-import { driveSocket } from "./_driver.ts";
-import { guardConnection, type KeepAlive } from "./_guard.ts";
+import { http2Connections, type Http2Server, runningServer } from "./_connections.ts";
+import type { KeepAlive } from "./_guard.ts";
 
 /** Options of {@linkcode serveHttp2}. */
 export interface ServeHttp2Options extends Http2ConnectionOptions {
@@ -62,22 +58,7 @@ export interface ServeHttp2Options extends Http2ConnectionOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** A running HTTP/2 server. */
-export interface Http2Server extends AsyncDisposable {
-  /** The address bound (the real port when 0 was asked for). */
-  readonly addr: { readonly hostname: string; readonly port: number };
-  /** `http://host:port` (h2c) or `https://host:port`. */
-  readonly url: string;
-  /** Connections open now. */
-  readonly connections: number;
-  /**
-   * Graceful shutdown: no new connections, GOAWAY on the open ones, the
-   * streams in flight finish; then resolves.
-   */
-  shutdown(): Promise<void>;
-  /** Resolves when the server has stopped. */
-  readonly finished: Promise<void>;
-}
+export type { Http2Server } from "./_connections.ts";
 
 /**
  * Serves HTTP/2: h2c with prior knowledge, or TLS with ALPN `h2` when
@@ -142,62 +123,25 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
   const bound = listener.addr as Deno.NetAddr;
   const host = bound.hostname.includes(":") ? `[${bound.hostname}]` : bound.hostname;
   const url = `${tls ? "https" : "http"}://${host}:${bound.port}`;
-  const open = new Set<Http2Connection>();
-  const closing = new Set<Promise<void>>();
+  const connections = http2Connections(options, timeouts);
   const stop = new AbortController();
-
-  const onStream = (stream: Http2Stream, info: Connection) => {
-    try {
-      const handled = options.onStream(stream, info);
-      if (handled instanceof Promise) {
-        handled.catch((error) => {
-          onError(error);
-          stream.reset(Http2ErrorCode.INTERNAL_ERROR);
-        });
-      }
-    } catch (error) {
-      onError(error);
-      stream.reset(Http2ErrorCode.INTERNAL_ERROR);
-    }
-  };
-
-  const accepted = (conn: Deno.Conn) => {
-    const info = connectionInfo(conn, tls ? "h2" : "h2c");
-    const driven = driveSocket(() => connection);
-    const connection: Http2Connection = new Http2Connection("server", {
-      onOutput: driven.onOutput,
-      onStream: (stream) => {
-        guard.streamOpened();
-        onStream(stream, info);
-      },
-      onClose: (error) => {
-        driven.ended();
-        if (error !== undefined) onError(error);
-      },
-    }, options);
-    const guard = guardConnection(connection, { ...timeouts, keepAlive: options.keepAlive });
-    open.add(connection);
-    if (stop.signal.aborted) connection.close();
-    const done = driven.done.then(() => {
-      guard.stop();
-      open.delete(connection);
-      closing.delete(done);
-    });
-    closing.add(done);
-    driven.attach(conn);
-  };
+  const accepted = (conn: Deno.Conn) =>
+    connections.accept(conn, connectionInfo(conn, tls ? "h2" : "h2c"));
 
   const loop = acceptLoop(listener, accepted, {
     url,
     maxConnections,
-    open: () => open.size,
+    open: () => connections.size,
     signal: stop.signal,
     onError,
   });
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= (async () => {
+  return runningServer({
+    addr: { hostname: bound.hostname, port: bound.port },
+    url,
+    connections,
+    accepting: loop,
+    stopAccepting: async () => {
       stop.abort();
       try {
         listener.close();
@@ -205,23 +149,6 @@ export function serveHttp2(options: ServeHttp2Options): Http2Server {
         // Closed already.
       }
       await loop;
-      // GOAWAY: each connection refuses new streams and ends once its streams are done.
-      for (const connection of open) connection.close();
-      while (closing.size > 0) await Promise.all(closing);
-    })();
-  const finished = (async () => {
-    await loop;
-    await stopping;
-  })();
-
-  return {
-    addr: { hostname: bound.hostname, port: bound.port },
-    url,
-    get connections() {
-      return open.size;
     },
-    shutdown,
-    finished,
-    [Symbol.asyncDispose]: shutdown,
-  };
+  });
 }
