@@ -180,9 +180,17 @@ export class Peer extends RpcClientBase {
       method,
       params,
       options,
-      (method, params, options, metadata) => this.#call(method, params, options, metadata),
+      this.#send,
     ) as Promise<T>;
   }
+
+  // The end of a call's chain, made once rather than per call.
+  readonly #send = (
+    method: string,
+    params: RpcParams | undefined,
+    options: CallOptions | undefined,
+    metadata: Headers,
+  ): Promise<unknown> => this.#call(method, params, options, metadata);
 
   #call<T>(
     method: string,
