@@ -10,7 +10,6 @@
  */
 
 import { CallHeaders } from "./_call_headers.ts";
-import { END, runChain } from "./_chain.ts";
 import { callMetadata } from "./call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "./schema.ts";
 import type { CallOptions, RpcParams } from "./types.ts";
@@ -43,12 +42,9 @@ export interface InterceptedCall {
 export type CallHandler = (call: InterceptedCall) => Promise<unknown>;
 
 /**
- * Wraps the next handler. The outer function runs once per list of
- * interceptors (when a peer or client first uses it), the handler it gives
- * once per call; the first interceptor of a list is outermost (it sees the
- * call first and the outcome last). A handler passes on the call it was
- * given or a copy of it (`{ ...call, params }`): the copy keeps what ends
- * the call's chain, a call object made afresh does not (and is refused).
+ * Wraps the next handler. The outer function runs once per call, the
+ * first interceptor of a list outermost (it sees the call first and the
+ * outcome last).
  *
  * @example Denying a method, before the handler runs
  * ```ts
@@ -136,7 +132,14 @@ export function intercept(
   last: CallHandler,
   call: InterceptedCall,
 ): Promise<unknown> {
-  return runChain(interceptors, { ...call, [END]: last });
+  let handler = last;
+  for (let i = interceptors.length - 1; i >= 0; i--) handler = interceptors[i]!(handler);
+  try {
+    const outcome = handler(call);
+    return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 // The end of a server's chain: the handler's outcome as a promise, without
@@ -187,7 +190,7 @@ export function interceptServed(
   params: RpcParams | undefined,
   invoke: (params: RpcParams | undefined) => unknown,
 ): Promise<unknown> {
-  return runChain(interceptors, {
+  return intercept(interceptors, (call) => invoked(invoke, call.params), {
     method: ctx.method,
     params,
     kind: ctx.id === undefined ? "notification" : "call",
@@ -195,7 +198,6 @@ export function interceptServed(
     signal: ctx.signal,
     metadata: callMetadata(ctx)?.request ?? new Headers(),
     context: ctx,
-    [END]: (call) => invoked(invoke, call.params),
   });
 }
 
@@ -246,22 +248,25 @@ export function interceptSent(
     metadata: Headers,
   ) => Promise<unknown>,
 ): Promise<unknown> {
-  return runChain(interceptors, {
-    method,
-    params,
-    kind,
-    side: "client",
-    signal: options?.signal ?? NEVER_ABORTED,
-    // Knows whether anything was put in: a call left without metadata sends none, unread.
-    metadata: new CallHeaders(options?.headers),
-    [END]: (call) =>
+  return intercept(
+    interceptors,
+    (call) =>
       send(
         call.method,
         call.params,
         call.signal === NEVER_ABORTED ? options : { ...options, signal: call.signal },
         call.metadata,
       ),
-  });
+    {
+      method,
+      params,
+      kind,
+      side: "client",
+      signal: options?.signal ?? NEVER_ABORTED,
+      // Knows whether anything was put in: a call left without metadata sends none, unread.
+      metadata: new CallHeaders(options?.headers),
+    },
+  );
 }
 
 /**
@@ -330,7 +335,7 @@ export function interceptDispatch(
       outer = {
         ...resolved,
         invoke: (params, ctx) =>
-          runChain(interceptors, {
+          intercept(interceptors, (call) => invoked((p) => resolved.invoke(p, ctx), call.params), {
             method: ctx.method,
             params: params as RpcParams | undefined,
             kind: "call",
@@ -338,7 +343,6 @@ export function interceptDispatch(
             signal: ctx.signal,
             metadata: callMetadata(ctx)?.request ?? new Headers(),
             context: ctx,
-            [END]: (call) => invoked((p) => resolved.invoke(p, ctx), call.params),
           }),
       };
       wrapped.set(resolved, outer);
@@ -394,18 +398,21 @@ export function interceptCall<O extends MetadataCallOptions>(
   options: O,
   send: (method: string, params: RpcParams | undefined, options: O) => Promise<unknown>,
 ): Promise<unknown> {
-  return runChain(interceptors, {
-    method,
-    params,
-    kind: "call",
-    side: "client",
-    signal: options.signal ?? NEVER_ABORTED,
-    metadata: new Headers(options.headers),
-    [END]: (call) =>
+  return intercept(
+    interceptors,
+    (call) =>
       send(call.method, call.params, {
         ...options,
         headers: call.metadata,
         ...(call.signal === NEVER_ABORTED ? {} : { signal: call.signal }),
       }),
-  });
+    {
+      method,
+      params,
+      kind: "call",
+      side: "client",
+      signal: options.signal ?? NEVER_ABORTED,
+      metadata: new Headers(options.headers),
+    },
+  );
 }
