@@ -71,22 +71,58 @@ export function invokeMethod(
   settings: AnswerSettings,
 ): RpcMessage | Promise<RpcMessage> {
   const id = ctx.id ?? null;
-  if (settings.connection !== undefined) attachConnection(ctx, settings.connection);
   let outcome: unknown;
   try {
-    outcome = settings.interceptors === undefined
-      ? resolved.invoke(params, ctx)
-      : interceptServed(settings.interceptors, ctx, params, (p) => resolved.invoke(p, ctx));
+    outcome = started(resolved, ctx, params, settings);
   } catch (error) {
     return failureOf(id, error, settings);
   }
-  if (!(outcome instanceof Promise)) {
-    return { kind: "result", id: id as RpcId, result: outcome ?? null };
+  if (!(outcome instanceof Promise)) return resultOf(id, outcome);
+  return outcome.then((result) => resultOf(id, result), (error) => failureOf(id, error, settings));
+}
+
+/**
+ * Runs a resolved method and gives its reply to `respond`: at once when
+ * the handler returns a plain value or throws, when it settles otherwise.
+ * One promise fewer per call than waiting for {@linkcode invokeMethod}'s
+ * (interceptors make every outcome a promise).
+ */
+export function answerMethod(
+  resolved: ResolvedMethod,
+  ctx: CallContext,
+  params: RpcParams | undefined,
+  settings: AnswerSettings,
+  respond: (reply: RpcMessage) => void,
+): void {
+  const id = ctx.id ?? null;
+  let outcome: unknown;
+  try {
+    outcome = started(resolved, ctx, params, settings);
+  } catch (error) {
+    return respond(failureOf(id, error, settings));
   }
-  return outcome.then(
-    (result): RpcMessage => ({ kind: "result", id: id as RpcId, result: result ?? null }),
-    (error) => failureOf(id, error, settings),
+  if (!(outcome instanceof Promise)) return respond(resultOf(id, outcome));
+  outcome.then(
+    (result) => respond(resultOf(id, result)),
+    (error) => respond(failureOf(id, error, settings)),
   );
+}
+
+// The handler's outcome, through the interceptors when there are some.
+function started(
+  resolved: ResolvedMethod,
+  ctx: CallContext,
+  params: RpcParams | undefined,
+  settings: AnswerSettings,
+): unknown {
+  if (settings.connection !== undefined) attachConnection(ctx, settings.connection);
+  return settings.interceptors === undefined
+    ? resolved.invoke(params, ctx)
+    : interceptServed(settings.interceptors, ctx, params, (p) => resolved.invoke(p, ctx));
+}
+
+function resultOf(id: RpcId | null, result: unknown): RpcMessage {
+  return { kind: "result", id: id as RpcId, result: result ?? null };
 }
 
 /**

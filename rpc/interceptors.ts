@@ -9,6 +9,7 @@
  * @module
  */
 
+import { CallHeaders } from "./_call_headers.ts";
 import { callMetadata } from "./call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "./schema.ts";
 import type { CallOptions, RpcParams } from "./types.ts";
@@ -134,7 +135,23 @@ export function intercept(
   let handler = last;
   for (let i = interceptors.length - 1; i >= 0; i--) handler = interceptors[i]!(handler);
   try {
-    return Promise.resolve(handler(call));
+    const outcome = handler(call);
+    return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+// The end of a server's chain: the handler's outcome as a promise, without
+// an async function's extra promise and ticks (a sync handler's value is
+// resolved at once), a throw as a rejection.
+function invoked(
+  invoke: (params: RpcParams | undefined) => unknown,
+  params: RpcParams | undefined,
+): Promise<unknown> {
+  try {
+    const outcome = invoke(params);
+    return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -173,7 +190,7 @@ export function interceptServed(
   params: RpcParams | undefined,
   invoke: (params: RpcParams | undefined) => unknown,
 ): Promise<unknown> {
-  return intercept(interceptors, async (call) => await invoke(call.params), {
+  return intercept(interceptors, (call) => invoked(invoke, call.params), {
     method: ctx.method,
     params,
     kind: ctx.id === undefined ? "notification" : "call",
@@ -246,7 +263,8 @@ export function interceptSent(
       kind,
       side: "client",
       signal: options?.signal ?? NEVER_ABORTED,
-      metadata: new Headers(options?.headers),
+      // Knows whether anything was put in: a call left without metadata sends none, unread.
+      metadata: new CallHeaders(options?.headers),
     },
   );
 }
@@ -317,7 +335,7 @@ export function interceptDispatch(
       outer = {
         ...resolved,
         invoke: (params, ctx) =>
-          intercept(interceptors, async (call) => await resolved.invoke(call.params, ctx), {
+          intercept(interceptors, (call) => invoked((p) => resolved.invoke(p, ctx), call.params), {
             method: ctx.method,
             params: params as RpcParams | undefined,
             kind: "call",

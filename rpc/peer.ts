@@ -7,6 +7,7 @@
 
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
+import { unwritten } from "./_call_headers.ts";
 import { installed, type Interceptor, interceptSent, optionsMetadata } from "./interceptors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
@@ -179,9 +180,17 @@ export class Peer extends RpcClientBase {
       method,
       params,
       options,
-      (method, params, options, metadata) => this.#call(method, params, options, metadata),
+      this.#send,
     ) as Promise<T>;
   }
+
+  // The end of a call's chain, made once rather than per call.
+  readonly #send = (
+    method: string,
+    params: RpcParams | undefined,
+    options: CallOptions | undefined,
+    metadata: Headers,
+  ): Promise<unknown> => this.#call(method, params, options, metadata);
 
   #call<T>(
     method: string,
@@ -198,7 +207,12 @@ export class Peer extends RpcClientBase {
       return Promise.reject(error);
     }
     const id = registered.id;
-    const meta = metadata ?? optionsMetadata(options);
+    // Metadata no interceptor wrote to is none: the literal path.
+    const meta = metadata === undefined
+      ? optionsMetadata(options)
+      : unwritten(metadata)
+      ? undefined
+      : metadata;
     // Literals on the common path: no metadata, no spread.
     const request: RpcRequest = meta !== undefined
       ? message<RpcRequest>({ kind: "request", id, method }, params, meta)

@@ -106,6 +106,15 @@ export function tracing(options: TracingOptions = {}): Interceptor {
   // Nothing registered (the api alone): nothing to record and no context to carry.
   const idle = options.tracerProvider === undefined && propagator === undefined
     ? () => {
+      // The api's registry, read first: with nothing registered in it (no
+      // provider, no propagator: the common case) the call is idle without
+      // asking the api. A provider registered later is found there.
+      const registry = (globalThis as { [API]?: Record<string, unknown> })[API];
+      if (
+        registry === undefined || registry.trace === undefined && registry.propagation === undefined
+      ) {
+        return true;
+      }
       const provider = trace.getTracerProvider();
       return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER &&
         propagation.fields().length === 0;
@@ -141,6 +150,9 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     return settle(span, names, call.side, context.with(active, next, null, call));
   };
 }
+
+// Where @opentelemetry/api 1.x keeps what is registered (its global-utils.ts).
+const API = Symbol.for("opentelemetry.js.api.1");
 
 // What a ProxyTracerProvider delegates to while no provider is registered.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();

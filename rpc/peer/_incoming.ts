@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type AnswerSettings, invokeMethod, refuseCall, requestMetadata } from "../answer.ts";
+import { answerMethod, type AnswerSettings, refuseCall, requestMetadata } from "../answer.ts";
 import { attachMetadata } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
@@ -163,9 +163,7 @@ export class IncomingCalls {
     };
     if (id !== undefined) this.#calls.set(id, { controller, finish });
     const ctx = this.#context(id, method, controller.signal, meta);
-    const reply = invokeMethod(this.#streaming(resolved, id), ctx, params, this.#answering);
-    if (reply instanceof Promise) reply.then(finish);
-    else finish(reply);
+    answerMethod(this.#streaming(resolved, id), ctx, params, this.#answering, finish);
   }
 
   // A method whose handler may stream: its messages are sent inside the

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { unwritten } from "../_call_headers.ts";
 import { type Interceptor, interceptSent } from "../interceptors.ts";
 import type { BatchEntry } from "../client.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../types.ts";
@@ -43,7 +44,7 @@ export interface BatchItem {
  * ```
  */
 export function metaOf(metadata: Headers | undefined): Record<string, string> | undefined {
-  if (metadata === undefined) return undefined;
+  if (metadata === undefined || unwritten(metadata)) return undefined;
   let meta: Record<string, string> | undefined;
   // forEach, not for…of: Deno's Headers iterator costs ~300 ns even when
   // empty, a tenth of a whole call in memory (tests/bench/interceptors_bench.ts).
