@@ -7,7 +7,7 @@
 import { toErrorObject } from "./dispatch.ts";
 import { DecodeError, ErrorCode, RpcError } from "./errors.ts";
 import { attachConnection, type ConnectionScope } from "./connection.ts";
-import { type Interceptor, interceptServed } from "./interceptors.ts";
+import { activeChain, type Interceptor, interceptServed } from "./interceptors.ts";
 import type { CallContext, ResolvedMethod } from "./service.ts";
 import type { Codec, Frame, RpcFailure, RpcId, RpcMessage, RpcParams } from "./types.ts";
 
@@ -116,9 +116,10 @@ function started(
   settings: AnswerSettings,
 ): unknown {
   if (settings.connection !== undefined) attachConnection(ctx, settings.connection);
-  return settings.interceptors === undefined
+  const chain = activeChain(settings.interceptors);
+  return chain === undefined
     ? resolved.invoke(params, ctx)
-    : interceptServed(settings.interceptors, ctx, params, (p) => resolved.invoke(p, ctx));
+    : interceptServed(chain, ctx, params, (p) => resolved.invoke(p, ctx));
 }
 
 function resultOf(id: RpcId | null, result: unknown): RpcMessage {
@@ -138,10 +139,11 @@ export function refuseCall(
   settings: AnswerSettings,
 ): RpcMessage | Promise<RpcMessage> {
   const id = ctx.id ?? null;
-  if (settings.interceptors === undefined) {
+  const chain = activeChain(settings.interceptors);
+  if (chain === undefined) {
     return errorReply(id, error.code, error.message, error.data);
   }
-  return interceptServed(settings.interceptors, ctx, params, () => Promise.reject(error)).then(
+  return interceptServed(chain, ctx, params, () => Promise.reject(error)).then(
     (result): RpcMessage => ({ kind: "result", id: id as RpcId, result: result ?? null }),
     (error) => failureOf(id, error, settings),
   );

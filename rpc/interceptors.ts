@@ -69,7 +69,18 @@ export type CallHandler = (call: InterceptedCall) => Promise<unknown>;
  * assert.equal(await handler({ ...call, method: "add" }), "ran");
  * ```
  */
-export type Interceptor = (next: CallHandler) => CallHandler;
+export interface Interceptor {
+  /** Wraps `next`, once per call. */
+  (next: CallHandler): CallHandler;
+  /**
+   * Whether, for now, it would only pass calls on (tracing with no
+   * OpenTelemetry provider registered): asked per call, and when every
+   * interceptor of a chain says so, the call takes the path of no
+   * interceptors at all (no call object, no metadata), so that an idle
+   * interceptor costs one check. Absent: never idle.
+   */
+  readonly idle?: () => boolean;
+}
 
 /**
  * The interceptors to keep: `undefined` when there are none, so that the
@@ -92,6 +103,40 @@ export function installed(
   interceptors: readonly Interceptor[] | undefined,
 ): readonly Interceptor[] | undefined {
   return interceptors === undefined || interceptors.length === 0 ? undefined : [...interceptors];
+}
+
+/**
+ * The chain to run a call through now: `undefined` when there is none or
+ * when every interceptor is {@linkcode Interceptor.idle}, so that the call
+ * paths take their way without interceptors; otherwise the chain, whole.
+ *
+ * @param interceptors as {@linkcode installed} keeps them
+ * @returns them, or `undefined` when none would do anything
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { activeChain, type Interceptor } from "./interceptors.ts";
+ *
+ * let registered = false;
+ * const tracer: Interceptor = Object.assign((next: Parameters<Interceptor>[0]) => next, {
+ *   idle: () => !registered,
+ * });
+ * assert.equal(activeChain([tracer]), undefined);
+ * registered = true;
+ * assert.deepEqual(activeChain([tracer]), [tracer]);
+ * assert.equal(activeChain(undefined), undefined);
+ * ```
+ */
+export function activeChain(
+  interceptors: readonly Interceptor[] | undefined,
+): readonly Interceptor[] | undefined {
+  if (interceptors === undefined) return undefined;
+  for (let i = 0; i < interceptors.length; i++) {
+    const idle = interceptors[i]!.idle;
+    if (idle === undefined || !idle()) return interceptors;
+  }
+  return undefined;
 }
 
 /**

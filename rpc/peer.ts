@@ -8,7 +8,13 @@
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import { unwritten } from "./_call_headers.ts";
-import { installed, type Interceptor, interceptSent, optionsMetadata } from "./interceptors.ts";
+import {
+  activeChain,
+  installed,
+  type Interceptor,
+  interceptSent,
+  optionsMetadata,
+} from "./interceptors.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
@@ -19,6 +25,7 @@ import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
 import { Outbox } from "./peer/_outbox.ts";
 import type { StreamTable } from "./peer/_streams.ts";
+import { streamTable } from "./peer/_stream_setup.ts";
 import type {
   Codec,
   Frame,
@@ -30,7 +37,6 @@ import type {
   RpcStream,
   StreamCallOptions,
 } from "./types.ts";
-import { STREAM_EVENT } from "./types.ts";
 
 export type { PeerOptions } from "./peer/options.ts";
 
@@ -92,23 +98,7 @@ export class Peer extends RpcClientBase {
     this.#pending = new PendingCalls(limits.maxPending);
     this.#writer = stream.writable.getWriter();
     this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed);
-    this.#streams = this.#codec.features.streams === true && options.streams !== undefined
-      ? options.streams({
-        // async: an event the codec cannot encode is a rejection, not a throw.
-        send: async (event) =>
-          await this.#outbox.write(
-            this.#codec.encode({
-              kind: "notification",
-              method: STREAM_EVENT,
-              params: { ...event },
-            }),
-          ),
-        window: options.streamWindow ?? 16,
-        cancelServed: (id) => this.#incoming.cancel(id),
-        serving: (id) => this.#incoming.serving(id),
-        onError: this.#onError,
-      })
-      : undefined;
+    this.#streams = streamTable(this.#codec, options, this.#outbox, () => this.#incoming);
     this.#incoming = new IncomingCalls(
       options.service,
       limits.maxInFlight,
@@ -173,9 +163,10 @@ export class Peer extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection ends first
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    if (this.#interceptors === undefined) return this.#call(method, params, options);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) return this.#call(method, params, options);
     return interceptSent(
-      this.#interceptors,
+      chain,
       "call",
       method,
       params,
@@ -244,9 +235,12 @@ export class Peer extends RpcClientBase {
       );
     }
     if (this.#closing) throw this.#closedError();
-    if (this.#interceptors === undefined) return this.#openStream(streams, method, params, options);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) {
+      return this.#openStream(streams, method, params, options);
+    }
     return openThrough(
-      this.#interceptors,
+      chain,
       method,
       params,
       options,
@@ -287,9 +281,10 @@ export class Peer extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection has ended
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    if (this.#interceptors === undefined) return this.#notify(method, params);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) return this.#notify(method, params);
     return interceptSent(
-      this.#interceptors,
+      chain,
       "notification",
       method,
       params,
@@ -331,12 +326,13 @@ export class Peer extends RpcClientBase {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#interceptors === undefined) {
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) {
       return Promise.allSettled(this.#sendBatch(entries.map((e) => ({ ...e, options }))));
     }
     // Each entry goes through the chain as a call of its own; those that reach
     // its end still travel in one frame.
-    return interceptBatch(this.#interceptors, entries, options, (items) => this.#sendBatch(items));
+    return interceptBatch(chain, entries, options, (items) => this.#sendBatch(items));
   }
 
   #sendBatch(items: readonly BatchItem[]): Promise<unknown>[] {

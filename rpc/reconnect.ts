@@ -12,7 +12,7 @@
 
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { installed, type Interceptor, interceptSent } from "./interceptors.ts";
+import { activeChain, installed, type Interceptor, interceptSent } from "./interceptors.ts";
 import type { Peer } from "./peer.ts";
 import { backoffDelay, isIdempotent, retriable, type RetryPolicy, sleep } from "./retry.ts";
 import { interceptBatch } from "./peer/_intercepted.ts";
@@ -176,9 +176,10 @@ export class ReconnectingClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection drops before the reply
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    if (this.#interceptors === undefined) return this.#call(method, params, options);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) return this.#call(method, params, options);
     return interceptSent(
-      this.#interceptors,
+      chain,
       "call",
       method,
       params,
@@ -226,9 +227,12 @@ export class ReconnectingClient extends RpcClientBase {
    * @param params its params
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    if (this.#interceptors === undefined) return this.#notify(method, params, undefined);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) {
+      return this.#notify(method, params, undefined);
+    }
     return interceptSent(
-      this.#interceptors,
+      chain,
       "notification",
       method,
       params,
@@ -270,9 +274,12 @@ export class ReconnectingClient extends RpcClientBase {
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
     const peer = await this.#connection(options);
-    const results = this.#interceptors === undefined
-      ? await peer.batch(entries, options)
-      : await interceptBatch(this.#interceptors, entries, options, (items) =>
+    const chain = activeChain(this.#interceptors);
+    const results = chain === undefined ? await peer.batch(entries, options) : await interceptBatch(
+      chain,
+      entries,
+      options,
+      (items) =>
         items.map((item) =>
           item.notification
             ? this.#notify(item.method, item.params, item.metadata)
@@ -280,7 +287,8 @@ export class ReconnectingClient extends RpcClientBase {
               ...item.options,
               headers: item.metadata ?? [],
             })
-        ));
+        ),
+    );
     return results.map((r) =>
       r.status === "rejected" ? { status: "rejected", reason: this.#dropped(r.reason, "batch") } : r
     );

@@ -94,12 +94,14 @@ export function metrics(options: MetricsOptions = {}): Interceptor {
     return sides;
   };
 
-  return (next) => (call) => {
+  const interceptor = (next: CallHandler): CallHandler => (call) => {
     const instruments = current();
     // No provider: nothing to measure, not even the time.
     if (instruments === undefined) return next(call);
     return measured(instruments[call.side], namesOf(call, options), options, next, call);
   };
+  // Idle, a chain of nothing else takes the path of no interceptors.
+  return Object.assign(interceptor, { idle: () => current() === undefined });
 }
 
 async function measured(

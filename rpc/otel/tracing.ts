@@ -23,7 +23,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { RpcError } from "../errors.ts";
-import type { Interceptor } from "../interceptors.ts";
+import type { CallHandler, Interceptor } from "../interceptors.ts";
 import {
   callAttributes,
   type CallNames,
@@ -121,7 +121,7 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     }
     : () => false;
 
-  return (next) => (call) => {
+  const interceptor = (next: CallHandler): CallHandler => (call) => {
     if (idle()) return next(call);
     const client = call.side === "client";
     const parent = client ? context.active() : extract(context.active(), call.metadata);
@@ -149,6 +149,8 @@ export function tracing(options: TracingOptions = {}): Interceptor {
     // spans (Deno's fetch, say) are its children.
     return settle(span, names, call.side, context.with(active, next, null, call));
   };
+  // Idle, a chain of nothing else takes the path of no interceptors.
+  return Object.assign(interceptor, { idle });
 }
 
 // Where @opentelemetry/api 1.x keeps what is registered (its global-utils.ts).

@@ -8,7 +8,13 @@
 import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import { installed, type Interceptor, interceptSent, optionsMetadata } from "../../interceptors.ts";
+import {
+  activeChain,
+  installed,
+  type Interceptor,
+  interceptSent,
+  optionsMetadata,
+} from "../../interceptors.ts";
 import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
@@ -204,9 +210,10 @@ export class HttpClient extends RpcClientBase {
    * got no reply (refused, reset, the server gone mid-reply)
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    if (this.#interceptors === undefined) return this.#call(method, params, options);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) return this.#call(method, params, options);
     return interceptSent(
-      this.#interceptors,
+      chain,
       "call",
       method,
       params,
@@ -253,9 +260,10 @@ export class HttpClient extends RpcClientBase {
    * @throws {HttpError} a status other than 200 and 204
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    if (this.#interceptors === undefined) return this.#notify(method, params);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) return this.#notify(method, params);
     return interceptSent(
-      this.#interceptors,
+      chain,
       "notification",
       method,
       params,
@@ -303,7 +311,7 @@ export class HttpClient extends RpcClientBase {
     this.#checkOpen(calls);
     // With interceptors each entry is a call of its own, through the chain
     // and in a POST of its own: headers (its metadata) belong to one POST.
-    if (!this.#codec.features.batch || this.#interceptors !== undefined) {
+    if (!this.#codec.features.batch || activeChain(this.#interceptors) !== undefined) {
       return Promise.allSettled(
         entries.map((e) =>
           e.notification ? this.notify(e.method, e.params) : this.call(e.method, e.params, options)

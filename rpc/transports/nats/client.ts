@@ -15,7 +15,13 @@ import {
   RpcError,
   TimeoutError,
 } from "../../errors.ts";
-import { installed, type Interceptor, interceptSent, optionsMetadata } from "../../interceptors.ts";
+import {
+  activeChain,
+  installed,
+  type Interceptor,
+  interceptSent,
+  optionsMetadata,
+} from "../../interceptors.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import { backoffDelay, isIdempotent, type RetryPolicy, sleep } from "../../retry.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
@@ -144,9 +150,12 @@ export class NatsClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the client was closed
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    if (this.#interceptors === undefined) return this.#callWith(method, params, options);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) {
+      return this.#callWith(method, params, options);
+    }
     return interceptSent(
-      this.#interceptors,
+      chain,
       "call",
       method,
       params,
@@ -277,9 +286,12 @@ export class NatsClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the client was closed
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    if (this.#interceptors === undefined) return this.#notify(method, params, undefined);
+    const chain = activeChain(this.#interceptors);
+    if (chain === undefined) {
+      return this.#notify(method, params, undefined);
+    }
     return interceptSent(
-      this.#interceptors,
+      chain,
       "notification",
       method,
       params,
