@@ -12,9 +12,13 @@ import { buildEntry, bundleEntry, webEntries } from "../tools/build_web.ts";
 
 const KB = 1000;
 
-// The budgets of issue 17, in the bundler's kilobytes.
+// The budgets of issue 17, in the bundler's kilobytes. The WebSocket client's
+// grew from 12 KB with issue 19: every Peer now runs interceptors (batch
+// entries and streams through the chain, idle ones skipped), carries call
+// metadata (JSON-RPC's "meta" member) and a connection scope; 11.98 → 13.3 KB.
+// The smallest client, JSON-RPC over HTTP, stays under 12 KB (issue 17's goal).
 const BUDGETS: Readonly<Record<string, number>> = {
-  json_rpc_websocket: 12 * KB,
+  json_rpc_websocket: 13.5 * KB,
   json_rpc_http: 12 * KB,
   objects: 20 * KB,
 };
