@@ -172,6 +172,46 @@ export interface HttpServer {
 }
 
 /**
+ * Serves services over HTTPS and WSS to clients with a certificate from
+ * `clientCa` only (mutual TLS): as the other form, but asynchronous, since
+ * the TLS listener (node:tls; Deno.serve cannot ask for client
+ * certificates) binds asynchronously. A client without a certificate, with
+ * another CA's or an expired one is closed after its handshake and
+ * `onError` is told why; handlers read the verified certificate as
+ * `connectionOf(ctx).peerCertificate`.
+ *
+ * @param options the routes, the certificates and the client CAs
+ * @returns the running server, once it listens
+ *
+ * @example Who is calling, by the certificate it showed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectHttp, serveHttp } from "../http.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ * import { connectionOf } from "../../connection.ts";
+ * import { withContext } from "../../service.ts";
+ * import { makeMutualTlsCertificates } from "../../../testing/mtls_certificates.ts";
+ *
+ * await using certs = await makeMutualTlsCertificates();
+ * const whoami = withContext((ctx) => connectionOf(ctx)?.peerCertificate?.commonName);
+ * const server = await serveHttp({
+ *   ...certs.server,
+ *   clientCa: [certs.ca],
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { whoami } } },
+ * });
+ * const tls = Deno.createHttpClient({ caCerts: [certs.ca], ...certs.client });
+ * const client = connectHttp(`${server.url}/rpc`, {
+ *   codec: jsonRpc(),
+ *   fetch: (input, init) => fetch(input, { ...init, client: tls }),
+ * });
+ * assert.equal(await client.call("whoami", []), "alice");
+ * await client.close();
+ * tls.close();
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp(options: ServeHttpMutualTlsOptions): Promise<HttpServer>;
+/**
  * Serves services over HTTP: each route is a path with its own codec, so
  * several codecs share one port. A request is one `POST` whose body is one
  * frame; its reply frame is the response body (HTTP 200, error replies
@@ -208,7 +248,6 @@ export interface HttpServer {
  * await server.shutdown();
  * ```
  */
-export function serveHttp(options: ServeHttpMutualTlsOptions): Promise<HttpServer>;
 export function serveHttp(options: ServeHttpOptions): HttpServer;
 export function serveHttp(
   options: ServeHttpOptions & Partial<ServeHttpMutualTlsOptions>,
