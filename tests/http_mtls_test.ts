@@ -169,3 +169,46 @@ python(
     }
   },
 );
+
+// The TCP ports this process listens on, from /proc/net/tcp (Linux).
+async function listeningPorts(): Promise<Set<number>> {
+  const text = await Deno.readTextFile("/proc/net/tcp");
+  const ports = new Set<number>();
+  for (const line of text.split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+    if (fields[3] === "0A") ports.add(parseInt(fields[1]!.split(":")[1]!, 16));
+  }
+  return ports;
+}
+
+Deno.test({
+  name: "serveHttp over mutual TLS: its loopback listeners serve no one who skipped the relay",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using certs = await makeMutualTlsCertificates();
+    const before = await listeningPorts();
+    const { server } = await startServer(certs);
+    try {
+      const internal = [...await listeningPorts()].filter((port) =>
+        !before.has(port) && port !== Number(new URL(server.url).port)
+      );
+      assert.ok(internal.length >= 1, "the relay's loopback listeners");
+      for (const port of internal) {
+        // A local process posting straight to the loopback port, no certificate.
+        const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "add", params: [1, 2] });
+        const answer = await fetch(`http://127.0.0.1:${port}/rpc`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        })
+          .then(async (response) => `${response.status} ${await response.text()}`)
+          .catch((error: unknown) => `closed: ${error}`);
+        assert.doesNotMatch(answer, /"result"/, `port ${port} served: ${answer}`);
+        assert.match(answer, /^(403 |closed: )/, answer);
+      }
+    } finally {
+      await server.shutdown();
+    }
+  },
+});

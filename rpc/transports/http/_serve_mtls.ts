@@ -92,6 +92,9 @@ export async function serveMutualTls(
     headerTimeout,
     idleTimeout: DEFAULT_LIMITS.idleTimeout,
     onError,
+    // Only the relay's connections: a local process that finds this
+    // loopback port must not be served without a verified certificate.
+    admit: (remote) => verified(remote.port) !== undefined,
   });
   let relay: Awaited<ReturnType<typeof relayMutualTls>> | undefined;
   try {

@@ -276,7 +276,13 @@ export function serveHttp(
   // Behind the WebSocket front (and the mutual-TLS relay), Deno.serve sees
   // the relay: the client is the one that relay port stands for.
   let clientOf: (port: number) => Deno.NetAddr | Connection | undefined = () => undefined;
+  const mutual = options.clientCa !== undefined;
   const handler = async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+    // Over mutual TLS every request comes through the verified relay: one
+    // that reached the loopback listener another way has no certificate.
+    if (mutual && clientOf(info.remoteAddr.port) === undefined) {
+      return plain(403, "Forbidden: no verified client certificate");
+    }
     const path = pathOf(request.url);
     const route = routes.get(path);
     if (route === undefined) {
