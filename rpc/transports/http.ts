@@ -26,6 +26,7 @@ export {
   type HttpRoute,
   type HttpServer,
   serveHttp,
+  type ServeHttpMutualTlsOptions,
   type ServeHttpOptions,
   type WebSocketRequest,
   type WebSocketRouteOptions,

@@ -50,6 +50,12 @@ export interface FrontOptions {
   /** Milliseconds a relayed connection may carry no bytes either way. */
   readonly idleTimeout: number;
   readonly onError: (error: unknown) => void;
+  /**
+   * Whether a connection may be served, asked once its first bytes came
+   * (behind the mutual-TLS relay: only the relay's own connections, not a
+   * local process that found the loopback port). Everyone by default.
+   */
+  readonly admit?: (remote: Deno.NetAddr) => boolean;
 }
 
 /** The running listener. */
@@ -152,6 +158,10 @@ async function handle(
 ): Promise<void> {
   const read = await readHead(conn, options.headerTimeout);
   if (read.kind === "closed") return close(conn);
+  // Asked after the first bytes: the relay records its connection before it passes any on.
+  if (options.admit !== undefined && !options.admit(conn.remoteAddr as Deno.NetAddr)) {
+    return close(conn);
+  }
   if (read.kind !== "read") {
     const [status, text] = read.kind === "timeout"
       ? [

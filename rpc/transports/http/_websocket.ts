@@ -26,7 +26,7 @@ import { urlOf } from "../_addresses.ts";
 import { ConnDuplex } from "./_conn_duplex.ts";
 import { admit, type Authenticate, refused } from "./_auth.ts";
 import { connectionInfo } from "../_connection.ts";
-import type { ConnectionScope, ContextFunction } from "../../connection.ts";
+import type { Connection, ConnectionScope, ContextFunction } from "../../connection.ts";
 import { answerAndClose, type RequestHead, type Upgrader } from "./_front.ts";
 
 /** The WebSocket side of a route. */
@@ -94,6 +94,11 @@ export interface WebSocketSettings {
   /** Most sockets open at once; an upgrade beyond is answered 503. */
   readonly maxWebSockets: number;
   readonly onError: (error: unknown) => void;
+  /**
+   * Who is on `conn`, when it is not what the connection says: behind the
+   * mutual-TLS relay, the verified client (see _mtls_relay.ts).
+   */
+  readonly connectionOf?: (conn: Deno.Conn) => Connection | undefined;
 }
 
 /** The WebSocket routes of a server. */
@@ -175,7 +180,9 @@ export function webSocketRoutes(
       url: `${settings.secure ? "https" : "http"}://${host}${head.target}`,
       headers: head.headers,
     };
-    let scope: ConnectionScope = { connection: connectionInfo(conn, "websocket") };
+    let scope: ConnectionScope = {
+      connection: settings.connectionOf?.(conn) ?? connectionInfo(conn, "websocket"),
+    };
     if (settings.authenticate !== undefined || serving.context !== undefined) {
       let request: Request;
       try {

@@ -17,6 +17,7 @@ import type { Codec } from "../../types.ts";
 import { essence } from "./_body.ts";
 import { answerPost, plain, type PostRoute } from "./_post.ts";
 import { listenFront } from "./_front.ts";
+import { serveMutualTls } from "./_serve_mtls.ts";
 import {
   wantsWebSocket,
   type WebSocketRouteOptions,
@@ -123,6 +124,33 @@ export interface ServeHttpOptions {
   readonly fallback?: (request: Request) => Response | Promise<Response>;
 }
 
+/**
+ * Options of {@linkcode serveHttp} over mutual TLS: HTTPS and WSS for
+ * clients with a certificate from `clientCa` only.
+ */
+export interface ServeHttpMutualTlsOptions extends ServeHttpOptions {
+  /** The server's certificate chain as PEM text. */
+  readonly cert: string;
+  /** Its private key as PEM text. */
+  readonly key: string;
+  /**
+   * The CAs (PEM text) whose client certificates are accepted. A client
+   * without one, with another CA's or with an expired one is closed after
+   * its handshake, and `onError` is told why (a `ClientCertificateError`,
+   * see `rpc/transports/mtls.ts`). Handlers, interceptors and routes'
+   * `context` read the verified certificate as
+   * `connectionOf(ctx).peerCertificate`. `headerTimeout` bounds the TLS
+   * handshake too.
+   */
+  readonly clientCa: readonly string[];
+  /**
+   * Most client connections open at once, verified or in their handshake;
+   * 10,000 by default. More are closed as they arrive, `onError` told once
+   * per episode.
+   */
+  readonly maxConnections?: number;
+}
+
 /** A running HTTP server. */
 export interface HttpServer {
   /** The address bound (the real port when 0 was asked for). */
@@ -143,6 +171,46 @@ export interface HttpServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * Serves services over HTTPS and WSS to clients with a certificate from
+ * `clientCa` only (mutual TLS): as the other form, but asynchronous, since
+ * the TLS listener (node:tls; Deno.serve cannot ask for client
+ * certificates) binds asynchronously. A client without a certificate, with
+ * another CA's or an expired one is closed after its handshake and
+ * `onError` is told why; handlers read the verified certificate as
+ * `connectionOf(ctx).peerCertificate`.
+ *
+ * @param options the routes, the certificates and the client CAs
+ * @returns the running server, once it listens
+ *
+ * @example Who is calling, by the certificate it showed
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectHttp, serveHttp } from "../http.ts";
+ * import { jsonRpc } from "../../../codecs/json_rpc.ts";
+ * import { connectionOf } from "../../connection.ts";
+ * import { withContext } from "../../service.ts";
+ * import { makeMutualTlsCertificates } from "../../../testing/mtls_certificates.ts";
+ *
+ * await using certs = await makeMutualTlsCertificates();
+ * const whoami = withContext((ctx) => connectionOf(ctx)?.peerCertificate?.commonName);
+ * const server = await serveHttp({
+ *   ...certs.server,
+ *   clientCa: [certs.ca],
+ *   routes: { "/rpc": { codec: jsonRpc(), service: { whoami } } },
+ * });
+ * const tls = Deno.createHttpClient({ caCerts: [certs.ca], ...certs.client });
+ * const client = connectHttp(`${server.url}/rpc`, {
+ *   codec: jsonRpc(),
+ *   fetch: (input, init) => fetch(input, { ...init, client: tls }),
+ * });
+ * assert.equal(await client.call("whoami", []), "alice");
+ * await client.close();
+ * tls.close();
+ * await server.shutdown();
+ * ```
+ */
+export function serveHttp(options: ServeHttpMutualTlsOptions): Promise<HttpServer>;
 /**
  * Serves services over HTTP: each route is a path with its own codec, so
  * several codecs share one port. A request is one `POST` whose body is one
@@ -180,7 +248,10 @@ export interface HttpServer {
  * await server.shutdown();
  * ```
  */
-export function serveHttp(options: ServeHttpOptions): HttpServer {
+export function serveHttp(options: ServeHttpOptions): HttpServer;
+export function serveHttp(
+  options: ServeHttpOptions & Partial<ServeHttpMutualTlsOptions>,
+): HttpServer | Promise<HttpServer> {
   const maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
   const threshold = options.compressThreshold ?? 1024;
   const onError = options.onError ?? (() => {});
@@ -202,8 +273,16 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   // Longest prefix first.
   const mounted = Object.entries(options.handlers ?? {}).sort(([a], [b]) => b.length - a.length);
   let stopping: Promise<void> | undefined;
-  let clientOf: (port: number) => Deno.NetAddr | undefined = () => undefined;
+  // Behind the WebSocket front (and the mutual-TLS relay), Deno.serve sees
+  // the relay: the client is the one that relay port stands for.
+  let clientOf: (port: number) => Deno.NetAddr | Connection | undefined = () => undefined;
+  const mutual = options.clientCa !== undefined;
   const handler = async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+    // Over mutual TLS every request comes through the verified relay: one
+    // that reached the loopback listener another way has no certificate.
+    if (mutual && clientOf(info.remoteAddr.port) === undefined) {
+      return plain(403, "Forbidden: no verified client certificate");
+    }
     const path = pathOf(request.url);
     const route = routes.get(path);
     if (route === undefined) {
@@ -266,9 +345,9 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
   const port = options.port ?? 0;
   const secure = "cert" in tls;
   let local: Deno.NetAddr | undefined;
-  // Behind the WebSocket front, Deno.serve sees the relay: the client is the front's.
   const postConnection = (remote: Deno.NetAddr): Connection => {
     const client = clientOf(remote.port) ?? remote;
+    if (!("hostname" in client)) return client;
     return {
       transport: secure ? "https" : "http",
       remoteAddr: { hostname: client.hostname, port: client.port },
@@ -281,6 +360,18 @@ export function serveHttp(options: ServeHttpOptions): HttpServer {
     `${secure ? "https" : "http"}://${
       addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
     }:${addr.port}`;
+  if (options.clientCa !== undefined) {
+    if (!secure) throw new TypeError("serveHttp: clientCa (mutual TLS) needs cert and key");
+    const relayed = serveMutualTls(options as ServeHttpMutualTlsOptions, websockets, handler, {
+      wwwAuthenticate,
+      onError,
+      clients: (lookup) => clientOf = lookup,
+    });
+    return relayed.then(({ addr, shutdown, finished }) => {
+      local = addr;
+      return running(addr, true, shutdown, finished);
+    });
+  }
   if (websockets.size === 0) {
     const server = serveListening(
       { hostname, port, ...tls, onError: serveOnError },
