@@ -66,6 +66,10 @@ Deno.test("connectTcp presents its certificate to a Python ssl server that requi
     () => true,
   );
   assert.ok(failed, "a client without a certificate must not be served");
+  // The client may see the alert before Python has printed why: wait for its line (bounded).
+  for (let i = 0; i < 200 && !/refused/.test(python.stdout()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const output = await python.stop();
   assert.match(
     output.stdout,
