@@ -21,6 +21,7 @@ interface Layer {
 
 const CONTRACTS = new Set([
   "rpc/types.ts",
+  "rpc/call_types.ts",
   "rpc/errors.ts",
   "rpc/limits.ts",
   "rpc/float.ts",
