@@ -1,0 +1,59 @@
+/**
+ * An RPyC client for Deno: `connectRpyc` reaches a Python RPyC server
+ * (`ThreadedServer`, `rpyc_classic`) over TCP, TLS or a Unix socket and
+ * gives its root object as a proxy. See docs/rpyc.md.
+ *
+ * @example Against nothing: the connection is refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connectRpyc } from "./rpyc.ts";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = listener.addr.port;
+ * listener.close();
+ * await assert.rejects(connectRpyc({ hostname: "127.0.0.1", port }), Deno.errors.ConnectionRefused);
+ * ```
+ *
+ * @module
+ */
+
+import {
+  openRpyc,
+  type OpenRpycOptions,
+  type RpycConnection,
+} from "../../protocols/rpyc/connection.ts";
+import type { SocketAddress } from "./_addresses.ts";
+import { connByteStream, noDelay } from "./_conn.ts";
+import { connectTls } from "./tls.ts";
+
+export * from "../../protocols/rpyc/mod.ts";
+
+/**
+ * Connects to a Python RPyC server and fetches its root.
+ *
+ * @example
+ * ```ts
+ * import { connectRpyc } from "./rpyc.ts";
+ *
+ * // const conn = await connectRpyc({ hostname: "127.0.0.1", port: 18861 });
+ * // console.log(await conn.root.get_service_name());
+ * console.log(typeof connectRpyc);
+ * ```
+ *
+ * @param address where the server listens (`transport: "tls"` or `"unix"` for those)
+ * @param options limits, timeouts (`connectTimeout` bounds fetching the root)
+ * @returns the connection, `root` its service's root object
+ * @throws {Deno.errors.ConnectionRefused} when nothing listens there
+ */
+export async function connectRpyc(
+  address: SocketAddress,
+  options: OpenRpycOptions = {},
+): Promise<RpycConnection> {
+  const conn = address.transport === "unix"
+    ? await Deno.connect({ transport: "unix", path: address.path })
+    : address.transport === "tls"
+    ? await connectTls(address)
+    : await Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
+  if (address.transport !== "unix") noDelay(conn);
+  return await openRpyc(connByteStream(conn), options);
+}
