@@ -33,10 +33,13 @@ export interface OpenRpycOptions extends RpycSessionOptions {
   readonly connectTimeout?: number;
 }
 
-/** A connected RPyC client. */
-export interface RpycConnection extends AsyncDisposable {
+/**
+ * A connected RPyC client; `T` types its root (`Remote<MyService>`), an
+ * untyped {@linkcode RemoteObject} by default.
+ */
+export interface RpycConnection<T = RemoteObject> extends AsyncDisposable {
   /** The service's root object (`conn.root`). */
-  readonly root: RemoteObject;
+  readonly root: T;
   /** The explicit API: requests, ping, limits, closing. */
   readonly session: RpycSession;
   /** Settles when the connection has ended. */
@@ -59,13 +62,14 @@ export interface RpycConnection extends AsyncDisposable {
  * ```
  *
  * @param stream the connection's bytes
+ * @typeParam T the root's type
  * @param options limits and the default timeout
  * @returns the connection
  */
-export async function openRpyc(
+export async function openRpyc<T = RemoteObject>(
   stream: ByteStream,
   options: OpenRpycOptions = {},
-): Promise<RpycConnection> {
+): Promise<RpycConnection<T>> {
   const { connectTimeout = 10_000, ...sessionOptions } = options;
   const session = new RpycSession(stream, sessionOptions);
   let root;
@@ -76,7 +80,7 @@ export async function openRpyc(
     throw e;
   }
   return {
-    root,
+    root: root as T,
     session,
     closed: session.closed,
     close: () => session.close(),

@@ -23,7 +23,7 @@
  */
 
 import { standIns } from "./_stand_ins.ts";
-import { Netref } from "./netref.ts";
+import { type Kwargs, Netref } from "./netref.ts";
 
 /** An attribute of a remote object: awaitable, callable, and with attributes of its own. */
 export type RemoteAttribute =
@@ -35,6 +35,34 @@ export type RemoteAttribute =
 export type RemoteObject =
   & ((...args: unknown[]) => Promise<unknown>)
   & { readonly [name: string]: RemoteAttribute }
+  & Disposable
+  & AsyncDisposable;
+
+/**
+ * A Python object typed by an interface `T` that describes it: methods
+ * return promises of their results (a last {@linkcode Kwargs} argument may
+ * be declared for keywords), other attributes are awaited. Describe a
+ * result that is itself an object as `Remote<Other>`.
+ *
+ * @example
+ * ```ts
+ * import type { Remote } from "./proxy.ts";
+ *
+ * interface Calculator {
+ *   add(a: number, b: number): number;
+ *   readonly name: string;
+ * }
+ * type Client = Remote<Calculator>;
+ * const check = (c: Client): Promise<number> => c.add(1, 2);
+ * console.log(typeof check);
+ * ```
+ */
+export type Remote<T> =
+  & {
+    readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<Awaited<R>>
+      : PromiseLike<T[K]>;
+  }
   & Disposable
   & AsyncDisposable;
 

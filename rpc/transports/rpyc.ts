@@ -22,6 +22,7 @@ import {
   type OpenRpycOptions,
   type RpycConnection,
 } from "../../protocols/rpyc/connection.ts";
+import type { RemoteObject } from "../../protocols/rpyc/proxy.ts";
 import type { SocketAddress } from "./_addresses.ts";
 import { connByteStream, noDelay } from "./_conn.ts";
 import { connectTls } from "./tls.ts";
@@ -40,20 +41,21 @@ export * from "../../protocols/rpyc/mod.ts";
  * console.log(typeof connectRpyc);
  * ```
  *
+ * @typeParam T the root's type, such as `Remote<MyService>`
  * @param address where the server listens (`transport: "tls"` or `"unix"` for those)
  * @param options limits, timeouts (`connectTimeout` bounds fetching the root)
  * @returns the connection, `root` its service's root object
  * @throws {Deno.errors.ConnectionRefused} when nothing listens there
  */
-export async function connectRpyc(
+export async function connectRpyc<T = RemoteObject>(
   address: SocketAddress,
   options: OpenRpycOptions = {},
-): Promise<RpycConnection> {
+): Promise<RpycConnection<T>> {
   const conn = address.transport === "unix"
     ? await Deno.connect({ transport: "unix", path: address.path })
     : address.transport === "tls"
     ? await connectTls(address)
     : await Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
   if (address.transport !== "unix") noDelay(conn);
-  return await openRpyc(connByteStream(conn), options);
+  return await openRpyc<T>(connByteStream(conn), options);
 }
