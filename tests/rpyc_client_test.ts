@@ -12,7 +12,7 @@ import {
   FrozenSet,
   kw,
   type Kwargs,
-  Netref,
+  type Netref,
   netrefOf,
   NotImplemented,
   proxyOf,

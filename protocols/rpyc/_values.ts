@@ -43,11 +43,21 @@ export const NotImplemented: unique symbol = Symbol.for("python.NotImplemented")
  * ```
  */
 export class Complex {
+  /** The real part. */
+  readonly real: number;
+  /** The imaginary part. */
+  readonly imag: number;
+
   /**
+   * Makes the complex number `real + imag·j`.
+   *
    * @param real the real part
    * @param imag the imaginary part
    */
-  constructor(readonly real: number, readonly imag: number) {}
+  constructor(real: number, imag: number) {
+    this.real = real;
+    this.imag = imag;
+  }
 }
 
 /**
@@ -63,12 +73,25 @@ export class Complex {
  * ```
  */
 export class Slice {
+  /** Where the slice starts. */
+  readonly start: BrineValue;
+  /** Where it stops. */
+  readonly stop: BrineValue;
+  /** Its step. */
+  readonly step: BrineValue;
+
   /**
+   * Makes `slice(start, stop, step)`.
+   *
    * @param start where the slice starts
    * @param stop where it stops
    * @param step its step
    */
-  constructor(readonly start: BrineValue, readonly stop: BrineValue, readonly step: BrineValue) {}
+  constructor(start: BrineValue, stop: BrineValue, step: BrineValue) {
+    this.start = start;
+    this.stop = stop;
+    this.step = step;
+  }
 }
 
 /**
@@ -88,7 +111,11 @@ export class Slice {
 export class FrozenSet {
   /** The items, in the order they came. */
   readonly items: readonly BrineValue[];
-  /** @param items the items */
+  /**
+   * Makes a frozenset of `items` (duplicates are the caller's to avoid).
+   *
+   * @param items the items
+   */
   constructor(items: Iterable<BrineValue>) {
     this.items = Object.freeze([...items]);
   }

@@ -13,8 +13,10 @@
  * const pipe = new TransformStream<Uint8Array, Uint8Array>();
  * const stream = { readable: pipe.readable, writable: pipe.writable, close() {} };
  * const channel = new RpycChannel(stream);
- * await channel.send(new Uint8Array(5000).fill(7)); // compressed on the wire
+ * // The pipe holds nothing: the send completes as the receive reads it.
+ * const sent = channel.send(new Uint8Array(5000).fill(7)); // compressed on the wire
  * assert.deepEqual(await channel.recv(), new Uint8Array(5000).fill(7));
+ * await sent;
  * ```
  *
  * @module
@@ -46,9 +48,10 @@ const NEWLINE = 0x0a;
  * import { RpycChannel } from "./channel.ts";
  *
  * const pipe = new TransformStream<Uint8Array, Uint8Array>();
- * const channel = new RpycChannel({ ...pipe, close() {} }, { compress: false });
- * await channel.send(new Uint8Array([1, 2]));
+ * const channel = new RpycChannel({ readable: pipe.readable, writable: pipe.writable, close() {} });
+ * const sent = channel.send(new Uint8Array([1, 2]));
  * assert.deepEqual(await channel.recv(), new Uint8Array([1, 2]));
+ * await sent;
  * ```
  */
 export class RpycChannel {
@@ -62,6 +65,8 @@ export class RpycChannel {
   #ended = false;
 
   /**
+   * Takes over the stream's reader and writer.
+   *
    * @param stream the connection's bytes
    * @param options limits, compression
    */

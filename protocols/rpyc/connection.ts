@@ -56,9 +56,9 @@ export interface RpycConnection<T = RemoteObject> extends AsyncDisposable {
  * import assert from "node:assert/strict";
  * import { openRpyc } from "./connection.ts";
  *
- * const pipe = new TransformStream<Uint8Array, Uint8Array>();
- * // Nobody answers: the GETROOT request times out.
- * await assert.rejects(openRpyc({ ...pipe, close() {} }, { connectTimeout: 10 }), { name: "TimeoutError" });
+ * // A peer that takes every byte and never answers: GETROOT times out.
+ * const silent = { readable: new ReadableStream<Uint8Array>(), writable: new WritableStream<Uint8Array>(), close() {} };
+ * await assert.rejects(openRpyc(silent, { connectTimeout: 10 }), { name: "TimeoutError" });
  * ```
  *
  * @param stream the connection's bytes

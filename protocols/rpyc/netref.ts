@@ -54,7 +54,11 @@ export interface NetrefHost {
 export class Kwargs {
   /** The `[name, value]` pairs. */
   readonly entries: readonly (readonly [string, unknown])[];
-  /** @param values the keyword arguments */
+  /**
+   * Marks `values` as keyword arguments.
+   *
+   * @param values the keyword arguments
+   */
   constructor(values: Readonly<Record<string, unknown>>) {
     this.entries = Object.entries(values);
   }
@@ -109,7 +113,11 @@ export class RpycError extends RpcError {
   /** The remote traceback text. */
   readonly traceback: string;
 
-  /** @param exception the exception as vinegar carried it */
+  /**
+   * Builds the error from Python's exception.
+   *
+   * @param exception the exception as vinegar carried it
+   */
   constructor(exception: RemoteException) {
     const text = exception.args.map((a) => typeof a === "string" ? a : String(a)).join(", ");
     super(ErrorCode.InternalError, text ? `${exception.name}: ${text}` : exception.name, exception);
@@ -165,11 +173,21 @@ export class Netref {
   count = 1;
   #released = false;
 
+  /** The session it belongs to. */
+  readonly host: NetrefHost;
+  /** `(class name, id(type), id(object))` on the Python side. */
+  readonly idPack: IdPack;
+
   /**
+   * Makes a reference; sessions do, when a reply carries one.
+   *
    * @param host the session it belongs to
    * @param idPack `(class name, id(type), id(object))` on the Python side
    */
-  constructor(readonly host: NetrefHost, readonly idPack: IdPack) {}
+  constructor(host: NetrefHost, idPack: IdPack) {
+    this.host = host;
+    this.idPack = idPack;
+  }
 
   /** The Python class's qualified name (`builtins.list`). */
   get className(): string {

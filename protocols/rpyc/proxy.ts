@@ -15,7 +15,7 @@
  * const host = { request: async (_h: number, args: readonly unknown[]) => args.length, release: async () => {} };
  * const ref = new Netref(host, ["S", 1, 2]);
  * const remote = proxyOf(ref);
- * assert.equal(await remote.add(1, 2), 5); // [ref, "add", [1, 2], []]: four args of CALLATTR
+ * assert.equal(await remote.add!(1, 2), 4); // CALLATTR: [ref, "add", [1, 2], []]
  * assert.equal(netrefOf(remote), ref);
  * ```
  *
@@ -23,7 +23,7 @@
  */
 
 import { standIns } from "./_stand_ins.ts";
-import { type Kwargs, Netref } from "./netref.ts";
+import { Netref } from "./netref.ts";
 
 /** An attribute of a remote object: awaitable, callable, and with attributes of its own. */
 export type RemoteAttribute =
@@ -40,7 +40,7 @@ export type RemoteObject =
 
 /**
  * A Python object typed by an interface `T` that describes it: methods
- * return promises of their results (a last {@linkcode Kwargs} argument may
+ * return promises of their results (a last `kw({...})` argument may
  * be declared for keywords), other attributes are awaited. Describe a
  * result that is itself an object as `Remote<Other>`.
  *

@@ -74,7 +74,7 @@ const HANDLER_NAMES = Object.fromEntries(Object.entries(HANDLE).map(([k, v]) => 
  * import { RpycSession } from "./session.ts";
  *
  * const pipe = new TransformStream<Uint8Array, Uint8Array>();
- * const session = new RpycSession({ ...pipe, close() {} });
+ * const session = new RpycSession({ readable: pipe.readable, writable: pipe.writable, close() {} });
  * await session.close();
  * await assert.rejects(session.getRoot());
  * ```
@@ -177,6 +177,11 @@ export class RpycSession implements NetrefHost {
     const abandon = (error: unknown) => {
       if (!this.#pending.delete(seq)) return;
       this.#abandoned.add(seq);
+      // Bounded: a peer that never answers cannot grow it without end (a
+      // reply after 10 000 later abandonments counts as never sent).
+      if (this.#abandoned.size > 10_000) {
+        this.#abandoned.delete(this.#abandoned.values().next().value!);
+      }
       done();
       reject(error);
     };
@@ -247,9 +252,13 @@ export class RpycSession implements NetrefHost {
       if (kind === MSG.REPLY) releaseAll(this.#unbox(payload));
       return;
     }
+    // Decoded first: when that throws, the call is still pending, and the
+    // session's end fails it with the reason.
+    const error = kind === MSG.EXCEPTION ? new RpycError(decodeException(payload)) : undefined;
+    const value = error ? undefined : this.#unbox(payload);
     this.#pending.delete(seq);
-    if (kind === MSG.EXCEPTION) pending.reject(new RpycError(decodeException(payload)));
-    else pending.resolve(this.#unbox(payload));
+    if (error) pending.reject(error);
+    else pending.resolve(value);
   }
 
   // Python's own requests. This side holds no objects yet (callbacks come
