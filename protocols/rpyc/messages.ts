@@ -21,13 +21,44 @@
 import { DecodeError } from "../../rpc/errors.ts";
 import { type BrineLimits, type BrineValue, decodeBrine, encodeBrine } from "./brine.ts";
 
-/** Message kinds (`consts.MSG_*`). */
+/**
+ * Message kinds (`consts.MSG_*`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MSG } from "./messages.ts";
+ *
+ * assert.deepEqual([MSG.REQUEST, MSG.REPLY, MSG.EXCEPTION], [1, 2, 3]);
+ * ```
+ */
 export const MSG = { REQUEST: 1, REPLY: 2, EXCEPTION: 3 } as const;
 
-/** Boxing labels (`consts.LABEL_*`), as the sender names them. */
+/**
+ * Boxing labels (`consts.LABEL_*`), as the sender names them: `LOCAL_REF`
+ * is an object of the receiver's, `REMOTE_REF` one of the sender's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LABEL } from "./messages.ts";
+ *
+ * assert.equal(LABEL.REMOTE_REF, 4);
+ * ```
+ */
 export const LABEL = { VALUE: 1, TUPLE: 2, LOCAL_REF: 3, REMOTE_REF: 4 } as const;
 
-/** Request handlers (`consts.HANDLE_*`), the numbers of RPyC 5.3. */
+/**
+ * Request handlers (`consts.HANDLE_*`), the numbers of RPyC 5.3.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HANDLE } from "./messages.ts";
+ *
+ * assert.deepEqual([HANDLE.GETROOT, HANDLE.CALLATTR, HANDLE.DEL], [3, 8, 15]);
+ * ```
+ */
 export const HANDLE = {
   PING: 1,
   CLOSE: 2,
@@ -51,7 +82,17 @@ export const HANDLE = {
   INSTANCECHECK: 20,
 } as const;
 
-/** What vinegar sends for `StopIteration` (`consts.EXC_STOP_ITERATION`). */
+/**
+ * What vinegar sends for `StopIteration` (`consts.EXC_STOP_ITERATION`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeException, EXC_STOP_ITERATION } from "./messages.ts";
+ *
+ * assert.equal(decodeException(EXC_STOP_ITERATION).name, "StopIteration");
+ * ```
+ */
 export const EXC_STOP_ITERATION = 1;
 
 /** One decoded packet. */

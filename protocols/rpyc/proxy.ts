@@ -105,7 +105,22 @@ export function proxyOf(netref: Netref): RemoteObject {
   return proxy;
 }
 
-/** A netref as its proxy; every other value as it is. */
+/**
+ * A netref as its proxy, tuples item by item; every other value as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { proxyOf, wrap } from "./proxy.ts";
+ * import { Netref } from "./netref.ts";
+ *
+ * const ref = new Netref({ request: async () => null, release: async () => {} }, ["S", 1, 2]);
+ * assert.deepEqual(wrap([1, ref]), [1, proxyOf(ref)]);
+ * ```
+ *
+ * @param value a reply's unboxed value
+ * @returns it, with proxies for netrefs
+ */
 export function wrap(value: unknown): unknown {
   if (value instanceof Netref) return proxyOf(value);
   if (Array.isArray(value) && value.some((v) => v instanceof Netref || Array.isArray(v))) {
