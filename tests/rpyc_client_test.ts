@@ -256,6 +256,26 @@ test("classic mode (SlaveService): modules through the root", async () => {
   assert.equal(await os.path!.basename!("/x/y.txt"), "y.txt"); // the middle reference released after
 });
 
+test("calls in flight together, and over a Unix socket", async () => {
+  await using server = await start();
+  await using conn = await connectRpyc<Remote<TestService>>({
+    hostname: server.hostname,
+    port: server.port,
+  });
+  const sums = await Promise.all(Array.from({ length: 200 }, (_, i) => conn.root.add(i, 1)));
+  assert.deepEqual(sums, Array.from({ length: 200 }, (_, i) => i + 1));
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/rpyc.sock`;
+    await using unix = await spawnListening(DEBIAN_PYTHON, { args: [SERVER, "service", path] });
+    assert.equal(unix.url, `unix://${path}`);
+    await using overUnix = await connectRpyc<Remote<TestService>>({ transport: "unix", path });
+    assert.equal(await overUnix.root.add(40, 2), 42);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 test("the server going away fails pending calls with ConnectionClosedError", async () => {
   const server = await start();
   const conn = await connectRpyc<Remote<TestService>>({

@@ -23,7 +23,7 @@ import {
   type RpycConnection,
 } from "../../protocols/rpyc/connection.ts";
 import type { RemoteObject } from "../../protocols/rpyc/proxy.ts";
-import type { SocketAddress } from "./_addresses.ts";
+import { type SocketAddress, urlOfAddress } from "./_addresses.ts";
 import { connByteStream, noDelay } from "./_conn.ts";
 import { connectTls } from "./tls.ts";
 
@@ -46,16 +46,41 @@ export * from "../../protocols/rpyc/mod.ts";
  * @param options limits, timeouts (`connectTimeout` bounds fetching the root)
  * @returns the connection, `root` its service's root object
  * @throws {Deno.errors.ConnectionRefused} when nothing listens there
+ * @throws {Deno.errors.TimedOut} when connecting takes longer than `connectTimeout`
+ * (which then bounds fetching the root as well)
  */
 export async function connectRpyc<T = RemoteObject>(
   address: SocketAddress,
   options: OpenRpycOptions = {},
 ): Promise<RpycConnection<T>> {
-  const conn = address.transport === "unix"
-    ? await Deno.connect({ transport: "unix", path: address.path })
+  const connectTimeout = options.connectTimeout ?? 10_000;
+  const connecting: Promise<Deno.Conn> = address.transport === "unix"
+    ? Deno.connect({ transport: "unix", path: address.path })
     : address.transport === "tls"
-    ? await connectTls(address)
-    : await Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
-  if (address.transport !== "unix") noDelay(conn);
+    ? connectTls(address)
+    : Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Deno.errors.TimedOut(
+            `Connecting to ${urlOfAddress(address)} timed out after ${connectTimeout} ms`,
+          ),
+        ),
+      connectTimeout,
+    );
+  });
+  let conn: Deno.Conn;
+  try {
+    conn = await Promise.race([connecting, timedOut]);
+  } catch (error) {
+    // A connection that succeeds after we gave up must not leak.
+    connecting.then((late) => late.close(), () => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  noDelay(conn);
   return await openRpyc<T>(connByteStream(conn), options);
 }

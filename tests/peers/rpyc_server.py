@@ -1,7 +1,8 @@
 """A Python RPyC 5.x ThreadedServer for tests/rpyc_client_test.ts.
 
-usage: rpyc_server.py service|classic
-Binds 127.0.0.1 port 0 and prints "listening tcp://127.0.0.1:PORT".
+usage: rpyc_server.py service|classic [SOCKET_PATH]
+Binds 127.0.0.1 port 0 and prints "listening tcp://127.0.0.1:PORT", or
+binds the Unix socket SOCKET_PATH and prints "listening unix://SOCKET_PATH".
 """
 import sys
 import time
@@ -79,8 +80,14 @@ class TestService(rpyc.Service):
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "service"
 service = SlaveService if mode == "classic" else TestService
-server = ThreadedServer(service, hostname="127.0.0.1", port=0,
-                        protocol_config={"allow_public_attrs": True})
+config = {"allow_public_attrs": True}
+if len(sys.argv) > 2:
+    server = ThreadedServer(service, socket_path=sys.argv[2], protocol_config=config)
+    url = f"unix://{sys.argv[2]}"
+else:
+    server = ThreadedServer(service, hostname="127.0.0.1", port=0, protocol_config=config)
 server._listen()  # listen before saying so; start() sees it is active
-print(f"listening tcp://127.0.0.1:{server.port}", flush=True)
+if len(sys.argv) <= 2:
+    url = f"tcp://127.0.0.1:{server.port}"
+print(f"listening {url}", flush=True)
 server.start()
