@@ -223,6 +223,32 @@ test("release sends DEL: Python's object dies, every reference counted", async (
   assert.equal(await conn.root.alive(), 0);
 });
 
+test({
+  name: "a netref dropped without release is given back when collected",
+  ignore: typeof (globalThis as { gc?: unknown }).gc !== "function",
+  fn: async () => {
+    const gc = (globalThis as unknown as { gc: () => void }).gc;
+    await using server = await start();
+    await using conn = await connectRpyc<Remote<TestService>>({
+      hostname: server.hostname,
+      port: server.port,
+    });
+    await (async () => {
+      await conn.root.tracked();
+      await conn.root.tracked(); // counted twice, dropped at once
+    })();
+    assert.equal(await conn.root.alive(), 1);
+    // Bounded: collection and finalizers run within a few rounds of gc and turns of the loop.
+    let alive = 1;
+    for (let round = 0; round < 50 && alive > 0; round++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      alive = await conn.root.alive();
+    }
+    assert.equal(alive, 0);
+  },
+});
+
 test("a timeout and an abort: the call fails, the connection goes on", async () => {
   await using server = await start();
   await using conn = await connectRpyc<Remote<TestService>>({

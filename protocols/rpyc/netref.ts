@@ -169,8 +169,7 @@ export function netrefOf(value: unknown): Netref | undefined {
  * ```
  */
 export class Netref {
-  /** How many times Python boxed this object for us: what DEL gives back. */
-  count = 1;
+  readonly #tally: { count: number };
   #released = false;
 
   /** The session it belongs to. */
@@ -183,10 +182,18 @@ export class Netref {
    *
    * @param host the session it belongs to
    * @param idPack `(class name, id(type), id(object))` on the Python side
+   * @param tally how many times Python sent it, shared with the session (which
+   * still knows the count when the netref is collected)
    */
-  constructor(host: NetrefHost, idPack: IdPack) {
+  constructor(host: NetrefHost, idPack: IdPack, tally: { count: number } = { count: 1 }) {
     this.host = host;
     this.idPack = idPack;
+    this.#tally = tally;
+  }
+
+  /** How many times Python sent this object: what DEL gives back. */
+  get count(): number {
+    return this.#tally.count;
   }
 
   /** The Python class's qualified name (`builtins.list`). */

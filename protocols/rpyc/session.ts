@@ -45,6 +45,7 @@ import {
   encodeException,
   encodeMessage,
   HANDLE,
+  type IdPack,
   isIdPack,
   LABEL,
   MSG,
@@ -86,7 +87,13 @@ export class RpycSession implements NetrefHost {
   readonly #pending = new Map<number, Pending>();
   // Requests that timed out or were cancelled: their late replies are expected.
   readonly #abandoned = new Set<number>();
-  readonly #netrefs = new Map<string, Netref>();
+  // Netrefs by id pack, held weakly: one collected without release() is
+  // given back by #collected, with the count it had.
+  readonly #netrefs = new Map<string, Held>();
+  readonly #collected = new FinalizationRegistry<Held>((held) => {
+    if (this.#netrefs.get(held.key) === held) this.#netrefs.delete(held.key);
+    this.#sendDel(held.idPack, held.tally.count);
+  });
   #seq = 0;
   #closedBy: unknown;
   #ended = false;
@@ -115,9 +122,11 @@ export class RpycSession implements NetrefHost {
     return this.#closedBy;
   }
 
-  /** How many netrefs are held and not released. */
+  /** How many netrefs are alive and not released. */
   get liveNetrefs(): number {
-    return this.#netrefs.size;
+    let live = 0;
+    for (const held of this.#netrefs.values()) if (held.ref.deref()) live++;
+    return live;
   }
 
   /** The remote service's root object (`conn.root`). */
@@ -200,10 +209,16 @@ export class RpycSession implements NetrefHost {
 
   /** Sends DEL for every reference Python boxed for this netref. */
   async release(netref: Netref): Promise<void> {
-    if (this.#netrefs.get(key(netref.idPack)) === netref) this.#netrefs.delete(key(netref.idPack));
+    const k = key(netref.idPack);
+    if (this.#netrefs.get(k)?.ref.deref() === netref) this.#netrefs.delete(k);
+    this.#collected.unregister(netref);
+    await this.#sendDel(netref.idPack, netref.count);
+  }
+
+  async #sendDel(idPack: IdPack, count: number): Promise<void> {
     if (this.#ended) return;
-    // Boxed here: the netref is already marked released, which boxing refuses.
-    const args = [LABEL.TUPLE, [[LABEL.LOCAL_REF, netref.idPack], [LABEL.VALUE, netref.count]]];
+    // Boxed here: the netref is released or gone, which boxing refuses.
+    const args = [LABEL.TUPLE, [[LABEL.LOCAL_REF, idPack], [LABEL.VALUE, count]]];
     await this.#request(HANDLE.DEL, args, {}).catch(() => {});
   }
 
@@ -302,13 +317,20 @@ export class RpycSession implements NetrefHost {
         return Object.freeze(value.map((item: BrineValue) => this.#unbox(item)));
       case LABEL.REMOTE_REF: {
         if (!isIdPack(value)) throw new DecodeError("rpyc", "a reference without its id pack");
-        const cached = this.#netrefs.get(key(value));
-        if (cached) {
-          cached.count++;
+        const k = key(value);
+        const held = this.#netrefs.get(k);
+        const cached = held?.ref.deref();
+        if (held && cached) {
+          held.tally.count++;
           return cached;
         }
-        const netref = new Netref(this, value);
-        this.#netrefs.set(key(value), netref);
+        // New, or collected and not yet finalized: that one's finalizer gives
+        // back its own count, this one starts its own.
+        const tally = { count: 1 };
+        const netref = new Netref(this, value, tally);
+        const entry: Held = { key: k, idPack: value, tally, ref: new WeakRef(netref) };
+        this.#netrefs.set(k, entry);
+        this.#collected.register(netref, entry, netref);
         return netref;
       }
       case LABEL.LOCAL_REF:
@@ -317,6 +339,14 @@ export class RpycSession implements NetrefHost {
         throw new DecodeError("rpyc", `unknown boxing label ${String(label)}`);
     }
   }
+}
+
+/** A netref as the session holds it: weakly, with its count. */
+interface Held {
+  readonly key: string;
+  readonly idPack: IdPack;
+  readonly tally: { count: number };
+  readonly ref: WeakRef<Netref>;
 }
 
 function key(idPack: readonly unknown[]): string {
