@@ -2,7 +2,7 @@
  * One RPyC connection (the part of `rpyc/core/protocol.py` a client needs):
  * sequence numbers, the pending calls with timeouts, boxing of arguments
  * and unboxing of replies into {@linkcode Netref}s counted per id pack, DEL
- * on release, and answers to the requests Python sends on its own (PING
+ * on release (or when a netref is collected), and answers to the requests Python sends on its own (PING
  * echoed; every other handler an exception reply, never silence). A peer
  * that breaks the protocol (malformed packet, a reply to a request never
  * sent) ends the session: pending calls fail with `ConnectionClosedError`
