@@ -1,0 +1,360 @@
+/**
+ * One RPyC connection (the part of `rpyc/core/protocol.py` a client needs):
+ * sequence numbers, the pending calls with timeouts, boxing of arguments
+ * and unboxing of replies into {@linkcode Netref}s counted per id pack, DEL
+ * on release (or when a netref is collected), and answers to the requests Python sends on its own (PING
+ * echoed; every other handler an exception reply, never silence). A peer
+ * that breaks the protocol (malformed packet, a reply to a request never
+ * sent) ends the session: pending calls fail with `ConnectionClosedError`
+ * whose `cause` says why.
+ *
+ * @example Over an in-memory pipe, a fake server answering GETROOT
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpycSession } from "./session.ts";
+ * import { RpycChannel } from "./channel.ts";
+ * import { decodeMessage, encodeMessage, MSG } from "./messages.ts";
+ *
+ * const up = new TransformStream<Uint8Array, Uint8Array>();
+ * const down = new TransformStream<Uint8Array, Uint8Array>();
+ * const session = new RpycSession({ readable: down.readable, writable: up.writable, close() {} });
+ * const server = new RpycChannel({ readable: up.readable, writable: down.writable, close() {} });
+ * const rooted = session.getRoot();
+ * const request = decodeMessage((await server.recv())!);
+ * await server.send(encodeMessage({ kind: MSG.REPLY, seq: request.seq, payload: [4, ["S", 1, 2]] }));
+ * const root = await rooted;
+ * assert.equal(root.className, "S");
+ * await session.close();
+ * ```
+ *
+ * @module
+ */
+
+import {
+  ConnectionClosedError,
+  DecodeError,
+  ProtocolError,
+  TimeoutError,
+} from "../../rpc/errors.ts";
+import type { ByteStream } from "../../rpc/types.ts";
+import type { BrineLimits, BrineValue } from "./brine.ts";
+import { RpycChannel, type RpycChannelOptions } from "./channel.ts";
+import {
+  decodeException,
+  decodeMessage,
+  encodeException,
+  encodeMessage,
+  HANDLE,
+  type IdPack,
+  isIdPack,
+  LABEL,
+  MSG,
+} from "./messages.ts";
+import { Netref, type NetrefHost, netrefOf, RpycError, type RpycRequestOptions } from "./netref.ts";
+import { boxValue } from "./_box.ts";
+
+/** Options of an {@linkcode RpycSession}. */
+export interface RpycSessionOptions extends RpycChannelOptions, BrineLimits {
+  /** Default milliseconds a request may take; 30 000. */
+  readonly timeout?: number;
+}
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const HANDLER_NAMES = Object.fromEntries(Object.entries(HANDLE).map(([k, v]) => [v, k]));
+
+/**
+ * The client side of an RPyC connection over a byte stream.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpycSession } from "./session.ts";
+ *
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const session = new RpycSession({ readable: pipe.readable, writable: pipe.writable, close() {} });
+ * await session.close();
+ * await assert.rejects(session.getRoot());
+ * ```
+ */
+export class RpycSession implements NetrefHost {
+  readonly #channel: RpycChannel;
+  readonly #timeout: number;
+  readonly #limits: BrineLimits;
+  readonly #pending = new Map<number, Pending>();
+  // Requests that timed out or were cancelled: their late replies are expected.
+  readonly #abandoned = new Set<number>();
+  // Netrefs by id pack, held weakly: one collected without release() is
+  // given back by #collected, with the count it had.
+  readonly #netrefs = new Map<string, Held>();
+  readonly #collected = new FinalizationRegistry<Held>((held) => {
+    if (this.#netrefs.get(held.key) === held) this.#netrefs.delete(held.key);
+    this.#sendDel(held.idPack, held.tally.count);
+  });
+  #seq = 0;
+  #closedBy: unknown;
+  #ended = false;
+  readonly #closed: PromiseWithResolvers<void> = Promise.withResolvers();
+
+  /**
+   * Starts reading the connection.
+   *
+   * @param stream the connection's bytes
+   * @param options limits and the default timeout
+   */
+  constructor(stream: ByteStream, options: RpycSessionOptions = {}) {
+    this.#channel = new RpycChannel(stream, options);
+    this.#timeout = options.timeout ?? 30_000;
+    this.#limits = options;
+    this.#readLoop();
+  }
+
+  /** Settles when the session has ended, with the reason as `closeReason`. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /** Why the session ended (`undefined` while it runs or after a plain close). */
+  get closeReason(): unknown {
+    return this.#closedBy;
+  }
+
+  /** How many netrefs are alive and not released. */
+  get liveNetrefs(): number {
+    let live = 0;
+    for (const held of this.#netrefs.values()) if (held.ref.deref()) live++;
+    return live;
+  }
+
+  /** The remote service's root object (`conn.root`). */
+  async getRoot(options?: RpycRequestOptions): Promise<Netref> {
+    const root = await this.request(HANDLE.GETROOT, [], options);
+    if (!(root instanceof Netref)) {
+      throw new ProtocolError("GETROOT answered with a value, not a reference");
+    }
+    return root;
+  }
+
+  /** PING: Python echoes `data`. */
+  async ping(data: string = "parley", options?: RpycRequestOptions): Promise<void> {
+    const echo = await this.request(HANDLE.PING, [data], options);
+    if (echo !== data) throw new ProtocolError("PING echoed other data");
+  }
+
+  /**
+   * Sends one request and waits for its reply.
+   *
+   * @param handler one of `HANDLE`
+   * @param args the handler's arguments, boxed here
+   * @param options timeout and signal
+   * @returns the unboxed reply
+   * @throws {RpycError} when Python raised
+   * @throws {TimeoutError} after the timeout
+   * @throws {ConnectionClosedError} when the session ends first
+   */
+  request(
+    handler: number,
+    args: readonly unknown[],
+    options: RpycRequestOptions = {},
+  ): Promise<unknown> {
+    let boxed: BrineValue;
+    try {
+      boxed = boxValue(args, this);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#request(handler, boxed, options);
+  }
+
+  #request(handler: number, boxed: BrineValue, options: RpycRequestOptions): Promise<unknown> {
+    if (this.#ended) return Promise.reject(ConnectionClosedError.closed(this.#closedBy));
+    const seq = ++this.#seq;
+    const timeout = options.timeout ?? this.#timeout;
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    const timer = setTimeout(
+      () => abandon(new TimeoutError(HANDLER_NAMES[handler] ?? String(handler), timeout)),
+      timeout,
+    );
+    const onAbort = () => abandon(options.signal!.reason);
+    const done = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    };
+    const abandon = (error: unknown) => {
+      if (!this.#pending.delete(seq)) return;
+      this.#abandoned.add(seq);
+      // Bounded: a peer that never answers cannot grow it without end (a
+      // reply after 10 000 later abandonments counts as never sent).
+      if (this.#abandoned.size > 10_000) {
+        this.#abandoned.delete(this.#abandoned.values().next().value!);
+      }
+      done();
+      reject(error);
+    };
+    this.#pending.set(seq, {
+      resolve: (v) => (done(), resolve(v)),
+      reject: (e) => (done(), reject(e)),
+    });
+    if (options.signal?.aborted) abandon(options.signal.reason);
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    const payload: BrineValue = [handler, boxed];
+    this.#channel.send(encodeMessage({ kind: MSG.REQUEST, seq, payload })).catch((e) =>
+      this.#end(e)
+    );
+    return promise;
+  }
+
+  /** Sends DEL for every reference Python boxed for this netref. */
+  async release(netref: Netref): Promise<void> {
+    const k = key(netref.idPack);
+    if (this.#netrefs.get(k)?.ref.deref() === netref) this.#netrefs.delete(k);
+    this.#collected.unregister(netref);
+    await this.#sendDel(netref.idPack, netref.count);
+  }
+
+  async #sendDel(idPack: IdPack, count: number): Promise<void> {
+    if (this.#ended) return;
+    // Boxed here: the netref is released or gone, which boxing refuses.
+    const args = [LABEL.TUPLE, [[LABEL.LOCAL_REF, idPack], [LABEL.VALUE, count]]];
+    await this.#request(HANDLE.DEL, args, {}).catch(() => {});
+  }
+
+  /** Ends the session: pending calls fail, the connection closes. */
+  async close(): Promise<void> {
+    await this.#end(undefined);
+  }
+
+  /** `await using session`: closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #end(reason: unknown): Promise<void> {
+    if (this.#ended) return this.#closed.promise;
+    this.#ended = true;
+    this.#closedBy = reason;
+    const error = ConnectionClosedError.closed(reason);
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+    this.#closed.resolve();
+    await this.#channel.close().catch(() => {});
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const packet = await this.#channel.recv();
+        if (packet === null) return await this.#end(undefined);
+        const message = decodeMessage(packet, this.#limits);
+        if (message.kind === MSG.REQUEST) this.#answer(message.seq, message.payload);
+        else this.#settle(message.kind, message.seq, message.payload);
+      }
+    } catch (e) {
+      await this.#end(e);
+    }
+  }
+
+  #settle(kind: number, seq: number, payload: BrineValue): void {
+    const pending = this.#pending.get(seq);
+    if (pending === undefined) {
+      if (!this.#abandoned.delete(seq)) {
+        throw new ProtocolError(`A reply to request ${seq}, which was never sent`);
+      }
+      // A late reply may hold references: give them straight back.
+      if (kind === MSG.REPLY) releaseAll(this.#unbox(payload));
+      return;
+    }
+    // Decoded first: when that throws, the call is still pending, and the
+    // session's end fails it with the reason.
+    const error = kind === MSG.EXCEPTION ? new RpycError(decodeException(payload)) : undefined;
+    const value = error ? undefined : this.#unbox(payload);
+    this.#pending.delete(seq);
+    if (error) pending.reject(error);
+    else pending.resolve(value);
+  }
+
+  // Python's own requests. This side holds no objects yet (callbacks come
+  // later), so only PING and CLOSE have answers; the rest are refused.
+  #answer(seq: number, payload: BrineValue): void {
+    let reply: { kind: number; payload: BrineValue };
+    const [handler, boxed] = Array.isArray(payload) ? payload : [];
+    if (
+      handler === HANDLE.PING && Array.isArray(boxed) && boxed[0] === LABEL.VALUE &&
+      Array.isArray(boxed[1])
+    ) {
+      reply = { kind: MSG.REPLY, payload: [LABEL.VALUE, boxed[1][0] ?? null] };
+    } else if (handler === HANDLE.CLOSE) {
+      queueMicrotask(() => this.#end(undefined));
+      reply = { kind: MSG.REPLY, payload: [LABEL.VALUE, null] };
+    } else {
+      const name = typeof handler === "number"
+        ? HANDLER_NAMES[handler] ?? `#${handler}`
+        : "malformed";
+      reply = {
+        kind: MSG.EXCEPTION,
+        payload: encodeException(
+          "ValueError",
+          `parley's RPyC client does not serve handler ${name}`,
+        ),
+      };
+    }
+    this.#channel.send(encodeMessage({ seq, ...reply })).catch((e) => this.#end(e));
+  }
+
+  #unbox(box: BrineValue): unknown {
+    if (!Array.isArray(box) || box.length !== 2) {
+      throw new DecodeError("rpyc", "a boxed value is not a (label, value) pair");
+    }
+    const [label, value] = box as [unknown, BrineValue];
+    switch (label) {
+      case LABEL.VALUE:
+        return value;
+      case LABEL.TUPLE:
+        if (!Array.isArray(value)) throw new DecodeError("rpyc", "a boxed tuple is not a tuple");
+        return Object.freeze(value.map((item: BrineValue) => this.#unbox(item)));
+      case LABEL.REMOTE_REF: {
+        if (!isIdPack(value)) throw new DecodeError("rpyc", "a reference without its id pack");
+        const k = key(value);
+        const held = this.#netrefs.get(k);
+        const cached = held?.ref.deref();
+        if (held && cached) {
+          held.tally.count++;
+          return cached;
+        }
+        // New, or collected and not yet finalized: that one's finalizer gives
+        // back its own count, this one starts its own.
+        const tally = { count: 1 };
+        const netref = new Netref(this, value, tally);
+        const entry: Held = { key: k, idPack: value, tally, ref: new WeakRef(netref) };
+        this.#netrefs.set(k, entry);
+        this.#collected.register(netref, entry, netref);
+        return netref;
+      }
+      case LABEL.LOCAL_REF:
+        throw new ProtocolError("Python referred to an object of this side, which serves none");
+      default:
+        throw new DecodeError("rpyc", `unknown boxing label ${String(label)}`);
+    }
+  }
+}
+
+/** A netref as the session holds it: weakly, with its count. */
+interface Held {
+  readonly key: string;
+  readonly idPack: IdPack;
+  readonly tally: { count: number };
+  readonly ref: WeakRef<Netref>;
+}
+
+function key(idPack: readonly unknown[]): string {
+  return idPack.map(String).join("\u0000");
+}
+
+function releaseAll(value: unknown): void {
+  const ref = netrefOf(value);
+  if (ref) ref.release().catch(() => {});
+  else if (Array.isArray(value)) value.forEach(releaseAll);
+}
