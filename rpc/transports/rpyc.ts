@@ -23,9 +23,9 @@ import {
   type RpycConnection,
 } from "../../protocols/rpyc/connection.ts";
 import type { RemoteObject } from "../../protocols/rpyc/proxy.ts";
-import { type SocketAddress, urlOfAddress } from "./_addresses.ts";
-import { connByteStream, noDelay } from "./_conn.ts";
-import { connectTls } from "./tls.ts";
+import type { SocketAddress } from "./_addresses.ts";
+import { connByteStream } from "./_conn.ts";
+import { dialSocket } from "./_connect.ts";
 
 export * from "../../protocols/rpyc/mod.ts";
 
@@ -53,34 +53,6 @@ export async function connectRpyc<T = RemoteObject>(
   address: SocketAddress,
   options: OpenRpycOptions = {},
 ): Promise<RpycConnection<T>> {
-  const connectTimeout = options.connectTimeout ?? 10_000;
-  const connecting: Promise<Deno.Conn> = address.transport === "unix"
-    ? Deno.connect({ transport: "unix", path: address.path })
-    : address.transport === "tls"
-    ? connectTls(address)
-    : Deno.connect({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Deno.errors.TimedOut(
-            `Connecting to ${urlOfAddress(address)} timed out after ${connectTimeout} ms`,
-          ),
-        ),
-      connectTimeout,
-    );
-  });
-  let conn: Deno.Conn;
-  try {
-    conn = await Promise.race([connecting, timedOut]);
-  } catch (error) {
-    // A connection that succeeds after we gave up must not leak.
-    connecting.then((late) => late.close(), () => {});
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  noDelay(conn);
+  const conn = await dialSocket(address, options.connectTimeout ?? 10_000);
   return await openRpyc<T>(connByteStream(conn), options);
 }
