@@ -9,10 +9,9 @@
  * @module
  */
 
-import { CallHeaders } from "./_call_headers.ts";
 import { callMetadata } from "./call_metadata.ts";
 import type { CallContext, ResolvedMethod } from "./schema.ts";
-import type { CallOptions, RpcParams } from "./types.ts";
+import type { RpcParams } from "./types.ts";
 
 /** One call as interceptors see it, on the client or the server. */
 export interface InterceptedCall {
@@ -246,94 +245,6 @@ export function interceptServed(
   });
 }
 
-// The signal of a client call made without one.
-const NEVER_ABORTED = new AbortController().signal;
-
-/**
- * Runs a client call through `interceptors` to `send`, which makes it with
- * the method, params and signal the chain passes on (the signal merged into
- * the caller's options) and the metadata the chain left in `call.metadata`
- * (for the transports and codecs that carry it).
- *
- * @param interceptors the chain
- * @param kind a call or a notification
- * @param method the method's name
- * @param params its params
- * @param options the caller's options, if any (their signal is the call's)
- * @param send makes the call (its options hold the chain's signal, when there is one; its
- * metadata is `call.metadata`)
- * @returns the result, as the chain gives it
- *
- * @example Adding a param on the way out
- * ```ts
- * import assert from "node:assert/strict";
- * import { interceptSent } from "./interceptors.ts";
- *
- * const result = await interceptSent(
- *   [(next) => (call) => next({ ...call, params: [...(call.params as number[]), 3] })],
- *   "call",
- *   "sum",
- *   [1, 2],
- *   undefined,
- *   async (_method, params) => (params as number[]).reduce((a, b) => a + b, 0),
- * );
- * assert.equal(result, 6);
- * ```
- */
-export function interceptSent(
-  interceptors: readonly Interceptor[],
-  kind: "call" | "notification",
-  method: string,
-  params: RpcParams | undefined,
-  options: CallOptions | undefined,
-  send: (
-    method: string,
-    params: RpcParams | undefined,
-    options: CallOptions | undefined,
-    metadata: Headers,
-  ) => Promise<unknown>,
-): Promise<unknown> {
-  return intercept(
-    interceptors,
-    (call) =>
-      send(
-        call.method,
-        call.params,
-        call.signal === NEVER_ABORTED ? options : { ...options, signal: call.signal },
-        call.metadata,
-      ),
-    {
-      method,
-      params,
-      kind,
-      side: "client",
-      signal: options?.signal ?? NEVER_ABORTED,
-      // Knows whether anything was put in: a call left without metadata sends none, unread.
-      metadata: new CallHeaders(options?.headers),
-    },
-  );
-}
-
-/**
- * The metadata a call's options give (`headers`), or `undefined` when none:
- * what a client sends with a call that no interceptor touched.
- *
- * @param options the call's options
- * @returns its metadata
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { optionsMetadata } from "./interceptors.ts";
- *
- * assert.equal(optionsMetadata({ timeout: 5 }), undefined);
- * assert.equal(optionsMetadata({ headers: { "x-tag": "t" } })?.get("x-tag"), "t");
- * ```
- */
-export function optionsMetadata(options: CallOptions | undefined): Headers | undefined {
-  return options?.headers === undefined ? undefined : new Headers(options.headers);
-}
-
 /**
  * A dispatcher whose methods run through `interceptors` (for protocol
  * servers that resolve a method, then call it: Connect, gRPC-Web, gRPC).
@@ -394,70 +305,4 @@ export function interceptDispatch(
     }
     return outer;
   };
-}
-
-/** What a client's call options must hold for {@linkcode interceptCall}. */
-export interface MetadataCallOptions {
-  /** Headers (metadata) sent with the call. */
-  readonly headers?: HeadersInit;
-  /** Aborts the call. */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Runs a client call of a protocol with metadata (Connect, gRPC) through
- * `interceptors` to `send`: `call.metadata` starts as the call's own
- * headers, and what the chain leaves there is sent as the call's headers
- * (an interceptor adds `authorization`, say); the signal the chain passes
- * on aborts the call.
- *
- * @param interceptors the chain
- * @param method the method's name
- * @param params its params
- * @param options the caller's options
- * @param send makes the call with the method, params and options the chain gives
- * @returns the result, as the chain gives it
- *
- * @example An interceptor adding a header
- * ```ts
- * import assert from "node:assert/strict";
- * import { interceptCall } from "./interceptors.ts";
- *
- * const sent = await interceptCall(
- *   [(next) => (call) => {
- *     call.metadata.set("authorization", "Bearer t");
- *     return next(call);
- *   }],
- *   "demo.S/M",
- *   {},
- *   { headers: { "x-tag": "a" } },
- *   async (_method, _params, options) => [...new Headers(options.headers)],
- * );
- * assert.deepEqual(sent, [["authorization", "Bearer t"], ["x-tag", "a"]]);
- * ```
- */
-export function interceptCall<O extends MetadataCallOptions>(
-  interceptors: readonly Interceptor[],
-  method: string,
-  params: RpcParams | undefined,
-  options: O,
-  send: (method: string, params: RpcParams | undefined, options: O) => Promise<unknown>,
-): Promise<unknown> {
-  return intercept(
-    interceptors,
-    (call) =>
-      send(call.method, call.params, {
-        ...options,
-        headers: call.metadata,
-        ...(call.signal === NEVER_ABORTED ? {} : { signal: call.signal }),
-      }),
-    {
-      method,
-      params,
-      kind: "call",
-      side: "client",
-      signal: options.signal ?? NEVER_ABORTED,
-      metadata: new Headers(options.headers),
-    },
-  );
 }

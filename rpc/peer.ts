@@ -8,13 +8,13 @@
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import { unwritten } from "./_call_headers.ts";
+import { activeChain, installed, type Interceptor } from "./interceptors.ts";
 import {
-  activeChain,
-  installed,
-  type Interceptor,
-  interceptSent,
+  notifyThrough,
   optionsMetadata,
-} from "./interceptors.ts";
+  type SendCall,
+  sendThrough,
+} from "./interceptors_client.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
@@ -163,25 +163,17 @@ export class Peer extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection ends first
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) return this.#call(method, params, options);
-    return interceptSent(
-      chain,
-      "call",
-      method,
-      params,
-      options,
-      this.#send,
-    ) as Promise<T>;
+    return sendThrough(this.#interceptors, method, params, options, this.#send) as Promise<T>;
   }
 
-  // The end of a call's chain, made once rather than per call.
-  readonly #send = (
+  // How a call and a notification are sent, made once rather than per call.
+  readonly #send: SendCall = (method, params, options, metadata) =>
+    this.#call(method, params, options, metadata);
+  readonly #sendNotification = (
     method: string,
     params: RpcParams | undefined,
-    options: CallOptions | undefined,
-    metadata: Headers,
-  ): Promise<unknown> => this.#call(method, params, options, metadata);
+    metadata?: Headers,
+  ): Promise<void> => this.#notify(method, params, metadata);
 
   #call<T>(
     method: string,
@@ -281,16 +273,7 @@ export class Peer extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection has ended
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) return this.#notify(method, params);
-    return interceptSent(
-      chain,
-      "notification",
-      method,
-      params,
-      undefined,
-      (method, params, _options, metadata) => this.#notify(method, params, metadata),
-    ).then(() => undefined);
+    return notifyThrough(this.#interceptors, method, params, this.#sendNotification);
   }
 
   #notify(method: string, params: RpcParams | undefined, metadata?: Headers): Promise<void> {

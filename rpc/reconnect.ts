@@ -12,7 +12,8 @@
 
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { activeChain, installed, type Interceptor, interceptSent } from "./interceptors.ts";
+import { activeChain, installed, type Interceptor } from "./interceptors.ts";
+import { notifyThrough, sendThrough } from "./interceptors_client.ts";
 import type { Peer } from "./peer.ts";
 import { backoffDelay, isIdempotent, retriable, type RetryPolicy, sleep } from "./retry.ts";
 import { interceptBatch } from "./peer/_intercepted.ts";
@@ -176,15 +177,13 @@ export class ReconnectingClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the connection drops before the reply
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) return this.#call(method, params, options);
-    return interceptSent(
-      chain,
-      "call",
+    return sendThrough(
+      this.#interceptors,
       method,
       params,
       options,
-      (method, params, options, headers) => this.#call(method, params, { ...options, headers }),
+      (method, params, options, headers) =>
+        this.#call(method, params, headers === undefined ? options : { ...options, headers }),
     ) as Promise<T>;
   }
 
@@ -227,18 +226,12 @@ export class ReconnectingClient extends RpcClientBase {
    * @param params its params
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) {
-      return this.#notify(method, params, undefined);
-    }
-    return interceptSent(
-      chain,
-      "notification",
+    return notifyThrough(
+      this.#interceptors,
       method,
       params,
-      undefined,
-      (method, params, _options, headers) => this.#notify(method, params, headers),
-    ).then(() => undefined);
+      (method, params, headers) => this.#notify(method, params, headers),
+    );
   }
 
   async #notify(method: string, params: RpcParams | undefined, headers: Headers | undefined) {

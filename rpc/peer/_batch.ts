@@ -16,7 +16,7 @@ import type {
   RpcParams,
   RpcRequest,
 } from "../types.ts";
-import { optionsMetadata } from "../interceptors.ts";
+import { optionsMetadata } from "../interceptors_client.ts";
 import { type BatchItem, metaOf } from "./_intercepted.ts";
 
 /**

@@ -9,7 +9,8 @@
  */
 
 import { unwritten } from "../_call_headers.ts";
-import { type Interceptor, interceptSent } from "../interceptors.ts";
+import type { Interceptor } from "../interceptors.ts";
+import { interceptSent } from "../interceptors_client.ts";
 import type { BatchEntry } from "../client.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../types.ts";
 

@@ -13,7 +13,8 @@
 import type { ProtoSchema } from "../../../codecs/protobuf.ts";
 import { ConnectionClosedError } from "../../errors.ts";
 import type { CallOptions, RpcParams, RpcStream, StreamCallOptions } from "../../types.ts";
-import { installed, interceptCall, type Interceptor } from "../../interceptors.ts";
+import { installed, type Interceptor } from "../../interceptors.ts";
+import { interceptCall } from "../../interceptors_client.ts";
 import { ACCEPT_ENCODING, GZIP, gzipMessage } from "./_compression.ts";
 import { formatTimeout } from "../../../protocols/grpc/_wire.ts";
 import { framed } from "./_frame.ts";

@@ -8,13 +8,8 @@
 import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
-import {
-  activeChain,
-  installed,
-  type Interceptor,
-  interceptSent,
-  optionsMetadata,
-} from "../../interceptors.ts";
+import { activeChain, installed, type Interceptor } from "../../interceptors.ts";
+import { notifyThrough, optionsMetadata, sendThrough } from "../../interceptors_client.ts";
 import type { PeerOptions } from "../../peer/options.ts";
 import type {
   Codec,
@@ -210,11 +205,8 @@ export class HttpClient extends RpcClientBase {
    * got no reply (refused, reset, the server gone mid-reply)
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) return this.#call(method, params, options);
-    return interceptSent(
-      chain,
-      "call",
+    return sendThrough(
+      this.#interceptors,
       method,
       params,
       options,
@@ -260,16 +252,12 @@ export class HttpClient extends RpcClientBase {
    * @throws {HttpError} a status other than 200 and 204
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) return this.#notify(method, params);
-    return interceptSent(
-      chain,
-      "notification",
+    return notifyThrough(
+      this.#interceptors,
       method,
       params,
-      undefined,
-      (method, params, _options, metadata) => this.#notify(method, params, metadata),
-    ).then(() => undefined);
+      (method, params, metadata) => this.#notify(method, params, metadata),
+    );
   }
 
   async #notify(

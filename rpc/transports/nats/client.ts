@@ -15,13 +15,8 @@ import {
   RpcError,
   TimeoutError,
 } from "../../errors.ts";
-import {
-  activeChain,
-  installed,
-  type Interceptor,
-  interceptSent,
-  optionsMetadata,
-} from "../../interceptors.ts";
+import { installed, type Interceptor } from "../../interceptors.ts";
+import { notifyThrough, optionsMetadata, sendThrough } from "../../interceptors_client.ts";
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import { backoffDelay, isIdempotent, type RetryPolicy, sleep } from "../../retry.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
@@ -150,13 +145,8 @@ export class NatsClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the client was closed
    */
   call<T = unknown>(method: string, params?: RpcParams, options?: CallOptions): Promise<T> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) {
-      return this.#callWith(method, params, options);
-    }
-    return interceptSent(
-      chain,
-      "call",
+    return sendThrough(
+      this.#interceptors,
       method,
       params,
       options,
@@ -286,18 +276,12 @@ export class NatsClient extends RpcClientBase {
    * @throws {ConnectionClosedError} when the client was closed
    */
   notify(method: string, params?: RpcParams): Promise<void> {
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) {
-      return this.#notify(method, params, undefined);
-    }
-    return interceptSent(
-      chain,
-      "notification",
+    return notifyThrough(
+      this.#interceptors,
       method,
       params,
-      undefined,
-      (method, params, _options, metadata) => this.#notify(method, params, metadata),
-    ).then(() => undefined);
+      (method, params, metadata) => this.#notify(method, params, metadata),
+    );
   }
 
   #notify(method: string, params: RpcParams | undefined, metadata: Headers | undefined) {
