@@ -20,7 +20,13 @@ import {
   setItem,
   str,
 } from "../rpc/transports/rpyc.ts";
-import { DEBIAN_PYTHON, type ListeningProcess, spawnListening } from "./interop/_process.ts";
+import {
+  DEBIAN_PYTHON,
+  formatOutput,
+  type ListeningProcess,
+  run,
+  spawnListening,
+} from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
 const test = testNeeding("py:rpyc");
@@ -128,4 +134,77 @@ test("for await over a remote iterable: __iter__, __next__ until StopIteration, 
 
 Deno.test("iterate() refuses a value that is not remote", async () => {
   await assert.rejects(Array.fromAsync(iterate({})), TypeError);
+});
+
+// Records, on the server, each request's handler and the names it carries
+// (CALLATTR's method, CMP's operator) while `R.on`; DEL and INSPECT are left
+// out (Python sends them when its garbage collector decides).
+const RECORDER = `
+import rpyc.core.protocol as P
+class R:
+    on = False
+    log = []
+_dispatch = P.Connection._dispatch_request
+def _recorded(self, seq, raw_args):
+    if R.on:
+        handler, (label, args) = raw_args
+        names = tuple(b[1] for b in args if b[0] == 1 and type(b[1]) is str) if label == 2 else ()
+        if handler not in (15, 16):
+            R.log.append((handler,) + names)
+    return _dispatch(self, seq, raw_args)
+P.Connection._dispatch_request = _recorded
+import builtins
+builtins.R = R  # seen from every connection's namespace
+`;
+
+// What Python's own netref does, operation by operation.
+const PYTHON_CLIENT = `
+import sys, rpyc
+c = rpyc.classic.connect("127.0.0.1", int(sys.argv[1]))
+L, L2, H = c.eval("[1, 2, 3]"), c.eval("[1, 2, 3]"), c.eval("range(3)")
+c.execute("R.log.clear(); R.on = True")
+len(L); L[0]; L[0] = 5; del L[0]; 2 in L; str(L); repr(L); L == L2; hash(H)
+for x in L: pass
+c.execute("R.on = False")
+print(repr(c.eval("tuple(R.log[:-1])")))
+`;
+
+test("each operator sends the very requests Python's own netref sends", async () => {
+  await using server = await start();
+  await using conn = await classicAt(server);
+  await conn.execute(RECORDER);
+  const python = await run(DEBIAN_PYTHON, {
+    args: ["-c", PYTHON_CLIENT, String(server.port)],
+    timeout: 30_000,
+  });
+  assert.equal(python.code, 0, formatOutput(python));
+
+  const [list, list2, range] = [
+    await conn.eval("[1, 2, 3]"),
+    await conn.eval("[1, 2, 3]"),
+    await conn.eval("range(3)"),
+  ];
+  await conn.execute("R.log.clear(); R.on = True");
+  await len(list);
+  await item(list, 0);
+  await setItem(list, 0, 5);
+  await delItem(list, 0);
+  await contains(list, 2);
+  await str(list);
+  await repr(list);
+  await equals(list, list2);
+  await hash(range);
+  for await (const _ of list as AsyncIterable<unknown>) { /* as Python's for */ }
+  await conn.execute("R.on = False");
+  // The last entry is the execute that stopped recording: Python calls the
+  // bound method it fetched at connect (CALL), parley's classic() CALLATTRs.
+  const ours = await conn.eval("repr(tuple(R.log[:-1]))");
+  assert.equal(ours, python.stdout.trim());
+  // And it is what the table in docs/rpyc.md says.
+  assert.equal(
+    ours,
+    "((8, '__len__'), (8, '__getitem__'), (8, '__setitem__'), (8, '__delitem__'), " +
+      "(8, '__contains__'), (10,), (9,), (11, '__eq__'), (12,), (8, '__iter__'), " +
+      "(8, '__next__'), (8, '__next__'), (8, '__next__'))",
+  );
 });
