@@ -208,3 +208,17 @@ test("each operator sends the very requests Python's own netref sends", async ()
       "(8, '__next__'), (8, '__next__'), (8, '__next__'))",
   );
 });
+
+test("the operators take a timeout and a signal", async () => {
+  await using server = await start();
+  await using conn = await classicAt(server);
+  await conn.execute(
+    "import time\nclass Slow:\n  def __len__(s): time.sleep(1); return 1\n" +
+      "  def __iter__(s): time.sleep(1); return iter([])",
+  );
+  const slow = await conn.eval("Slow()");
+  await assert.rejects(len(slow, { timeout: 50 }), { name: "TimeoutError" });
+  const aborted = AbortSignal.abort(new Error("stop"));
+  await assert.rejects(Array.fromAsync(iterate(slow, { signal: aborted })), /stop/);
+  await assert.rejects(item(slow, 0, { signal: aborted }), /stop/);
+});
