@@ -292,12 +292,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const endpoint = parseEndpoint(url);
   if (endpoint.kind === "rpyc" || values.classic) {
-    return await callRpyc(endpoint, command, {
-      method: method!,
-      args,
-      classic: values.classic,
-      timeout,
-    });
+    const call = { method: method!, args, classic: values.classic, timeout };
+    return await callRpyc(endpoint, command, call);
   }
   const client = await openClient(endpoint, {
     codec,
