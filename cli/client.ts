@@ -117,6 +117,7 @@ async function makeCodec(options: ClientOptions): Promise<MadeCodec> {
  * @throws {Error} the transport's error when it cannot connect
  */
 export async function openClient(endpoint: Endpoint, options: ClientOptions): Promise<OpenClient> {
+  if (endpoint.kind === "rpyc") throw new UsageError("rpyc:// is Python's RPyC: see cli/rpyc.ts");
   if (endpoint.kind === "grpc") {
     // gRPC is protobuf's: --codec does not apply, the schema is --proto's or the server's.
     const client = await openGrpcClient(endpoint.url, {

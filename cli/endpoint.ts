@@ -14,7 +14,8 @@ export type Endpoint =
   | { readonly kind: "http"; readonly url: string; readonly unixSocket?: boolean }
   | { readonly kind: "ws"; readonly url: string }
   | { readonly kind: "grpc"; readonly url: string; readonly tls: boolean }
-  | { readonly kind: "stdio"; readonly command: readonly string[] };
+  | { readonly kind: "stdio"; readonly command: readonly string[] }
+  | { readonly kind: "rpyc"; readonly hostname: string; readonly port: number };
 
 /** A usage error: the message says what to write instead. */
 export class UsageError extends Error {
@@ -38,8 +39,8 @@ function splitCommand(text: string): string[] {
 /**
  * Parses `tcp://host:port`, `tls://host:port`, `unix:/path`, `http(s)://...`,
  * `http+unix://...` (HTTP over a Unix socket: `http+unix://%2Fpath%2Fto.sock/RPC2`
- * or `http+unix:///path/to.sock:/RPC2`), `ws(s)://...`, `grpc(s)://host:port` or
- * `stdio:command args`.
+ * or `http+unix:///path/to.sock:/RPC2`), `ws(s)://...`, `grpc(s)://host:port`,
+ * `rpyc://host:port` (Python's RPyC) or `stdio:command args`.
  *
  * @throws {UsageError} for anything else
  */
@@ -69,12 +70,13 @@ export function parseEndpoint(text: string): Endpoint {
     url = new URL(text);
   } catch {
     throw new UsageError(
-      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, http+unix://, ws(s)://, grpc(s)://, or stdio:COMMAND`,
+      `"${text}" is not a URL: write tcp://HOST:PORT, tls://, unix:PATH, http(s)://, http+unix://, ws(s)://, grpc(s)://, rpyc://, or stdio:COMMAND`,
     );
   }
   switch (url.protocol) {
     case "tcp:":
     case "tls:":
+    case "rpyc:":
     case "grpc:":
     case "grpcs:": {
       const port = Number(url.port);
@@ -93,6 +95,10 @@ export function parseEndpoint(text: string): Endpoint {
           tls: url.protocol === "grpcs:",
         };
       }
+      if (url.protocol === "rpyc:") {
+        // Python's RPyC protocol: the method is an attribute path, not a URL path.
+        return { kind: "rpyc", hostname: url.hostname.replace(/^\[|\]$/g, ""), port };
+      }
       return {
         kind: "tcp",
         hostname: url.hostname.replace(/^\[|\]$/g, ""),
@@ -108,7 +114,7 @@ export function parseEndpoint(text: string): Endpoint {
       return { kind: "ws", url: text };
     default:
       throw new UsageError(
-        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), http+unix, ws(s), grpc(s) or stdio`,
+        `Unknown scheme "${url.protocol}" in "${text}": use tcp, tls, unix, http(s), http+unix, ws(s), grpc(s), rpyc or stdio`,
       );
   }
 }

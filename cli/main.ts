@@ -25,6 +25,7 @@ import type { RpcParams } from "../rpc/types.ts";
 import { CODEC_REGISTRY, type CodecEntry } from "../codecs/registry.ts";
 import { type CodecName, CODECS, openClient } from "./client.ts";
 import { describe } from "./describe.ts";
+import { callRpyc, RPYC_HELP } from "./rpyc.ts";
 import { parseEndpoint, UsageError } from "./endpoint.ts";
 import { protoParams, thriftParams } from "./schema_values.ts";
 import { serve, SERVE_CODECS } from "./serve.ts";
@@ -53,7 +54,7 @@ URLs: tcp://HOST:PORT, tls://HOST:PORT, unix:/PATH (a raw stream), http(s)://HOS
       http+unix:///SOCKET:/PATH or http+unix://%2FSOCKET/PATH (HTTP over a Unix socket),
       ws(s)://HOST:PORT/PATH, stdio:COMMAND ARGS (spawns it, talks over its pipes),
       grpc://HOST:PORT and grpcs://HOST:PORT (gRPC: the schema from the server's
-      reflection, or --proto FILE; --codec does not apply)
+      reflection, or --proto FILE; --codec does not apply), rpyc://HOST:PORT (Python's RPyC)
 Codecs (--codec): ${codecList(CODEC_REGISTRY, true)}
 
 Examples:
@@ -63,6 +64,7 @@ Examples:
   parley list tcp://127.0.0.1:4000
   parley list grpc://127.0.0.1:50051
   parley call grpc://127.0.0.1:50051 interop.Calculator/Add num1=1 num2=2
+  parley call rpyc://127.0.0.1:18861 add 1 2
   parley call "stdio:deno lsp" initialize processId=null rootUri=null capabilities={}`,
   call: `parley call URL METHOD [ARGS...] [options]
 
@@ -88,6 +90,7 @@ Options:
   --proto FILE         protobuf: the .proto file (repeatable; imports are read next to it)
   --thrift FILE        thrift: the .thrift file; --protocol binary|compact; --service NAME
   --json               print compact JSON only (no colours, no timing)
+${RPYC_HELP}
 
 Examples:
   parley call tcp://127.0.0.1:4000 add 40 2
@@ -98,7 +101,8 @@ Examples:
   parley call grpc://127.0.0.1:50051 interop.Calculator/Sum '{"values": [9223372036854775807, 1, -1]}'
   parley call grpcs://localhost:50051 --ca ca.pem --proto calculator.proto \\
     interop.Calculator/Range start=1 count=3
-  parley call "stdio:nvim --embed --headless" --codec msgpack nvim_eval '"1 + 2"'`,
+  parley call "stdio:nvim --embed --headless" --codec msgpack nvim_eval '"1 + 2"'
+  parley call rpyc://127.0.0.1:18812 --classic math.sqrt 2`,
   notify: `parley notify URL METHOD [ARGS...] [options]
 
 Sends a notification (a call without a reply); the options are call's.`,
@@ -211,6 +215,7 @@ function parseOptions(args: readonly string[]) {
         service: { type: "string" },
         ca: { type: "string", multiple: true },
         json: { type: "boolean", default: false },
+        classic: { type: "boolean", default: false },
         transport: { type: "string", default: "tcp" },
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "0" },
@@ -286,6 +291,10 @@ async function main(argv: string[]): Promise<number> {
     headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
   }
   const endpoint = parseEndpoint(url);
+  if (endpoint.kind === "rpyc" || values.classic) {
+    const call = { method: method!, args, classic: values.classic, timeout };
+    return await callRpyc(endpoint, command, call);
+  }
   const client = await openClient(endpoint, {
     codec,
     framing: values.framing,

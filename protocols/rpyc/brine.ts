@@ -132,24 +132,28 @@ export function decodeBrine(bytes: Uint8Array, limits: BrineLimits = {}): BrineV
   return value;
 }
 
+// One growing buffer: a packet is mostly single tag bytes, and a small
+// array per byte cost more than the rest of a call's encoding together.
 class Writer {
-  #chunks: Uint8Array[] = [];
-  #size = 0;
+  #buf = new Uint8Array(64);
+  #at = 0;
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n));
+    bigger.set(this.#buf.subarray(0, this.#at));
+    this.#buf = bigger;
+  }
   push(bytes: Uint8Array): void {
-    this.#chunks.push(bytes);
-    this.#size += bytes.length;
+    this.#room(bytes.length);
+    this.#buf.set(bytes, this.#at);
+    this.#at += bytes.length;
   }
   byte(b: number): void {
-    this.push(Uint8Array.of(b));
+    this.#room(1);
+    this.#buf[this.#at++] = b;
   }
   finish(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
+    return this.#buf.slice(0, this.#at);
   }
 }
 
@@ -209,7 +213,11 @@ function write(out: Writer, value: unknown, depth: number): void {
     case "bigint":
       return writeInt(out, value);
     case "number":
-      if (Number.isInteger(value) && !Object.is(value, -0)) return writeInt(out, BigInt(value));
+      if (Number.isInteger(value) && !Object.is(value, -0)) {
+        // The small ints of most calls skip the bigint.
+        if (value >= IMM_MIN && value <= IMM_MAX) return out.byte(IMM_BASE + value);
+        return writeInt(out, BigInt(value));
+      }
       return writeDouble(out, T.FLOAT, value);
     case "string":
       if (!value.isWellFormed()) {

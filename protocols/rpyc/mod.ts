@@ -19,5 +19,7 @@ export * from "./channel.ts";
 export * from "./messages.ts";
 export * from "./netref.ts";
 export * from "./proxy.ts";
+export * from "./sugar.ts";
+export * from "./classic.ts";
 export * from "./session.ts";
 export * from "./connection.ts";

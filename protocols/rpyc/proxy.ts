@@ -24,6 +24,7 @@
 
 import { standIns } from "./_stand_ins.ts";
 import { Netref } from "./netref.ts";
+import { iterateRefs } from "./_iterate.ts";
 
 /** An attribute of a remote object: awaitable, callable, and with attributes of its own. */
 export type RemoteAttribute =
@@ -31,10 +32,15 @@ export type RemoteAttribute =
   & ((...args: unknown[]) => Promise<unknown>)
   & { readonly [name: string]: RemoteAttribute };
 
-/** A remote Python object: callable, with attributes; release with `using`. */
+/**
+ * A remote Python object: callable, with attributes, iterable with
+ * `for await` (Python's `for`: `__iter__`, then `__next__` per item);
+ * release with `using`.
+ */
 export type RemoteObject =
   & ((...args: unknown[]) => Promise<unknown>)
   & { readonly [name: string]: RemoteAttribute }
+  & AsyncIterable<unknown>
   & Disposable
   & AsyncDisposable;
 
@@ -92,6 +98,7 @@ export function proxyOf(netref: Netref): RemoteObject {
     get(_target, name) {
       if (name === Symbol.dispose) return () => netref[Symbol.dispose]();
       if (name === Symbol.asyncDispose) return () => netref.release();
+      if (name === Symbol.asyncIterator) return () => wrapEach(iterateRefs(netref));
       // Not thenable, so that `await` on a proxy gives the proxy.
       if (typeof name === "symbol" || name === "then") return undefined;
       return attribute(netref, [name]);
@@ -127,6 +134,34 @@ export function wrap(value: unknown): unknown {
     return Object.freeze(value.map(wrap));
   }
   return value;
+}
+
+async function* wrapEach(items: AsyncIterable<unknown>): AsyncGenerator<unknown, void, undefined> {
+  for await (const item of items) yield wrap(item);
+}
+
+/**
+ * `obj.a.b…` as a lazy attribute: awaited, it GETATTRs each step; called,
+ * it GETATTRs all but the last and CALLATTRs that, releasing the middle
+ * references.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attributeOf } from "./proxy.ts";
+ * import { Netref } from "./netref.ts";
+ *
+ * const ref = new Netref({ request: async (_h: number, a: readonly unknown[]) => a[1], release: async () => {} }, ["S", 1, 2]);
+ * assert.equal(await attributeOf(ref, ["name"]), "name"); // GETATTR [ref, "name"]
+ * ```
+ *
+ * @param netref where the path starts
+ * @param path the attribute names, at least one
+ * @returns the attribute
+ */
+export function attributeOf(netref: Netref, path: readonly string[]): RemoteAttribute {
+  if (path.length === 0) throw new RangeError("An attribute path needs at least one name");
+  return attribute(netref, path);
 }
 
 // `obj.a.b…`: resolved on `then` (GETATTR each) or on a call (GETATTR each

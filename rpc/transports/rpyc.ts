@@ -23,6 +23,7 @@ import {
   type RpycConnection,
 } from "../../protocols/rpyc/connection.ts";
 import type { RemoteObject } from "../../protocols/rpyc/proxy.ts";
+import { classic, type RpycClassic } from "../../protocols/rpyc/classic.ts";
 import type { SocketAddress } from "./_addresses.ts";
 import { connByteStream } from "./_conn.ts";
 import { dialSocket } from "./_connect.ts";
@@ -55,4 +56,32 @@ export async function connectRpyc<T = RemoteObject>(
 ): Promise<RpycConnection<T>> {
   const conn = await dialSocket(address, options.connectTimeout ?? 10_000);
   return await openRpyc<T>(connByteStream(conn), options);
+}
+
+/**
+ * Connects to a classic RPyC server (`rpyc_classic`, `SlaveService`) with
+ * the classic helpers: `conn.modules.os.getcwd()`, `conn.eval("1+1")`,
+ * `conn.execute("x = 1")`, `conn.namespace`, `conn.builtins`. This is remote
+ * code execution by design: only against a server you trust, which itself
+ * trusts every client (see docs/rpyc.md).
+ *
+ * @example
+ * ```ts
+ * import { connectRpycClassic } from "./rpyc.ts";
+ *
+ * // await using conn = await connectRpycClassic({ hostname: "127.0.0.1", port: 18812 });
+ * // console.log(await conn.modules.os.getcwd());
+ * console.log(typeof connectRpycClassic);
+ * ```
+ *
+ * @param address where the server listens (`transport: "tls"` or `"unix"` for those)
+ * @param options limits, timeouts
+ * @returns the connection with its classic helpers
+ * @throws {Deno.errors.ConnectionRefused} when nothing listens there
+ */
+export async function connectRpycClassic(
+  address: SocketAddress,
+  options: OpenRpycOptions = {},
+): Promise<RpycClassic> {
+  return classic(await connectRpyc(address, options));
 }
