@@ -125,7 +125,7 @@ Deno.test("a request for an unknown handler gets an exception reply; PING its ec
   const exception = decodeException(refused.payload);
   assert.equal(exception.name, "ValueError");
   assert.match(String(exception.args[0]), /does not serve handler #99/);
-  // GETATTR on an object of this side: none is served yet, so refused too.
+  // GETATTR on a value, not an object this side serves: refused too.
   await f.channel.send(encodeMessage({
     kind: MSG.REQUEST,
     seq: 78,

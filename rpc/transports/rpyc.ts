@@ -56,3 +56,5 @@ export async function connectRpyc<T = RemoteObject>(
   const conn = await dialSocket(address, options.connectTimeout ?? 10_000);
   return await openRpyc<T>(connByteStream(conn), options);
 }
+
+export { type RpycServer, serveRpyc, type ServeRpycOptions } from "./rpyc_serve.ts";
