@@ -3,7 +3,7 @@
 // them back while parley waits for its own call's reply.
 
 import assert from "node:assert/strict";
-import { connectRpyc, kw, netrefOf, type RemoteObject, RpycError } from "../rpc/transports/rpyc.ts";
+import { connectRpyc, netrefOf, type RemoteObject, RpycError } from "../rpc/transports/rpyc.ts";
 import { DEBIAN_PYTHON, type ListeningProcess, spawnListening } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
