@@ -56,6 +56,7 @@ import { Netref, type NetrefHost, netrefOf, RpycError, type RpycRequestOptions }
 import { boxValue } from "./_box.ts";
 import { LocalObjects } from "./_local_objects.ts";
 import type { ExposureOptions } from "./_exposure.ts";
+export type { ExposureOptions } from "./_exposure.ts";
 import { type ServeContext, serveRequest } from "./_serve.ts";
 import { toVinegar } from "./_raise.ts";
 import { proxyOf } from "./proxy.ts";
