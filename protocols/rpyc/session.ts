@@ -330,7 +330,8 @@ export class RpycSession implements NetrefHost {
       queueMicrotask(() => this.#end(undefined));
       return void reply(MSG.REPLY, [LABEL.VALUE, null]);
     }
-    if (this.#inFlight >= this.#maxInFlight) {
+    // DEL is never refused: it only frees, and refusing it would keep objects held.
+    if (handler !== HANDLE.DEL && this.#inFlight >= this.#maxInFlight) {
       return void fail(new RangeError(`More than ${this.#maxInFlight} requests in flight`));
     }
     this.#inFlight++;
@@ -342,7 +343,9 @@ export class RpycSession implements NetrefHost {
       }
       return await serveRequest(handler, args.map(asProxies), this.#serving);
     })().then(
-      (result) => reply(MSG.REPLY, boxValue(result ?? null, this, this.#locals)),
+      // After the end nothing is boxed: the table stays empty.
+      (result) =>
+        this.#ended ? undefined : reply(MSG.REPLY, boxValue(result ?? null, this, this.#locals)),
     ).catch(fail).finally(() => this.#inFlight--);
   }
 
