@@ -15,6 +15,7 @@ import {
 } from "../rpc/transports/rpyc.ts";
 import { DEBIAN_PYTHON } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
+import { makeCertificates } from "./_certificates.ts";
 
 const test = testNeeding("py:rpyc");
 const CLIENT = "tests/peers/rpyc_client.py";
@@ -244,4 +245,39 @@ test("maxLocalObjects bounds what Python may hold: one more fails with a clear e
   assert.ok(out.held < 10);
   assert.equal(out.after, 2);
   assert.equal(live, 0);
+});
+
+test("serveRpyc over a Unix socket and over TLS, reached by Python's unix_connect and ssl_connect", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/rpyc.sock`;
+  await using certs = await makeCertificates();
+  const caFile = `${dir}/ca.pem`;
+  await Deno.writeTextFile(caFile, certs.ca);
+  try {
+    await using unix = serveRpyc({ transport: "unix", path }, { makeRoot });
+    await using tls = serveRpyc(
+      { transport: "tls", hostname: "127.0.0.1", port: 0, cert: certs.cert, key: certs.key },
+      { makeRoot },
+    );
+    assert.ok(tls.url.startsWith("tls://"));
+    const port = (tls.addr as Deno.NetAddr).port;
+    const script = [
+      "import rpyc, ssl",
+      "from rpyc.utils.factory import unix_connect",
+      `a = unix_connect(${JSON.stringify(path)})`,
+      `b = rpyc.ssl_connect("127.0.0.1", ${port}, ca_certs=${
+        JSON.stringify(caFile)
+      }, cert_reqs=ssl.CERT_REQUIRED, ssl_version=ssl.PROTOCOL_TLS_CLIENT)`,
+      "print(a.root.add(1, 2), b.root.add(2**64, 1))",
+    ].join("\n");
+    const result = await new Deno.Command(DEBIAN_PYTHON, {
+      args: ["-c", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(result.success, new TextDecoder().decode(result.stderr));
+    assert.equal(new TextDecoder().decode(result.stdout).trim(), `3 ${2n ** 64n + 1n}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -19,15 +19,9 @@
 
 import { RpycSession, type RpycSessionOptions } from "../../protocols/rpyc/session.ts";
 import { acceptLoop, closeQuietly, resolveMaxConnections } from "./_accept.ts";
-import {
-  type ConnectAddressOf,
-  type ListenAddress,
-  type TcpAddress,
-  toSocketAddress,
-  urlOf,
-} from "./_addresses.ts";
+import type { ConnectAddressOf, ListenAddress } from "./_addresses.ts";
 import { connByteStream, noDelay } from "./_conn.ts";
-import { listenTls } from "./tls.ts";
+import { listenSocket } from "./_listen.ts";
 
 /** Options of {@linkcode serveRpyc}. */
 export interface ServeRpycOptions extends RpycSessionOptions {
@@ -83,13 +77,7 @@ export function serveRpyc<A extends ListenAddress>(
 ): RpycServer<ConnectAddressOf<A>> {
   const { maxConnections: max, onError = () => {}, onConnection, ...sessionOptions } = options;
   const maxConnections = resolveMaxConnections(max);
-  const tls = address.transport === "tls";
-  const listener: Deno.Listener = address.transport === "unix"
-    ? Deno.listen({ transport: "unix", path: address.path })
-    : tls
-    ? listenTls(address)
-    : Deno.listen({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
-  const url = tls ? urlOf(listener.addr).replace(/^tcp:/, "tls:") : urlOf(listener.addr);
+  const { listener, tls, url, address: connectTo } = listenSocket(address);
   const sessions = new Set<RpycSession>();
   const stopping = new AbortController();
 
@@ -132,10 +120,7 @@ export function serveRpyc<A extends ListenAddress>(
 
   return {
     addr: listener.addr,
-    address:
-      (tls
-        ? { transport: "tls", ...(toSocketAddress(listener.addr) as TcpAddress) }
-        : toSocketAddress(listener.addr)) as ConnectAddressOf<A>,
+    address: connectTo,
     url,
     sessions,
     get liveLocalObjects() {
