@@ -23,6 +23,7 @@ import {
   RpycChannel,
   type RpycConnection,
 } from "../rpc/transports/rpyc.ts";
+import { header } from "./_rpyc_frames.ts";
 
 interface Fake extends AsyncDisposable {
   readonly conn: RpycConnection;
@@ -54,13 +55,6 @@ async function fake(options: OpenRpycOptions = {}): Promise<Fake> {
       await channel.close().catch(() => {});
     },
   };
-}
-
-function header(length: number, flag = 0): Uint8Array {
-  const out = new Uint8Array(5);
-  new DataView(out.buffer).setUint32(0, length);
-  out[4] = flag;
-  return out;
 }
 
 // Waits for the client to end the session, and returns why.

@@ -20,6 +20,7 @@ import {
   serveRpyc,
   type ServeRpycOptions,
 } from "../rpc/transports/rpyc.ts";
+import { header } from "./_rpyc_frames.ts";
 import { DEBIAN_PYTHON } from "./interop/_process.ts";
 import { testNeeding } from "./_needs.ts";
 
@@ -77,13 +78,6 @@ async function raw(server: RpycServer): Promise<Raw> {
       await channel.close().catch(() => {});
     },
   };
-}
-
-function header(length: number, flag = 0): Uint8Array {
-  const out = new Uint8Array(5);
-  new DataView(out.buffer).setUint32(0, length);
-  out[4] = flag;
-  return out;
 }
 
 const tuple = (
