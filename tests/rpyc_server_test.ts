@@ -260,6 +260,7 @@ test("serveRpyc over a Unix socket and over TLS, reached by Python's unix_connec
       { makeRoot },
     );
     assert.ok(tls.url.startsWith("tls://"));
+    assert.equal(unix.url, `unix:${path}`);
     const port = (tls.addr as Deno.NetAddr).port;
     const script = [
       "import rpyc, ssl",
