@@ -23,6 +23,7 @@ import {
   RpycChannel,
   type RpycConnection,
 } from "../rpc/transports/rpyc.ts";
+import { header } from "./_rpyc_frames.ts";
 
 interface Fake extends AsyncDisposable {
   readonly conn: RpycConnection;
@@ -54,13 +55,6 @@ async function fake(options: OpenRpycOptions = {}): Promise<Fake> {
       await channel.close().catch(() => {});
     },
   };
-}
-
-function header(length: number, flag = 0): Uint8Array {
-  const out = new Uint8Array(5);
-  new DataView(out.buffer).setUint32(0, length);
-  out[4] = flag;
-  return out;
 }
 
 // Waits for the client to end the session, and returns why.
@@ -125,7 +119,7 @@ Deno.test("a request for an unknown handler gets an exception reply; PING its ec
   const exception = decodeException(refused.payload);
   assert.equal(exception.name, "ValueError");
   assert.match(String(exception.args[0]), /does not serve handler #99/);
-  // GETATTR on an object of this side: none is served yet, so refused too.
+  // GETATTR on a value, not an object this side serves: refused too.
   await f.channel.send(encodeMessage({
     kind: MSG.REQUEST,
     seq: 78,

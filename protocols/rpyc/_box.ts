@@ -1,16 +1,20 @@
 // Boxing (protocol.py `_box`): a value brine carries goes by value, a tuple
 // holding references as a tuple of boxes, a netref of this connection as
-// the id pack Python gave it. Objects of this side are not served yet.
+// the id pack Python gave it, any other object or function of this side as
+// a reference Python may call back (held by the connection's table).
 
 import { Float } from "../../rpc/float.ts";
 import { type BrineValue, Complex, Ellipsis, FrozenSet, NotImplemented, Slice } from "./brine.ts";
 import { LABEL } from "./messages.ts";
 import { type NetrefHost, netrefOf } from "./netref.ts";
+import type { LocalObjects } from "./_local_objects.ts";
 
 /** The box of `value`, for a request of `host`'s connection. */
-export function boxValue(value: unknown, host: NetrefHost): BrineValue {
+export function boxValue(value: unknown, host: NetrefHost, locals: LocalObjects): BrineValue {
   if (dumpable(value)) return [LABEL.VALUE, value];
-  if (Array.isArray(value)) return [LABEL.TUPLE, value.map((item) => boxValue(item, host))];
+  if (Array.isArray(value)) {
+    return [LABEL.TUPLE, value.map((item) => boxValue(item, host, locals))];
+  }
   const netref = netrefOf(value);
   if (netref !== undefined) {
     if (netref.host !== host) {
@@ -19,11 +23,10 @@ export function boxValue(value: unknown, host: NetrefHost): BrineValue {
     if (netref.released) throw new TypeError(`The netref to ${netref.className} was released`);
     return [LABEL.LOCAL_REF, netref.idPack];
   }
-  throw new TypeError(
-    `Cannot pass ${
-      typeof value === "function" ? "a function" : typeof value
-    } to Python: not a brine value, and serving local objects to Python is not supported yet`,
-  );
+  if ((typeof value === "object" && value !== null) || typeof value === "function") {
+    return [LABEL.REMOTE_REF, locals.box(value)];
+  }
+  throw new TypeError(`Cannot pass a ${typeof value} to Python: brine carries no such value`);
 }
 
 // brine.dumpable: what brine encodes as it is.

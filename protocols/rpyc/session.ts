@@ -1,9 +1,12 @@
 /**
- * One RPyC connection (the part of `rpyc/core/protocol.py` a client needs):
+ * One RPyC connection (`rpyc/core/protocol.py`), symmetric as RPyC's are:
  * sequence numbers, the pending calls with timeouts, boxing of arguments
  * and unboxing of replies into {@linkcode Netref}s counted per id pack, DEL
- * on release (or when a netref is collected), and answers to the requests Python sends on its own (PING
- * echoed; every other handler an exception reply, never silence). A peer
+ * on release (or when a netref is collected); and the serving half: the
+ * TypeScript functions and objects it boxes are held in a bounded table of
+ * local objects, and Python's requests on them (GETATTR, CALL, CALLATTR,
+ * DIR, INSPECT, DEL…) are answered with RPyC's exposure rules, each by an
+ * async task so that nested callbacks flow (see ./_serve.ts). A peer
  * that breaks the protocol (malformed packet, a reply to a request never
  * sent) ends the session: pending calls fail with `ConnectionClosedError`
  * whose `cause` says why.
@@ -42,7 +45,6 @@ import { RpycChannel, type RpycChannelOptions } from "./channel.ts";
 import {
   decodeException,
   decodeMessage,
-  encodeException,
   encodeMessage,
   HANDLE,
   type IdPack,
@@ -52,11 +54,32 @@ import {
 } from "./messages.ts";
 import { Netref, type NetrefHost, netrefOf, RpycError, type RpycRequestOptions } from "./netref.ts";
 import { boxValue } from "./_box.ts";
+import { LocalObjects } from "./_local_objects.ts";
+import type { ExposureOptions } from "./_exposure.ts";
+export type { ExposureOptions } from "./_exposure.ts";
+import { type ServeContext, serveRequest } from "./_serve.ts";
+import { toVinegar } from "./_raise.ts";
+import { proxyOf } from "./proxy.ts";
 
 /** Options of an {@linkcode RpycSession}. */
-export interface RpycSessionOptions extends RpycChannelOptions, BrineLimits {
+export interface RpycSessionOptions extends RpycChannelOptions, BrineLimits, ExposureOptions {
   /** Default milliseconds a request may take; 30 000. */
   readonly timeout?: number;
+  /** The object Python's `conn.root` reaches (GETROOT); none by default. */
+  readonly root?: object;
+  /** Makes the root for this connection (RPyC's service per connection); wins over `root`. */
+  readonly makeRoot?: (session: RpycSession) => object;
+  /**
+   * Most TypeScript objects and functions Python may hold references to at
+   * once on this connection; 10 000. Passing one more fails with a
+   * `LimitError` (a call's reply: Python raises ValueError).
+   */
+  readonly maxLocalObjects?: number;
+  /**
+   * Most of Python's requests served at once; 256. One more is answered
+   * at once with an exception, so a flood cannot pile up work.
+   */
+  readonly maxInFlight?: number;
 }
 
 interface Pending {
@@ -94,6 +117,10 @@ export class RpycSession implements NetrefHost {
     if (this.#netrefs.get(held.key) === held) this.#netrefs.delete(held.key);
     this.#sendDel(held.idPack, held.tally.count);
   });
+  readonly #locals: LocalObjects;
+  readonly #serving: ServeContext;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
   #seq = 0;
   #closedBy: unknown;
   #ended = false;
@@ -109,6 +136,16 @@ export class RpycSession implements NetrefHost {
     this.#channel = new RpycChannel(stream, options);
     this.#timeout = options.timeout ?? 30_000;
     this.#limits = options;
+    this.#locals = new LocalObjects(options.maxLocalObjects ?? 10_000);
+    this.#maxInFlight = options.maxInFlight ?? 256;
+    const locals = this.#locals;
+    this.#serving = {
+      root: options.makeRoot ? options.makeRoot(this) : options.root,
+      exposure: options,
+      local: (idPack) => locals.get(idPack),
+      isLocal: (value): value is object => locals.has(value),
+      idOf: (value) => locals.idOf(value),
+    };
     this.#readLoop();
   }
 
@@ -127,6 +164,11 @@ export class RpycSession implements NetrefHost {
     let live = 0;
     for (const held of this.#netrefs.values()) if (held.ref.deref()) live++;
     return live;
+  }
+
+  /** How many TypeScript objects Python holds references to. */
+  get liveLocalObjects(): number {
+    return this.#locals.size;
   }
 
   /** The remote service's root object (`conn.root`). */
@@ -162,7 +204,7 @@ export class RpycSession implements NetrefHost {
   ): Promise<unknown> {
     let boxed: BrineValue;
     try {
-      boxed = boxValue(args, this);
+      boxed = boxValue(args, this, this.#locals);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -239,6 +281,7 @@ export class RpycSession implements NetrefHost {
     const error = ConnectionClosedError.closed(reason);
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
+    this.#locals.clear();
     this.#closed.resolve();
     await this.#channel.close().catch(() => {});
   }
@@ -276,32 +319,34 @@ export class RpycSession implements NetrefHost {
     else pending.resolve(value);
   }
 
-  // Python's own requests. This side holds no objects yet (callbacks come
-  // later), so only PING and CLOSE have answers; the rest are refused.
+  // Python's requests: each served by its own task, so that a handler
+  // that calls Python back (whose reply this loop reads) does not block.
   #answer(seq: number, payload: BrineValue): void {
-    let reply: { kind: number; payload: BrineValue };
-    const [handler, boxed] = Array.isArray(payload) ? payload : [];
-    if (
-      handler === HANDLE.PING && Array.isArray(boxed) && boxed[0] === LABEL.VALUE &&
-      Array.isArray(boxed[1])
-    ) {
-      reply = { kind: MSG.REPLY, payload: [LABEL.VALUE, boxed[1][0] ?? null] };
-    } else if (handler === HANDLE.CLOSE) {
+    const [handler, boxed] = Array.isArray(payload) && payload.length === 2 ? payload : [];
+    const reply = (kind: number, payload: BrineValue) =>
+      this.#channel.send(encodeMessage({ kind, seq, payload })).catch((e) => this.#end(e));
+    const fail = (e: unknown) => reply(MSG.EXCEPTION, toVinegar(e));
+    if (handler === HANDLE.CLOSE) {
       queueMicrotask(() => this.#end(undefined));
-      reply = { kind: MSG.REPLY, payload: [LABEL.VALUE, null] };
-    } else {
-      const name = typeof handler === "number"
-        ? HANDLER_NAMES[handler] ?? `#${handler}`
-        : "malformed";
-      reply = {
-        kind: MSG.EXCEPTION,
-        payload: encodeException(
-          "ValueError",
-          `parley's RPyC client does not serve handler ${name}`,
-        ),
-      };
+      return void reply(MSG.REPLY, [LABEL.VALUE, null]);
     }
-    this.#channel.send(encodeMessage({ seq, ...reply })).catch((e) => this.#end(e));
+    // DEL is never refused: it only frees, and refusing it would keep objects held.
+    if (handler !== HANDLE.DEL && this.#inFlight >= this.#maxInFlight) {
+      return void fail(new RangeError(`More than ${this.#maxInFlight} requests in flight`));
+    }
+    this.#inFlight++;
+    (async () => {
+      const args = this.#unbox(boxed ?? null);
+      if (!Array.isArray(args)) throw new TypeError("A request's arguments are not a tuple");
+      if (handler === HANDLE.DEL) {
+        return void this.#locals.decref(this.#locals.idPackOf(args[0]), args[1] ?? 1);
+      }
+      return await serveRequest(handler, args.map(asProxies), this.#serving);
+    })().then(
+      // After the end nothing is boxed: the table stays empty.
+      (result) =>
+        this.#ended ? undefined : reply(MSG.REPLY, boxValue(result ?? null, this, this.#locals)),
+    ).catch(fail).finally(() => this.#inFlight--);
   }
 
   #unbox(box: BrineValue): unknown {
@@ -334,7 +379,7 @@ export class RpycSession implements NetrefHost {
         return netref;
       }
       case LABEL.LOCAL_REF:
-        throw new ProtocolError("Python referred to an object of this side, which serves none");
+        return this.#locals.get(value);
       default:
         throw new DecodeError("rpyc", `unknown boxing label ${String(label)}`);
     }
@@ -351,6 +396,12 @@ interface Held {
 
 function key(idPack: readonly unknown[]): string {
   return idPack.map(String).join("\u0000");
+}
+
+// Netrefs reach TypeScript handlers as proxies: callbacks are called as functions.
+function asProxies(value: unknown): unknown {
+  if (value instanceof Netref) return proxyOf(value);
+  return Array.isArray(value) ? Object.freeze(value.map(asProxies)) : value;
 }
 
 function releaseAll(value: unknown): void {

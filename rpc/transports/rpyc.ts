@@ -85,3 +85,5 @@ export async function connectRpycClassic(
 ): Promise<RpycClassic> {
   return classic(await connectRpyc(address, options));
 }
+
+export { type RpycServer, serveRpyc, type ServeRpycOptions } from "./rpyc_serve.ts";

@@ -16,14 +16,12 @@ import {
   type ConnectAddressOf,
   type ListenAddress,
   type SocketAddress,
-  type TcpAddress,
-  toSocketAddress,
   urlOf,
 } from "./_addresses.ts";
 import { ConnectionClock, resolveTimeouts } from "./_timeouts.ts";
 import { connectionInfo, refuseWithReason, scopeOf } from "./_connection.ts";
 import type { ConnectionScope, ContextFunction } from "../connection.ts";
-import { listenTls } from "./tls.ts";
+import { listenSocket } from "./_listen.ts";
 
 export type {
   ConnectAddressOf,
@@ -166,13 +164,7 @@ export function serveTcp<A extends ListenAddress>(
     ...(firstFrameTimeout === undefined ? {} : { firstFrameTimeout }),
     ...(idleTimeout === undefined ? {} : { idleTimeout }),
   });
-  const tls = address.transport === "tls";
-  const listener: Deno.Listener = address.transport === "unix"
-    ? Deno.listen({ transport: "unix", path: address.path })
-    : address.transport === "tls"
-    ? listenTls(address)
-    : Deno.listen({ hostname: address.hostname ?? "127.0.0.1", port: address.port });
-  const url = tls ? urlOf(listener.addr).replace(/^tcp:/, "tls:") : urlOf(listener.addr);
+  const { listener, tls, url, address: connectTo } = listenSocket(address);
   const peers = new Set<Peer>();
   // TLS connections whose handshake is under way: closed by shutdown.
   const handshaking = new Set<Deno.Conn>();
@@ -288,10 +280,7 @@ export function serveTcp<A extends ListenAddress>(
 
   return {
     addr: listener.addr,
-    address:
-      (tls
-        ? { transport: "tls", ...(toSocketAddress(listener.addr) as TcpAddress) }
-        : toSocketAddress(listener.addr)) as ConnectAddressOf<A>,
+    address: connectTo,
     url,
     peers,
     shutdown,
