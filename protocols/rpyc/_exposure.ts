@@ -79,7 +79,8 @@ function safe(name: unknown): name is string {
  * @throws {AttributeRefusedError} when it is not exposed
  */
 export function resolveName(value: object, name: unknown, options: ExposureOptions): string {
-  if (!safe(name)) throw new AttributeRefusedError(String(name));
+  // Not String(name): a name that is not a string may not even convert.
+  if (!safe(name)) throw new AttributeRefusedError(typeof name === "string" ? name : typeof name);
   const declared = name.startsWith(PREFIX) ? name : PREFIX + name;
   if (safe(declared.slice(PREFIX.length)) && owner(value, declared, false)) return declared;
   if (options.expose?.includes(name) && owner(value, name, false)) return name;
