@@ -5,6 +5,7 @@
  * deno task calculator --codec jsonrpc|xmlrpc|msgpack|protobuf|thrift --transport tcp|unix|http|ws [--framing F] [--protocol binary|compact] [--host H] [--port P]
  * deno task calculator --transport tls|https|wss --cert server.pem --key server-key.pem
  * deno task calculator --codec protobuf --transport grpc|grpcs [--cert server.pem --key server-key.pem] [--client-ca ca.pem]
+ * deno task calculator --codec rpyc --transport tcp|tls|unix
  * ```
  *
  * Prints exactly one line, `listening URL`, to stdout when ready; logs go to
@@ -20,6 +21,8 @@ import { ERROR_DETAILS } from "./calculator/protobuf.ts";
 import { echoRequestTag, serveCalculatorGrpc } from "./calculator/grpc.ts";
 import { type ListenAddress, serveTcp } from "../rpc/transports/tcp.ts";
 import { createCalculator } from "./calculator/service.ts";
+import { rpycCalculator } from "./calculator/rpyc.ts";
+import { serveRpyc } from "../rpc/transports/rpyc.ts";
 import { lineLogger, logErrors, logging, peerStreams, withSystemMethods } from "../mod.ts";
 import { withOpenRpc } from "../rpc/openrpc.ts";
 import { codecByName, framingByName } from "./calculator/wiring.ts";
@@ -28,7 +31,8 @@ const USAGE = `Usage: deno task calculator --codec C --transport T [options]
 
 Options:
   --codec C        jsonrpc (default), xmlrpc, msgpack, protobuf (Connect and gRPC-Web over
-                   http; gRPC over grpc and grpcs), thrift
+                   http; gRPC over grpc and grpcs), thrift, rpyc (Python's RPyC; tcp, tls,
+                   unix)
   --transport T    tcp (default), unix, http, ws, tls, https, wss, grpc (h2c), grpcs (TLS);
                    grpc and grpcs serve protobuf, the codec they imply
   --framing F      newline (jsonrpc's default), length-prefix (xmlrpc's and protobuf's),
@@ -93,24 +97,6 @@ const codecName = values.codec ?? (grpc ? "protobuf" : "jsonrpc");
 if (grpc && codecName !== "protobuf") {
   fail(`--transport ${values.transport} carries protobuf, not "${codecName}"`);
 }
-const wiring = codecByName(codecName, values.protocol, values.multiplexed) ??
-  fail(`unknown codec "${codecName}"`);
-const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
-  fail(`unknown framing "${values.framing}" for codec "${codecName}"`);
-// Mutual TLS needs a client CA option only gRPC's server has a listener for here.
-if (values["client-ca"] !== undefined && values.transport !== "grpcs") {
-  fail("--client-ca is for --transport grpcs");
-}
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
-
-const calculator = createCalculator(wiring.calculator);
-// XML-RPC servers answer system.listMethods, methodHelp, methodSignature and
-// multicall; the others describe themselves with OpenRPC at rpc.discover.
-const service = wiring.service ??
-  (wiring.codec.name === "xmlrpc"
-    ? withSystemMethods(calculator)
-    : withOpenRpc(calculator, { title: "Calculator", version: "1.0.0" }));
 const level = values["log-level"];
 if (level !== "debug" && level !== "info" && level !== "warn" && level !== "error") {
   fail(`unknown log level "${level}" (debug, info, warn or error)`);
@@ -122,6 +108,30 @@ if (format !== "text" && format !== "json") fail(`unknown log format "${format}"
 const logger = lineLogger((line) => console.error(line), { level, format });
 const interceptors = [logging(logger, { calls: level === "debug" })];
 const onError = logErrors(logger);
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid port "${values.port}"`);
+// Mutual TLS needs a client CA option only gRPC's server has a listener for here.
+if (values["client-ca"] !== undefined && values.transport !== "grpcs") {
+  fail("--client-ca is for --transport grpcs");
+}
+
+if (codecName === "rpyc") {
+  if (values.framing !== undefined) fail("--codec rpyc has its own framing: no --framing");
+  await runUntilStopped(serveRpycCalculator());
+}
+
+const wiring = codecByName(codecName, values.protocol, values.multiplexed) ??
+  fail(`unknown codec "${codecName}"`);
+const framing = framingByName(values.framing ?? wiring.defaultFraming, wiring.codec) ??
+  fail(`unknown framing "${values.framing}" for codec "${codecName}"`);
+
+const calculator = createCalculator(wiring.calculator);
+// XML-RPC servers answer system.listMethods, methodHelp, methodSignature and
+// multicall; the others describe themselves with OpenRPC at rpc.discover.
+const service = wiring.service ??
+  (wiring.codec.name === "xmlrpc"
+    ? withSystemMethods(calculator)
+    : withOpenRpc(calculator, { title: "Calculator", version: "1.0.0" }));
 
 // The certificate and key of --transport tls, https and wss, as PEM text.
 function certificate(): { cert: string; key: string } {
@@ -254,16 +264,45 @@ switch (values.transport) {
   default:
     fail(`transport "${values.transport}" is not available for codec "${codecName}" yet`);
 }
-console.log(`listening ${server.url}`);
+await runUntilStopped(server);
 
-let stopping = false;
-const stop = async (): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
-  logger.info("shutting down");
-  await server.shutdown();
+// Prints the one `listening` line, then serves until SIGINT or SIGTERM:
+// stops accepting, finishes what is in flight, exits 0.
+async function runUntilStopped(
+  server: { url: string; shutdown(): Promise<void>; finished: Promise<void> },
+): Promise<never> {
+  console.log(`listening ${server.url}`);
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down");
+    await server.shutdown();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await server.finished;
   Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
-await server.finished;
+}
+
+// --codec rpyc: the root Python's rpyc.connect() reaches, on a byte stream.
+function serveRpycCalculator() {
+  const options = { root: rpycCalculator(), onError };
+  switch (values.transport) {
+    case "tcp":
+      return serveRpyc({ hostname: values.host, port }, options);
+    case "tls":
+      return serveRpyc(
+        { transport: "tls", hostname: values.host, port, ...certificate() },
+        options,
+      );
+    case "unix":
+      return serveRpyc(
+        { transport: "unix", path: values.path ?? fail("--transport unix needs --path") },
+        options,
+      );
+    default:
+      return fail(`--codec rpyc is served over tcp, tls or unix, not "${values.transport}"`);
+  }
+}
