@@ -75,6 +75,11 @@ export interface RpycSessionOptions extends RpycChannelOptions, BrineLimits, Exp
    * at once with an exception, so a flood cannot pile up work.
    */
   readonly maxInFlight?: number;
+  /**
+   * Called for each well-formed message received, before it is handled:
+   * `serveRpyc`'s first-frame and idle timeouts watch the session through it.
+   */
+  readonly onMessage?: () => void;
 }
 
 interface Pending {
@@ -109,6 +114,7 @@ export class RpycSession implements NetrefHost {
   readonly #locals: LocalObjects;
   readonly #serving: ServeContext;
   readonly #maxInFlight: number;
+  readonly #onMessage: (() => void) | undefined;
   #inFlight = 0;
   #seq = 0;
   #closedBy: unknown;
@@ -130,6 +136,7 @@ export class RpycSession implements NetrefHost {
       void this.#sendDel(idPack, count);
     });
     this.#maxInFlight = options.maxInFlight ?? 256;
+    this.#onMessage = options.onMessage;
     const locals = this.#locals;
     this.#serving = {
       root: options.makeRoot ? options.makeRoot(this) : options.root,
@@ -154,6 +161,16 @@ export class RpycSession implements NetrefHost {
   /** How many netrefs are alive and not released. */
   get liveNetrefs(): number {
     return this.#netrefs.live;
+  }
+
+  /** How many of Python's requests are being served now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** How many requests sent to Python await their reply now. */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   /** How many TypeScript objects Python holds references to. */
@@ -280,6 +297,7 @@ export class RpycSession implements NetrefHost {
         const packet = await this.#channel.recv();
         if (packet === null) return await this.#end(undefined);
         const message = decodeMessage(packet, this.#limits);
+        this.#onMessage?.();
         if (message.kind === MSG.REQUEST) this.#answer(message.seq, message.payload);
         else this.#settle(message.kind, message.seq, message.payload);
       }
