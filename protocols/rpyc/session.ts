@@ -33,12 +33,7 @@
  * @module
  */
 
-import {
-  ConnectionClosedError,
-  DecodeError,
-  ProtocolError,
-  TimeoutError,
-} from "../../rpc/errors.ts";
+import { ConnectionClosedError, ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { ByteStream } from "../../rpc/types.ts";
 import type { BrineLimits, BrineValue } from "./brine.ts";
 import { RpycChannel, type RpycChannelOptions } from "./channel.ts";
@@ -48,13 +43,13 @@ import {
   encodeMessage,
   HANDLE,
   type IdPack,
-  isIdPack,
   LABEL,
   MSG,
 } from "./messages.ts";
 import { Netref, type NetrefHost, netrefOf, RpycError, type RpycRequestOptions } from "./netref.ts";
 import { boxValue } from "./_box.ts";
 import { LocalObjects } from "./_local_objects.ts";
+import { NetrefTable } from "./_netrefs.ts";
 import type { ExposureOptions } from "./_exposure.ts";
 export type { ExposureOptions } from "./_exposure.ts";
 import { type ServeContext, serveRequest } from "./_serve.ts";
@@ -80,6 +75,11 @@ export interface RpycSessionOptions extends RpycChannelOptions, BrineLimits, Exp
    * at once with an exception, so a flood cannot pile up work.
    */
   readonly maxInFlight?: number;
+  /**
+   * Called for each well-formed message received, before it is handled:
+   * `serveRpyc`'s first-frame and idle timeouts watch the session through it.
+   */
+  readonly onMessage?: () => void;
 }
 
 interface Pending {
@@ -110,16 +110,11 @@ export class RpycSession implements NetrefHost {
   readonly #pending = new Map<number, Pending>();
   // Requests that timed out or were cancelled: their late replies are expected.
   readonly #abandoned = new Set<number>();
-  // Netrefs by id pack, held weakly: one collected without release() is
-  // given back by #collected, with the count it had.
-  readonly #netrefs = new Map<string, Held>();
-  readonly #collected = new FinalizationRegistry<Held>((held) => {
-    if (this.#netrefs.get(held.key) === held) this.#netrefs.delete(held.key);
-    this.#sendDel(held.idPack, held.tally.count);
-  });
+  readonly #netrefs: NetrefTable;
   readonly #locals: LocalObjects;
   readonly #serving: ServeContext;
   readonly #maxInFlight: number;
+  readonly #onMessage: (() => void) | undefined;
   #inFlight = 0;
   #seq = 0;
   #closedBy: unknown;
@@ -137,7 +132,11 @@ export class RpycSession implements NetrefHost {
     this.#timeout = options.timeout ?? 30_000;
     this.#limits = options;
     this.#locals = new LocalObjects(options.maxLocalObjects ?? 10_000);
+    this.#netrefs = new NetrefTable(this, this.#locals, (idPack, count) => {
+      void this.#sendDel(idPack, count);
+    });
     this.#maxInFlight = options.maxInFlight ?? 256;
+    this.#onMessage = options.onMessage;
     const locals = this.#locals;
     this.#serving = {
       root: options.makeRoot ? options.makeRoot(this) : options.root,
@@ -161,9 +160,17 @@ export class RpycSession implements NetrefHost {
 
   /** How many netrefs are alive and not released. */
   get liveNetrefs(): number {
-    let live = 0;
-    for (const held of this.#netrefs.values()) if (held.ref.deref()) live++;
-    return live;
+    return this.#netrefs.live;
+  }
+
+  /** How many of Python's requests are being served now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** How many requests sent to Python await their reply now. */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   /** How many TypeScript objects Python holds references to. */
@@ -251,9 +258,7 @@ export class RpycSession implements NetrefHost {
 
   /** Sends DEL for every reference Python boxed for this netref. */
   async release(netref: Netref): Promise<void> {
-    const k = key(netref.idPack);
-    if (this.#netrefs.get(k)?.ref.deref() === netref) this.#netrefs.delete(k);
-    this.#collected.unregister(netref);
+    this.#netrefs.forget(netref);
     await this.#sendDel(netref.idPack, netref.count);
   }
 
@@ -292,6 +297,7 @@ export class RpycSession implements NetrefHost {
         const packet = await this.#channel.recv();
         if (packet === null) return await this.#end(undefined);
         const message = decodeMessage(packet, this.#limits);
+        this.#onMessage?.();
         if (message.kind === MSG.REQUEST) this.#answer(message.seq, message.payload);
         else this.#settle(message.kind, message.seq, message.payload);
       }
@@ -307,13 +313,13 @@ export class RpycSession implements NetrefHost {
         throw new ProtocolError(`A reply to request ${seq}, which was never sent`);
       }
       // A late reply may hold references: give them straight back.
-      if (kind === MSG.REPLY) releaseAll(this.#unbox(payload));
+      if (kind === MSG.REPLY) releaseAll(this.#netrefs.unbox(payload));
       return;
     }
     // Decoded first: when that throws, the call is still pending, and the
     // session's end fails it with the reason.
     const error = kind === MSG.EXCEPTION ? new RpycError(decodeException(payload)) : undefined;
-    const value = error ? undefined : this.#unbox(payload);
+    const value = error ? undefined : this.#netrefs.unbox(payload);
     this.#pending.delete(seq);
     if (error) pending.reject(error);
     else pending.resolve(value);
@@ -336,7 +342,7 @@ export class RpycSession implements NetrefHost {
     }
     this.#inFlight++;
     (async () => {
-      const args = this.#unbox(boxed ?? null);
+      const args = this.#netrefs.unbox(boxed ?? null);
       if (!Array.isArray(args)) throw new TypeError("A request's arguments are not a tuple");
       if (handler === HANDLE.DEL) {
         return void this.#locals.decref(this.#locals.idPackOf(args[0]), args[1] ?? 1);
@@ -348,54 +354,6 @@ export class RpycSession implements NetrefHost {
         this.#ended ? undefined : reply(MSG.REPLY, boxValue(result ?? null, this, this.#locals)),
     ).catch(fail).finally(() => this.#inFlight--);
   }
-
-  #unbox(box: BrineValue): unknown {
-    if (!Array.isArray(box) || box.length !== 2) {
-      throw new DecodeError("rpyc", "a boxed value is not a (label, value) pair");
-    }
-    const [label, value] = box as [unknown, BrineValue];
-    switch (label) {
-      case LABEL.VALUE:
-        return value;
-      case LABEL.TUPLE:
-        if (!Array.isArray(value)) throw new DecodeError("rpyc", "a boxed tuple is not a tuple");
-        return Object.freeze(value.map((item: BrineValue) => this.#unbox(item)));
-      case LABEL.REMOTE_REF: {
-        if (!isIdPack(value)) throw new DecodeError("rpyc", "a reference without its id pack");
-        const k = key(value);
-        const held = this.#netrefs.get(k);
-        const cached = held?.ref.deref();
-        if (held && cached) {
-          held.tally.count++;
-          return cached;
-        }
-        // New, or collected and not yet finalized: that one's finalizer gives
-        // back its own count, this one starts its own.
-        const tally = { count: 1 };
-        const netref = new Netref(this, value, tally);
-        const entry: Held = { key: k, idPack: value, tally, ref: new WeakRef(netref) };
-        this.#netrefs.set(k, entry);
-        this.#collected.register(netref, entry, netref);
-        return netref;
-      }
-      case LABEL.LOCAL_REF:
-        return this.#locals.get(value);
-      default:
-        throw new DecodeError("rpyc", `unknown boxing label ${String(label)}`);
-    }
-  }
-}
-
-/** A netref as the session holds it: weakly, with its count. */
-interface Held {
-  readonly key: string;
-  readonly idPack: IdPack;
-  readonly tally: { count: number };
-  readonly ref: WeakRef<Netref>;
-}
-
-function key(idPack: readonly unknown[]): string {
-  return idPack.map(String).join("\u0000");
 }
 
 // Netrefs reach TypeScript handlers as proxies: callbacks are called as functions.

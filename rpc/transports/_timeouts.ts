@@ -129,6 +129,16 @@ export class ConnectionClock {
     };
   }
 
+  /**
+   * Notes a complete frame read from a stream that is not a
+   * {@linkcode MessageStream} (RPyC's packets): the first one switches to
+   * the idle timeout, each one is activity.
+   */
+  readonly frame = (): void => {
+    if (this.#framed) this.touch();
+    else this.#firstFrame();
+  };
+
   /** Stops the clock: the connection has closed. */
   stop(): void {
     this.#done = true;

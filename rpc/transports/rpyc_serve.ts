@@ -19,12 +19,27 @@
 
 import { RpycSession, type RpycSessionOptions } from "../../protocols/rpyc/session.ts";
 import { acceptLoop, closeQuietly, resolveMaxConnections } from "./_accept.ts";
-import type { ConnectAddressOf, ListenAddress } from "./_addresses.ts";
+import { type ConnectAddressOf, type ListenAddress, urlOf } from "./_addresses.ts";
 import { connByteStream, noDelay } from "./_conn.ts";
 import { listenSocket } from "./_listen.ts";
+import { ConnectionClock, resolveTimeouts } from "./_timeouts.ts";
 
 /** Options of {@linkcode serveRpyc}. */
 export interface ServeRpycOptions extends RpycSessionOptions {
+  /**
+   * Milliseconds from accept to the connection's first complete RPyC
+   * message (its TLS handshake included); 30,000 by default, `Infinity` for
+   * none. A connection that takes longer (one that connects and never
+   * sends, slowloris) is closed and `onError` told.
+   */
+  readonly firstFrameTimeout?: number;
+  /**
+   * Milliseconds after which a connection that received no message, with
+   * no request in flight either way, is closed; 300,000 (5 minutes) by
+   * default, `Infinity` for none. A slow call or a slow callback keeps its
+   * connection open.
+   */
+  readonly idleTimeout?: number;
   /** Most connections held at once; 10 000. One more is closed at once. */
   readonly maxConnections?: number;
   /** Told what went wrong with a connection or the listener. */
@@ -75,27 +90,53 @@ export function serveRpyc<A extends ListenAddress>(
   address: A,
   options: ServeRpycOptions,
 ): RpycServer<ConnectAddressOf<A>> {
-  const { maxConnections: max, onError = () => {}, onConnection, ...sessionOptions } = options;
+  const {
+    maxConnections: max,
+    onError = () => {},
+    onConnection,
+    firstFrameTimeout,
+    idleTimeout,
+    onMessage,
+    ...sessionOptions
+  } = options;
   const maxConnections = resolveMaxConnections(max);
+  const timeouts = resolveTimeouts({
+    ...(firstFrameTimeout === undefined ? {} : { firstFrameTimeout }),
+    ...(idleTimeout === undefined ? {} : { idleTimeout }),
+  });
   const { listener, tls, url, address: connectTo } = listenSocket(address);
   const sessions = new Set<RpycSession>();
   const stopping = new AbortController();
 
   const accepted = (conn: Deno.Conn): void => {
     if (!tls && address.transport !== "unix") noDelay(conn);
-    let session: RpycSession;
+    let session: RpycSession | undefined;
+    // The clock starts at accept: a TLS handshake counts against the first message's time.
+    const clock = new ConnectionClock(timeouts, urlOf(conn.remoteAddr), (error) => {
+      // Idleness is housekeeping; a connection that never sends a message is worth telling.
+      if (error.limitName === "firstFrameTimeout") onError(error);
+      if (session === undefined) closeQuietly(conn);
+      else void session.close();
+    });
     try {
-      session = new RpycSession(connByteStream(conn), sessionOptions);
+      session = new RpycSession(connByteStream(conn), {
+        ...sessionOptions,
+        onMessage: onMessage === undefined ? clock.frame : () => (clock.frame(), onMessage()),
+      });
     } catch (error) {
+      clock.stop();
       closeQuietly(conn);
       return onError(error);
     }
-    sessions.add(session);
-    session.closed.then(() => {
-      sessions.delete(session);
-      if (session.closeReason !== undefined) onError(session.closeReason);
+    const served = session;
+    clock.watch(served);
+    sessions.add(served);
+    served.closed.then(() => {
+      clock.stop();
+      sessions.delete(served);
+      if (served.closeReason !== undefined) onError(served.closeReason);
     });
-    onConnection?.(session);
+    onConnection?.(served);
   };
 
   const finished = (async () => {

@@ -30,7 +30,17 @@ async function parley(port: number, cached: boolean): Promise<number> {
   return await drive(1, () => add(1, 2));
 }
 
-async function python(port: number, mode: "attr" | "cached"): Promise<number> {
+/** Callbacks per `call_back` call: the call's own round trip is 1% of the count. */
+const BATCH = 100;
+
+async function parleyCallbacks(port: number): Promise<number> {
+  await using conn = await connectRpyc({ hostname: "127.0.0.1", port });
+  const callBack = await conn.root.call_back as unknown as RemoteObject;
+  const cb = (i: number) => i;
+  return BATCH * await drive(1, () => callBack(cb, BATCH));
+}
+
+async function python(port: number, mode: "attr" | "cached" | "callback"): Promise<number> {
   const output = await new Deno.Command(DEBIAN_PYTHON, {
     args: [
       new URL("./_rpyc_client.py", import.meta.url).pathname,
@@ -54,12 +64,14 @@ const SEQUENTIAL: readonly Scenario[] = [
   { name: "python add(1, 2), add cached (CALL)", run: (port) => python(port, "cached") },
 ];
 
-/**
- * Callback round trips per second (Python calling a function of the
- * client's back), once the client serves objects: scenarios added here run
- * in the same alternation and report.
- */
-const CALLBACKS: readonly Scenario[] = [];
+/** Callback round trips per second: Python calling a function of the client's back. */
+const CALLBACKS: readonly Scenario[] = [
+  { name: "parley callback round trips (TS function)", run: parleyCallbacks },
+  {
+    name: "python callback round trips (Python function)",
+    run: (port) => python(port, "callback"),
+  },
+];
 
 await using server = await spawnListening(DEBIAN_PYTHON, {
   args: [new URL("../peers/rpyc_server.py", import.meta.url).pathname, "service"],
@@ -75,12 +87,16 @@ for (let round = 1; round <= ROUNDS; round++) {
   report.record("ratio parley/python, conn.root.add as written", pAttr! / pyAttr!);
   report.record("ratio parley/python, add cached", pCached! / pyCached!);
   report.record("ratio parley as written/python cached", pAttr! / pyCached!);
+  const [pCallbacks, pyCallbacks] = CALLBACKS.map((s) => rates[s.name]!);
+  report.record("ratio parley/python, callback round trips", pCallbacks! / pyCallbacks!);
   console.error(
     `round ${round}: ${
-      SEQUENTIAL.map((s) => `${s.name.split(" (")[0]} ${rates[s.name]!.toFixed(0)}/s`).join(", ")
+      [...SEQUENTIAL, ...CALLBACKS].map((s) =>
+        `${s.name.split(" (")[0]} ${rates[s.name]!.toFixed(0)}/s`
+      ).join(", ")
     }`,
   );
 }
 report.print(
-  `RPyC: sequential add(1, 2) against Python's ThreadedServer, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
+  `RPyC: sequential add(1, 2) and callback round trips against Python's ThreadedServer, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
 );

@@ -34,6 +34,13 @@ class TestService(rpyc.Service):
     def exposed_add(self, a, b):
         return a + b
 
+    def exposed_call_back(self, cb, n):
+        """Calls cb(i) for i in range(n), each a round trip to the client; their sum."""
+        total = 0
+        for i in range(n):
+            total += cb(i)
+        return total
+
     def exposed_echo(self, value):
         return value
 
