@@ -288,7 +288,11 @@ async function runUntilStopped(
 
 // --codec rpyc: the root Python's rpyc.connect() reaches, on a byte stream.
 function serveRpycCalculator() {
-  const options = { root: rpycCalculator(), onError };
+  const options = {
+    root: rpycCalculator(),
+    onError,
+    includeLocalTraceback: values["expose-errors"],
+  };
   switch (values.transport) {
     case "tcp":
       return serveRpyc({ hostname: values.host, port }, options);

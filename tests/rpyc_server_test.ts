@@ -160,6 +160,14 @@ test("Python's rpyc.connect() → serveRpyc: every brine type both ways with its
   ]);
 });
 
+test("without includeLocalTraceback, Python gets the type and message but no TS stack", async () => {
+  const { out } = await python("exceptions");
+  assert.equal(out.range[0], "ValueError");
+  assert.match(out.range[1], /too far/);
+  assert.doesNotMatch(out.range[1], /TypeScript stack|rpyc_server_test\.ts|file:/);
+  assert.match(out.range[1], /includeLocalTraceback/);
+});
+
 test("keyword arguments reach the function as a last plain object", async () => {
   const { out } = await python("kwargs");
   assert.deepEqual(out.kw, [[1, "a"], [["sep", ","], ["end", 36893488147419103232]]]);
@@ -167,10 +175,11 @@ test("keyword arguments reach the function as a last plain object", async () => 
 });
 
 test("a TypeScript error is raised in Python with its type, message and TS stack", async () => {
-  const { out } = await python("exceptions");
+  const { out } = await python("exceptions", { includeLocalTraceback: true });
   assert.equal(out.range[0], "ValueError");
   assert.match(out.range[1], /too far/);
   assert.match(out.range[1], /TypeScript stack \(parley\)/);
+  assert.match(out.range[1], /rpyc_server_test\.ts/);
   assert.equal(out.type[0], "TypeError");
   assert.equal(out.custom[0], "parley.MyError");
   assert.match(out.custom[1], /mine/);

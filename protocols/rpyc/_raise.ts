@@ -60,8 +60,12 @@ const BY_JS_NAME: Record<string, string> = {
   DecodeError: "ValueError",
 };
 
-/** The payload of the exception reply for `error`. */
-export function toVinegar(error: unknown): BrineValue {
+/**
+ * The payload of the exception reply for `error`; its TypeScript stack
+ * goes as the remote traceback only with `withStack` (a stack names the
+ * files of the side that threw).
+ */
+export function toVinegar(error: unknown, withStack = false): BrineValue {
   const e = error instanceof Error ? error : new Error(String(error));
   const declared = (e as { pythonType?: unknown }).pythonType;
   const name = typeof declared === "string" && BUILTINS.has(declared)
@@ -72,6 +76,8 @@ export function toVinegar(error: unknown): BrineValue {
   if (name === "StopIteration") return EXC_STOP_ITERATION;
   const module = name === undefined ? "parley" : "builtins";
   const type = name ?? (/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name) ? e.name : "Error");
-  const traceback = `TypeScript stack (parley):\n${e.stack ?? `${e.name}: ${e.message}`}\n`;
+  const traceback = withStack
+    ? `TypeScript stack (parley):\n${e.stack ?? `${e.name}: ${e.message}`}\n`
+    : `TypeScript error (parley; its stack is sent with includeLocalTraceback):\n${e.name}: ${e.message}\n`;
   return [[module, type], [e.message], [["_remote_version", "<version denied>"]], traceback];
 }

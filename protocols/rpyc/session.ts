@@ -76,6 +76,14 @@ export interface RpycSessionOptions extends RpycChannelOptions, BrineLimits, Exp
    */
   readonly maxInFlight?: number;
   /**
+   * Sends a TypeScript error's stack to Python as the remote traceback
+   * (RPyC's `include_local_traceback`, which RPyC turns on by default);
+   * off by default here, as parley's other servers keep their errors'
+   * details, since a stack names this side's files. The type and message
+   * always travel.
+   */
+  readonly includeLocalTraceback?: boolean;
+  /**
    * Called for each well-formed message received, before it is handled:
    * `serveRpyc`'s first-frame and idle timeouts watch the session through it.
    */
@@ -114,6 +122,7 @@ export class RpycSession implements NetrefHost {
   readonly #locals: LocalObjects;
   readonly #serving: ServeContext;
   readonly #maxInFlight: number;
+  readonly #withStack: boolean;
   readonly #onMessage: (() => void) | undefined;
   #inFlight = 0;
   #seq = 0;
@@ -136,6 +145,7 @@ export class RpycSession implements NetrefHost {
       void this.#sendDel(idPack, count);
     });
     this.#maxInFlight = options.maxInFlight ?? 256;
+    this.#withStack = options.includeLocalTraceback ?? false;
     this.#onMessage = options.onMessage;
     const locals = this.#locals;
     this.#serving = {
@@ -331,7 +341,7 @@ export class RpycSession implements NetrefHost {
     const [handler, boxed] = Array.isArray(payload) && payload.length === 2 ? payload : [];
     const reply = (kind: number, payload: BrineValue) =>
       this.#channel.send(encodeMessage({ kind, seq, payload })).catch((e) => this.#end(e));
-    const fail = (e: unknown) => reply(MSG.EXCEPTION, toVinegar(e));
+    const fail = (e: unknown) => reply(MSG.EXCEPTION, toVinegar(e, this.#withStack));
     if (handler === HANDLE.CLOSE) {
       queueMicrotask(() => this.#end(undefined));
       return void reply(MSG.REPLY, [LABEL.VALUE, null]);
