@@ -7,6 +7,12 @@
  */
 
 import type { ByteStream, Frame, FrameSplitter, Framing, MessageStream } from "./types.ts";
+import {
+  type DirectBytes,
+  directBytesOf,
+  type DirectFrames,
+  offerDirectFrames,
+} from "./_direct.ts";
 
 /** Options of {@linkcode framedStream}. */
 export interface FramedStreamOptions {
@@ -62,7 +68,12 @@ export function framedStream(
   options: FramedStreamOptions = {},
 ): MessageStream {
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
-  const output = bytes.writable.getWriter();
+  // A socket of parley's own is written without its WritableStream.
+  const direct = directBytesOf(bytes);
+  const output = direct === undefined ? bytes.writable.getWriter() : undefined;
+  const writeBytes = direct === undefined
+    ? (chunk: Uint8Array) => output!.write(chunk)
+    : (chunk: Uint8Array) => direct.write(chunk);
   const frameText = options.text ? framing.frameText?.bind(framing) : undefined;
   // Text frames wait as strings and are converted to UTF-8 together.
   let queue: (Uint8Array | string)[] = [];
@@ -72,11 +83,20 @@ export function framedStream(
 
   const flush = async (): Promise<void> => {
     try {
+      // Gather what this turn writes: a WritableStream hands its queued
+      // chunks to the sink one per microtask, so the first frame of a turn
+      // would otherwise leave alone, and each socket write costs far more
+      // than a few microtasks. Two ticks outpace the stream's one.
+      for (let seen = -1; seen !== queue.length;) {
+        seen = queue.length;
+        await undefined;
+        await undefined;
+      }
       while (queue.length > 0) {
         const chunks = queue;
         queue = [];
         queued = 0;
-        await output.write(toBytes(chunks));
+        await writeBytes(toBytes(chunks));
       }
     } catch (error) {
       // The socket failed: drop what is queued; the next write reports it.
@@ -116,8 +136,7 @@ export function framedStream(
       if (failure !== undefined) throw failure.error;
       if (typeof chunk === "string" || chunk instanceof Uint8Array) add(chunk);
       else for (const frame of chunk) add(frame);
-      // The session already hands over what it wrote in one turn together:
-      // start the socket write now; what comes meanwhile joins the next one.
+      // One flush at a time; what comes meanwhile joins its next write.
       flushing ??= flush();
       // Backpressure: past the threshold, the writer waits for the socket.
       return queued > highWaterMark ? flushing : undefined;
@@ -125,18 +144,24 @@ export function framedStream(
     async close() {
       while (flushing !== undefined) await flushing;
       if (failure !== undefined) throw failure.error;
-      await output.close();
+      if (direct === undefined) await output!.close();
+      else direct.closeWrite();
     },
     async abort(reason) {
-      await output.abort(reason);
+      await output?.abort(reason);
     },
   });
 
   // With a synchronous splitter, every frame of a read reaches the session
   // in one chunk: one stream step per read rather than one per frame.
   const splitter = (options.text ? framing.textSplitter?.() : undefined) ?? framing.splitter?.();
+  // And a socket of parley's own is read without its ReadableStream: the
+  // frames of a read go to a reader that asks (the peer) as one batch.
+  const frames = direct !== undefined && splitter !== undefined
+    ? directFrames(direct, splitter)
+    : undefined;
   let closed = false;
-  return {
+  const stream = {
     // A framing error must not cancel the socket: the session still writes
     // its last word (why it is closing) before it closes the connection.
     readable: splitter === undefined
@@ -144,7 +169,9 @@ export function framedStream(
         (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
         { preventCancel: true },
       )
-      : splitStream(bytes.readable, splitter),
+      : frames === undefined
+      ? splitStream(bytes.readable, splitter)
+      : batchStream(frames),
     writable,
     remote: options.remote,
     async close() {
@@ -158,6 +185,42 @@ export function framedStream(
       }
     },
   } as MessageStream;
+  return frames === undefined ? stream : offerDirectFrames(stream, frames);
+}
+
+// Reads into one buffer; each read's bytes are copied once, to their exact
+// size, because frames are views of them and a codec may keep those views
+// (bytes values stay the bytes that came).
+function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames {
+  const scratch = new Uint8Array(64 * 1024);
+  let ended = false;
+  return {
+    async read() {
+      while (!ended) {
+        const n = await bytes.read(scratch);
+        if (n === null) {
+          ended = true;
+          splitter.end();
+          return null;
+        }
+        const frames = splitter.push(scratch.slice(0, n));
+        if (frames.length > 0) return frames;
+      }
+      return null;
+    },
+  };
+}
+
+// The batches as a ReadableStream, for readers other than the peer.
+function batchStream(frames: DirectFrames): ReadableStream<Frame | readonly Frame[]> {
+  return new ReadableStream<Frame | readonly Frame[]>({
+    async pull(controller) {
+      const batch = await frames.read();
+      if (batch === null) controller.close();
+      else controller.enqueue(batch.length === 1 ? batch[0]! : batch);
+    },
+    // The socket stays open: the session may still write its last word.
+  }, { highWaterMark: 0 });
 }
 
 function splitStream(

@@ -8,6 +8,7 @@
 
 import { LimitError } from "../errors.ts";
 import type { Frame, MessageStream } from "../types.ts";
+import { type DirectFrames, directFramesOf, offerDirectFrames } from "../_direct.ts";
 
 /** The timeouts of a socket server's connections, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -108,18 +109,40 @@ export class ConnectionClock {
   frames(stream: MessageStream): MessageStream {
     const { firstFrameTimeout, idleTimeout } = this.#timeouts;
     if (firstFrameTimeout === Infinity && idleTimeout === Infinity) return stream;
+    const direct = directFramesOf(stream);
+    if (direct !== undefined) {
+      // The peer reads the batches directly: note the first one there.
+      const noted: DirectFrames = {
+        read: async () => {
+          const batch = await direct.read();
+          if (batch !== null && !this.#framed) this.#firstFrame();
+          return batch;
+        },
+      };
+      return offerDirectFrames(this.#noting(stream, () => noted.read()), noted);
+    }
     const reader = stream.readable.getReader();
+    return this.#noting(stream, async () => {
+      const { value, done } = await reader.read();
+      if (done) return null;
+      if (!this.#framed) this.#firstFrame();
+      return value;
+    }, (reason) => reader.cancel(reason));
+  }
+
+  // The stream with its readable made of `next`'s chunks (null at the end).
+  #noting(
+    stream: MessageStream,
+    next: () => Promise<Frame | readonly Frame[] | null>,
+    cancel?: (reason: unknown) => Promise<void>,
+  ): MessageStream {
     const readable = new ReadableStream<Frame | readonly Frame[]>({
       pull: async (controller) => {
-        const { value, done } = await reader.read();
-        if (done) {
-          controller.close();
-          return;
-        }
-        if (!this.#framed) this.#firstFrame();
-        controller.enqueue(value);
+        const value = await next();
+        if (value === null) controller.close();
+        else controller.enqueue(value);
       },
-      cancel: (reason) => reader.cancel(reason),
+      ...(cancel === undefined ? {} : { cancel }),
     }, { highWaterMark: 0 });
     return {
       readable,
