@@ -161,17 +161,22 @@ export function framedStream(
     ? directFrames(direct, splitter)
     : undefined;
   let closed = false;
+  // Made when first asked for: the peer reads `frames` instead, and a
+  // stream costs an idle connection memory.
+  let readable: ReadableStream<Frame | readonly Frame[]> | undefined;
   const stream = {
     // A framing error must not cancel the socket: the session still writes
     // its last word (why it is closing) before it closes the connection.
-    readable: splitter === undefined
-      ? bytes.readable.pipeThrough(
-        (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
-        { preventCancel: true },
-      )
-      : frames === undefined
-      ? splitStream(bytes.readable, splitter)
-      : batchStream(frames),
+    get readable() {
+      return readable ??= splitter === undefined
+        ? bytes.readable.pipeThrough(
+          (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
+          { preventCancel: true },
+        )
+        : frames === undefined
+        ? splitStream(bytes.readable, splitter)
+        : batchStream(frames);
+    },
     writable,
     remote: options.remote,
     async close() {
@@ -188,11 +193,17 @@ export function framedStream(
   return frames === undefined ? stream : offerDirectFrames(stream, frames);
 }
 
-// Reads into one buffer; each read's bytes are copied once, to their exact
-// size, because frames are views of them and a codec may keep those views
-// (bytes values stay the bytes that came).
+// The read buffer's first and largest sizes: a waiting read holds its
+// buffer, so an idle connection costs the first; a read that fills the
+// buffer doubles it, up to the largest.
+const FIRST_READ = 4 * 1024;
+const LARGEST_READ = 64 * 1024;
+
+// Reads into one reused buffer; each read's bytes are copied once, to their
+// exact size, because frames are views of them and a codec may keep those
+// views (bytes values stay the bytes that came).
 function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames {
-  const scratch = new Uint8Array(64 * 1024);
+  let scratch = new Uint8Array(FIRST_READ);
   let ended = false;
   return {
     async read() {
@@ -203,7 +214,9 @@ function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames
           splitter.end();
           return null;
         }
-        const frames = splitter.push(scratch.slice(0, n));
+        const chunk = scratch.slice(0, n);
+        if (n === scratch.length && n < LARGEST_READ) scratch = new Uint8Array(2 * n);
+        const frames = splitter.push(chunk);
         if (frames.length > 0) return frames;
       }
       return null;

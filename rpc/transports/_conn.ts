@@ -37,7 +37,9 @@ export function connByteStream(
   options: { readonly onActivity?: () => void } = {},
 ): ByteStream {
   const activity = options.onActivity ?? (() => {});
-  const scratch = new Uint8Array(64 * 1024);
+  // Made on the first read through the stream: framedStream reads through
+  // `direct` with a buffer of its own, and an idle connection costs little.
+  let scratch: Uint8Array | undefined;
   // What the streams below do, offered to framedStream without them.
   const direct: DirectBytes = {
     async read(buffer) {
@@ -73,18 +75,27 @@ export function connByteStream(
       }
     },
   };
+  // The streams are made when first asked for: framedStream reads and
+  // writes through `direct`, and each stream costs an idle connection memory.
+  let readable: ReadableStream<Uint8Array> | undefined;
+  let writable: WritableStream<Uint8Array> | undefined;
   return offerDirectBytes({
-    readable: new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const n = await direct.read(scratch);
-        if (n === null) controller.close();
-        else controller.enqueue(scratch.slice(0, n));
-      },
-    }, { highWaterMark: 0 }),
-    writable: new WritableStream<Uint8Array>({
-      write: (chunk) => direct.write(chunk),
-      close: () => direct.closeWrite(),
-    }),
+    get readable() {
+      return readable ??= new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          scratch ??= new Uint8Array(64 * 1024);
+          const n = await direct.read(scratch);
+          if (n === null) controller.close();
+          else controller.enqueue(scratch.slice(0, n));
+        },
+      }, { highWaterMark: 0 });
+    },
+    get writable() {
+      return writable ??= new WritableStream<Uint8Array>({
+        write: (chunk) => direct.write(chunk),
+        close: () => direct.closeWrite(),
+      });
+    },
     close: () => {
       try {
         conn.close();

@@ -136,16 +136,19 @@ export class ConnectionClock {
     next: () => Promise<Frame | readonly Frame[] | null>,
     cancel?: (reason: unknown) => Promise<void>,
   ): MessageStream {
-    const readable = new ReadableStream<Frame | readonly Frame[]>({
-      pull: async (controller) => {
-        const value = await next();
-        if (value === null) controller.close();
-        else controller.enqueue(value);
-      },
-      ...(cancel === undefined ? {} : { cancel }),
-    }, { highWaterMark: 0 });
+    // Made when first asked for: a peer reading batches directly never does.
+    let readable: ReadableStream<Frame | readonly Frame[]> | undefined;
     return {
-      readable,
+      get readable() {
+        return readable ??= new ReadableStream<Frame | readonly Frame[]>({
+          pull: async (controller) => {
+            const value = await next();
+            if (value === null) controller.close();
+            else controller.enqueue(value);
+          },
+          ...(cancel === undefined ? {} : { cancel }),
+        }, { highWaterMark: 0 });
+      },
       writable: stream.writable,
       close: (reason?: unknown) => stream.close(reason),
       ...(stream.remote === undefined ? {} : { remote: stream.remote }),
