@@ -123,7 +123,7 @@ export class Peer extends RpcClientBase {
       streams: this.#streams,
       end: (reason) => this.#shutdown(reason),
     });
-    this.#inbox.read(stream.readable, directFramesOf(stream)).then((reason) =>
+    this.#inbox.read(directFramesOf(stream) ?? stream.readable).then((reason) =>
       this.#shutdown(reason)
     );
   }

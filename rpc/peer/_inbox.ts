@@ -122,23 +122,21 @@ export class Inbox {
   /**
    * Reads the stream until it ends, handling each frame as it comes.
    *
-   * @param readable the connection's frames, one chunk or an array of them at a time
-   * @param direct the same frames without the stream, when the connection offers them
+   * @param source the connection's frames: a stream of one chunk or an
+   * array of them at a time, or the batches of a connection that offers them
+   * without a stream
    * @returns why reading ended: the stream's error, the other end's last
    * general error, or `undefined` for a clean end
    */
-  async read(
-    readable: ReadableStream<Frame | readonly Frame[]>,
-    direct?: DirectFrames,
-  ): Promise<unknown> {
+  async read(source: ReadableStream<Frame | readonly Frame[]> | DirectFrames): Promise<unknown> {
     let reason: unknown;
     try {
-      if (direct !== undefined) {
-        for (let batch = await direct.read(); batch !== null; batch = await direct.read()) {
+      if (!(source instanceof ReadableStream)) {
+        for (let batch = await source.read(); batch !== null; batch = await source.read()) {
           if (!(await this.#take(batch))) break;
         }
       } else {
-        for await (const chunk of readable) {
+        for await (const chunk of source) {
           if (!(await this.#take(chunk))) break;
         }
       }
