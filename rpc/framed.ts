@@ -13,6 +13,7 @@ import {
   type DirectFrames,
   offerDirectFrames,
 } from "./_direct.ts";
+import { type HeaderFraming, headerFramingOf } from "./framing/_batch.ts";
 
 /** Options of {@linkcode framedStream}. */
 export interface FramedStreamOptions {
@@ -75,6 +76,8 @@ export function framedStream(
     ? (chunk: Uint8Array) => output!.write(chunk)
     : (chunk: Uint8Array) => direct.write(chunk);
   const frameText = options.text ? framing.frameText?.bind(framing) : undefined;
+  // A header framing's frames wait unframed and are framed together.
+  const header = headerFramingOf(framing);
   // Text frames wait as strings and are converted to UTF-8 together.
   let queue: (Uint8Array | string)[] = [];
   let queued = 0;
@@ -96,7 +99,7 @@ export function framedStream(
         const chunks = queue;
         queue = [];
         queued = 0;
-        await writeBytes(toBytes(chunks));
+        await writeBytes(header === undefined ? toBytes(chunks) : headerFramed(chunks, header));
       }
     } catch (error) {
       // The socket failed: drop what is queued; the next write reports it.
@@ -121,6 +124,16 @@ export function framedStream(
   };
 
   const add = (frame: Frame): void => {
+    if (header !== undefined) {
+      // Whatever cannot be framed fails this write, as `frame()` would.
+      if (typeof frame === "string" && 3 * frame.length > header.largest) {
+        frame = utf8.encode(frame);
+      }
+      if (typeof frame !== "string" && frame.length > header.largest) framing.frame(frame);
+      queue.push(frame);
+      queued += frame.length;
+      return;
+    }
     if (frameText !== undefined && typeof frame === "string") {
       const text = frameText(frame);
       queue.push(text);
@@ -261,6 +274,26 @@ function splitStream(
       reader.releaseLock();
     },
   }, { highWaterMark: 0 });
+}
+
+// One write's bytes for a header framing: each payload behind its header,
+// text encoded in place, in one array.
+function headerFramed(chunks: readonly (Uint8Array | string)[], header: HeaderFraming): Uint8Array {
+  const size = header.headerSize;
+  let most = 0;
+  for (const chunk of chunks) {
+    most += size + (typeof chunk === "string" ? 3 * chunk.length : chunk.length);
+  }
+  const out = new Uint8Array(most);
+  let at = 0;
+  for (const chunk of chunks) {
+    let length = chunk.length;
+    if (typeof chunk === "string") length = utf8.encodeInto(chunk, out.subarray(at + size)).written;
+    else out.set(chunk, at + size);
+    header.writeHeader(out, at, length);
+    at += size + length;
+  }
+  return at === most ? out : out.subarray(0, at);
 }
 
 // One write's bytes: runs of text frames are joined and encoded at once.
