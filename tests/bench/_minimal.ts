@@ -7,25 +7,27 @@
  */
 
 /**
- * Frames texts behind 4-byte big-endian lengths, in one array.
+ * Frames texts behind 4-byte big-endian lengths, in one array, each text
+ * encoded in place.
  *
  * @param encoder encodes the texts
  * @param texts the frames' payloads
  * @returns the bytes to write
  */
 export function lengthPrefixed(encoder: TextEncoder, texts: readonly string[]): Uint8Array {
-  const bodies = texts.map((text) => encoder.encode(text));
-  let size = 0;
-  for (const body of bodies) size += 4 + body.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  let most = 0;
+  for (const text of texts) most += 4 + 3 * text.length;
+  const out = new Uint8Array(most);
   let at = 0;
-  for (const body of bodies) {
-    view.setUint32(at, body.length);
-    out.set(body, at + 4);
-    at += 4 + body.length;
+  for (const text of texts) {
+    const { written } = encoder.encodeInto(text, out.subarray(at + 4));
+    out[at] = written >>> 24;
+    out[at + 1] = (written >>> 16) & 0xff;
+    out[at + 2] = (written >>> 8) & 0xff;
+    out[at + 3] = written & 0xff;
+    at += 4 + written;
   }
-  return out;
+  return out.subarray(0, at);
 }
 
 /**
