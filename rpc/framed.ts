@@ -173,37 +173,59 @@ export function framedStream(
   const frames = direct !== undefined && splitter !== undefined
     ? directFrames(direct, splitter)
     : undefined;
-  let closed = false;
-  // Made when first asked for: the peer reads `frames` instead, and a
-  // stream costs an idle connection memory.
-  let readable: ReadableStream<Frame | readonly Frame[]> | undefined;
-  const stream = {
-    // A framing error must not cancel the socket: the session still writes
-    // its last word (why it is closing) before it closes the connection.
-    get readable() {
-      return readable ??= splitter === undefined
-        ? bytes.readable.pipeThrough(
-          (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
-          { preventCancel: true },
-        )
-        : frames === undefined
-        ? splitStream(bytes.readable, splitter)
-        : batchStream(frames);
-    },
-    writable,
-    remote: options.remote,
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await bytes.close();
-      } catch (error) {
-        // A socket that is closed already is what we wanted.
-        if (!(error instanceof Error && error.name === "BadResource")) throw error;
-      }
-    },
-  } as MessageStream;
+  // A framing error must not cancel the socket: the session still writes
+  // its last word (why it is closing) before it closes the connection.
+  const open = () =>
+    splitter === undefined
+      ? bytes.readable.pipeThrough(
+        (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
+        { preventCancel: true },
+      )
+      : frames === undefined
+      ? splitStream(bytes.readable, splitter)
+      : batchStream(frames);
+  const stream = new Framed(open, writable, bytes, options.remote);
   return frames === undefined ? stream : offerDirectFrames(stream, frames);
+}
+
+// The message stream: a class rather than a literal with a getter (which
+// V8 keeps in dictionary mode, several hundred bytes per connection).
+class Framed implements MessageStream {
+  readonly writable: WritableStream<Frame | readonly Frame[]>;
+  readonly remote?: string;
+  readonly #open: () => ReadableStream<Frame | readonly Frame[]>;
+  readonly #bytes: ByteStream;
+  #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
+  #closed = false;
+
+  constructor(
+    open: () => ReadableStream<Frame | readonly Frame[]>,
+    writable: WritableStream<Frame | readonly Frame[]>,
+    bytes: ByteStream,
+    remote: string | undefined,
+  ) {
+    this.#open = open;
+    this.writable = writable;
+    this.#bytes = bytes;
+    if (remote !== undefined) this.remote = remote;
+  }
+
+  // Made when first asked for: the peer reads the batches instead, and a
+  // stream costs an idle connection memory.
+  get readable(): ReadableStream<Frame | readonly Frame[]> {
+    return this.#readable ??= this.#open();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#bytes.close();
+    } catch (error) {
+      // A socket that is closed already is what we wanted.
+      if (!(error instanceof Error && error.name === "BadResource")) throw error;
+    }
+  }
 }
 
 // The read buffer's first and largest sizes: a waiting read holds its

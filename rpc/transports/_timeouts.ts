@@ -119,40 +119,15 @@ export class ConnectionClock {
           return batch;
         },
       };
-      return offerDirectFrames(this.#noting(stream, () => noted.read()), noted);
+      return offerDirectFrames(new Noting(stream, () => noted.read(), undefined), noted);
     }
     const reader = stream.readable.getReader();
-    return this.#noting(stream, async () => {
+    return new Noting(stream, async () => {
       const { value, done } = await reader.read();
       if (done) return null;
       if (!this.#framed) this.#firstFrame();
       return value;
     }, (reason) => reader.cancel(reason));
-  }
-
-  // The stream with its readable made of `next`'s chunks (null at the end).
-  #noting(
-    stream: MessageStream,
-    next: () => Promise<Frame | readonly Frame[] | null>,
-    cancel?: (reason: unknown) => Promise<void>,
-  ): MessageStream {
-    // Made when first asked for: a peer reading batches directly never does.
-    let readable: ReadableStream<Frame | readonly Frame[]> | undefined;
-    return {
-      get readable() {
-        return readable ??= new ReadableStream<Frame | readonly Frame[]>({
-          pull: async (controller) => {
-            const value = await next();
-            if (value === null) controller.close();
-            else controller.enqueue(value);
-          },
-          ...(cancel === undefined ? {} : { cancel }),
-        }, { highWaterMark: 0 });
-      },
-      writable: stream.writable,
-      close: (reason?: unknown) => stream.close(reason),
-      ...(stream.remote === undefined ? {} : { remote: stream.remote }),
-    };
   }
 
   /** Stops the clock: the connection has closed. */
@@ -210,5 +185,46 @@ export class ConnectionClock {
     this.#done = true;
     this.#expiredBy = error;
     this.#expire(error);
+  }
+}
+
+// A stream whose readable is made of `next`'s chunks (null at the end), made
+// when first asked for: a peer reading batches directly never does. A class:
+// a literal with a getter stays in V8's dictionary mode, larger per connection.
+class Noting implements MessageStream {
+  readonly writable: WritableStream<Frame | readonly Frame[]>;
+  readonly remote?: string;
+  readonly #stream: MessageStream;
+  readonly #next: () => Promise<Frame | readonly Frame[] | null>;
+  readonly #cancel: ((reason: unknown) => Promise<void>) | undefined;
+  #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
+
+  constructor(
+    stream: MessageStream,
+    next: () => Promise<Frame | readonly Frame[] | null>,
+    cancel: ((reason: unknown) => Promise<void>) | undefined,
+  ) {
+    this.#stream = stream;
+    this.#next = next;
+    this.#cancel = cancel;
+    this.writable = stream.writable;
+    if (stream.remote !== undefined) this.remote = stream.remote;
+  }
+
+  get readable(): ReadableStream<Frame | readonly Frame[]> {
+    const next = this.#next;
+    const cancel = this.#cancel;
+    return this.#readable ??= new ReadableStream<Frame | readonly Frame[]>({
+      pull: async (controller) => {
+        const value = await next();
+        if (value === null) controller.close();
+        else controller.enqueue(value);
+      },
+      ...(cancel === undefined ? {} : { cancel }),
+    }, { highWaterMark: 0 });
+  }
+
+  close(reason?: unknown): Promise<void> {
+    return this.#stream.close(reason);
   }
 }
