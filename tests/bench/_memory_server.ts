@@ -18,6 +18,6 @@ const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
   maxConnections: 20_000,
   service: { add: (a: number, b: number) => a + b, gc: () => void collect() },
 });
-console.log(`listening ${server.addr.port}`);
+console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
 Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 await server.finished;
