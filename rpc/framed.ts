@@ -31,6 +31,9 @@ export interface FramedStreamOptions {
 
 const utf8 = new TextEncoder();
 
+// Bytes past which a flush stops gathering and writes.
+const GATHER_LIMIT = 64 * 1024;
+
 /**
  * Wraps a byte stream as a stream of frames: reads go through the framing's
  * decoder; writes are framed and coalesced into as few writes as possible.
@@ -90,7 +93,8 @@ export function framedStream(
       // chunks to the sink one per microtask, so the first frame of a turn
       // would otherwise leave alone, and each socket write costs far more
       // than a few microtasks. Two ticks outpace the stream's one.
-      for (let seen = -1; seen !== queue.length;) {
+      // Bounded: a producer that adds a frame every tick still gets written.
+      for (let seen = -1; seen !== queue.length && queued < GATHER_LIMIT;) {
         seen = queue.length;
         await undefined;
         await undefined;
