@@ -76,7 +76,13 @@ export interface ConnectionScope {
   readonly principal?: unknown;
 }
 
-const scopes = new WeakMap<CallContext, ConnectionScope>();
+// Kept on the context itself under a symbol: a WeakMap entry per call cost
+// a visible share of a small call (ephemeron tables are slow to grow and collect).
+const SCOPE: unique symbol = Symbol("parley.connectionScope");
+type Scoped = CallContext & { [SCOPE]?: ConnectionScope };
+const scopes = {
+  get: (ctx: CallContext): ConnectionScope | undefined => (ctx as Scoped)[SCOPE],
+};
 
 /**
  * The connection a call came on; `undefined` when the server did not say
@@ -139,7 +145,7 @@ export function principalOf<P = unknown>(ctx: CallContext): P | undefined {
  * ```
  */
 export function attachConnection(ctx: CallContext, scope: ConnectionScope): void {
-  scopes.set(ctx, scope);
+  (ctx as Scoped)[SCOPE] = scope;
 }
 
 const byRequest = new WeakMap<Headers, ConnectionScope>();

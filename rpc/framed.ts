@@ -7,6 +7,13 @@
  */
 
 import type { ByteStream, Frame, FrameSplitter, Framing, MessageStream } from "./types.ts";
+import {
+  type DirectBytes,
+  directBytesOf,
+  type DirectFrames,
+  offerDirectFrames,
+} from "./_direct.ts";
+import { type HeaderFraming, headerFramingOf } from "./framing/_batch.ts";
 
 /** Options of {@linkcode framedStream}. */
 export interface FramedStreamOptions {
@@ -23,6 +30,9 @@ export interface FramedStreamOptions {
 }
 
 const utf8 = new TextEncoder();
+
+// Bytes past which a flush stops gathering and writes.
+const GATHER_LIMIT = 64 * 1024;
 
 /**
  * Wraps a byte stream as a stream of frames: reads go through the framing's
@@ -62,8 +72,15 @@ export function framedStream(
   options: FramedStreamOptions = {},
 ): MessageStream {
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
-  const output = bytes.writable.getWriter();
+  // A socket of parley's own is written without its WritableStream.
+  const direct = directBytesOf(bytes);
+  const output = direct === undefined ? bytes.writable.getWriter() : undefined;
+  const writeBytes = direct === undefined
+    ? (chunk: Uint8Array) => output!.write(chunk)
+    : (chunk: Uint8Array) => direct.write(chunk);
   const frameText = options.text ? framing.frameText?.bind(framing) : undefined;
+  // A header framing's frames wait unframed and are framed together.
+  const header = headerFramingOf(framing);
   // Text frames wait as strings and are converted to UTF-8 together.
   let queue: (Uint8Array | string)[] = [];
   let queued = 0;
@@ -72,11 +89,21 @@ export function framedStream(
 
   const flush = async (): Promise<void> => {
     try {
+      // Gather what this turn writes: a WritableStream hands its queued
+      // chunks to the sink one per microtask, so the first frame of a turn
+      // would otherwise leave alone, and each socket write costs far more
+      // than a few microtasks. Two ticks outpace the stream's one.
+      // Bounded: a producer that adds a frame every tick still gets written.
+      for (let seen = -1; seen !== queue.length && queued < GATHER_LIMIT;) {
+        seen = queue.length;
+        await undefined;
+        await undefined;
+      }
       while (queue.length > 0) {
         const chunks = queue;
         queue = [];
         queued = 0;
-        await output.write(toBytes(chunks));
+        await writeBytes(header === undefined ? toBytes(chunks) : headerFramed(chunks, header));
       }
     } catch (error) {
       // The socket failed: drop what is queued; the next write reports it.
@@ -101,6 +128,16 @@ export function framedStream(
   };
 
   const add = (frame: Frame): void => {
+    if (header !== undefined) {
+      // Whatever cannot be framed fails this write, as `frame()` would.
+      if (typeof frame === "string" && 3 * frame.length > header.largest) {
+        frame = utf8.encode(frame);
+      }
+      if (typeof frame !== "string" && frame.length > header.largest) framing.frame(frame);
+      queue.push(frame);
+      queued += frame.length;
+      return;
+    }
     if (frameText !== undefined && typeof frame === "string") {
       const text = frameText(frame);
       queue.push(text);
@@ -116,8 +153,7 @@ export function framedStream(
       if (failure !== undefined) throw failure.error;
       if (typeof chunk === "string" || chunk instanceof Uint8Array) add(chunk);
       else for (const frame of chunk) add(frame);
-      // The session already hands over what it wrote in one turn together:
-      // start the socket write now; what comes meanwhile joins the next one.
+      // One flush at a time; what comes meanwhile joins its next write.
       flushing ??= flush();
       // Backpressure: past the threshold, the writer waits for the socket.
       return queued > highWaterMark ? flushing : undefined;
@@ -125,39 +161,118 @@ export function framedStream(
     async close() {
       while (flushing !== undefined) await flushing;
       if (failure !== undefined) throw failure.error;
-      await output.close();
+      if (direct === undefined) await output!.close();
+      else direct.closeWrite();
     },
     async abort(reason) {
-      await output.abort(reason);
+      await output?.abort(reason);
     },
   });
 
   // With a synchronous splitter, every frame of a read reaches the session
   // in one chunk: one stream step per read rather than one per frame.
   const splitter = (options.text ? framing.textSplitter?.() : undefined) ?? framing.splitter?.();
-  let closed = false;
-  return {
-    // A framing error must not cancel the socket: the session still writes
-    // its last word (why it is closing) before it closes the connection.
-    readable: splitter === undefined
+  // And a socket of parley's own is read without its ReadableStream: the
+  // frames of a read go to a reader that asks (the peer) as one batch.
+  const frames = direct !== undefined && splitter !== undefined
+    ? directFrames(direct, splitter)
+    : undefined;
+  // A framing error must not cancel the socket: the session still writes
+  // its last word (why it is closing) before it closes the connection.
+  const open = () =>
+    splitter === undefined
       ? bytes.readable.pipeThrough(
         (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
         { preventCancel: true },
       )
-      : splitStream(bytes.readable, splitter),
-    writable,
-    remote: options.remote,
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await bytes.close();
-      } catch (error) {
-        // A socket that is closed already is what we wanted.
-        if (!(error instanceof Error && error.name === "BadResource")) throw error;
+      : frames === undefined
+      ? splitStream(bytes.readable, splitter)
+      : batchStream(frames);
+  const stream = new Framed(open, writable, bytes, options.remote);
+  return frames === undefined ? stream : offerDirectFrames(stream, frames);
+}
+
+// The message stream: a class rather than a literal with a getter (which
+// V8 keeps in dictionary mode, several hundred bytes per connection).
+class Framed implements MessageStream {
+  readonly writable: WritableStream<Frame | readonly Frame[]>;
+  readonly remote?: string;
+  readonly #open: () => ReadableStream<Frame | readonly Frame[]>;
+  readonly #bytes: ByteStream;
+  #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
+  #closed = false;
+
+  constructor(
+    open: () => ReadableStream<Frame | readonly Frame[]>,
+    writable: WritableStream<Frame | readonly Frame[]>,
+    bytes: ByteStream,
+    remote: string | undefined,
+  ) {
+    this.#open = open;
+    this.writable = writable;
+    this.#bytes = bytes;
+    if (remote !== undefined) this.remote = remote;
+  }
+
+  // Made when first asked for: the peer reads the batches instead, and a
+  // stream costs an idle connection memory.
+  get readable(): ReadableStream<Frame | readonly Frame[]> {
+    return this.#readable ??= this.#open();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#bytes.close();
+    } catch (error) {
+      // A socket that is closed already is what we wanted.
+      if (!(error instanceof Error && error.name === "BadResource")) throw error;
+    }
+  }
+}
+
+// The read buffer's first and largest sizes: a waiting read holds its
+// buffer, so an idle connection costs the first; a read that fills the
+// buffer doubles it, up to the largest.
+const FIRST_READ = 1024;
+const LARGEST_READ = 64 * 1024;
+
+// Reads into one reused buffer; each read's bytes are copied once, to their
+// exact size, because frames are views of them and a codec may keep those
+// views (bytes values stay the bytes that came).
+function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames {
+  let scratch = new Uint8Array(FIRST_READ);
+  let ended = false;
+  return {
+    async read() {
+      while (!ended) {
+        const n = await bytes.read(scratch);
+        if (n === null) {
+          ended = true;
+          splitter.end();
+          return null;
+        }
+        const chunk = scratch.slice(0, n);
+        if (n === scratch.length && n < LARGEST_READ) scratch = new Uint8Array(2 * n);
+        const frames = splitter.push(chunk);
+        if (frames.length > 0) return frames;
       }
+      return null;
     },
-  } as MessageStream;
+  };
+}
+
+// The batches as a ReadableStream, for readers other than the peer.
+function batchStream(frames: DirectFrames): ReadableStream<Frame | readonly Frame[]> {
+  return new ReadableStream<Frame | readonly Frame[]>({
+    async pull(controller) {
+      const batch = await frames.read();
+      if (batch === null) controller.close();
+      else controller.enqueue(batch.length === 1 ? batch[0]! : batch);
+    },
+    // The socket stays open: the session may still write its last word.
+  }, { highWaterMark: 0 });
 }
 
 function splitStream(
@@ -185,6 +300,26 @@ function splitStream(
       reader.releaseLock();
     },
   }, { highWaterMark: 0 });
+}
+
+// One write's bytes for a header framing: each payload behind its header,
+// text encoded in place, in one array.
+function headerFramed(chunks: readonly (Uint8Array | string)[], header: HeaderFraming): Uint8Array {
+  const size = header.headerSize;
+  let most = 0;
+  for (const chunk of chunks) {
+    most += size + (typeof chunk === "string" ? 3 * chunk.length : chunk.length);
+  }
+  const out = new Uint8Array(most);
+  let at = 0;
+  for (const chunk of chunks) {
+    let length = chunk.length;
+    if (typeof chunk === "string") length = utf8.encodeInto(chunk, out.subarray(at + size)).written;
+    else out.set(chunk, at + size);
+    header.writeHeader(out, at, length);
+    at += size + length;
+  }
+  return at === most ? out : out.subarray(0, at);
 }
 
 // One write's bytes: runs of text frames are joined and encoded at once.

@@ -7,6 +7,7 @@
 
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
+import { directFramesOf } from "./_direct.ts";
 import { unwritten } from "./_call_headers.ts";
 import { activeChain, installed, type Interceptor } from "./interceptors.ts";
 import {
@@ -122,7 +123,9 @@ export class Peer extends RpcClientBase {
       streams: this.#streams,
       end: (reason) => this.#shutdown(reason),
     });
-    this.#inbox.read(stream.readable).then((reason) => this.#shutdown(reason));
+    this.#inbox.read(directFramesOf(stream) ?? stream.readable).then((reason) =>
+      this.#shutdown(reason)
+    );
   }
 
   /** Resolves when the connection has ended and everything is released. */

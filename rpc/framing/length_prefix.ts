@@ -14,6 +14,7 @@ import {
   prefixedSplitter,
   resolveMaxFrameSize,
 } from "./_bytes.ts";
+import { offerHeaderFraming } from "./_batch.ts";
 
 /** Options of {@linkcode lengthPrefix}. */
 export interface LengthPrefixOptions {
@@ -113,13 +114,17 @@ export function lengthPrefix(options: LengthPrefixOptions = {}): Framing {
   const splitter = (): FrameSplitter =>
     prefixedSplitter("length-prefix", maxFrameSize, new FixedWidthHeader(width, littleEndian));
 
-  return {
+  return offerHeaderFraming({
     name: "length-prefix",
     encoder: () => encoderOf(frame),
     decoder: () => decoderOf(splitter()),
     splitter,
     frame,
-  };
+  }, {
+    headerSize: width,
+    largest,
+    writeHeader: (out, at, length) => writeLength(out, width, littleEndian, length, at),
+  });
 }
 
 /** Reads a fixed-width prefix, from the chunk itself when it holds all of it. */
@@ -184,19 +189,25 @@ function uint32le(bytes: Uint8Array, pos: number): number {
     bytes[pos]!) >>> 0;
 }
 
-function writeLength(out: Uint8Array, width: number, littleEndian: boolean, length: number): void {
+function writeLength(
+  out: Uint8Array,
+  width: number,
+  littleEndian: boolean,
+  length: number,
+  at = 0,
+): void {
   const high = width === 8 ? Math.floor(length / 0x1_0000_0000) : 0;
   let low = width === 8 ? length >>> 0 : length;
   const bytes = Math.min(width, 4);
   // The low (up to) four bytes, then the high four for an 8-byte prefix.
   for (let i = 0; i < bytes; i++) {
-    out[littleEndian ? i : width - 1 - i] = low & 0xff;
+    out[at + (littleEndian ? i : width - 1 - i)] = low & 0xff;
     low >>>= 8;
   }
   if (width === 8) {
     let rest = high;
     for (let i = 4; i < 8; i++) {
-      out[littleEndian ? i : 7 - i] = rest & 0xff;
+      out[at + (littleEndian ? i : 7 - i)] = rest & 0xff;
       rest >>>= 8;
     }
   }

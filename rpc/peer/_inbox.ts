@@ -24,6 +24,7 @@ import type { IncomingCalls } from "./_incoming.ts";
 import type { StreamTable } from "./_streams.ts";
 import type { PeerOptions } from "./options.ts";
 import type { Outbox } from "./_outbox.ts";
+import type { DirectFrames } from "../_direct.ts";
 
 /** What an {@linkcode Inbox} routes messages to: the rest of its peer. */
 export interface InboxParts {
@@ -121,24 +122,22 @@ export class Inbox {
   /**
    * Reads the stream until it ends, handling each frame as it comes.
    *
-   * @param readable the connection's frames, one chunk or an array of them at a time
+   * @param source the connection's frames: a stream of one chunk or an
+   * array of them at a time, or the batches of a connection that offers them
+   * without a stream
    * @returns why reading ended: the stream's error, the other end's last
    * general error, or `undefined` for a clean end
    */
-  async read(readable: ReadableStream<Frame | readonly Frame[]>): Promise<unknown> {
+  async read(source: ReadableStream<Frame | readonly Frame[]> | DirectFrames): Promise<unknown> {
     let reason: unknown;
     try {
-      for await (const chunk of readable) {
-        // A peer that does not read its replies gets no more served until it does.
-        if (this.#outbox.isOverBudget && !this.#stopped) await this.#outbox.underBudget();
-        if (typeof chunk === "string" || chunk instanceof Uint8Array) {
-          if (this.#stopped) break;
-          this.#receive(chunk);
-          continue;
+      if (!(source instanceof ReadableStream)) {
+        for (let batch = await source.read(); batch !== null; batch = await source.read()) {
+          if (!(await this.#take(batch))) break;
         }
-        for (const frame of chunk) {
-          if (this.#stopped) break;
-          this.#receive(frame);
+      } else {
+        for await (const chunk of source) {
+          if (!(await this.#take(chunk))) break;
         }
       }
     } catch (error) {
@@ -147,6 +146,28 @@ export class Inbox {
       await this.#reportFatal(error);
     }
     return reason ?? this.#peerError;
+  }
+
+  // Handles one read's frames; false once the connection is ending.
+  #take(chunk: Frame | readonly Frame[]): boolean | Promise<boolean> {
+    // A peer that does not read its replies gets no more served until it does.
+    if (this.#outbox.isOverBudget && !this.#stopped) {
+      return this.#outbox.underBudget().then(() => this.#receiveAll(chunk));
+    }
+    return this.#receiveAll(chunk);
+  }
+
+  #receiveAll(chunk: Frame | readonly Frame[]): boolean {
+    if (typeof chunk === "string" || chunk instanceof Uint8Array) {
+      if (this.#stopped) return false;
+      this.#receive(chunk);
+      return true;
+    }
+    for (const frame of chunk) {
+      if (this.#stopped) return false;
+      this.#receive(frame);
+    }
+    return true;
   }
 
   // A framing error ends the connection; tell the other end why first.

@@ -8,9 +8,11 @@
 import { LimitError } from "../errors.ts";
 import type { Frame } from "../types.ts";
 
-// Frames per part when a turn writes many: small enough that the other end
-// starts early, large enough that a part is one socket write, not dozens.
-const OUTBOX_PART = 16;
+// Bytes per part when a turn writes many frames: a part is one socket
+// write, and each write costs a system call and a wake-up of the other end,
+// so parts are large; but bounded, so that the other end starts on the
+// first part while this end still produces the rest.
+const OUTBOX_PART_BYTES = 64 * 1024;
 
 /**
  * The write queue of one connection. Frames written in the same turn (the
@@ -39,6 +41,8 @@ export class Outbox {
   #flushing: Promise<void> | undefined;
   // Bytes handed to write() and not yet written (UTF-16 units for text).
   #queuedBytes = 0;
+  // Bytes of the frames not yet handed to the writer.
+  #partBytes = 0;
   #drained: PromiseWithResolvers<void> | undefined;
 
   /**
@@ -81,12 +85,13 @@ export class Outbox {
    */
   write(frame: Frame): Promise<void> {
     this.#queuedBytes += frame.length;
+    this.#partBytes += frame.length;
     const queued = this.#frames.push(frame);
     if (queued === 1) {
       const flushing = Promise.resolve().then(() => this.#flush());
       flushing.catch(this.#onFailed);
       this.#flushing = flushing;
-    } else if (queued >= OUTBOX_PART) {
+    } else if (this.#partBytes >= OUTBOX_PART_BYTES) {
       // A long batch leaves in parts, so that the other end can start on the
       // first part while this end is still producing the rest.
       this.#flush().catch(this.#onFailed);
@@ -129,6 +134,7 @@ export class Outbox {
     if (this.#frames.length === 0) return Promise.resolve();
     const frames = this.#frames;
     this.#frames = [];
+    this.#partBytes = 0;
     const chunk = frames.length === 1 ? frames[0]! : frames;
     let bytes = 0;
     for (const frame of frames) bytes += frame.length;

@@ -8,6 +8,7 @@
 
 import { LimitError } from "../errors.ts";
 import type { Frame, MessageStream } from "../types.ts";
+import { type DirectFrames, directFramesOf, offerDirectFrames } from "../_direct.ts";
 
 /** The timeouts of a socket server's connections, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -108,25 +109,25 @@ export class ConnectionClock {
   frames(stream: MessageStream): MessageStream {
     const { firstFrameTimeout, idleTimeout } = this.#timeouts;
     if (firstFrameTimeout === Infinity && idleTimeout === Infinity) return stream;
+    const direct = directFramesOf(stream);
+    if (direct !== undefined) {
+      // The peer reads the batches directly: note the first one there.
+      const noted: DirectFrames = {
+        read: async () => {
+          const batch = await direct.read();
+          if (batch !== null && !this.#framed) this.#firstFrame();
+          return batch;
+        },
+      };
+      return offerDirectFrames(new Noting(stream, () => noted.read(), undefined), noted);
+    }
     const reader = stream.readable.getReader();
-    const readable = new ReadableStream<Frame | readonly Frame[]>({
-      pull: async (controller) => {
-        const { value, done } = await reader.read();
-        if (done) {
-          controller.close();
-          return;
-        }
-        if (!this.#framed) this.#firstFrame();
-        controller.enqueue(value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    }, { highWaterMark: 0 });
-    return {
-      readable,
-      writable: stream.writable,
-      close: (reason?: unknown) => stream.close(reason),
-      ...(stream.remote === undefined ? {} : { remote: stream.remote }),
-    };
+    return new Noting(stream, async () => {
+      const { value, done } = await reader.read();
+      if (done) return null;
+      if (!this.#framed) this.#firstFrame();
+      return value;
+    }, (reason) => reader.cancel(reason));
   }
 
   /**
@@ -194,5 +195,46 @@ export class ConnectionClock {
     this.#done = true;
     this.#expiredBy = error;
     this.#expire(error);
+  }
+}
+
+// A stream whose readable is made of `next`'s chunks (null at the end), made
+// when first asked for: a peer reading batches directly never does. A class:
+// a literal with a getter stays in V8's dictionary mode, larger per connection.
+class Noting implements MessageStream {
+  readonly writable: WritableStream<Frame | readonly Frame[]>;
+  readonly remote?: string;
+  readonly #stream: MessageStream;
+  readonly #next: () => Promise<Frame | readonly Frame[] | null>;
+  readonly #cancel: ((reason: unknown) => Promise<void>) | undefined;
+  #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
+
+  constructor(
+    stream: MessageStream,
+    next: () => Promise<Frame | readonly Frame[] | null>,
+    cancel: ((reason: unknown) => Promise<void>) | undefined,
+  ) {
+    this.#stream = stream;
+    this.#next = next;
+    this.#cancel = cancel;
+    this.writable = stream.writable;
+    if (stream.remote !== undefined) this.remote = stream.remote;
+  }
+
+  get readable(): ReadableStream<Frame | readonly Frame[]> {
+    const next = this.#next;
+    const cancel = this.#cancel;
+    return this.#readable ??= new ReadableStream<Frame | readonly Frame[]>({
+      pull: async (controller) => {
+        const value = await next();
+        if (value === null) controller.close();
+        else controller.enqueue(value);
+      },
+      ...(cancel === undefined ? {} : { cancel }),
+    }, { highWaterMark: 0 });
+  }
+
+  close(reason?: unknown): Promise<void> {
+    return this.#stream.close(reason);
   }
 }

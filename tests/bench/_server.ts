@@ -1,6 +1,7 @@
 /**
  * The benchmark's server process: `raw` echoes bytes on a bare socket;
- * `jsonrpc-minimal` is the least a JSON-RPC server can do, with no framework;
+ * `jsonrpc-minimal` is the least a JSON-RPC server can do, with no framework
+ * (`jsonrpc-minimal-length` the same with 4-byte length prefixes);
  * `stream-echo` echoes length-prefixed frames through parley's framed streams;
  * `jsonrpc-newline` and `jsonrpc-length` serve a small service over JSON-RPC
  * on TCP, `msgpack` over msgpack-rpc, and print `listening PORT` when ready; `xmlrpc-http` serves it over
@@ -34,6 +35,7 @@ import { connectHandler } from "../../protocols/connect.ts";
 import { serveGrpc } from "../../rpc/transports/grpc.ts";
 import { loadThrift, thriftRpc } from "../../codecs/thrift.ts";
 import { expose, serveObjects } from "../../rpc/objects/mod.ts";
+import { lengthPrefixed, readLengthPrefixed } from "./_minimal.ts";
 
 const mode = Deno.args[0];
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
@@ -62,6 +64,7 @@ if (mode === "raw") {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   for await (const conn of listener) {
+    conn.setNoDelay(true);
     (async () => {
       const buffer = new Uint8Array(256 * 1024);
       let rest = "";
@@ -80,6 +83,25 @@ if (mode === "raw") {
         while (written < bytes.length) written += await conn.write(bytes.subarray(written));
       }
     })().catch(() => {}).finally(() => conn.close());
+  }
+} else if (mode === "jsonrpc-minimal-length") {
+  // The same, with frames behind 4-byte big-endian lengths.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  console.log(`listening ${(listener.addr as Deno.NetAddr).port}`);
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  for await (const conn of listener) {
+    conn.setNoDelay(true);
+    let out: string[] = [];
+    readLengthPrefixed(conn, new Uint8Array(256 * 1024), (frame) => {
+      const { id, params } = JSON.parse(decoder.decode(frame));
+      out.push(JSON.stringify({ jsonrpc: "2.0", result: params[0] + params[1], id }));
+    }, async () => {
+      const bytes = lengthPrefixed(encoder, out);
+      out = [];
+      let written = 0;
+      while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+    }).catch(() => {}).finally(() => conn.close());
   }
 } else if (mode === "stream-echo") {
   // parley's byte path without the RPC layer: framedStream + lengthPrefix.

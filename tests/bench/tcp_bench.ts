@@ -14,6 +14,7 @@ import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import { lengthPrefixed, readLengthPrefixed } from "./_minimal.ts";
 import { Report } from "./_report.ts";
 import { framedStream } from "../../rpc/framed.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
@@ -85,23 +86,35 @@ async function rawEcho(depth: number): Promise<number> {
 }
 
 // The least a JSON-RPC client and server can do, with no framework: a map of
-// pending calls, JSON.stringify / JSON.parse, newline-split reads and one
-// write per turn. What any JSON-RPC implementation pays on top of the raw
-// echo, and so the fairest yardstick of what parley's layers cost.
-async function minimalJsonRpc(depth: number): Promise<number> {
-  const server = await startServer("jsonrpc-minimal");
+// pending calls, JSON.stringify / JSON.parse, one write per turn, and reads
+// split by newline (`newline`) or by a 4-byte length (`length`). What any
+// JSON-RPC implementation pays on top of the raw echo, and so the fairest
+// yardstick of what parley's layers cost.
+async function minimalJsonRpc(depth: number, framing: "newline" | "length"): Promise<number> {
+  const server = await startServer(
+    framing === "newline" ? "jsonrpc-minimal" : "jsonrpc-minimal-length",
+  );
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  conn.setNoDelay(true);
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const pending = new Map<number, (value: unknown) => void>();
   let nextId = 1;
-  let outgoing = "";
+  let outgoing: string[] = [];
   let flushing = false;
+  const settle = (text: string) => {
+    const { id, result } = JSON.parse(text);
+    const resolve = pending.get(id);
+    pending.delete(id);
+    resolve?.(result);
+  };
   const flush = async () => {
     flushing = true;
-    while (outgoing !== "") {
-      const bytes = encoder.encode(outgoing);
-      outgoing = "";
+    while (outgoing.length > 0) {
+      const bytes = framing === "newline"
+        ? encoder.encode(outgoing.join(""))
+        : lengthPrefixed(encoder, outgoing);
+      outgoing = [];
       let written = 0;
       while (written < bytes.length) written += await conn.write(bytes.subarray(written));
     }
@@ -109,28 +122,30 @@ async function minimalJsonRpc(depth: number): Promise<number> {
   };
   const reading = (async () => {
     const buffer = new Uint8Array(256 * 1024);
-    let rest = "";
-    for (;;) {
-      const n = await conn.read(buffer);
-      if (n === null) return;
-      const lines = (rest + decoder.decode(buffer.subarray(0, n))).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        const { id, result } = JSON.parse(line);
-        const resolve = pending.get(id);
-        pending.delete(id);
-        resolve?.(result);
+    if (framing === "newline") {
+      let rest = "";
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) return;
+        const lines = (rest + decoder.decode(buffer.subarray(0, n))).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) settle(line);
       }
     }
+    await readLengthPrefixed(conn, buffer, (frame) => settle(decoder.decode(frame)));
   })();
   let i = 0;
   const rate = await drive(depth, () => {
     const id = nextId++;
     const { promise, resolve } = Promise.withResolvers<unknown>();
     pending.set(id, resolve);
-    outgoing +=
-      JSON.stringify({ jsonrpc: "2.0", id, method: "add", params: [i & 0xffff, i++ & 0xffff] }) +
-      "\n";
+    const text = JSON.stringify({
+      jsonrpc: "2.0",
+      id,
+      method: "add",
+      params: [i & 0xffff, i++ & 0xffff],
+    });
+    outgoing.push(framing === "newline" ? text + "\n" : text);
     if (!flushing) queueMicrotask(flush);
     return promise;
   });
@@ -192,35 +207,45 @@ async function rpcCalls(
 }
 
 const report = new Report();
+// `BENCH_ONLY=64` (or `1`) runs one depth only, for quick comparisons.
+const depths = [1, 64].filter((d) => (Deno.env.get("BENCH_ONLY") ?? String(d)) === String(d));
 
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const depth of [1, 64]) {
+  for (const depth of depths) {
     const raw = await rawEcho(depth);
-    const minimal = await minimalJsonRpc(depth);
     const streams = await streamEcho(depth);
+    const minimal = await minimalJsonRpc(depth, "newline");
     const nl = await rpcCalls(depth, "jsonrpc-newline");
+    const minimalLength = await minimalJsonRpc(depth, "length");
     const lp = await rpcCalls(depth, "jsonrpc-length");
     const mp = await rpcCalls(depth, "msgpack");
     report.record(`raw echo, ${depth} in flight`, raw);
-    report.record(`minimal JSON-RPC (no framework), ${depth} in flight`, minimal);
     report.record(`stream echo, ${depth} in flight`, streams);
+    report.record(`minimal JSON-RPC newline (no framework), ${depth} in flight`, minimal);
     report.record(`jsonrpc newline, ${depth} in flight`, nl);
+    report.record(
+      `minimal JSON-RPC length-prefix (no framework), ${depth} in flight`,
+      minimalLength,
+    );
     report.record(`jsonrpc length-prefix, ${depth} in flight`, lp);
     report.record(`msgpack-rpc self-delimiting, ${depth} in flight`, mp);
+    report.record(`ratio stream echo/raw, ${depth} in flight`, streams / raw);
+    report.record(`ratio newline/minimal newline, ${depth} in flight`, nl / minimal);
+    report.record(
+      `ratio length-prefix/minimal length-prefix, ${depth} in flight`,
+      lp / minimalLength,
+    );
+    report.record(`ratio minimal newline/raw, ${depth} in flight`, minimal / raw);
     report.record(`ratio newline/raw, ${depth} in flight`, nl / raw);
-    report.record(`ratio length-prefix/raw, ${depth} in flight`, lp / raw);
     report.record(`ratio msgpack/jsonrpc newline, ${depth} in flight`, mp / nl);
-    report.record(`ratio minimal JSON-RPC/raw, ${depth} in flight`, minimal / raw);
-    report.record(`ratio newline/minimal JSON-RPC, ${depth} in flight`, nl / minimal);
-    report.record(`ratio newline/stream echo, ${depth} in flight`, nl / streams);
     console.error(
-      `round ${round}, depth ${depth}: raw ${raw.toFixed(0)}/s, jsonrpc ${nl.toFixed(0)}/s (${
-        (nl / raw).toFixed(2)
-      })`,
+      `round ${round}, depth ${depth}: stream/raw ${(streams / raw).toFixed(2)}, newline/minimal ${
+        (nl / minimal).toFixed(2)
+      }, length/minimal ${(lp / minimalLength).toFixed(2)}`,
     );
   }
 }
 
 report.print(
-  `JSON-RPC over TCP vs a raw length-prefixed echo, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
+  `JSON-RPC over TCP against its ceilings, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
 );

@@ -1,0 +1,118 @@
+/**
+ * Shortcuts past the Web Streams between parley's own layers. A byte stream
+ * that parley made from a socket (`connByteStream`) can be read and written
+ * without its `ReadableStream`/`WritableStream`, and a message stream that
+ * `framedStream` made can hand its reader whole batches of frames: each
+ * stream step costs several promises, and a small call is a few of them.
+ *
+ * The public shapes stay what they are: a stream that offers a shortcut
+ * still works through `readable` and `writable`, and one made elsewhere
+ * (or wrapped, even by a spread: the offer is held by the object itself, in
+ * a `WeakMap`) is simply read through its streams. A stream is read one way
+ * or the other, never both.
+ *
+ * Private to `rpc/`.
+ *
+ * @module
+ */
+
+import type { ByteStream, Frame, MessageStream } from "./types.ts";
+
+/** A byte stream read and written without Web Streams. */
+export interface DirectBytes {
+  /**
+   * Reads into `buffer`.
+   *
+   * @returns how many bytes, or `null` when the stream has ended
+   */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes all of `bytes`; settles once they are written. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Ends the writing direction (the peer reads the end). */
+  closeWrite(): void;
+}
+
+/** A message stream's frames, read a batch at a time without Web Streams. */
+export interface DirectFrames {
+  /**
+   * Reads the frames that arrived together.
+   *
+   * @returns at least one frame, in order; or `null` when the stream has ended
+   * @throws the framing's error (`FrameSizeError`, `DecodeError`)
+   */
+  read(): Promise<readonly Frame[] | null>;
+}
+
+const bytesOffers = new WeakMap<ByteStream, DirectBytes>();
+const frameOffers = new WeakMap<MessageStream, DirectFrames>();
+
+/**
+ * Offers a byte stream's shortcut, and gives the stream back.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directBytesOf, offerDirectBytes } from "./_direct.ts";
+ *
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const direct = { read: () => Promise.resolve(null), write: async () => {}, closeWrite() {} };
+ * const bytes = offerDirectBytes({ ...pipe, close() {} }, direct);
+ * assert.equal(directBytesOf(bytes), direct);
+ * assert.equal(directBytesOf({ ...bytes }), undefined); // a copy is not the stream
+ * ```
+ */
+export function offerDirectBytes<S extends ByteStream>(stream: S, direct: DirectBytes): S {
+  bytesOffers.set(stream, direct);
+  return stream;
+}
+
+/**
+ * The shortcut a byte stream offers, if any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directBytesOf } from "./_direct.ts";
+ *
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * assert.equal(directBytesOf({ ...pipe, close() {} }), undefined);
+ * ```
+ */
+export function directBytesOf(stream: ByteStream): DirectBytes | undefined {
+  return bytesOffers.get(stream);
+}
+
+/**
+ * Offers a message stream's batch reader, and gives the stream back.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directFramesOf, offerDirectFrames } from "./_direct.ts";
+ *
+ * const pipe = new TransformStream<string, string>();
+ * const direct = { read: () => Promise.resolve(["a frame"]) };
+ * const stream = offerDirectFrames({ ...pipe, close: async () => {} }, direct);
+ * assert.deepEqual(await directFramesOf(stream)?.read(), ["a frame"]);
+ * ```
+ */
+export function offerDirectFrames<S extends MessageStream>(stream: S, direct: DirectFrames): S {
+  frameOffers.set(stream, direct);
+  return stream;
+}
+
+/**
+ * The batch reader a message stream offers, if any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directFramesOf } from "./_direct.ts";
+ *
+ * const pipe = new TransformStream<string, string>();
+ * assert.equal(directFramesOf({ ...pipe, close: async () => {} }), undefined);
+ * ```
+ */
+export function directFramesOf(stream: MessageStream): DirectFrames | undefined {
+  return frameOffers.get(stream);
+}
