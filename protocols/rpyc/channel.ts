@@ -24,6 +24,8 @@
 
 import { DecodeError, FrameSizeError } from "../../rpc/errors.ts";
 import type { ByteStream } from "../../rpc/types.ts";
+import { directBytesOf } from "../../rpc/_direct.ts";
+import { PacketWriter } from "./_packet_writer.ts";
 
 /** Limits and choices of an {@linkcode RpycChannel}. */
 export interface RpycChannelOptions {
@@ -56,8 +58,9 @@ const NEWLINE = 0x0a;
  */
 export class RpycChannel {
   readonly #stream: ByteStream;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #input: () => Promise<Uint8Array | null>;
+  readonly #output: PacketWriter;
+  readonly #stop: () => Promise<void>;
   readonly #maxFrame: number;
   readonly #maxInflated: number;
   readonly #compress: boolean;
@@ -65,38 +68,61 @@ export class RpycChannel {
   #ended = false;
 
   /**
-   * Takes over the stream's reader and writer.
+   * Takes over the stream: through parley's shortcut past its Web Streams
+   * when it offers one (a socket of `connByteStream`), else its reader and
+   * writer.
    *
    * @param stream the connection's bytes
    * @param options limits, compression
    */
   constructor(stream: ByteStream, options: RpycChannelOptions = {}) {
     this.#stream = stream;
-    this.#reader = stream.readable.getReader();
-    this.#writer = stream.writable.getWriter();
+    const direct = directBytesOf(stream);
+    if (direct) {
+      // Grown when a read fills it: an idle connection holds little.
+      let scratch = new Uint8Array(4096);
+      this.#input = async () => {
+        const n = await direct.read(scratch);
+        if (n === null) return null;
+        const chunk = scratch.slice(0, n);
+        if (n === scratch.length && n < 65536) scratch = new Uint8Array(n * 2);
+        return chunk;
+      };
+      this.#output = new PacketWriter((bytes) => direct.write(bytes));
+      this.#stop = async () => direct.closeWrite();
+    } else {
+      const reader = stream.readable.getReader();
+      const writer = stream.writable.getWriter();
+      this.#input = async () => {
+        const { value, done } = await reader.read();
+        return done || value === undefined ? null : value;
+      };
+      this.#output = new PacketWriter((bytes) => writer.write(bytes));
+      this.#stop = async () => {
+        await reader.cancel().catch(() => {});
+        await writer.close().catch(() => {});
+      };
+    }
     this.#maxFrame = options.maxFrameBytes ?? 16 * 1024 * 1024;
     this.#maxInflated = options.maxInflatedBytes ?? 64 * 1024 * 1024;
     this.#compress = options.compress ?? true;
   }
 
   /**
-   * Sends one packet; packets are written whole, in the order sent.
+   * Sends one packet; packets are written whole, in the order sent (a
+   * compressed one holds back those sent after it), and the packets of one
+   * turn leave in one write.
    *
    * @param data the packet
+   * @returns settles once the packet is written
    */
-  async send(data: Uint8Array): Promise<void> {
-    let body = data;
-    let compressed = 0;
-    if (this.#compress && data.length > COMPRESSION_THRESHOLD) {
-      body = await pipeAll(data, new CompressionStream("deflate"), Infinity);
-      compressed = 1;
+  send(data: Uint8Array): Promise<void> {
+    if (!this.#compress || data.length <= COMPRESSION_THRESHOLD) {
+      return this.#output.push(packetOf(data, 0));
     }
-    const packet = new Uint8Array(HEADER + body.length + 1);
-    new DataView(packet.buffer).setUint32(0, body.length);
-    packet[4] = compressed;
-    packet.set(body, HEADER);
-    packet[packet.length - 1] = NEWLINE;
-    await this.#writer.write(packet);
+    const packet = pipeAll(data, new CompressionStream("deflate"), Infinity)
+      .then((body) => packetOf(body, 1));
+    return this.#output.push(packet);
   }
 
   /**
@@ -131,8 +157,7 @@ export class RpycChannel {
 
   /** Closes the stream below; a pending {@linkcode recv} ends. */
   async close(): Promise<void> {
-    await this.#reader.cancel().catch(() => {});
-    await this.#writer.close().catch(() => {});
+    await this.#stop().catch(() => {});
     await this.#stream.close();
   }
 
@@ -149,10 +174,8 @@ export class RpycChannel {
     };
     if (this.#buffered.length > 0) take(this.#buffered);
     while (have < n) {
-      const { value, done } = this.#ended
-        ? { value: undefined, done: true }
-        : await this.#reader.read();
-      if (done || value === undefined) {
+      const value = this.#ended ? null : await this.#input();
+      if (value === null) {
         this.#ended = true;
         if (have === 0 && mayEnd) return null;
         throw new DecodeError("rpyc channel", `stream ended ${n - have} bytes short of a packet`);
@@ -168,6 +191,15 @@ export class RpycChannel {
     }
     return out;
   }
+}
+
+function packetOf(body: Uint8Array, compressed: number): Uint8Array {
+  const packet = new Uint8Array(HEADER + body.length + 1);
+  new DataView(packet.buffer).setUint32(0, body.length);
+  packet[4] = compressed;
+  packet.set(body, HEADER);
+  packet[packet.length - 1] = NEWLINE;
+  return packet;
 }
 
 // Runs bytes through a (de)compressor, refusing output over `limit`.

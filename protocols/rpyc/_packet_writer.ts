@@ -1,0 +1,88 @@
+// Packets out, in the order they were sent, the ready ones of a turn in
+// one write: a reply and the DELs behind it, or the replies to a burst of
+// Python's requests, cost one socket write instead of one each. A packet
+// still being compressed holds back the ones sent after it, so order is
+// kept. A failed write fails every packet waiting and every later one.
+
+interface Queued {
+  packet: Uint8Array | Promise<Uint8Array>;
+  readonly done: PromiseWithResolvers<void>;
+}
+
+/** Writes packets, coalesced per turn and in order, through `write`. */
+export class PacketWriter {
+  readonly #write: (bytes: Uint8Array) => Promise<void>;
+  #queue: Queued[] = [];
+  #flushing = false;
+  #failed: unknown = undefined;
+  #hasFailed = false;
+
+  /** @param write writes all of the bytes, settling once they are written */
+  constructor(write: (bytes: Uint8Array) => Promise<void>) {
+    this.#write = write;
+  }
+
+  /**
+   * Queues one packet (or one being made).
+   *
+   * @returns settles once the packet is written; rejects when it or a write fails
+   */
+  push(packet: Uint8Array | Promise<Uint8Array>): Promise<void> {
+    if (this.#hasFailed) return Promise.reject(this.#failed);
+    const done = Promise.withResolvers<void>();
+    this.#queue.push({ packet, done });
+    if (!this.#flushing) {
+      this.#flushing = true;
+      // After this turn's other sends: they join the same write.
+      queueMicrotask(() => this.#flush());
+    }
+    return done.promise;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const head = this.#queue[0]!;
+        if (head.packet instanceof Promise) {
+          try {
+            head.packet = await head.packet;
+          } catch (e) {
+            // Only this packet is lost (it never reached the wire).
+            this.#queue.shift();
+            head.done.reject(e);
+          }
+          continue;
+        }
+        let ready = 0;
+        let size = 0;
+        while (ready < this.#queue.length) {
+          const packet = this.#queue[ready]!.packet;
+          if (packet instanceof Promise) break;
+          size += packet.length;
+          ready++;
+        }
+        const batch = this.#queue.splice(0, ready);
+        let bytes = batch[0]!.packet as Uint8Array;
+        if (batch.length > 1) {
+          bytes = new Uint8Array(size);
+          let at = 0;
+          for (const { packet } of batch) {
+            bytes.set(packet as Uint8Array, at);
+            at += (packet as Uint8Array).length;
+          }
+        }
+        try {
+          await this.#write(bytes);
+        } catch (e) {
+          this.#hasFailed = true;
+          this.#failed = e;
+          for (const { done } of [...batch, ...this.#queue.splice(0)]) done.reject(e);
+          return;
+        }
+        for (const { done } of batch) done.resolve();
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+}
