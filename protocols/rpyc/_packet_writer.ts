@@ -3,6 +3,8 @@
 // Python's requests, cost one socket write instead of one each. A packet
 // still being compressed holds back the ones sent after it, so order is
 // kept. A failed write fails every packet waiting and every later one.
+// `backlog` counts the bytes not yet written, so that a reader can stop
+// taking requests while their replies cannot leave (see channel.ts).
 
 interface Queued {
   packet: Uint8Array | Promise<Uint8Array>;
@@ -16,10 +18,25 @@ export class PacketWriter {
   #flushing = false;
   #failed: unknown = undefined;
   #hasFailed = false;
+  #backlog = 0;
+  #drained: PromiseWithResolvers<void> | undefined;
 
   /** @param write writes all of the bytes, settling once they are written */
   constructor(write: (bytes: Uint8Array) => Promise<void>) {
     this.#write = write;
+  }
+
+  /** Bytes queued or being written (packets still being made not counted). */
+  get backlog(): number {
+    return this.#backlog;
+  }
+
+  /** Settles once the backlog is at most `limit` bytes, or writing has failed. */
+  below(limit: number): Promise<void> {
+    if (this.#backlog <= limit || this.#hasFailed) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers();
+    const drained = this.#drained.promise;
+    return drained.then(() => this.below(limit));
   }
 
   /**
@@ -30,6 +47,7 @@ export class PacketWriter {
   push(packet: Uint8Array | Promise<Uint8Array>): Promise<void> {
     if (this.#hasFailed) return Promise.reject(this.#failed);
     const done = Promise.withResolvers<void>();
+    if (!(packet instanceof Promise)) this.#backlog += packet.length;
     this.#queue.push({ packet, done });
     if (!this.#flushing) {
       this.#flushing = true;
@@ -46,6 +64,7 @@ export class PacketWriter {
         if (head.packet instanceof Promise) {
           try {
             head.packet = await head.packet;
+            this.#backlog += head.packet.length;
           } catch (e) {
             // Only this packet is lost (it never reached the wire).
             this.#queue.shift();
@@ -77,12 +96,21 @@ export class PacketWriter {
           this.#hasFailed = true;
           this.#failed = e;
           for (const { done } of [...batch, ...this.#queue.splice(0)]) done.reject(e);
+          this.#wake();
           return;
         }
+        this.#backlog -= size;
         for (const { done } of batch) done.resolve();
+        this.#wake();
       }
     } finally {
       this.#flushing = false;
     }
+  }
+
+  #wake(): void {
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.resolve();
   }
 }

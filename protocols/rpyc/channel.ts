@@ -35,6 +35,13 @@ export interface RpycChannelOptions {
   readonly maxInflatedBytes?: number;
   /** Compress packets over 3 000 bytes, as Python does; true by default. */
   readonly compress?: boolean;
+  /**
+   * Bytes sent and not yet written past which {@linkcode RpycChannel.recv}
+   * waits before reading on: a peer that sends requests and never reads
+   * their replies stops being read instead of growing this side's memory;
+   * 1 MiB by default.
+   */
+  readonly maxBacklogBytes?: number;
 }
 
 const HEADER = 5;
@@ -64,6 +71,7 @@ export class RpycChannel {
   readonly #maxFrame: number;
   readonly #maxInflated: number;
   readonly #compress: boolean;
+  readonly #maxBacklog: number;
   #buffered: Uint8Array = new Uint8Array();
   #ended = false;
 
@@ -106,6 +114,7 @@ export class RpycChannel {
     this.#maxFrame = options.maxFrameBytes ?? 16 * 1024 * 1024;
     this.#maxInflated = options.maxInflatedBytes ?? 64 * 1024 * 1024;
     this.#compress = options.compress ?? true;
+    this.#maxBacklog = options.maxBacklogBytes ?? 1024 * 1024;
   }
 
   /**
@@ -128,12 +137,15 @@ export class RpycChannel {
   /**
    * Receives the next packet.
    *
+   * Waits first while more than `maxBacklogBytes` sent are not yet written.
+   *
    * @returns the packet, or `null` when the stream ended between packets
    * @throws {DecodeError} when the stream ended inside a packet, the flag is
    * not 0 or 1, the newline is missing, or compressed data is corrupt
    * @throws {FrameSizeError} when a packet is over either limit
    */
   async recv(): Promise<Uint8Array | null> {
+    if (this.#output.backlog > this.#maxBacklog) await this.#output.below(this.#maxBacklog);
     const header = await this.#read(HEADER, true);
     if (header === null) return null;
     const view = new DataView(header.buffer, header.byteOffset, HEADER);
