@@ -22,6 +22,17 @@ const service = {
 };
 const utf8 = new TextEncoder();
 
+// The frames back to back, to leave in one TCP write.
+function joined(frames: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const f of frames) {
+    bytes.set(f, at);
+    at += f.length;
+  }
+  return bytes;
+}
+
 // Sends `count` calls in one TCP write and reads replies until all came,
 // returning each id's result.
 async function burst(socket: RawSocket, count: number): Promise<Map<number, unknown>> {
@@ -32,13 +43,7 @@ async function burst(socket: RawSocket, count: number): Promise<Map<number, unkn
       : { jsonrpc: "2.0", id, method: "add", params: [id, 1] };
     frames.push(frame(Op.Text, utf8.encode(JSON.stringify(call))));
   }
-  const bytes = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    bytes.set(f, at);
-    at += f.length;
-  }
-  await socket.write(bytes);
+  await socket.write(joined(frames));
   const results = new Map<number, unknown>();
   while (results.size < count) {
     const reply = await socket.readFrame();
@@ -78,13 +83,7 @@ Deno.test("WebSocket server: binary calls in one write are all answered (msgpack
       Op.Binary,
       codec.encode({ kind: "request", id: i + 1, method: "add", params: [i, 2] }) as Uint8Array,
     ));
-  const bytes = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    bytes.set(f, at);
-    at += f.length;
-  }
-  await socket.write(bytes);
+  await socket.write(joined(frames));
   const reader = msgpackRpc();
   const seen = new Set<unknown>();
   while (seen.size < count) {
