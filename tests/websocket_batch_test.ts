@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { jsonRpc } from "../codecs/json_rpc.ts";
 import { msgpackRpc } from "../codecs/msgpack_rpc.ts";
 import { serveHttp } from "../rpc/transports/http.ts";
+import { concat } from "../testing/framing_helpers.ts";
 import { frame, Op, RawSocket } from "./_raw_websocket.ts";
 
 const service = {
@@ -22,17 +23,6 @@ const service = {
 };
 const utf8 = new TextEncoder();
 
-// The frames back to back, to leave in one TCP write.
-function joined(frames: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    bytes.set(f, at);
-    at += f.length;
-  }
-  return bytes;
-}
-
 // Sends `count` calls in one TCP write and reads replies until all came,
 // returning each id's result.
 async function burst(socket: RawSocket, count: number): Promise<Map<number, unknown>> {
@@ -43,7 +33,7 @@ async function burst(socket: RawSocket, count: number): Promise<Map<number, unkn
       : { jsonrpc: "2.0", id, method: "add", params: [id, 1] };
     frames.push(frame(Op.Text, utf8.encode(JSON.stringify(call))));
   }
-  await socket.write(joined(frames));
+  await socket.write(concat(frames));
   const results = new Map<number, unknown>();
   while (results.size < count) {
     const reply = await socket.readFrame();
@@ -83,7 +73,7 @@ Deno.test("WebSocket server: binary calls in one write are all answered (msgpack
       Op.Binary,
       codec.encode({ kind: "request", id: i + 1, method: "add", params: [i, 2] }) as Uint8Array,
     ));
-  await socket.write(joined(frames));
+  await socket.write(concat(frames));
   const reader = msgpackRpc();
   const seen = new Set<unknown>();
   while (seen.size < count) {
