@@ -10,6 +10,7 @@ import { DecodeError, ErrorCode } from "../../rpc/errors.ts";
 import { Float } from "../../rpc/float.ts";
 import type { DecodedFrame, Frame, RpcId, RpcInvalid } from "../../rpc/types.ts";
 import { INT64_MAX, INT64_MIN, NAME, type XmlNode } from "./_shared.ts";
+import { parseSimpleXml } from "./_simple_parse.ts";
 
 // ---------------------------------------------------------------- parsing
 
@@ -57,6 +58,31 @@ export function parseXml(
   maxElements = Infinity,
 ): XmlNode {
   const text = frameText(frame, NAME);
+  // The usual document, plain elements and text, without saxes.
+  return parseSimpleXml(text, maxElementDepth, maxElements) ??
+    parseWithSaxes(text, maxElementDepth, maxElements);
+}
+
+/**
+ * {@linkcode parseXml} with saxes alone, whatever the document: the
+ * reference the fast parser (`_simple_parse.ts`) is tested against.
+ *
+ * @throws {DecodeError} for anything not well-formed
+ * @throws {TooManyElements} beyond `maxElements`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseWithSaxes } from "./_decode.ts";
+ *
+ * assert.equal(parseWithSaxes("<a>&amp;</a>", 10).text, "&");
+ * ```
+ */
+export function parseWithSaxes(
+  text: string,
+  maxElementDepth: number,
+  maxElements = Infinity,
+): XmlNode {
   const parser = new SaxesParser({ xmlns: false });
   const stack: XmlNode[] = [];
   let root: XmlNode | undefined;

@@ -14,10 +14,11 @@ import {
   essence,
   gzipStream,
   readBody,
+  readMessageBody,
 } from "../../rpc/transports/http/_body.ts";
 import { ConnectError } from "./errors.ts";
 
-export { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody };
+export { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody, readMessageBody };
 
 /**
  * `bytes` gzipped.

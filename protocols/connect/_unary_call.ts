@@ -11,7 +11,7 @@
 import type { ProtoMethod } from "../../codecs/protobuf/schema.ts";
 import type { CallMetadata } from "../../rpc/call_metadata.ts";
 import type { ResolvedMethod } from "../../rpc/service.ts";
-import { acceptsGzip, BodyTooLargeError, gzipStream, readBody } from "./_compress.ts";
+import { acceptsGzip, BodyTooLargeError, gzipStream, readMessageBody } from "./_compress.ts";
 import { ConnectError, httpStatusOf } from "./errors.ts";
 import { encodeReply, type ErrorsOut } from "./_errors_out.ts";
 import { type InFlight, invokeCounted, overLimit } from "./_invoke.ts";
@@ -133,7 +133,7 @@ export async function answerConnectUnary(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await readBody(request.body, maxBodySize, coding === "gzip");
+    bytes = await readMessageBody(request, maxBodySize, coding === "gzip");
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return fail(

@@ -21,7 +21,7 @@ import type { CallOptions } from "../../rpc/client.ts";
 import type { RpcParams, RpcStream } from "../../rpc/types.ts";
 import { installed, type Interceptor } from "../../rpc/interceptors.ts";
 import { interceptCall } from "../../rpc/interceptors_client.ts";
-import { BodyTooLargeError, gzipStream, readBody } from "./_compress.ts";
+import { BodyTooLargeError, gzipStream, readMessageBody } from "./_compress.ts";
 import { noReply } from "../../rpc/transports/http/_no_reply.ts";
 import { type ConnectFormat, encodeBody, MAX_TIMEOUT_MS, mediaTypeOf } from "./_wire.ts";
 import { readReply } from "./_reply.ts";
@@ -268,7 +268,7 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
           signal: controller.signal,
         });
         // fetch asks for compressed replies and inflates them itself.
-        bytes = await readBody(response.body, maxBodySize, false);
+        bytes = await readMessageBody(response, maxBodySize, false);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           throw new ProtocolError(`The reply of ${name} exceeds ${maxBodySize} bytes`, {

@@ -208,6 +208,8 @@ if (mode === "raw") {
   // The WebSocket ceiling: each message sent back as it came, no codec, no RPC.
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
     const { socket, response } = Deno.upgradeWebSocket(request);
+    // Binary messages as ArrayBuffers, as parley's sockets take them (not Blobs).
+    socket.binaryType = "arraybuffer";
     socket.onmessage = (event) => socket.send(event.data);
     return response;
   });

@@ -4,7 +4,10 @@
  * msgpack-rpc (binary messages) against `serveHttp`'s WebSocket routes, next
  * to the same codecs over TCP (JSON-RPC newline, msgpack-rpc self-delimiting)
  * and a bare WebSocket echo (`Deno.upgradeWebSocket` sending each message
- * back: the WebSocket ceiling), all measured in the same run. Every server is
+ * back: the WebSocket ceiling; text messages the size of a JSON-RPC add
+ * request for JSON-RPC, binary ones the size of a msgpack-rpc add request
+ * for msgpack-rpc), all measured in the same run, each after `WARMUP_SECONDS`
+ * of the same calls (both ends compile their hot paths first). Every server is
  * a process of its own; rounds alternate the order (TCP first, then WebSocket
  * first) because which core a process lands on moves absolute figures a
  * lot: the ratios are what to read.
@@ -21,6 +24,9 @@ import { connectWebSocket } from "../../rpc/transports/websocket.ts";
 import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
+// Calls made before each measurement, so that neither side is measured compiling.
+const WARMUP_SECONDS = 0.3;
+
 async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<number> {
   const server = await startServer(codec === "jsonrpc" ? "jsonrpc-newline" : "msgpack");
   const msgpack = msgpackRpc();
@@ -29,7 +35,9 @@ async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<nu
     framing: codec === "msgpack" ? selfDelimiting(msgpack.measure!.bind(msgpack)) : newline(),
   });
   let i = 0;
-  const rate = await drive(depth, () => client.call("add", [i & 0xffff, i++ & 0xffff]));
+  const call = () => client.call("add", [i & 0xffff, i++ & 0xffff]);
+  await drive(depth, call, WARMUP_SECONDS);
+  const rate = await drive(depth, call);
   await client.close();
   await server.stop();
   return rate;
@@ -42,31 +50,57 @@ async function wsCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<num
     codec: codec === "msgpack" ? msgpackRpc() : jsonRpc(),
   });
   let i = 0;
-  const rate = await drive(depth, () => client.call("add", [i & 0xffff, i++ & 0xffff]));
+  const call = () => client.call("add", [i & 0xffff, i++ & 0xffff]);
+  await drive(depth, call, WARMUP_SECONDS);
+  const rate = await drive(depth, call);
   await client.close();
   await server.stop();
   return rate;
 }
 
-// The ceiling: a text message the size of a JSON-RPC add request, echoed by
-// a bare Deno.upgradeWebSocket; replies come back in order, so a queue of
+// A msgpack-rpc add request, [0, 12345, "add", [17, 17]]: 12 bytes, the
+// size of the calls measured (ids and numbers of up to 2 bytes each).
+const MSGPACK_ADD = new Uint8Array([
+  0x94,
+  0x00,
+  0xcd,
+  0x30,
+  0x39,
+  0xa3,
+  0x61,
+  0x64,
+  0x64,
+  0x92,
+  0x11,
+  0x11,
+]);
+
+// The ceiling: a text message the size of a JSON-RPC add request (or a
+// binary one the size of a msgpack-rpc one), echoed by a bare
+// Deno.upgradeWebSocket; replies come back in order, so a queue of
 // resolvers matches them.
-async function wsEcho(depth: number): Promise<number> {
+async function wsEcho(depth: number, binary = false): Promise<number> {
   const server = await startServer("ws-echo");
   const socket = new WebSocket(`ws://127.0.0.1:${server.port}/`);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
     socket.onerror = reject;
   });
+  // As parley's sockets: a binary message as an ArrayBuffer, not a Blob.
+  socket.binaryType = "arraybuffer";
   const waiting: (() => void)[] = [];
   socket.onmessage = () => waiting.shift()?.();
-  const message = '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}';
-  const rate = await drive(depth, () => {
+  const message = binary
+    ? MSGPACK_ADD
+    : '{"jsonrpc":"2.0","id":12345,"method":"add","params":[17,17]}';
+  const call = () => {
     const { promise, resolve } = Promise.withResolvers<void>();
     waiting.push(resolve);
     socket.send(message);
     return promise;
-  });
+  };
+  await drive(depth, call, WARMUP_SECONDS);
+  const rate = await drive(depth, call);
   const closed = new Promise((resolve) => (socket.onclose = resolve));
   socket.close();
   await closed;
@@ -78,7 +112,7 @@ const report = new Report();
 
 for (let round = 1; round <= ROUNDS; round++) {
   for (const depth of [1, 64]) {
-    let jsonTcp = 0, jsonWs = 0, msgpackTcp = 0, msgpackWs = 0, echo = 0;
+    let jsonTcp = 0, jsonWs = 0, msgpackTcp = 0, msgpackWs = 0, echo = 0, binaryEcho = 0;
     const tcp = async () => {
       jsonTcp = await tcpCalls(depth, "jsonrpc");
       msgpackTcp = await tcpCalls(depth, "msgpack");
@@ -87,6 +121,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       jsonWs = await wsCalls(depth, "jsonrpc");
       msgpackWs = await wsCalls(depth, "msgpack");
       echo = await wsEcho(depth);
+      binaryEcho = await wsEcho(depth, true);
     };
     // A B, then B A: neither side always goes first.
     if (round % 2 === 1) {
@@ -100,15 +135,22 @@ for (let round = 1; round <= ROUNDS; round++) {
     report.record(`jsonrpc ws, ${depth} in flight`, jsonWs);
     report.record(`msgpack-rpc tcp self-delimiting, ${depth} in flight`, msgpackTcp);
     report.record(`msgpack-rpc ws, ${depth} in flight`, msgpackWs);
-    report.record(`bare ws echo (ceiling), ${depth} in flight`, echo);
+    report.record(`bare ws echo, text (ceiling), ${depth} in flight`, echo);
+    report.record(`bare ws echo, binary (ceiling), ${depth} in flight`, binaryEcho);
     report.record(`ratio jsonrpc ws/tcp, ${depth} in flight`, jsonWs / jsonTcp);
     report.record(`ratio msgpack ws/tcp, ${depth} in flight`, msgpackWs / msgpackTcp);
     report.record(`ratio msgpack ws/jsonrpc ws, ${depth} in flight`, msgpackWs / jsonWs);
     report.record(`ratio jsonrpc ws/bare ws echo, ${depth} in flight`, jsonWs / echo);
+    report.record(
+      `ratio msgpack ws/bare binary ws echo, ${depth} in flight`,
+      msgpackWs / binaryEcho,
+    );
     console.error(
       `round ${round}, depth ${depth}: jsonrpc tcp ${jsonTcp.toFixed(0)}/s, ws ${
         jsonWs.toFixed(0)
-      }/s (${(jsonWs / jsonTcp).toFixed(2)})`,
+      }/s (${(jsonWs / jsonTcp).toFixed(2)}), of the bare echo: jsonrpc ${
+        (jsonWs / echo).toFixed(2)
+      }, msgpack ${(msgpackWs / binaryEcho).toFixed(2)}`,
     );
   }
 }

@@ -169,6 +169,13 @@ export function webSocketStream(
   // Set once the readable is closed, errored or cancelled: no more enqueues.
   let ended = false;
   let paused = false;
+  // The readable's controller: how many bytes the session has not read yet.
+  let incoming: ReadableStreamDefaultController<Frame> | undefined;
+  // Whether the socket's writes are held (corked) until the session has
+  // answered what it has been given, and the timer that lets them go if it
+  // does not read on.
+  let held = false;
+  let release: ReturnType<typeof setTimeout> | undefined;
 
   const closeWith = (code: number, reason: string): void => {
     try {
@@ -185,6 +192,7 @@ export function webSocketStream(
 
   const readable = new ReadableStream<Frame>({
     start(controller) {
+      incoming = controller;
       const enqueue = (frame: Frame): void => {
         if (ended) return;
         try {
@@ -256,17 +264,39 @@ export function webSocketStream(
     },
   }, { highWaterMark, size: (frame) => frame.length });
 
+  const letGo = (): void => {
+    clearTimeout(release);
+    release = undefined;
+    held = false;
+    options.uncork?.();
+  };
+
   // Sends the frames of one chunk together (one socket write where the
   // socket can batch them), then waits for its queue to drain below the mark.
+  // While messages the session has not read yet wait (they came in the same
+  // read as those it answers now), the writes stay held: their replies
+  // leave together, in one socket write, instead of one write per reply (a
+  // write is a system call, the largest cost per message). The reply to the
+  // last of them lets all go; a session that stops reading lets them go
+  // after one timer turn.
   const send = async (frames: readonly Frame[]): Promise<void> => {
     if (socket.readyState !== WebSocket.OPEN) {
+      if (held) letGo();
       throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
     }
-    options.cork?.();
+    if (!held && options.cork !== undefined) {
+      held = true;
+      options.cork();
+    }
     try {
       for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
     } finally {
-      options.uncork?.();
+      if (held) {
+        // desiredSize is the mark less what waits unread (null once errored).
+        const unread = ended ? 0 : highWaterMark - (incoming?.desiredSize ?? highWaterMark);
+        if (unread <= 0) letGo();
+        else release ??= setTimeout(letGo, 0);
+      }
     }
     onActivity?.();
     while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
