@@ -97,7 +97,7 @@ export class RpycChannel {
         return chunk;
       };
       this.#output = new PacketWriter((bytes) => direct.write(bytes));
-      this.#stop = async () => direct.closeWrite();
+      this.#stop = () => Promise.resolve(direct.closeWrite());
     } else {
       const reader = stream.readable.getReader();
       const writer = stream.writable.getWriter();
