@@ -280,9 +280,6 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
   });
   const { maxFrameSize } = resolveLimits(options.limits);
-  const subscription = options.connection.subscribe(options.subject, {
-    queue: options.queue ?? options.subject,
-  });
   const running = new Set<Promise<void>>();
   let served = 0;
 
@@ -340,13 +337,17 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     if (reply !== undefined && msg.reply !== undefined) msg.respond(bytesOf(reply));
   };
 
-  const loop = (async () => {
-    for await (const msg of subscription) {
+  // A callback, not an iterator: every message of a read is taken at once,
+  // with no promise per message before its handler starts.
+  const subscription = options.connection.subscribe(options.subject, {
+    queue: options.queue ?? options.subject,
+    callback: (error, msg) => {
+      if (error !== null) return onError(error);
       const task = handle(msg).catch(onError);
       running.add(task);
       task.finally(() => running.delete(task));
-    }
-  })();
+    },
+  });
 
   const ready = options.connection.flush();
   ready.catch(onError);
@@ -361,7 +362,6 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     async drain() {
       // No new calls from NATS; the ones delivered already are still handled.
       await subscription.drain();
-      await loop;
       await Promise.all(running);
     },
   };

@@ -15,6 +15,7 @@ import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { startNatsServer } from "../../testing/nats_server.ts";
 import { spawnWorker } from "../../examples/cluster/spawn_worker.ts";
 import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import { bareNatsRequests } from "./_nats_bare.ts";
 import { Report } from "./_report.ts";
 
 const DEPTH = 64;
@@ -64,20 +65,25 @@ for (let round = 1; round <= ROUNDS; round++) {
   const add = ["add", (i: number) => [i & 0xffff, i & 0xffff]] as const;
   const spin = ["spin", () => [2]] as const; // 2 ms of CPU per call, in the worker
   const tcp = await directTcp();
+  const bare = await bareNatsRequests(nats.url, DEPTH);
   const one = await throughNats(nats.url, 1, add);
   const two = await throughNats(nats.url, 2, add);
   const busyOne = await throughNats(nats.url, 1, spin);
   const busyTwo = await throughNats(nats.url, 2, spin);
   report.record(`direct JSON-RPC over TCP, add, ${DEPTH} in flight`, tcp);
+  report.record(`nats.js request() to a bare nats.js responder, ${DEPTH} in flight`, bare);
   report.record(`through NATS, add, 1 worker`, one);
   report.record(`through NATS, add, 2 workers`, two);
   report.record(`through NATS, 2 ms of CPU per call, 1 worker`, busyOne);
   report.record(`through NATS, 2 ms of CPU per call, 2 workers`, busyTwo);
   report.record("ratio NATS add 1 worker/direct TCP", one / tcp);
+  report.record("ratio NATS add 1 worker/bare nats.js request()", one / bare);
   report.record("ratio NATS add 2 workers/1 worker", two / one);
   report.record("ratio NATS CPU-bound 2 workers/1 worker", busyTwo / busyOne);
   console.error(
-    `round ${round}: tcp ${tcp.toFixed(0)}/s, nats ${one.toFixed(0)}/s → ${two.toFixed(0)}/s, ` +
+    `round ${round}: tcp ${tcp.toFixed(0)}/s, bare nats.js ${bare.toFixed(0)}/s, nats ${
+      one.toFixed(0)
+    }/s → ${two.toFixed(0)}/s, ` +
       `cpu-bound ${busyOne.toFixed(0)}/s → ${busyTwo.toFixed(0)}/s`,
   );
 }

@@ -27,6 +27,7 @@ import {
   NoRespondersError,
   utf8,
 } from "./_wire.ts";
+import { Replies, type ReplyOutcome } from "./_replies.ts";
 
 /** Options of {@linkcode natsClient}. */
 export interface NatsClientOptions {
@@ -68,7 +69,8 @@ export type NatsCallOptions = CallOptions;
 
 /**
  * A client of a service on NATS, made by {@linkcode natsClient}: the
- * {@linkcode RpcClient} contract over request/reply. Closing it fails the
+ * {@linkcode RpcClient} contract over request/reply, every reply on one
+ * subscription of the client's. Closing it fails the
  * calls waiting for a reply and refuses new ones; the NATS connection is the
  * caller's, and stays open.
  *
@@ -76,13 +78,19 @@ export type NatsCallOptions = CallOptions;
  * ```ts
  * import assert from "node:assert/strict";
  * import { NatsClient } from "./client.ts";
- * import type { NatsConnectionLike } from "./_wire.ts";
+ * import type { NatsConnectionLike, NatsMessage } from "./_wire.ts";
  * import { jsonRpc } from "../../../codecs/json_rpc.ts";
  *
  * const reply = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":3}');
+ * let answer = (_: null, _msg: NatsMessage) => {};
  * const connection = {
- *   request: () => Promise.resolve({ data: reply }),
- *   publish: () => {},
+ *   // The client's one subscription for its replies.
+ *   subscribe: (_: string, options: { callback: typeof answer }) => {
+ *     answer = options.callback;
+ *     return { unsubscribe() {} };
+ *   },
+ *   publish: (_: string, _payload: Uint8Array, options: { reply: string }) =>
+ *     queueMicrotask(() => answer(null, { subject: options.reply, data: reply } as NatsMessage)),
  * } as unknown as NatsConnectionLike;
  * await using client = new NatsClient({ connection, subject: "calculator", codec: jsonRpc() });
  * assert.equal(await client.call("add", [1, 2]), 3);
@@ -101,6 +109,7 @@ export class NatsClient extends RpcClientBase {
   readonly #closed = Promise.withResolvers<void>();
   #closing = false;
   #nextId = 1;
+  #replies: Replies;
 
   /**
    * Creates the client; nothing is sent until the first call.
@@ -119,6 +128,7 @@ export class NatsClient extends RpcClientBase {
     this.#attempts = Math.max(1, this.#policy.maxCallAttempts ?? 3);
     this.#maxFrameSize = resolveLimits(options.limits).maxFrameSize;
     this.#interceptors = installed(options.interceptors);
+    this.#replies = new Replies(options.connection);
   }
 
   /** Calls awaiting their reply. */
@@ -207,8 +217,15 @@ export class NatsClient extends RpcClientBase {
       if (left <= 0) break;
       // Each try gets its share of what is left: a dead worker costs one share.
       const wait = left / (tries - attempt + 1);
+      const reply = await this.#exchange(frame, deadline, wait, signal, metadata);
+      if (reply.kind !== "reply") {
+        last = reply.kind === "timeout"
+          ? new TimeoutError(method, limit)
+          : new NoRespondersError(this.#options.subject);
+        if (attempt < tries) this.#policy.onRetry?.({ method, attempt, error: last, delay: 0 });
+        continue;
+      }
       try {
-        const reply = await this.#exchange(frame, deadline, wait, signal, metadata);
         if (reply.data.length > this.#maxFrameSize) {
           throw new FrameSizeError(reply.data.length, this.#maxFrameSize);
         }
@@ -219,25 +236,16 @@ export class NatsClient extends RpcClientBase {
         if (decoded.kind === "error") throw RpcError.from(decoded.error);
         throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
       } catch (error) {
-        if (signal.aborted) throw error;
-        if (error instanceof RpcError) {
-          // A busy worker did not run the call: an idempotent one waits its backoff and tries again.
-          const delay = backoffDelay(this.#policy, attempt - 1);
-          if (
-            error.code !== ErrorCode.ServerBusy || attempt >= tries ||
-            Date.now() + delay >= deadline
-          ) throw error;
-          this.#policy.onRetry?.({ method, attempt, error, delay });
-          await sleep(delay, signal);
-          last = error;
-          continue;
-        }
-        const text = String((error as Error)?.message ?? error);
-        if (/no responders/i.test(text)) {
-          last = new NoRespondersError(this.#options.subject, { cause: error });
-        } else if (/timeout/i.test(text)) last = new TimeoutError(method, limit);
-        else throw error;
-        if (attempt < tries) this.#policy.onRetry?.({ method, attempt, error: last, delay: 0 });
+        if (signal.aborted || !(error instanceof RpcError)) throw error;
+        // A busy worker did not run the call: an idempotent one waits its backoff and tries again.
+        const delay = backoffDelay(this.#policy, attempt - 1);
+        if (
+          error.code !== ErrorCode.ServerBusy || attempt >= tries ||
+          Date.now() + delay >= deadline
+        ) throw error;
+        this.#policy.onRetry?.({ method, attempt, error, delay });
+        await sleep(delay, signal);
+        last = error;
       }
     }
     throw last ?? new TimeoutError(method, limit);
@@ -249,12 +257,14 @@ export class NatsClient extends RpcClientBase {
     wait: number,
     signal: AbortSignal,
     metadata: Headers | undefined,
-  ): Promise<{ readonly data: Uint8Array }> {
-    const headers = headersOf(deadline, metadata);
-    const request = this.#options.connection.request(this.#options.subject, frame, {
-      timeout: Math.max(1, Math.round(wait)),
-      headers,
-    });
+  ): Promise<ReplyOutcome> {
+    const request = this.#replies.request(
+      this.#options.subject,
+      frame,
+      headersOf(deadline, metadata),
+      wait,
+    );
+    if (signal.aborted) throw signal.reason;
     // Aborting gives up on the reply at once (the worker may still run the call).
     const { promise: aborted, reject } = Promise.withResolvers<never>();
     const onAbort = () => reject(signal.reason);
@@ -263,7 +273,6 @@ export class NatsClient extends RpcClientBase {
       return await Promise.race([request, aborted]);
     } finally {
       signal.removeEventListener("abort", onAbort);
-      request.catch(() => {});
     }
   }
 
@@ -330,6 +339,7 @@ export class NatsClient extends RpcClientBase {
       this.#closing = true;
       const error = ConnectionClosedError.closed(reason);
       for (const controller of this.#calls) controller.abort(error);
+      this.#replies.close();
       this.#closed.resolve();
     }
     return this.#closed.promise;
