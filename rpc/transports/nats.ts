@@ -280,8 +280,14 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
   });
   const { maxFrameSize } = resolveLimits(options.limits);
-  const running = new Set<Promise<void>>();
+  // Calls running now, and who waits for them to end (drain).
+  let running = 0;
+  let idle: PromiseWithResolvers<void> | undefined;
   let served = 0;
+
+  const settled = () => {
+    if (--running === 0) idle?.resolve();
+  };
 
   const handle = async (msg: NatsMessage): Promise<void> => {
     const deadline = Number(msg.headers?.get(DEADLINE_HEADER) ?? NaN);
@@ -343,9 +349,8 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     queue: options.queue ?? options.subject,
     callback: (error, msg) => {
       if (error !== null) return onError(error);
-      const task = handle(msg).catch(onError);
-      running.add(task);
-      task.finally(() => running.delete(task));
+      running++;
+      handle(msg).catch(onError).then(settled);
     },
   });
 
@@ -354,7 +359,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
   return {
     ready,
     get inFlight() {
-      return running.size;
+      return running;
     },
     get served() {
       return served;
@@ -362,7 +367,9 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     async drain() {
       // No new calls from NATS; the ones delivered already are still handled.
       await subscription.drain();
-      await Promise.all(running);
+      if (running === 0) return;
+      idle ??= Promise.withResolvers<void>();
+      await idle.promise;
     },
   };
 }

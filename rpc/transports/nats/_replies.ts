@@ -19,6 +19,7 @@ export type ReplyOutcome =
 
 interface Waiting {
   resolve(outcome: ReplyOutcome): void;
+  reject(error: unknown): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -46,7 +47,7 @@ const NO_RESPONDERS = 503;
  * assert.deepEqual(await replies.request("nobody", new Uint8Array(), undefined, 5_000), {
  *   kind: "no-responders",
  * });
- * replies.close();
+ * replies.close(new Error("closed"));
  * await nc.drain();
  * ```
  */
@@ -84,12 +85,12 @@ export class Replies {
   ): Promise<ReplyOutcome> {
     if (this.#subscription === undefined) this.#subscribe();
     const token = (this.#next++).toString(36);
-    const { promise, resolve } = Promise.withResolvers<ReplyOutcome>();
+    const { promise, resolve, reject } = Promise.withResolvers<ReplyOutcome>();
     const timer = setTimeout(() => {
       this.#waiting.delete(token);
       resolve({ kind: "timeout" });
     }, Math.max(1, Math.round(wait)));
-    this.#waiting.set(token, { resolve, timer });
+    this.#waiting.set(token, { resolve, reject, timer });
     try {
       this.#connection.publish(subject, payload, {
         reply: this.#inbox + token,
@@ -103,11 +104,15 @@ export class Replies {
     return promise;
   }
 
-  /** Gives up on every waiting request and unsubscribes. */
-  close(): void {
+  /**
+   * Fails every waiting request with `error` and unsubscribes.
+   *
+   * @param error why: what each waiting request rejects with
+   */
+  close(error: unknown): void {
     for (const waiting of this.#waiting.values()) {
       clearTimeout(waiting.timer);
-      waiting.resolve({ kind: "timeout" });
+      waiting.reject(error);
     }
     this.#waiting.clear();
     try {

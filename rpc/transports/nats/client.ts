@@ -6,7 +6,6 @@
  * @module
  */
 
-import { headers as natsHeaders } from "@nats-io/nats-core";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
 import {
   ConnectionClosedError,
@@ -104,8 +103,9 @@ export class NatsClient extends RpcClientBase {
   readonly #maxFrameSize: number;
   readonly #policy: RetryPolicy;
   readonly #interceptors: readonly Interceptor[] | undefined;
-  // The calls waiting for a reply, aborted by close().
-  readonly #calls = new Set<AbortController>();
+  // Aborted by close(): the signal of every call that brought none of its own.
+  readonly #closer = new AbortController();
+  #pending = 0;
   readonly #closed = Promise.withResolvers<void>();
   #closing = false;
   #nextId = 1;
@@ -133,7 +133,7 @@ export class NatsClient extends RpcClientBase {
 
   /** Calls awaiting their reply. */
   get pending(): number {
-    return this.#calls.size;
+    return this.#pending;
   }
 
   /** Resolves when the client has closed. */
@@ -171,25 +171,17 @@ export class NatsClient extends RpcClientBase {
     metadata = optionsMetadata(options),
   ): Promise<T> {
     if (this.#closing) throw new ConnectionClosedError("Connection closed");
-    const signal = options?.signal;
-    signal?.throwIfAborted();
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#calls.add(controller);
+    const own = options?.signal;
+    own?.throwIfAborted();
+    // No controller per call: close() ends the replies waiting itself, so
+    // only a call with a signal of its own needs one joined to the client's.
+    const signal = own === undefined ? undefined : AbortSignal.any([own, this.#closer.signal]);
+    this.#pending++;
     try {
       const tries = isIdempotent(this.#policy, method, options) ? this.#attempts : 1;
-      return await this.#call<T>(
-        method,
-        params,
-        options?.timeout,
-        controller.signal,
-        tries,
-        metadata,
-      );
+      return await this.#call<T>(method, params, options?.timeout, signal, tries, metadata);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
-      this.#calls.delete(controller);
+      this.#pending--;
     }
   }
 
@@ -197,7 +189,7 @@ export class NatsClient extends RpcClientBase {
     method: string,
     params: RpcParams | undefined,
     timeout: number | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     tries: number,
     metadata: Headers | undefined,
   ): Promise<T> {
@@ -236,7 +228,7 @@ export class NatsClient extends RpcClientBase {
         if (decoded.kind === "error") throw RpcError.from(decoded.error);
         throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
       } catch (error) {
-        if (signal.aborted || !(error instanceof RpcError)) throw error;
+        if (signal?.aborted || !(error instanceof RpcError)) throw error;
         // A busy worker did not run the call: an idempotent one waits its backoff and tries again.
         const delay = backoffDelay(this.#policy, attempt - 1);
         if (
@@ -244,7 +236,7 @@ export class NatsClient extends RpcClientBase {
           Date.now() + delay >= deadline
         ) throw error;
         this.#policy.onRetry?.({ method, attempt, error, delay });
-        await sleep(delay, signal);
+        await sleep(delay, signal ?? this.#closer.signal);
         last = error;
       }
     }
@@ -255,7 +247,7 @@ export class NatsClient extends RpcClientBase {
     frame: Uint8Array,
     deadline: number,
     wait: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     metadata: Headers | undefined,
   ): Promise<ReplyOutcome> {
     const request = this.#replies.request(
@@ -264,8 +256,9 @@ export class NatsClient extends RpcClientBase {
       headersOf(deadline, metadata),
       wait,
     );
-    if (signal.aborted) throw signal.reason;
+    if (signal === undefined) return await request;
     // Aborting gives up on the reply at once (the worker may still run the call).
+    signal.throwIfAborted();
     const { promise: aborted, reject } = Promise.withResolvers<never>();
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -273,6 +266,7 @@ export class NatsClient extends RpcClientBase {
       return await Promise.race([request, aborted]);
     } finally {
       signal.removeEventListener("abort", onAbort);
+      request.catch(() => {});
     }
   }
 
@@ -338,21 +332,35 @@ export class NatsClient extends RpcClientBase {
     if (!this.#closing) {
       this.#closing = true;
       const error = ConnectionClosedError.closed(reason);
-      for (const controller of this.#calls) controller.abort(error);
-      this.#replies.close();
+      this.#closer.abort(error);
+      this.#replies.close(error);
       this.#closed.resolve();
     }
     return this.#closed.promise;
   }
 }
 
-// A message's headers: the call's metadata, and its deadline.
-function headersOf(deadline: number, metadata: Headers | undefined) {
-  const headers = natsHeaders();
+// A message's NATS headers (the call's metadata, and its deadline), in
+// what nats.js's publish() takes: anything with encode(). Written here
+// rather than by nats.js's MsgHdrs (a map, then a string, then bytes); a
+// call without metadata reuses the bytes of the last call with its deadline,
+// as the calls of one millisecond share it.
+const encoder = new TextEncoder();
+let lastDeadline = NaN;
+let lastHeaders: { encode(): Uint8Array } | undefined;
+
+function headersOf(deadline: number, metadata: Headers | undefined): { encode(): Uint8Array } {
+  if (metadata === undefined && deadline === lastDeadline) return lastHeaders!;
+  let text = "NATS/1.0\r\n";
   if (metadata !== undefined) {
-    for (const [key, value] of metadata) headers.set(key, value);
+    for (const [key, value] of metadata) text += `${key}: ${value}\r\n`;
   }
-  headers.set(DEADLINE_HEADER, String(deadline));
+  const bytes = encoder.encode(`${text}${DEADLINE_HEADER}: ${deadline}\r\n\r\n`);
+  const headers = { encode: () => bytes };
+  if (metadata === undefined) {
+    lastDeadline = deadline;
+    lastHeaders = headers;
+  }
   return headers;
 }
 
