@@ -20,7 +20,20 @@ export type ReplyOutcome =
 interface Waiting {
   resolve(outcome: ReplyOutcome): void;
   reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
+  // The bucket it times out with.
+  readonly due: number;
+}
+
+// Requests time out in buckets of up to 10 ms, one timer per bucket: a
+// timer per request was a tenth of the client's profile. A request gives up
+// at most a sixteenth of its wait (10 ms at most) before the wait ends, never
+// after: a worker stops a call at its deadline, and its "aborted" reply must
+// not beat the caller's timeout.
+const BUCKET_MS = 10;
+
+interface Bucket {
+  readonly tokens: Set<string>;
+  readonly timer: ReturnType<typeof setTimeout>;
 }
 
 // NATS's status for "nobody subscribes to the subject", sent to the reply subject.
@@ -54,6 +67,7 @@ const NO_RESPONDERS = 503;
 export class Replies {
   readonly #connection: NatsConnectionLike;
   readonly #waiting = new Map<string, Waiting>();
+  readonly #buckets = new Map<number, Bucket>();
   #inbox = "";
   #subscription: NatsSubscription | undefined;
   #next = 0;
@@ -86,18 +100,15 @@ export class Replies {
     if (this.#subscription === undefined) this.#subscribe();
     const token = (this.#next++).toString(36);
     const { promise, resolve, reject } = Promise.withResolvers<ReplyOutcome>();
-    const timer = setTimeout(() => {
-      this.#waiting.delete(token);
-      resolve({ kind: "timeout" });
-    }, Math.max(1, Math.round(wait)));
-    this.#waiting.set(token, { resolve, reject, timer });
+    const due = this.#expireAfter(token, wait);
+    this.#waiting.set(token, { resolve, reject, due });
     try {
       this.#connection.publish(subject, payload, {
         reply: this.#inbox + token,
         ...(headers === undefined ? {} : { headers }),
       });
     } catch (error) {
-      clearTimeout(timer);
+      this.#forget(token, due);
       this.#waiting.delete(token);
       return Promise.reject(error);
     }
@@ -110,10 +121,9 @@ export class Replies {
    * @param error why: what each waiting request rejects with
    */
   close(error: unknown): void {
-    for (const waiting of this.#waiting.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
+    for (const bucket of this.#buckets.values()) clearTimeout(bucket.timer);
+    this.#buckets.clear();
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
     this.#waiting.clear();
     try {
       this.#subscription?.unsubscribe();
@@ -140,9 +150,47 @@ export class Replies {
     const waiting = this.#waiting.get(token);
     if (waiting === undefined) return; // late, after its timeout: nobody waits for it
     this.#waiting.delete(token);
-    clearTimeout(waiting.timer);
+    this.#forget(token, waiting.due);
     if (msg.data.length === 0 && msg.headers?.code === NO_RESPONDERS) {
       waiting.resolve({ kind: "no-responders" });
     } else waiting.resolve({ kind: "reply", data: msg.data });
+  }
+
+  // Files the request under the bucket its wait ends in; returns the bucket.
+  #expireAfter(token: string, wait: number): number {
+    const now = Date.now();
+    const end = now + Math.max(1, Math.floor(wait));
+    const size = Math.min(BUCKET_MS, Math.max(1, Math.floor(wait / 16)));
+    let due = Math.floor(end / size) * size;
+    if (due <= now) due = end; // a short wait: a bucket of its own
+    let bucket = this.#buckets.get(due);
+    if (bucket === undefined) {
+      bucket = { tokens: new Set(), timer: setTimeout(() => this.#expire(due), due - now) };
+      this.#buckets.set(due, bucket);
+    }
+    bucket.tokens.add(token);
+    return due;
+  }
+
+  // A request answered: out of its bucket, whose timer goes once it is empty.
+  #forget(token: string, due: number): void {
+    const bucket = this.#buckets.get(due);
+    if (bucket === undefined) return;
+    bucket.tokens.delete(token);
+    if (bucket.tokens.size > 0) return;
+    clearTimeout(bucket.timer);
+    this.#buckets.delete(due);
+  }
+
+  #expire(due: number): void {
+    const bucket = this.#buckets.get(due);
+    if (bucket === undefined) return;
+    this.#buckets.delete(due);
+    for (const token of bucket.tokens) {
+      const waiting = this.#waiting.get(token);
+      if (waiting === undefined) continue;
+      this.#waiting.delete(token);
+      waiting.resolve({ kind: "timeout" });
+    }
   }
 }
