@@ -48,13 +48,8 @@ import { CONNECTION_REFUSED } from "./_connection.ts";
 import type { Interceptor } from "../interceptors.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
-import {
-  bytesOf,
-  DEADLINE_HEADER,
-  type NatsConnectionLike,
-  type NatsMessage,
-  utf8,
-} from "./nats/_wire.ts";
+import { readHeaders } from "./nats/_headers.ts";
+import { bytesOf, type NatsConnectionLike, type NatsMessage, utf8 } from "./nats/_wire.ts";
 
 export {
   DEADLINE_HEADER,
@@ -290,7 +285,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
   };
 
   const handle = async (msg: NatsMessage): Promise<void> => {
-    const deadline = Number(msg.headers?.get(DEADLINE_HEADER) ?? NaN);
+    const { metadata: request, deadline } = readHeaders(msg);
     const left = deadline - Date.now();
     if (left <= 0) {
       // The caller has given up already: the work would be wasted.
@@ -313,7 +308,6 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     const signal = Number.isFinite(left) ? () => AbortSignal.timeout(left) : undefined;
     let reply: Frame | undefined;
     try {
-      const request = metadataOf(msg.headers);
       let scope: ConnectionScope | undefined;
       if (options.context !== undefined) {
         try {
@@ -372,19 +366,6 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
       await idle.promise;
     },
   };
-}
-
-// A NATS message's headers as a call's metadata (names lowercased, as HTTP's).
-function metadataOf(headers: NatsMessage["headers"]): Headers {
-  const metadata = new Headers();
-  for (const key of headers?.keys?.() ?? []) {
-    try {
-      metadata.set(key, headers!.get(key));
-    } catch {
-      // A NATS header name or value that HTTP cannot hold: not metadata.
-    }
-  }
-  return metadata;
 }
 
 // What a worker's calls see as their connection: NATS has no connection per client.
