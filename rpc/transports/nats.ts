@@ -55,6 +55,7 @@ export {
   DEADLINE_HEADER,
   type NatsConnectionLike,
   type NatsMessage,
+  type NatsSubscription,
   NoRespondersError,
 } from "./nats/_wire.ts";
 export {

@@ -15,7 +15,9 @@ const nc = await connect({ servers: url! });
 nc.subscribe(subject, {
   queue: subject,
   // A callback, not an iterator: nats.js's fastest way to take messages.
-  callback: (_error, msg) => msg.respond(msg.data),
+  callback: (_error, msg) => {
+    msg.respond(msg.data);
+  },
 });
 await nc.flush();
 console.log("ready");
