@@ -8,7 +8,10 @@
  */
 
 import { connect } from "@nats-io/transport-node";
-import { drive } from "./_harness.ts";
+import { drive, startServer } from "./_harness.ts";
+
+// The subject `_nats_echo.ts` answers on.
+const SUBJECT = "bare-echo";
 
 /**
  * Starts the bare responder, drives nats.js's `request()` with `depth` in
@@ -19,37 +22,16 @@ import { drive } from "./_harness.ts";
  * @returns requests per second
  */
 export async function bareNatsRequests(url: string, depth: number): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      new URL("./_nats_echo.ts", import.meta.url).pathname,
-      url,
-      "bare-echo",
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("The bare nats.js responder ended before it was ready");
-    out += value;
-  }
-  reader.releaseLock();
+  // Its "listening" line says that NATS has its subscription.
+  const responder = await startServer(url, new URL("./_nats_echo.ts", import.meta.url));
   const nc = await connect({ servers: url });
   // As long as a JSON-RPC `add` request: the same bytes through the broker.
   const payload = new TextEncoder().encode(
     '{"jsonrpc":"2.0","id":12345,"method":"add","params":[1234,1234]}',
   );
-  for (let i = 0; i < 50; i++) await nc.request("bare-echo", payload, { timeout: 10_000 });
-  const rate = await drive(depth, () => nc.request("bare-echo", payload, { timeout: 10_000 }));
+  for (let i = 0; i < 50; i++) await nc.request(SUBJECT, payload, { timeout: 10_000 });
+  const rate = await drive(depth, () => nc.request(SUBJECT, payload, { timeout: 10_000 }));
   await nc.drain();
-  child.kill("SIGKILL");
-  await child.status;
-  await child.stdout.cancel().catch(() => {});
+  await responder.stop();
   return rate;
 }
