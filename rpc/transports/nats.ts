@@ -284,6 +284,10 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
   const settled = () => {
     if (--running === 0) idle?.resolve();
   };
+  const failed = (error: unknown) => {
+    onError(error);
+    settled();
+  };
 
   const handle = async (msg: NatsMessage): Promise<void> => {
     const { metadata: request, deadline } = readHeaders(msg);
@@ -345,7 +349,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     callback: (error, msg) => {
       if (error !== null) return onError(error);
       running++;
-      handle(msg).catch(onError).then(settled);
+      handle(msg).then(settled, failed);
     },
   });
 
