@@ -51,11 +51,11 @@ test("natsClient: a busy worker's refusal is retried for idempotent calls only",
   const requests = new Map<string, number>();
   const counted = new Proxy(nc, {
     get(target, key) {
-      if (key === "request") {
-        return (subject: string, payload: Uint8Array, options: { timeout: number }) => {
+      if (key === "publish") {
+        return (subject: string, payload: Uint8Array, options: { reply?: string }) => {
           const method = /"method":"(\w+)"/.exec(new TextDecoder().decode(payload))?.[1] ?? "";
           requests.set(method, (requests.get(method) ?? 0) + 1);
-          return target.request(subject, payload, options);
+          return target.publish(subject, payload, options);
         };
       }
       const value = Reflect.get(target, key);

@@ -48,18 +48,14 @@ import { CONNECTION_REFUSED } from "./_connection.ts";
 import type { Interceptor } from "../interceptors.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
-import {
-  bytesOf,
-  DEADLINE_HEADER,
-  type NatsConnectionLike,
-  type NatsMessage,
-  utf8,
-} from "./nats/_wire.ts";
+import { readHeaders } from "./nats/_headers.ts";
+import { bytesOf, type NatsConnectionLike, type NatsMessage, utf8 } from "./nats/_wire.ts";
 
 export {
   DEADLINE_HEADER,
   type NatsConnectionLike,
   type NatsMessage,
+  type NatsSubscription,
   NoRespondersError,
 } from "./nats/_wire.ts";
 export {
@@ -280,14 +276,21 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     ...(options.interceptors === undefined ? {} : { interceptors: options.interceptors }),
   });
   const { maxFrameSize } = resolveLimits(options.limits);
-  const subscription = options.connection.subscribe(options.subject, {
-    queue: options.queue ?? options.subject,
-  });
-  const running = new Set<Promise<void>>();
+  // Calls running now, and who waits for them to end (drain).
+  let running = 0;
+  let idle: PromiseWithResolvers<void> | undefined;
   let served = 0;
 
+  const settled = () => {
+    if (--running === 0) idle?.resolve();
+  };
+  const failed = (error: unknown) => {
+    onError(error);
+    settled();
+  };
+
   const handle = async (msg: NatsMessage): Promise<void> => {
-    const deadline = Number(msg.headers?.get(DEADLINE_HEADER) ?? NaN);
+    const { metadata: request, deadline } = readHeaders(msg);
     const left = deadline - Date.now();
     if (left <= 0) {
       // The caller has given up already: the work would be wasted.
@@ -310,7 +313,6 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     const signal = Number.isFinite(left) ? () => AbortSignal.timeout(left) : undefined;
     let reply: Frame | undefined;
     try {
-      const request = metadataOf(msg.headers);
       let scope: ConnectionScope | undefined;
       if (options.context !== undefined) {
         try {
@@ -340,20 +342,23 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     if (reply !== undefined && msg.reply !== undefined) msg.respond(bytesOf(reply));
   };
 
-  const loop = (async () => {
-    for await (const msg of subscription) {
-      const task = handle(msg).catch(onError);
-      running.add(task);
-      task.finally(() => running.delete(task));
-    }
-  })();
+  // A callback, not an iterator: every message of a read is taken at once,
+  // with no promise per message before its handler starts.
+  const subscription = options.connection.subscribe(options.subject, {
+    queue: options.queue ?? options.subject,
+    callback: (error, msg) => {
+      if (error !== null) return onError(error);
+      running++;
+      handle(msg).then(settled, failed);
+    },
+  });
 
   const ready = options.connection.flush();
   ready.catch(onError);
   return {
     ready,
     get inFlight() {
-      return running.size;
+      return running;
     },
     get served() {
       return served;
@@ -361,23 +366,11 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     async drain() {
       // No new calls from NATS; the ones delivered already are still handled.
       await subscription.drain();
-      await loop;
-      await Promise.all(running);
+      if (running === 0) return;
+      idle ??= Promise.withResolvers<void>();
+      await idle.promise;
     },
   };
-}
-
-// A NATS message's headers as a call's metadata (names lowercased, as HTTP's).
-function metadataOf(headers: NatsMessage["headers"]): Headers {
-  const metadata = new Headers();
-  for (const key of headers?.keys?.() ?? []) {
-    try {
-      metadata.set(key, headers!.get(key));
-    } catch {
-      // A NATS header name or value that HTTP cannot hold: not metadata.
-    }
-  }
-  return metadata;
 }
 
 // What a worker's calls see as their connection: NATS has no connection per client.

@@ -9,14 +9,26 @@ import type { Frame } from "../../types.ts";
 
 /** A message as a NATS subscription delivers it (the part parley reads). */
 export interface NatsMessage {
+  /** The subject it was published to. */
+  readonly subject: string;
   /** The payload: one frame. */
   readonly data: Uint8Array;
   /** Where the reply goes; absent for a publish (a notification). */
   readonly reply?: string;
-  /** The message's headers. */
-  readonly headers?: { get(name: string): string; keys?(): string[] };
+  /** The message's headers, and NATS's status code (503: no responders). */
+  readonly headers?: { get(name: string): string; keys?(): string[]; readonly code?: number };
   /** Sends the reply. */
   respond(data: Uint8Array): boolean;
+}
+
+/** A subscription, as `NatsConnectionLike.subscribe` returns it. */
+export interface NatsSubscription {
+  /** Stops taking messages; the ones delivered already are still handled. */
+  drain(): Promise<void>;
+  /** Stops at once. */
+  unsubscribe(): void;
+  /** Resolves when the subscription has ended. */
+  readonly closed: Promise<unknown>;
 }
 
 /**
@@ -24,19 +36,25 @@ export interface NatsMessage {
  * `@nats-io/nats-core` (what {@linkcode connectNats} returns) fits.
  */
 export interface NatsConnectionLike {
-  /** Subscribes to a subject, in a queue group. */
+  /**
+   * Subscribes to a subject, in a queue group; every message goes to the
+   * callback as it is read (no promise per message).
+   */
   subscribe(
     subject: string,
-    options?: { queue?: string },
-  ): AsyncIterable<NatsMessage> & { drain(): Promise<void> };
-  /** Request/reply. */
-  request(
+    options: {
+      queue?: string;
+      callback: (error: Error | null, msg: NatsMessage) => void;
+    },
+  ): NatsSubscription;
+  /** Subscribes, and hands the messages out one by one. */
+  subscribe(subject: string, options?: { queue?: string }): AsyncIterable<NatsMessage>;
+  /** Publishes a message, with a reply subject for a request. */
+  publish(
     subject: string,
     payload: Uint8Array,
-    options: { timeout: number; headers?: unknown },
-  ): Promise<{ readonly data: Uint8Array }>;
-  /** Publishes a message. */
-  publish(subject: string, payload: Uint8Array, options?: { headers?: unknown }): void;
+    options?: { headers?: unknown; reply?: string },
+  ): void;
   /** Resolves when the server has seen everything sent so far (subscriptions included). */
   flush(): Promise<void>;
   /** Finishes what is pending and closes. */

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { headers as natsHeaders } from "@nats-io/nats-core";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
 import {
   ConnectionClosedError,
@@ -27,6 +26,7 @@ import {
   NoRespondersError,
   utf8,
 } from "./_wire.ts";
+import { Replies, type ReplyOutcome } from "./_replies.ts";
 
 /** Options of {@linkcode natsClient}. */
 export interface NatsClientOptions {
@@ -68,7 +68,8 @@ export type NatsCallOptions = CallOptions;
 
 /**
  * A client of a service on NATS, made by {@linkcode natsClient}: the
- * {@linkcode RpcClient} contract over request/reply. Closing it fails the
+ * {@linkcode RpcClient} contract over request/reply, every reply on one
+ * subscription of the client's. Closing it fails the
  * calls waiting for a reply and refuses new ones; the NATS connection is the
  * caller's, and stays open.
  *
@@ -76,13 +77,19 @@ export type NatsCallOptions = CallOptions;
  * ```ts
  * import assert from "node:assert/strict";
  * import { NatsClient } from "./client.ts";
- * import type { NatsConnectionLike } from "./_wire.ts";
+ * import type { NatsConnectionLike, NatsMessage } from "./_wire.ts";
  * import { jsonRpc } from "../../../codecs/json_rpc.ts";
  *
  * const reply = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":3}');
+ * let answer = (_: null, _msg: NatsMessage) => {};
  * const connection = {
- *   request: () => Promise.resolve({ data: reply }),
- *   publish: () => {},
+ *   // The client's one subscription for its replies.
+ *   subscribe: (_: string, options: { callback: typeof answer }) => {
+ *     answer = options.callback;
+ *     return { unsubscribe() {} };
+ *   },
+ *   publish: (_: string, _payload: Uint8Array, options: { reply: string }) =>
+ *     queueMicrotask(() => answer(null, { subject: options.reply, data: reply } as NatsMessage)),
  * } as unknown as NatsConnectionLike;
  * await using client = new NatsClient({ connection, subject: "calculator", codec: jsonRpc() });
  * assert.equal(await client.call("add", [1, 2]), 3);
@@ -96,11 +103,13 @@ export class NatsClient extends RpcClientBase {
   readonly #maxFrameSize: number;
   readonly #policy: RetryPolicy;
   readonly #interceptors: readonly Interceptor[] | undefined;
-  // The calls waiting for a reply, aborted by close().
-  readonly #calls = new Set<AbortController>();
+  // Aborted by close(): the signal of every call that brought none of its own.
+  readonly #closer = new AbortController();
+  #pending = 0;
   readonly #closed = Promise.withResolvers<void>();
   #closing = false;
   #nextId = 1;
+  #replies: Replies;
 
   /**
    * Creates the client; nothing is sent until the first call.
@@ -119,11 +128,12 @@ export class NatsClient extends RpcClientBase {
     this.#attempts = Math.max(1, this.#policy.maxCallAttempts ?? 3);
     this.#maxFrameSize = resolveLimits(options.limits).maxFrameSize;
     this.#interceptors = installed(options.interceptors);
+    this.#replies = new Replies(options.connection);
   }
 
   /** Calls awaiting their reply. */
   get pending(): number {
-    return this.#calls.size;
+    return this.#pending;
   }
 
   /** Resolves when the client has closed. */
@@ -161,25 +171,17 @@ export class NatsClient extends RpcClientBase {
     metadata = optionsMetadata(options),
   ): Promise<T> {
     if (this.#closing) throw new ConnectionClosedError("Connection closed");
-    const signal = options?.signal;
-    signal?.throwIfAborted();
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#calls.add(controller);
+    const own = options?.signal;
+    own?.throwIfAborted();
+    // No controller per call: close() ends the replies waiting itself, so
+    // only a call with a signal of its own needs one joined to the client's.
+    const signal = own === undefined ? undefined : AbortSignal.any([own, this.#closer.signal]);
+    this.#pending++;
     try {
       const tries = isIdempotent(this.#policy, method, options) ? this.#attempts : 1;
-      return await this.#call<T>(
-        method,
-        params,
-        options?.timeout,
-        controller.signal,
-        tries,
-        metadata,
-      );
+      return await this.#call<T>(method, params, options?.timeout, signal, tries, metadata);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
-      this.#calls.delete(controller);
+      this.#pending--;
     }
   }
 
@@ -187,7 +189,7 @@ export class NatsClient extends RpcClientBase {
     method: string,
     params: RpcParams | undefined,
     timeout: number | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     tries: number,
     metadata: Headers | undefined,
   ): Promise<T> {
@@ -207,8 +209,15 @@ export class NatsClient extends RpcClientBase {
       if (left <= 0) break;
       // Each try gets its share of what is left: a dead worker costs one share.
       const wait = left / (tries - attempt + 1);
+      const reply = await this.#exchange(frame, deadline, wait, signal, metadata);
+      if (reply.kind !== "reply") {
+        last = reply.kind === "timeout"
+          ? new TimeoutError(method, limit)
+          : new NoRespondersError(this.#options.subject);
+        if (attempt < tries) this.#policy.onRetry?.({ method, attempt, error: last, delay: 0 });
+        continue;
+      }
       try {
-        const reply = await this.#exchange(frame, deadline, wait, signal, metadata);
         if (reply.data.length > this.#maxFrameSize) {
           throw new FrameSizeError(reply.data.length, this.#maxFrameSize);
         }
@@ -219,25 +228,16 @@ export class NatsClient extends RpcClientBase {
         if (decoded.kind === "error") throw RpcError.from(decoded.error);
         throw new RpcError(-32603, `An unexpected ${decoded.kind} reply from a worker`);
       } catch (error) {
-        if (signal.aborted) throw error;
-        if (error instanceof RpcError) {
-          // A busy worker did not run the call: an idempotent one waits its backoff and tries again.
-          const delay = backoffDelay(this.#policy, attempt - 1);
-          if (
-            error.code !== ErrorCode.ServerBusy || attempt >= tries ||
-            Date.now() + delay >= deadline
-          ) throw error;
-          this.#policy.onRetry?.({ method, attempt, error, delay });
-          await sleep(delay, signal);
-          last = error;
-          continue;
-        }
-        const text = String((error as Error)?.message ?? error);
-        if (/no responders/i.test(text)) {
-          last = new NoRespondersError(this.#options.subject, { cause: error });
-        } else if (/timeout/i.test(text)) last = new TimeoutError(method, limit);
-        else throw error;
-        if (attempt < tries) this.#policy.onRetry?.({ method, attempt, error: last, delay: 0 });
+        if (signal?.aborted || !(error instanceof RpcError)) throw error;
+        // A busy worker did not run the call: an idempotent one waits its backoff and tries again.
+        const delay = backoffDelay(this.#policy, attempt - 1);
+        if (
+          error.code !== ErrorCode.ServerBusy || attempt >= tries ||
+          Date.now() + delay >= deadline
+        ) throw error;
+        this.#policy.onRetry?.({ method, attempt, error, delay });
+        await sleep(delay, signal ?? this.#closer.signal);
+        last = error;
       }
     }
     throw last ?? new TimeoutError(method, limit);
@@ -247,15 +247,18 @@ export class NatsClient extends RpcClientBase {
     frame: Uint8Array,
     deadline: number,
     wait: number,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     metadata: Headers | undefined,
-  ): Promise<{ readonly data: Uint8Array }> {
-    const headers = headersOf(deadline, metadata);
-    const request = this.#options.connection.request(this.#options.subject, frame, {
-      timeout: Math.max(1, Math.round(wait)),
-      headers,
-    });
+  ): Promise<ReplyOutcome> {
+    const request = this.#replies.request(
+      this.#options.subject,
+      frame,
+      headersOf(deadline, metadata),
+      wait,
+    );
+    if (signal === undefined) return await request;
     // Aborting gives up on the reply at once (the worker may still run the call).
+    signal.throwIfAborted();
     const { promise: aborted, reject } = Promise.withResolvers<never>();
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -329,20 +332,35 @@ export class NatsClient extends RpcClientBase {
     if (!this.#closing) {
       this.#closing = true;
       const error = ConnectionClosedError.closed(reason);
-      for (const controller of this.#calls) controller.abort(error);
+      this.#closer.abort(error);
+      this.#replies.close(error);
       this.#closed.resolve();
     }
     return this.#closed.promise;
   }
 }
 
-// A message's headers: the call's metadata, and its deadline.
-function headersOf(deadline: number, metadata: Headers | undefined) {
-  const headers = natsHeaders();
+// A message's NATS headers (the call's metadata, and its deadline), in
+// what nats.js's publish() takes: anything with encode(). Written here
+// rather than by nats.js's MsgHdrs (a map, then a string, then bytes); a
+// call without metadata reuses the bytes of the last call with its deadline,
+// as the calls of one millisecond share it.
+const encoder = new TextEncoder();
+let lastDeadline = NaN;
+let lastHeaders: { encode(): Uint8Array } | undefined;
+
+function headersOf(deadline: number, metadata: Headers | undefined): { encode(): Uint8Array } {
+  if (metadata === undefined && deadline === lastDeadline) return lastHeaders!;
+  let text = "NATS/1.0\r\n";
   if (metadata !== undefined) {
-    for (const [key, value] of metadata) headers.set(key, value);
+    for (const [key, value] of metadata) text += `${key}: ${value}\r\n`;
   }
-  headers.set(DEADLINE_HEADER, String(deadline));
+  const bytes = encoder.encode(`${text}${DEADLINE_HEADER}: ${deadline}\r\n\r\n`);
+  const headers = { encode: () => bytes };
+  if (metadata === undefined) {
+    lastDeadline = deadline;
+    lastHeaders = headers;
+  }
   return headers;
 }
 
