@@ -12,26 +12,7 @@ import { ReferenceTag } from "./extension.ts";
 import { invalidParams, tooDeep } from "./_errors.ts";
 import { isReleased, type ProxyHost, proxyMeta, type Target } from "./_remote.ts";
 import type { ReferenceTables } from "./_references.ts";
-
-/** Exports async iterables: the other end pulls with `next` and stops with `return`. */
-export class ExportedIterator {
-  readonly #iterator: AsyncIterator<unknown>;
-  /** @param iterable what the other end iterates */
-  constructor(iterable: AsyncIterable<unknown>) {
-    this.#iterator = iterable[Symbol.asyncIterator]();
-  }
-  /** The next step. */
-  next(): Promise<IteratorResult<unknown>> {
-    return this.#iterator.next();
-  }
-  /** Stops the iteration early. */
-  async return(): Promise<IteratorResult<unknown>> {
-    return await this.#iterator.return?.() ?? { done: true, value: undefined };
-  }
-}
-
-/** The members of an {@linkcode ExportedIterator} the other end may call. */
-export const ITERATOR_MEMBERS: ReadonlySet<string> = new Set(["next", "return"]);
+import { ExportedIterator } from "./_exported_iterator.ts";
 
 /** An argument that is the outcome of an earlier call, awaited before the call runs. */
 class AnswerSlot {
