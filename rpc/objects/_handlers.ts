@@ -77,9 +77,8 @@ export function objectHandlers(options: ObjectHandlersOptions): Service {
       const id = (wireTarget instanceof ReferenceTag ? wireTarget.tag : wireTarget as {
         $you: number;
       }).$you as number;
-      return base.pull(args[0], ctx.signal, async (items) => {
-        await notify("$/items", [id, values.toWire(items)]);
-      }).then((result) => values.toWire(result));
+      return base.pull(args[0], ctx.signal, (items) => pushItems(id, items))
+        .then((result) => values.toWire(result));
     }
     const pending: Promise<unknown>[] = [];
     const decoded = values.fromWire(args, pending) as unknown[];
@@ -103,6 +102,24 @@ export function objectHandlers(options: ObjectHandlersOptions): Service {
     })();
     if (typeof answer === "number") tables.keepAnswer(answer, outcome);
     return outcome.then((result) => values.toWire(result));
+  };
+
+  // A batch boxed at once; when part of it is refused, the items before
+  // that one still go, then the stream fails with the refusal.
+  const pushItems = async (id: number, items: unknown[]): Promise<void> => {
+    let wire: unknown;
+    try {
+      wire = values.toWire(items);
+    } catch (error) {
+      const boxed: unknown[] = [];
+      try {
+        for (const item of items) boxed.push(values.toWire(item));
+      } finally {
+        if (boxed.length > 0) await notify("$/items", [id, boxed]);
+      }
+      throw error;
+    }
+    await notify("$/items", [id, wire]);
   };
 
   const get = async (params: unknown[]): Promise<unknown> => {

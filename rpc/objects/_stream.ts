@@ -103,6 +103,7 @@ class PushedIterator implements AsyncIterator<unknown> {
     for (;;) {
       if (this.#fallback !== undefined) return await this.#fallback.next();
       if (this.#head < this.#buffer.length) return { done: false, value: this.#take() };
+      if (this.#finished) return { done: true, value: undefined };
       const end = this.#end;
       // The end of the stream, once every item sent before it has arrived.
       if (end !== undefined && ("error" in end || this.#received >= end.sent)) {
@@ -110,7 +111,6 @@ class PushedIterator implements AsyncIterator<unknown> {
         if ("error" in end) throw end.error;
         return { done: true, value: end.value };
       }
-      if (this.#finished) return { done: true, value: undefined };
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
   }
