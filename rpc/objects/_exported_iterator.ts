@@ -45,6 +45,8 @@ export class ExportedIterator {
   #pumping = false;
   #stopped = false;
   #sent = 0;
+  // A batch that could not be sent, found after the pump went on.
+  #failed: { readonly error: unknown } | undefined;
   #ended: Ended | { readonly error: unknown } | undefined;
 
   /** @param iterable what the other end iterates */
@@ -102,7 +104,6 @@ export class ExportedIterator {
     let batch: unknown[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     let sending: Promise<void> = Promise.resolve();
-    let failed: { error: unknown } | undefined;
     const flush = (): Promise<void> => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
@@ -114,9 +115,10 @@ export class ExportedIterator {
     };
     try {
       while (!this.#stopped && this.#grants.length > 0) {
+        this.#throwFailure();
         const grant = this.#grants[0]!;
         const step = await this.#iterator.next();
-        if (failed !== undefined) throw failed.error;
+        this.#throwFailure();
         if (this.#stopped) break;
         if (step.done) {
           await flush();
@@ -126,9 +128,11 @@ export class ExportedIterator {
         batch.push(step.value);
         this.#sent++;
         // A slow producer's items go out without waiting for a full batch.
-        timer ??= setTimeout(() => void flush().catch((error) => failed ??= { error }), 0);
+        timer ??= setTimeout(() => void flush().catch((error) => this.#fail(error)), 0);
         if (--grant.remaining === 0) {
-          await flush();
+          // Not awaited: the credit already bounds what waits in the
+          // transport, and the next batch is made while this one is written.
+          flush().catch((error) => this.#fail(error));
           this.#grants.shift();
           grant.resolve({ sent: this.#sent });
         }
@@ -143,6 +147,19 @@ export class ExportedIterator {
       if (timer !== undefined) clearTimeout(timer);
       this.#pumping = false;
     }
+  }
+
+  #throwFailure(): void {
+    if (this.#failed !== undefined) throw this.#failed.error;
+  }
+
+  // A batch sent without waiting failed: the pump fails the stream, or,
+  // when it is not running, this does.
+  #fail(error: unknown): void {
+    this.#failed ??= { error };
+    if (this.#pumping) return;
+    this.#end({ error });
+    this.#iterator.return?.()?.catch(() => {});
   }
 
   // Answers every open grant with the end of the stream.

@@ -124,16 +124,36 @@ export class Values {
       throw new TypeError("Only remote objects and call results can be passed back");
     }
     if (typeof value === "function") return this.#export(value, "function", exported);
-    if (Array.isArray(value)) return value.map((item) => this.#box(item, depth + 1, exported));
+    // Copied only from the first item that boxing changes: plain data (a
+    // stream's items, most results) travels as it is, without a copy.
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        const boxed = this.#box(item, depth + 1, exported);
+        if (out === undefined && boxed !== item) out = value.slice(0, i);
+        out?.push(boxed);
+      }
+      return out ?? value;
+    }
     if (isPlainObject(value)) {
-      const out: Record<string, unknown> = {};
+      const keys = Object.keys(value);
+      let out: Record<string, unknown> | undefined;
       let escape = false;
-      for (const [key, item] of Object.entries(value)) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const item = value[key];
         // With the extension, a map is never a reference: nothing to escape.
         if (key.startsWith("$") && !this.#extension) escape = true;
-        out[key] = this.#box(item, depth + 1, exported);
+        const boxed = this.#box(item, depth + 1, exported);
+        if (out === undefined && boxed !== item) {
+          out = {};
+          for (let j = 0; j < i; j++) out[keys[j]!] = value[keys[j]!];
+        }
+        if (out !== undefined) out[key] = boxed;
       }
-      return escape ? { $esc: out } : out;
+      const plain = out ?? value;
+      return escape ? { $esc: plain } : plain;
     }
     if (isCodecValue(value as object)) return value;
     if (isAsyncIterable(value)) {
