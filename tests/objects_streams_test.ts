@@ -221,8 +221,7 @@ Deno.test("objects streams: connection loss ends the reader with an error and th
 // hands out iterator 1; what it does with `pull` and `next` is the test's.
 function wireProducer(service: (peer: () => Peer) => Record<string, (...p: unknown[]) => unknown>) {
   const [a, b] = memoryPair();
-  let serverPeer: Peer | undefined;
-  serverPeer = new Peer(a, { codec: jsonRpc(), service: service(() => serverPeer!) });
+  const serverPeer: Peer = new Peer(a, { codec: jsonRpc(), service: service(() => serverPeer) });
   const client = new ObjectSession({ streamWindow: 4 });
   const peer = new Peer(b, { codec: jsonRpc(), service: client.service, timeout: 5_000 });
   client.attach(peer);
