@@ -287,6 +287,14 @@ Deno.test("objects streams: pull with a credit out of range is invalid params", 
     assert.ok(error instanceof RpcError, String(bad));
     assert.equal(error.code, -32602);
   }
+  // Credit goes to an export only: through a kept answer it is not exposed.
+  await peer.call("$/call", [null, ["numbers"], [], 7]);
+  const error = await peer.call("$/call", [{ $answer: 7 }, ["pull"], [4]]).then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.ok(error instanceof RpcError);
+  assert.equal(error.code, ObjectErrorCode.NotExposed);
 });
 
 Deno.test("objects streams: streamWindow that is not an integer from 0 to 65,536 is a RangeError up front", () => {

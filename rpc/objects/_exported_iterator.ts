@@ -17,8 +17,11 @@
 
 import { invalidParams } from "./_errors.ts";
 
-/** The members of an {@linkcode ExportedIterator} the other end may call. */
-export const ITERATOR_MEMBERS: ReadonlySet<string> = new Set(["next", "return", "pull"]);
+/**
+ * The members of an {@linkcode ExportedIterator} the other end may call as
+ * methods; `pull` is served apart (`_handlers.ts`), on a `{"$you": N}` target only.
+ */
+export const ITERATOR_MEMBERS: ReadonlySet<string> = new Set(["next", "return"]);
 
 /** The most credit one `pull` may grant: a bound on a batch, not on the stream. */
 export const MAX_GRANT = 65_536;
