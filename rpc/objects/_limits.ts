@@ -11,7 +11,7 @@ import type { ObjectSessionOptions } from "./types.ts";
 import { MAX_GRANT } from "./_exported_iterator.ts";
 
 /** Items of credit a stream grants at once, by default. */
-export const DEFAULT_STREAM_WINDOW = 256;
+export const DEFAULT_STREAM_WINDOW = 1024;
 
 /** The limits a session enforces. */
 export interface ObjectLimits {

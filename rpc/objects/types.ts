@@ -96,7 +96,7 @@ export interface ObjectSessionOptions {
    * Items of credit a stream read from the other end grants at once: the
    * producer pushes up to that many ahead of the reader, which grants more
    * each time it has read half of them, so it never holds more than this
-   * many; 256 by default, at most 65,536. `0` pulls one item per round trip,
+   * many; 1,024 by default (docs/benchmarks.md), at most 65,536. `0` pulls one item per round trip,
    * as a peer that grants no credit does. An integer (else a `RangeError`
    * when the session is made).
    */
