@@ -84,6 +84,16 @@ Deno.test("objects streams: the end value and many items in batches arrive in or
   await peer.close();
 });
 
+Deno.test("objects streams: reads made at once (next() not awaited in turn) each get their item", async () => {
+  const { api, peer } = connect({ numbers: counting(10, { pulled: 0, finished: false }) }, 4);
+  const iterator = (await api.numbers() as unknown as AsyncIterable<number>)
+    [Symbol.asyncIterator]();
+  const steps = await Promise.all(Array.from({ length: 12 }, () => iterator.next()));
+  assert.deepEqual(steps.map((s) => s.value), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, undefined, undefined]);
+  assert.deepEqual(steps.map((s) => s.done), [...Array(10).fill(false), true, true]);
+  await peer.close();
+});
+
 Deno.test("objects streams: leaving the loop stops the producer (its finally runs)", async () => {
   const progress = { pulled: 0, finished: false };
   const { api, peer, server } = connect({ numbers: counting(1_000_000, progress) }, 16);

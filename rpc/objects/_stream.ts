@@ -74,7 +74,8 @@ class PushedIterator implements AsyncIterator<unknown> {
   #fallback: AsyncIterator<unknown> | undefined;
   #end: End | undefined;
   #finished = false;
-  #wake: (() => void) | undefined;
+  // Reads waiting for an item or the end (several when next() is not awaited in turn).
+  #waiting: (() => void)[] = [];
   #unlisten: (() => void) | undefined;
 
   constructor(
@@ -111,7 +112,7 @@ class PushedIterator implements AsyncIterator<unknown> {
         if ("error" in end) throw end.error;
         return { done: true, value: end.value };
       }
-      await new Promise<void>((resolve) => this.#wake = resolve);
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
     }
   }
 
@@ -198,9 +199,9 @@ class PushedIterator implements AsyncIterator<unknown> {
   }
 
   #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
   }
 }
 
