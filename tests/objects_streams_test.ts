@@ -94,6 +94,32 @@ Deno.test("objects streams: reads made at once (next() not awaited in turn) each
   await peer.close();
 });
 
+Deno.test("objects streams: a producer slower than the peer's default timeout is read to the end", async () => {
+  const root = {
+    async *slow() {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 40));
+        yield i;
+      }
+    },
+  };
+  const [a, b] = memoryPair();
+  const server = new ObjectSession({ root });
+  server.attach(new Peer(a, { codec: jsonRpc(), service: server.service }));
+  const client = new ObjectSession();
+  // Each grant waits for its items longer than this timeout allows a call.
+  const peer = new Peer(b, { codec: jsonRpc(), service: client.service, timeout: 50 });
+  client.attach(peer);
+  const seen: number[] = [];
+  for await (
+    const n of await client.root<typeof root>().slow() as unknown as AsyncIterable<number>
+  ) {
+    seen.push(n);
+  }
+  assert.deepEqual(seen, [0, 1, 2, 3]);
+  await peer.close();
+});
+
 Deno.test("objects streams: leaving the loop stops the producer (its finally runs)", async () => {
   const progress = { pulled: 0, finished: false };
   const { api, peer, server } = connect({ numbers: counting(1_000_000, progress) }, 16);

@@ -109,8 +109,12 @@ export class ObjectSession {
       received: (wire) => this.#values.fromWire(wire, undefined),
       release: (proxy) => this.release(proxy),
       streamWindow,
+      // A grant is answered when its items have been produced, at the
+      // producer's pace: the peer's default timeout does not bound it.
       pull: (target, credit) =>
-        this.#peer().call("$/call", [this.#values.target(target), ["pull"], [credit]]),
+        this.#peer().call("$/call", [this.#values.target(target), ["pull"], [credit]], {
+          timeout: Infinity,
+        }),
       listen: (id, listener) => {
         this.#streams.set(id, listener);
         return () => {

@@ -28,8 +28,15 @@
  * ```
  */
 export interface ObjectCaller {
-  /** Calls a method of the other end. */
-  call<T = unknown>(method: string, params?: readonly unknown[]): Promise<T>;
+  /**
+   * Calls a method of the other end; `options.timeout` (`Infinity`: none)
+   * overrides the peer's default for this call.
+   */
+  call<T = unknown>(
+    method: string,
+    params?: readonly unknown[],
+    options?: { readonly timeout?: number },
+  ): Promise<T>;
   /** Sends a notification to the other end. */
   notify(method: string, params?: readonly unknown[]): Promise<void>;
   /** Settles when the connection is closed. */
