@@ -32,7 +32,7 @@ class File {
     const n = await file.read(buffer) ?? 0;
     return new TextDecoder().decode(buffer.subarray(0, n));
   }
-  /** Its lines, one at a time (the client pulls; leaving its loop stops the reading). */
+  /** Its lines, streamed within the client's credit (leaving its loop stops the reading). */
   @exposed
   async *lines(): AsyncGenerator<string> {
     using file = await Deno.open(this.path);

@@ -251,8 +251,9 @@ Deno.test("objects rollback: arguments refused on the client export nothing, acr
   assert.equal(await conn.api.apply((n) => n - 1, 1), 0);
 });
 
-Deno.test("objects rollback: an iterator item refused as too deep exports nothing, and the iteration goes on", async () => {
-  await using conn = await open(root, { maxDepth: 4 });
+Deno.test("objects rollback: an iterator item refused as too deep exports nothing, and the iteration pulled per item goes on", async () => {
+  // Pulled one item per call (streamWindow 0): each item is its own reply.
+  await using conn = await open(root, { maxDepth: 4 }, { streamWindow: 0 });
   const iterator = (await conn.api.steps(10))[Symbol.asyncIterator]();
   assert.equal(conn.serverSession().exportCount, 1); // the iterator
   const refused = await rejection(iterator.next(), RpcError);

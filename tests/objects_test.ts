@@ -113,12 +113,13 @@ function connect<R>(
   root: R,
   codec: () => Codec = jsonRpc,
   options: { maxExports?: number } = {},
+  clientOptions: { streamWindow?: number } = {},
 ) {
   const [a, b] = memoryPair();
   const server = new ObjectSession({ root, ...options });
   const serverPeer = new Peer(a, { codec: codec(), service: server.service });
   server.attach(serverPeer);
-  const client = new ObjectSession();
+  const client = new ObjectSession(clientOptions);
   const peer = new Peer(b, { codec: codec(), service: client.service, timeout: 5_000 });
   client.attach(peer);
   return { server, client, peer, serverPeer, api: client.root<R>() };
@@ -156,9 +157,9 @@ for (const [name, codec] of [["JSON-RPC", jsonRpc], ["msgpack-rpc", msgpackRpc]]
     await peer.close();
   });
 
-  Deno.test(`objects (${name}): async iterables stream with backpressure; leaving the loop stops the server`, async () => {
+  Deno.test(`objects (${name}): async iterables pulled one item per call (streamWindow 0) keep backpressure; leaving the loop stops the server`, async () => {
     const log: string[] = [];
-    const { api, peer, server } = connect(makeRoot(log), codec);
+    const { api, peer, server } = connect(makeRoot(log), codec, {}, { streamWindow: 0 });
     const seen: number[] = [];
     for await (const n of await api.numbers(1000) as unknown as AsyncIterable<number>) {
       seen.push(n);
@@ -450,7 +451,8 @@ Deno.test("objects: a ReadableStream returned by a method is read with for await
         },
       }, { highWaterMark: 0 }),
   };
-  const { api, peer } = connect(root);
+  // Pulled one item per call; tests/objects_streams_test.ts reads with credit.
+  const { api, peer } = connect(root, jsonRpc, {}, { streamWindow: 0 });
   const seen: number[] = [];
   for await (const n of await api.stream() as unknown as AsyncIterable<number>) {
     seen.push(n);

@@ -1,6 +1,6 @@
 /**
- * The handlers of the other end's object calls: `$/call`, `$/get` and
- * `$/release`, served as an ordinary service on the peer. Targets and
+ * The handlers of the other end's object calls: `$/call`, `$/get`,
+ * `$/release` and the items of streams, `$/items`, served as an ordinary service on the peer. Targets and
  * members are looked up as calls arrive; only exposed members are reached.
  *
  * @module
@@ -11,7 +11,9 @@ import { invalidParams, notExposed, unknownReference } from "./_errors.ts";
 import { isExposed, isPlainObject } from "./expose.ts";
 import { ReferenceTag } from "./extension.ts";
 import type { ReferenceTables } from "./_references.ts";
-import { ExportedIterator, fill, ITERATOR_MEMBERS, type Values } from "./_values.ts";
+import { fill, type Values } from "./_values.ts";
+import { ExportedIterator, ITERATOR_MEMBERS } from "./_exported_iterator.ts";
+import type { StreamListener } from "./_remote.ts";
 
 /** What the handlers serve from. */
 export interface ObjectHandlersOptions {
@@ -23,11 +25,15 @@ export interface ObjectHandlersOptions {
   readonly values: Values;
   /** Told about malformed releases. */
   readonly onError: (error: unknown) => void;
+  /** Sends a notification to the other end (pushed items). */
+  readonly notify: (method: string, params: unknown[]) => Promise<void>;
+  /** The streams this end reads, by the other end's export id. */
+  readonly streams: ReadonlyMap<number, StreamListener>;
 }
 
-/** The service of `$/call`, `$/get` and `$/release` over one session's tables. */
+/** The service of `$/call`, `$/get`, `$/release` and `$/items` over one session's tables. */
 export function objectHandlers(options: ObjectHandlersOptions): Service {
-  const { root, tables, values, onError } = options;
+  const { root, tables, values, onError, notify, streams } = options;
 
   const target = (wire: unknown): unknown => {
     const target = wire instanceof ReferenceTag ? wire.tag : wire;
@@ -66,6 +72,14 @@ export function objectHandlers(options: ObjectHandlersOptions): Service {
     // arrive, so that a release that follows cannot take it away.
     tables.roomForAnswer(answer);
     const base = target(wireTarget);
+    if (base instanceof ExportedIterator && path.length === 1 && path[0] === "pull") {
+      // Credit granted: the items go out as `$/items [id, items]`, boxed per batch.
+      const id = (wireTarget instanceof ReferenceTag ? wireTarget.tag : wireTarget as {
+        $you: number;
+      }).$you as number;
+      return base.pull(args[0], ctx.signal, (items) => pushItems(id, items))
+        .then((result) => values.toWire(result));
+    }
     const pending: Promise<unknown>[] = [];
     const decoded = values.fromWire(args, pending) as unknown[];
     const outcome = (async () => {
@@ -88,6 +102,24 @@ export function objectHandlers(options: ObjectHandlersOptions): Service {
     })();
     if (typeof answer === "number") tables.keepAnswer(answer, outcome);
     return outcome.then((result) => values.toWire(result));
+  };
+
+  // A batch boxed at once; when part of it is refused, the items before
+  // that one still go, then the stream fails with the refusal.
+  const pushItems = async (id: number, items: unknown[]): Promise<void> => {
+    let wire: unknown;
+    try {
+      wire = values.toWire(items);
+    } catch (error) {
+      const boxed: unknown[] = [];
+      try {
+        for (const item of items) boxed.push(values.toWire(item));
+      } finally {
+        if (boxed.length > 0) await notify("$/items", [id, boxed]);
+      }
+      throw error;
+    }
+    await notify("$/items", [id, wire]);
   };
 
   const get = async (params: unknown[]): Promise<unknown> => {
@@ -115,5 +147,13 @@ export function objectHandlers(options: ObjectHandlersOptions): Service {
     "$/call": withContext((ctx: CallContext, ...params: unknown[]) => call(ctx, params)),
     "$/get": (...params: unknown[]) => get(params),
     "$/release": (...params: unknown[]) => tables.release(params, onError),
+    // Items pushed for a stream this end reads; those of a stream it has left are dropped.
+    "$/items": (...params: unknown[]) => {
+      const [id, items] = params;
+      if (typeof id !== "number" || !Array.isArray(items) || params.length !== 2) {
+        throw invalidParams("Invalid params: $/items takes [id, items]");
+      }
+      streams.get(id)?.items(items);
+    },
   };
 }

@@ -212,9 +212,10 @@ export class ReferenceTables {
     }
   }
 
-  /** Drops everything: exports, answers, imports, queued releases. */
-  close(): void {
+  /** Drops everything: exports (each shown to `onExport` first), answers, imports, queued releases. */
+  close(onExport?: (value: unknown) => void): void {
     this.#closed = true;
+    if (onExport !== undefined) { for (const { value } of this.#exports.values()) onExport(value); }
     this.#exports.clear();
     this.#exportIds.clear();
     this.#answers.clear();

@@ -34,6 +34,20 @@ export interface ProxyHost {
   received(wire: unknown): unknown;
   /** Releases an imported proxy. */
   release(proxy: unknown): void;
+  /** Items of credit a stream grants at once; 0 pulls one item per call. */
+  readonly streamWindow: number;
+  /** Grants `credit` items to an exported iterator; the reply as it arrived. */
+  pull(target: Target, credit: number): Promise<unknown>;
+  /** Takes the items pushed for the other end's iterator `id` until the returned function is called. */
+  listen(id: number, listener: StreamListener): () => void;
+}
+
+/** What a stream being read is told: its pushed items, or that its connection closed. */
+export interface StreamListener {
+  /** A batch of pushed items, before unboxing. */
+  items(items: unknown[]): void;
+  /** The connection is gone. */
+  close(error: unknown): void;
 }
 
 /** What a proxy stands for. */
@@ -58,6 +72,11 @@ export function proxyMeta(value: unknown): ProxyMeta | undefined {
   return (typeof value === "object" || typeof value === "function") && value !== null
     ? proxies.get(value)
     : undefined;
+}
+
+/** Makes `value` stand for `meta`, as the proxies do (the remote iterables). */
+export function registerProxy(value: object, meta: ProxyMeta): void {
+  proxies.set(value, meta);
 }
 
 /** Whether `proxy` was released. */
@@ -135,37 +154,4 @@ export function remoteProxy(
   });
   proxies.set(proxy, { host, target, path, kind, id });
   return proxy;
-}
-
-/** The async iterable standing for the other end's exported iterator `id`. */
-export function remoteIterable(host: ProxyHost, id: number): object {
-  const target = { $you: id };
-  const iterable = {
-    [Symbol.asyncIterator]: (): AsyncIterator<unknown> => {
-      let done = false;
-      return {
-        next: async () => {
-          if (done) return { done: true, value: undefined };
-          const step = host.received(await host.step(target, "next")) as IteratorResult<unknown>;
-          if (step.done) {
-            done = true;
-            host.release(iterable);
-          }
-          return step;
-        },
-        return: async (value?: unknown) => {
-          if (!done) {
-            done = true;
-            // Leaving the loop tells the other end to stop.
-            await host.step(target, "return").catch(() => {});
-            host.release(iterable);
-          }
-          return { done: true, value };
-        },
-      };
-    },
-    [Symbol.dispose]: () => host.release(iterable),
-  };
-  proxies.set(iterable, { host, target, path: [], kind: "import", id });
-  return iterable;
 }

@@ -12,26 +12,7 @@ import { ReferenceTag } from "./extension.ts";
 import { invalidParams, tooDeep } from "./_errors.ts";
 import { isReleased, type ProxyHost, proxyMeta, type Target } from "./_remote.ts";
 import type { ReferenceTables } from "./_references.ts";
-
-/** Exports async iterables: the other end pulls with `next` and stops with `return`. */
-export class ExportedIterator {
-  readonly #iterator: AsyncIterator<unknown>;
-  /** @param iterable what the other end iterates */
-  constructor(iterable: AsyncIterable<unknown>) {
-    this.#iterator = iterable[Symbol.asyncIterator]();
-  }
-  /** The next step. */
-  next(): Promise<IteratorResult<unknown>> {
-    return this.#iterator.next();
-  }
-  /** Stops the iteration early. */
-  async return(): Promise<IteratorResult<unknown>> {
-    return await this.#iterator.return?.() ?? { done: true, value: undefined };
-  }
-}
-
-/** The members of an {@linkcode ExportedIterator} the other end may call. */
-export const ITERATOR_MEMBERS: ReadonlySet<string> = new Set(["next", "return"]);
+import { ExportedIterator } from "./_exported_iterator.ts";
 
 /** An argument that is the outcome of an earlier call, awaited before the call runs. */
 class AnswerSlot {
@@ -143,16 +124,16 @@ export class Values {
       throw new TypeError("Only remote objects and call results can be passed back");
     }
     if (typeof value === "function") return this.#export(value, "function", exported);
-    if (Array.isArray(value)) return value.map((item) => this.#box(item, depth + 1, exported));
+    // Copied only from the first item that boxing changes: plain data (a
+    // stream's items, most results) travels as it is, without a copy.
+    const item = (v: unknown) => this.#box(v, depth + 1, exported);
+    if (Array.isArray(value)) return mapArray(value, item);
     if (isPlainObject(value)) {
-      const out: Record<string, unknown> = {};
-      let escape = false;
-      for (const [key, item] of Object.entries(value)) {
-        // With the extension, a map is never a reference: nothing to escape.
-        if (key.startsWith("$") && !this.#extension) escape = true;
-        out[key] = this.#box(item, depth + 1, exported);
-      }
-      return escape ? { $esc: out } : out;
+      const keys = Object.keys(value);
+      // With the extension, a map is never a reference: nothing to escape.
+      const escape = !this.#extension && keys.some((key) => key.startsWith("$"));
+      const plain = mapObject(value, keys, item, false);
+      return escape ? { $esc: plain } : plain;
     }
     if (isCodecValue(value as object)) return value;
     if (isAsyncIterable(value)) {
@@ -177,26 +158,21 @@ export class Values {
     if (value === null || typeof value !== "object") return value;
     if (value instanceof ReferenceTag) return this.#fromTag(value.tag, answers);
     if (depth > this.#maxDepth) throw tooDeep(this.#maxDepth);
-    if (Array.isArray(value)) return value.map((item) => this.fromWire(item, answers, depth + 1));
+    const item = (v: unknown) => this.fromWire(v, answers, depth + 1);
+    if (Array.isArray(value)) return mapArray(value, item);
     if (!isPlainObject(value)) return value;
     const keys = Object.keys(value);
     if (!this.#extension && keys.length === 1 && keys[0] === "$esc" && isPlainObject(value.$esc)) {
-      const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value.$esc)) {
-        out[key] = this.fromWire(item, answers, depth + 1);
-      }
-      return out;
+      // Always a copy: the escaped object is the value, not its wrapper.
+      const escaped = value.$esc;
+      return mapObject(escaped, Object.keys(escaped), item, true);
     }
     const tagged = !this.#extension &&
       ((typeof value.$ref === "number" && keys.every((k) => k === "$ref" || k === "type")) ||
         (keys.length === 1 &&
           (typeof value.$you === "number" || typeof value.$answer === "number")));
     if (tagged) return this.#fromTag(value, answers);
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      out[key] = this.fromWire(item, answers, depth + 1);
-    }
-    return out;
+    return mapObject(value, keys, item, false);
   }
 
   // A tag's meaning on this end: a proxy, this end's own object, or an answer.
@@ -217,4 +193,38 @@ export class Values {
     }
     throw invalidParams("Invalid params: an unknown reference tag");
   }
+}
+
+// `array` with `f` applied to each item; `array` itself when nothing changed.
+function mapArray(array: readonly unknown[], f: (item: unknown) => unknown): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    const mapped = f(item);
+    if (out === undefined && mapped !== item) out = array.slice(0, i);
+    out?.push(mapped);
+  }
+  return out ?? array as unknown[];
+}
+
+// `object`'s `keys` with `f` applied to each value; `object` itself when
+// nothing changed and no `copy` is asked for.
+function mapObject(
+  object: Record<string, unknown>,
+  keys: readonly string[],
+  f: (item: unknown) => unknown,
+  copy: boolean,
+): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined = copy ? {} : undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const item = object[key];
+    const mapped = f(item);
+    if (out === undefined && mapped !== item) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = object[keys[j]!];
+    }
+    if (out !== undefined) out[key] = mapped;
+  }
+  return out ?? object;
 }

@@ -23,10 +23,12 @@ import {
   markReleased,
   type ProxyHost,
   proxyMeta,
-  remoteIterable,
   remoteProxy,
+  type StreamListener,
   type Target,
 } from "./_remote.ts";
+import { remoteIterable, streamClosed } from "./_stream.ts";
+import { ExportedIterator } from "./_exported_iterator.ts";
 import type { ObjectCaller, ObjectSessionOptions, Remote } from "./types.ts";
 import { Values } from "./_values.ts";
 
@@ -71,6 +73,8 @@ export class ObjectSession {
   // What this session's proxies ask of it.
   readonly #host: ProxyHost;
   #caller: ObjectCaller | (() => ObjectCaller) | undefined;
+  // The streams this end reads, by the other end's export id.
+  readonly #streams = new Map<number, StreamListener>();
   #nextAnswer = 1;
   #closed = false;
 
@@ -82,7 +86,7 @@ export class ObjectSession {
    */
   constructor(options: ObjectSessionOptions = {}) {
     const onError = options.onError ?? (() => {});
-    const { maxExports, maxDepth } = objectLimits(options);
+    const { maxExports, maxDepth, streamWindow } = objectLimits(options);
     this.#tables = new ReferenceTables(
       maxExports,
       (entries) => {
@@ -104,6 +108,19 @@ export class ObjectSession {
         this.#peer().call("$/call", [this.#values.target(target), [member], []]),
       received: (wire) => this.#values.fromWire(wire, undefined),
       release: (proxy) => this.release(proxy),
+      streamWindow,
+      // A grant is answered when its items have been produced, at the
+      // producer's pace: the peer's default timeout does not bound it.
+      pull: (target, credit) =>
+        this.#peer().call("$/call", [this.#values.target(target), ["pull"], [credit]], {
+          timeout: Infinity,
+        }),
+      listen: (id, listener) => {
+        this.#streams.set(id, listener);
+        return () => {
+          if (this.#streams.get(id) === listener) this.#streams.delete(id);
+        };
+      },
     };
     this.#values = new Values({
       host: this.#host,
@@ -120,6 +137,8 @@ export class ObjectSession {
       tables: this.#tables,
       values: this.#values,
       onError,
+      notify: (method, params) => this.#peer().notify(method, params),
+      streams: this.#streams,
     });
   }
 
@@ -179,10 +198,19 @@ export class ObjectSession {
     this.#tables.dropImport(proxy as object, meta.id);
   }
 
-  /** Drops everything: exports, answers, imports (their proxies fail from now on). */
+  /**
+   * Drops everything: exports (the iterators it streams from are stopped,
+   * their `finally` runs), answers, imports (their proxies fail from now
+   * on, the streams it reads end with an error).
+   */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#tables.close();
+    this.#tables.close((value) => {
+      if (value instanceof ExportedIterator) value.stop();
+    });
+    for (const listener of [...this.#streams.values()]) listener.close(streamClosed());
+    this.#streams.clear();
   }
 
   #peer(): ObjectCaller {

@@ -28,8 +28,15 @@
  * ```
  */
 export interface ObjectCaller {
-  /** Calls a method of the other end. */
-  call<T = unknown>(method: string, params?: readonly unknown[]): Promise<T>;
+  /**
+   * Calls a method of the other end; `options.timeout` (`Infinity`: none)
+   * overrides the peer's default for this call.
+   */
+  call<T = unknown>(
+    method: string,
+    params?: readonly unknown[],
+    options?: { readonly timeout?: number },
+  ): Promise<T>;
   /** Sends a notification to the other end. */
   notify(method: string, params?: readonly unknown[]): Promise<void>;
   /** Settles when the connection is closed. */
@@ -92,6 +99,15 @@ export interface ObjectSessionOptions {
    * `referenceExtension` (register it with the msgpack codec on both ends).
    */
   readonly references?: "tagged" | "extension";
+  /**
+   * Items of credit a stream read from the other end grants at once: the
+   * producer pushes up to that many ahead of the reader, which grants more
+   * each time it has read half of them, so it never holds more than this
+   * many; 1,024 by default (docs/benchmarks.md), at most 65,536. `0` pulls one item per round trip,
+   * as a peer that grants no credit does. An integer (else a `RangeError`
+   * when the session is made).
+   */
+  readonly streamWindow?: number;
 }
 
 /**

@@ -15,7 +15,8 @@
  * streams `count` Numbers), printing
  * `listening PORT`; `thrift` serves the calculator's
  * add over Thrift (framed, binary); `objects` serves remote objects (a
- * chain of `Step`s) over JSON-RPC. Exits on SIGTERM.
+ * chain of `Step`s, a stream of items and the same items as an array) over
+ * JSON-RPC. Exits on SIGTERM.
  *
  * @module
  */
@@ -199,7 +200,14 @@ if (mode === "raw") {
   const server = serveTcp({ hostname: "127.0.0.1", port: 0 }, {
     codec: jsonRpc(),
     framing: newline(),
-    service: serveObjects({ start: () => new Step(0) }),
+    service: serveObjects({
+      start: () => new Step(0),
+      // 100,000 small items streamed, against the same items as one array.
+      items: async function* (count: number) {
+        for (let i = 0; i < count; i++) yield { i };
+      },
+      array: (count: number) => Array.from({ length: count }, (_, i) => ({ i })),
+    }),
   });
   console.log(`listening ${(server.addr as Deno.NetAddr).port}`);
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));

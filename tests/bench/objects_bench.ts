@@ -3,7 +3,9 @@
  * `start()`, `.next()` on its result, `.value()` on that — sent at once with
  * promise pipelining, against the same three calls each awaited before the
  * next is made, and a plain JSON-RPC call for scale. One chain at a time over
- * TCP, the server in its own process; rounds alternate.
+ * TCP, the server in its own process; rounds alternate. Then 100,000 small
+ * items streamed from a remote async iterable against the same items
+ * returned as one array.
  *
  * @module
  */
@@ -19,7 +21,14 @@ interface Step {
   next(): Step;
   value(): number;
 }
-type Root = { start(): Step };
+type Root = {
+  start(): Step;
+  items(count: number): AsyncIterable<{ i: number }>;
+  array(count: number): { i: number }[];
+};
+
+/** Items of the stream measurement (`BENCH_STREAM_ITEMS`, 100,000 by default). */
+const STREAM_ITEMS = Number(Deno.env.get("BENCH_STREAM_ITEMS") ?? "100000");
 
 async function chains(pipelined: boolean): Promise<number> {
   const server = await startServer("objects");
@@ -37,6 +46,38 @@ async function chains(pipelined: boolean): Promise<number> {
     const second = await first.next();
     return await second.value();
   });
+  await peer.close();
+  await server.stop();
+  return rate;
+}
+
+// Items per second: the same items streamed (`for await` over a remote async
+// iterable) or returned as one array, repeated for SECONDS (at least once,
+// at most 50 times) on one connection.
+async function items(streamed: boolean): Promise<number> {
+  const server = await startServer("objects");
+  const objects = new ObjectSession();
+  const peer = await connectTcp({ hostname: "127.0.0.1", port: server.port }, {
+    codec: jsonRpc(),
+    framing: newline(),
+    service: objects.service,
+  });
+  objects.attach(peer);
+  const api = objects.root<Root>();
+  const deadline = performance.now() + SECONDS * 1000;
+  const start = performance.now();
+  let total = 0;
+  for (let run = 0; run < 50 && (run === 0 || performance.now() < deadline); run++) {
+    let sum = 0;
+    if (streamed) {
+      for await (const item of await api.items(STREAM_ITEMS)) sum += item.i;
+    } else {
+      for (const item of await api.array(STREAM_ITEMS)) sum += item.i;
+    }
+    if (sum !== (STREAM_ITEMS * (STREAM_ITEMS - 1)) / 2) throw new Error(`wrong sum ${sum}`);
+    total += STREAM_ITEMS;
+  }
+  const rate = total / ((performance.now() - start) / 1000);
   await peer.close();
   await server.stop();
   return rate;
@@ -72,4 +113,21 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 report.print(
   `Remote objects over TCP: a chain of three dependent calls, ${ROUNDS} alternating rounds of ${SECONDS} s (median)`,
+);
+
+const streams = new Report("items/s");
+for (let round = 1; round <= ROUNDS; round++) {
+  const streamed = await items(true);
+  const array = await items(false);
+  streams.record(`${STREAM_ITEMS} items streamed (for await)`, streamed);
+  streams.record(`the same items returned as one array`, array);
+  streams.record("ratio streamed/array", streamed / array);
+  console.error(
+    `round ${round}: streamed ${streamed.toFixed(0)}/s, array ${array.toFixed(0)}/s (${
+      (streamed / array).toFixed(2)
+    })`,
+  );
+}
+streams.print(
+  `Remote-object streams over TCP (JSON-RPC, newline): ${STREAM_ITEMS} small items, ${ROUNDS} alternating rounds (median)`,
 );

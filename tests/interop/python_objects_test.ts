@@ -45,6 +45,9 @@ test("a Python program (standard library only) uses parley's remote objects over
     makeCounter: (start: number) => new Counter(start),
     stats: () => ({ exports: session?.exportCount ?? 0 }),
     echo: (value: unknown) => value,
+    numbers: async function* (count: number) {
+      for (let i = 0; i < count; i++) yield i;
+    },
     _secret: () => "must not be reachable",
   };
   await using server = serveTcp({ port: 0 }, {

@@ -4,7 +4,8 @@
 Usage: python3 objects_client.py HOST PORT
 
 Speaks newline-delimited JSON-RPC over TCP to a server whose root object exposes
-makeCounter(start), stats(), echo(value) and a hidden _secret() (see the section
+makeCounter(start), stats(), echo(value), numbers(count) (an async iterable of
+0..count-1) and a hidden _secret() (see the section
 "Remote objects" of docs/protocol.md). The client is a full peer: a reader thread
 answers the server's calls to the client's own exports (a progress callback) while
 the main thread waits for its replies. Prints one line per check, and exits 1 with
@@ -435,6 +436,57 @@ def _(c):
     c.notify("$/release", "garbage")
     c.notify("$/release", [["ref"], ["bogus", 1, 1], ["ref", 999999, 1], 7])
     expect_exports(c, 0, within=0)
+
+
+def pushed_items(c, stream, count):
+    """Waits for `count` items pushed for `stream` in $/items notifications; returns them in order."""
+    deadline = time.monotonic() + TIMEOUT
+    items = []
+    with c.cond:
+        while True:
+            for note in [n for n in c.notifications if n.get("method") == "$/items"]:
+                c.notifications.remove(note)
+                params = note.get("params")
+                if not isinstance(params, list) or len(params) != 2 or params[0] != stream or not isinstance(params[1], list):
+                    raise CheckFailed("malformed $/items: %r" % (note,))
+                items.extend(params[1])
+            if len(items) >= count:
+                return items
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CheckFailed("%d of %d pushed items within %.0f s" % (len(items), count, TIMEOUT))
+            c.cond.wait(left)
+
+
+@check('streams pulled: numbers(3) is an iterator; next x4 = 0, 1, 2, then done')
+def _(c):
+    n = expect_ref(root_call(c, "numbers", [3]), "iterator")
+    for i in range(3):
+        expect_result(call(c, {"$you": n}, ["next"], []), {"done": False, "value": i})
+    reply = call(c, {"$you": n}, ["next"], [])
+    if reply.get("result", {}).get("done") is not True:
+        raise CheckFailed("expected the end of the stream, got %r" % (reply,))
+    c.notify("$/release", [["ref", n, c.ref_counts.get(n, 0)]])
+    expect_exports(c, 0)
+
+
+@check('streams with credit: numbers(10), pull [4] pushes 0..3 then {"sent": 4}; pull [100] pushes 4..9 then done, sent 10')
+def _(c):
+    n = expect_ref(root_call(c, "numbers", [10]), "iterator")
+    expect_result(call(c, {"$you": n}, ["pull"], [4]), {"sent": 4})
+    first = pushed_items(c, n, 4)
+    if first != [0, 1, 2, 3]:
+        raise CheckFailed("expected items [0, 1, 2, 3] for a credit of 4, got %r" % (first,))
+    reply = call(c, {"$you": n}, ["pull"], [100])
+    rest = pushed_items(c, n, 6)
+    if rest != [4, 5, 6, 7, 8, 9]:
+        raise CheckFailed("expected items 4..9, got %r" % (rest,))
+    result = reply.get("result")
+    if not isinstance(result, dict) or result.get("done") is not True or result.get("sent") != 10:
+        raise CheckFailed('expected {"done": true, "sent": 10}, got %r' % (reply,))
+    expect_error(call(c, {"$you": n}, ["pull"], [0]), INVALID_PARAMS)
+    c.notify("$/release", [["ref", n, c.ref_counts.get(n, 0)]])
+    expect_exports(c, 0)
 
 
 @check("the connection still works after everything above")
