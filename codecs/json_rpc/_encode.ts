@@ -70,15 +70,15 @@ export function encodeFrame(
 }
 
 // The common messages, a result or a request without metadata whose
-// payload is plain, written straight into their text: no wire object, and
-// what JSON.stringify would write for it. A payload with its own `toJSON`
-// goes the long way (it is called with its member's name there).
+// payload is plain, on a short path: one literal in the wire's member order
+// and one JSON.stringify (which V8 writes faster than a template of several
+// JSON.stringify calls). A payload with its own `toJSON` goes the long way.
 function plainText(m: RpcMessage, maxDepth: number): string | undefined {
   if (m.kind === "result") {
     const id = m.id;
     const result = m.result === undefined ? null : m.result;
     if (!isId(id) || !isPlainTop(result, maxDepth)) return undefined;
-    return `{"jsonrpc":"2.0","result":${JSON.stringify(result)},"id":${JSON.stringify(id)}}`;
+    return JSON.stringify({ jsonrpc: "2.0", result, id });
   }
   if (m.kind === "request" && m.meta === undefined) {
     const { id, method, params } = m;
@@ -86,9 +86,7 @@ function plainText(m: RpcMessage, maxDepth: number): string | undefined {
       typeof method !== "string" || !isId(id) || typeof params !== "object" || params === null ||
       !isPlainTop(params, maxDepth)
     ) return undefined;
-    return `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${
-      JSON.stringify(params)
-    },"id":${JSON.stringify(id)}}`;
+    return JSON.stringify({ jsonrpc: "2.0", method, params, id });
   }
   return undefined;
 }
