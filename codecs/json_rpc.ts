@@ -301,7 +301,9 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
         } catch (cause) {
           throw parseError(frame, text, cause);
         }
-        if (!holdsUnsafeNumber(value)) return decodeValue(value, decodeSettings);
+        if (!holdsUnsafeNumber(value, bigint === "error")) {
+          return decodeValue(value, decodeSettings);
+        }
       }
       exact = true;
     } else {

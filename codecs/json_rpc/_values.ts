@@ -168,20 +168,32 @@ function unexact(literal: string): DecodeError {
  * `scanText`.
  *
  * @param value the parsed value
+ * @param everywhere whether members the decoder never reads count too
+ * (mode `"error"` refuses a frame with a big integer anywhere)
  * @returns whether {@linkcode parseJson} must parse it again with `exact`
  */
-export function holdsUnsafeNumber(value: unknown): boolean {
+export function holdsUnsafeNumber(value: unknown, everywhere: boolean): boolean {
+  // A message's members other than these are never read: their numbers do not matter.
+  if (!everywhere && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const m = value as { readonly [key: string]: unknown };
+    return holdsUnsafe(m.id) || holdsUnsafe(m.params) || holdsUnsafe(m.result) ||
+      holdsUnsafe(m.error);
+  }
+  return holdsUnsafe(value);
+}
+
+function holdsUnsafe(value: unknown): boolean {
   if (typeof value === "number") return value > MAX_SAFE || value < -MAX_SAFE;
   if (typeof value !== "object" || value === null) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (holdsUnsafeNumber(value[i])) return true;
+      if (holdsUnsafe(value[i])) return true;
     }
     return false;
   }
   const record = value as { readonly [key: string]: unknown };
   for (const key in record) {
-    if (holdsUnsafeNumber(record[key])) return true;
+    if (holdsUnsafe(record[key])) return true;
   }
   return false;
 }
