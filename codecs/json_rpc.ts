@@ -61,7 +61,7 @@ import {
   scanText,
   ValueScan,
 } from "./json_rpc/_scan.ts";
-import { hasLongDigitRun, parseJson, parseJsonFloats, tooDeep } from "./json_rpc/_values.ts";
+import { holdsUnsafeNumber, parseJson, parseJsonFloats, tooDeep } from "./json_rpc/_values.ts";
 
 /**
  * How an integer literal beyond ±(2^53 − 1) decodes: `"bigint"` as an exact
@@ -293,7 +293,19 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     const text = frameText(frame, "jsonrpc");
     let exact: boolean;
     if (text.length <= scanAbove) {
-      exact = hasLongDigitRun(text);
+      if (!keepFloats) {
+        // Parsed at once; again, exactly, in the rare case a number is beyond 2^53.
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (cause) {
+          throw parseError(frame, text, cause);
+        }
+        if (!holdsUnsafeNumber(value, bigint === "error")) {
+          return decodeValue(value, decodeSettings);
+        }
+      }
+      exact = true;
     } else {
       const at = scanText(text, maxDepth, maxItems);
       if (at === SCAN_TOO_MANY) return refusedUnparsed(peekMembers(text), tooMany);

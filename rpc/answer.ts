@@ -81,31 +81,44 @@ export function invokeMethod(
   return outcome.then((result) => resultOf(id, result), (error) => failureOf(id, error, settings));
 }
 
+/** What takes a call's reply: the call itself, so that no closure is made per call. */
+export interface ReplyTaker {
+  /** Takes the reply; called exactly once per {@linkcode answerMethod}. */
+  take(reply: RpcMessage): void;
+}
+
 /**
- * Runs a resolved method and gives its reply to `respond`: at once when
- * the handler returns a plain value or throws, when it settles otherwise.
+ * Runs a resolved method and gives its reply to `to`: at once when the
+ * handler returns a plain value or throws, when it settles otherwise.
  * One promise fewer per call than waiting for {@linkcode invokeMethod}'s
  * (interceptors make every outcome a promise).
+ *
+ * @returns whether the reply was given at once
  */
 export function answerMethod(
   resolved: ResolvedMethod,
   ctx: CallContext,
   params: RpcParams | undefined,
   settings: AnswerSettings,
-  respond: (reply: RpcMessage) => void,
-): void {
+  to: ReplyTaker,
+): boolean {
   const id = ctx.id ?? null;
   let outcome: unknown;
   try {
     outcome = started(resolved, ctx, params, settings);
   } catch (error) {
-    return respond(failureOf(id, error, settings));
+    to.take(failureOf(id, error, settings));
+    return true;
   }
-  if (!(outcome instanceof Promise)) return respond(resultOf(id, outcome));
+  if (!(outcome instanceof Promise)) {
+    to.take(resultOf(id, outcome));
+    return true;
+  }
   outcome.then(
-    (result) => respond(resultOf(id, result)),
-    (error) => respond(failureOf(id, error, settings)),
+    (result) => to.take(resultOf(id, result)),
+    (error) => to.take(failureOf(id, error, settings)),
   );
+  return false;
 }
 
 // The handler's outcome, through the interceptors when there are some.

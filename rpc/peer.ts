@@ -17,7 +17,7 @@ import {
   sendThrough,
 } from "./interceptors_client.ts";
 import { resolveLimits } from "./limits.ts";
-import { PendingCalls } from "./pending.ts";
+import { PendingCalls, type PendingOptions } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
 import { type BatchItem, interceptBatch, openThrough } from "./peer/_intercepted.ts";
 import { message, sendBatch } from "./peer/_batch.ts";
@@ -87,6 +87,7 @@ export class Peer extends RpcClientBase {
     this.#codec = options.codec.fork?.({ streams: options.streams !== undefined }) ?? options.codec;
     const limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;
+    this.#callDefaults = { timeout: options.timeout, onCancel: (id) => this.#sendCancel(id) };
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
     this.#interceptors = installed(options.interceptors);
@@ -357,11 +358,15 @@ export class Peer extends RpcClientBase {
   }
 
   #register(method: string, options: CallOptions | undefined) {
-    const timeout = options?.timeout ?? this.#timeout;
-    const signal = options?.signal;
+    if (options === undefined) return this.#pending.add(method, this.#callDefaults);
+    const timeout = options.timeout ?? this.#timeout;
+    const signal = options.signal;
     if (signal?.aborted) throw signal.reason;
     return this.#pending.add(method, { timeout, signal, onCancel: this.#sendCancel });
   }
+
+  // A call without options registers with these, made once.
+  readonly #callDefaults: PendingOptions;
 
   readonly #sendCancel = (id: RpcId): void => {
     if (this.#closing || this.#codec.cancelNotification === undefined) return;

@@ -16,11 +16,26 @@ export interface PendingHandlers {
   reject(reason: unknown): void;
 }
 
-interface PendingCall extends PendingHandlers {
+// One object per call: its handlers, its timer and abort listener when it
+// has them, and what `add` gives back (`id`, `result`).
+class PendingCall implements PendingHandlers {
+  readonly id: RpcId;
   readonly method: string;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  readonly result: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (reason: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(id: RpcId, method: string) {
+    this.id = id;
+    this.method = method;
+    this.result = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 /** Options of one registered call. */
@@ -63,15 +78,7 @@ export class PendingCalls {
     }
     const id = this.#nextId;
     this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
-    const call: PendingCall = {
-      method,
-      resolve,
-      reject,
-      timer: undefined,
-      signal: undefined,
-      onAbort: undefined,
-    };
+    const call = new PendingCall(id, method);
     const { timeout, signal, onCancel } = options;
     if (timeout !== undefined && timeout !== Infinity) {
       call.timer = setTimeout(() => {
@@ -86,7 +93,7 @@ export class PendingCalls {
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
     this.#calls.set(id, call);
-    return { id, result: promise };
+    return call;
   }
 
   #cancel(id: RpcId, reason: unknown, onCancel: ((id: RpcId) => void) | undefined): void {

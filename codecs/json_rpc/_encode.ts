@@ -53,6 +53,10 @@ export function encodeFrame(
     }
     wire = members;
   } else {
+    if (!v1) {
+      const text = plainText(message, maxDepth);
+      if (text !== undefined) return text;
+    }
     wire = toWire(message, v1);
     plain = isPlainPayload(message, 1, maxDepth);
   }
@@ -63,6 +67,40 @@ export function encodeFrame(
     if (at !== SCAN_OK && at !== SCAN_LONG_DIGITS) throw tooDeep(maxDepth);
   }
   return text;
+}
+
+// The common messages, a result or a request without metadata whose
+// payload is plain, on a short path: one literal in the wire's member order
+// and one JSON.stringify (which V8 writes faster than a template of several
+// JSON.stringify calls). A payload with its own `toJSON` goes the long way.
+function plainText(m: RpcMessage, maxDepth: number): string | undefined {
+  if (m.kind === "result") {
+    const id = m.id;
+    const result = m.result === undefined ? null : m.result;
+    if (!isId(id) || !isPlainTop(result, maxDepth)) return undefined;
+    return JSON.stringify({ jsonrpc: "2.0", result, id });
+  }
+  if (m.kind === "request" && m.meta === undefined) {
+    const { id, method, params } = m;
+    if (
+      typeof method !== "string" || !isId(id) || typeof params !== "object" || params === null ||
+      !isPlainTop(params, maxDepth)
+    ) return undefined;
+    return JSON.stringify({ jsonrpc: "2.0", method, params, id });
+  }
+  return undefined;
+}
+
+function isPlainTop(value: unknown, maxDepth: number): boolean {
+  return typeof value !== "object" || value === null ||
+      typeof (value as { toJSON?: unknown }).toJSON !== "function"
+    ? isPlain(value, 1, maxDepth)
+    : false;
+}
+
+function isId(id: unknown): boolean {
+  return typeof id === "string" ||
+    (typeof id === "number" && id <= Number.MAX_SAFE_INTEGER && id >= -Number.MAX_SAFE_INTEGER);
 }
 
 function isBatch(message: RpcMessage | readonly RpcMessage[]): message is readonly RpcMessage[] {

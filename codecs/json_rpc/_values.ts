@@ -133,7 +133,6 @@ export function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-const LONG_DIGIT_RUN = /\d{16}/;
 const INTEGER_LITERAL = /^-?\d+$/;
 
 // Where `JSON.parse` passes no source text (runtimes before ES2025's
@@ -162,15 +161,41 @@ function unexact(literal: string): DecodeError {
 }
 
 /**
- * Whether `text` has a run of 16 or more digits, anywhere (a safe integer has
- * at most 16 digits, so a text without one cannot hold an integer beyond
- * 2^53). For short texts; long ones learn it from `scanText`.
+ * Whether a value `JSON.parse` made holds a number beyond ±(2^53 − 1): only
+ * then may a literal have been rounded, and the text is parsed again,
+ * exactly. For short texts (a walk of their few values costs less than a
+ * regular expression over their characters); long ones learn it from
+ * `scanText`.
  *
- * @param text the JSON text
- * @returns whether {@linkcode parseJson} needs `exact`
+ * @param value the parsed value
+ * @param everywhere whether members the decoder never reads count too
+ * (mode `"error"` refuses a frame with a big integer anywhere)
+ * @returns whether {@linkcode parseJson} must parse it again with `exact`
  */
-export function hasLongDigitRun(text: string): boolean {
-  return LONG_DIGIT_RUN.test(text);
+export function holdsUnsafeNumber(value: unknown, everywhere: boolean): boolean {
+  // A message's members other than these are never read: their numbers do not matter.
+  if (!everywhere && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const m = value as { readonly [key: string]: unknown };
+    return holdsUnsafe(m.id) || holdsUnsafe(m.params) || holdsUnsafe(m.result) ||
+      holdsUnsafe(m.error);
+  }
+  return holdsUnsafe(value);
+}
+
+function holdsUnsafe(value: unknown): boolean {
+  if (typeof value === "number") return value > MAX_SAFE || value < -MAX_SAFE;
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (holdsUnsafe(value[i])) return true;
+    }
+    return false;
+  }
+  const record = value as { readonly [key: string]: unknown };
+  for (const key in record) {
+    if (holdsUnsafe(record[key])) return true;
+  }
+  return false;
 }
 
 /**

@@ -262,7 +262,11 @@ function newlineTextSplitter(maxFrameSize: number): FrameSplitter {
       }
       let lineStart = 0;
       let carried = held.size;
-      for (let at = chunk.indexOf(LF); at >= 0 && at <= last; at = chunk.indexOf(LF, at + 1)) {
+      // No line can be longer than all the complete lines together: when they
+      // are within the limit (the common case: a read is far below it), the
+      // lines need no measuring one by one.
+      const measured = carried + last <= maxFrameSize ? -1 : last;
+      for (let at = chunk.indexOf(LF); at >= 0 && at <= measured; at = chunk.indexOf(LF, at + 1)) {
         let size = carried + at - lineStart;
         if (size > 0 && (at > 0 ? chunk[at - 1] : heldLastByte) === CR) size--;
         if (size > maxFrameSize) throw new FrameSizeError(size, maxFrameSize);

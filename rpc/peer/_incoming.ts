@@ -5,7 +5,13 @@
  * @module
  */
 
-import { answerMethod, type AnswerSettings, refuseCall, requestMetadata } from "../answer.ts";
+import {
+  answerMethod,
+  type AnswerSettings,
+  refuseCall,
+  type ReplyTaker,
+  requestMetadata,
+} from "../answer.ts";
 import { attachMetadata } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
@@ -13,10 +19,74 @@ import type { CallContext, ResolvedMethod, Service } from "../service.ts";
 import type { RpcId, RpcMessage, RpcParams } from "../types.ts";
 import type { StreamTable } from "./_streams.ts";
 
-/** A call being handled: its handler's abort and how to answer it once. */
-interface IncomingCall {
-  readonly controller: AbortController;
-  readonly finish: (reply: RpcMessage) => void;
+/**
+ * A call being handled, and its context: one object per call. Its abort
+ * signal is made when first asked for (most handlers never ask, and an
+ * `AbortController` is the costliest part of a small call); a call cancelled
+ * before then hands out a signal aborted already.
+ */
+class IncomingCall implements CallContext, ReplyTaker {
+  readonly id: RpcId | undefined;
+  readonly method: string;
+  readonly #owner: IncomingCalls;
+  readonly #respond: (reply: RpcMessage) => void;
+  #controller: AbortController | undefined;
+  #abortedBy: { readonly reason: unknown } | undefined;
+  #answered = false;
+
+  constructor(
+    owner: IncomingCalls,
+    id: RpcId | undefined,
+    method: string,
+    respond: (reply: RpcMessage) => void,
+  ) {
+    this.#owner = owner;
+    this.id = id;
+    this.method = method;
+    this.#respond = respond;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortedBy !== undefined) this.#controller.abort(this.#abortedBy.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#abortedBy !== undefined) return;
+    this.#abortedBy = { reason };
+    this.#controller?.abort(reason);
+  }
+
+  // The reply, once: a call cancelled earlier drops its handler's outcome.
+  take(reply: RpcMessage): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#owner.finished(this);
+    this.#respond(reply);
+  }
+}
+
+/** A call's context when its connection streams: the caller's messages too. */
+class StreamingCall extends IncomingCall {
+  readonly #streams: StreamTable;
+
+  constructor(
+    owner: IncomingCalls,
+    id: RpcId,
+    method: string,
+    respond: (reply: RpcMessage) => void,
+    streams: StreamTable,
+  ) {
+    super(owner, id, method, respond);
+    this.#streams = streams;
+  }
+
+  get input(): AsyncIterable<unknown> {
+    return this.#streams.input(this.id!);
+  }
 }
 
 /**
@@ -123,7 +193,7 @@ export class IncomingCalls {
     if (this.#draining) {
       return this.#refuse(
         new RpcError(ErrorCode.ServerBusy, "Server is shutting down"),
-        this.#context(id, method, NEVER_ABORTED, meta, false),
+        this.#context(id, method, meta),
         params,
         respond,
       );
@@ -134,7 +204,7 @@ export class IncomingCalls {
           ErrorCode.ServerBusy,
           `Too many calls in flight (limit ${this.#maxInFlight})`,
         ),
-        this.#context(id, method, NEVER_ABORTED, meta, false),
+        this.#context(id, method, meta),
         params,
         respond,
       );
@@ -143,27 +213,38 @@ export class IncomingCalls {
     if (resolved === undefined) {
       return this.#refuse(
         new RpcError(ErrorCode.MethodNotFound, "Method not found", { method }),
-        this.#context(id, method, NEVER_ABORTED, meta, false),
+        this.#context(id, method, meta),
         params,
         respond,
       );
     }
-    const controller = new AbortController();
     this.#inFlight++;
-    let answered = false;
-    const finish = (reply: RpcMessage): void => {
-      if (answered) return; // cancelled earlier: the handler's outcome is dropped
-      answered = true;
-      if (id !== undefined && this.#calls.get(id)?.controller === controller) {
-        this.#calls.delete(id);
-        this.#streams?.forget(id, false);
-      }
-      respond(reply);
-      if (--this.#inFlight === 0) this.#idle?.resolve();
-    };
-    if (id !== undefined) this.#calls.set(id, { controller, finish });
-    const ctx = this.#context(id, method, controller.signal, meta);
-    answerMethod(this.#streaming(resolved, id), ctx, params, this.#answering, finish);
+    const streams = this.#streams;
+    const call = streams === undefined || id === undefined
+      ? new IncomingCall(this, id, method, respond)
+      : new StreamingCall(this, id, method, respond, streams);
+    this.#withMetadata(call, meta);
+    // A call that streams is known before its handler runs (its caller's
+    // messages find it by id); any other only if its handler is still at
+    // work once it returns: a synchronous handler is answered and gone
+    // before any other message (a cancellation) is read.
+    if (call instanceof StreamingCall) this.#calls.set(id!, call);
+    const now = answerMethod(this.#streaming(resolved, id), call, params, this.#answering, call);
+    if (!now && id !== undefined) this.#calls.set(id, call);
+  }
+
+  /**
+   * Called by a call as it is answered: it leaves the table and its slot.
+   *
+   * @param call the call
+   */
+  finished(call: IncomingCall): void {
+    const id = call.id;
+    if (id !== undefined && this.#calls.get(id) === call) {
+      this.#calls.delete(id);
+      this.#streams?.forget(id, false);
+    }
+    if (--this.#inFlight === 0) this.#idle?.resolve();
   }
 
   // A method whose handler may stream: its messages are sent inside the
@@ -197,31 +278,23 @@ export class IncomingCalls {
     else respond(reply);
   }
 
-  // The handler's context: the caller's messages, when this connection
-  // streams; the call's metadata, when it has some.
+  // The context of a call refused before any handler ran.
   #context(
     id: RpcId | undefined,
     method: string,
-    signal: AbortSignal,
     meta: Readonly<Record<string, string>> | undefined,
-    handled = true,
   ): CallContext {
-    const streams = this.#streams;
-    const ctx: CallContext = streams === undefined || id === undefined || !handled
-      ? { id, method, signal }
-      : {
-        id,
-        method,
-        signal,
-        get input() {
-          return streams.input(id);
-        },
-      };
+    const ctx: CallContext = { id, method, signal: NEVER_ABORTED };
+    this.#withMetadata(ctx, meta);
+    return ctx;
+  }
+
+  // The call's metadata, when it has some.
+  #withMetadata(ctx: CallContext, meta: Readonly<Record<string, string>> | undefined): void {
     const request = requestMetadata(this.#metadata, meta);
     if (request !== undefined) {
       attachMetadata(ctx, { request, headers: new Headers(), trailers: new Headers() });
     }
-    return ctx;
   }
 
   /**
@@ -236,8 +309,8 @@ export class IncomingCalls {
     const call = this.#calls.get(id);
     if (call === undefined) return;
     const error = new RpcError(ErrorCode.RequestCancelled, "Request cancelled");
-    call.controller.abort(error);
-    call.finish({ kind: "error", id, error: error.toObject() });
+    call.abort(error);
+    call.take({ kind: "error", id, error: error.toObject() });
   }
 
   /**
@@ -261,7 +334,7 @@ export class IncomingCalls {
    * @param error the abort reason
    */
   abortAll(error: unknown): void {
-    for (const call of this.#calls.values()) call.controller.abort(error);
+    for (const call of this.#calls.values()) call.abort(error);
     this.#calls.clear();
     this.#idle?.resolve();
   }
