@@ -14,6 +14,7 @@ import {
   offerDirectFrames,
 } from "./_direct.ts";
 import { type HeaderFraming, headerFramingOf } from "./framing/_batch.ts";
+import { concatBytes } from "./framing/_concat.ts";
 
 /** Options of {@linkcode framedStream}. */
 export interface FramedStreamOptions {
@@ -349,15 +350,5 @@ function toBytes(chunks: readonly (Uint8Array | string)[]): Uint8Array {
     }
   }
   flushText();
-  return concat(parts, total);
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(parts, total);
 }

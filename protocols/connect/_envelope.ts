@@ -9,6 +9,7 @@
  */
 
 import { type ConnectCode, ConnectError } from "./errors.ts";
+import { concatBytes } from "../../rpc/framing/_concat.ts";
 
 /** The flag of a compressed message (by the agreed `connect-content-encoding`). */
 export const FLAG_COMPRESSED = 0x01;
@@ -245,12 +246,7 @@ export class EnvelopeReader {
   #take(n: number, remove: boolean): Uint8Array {
     let first = this.#pending[0]!;
     if (first.length < n) {
-      first = new Uint8Array(this.#pendingBytes);
-      let at = 0;
-      for (const chunk of this.#pending) {
-        first.set(chunk, at);
-        at += chunk.length;
-      }
+      first = concatBytes(this.#pending, this.#pendingBytes);
       this.#pending = [first];
     }
     if (!remove) return first.subarray(0, n);

@@ -11,6 +11,7 @@
 
 import { GrpcWireError, MessageReader, percentEncode, PREFIX_SIZE } from "../grpc/_wire.ts";
 import type { GrpcStatus } from "../grpc/_status.ts";
+import { concatBytes } from "../../rpc/framing/_concat.ts";
 
 /** How a gRPC-Web body travels: bytes, or their base64 (`-text`). */
 export type GrpcWebMode = "binary" | "text";
@@ -130,13 +131,7 @@ function decodeBase64(text: string): Uint8Array {
   try {
     if (!text.includes("=")) return Uint8Array.fromBase64(text);
     const pieces = text.split(/(?<==)(?=[^=])/).map((piece) => Uint8Array.fromBase64(piece));
-    const joined = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-    let at = 0;
-    for (const piece of pieces) {
-      joined.set(piece, at);
-      at += piece.length;
-    }
-    return joined;
+    return concatBytes(pieces);
   } catch (error) {
     throw new GrpcWireError(3, `The body is not base64: ${(error as Error).message}`);
   }

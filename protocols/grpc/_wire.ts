@@ -1,3 +1,4 @@
+import { concatBytes } from "../../rpc/framing/_concat.ts";
 /**
  * gRPC's bytes, whatever carries them: length-prefixed messages (a 1-byte
  * compressed flag, a 4-byte big-endian length, the message), `grpc-timeout`
@@ -149,12 +150,7 @@ export class MessageReader {
   #peek(n: number): Uint8Array {
     const first = this.#pending[0]!;
     if (first.length >= n) return first.subarray(0, n);
-    const joined = new Uint8Array(this.#pendingBytes);
-    let at = 0;
-    for (const chunk of this.#pending) {
-      joined.set(chunk, at);
-      at += chunk.length;
-    }
+    const joined = concatBytes(this.#pending, this.#pendingBytes);
     this.#pending = [joined];
     return joined.subarray(0, n);
   }

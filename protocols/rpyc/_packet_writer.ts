@@ -6,6 +6,8 @@
 // `backlog` counts the bytes not yet written, so that a reader can stop
 // taking requests while their replies cannot leave (see channel.ts).
 
+import { concatBytes } from "../../rpc/framing/_concat.ts";
+
 interface Queued {
   packet: Uint8Array | Promise<Uint8Array>;
   readonly done: PromiseWithResolvers<void>;
@@ -81,15 +83,7 @@ export class PacketWriter {
           ready++;
         }
         const batch = this.#queue.splice(0, ready);
-        let bytes = batch[0]!.packet as Uint8Array;
-        if (batch.length > 1) {
-          bytes = new Uint8Array(size);
-          let at = 0;
-          for (const { packet } of batch) {
-            bytes.set(packet as Uint8Array, at);
-            at += (packet as Uint8Array).length;
-          }
-        }
+        const bytes = concatBytes(batch.map(({ packet }) => packet as Uint8Array), size);
         try {
           await this.#write(bytes);
         } catch (e) {

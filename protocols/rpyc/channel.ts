@@ -26,6 +26,7 @@ import { DecodeError, FrameSizeError } from "../../rpc/errors.ts";
 import type { ByteStream } from "../../rpc/types.ts";
 import { directBytesOf } from "../../rpc/_direct.ts";
 import { PacketWriter } from "./_packet_writer.ts";
+import { concatBytes } from "../../rpc/framing/_concat.ts";
 
 /** Limits and choices of an {@linkcode RpycChannel}. */
 export interface RpycChannelOptions {
@@ -194,14 +195,7 @@ export class RpycChannel {
       }
       take(value);
     }
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concatBytes(parts, n);
   }
 }
 
@@ -236,11 +230,5 @@ async function pipeAll(
     }
     parts.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts, size);
 }

@@ -2,6 +2,8 @@
 // size limit (after gzip decompression), media types and content codings.
 // Web-standard only.
 
+import { concatBytes } from "../../framing/_concat.ts";
+
 /** The body is larger than the limit; nothing beyond the limit was kept. */
 export class BodyTooLargeError extends RangeError {
   readonly size: number;
@@ -64,14 +66,7 @@ export async function readBody(
   } finally {
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }
 
 /**
