@@ -43,8 +43,23 @@ export interface DirectFrames {
   read(): Promise<readonly Frame[] | null>;
 }
 
+/** A message stream's frames, written a batch at a time without Web Streams. */
+export interface DirectWrites {
+  /**
+   * Frames `frames` and writes them at once, with whatever else waits for
+   * the socket: the caller has gathered its turn's frames already.
+   *
+   * @returns when they have been written
+   * @throws (as a rejection) what framing them throws, or the failure of an
+   * earlier write
+   */
+  write(frames: Frame | readonly Frame[]): Promise<void>;
+}
+
 const bytesOffers = new WeakMap<ByteStream, DirectBytes>();
 const frameOffers = new WeakMap<MessageStream, DirectFrames>();
+// By the writable, which wrappers of a message stream share as it is.
+const writeOffers = new WeakMap<WritableStream, DirectWrites>();
 
 /**
  * Offers a byte stream's shortcut, and gives the stream back.
@@ -115,4 +130,38 @@ export function offerDirectFrames<S extends MessageStream>(stream: S, direct: Di
  */
 export function directFramesOf(stream: MessageStream): DirectFrames | undefined {
   return frameOffers.get(stream);
+}
+
+/**
+ * Offers a writable's batch writer: what is written through it goes out as
+ * if written through the writable, one stream step fewer per batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directWritesOf, offerDirectWrites } from "./_direct.ts";
+ *
+ * const pipe = new TransformStream<string, string>();
+ * const direct = { write: async () => {} };
+ * offerDirectWrites(pipe.writable, direct);
+ * assert.equal(directWritesOf(pipe.writable), direct);
+ * ```
+ */
+export function offerDirectWrites(writable: WritableStream, direct: DirectWrites): void {
+  writeOffers.set(writable, direct);
+}
+
+/**
+ * The batch writer a writable offers, if any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { directWritesOf } from "./_direct.ts";
+ *
+ * assert.equal(directWritesOf(new WritableStream()), undefined);
+ * ```
+ */
+export function directWritesOf(writable: WritableStream): DirectWrites | undefined {
+  return writeOffers.get(writable);
 }

@@ -7,7 +7,7 @@
 
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import { directFramesOf } from "./_direct.ts";
+import { directFramesOf, directWritesOf } from "./_direct.ts";
 import { unwritten } from "./_call_headers.ts";
 import { activeChain, installed, type Interceptor } from "./interceptors.ts";
 import {
@@ -99,7 +99,8 @@ export class Peer extends RpcClientBase {
     };
     this.#pending = new PendingCalls(limits.maxPending);
     this.#writer = stream.writable.getWriter();
-    this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed);
+    const direct = directWritesOf(stream.writable);
+    this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed, direct);
     this.#streams = streamTable(this.#codec, options, this.#outbox, () => this.#incoming);
     this.#incoming = new IncomingCalls(
       options.service,

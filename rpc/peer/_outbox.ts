@@ -7,6 +7,7 @@
 
 import { LimitError } from "../errors.ts";
 import type { Frame } from "../types.ts";
+import type { DirectWrites } from "../_direct.ts";
 
 // Bytes per part when a turn writes many frames: a part is one socket
 // write, and each write costs a system call and a wake-up of the other end,
@@ -37,6 +38,7 @@ export class Outbox {
   readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
   readonly #maxQueuedBytes: number;
   readonly #onFailed: (error: unknown) => void;
+  readonly #direct: DirectWrites | undefined;
   #frames: Frame[] = [];
   #flushing: Promise<void> | undefined;
   // Bytes handed to write() and not yet written (UTF-16 units for text).
@@ -51,13 +53,17 @@ export class Outbox {
    * @param writer where the chunks go
    * @param maxQueuedBytes bytes waiting to be written above which the peer holds back
    * @param onFailed told once per failed write: the stream is broken
+   * @param direct the stream's batch writer, when it offers one: written
+   * through instead of `writer`
    */
   constructor(
     writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>,
     maxQueuedBytes: number,
     onFailed: (error: unknown) => void,
+    direct?: DirectWrites,
   ) {
     this.#writer = writer;
+    this.#direct = direct;
     this.#maxQueuedBytes = maxQueuedBytes;
     this.#onFailed = onFailed;
   }
@@ -130,6 +136,15 @@ export class Outbox {
     this.#drained = undefined;
   }
 
+  // Through the writer, after its backpressure.
+  #written(chunk: Frame | readonly Frame[]): Promise<void> {
+    const writer = this.#writer;
+    const size = writer.desiredSize;
+    return size !== null && size <= 0
+      ? writer.ready.then(() => writer.write(chunk))
+      : writer.write(chunk);
+  }
+
   #flush(): Promise<void> {
     if (this.#frames.length === 0) return Promise.resolve();
     const frames = this.#frames;
@@ -138,11 +153,7 @@ export class Outbox {
     const chunk = frames.length === 1 ? frames[0]! : frames;
     let bytes = 0;
     for (const frame of frames) bytes += frame.length;
-    const writer = this.#writer;
-    const size = writer.desiredSize;
-    const written = size !== null && size <= 0
-      ? writer.ready.then(() => writer.write(chunk))
-      : writer.write(chunk);
+    const written = this.#direct?.write(chunk) ?? this.#written(chunk);
     const done = () => {
       this.#queuedBytes -= bytes;
       if (this.#queuedBytes <= this.#maxQueuedBytes) this.release();

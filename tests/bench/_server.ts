@@ -39,6 +39,8 @@ import { expose, serveObjects } from "../../rpc/objects/mod.ts";
 import { lengthPrefixed, readLengthPrefixed } from "./_minimal.ts";
 
 const mode = Deno.args[0];
+// SIGTERM ends every mode through exit(), so that `--cpu-prof` writes its profile.
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 const service = { add: (a: number, b: number) => a + b, echo: (s: string) => s };
 
 if (mode === "raw") {
