@@ -14,7 +14,7 @@ import {
   offerDirectFrames,
   offerDirectWrites,
 } from "./_direct.ts";
-import { type HeaderFraming, headerFramingOf } from "./framing/_batch.ts";
+import { copiesChunks, type HeaderFraming, headerFramingOf } from "./framing/_batch.ts";
 import { concatBytes } from "./framing/_concat.ts";
 
 /** Options of {@linkcode framedStream}. */
@@ -260,10 +260,13 @@ const LARGEST_READ = 64 * 1024;
 
 // Reads into one reused buffer; each read's bytes are copied once, to their
 // exact size, because frames are views of them and a codec may keep those
-// views (bytes values stay the bytes that came).
+// views (bytes values stay the bytes that came). A splitter that copies what
+// it keeps (newline's text splitter) is lent the buffer itself: an array
+// buffer per read is what the garbage collector spends most on.
 function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames {
   let scratch = new Uint8Array(FIRST_READ);
   let ended = false;
+  const lend = copiesChunks(splitter);
   return {
     async read() {
       while (!ended) {
@@ -273,7 +276,7 @@ function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames
           splitter.end();
           return null;
         }
-        const chunk = scratch.slice(0, n);
+        const chunk = lend ? scratch.subarray(0, n) : scratch.slice(0, n);
         if (n === scratch.length && n < LARGEST_READ) scratch = new Uint8Array(2 * n);
         const frames = splitter.push(chunk);
         if (frames.length > 0) return frames;

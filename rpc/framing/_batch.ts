@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Framing } from "../types.ts";
+import type { FrameSplitter, Framing } from "../types.ts";
 
 /** How a framing's frames start: a header of a fixed size that gives the payload's length. */
 export interface HeaderFraming {
@@ -58,4 +58,42 @@ export function offerHeaderFraming(framing: Framing, header: HeaderFraming): Fra
  */
 export function headerFramingOf(framing: Framing): HeaderFraming | undefined {
   return offers.get(framing);
+}
+
+const lenders = new WeakSet<FrameSplitter>();
+
+/**
+ * Marks a splitter whose frames never share memory with the chunks it is
+ * given, and which keeps nothing of a chunk but copies: a reader may then
+ * hand it a view of a buffer it reuses for the next read, rather than a
+ * copy of each read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copiesChunks, markCopiesChunks } from "./_batch.ts";
+ *
+ * const splitter = markCopiesChunks({ push: () => [], end() {} });
+ * assert.equal(copiesChunks(splitter), true);
+ * assert.equal(copiesChunks({ push: () => [], end() {} }), false);
+ * ```
+ */
+export function markCopiesChunks(splitter: FrameSplitter): FrameSplitter {
+  lenders.add(splitter);
+  return splitter;
+}
+
+/**
+ * Whether a splitter was marked by {@linkcode markCopiesChunks}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { copiesChunks } from "./_batch.ts";
+ *
+ * assert.equal(copiesChunks({ push: () => [], end() {} }), false);
+ * ```
+ */
+export function copiesChunks(splitter: FrameSplitter): boolean {
+  return lenders.has(splitter);
 }

@@ -17,6 +17,7 @@ import {
   Splitter,
 } from "./_bytes.ts";
 import { checkUnstuffed, stuff, toDelimiter, toEscape, unstuff } from "./_stuffing.ts";
+import { markCopiesChunks } from "./_batch.ts";
 
 /** Options of {@linkcode delimiter}. */
 export interface DelimiterOptions {
@@ -236,7 +237,7 @@ export function newline(options: NewlineOptions = {}): Framing {
     frame,
     frameText,
     textDecoder: () => decoderOf(newlineTextSplitter(maxFrameSize)),
-    textSplitter: () => newlineTextSplitter(maxFrameSize),
+    textSplitter: () => markCopiesChunks(newlineTextSplitter(maxFrameSize)),
   };
 }
 
@@ -301,14 +302,15 @@ function newlineTextSplitter(maxFrameSize: number): FrameSplitter {
   };
 }
 
+// Copies, not views: the chunk may be a reader's buffer, reused (markCopiesChunks).
 function splitBytes(bytes: Uint8Array): Uint8Array[] {
   const lines: Uint8Array[] = [];
   let start = 0;
   for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, start)) {
-    lines.push(bytes.subarray(start, at));
+    lines.push(bytes.slice(start, at));
     start = at + 1;
   }
-  lines.push(bytes.subarray(start));
+  lines.push(bytes.slice(start));
   return lines;
 }
 
