@@ -25,8 +25,9 @@ import { Inbox } from "./peer/_inbox.ts";
 import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
 import { Outbox } from "./peer/_outbox.ts";
+import { closeStream } from "./peer/_closing.ts";
 import type { StreamTable } from "./peer/_streams.ts";
-import { streamTable } from "./peer/_stream_setup.ts";
+import { openOwnStream, streamTable } from "./peer/_stream_setup.ts";
 import type {
   Codec,
   Frame,
@@ -254,19 +255,8 @@ export class Peer extends RpcClientBase {
     metadata?: Headers,
   ): RpcStream {
     this.#outbox.checkBudget();
-    options.signal?.throwIfAborted();
-    const controller = new AbortController();
-    const { id, result } = this.#pending.add(method, {
-      timeout: options.timeout ?? this.#timeout,
-      signal: controller.signal,
-      onCancel: (id) => streams.cancel(id),
-    });
-    const messages = streams.open(id, result, controller, options);
-    this.#sendOwn(
-      message<RpcRequest>({ kind: "request", id, method, stream: true }, params, metadata),
-      id,
-    );
-    return { messages, result };
+    const call = { method, params, options, metadata, timeout: this.#timeout };
+    return openOwnStream(streams, this.#pending, call, (request, id) => this.#sendOwn(request, id));
   }
 
   /**
@@ -410,21 +400,10 @@ export class Peer extends RpcClientBase {
     this.#pending.rejectAll(error);
     this.#streams?.failAll(error);
     this.#incoming.abortAll(error);
-    (async () => {
-      // Flush what is queued, but do not wait forever on a peer that stopped
-      // reading: closing the stream below ends the pending writes too.
-      await this.#outbox.flushing?.catch(() => {});
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        this.#writer.close().catch(() => {}),
-        new Promise<void>((resolve) => timer = setTimeout(resolve, this.#closeTimeout)),
-      ]);
-      clearTimeout(timer);
-      try {
-        await this.#stream.close(reason);
-      } catch (error) {
-        this.#onError(error);
-      }
-    })().finally(() => this.#closed.resolve());
+    closeStream(this.#outbox, this.#writer, this.#stream, {
+      closeTimeout: this.#closeTimeout,
+      reason,
+      onError: this.#onError,
+    }).finally(() => this.#closed.resolve());
   }
 }
