@@ -24,6 +24,7 @@ import {
   serveNats,
 } from "../rpc/transports/nats.ts";
 import { headers } from "@nats-io/nats-core";
+import { callMetadata } from "../rpc/call_metadata.ts";
 import { startNatsServer } from "../testing/nats_server.ts";
 import { spawnWorker } from "../examples/cluster/spawn_worker.ts";
 import { rejection } from "./_rejection.ts";
@@ -345,4 +346,36 @@ test("nats: a message over maxFrameSize is refused undecoded, by the worker and 
 
   await worker.drain();
   await connection.drain();
+});
+
+test("nats: a handler reads the call's headers as its metadata, and a synchronous one answers as an async one", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connectNats(nats.url);
+  const worker = serveNats({
+    connection: nc,
+    subject: "meta",
+    codec: jsonRpc(),
+    service: {
+      // The metadata is made only when read: what it holds must be the same.
+      tag: withContext((ctx) => {
+        const metadata = callMetadata(ctx)!;
+        return [metadata.request.get("x-tag"), metadata.request.has(DEADLINE_HEADER)];
+      }),
+      now: (n: number) => n + 1,
+      later: async (n: number) => await Promise.resolve(n + 1),
+      fails: () => {
+        throw new RpcError(-32010, "refused now");
+      },
+    },
+  });
+  await worker.ready;
+  const client = natsClient({ connection: nc, subject: "meta", codec: jsonRpc() });
+  assert.deepEqual(await client.call("tag", [], { headers: { "x-tag": "t1" } }), ["t1", true]);
+  const [now, later] = await Promise.all([client.call("now", [1]), client.call("later", [1])]);
+  assert.deepEqual([now, later], [2, 2]);
+  await assert.rejects(client.call("fails"), { name: "RpcError", code: -32010 });
+  assert.equal(worker.served, 4);
+  assert.equal(worker.inFlight, 0);
+  await worker.drain();
+  await nc.drain();
 });
