@@ -12,6 +12,7 @@
  * @module
  */
 
+import { concatBytes } from "../../rpc/framing/_concat.ts";
 import { startServer } from "./_harness.ts";
 import { type Costed, costed } from "./_nats_costs.ts";
 
@@ -30,13 +31,8 @@ async function readLoop(conn: Deno.Conn, onMessage: OnMessage, onPong: () => voi
   for (;;) {
     const n = await conn.read(chunk);
     if (n === null) return;
-    let buf = chunk.subarray(0, n);
-    if (pending.length > 0) {
-      const joined = new Uint8Array(pending.length + n);
-      joined.set(pending);
-      joined.set(buf, pending.length);
-      buf = joined;
-    }
+    const read = chunk.subarray(0, n);
+    const buf = pending.length > 0 ? concatBytes([pending, read]) : read;
     let at = 0;
     for (;;) {
       const eol = buf.indexOf(10, at);
@@ -68,12 +64,7 @@ function publisher(conn: Deno.Conn) {
   let parts: Uint8Array[] = [];
   let size = 0;
   const flush = () => {
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
+    const out = concatBytes(parts, size);
     parts = [];
     size = 0;
     conn.write(out).catch(() => {});
