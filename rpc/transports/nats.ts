@@ -185,25 +185,22 @@ export interface NatsWorker {
   drain(): Promise<void>;
 }
 
-// A message over the limit is never decoded, so its id is unknown: the error
-// goes with id null, as the peer answers an oversize frame (-32600). Its
-// reply subject is the caller's own, so the caller gets it all the same.
-function refuseOversize(
+// A message refused undecoded (over the limit, or text that is not UTF-8)
+// has no id to answer under: the error goes with id null, as the peer
+// answers an oversize frame (-32600) or bytes that do not parse (-32700).
+// Its reply subject is the caller's own, so the caller gets it all the same.
+function refuseUndecoded(
   codec: Codec,
   msg: NatsMessage,
-  maxFrameSize: number,
+  error: Error,
+  code: number,
   onError: (error: unknown) => void,
 ): void {
-  const error = new FrameSizeError(msg.data.length, maxFrameSize);
   onError(error);
   if (msg.reply === undefined) return; // a notification: nobody to tell
   let reply: Frame;
   try {
-    reply = codec.encode({
-      kind: "error",
-      id: null,
-      error: { code: ErrorCode.InvalidRequest, message: error.message },
-    });
+    reply = codec.encode({ kind: "error", id: null, error: { code, message: error.message } });
   } catch {
     return; // a codec with no error reply without an id: the call times out
   }
@@ -331,7 +328,8 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     }
     const data = msg.data;
     if (data.length > maxFrameSize) {
-      refuseOversize(options.codec, msg, maxFrameSize, onError);
+      const error = new FrameSizeError(data.length, maxFrameSize);
+      refuseUndecoded(options.codec, msg, error, ErrorCode.InvalidRequest, onError);
       return;
     }
     let frame: Frame = data;
@@ -339,7 +337,8 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
       try {
         frame = utf8.decode(data);
       } catch {
-        onError(new RpcError(-32700, "A message that is not UTF-8 text"));
+        const error = new RpcError(ErrorCode.ParseError, "A message that is not UTF-8 text");
+        refuseUndecoded(options.codec, msg, error, ErrorCode.ParseError, onError);
         return;
       }
     }
