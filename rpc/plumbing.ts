@@ -37,7 +37,9 @@ export {
 export { createDispatcher, type Dispatcher, toErrorObject } from "./dispatch.ts";
 export { resolveLimits } from "./limits.ts";
 export {
+  createDirectResponder,
   createResponder,
+  type DirectResponder,
   type ExchangeMetadata,
   type Responder,
   type ResponderOptions,

@@ -14,7 +14,7 @@ import {
   requestMetadata,
   undecodableReply,
 } from "./answer.ts";
-import { attachMetadata } from "./call_metadata.ts";
+import { attachMetadata, type CallMetadata } from "./call_metadata.ts";
 import { createDispatcher } from "./dispatch.ts";
 import { ErrorCode, ProtocolError, RpcError } from "./errors.ts";
 import { resolveLimits, type RpcLimits } from "./limits.ts";
@@ -54,6 +54,23 @@ export type Responder = (
   metadata?: ExchangeMetadata,
   connection?: ConnectionScope,
 ) => Promise<Frame | undefined>;
+
+/**
+ * A {@linkcode Responder} that answers at once where it can: the reply
+ * frame itself when every handler of the frame returned a value (not a
+ * promise) and no interceptor is installed, a promise only when one did.
+ * A transport that can send from where it reads (NATS's message callback)
+ * spends no promise on a synchronous handler's call.
+ *
+ * @throws {DecodeError} for a frame that does not decode when the codec
+ * cannot answer a parse error
+ */
+export type DirectResponder = (
+  frame: Frame,
+  signal?: () => AbortSignal,
+  metadata?: ExchangeMetadata,
+  connection?: ConnectionScope,
+) => Frame | undefined | Promise<Frame | undefined>;
 
 /**
  * The metadata of one exchange (an HTTP POST): the request's headers,
@@ -96,6 +113,37 @@ const neverAborted = (): AbortSignal => NEVER_ABORTED;
  * ```
  */
 export function createResponder(options: ResponderOptions): Responder {
+  const respond = createDirectResponder(options);
+  return async (frame, signal, exchange, connection) =>
+    await respond(frame, signal, exchange, connection);
+}
+
+/**
+ * Creates the responder of a service that answers at once where it can
+ * (see {@linkcode DirectResponder}): what {@linkcode createResponder}
+ * answers, with no promise for a frame whose handlers are synchronous.
+ *
+ * @param options the codec, the service, the limits
+ * @returns the responder
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createDirectResponder } from "./responder.ts";
+ * import { jsonRpc } from "../codecs/json_rpc.ts";
+ *
+ * const respond = createDirectResponder({
+ *   codec: jsonRpc(),
+ *   service: { add: (a: number, b: number) => a + b, later: async () => "done" },
+ * });
+ * const now = respond('{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}');
+ * assert.deepEqual(JSON.parse(now as string), { jsonrpc: "2.0", id: 1, result: 3 });
+ * const later = respond('{"jsonrpc":"2.0","id":2,"method":"later"}');
+ * assert.ok(later instanceof Promise); // an async handler: its reply comes later
+ * assert.deepEqual(JSON.parse(await later as string), { jsonrpc: "2.0", id: 2, result: "done" });
+ * ```
+ */
+export function createDirectResponder(options: ResponderOptions): DirectResponder {
   const dispatch = createDispatcher(options.service);
   const { maxInFlight } = resolveLimits(options.limits);
   const onError = options.onError ?? (() => {});
@@ -124,10 +172,9 @@ export function createResponder(options: ResponderOptions): Responder {
       },
     };
     if (connection !== undefined) attachConnection(ctx, connection);
-    const request = requestMetadata(exchange?.request, meta);
-    if (request !== undefined) {
-      const headers = exchange?.headers ?? new Headers();
-      attachMetadata(ctx, { request, headers, trailers: new Headers() });
+    // Made when a handler or interceptor first reads it: most never do.
+    if (exchange !== undefined || meta !== undefined) {
+      attachMetadata(ctx, new LazyMetadata(exchange, meta));
     }
     if (inFlight >= maxInFlight) {
       const why = `Too many calls in flight (limit ${maxInFlight})`;
@@ -199,7 +246,10 @@ export function createResponder(options: ResponderOptions): Responder {
     }
   };
 
-  return async (frame, signal = neverAborted, exchange, connection) => {
+  const encoded = (codec: Codec, reply: Reply): Frame | undefined =>
+    reply === undefined ? undefined : encodeReply(codec, reply, settings);
+
+  return (frame, signal = neverAborted, exchange, connection) => {
     const codec = options.codec.fork?.() ?? options.codec;
     let decoded;
     try {
@@ -210,13 +260,46 @@ export function createResponder(options: ResponderOptions): Responder {
       return encodeReply(codec, undecodableReply(error), settings);
     }
     if (decoded.kind !== "batch") {
-      const reply = await answer(codec, decoded, signal, exchange, connection);
-      return reply === undefined ? undefined : encodeReply(codec, reply, settings);
+      const reply = answer(codec, decoded, signal, exchange, connection);
+      return reply instanceof Promise
+        ? reply.then((r) => encoded(codec, r))
+        : encoded(codec, reply);
     }
-    const replies = (await Promise.all(
-      decoded.messages.map((m) => answer(codec, m, signal, exchange, connection)),
-    ))
-      .filter((reply): reply is RpcMessage => reply !== undefined);
-    return replies.length === 0 ? undefined : encodeReply(codec, replies, settings);
+    const answers = decoded.messages.map((m) => answer(codec, m, signal, exchange, connection));
+    const gathered = (replies: readonly Reply[]): Frame | undefined => {
+      const present = replies.filter((reply): reply is RpcMessage => reply !== undefined);
+      return present.length === 0 ? undefined : encodeReply(codec, present, settings);
+    };
+    return answers.some((a) => a instanceof Promise)
+      ? Promise.all(answers).then(gathered)
+      : gathered(answers as Reply[]);
   };
+}
+
+// A call's metadata, each part made on first use: the request's headers
+// from the exchange's (a NATS worker parses them only then), the call's
+// own `meta` entries over them.
+class LazyMetadata implements CallMetadata {
+  #exchange: ExchangeMetadata | undefined;
+  #meta: Readonly<Record<string, string>> | undefined;
+  #request: Headers | undefined;
+  #headers: Headers | undefined;
+  #trailers: Headers | undefined;
+  constructor(
+    exchange: ExchangeMetadata | undefined,
+    meta: Readonly<Record<string, string>> | undefined,
+  ) {
+    this.#exchange = exchange;
+    this.#meta = meta;
+  }
+  get request(): Headers {
+    return this.#request ??= requestMetadata(this.#exchange?.request, this.#meta) ??
+      new Headers();
+  }
+  get headers(): Headers {
+    return this.#headers ??= this.#exchange?.headers ?? new Headers();
+  }
+  get trailers(): Headers {
+    return this.#trailers ??= new Headers();
+  }
 }

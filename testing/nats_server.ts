@@ -11,6 +11,8 @@ export interface NatsServerProcess extends AsyncDisposable {
   readonly url: string;
   /** Its client port. */
   readonly port: number;
+  /** Its process id (the benchmark reads its CPU from /proc). */
+  readonly pid: number;
   /** Stops it (SIGTERM) and waits. */
   stop(): Promise<void>;
 }
@@ -69,5 +71,11 @@ export async function startNatsServer(port = 0): Promise<NatsServerProcess> {
     } catch { /* already gone */ }
     await child.status;
   };
-  return { url: `nats://127.0.0.1:${found}`, port: found, stop, [Symbol.asyncDispose]: stop };
+  return {
+    url: `nats://127.0.0.1:${found}`,
+    port: found,
+    pid: child.pid,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }

@@ -24,6 +24,8 @@ import {
   serveNats,
 } from "../rpc/transports/nats.ts";
 import { headers } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { callMetadata } from "../rpc/call_metadata.ts";
 import { startNatsServer } from "../testing/nats_server.ts";
 import { spawnWorker } from "../examples/cluster/spawn_worker.ts";
 import { rejection } from "./_rejection.ts";
@@ -345,4 +347,89 @@ test("nats: a message over maxFrameSize is refused undecoded, by the worker and 
 
   await worker.drain();
   await connection.drain();
+});
+
+test("nats: a handler reads the call's headers as its metadata, and a synchronous one answers as an async one", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connectNats(nats.url);
+  const worker = serveNats({
+    connection: nc,
+    subject: "meta",
+    codec: jsonRpc(),
+    service: {
+      // The metadata is made only when read: what it holds must be the same.
+      tag: withContext((ctx) => {
+        const metadata = callMetadata(ctx)!;
+        return [metadata.request.get("x-tag"), metadata.request.has(DEADLINE_HEADER)];
+      }),
+      now: (n: number) => n + 1,
+      later: async (n: number) => await Promise.resolve(n + 1),
+      fails: () => {
+        throw new RpcError(-32010, "refused now");
+      },
+    },
+  });
+  await worker.ready;
+  const client = natsClient({ connection: nc, subject: "meta", codec: jsonRpc() });
+  assert.deepEqual(await client.call("tag", [], { headers: { "x-tag": "t1" } }), ["t1", true]);
+  const [now, later] = await Promise.all([client.call("now", [1]), client.call("later", [1])]);
+  assert.deepEqual([now, later], [2, 2]);
+  await assert.rejects(client.call("fails"), { name: "RpcError", code: -32010 });
+  assert.equal(worker.served, 4);
+  assert.equal(worker.inFlight, 0);
+  await worker.drain();
+  await nc.drain();
+});
+
+test("nats: bad input to a worker gets an error reply, never silence, and the worker goes on", async () => {
+  await using nats = await startNatsServer();
+  const nc = await connectNats(nats.url);
+  const raw = await connect({ servers: nats.url });
+  const errors: unknown[] = [];
+  const worker = serveNats({
+    connection: nc,
+    subject: "hostile",
+    codec: jsonRpc(),
+    service: { add: (a: number, b: number) => a + b },
+    limits: { maxFrameSize: 4_096 },
+    onError: (error) => errors.push(error),
+  });
+  await worker.ready;
+  const encoder = new TextEncoder();
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const payloads: Uint8Array[] = [
+    new Uint8Array([0xff, 0xfe, 0x7b]), // not UTF-8
+    encoder.encode("{not json"),
+    encoder.encode("[]"),
+    encoder.encode("[1,2]"),
+    encoder.encode('{"jsonrpc":"2.0"}'),
+    encoder.encode('{"jsonrpc":"2.0","id":1,"method":"add","params":"x"}'),
+    encoder.encode(`{"jsonrpc":"2.0","id":1,"method":"add","params":${"[".repeat(3_000)}`),
+    encoder.encode(`{"jsonrpc":"2.0","id":1,"method":"${"m".repeat(5_000)}"}`), // over the limit
+    ...Array.from(
+      { length: 40 },
+      () => Uint8Array.from({ length: random(64) + 1 }, () => random(256)),
+    ),
+  ];
+  for (const payload of payloads) {
+    const reply = await raw.request("hostile", payload, { timeout: 5_000 });
+    const answer = JSON.parse(new TextDecoder().decode(reply.data));
+    // A batch of bad entries is answered with an error each.
+    const replies = Array.isArray(answer) ? answer : [answer];
+    assert.ok(replies.length > 0, `a reply to ${payload}`);
+    for (const one of replies) {
+      assert.equal(typeof one.error?.code, "number", `an error reply to ${payload}`);
+    }
+  }
+  assert.ok(errors.length >= payloads.length - 8, "each one told to onError");
+  const client = natsClient({ connection: nc, subject: "hostile", codec: jsonRpc() });
+  assert.equal(await client.call("add", [20, 22]), 42);
+  assert.equal(worker.inFlight, 0);
+  await worker.drain();
+  await raw.drain();
+  await nc.drain();
 });

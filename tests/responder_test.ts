@@ -13,7 +13,8 @@ import {
   RpcError,
   withContext,
 } from "../mod.ts";
-import { createResponder } from "../rpc/plumbing.ts";
+import { createDirectResponder, createResponder } from "../rpc/plumbing.ts";
+import { callMetadata } from "../rpc/call_metadata.ts";
 
 interface Reply {
   jsonrpc: string;
@@ -541,4 +542,89 @@ Deno.test("createResponder answers XML-RPC faults for an unknown method and a ba
 
   const add = xmlCall("add", [40, 2]);
   assert.deepEqual(add.read((await respond(add.frame))!), { kind: "result", id: 1, result: 42 });
+});
+
+Deno.test("createDirectResponder answers synchronous handlers at once, and every frame as createResponder does", async () => {
+  const service = {
+    add: (a: number, b: number) => a + b,
+    later: async (n: number) => await Promise.resolve(n * 2),
+    fails: () => {
+      throw new RpcError(-32010, "refused");
+    },
+    big: () => 2n ** 70n, // a reply JSON cannot carry: an internal error in its place
+  };
+  const direct = createDirectResponder({ codec: jsonRpc(), service });
+  const awaited = createResponder({ codec: jsonRpc(), service });
+  const frames: { frame: string; now: boolean }[] = [
+    { frame: request(1, "add", [1, 2]), now: true },
+    { frame: request(2, "later", [4]), now: false },
+    { frame: request(3, "fails"), now: true },
+    { frame: request(4, "nope"), now: true },
+    { frame: request(5, "big"), now: true },
+    { frame: notification("add", [1, 2]), now: true },
+    { frame: notification("later", [1]), now: false },
+    { frame: "{not json", now: true },
+    { frame: '{"jsonrpc":"2.0","id":6}', now: true },
+    { frame: `[${request(7, "add", [2, 2])},${request(8, "fails")}]`, now: true },
+    { frame: `[${request(9, "add", [2, 2])},${request(10, "later", [3])}]`, now: false },
+    { frame: `[${notification("add", [1, 1])}]`, now: true },
+    { frame: "[]", now: true },
+  ];
+  for (const { frame, now } of frames) {
+    const reply = direct(frame);
+    assert.equal(!(reply instanceof Promise), now, `answered at once: ${frame}`);
+    const expected = await awaited(frame);
+    const got = await reply;
+    assert.deepEqual(
+      got === undefined ? undefined : JSON.parse(got as string),
+      expected === undefined ? undefined : JSON.parse(expected as string),
+      frame,
+    );
+  }
+});
+
+Deno.test("createDirectResponder with an interceptor answers through it, as a promise", async () => {
+  const seen: string[] = [];
+  const direct = createDirectResponder({
+    codec: jsonRpc(),
+    service: { add: (a: number, b: number) => a + b },
+    interceptors: [(next) => (call) => {
+      seen.push(call.method);
+      return next(call);
+    }],
+  });
+  const reply = direct(request(1, "add", [1, 2]));
+  assert.ok(reply instanceof Promise);
+  assert.deepEqual(parse(await reply), { jsonrpc: "2.0", id: 1, result: 3 });
+  assert.deepEqual(seen, ["add"]);
+});
+
+Deno.test("createDirectResponder throws DecodeError at once when the codec cannot answer a bad frame", () => {
+  const codec: Codec = {
+    ...jsonRpc(),
+    features: { ...jsonRpc().features, replyToParseError: false },
+  };
+  const direct = createDirectResponder({ codec, service: {} });
+  assert.throws(() => direct("{not json"), DecodeError);
+});
+
+Deno.test("createResponder makes a call's metadata when read: the exchange's headers, its meta over them", async () => {
+  const respond = createResponder({
+    codec: jsonRpc(),
+    service: {
+      read: withContext((ctx: CallContext) => {
+        const metadata = callMetadata(ctx)!;
+        metadata.headers.set("x-out", "1");
+        metadata.trailers.set("x-end", "2");
+        return [metadata.request.get("x-in"), metadata.trailers.get("x-end")];
+      }),
+      skip: withContext((ctx: CallContext) => callMetadata(ctx) !== undefined),
+    },
+  });
+  const exchange = { request: new Headers({ "x-in": "a" }), headers: new Headers() };
+  const reply = parse(await respond(request(1, "read"), undefined, exchange));
+  assert.deepEqual(reply.result, ["a", "2"]);
+  assert.equal(exchange.headers.get("x-out"), "1", "reply headers go to the exchange's");
+  // Without an exchange there is no metadata at all.
+  assert.equal(parse(await respond(request(2, "skip"))).result, false);
 });

@@ -42,13 +42,13 @@
 import { connect } from "@nats-io/transport-node";
 import { ErrorCode, FrameSizeError, RpcError, TimeoutError } from "../errors.ts";
 import { resolveLimits, type RpcLimits } from "../limits.ts";
-import { createResponder } from "../responder.ts";
+import { createDirectResponder } from "../responder.ts";
 import type { Connection, ConnectionScope, ContextFunction } from "../connection.ts";
 import { CONNECTION_REFUSED } from "./_connection.ts";
 import type { Interceptor } from "../interceptors.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
-import { readHeaders } from "./nats/_headers.ts";
+import { NatsExchange } from "./nats/_headers.ts";
 import { bytesOf, type NatsConnectionLike, type NatsMessage, utf8 } from "./nats/_wire.ts";
 
 export {
@@ -185,25 +185,22 @@ export interface NatsWorker {
   drain(): Promise<void>;
 }
 
-// A message over the limit is never decoded, so its id is unknown: the error
-// goes with id null, as the peer answers an oversize frame (-32600). Its
-// reply subject is the caller's own, so the caller gets it all the same.
-function refuseOversize(
+// A message refused undecoded (over the limit, or text that is not UTF-8)
+// has no id to answer under: the error goes with id null, as the peer
+// answers an oversize frame (-32600) or bytes that do not parse (-32700).
+// Its reply subject is the caller's own, so the caller gets it all the same.
+function refuseUndecoded(
   codec: Codec,
   msg: NatsMessage,
-  maxFrameSize: number,
+  error: Error,
+  code: number,
   onError: (error: unknown) => void,
 ): void {
-  const error = new FrameSizeError(msg.data.length, maxFrameSize);
   onError(error);
   if (msg.reply === undefined) return; // a notification: nobody to tell
   let reply: Frame;
   try {
-    reply = codec.encode({
-      kind: "error",
-      id: null,
-      error: { code: ErrorCode.InvalidRequest, message: error.message },
-    });
+    reply = codec.encode({ kind: "error", id: null, error: { code, message: error.message } });
   } catch {
     return; // a codec with no error reply without an id: the call times out
   }
@@ -267,7 +264,7 @@ function refuseOversize(
  */
 export function serveNats(options: ServeNatsOptions): NatsWorker {
   const onError = options.onError ?? (() => {});
-  const respond = createResponder({
+  const respond = createDirectResponder({
     codec: options.codec,
     service: options.service,
     onError,
@@ -289,57 +286,67 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     settled();
   };
 
-  const handle = async (msg: NatsMessage): Promise<void> => {
-    const { metadata: request, deadline } = readHeaders(msg);
-    const left = deadline - Date.now();
+  // Sends the reply (a notification has no reply subject: nothing to send).
+  const sent = (msg: NatsMessage, reply: Frame | undefined): void => {
+    served++;
+    if (reply !== undefined && msg.reply !== undefined) msg.respond(bytesOf(reply));
+  };
+
+  // The context function's answer first, then the calls: always a promise.
+  const handleInContext = async (
+    msg: NatsMessage,
+    frame: Frame,
+    signal: (() => AbortSignal) | undefined,
+    exchange: NatsExchange,
+  ): Promise<void> => {
+    let scope: ConnectionScope;
+    try {
+      const message = new Request(`nats:${options.subject}`, { headers: exchange.request });
+      scope = {
+        connection: NATS_CONNECTION,
+        context: await options.context!(NATS_CONNECTION, message),
+      };
+    } catch (reason) {
+      onError(reason);
+      refuseMessage(options.codec, msg, reason);
+      return;
+    }
+    sent(msg, await respond(frame, signal, exchange, scope));
+  };
+
+  // Answers a message; a synchronous handler's reply is published before
+  // this returns (nats.js writes a read's publishes together), and only an
+  // asynchronous one's costs a promise.
+  const handle = (msg: NatsMessage): void | Promise<void> => {
+    // The message's headers are the calls' metadata (replies carry none back).
+    const exchange = new NatsExchange(msg);
+    const left = exchange.deadline - Date.now();
     if (left <= 0) {
       // The caller has given up already: the work would be wasted.
       onError(new TimeoutError(options.subject, 0));
       return;
     }
-    if (msg.data.length > maxFrameSize) {
-      refuseOversize(options.codec, msg, maxFrameSize, onError);
+    const data = msg.data;
+    if (data.length > maxFrameSize) {
+      const error = new FrameSizeError(data.length, maxFrameSize);
+      refuseUndecoded(options.codec, msg, error, ErrorCode.InvalidRequest, onError);
       return;
     }
-    let frame: Frame = msg.data;
+    let frame: Frame = data;
     if (options.codec.text === true) {
       try {
-        frame = utf8.decode(msg.data);
+        frame = utf8.decode(data);
       } catch {
-        onError(new RpcError(-32700, "A message that is not UTF-8 text"));
+        const error = new RpcError(ErrorCode.ParseError, "A message that is not UTF-8 text");
+        refuseUndecoded(options.codec, msg, error, ErrorCode.ParseError, onError);
         return;
       }
     }
     const signal = Number.isFinite(left) ? () => AbortSignal.timeout(left) : undefined;
-    let reply: Frame | undefined;
-    try {
-      let scope: ConnectionScope | undefined;
-      if (options.context !== undefined) {
-        try {
-          const message = new Request(`nats:${options.subject}`, { headers: request });
-          scope = {
-            connection: NATS_CONNECTION,
-            context: await options.context(NATS_CONNECTION, message),
-          };
-        } catch (reason) {
-          onError(reason);
-          refuseMessage(options.codec, msg, reason);
-          return;
-        }
-      }
-      // The message's headers are the calls' metadata (replies carry none back).
-      reply = await respond(
-        frame,
-        signal,
-        { request, headers: new Headers() },
-        scope ?? NATS_SCOPE,
-      );
-    } catch (error) {
-      onError(error);
-      return;
-    }
-    served++;
-    if (reply !== undefined && msg.reply !== undefined) msg.respond(bytesOf(reply));
+    if (options.context !== undefined) return handleInContext(msg, frame, signal, exchange);
+    const reply = respond(frame, signal, exchange, NATS_SCOPE);
+    if (!(reply instanceof Promise)) return sent(msg, reply);
+    return reply.then((frame) => sent(msg, frame));
   };
 
   // A callback, not an iterator: every message of a read is taken at once,
@@ -349,7 +356,14 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     callback: (error, msg) => {
       if (error !== null) return onError(error);
       running++;
-      handle(msg).then(settled, failed);
+      let outcome: void | Promise<void>;
+      try {
+        outcome = handle(msg);
+      } catch (error) {
+        return failed(error);
+      }
+      if (outcome instanceof Promise) outcome.then(settled, failed);
+      else settled();
     },
   });
 

@@ -8,7 +8,8 @@
  */
 
 import { connect } from "@nats-io/transport-node";
-import { drive, startServer } from "./_harness.ts";
+import { startServer } from "./_harness.ts";
+import { type Costed, costed } from "./_nats_costs.ts";
 
 // The subject `_nats_echo.ts` answers on.
 const SUBJECT = "bare-echo";
@@ -18,10 +19,15 @@ const SUBJECT = "bare-echo";
  * flight, and stops the responder.
  *
  * @param url the NATS server
+ * @param brokerPid the NATS server's process, for its CPU
  * @param depth requests in flight
- * @returns requests per second
+ * @returns requests per second, and the CPU each process spent per request
  */
-export async function bareNatsRequests(url: string, depth: number): Promise<number> {
+export async function bareNatsRequests(
+  url: string,
+  brokerPid: number,
+  depth: number,
+): Promise<Costed> {
   // Its "listening" line says that NATS has its subscription.
   const responder = await startServer(url, new URL("./_nats_echo.ts", import.meta.url));
   const nc = await connect({ servers: url });
@@ -30,8 +36,13 @@ export async function bareNatsRequests(url: string, depth: number): Promise<numb
     '{"jsonrpc":"2.0","id":12345,"method":"add","params":[1234,1234]}',
   );
   for (let i = 0; i < 50; i++) await nc.request(SUBJECT, payload, { timeout: 10_000 });
-  const rate = await drive(depth, () => nc.request(SUBJECT, payload, { timeout: 10_000 }));
+  const result = await costed(
+    [responder.pid],
+    brokerPid,
+    depth,
+    () => nc.request(SUBJECT, payload, { timeout: 10_000 }),
+  );
   await nc.drain();
   await responder.stop();
-  return rate;
+  return result;
 }

@@ -1,20 +1,15 @@
 /**
- * A worker reads a message's NATS headers once, straight into the call's
- * metadata and its deadline: no `MsgHdrs` map first (nats.js's decode, then
- * a copy into `Headers`, were a sixth of a worker's time per message).
+ * A worker reads a message's NATS headers straight from its bytes: the
+ * deadline of every message, the call's metadata only when asked for. No
+ * `MsgHdrs` map first (nats.js's decode, then a copy into `Headers`, were a
+ * sixth of a worker's time per message), and no `Headers` for a handler
+ * that never reads them.
  *
  * @module
  */
 
+import type { ExchangeMetadata } from "../../responder.ts";
 import { DEADLINE_HEADER, type NatsMessage } from "./_wire.ts";
-
-/** What a worker reads from a message's headers. */
-export interface MessageHeaders {
-  /** The headers, as a call's metadata (names lowercased, as HTTP's). */
-  readonly metadata: Headers;
-  /** The caller's deadline in epoch milliseconds; NaN when it sent none. */
-  readonly deadline: number;
-}
 
 // The raw message as nats.js's MsgImpl holds it: the header block is the
 // first `hdr` bytes of `_rdata`. Read when present; `msg.headers` otherwise.
@@ -24,19 +19,19 @@ interface RawMessage {
 }
 
 const latin1 = new TextDecoder("utf-8");
+const DEADLINE_LINE = `\r\n${DEADLINE_HEADER}:`;
 
 /**
- * Reads a message's headers: each name's first value (as NATS's `get()`
- * gives it), and the deadline. A name or value HTTP cannot hold is not
- * metadata.
- *
- * @param msg the message
- * @returns its metadata and deadline
+ * A message's headers as a worker reads them: the deadline at once (every
+ * message needs it), the metadata (`request`, names lowercased as HTTP's,
+ * each name's first value as NATS's `get()` gives it) only when a handler
+ * or interceptor asks; a name or value HTTP cannot hold is not metadata.
+ * The exchange a worker hands its responder.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { readHeaders } from "./_headers.ts";
+ * import { NatsExchange } from "./_headers.ts";
  *
  * const fields = new Map([["Parley-Deadline", "1700000000000"], ["Trace", "abc"]]);
  * const msg = {
@@ -45,18 +40,61 @@ const latin1 = new TextDecoder("utf-8");
  *   headers: { get: (name: string) => fields.get(name) ?? "", keys: () => [...fields.keys()] },
  *   respond: () => true,
  * };
- * const { metadata, deadline } = readHeaders(msg);
- * assert.equal(deadline, 1700000000000);
- * assert.equal(metadata.get("trace"), "abc");
+ * const exchange = new NatsExchange(msg);
+ * assert.equal(exchange.deadline, 1700000000000);
+ * assert.equal(exchange.request.get("trace"), "abc");
  * ```
  */
-export function readHeaders(msg: NatsMessage): MessageHeaders {
-  const raw = msg as NatsMessage & RawMessage;
-  const length = raw._msg?.hdr;
-  if (raw._rdata instanceof Uint8Array && typeof length === "number") {
-    return length > 0 ? parse(latin1.decode(raw._rdata.subarray(0, length))) : NONE();
+export class NatsExchange implements ExchangeMetadata {
+  /** The caller's deadline in epoch milliseconds; NaN when it sent none. */
+  readonly deadline: number;
+  #msg: NatsMessage;
+  // The header block as text, when nats.js's raw bytes were there to read.
+  #text: string | undefined;
+  #request: Headers | undefined;
+  #headers: Headers | undefined;
+
+  /**
+   * Reads the message's deadline.
+   *
+   * @param msg the message
+   */
+  constructor(msg: NatsMessage) {
+    this.#msg = msg;
+    const raw = msg as NatsMessage & RawMessage;
+    const length = raw._msg?.hdr;
+    if (raw._rdata instanceof Uint8Array && typeof length === "number") {
+      const text = length > 0 ? latin1.decode(raw._rdata.subarray(0, length)) : "";
+      this.#text = text;
+      this.deadline = deadlineIn(text);
+    } else {
+      this.deadline = Number(msg.headers?.get(DEADLINE_HEADER) || NaN);
+    }
   }
-  const headers = msg.headers;
+
+  /** The message's headers, as the calls' metadata. */
+  get request(): Headers {
+    return this.#request ??= this.#text === undefined
+      ? fromNats(this.#msg.headers)
+      : parse(this.#text);
+  }
+
+  /** Headers a handler adds for the reply (a NATS reply carries none back). */
+  get headers(): Headers {
+    return this.#headers ??= new Headers();
+  }
+}
+
+// The first `Parley-Deadline` line's value, as `parse` would read it.
+function deadlineIn(text: string): number {
+  const at = text.indexOf(DEADLINE_LINE);
+  if (at === -1) return NaN;
+  const start = at + DEADLINE_LINE.length;
+  const end = text.indexOf("\r\n", start);
+  return Number(text.slice(start, end === -1 ? undefined : end).trim() || NaN);
+}
+
+function fromNats(headers: NatsMessage["headers"]): Headers {
   const metadata = new Headers();
   for (const key of headers?.keys?.() ?? []) {
     try {
@@ -65,15 +103,12 @@ export function readHeaders(msg: NatsMessage): MessageHeaders {
       // A NATS header name or value that HTTP cannot hold: not metadata.
     }
   }
-  return { metadata, deadline: Number(headers?.get(DEADLINE_HEADER) || NaN) };
+  return metadata;
 }
 
-const NONE = (): MessageHeaders => ({ metadata: new Headers(), deadline: NaN });
-
 // `NATS/1.0[ status]\r\nName: value\r\n…\r\n\r\n`, as nats.js's decode reads it.
-function parse(text: string): MessageHeaders {
+function parse(text: string): Headers {
   const metadata = new Headers();
-  let deadline = NaN;
   let seen: Set<string> | undefined;
   let start = text.indexOf("\r\n");
   while (start !== -1) {
@@ -88,12 +123,11 @@ function parse(text: string): MessageHeaders {
     if (seen?.has(name)) continue;
     (seen ??= new Set()).add(name);
     const value = line.slice(colon + 1).trim();
-    if (name === DEADLINE_HEADER) deadline = Number(value || NaN);
     try {
       metadata.set(name, value);
     } catch {
       // A NATS header name or value that HTTP cannot hold: not metadata.
     }
   }
-  return { metadata, deadline };
+  return metadata;
 }
