@@ -24,7 +24,11 @@ export interface CallMetadata {
   readonly trailers: Headers;
 }
 
-const byContext = new WeakMap<CallContext, CallMetadata>();
+// Kept on the context itself under a symbol, as the connection's scope is
+// (rpc/connection.ts): a WeakMap entry per call costs a visible share of a
+// small HTTP call, and ephemeron tables are slow to grow and to collect.
+const METADATA: unique symbol = Symbol("parley.callMetadata");
+type WithMetadata = CallContext & { [METADATA]?: CallMetadata };
 
 /**
  * The metadata of the call whose context this is; `undefined` when the
@@ -54,7 +58,7 @@ const byContext = new WeakMap<CallContext, CallMetadata>();
  * ```
  */
 export function callMetadata(ctx: CallContext): CallMetadata | undefined {
-  return byContext.get(ctx);
+  return (ctx as WithMetadata)[METADATA];
 }
 
 /**
@@ -73,7 +77,7 @@ export function callMetadata(ctx: CallContext): CallMetadata | undefined {
  * ```
  */
 export function attachMetadata(ctx: CallContext, metadata: CallMetadata): void {
-  byContext.set(ctx, metadata);
+  (ctx as WithMetadata)[METADATA] = metadata;
 }
 
 /**
