@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CallHeaders } from "./_call_headers.ts";
 import type { CallContext } from "./service.ts";
 
 /** The metadata of one call, as its handler sees it. */
@@ -107,7 +108,13 @@ export function arrivingCall(
   onCall: ((metadata: CallMetadata) => void) | undefined,
   onError: (error: unknown) => void,
 ): CallMetadata {
-  const metadata = { request, headers: new Headers(), trailers: new Headers() };
+  // Headers that know whether anything was put in them: a reply's own
+  // headers are then written without reading back empty ones.
+  const metadata = {
+    request,
+    headers: new CallHeaders(undefined),
+    trailers: new CallHeaders(undefined),
+  };
   if (onCall === undefined) return metadata;
   try {
     onCall(metadata);

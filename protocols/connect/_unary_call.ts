@@ -10,6 +10,7 @@
 
 import type { ProtoMethod } from "../../codecs/protobuf/schema.ts";
 import type { CallMetadata } from "../../rpc/call_metadata.ts";
+import { unwritten } from "../../rpc/_call_headers.ts";
 import type { ResolvedMethod } from "../../rpc/service.ts";
 import { acceptsGzip, BodyTooLargeError, gzipStream, readMessageBody } from "./_compress.ts";
 import { ConnectError, httpStatusOf } from "./errors.ts";
@@ -65,7 +66,12 @@ export interface UnaryContext {
  * assert.deepEqual([...headers], [["content-type", "application/json"], ["trailer-x-b", "2"], ["x-a", "1"]]);
  * ```
  */
-export function unaryHeaders(metadata: CallMetadata, fixed: Record<string, string>): Headers {
+export function unaryHeaders(
+  metadata: CallMetadata,
+  fixed: Record<string, string>,
+): Headers | Record<string, string> {
+  // Nothing added by the call (most calls): its own headers as they are.
+  if (unwritten(metadata.headers) && unwritten(metadata.trailers)) return fixed;
   const out = new Headers(metadata.headers);
   for (const [name, value] of metadata.trailers) out.append(`trailer-${name}`, value);
   for (const [name, value] of Object.entries(fixed)) out.set(name, value);
