@@ -50,12 +50,13 @@ export interface UnaryContext {
  *
  * @param metadata the call's metadata
  * @param fixed the protocol's own headers
- * @returns the reply's headers
+ * @returns the reply's headers: `fixed` itself when the call added none
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { unaryHeaders } from "./_unary_call.ts";
+ * import { arrivingCall } from "../../rpc/call_metadata.ts";
  *
  * const metadata = {
  *   request: new Headers(),
@@ -63,7 +64,10 @@ export interface UnaryContext {
  *   trailers: new Headers({ "x-b": "2" }),
  * };
  * const headers = unaryHeaders(metadata, { "content-type": "application/json" });
- * assert.deepEqual([...headers], [["content-type", "application/json"], ["trailer-x-b", "2"], ["x-a", "1"]]);
+ * assert.deepEqual([...new Headers(headers)], [["content-type", "application/json"], ["trailer-x-b", "2"], ["x-a", "1"]]);
+ * // A call that added nothing: the protocol's own headers as they are.
+ * const fixed = { "content-type": "application/proto" };
+ * assert.equal(unaryHeaders(arrivingCall(new Headers(), undefined, () => {}), fixed), fixed);
  * ```
  */
 export function unaryHeaders(
