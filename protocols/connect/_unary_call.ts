@@ -169,7 +169,8 @@ export async function answerConnectUnary(
   let body: Uint8Array;
   try {
     const call = { handler: resolved, params, method: method.name, request, deadline, metadata };
-    const result = await invokeCounted(calls, call);
+    const outcome = invokeCounted(calls, call);
+    const result = outcome instanceof Promise ? await outcome : outcome;
     body = encodeReply(method, () => encodeBody(method.response, result ?? {}, format), context);
   } catch (error) {
     return fail(errors.connectErrorOf(error));
