@@ -23,7 +23,6 @@ Deno.test("Connect handler: values, promises, thenables and throws answer, and n
       await new Promise((resolve) => setTimeout(resolve, 1));
       return { n: n + 2 };
     },
-    // deno-lint-ignore no-thenable
     Then: ({ n }: { n: number }) => ({
       then: (resolve: (v: unknown) => void) => resolve({ n: n + 3 }),
     }),
