@@ -179,6 +179,20 @@ export function xmlRpc(options: XmlRpcOptions = {}): Codec {
     }
   }
   const decoding: DecodeOptions = { maxDepth, keepFloats: options.keepFloats ?? false };
+  return instance({ allowNone, maxDepth, maxItems, decoding });
+}
+
+/** An XML-RPC codec's checked options, shared by the instances it forks. */
+interface Settings {
+  readonly allowNone: boolean;
+  readonly maxDepth: number;
+  readonly maxItems: number;
+  readonly decoding: DecodeOptions;
+}
+
+// One instance: an HTTP server forks one per POST, so forking checks nothing again.
+function instance(settings: Settings): Codec {
+  const { allowNone, maxDepth, maxItems, decoding } = settings;
   let nextId = 1;
   const sent: RpcId[] = [];
   // Whether this end has made calls, and has answered a document that was
@@ -191,7 +205,7 @@ export function xmlRpc(options: XmlRpcOptions = {}): Codec {
     mediaType: "text/xml",
     text: true,
     features: { batch: false, notifications: false, replyToParseError: true },
-    fork: () => xmlRpc(options),
+    fork: () => instance(settings),
     encode(message: RpcMessage | readonly RpcMessage[]): Frame {
       if (Array.isArray(message)) throw new TypeError("XML-RPC has no batches");
       const xml = encodeMessage(message as RpcMessage, allowNone, maxDepth);

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CallHeaders } from "./_call_headers.ts";
 import type { CallContext } from "./service.ts";
 
 /** The metadata of one call, as its handler sees it. */
@@ -24,7 +25,11 @@ export interface CallMetadata {
   readonly trailers: Headers;
 }
 
-const byContext = new WeakMap<CallContext, CallMetadata>();
+// Kept on the context itself under a symbol, as the connection's scope is
+// (rpc/connection.ts): a WeakMap entry per call costs a visible share of a
+// small HTTP call, and ephemeron tables are slow to grow and to collect.
+const METADATA: unique symbol = Symbol("parley.callMetadata");
+type WithMetadata = CallContext & { [METADATA]?: CallMetadata };
 
 /**
  * The metadata of the call whose context this is; `undefined` when the
@@ -54,7 +59,7 @@ const byContext = new WeakMap<CallContext, CallMetadata>();
  * ```
  */
 export function callMetadata(ctx: CallContext): CallMetadata | undefined {
-  return byContext.get(ctx);
+  return (ctx as WithMetadata)[METADATA];
 }
 
 /**
@@ -73,7 +78,7 @@ export function callMetadata(ctx: CallContext): CallMetadata | undefined {
  * ```
  */
 export function attachMetadata(ctx: CallContext, metadata: CallMetadata): void {
-  byContext.set(ctx, metadata);
+  (ctx as WithMetadata)[METADATA] = metadata;
 }
 
 /**
@@ -103,7 +108,13 @@ export function arrivingCall(
   onCall: ((metadata: CallMetadata) => void) | undefined,
   onError: (error: unknown) => void,
 ): CallMetadata {
-  const metadata = { request, headers: new Headers(), trailers: new Headers() };
+  // Headers that know whether anything was put in them: a reply's own
+  // headers are then written without reading back empty ones.
+  const metadata = {
+    request,
+    headers: new CallHeaders(undefined),
+    trailers: new CallHeaders(undefined),
+  };
   if (onCall === undefined) return metadata;
   try {
     onCall(metadata);

@@ -148,7 +148,9 @@ export function attachConnection(ctx: CallContext, scope: ConnectionScope): void
   (ctx as Scoped)[SCOPE] = scope;
 }
 
-const byRequest = new WeakMap<Headers, ConnectionScope>();
+// On the request's headers under a symbol, for the same reason as SCOPE.
+const REQUEST_SCOPE: unique symbol = Symbol("parley.requestScope");
+type ScopedHeaders = Headers & { [REQUEST_SCOPE]?: ConnectionScope };
 
 /**
  * Hands an HTTP request's scope to the protocol handler that will serve it
@@ -169,7 +171,7 @@ const byRequest = new WeakMap<Headers, ConnectionScope>();
  * ```
  */
 export function attachRequestScope(request: Request, scope: ConnectionScope): void {
-  byRequest.set(request.headers, scope);
+  (request.headers as ScopedHeaders)[REQUEST_SCOPE] = scope;
 }
 
 /**
@@ -187,7 +189,7 @@ export function attachRequestScope(request: Request, scope: ConnectionScope): vo
  * ```
  */
 export function requestScope(headers: Headers): ConnectionScope | undefined {
-  return byRequest.get(headers);
+  return (headers as ScopedHeaders)[REQUEST_SCOPE];
 }
 
 /** What {@linkcode typedContext} gives: a context builder and handlers that read it. */

@@ -56,6 +56,8 @@ export interface UnaryCall {
  * A unary call's handler called within its deadline ({@linkcode invokeWithin}),
  * counted in flight while it runs.
  *
+ * @returns as `invokeWithin`: the handler's value at once, or a promise
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -69,14 +71,22 @@ export interface UnaryCall {
  * assert.equal(calls.inFlight, 0);
  * ```
  */
-export async function invokeCounted(calls: InFlight, call: UnaryCall): Promise<unknown> {
+export function invokeCounted(calls: InFlight, call: UnaryCall): unknown | Promise<unknown> {
   const { handler, params, method, request, deadline, metadata } = call;
   calls.inFlight++;
-  try {
-    return await invokeWithin(handler, params, method, () => request.signal, deadline, metadata);
-  } finally {
+  const outcome = invokeWithin(handler, params, method, () => request.signal, deadline, metadata);
+  // A synchronous handler's value is ready: no promise, no turn to wait.
+  if (!(outcome instanceof Promise)) {
     calls.inFlight--;
+    return outcome;
   }
+  return outcome.then((value) => {
+    calls.inFlight--;
+    return value;
+  }, (error) => {
+    calls.inFlight--;
+    throw error;
+  });
 }
 
 /**
@@ -92,7 +102,9 @@ export async function invokeCounted(calls: InFlight, call: UnaryCall): Promise<u
  *   when the handler looks at its own: Deno.serve warns about reading it
  * @param deadline fires at the call's deadline; none without one
  * @param metadata what `callMetadata(ctx)` finds; none when absent
- * @returns what the handler returned
+ * @returns what the handler returned: a value at once when it returned one
+ *   (and the call has no deadline), else a promise; a handler's throw is a
+ *   rejected promise
  *
  * @example A handler that outlives its deadline
  * ```ts
@@ -101,7 +113,8 @@ export async function invokeCounted(calls: InFlight, call: UnaryCall): Promise<u
  *
  * const never = { invoke: () => new Promise(() => {}) };
  * await assert.rejects(
- *   invokeWithin(never, {}, "demo.Slow/Wait", () => new AbortController().signal, AbortSignal.abort()),
+ *   async () =>
+ *     await invokeWithin(never, {}, "demo.Slow/Wait", () => new AbortController().signal, AbortSignal.abort()),
  *   { name: "ConnectError", connectCode: "deadline_exceeded" },
  * );
  * assert.equal(await invokeWithin({ invoke: () => 3 }, {}, "demo.Fast/Go", () => AbortSignal.abort(), undefined), 3);
@@ -114,7 +127,7 @@ export function invokeWithin(
   aborted: () => AbortSignal,
   deadline: AbortSignal | undefined,
   metadata?: CallMetadata,
-): Promise<unknown> {
+): unknown | Promise<unknown> {
   let signal: AbortSignal | undefined;
   const ctx: CallContext = {
     id: undefined,
@@ -129,7 +142,19 @@ export function invokeWithin(
     const scope = requestScope(metadata.request);
     if (scope !== undefined) attachConnection(ctx, scope);
   }
-  const outcome = Promise.resolve().then(() => handler.invoke(params, ctx));
+  let outcome: unknown;
+  try {
+    outcome = handler.invoke(params, ctx);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // A value that is not a promise (most handlers return one at once) is
+  // returned as it is; a thenable of another kind becomes a promise.
+  if (
+    !(outcome instanceof Promise) && typeof (outcome as PromiseLike<unknown>)?.then === "function"
+  ) {
+    outcome = Promise.resolve(outcome);
+  }
   if (deadline === undefined) return outcome;
   return Promise.race([outcome, expiry(deadline)]);
 }

@@ -10,6 +10,7 @@
 
 import type { ProtoMethod } from "../../codecs/protobuf/schema.ts";
 import type { CallMetadata } from "../../rpc/call_metadata.ts";
+import { unwritten } from "../../rpc/_call_headers.ts";
 import type { ResolvedMethod } from "../../rpc/service.ts";
 import { acceptsGzip, BodyTooLargeError, gzipStream, readMessageBody } from "./_compress.ts";
 import { ConnectError, httpStatusOf } from "./errors.ts";
@@ -49,12 +50,13 @@ export interface UnaryContext {
  *
  * @param metadata the call's metadata
  * @param fixed the protocol's own headers
- * @returns the reply's headers
+ * @returns the reply's headers: `fixed` itself when the call added none
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { unaryHeaders } from "./_unary_call.ts";
+ * import { arrivingCall } from "../../rpc/call_metadata.ts";
  *
  * const metadata = {
  *   request: new Headers(),
@@ -62,10 +64,18 @@ export interface UnaryContext {
  *   trailers: new Headers({ "x-b": "2" }),
  * };
  * const headers = unaryHeaders(metadata, { "content-type": "application/json" });
- * assert.deepEqual([...headers], [["content-type", "application/json"], ["trailer-x-b", "2"], ["x-a", "1"]]);
+ * assert.deepEqual([...new Headers(headers)], [["content-type", "application/json"], ["trailer-x-b", "2"], ["x-a", "1"]]);
+ * // A call that added nothing: the protocol's own headers as they are.
+ * const fixed = { "content-type": "application/proto" };
+ * assert.equal(unaryHeaders(arrivingCall(new Headers(), undefined, () => {}), fixed), fixed);
  * ```
  */
-export function unaryHeaders(metadata: CallMetadata, fixed: Record<string, string>): Headers {
+export function unaryHeaders(
+  metadata: CallMetadata,
+  fixed: Record<string, string>,
+): Headers | Record<string, string> {
+  // Nothing added by the call (most calls): its own headers as they are.
+  if (unwritten(metadata.headers) && unwritten(metadata.trailers)) return fixed;
   const out = new Headers(metadata.headers);
   for (const [name, value] of metadata.trailers) out.append(`trailer-${name}`, value);
   for (const [name, value] of Object.entries(fixed)) out.set(name, value);
@@ -159,7 +169,8 @@ export async function answerConnectUnary(
   let body: Uint8Array;
   try {
     const call = { handler: resolved, params, method: method.name, request, deadline, metadata };
-    const result = await invokeCounted(calls, call);
+    const outcome = invokeCounted(calls, call);
+    const result = outcome instanceof Promise ? await outcome : outcome;
     body = encodeReply(method, () => encodeBody(method.response, result ?? {}, format), context);
   } catch (error) {
     return fail(errors.connectErrorOf(error));

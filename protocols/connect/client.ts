@@ -16,6 +16,7 @@
  */
 
 import type { ProtoSchema } from "../../codecs/protobuf/schema.ts";
+import { unwritten } from "../../rpc/_call_headers.ts";
 import { ProtocolError, TimeoutError } from "../../rpc/errors.ts";
 import type { CallOptions } from "../../rpc/client.ts";
 import type { RpcParams, RpcStream } from "../../rpc/types.ts";
@@ -217,6 +218,13 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
   const maxBodySize = options.maxBodySize ?? 16 * 1024 * 1024;
   const compressThreshold = options.compressThreshold ?? Infinity;
   const inFlight = new Set<AbortController>();
+  // Every unary POST's own headers as a plain record, made once: fetch
+  // copies a record faster than a `Headers` (its conversion was ~5% of a call).
+  const fixed: Record<string, string> = {
+    ...Object.fromEntries(new Headers(options.headers)),
+    "content-type": mediaTypeOf(format),
+    "connect-protocol-version": "1",
+  };
 
   const send = async <T>(
     name: string,
@@ -231,26 +239,15 @@ export function connectClient(baseUrl: string, options: ConnectClientOptions): C
     }
     const request = Array.isArray(params) ? params[0] ?? {} : params ?? {};
     let body: Uint8Array = encodeBody(method.request, request, format);
-    const headers = new Headers(options.headers);
-    new Headers(callOptions.headers).forEach((value, key) => headers.set(key, value));
-    headers.set("content-type", mediaTypeOf(format));
-    headers.set("connect-protocol-version", "1");
-    if (body.length > compressThreshold) {
-      body = await new Response(gzipStream(body)).bytes();
-      headers.set("content-encoding", "gzip");
-    }
+    const gzip = body.length > compressThreshold;
+    if (gzip) body = await new Response(gzipStream(body)).bytes();
     const timeout = callOptions.timeout ?? options.timeout;
+    const timed = timeout !== undefined && timeout !== Infinity;
+    const headers = postHeaders(fixed, callOptions.headers, gzip, timed ? timeout : undefined);
     const controller = new AbortController();
-    const timer = timeout === undefined || timeout === Infinity ? undefined : setTimeout(
-      () => controller.abort(new TimeoutError(name, timeout)),
-      timeout,
-    );
-    if (timeout !== undefined && timeout !== Infinity) {
-      headers.set(
-        "connect-timeout-ms",
-        String(Math.max(1, Math.min(Math.ceil(timeout), MAX_TIMEOUT_MS))),
-      );
-    }
+    const timer = timed
+      ? setTimeout(() => controller.abort(new TimeoutError(name, timeout)), timeout)
+      : undefined;
     const signal = callOptions.signal;
     signal?.throwIfAborted();
     const onAbort = () => controller.abort(signal!.reason);
@@ -327,4 +324,28 @@ function responseMetadata(received: Headers): ConnectResponseMetadata {
     else headers.append(name, value);
   }
   return { headers, trailers };
+}
+
+// A unary POST's headers: `fixed` itself, unless the call brings headers
+// of its own (over the client's, under the protocol's), a gzipped body or
+// a timeout.
+function postHeaders(
+  fixed: Record<string, string>,
+  own: HeadersInit | undefined,
+  gzip: boolean,
+  timeout: number | undefined,
+): Record<string, string> {
+  const written = own !== undefined && !(own instanceof Headers && unwritten(own));
+  if (!written && !gzip && timeout === undefined) return fixed;
+  const headers = { ...fixed };
+  if (written) new Headers(own).forEach((value, key) => headers[key] = value);
+  headers["content-type"] = fixed["content-type"]!;
+  headers["connect-protocol-version"] = "1";
+  if (gzip) headers["content-encoding"] = "gzip";
+  if (timeout !== undefined) {
+    headers["connect-timeout-ms"] = String(
+      Math.max(1, Math.min(Math.ceil(timeout), MAX_TIMEOUT_MS)),
+    );
+  }
+  return headers;
 }

@@ -7,8 +7,11 @@
  * reply of the same size (`_http_server.ts`), parsing nothing on either
  * side. Each server is a process of its own, started fresh and warmed up
  * for every measurement (`BENCH_WARMUP` calls, 2,000 by default, as both
- * ends compile their hot paths); the order alternates between rounds (parley
- * first, then the ceiling first): read the ratios.
+ * ends compile their hot paths). A third pair shows the floor of the work
+ * itself: the same calls with no framework on either side (`fetch` and the
+ * codec's encode and decode in the client, a bare `Deno.serve` that decodes,
+ * adds and encodes in the server). The order reverses between rounds (parley,
+ * ceiling, minimal; then minimal, ceiling, parley): read the ratios.
  *
  * @module
  */
@@ -85,12 +88,52 @@ async function connectCalls(): Promise<number> {
   return rate;
 }
 
+// The same calls with no framework on either side: fetch and the codec's
+// encode and decode in the client, xml-minimal or connect-minimal serving.
+async function minimalXmlRpc(): Promise<number> {
+  const server = await startServer("xml-minimal", SERVER);
+  const url = `http://127.0.0.1:${server.port}/RPC2`;
+  const codec = xmlRpc();
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  let i = 0;
+  const rate = await measure(async () => {
+    const call = codec.fork!();
+    const body = call.encode({ kind: "request", id: 1, method: "add", params: [i++ & 0xffff, 1] });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: XML_HEADERS,
+      body: body as string,
+    });
+    return call.decode(utf8.decode(await response.bytes()));
+  });
+  await server.stop();
+  return rate;
+}
+
+async function minimalConnect(): Promise<number> {
+  const server = await startServer("connect-minimal", SERVER);
+  const url = `http://127.0.0.1:${server.port}/interop.Calculator/Add`;
+  const add = schema.method("interop.Calculator/Add")!;
+  let i = 0;
+  const rate = await measure(async () => {
+    const body = add.request.encode({ num1: i++ & 0xffff, num2: 1 }) as Uint8Array<ArrayBuffer>;
+    const response = await fetch(url, { method: "POST", headers: CONNECT_HEADERS, body });
+    return add.response.decode(await response.bytes());
+  });
+  await server.stop();
+  return rate;
+}
+
 const report = new Report();
 for (let round = 1; round <= ROUNDS; round++) {
-  let xml = 0, xmlBare = 0, connect = 0, connectBare = 0;
+  let xml = 0, xmlBare = 0, connect = 0, connectBare = 0, xmlMinimal = 0, connectMinimal = 0;
   const parley = async () => {
     xml = await xmlRpcCalls();
     connect = await connectCalls();
+  };
+  const minimal = async () => {
+    xmlMinimal = await minimalXmlRpc();
+    connectMinimal = await minimalConnect();
   };
   const bare = async () => {
     xmlBare = await bareFetch("xml-canned", "/RPC2", XML_CALL, XML_HEADERS);
@@ -102,23 +145,35 @@ for (let round = 1; round <= ROUNDS; round++) {
     );
   };
   // A B, then B A: neither side always goes first.
-  if (round % 2 === 1) {
-    await parley();
-    await bare();
-  } else {
-    await bare();
-    await parley();
-  }
+  const order = round % 2 === 1 ? [parley, bare, minimal] : [minimal, bare, parley];
+  for (const step of order) await step();
   report.record(`parley XML-RPC, ${IN_FLIGHT} in flight`, xml);
   report.record(`bare fetch, XML-RPC bodies (ceiling), ${IN_FLIGHT} in flight`, xmlBare);
   report.record(`parley Connect (proto), ${IN_FLIGHT} in flight`, connect);
   report.record(`bare fetch, Connect bodies (ceiling), ${IN_FLIGHT} in flight`, connectBare);
   report.record(`ratio XML-RPC/ceiling, ${IN_FLIGHT} in flight`, xml / xmlBare);
   report.record(`ratio Connect/ceiling, ${IN_FLIGHT} in flight`, connect / connectBare);
+  report.record(
+    `minimal XML-RPC (fetch + codec, no framework), ${IN_FLIGHT} in flight`,
+    xmlMinimal,
+  );
+  report.record(
+    `minimal Connect (fetch + protobuf, no framework), ${IN_FLIGHT} in flight`,
+    connectMinimal,
+  );
+  report.record(`ratio minimal XML-RPC/ceiling, ${IN_FLIGHT} in flight`, xmlMinimal / xmlBare);
+  report.record(
+    `ratio minimal Connect/ceiling, ${IN_FLIGHT} in flight`,
+    connectMinimal / connectBare,
+  );
+  report.record(`ratio XML-RPC/minimal XML-RPC, ${IN_FLIGHT} in flight`, xml / xmlMinimal);
+  report.record(`ratio Connect/minimal Connect, ${IN_FLIGHT} in flight`, connect / connectMinimal);
   console.error(
-    `round ${round}: XML-RPC ${(xml / xmlBare).toFixed(2)} of its ceiling, Connect ${
-      (connect / connectBare).toFixed(2)
-    }`,
+    `round ${round}: XML-RPC ${(xml / xmlBare).toFixed(2)} of its ceiling (minimal ${
+      (xmlMinimal / xmlBare).toFixed(2)
+    }), Connect ${(connect / connectBare).toFixed(2)} (minimal ${
+      (connectMinimal / connectBare).toFixed(2)
+    })`,
   );
 }
 report.print(

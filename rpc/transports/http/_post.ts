@@ -11,6 +11,7 @@ import { DecodeError } from "../../errors.ts";
 import type { Responder } from "../../responder.ts";
 import type { ConnectionScope } from "../../connection.ts";
 import type { Codec, Frame } from "../../types.ts";
+import { CallHeaders, unwritten } from "../../_call_headers.ts";
 import { acceptsGzip, BodyTooLargeError, essence, gzipStream, readBody } from "./_body.ts";
 
 /** What {@linkcode answerPost} needs of a route. */
@@ -111,7 +112,8 @@ export async function answerPost(
   }
   let reply: Frame | undefined;
   // What handlers add to their call's reply headers (`callMetadata(ctx).headers`).
-  const replied = new Headers();
+  // Headers that know whether a handler wrote to them: most calls' stay empty.
+  const replied = new CallHeaders(undefined);
   try {
     // Handlers that read their signal see the client's abort.
     reply = await route.respond(frame, () => request.signal, {
@@ -152,10 +154,10 @@ export async function answerPost(
 // The reply's own headers over those its handlers added; a handler's
 // headers about the body or the connection are dropped (the body is ours).
 function withHeaders(
-  replied: Headers,
+  replied: CallHeaders,
   own: Record<string, string>,
 ): Headers | Record<string, string> {
-  if (replied.keys().next().done === true) return own;
+  if (unwritten(replied)) return own;
   const headers = new Headers();
   for (const [key, value] of replied) {
     if (!BODY_HEADERS.test(key)) headers.set(key, value);

@@ -166,18 +166,8 @@ export function serveHttp(
       attachRequestScope(request, outcome);
       return mount[1](request);
     }
-    if (wantsWebSocket(request)) {
-      if (route.websocket === undefined || route.websocket === false) {
-        return plain(400, "Bad Request: this path does not accept WebSocket connections");
-      }
-      // The listener serves the handshakes that open a connection; one that
-      // follows other requests on a kept-alive connection reaches this server.
-      return plain(
-        400,
-        "Bad Request: a WebSocket handshake must be the first request of its connection",
-      );
-    }
-    if (request.method !== "POST") return plain(405, "Method Not Allowed", { allow: "POST" });
+    // A handshake is a GET: a POST's headers are not searched for one.
+    if (request.method !== "POST") return notPost(request, route);
     // Nothing to decide: no promise to wait for (one fewer turn per call).
     const outcome = options.authenticate === undefined && route.context === undefined
       ? { connection: postConnection(info.remoteAddr) }
@@ -315,6 +305,20 @@ function running(
 }
 
 type Route = HttpRoute & PostRoute;
+
+// The answer to a request to a route that is not a POST.
+function notPost(request: Request, route: Route): Response {
+  if (!wantsWebSocket(request)) return plain(405, "Method Not Allowed", { allow: "POST" });
+  if (route.websocket === undefined || route.websocket === false) {
+    return plain(400, "Bad Request: this path does not accept WebSocket connections");
+  }
+  // The listener serves the handshakes that open a connection; one that
+  // follows other requests on a kept-alive connection reaches this server.
+  return plain(
+    400,
+    "Bad Request: a WebSocket handshake must be the first request of its connection",
+  );
+}
 
 // The path of an absolute URL, without parsing all of it: `request.url` is
 // always absolute, and parsing it whole costs more than the rest of routing.
