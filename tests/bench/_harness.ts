@@ -17,6 +17,8 @@ export const MAX_CALLS = 5_000_000;
 export interface BenchServer {
   /** The port it listens on. */
   readonly port: number;
+  /** Its process id (for its CPU time, from `/proc`). */
+  readonly pid: number;
   /** Stops it (SIGTERM) and waits for it. */
   stop(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function startServer(
   const port = Number(text.trim().split(" ")[1]);
   return {
     port,
+    pid: child.pid,
     async stop() {
       child.kill("SIGTERM");
       await child.status;
