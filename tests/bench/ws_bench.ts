@@ -51,12 +51,27 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+// `BENCH_PIN=1`: this process on core 0, each server on core 1 (Linux
+// `taskset`), so that every measurement has the same placement.
+const PIN = Deno.env.get("BENCH_PIN") === "1";
+
+async function pin(pid: number, core: number): Promise<void> {
+  await new Deno.Command("taskset", {
+    args: ["-p", "-c", String(core), String(pid)],
+    stdout: "null",
+  })
+    .output();
+}
+
+if (PIN) await pin(Deno.pid, 0);
+
 // Drives `call` after a warm-up, measuring the server's CPU over the run.
 async function measure(
   server: BenchServer,
   depth: number,
   call: () => Promise<unknown>,
 ): Promise<Measured> {
+  if (PIN) await pin(server.pid, 1);
   await drive(depth, call, WARMUP_SECONDS);
   const before = cpuSeconds(server.pid);
   const client = process.cpuUsage();
@@ -123,14 +138,21 @@ const MSGPACK_ADD = new Uint8Array([
 
 // The ceiling: a text message the size of a JSON-RPC add request (or a
 // binary one the size of a msgpack-rpc one), echoed by a bare
-// Deno.upgradeWebSocket (or, `onWs`, by the ws package alone on parley's
-// ConnDuplex: the ceiling of the design parley's server runs on); replies
-// come back in order, so a queue of resolvers matches them.
-async function wsEcho(depth: number, binary = false, onWs = false): Promise<Measured> {
-  const server = onWs
+// Deno.upgradeWebSocket; `ws`: by the ws package alone on parley's
+// ConnDuplex (the ceiling of the design parley's server runs on); `parley`:
+// answered by parley's server (the messages are add requests), which
+// measures its server alone. Replies come back in order, so a queue of
+// resolvers matches them.
+async function wsEcho(
+  depth: number,
+  binary: boolean,
+  server: "deno" | "ws" | "parley" = "deno",
+): Promise<Measured> {
+  const process = server === "ws"
     ? await startServer("", new URL("./_ws_bare.ts", import.meta.url))
-    : await startServer("ws-echo");
-  const socket = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+    : await startServer(server === "parley" ? "ws" : "ws-echo");
+  const path = server !== "parley" ? "/" : binary ? "/msgpack" : "/rpc";
+  const socket = new WebSocket(`ws://127.0.0.1:${process.port}${path}`);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
     socket.onerror = reject;
@@ -148,11 +170,11 @@ async function wsEcho(depth: number, binary = false, onWs = false): Promise<Meas
     socket.send(message);
     return promise;
   };
-  const measured = await measure(server, depth, call);
+  const measured = await measure(process, depth, call);
   const closed = new Promise((resolve) => (socket.onclose = resolve));
   socket.close();
   await closed;
-  await server.stop();
+  await process.stop();
   return measured;
 }
 
@@ -163,7 +185,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const depth of QUICK ? [64] : [1, 64]) {
     let jsonTcp = NaN, msgpackTcp = NaN;
     let jsonWs = NONE, msgpackWs = NONE, echo = NONE, binaryEcho = NONE;
-    let wsEchoText = NONE, wsEchoBinary = NONE;
+    let wsEchoText = NONE, wsEchoBinary = NONE, bareJson = NONE, bareMsgpack = NONE;
     const tcp = async () => {
       if (QUICK) return;
       jsonTcp = await tcpCalls(depth, "jsonrpc");
@@ -172,10 +194,12 @@ for (let round = 1; round <= ROUNDS; round++) {
     const ws = async () => {
       jsonWs = await wsCalls(depth, "jsonrpc");
       msgpackWs = await wsCalls(depth, "msgpack");
-      echo = await wsEcho(depth);
+      echo = await wsEcho(depth, false);
       binaryEcho = await wsEcho(depth, true);
-      wsEchoText = await wsEcho(depth, false, true);
-      wsEchoBinary = await wsEcho(depth, true, true);
+      wsEchoText = await wsEcho(depth, false, "ws");
+      wsEchoBinary = await wsEcho(depth, true, "ws");
+      bareJson = await wsEcho(depth, false, "parley");
+      bareMsgpack = await wsEcho(depth, true, "parley");
     };
     // A B, then B A: neither side always goes first.
     if (round % 2 === 1) {
@@ -196,6 +220,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     report.record(`bare ws echo, binary (ceiling), ${at}`, binaryEcho.rate);
     report.record(`ws package echo on ConnDuplex, text, ${at}`, wsEchoText.rate);
     report.record(`ws package echo on ConnDuplex, binary, ${at}`, wsEchoBinary.rate);
+    report.record(`bare client → parley server, jsonrpc, ${at}`, bareJson.rate);
+    report.record(`bare client → parley server, msgpack-rpc, ${at}`, bareMsgpack.rate);
     report.record(`server CPU µs/call, jsonrpc ws, ${at}`, jsonWs.serverCpu);
     report.record(`server CPU µs/call, msgpack-rpc ws, ${at}`, msgpackWs.serverCpu);
     report.record(`server CPU µs/call, bare ws echo text, ${at}`, echo.serverCpu);
@@ -214,6 +240,14 @@ for (let round = 1; round <= ROUNDS; round++) {
     );
     report.record(`ratio jsonrpc ws/ws package echo, ${at}`, jsonWs.rate / wsEchoText.rate);
     report.record(
+      `ratio bare client → parley jsonrpc/bare ws echo, ${at}`,
+      bareJson.rate / echo.rate,
+    );
+    report.record(
+      `ratio bare client → parley msgpack/bare binary ws echo, ${at}`,
+      bareMsgpack.rate / binaryEcho.rate,
+    );
+    report.record(
       `ratio msgpack ws/ws package echo, binary, ${at}`,
       msgpackWs.rate / wsEchoBinary.rate,
     );
@@ -222,7 +256,10 @@ for (let round = 1; round <= ROUNDS; round++) {
         (jsonWs.rate / echo.rate).toFixed(2)
       }, msgpack ${(msgpackWs.rate / binaryEcho.rate).toFixed(2)}; ws package echo ${
         (wsEchoText.rate / echo.rate).toFixed(2)
-      } (text), ${(wsEchoBinary.rate / binaryEcho.rate).toFixed(2)} (binary); server µs/call ` +
+      } (text), ${(wsEchoBinary.rate / binaryEcho.rate).toFixed(2)} (binary); ` +
+        `bare client → parley: jsonrpc ${(bareJson.rate / echo.rate).toFixed(2)}, msgpack ${
+          (bareMsgpack.rate / binaryEcho.rate).toFixed(2)
+        }; server µs/call ` +
         `jsonrpc ${jsonWs.serverCpu.toFixed(1)}, msgpack ${msgpackWs.serverCpu.toFixed(1)}, ` +
         `echo ${echo.serverCpu.toFixed(1)}, ws echo ${wsEchoText.serverCpu.toFixed(1)}; ` +
         `client µs/call jsonrpc ${jsonWs.clientCpu.toFixed(1)}, msgpack ${
