@@ -22,6 +22,7 @@ import { newline } from "../../rpc/framing/delimiter.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { connectWebSocket } from "../../rpc/transports/websocket.ts";
+import { nodeWebSocket } from "../../rpc/transports/websocket/node_client.ts";
 import { type BenchServer, drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
@@ -102,11 +103,18 @@ async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<nu
   return rate;
 }
 
-async function wsCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<Measured> {
+// `corked`: the client is nodeWebSocket's (the ws package's, each turn's
+// calls in one socket write), not the standard WebSocket.
+async function wsCalls(
+  depth: number,
+  codec: "jsonrpc" | "msgpack",
+  corked = false,
+): Promise<Measured> {
   const server = await startServer("ws");
   const path = codec === "jsonrpc" ? "/rpc" : "/msgpack";
   const client = await connectWebSocket(`ws://127.0.0.1:${server.port}${path}`, {
     codec: codec === "msgpack" ? msgpackRpc() : jsonRpc(),
+    ...(corked ? { WebSocket: await nodeWebSocket() } : {}),
   });
   let i = 0;
   const measured = await measure(
@@ -186,6 +194,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     let jsonTcp = NaN, msgpackTcp = NaN;
     let jsonWs = NONE, msgpackWs = NONE, echo = NONE, binaryEcho = NONE;
     let wsEchoText = NONE, wsEchoBinary = NONE, bareJson = NONE, bareMsgpack = NONE;
+    let jsonCorked = NONE, msgpackCorked = NONE;
     const tcp = async () => {
       if (QUICK) return;
       jsonTcp = await tcpCalls(depth, "jsonrpc");
@@ -194,6 +203,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     const ws = async () => {
       jsonWs = await wsCalls(depth, "jsonrpc");
       msgpackWs = await wsCalls(depth, "msgpack");
+      jsonCorked = await wsCalls(depth, "jsonrpc", true);
+      msgpackCorked = await wsCalls(depth, "msgpack", true);
       echo = await wsEcho(depth, false);
       binaryEcho = await wsEcho(depth, true);
       wsEchoText = await wsEcho(depth, false, "ws");
@@ -220,6 +231,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     report.record(`bare ws echo, binary (ceiling), ${at}`, binaryEcho.rate);
     report.record(`ws package echo on ConnDuplex, text, ${at}`, wsEchoText.rate);
     report.record(`ws package echo on ConnDuplex, binary, ${at}`, wsEchoBinary.rate);
+    report.record(`jsonrpc ws, nodeWebSocket client, ${at}`, jsonCorked.rate);
+    report.record(`msgpack-rpc ws, nodeWebSocket client, ${at}`, msgpackCorked.rate);
     report.record(`bare client → parley server, jsonrpc, ${at}`, bareJson.rate);
     report.record(`bare client → parley server, msgpack-rpc, ${at}`, bareMsgpack.rate);
     report.record(`server CPU µs/call, jsonrpc ws, ${at}`, jsonWs.serverCpu);
@@ -232,6 +245,14 @@ for (let round = 1; round <= ROUNDS; round++) {
     }
     report.record(`ratio msgpack ws/jsonrpc ws, ${at}`, msgpackWs.rate / jsonWs.rate);
     report.record(`ratio jsonrpc ws/bare ws echo, ${at}`, jsonWs.rate / echo.rate);
+    report.record(
+      `ratio jsonrpc ws (nodeWebSocket client)/bare ws echo, ${at}`,
+      jsonCorked.rate / echo.rate,
+    );
+    report.record(
+      `ratio msgpack ws (nodeWebSocket client)/bare binary ws echo, ${at}`,
+      msgpackCorked.rate / binaryEcho.rate,
+    );
     report.record(`ratio msgpack ws/bare binary ws echo, ${at}`, msgpackWs.rate / binaryEcho.rate);
     report.record(`ratio ws package echo/bare ws echo, text, ${at}`, wsEchoText.rate / echo.rate);
     report.record(
@@ -254,7 +275,11 @@ for (let round = 1; round <= ROUNDS; round++) {
     console.error(
       `round ${round}, depth ${depth}: of the bare echo: jsonrpc ${
         (jsonWs.rate / echo.rate).toFixed(2)
-      }, msgpack ${(msgpackWs.rate / binaryEcho.rate).toFixed(2)}; ws package echo ${
+      }, msgpack ${(msgpackWs.rate / binaryEcho.rate).toFixed(2)}; with nodeWebSocket: jsonrpc ${
+        (jsonCorked.rate / echo.rate).toFixed(2)
+      }, msgpack ${(msgpackCorked.rate / binaryEcho.rate).toFixed(2)} (client µs/call ${
+        jsonCorked.clientCpu.toFixed(1)
+      }, ${msgpackCorked.clientCpu.toFixed(1)}); ws package echo ${
         (wsEchoText.rate / echo.rate).toFixed(2)
       } (text), ${(wsEchoBinary.rate / binaryEcho.rate).toFixed(2)} (binary); ` +
         `bare client → parley: jsonrpc ${(bareJson.rate / echo.rate).toFixed(2)}, msgpack ${

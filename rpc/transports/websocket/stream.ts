@@ -70,7 +70,9 @@ export interface WebSocketStreamOptions {
   readonly resume?: () => void;
   /**
    * Holds the socket's writes while the frames of one chunk are sent, so
-   * that they leave in one write (the `ws` package's socket, corked).
+   * that they leave in one write (the `ws` package's socket, corked). By
+   * default the socket's own `cork()`, when it has one (the class of
+   * `nodeWebSocket`).
    */
   readonly cork?: () => void;
   /** Undoes {@linkcode WebSocketStreamOptions.cork}: the held writes leave. */
@@ -165,6 +167,11 @@ export function webSocketStream(
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   const text = options.text ?? true;
   const onActivity = options.onActivity;
+  // A socket that can hold its writes itself (nodeWebSocket's), unless told.
+  const own = socket as Partial<Record<"cork" | "uncork", () => void>>;
+  const corkable = typeof own.cork === "function" && typeof own.uncork === "function";
+  const cork = options.cork ?? (corkable ? () => own.cork!() : undefined);
+  const uncork = options.uncork ?? (corkable ? () => own.uncork!() : undefined);
   // Binary messages as bytes, not Blobs. A socket that already hands out
   // byte views (the `ws` package's, "nodebuffer") is left as it is: its
   // views are used in place, where an ArrayBuffer would be a copy of each
@@ -314,7 +321,7 @@ export function webSocketStream(
     clearTimeout(release);
     release = undefined;
     held = false;
-    options.uncork?.();
+    uncork?.();
   };
 
   // Sends the frames of one chunk together (one socket write where the
@@ -330,9 +337,9 @@ export function webSocketStream(
       if (held) letGo();
       throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
     }
-    if (!held && options.cork !== undefined) {
+    if (!held && cork !== undefined) {
       held = true;
-      options.cork();
+      cork();
     }
     try {
       for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
