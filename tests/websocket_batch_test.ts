@@ -87,3 +87,63 @@ Deno.test("WebSocket server: binary calls in one write are all answered (msgpack
     seen.add(id);
   }
 });
+
+Deno.test("WebSocket server: bytes a handler keeps stay as sent, whole and fragmented messages alike", async () => {
+  // Binary messages reach the codec as views of what the socket read, not
+  // copies: what a handler keeps must not change as more messages arrive.
+  const kept: Uint8Array[] = [];
+  await using server = serveHttp({
+    routes: {
+      "/msgpack": {
+        codec: msgpackRpc(),
+        service: {
+          keep: (bytes: Uint8Array) => {
+            kept.push(bytes);
+            // A copy made by slice() is the caller's own.
+            bytes.slice(0, 1).fill(0xff);
+            return bytes.length;
+          },
+        },
+        websocket: true,
+      },
+    },
+  });
+  await using socket = await RawSocket.connect(server);
+  assert.equal((await socket.handshake("/msgpack")).status, 101);
+  const codec = msgpackRpc();
+  const count = 120;
+  const payloadOf = (i: number) => Uint8Array.from({ length: 1 + (i * 37) % 700 }, (_, j) => i + j);
+  const frames = Array.from({ length: count }, (_, i) => {
+    const message = codec.encode({
+      kind: "request",
+      id: i + 1,
+      method: "keep",
+      params: [payloadOf(i)],
+    }) as Uint8Array;
+    if (i % 5 !== 0) return frame(Op.Binary, message);
+    // Every fifth message in two fragments.
+    const half = message.length >> 1;
+    return concat([
+      frame(Op.Binary, message.subarray(0, half), { fin: false }),
+      frame(Op.Continuation, message.subarray(half)),
+    ]);
+  });
+  for (let round = 0; round < 2; round++) {
+    kept.length = 0;
+    await socket.write(concat(frames));
+    let replies = 0;
+    while (replies < count) {
+      const reply = await socket.readFrame();
+      assert.notEqual(reply, "eof");
+      if (reply === "eof" || reply.opcode !== Op.Binary) continue;
+      const message = codec.decode(reply.payload) as { id: number; result: number };
+      assert.equal(message.result, payloadOf(message.id - 1).length);
+      replies++;
+    }
+    assert.equal(kept.length, count);
+    for (let i = 0; i < count; i++) {
+      assert.ok(kept[i] instanceof Uint8Array);
+      assert.deepEqual([...kept[i]!], [...payloadOf(i)], `message ${i + 1}, round ${round + 1}`);
+    }
+  }
+});

@@ -6,10 +6,13 @@
  */
 
 export type { Peer } from "../rpc/peer.ts";
+// The client without Deno's certificate diagnosis: browsers say no reason.
 export {
-  CloseCode,
   connectWebSocket,
   type ConnectWebSocketOptions,
+} from "../rpc/transports/websocket/client.ts";
+export {
+  CloseCode,
   webSocketStream,
   type WebSocketStreamOptions,
-} from "../rpc/transports/websocket.ts";
+} from "../rpc/transports/websocket/stream.ts";

@@ -12,7 +12,7 @@ import {
   type ReplyTaker,
   requestMetadata,
 } from "../answer.ts";
-import { attachMetadata } from "../call_metadata.ts";
+import { attachMetadata, type CallMetadata, OWN_METADATA } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
 import type { CallContext, ResolvedMethod, Service } from "../service.ts";
@@ -33,6 +33,9 @@ class IncomingCall implements CallContext, ReplyTaker {
   #controller: AbortController | undefined;
   #abortedBy: { readonly reason: unknown } | undefined;
   #answered = false;
+  // The request's own metadata entries, if it carried any.
+  meta: Readonly<Record<string, string>> | undefined;
+  #metadata: CallMetadata | undefined;
 
   constructor(
     owner: IncomingCalls,
@@ -52,6 +55,14 @@ class IncomingCall implements CallContext, ReplyTaker {
       if (this.#abortedBy !== undefined) this.#controller.abort(this.#abortedBy.reason);
     }
     return this.#controller.signal;
+  }
+
+  // Built when a handler first asks (callMetadata), not for every call.
+  get [OWN_METADATA](): CallMetadata | undefined {
+    if (this.#metadata !== undefined) return this.#metadata;
+    const request = this.#owner.requestMetadata(this.meta);
+    if (request === undefined) return undefined;
+    return this.#metadata = { request, headers: new Headers(), trailers: new Headers() };
   }
 
   abort(reason: unknown): void {
@@ -223,7 +234,7 @@ export class IncomingCalls {
     const call = streams === undefined || id === undefined
       ? new IncomingCall(this, id, method, respond)
       : new StreamingCall(this, id, method, respond, streams);
-    this.#withMetadata(call, meta);
+    call.meta = meta;
     // A call that streams is known before its handler runs (its caller's
     // messages find it by id); any other only if its handler is still at
     // work once it returns: a synchronous handler is answered and gone
@@ -291,10 +302,20 @@ export class IncomingCalls {
 
   // The call's metadata, when it has some.
   #withMetadata(ctx: CallContext, meta: Readonly<Record<string, string>> | undefined): void {
-    const request = requestMetadata(this.#metadata, meta);
+    const request = this.requestMetadata(meta);
     if (request !== undefined) {
       attachMetadata(ctx, { request, headers: new Headers(), trailers: new Headers() });
     }
+  }
+
+  /**
+   * A call's request metadata: the connection's, under the call's own entries.
+   *
+   * @param meta the call's own entries, if it carried any
+   * @returns the headers, or `undefined` when there are none
+   */
+  requestMetadata(meta: Readonly<Record<string, string>> | undefined): Headers | undefined {
+    return requestMetadata(this.#metadata, meta);
   }
 
   /**

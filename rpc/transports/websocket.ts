@@ -9,25 +9,16 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
 import { certificateError } from "./_certificate.ts";
-import { Peer, type PeerOptions } from "../peer.ts";
+import type { Peer } from "../peer.ts";
 import { ReconnectingClient, type ReconnectOptions } from "../reconnect.ts";
 import type { RetryPolicy } from "../retry.ts";
-import type { Codec } from "../types.ts";
-import { webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
+import { connectDiagnosed, type ConnectWebSocketOptions } from "./websocket/client.ts";
 
 export { CloseCode, webSocketStream, type WebSocketStreamOptions } from "./websocket/stream.ts";
+export type { ConnectWebSocketOptions } from "./websocket/client.ts";
 export type { ReconnectOptions } from "../reconnect.ts";
 export type { RetryPolicy } from "../retry.ts";
-
-/** Options of {@linkcode connectWebSocket}. */
-export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStreamOptions, "text"> {
-  /** Subprotocols to ask for. */
-  readonly protocols?: string | string[];
-  /** The `WebSocket` class to use; the global one by default. */
-  readonly WebSocket?: typeof WebSocket;
-}
 
 /**
  * Connects to a WebSocket endpoint, such as a `serveHttp` route with
@@ -57,63 +48,11 @@ export interface ConnectWebSocketOptions extends PeerOptions, Omit<WebSocketStre
  * assert.equal(await client.call("add", [1, 2]), 3);
  * ```
  */
-export async function connectWebSocket(
+export function connectWebSocket(
   url: string | URL,
   options: ConnectWebSocketOptions,
 ): Promise<Peer> {
-  const Socket = options.WebSocket ?? globalThis.WebSocket;
-  const socket = new Socket(url, options.protocols);
-  await opened(socket, String(url));
-  const stream = webSocketStream(socket, { ...options, text: isText(options.codec) });
-  return new Peer(stream, options);
-}
-
-function isText(codec: Codec): boolean {
-  return codec.text === true;
-}
-
-function opened(socket: WebSocket, url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Deno says why a socket failed in its error event; browsers do not.
-    let failure: string | undefined;
-    const onError = (event: Event) => {
-      const message = (event as ErrorEvent).message;
-      if (typeof message === "string" && message !== "") failure = message;
-    };
-    const onOpen = () => {
-      socket.removeEventListener("close", onClose);
-      socket.removeEventListener("error", onError);
-      resolve();
-    };
-    const onClose = (event: CloseEvent) => {
-      socket.removeEventListener("open", onOpen);
-      socket.removeEventListener("error", onError);
-      let host = url;
-      try {
-        host = new URL(url).host;
-      } catch {
-        // Not a URL: name it as given.
-      }
-      const certificate = failure === undefined ? undefined : certificateError(failure, host);
-      reject(
-        new ConnectionClosedError(
-          `The WebSocket to ${url} closed before it opened (code ${event.code}${
-            event.reason ? `: ${event.reason}` : ""
-          })${
-            certificate !== undefined
-              ? `: ${certificate.message}`
-              : failure !== undefined
-              ? `: ${failure}`
-              : ""
-          }`,
-          certificate === undefined ? undefined : { cause: certificate },
-        ),
-      );
-    };
-    socket.addEventListener("open", onOpen, { once: true });
-    socket.addEventListener("close", onClose, { once: true });
-    socket.addEventListener("error", onError);
-  });
+  return connectDiagnosed(url, options, certificateError);
 }
 
 /** Options of {@linkcode reconnectWebSocket}. */

@@ -15,17 +15,77 @@
  * @module
  */
 
+import process from "node:process";
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { msgpackRpc } from "../../codecs/msgpack_rpc.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
 import { selfDelimiting } from "../../rpc/framing/self_delimiting.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { connectWebSocket } from "../../rpc/transports/websocket.ts";
-import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import { nodeWebSocket } from "../../rpc/transports/websocket/node_client.ts";
+import { type BenchServer, drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
 
 // Calls made before each measurement, so that neither side is measured compiling.
 const WARMUP_SECONDS = 0.3;
+// `BENCH_WS_QUICK=1`: 64 in flight over WebSocket only (no TCP, no 1 in
+// flight), for comparing two versions of the WebSocket path.
+const QUICK = Deno.env.get("BENCH_WS_QUICK") === "1";
+
+/** A WebSocket measurement: calls per second, and the server's CPU per call. */
+interface Measured {
+  readonly rate: number;
+  /** Microseconds of the server process's CPU (user + system) per call. */
+  readonly serverCpu: number;
+  /** Microseconds of this (the client's) process's CPU per call. */
+  readonly clientCpu: number;
+}
+
+// CPU seconds a process has used, user and system, from /proc (Linux).
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+    // utime and stime are fields 14 and 15, in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+// `BENCH_PIN=1`: this process on core 0, each server on core 1 (Linux
+// `taskset`), so that every measurement has the same placement.
+const PIN = Deno.env.get("BENCH_PIN") === "1";
+
+async function pin(pid: number, core: number): Promise<void> {
+  await new Deno.Command("taskset", {
+    args: ["-p", "-c", String(core), String(pid)],
+    stdout: "null",
+  })
+    .output();
+}
+
+if (PIN) await pin(Deno.pid, 0);
+
+// Drives `call` after a warm-up, measuring the server's CPU over the run.
+async function measure(
+  server: BenchServer,
+  depth: number,
+  call: () => Promise<unknown>,
+): Promise<Measured> {
+  if (PIN) await pin(server.pid, 1);
+  await drive(depth, call, WARMUP_SECONDS);
+  const before = cpuSeconds(server.pid);
+  const client = process.cpuUsage();
+  const start = performance.now();
+  const rate = await drive(depth, call);
+  const calls = rate * (performance.now() - start) / 1000;
+  const used = process.cpuUsage(client);
+  return {
+    rate,
+    serverCpu: (cpuSeconds(server.pid) - before) * 1e6 / calls,
+    clientCpu: (used.user + used.system) / calls,
+  };
+}
 
 async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<number> {
   const server = await startServer(codec === "jsonrpc" ? "jsonrpc-newline" : "msgpack");
@@ -43,19 +103,28 @@ async function tcpCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<nu
   return rate;
 }
 
-async function wsCalls(depth: number, codec: "jsonrpc" | "msgpack"): Promise<number> {
+// `corked`: the client is nodeWebSocket's (the ws package's, each turn's
+// calls in one socket write), not the standard WebSocket.
+async function wsCalls(
+  depth: number,
+  codec: "jsonrpc" | "msgpack",
+  corked = false,
+): Promise<Measured> {
   const server = await startServer("ws");
   const path = codec === "jsonrpc" ? "/rpc" : "/msgpack";
   const client = await connectWebSocket(`ws://127.0.0.1:${server.port}${path}`, {
     codec: codec === "msgpack" ? msgpackRpc() : jsonRpc(),
+    ...(corked ? { WebSocket: await nodeWebSocket() } : {}),
   });
   let i = 0;
-  const call = () => client.call("add", [i & 0xffff, i++ & 0xffff]);
-  await drive(depth, call, WARMUP_SECONDS);
-  const rate = await drive(depth, call);
+  const measured = await measure(
+    server,
+    depth,
+    () => client.call("add", [i & 0xffff, i++ & 0xffff]),
+  );
   await client.close();
   await server.stop();
-  return rate;
+  return measured;
 }
 
 // A msgpack-rpc add request, [0, 12345, "add", [17, 17]]: 12 bytes, the
@@ -77,11 +146,21 @@ const MSGPACK_ADD = new Uint8Array([
 
 // The ceiling: a text message the size of a JSON-RPC add request (or a
 // binary one the size of a msgpack-rpc one), echoed by a bare
-// Deno.upgradeWebSocket; replies come back in order, so a queue of
+// Deno.upgradeWebSocket; `ws`: by the ws package alone on parley's
+// ConnDuplex (the ceiling of the design parley's server runs on); `parley`:
+// answered by parley's server (the messages are add requests), which
+// measures its server alone. Replies come back in order, so a queue of
 // resolvers matches them.
-async function wsEcho(depth: number, binary = false): Promise<number> {
-  const server = await startServer("ws-echo");
-  const socket = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+async function wsEcho(
+  depth: number,
+  binary: boolean,
+  server: "deno" | "ws" | "parley" = "deno",
+): Promise<Measured> {
+  const process = server === "ws"
+    ? await startServer("", new URL("./_ws_bare.ts", import.meta.url))
+    : await startServer(server === "parley" ? "ws" : "ws-echo");
+  const path = server !== "parley" ? "/" : binary ? "/msgpack" : "/rpc";
+  const socket = new WebSocket(`ws://127.0.0.1:${process.port}${path}`);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
     socket.onerror = reject;
@@ -99,29 +178,39 @@ async function wsEcho(depth: number, binary = false): Promise<number> {
     socket.send(message);
     return promise;
   };
-  await drive(depth, call, WARMUP_SECONDS);
-  const rate = await drive(depth, call);
+  const measured = await measure(process, depth, call);
   const closed = new Promise((resolve) => (socket.onclose = resolve));
   socket.close();
   await closed;
-  await server.stop();
-  return rate;
+  await process.stop();
+  return measured;
 }
 
 const report = new Report();
+const NONE: Measured = { rate: NaN, serverCpu: NaN, clientCpu: NaN };
 
 for (let round = 1; round <= ROUNDS; round++) {
-  for (const depth of [1, 64]) {
-    let jsonTcp = 0, jsonWs = 0, msgpackTcp = 0, msgpackWs = 0, echo = 0, binaryEcho = 0;
+  for (const depth of QUICK ? [64] : [1, 64]) {
+    let jsonTcp = NaN, msgpackTcp = NaN;
+    let jsonWs = NONE, msgpackWs = NONE, echo = NONE, binaryEcho = NONE;
+    let wsEchoText = NONE, wsEchoBinary = NONE, bareJson = NONE, bareMsgpack = NONE;
+    let jsonCorked = NONE, msgpackCorked = NONE;
     const tcp = async () => {
+      if (QUICK) return;
       jsonTcp = await tcpCalls(depth, "jsonrpc");
       msgpackTcp = await tcpCalls(depth, "msgpack");
     };
     const ws = async () => {
       jsonWs = await wsCalls(depth, "jsonrpc");
       msgpackWs = await wsCalls(depth, "msgpack");
-      echo = await wsEcho(depth);
+      jsonCorked = await wsCalls(depth, "jsonrpc", true);
+      msgpackCorked = await wsCalls(depth, "msgpack", true);
+      echo = await wsEcho(depth, false);
       binaryEcho = await wsEcho(depth, true);
+      wsEchoText = await wsEcho(depth, false, "ws");
+      wsEchoBinary = await wsEcho(depth, true, "ws");
+      bareJson = await wsEcho(depth, false, "parley");
+      bareMsgpack = await wsEcho(depth, true, "parley");
     };
     // A B, then B A: neither side always goes first.
     if (round % 2 === 1) {
@@ -131,26 +220,76 @@ for (let round = 1; round <= ROUNDS; round++) {
       await ws();
       await tcp();
     }
-    report.record(`jsonrpc tcp newline, ${depth} in flight`, jsonTcp);
-    report.record(`jsonrpc ws, ${depth} in flight`, jsonWs);
-    report.record(`msgpack-rpc tcp self-delimiting, ${depth} in flight`, msgpackTcp);
-    report.record(`msgpack-rpc ws, ${depth} in flight`, msgpackWs);
-    report.record(`bare ws echo, text (ceiling), ${depth} in flight`, echo);
-    report.record(`bare ws echo, binary (ceiling), ${depth} in flight`, binaryEcho);
-    report.record(`ratio jsonrpc ws/tcp, ${depth} in flight`, jsonWs / jsonTcp);
-    report.record(`ratio msgpack ws/tcp, ${depth} in flight`, msgpackWs / msgpackTcp);
-    report.record(`ratio msgpack ws/jsonrpc ws, ${depth} in flight`, msgpackWs / jsonWs);
-    report.record(`ratio jsonrpc ws/bare ws echo, ${depth} in flight`, jsonWs / echo);
+    const at = `${depth} in flight`;
+    if (!QUICK) {
+      report.record(`jsonrpc tcp newline, ${at}`, jsonTcp);
+      report.record(`msgpack-rpc tcp self-delimiting, ${at}`, msgpackTcp);
+    }
+    report.record(`jsonrpc ws, ${at}`, jsonWs.rate);
+    report.record(`msgpack-rpc ws, ${at}`, msgpackWs.rate);
+    report.record(`bare ws echo, text (ceiling), ${at}`, echo.rate);
+    report.record(`bare ws echo, binary (ceiling), ${at}`, binaryEcho.rate);
+    report.record(`ws package echo on ConnDuplex, text, ${at}`, wsEchoText.rate);
+    report.record(`ws package echo on ConnDuplex, binary, ${at}`, wsEchoBinary.rate);
+    report.record(`jsonrpc ws, nodeWebSocket client, ${at}`, jsonCorked.rate);
+    report.record(`msgpack-rpc ws, nodeWebSocket client, ${at}`, msgpackCorked.rate);
+    report.record(`bare client → parley server, jsonrpc, ${at}`, bareJson.rate);
+    report.record(`bare client → parley server, msgpack-rpc, ${at}`, bareMsgpack.rate);
+    report.record(`server CPU µs/call, jsonrpc ws, ${at}`, jsonWs.serverCpu);
+    report.record(`server CPU µs/call, msgpack-rpc ws, ${at}`, msgpackWs.serverCpu);
+    report.record(`server CPU µs/call, bare ws echo text, ${at}`, echo.serverCpu);
+    report.record(`server CPU µs/call, ws package echo text, ${at}`, wsEchoText.serverCpu);
+    if (!QUICK) {
+      report.record(`ratio jsonrpc ws/tcp, ${at}`, jsonWs.rate / jsonTcp);
+      report.record(`ratio msgpack ws/tcp, ${at}`, msgpackWs.rate / msgpackTcp);
+    }
+    report.record(`ratio msgpack ws/jsonrpc ws, ${at}`, msgpackWs.rate / jsonWs.rate);
+    report.record(`ratio jsonrpc ws/bare ws echo, ${at}`, jsonWs.rate / echo.rate);
     report.record(
-      `ratio msgpack ws/bare binary ws echo, ${depth} in flight`,
-      msgpackWs / binaryEcho,
+      `ratio jsonrpc ws (nodeWebSocket client)/bare ws echo, ${at}`,
+      jsonCorked.rate / echo.rate,
+    );
+    report.record(
+      `ratio msgpack ws (nodeWebSocket client)/bare binary ws echo, ${at}`,
+      msgpackCorked.rate / binaryEcho.rate,
+    );
+    report.record(`ratio msgpack ws/bare binary ws echo, ${at}`, msgpackWs.rate / binaryEcho.rate);
+    report.record(`ratio ws package echo/bare ws echo, text, ${at}`, wsEchoText.rate / echo.rate);
+    report.record(
+      `ratio ws package echo/bare ws echo, binary, ${at}`,
+      wsEchoBinary.rate / binaryEcho.rate,
+    );
+    report.record(`ratio jsonrpc ws/ws package echo, ${at}`, jsonWs.rate / wsEchoText.rate);
+    report.record(
+      `ratio bare client → parley jsonrpc/bare ws echo, ${at}`,
+      bareJson.rate / echo.rate,
+    );
+    report.record(
+      `ratio bare client → parley msgpack/bare binary ws echo, ${at}`,
+      bareMsgpack.rate / binaryEcho.rate,
+    );
+    report.record(
+      `ratio msgpack ws/ws package echo, binary, ${at}`,
+      msgpackWs.rate / wsEchoBinary.rate,
     );
     console.error(
-      `round ${round}, depth ${depth}: jsonrpc tcp ${jsonTcp.toFixed(0)}/s, ws ${
-        jsonWs.toFixed(0)
-      }/s (${(jsonWs / jsonTcp).toFixed(2)}), of the bare echo: jsonrpc ${
-        (jsonWs / echo).toFixed(2)
-      }, msgpack ${(msgpackWs / binaryEcho).toFixed(2)}`,
+      `round ${round}, depth ${depth}: of the bare echo: jsonrpc ${
+        (jsonWs.rate / echo.rate).toFixed(2)
+      }, msgpack ${(msgpackWs.rate / binaryEcho.rate).toFixed(2)}; with nodeWebSocket: jsonrpc ${
+        (jsonCorked.rate / echo.rate).toFixed(2)
+      }, msgpack ${(msgpackCorked.rate / binaryEcho.rate).toFixed(2)} (client µs/call ${
+        jsonCorked.clientCpu.toFixed(1)
+      }, ${msgpackCorked.clientCpu.toFixed(1)}); ws package echo ${
+        (wsEchoText.rate / echo.rate).toFixed(2)
+      } (text), ${(wsEchoBinary.rate / binaryEcho.rate).toFixed(2)} (binary); ` +
+        `bare client → parley: jsonrpc ${(bareJson.rate / echo.rate).toFixed(2)}, msgpack ${
+          (bareMsgpack.rate / binaryEcho.rate).toFixed(2)
+        }; server µs/call ` +
+        `jsonrpc ${jsonWs.serverCpu.toFixed(1)}, msgpack ${msgpackWs.serverCpu.toFixed(1)}, ` +
+        `echo ${echo.serverCpu.toFixed(1)}, ws echo ${wsEchoText.serverCpu.toFixed(1)}; ` +
+        `client µs/call jsonrpc ${jsonWs.clientCpu.toFixed(1)}, msgpack ${
+          msgpackWs.clientCpu.toFixed(1)
+        }, echo ${echo.clientCpu.toFixed(1)}`,
     );
   }
 }

@@ -9,6 +9,7 @@
 import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "../../errors.ts";
 import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Frame, MessageStream } from "../../types.ts";
+import { type DirectFrames, offerDirectFrames } from "../../_direct.ts";
 
 /**
  * WebSocket close codes parley uses (RFC 6455, section 7.4.1): the code a
@@ -69,7 +70,9 @@ export interface WebSocketStreamOptions {
   readonly resume?: () => void;
   /**
    * Holds the socket's writes while the frames of one chunk are sent, so
-   * that they leave in one write (the `ws` package's socket, corked).
+   * that they leave in one write (the `ws` package's socket, corked). By
+   * default the socket's own `cork()`, when it has one (the class of
+   * `nodeWebSocket`).
    */
   readonly cork?: () => void;
   /** Undoes {@linkcode WebSocketStreamOptions.cork}: the held writes leave. */
@@ -164,13 +167,29 @@ export function webSocketStream(
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   const text = options.text ?? true;
   const onActivity = options.onActivity;
-  socket.binaryType = "arraybuffer";
+  // A socket that can hold its writes itself (nodeWebSocket's), unless told.
+  const own = socket as Partial<Record<"cork" | "uncork", () => void>>;
+  const corkable = typeof own.cork === "function" && typeof own.uncork === "function";
+  const cork = options.cork ?? (corkable ? () => own.cork!() : undefined);
+  const uncork = options.uncork ?? (corkable ? () => own.uncork!() : undefined);
+  // Binary messages as bytes, not Blobs. A socket that already hands out
+  // byte views (the `ws` package's, "nodebuffer") is left as it is: its
+  // views are used in place, where an ArrayBuffer would be a copy of each
+  // message (a tenth of parley's WebSocket server's time with msgpack-rpc).
+  if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
   let failure: Error | undefined;
-  // Set once the readable is closed, errored or cancelled: no more enqueues.
+  // Set once the session stopped reading for good: what arrives is dropped.
   let ended = false;
+  // Set once the socket has closed: reading ends after what is queued.
+  let closed = false;
   let paused = false;
-  // The readable's controller: how many bytes the session has not read yet.
-  let incoming: ReadableStreamDefaultController<Frame> | undefined;
+  // Messages received and not yet read, and their size: a batch for the
+  // session's next read. A read takes them all at once, so a socket read that
+  // brought many messages costs the session one promise, not one per message.
+  let queue: Frame[] = [];
+  let unread = 0;
+  // The session's read waiting for a message, if any.
+  let waiting: (() => void) | undefined;
   // Whether the socket's writes are held (corked) until the session has
   // answered what it has been given, and the timer that lets them go if it
   // does not read on.
@@ -190,85 +209,119 @@ export function webSocketStream(
     closeWith(code, reason);
   };
 
-  const readable = new ReadableStream<Frame>({
-    start(controller) {
-      incoming = controller;
-      const enqueue = (frame: Frame): void => {
-        if (ended) return;
-        try {
-          controller.enqueue(frame);
-        } catch {
-          // Closed under us (the session ended while messages were arriving).
-          ended = true;
-          closeWith(CloseCode.InternalError, "the session has ended");
-          return;
-        }
-        onActivity?.();
-        const desired = controller.desiredSize;
-        if (options.pause !== undefined && !paused && desired !== null && desired <= 0) {
-          paused = true;
-          options.pause();
-        }
-      };
-      socket.addEventListener("message", (event) => {
-        // A listener that throws would be an uncaught exception: the process
-        // dies. Whatever arrives, this one does not throw.
-        try {
-          if (ended) return;
-          const data = event.data;
-          if (typeof data === "string") {
-            if (!text) {
-              const error = new DecodeError("websocket", "a text message for a binary codec");
-              return refuse(error, CloseCode.UnsupportedData, "binary messages only");
-            }
-            if (data.length > maxMessageSize) {
-              const error = new FrameSizeError(data.length, maxMessageSize);
-              return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
-            }
-            return enqueue(data);
-          }
-          const bytes = new Uint8Array(data as ArrayBuffer);
-          if (bytes.length > maxMessageSize) {
-            const error = new FrameSizeError(bytes.length, maxMessageSize);
-            return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
-          }
-          enqueue(bytes);
-        } catch (error) {
-          refuse(error as Error, CloseCode.InternalError, "cannot read this message");
-        }
-      });
-      socket.addEventListener("close", (event) => {
-        if (ended) return;
-        ended = true;
-        failure ??= closedBy(event as CloseEvent);
-        try {
-          if (failure !== undefined) controller.error(failure);
-          else controller.close();
-        } catch {
-          // Cancelled already.
-        }
-      });
-    },
-    pull() {
-      if (!paused) return;
+  const wake = (): void => {
+    const wakeUp = waiting;
+    waiting = undefined;
+    wakeUp?.();
+  };
+
+  const enqueue = (frame: Frame): void => {
+    queue.push(frame);
+    unread += frame.length;
+    onActivity?.();
+    if (options.pause !== undefined && !paused && unread >= highWaterMark) {
+      paused = true;
+      options.pause();
+    }
+    wake();
+  };
+
+  // What has arrived since the last read, all of it; null once the socket
+  // has closed and everything is read.
+  const take = (): readonly Frame[] | null => {
+    if (queue.length === 0) {
+      if (failure !== undefined) throw failure;
+      return null;
+    }
+    const batch = queue;
+    queue = [];
+    unread = 0;
+    if (paused && !ended) {
       paused = false;
       try {
         options.resume?.();
       } catch {
-        // The socket is gone; its close event ends the stream.
+        // The socket is gone; its close event ends reading.
       }
+    }
+    return batch;
+  };
+
+  const direct: DirectFrames = {
+    read() {
+      if (queue.length > 0 || closed || ended) {
+        try {
+          return Promise.resolve(ended ? null : take());
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      // Taken a turn after the first message's event, not in it: the
+      // messages the socket delivers in the same turn (one network read of
+      // many) join the batch.
+      return new Promise<void>((resolve) => waiting = resolve).then(() => ended ? null : take());
+    },
+  };
+
+  socket.addEventListener("message", (event) => {
+    // A listener that throws would be an uncaught exception: the process
+    // dies. Whatever arrives, this one does not throw.
+    try {
+      if (ended || closed) return;
+      const data = event.data;
+      if (typeof data === "string") {
+        if (!text) {
+          const error = new DecodeError("websocket", "a text message for a binary codec");
+          return refuse(error, CloseCode.UnsupportedData, "binary messages only");
+        }
+        if (data.length > maxMessageSize) {
+          const error = new FrameSizeError(data.length, maxMessageSize);
+          return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+        }
+        return enqueue(data);
+      }
+      // A plain Uint8Array over a view's bytes: a Node Buffer's slice() would
+      // not copy, and codecs take slice() to copy.
+      const bytes = ArrayBuffer.isView(data)
+        ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+        : new Uint8Array(data as ArrayBuffer);
+      if (bytes.length > maxMessageSize) {
+        const error = new FrameSizeError(bytes.length, maxMessageSize);
+        return refuse(error, CloseCode.MessageTooBig, `over ${maxMessageSize} bytes`);
+      }
+      enqueue(bytes);
+    } catch (error) {
+      refuse(error as Error, CloseCode.InternalError, "cannot read this message");
+    }
+  });
+  socket.addEventListener("close", (event) => {
+    if (closed) return;
+    closed = true;
+    failure ??= closedBy(event as CloseEvent);
+    wake();
+  });
+
+  // The same messages as a stream, for a reader that does not take the
+  // batches: pulled a batch at a time.
+  const readable = new ReadableStream<Frame>({
+    async pull(controller) {
+      const batch = await direct.read();
+      if (batch === null) return controller.close();
+      for (const frame of batch) controller.enqueue(frame);
     },
     cancel() {
       // The session stopped reading for good: what still arrives is dropped.
       ended = true;
+      queue = [];
+      unread = 0;
     },
-  }, { highWaterMark, size: (frame) => frame.length });
+  }, { highWaterMark: 0 });
 
   const letGo = (): void => {
     clearTimeout(release);
     release = undefined;
     held = false;
-    options.uncork?.();
+    uncork?.();
   };
 
   // Sends the frames of one chunk together (one socket write where the
@@ -284,17 +337,15 @@ export function webSocketStream(
       if (held) letGo();
       throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
     }
-    if (!held && options.cork !== undefined) {
+    if (!held && cork !== undefined) {
       held = true;
-      options.cork();
+      cork();
     }
     try {
       for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
     } finally {
       if (held) {
-        // desiredSize is the mark less what waits unread (null once errored).
-        const unread = ended ? 0 : highWaterMark - (incoming?.desiredSize ?? highWaterMark);
-        if (unread <= 0) letGo();
+        if (unread <= 0 || ended || closed) letGo();
         else release ??= setTimeout(letGo, 0);
       }
     }
@@ -310,13 +361,13 @@ export function webSocketStream(
     },
   });
 
-  return {
+  return offerDirectFrames({
     readable,
     writable,
     remote: options.remote ?? socket.url,
     close(reason?: unknown): Promise<void> {
       if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-      const closed = new Promise<void>((resolve) => {
+      const closing = new Promise<void>((resolve) => {
         // A peer that never answers the close is not waited for forever.
         const timer = setTimeout(resolve, 1000);
         socket.addEventListener("close", () => {
@@ -332,7 +383,7 @@ export function webSocketStream(
       } else if (reason instanceof DecodeError) {
         closeWith(CloseCode.InvalidPayload, reason.message);
       } else closeWith(CloseCode.InternalError, String((reason as Error)?.message ?? reason));
-      return closed;
+      return closing;
     },
-  };
+  }, direct);
 }
