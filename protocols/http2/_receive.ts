@@ -19,6 +19,7 @@ import { MAX_WINDOW, RateCounter } from "./_settings.ts";
 import { applySettings } from "./_peer_settings.ts";
 import type { Stream } from "./_stream.ts";
 import { Http2ErrorCode as E, Http2StreamError } from "./errors.ts";
+import { copyToSlab } from "./_slab.ts";
 
 const HTTP1 = /^[A-Z]+ \S* HTTP\/1\.[01]\r?$/;
 
@@ -262,7 +263,7 @@ export class Receiver implements F.FrameSink {
     }
     // Padding is never read by anyone: credited at once.
     if (end - start < length) this.credit(stream, length - (end - start));
-    if (end > start) stream.deliver(copy(payload, start, end));
+    if (end > start) stream.deliver(copyToSlab(payload, start, end));
     else if ((flags & F.END_STREAM) === 0) this.#controlFrame();
     if (flags & F.END_STREAM) this.#remoteEnd(stream, undefined);
   }
@@ -384,25 +385,4 @@ export class Receiver implements F.FrameSink {
     if (stream !== undefined) return link.streamError(stream, code, "A malformed PRIORITY");
     link.sendReset(id, code);
   }
-}
-
-// Small chunks are copied into a shared slab rather than each into an
-// ArrayBuffer of its own (an allocation that cost more than the rest of a
-// small DATA frame's handling); a chunk held keeps at most its slab alive.
-const SLAB = 65_536;
-const SMALL = 4096;
-let slab = new Uint8Array(SLAB);
-let slabUsed = 0;
-
-function copy(payload: Uint8Array, start: number, end: number): Uint8Array {
-  const length = end - start;
-  if (length > SMALL) return payload.slice(start, end);
-  if (slabUsed + length > SLAB) {
-    slab = new Uint8Array(SLAB);
-    slabUsed = 0;
-  }
-  const chunk = slab.subarray(slabUsed, slabUsed + length);
-  chunk.set(payload.subarray(start, end));
-  slabUsed += length;
-  return chunk;
 }

@@ -19,14 +19,9 @@ import { notifyThrough, optionsMetadata, sendThrough } from "../../interceptors_
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import { backoffDelay, isIdempotent, type RetryPolicy, sleep } from "../../retry.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
-import {
-  bytesOf,
-  DEADLINE_HEADER,
-  type NatsConnectionLike,
-  NoRespondersError,
-  utf8,
-} from "./_wire.ts";
+import { bytesOf, type NatsConnectionLike, NoRespondersError, utf8 } from "./_wire.ts";
 import { Replies, type ReplyOutcome } from "./_replies.ts";
+import { callHeaders } from "./_headers.ts";
 
 /** Options of {@linkcode natsClient}. */
 export interface NatsClientOptions {
@@ -253,7 +248,7 @@ export class NatsClient extends RpcClientBase {
     const request = this.#replies.request(
       this.#options.subject,
       frame,
-      headersOf(deadline, metadata),
+      callHeaders(deadline, metadata),
       wait,
     );
     if (signal === undefined) return await request;
@@ -295,7 +290,7 @@ export class NatsClient extends RpcClientBase {
       method,
       ...(params === undefined ? {} : { params }),
     }));
-    const headers = headersOf(Date.now() + this.#timeout, metadata);
+    const headers = callHeaders(Date.now() + this.#timeout, metadata);
     this.#options.connection.publish(this.#options.subject, frame, { headers });
     return Promise.resolve();
   }
@@ -338,30 +333,6 @@ export class NatsClient extends RpcClientBase {
     }
     return this.#closed.promise;
   }
-}
-
-// A message's NATS headers (the call's metadata, and its deadline), in
-// what nats.js's publish() takes: anything with encode(). Written here
-// rather than by nats.js's MsgHdrs (a map, then a string, then bytes); a
-// call without metadata reuses the bytes of the last call with its deadline,
-// as the calls of one millisecond share it.
-const encoder = new TextEncoder();
-let lastDeadline = NaN;
-let lastHeaders: { encode(): Uint8Array } | undefined;
-
-function headersOf(deadline: number, metadata: Headers | undefined): { encode(): Uint8Array } {
-  if (metadata === undefined && deadline === lastDeadline) return lastHeaders!;
-  let text = "NATS/1.0\r\n";
-  if (metadata !== undefined) {
-    for (const [key, value] of metadata) text += `${key}: ${value}\r\n`;
-  }
-  const bytes = encoder.encode(`${text}${DEADLINE_HEADER}: ${deadline}\r\n\r\n`);
-  const headers = { encode: () => bytes };
-  if (metadata === undefined) {
-    lastDeadline = deadline;
-    lastHeaders = headers;
-  }
-  return headers;
 }
 
 /**
