@@ -14,6 +14,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
 import type { ClientOptions, WebSocket as WsSocket } from "ws";
 import { DEFAULT_LIMITS } from "../../limits.ts";
@@ -66,12 +67,30 @@ export async function nodeWebSocket(
     maxPayload: options.maxMessageSize ?? DEFAULT_LIMITS.maxFrameSize,
   };
   class Corkable extends WebSocket {
+    // The close code and reason this end closed with for what it read (a
+    // message too big: 1009), for its own close event.
+    #refusal: { code: number; reason: string } | undefined;
+
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols ?? [], settings);
       // An 'error' no one listens to would be an uncaught exception: the
       // process dies. The close that follows says why (1009 for a message
       // too big), and parley's stream turns it into the calls' error.
-      this.on("error", () => {});
+      this.on("error", (error) => {
+        const code = statusCodeOf(error);
+        if (code !== undefined) this.#refusal ??= { code, reason: error.message };
+      });
+    }
+    // A message `ws` refuses (too big, malformed) makes it send a close
+    // frame with the code that says why, and stop reading: the other end's
+    // close frame is never read, so its own close event would say 1006 (no
+    // close frame). It says the code it closed with, and why.
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      const refusal = this.#refusal;
+      if (event === "close" && refusal !== undefined && args[0] === 1006) {
+        return super.emit(event, refusal.code, Buffer.from(refusal.reason));
+      }
+      return super.emit(event, ...args);
     }
     cork(): void {
       socketOf(this)?.cork();
@@ -82,6 +101,16 @@ export async function nodeWebSocket(
   }
   // Its instances are standard WebSockets to parley, with cork() and uncork().
   return Corkable as unknown as typeof globalThis.WebSocket;
+}
+
+// The close code `ws` gives an error of what it read (its `status-code`
+// symbol), if any.
+function statusCodeOf(error: Error): number | undefined {
+  const key = Object.getOwnPropertySymbols(error).find((symbol) =>
+    symbol.description === "status-code"
+  );
+  const code = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
+  return typeof code === "number" ? code : undefined;
 }
 
 // The net.Socket under an open `ws` socket (`_socket`, set once it opened).

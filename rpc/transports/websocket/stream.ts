@@ -10,41 +10,9 @@ import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "
 import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Frame, MessageStream } from "../../types.ts";
 import { type DirectFrames, offerDirectFrames } from "../../_direct.ts";
+import { CloseCode, closedBy, closeSocket, TIMEOUT_LIMITS } from "./_close.ts";
 
-/**
- * WebSocket close codes parley uses (RFC 6455, section 7.4.1): the code a
- * parley end closes a socket with says why, for peers that are not parley.
- *
- * @example A text message to a binary codec's route is refused with UnsupportedData
- * ```ts
- * import assert from "node:assert/strict";
- * import { CloseCode } from "./stream.ts";
- * import { serveHttp } from "../http.ts";
- * import { msgpackRpc } from "../../../codecs/msgpack_rpc.ts";
- *
- * await using server = serveHttp({
- *   routes: { "/rpc": { codec: msgpackRpc(), service: {}, websocket: true } },
- * });
- * const socket = new WebSocket(`${server.url.replace("http", "ws")}/rpc`);
- * const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
- * socket.onopen = () => socket.send("not msgpack");
- * assert.equal((await closed).code, CloseCode.UnsupportedData);
- * ```
- */
-export const CloseCode = {
-  /** The session ended normally. */
-  Normal: 1000,
-  /** The server is shutting down, or the connection was idle too long. */
-  GoingAway: 1001,
-  /** A text message for a binary codec. */
-  UnsupportedData: 1003,
-  /** A message the codec cannot read. */
-  InvalidPayload: 1007,
-  /** A message over `maxMessageSize`. */
-  MessageTooBig: 1009,
-  /** Something failed on this side. */
-  InternalError: 1011,
-} as const;
+export { CloseCode } from "./_close.ts";
 
 /** Options of {@linkcode webSocketStream}. */
 export interface WebSocketStreamOptions {
@@ -63,10 +31,12 @@ export interface WebSocketStreamOptions {
   /**
    * Stops the socket reading from the network, so that a session that stops
    * reading (its replies are not being read) stops the sender in turn. The
-   * standard `WebSocket` cannot; the `ws` package's sockets can (`pause()`).
+   * standard `WebSocket` cannot; the `ws` package's sockets can. By default
+   * the socket's own `pause()`, when it has one (the `ws` package's client,
+   * as `nodeWebSocket` gives it).
    */
   readonly pause?: () => void;
-  /** Undoes {@linkcode WebSocketStreamOptions.pause}. */
+  /** Undoes {@linkcode WebSocketStreamOptions.pause}; by default the socket's own `resume()`. */
   readonly resume?: () => void;
   /**
    * Holds the socket's writes while the frames of one chunk are sent, so
@@ -79,45 +49,6 @@ export interface WebSocketStreamOptions {
   readonly uncork?: () => void;
   /** Called on each message received or sent (idle timers). */
   readonly onActivity?: () => void;
-}
-
-// What the other end's close codes mean, for the error that says why.
-const CLOSE_MEANINGS: Readonly<Record<number, string>> = {
-  1001: "going away: shutting down, or the connection was idle",
-  1002: "a protocol error",
-  1003: "data it cannot accept",
-  1006: "the connection dropped without a close frame",
-  1007: "a message it cannot read",
-  1008: "a policy violation",
-  1009: "a message too big",
-  1011: "an error on its side",
-};
-
-// The error of a close that was not a normal one; undefined for a normal one.
-function closedBy(event: CloseEvent): ConnectionClosedError | undefined {
-  if (event.code === CloseCode.Normal || event.code === 1005) return undefined;
-  const meaning = CLOSE_MEANINGS[event.code] ?? "no reason known to parley";
-  return new ConnectionClosedError(
-    `The WebSocket was closed with code ${event.code} (${meaning})${
-      event.reason ? `: ${event.reason}` : ""
-    }`,
-  );
-}
-
-// Limits whose breach closes a socket as idle rather than as too big.
-const TIMEOUT_LIMITS = new Set(["idleTimeout", "firstFrameTimeout"]);
-const utf8 = new TextEncoder();
-
-/**
- * A close reason within the 123 bytes a close frame has room for, cut at a
- * character: a longer one makes `close()` throw, and the socket stays open.
- */
-function closeReason(reason: string): string {
-  // 41 UTF-16 units are at most 123 bytes.
-  if (reason.length <= 41) return reason;
-  let cut = reason.slice(0, 123);
-  while (utf8.encode(cut).length > 123) cut = cut.slice(0, -1);
-  return cut;
 }
 
 /**
@@ -167,11 +98,15 @@ export function webSocketStream(
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   const text = options.text ?? true;
   const onActivity = options.onActivity;
-  // A socket that can hold its writes itself (nodeWebSocket's), unless told.
-  const own = socket as Partial<Record<"cork" | "uncork", () => void>>;
+  // A socket that can hold its writes, or stop reading, itself (the `ws`
+  // package's, nodeWebSocket's), unless told otherwise.
+  const own = socket as Partial<Record<"cork" | "uncork" | "pause" | "resume", () => void>>;
   const corkable = typeof own.cork === "function" && typeof own.uncork === "function";
   const cork = options.cork ?? (corkable ? () => own.cork!() : undefined);
   const uncork = options.uncork ?? (corkable ? () => own.uncork!() : undefined);
+  const pausable = typeof own.pause === "function" && typeof own.resume === "function";
+  const pause = options.pause ?? (pausable ? () => own.pause!() : undefined);
+  const resume = options.resume ?? (pausable ? () => own.resume!() : undefined);
   // Binary messages as bytes, not Blobs. A socket that already hands out
   // byte views (the `ws` package's, "nodebuffer") is left as it is: its
   // views are used in place, where an ArrayBuffer would be a copy of each
@@ -196,17 +131,23 @@ export function webSocketStream(
   let held = false;
   let release: ReturnType<typeof setTimeout> | undefined;
 
-  const closeWith = (code: number, reason: string): void => {
-    try {
-      socket.close(code, closeReason(reason));
-    } catch {
-      // Closed already.
-    }
-  };
+  const closeWith = (code: number, reason: string): void => closeSocket(socket, code, reason);
 
+  // Reading ends with `error` once what came before it is read, whenever
+  // the socket's close event comes (if it ever does).
   const refuse = (error: Error, code: number, reason: string): void => {
     failure ??= error;
     closeWith(code, reason);
+    wake();
+  };
+
+  const unpause = (): void => {
+    paused = false;
+    try {
+      resume?.();
+    } catch {
+      // The socket is gone; its close event ends reading.
+    }
   };
 
   const wake = (): void => {
@@ -219,9 +160,9 @@ export function webSocketStream(
     queue.push(frame);
     unread += frame.length;
     onActivity?.();
-    if (options.pause !== undefined && !paused && unread >= highWaterMark) {
+    if (pause !== undefined && !paused && unread >= highWaterMark) {
       paused = true;
-      options.pause();
+      pause();
     }
     wake();
   };
@@ -236,20 +177,13 @@ export function webSocketStream(
     const batch = queue;
     queue = [];
     unread = 0;
-    if (paused && !ended) {
-      paused = false;
-      try {
-        options.resume?.();
-      } catch {
-        // The socket is gone; its close event ends reading.
-      }
-    }
+    if (paused && !ended) unpause();
     return batch;
   };
 
   const direct: DirectFrames = {
     read() {
-      if (queue.length > 0 || closed || ended) {
+      if (queue.length > 0 || closed || ended || failure !== undefined) {
         try {
           return Promise.resolve(ended ? null : take());
         } catch (error) {
@@ -314,6 +248,8 @@ export function webSocketStream(
       ended = true;
       queue = [];
       unread = 0;
+      // Read on (dropping what comes), so that the closing handshake is read.
+      if (paused) unpause();
     },
   }, { highWaterMark: 0 });
 
