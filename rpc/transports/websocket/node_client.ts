@@ -66,6 +66,14 @@ export async function nodeWebSocket(
     perMessageDeflate: false,
     maxPayload: options.maxMessageSize ?? DEFAULT_LIMITS.maxFrameSize,
   };
+  const max = settings.maxPayload!;
+  // The reason of a close `ws` sends for a message it refuses (a reason it
+  // leaves out), by code.
+  const reasons: Readonly<Record<number, string>> = {
+    1002: "a frame that breaks the protocol",
+    1007: "a text message that is not UTF-8",
+    1009: `a message over ${max} bytes`,
+  };
   class Corkable extends WebSocket {
     // The close code and reason this end closed with for what it read (a
     // message too big: 1009), for its own close event.
@@ -76,15 +84,18 @@ export async function nodeWebSocket(
       // An 'error' no one listens to would be an uncaught exception: the
       // process dies. The close that follows says why (1009 for a message
       // too big), and parley's stream turns it into the calls' error.
-      this.on("error", (error) => {
-        const code = statusCodeOf(error);
-        if (code !== undefined) this.#refusal ??= { code, reason: error.message };
-      });
+      this.on("error", () => {});
     }
-    // A message `ws` refuses (too big, malformed) makes it send a close
-    // frame with the code that says why, and stop reading: the other end's
-    // close frame is never read, so its own close event would say 1006 (no
-    // close frame). It says the code it closed with, and why.
+    // A message `ws` refuses (too big, malformed) makes it close with the
+    // code that says why but no reason: the reason is added here.
+    override close(code?: number, data?: string | Buffer): void {
+      const reason = code === undefined || data !== undefined ? undefined : reasons[code];
+      if (reason !== undefined) this.#refusal ??= { code: code!, reason };
+      super.close(code, data ?? reason);
+    }
+    // After such a close `ws` reads no more, so the other end's close frame
+    // is never read and its own close event would say 1006 (no close
+    // frame): it says the code and reason it closed with.
     override emit(event: string | symbol, ...args: unknown[]): boolean {
       const refusal = this.#refusal;
       if (event === "close" && refusal !== undefined && args[0] === 1006) {
@@ -101,16 +112,6 @@ export async function nodeWebSocket(
   }
   // Its instances are standard WebSockets to parley, with cork() and uncork().
   return Corkable as unknown as typeof globalThis.WebSocket;
-}
-
-// The close code `ws` gives an error of what it read (its `status-code`
-// symbol), if any.
-function statusCodeOf(error: Error): number | undefined {
-  const key = Object.getOwnPropertySymbols(error).find((symbol) =>
-    symbol.description === "status-code"
-  );
-  const code = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
-  return typeof code === "number" ? code : undefined;
 }
 
 // The net.Socket under an open `ws` socket (`_socket`, set once it opened).
