@@ -9,7 +9,7 @@
 import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "../../errors.ts";
 import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Frame, MessageStream } from "../../types.ts";
-import { type DirectFrames, offerDirectFrames } from "../../_direct.ts";
+import { type DirectFrames, offerDirectFrames, offerDirectWrites } from "../../_direct.ts";
 import { CloseCode, closedBy, closeSocket, TIMEOUT_LIMITS } from "./_close.ts";
 
 export { CloseCode } from "./_close.ts";
@@ -261,14 +261,14 @@ export function webSocketStream(
   };
 
   // Sends the frames of one chunk together (one socket write where the
-  // socket can batch them), then waits for its queue to drain below the mark.
-  // While messages the session has not read yet wait (they came in the same
-  // read as those it answers now), the writes stay held: their replies
-  // leave together, in one socket write, instead of one write per reply (a
-  // write is a system call, the largest cost per message). The reply to the
-  // last of them lets all go; a session that stops reading lets them go
-  // after one timer turn.
-  const send = async (frames: readonly Frame[]): Promise<void> => {
+  // socket can batch them), and says whether the socket's queue is over the
+  // mark: the promise that it drained, then. While messages the session has
+  // not read yet wait (they came in the same read as those it answers now),
+  // the writes stay held: their replies leave together, in one socket
+  // write, instead of one write per reply (a write is a system call, the
+  // largest cost per message). The reply to the last of them lets all go; a
+  // session that stops reading lets them go after one timer turn.
+  const sendNow = (frames: readonly Frame[]): Promise<void> | undefined => {
     if (socket.readyState !== WebSocket.OPEN) {
       if (held) letGo();
       throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
@@ -286,16 +286,38 @@ export function webSocketStream(
       }
     }
     onActivity?.();
+    return socket.bufferedAmount > highWaterMark ? drained() : undefined;
+  };
+
+  const drained = async (): Promise<void> => {
     while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
 
-  const writable = new WritableStream<Frame | readonly Frame[]>({
-    write(chunk) {
-      return send(typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk);
-    },
-  });
+  // The wait for the socket's queue to drain, while there is one: what is
+  // written meanwhile waits behind it, in order.
+  let backlog: Promise<void> | undefined;
+  const send = (chunk: Frame | readonly Frame[]): Promise<void> => {
+    if (backlog !== undefined) return backlog.then(() => send(chunk));
+    let wait: Promise<void> | undefined;
+    try {
+      wait = sendNow(typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (wait === undefined) return Promise.resolve();
+    const waiting: Promise<void> = backlog = wait.finally(() => {
+      if (backlog === waiting) backlog = undefined;
+    });
+    return waiting;
+  };
+
+  const writable = new WritableStream<Frame | readonly Frame[]>({ write: send });
+  // The peer's outbox, which gathers a turn's frames itself, writes past the
+  // WritableStream: its promises and ticks per batch are a visible share of
+  // a small call (a read or two of the standard client carry one call each).
+  offerDirectWrites(writable, { write: send });
 
   return offerDirectFrames({
     readable,
