@@ -72,52 +72,22 @@ const utf8 = new TextEncoder();
 /**
  * A close reason within the 123 bytes a close frame has room for, cut at a
  * character: a longer one makes `close()` throw, and the socket stays open.
+ *
+ * @param reason why, in words
+ * @returns at most 123 bytes of it
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeReason } from "./_close.ts";
+ *
+ * assert.equal(new TextEncoder().encode(closeReason("é".repeat(100))).length, 122);
+ * ```
  */
-function closeReason(reason: string): string {
+export function closeReason(reason: string): string {
   // 41 UTF-16 units are at most 123 bytes.
   if (reason.length <= 41) return reason;
   let cut = reason.slice(0, 123);
   while (utf8.encode(cut).length > 123) cut = cut.slice(0, -1);
   return cut;
-}
-
-/**
- * Closes `socket` with `code` and `reason`. The standard `WebSocket` API
- * (browsers, Deno's client) accepts only 1000 and 3000–4999 and throws on
- * the rest (1009 among them): such a socket closes with 1000 and the reason
- * instead, so that the other end still learns why. Never throws.
- *
- * @param socket the socket
- * @param code the close code that says why
- * @param reason why, in words (cut to fit a close frame)
- *
- * @example Deno's client cannot send 1009; the reason still goes
- * ```ts
- * import assert from "node:assert/strict";
- * import { closeSocket } from "./_close.ts";
- *
- * await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
- *   const { socket, response } = Deno.upgradeWebSocket(request);
- *   socket.onclose = (event) => seen.resolve(event.reason);
- *   return response;
- * });
- * const seen = Promise.withResolvers<string>();
- * const socket = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
- * await new Promise((resolve) => socket.onopen = resolve);
- * closeSocket(socket, 1009, "over 4096 bytes");
- * assert.equal(await seen.promise, "over 4096 bytes");
- * ```
- */
-export function closeSocket(socket: WebSocket, code: number, reason: string): void {
-  const said = closeReason(reason);
-  try {
-    socket.close(code, said);
-  } catch {
-    try {
-      // A code the standard API refuses; or closed already, when this throws too.
-      if (code !== CloseCode.Normal) socket.close(CloseCode.Normal, said);
-    } catch {
-      // Closed already.
-    }
-  }
 }

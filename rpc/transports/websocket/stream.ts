@@ -10,7 +10,7 @@ import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "
 import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Frame, MessageStream } from "../../types.ts";
 import { type DirectFrames, offerDirectFrames, offerDirectWrites } from "../../_direct.ts";
-import { CloseCode, closedBy, closeSocket, TIMEOUT_LIMITS } from "./_close.ts";
+import { CloseCode, closedBy, closeReason, TIMEOUT_LIMITS } from "./_close.ts";
 
 export { CloseCode } from "./_close.ts";
 
@@ -99,14 +99,16 @@ export function webSocketStream(
   const text = options.text ?? true;
   const onActivity = options.onActivity;
   // A socket that can hold its writes, or stop reading, itself (the `ws`
-  // package's, nodeWebSocket's), unless told otherwise.
-  const own = socket as Partial<Record<"cork" | "uncork" | "pause" | "resume", () => void>>;
-  const corkable = typeof own.cork === "function" && typeof own.uncork === "function";
-  const cork = options.cork ?? (corkable ? () => own.cork!() : undefined);
-  const uncork = options.uncork ?? (corkable ? () => own.uncork!() : undefined);
-  const pausable = typeof own.pause === "function" && typeof own.resume === "function";
-  const pause = options.pause ?? (pausable ? () => own.pause!() : undefined);
-  const resume = options.resume ?? (pausable ? () => own.resume!() : undefined);
+  // package's, nodeWebSocket's), unless told otherwise. (The standard
+  // WebSocket has none of the four; `ws`'s has all.)
+  const own = (name: "cork" | "uncork" | "pause" | "resume") => {
+    const method = (socket as unknown as Partial<Record<string, () => void>>)[name];
+    return options[name] ?? (typeof method === "function" ? () => method.call(socket) : undefined);
+  };
+  const cork = own("cork");
+  const uncork = own("uncork");
+  const pause = own("pause");
+  const resume = own("resume");
   // Binary messages as bytes, not Blobs. A socket that already hands out
   // byte views (the `ws` package's, "nodebuffer") is left as it is: its
   // views are used in place, where an ArrayBuffer would be a copy of each
@@ -131,7 +133,21 @@ export function webSocketStream(
   let held = false;
   let release: ReturnType<typeof setTimeout> | undefined;
 
-  const closeWith = (code: number, reason: string): void => closeSocket(socket, code, reason);
+  // The standard API (browsers, Deno's client) accepts only 1000 and
+  // 3000–4999 and throws on the rest (1009 among them): such a socket closes
+  // with 1000 and the reason instead, so that the other end still learns why.
+  const closeWith = (code: number, reason: string): void => {
+    const said = closeReason(reason);
+    try {
+      socket.close(code, said);
+    } catch {
+      try {
+        socket.close(CloseCode.Normal, said);
+      } catch {
+        // Closed already.
+      }
+    }
+  };
 
   // Reading ends with `error` once what came before it is read, whenever
   // the socket's close event comes (if it ever does).
@@ -261,24 +277,31 @@ export function webSocketStream(
   };
 
   // Sends the frames of one chunk together (one socket write where the
-  // socket can batch them), and says whether the socket's queue is over the
-  // mark: the promise that it drained, then. While messages the session has
-  // not read yet wait (they came in the same read as those it answers now),
-  // the writes stay held: their replies leave together, in one socket
-  // write, instead of one write per reply (a write is a system call, the
-  // largest cost per message). The reply to the last of them lets all go; a
-  // session that stops reading lets them go after one timer turn.
-  const sendNow = (frames: readonly Frame[]): Promise<void> | undefined => {
+  // socket can batch them), in order; the promise settles once the socket's
+  // queue is back under the mark. What waits there is bounded by the peer's
+  // byte budget (maxQueuedBytes), which counts a write's bytes until then.
+  // While messages the session has not read yet wait (they came in the same
+  // read as those it answers now), the writes stay held: their replies
+  // leave together, in one socket write, instead of one write per reply (a
+  // write is a system call, the largest cost per message). The reply to the
+  // last of them lets all go; a session that stops reading lets them go
+  // after one timer turn.
+  const send = (chunk: Frame | readonly Frame[]): Promise<void> => {
     if (socket.readyState !== WebSocket.OPEN) {
       if (held) letGo();
-      throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
+      return Promise.reject(
+        new ConnectionClosedError("The WebSocket is closed", { cause: failure }),
+      );
     }
     if (!held && cork !== undefined) {
       held = true;
       cork();
     }
     try {
+      const frames = typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk;
       for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    } catch (error) {
+      return Promise.reject(error);
     } finally {
       if (held) {
         if (unread <= 0 || ended || closed) letGo();
@@ -286,31 +309,13 @@ export function webSocketStream(
       }
     }
     onActivity?.();
-    return socket.bufferedAmount > highWaterMark ? drained() : undefined;
+    return socket.bufferedAmount > highWaterMark ? drained() : Promise.resolve();
   };
 
   const drained = async (): Promise<void> => {
     while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-  };
-
-  // The wait for the socket's queue to drain, while there is one: what is
-  // written meanwhile waits behind it, in order.
-  let backlog: Promise<void> | undefined;
-  const send = (chunk: Frame | readonly Frame[]): Promise<void> => {
-    if (backlog !== undefined) return backlog.then(() => send(chunk));
-    let wait: Promise<void> | undefined;
-    try {
-      wait = sendNow(typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (wait === undefined) return Promise.resolve();
-    const waiting: Promise<void> = backlog = wait.finally(() => {
-      if (backlog === waiting) backlog = undefined;
-    });
-    return waiting;
   };
 
   const writable = new WritableStream<Frame | readonly Frame[]>({ write: send });
