@@ -1,6 +1,6 @@
 /**
  * WebSocket close codes: the ones parley closes with, what the other end's
- * mean, and closing with a reason a close frame has room for. Portable.
+ * mean, and a reason cut to what a close frame has room for. Portable.
  *
  * @module
  */
