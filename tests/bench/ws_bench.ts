@@ -25,6 +25,7 @@ import { connectWebSocket } from "../../rpc/transports/websocket.ts";
 import { nodeWebSocket } from "../../rpc/transports/websocket/node_client.ts";
 import { type BenchServer, drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { Report } from "./_report.ts";
+import { cpuSeconds } from "./_proc_cpu.ts";
 
 // Calls made before each measurement, so that neither side is measured compiling.
 const WARMUP_SECONDS = 0.3;
@@ -39,17 +40,6 @@ interface Measured {
   readonly serverCpu: number;
   /** Microseconds of this (the client's) process's CPU per call. */
   readonly clientCpu: number;
-}
-
-// CPU seconds a process has used, user and system, from /proc (Linux).
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
-    // utime and stime are fields 14 and 15, in clock ticks of 1/100 s.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 // `BENCH_PIN=1`: this process on core 0, each server on core 1 (Linux
@@ -74,7 +64,7 @@ async function measure(
 ): Promise<Measured> {
   if (PIN) await pin(server.pid, 1);
   await drive(depth, call, WARMUP_SECONDS);
-  const before = cpuSeconds(server.pid);
+  const before = await cpuSeconds(server.pid);
   const client = process.cpuUsage();
   const start = performance.now();
   const rate = await drive(depth, call);
@@ -82,7 +72,7 @@ async function measure(
   const used = process.cpuUsage(client);
   return {
     rate,
-    serverCpu: (cpuSeconds(server.pid) - before) * 1e6 / calls,
+    serverCpu: (await cpuSeconds(server.pid) - before) * 1e6 / calls,
     clientCpu: (used.user + used.system) / calls,
   };
 }

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 // @ts-types="@types/ws"
 import type { ClientOptions, WebSocket as WsSocket } from "ws";
 import { DEFAULT_LIMITS } from "../../limits.ts";
@@ -65,13 +66,42 @@ export async function nodeWebSocket(
     perMessageDeflate: false,
     maxPayload: options.maxMessageSize ?? DEFAULT_LIMITS.maxFrameSize,
   };
+  const max = settings.maxPayload!;
+  // The reason of a close `ws` sends for a message it refuses (a reason it
+  // leaves out), by code.
+  const reasons: Readonly<Record<number, string>> = {
+    1002: "a frame that breaks the protocol",
+    1007: "a text message that is not UTF-8",
+    1009: `a message over ${max} bytes`,
+  };
   class Corkable extends WebSocket {
+    // The close code and reason this end closed with for what it read (a
+    // message too big: 1009), for its own close event.
+    #refusal: { code: number; reason: string } | undefined;
+
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols ?? [], settings);
       // An 'error' no one listens to would be an uncaught exception: the
       // process dies. The close that follows says why (1009 for a message
       // too big), and parley's stream turns it into the calls' error.
       this.on("error", () => {});
+    }
+    // A message `ws` refuses (too big, malformed) makes it close with the
+    // code that says why but no reason: the reason is added here.
+    override close(code?: number, data?: string | Buffer): void {
+      const reason = code === undefined || data !== undefined ? undefined : reasons[code];
+      if (reason !== undefined) this.#refusal ??= { code: code!, reason };
+      super.close(code, data ?? reason);
+    }
+    // After such a close `ws` reads no more, so the other end's close frame
+    // is never read and its own close event would say 1006 (no close
+    // frame): it says the code and reason it closed with.
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      const refusal = this.#refusal;
+      if (event === "close" && refusal !== undefined && args[0] === 1006) {
+        return super.emit(event, refusal.code, Buffer.from(refusal.reason));
+      }
+      return super.emit(event, ...args);
     }
     cork(): void {
       socketOf(this)?.cork();

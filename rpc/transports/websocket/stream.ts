@@ -9,42 +9,10 @@
 import { ConnectionClosedError, DecodeError, FrameSizeError, LimitError } from "../../errors.ts";
 import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Frame, MessageStream } from "../../types.ts";
-import { type DirectFrames, offerDirectFrames } from "../../_direct.ts";
+import { type DirectFrames, offerDirectFrames, offerDirectWrites } from "../../_direct.ts";
+import { CloseCode, closedBy, closeReason, TIMEOUT_LIMITS } from "./_close.ts";
 
-/**
- * WebSocket close codes parley uses (RFC 6455, section 7.4.1): the code a
- * parley end closes a socket with says why, for peers that are not parley.
- *
- * @example A text message to a binary codec's route is refused with UnsupportedData
- * ```ts
- * import assert from "node:assert/strict";
- * import { CloseCode } from "./stream.ts";
- * import { serveHttp } from "../http.ts";
- * import { msgpackRpc } from "../../../codecs/msgpack_rpc.ts";
- *
- * await using server = serveHttp({
- *   routes: { "/rpc": { codec: msgpackRpc(), service: {}, websocket: true } },
- * });
- * const socket = new WebSocket(`${server.url.replace("http", "ws")}/rpc`);
- * const closed = new Promise<CloseEvent>((resolve) => socket.onclose = resolve);
- * socket.onopen = () => socket.send("not msgpack");
- * assert.equal((await closed).code, CloseCode.UnsupportedData);
- * ```
- */
-export const CloseCode = {
-  /** The session ended normally. */
-  Normal: 1000,
-  /** The server is shutting down, or the connection was idle too long. */
-  GoingAway: 1001,
-  /** A text message for a binary codec. */
-  UnsupportedData: 1003,
-  /** A message the codec cannot read. */
-  InvalidPayload: 1007,
-  /** A message over `maxMessageSize`. */
-  MessageTooBig: 1009,
-  /** Something failed on this side. */
-  InternalError: 1011,
-} as const;
+export { CloseCode } from "./_close.ts";
 
 /** Options of {@linkcode webSocketStream}. */
 export interface WebSocketStreamOptions {
@@ -63,10 +31,12 @@ export interface WebSocketStreamOptions {
   /**
    * Stops the socket reading from the network, so that a session that stops
    * reading (its replies are not being read) stops the sender in turn. The
-   * standard `WebSocket` cannot; the `ws` package's sockets can (`pause()`).
+   * standard `WebSocket` cannot; the `ws` package's sockets can. By default
+   * the socket's own `pause()`, when it has one (the `ws` package's client,
+   * as `nodeWebSocket` gives it).
    */
   readonly pause?: () => void;
-  /** Undoes {@linkcode WebSocketStreamOptions.pause}. */
+  /** Undoes {@linkcode WebSocketStreamOptions.pause}; by default the socket's own `resume()`. */
   readonly resume?: () => void;
   /**
    * Holds the socket's writes while the frames of one chunk are sent, so
@@ -79,45 +49,6 @@ export interface WebSocketStreamOptions {
   readonly uncork?: () => void;
   /** Called on each message received or sent (idle timers). */
   readonly onActivity?: () => void;
-}
-
-// What the other end's close codes mean, for the error that says why.
-const CLOSE_MEANINGS: Readonly<Record<number, string>> = {
-  1001: "going away: shutting down, or the connection was idle",
-  1002: "a protocol error",
-  1003: "data it cannot accept",
-  1006: "the connection dropped without a close frame",
-  1007: "a message it cannot read",
-  1008: "a policy violation",
-  1009: "a message too big",
-  1011: "an error on its side",
-};
-
-// The error of a close that was not a normal one; undefined for a normal one.
-function closedBy(event: CloseEvent): ConnectionClosedError | undefined {
-  if (event.code === CloseCode.Normal || event.code === 1005) return undefined;
-  const meaning = CLOSE_MEANINGS[event.code] ?? "no reason known to parley";
-  return new ConnectionClosedError(
-    `The WebSocket was closed with code ${event.code} (${meaning})${
-      event.reason ? `: ${event.reason}` : ""
-    }`,
-  );
-}
-
-// Limits whose breach closes a socket as idle rather than as too big.
-const TIMEOUT_LIMITS = new Set(["idleTimeout", "firstFrameTimeout"]);
-const utf8 = new TextEncoder();
-
-/**
- * A close reason within the 123 bytes a close frame has room for, cut at a
- * character: a longer one makes `close()` throw, and the socket stays open.
- */
-function closeReason(reason: string): string {
-  // 41 UTF-16 units are at most 123 bytes.
-  if (reason.length <= 41) return reason;
-  let cut = reason.slice(0, 123);
-  while (utf8.encode(cut).length > 123) cut = cut.slice(0, -1);
-  return cut;
 }
 
 /**
@@ -167,11 +98,17 @@ export function webSocketStream(
   const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   const text = options.text ?? true;
   const onActivity = options.onActivity;
-  // A socket that can hold its writes itself (nodeWebSocket's), unless told.
-  const own = socket as Partial<Record<"cork" | "uncork", () => void>>;
-  const corkable = typeof own.cork === "function" && typeof own.uncork === "function";
-  const cork = options.cork ?? (corkable ? () => own.cork!() : undefined);
-  const uncork = options.uncork ?? (corkable ? () => own.uncork!() : undefined);
+  // A socket that can hold its writes, or stop reading, itself (the `ws`
+  // package's, nodeWebSocket's), unless told otherwise. (The standard
+  // WebSocket has none of the four; `ws`'s has all.)
+  const own = (name: "cork" | "uncork" | "pause" | "resume") => {
+    const method = (socket as unknown as Partial<Record<string, () => void>>)[name];
+    return options[name] ?? (typeof method === "function" ? () => method.call(socket) : undefined);
+  };
+  const cork = own("cork");
+  const uncork = own("uncork");
+  const pause = own("pause");
+  const resume = own("resume");
   // Binary messages as bytes, not Blobs. A socket that already hands out
   // byte views (the `ws` package's, "nodebuffer") is left as it is: its
   // views are used in place, where an ArrayBuffer would be a copy of each
@@ -196,17 +133,37 @@ export function webSocketStream(
   let held = false;
   let release: ReturnType<typeof setTimeout> | undefined;
 
+  // The standard API (browsers, Deno's client) accepts only 1000 and
+  // 3000–4999 and throws on the rest (1009 among them): such a socket closes
+  // with 1000 and the reason instead, so that the other end still learns why.
   const closeWith = (code: number, reason: string): void => {
+    const said = closeReason(reason);
     try {
-      socket.close(code, closeReason(reason));
+      socket.close(code, said);
     } catch {
-      // Closed already.
+      try {
+        socket.close(CloseCode.Normal, said);
+      } catch {
+        // Closed already.
+      }
     }
   };
 
+  // Reading ends with `error` once what came before it is read, whenever
+  // the socket's close event comes (if it ever does).
   const refuse = (error: Error, code: number, reason: string): void => {
     failure ??= error;
     closeWith(code, reason);
+    wake();
+  };
+
+  const unpause = (): void => {
+    paused = false;
+    try {
+      resume?.();
+    } catch {
+      // The socket is gone; its close event ends reading.
+    }
   };
 
   const wake = (): void => {
@@ -219,9 +176,9 @@ export function webSocketStream(
     queue.push(frame);
     unread += frame.length;
     onActivity?.();
-    if (options.pause !== undefined && !paused && unread >= highWaterMark) {
+    if (pause !== undefined && !paused && unread >= highWaterMark) {
       paused = true;
-      options.pause();
+      pause();
     }
     wake();
   };
@@ -236,20 +193,13 @@ export function webSocketStream(
     const batch = queue;
     queue = [];
     unread = 0;
-    if (paused && !ended) {
-      paused = false;
-      try {
-        options.resume?.();
-      } catch {
-        // The socket is gone; its close event ends reading.
-      }
-    }
+    if (paused && !ended) unpause();
     return batch;
   };
 
   const direct: DirectFrames = {
     read() {
-      if (queue.length > 0 || closed || ended) {
+      if (queue.length > 0 || closed || ended || failure !== undefined) {
         try {
           return Promise.resolve(ended ? null : take());
         } catch (error) {
@@ -314,6 +264,8 @@ export function webSocketStream(
       ended = true;
       queue = [];
       unread = 0;
+      // Read on (dropping what comes), so that the closing handshake is read.
+      if (paused) unpause();
     },
   }, { highWaterMark: 0 });
 
@@ -325,24 +277,31 @@ export function webSocketStream(
   };
 
   // Sends the frames of one chunk together (one socket write where the
-  // socket can batch them), then waits for its queue to drain below the mark.
+  // socket can batch them), in order; the promise settles once the socket's
+  // queue is back under the mark. What waits there is bounded by the peer's
+  // byte budget (maxQueuedBytes), which counts a write's bytes until then.
   // While messages the session has not read yet wait (they came in the same
   // read as those it answers now), the writes stay held: their replies
   // leave together, in one socket write, instead of one write per reply (a
   // write is a system call, the largest cost per message). The reply to the
   // last of them lets all go; a session that stops reading lets them go
   // after one timer turn.
-  const send = async (frames: readonly Frame[]): Promise<void> => {
+  const send = (chunk: Frame | readonly Frame[]): Promise<void> => {
     if (socket.readyState !== WebSocket.OPEN) {
       if (held) letGo();
-      throw new ConnectionClosedError("The WebSocket is closed", { cause: failure });
+      return Promise.reject(
+        new ConnectionClosedError("The WebSocket is closed", { cause: failure }),
+      );
     }
     if (!held && cork !== undefined) {
       held = true;
       cork();
     }
     try {
+      const frames = typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk;
       for (const frame of frames) socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    } catch (error) {
+      return Promise.reject(error);
     } finally {
       if (held) {
         if (unread <= 0 || ended || closed) letGo();
@@ -350,16 +309,20 @@ export function webSocketStream(
       }
     }
     onActivity?.();
+    return socket.bufferedAmount > highWaterMark ? drained() : Promise.resolve();
+  };
+
+  const drained = async (): Promise<void> => {
     while (socket.bufferedAmount > highWaterMark && socket.readyState === WebSocket.OPEN) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
 
-  const writable = new WritableStream<Frame | readonly Frame[]>({
-    write(chunk) {
-      return send(typeof chunk === "string" || chunk instanceof Uint8Array ? [chunk] : chunk);
-    },
-  });
+  const writable = new WritableStream<Frame | readonly Frame[]>({ write: send });
+  // The peer's outbox, which gathers a turn's frames itself, writes past the
+  // WritableStream: its promises and ticks per batch are a visible share of
+  // a small call (a read or two of the standard client carry one call each).
+  offerDirectWrites(writable, { write: send });
 
   return offerDirectFrames({
     readable,
