@@ -11,6 +11,7 @@ import {
   type DirectBytes,
   directBytesOf,
   type DirectFrames,
+  type DirectWrites,
   offerDirectFrames,
   offerDirectWrites,
 } from "./_direct.ts";
@@ -29,6 +30,11 @@ export interface FramedStreamOptions {
    * conversion per batch instead of one per frame.
    */
   readonly text?: boolean;
+  /**
+   * Called once, when the first complete frame has been read: a server's
+   * first-frame timeout listens to it.
+   */
+  readonly onFirstFrame?: () => void;
 }
 
 const utf8 = new TextEncoder();
@@ -73,171 +79,88 @@ export function framedStream(
   framing: Framing,
   options: FramedStreamOptions = {},
 ): MessageStream {
-  const highWaterMark = options.highWaterMark ?? 1024 * 1024;
-  // A socket of parley's own is written without its WritableStream.
+  // A socket of parley's own is read and written without its Web Streams.
   const direct = directBytesOf(bytes);
-  const output = direct === undefined ? bytes.writable.getWriter() : undefined;
-  const writeBytes = direct === undefined
-    ? (chunk: Uint8Array) => output!.write(chunk)
-    : (chunk: Uint8Array) => direct.write(chunk);
-  const frameText = options.text ? framing.frameText?.bind(framing) : undefined;
-  // A header framing's frames wait unframed and are framed together.
-  const header = headerFramingOf(framing);
-  // Text frames wait as strings and are converted to UTF-8 together.
-  let queue: (Uint8Array | string)[] = [];
-  let queued = 0;
-  let flushing: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
-
-  const flush = async (gather: boolean): Promise<void> => {
-    try {
-      // Gather what this turn writes: a WritableStream hands its queued
-      // chunks to the sink one per microtask, so the first frame of a turn
-      // would otherwise leave alone, and each socket write costs far more
-      // than a few microtasks. Two ticks outpace the stream's one.
-      // Bounded: a producer that adds a frame every tick still gets written.
-      // A direct write comes gathered already (the peer's outbox).
-      for (let seen = gather ? -1 : queue.length; seen !== queue.length && queued < GATHER_LIMIT;) {
-        seen = queue.length;
-        await undefined;
-        await undefined;
-      }
-      while (queue.length > 0) {
-        const chunks = queue;
-        queue = [];
-        queued = 0;
-        await writeBytes(header === undefined ? toBytes(chunks) : headerFramed(chunks, header));
-      }
-    } catch (error) {
-      // The socket failed: drop what is queued; the next write reports it.
-      failure = { error };
-      queue = [];
-      queued = 0;
-    } finally {
-      flushing = undefined;
-    }
-  };
-
-  const push = (framed: Uint8Array | readonly Uint8Array[]): void => {
-    if (framed instanceof Uint8Array) {
-      queue.push(framed);
-      queued += framed.byteLength;
-    } else {
-      for (const part of framed) {
-        queue.push(part);
-        queued += part.byteLength;
-      }
-    }
-  };
-
-  const add = (frame: Frame): void => {
-    if (header !== undefined) {
-      // Whatever cannot be framed fails this write, as `frame()` would.
-      if (typeof frame === "string" && 3 * frame.length > header.largest) {
-        frame = utf8.encode(frame);
-      }
-      if (typeof frame !== "string" && frame.length > header.largest) framing.frame(frame);
-      queue.push(frame);
-      queued += frame.length;
-      return;
-    }
-    if (frameText !== undefined && typeof frame === "string") {
-      const text = frameText(frame);
-      queue.push(text);
-      // UTF-16 length: a lower bound of the bytes, close enough for backpressure.
-      queued += text.length;
-    } else {
-      push(framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame));
-    }
-  };
-
-  const addAll = (chunk: Frame | readonly Frame[]): void => {
-    if (failure !== undefined) throw failure.error;
-    if (typeof chunk === "string" || chunk instanceof Uint8Array) add(chunk);
-    else for (const frame of chunk) add(frame);
-  };
-
-  const writable = new WritableStream<Frame | readonly Frame[]>({
-    write(chunk) {
-      addAll(chunk);
-      // One flush at a time; what comes meanwhile joins its next write.
-      flushing ??= flush(true);
-      // Backpressure: past the threshold, the writer waits for the socket.
-      return queued > highWaterMark ? flushing : undefined;
-    },
-    async close() {
-      while (flushing !== undefined) await flushing;
-      if (failure !== undefined) throw failure.error;
-      if (direct === undefined) await output!.close();
-      else direct.closeWrite();
-    },
-    async abort(reason) {
-      await output?.abort(reason);
-    },
-  });
-
-  // The peer's outbox, which gathers a turn's frames itself, writes past the
-  // WritableStream: a promise and a few ticks fewer per batch.
-  offerDirectWrites(writable, {
-    write(chunk) {
-      try {
-        addAll(chunk);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return flushing ??= flush(false);
-    },
-  });
-
   // With a synchronous splitter, every frame of a read reaches the session
   // in one chunk: one stream step per read rather than one per frame.
   const splitter = (options.text ? framing.textSplitter?.() : undefined) ?? framing.splitter?.();
   // And a socket of parley's own is read without its ReadableStream: the
   // frames of a read go to a reader that asks (the peer) as one batch.
   const frames = direct !== undefined && splitter !== undefined
-    ? directFrames(direct, splitter)
+    ? new FrameReader(direct, splitter, options.onFirstFrame)
     : undefined;
-  // A framing error must not cancel the socket: the session still writes
-  // its last word (why it is closing) before it closes the connection.
-  const open = () =>
-    splitter === undefined
-      ? bytes.readable.pipeThrough(
-        (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
-        { preventCancel: true },
-      )
-      : frames === undefined
-      ? splitStream(bytes.readable, splitter)
-      : batchStream(frames);
-  const stream = new Framed(open, writable, bytes, options.remote);
+  const stream = new Framed(
+    bytes,
+    framing,
+    options,
+    splitter,
+    frames,
+    new FrameWriter(bytes, direct, framing, options),
+  );
   return frames === undefined ? stream : offerDirectFrames(stream, frames);
 }
 
-// The message stream: a class rather than a literal with a getter (which
-// V8 keeps in dictionary mode, several hundred bytes per connection).
+// The message stream. A class rather than a literal with getters (which
+// V8 keeps in dictionary mode, several hundred bytes per connection); its
+// Web Streams are made when first asked for: the peer reads the batches and
+// writes through the writer directly, and each stream costs an idle
+// connection memory (a writable, its controller, writer and promises: ~2 KB).
 class Framed implements MessageStream {
-  readonly writable: WritableStream<Frame | readonly Frame[]>;
   readonly remote?: string;
-  readonly #open: () => ReadableStream<Frame | readonly Frame[]>;
   readonly #bytes: ByteStream;
+  readonly #framing: Framing;
+  readonly #text: boolean;
+  readonly #splitter: FrameSplitter | undefined;
+  readonly #frames: FrameReader | undefined;
+  readonly #writer: FrameWriter;
+  readonly #onFirstFrame: (() => void) | undefined;
   #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
+  #writable: WritableStream<Frame | readonly Frame[]> | undefined;
   #closed = false;
 
   constructor(
-    open: () => ReadableStream<Frame | readonly Frame[]>,
-    writable: WritableStream<Frame | readonly Frame[]>,
     bytes: ByteStream,
-    remote: string | undefined,
+    framing: Framing,
+    options: FramedStreamOptions,
+    splitter: FrameSplitter | undefined,
+    frames: FrameReader | undefined,
+    writer: FrameWriter,
   ) {
-    this.#open = open;
-    this.writable = writable;
     this.#bytes = bytes;
-    if (remote !== undefined) this.remote = remote;
+    this.#framing = framing;
+    this.#text = options.text === true;
+    this.#splitter = splitter;
+    this.#frames = frames;
+    this.#writer = writer;
+    this.#onFirstFrame = options.onFirstFrame;
+    if (options.remote !== undefined) this.remote = options.remote;
+    // The peer's outbox, which gathers a turn's frames itself, writes past
+    // the WritableStream: a promise and a few ticks fewer per batch.
+    offerDirectWrites(this, writer);
   }
 
-  // Made when first asked for: the peer reads the batches instead, and a
-  // stream costs an idle connection memory.
   get readable(): ReadableStream<Frame | readonly Frame[]> {
-    return this.#readable ??= this.#open();
+    if (this.#readable !== undefined) return this.#readable;
+    const splitter = this.#splitter;
+    if (this.#frames !== undefined) return this.#readable = batchStream(this.#frames);
+    // A framing error must not cancel the socket: the session still writes
+    // its last word (why it is closing) before it closes the connection.
+    const readable = splitter === undefined
+      ? this.#bytes.readable.pipeThrough(
+        (this.#text ? this.#framing.textDecoder?.() : undefined) ?? this.#framing.decoder(),
+        { preventCancel: true },
+      )
+      : splitStream(this.#bytes.readable, splitter);
+    return this.#readable = this.#onFirstFrame === undefined
+      ? readable
+      : noteFirst(readable, this.#onFirstFrame);
+  }
+
+  get writable(): WritableStream<Frame | readonly Frame[]> {
+    if (this.#writable !== undefined) return this.#writable;
+    const writable = this.#writer.writable();
+    offerDirectWrites(writable, this.#writer);
+    return this.#writable = writable;
   }
 
   async close(): Promise<void> {
@@ -252,6 +175,145 @@ class Framed implements MessageStream {
   }
 }
 
+// The writing side: frames are framed as they come and coalesced into as few
+// writes as possible. The peer writes through it directly; the writable, when
+// someone asks for it, is a thin front of it.
+class FrameWriter implements DirectWrites {
+  readonly #framing: Framing;
+  readonly #highWaterMark: number;
+  readonly #direct: DirectBytes | undefined;
+  readonly #output: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #text: boolean;
+  // A header framing's frames wait unframed and are framed together.
+  readonly #header: HeaderFraming | undefined;
+  // Text frames wait as strings and are converted to UTF-8 together.
+  #queue: (Uint8Array | string)[] = [];
+  #queued = 0;
+  #flushing: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
+
+  constructor(
+    bytes: ByteStream,
+    direct: DirectBytes | undefined,
+    framing: Framing,
+    options: FramedStreamOptions,
+  ) {
+    this.#framing = framing;
+    this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
+    this.#direct = direct;
+    this.#output = direct === undefined ? bytes.writable.getWriter() : undefined;
+    this.#text = options.text === true && framing.frameText !== undefined;
+    this.#header = headerFramingOf(framing);
+  }
+
+  write(chunk: Frame | readonly Frame[]): Promise<void> {
+    try {
+      this.#addAll(chunk);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A direct write comes gathered already (the peer's outbox).
+    return this.#flushing ??= this.#flush(false);
+  }
+
+  async close(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+    if (this.#failure !== undefined) throw this.#failure.error;
+    if (this.#direct === undefined) await this.#output!.close();
+    else this.#direct.closeWrite();
+  }
+
+  // The Web Streams front, made when someone asks for the stream's writable.
+  writable(): WritableStream<Frame | readonly Frame[]> {
+    return new WritableStream<Frame | readonly Frame[]>({
+      write: (chunk) => {
+        this.#addAll(chunk);
+        // One flush at a time; what comes meanwhile joins its next write.
+        const flushing = this.#flushing ??= this.#flush(true);
+        // Backpressure: past the threshold, the writer waits for the socket.
+        return this.#queued > this.#highWaterMark ? flushing : undefined;
+      },
+      close: () => this.close(),
+      abort: async (reason) => {
+        await this.#output?.abort(reason);
+      },
+    });
+  }
+
+  async #flush(gather: boolean): Promise<void> {
+    try {
+      // Gather what this turn writes: a WritableStream hands its queued
+      // chunks to the sink one per microtask, so the first frame of a turn
+      // would otherwise leave alone, and each socket write costs far more
+      // than a few microtasks. Two ticks outpace the stream's one.
+      // Bounded: a producer that adds a frame every tick still gets written.
+      for (
+        let seen = gather ? -1 : this.#queue.length;
+        seen !== this.#queue.length && this.#queued < GATHER_LIMIT;
+      ) {
+        seen = this.#queue.length;
+        await undefined;
+        await undefined;
+      }
+      const header = this.#header;
+      while (this.#queue.length > 0) {
+        const chunks = this.#queue;
+        this.#queue = [];
+        this.#queued = 0;
+        const bytes = header === undefined ? toBytes(chunks) : headerFramed(chunks, header);
+        await (this.#direct === undefined ? this.#output!.write(bytes) : this.#direct.write(bytes));
+      }
+    } catch (error) {
+      // The socket failed: drop what is queued; the next write reports it.
+      this.#failure = { error };
+      this.#queue = [];
+      this.#queued = 0;
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  #push(framed: Uint8Array | readonly Uint8Array[]): void {
+    if (framed instanceof Uint8Array) {
+      this.#queue.push(framed);
+      this.#queued += framed.byteLength;
+    } else {
+      for (const part of framed) {
+        this.#queue.push(part);
+        this.#queued += part.byteLength;
+      }
+    }
+  }
+
+  #add(frame: Frame): void {
+    const header = this.#header;
+    if (header !== undefined) {
+      // Whatever cannot be framed fails this write, as `frame()` would.
+      if (typeof frame === "string" && 3 * frame.length > header.largest) {
+        frame = utf8.encode(frame);
+      }
+      if (typeof frame !== "string" && frame.length > header.largest) this.#framing.frame(frame);
+      this.#queue.push(frame);
+      this.#queued += frame.length;
+      return;
+    }
+    if (this.#text && typeof frame === "string") {
+      const text = this.#framing.frameText!(frame);
+      this.#queue.push(text);
+      // UTF-16 length: a lower bound of the bytes, close enough for backpressure.
+      this.#queued += text.length;
+    } else {
+      this.#push(this.#framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame));
+    }
+  }
+
+  #addAll(chunk: Frame | readonly Frame[]): void {
+    if (this.#failure !== undefined) throw this.#failure.error;
+    if (typeof chunk === "string" || chunk instanceof Uint8Array) this.#add(chunk);
+    else for (const frame of chunk) this.#add(frame);
+  }
+}
+
 // The read buffer's first and largest sizes: a waiting read holds its
 // buffer, so an idle connection costs the first; a read that fills the
 // buffer doubles it, up to the largest.
@@ -263,27 +325,65 @@ const LARGEST_READ = 64 * 1024;
 // views (bytes values stay the bytes that came). A splitter that copies what
 // it keeps (newline's text splitter) is lent the buffer itself: an array
 // buffer per read is what the garbage collector spends most on.
-function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames {
-  let scratch = new Uint8Array(FIRST_READ);
-  let ended = false;
-  const lend = copiesChunks(splitter);
-  return {
-    async read() {
-      while (!ended) {
-        const n = await bytes.read(scratch);
-        if (n === null) {
-          ended = true;
-          splitter.end();
-          return null;
-        }
-        const chunk = lend ? scratch.subarray(0, n) : scratch.slice(0, n);
-        if (n === scratch.length && n < LARGEST_READ) scratch = new Uint8Array(2 * n);
-        const frames = splitter.push(chunk);
-        if (frames.length > 0) return frames;
+class FrameReader implements DirectFrames {
+  readonly #bytes: DirectBytes;
+  readonly #splitter: FrameSplitter;
+  readonly #lend: boolean;
+  #scratch = new Uint8Array(FIRST_READ);
+  #ended = false;
+  #onFirstFrame: (() => void) | undefined;
+
+  constructor(bytes: DirectBytes, splitter: FrameSplitter, onFirstFrame: (() => void) | undefined) {
+    this.#bytes = bytes;
+    this.#splitter = splitter;
+    this.#lend = copiesChunks(splitter);
+    this.#onFirstFrame = onFirstFrame;
+  }
+
+  async read(): Promise<readonly Frame[] | null> {
+    while (!this.#ended) {
+      const scratch = this.#scratch;
+      const n = await this.#bytes.read(scratch);
+      if (n === null) {
+        this.#ended = true;
+        this.#splitter.end();
+        return null;
       }
-      return null;
-    },
-  };
+      const chunk = this.#lend ? scratch.subarray(0, n) : scratch.slice(0, n);
+      if (n === scratch.length && n < LARGEST_READ) this.#scratch = new Uint8Array(2 * n);
+      const frames = this.#splitter.push(chunk);
+      if (frames.length > 0) {
+        if (this.#onFirstFrame !== undefined) this.#firstFrame();
+        return frames;
+      }
+    }
+    return null;
+  }
+
+  #firstFrame(): void {
+    const note = this.#onFirstFrame!;
+    this.#onFirstFrame = undefined;
+    note();
+  }
+}
+
+// The frames of a readable, the first one told to `note`.
+function noteFirst(
+  readable: ReadableStream<Frame | readonly Frame[]>,
+  note: () => void,
+): ReadableStream<Frame | readonly Frame[]> {
+  let first = true;
+  return readable.pipeThrough(
+    new TransformStream<Frame | readonly Frame[], Frame | readonly Frame[]>({
+      transform(chunk, controller) {
+        if (first) {
+          first = false;
+          note();
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 // The batches as a ReadableStream, for readers other than the peer.

@@ -8,7 +8,13 @@
 
 import { LimitError } from "../errors.ts";
 import type { Frame, MessageStream } from "../types.ts";
-import { type DirectFrames, directFramesOf, offerDirectFrames } from "../_direct.ts";
+import {
+  type DirectFrames,
+  directFramesOf,
+  directWritesOf,
+  offerDirectFrames,
+  offerDirectWrites,
+} from "../_direct.ts";
 
 /** The timeouts of a socket server's connections, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -202,7 +208,6 @@ export class ConnectionClock {
 // when first asked for: a peer reading batches directly never does. A class:
 // a literal with a getter stays in V8's dictionary mode, larger per connection.
 class Noting implements MessageStream {
-  readonly writable: WritableStream<Frame | readonly Frame[]>;
   readonly remote?: string;
   readonly #stream: MessageStream;
   readonly #next: () => Promise<Frame | readonly Frame[] | null>;
@@ -217,8 +222,15 @@ class Noting implements MessageStream {
     this.#stream = stream;
     this.#next = next;
     this.#cancel = cancel;
-    this.writable = stream.writable;
     if (stream.remote !== undefined) this.remote = stream.remote;
+    // Written as the stream is: through its batch writer, when it has one,
+    // without making its writable.
+    const writes = directWritesOf(stream);
+    if (writes !== undefined) offerDirectWrites(this, writes);
+  }
+
+  get writable(): WritableStream<Frame | readonly Frame[]> {
+    return this.#stream.writable;
   }
 
   get readable(): ReadableStream<Frame | readonly Frame[]> {

@@ -176,8 +176,14 @@ export function serveTcp<A extends ListenAddress>(
     noDelay(conn);
     const remote = urlOf(conn.remoteAddr);
     const bytes = connByteStream(conn, { onActivity: clock.touch });
-    const stream = framedStream(bytes, framing, { remote, text: options.codec.text === true });
-    const peer = servePeer(clock.frames(stream), { ...peerOptions, service, remote, connection });
+    // The clock hears of the first frame from the reader itself: no wrapper
+    // around each read (a suspended read per connection costs memory).
+    const stream = framedStream(bytes, framing, {
+      remote,
+      text: options.codec.text === true,
+      onFirstFrame: clock.frame,
+    });
+    const peer = servePeer(stream, { ...peerOptions, service, remote, connection });
     clock.watch(peer);
     peers.add(peer);
     peer.closed.then(() => {
