@@ -2,11 +2,12 @@
 // connection that has not completed its first frame, TLS handshake included,
 // within N ms is closed: slowloris) and an idle timeout (a connection that
 // moved no byte either way for N ms while no call was in flight either way
-// is closed). One timer per connection, re-armed lazily: a read or a write
-// only notes the time, and the timer, when it fires, sets itself again for
-// what is left.
+// is closed). Re-armed lazily: a read or a write only notes the time, and
+// the deadline, when it comes, is set again for what is left. Every clock
+// shares one timer (./_deadlines.ts).
 
 import { LimitError } from "../errors.ts";
+import { Deadline, deadlines } from "./_deadlines.ts";
 import type { Frame, MessageStream } from "../types.ts";
 import {
   type DirectFrames,
@@ -60,9 +61,9 @@ export interface Busy {
  * A connection's clock. It starts at accept with the first-frame timeout;
  * the first frame through {@linkcode ConnectionClock.frames} switches it to
  * the idle timeout. When one runs out, `expire` is called once with a
- * `LimitError` that says which.
+ * `LimitError` that says which. The clocks share one timer (`deadlines`).
  */
-export class ConnectionClock {
+export class ConnectionClock extends Deadline {
   readonly #timeouts: ConnectionTimeouts;
   readonly #remote: string;
   readonly #expire: (error: LimitError) => void;
@@ -71,7 +72,6 @@ export class ConnectionClock {
   #done = false;
   #busy: Busy | undefined;
   #expiredBy: LimitError | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Starts the first-frame timeout (the idle timeout when there is none).
@@ -85,12 +85,15 @@ export class ConnectionClock {
     remote: string,
     expire: (error: LimitError) => void,
   ) {
+    super();
     this.#timeouts = timeouts;
     this.#remote = remote;
     this.#expire = expire;
     // Without a first-frame timeout, a connection that sends nothing is idle.
-    if (timeouts.firstFrameTimeout === Infinity) this.#arm(timeouts.idleTimeout, this.#idleOver);
-    else this.#arm(timeouts.firstFrameTimeout, this.#firstFrameOver);
+    if (timeouts.firstFrameTimeout === Infinity) {
+      this.#framed = true;
+      this.#arm(timeouts.idleTimeout);
+    } else this.#arm(timeouts.firstFrameTimeout);
   }
 
   /** Whether a timeout ran out. */
@@ -149,43 +152,27 @@ export class ConnectionClock {
   /** Stops the clock: the connection has closed. */
   stop(): void {
     this.#done = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    deadlines.remove(this);
   }
 
-  #firstFrame(): void {
-    this.#framed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.touch();
-    this.#arm(this.#timeouts.idleTimeout, this.#idleOver);
-  }
-
-  #arm(ms: number, then: () => void): void {
-    if (this.#done || ms === Infinity) return;
-    this.#timer = setTimeout(then, ms);
-  }
-
-  readonly #firstFrameOver = (): void => {
-    const ms = this.#timeouts.firstFrameTimeout;
-    this.#end(
-      new LimitError(
-        "firstFrameTimeout",
-        ms,
-        `${this.#remote} sent no complete frame within ${ms} ms of connecting`,
-      ),
-    );
-  };
-
-  readonly #idleOver = (): void => {
+  /** The deadline came: the timeout ran out, or it looks again later. Not for callers. */
+  fire(): void {
+    if (!this.#framed) {
+      const ms = this.#timeouts.firstFrameTimeout;
+      return this.#end(
+        new LimitError(
+          "firstFrameTimeout",
+          ms,
+          `${this.#remote} sent no complete frame within ${ms} ms of connecting`,
+        ),
+      );
+    }
     const ms = this.#timeouts.idleTimeout;
     const quiet = performance.now() - this.#last;
-    if (quiet < ms) return this.#arm(ms - quiet, this.#idleOver);
+    if (quiet < ms) return this.#arm(ms - quiet);
     // A slow call is not idleness: look again a whole timeout later.
     const busy = this.#busy;
-    if (busy !== undefined && (busy.inFlight > 0 || busy.pending > 0)) {
-      return this.#arm(ms, this.#idleOver);
-    }
+    if (busy !== undefined && (busy.inFlight > 0 || busy.pending > 0)) return this.#arm(ms);
     this.#end(
       new LimitError(
         "idleTimeout",
@@ -193,10 +180,21 @@ export class ConnectionClock {
         `${this.#remote} sent and received nothing for ${ms} ms with no call in flight`,
       ),
     );
-  };
+  }
+
+  #firstFrame(): void {
+    this.#framed = true;
+    this.touch();
+    this.#arm(this.#timeouts.idleTimeout);
+  }
+
+  #arm(ms: number): void {
+    if (this.#done) return;
+    if (ms === Infinity) deadlines.remove(this);
+    else deadlines.add(this, ms);
+  }
 
   #end(error: LimitError): void {
-    this.#timer = undefined;
     if (this.#done) return;
     this.#done = true;
     this.#expiredBy = error;
