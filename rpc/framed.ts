@@ -340,24 +340,46 @@ class FrameReader implements DirectFrames {
     this.#onFirstFrame = onFirstFrame;
   }
 
-  async read(): Promise<readonly Frame[] | null> {
-    while (!this.#ended) {
-      const scratch = this.#scratch;
-      const n = await this.#bytes.read(scratch);
-      if (n === null) {
-        this.#ended = true;
-        this.#splitter.end();
-        return null;
-      }
-      const chunk = this.#lend ? scratch.subarray(0, n) : scratch.slice(0, n);
-      if (n === scratch.length && n < LARGEST_READ) this.#scratch = new Uint8Array(2 * n);
-      const frames = this.#splitter.push(chunk);
-      if (frames.length > 0) {
-        if (this.#onFirstFrame !== undefined) this.#firstFrame();
-        return frames;
-      }
+  // A promise chain rather than an async loop: a connection waits here most
+  // of its life, and a suspended async frame costs it memory.
+  read(): Promise<readonly Frame[] | null> {
+    if (this.#ended) return Promise.resolve(null);
+    return this.#bytes.read(this.#scratch).then(this.#took);
+  }
+
+  // What a read gave: its frames, or (a frame not yet complete) the next read's.
+  readonly #took = (
+    n: number | null,
+  ): readonly Frame[] | null | Promise<readonly Frame[] | null> => {
+    const frames = this.#split(n);
+    // A frame not complete yet: read on in a loop, not a chain of promises
+    // (one per read, each waiting on the next: a frame dripped a byte per
+    // read would grow it without bound).
+    return frames === undefined ? this.#readOn() : frames;
+  };
+
+  async #readOn(): Promise<readonly Frame[] | null> {
+    for (;;) {
+      if (this.#ended) return null;
+      const frames = this.#split(await this.#bytes.read(this.#scratch));
+      if (frames !== undefined) return frames;
     }
-    return null;
+  }
+
+  // The frames a read of `n` bytes completed; undefined when none.
+  #split(n: number | null): readonly Frame[] | null | undefined {
+    if (n === null) {
+      this.#ended = true;
+      this.#splitter.end();
+      return null;
+    }
+    const scratch = this.#scratch;
+    const chunk = this.#lend ? scratch.subarray(0, n) : scratch.slice(0, n);
+    if (n === scratch.length && n < LARGEST_READ) this.#scratch = new Uint8Array(2 * n);
+    const frames = this.#splitter.push(chunk);
+    if (frames.length === 0) return undefined;
+    if (this.#onFirstFrame !== undefined) this.#firstFrame();
+    return frames;
   }
 
   #firstFrame(): void {
