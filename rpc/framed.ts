@@ -317,7 +317,7 @@ class FrameWriter implements DirectWrites {
 // The read buffer's first and largest sizes: a waiting read holds its
 // buffer, so an idle connection costs the first; a read that fills the
 // buffer doubles it, up to the largest.
-const FIRST_READ = 1024;
+const FIRST_READ = 256;
 const LARGEST_READ = 64 * 1024;
 
 // Reads into one reused buffer; each read's bytes are copied once, to their
