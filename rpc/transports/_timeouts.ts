@@ -8,14 +8,6 @@
 
 import { LimitError } from "../errors.ts";
 import { Deadline, deadlines } from "./_deadlines.ts";
-import type { Frame, MessageStream } from "../types.ts";
-import {
-  type DirectFrames,
-  directFramesOf,
-  directWritesOf,
-  offerDirectFrames,
-  offerDirectWrites,
-} from "../_direct.ts";
 
 /** The timeouts of a socket server's connections, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -59,9 +51,10 @@ export interface Busy {
 
 /**
  * A connection's clock. It starts at accept with the first-frame timeout;
- * the first frame through {@linkcode ConnectionClock.frames} switches it to
- * the idle timeout. When one runs out, `expire` is called once with a
- * `LimitError` that says which. The clocks share one timer (`deadlines`).
+ * the first frame ({@linkcode ConnectionClock.frame}, which `framedStream`'s
+ * `onFirstFrame` calls) switches it to the idle timeout. When one runs out,
+ * `expire` is called once with a `LimitError` that says which. The clocks
+ * share one timer (`deadlines`).
  */
 export class ConnectionClock extends Deadline {
   readonly #timeouts: ConnectionTimeouts;
@@ -112,37 +105,9 @@ export class ConnectionClock extends Deadline {
   }
 
   /**
-   * The same stream, its first frame noted. Without any timeout there is
-   * nothing to note, and the stream is given back as it is.
-   */
-  frames(stream: MessageStream): MessageStream {
-    const { firstFrameTimeout, idleTimeout } = this.#timeouts;
-    if (firstFrameTimeout === Infinity && idleTimeout === Infinity) return stream;
-    const direct = directFramesOf(stream);
-    if (direct !== undefined) {
-      // The peer reads the batches directly: note the first one there.
-      const noted: DirectFrames = {
-        read: async () => {
-          const batch = await direct.read();
-          if (batch !== null && !this.#framed) this.#firstFrame();
-          return batch;
-        },
-      };
-      return offerDirectFrames(new Noting(stream, () => noted.read(), undefined), noted);
-    }
-    const reader = stream.readable.getReader();
-    return new Noting(stream, async () => {
-      const { value, done } = await reader.read();
-      if (done) return null;
-      if (!this.#framed) this.#firstFrame();
-      return value;
-    }, (reason) => reader.cancel(reason));
-  }
-
-  /**
-   * Notes a complete frame read from a stream that is not a
-   * {@linkcode MessageStream} (RPyC's packets): the first one switches to
-   * the idle timeout, each one is activity.
+   * Notes a complete frame: the first one switches to the idle timeout, each
+   * one after is activity (RPyC's packets tell every one; `framedStream`
+   * tells the first only, its reads and writes tell the rest).
    */
   readonly frame = (): void => {
     if (this.#framed) this.touch();
@@ -199,52 +164,5 @@ export class ConnectionClock extends Deadline {
     this.#done = true;
     this.#expiredBy = error;
     this.#expire(error);
-  }
-}
-
-// A stream whose readable is made of `next`'s chunks (null at the end), made
-// when first asked for: a peer reading batches directly never does. A class:
-// a literal with a getter stays in V8's dictionary mode, larger per connection.
-class Noting implements MessageStream {
-  readonly remote?: string;
-  readonly #stream: MessageStream;
-  readonly #next: () => Promise<Frame | readonly Frame[] | null>;
-  readonly #cancel: ((reason: unknown) => Promise<void>) | undefined;
-  #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
-
-  constructor(
-    stream: MessageStream,
-    next: () => Promise<Frame | readonly Frame[] | null>,
-    cancel: ((reason: unknown) => Promise<void>) | undefined,
-  ) {
-    this.#stream = stream;
-    this.#next = next;
-    this.#cancel = cancel;
-    if (stream.remote !== undefined) this.remote = stream.remote;
-    // Written as the stream is: through its batch writer, when it has one,
-    // without making its writable.
-    const writes = directWritesOf(stream);
-    if (writes !== undefined) offerDirectWrites(this, writes);
-  }
-
-  get writable(): WritableStream<Frame | readonly Frame[]> {
-    return this.#stream.writable;
-  }
-
-  get readable(): ReadableStream<Frame | readonly Frame[]> {
-    const next = this.#next;
-    const cancel = this.#cancel;
-    return this.#readable ??= new ReadableStream<Frame | readonly Frame[]>({
-      pull: async (controller) => {
-        const value = await next();
-        if (value === null) controller.close();
-        else controller.enqueue(value);
-      },
-      ...(cancel === undefined ? {} : { cancel }),
-    }, { highWaterMark: 0 });
-  }
-
-  close(reason?: unknown): Promise<void> {
-    return this.#stream.close(reason);
   }
 }
