@@ -128,11 +128,11 @@ export class Peer extends RpcClientBase {
       incoming: this.#incoming,
       onNotification: options.onNotification,
       streams: this.#streams,
-      end: (reason) => this.#shutdown(reason),
+      end: this.#end,
     });
-    this.#inbox.read(directFramesOf(stream) ?? stream.readable).then((reason) =>
-      this.#shutdown(reason)
-    );
+    const frames = directFramesOf(stream);
+    if (frames !== undefined) this.#inbox.readBatches(frames, this.#end);
+    else this.#inbox.read(stream.readable).then(this.#end);
   }
 
   /** Resolves when the connection has ended and everything is released. */
@@ -362,6 +362,9 @@ export class Peer extends RpcClientBase {
 
   // A call without options registers with these, made once.
   readonly #callDefaults: PendingOptions;
+
+  // Ends the connection: reading ended, or a frame cannot be read or answered.
+  readonly #end = (reason: unknown): void => this.#shutdown(reason);
 
   readonly #sendCancel = (id: RpcId): void => {
     if (this.#closing || this.#codec.cancelNotification === undefined) return;
