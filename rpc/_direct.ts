@@ -54,12 +54,21 @@ export interface DirectWrites {
    * earlier write
    */
   write(frames: Frame | readonly Frame[]): Promise<void>;
+  /**
+   * Writes what waits, then ends the writing direction, as closing the
+   * writable would: a reader of these writes needs no writer of its own.
+   *
+   * @returns when the end has been written
+   * @throws (as a rejection) the failure of an earlier write
+   */
+  close(): Promise<void>;
 }
 
 const bytesOffers = new WeakMap<ByteStream, DirectBytes>();
 const frameOffers = new WeakMap<MessageStream, DirectFrames>();
-// By the writable, which wrappers of a message stream share as it is.
-const writeOffers = new WeakMap<WritableStream, DirectWrites>();
+// By the message stream (its writable is made only when asked for) and by
+// its writable once made, which wrappers of a message stream share as it is.
+const writeOffers = new WeakMap<WritableStream | MessageStream, DirectWrites>();
 
 /**
  * Offers a byte stream's shortcut, and gives the stream back.
@@ -133,8 +142,10 @@ export function directFramesOf(stream: MessageStream): DirectFrames | undefined 
 }
 
 /**
- * Offers a writable's batch writer: what is written through it goes out as
- * if written through the writable, one stream step fewer per batch.
+ * Offers the batch writer of a message stream, or of its writable: what is
+ * written through it goes out as if written through the writable, one
+ * stream step fewer per batch, and a stream offering it need not make its
+ * writable at all.
  *
  * @example
  * ```ts
@@ -142,17 +153,20 @@ export function directFramesOf(stream: MessageStream): DirectFrames | undefined 
  * import { directWritesOf, offerDirectWrites } from "./_direct.ts";
  *
  * const pipe = new TransformStream<string, string>();
- * const direct = { write: async () => {} };
+ * const direct = { write: async () => {}, close: async () => {} };
  * offerDirectWrites(pipe.writable, direct);
  * assert.equal(directWritesOf(pipe.writable), direct);
  * ```
  */
-export function offerDirectWrites(writable: WritableStream, direct: DirectWrites): void {
-  writeOffers.set(writable, direct);
+export function offerDirectWrites(
+  target: WritableStream | MessageStream,
+  direct: DirectWrites,
+): void {
+  writeOffers.set(target, direct);
 }
 
 /**
- * The batch writer a writable offers, if any.
+ * The batch writer a message stream or a writable offers, if any.
  *
  * @example
  * ```ts
@@ -162,6 +176,6 @@ export function offerDirectWrites(writable: WritableStream, direct: DirectWrites
  * assert.equal(directWritesOf(new WritableStream()), undefined);
  * ```
  */
-export function directWritesOf(writable: WritableStream): DirectWrites | undefined {
-  return writeOffers.get(writable);
+export function directWritesOf(target: WritableStream | MessageStream): DirectWrites | undefined {
+  return writeOffers.get(target);
 }

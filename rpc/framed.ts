@@ -14,8 +14,8 @@ import {
   offerDirectFrames,
   offerDirectWrites,
 } from "./_direct.ts";
-import { copiesChunks, type HeaderFraming, headerFramingOf } from "./framing/_batch.ts";
-import { concatBytes } from "./framing/_concat.ts";
+import { copiesChunks } from "./framing/_batch.ts";
+import { FrameWriter } from "./_frame_writer.ts";
 
 /** Options of {@linkcode framedStream}. */
 export interface FramedStreamOptions {
@@ -29,12 +29,12 @@ export interface FramedStreamOptions {
    * conversion per batch instead of one per frame.
    */
   readonly text?: boolean;
+  /**
+   * Called once, when the first complete frame has been read: a server's
+   * first-frame timeout listens to it.
+   */
+  readonly onFirstFrame?: () => void;
 }
-
-const utf8 = new TextEncoder();
-
-// Bytes past which a flush stops gathering and writes.
-const GATHER_LIMIT = 64 * 1024;
 
 /**
  * Wraps a byte stream as a stream of frames: reads go through the framing's
@@ -73,171 +73,94 @@ export function framedStream(
   framing: Framing,
   options: FramedStreamOptions = {},
 ): MessageStream {
-  const highWaterMark = options.highWaterMark ?? 1024 * 1024;
-  // A socket of parley's own is written without its WritableStream.
+  // A socket of parley's own is read and written without its Web Streams.
   const direct = directBytesOf(bytes);
-  const output = direct === undefined ? bytes.writable.getWriter() : undefined;
-  const writeBytes = direct === undefined
-    ? (chunk: Uint8Array) => output!.write(chunk)
-    : (chunk: Uint8Array) => direct.write(chunk);
-  const frameText = options.text ? framing.frameText?.bind(framing) : undefined;
-  // A header framing's frames wait unframed and are framed together.
-  const header = headerFramingOf(framing);
-  // Text frames wait as strings and are converted to UTF-8 together.
-  let queue: (Uint8Array | string)[] = [];
-  let queued = 0;
-  let flushing: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
-
-  const flush = async (gather: boolean): Promise<void> => {
-    try {
-      // Gather what this turn writes: a WritableStream hands its queued
-      // chunks to the sink one per microtask, so the first frame of a turn
-      // would otherwise leave alone, and each socket write costs far more
-      // than a few microtasks. Two ticks outpace the stream's one.
-      // Bounded: a producer that adds a frame every tick still gets written.
-      // A direct write comes gathered already (the peer's outbox).
-      for (let seen = gather ? -1 : queue.length; seen !== queue.length && queued < GATHER_LIMIT;) {
-        seen = queue.length;
-        await undefined;
-        await undefined;
-      }
-      while (queue.length > 0) {
-        const chunks = queue;
-        queue = [];
-        queued = 0;
-        await writeBytes(header === undefined ? toBytes(chunks) : headerFramed(chunks, header));
-      }
-    } catch (error) {
-      // The socket failed: drop what is queued; the next write reports it.
-      failure = { error };
-      queue = [];
-      queued = 0;
-    } finally {
-      flushing = undefined;
-    }
-  };
-
-  const push = (framed: Uint8Array | readonly Uint8Array[]): void => {
-    if (framed instanceof Uint8Array) {
-      queue.push(framed);
-      queued += framed.byteLength;
-    } else {
-      for (const part of framed) {
-        queue.push(part);
-        queued += part.byteLength;
-      }
-    }
-  };
-
-  const add = (frame: Frame): void => {
-    if (header !== undefined) {
-      // Whatever cannot be framed fails this write, as `frame()` would.
-      if (typeof frame === "string" && 3 * frame.length > header.largest) {
-        frame = utf8.encode(frame);
-      }
-      if (typeof frame !== "string" && frame.length > header.largest) framing.frame(frame);
-      queue.push(frame);
-      queued += frame.length;
-      return;
-    }
-    if (frameText !== undefined && typeof frame === "string") {
-      const text = frameText(frame);
-      queue.push(text);
-      // UTF-16 length: a lower bound of the bytes, close enough for backpressure.
-      queued += text.length;
-    } else {
-      push(framing.frame(typeof frame === "string" ? utf8.encode(frame) : frame));
-    }
-  };
-
-  const addAll = (chunk: Frame | readonly Frame[]): void => {
-    if (failure !== undefined) throw failure.error;
-    if (typeof chunk === "string" || chunk instanceof Uint8Array) add(chunk);
-    else for (const frame of chunk) add(frame);
-  };
-
-  const writable = new WritableStream<Frame | readonly Frame[]>({
-    write(chunk) {
-      addAll(chunk);
-      // One flush at a time; what comes meanwhile joins its next write.
-      flushing ??= flush(true);
-      // Backpressure: past the threshold, the writer waits for the socket.
-      return queued > highWaterMark ? flushing : undefined;
-    },
-    async close() {
-      while (flushing !== undefined) await flushing;
-      if (failure !== undefined) throw failure.error;
-      if (direct === undefined) await output!.close();
-      else direct.closeWrite();
-    },
-    async abort(reason) {
-      await output?.abort(reason);
-    },
-  });
-
-  // The peer's outbox, which gathers a turn's frames itself, writes past the
-  // WritableStream: a promise and a few ticks fewer per batch.
-  offerDirectWrites(writable, {
-    write(chunk) {
-      try {
-        addAll(chunk);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return flushing ??= flush(false);
-    },
-  });
-
   // With a synchronous splitter, every frame of a read reaches the session
   // in one chunk: one stream step per read rather than one per frame.
   const splitter = (options.text ? framing.textSplitter?.() : undefined) ?? framing.splitter?.();
   // And a socket of parley's own is read without its ReadableStream: the
   // frames of a read go to a reader that asks (the peer) as one batch.
   const frames = direct !== undefined && splitter !== undefined
-    ? directFrames(direct, splitter)
+    ? new FrameReader(direct, splitter, options.onFirstFrame)
     : undefined;
-  // A framing error must not cancel the socket: the session still writes
-  // its last word (why it is closing) before it closes the connection.
-  const open = () =>
-    splitter === undefined
-      ? bytes.readable.pipeThrough(
-        (options.text ? framing.textDecoder?.() : undefined) ?? framing.decoder(),
-        { preventCancel: true },
-      )
-      : frames === undefined
-      ? splitStream(bytes.readable, splitter)
-      : batchStream(frames);
-  const stream = new Framed(open, writable, bytes, options.remote);
+  const stream = new Framed(
+    bytes,
+    framing,
+    options,
+    splitter,
+    frames,
+    new FrameWriter(
+      bytes,
+      direct,
+      framing,
+      options.highWaterMark ?? 1024 * 1024,
+      options.text === true,
+    ),
+  );
   return frames === undefined ? stream : offerDirectFrames(stream, frames);
 }
 
-// The message stream: a class rather than a literal with a getter (which
-// V8 keeps in dictionary mode, several hundred bytes per connection).
+// The message stream. A class rather than a literal with getters (which
+// V8 keeps in dictionary mode, several hundred bytes per connection); its
+// Web Streams are made when first asked for: the peer reads the batches and
+// writes through the writer directly, and each stream costs an idle
+// connection memory (a writable, its controller, writer and promises: ~2 KB).
 class Framed implements MessageStream {
-  readonly writable: WritableStream<Frame | readonly Frame[]>;
   readonly remote?: string;
-  readonly #open: () => ReadableStream<Frame | readonly Frame[]>;
   readonly #bytes: ByteStream;
+  readonly #framing: Framing;
+  readonly #text: boolean;
+  readonly #splitter: FrameSplitter | undefined;
+  readonly #frames: FrameReader | undefined;
+  readonly #writer: FrameWriter;
+  readonly #onFirstFrame: (() => void) | undefined;
   #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
+  #writable: WritableStream<Frame | readonly Frame[]> | undefined;
   #closed = false;
 
   constructor(
-    open: () => ReadableStream<Frame | readonly Frame[]>,
-    writable: WritableStream<Frame | readonly Frame[]>,
     bytes: ByteStream,
-    remote: string | undefined,
+    framing: Framing,
+    options: FramedStreamOptions,
+    splitter: FrameSplitter | undefined,
+    frames: FrameReader | undefined,
+    writer: FrameWriter,
   ) {
-    this.#open = open;
-    this.writable = writable;
     this.#bytes = bytes;
-    if (remote !== undefined) this.remote = remote;
+    this.#framing = framing;
+    this.#text = options.text === true;
+    this.#splitter = splitter;
+    this.#frames = frames;
+    this.#writer = writer;
+    this.#onFirstFrame = options.onFirstFrame;
+    if (options.remote !== undefined) this.remote = options.remote;
+    // The peer's outbox, which gathers a turn's frames itself, writes past
+    // the WritableStream: a promise and a few ticks fewer per batch.
+    offerDirectWrites(this, writer);
   }
 
-  // Made when first asked for: the peer reads the batches instead, and a
-  // stream costs an idle connection memory.
   get readable(): ReadableStream<Frame | readonly Frame[]> {
-    return this.#readable ??= this.#open();
+    if (this.#readable !== undefined) return this.#readable;
+    const splitter = this.#splitter;
+    if (this.#frames !== undefined) return this.#readable = batchStream(this.#frames);
+    // A framing error must not cancel the socket: the session still writes
+    // its last word (why it is closing) before it closes the connection.
+    const readable = splitter === undefined
+      ? this.#bytes.readable.pipeThrough(
+        (this.#text ? this.#framing.textDecoder?.() : undefined) ?? this.#framing.decoder(),
+        { preventCancel: true },
+      )
+      : splitStream(this.#bytes.readable, splitter);
+    return this.#readable = this.#onFirstFrame === undefined
+      ? readable
+      : noteFirst(readable, this.#onFirstFrame);
+  }
+
+  get writable(): WritableStream<Frame | readonly Frame[]> {
+    if (this.#writable !== undefined) return this.#writable;
+    const writable = this.#writer.writable();
+    offerDirectWrites(writable, this.#writer);
+    return this.#writable = writable;
   }
 
   async close(): Promise<void> {
@@ -255,7 +178,7 @@ class Framed implements MessageStream {
 // The read buffer's first and largest sizes: a waiting read holds its
 // buffer, so an idle connection costs the first; a read that fills the
 // buffer doubles it, up to the largest.
-const FIRST_READ = 1024;
+const FIRST_READ = 256;
 const LARGEST_READ = 64 * 1024;
 
 // Reads into one reused buffer; each read's bytes are copied once, to their
@@ -263,27 +186,87 @@ const LARGEST_READ = 64 * 1024;
 // views (bytes values stay the bytes that came). A splitter that copies what
 // it keeps (newline's text splitter) is lent the buffer itself: an array
 // buffer per read is what the garbage collector spends most on.
-function directFrames(bytes: DirectBytes, splitter: FrameSplitter): DirectFrames {
-  let scratch = new Uint8Array(FIRST_READ);
-  let ended = false;
-  const lend = copiesChunks(splitter);
-  return {
-    async read() {
-      while (!ended) {
-        const n = await bytes.read(scratch);
-        if (n === null) {
-          ended = true;
-          splitter.end();
-          return null;
-        }
-        const chunk = lend ? scratch.subarray(0, n) : scratch.slice(0, n);
-        if (n === scratch.length && n < LARGEST_READ) scratch = new Uint8Array(2 * n);
-        const frames = splitter.push(chunk);
-        if (frames.length > 0) return frames;
-      }
-      return null;
-    },
+class FrameReader implements DirectFrames {
+  readonly #bytes: DirectBytes;
+  readonly #splitter: FrameSplitter;
+  readonly #lend: boolean;
+  #scratch = new Uint8Array(FIRST_READ);
+  #ended = false;
+  #onFirstFrame: (() => void) | undefined;
+
+  constructor(bytes: DirectBytes, splitter: FrameSplitter, onFirstFrame: (() => void) | undefined) {
+    this.#bytes = bytes;
+    this.#splitter = splitter;
+    this.#lend = copiesChunks(splitter);
+    this.#onFirstFrame = onFirstFrame;
+  }
+
+  // A promise chain rather than an async loop: a connection waits here most
+  // of its life, and a suspended async frame costs it memory.
+  read(): Promise<readonly Frame[] | null> {
+    if (this.#ended) return Promise.resolve(null);
+    return this.#bytes.read(this.#scratch).then(this.#took);
+  }
+
+  // What a read gave: its frames, or (a frame not yet complete) the next read's.
+  readonly #took = (
+    n: number | null,
+  ): readonly Frame[] | null | Promise<readonly Frame[] | null> => {
+    const frames = this.#split(n);
+    // A frame not complete yet: read on in a loop, not a chain of promises
+    // (one per read, each waiting on the next: a frame dripped a byte per
+    // read would grow it without bound).
+    return frames === undefined ? this.#readOn() : frames;
   };
+
+  async #readOn(): Promise<readonly Frame[] | null> {
+    for (;;) {
+      if (this.#ended) return null;
+      const frames = this.#split(await this.#bytes.read(this.#scratch));
+      if (frames !== undefined) return frames;
+    }
+  }
+
+  // The frames a read of `n` bytes completed; undefined when none.
+  #split(n: number | null): readonly Frame[] | null | undefined {
+    if (n === null) {
+      this.#ended = true;
+      this.#splitter.end();
+      return null;
+    }
+    const scratch = this.#scratch;
+    const chunk = this.#lend ? scratch.subarray(0, n) : scratch.slice(0, n);
+    if (n === scratch.length && n < LARGEST_READ) this.#scratch = new Uint8Array(2 * n);
+    const frames = this.#splitter.push(chunk);
+    if (frames.length === 0) return undefined;
+    if (this.#onFirstFrame !== undefined) this.#firstFrame();
+    return frames;
+  }
+
+  #firstFrame(): void {
+    const note = this.#onFirstFrame!;
+    this.#onFirstFrame = undefined;
+    note();
+  }
+}
+
+// The frames of a readable, the first one told to `note`.
+function noteFirst(
+  readable: ReadableStream<Frame | readonly Frame[]>,
+  note: () => void,
+): ReadableStream<Frame | readonly Frame[]> {
+  let first = true;
+  return readable.pipeThrough(
+    new TransformStream<Frame | readonly Frame[], Frame | readonly Frame[]>({
+      transform(chunk, controller) {
+        if (first) {
+          first = false;
+          note();
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 // The batches as a ReadableStream, for readers other than the peer.
@@ -323,54 +306,4 @@ function splitStream(
       reader.releaseLock();
     },
   }, { highWaterMark: 0 });
-}
-
-// One write's bytes for a header framing: each payload behind its header,
-// text encoded in place, in one array.
-function headerFramed(chunks: readonly (Uint8Array | string)[], header: HeaderFraming): Uint8Array {
-  const size = header.headerSize;
-  let most = 0;
-  for (const chunk of chunks) {
-    most += size + (typeof chunk === "string" ? 3 * chunk.length : chunk.length);
-  }
-  const out = new Uint8Array(most);
-  let at = 0;
-  for (const chunk of chunks) {
-    let length = chunk.length;
-    if (typeof chunk === "string") length = utf8.encodeInto(chunk, out.subarray(at + size)).written;
-    else out.set(chunk, at + size);
-    header.writeHeader(out, at, length);
-    at += size + length;
-  }
-  return at === most ? out : out.subarray(0, at);
-}
-
-// One write's bytes: runs of text frames are joined and encoded at once.
-function toBytes(chunks: readonly (Uint8Array | string)[]): Uint8Array {
-  if (chunks.length === 1) {
-    const only = chunks[0]!;
-    return typeof only === "string" ? utf8.encode(only) : only;
-  }
-  if (chunks.every((chunk) => typeof chunk === "string")) return utf8.encode(chunks.join(""));
-  const parts: Uint8Array[] = [];
-  let text: string[] = [];
-  let total = 0;
-  const flushText = () => {
-    if (text.length === 0) return;
-    const bytes = utf8.encode(text.join(""));
-    parts.push(bytes);
-    total += bytes.byteLength;
-    text = [];
-  };
-  for (const chunk of chunks) {
-    if (typeof chunk === "string") {
-      text.push(chunk);
-    } else {
-      flushText();
-      parts.push(chunk);
-      total += chunk.byteLength;
-    }
-  }
-  flushText();
-  return concatBytes(parts, total);
 }

@@ -66,7 +66,8 @@ export class Peer extends RpcClientBase {
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
   readonly #interceptors: readonly Interceptor[] | undefined;
-  readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
+  // What ends the writing side: the stream's batch writer, or its writer.
+  readonly #writer: { close(): Promise<void> };
   readonly #outbox: Outbox;
   readonly #pending: PendingCalls;
   readonly #incoming: IncomingCalls;
@@ -99,9 +100,12 @@ export class Peer extends RpcClientBase {
       connection: options.connection,
     };
     this.#pending = new PendingCalls(limits.maxPending);
-    this.#writer = stream.writable.getWriter();
-    const direct = directWritesOf(stream.writable);
-    this.#outbox = new Outbox(this.#writer, limits.maxQueuedBytes, this.#writeFailed, direct);
+    // A stream that offers a batch writer is written without its writable
+    // (which it then need not make); its failures reach #writeFailed.
+    const direct = directWritesOf(stream);
+    const writer = direct === undefined ? stream.writable.getWriter() : undefined;
+    this.#writer = direct ?? writer!;
+    this.#outbox = new Outbox(writer, limits.maxQueuedBytes, this.#writeFailed, direct);
     this.#streams = streamTable(this.#codec, options, this.#outbox, () => this.#incoming);
     this.#incoming = new IncomingCalls(
       options.service,
@@ -110,7 +114,7 @@ export class Peer extends RpcClientBase {
       this.#streams,
       options.metadata,
     );
-    this.#writer.closed.catch((error) => this.#shutdown(error));
+    writer?.closed.catch((error) => this.#shutdown(error));
     if (options.signal !== undefined) {
       const signal = options.signal;
       if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
@@ -124,11 +128,11 @@ export class Peer extends RpcClientBase {
       incoming: this.#incoming,
       onNotification: options.onNotification,
       streams: this.#streams,
-      end: (reason) => this.#shutdown(reason),
+      end: this.#end,
     });
-    this.#inbox.read(directFramesOf(stream) ?? stream.readable).then((reason) =>
-      this.#shutdown(reason)
-    );
+    const frames = directFramesOf(stream);
+    if (frames !== undefined) this.#inbox.readBatches(frames, this.#end);
+    else this.#inbox.read(stream.readable).then(this.#end);
   }
 
   /** Resolves when the connection has ended and everything is released. */
@@ -358,6 +362,9 @@ export class Peer extends RpcClientBase {
 
   // A call without options registers with these, made once.
   readonly #callDefaults: PendingOptions;
+
+  // Ends the connection: reading ended, or a frame cannot be read or answered.
+  readonly #end = (reason: unknown): void => this.#shutdown(reason);
 
   readonly #sendCancel = (id: RpcId): void => {
     if (this.#closing || this.#codec.cancelNotification === undefined) return;

@@ -50,7 +50,8 @@ export interface PendingOptions {
 
 /** Outgoing calls in flight on one connection. */
 export class PendingCalls {
-  readonly #calls = new Map<RpcId, PendingCall>();
+  // Made at the first call: a server's connection may never call its client.
+  #calls: Map<RpcId, PendingCall> | undefined;
   readonly #limit: number;
   #nextId = 1;
 
@@ -61,7 +62,7 @@ export class PendingCalls {
 
   /** The number of calls awaiting a reply. */
   get size(): number {
-    return this.#calls.size;
+    return this.#calls?.size ?? 0;
   }
 
   /**
@@ -73,7 +74,8 @@ export class PendingCalls {
    * @throws {LimitError} when too many calls are already waiting
    */
   add(method: string, options: PendingOptions): { id: RpcId; result: Promise<unknown> } {
-    if (this.#calls.size >= this.#limit) {
+    const calls = this.#calls ??= new Map();
+    if (calls.size >= this.#limit) {
       throw new LimitError("maxPending", this.#limit, `Too many calls awaiting a reply`);
     }
     const id = this.#nextId;
@@ -92,7 +94,7 @@ export class PendingCalls {
       };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
-    this.#calls.set(id, call);
+    calls.set(id, call);
     return call;
   }
 
@@ -110,9 +112,9 @@ export class PendingCalls {
    * @returns the call's handlers, to resolve or reject it
    */
   settle(id: RpcId): PendingHandlers | undefined {
-    const call = this.#calls.get(id);
+    const call = this.#calls?.get(id);
     if (call === undefined) return undefined;
-    this.#calls.delete(id);
+    this.#calls!.delete(id);
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     return call;
@@ -124,6 +126,7 @@ export class PendingCalls {
    * @param reason what every call is rejected with
    */
   rejectAll(reason: unknown): void {
+    if (this.#calls === undefined) return;
     for (const id of [...this.#calls.keys()]) this.settle(id)?.reject(reason);
   }
 }

@@ -156,3 +156,39 @@ Deno.test("serveMutualTls: a context that refuses a verified client tells it why
   assert.equal(error.cause?.message, "Connection refused: alice is suspended");
   assert.equal(errors.length, 1);
 });
+
+Deno.test("serveMutualTls: a verified client that sends no complete frame is closed after firstFrameTimeout", async () => {
+  await using certs = await makeMutualTlsCertificates();
+  const errors: unknown[] = [];
+  await using server = await serveMutualTls(
+    { transport: "tls", port: 0, ...certs.server, clientCa: [certs.ca] },
+    {
+      ...options,
+      onError: (e) => errors.push(e),
+      firstFrameTimeout: 300,
+      service: { hi: () => "hi" },
+    },
+  );
+  const slow = await Deno.connectTls({
+    hostname: "localhost",
+    port: server.address.port,
+    caCerts: [certs.ca],
+    ...certs.client,
+  });
+  await slow.handshake();
+  await slow.write(new TextEncoder().encode('{"jsonrpc"'));
+  // A client whose first frame came in time is kept.
+  await using client = await connectTcp(
+    { ...server.address, caCerts: [certs.ca], ...certs.client },
+    options,
+  );
+  assert.equal(await client.call("hi", []), "hi");
+  const end = await slow.read(new Uint8Array(64)).catch(() => null);
+  assert.equal(end, null);
+  slow.close();
+  assert.ok(
+    errors.some((e) => e instanceof Error && /no complete frame within 300 ms/.test(e.message)),
+    String(errors),
+  );
+  assert.equal(await client.call("hi", []), "hi");
+});

@@ -1,14 +1,14 @@
 // How a peer lets go of its stream once it is closing: what is queued is
 // flushed, the writer closed (bounded in time), then the stream itself.
 
-import type { Frame, MessageStream } from "../types.ts";
+import type { MessageStream } from "../types.ts";
 import type { Outbox } from "./_outbox.ts";
 
 /**
  * Flushes, closes the writer, then the stream; never rejects.
  *
  * @param outbox the peer's queue of frames
- * @param writer the stream's writer
+ * @param writer the stream's writer, or its batch writer
  * @param stream the connection
  * @param parts how long the writer may take to close (ms), why the stream
  * closes, and where a failure to close it is told
@@ -16,7 +16,7 @@ import type { Outbox } from "./_outbox.ts";
  */
 export async function closeStream(
   outbox: Outbox,
-  writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>,
+  writer: { close(): Promise<void> },
   stream: MessageStream,
   parts: {
     readonly closeTimeout: number;

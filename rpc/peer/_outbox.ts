@@ -35,7 +35,7 @@ const OUTBOX_PART_BYTES = 64 * 1024;
  * ```
  */
 export class Outbox {
-  readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>;
+  readonly #writer: WritableStreamDefaultWriter<Frame | readonly Frame[]> | undefined;
   readonly #maxQueuedBytes: number;
   readonly #onFailed: (error: unknown) => void;
   readonly #direct: DirectWrites | undefined;
@@ -50,14 +50,14 @@ export class Outbox {
   /**
    * Creates the queue in front of a writer.
    *
-   * @param writer where the chunks go
+   * @param writer where the chunks go, unless the stream offers `direct`
    * @param maxQueuedBytes bytes waiting to be written above which the peer holds back
    * @param onFailed told once per failed write: the stream is broken
    * @param direct the stream's batch writer, when it offers one: written
    * through instead of `writer`
    */
   constructor(
-    writer: WritableStreamDefaultWriter<Frame | readonly Frame[]>,
+    writer: WritableStreamDefaultWriter<Frame | readonly Frame[]> | undefined,
     maxQueuedBytes: number,
     onFailed: (error: unknown) => void,
     direct?: DirectWrites,
@@ -138,7 +138,7 @@ export class Outbox {
 
   // Through the writer, after its backpressure.
   #written(chunk: Frame | readonly Frame[]): Promise<void> {
-    const writer = this.#writer;
+    const writer = this.#writer!;
     const size = writer.desiredSize;
     return size !== null && size <= 0
       ? writer.ready.then(() => writer.write(chunk))

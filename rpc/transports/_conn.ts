@@ -36,74 +36,98 @@ export function connByteStream(
   conn: Deno.Conn,
   options: { readonly onActivity?: () => void } = {},
 ): ByteStream {
-  const activity = options.onActivity ?? (() => {});
+  const bytes = new ConnBytes(conn, options.onActivity);
+  return offerDirectBytes(bytes, bytes);
+}
+
+// The byte stream, and what its streams do offered to framedStream without
+// them. A class, its reads a promise chain rather than an async function: a
+// connection waits in a read most of its life, and each suspended frame
+// costs it memory.
+class ConnBytes implements ByteStream, DirectBytes {
+  readonly #conn: Deno.Conn;
+  readonly #read: (n: number | null) => number | null;
   // Made on the first read through the stream: framedStream reads through
-  // `direct` with a buffer of its own, and an idle connection costs little.
-  let scratch: Uint8Array | undefined;
-  // What the streams below do, offered to framedStream without them.
-  const direct: DirectBytes = {
-    async read(buffer) {
-      let n: number | null;
-      try {
-        n = await conn.read(buffer);
-      } catch (error) {
-        // A connection closed by us (during the read: Interrupted) or
-        // reset by the peer simply ends. A TLS peer that closes without
-        // close_notify ends it as well.
-        if (
-          error instanceof Deno.errors.BadResource ||
-          error instanceof Deno.errors.Interrupted ||
-          error instanceof Deno.errors.ConnectionReset ||
-          error instanceof Deno.errors.UnexpectedEof
-        ) n = null;
-        else throw error;
-      }
-      if (n !== null) activity();
+  // `read` with a buffer of its own, and an idle connection costs little.
+  #scratch: Uint8Array | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  readonly #activity: () => void;
+
+  constructor(conn: Deno.Conn, onActivity: (() => void) | undefined) {
+    this.#conn = conn;
+    this.#activity = onActivity ?? noActivity;
+    this.#read = onActivity === undefined ? same : (n) => {
+      if (n !== null) onActivity();
       return n;
-    },
-    async write(chunk) {
-      for (let written = 0; written < chunk.length;) {
-        written += await conn.write(written === 0 ? chunk : chunk.subarray(written));
-        activity();
-      }
-    },
-    closeWrite() {
-      try {
-        conn.closeWrite();
-      } catch {
-        // Closed already.
-      }
-    },
-  };
+    };
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer).then(this.#read, ended);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let written = 0; written < chunk.length;) {
+      written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
+      this.#activity();
+    }
+  }
+
+  closeWrite(): void {
+    try {
+      this.#conn.closeWrite();
+    } catch {
+      // Closed already.
+    }
+  }
+
   // The streams are made when first asked for: framedStream reads and
-  // writes through `direct`, and each stream costs an idle connection memory.
-  let readable: ReadableStream<Uint8Array> | undefined;
-  let writable: WritableStream<Uint8Array> | undefined;
-  return offerDirectBytes({
-    get readable() {
-      return readable ??= new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          scratch ??= new Uint8Array(64 * 1024);
-          const n = await direct.read(scratch);
-          if (n === null) controller.close();
-          else controller.enqueue(scratch.slice(0, n));
-        },
-      }, { highWaterMark: 0 });
-    },
-    get writable() {
-      return writable ??= new WritableStream<Uint8Array>({
-        write: (chunk) => direct.write(chunk),
-        close: () => direct.closeWrite(),
-      });
-    },
-    close: () => {
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
-    },
-  }, direct);
+  // writes without them, and each stream costs an idle connection memory.
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const scratch = this.#scratch ??= new Uint8Array(64 * 1024);
+        const n = await this.read(scratch);
+        if (n === null) controller.close();
+        else controller.enqueue(scratch.slice(0, n));
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => this.write(chunk),
+      close: () => this.closeWrite(),
+    });
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+function noActivity(): void {}
+
+function same(n: number | null): number | null {
+  return n;
+}
+
+// A connection closed by us (during the read: Interrupted) or reset by the
+// peer simply ends. A TLS peer that closes without close_notify ends it as
+// well.
+function ended(error: unknown): null {
+  if (
+    error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.UnexpectedEof
+  ) return null;
+  throw error;
 }
 
 // Calls are small and latency matters: do not let Nagle hold them back.

@@ -69,8 +69,9 @@ export async function listenMutualTls(settings: MutualTlsSettings): Promise<Mutu
         const stream = framedStream(bytes, settings.framing, {
           remote,
           text: settings.peerOptions.codec.text === true,
+          onFirstFrame: clock.frame,
         });
-        const peer = servePeer(clock.frames(stream), {
+        const peer = servePeer(stream, {
           ...settings.peerOptions,
           service: settings.service,
           remote,

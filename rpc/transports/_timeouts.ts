@@ -2,13 +2,12 @@
 // connection that has not completed its first frame, TLS handshake included,
 // within N ms is closed: slowloris) and an idle timeout (a connection that
 // moved no byte either way for N ms while no call was in flight either way
-// is closed). One timer per connection, re-armed lazily: a read or a write
-// only notes the time, and the timer, when it fires, sets itself again for
-// what is left.
+// is closed). Re-armed lazily: a read or a write only notes the time, and
+// the deadline, when it comes, is set again for what is left. Every clock
+// shares one timer (./_deadlines.ts).
 
 import { LimitError } from "../errors.ts";
-import type { Frame, MessageStream } from "../types.ts";
-import { type DirectFrames, directFramesOf, offerDirectFrames } from "../_direct.ts";
+import { Deadline, deadlines } from "./_deadlines.ts";
 
 /** The timeouts of a socket server's connections, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -52,11 +51,12 @@ export interface Busy {
 
 /**
  * A connection's clock. It starts at accept with the first-frame timeout;
- * the first frame through {@linkcode ConnectionClock.frames} switches it to
- * the idle timeout. When one runs out, `expire` is called once with a
- * `LimitError` that says which.
+ * the first frame ({@linkcode ConnectionClock.frame}, which `framedStream`'s
+ * `onFirstFrame` calls) switches it to the idle timeout. When one runs out,
+ * `expire` is called once with a `LimitError` that says which. The clocks
+ * share one timer (`deadlines`).
  */
-export class ConnectionClock {
+export class ConnectionClock extends Deadline {
   readonly #timeouts: ConnectionTimeouts;
   readonly #remote: string;
   readonly #expire: (error: LimitError) => void;
@@ -65,7 +65,6 @@ export class ConnectionClock {
   #done = false;
   #busy: Busy | undefined;
   #expiredBy: LimitError | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Starts the first-frame timeout (the idle timeout when there is none).
@@ -79,12 +78,15 @@ export class ConnectionClock {
     remote: string,
     expire: (error: LimitError) => void,
   ) {
+    super();
     this.#timeouts = timeouts;
     this.#remote = remote;
     this.#expire = expire;
     // Without a first-frame timeout, a connection that sends nothing is idle.
-    if (timeouts.firstFrameTimeout === Infinity) this.#arm(timeouts.idleTimeout, this.#idleOver);
-    else this.#arm(timeouts.firstFrameTimeout, this.#firstFrameOver);
+    if (timeouts.firstFrameTimeout === Infinity) {
+      this.#framed = true;
+      this.#arm(timeouts.idleTimeout);
+    } else this.#arm(timeouts.firstFrameTimeout);
   }
 
   /** Whether a timeout ran out. */
@@ -103,37 +105,9 @@ export class ConnectionClock {
   }
 
   /**
-   * The same stream, its first frame noted. Without any timeout there is
-   * nothing to note, and the stream is given back as it is.
-   */
-  frames(stream: MessageStream): MessageStream {
-    const { firstFrameTimeout, idleTimeout } = this.#timeouts;
-    if (firstFrameTimeout === Infinity && idleTimeout === Infinity) return stream;
-    const direct = directFramesOf(stream);
-    if (direct !== undefined) {
-      // The peer reads the batches directly: note the first one there.
-      const noted: DirectFrames = {
-        read: async () => {
-          const batch = await direct.read();
-          if (batch !== null && !this.#framed) this.#firstFrame();
-          return batch;
-        },
-      };
-      return offerDirectFrames(new Noting(stream, () => noted.read(), undefined), noted);
-    }
-    const reader = stream.readable.getReader();
-    return new Noting(stream, async () => {
-      const { value, done } = await reader.read();
-      if (done) return null;
-      if (!this.#framed) this.#firstFrame();
-      return value;
-    }, (reason) => reader.cancel(reason));
-  }
-
-  /**
-   * Notes a complete frame read from a stream that is not a
-   * {@linkcode MessageStream} (RPyC's packets): the first one switches to
-   * the idle timeout, each one is activity.
+   * Notes a complete frame: the first one switches to the idle timeout, each
+   * one after is activity (RPyC's packets tell every one; `framedStream`
+   * tells the first only, its reads and writes tell the rest).
    */
   readonly frame = (): void => {
     if (this.#framed) this.touch();
@@ -143,43 +117,27 @@ export class ConnectionClock {
   /** Stops the clock: the connection has closed. */
   stop(): void {
     this.#done = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    deadlines.remove(this);
   }
 
-  #firstFrame(): void {
-    this.#framed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.touch();
-    this.#arm(this.#timeouts.idleTimeout, this.#idleOver);
-  }
-
-  #arm(ms: number, then: () => void): void {
-    if (this.#done || ms === Infinity) return;
-    this.#timer = setTimeout(then, ms);
-  }
-
-  readonly #firstFrameOver = (): void => {
-    const ms = this.#timeouts.firstFrameTimeout;
-    this.#end(
-      new LimitError(
-        "firstFrameTimeout",
-        ms,
-        `${this.#remote} sent no complete frame within ${ms} ms of connecting`,
-      ),
-    );
-  };
-
-  readonly #idleOver = (): void => {
+  /** The deadline came: the timeout ran out, or it looks again later. Not for callers. */
+  fire(): void {
+    if (!this.#framed) {
+      const ms = this.#timeouts.firstFrameTimeout;
+      return this.#end(
+        new LimitError(
+          "firstFrameTimeout",
+          ms,
+          `${this.#remote} sent no complete frame within ${ms} ms of connecting`,
+        ),
+      );
+    }
     const ms = this.#timeouts.idleTimeout;
     const quiet = performance.now() - this.#last;
-    if (quiet < ms) return this.#arm(ms - quiet, this.#idleOver);
+    if (quiet < ms) return this.#arm(ms - quiet);
     // A slow call is not idleness: look again a whole timeout later.
     const busy = this.#busy;
-    if (busy !== undefined && (busy.inFlight > 0 || busy.pending > 0)) {
-      return this.#arm(ms, this.#idleOver);
-    }
+    if (busy !== undefined && (busy.inFlight > 0 || busy.pending > 0)) return this.#arm(ms);
     this.#end(
       new LimitError(
         "idleTimeout",
@@ -187,54 +145,24 @@ export class ConnectionClock {
         `${this.#remote} sent and received nothing for ${ms} ms with no call in flight`,
       ),
     );
-  };
+  }
+
+  #firstFrame(): void {
+    this.#framed = true;
+    this.touch();
+    this.#arm(this.#timeouts.idleTimeout);
+  }
+
+  #arm(ms: number): void {
+    if (this.#done) return;
+    if (ms === Infinity) deadlines.remove(this);
+    else deadlines.add(this, ms);
+  }
 
   #end(error: LimitError): void {
-    this.#timer = undefined;
     if (this.#done) return;
     this.#done = true;
     this.#expiredBy = error;
     this.#expire(error);
-  }
-}
-
-// A stream whose readable is made of `next`'s chunks (null at the end), made
-// when first asked for: a peer reading batches directly never does. A class:
-// a literal with a getter stays in V8's dictionary mode, larger per connection.
-class Noting implements MessageStream {
-  readonly writable: WritableStream<Frame | readonly Frame[]>;
-  readonly remote?: string;
-  readonly #stream: MessageStream;
-  readonly #next: () => Promise<Frame | readonly Frame[] | null>;
-  readonly #cancel: ((reason: unknown) => Promise<void>) | undefined;
-  #readable: ReadableStream<Frame | readonly Frame[]> | undefined;
-
-  constructor(
-    stream: MessageStream,
-    next: () => Promise<Frame | readonly Frame[] | null>,
-    cancel: ((reason: unknown) => Promise<void>) | undefined,
-  ) {
-    this.#stream = stream;
-    this.#next = next;
-    this.#cancel = cancel;
-    this.writable = stream.writable;
-    if (stream.remote !== undefined) this.remote = stream.remote;
-  }
-
-  get readable(): ReadableStream<Frame | readonly Frame[]> {
-    const next = this.#next;
-    const cancel = this.#cancel;
-    return this.#readable ??= new ReadableStream<Frame | readonly Frame[]>({
-      pull: async (controller) => {
-        const value = await next();
-        if (value === null) controller.close();
-        else controller.enqueue(value);
-      },
-      ...(cancel === undefined ? {} : { cancel }),
-    }, { highWaterMark: 0 });
-  }
-
-  close(reason?: unknown): Promise<void> {
-    return this.#stream.close(reason);
   }
 }

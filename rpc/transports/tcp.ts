@@ -172,12 +172,22 @@ export function serveTcp<A extends ListenAddress>(
   const stopping = new AbortController();
 
   const kind = address.transport === "unix" ? "unix" : tls ? "tls" : "tcp";
-  const accept = (conn: Deno.Conn, clock: ConnectionClock, connection: ConnectionScope): Peer => {
+  const accept = (
+    conn: Deno.Conn,
+    remote: string,
+    clock: ConnectionClock,
+    connection: ConnectionScope,
+  ): Peer => {
     noDelay(conn);
-    const remote = urlOf(conn.remoteAddr);
     const bytes = connByteStream(conn, { onActivity: clock.touch });
-    const stream = framedStream(bytes, framing, { remote, text: options.codec.text === true });
-    const peer = servePeer(clock.frames(stream), { ...peerOptions, service, remote, connection });
+    // The clock hears of the first frame from the reader itself: no wrapper
+    // around each read (a suspended read per connection costs memory).
+    const stream = framedStream(bytes, framing, {
+      remote,
+      text: options.codec.text === true,
+      onFirstFrame: clock.frame,
+    });
+    const peer = servePeer(stream, { ...peerOptions, service, remote, connection });
     clock.watch(peer);
     peers.add(peer);
     peer.closed.then(() => {
@@ -191,7 +201,9 @@ export function serveTcp<A extends ListenAddress>(
   // The clock starts at accept: a TLS handshake counts against the first frame's time.
   const start = (conn: Deno.Conn): void => {
     let peer: Peer | undefined;
-    const clock = new ConnectionClock(timeouts, urlOf(conn.remoteAddr), (error) => {
+    // Made once: the clock, the stream and the peer share it.
+    const remote = urlOf(conn.remoteAddr);
+    const clock = new ConnectionClock(timeouts, remote, (error) => {
       // Idleness is housekeeping; a connection that never sends a frame is worth telling.
       if (error.limitName === "firstFrameTimeout") onError(error);
       if (peer === undefined) closeQuietly(conn);
@@ -199,7 +211,9 @@ export function serveTcp<A extends ListenAddress>(
     });
     const serve = (ready: Deno.Conn, alpn?: string | null) => {
       const info = connectionInfo(ready, kind, alpn);
-      if (context === undefined) return void (peer = accept(ready, clock, { connection: info }));
+      if (context === undefined) {
+        return void (peer = accept(ready, remote, clock, { connection: info }));
+      }
       // Held like a handshake while the context is built: counted, closed by shutdown.
       handshaking.add(ready);
       scopeOf(info, context).then((scope) => {
@@ -207,7 +221,7 @@ export function serveTcp<A extends ListenAddress>(
         if (stopping.signal.aborted || clock.expired) {
           clock.stop();
           closeQuietly(ready);
-        } else peer = accept(ready, clock, scope);
+        } else peer = accept(ready, remote, clock, scope);
       }, (error) => {
         handshaking.delete(ready);
         clock.stop();
