@@ -322,9 +322,12 @@ export function webSocketStream(
   // The peer's outbox, which gathers a turn's frames itself, writes past the
   // WritableStream: its promises and ticks per batch are a visible share of
   // a small call (a read or two of the standard client carry one call each).
-  offerDirectWrites(writable, { write: send });
+  // Ending the writing direction is nothing of its own on a WebSocket (the
+  // stream's close() closes the socket), as closing the writable is.
+  const writes = { write: send, close: () => Promise.resolve() };
+  offerDirectWrites(writable, writes);
 
-  return offerDirectFrames({
+  const stream = offerDirectFrames({
     readable,
     writable,
     remote: options.remote ?? socket.url,
@@ -349,4 +352,6 @@ export function webSocketStream(
       return closing;
     },
   }, direct);
+  offerDirectWrites(stream, writes);
+  return stream;
 }
