@@ -40,7 +40,6 @@ const NOTIFICATION = new RegExp(
   "s",
 );
 const RESULT = new RegExp(String.raw`^\{"jsonrpc":"2\.0","result":(.*),"id":${ID}\}$`, "s");
-const INTEGER_ONLY = new RegExp(`^${INTEGER}$`);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -111,7 +110,7 @@ function methodName(name: string): string {
 }
 
 function idOf(text: string): RpcId {
-  return text.charCodeAt(0) === QUOTE ? text.slice(1, -1) : Number(text);
+  return text.charCodeAt(0) === QUOTE ? text.slice(1, -1) : integerAt(text, 0);
 }
 
 // A value's text as a value: by hand when it is a short integer, a plain
@@ -123,7 +122,7 @@ function valueOf(text: string): unknown {
     const items = flatArray(text);
     if (items !== undefined) return items;
   } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
-    if (INTEGER_ONLY.test(text)) return Number(text);
+    if (integerEnd(text, 0) === text.length) return integerAt(text, 0);
   } else if (c === QUOTE) {
     const end = plainStringEnd(text, 0);
     if (end === text.length - 1) return text.slice(1, end);
@@ -154,9 +153,8 @@ function flatArray(text: string): unknown[] | undefined {
   const items: unknown[] = [];
   if (n === 2 && text.charCodeAt(1) === CLOSE_ARRAY) return items;
   for (let at = 1; at < n;) {
-    const c = text.charCodeAt(at);
     let end: number;
-    if (c === QUOTE) {
+    if (text.charCodeAt(at) === QUOTE) {
       end = plainStringEnd(text, at);
       if (end < 0) return undefined;
       items.push(text.slice(at + 1, end));
@@ -164,7 +162,7 @@ function flatArray(text: string): unknown[] | undefined {
     } else {
       end = integerEnd(text, at);
       if (end < 0) return undefined;
-      items.push(Number(text.slice(at, end)));
+      items.push(integerAt(text, at));
     }
     const after = text.charCodeAt(end);
     if (after === CLOSE_ARRAY) return end === n - 1 ? items : undefined;
@@ -184,4 +182,17 @@ function integerEnd(text: string, from: number): number {
   if (digits === 0 || digits > 15) return -1;
   if (digits > 1 && text.charCodeAt(first) === DIGIT_0) return -1;
   return i;
+}
+
+// The value of the integer `integerEnd` found at `from`: at most 15 digits,
+// so exact (and -0 for "-0", as JSON.parse reads it).
+function integerAt(text: string, from: number): number {
+  let i = from;
+  const negative = text.charCodeAt(i) === MINUS;
+  if (negative) i++;
+  let value = 0;
+  for (let c = text.charCodeAt(i); c >= DIGIT_0 && c <= DIGIT_9; c = text.charCodeAt(++i)) {
+    value = value * 10 + (c - DIGIT_0);
+  }
+  return negative ? -value : value;
 }
