@@ -48,10 +48,22 @@ export interface PendingOptions {
   readonly onCancel?: ((id: RpcId) => void) | undefined;
 }
 
-/** Outgoing calls in flight on one connection. */
+// Most slots of the ring: 8 KiB at most per connection; calls past it wait in a map.
+const MAX_SLOTS = 1024;
+
+/**
+ * Outgoing calls in flight on one connection. Ids are given in sequence, so
+ * a call lives in a ring of slots at its id modulo the ring's size: no hash
+ * table to grow, probe and clean per call (a `Map`'s set, get and delete
+ * cost several times the ring's). The ring doubles when a new call finds
+ * its slot taken, up to `MAX_SLOTS`; a call that still finds it taken (one
+ * far older that is still waiting) waits in a map instead.
+ */
 export class PendingCalls {
-  readonly #calls = new Map<RpcId, PendingCall>();
+  #slots: (PendingCall | undefined)[] = [];
+  readonly #overflow = new Map<RpcId, PendingCall>();
   readonly #limit: number;
+  #size = 0;
   #nextId = 1;
 
   /** @param limit the most calls that may wait at once */
@@ -61,7 +73,7 @@ export class PendingCalls {
 
   /** The number of calls awaiting a reply. */
   get size(): number {
-    return this.#calls.size;
+    return this.#size;
   }
 
   /**
@@ -73,7 +85,7 @@ export class PendingCalls {
    * @throws {LimitError} when too many calls are already waiting
    */
   add(method: string, options: PendingOptions): { id: RpcId; result: Promise<unknown> } {
-    if (this.#calls.size >= this.#limit) {
+    if (this.#size >= this.#limit) {
       throw new LimitError("maxPending", this.#limit, `Too many calls awaiting a reply`);
     }
     const id = this.#nextId;
@@ -92,8 +104,37 @@ export class PendingCalls {
       };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
-    this.#calls.set(id, call);
+    this.#place(call);
+    this.#size++;
     return call;
+  }
+
+  #place(call: PendingCall): void {
+    const id = call.id as number;
+    for (;;) {
+      const slots = this.#slots;
+      const at = slots.length === 0 ? -1 : id % slots.length;
+      if (at >= 0 && slots[at] === undefined) {
+        slots[at] = call;
+        return;
+      }
+      if (slots.length >= MAX_SLOTS) {
+        this.#overflow.set(id, call);
+        return;
+      }
+      this.#grow();
+    }
+  }
+
+  // Twice the slots: calls in distinct slots stay in distinct slots.
+  #grow(): void {
+    const old = this.#slots;
+    const slots = new Array<PendingCall | undefined>(old.length === 0 ? 16 : 2 * old.length)
+      .fill(undefined);
+    for (const call of old) {
+      if (call !== undefined) slots[(call.id as number) % slots.length] = call;
+    }
+    this.#slots = slots;
   }
 
   #cancel(id: RpcId, reason: unknown, onCancel: ((id: RpcId) => void) | undefined): void {
@@ -110,9 +151,22 @@ export class PendingCalls {
    * @returns the call's handlers, to resolve or reject it
    */
   settle(id: RpcId): PendingHandlers | undefined {
-    const call = this.#calls.get(id);
+    let call: PendingCall | undefined;
+    const slots = this.#slots;
+    if (typeof id === "number" && Number.isSafeInteger(id) && id > 0 && slots.length > 0) {
+      const at = id % slots.length;
+      const held = slots[at];
+      if (held !== undefined && held.id === id) {
+        call = held;
+        slots[at] = undefined;
+      }
+    }
+    if (call === undefined && this.#overflow.size > 0) {
+      call = this.#overflow.get(id);
+      if (call !== undefined) this.#overflow.delete(id);
+    }
     if (call === undefined) return undefined;
-    this.#calls.delete(id);
+    this.#size--;
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     return call;
@@ -124,6 +178,10 @@ export class PendingCalls {
    * @param reason what every call is rejected with
    */
   rejectAll(reason: unknown): void {
-    for (const id of [...this.#calls.keys()]) this.settle(id)?.reject(reason);
+    const calls = [...this.#overflow.values()];
+    for (const call of this.#slots) if (call !== undefined) calls.push(call);
+    // In the order they were made, as they were registered.
+    calls.sort((a, b) => (a.id as number) - (b.id as number));
+    for (const call of calls) this.settle(call.id)?.reject(reason);
   }
 }
