@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { lengthPrefix } from "../../rpc/framing/length_prefix.ts";
 import { textFrames } from "../../rpc/framing/_text_frames.ts";
+import { framedStream } from "../../rpc/framed.ts";
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 const utf8 = new TextEncoder();
@@ -64,5 +65,36 @@ Deno.test("lengthPrefix()'s text splitter gives each frame's text, or its bytes 
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+Deno.test("framedStream() writes a batch of text frames behind their lengths, ASCII or not", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.array(
+          fc.oneof(fc.json(), fc.string({ unit: "grapheme", minLength: 1 }), fc.constant("é")),
+          { minLength: 1, maxLength: 8 },
+        ),
+        { minLength: 1, maxLength: 4 },
+      ),
+      async (batches) => {
+        const pipe = new TransformStream<Uint8Array, Uint8Array>();
+        const stream = framedStream(
+          { readable: pipe.readable, writable: pipe.writable, close: () => {} },
+          lengthPrefix(),
+          { text: true },
+        );
+        const received = Array.fromAsync(stream.readable);
+        const writer = stream.writable.getWriter();
+        for (const batch of batches) await writer.write(batch);
+        await writer.close();
+        const frames = (await received).flat().map((frame) =>
+          typeof frame === "string" ? frame : new TextDecoder().decode(frame)
+        );
+        assert.deepEqual(frames, batches.flat().map((text) => text.toWellFormed()));
+      },
+    ),
+    { numRuns: 200 },
   );
 });
