@@ -48,20 +48,19 @@ export interface PendingOptions {
   readonly onCancel?: ((id: RpcId) => void) | undefined;
 }
 
-// Most slots of the ring: 8 KiB at most per connection; calls past it wait in a map.
-const MAX_SLOTS = 1024;
+// Slots of the ring: a call whose slot is taken (more than this many in
+// flight, or one far older still waiting) waits in the map.
+const SLOTS = 128;
 
 /**
  * Outgoing calls in flight on one connection. Ids are given in sequence, so
  * a call lives in a ring of slots at its id modulo the ring's size: no hash
  * table to grow, probe and clean per call (a `Map`'s set, get and delete
- * cost several times the ring's). The ring doubles when a new call finds
- * its slot taken, up to `MAX_SLOTS`; a call that still finds it taken (one
- * far older that is still waiting) waits in a map instead.
+ * cost several times the ring's).
  */
 export class PendingCalls {
-  #slots: (PendingCall | undefined)[] = [];
-  readonly #overflow = new Map<RpcId, PendingCall>();
+  readonly #ring: (PendingCall | undefined)[] = [];
+  readonly #others = new Map<RpcId, PendingCall>();
   readonly #limit: number;
   #size = 0;
   #nextId = 1;
@@ -104,37 +103,11 @@ export class PendingCalls {
       };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
-    this.#place(call);
+    const ring = this.#ring;
+    if (ring[id % SLOTS] === undefined) ring[id % SLOTS] = call;
+    else this.#others.set(id, call);
     this.#size++;
     return call;
-  }
-
-  #place(call: PendingCall): void {
-    const id = call.id as number;
-    for (;;) {
-      const slots = this.#slots;
-      const at = slots.length === 0 ? -1 : id % slots.length;
-      if (at >= 0 && slots[at] === undefined) {
-        slots[at] = call;
-        return;
-      }
-      if (slots.length >= MAX_SLOTS) {
-        this.#overflow.set(id, call);
-        return;
-      }
-      this.#grow();
-    }
-  }
-
-  // Twice the slots: calls in distinct slots stay in distinct slots.
-  #grow(): void {
-    const old = this.#slots;
-    const slots = new Array<PendingCall | undefined>(old.length === 0 ? 16 : 2 * old.length)
-      .fill(undefined);
-    for (const call of old) {
-      if (call !== undefined) slots[(call.id as number) % slots.length] = call;
-    }
-    this.#slots = slots;
   }
 
   #cancel(id: RpcId, reason: unknown, onCancel: ((id: RpcId) => void) | undefined): void {
@@ -151,21 +124,12 @@ export class PendingCalls {
    * @returns the call's handlers, to resolve or reject it
    */
   settle(id: RpcId): PendingHandlers | undefined {
-    let call: PendingCall | undefined;
-    const slots = this.#slots;
-    if (typeof id === "number" && Number.isSafeInteger(id) && id > 0 && slots.length > 0) {
-      const at = id % slots.length;
-      const held = slots[at];
-      if (held !== undefined && held.id === id) {
-        call = held;
-        slots[at] = undefined;
-      }
-    }
-    if (call === undefined && this.#overflow.size > 0) {
-      call = this.#overflow.get(id);
-      if (call !== undefined) this.#overflow.delete(id);
-    }
-    if (call === undefined) return undefined;
+    // A string or a fraction finds no slot (or one whose id differs).
+    const at = (id as number) % SLOTS;
+    let call = this.#ring[at];
+    if (call !== undefined && call.id === id) this.#ring[at] = undefined;
+    else if ((call = this.#others.get(id)) !== undefined) this.#others.delete(id);
+    else return undefined;
     this.#size--;
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
@@ -178,8 +142,8 @@ export class PendingCalls {
    * @param reason what every call is rejected with
    */
   rejectAll(reason: unknown): void {
-    const calls = [...this.#overflow.values()];
-    for (const call of this.#slots) if (call !== undefined) calls.push(call);
+    const calls = [...this.#others.values()];
+    for (const call of this.#ring) if (call !== undefined) calls.push(call);
     // In the order they were made, as they were registered.
     calls.sort((a, b) => (a.id as number) - (b.id as number));
     for (const call of calls) this.settle(call.id)?.reject(reason);
