@@ -50,6 +50,7 @@ import type {
   RpcNotification,
 } from "../rpc/types.ts";
 
+import { decodeCompact } from "./json_rpc/_compact.ts";
 import { decodeValue, refusedUnparsed } from "./json_rpc/_decode.ts";
 import { encodeFrame } from "./json_rpc/_encode.ts";
 import {
@@ -294,6 +295,9 @@ export function jsonRpc(options: JsonRpcOptions = {}): JsonRpcCodec {
     let exact: boolean;
     if (text.length <= scanAbove) {
       if (!keepFloats) {
+        // The common compact message, read without parsing its envelope.
+        const compact = decodeCompact(text);
+        if (compact !== undefined) return compact;
         // Parsed at once; again, exactly, in the rare case a number is beyond 2^53.
         let value: unknown;
         try {

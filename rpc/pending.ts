@@ -48,11 +48,22 @@ export interface PendingOptions {
   readonly onCancel?: ((id: RpcId) => void) | undefined;
 }
 
-/** Outgoing calls in flight on one connection. */
+// Slots of the ring: a call whose slot is taken (more than this many in
+// flight, or one far older still waiting) waits in the map.
+const SLOTS = 128;
+
+/**
+ * Outgoing calls in flight on one connection. Ids are given in sequence, so
+ * a call lives in a ring of slots at its id modulo the ring's size: no hash
+ * table to grow, probe and clean per call (a `Map`'s set, get and delete
+ * cost several times the ring's).
+ */
 export class PendingCalls {
-  // Made at the first call: a server's connection may never call its client.
-  #calls: Map<RpcId, PendingCall> | undefined;
+  readonly #ring: (PendingCall | undefined)[] = [];
+  // Made when first needed: a server's connection may never call its client.
+  #others: Map<RpcId, PendingCall> | undefined;
   readonly #limit: number;
+  #size = 0;
   #nextId = 1;
 
   /** @param limit the most calls that may wait at once */
@@ -62,7 +73,7 @@ export class PendingCalls {
 
   /** The number of calls awaiting a reply. */
   get size(): number {
-    return this.#calls?.size ?? 0;
+    return this.#size;
   }
 
   /**
@@ -74,8 +85,7 @@ export class PendingCalls {
    * @throws {LimitError} when too many calls are already waiting
    */
   add(method: string, options: PendingOptions): { id: RpcId; result: Promise<unknown> } {
-    const calls = this.#calls ??= new Map();
-    if (calls.size >= this.#limit) {
+    if (this.#size >= this.#limit) {
       throw new LimitError("maxPending", this.#limit, `Too many calls awaiting a reply`);
     }
     const id = this.#nextId;
@@ -94,7 +104,10 @@ export class PendingCalls {
       };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
-    calls.set(id, call);
+    const ring = this.#ring;
+    if (ring[id % SLOTS] === undefined) ring[id % SLOTS] = call;
+    else (this.#others ??= new Map()).set(id, call);
+    this.#size++;
     return call;
   }
 
@@ -112,9 +125,13 @@ export class PendingCalls {
    * @returns the call's handlers, to resolve or reject it
    */
   settle(id: RpcId): PendingHandlers | undefined {
-    const call = this.#calls?.get(id);
-    if (call === undefined) return undefined;
-    this.#calls!.delete(id);
+    // A string or a fraction finds no slot (or one whose id differs).
+    const at = (id as number) % SLOTS;
+    let call = this.#ring[at];
+    if (call !== undefined && call.id === id) this.#ring[at] = undefined;
+    else if ((call = this.#others?.get(id)) !== undefined) this.#others!.delete(id);
+    else return undefined;
+    this.#size--;
     if (call.timer !== undefined) clearTimeout(call.timer);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     return call;
@@ -126,7 +143,10 @@ export class PendingCalls {
    * @param reason what every call is rejected with
    */
   rejectAll(reason: unknown): void {
-    if (this.#calls === undefined) return;
-    for (const id of [...this.#calls.keys()]) this.settle(id)?.reject(reason);
+    const calls = [...this.#others?.values() ?? []];
+    for (const call of this.#ring) if (call !== undefined) calls.push(call);
+    // In the order they were made, as they were registered.
+    calls.sort((a, b) => (a.id as number) - (b.id as number));
+    for (const call of calls) this.settle(call.id)?.reject(reason);
   }
 }

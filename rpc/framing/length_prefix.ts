@@ -15,6 +15,7 @@ import {
   resolveMaxFrameSize,
 } from "./_bytes.ts";
 import { offerHeaderFraming } from "./_batch.ts";
+import { textFrames } from "./_text_frames.ts";
 
 /** Options of {@linkcode lengthPrefix}. */
 export interface LengthPrefixOptions {
@@ -119,6 +120,7 @@ export function lengthPrefix(options: LengthPrefixOptions = {}): Framing {
     encoder: () => encoderOf(frame),
     decoder: () => decoderOf(splitter()),
     splitter,
+    textSplitter: () => textFrames(splitter()),
     frame,
   }, {
     headerSize: width,
