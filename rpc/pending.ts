@@ -104,8 +104,8 @@ export class PendingCalls {
       };
       signal.addEventListener("abort", call.onAbort, { once: true });
     }
-    const ring = this.#ring;
-    if (ring[id % SLOTS] === undefined) ring[id % SLOTS] = call;
+    const at = id % SLOTS;
+    if (this.#ring[at] === undefined) this.#ring[at] = call;
     else (this.#others ??= new Map()).set(id, call);
     this.#size++;
     return call;

@@ -29,4 +29,13 @@
 export * from "./_core.ts";
 export * from "./_websocket.ts";
 export * from "./_json_rpc.ts";
-export * from "../rpc/objects/mod.ts";
+// Not the msgpack extension for references: this bundle's codec is JSON-RPC.
+export {
+  expose,
+  exposed,
+  isExposed,
+  ObjectErrorCode,
+  ObjectSession,
+  serveObjects,
+} from "../rpc/objects/mod.ts";
+export type * from "../rpc/objects/mod.ts";
