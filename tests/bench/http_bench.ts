@@ -16,32 +16,19 @@
  * @module
  */
 
-import { xmlRpc } from "../../codecs/xml_rpc.ts";
-import { loadProto, protoClient } from "../../codecs/protobuf.ts";
-import { connectClient } from "../../protocols/connect.ts";
-import { connectHttp } from "../../rpc/transports/http.ts";
 import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
+import {
+  bareCaller,
+  type HttpCaller,
+  type HttpProtocol,
+  minimalCaller,
+  parleyCaller,
+} from "./_http_calls.ts";
 import { Report } from "./_report.ts";
 
 const IN_FLIGHT = Number(Deno.env.get("BENCH_IN_FLIGHT") ?? "32");
 const WARMUP = Number(Deno.env.get("BENCH_WARMUP") ?? "2000");
 const SERVER = new URL("./_http_server.ts", import.meta.url);
-
-const schema = loadProto({
-  "calculator.proto": Deno.readTextFileSync(
-    new URL("../../examples/calculator/calculator.proto", import.meta.url),
-  ),
-});
-type Adder = { Add(r: { num1: number; num2: number }): Promise<{ sum: number }> };
-
-// What parley's clients send: the XML-RPC call of add(1, 1) with its
-// headers, and the Connect request of Add{1, 1} with its headers.
-const XML_CALL =
-  '<?xml version="1.0"?><methodCall><methodName>add</methodName><params><param><value><int>1</int></value></param><param><value><int>1</int></value></param></params></methodCall>';
-const XML_HEADERS = { "content-type": "text/xml", accept: "text/xml" };
-// AddRequest { num1: 1, num2: 1 }: fields 1 and 2, varints.
-const CONNECT_CALL = new Uint8Array([0x08, 0x01, 0x10, 0x01]);
-const CONNECT_HEADERS = { "content-type": "application/proto", "connect-protocol-version": "1" };
 
 // Makes `WARMUP` calls, then measures with IN_FLIGHT in flight.
 async function measure(call: () => Promise<unknown>): Promise<number> {
@@ -51,78 +38,28 @@ async function measure(call: () => Promise<unknown>): Promise<number> {
   return drive(IN_FLIGHT, call);
 }
 
-async function bareFetch(
+// Starts `mode` of _http_server.ts fresh, measures the client `caller`
+// makes against it, and stops both.
+async function rateOf(
   mode: string,
-  path: string,
-  body: string | Uint8Array<ArrayBuffer>,
-  headers: Record<string, string>,
+  protocol: HttpProtocol,
+  caller: (protocol: HttpProtocol, port: number) => HttpCaller,
 ): Promise<number> {
   const server = await startServer(mode, SERVER);
-  const url = `http://127.0.0.1:${server.port}${path}`;
-  const rate = await measure(async () => {
-    const response = await fetch(url, { method: "POST", headers, body });
-    await response.bytes();
-  });
-  await server.stop();
-  return rate;
-}
-
-async function xmlRpcCalls(): Promise<number> {
-  const server = await startServer("xmlrpc", SERVER);
-  const client = connectHttp(`http://127.0.0.1:${server.port}/RPC2`, { codec: xmlRpc() });
-  let i = 0;
-  const rate = await measure(() => client.call("add", [i++ & 0xffff, 1]));
+  const client = caller(protocol, server.port);
+  const rate = await measure(client.call);
   await client.close();
   await server.stop();
   return rate;
 }
 
-async function connectCalls(): Promise<number> {
-  const server = await startServer("connect", SERVER);
-  const client = connectClient(`http://127.0.0.1:${server.port}`, { schema });
-  const calc = protoClient<Adder>(client, schema, "interop.Calculator");
-  let i = 0;
-  const rate = await measure(() => calc.Add({ num1: i++ & 0xffff, num2: 1 }));
-  await client.close();
-  await server.stop();
-  return rate;
-}
-
+const xmlRpcCalls = () => rateOf("xmlrpc", "xml", parleyCaller);
+const connectCalls = () => rateOf("connect", "connect", parleyCaller);
+const bareFetch = (mode: string, protocol: HttpProtocol) => rateOf(mode, protocol, bareCaller);
 // The same calls with no framework on either side: fetch and the codec's
 // encode and decode in the client, xml-minimal or connect-minimal serving.
-async function minimalXmlRpc(): Promise<number> {
-  const server = await startServer("xml-minimal", SERVER);
-  const url = `http://127.0.0.1:${server.port}/RPC2`;
-  const codec = xmlRpc();
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
-  let i = 0;
-  const rate = await measure(async () => {
-    const call = codec.fork!();
-    const body = call.encode({ kind: "request", id: 1, method: "add", params: [i++ & 0xffff, 1] });
-    const response = await fetch(url, {
-      method: "POST",
-      headers: XML_HEADERS,
-      body: body as string,
-    });
-    return call.decode(utf8.decode(await response.bytes()));
-  });
-  await server.stop();
-  return rate;
-}
-
-async function minimalConnect(): Promise<number> {
-  const server = await startServer("connect-minimal", SERVER);
-  const url = `http://127.0.0.1:${server.port}/interop.Calculator/Add`;
-  const add = schema.method("interop.Calculator/Add")!;
-  let i = 0;
-  const rate = await measure(async () => {
-    const body = add.request.encode({ num1: i++ & 0xffff, num2: 1 }) as Uint8Array<ArrayBuffer>;
-    const response = await fetch(url, { method: "POST", headers: CONNECT_HEADERS, body });
-    return add.response.decode(await response.bytes());
-  });
-  await server.stop();
-  return rate;
-}
+const minimalXmlRpc = () => rateOf("xml-minimal", "xml", minimalCaller);
+const minimalConnect = () => rateOf("connect-minimal", "connect", minimalCaller);
 
 const report = new Report();
 for (let round = 1; round <= ROUNDS; round++) {
@@ -136,13 +73,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     connectMinimal = await minimalConnect();
   };
   const bare = async () => {
-    xmlBare = await bareFetch("xml-canned", "/RPC2", XML_CALL, XML_HEADERS);
-    connectBare = await bareFetch(
-      "connect-canned",
-      "/interop.Calculator/Add",
-      CONNECT_CALL,
-      CONNECT_HEADERS,
-    );
+    xmlBare = await bareFetch("xml-canned", "xml");
+    connectBare = await bareFetch("connect-canned", "connect");
   };
   // A B, then B A: neither side always goes first.
   const order = round % 2 === 1 ? [parley, bare, minimal] : [minimal, bare, parley];

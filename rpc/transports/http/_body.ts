@@ -85,8 +85,10 @@ export async function readMessageBody(
   gzip: boolean,
 ): Promise<Uint8Array> {
   // A compressed body's length is not what it inflates to (fetch inflates
-  // replies itself): such a body is counted as it is read.
-  const declared = gzip || message.headers.has("content-encoding")
+  // replies itself): such a body is counted as it is read. `get`, not
+  // `has`: Deno.serve answers `get` for one header, while `has` builds the
+  // request's whole header list first (~1.7 µs of a ~20 µs call).
+  const declared = gzip || message.headers.get("content-encoding") !== null
     ? null
     : message.headers.get("content-length");
   if (declared === null || declared === "") return await readBody(message.body, limit, gzip);

@@ -217,7 +217,7 @@ export class HttpEndpoint {
     const length = response.headers.get("content-length");
     // A declared length that fits is read in one go; a compressed or chunked
     // body is read piece by piece under the limit.
-    if (length !== null && !response.headers.has("content-encoding")) {
+    if (length !== null && response.headers.get("content-encoding") === null) {
       if (Number(length) <= this.#maxBodySize) return await response.bytes();
       await response.body?.cancel();
       throw this.#tooLarge(Number(length));

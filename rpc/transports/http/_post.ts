@@ -8,7 +8,7 @@
  */
 
 import { DecodeError } from "../../errors.ts";
-import type { Responder } from "../../responder.ts";
+import type { DirectResponder, ExchangeMetadata } from "../../responder.ts";
 import type { ConnectionScope } from "../../connection.ts";
 import type { Codec, Frame } from "../../types.ts";
 import { CallHeaders, unwritten } from "../../_call_headers.ts";
@@ -22,8 +22,11 @@ export interface PostRoute {
   readonly accepted: ReadonlySet<string>;
   /** The Content-Type of replies. */
   readonly contentType: string;
-  /** Answers one frame with a reply frame, or `undefined` when none is due. */
-  readonly respond: Responder;
+  /**
+   * Answers one frame with a reply frame, or `undefined` when none is due:
+   * at once when it can (a {@linkcode DirectResponder}), else a promise.
+   */
+  readonly respond: DirectResponder;
   /** The status of a POST that needs no reply; 204 when absent. */
   readonly noReplyStatus?: 200 | 204;
 }
@@ -111,19 +114,19 @@ export async function answerPost(
     }
   }
   let reply: Frame | undefined;
-  // What handlers add to their call's reply headers (`callMetadata(ctx).headers`).
-  // Headers that know whether a handler wrote to them: most calls' stay empty.
-  const replied = new CallHeaders(undefined);
+  // What handlers add to their call's reply headers (`callMetadata(ctx).headers`),
+  // made only when one looks: most calls' stay empty.
+  const exchange = new PostExchange(request);
   try {
-    // Handlers that read their signal see the client's abort.
-    reply = await route.respond(frame, () => request.signal, {
-      request: request.headers,
-      headers: replied,
-    }, connection);
+    // Handlers that read their signal see the client's abort. A reply that
+    // is ready at once (synchronous handlers) costs no promise and no turn.
+    const answered = route.respond(frame, exchange.signal, exchange, connection);
+    reply = answered instanceof Promise ? await answered : answered;
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     return plain(400, `Bad Request: ${error.message}`);
   }
+  const replied = exchange.replied;
   if (reply === undefined) {
     return new Response(null, {
       status: route.noReplyStatus ?? 204,
@@ -151,13 +154,35 @@ export async function answerPost(
   });
 }
 
+// The metadata of one POST: the request's headers, and the reply's, made
+// when a handler first reads them (most never do), as NATS's exchange is.
+class PostExchange implements ExchangeMetadata {
+  readonly #request: Request;
+  #headers: CallHeaders | undefined;
+  constructor(request: Request) {
+    this.#request = request;
+  }
+  get request(): Headers {
+    return this.#request.headers;
+  }
+  get headers(): Headers {
+    return this.#headers ??= new CallHeaders(undefined);
+  }
+  // The reply's headers if a handler made them.
+  get replied(): CallHeaders | undefined {
+    return this.#headers;
+  }
+  // Asked for only when a handler reads its context's signal.
+  readonly signal = (): AbortSignal => this.#request.signal;
+}
+
 // The reply's own headers over those its handlers added; a handler's
 // headers about the body or the connection are dropped (the body is ours).
 function withHeaders(
-  replied: CallHeaders,
+  replied: CallHeaders | undefined,
   own: Record<string, string>,
 ): Headers | Record<string, string> {
-  if (unwritten(replied)) return own;
+  if (replied === undefined || unwritten(replied)) return own;
   const headers = new Headers();
   for (const [key, value] of replied) {
     if (!BODY_HEADERS.test(key)) headers.set(key, value);

@@ -8,9 +8,9 @@
 import { resolveMaxConnections } from "../_accept.ts";
 import { serveListening } from "./_listen.ts";
 import { DEFAULT_LIMITS } from "../../limits.ts";
-import { attachRequestScope, type Connection } from "../../connection.ts";
+import { attachRequestScope, type Connection, type ConnectionScope } from "../../connection.ts";
 import { admit, refused } from "./_auth.ts";
-import { createResponder } from "../../responder.ts";
+import { createDirectResponder } from "../../responder.ts";
 import type { Codec } from "../../types.ts";
 import { essence } from "./_body.ts";
 import { answerPost, plain, type PostRoute } from "./_post.ts";
@@ -125,7 +125,7 @@ export function serveHttp(
       ...route,
       accepted: new Set([route.codec.mediaType, ...(route.mediaTypes ?? [])].map(essence)),
       contentType: contentTypeOf(route.codec),
-      respond: createResponder({ ...route, onError }),
+      respond: createDirectResponder({ ...route, onError }),
     });
     if (route.websocket !== undefined && route.websocket !== false) {
       websockets.set(path, { ...route, options: route.websocket === true ? {} : route.websocket });
@@ -151,7 +151,7 @@ export function serveHttp(
       const mount = mounted.find(([prefix]) => path.startsWith(prefix));
       if (mount === undefined) return options.fallback?.(request) ?? plain(404, "Not Found");
       const outcome = options.authenticate === undefined
-        ? { connection: postConnection(info.remoteAddr) }
+        ? new PostScope(info, postConnection)
         : await admit(
           request,
           postConnection(info.remoteAddr),
@@ -170,7 +170,7 @@ export function serveHttp(
     if (request.method !== "POST") return notPost(request, route);
     // Nothing to decide: no promise to wait for (one fewer turn per call).
     const outcome = options.authenticate === undefined && route.context === undefined
-      ? { connection: postConnection(info.remoteAddr) }
+      ? new PostScope(info, postConnection)
       : await admit(
         request,
         postConnection(info.remoteAddr),
@@ -305,6 +305,25 @@ function running(
 }
 
 type Route = HttpRoute & PostRoute;
+
+// The scope of a POST that needs no hook: its connection, made when a
+// handler first asks (`connectionOf(ctx)`; most never do), as reading the
+// peer's address is a call into Deno and three objects per request.
+class PostScope implements ConnectionScope {
+  readonly #info: Deno.ServeHandlerInfo<Deno.NetAddr>;
+  readonly #connectionOf: (remote: Deno.NetAddr) => Connection;
+  #connection: Connection | undefined;
+  constructor(
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    connectionOf: (remote: Deno.NetAddr) => Connection,
+  ) {
+    this.#info = info;
+    this.#connectionOf = connectionOf;
+  }
+  get connection(): Connection {
+    return this.#connection ??= this.#connectionOf(this.#info.remoteAddr);
+  }
+}
 
 // The answer to a request to a route that is not a POST.
 function notPost(request: Request, route: Route): Response {
