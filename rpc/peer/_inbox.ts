@@ -274,7 +274,7 @@ export class Inbox {
       this.#end(error);
       return;
     }
-    this.#outbox.write(frame);
+    this.#outbox.send(frame);
   }
 
   // Handles one message; `respond` is called exactly once, with the reply
