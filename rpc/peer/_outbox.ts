@@ -52,6 +52,8 @@ export class Outbox {
   #queuedBytes = 0;
   // Bytes of the frames not yet handed to the writer.
   #partBytes = 0;
+  // The bytes of each flush handed to the writer and not yet written, in order.
+  readonly #inWrite: number[] = [];
   #drained: PromiseWithResolvers<void> | undefined;
 
   /**
@@ -194,16 +196,22 @@ export class Outbox {
     } catch (error) {
       written = Promise.reject(error);
     }
-    const done = () => {
-      this.#queuedBytes -= bytes;
-      if (this.#queuedBytes <= this.#maxQueuedBytes) this.release();
-    };
-    written.then(done, (error) => {
-      done();
-      this.#onFailed(error);
-    });
+    // Flushes are written in order: each one's bytes wait in a queue until
+    // its write settles (no closure per flush).
+    this.#inWrite.push(bytes);
+    written.then(this.#wrote, this.#failedWrite);
     return this.#written = written;
   }
+
+  readonly #wrote = (): void => {
+    this.#queuedBytes -= this.#inWrite.shift()!;
+    if (this.#queuedBytes <= this.#maxQueuedBytes) this.release();
+  };
+
+  readonly #failedWrite = (error: unknown): void => {
+    this.#wrote();
+    this.#onFailed(error);
+  };
 }
 
 function noop(): void {}

@@ -67,9 +67,19 @@ class ConnBytes implements ByteStream, DirectBytes {
     return this.#conn.read(buffer).then(this.#read, ended);
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    for (let written = 0; written < chunk.length;) {
-      written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
+  // A chunk written whole by one write (small calls: nearly always) costs
+  // one promise of ours; an async function per write cost several times that.
+  write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return Promise.resolve();
+    return this.#conn.write(chunk).then((written) => {
+      this.#activity();
+      return written < chunk.length ? this.#writeRest(chunk, written) : undefined;
+    });
+  }
+
+  async #writeRest(chunk: Uint8Array, written: number): Promise<void> {
+    while (written < chunk.length) {
+      written += await this.#conn.write(chunk.subarray(written));
       this.#activity();
     }
   }
