@@ -41,6 +41,18 @@ export interface DirectFrames {
    * @throws the framing's error (`FrameSizeError`, `DecodeError`)
    */
   read(): Promise<readonly Frame[] | null>;
+  /**
+   * Reads as {@linkcode DirectFrames.read} does, and hands the outcome to
+   * `took` or `failed` rather than to a promise of its own: one promise
+   * fewer per read for a reader that reads in a chain of callbacks.
+   *
+   * @param took given the frames that arrived together, or `null` at the end
+   * @param failed given the framing's error
+   */
+  readTo?(
+    took: (frames: readonly Frame[] | null) => void,
+    failed: (error: unknown) => void,
+  ): void;
 }
 
 /** A message stream's frames, written a batch at a time without Web Streams. */

@@ -193,6 +193,8 @@ class FrameReader implements DirectFrames {
   #scratch = new Uint8Array(FIRST_READ);
   #ended = false;
   #onFirstFrame: (() => void) | undefined;
+  #onFrames: ((frames: readonly Frame[] | null) => void) | undefined;
+  #onError: ((error: unknown) => void) | undefined;
 
   constructor(bytes: DirectBytes, splitter: FrameSplitter, onFirstFrame: (() => void) | undefined) {
     this.#bytes = bytes;
@@ -207,6 +209,30 @@ class FrameReader implements DirectFrames {
     if (this.#ended) return Promise.resolve(null);
     return this.#bytes.read(this.#scratch).then(this.#took);
   }
+
+  // The read() of a reader that takes callbacks: the frames go to them
+  // straight from the socket read's reaction. Who they are is kept for the
+  // read's reaction (no closure per read).
+  readTo(
+    took: (frames: readonly Frame[] | null) => void,
+    failed: (error: unknown) => void,
+  ): void {
+    if (this.#ended) return took(null);
+    this.#onFrames = took;
+    this.#onError = failed;
+    this.#bytes.read(this.#scratch).then(this.#gave, failed);
+  }
+
+  readonly #gave = (n: number | null): void => {
+    let frames;
+    try {
+      frames = this.#split(n);
+    } catch (error) {
+      return this.#onError!(error);
+    }
+    if (frames === undefined) this.#readOn().then(this.#onFrames, this.#onError);
+    else this.#onFrames!(frames);
+  };
 
   // What a read gave: its frames, or (a frame not yet complete) the next read's.
   readonly #took = (

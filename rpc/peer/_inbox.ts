@@ -183,15 +183,17 @@ export class Inbox {
       if (typeof more === "boolean") taken(more);
       else more.then(taken, failed);
     };
-    const next = (): void => {
-      let reading;
-      try {
-        reading = source.read();
-      } catch (error) {
-        return failed(error);
-      }
-      reading.then(took, failed);
-    };
+    const next = source.readTo !== undefined
+      ? (): void => source.readTo!(took, failed)
+      : (): void => {
+        let reading;
+        try {
+          reading = source.read();
+        } catch (error) {
+          return failed(error);
+        }
+        reading.then(took, failed);
+      };
     next();
   }
 
