@@ -26,6 +26,19 @@ export interface DirectBytes {
    * @returns how many bytes, or `null` when the stream has ended
    */
   read(buffer: Uint8Array): Promise<number | null>;
+  /**
+   * Reads as {@linkcode DirectBytes.read} does, and hands the outcome to
+   * `took` or `failed` rather than to a promise of its own.
+   *
+   * @param buffer where the bytes go
+   * @param took given how many bytes, or `null` when the stream has ended
+   * @param failed given the read's error
+   */
+  readTo?(
+    buffer: Uint8Array,
+    took: (n: number | null) => void,
+    failed: (error: unknown) => void,
+  ): void;
   /** Writes all of `bytes`; settles once they are written. */
   write(bytes: Uint8Array): Promise<void>;
   /** Ends the writing direction (the peer reads the end). */

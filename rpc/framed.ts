@@ -220,7 +220,9 @@ class FrameReader implements DirectFrames {
     if (this.#ended) return took(null);
     this.#onFrames = took;
     this.#onError = failed;
-    this.#bytes.read(this.#scratch).then(this.#gave, failed);
+    const bytes = this.#bytes;
+    if (bytes.readTo !== undefined) bytes.readTo(this.#scratch, this.#gave, failed);
+    else bytes.read(this.#scratch).then(this.#gave, failed);
   }
 
   readonly #gave = (n: number | null): void => {

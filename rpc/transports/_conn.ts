@@ -46,26 +46,51 @@ export function connByteStream(
 // costs it memory.
 class ConnBytes implements ByteStream, DirectBytes {
   readonly #conn: Deno.Conn;
-  readonly #read: (n: number | null) => number | null;
   // Made on the first read through the stream: framedStream reads through
   // `read` with a buffer of its own, and an idle connection costs little.
   #scratch: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   readonly #activity: () => void;
+  #took: ((n: number | null) => void) | undefined;
+  #failed: ((error: unknown) => void) | undefined;
 
   constructor(conn: Deno.Conn, onActivity: (() => void) | undefined) {
     this.#conn = conn;
     this.#activity = onActivity ?? noActivity;
-    this.#read = onActivity === undefined ? same : (n) => {
-      if (n !== null) onActivity();
-      return n;
-    };
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    return this.#conn.read(buffer).then(this.#read, ended);
+    return new Promise((resolve, reject) => this.readTo(buffer, resolve, reject));
   }
+
+  // read() for a reader that takes callbacks (framedStream's): the read's
+  // outcome goes to them from the socket's own promise, one promise fewer
+  // per read; who they are is kept for the reaction (no closure per read).
+  readTo(
+    buffer: Uint8Array,
+    took: (n: number | null) => void,
+    failed: (error: unknown) => void,
+  ): void {
+    this.#took = took;
+    this.#failed = failed;
+    this.#conn.read(buffer).then(this.#gave, this.#refused);
+  }
+
+  readonly #gave = (n: number | null): void => {
+    if (n !== null) this.#activity();
+    this.#took!(n);
+  };
+
+  readonly #refused = (error: unknown): void => {
+    let n;
+    try {
+      n = ended(error);
+    } catch (error) {
+      return this.#failed!(error);
+    }
+    this.#took!(n);
+  };
 
   // A chunk written whole by one write (small calls: nearly always) costs
   // one promise of ours; an async function per write cost several times that.
@@ -122,10 +147,6 @@ class ConnBytes implements ByteStream, DirectBytes {
 }
 
 function noActivity(): void {}
-
-function same(n: number | null): number | null {
-  return n;
-}
 
 // A connection closed by us (during the read: Interrupted) or reset by the
 // peer simply ends. A TLS peer that closes without close_notify ends it as
