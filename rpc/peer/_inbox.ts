@@ -24,7 +24,7 @@ import type { IncomingCalls } from "./_incoming.ts";
 import type { StreamTable } from "./_streams.ts";
 import type { PeerOptions } from "./options.ts";
 import type { Outbox } from "./_outbox.ts";
-import type { DirectFrames } from "../_direct.ts";
+import type { DirectFrames, FramesReceiver } from "../_direct.ts";
 
 /** What an {@linkcode Inbox} routes messages to: the rest of its peer. */
 export interface InboxParts {
@@ -78,7 +78,7 @@ export interface InboxParts {
  * assert.deepEqual(JSON.parse(String(written[0])), { jsonrpc: "2.0", id: 1, result: 3 });
  * ```
  */
-export class Inbox {
+export class Inbox implements FramesReceiver {
   readonly #codec: Codec;
   readonly #answering: AnswerSettings;
   readonly #outbox: Outbox;
@@ -89,6 +89,9 @@ export class Inbox {
   readonly #end: (reason: unknown) => void;
   #stopped = false;
   #peerError: RpcError | undefined;
+  // What readBatches reads, and whom it tells why reading ended.
+  #source: DirectFrames | undefined;
+  #done: ((reason: unknown) => void) | undefined;
 
   /**
    * Wires the reading side to the rest of its peer.
@@ -130,7 +133,7 @@ export class Inbox {
    */
   read(source: ReadableStream<Frame | readonly Frame[]> | DirectFrames): Promise<unknown> {
     if (source instanceof ReadableStream) return this.#readStream(source);
-    return new Promise((resolve) => this.#readBatches(source, resolve));
+    return new Promise((resolve) => this.readBatches(source, resolve));
   }
 
   /**
@@ -143,7 +146,9 @@ export class Inbox {
    * end's last general error, or `undefined` for a clean end
    */
   readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
-    this.#readBatches(source, done);
+    this.#source = source;
+    this.#done = done;
+    this.#next();
   }
 
   async #readStream(source: ReadableStream<Frame | readonly Frame[]>): Promise<unknown> {
@@ -160,41 +165,60 @@ export class Inbox {
     return reason ?? this.#peerError;
   }
 
-  // The batches, read in a promise chain rather than an async loop: a
+  // The batches, read in a chain of reactions rather than an async loop: a
   // connection waits for its next batch most of its life, and a suspended
   // async frame (with the last batch still in its registers) costs memory.
-  #readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
-    const failed = (error: unknown): void => {
-      this.#answering.onError(error);
-      this.#reportFatal(error).then(() => done(error));
-    };
-    const taken = (more: boolean): void => {
-      if (more) next();
-      else done(this.#peerError);
-    };
-    const took = (batch: readonly Frame[] | null): void => {
-      if (batch === null) return done(this.#peerError);
-      let more;
-      try {
-        more = this.#take(batch);
-      } catch (error) {
-        return failed(error);
-      }
-      if (typeof more === "boolean") taken(more);
-      else more.then(taken, failed);
-    };
-    const next = source.readTo !== undefined
-      ? (): void => source.readTo!(took, failed)
-      : (): void => {
-        let reading;
-        try {
-          reading = source.read();
-        } catch (error) {
-          return failed(error);
-        }
-        reading.then(took, failed);
-      };
-    next();
+  // The inbox itself is told each read's outcome (framesRead, readFailed):
+  // no closure per connection, no promise per read.
+  #next(): void {
+    const source = this.#source!;
+    if (source.readTo !== undefined) return source.readTo(this);
+    let reading;
+    try {
+      reading = source.read();
+    } catch (error) {
+      return this.readFailed(error);
+    }
+    reading.then((batch) => this.framesRead(batch), (error) => this.readFailed(error));
+  }
+
+  /**
+   * A read's frames, for {@linkcode Inbox.readBatches}'s loop. Not for callers.
+   *
+   * @param batch the frames that arrived together, or `null` at the end
+   */
+  framesRead(batch: readonly Frame[] | null): void {
+    if (batch === null) return this.#finish(this.#peerError);
+    let more;
+    try {
+      more = this.#take(batch);
+    } catch (error) {
+      return this.readFailed(error);
+    }
+    if (typeof more === "boolean") this.#taken(more);
+    else more.then((more) => this.#taken(more), (error) => this.readFailed(error));
+  }
+
+  /**
+   * A read's error, for {@linkcode Inbox.readBatches}'s loop. Not for callers.
+   *
+   * @param error the framing's or the socket's error
+   */
+  readFailed(error: unknown): void {
+    this.#answering.onError(error);
+    this.#reportFatal(error).then(() => this.#finish(error));
+  }
+
+  #taken(more: boolean): void {
+    if (more) this.#next();
+    else this.#finish(this.#peerError);
+  }
+
+  #finish(reason: unknown): void {
+    const done = this.#done;
+    this.#done = undefined;
+    this.#source = undefined;
+    done?.(reason);
   }
 
   // Handles one read's frames; false once the connection is ending.

@@ -1,7 +1,7 @@
 // A Deno connection as a byte stream, read into one reused buffer. Deno only.
 
 import type { ByteStream } from "../types.ts";
-import { type DirectBytes, offerDirectBytes } from "../_direct.ts";
+import { type BytesReceiver, type DirectBytes, offerDirectBytes } from "../_direct.ts";
 
 /**
  * A Deno connection as a {@linkcode ByteStream} that reads into one reused
@@ -52,8 +52,7 @@ class ConnBytes implements ByteStream, DirectBytes {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   readonly #activity: () => void;
-  #took: ((n: number | null) => void) | undefined;
-  #failed: ((error: unknown) => void) | undefined;
+  #receiver: BytesReceiver | undefined;
 
   constructor(conn: Deno.Conn, onActivity: (() => void) | undefined) {
     this.#conn = conn;
@@ -61,25 +60,21 @@ class ConnBytes implements ByteStream, DirectBytes {
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    return new Promise((resolve, reject) => this.readTo(buffer, resolve, reject));
+    return new Promise((resolve, reject) =>
+      this.readTo(buffer, { bytesRead: resolve, readFailed: reject })
+    );
   }
 
-  // read() for a reader that takes callbacks (framedStream's): the read's
-  // outcome goes to them from the socket's own promise, one promise fewer
-  // per read; who they are is kept for the reaction (no closure per read).
-  readTo(
-    buffer: Uint8Array,
-    took: (n: number | null) => void,
-    failed: (error: unknown) => void,
-  ): void {
-    this.#took = took;
-    this.#failed = failed;
+  // The read's outcome goes to `receiver` from the socket's own promise
+  // (framedStream's reader: one promise fewer per read).
+  readTo(buffer: Uint8Array, receiver: BytesReceiver): void {
+    this.#receiver = receiver;
     this.#conn.read(buffer).then(this.#gave, this.#refused);
   }
 
   readonly #gave = (n: number | null): void => {
     if (n !== null) this.#activity();
-    this.#took!(n);
+    this.#receiver!.bytesRead(n);
   };
 
   readonly #refused = (error: unknown): void => {
@@ -87,9 +82,9 @@ class ConnBytes implements ByteStream, DirectBytes {
     try {
       n = ended(error);
     } catch (error) {
-      return this.#failed!(error);
+      return this.#receiver!.readFailed(error);
     }
-    this.#took!(n);
+    this.#receiver!.bytesRead(n);
   };
 
   // A chunk written whole by one write (small calls: nearly always) costs
