@@ -94,7 +94,7 @@ export class FrameWriter implements DirectWrites {
 
   // Writes what is queued, then what was queued meanwhile, until nothing
   // waits; undefined when nothing did.
-  readonly #writeNext = (): Promise<void> | undefined => {
+  #writeNext(): Promise<void> | undefined {
     if (this.#queue.length === 0) {
       this.#flushing = undefined;
       return undefined;
@@ -107,16 +107,18 @@ export class FrameWriter implements DirectWrites {
       return undefined;
     }
     const written = this.#direct === undefined ? this.#output!.write(bytes) : this.#direct.write(bytes);
-    return written.then(this.#writeNext, this.#failed);
-  };
+    // Closures per write rather than per connection: an idle connection
+    // keeps none of them.
+    return written.then(() => this.#writeNext(), (error) => this.#failed(error));
+  }
 
   // The socket failed: drop what is queued; the next write reports it.
-  readonly #failed = (error: unknown): void => {
+  #failed(error: unknown): void {
     this.#failure = { error };
     this.#queue = [];
     this.#queued = 0;
     this.#flushing = undefined;
-  };
+  }
 
   // The queue's bytes, framed, and an empty queue.
   #take(): Uint8Array {

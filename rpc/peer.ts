@@ -368,7 +368,7 @@ export class Peer extends RpcClientBase {
 
   readonly #sendCancel = (id: RpcId): void => {
     if (this.#closing || this.#codec.cancelNotification === undefined) return;
-    this.#outbox.send(this.#codec.encode(this.#codec.cancelNotification(id)));
+    this.#outbox.write(this.#codec.encode(this.#codec.cancelNotification(id)));
   };
 
   // Sends a message of our own; an encoding failure fails that call only.
@@ -381,7 +381,7 @@ export class Peer extends RpcClientBase {
       return;
     }
     // A failed write breaks the connection: #writeFailed rejects every call.
-    this.#outbox.send(frame);
+    this.#outbox.write(frame);
   }
 
   // Handled once per write rather than once per frame: a stream that fails a

@@ -24,7 +24,7 @@ import type { IncomingCalls } from "./_incoming.ts";
 import type { StreamTable } from "./_streams.ts";
 import type { PeerOptions } from "./options.ts";
 import type { Outbox } from "./_outbox.ts";
-import type { DirectFrames, FramesReceiver } from "../_direct.ts";
+import type { DirectFrames } from "../_direct.ts";
 
 /** What an {@linkcode Inbox} routes messages to: the rest of its peer. */
 export interface InboxParts {
@@ -78,7 +78,7 @@ export interface InboxParts {
  * assert.deepEqual(JSON.parse(String(written[0])), { jsonrpc: "2.0", id: 1, result: 3 });
  * ```
  */
-export class Inbox implements FramesReceiver {
+export class Inbox {
   readonly #codec: Codec;
   readonly #answering: AnswerSettings;
   readonly #outbox: Outbox;
@@ -89,9 +89,6 @@ export class Inbox implements FramesReceiver {
   readonly #end: (reason: unknown) => void;
   #stopped = false;
   #peerError: RpcError | undefined;
-  // What readBatches reads, and whom it tells why reading ended.
-  #source: DirectFrames | undefined;
-  #done: ((reason: unknown) => void) | undefined;
 
   /**
    * Wires the reading side to the rest of its peer.
@@ -126,32 +123,12 @@ export class Inbox implements FramesReceiver {
    * Reads the stream until it ends, handling each frame as it comes.
    *
    * @param source the connection's frames: a stream of one chunk or an
-   * array of them at a time, or the batches of a connection that offers them
-   * without a stream
+   * array of them at a time ({@linkcode Inbox.readBatches} reads a
+   * connection that offers them without a stream)
    * @returns why reading ended: the stream's error, the other end's last
    * general error, or `undefined` for a clean end
    */
-  read(source: ReadableStream<Frame | readonly Frame[]> | DirectFrames): Promise<unknown> {
-    if (source instanceof ReadableStream) return this.#readStream(source);
-    return new Promise((resolve) => this.readBatches(source, resolve));
-  }
-
-  /**
-   * Reads a connection's batches until they end, as {@linkcode Inbox.read}
-   * does, then tells `done` why, rather than settling a promise: one object
-   * fewer for each connection, which waits here most of its life.
-   *
-   * @param source the batches of a connection that offers them without a stream
-   * @param done told once why reading ended: the framing's error, the other
-   * end's last general error, or `undefined` for a clean end
-   */
-  readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
-    this.#source = source;
-    this.#done = done;
-    this.#next();
-  }
-
-  async #readStream(source: ReadableStream<Frame | readonly Frame[]>): Promise<unknown> {
+  async read(source: ReadableStream<Frame | readonly Frame[]>): Promise<unknown> {
     let reason: unknown;
     try {
       for await (const chunk of source) {
@@ -165,60 +142,52 @@ export class Inbox implements FramesReceiver {
     return reason ?? this.#peerError;
   }
 
-  // The batches, read in a chain of reactions rather than an async loop: a
+  /**
+   * Reads a connection's batches until they end, as {@linkcode Inbox.read}
+   * does, then tells `done` why, rather than settling a promise: one object
+   * fewer for each connection, which waits here most of its life.
+   *
+   * @param source the batches of a connection that offers them without a stream
+   * @param done told once why reading ended: the framing's error, the other
+   * end's last general error, or `undefined` for a clean end
+   */
+  // The batches, read in a promise chain rather than an async loop: a
   // connection waits for its next batch most of its life, and a suspended
   // async frame (with the last batch still in its registers) costs memory.
-  // The inbox itself is told each read's outcome (framesRead, readFailed):
-  // no closure per connection, no promise per read.
-  #next(): void {
-    const source = this.#source!;
-    if (source.readTo !== undefined) return source.readTo(this);
-    let reading;
-    try {
-      reading = source.read();
-    } catch (error) {
-      return this.readFailed(error);
-    }
-    reading.then((batch) => this.framesRead(batch), (error) => this.readFailed(error));
-  }
-
-  /**
-   * A read's frames, for {@linkcode Inbox.readBatches}'s loop. Not for callers.
-   *
-   * @param batch the frames that arrived together, or `null` at the end
-   */
-  framesRead(batch: readonly Frame[] | null): void {
-    if (batch === null) return this.#finish(this.#peerError);
-    let more;
-    try {
-      more = this.#take(batch);
-    } catch (error) {
-      return this.readFailed(error);
-    }
-    if (typeof more === "boolean") this.#taken(more);
-    else more.then((more) => this.#taken(more), (error) => this.readFailed(error));
-  }
-
-  /**
-   * A read's error, for {@linkcode Inbox.readBatches}'s loop. Not for callers.
-   *
-   * @param error the framing's or the socket's error
-   */
-  readFailed(error: unknown): void {
-    this.#answering.onError(error);
-    this.#reportFatal(error).then(() => this.#finish(error));
-  }
-
-  #taken(more: boolean): void {
-    if (more) this.#next();
-    else this.#finish(this.#peerError);
-  }
-
-  #finish(reason: unknown): void {
-    const done = this.#done;
-    this.#done = undefined;
-    this.#source = undefined;
-    done?.(reason);
+  readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
+    const failed = (error: unknown): void => {
+      this.#answering.onError(error);
+      this.#reportFatal(error).then(() => done(error));
+    };
+    const taken = (more: boolean): void => {
+      if (more) next();
+      else done(this.#peerError);
+    };
+    const took = (batch: readonly Frame[] | null): void => {
+      if (batch === null) return done(this.#peerError);
+      let more;
+      try {
+        more = this.#take(batch);
+      } catch (error) {
+        return failed(error);
+      }
+      if (typeof more === "boolean") taken(more);
+      else more.then(taken, failed);
+    };
+    // Told a read's outcome straight from the socket read's reaction, when
+    // the source can (framedStream's): no promise of ours per read.
+    const receiver = { framesRead: took, readFailed: failed };
+    const next = (): void => {
+      if (source.readTo !== undefined) return source.readTo(receiver);
+      let reading;
+      try {
+        reading = source.read();
+      } catch (error) {
+        return failed(error);
+      }
+      reading.then(took, failed);
+    };
+    next();
   }
 
   // Handles one read's frames; false once the connection is ending.
@@ -300,7 +269,7 @@ export class Inbox implements FramesReceiver {
       this.#end(error);
       return;
     }
-    this.#outbox.send(frame);
+    this.#outbox.write(frame);
   }
 
   // Handles one message; `respond` is called exactly once, with the reply

@@ -40,20 +40,11 @@ export class Outbox {
   readonly #onFailed: (error: unknown) => void;
   readonly #direct: DirectWrites | undefined;
   #frames: Frame[] = [];
-  // Whether this turn's flush is queued as a microtask.
-  #scheduled = false;
-  // The promise of this turn's flush, made only when someone asks for it
-  // (write(), flushing): the replies and calls of a peer do not, and a
-  // promise with its reactions per turn is most of what a lone frame costs.
-  #turn: PromiseWithResolvers<void> | undefined;
-  // The last flush handed to the writer: settles once it is written.
-  #written: Promise<void> | undefined;
+  #flushing: Promise<void> | undefined;
   // Bytes handed to write() and not yet written (UTF-16 units for text).
   #queuedBytes = 0;
   // Bytes of the frames not yet handed to the writer.
   #partBytes = 0;
-  // The bytes of each flush handed to the writer and not yet written, in order.
-  readonly #inWrite: number[] = [];
   #drained: PromiseWithResolvers<void> | undefined;
 
   /**
@@ -89,7 +80,7 @@ export class Outbox {
 
   /** The flush under way, if any; it settles once what was queued is written. */
   get flushing(): Promise<void> | undefined {
-    return this.#scheduled ? this.#turnPromise() : this.#written;
+    return this.#flushing;
   }
 
   /**
@@ -99,48 +90,20 @@ export class Outbox {
    * @returns when the chunk it leaves in has been written
    */
   write(frame: Frame): Promise<void> {
-    this.send(frame);
-    return this.#turnPromise();
-  }
-
-  /**
-   * Queues a frame as {@linkcode Outbox.write} does, for a caller that does
-   * not wait for it: a failed write is told to `onFailed` alone.
-   *
-   * @param frame the encoded message
-   */
-  send(frame: Frame): void {
     this.#queuedBytes += frame.length;
     this.#partBytes += frame.length;
     const queued = this.#frames.push(frame);
     if (queued === 1) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flushTurn);
+      const flushing = Promise.resolve().then(() => this.#flush());
+      flushing.catch(this.#onFailed);
+      this.#flushing = flushing;
     } else if (this.#partBytes >= OUTBOX_PART_BYTES) {
       // A long batch leaves in parts, so that the other end can start on the
       // first part while this end is still producing the rest.
-      this.#flush();
+      this.#flush().catch(this.#onFailed);
     }
+    return this.#flushing!;
   }
-
-  #turnPromise(): Promise<void> {
-    if (this.#turn === undefined) {
-      this.#turn = Promise.withResolvers();
-      // Whoever asked may not wait: the failure is told to onFailed anyway.
-      this.#turn.promise.catch(noop);
-    }
-    return this.#turn.promise;
-  }
-
-  // This turn's frames leave; whoever asked for the turn's promise hears
-  // when they have been written.
-  readonly #flushTurn = (): void => {
-    this.#scheduled = false;
-    const turn = this.#turn;
-    this.#turn = undefined;
-    const written = this.#flush();
-    if (turn !== undefined) written.then(turn.resolve, turn.reject);
-  };
 
   /**
    * Refuses a new outgoing message while a slow reader has too much queued.
@@ -174,7 +137,7 @@ export class Outbox {
   }
 
   // Through the writer, after its backpressure.
-  #throughWriter(chunk: Frame | readonly Frame[]): Promise<void> {
+  #written(chunk: Frame | readonly Frame[]): Promise<void> {
     const writer = this.#writer!;
     const size = writer.desiredSize;
     return size !== null && size <= 0
@@ -183,35 +146,19 @@ export class Outbox {
   }
 
   #flush(): Promise<void> {
-    if (this.#frames.length === 0) return this.#written ?? Promise.resolve();
+    if (this.#frames.length === 0) return Promise.resolve();
     const frames = this.#frames;
     this.#frames = [];
     this.#partBytes = 0;
     const chunk = frames.length === 1 ? frames[0]! : frames;
     let bytes = 0;
     for (const frame of frames) bytes += frame.length;
-    let written;
-    try {
-      written = this.#direct?.write(chunk) ?? this.#throughWriter(chunk);
-    } catch (error) {
-      written = Promise.reject(error);
-    }
-    // Flushes are written in order: each one's bytes wait in a queue until
-    // its write settles (no closure per flush).
-    this.#inWrite.push(bytes);
-    written.then(this.#wrote, this.#failedWrite);
-    return this.#written = written;
+    const written = this.#direct?.write(chunk) ?? this.#written(chunk);
+    const done = () => {
+      this.#queuedBytes -= bytes;
+      if (this.#queuedBytes <= this.#maxQueuedBytes) this.release();
+    };
+    written.then(done, done);
+    return written;
   }
-
-  readonly #wrote = (): void => {
-    this.#queuedBytes -= this.#inWrite.shift()!;
-    if (this.#queuedBytes <= this.#maxQueuedBytes) this.release();
-  };
-
-  readonly #failedWrite = (error: unknown): void => {
-    this.#wrote();
-    this.#onFailed(error);
-  };
 }
-
-function noop(): void {}

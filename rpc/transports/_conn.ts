@@ -46,9 +46,6 @@ export function connByteStream(
 // costs it memory.
 class ConnBytes implements ByteStream, DirectBytes {
   readonly #conn: Deno.Conn;
-  // Made on the first read through the stream: framedStream reads through
-  // `read` with a buffer of its own, and an idle connection costs little.
-  #scratch: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   readonly #activity: () => void;
@@ -115,9 +112,12 @@ class ConnBytes implements ByteStream, DirectBytes {
   // The streams are made when first asked for: framedStream reads and
   // writes without them, and each stream costs an idle connection memory.
   get readable(): ReadableStream<Uint8Array> {
+    let buffer: Uint8Array | undefined;
     return this.#readable ??= new ReadableStream<Uint8Array>({
+      // framedStream reads through `readTo` with a buffer of its own: this
+      // one is made on the first read through the stream.
       pull: async (controller) => {
-        const scratch = this.#scratch ??= new Uint8Array(64 * 1024);
+        const scratch = buffer ??= new Uint8Array(64 * 1024);
         const n = await this.read(scratch);
         if (n === null) controller.close();
         else controller.enqueue(scratch.slice(0, n));
