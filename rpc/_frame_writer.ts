@@ -106,7 +106,9 @@ export class FrameWriter implements DirectWrites {
       this.#failed(error);
       return undefined;
     }
-    const written = this.#direct === undefined ? this.#output!.write(bytes) : this.#direct.write(bytes);
+    const written = this.#direct === undefined
+      ? this.#output!.write(bytes)
+      : this.#direct.write(bytes);
     // Closures per write rather than per connection: an idle connection
     // keeps none of them.
     return written.then(() => this.#writeNext(), (error) => this.#failed(error));
