@@ -142,6 +142,9 @@ export class Inbox {
     return reason ?? this.#peerError;
   }
 
+  // The batches, read in a promise chain rather than an async loop: a
+  // connection waits for its next batch most of its life, and a suspended
+  // async frame (with the last batch still in its registers) costs memory.
   /**
    * Reads a connection's batches until they end, as {@linkcode Inbox.read}
    * does, then tells `done` why, rather than settling a promise: one object
@@ -151,9 +154,6 @@ export class Inbox {
    * @param done told once why reading ended: the framing's error, the other
    * end's last general error, or `undefined` for a clean end
    */
-  // The batches, read in a promise chain rather than an async loop: a
-  // connection waits for its next batch most of its life, and a suspended
-  // async frame (with the last batch still in its registers) costs memory.
   readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
     const failed = (error: unknown): void => {
       this.#answering.onError(error);
