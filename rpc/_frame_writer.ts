@@ -83,8 +83,52 @@ export class FrameWriter implements DirectWrites {
     } catch (error) {
       return Promise.reject(error);
     }
-    // A direct write comes gathered already (the peer's outbox).
-    return this.#flushing ??= this.#flush(false);
+    // A direct write comes gathered already (the peer's outbox): written at
+    // once, in a promise chain rather than an async function (a lone frame
+    // is a few promises, and each costs as much as framing it).
+    if (this.#flushing !== undefined) return this.#flushing;
+    const writing = this.#writeNext();
+    if (writing === undefined) return Promise.resolve();
+    return this.#flushing = writing;
+  }
+
+  // Writes what is queued, then what was queued meanwhile, until nothing
+  // waits; undefined when nothing did.
+  #writeNext(): Promise<void> | undefined {
+    if (this.#queue.length === 0) {
+      this.#flushing = undefined;
+      return undefined;
+    }
+    let bytes;
+    try {
+      bytes = this.#take();
+    } catch (error) {
+      this.#failed(error);
+      return undefined;
+    }
+    const written = this.#direct === undefined
+      ? this.#output!.write(bytes)
+      : this.#direct.write(bytes);
+    // Closures per write rather than per connection: an idle connection
+    // keeps none of them.
+    return written.then(() => this.#writeNext(), (error) => this.#failed(error));
+  }
+
+  // The socket failed: drop what is queued; the next write reports it.
+  #failed(error: unknown): void {
+    this.#failure = { error };
+    this.#queue = [];
+    this.#queued = 0;
+    this.#flushing = undefined;
+  }
+
+  // The queue's bytes, framed, and an empty queue.
+  #take(): Uint8Array {
+    const chunks = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    const header = this.#header;
+    return header === undefined ? toBytes(chunks) : headerFramed(chunks, header);
   }
 
   /** Writes what waits, then ends the writing direction. */
@@ -106,7 +150,7 @@ export class FrameWriter implements DirectWrites {
       write: (chunk) => {
         this.#addAll(chunk);
         // One flush at a time; what comes meanwhile joins its next write.
-        const flushing = this.#flushing ??= this.#flush(true);
+        const flushing = this.#flushing ??= this.#flush();
         // Backpressure: past the threshold, the writer waits for the socket.
         return this.#queued > this.#highWaterMark ? flushing : undefined;
       },
@@ -117,7 +161,7 @@ export class FrameWriter implements DirectWrites {
     });
   }
 
-  async #flush(gather: boolean): Promise<void> {
+  async #flush(): Promise<void> {
     try {
       // Gather what this turn writes: a WritableStream hands its queued
       // chunks to the sink one per microtask, so the first frame of a turn
@@ -125,26 +169,19 @@ export class FrameWriter implements DirectWrites {
       // than a few microtasks. Two ticks outpace the stream's one.
       // Bounded: a producer that adds a frame every tick still gets written.
       for (
-        let seen = gather ? -1 : this.#queue.length;
+        let seen = -1;
         seen !== this.#queue.length && this.#queued < GATHER_LIMIT;
       ) {
         seen = this.#queue.length;
         await undefined;
         await undefined;
       }
-      const header = this.#header;
       while (this.#queue.length > 0) {
-        const chunks = this.#queue;
-        this.#queue = [];
-        this.#queued = 0;
-        const bytes = header === undefined ? toBytes(chunks) : headerFramed(chunks, header);
+        const bytes = this.#take();
         await (this.#direct === undefined ? this.#output!.write(bytes) : this.#direct.write(bytes));
       }
     } catch (error) {
-      // The socket failed: drop what is queued; the next write reports it.
-      this.#failure = { error };
-      this.#queue = [];
-      this.#queued = 0;
+      this.#failed(error);
     } finally {
       this.#flushing = undefined;
     }

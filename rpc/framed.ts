@@ -8,9 +8,11 @@
 
 import type { ByteStream, Frame, FrameSplitter, Framing, MessageStream } from "./types.ts";
 import {
+  type BytesReceiver,
   type DirectBytes,
   directBytesOf,
   type DirectFrames,
+  type FramesReceiver,
   offerDirectFrames,
   offerDirectWrites,
 } from "./_direct.ts";
@@ -186,13 +188,14 @@ const LARGEST_READ = 64 * 1024;
 // views (bytes values stay the bytes that came). A splitter that copies what
 // it keeps (newline's text splitter) is lent the buffer itself: an array
 // buffer per read is what the garbage collector spends most on.
-class FrameReader implements DirectFrames {
+class FrameReader implements DirectFrames, BytesReceiver {
   readonly #bytes: DirectBytes;
   readonly #splitter: FrameSplitter;
   readonly #lend: boolean;
   #scratch = new Uint8Array(FIRST_READ);
   #ended = false;
   #onFirstFrame: (() => void) | undefined;
+  #receiver: FramesReceiver | undefined;
 
   constructor(bytes: DirectBytes, splitter: FrameSplitter, onFirstFrame: (() => void) | undefined) {
     this.#bytes = bytes;
@@ -206,6 +209,34 @@ class FrameReader implements DirectFrames {
   read(): Promise<readonly Frame[] | null> {
     if (this.#ended) return Promise.resolve(null);
     return this.#bytes.read(this.#scratch).then(this.#took);
+  }
+
+  // read() for the peer's read loop: the frames go to it straight from the
+  // socket read's reaction (no promise of ours, no closure per read).
+  readTo(receiver: FramesReceiver): void {
+    if (this.#ended) return receiver.framesRead(null);
+    this.#receiver = receiver;
+    const bytes = this.#bytes;
+    if (bytes.readTo !== undefined) bytes.readTo(this.#scratch, this);
+    else bytes.read(this.#scratch).then((n) => this.bytesRead(n), (e) => this.readFailed(e));
+  }
+
+  /** A read's outcome, for {@linkcode FrameReader.readTo}. Not for callers. */
+  bytesRead(n: number | null): void {
+    const receiver = this.#receiver!;
+    let frames;
+    try {
+      frames = this.#split(n);
+    } catch (error) {
+      return receiver.readFailed(error);
+    }
+    if (frames !== undefined) return receiver.framesRead(frames);
+    this.#readOn().then((frames) => receiver.framesRead(frames), (e) => receiver.readFailed(e));
+  }
+
+  /** A read's error, for {@linkcode FrameReader.readTo}. Not for callers. */
+  readFailed(error: unknown): void {
+    this.#receiver!.readFailed(error);
   }
 
   // What a read gave: its frames, or (a frame not yet complete) the next read's.

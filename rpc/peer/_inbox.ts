@@ -123,30 +123,12 @@ export class Inbox {
    * Reads the stream until it ends, handling each frame as it comes.
    *
    * @param source the connection's frames: a stream of one chunk or an
-   * array of them at a time, or the batches of a connection that offers them
-   * without a stream
+   * array of them at a time ({@linkcode Inbox.readBatches} reads a
+   * connection that offers them without a stream)
    * @returns why reading ended: the stream's error, the other end's last
    * general error, or `undefined` for a clean end
    */
-  read(source: ReadableStream<Frame | readonly Frame[]> | DirectFrames): Promise<unknown> {
-    if (source instanceof ReadableStream) return this.#readStream(source);
-    return new Promise((resolve) => this.#readBatches(source, resolve));
-  }
-
-  /**
-   * Reads a connection's batches until they end, as {@linkcode Inbox.read}
-   * does, then tells `done` why, rather than settling a promise: one object
-   * fewer for each connection, which waits here most of its life.
-   *
-   * @param source the batches of a connection that offers them without a stream
-   * @param done told once why reading ended: the framing's error, the other
-   * end's last general error, or `undefined` for a clean end
-   */
-  readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
-    this.#readBatches(source, done);
-  }
-
-  async #readStream(source: ReadableStream<Frame | readonly Frame[]>): Promise<unknown> {
+  async read(source: ReadableStream<Frame | readonly Frame[]>): Promise<unknown> {
     let reason: unknown;
     try {
       for await (const chunk of source) {
@@ -163,7 +145,16 @@ export class Inbox {
   // The batches, read in a promise chain rather than an async loop: a
   // connection waits for its next batch most of its life, and a suspended
   // async frame (with the last batch still in its registers) costs memory.
-  #readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
+  /**
+   * Reads a connection's batches until they end, as {@linkcode Inbox.read}
+   * does, then tells `done` why, rather than settling a promise: one object
+   * fewer for each connection, which waits here most of its life.
+   *
+   * @param source the batches of a connection that offers them without a stream
+   * @param done told once why reading ended: the framing's error, the other
+   * end's last general error, or `undefined` for a clean end
+   */
+  readBatches(source: DirectFrames, done: (reason: unknown) => void): void {
     const failed = (error: unknown): void => {
       this.#answering.onError(error);
       this.#reportFatal(error).then(() => done(error));
@@ -183,7 +174,11 @@ export class Inbox {
       if (typeof more === "boolean") taken(more);
       else more.then(taken, failed);
     };
+    // Told a read's outcome straight from the socket read's reaction, when
+    // the source can (framedStream's): no promise of ours per read.
+    const receiver = { framesRead: took, readFailed: failed };
     const next = (): void => {
+      if (source.readTo !== undefined) return source.readTo(receiver);
       let reading;
       try {
         reading = source.read();

@@ -1,7 +1,7 @@
 // A Deno connection as a byte stream, read into one reused buffer. Deno only.
 
 import type { ByteStream } from "../types.ts";
-import { type DirectBytes, offerDirectBytes } from "../_direct.ts";
+import { type BytesReceiver, type DirectBytes, offerDirectBytes } from "../_direct.ts";
 
 /**
  * A Deno connection as a {@linkcode ByteStream} that reads into one reused
@@ -46,30 +46,57 @@ export function connByteStream(
 // costs it memory.
 class ConnBytes implements ByteStream, DirectBytes {
   readonly #conn: Deno.Conn;
-  readonly #read: (n: number | null) => number | null;
-  // Made on the first read through the stream: framedStream reads through
-  // `read` with a buffer of its own, and an idle connection costs little.
-  #scratch: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   readonly #activity: () => void;
+  #receiver: BytesReceiver | undefined;
 
   constructor(conn: Deno.Conn, onActivity: (() => void) | undefined) {
     this.#conn = conn;
     this.#activity = onActivity ?? noActivity;
-    this.#read = onActivity === undefined ? same : (n) => {
-      if (n !== null) onActivity();
-      return n;
-    };
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    return this.#conn.read(buffer).then(this.#read, ended);
+    return new Promise((resolve, reject) =>
+      this.readTo(buffer, { bytesRead: resolve, readFailed: reject })
+    );
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    for (let written = 0; written < chunk.length;) {
-      written += await this.#conn.write(written === 0 ? chunk : chunk.subarray(written));
+  // The read's outcome goes to `receiver` from the socket's own promise
+  // (framedStream's reader: one promise fewer per read).
+  readTo(buffer: Uint8Array, receiver: BytesReceiver): void {
+    this.#receiver = receiver;
+    this.#conn.read(buffer).then(this.#gave, this.#refused);
+  }
+
+  readonly #gave = (n: number | null): void => {
+    if (n !== null) this.#activity();
+    this.#receiver!.bytesRead(n);
+  };
+
+  readonly #refused = (error: unknown): void => {
+    let n;
+    try {
+      n = ended(error);
+    } catch (error) {
+      return this.#receiver!.readFailed(error);
+    }
+    this.#receiver!.bytesRead(n);
+  };
+
+  // A chunk written whole by one write (small calls: nearly always) costs
+  // one promise of ours; an async function per write cost several times that.
+  write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return Promise.resolve();
+    return this.#conn.write(chunk).then((written) => {
+      this.#activity();
+      return written < chunk.length ? this.#writeRest(chunk, written) : undefined;
+    });
+  }
+
+  async #writeRest(chunk: Uint8Array, written: number): Promise<void> {
+    while (written < chunk.length) {
+      written += await this.#conn.write(chunk.subarray(written));
       this.#activity();
     }
   }
@@ -85,9 +112,12 @@ class ConnBytes implements ByteStream, DirectBytes {
   // The streams are made when first asked for: framedStream reads and
   // writes without them, and each stream costs an idle connection memory.
   get readable(): ReadableStream<Uint8Array> {
+    let buffer: Uint8Array | undefined;
     return this.#readable ??= new ReadableStream<Uint8Array>({
+      // framedStream reads through `readTo` with a buffer of its own: this
+      // one is made on the first read through the stream.
       pull: async (controller) => {
-        const scratch = this.#scratch ??= new Uint8Array(64 * 1024);
+        const scratch = buffer ??= new Uint8Array(64 * 1024);
         const n = await this.read(scratch);
         if (n === null) controller.close();
         else controller.enqueue(scratch.slice(0, n));
@@ -112,10 +142,6 @@ class ConnBytes implements ByteStream, DirectBytes {
 }
 
 function noActivity(): void {}
-
-function same(n: number | null): number | null {
-  return n;
-}
 
 // A connection closed by us (during the read: Interrupted) or reset by the
 // peer simply ends. A TLS peer that closes without close_notify ends it as
