@@ -52,8 +52,9 @@ test("natsClient: a busy worker's refusal is retried for idempotent calls only",
   const counted = new Proxy(nc, {
     get(target, key) {
       if (key === "publish") {
-        return (subject: string, payload: Uint8Array, options: { reply?: string }) => {
-          const method = /"method":"(\w+)"/.exec(new TextDecoder().decode(payload))?.[1] ?? "";
+        return (subject: string, payload: Uint8Array | string, options: { reply?: string }) => {
+          const text = typeof payload === "string" ? payload : new TextDecoder().decode(payload);
+          const method = /"method":"(\w+)"/.exec(text)?.[1] ?? "";
           requests.set(method, (requests.get(method) ?? 0) + 1);
           return target.publish(subject, payload, options);
         };

@@ -4,26 +4,33 @@
  * drains (finishes the calls it took, takes no more) and prints how many
  * calls it served.
  *
- * Usage: `deno run --allow-net --allow-env --allow-read examples/cluster/worker.ts NATS_URL NAME [--slow MS]`
+ * Usage: `deno run --allow-net --allow-env --allow-read examples/cluster/worker.ts NATS_URL NAME [--slow MS] [--nats-js]`
+ *
+ * It connects with parley's own NATS client (`connectNatsCore`); `--nats-js`
+ * connects with nats.js instead (`connectNats`), as the benchmark compares.
  *
  * @module
  */
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
-import { connectNats, serveNats } from "../../rpc/transports/nats.ts";
+import { connectNats, connectNatsCore, serveNats } from "../../rpc/transports/nats.ts";
 import { combineServices, withContext } from "../../mod.ts";
 import { createCalculator } from "../calculator/service.ts";
 
-const [url, name = "worker", flag, slowText] = Deno.args;
+const [url, name = "worker", ...flags] = Deno.args;
 if (url === undefined) {
-  console.error("usage: worker.ts NATS_URL NAME [--slow MS]");
+  console.error("usage: worker.ts NATS_URL NAME [--slow MS] [--nats-js]");
   Deno.exit(2);
 }
-const slow = flag === "--slow" ? Number(slowText) : 0;
-const connection = await connectNats(url, {
+const slowAt = flags.indexOf("--slow");
+const slow = slowAt === -1 ? 0 : Number(flags[slowAt + 1]);
+const options = {
   name,
-  onStatus: (status) => console.error(`${name}: nats ${status.type}`),
-});
+  onStatus: (status: { type: string }) => console.error(`${name}: nats ${status.type}`),
+};
+const connection = flags.includes("--nats-js")
+  ? await connectNats(url, options)
+  : await connectNatsCore(url, options);
 // `work(ms)` takes that long (honouring the caller's deadline), and says who did it.
 const extra = {
   work: withContext(async (ctx, ms: number) => {

@@ -49,7 +49,7 @@ import type { Interceptor } from "../interceptors.ts";
 import type { Service } from "../service.ts";
 import type { Codec, Frame } from "../types.ts";
 import { NatsExchange } from "./nats/_headers.ts";
-import { bytesOf, type NatsConnectionLike, type NatsMessage, utf8 } from "./nats/_wire.ts";
+import { type NatsConnectionLike, type NatsMessage, utf8 } from "./nats/_wire.ts";
 
 export {
   DEADLINE_HEADER,
@@ -58,6 +58,20 @@ export {
   type NatsSubscription,
   NoRespondersError,
 } from "./nats/_wire.ts";
+export { connectNatsCore } from "./nats/core.ts";
+export {
+  type NatsAuthenticator,
+  NatsCoreConnection,
+  NatsCoreMessage,
+  type NatsCoreOptions,
+  NatsCoreSubscription,
+  NatsHeaders,
+  type NatsPublishOptions,
+  type NatsServerInfo,
+  type NatsStats,
+  type NatsStatus,
+  type NatsSubscribeOptions,
+} from "../../protocols/nats/mod.ts";
 export {
   type NatsCallOptions,
   NatsClient,
@@ -204,7 +218,7 @@ function refuseUndecoded(
   } catch {
     return; // a codec with no error reply without an id: the call times out
   }
-  msg.respond(bytesOf(reply));
+  msg.respond(reply);
 }
 
 /**
@@ -289,7 +303,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
   // Sends the reply (a notification has no reply subject: nothing to send).
   const sent = (msg: NatsMessage, reply: Frame | undefined): void => {
     served++;
-    if (reply !== undefined && msg.reply !== undefined) msg.respond(bytesOf(reply));
+    if (reply !== undefined && msg.reply !== undefined) msg.respond(reply);
   };
 
   // The context function's answer first, then the calls: always a promise.
@@ -335,7 +349,7 @@ export function serveNats(options: ServeNatsOptions): NatsWorker {
     let frame: Frame = data;
     if (options.codec.text === true) {
       try {
-        frame = utf8.decode(data);
+        frame = msg.text === undefined ? utf8.decode(data) : msg.text();
       } catch {
         const error = new RpcError(ErrorCode.ParseError, "A message that is not UTF-8 text");
         refuseUndecoded(options.codec, msg, error, ErrorCode.ParseError, onError);
@@ -397,11 +411,11 @@ function refuseMessage(codec: Codec, msg: NatsMessage, reason: unknown): void {
   if (msg.reply === undefined) return;
   const message = `Connection refused: ${(reason as Error)?.message ?? String(reason)}`;
   try {
-    msg.respond(bytesOf(codec.encode({
+    msg.respond(codec.encode({
       kind: "error",
       id: null,
       error: { code: CONNECTION_REFUSED, message },
-    })));
+    }));
   } catch {
     // A codec that cannot say it: the caller's deadline tells it instead.
   }

@@ -17,7 +17,7 @@
 
 import { jsonRpc } from "../../codecs/json_rpc.ts";
 import { newline } from "../../rpc/framing/delimiter.ts";
-import { connectNats, natsClient } from "../../rpc/transports/nats.ts";
+import { connectNats, connectNatsCore, natsClient } from "../../rpc/transports/nats.ts";
 import { connectTcp } from "../../rpc/transports/tcp.ts";
 import { startNatsServer } from "../../testing/nats_server.ts";
 import { spawnWorker } from "../../examples/cluster/spawn_worker.ts";
@@ -25,13 +25,16 @@ import { drive, ROUNDS, SECONDS, startServer } from "./_harness.ts";
 import { bareNatsRequests } from "./_nats_bare.ts";
 import { type Costed, costed } from "./_nats_costs.ts";
 import { minimalNatsRequests } from "./_nats_minimal.ts";
-import { startMinimalWorker } from "./_nats_minimal_worker.ts";
 import { Report } from "./_report.ts";
 
 const DEPTH = 64;
 
-function startWorkers(url: string, count: number) {
-  return Promise.all(Array.from({ length: count }, (_, i) => spawnWorker(url, `w${i}`)));
+// Which NATS client both ends use: parley's own, or nats.js.
+type Client = "parley" | "nats.js";
+
+function startWorkers(url: string, count: number, client: Client) {
+  const flags = client === "nats.js" ? ["--nats-js"] : [];
+  return Promise.all(Array.from({ length: count }, (_, i) => spawnWorker(url, `w${i}`, ...flags)));
 }
 
 async function throughNats(
@@ -39,9 +42,10 @@ async function throughNats(
   brokerPid: number,
   workers: number,
   call: readonly [string, (i: number) => unknown[]],
+  client_: Client = "parley",
 ): Promise<Costed> {
-  const children = await startWorkers(url, workers);
-  const connection = await connectNats(url);
+  const children = await startWorkers(url, workers, client_);
+  const connection = client_ === "nats.js" ? await connectNats(url) : await connectNatsCore(url);
   const client = natsClient({
     connection,
     subject: "calculator",
@@ -55,24 +59,6 @@ async function throughNats(
   const result = await costed(pids, brokerPid, DEPTH, () => client.call(call[0], call[1](i++)));
   await connection.drain();
   for (const worker of children) await worker.stop("SIGKILL");
-  return result;
-}
-
-// parley's client to parley's answer path on the minimal NATS reader: the prototype.
-async function minimalWorker(url: string, brokerPid: number): Promise<Costed> {
-  const worker = await startMinimalWorker(url);
-  const connection = await connectNats(url);
-  const client = natsClient({ connection, subject: "calculator", codec: jsonRpc() });
-  for (let i = 0; i < 50; i++) await client.call("add", [1, 2]);
-  let i = 0;
-  const result = await costed(
-    [worker.pid],
-    brokerPid,
-    DEPTH,
-    () => client.call("add", [i & 0xffff, i++ & 0xffff]),
-  );
-  await connection.drain();
-  await worker.stop();
   return result;
 }
 
@@ -105,7 +91,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   const floor = await minimalNatsRequests(nats.url, nats.pid, DEPTH);
   const bare = await bareNatsRequests(nats.url, nats.pid, DEPTH);
   const one = await throughNats(nats.url, nats.pid, 1, add);
-  const proto = await minimalWorker(nats.url, nats.pid);
+  const oneJs = await throughNats(nats.url, nats.pid, 1, add, "nats.js");
   const two = await throughNats(nats.url, nats.pid, 2, add);
   const busyOne = await throughNats(nats.url, nats.pid, 1, spin);
   const busyTwo = await throughNats(nats.url, nats.pid, 2, spin);
@@ -113,7 +99,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   report.record(`minimal NATS round trip (no framework), ${DEPTH} in flight`, floor.rate);
   report.record(`nats.js request() to a bare nats.js responder, ${DEPTH} in flight`, bare.rate);
   report.record(`through NATS, add, 1 worker`, one.rate);
-  report.record(`through NATS, add, parley's answer on the minimal reader`, proto.rate);
+  report.record(`through NATS on nats.js (both ends), add, 1 worker`, oneJs.rate);
   report.record(`through NATS, add, 2 workers`, two.rate);
   report.record(`through NATS, 2 ms of CPU per call, 1 worker`, busyOne.rate);
   report.record(`through NATS, 2 ms of CPU per call, 2 workers`, busyTwo.rate);
@@ -121,18 +107,18 @@ for (let round = 1; round <= ROUNDS; round++) {
   report.record("ratio NATS add 1 worker/direct TCP", one.rate / tcp);
   report.record("ratio NATS add 1 worker/minimal NATS round trip", one.rate / floor.rate);
   report.record("ratio NATS add 1 worker/bare nats.js request()", one.rate / bare.rate);
-  report.record("ratio NATS add minimal-reader worker/1 worker", proto.rate / one.rate);
+  report.record("ratio NATS add 1 worker/the same on nats.js", one.rate / oneJs.rate);
   report.record("ratio NATS add 2 workers/1 worker", two.rate / one.rate);
   report.record("ratio NATS CPU-bound 2 workers/1 worker", busyTwo.rate / busyOne.rate);
   costs("minimal round trip", floor);
   costs("bare nats.js", bare);
   costs("add, 1 worker", one);
-  costs("add, minimal-reader worker", proto);
+  costs("add, 1 worker on nats.js", oneJs);
   costs("add, 2 workers", two);
   console.error(
     `round ${round}: tcp ${tcp.toFixed(0)}/s, minimal NATS ${floor.rate.toFixed(0)}/s, ` +
       `bare nats.js ${bare.rate.toFixed(0)}/s, nats ${one.rate.toFixed(0)}/s → ` +
-      `${two.rate.toFixed(0)}/s, minimal-reader worker ${proto.rate.toFixed(0)}/s, ` +
+      `${two.rate.toFixed(0)}/s, on nats.js ${oneJs.rate.toFixed(0)}/s, ` +
       `cpu-bound ${busyOne.rate.toFixed(0)}/s → ${busyTwo.rate.toFixed(0)}/s`,
   );
 }

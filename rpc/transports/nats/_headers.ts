@@ -17,6 +17,8 @@ import { DEADLINE_HEADER, type NatsMessage } from "./_wire.ts";
 interface RawMessage {
   readonly _rdata?: Uint8Array;
   readonly _msg?: { readonly hdr?: number };
+  // parley's own client (protocols/nats/) gives the block as it is.
+  readonly headerBytes?: Uint8Array;
 }
 
 const latin1 = new TextDecoder("utf-8");
@@ -52,6 +54,7 @@ export class NatsExchange implements ExchangeMetadata {
   #msg: NatsMessage;
   // The header block as text, when nats.js's raw bytes were there to read.
   #text: string | undefined;
+  #block: Uint8Array | undefined;
   #request: Headers | undefined;
   #headers: Headers | undefined;
 
@@ -64,7 +67,12 @@ export class NatsExchange implements ExchangeMetadata {
     this.#msg = msg;
     const raw = msg as NatsMessage & RawMessage;
     const length = raw._msg?.hdr;
-    if (raw._rdata instanceof Uint8Array && typeof length === "number") {
+    const block = raw.headerBytes;
+    if (block instanceof Uint8Array) {
+      // The deadline read from the bytes; the block decoded only if metadata is asked for.
+      this.#block = block;
+      this.deadline = deadlineInBytes(block);
+    } else if (raw._rdata instanceof Uint8Array && typeof length === "number") {
       const text = length > 0 ? latin1.decode(raw._rdata.subarray(0, length)) : "";
       this.#text = text;
       this.deadline = deadlineIn(text);
@@ -75,6 +83,7 @@ export class NatsExchange implements ExchangeMetadata {
 
   /** The message's headers, as the calls' metadata. */
   get request(): Headers {
+    if (this.#block !== undefined) this.#text ??= latin1.decode(this.#block);
     return this.#request ??= this.#text === undefined
       ? fromNats(this.#msg.headers)
       : parse(this.#text);
@@ -93,6 +102,35 @@ function deadlineIn(text: string): number {
   const start = at + DEADLINE_LINE.length;
   const end = text.indexOf("\r\n", start);
   return Number(text.slice(start, end === -1 ? undefined : end).trim() || NaN);
+}
+
+// The same, read from the block's bytes (no decoder call: most messages
+// carry only the deadline, and every message needs it).
+const DEADLINE_BYTES = new TextEncoder().encode(DEADLINE_LINE);
+
+function deadlineInBytes(block: Uint8Array): number {
+  const first = DEADLINE_BYTES[0]!;
+  const last = block.length - DEADLINE_BYTES.length;
+  for (let at = 0; at <= last; at++) {
+    if (block[at] !== first) continue;
+    let i = 1;
+    while (i < DEADLINE_BYTES.length && block[at + i] === DEADLINE_BYTES[i]) i++;
+    if (i < DEADLINE_BYTES.length) continue;
+    let value = 0;
+    let digits = 0;
+    let p = at + i;
+    while (block[p] === 32 || block[p] === 9) p++;
+    for (; p < block.length && block[p]! >= 48 && block[p]! <= 57; p++, digits++) {
+      value = value * 10 + block[p]! - 48;
+    }
+    while (block[p] === 32 || block[p] === 9) p++;
+    // Anything but digits up to the line's end: read it as `deadlineIn` does.
+    if (digits === 0 || digits > 15 || (p < block.length && block[p] !== 13)) {
+      return deadlineIn(latin1.decode(block));
+    }
+    return value;
+  }
+  return NaN;
 }
 
 function fromNats(headers: NatsMessage["headers"]): Headers {

@@ -13,7 +13,7 @@ import type { NatsConnectionLike, NatsMessage, NatsSubscription } from "./_wire.
 
 /** What came back for one request: its payload, or "no responders". */
 export type ReplyOutcome =
-  | { readonly kind: "reply"; readonly data: Uint8Array }
+  | { readonly kind: "reply"; readonly data: Uint8Array; readonly msg: NatsMessage }
   | { readonly kind: "no-responders" }
   | { readonly kind: "timeout" };
 
@@ -31,9 +31,14 @@ interface Waiting {
 // not beat the caller's timeout.
 const BUCKET_MS = 10;
 
+// A bucket's requests, and how many still wait: one answered stays listed
+// (the timer passes over it), so an answer costs a count, not a set
+// removal; the timer goes when the count reaches 0, so nothing outlives
+// the requests.
 interface Bucket {
-  readonly tokens: Set<string>;
+  readonly tokens: number[];
   readonly timer: ReturnType<typeof setTimeout>;
+  live: number;
 }
 
 // NATS's status for "nobody subscribes to the subject", sent to the reply subject.
@@ -66,7 +71,7 @@ const NO_RESPONDERS = 503;
  */
 export class Replies {
   readonly #connection: NatsConnectionLike;
-  readonly #waiting = new Map<string, Waiting>();
+  readonly #waiting = new Map<number, Waiting>();
   readonly #buckets = new Map<number, Bucket>();
   #inbox = "";
   #subscription: NatsSubscription | undefined;
@@ -86,19 +91,20 @@ export class Replies {
    * milliseconds.
    *
    * @param subject where the request goes
-   * @param payload the request's bytes
+   * @param payload the request (text is sent as UTF-8)
    * @param headers the NATS headers it carries
    * @param wait milliseconds before it gives up
    * @returns the reply, "no responders", or "timeout"
    */
   request(
     subject: string,
-    payload: Uint8Array,
+    payload: Uint8Array | string,
     headers: unknown,
     wait: number,
   ): Promise<ReplyOutcome> {
     if (this.#subscription === undefined) this.#subscribe();
-    const token = (this.#next++).toString(36);
+    // Tokens are numbers: a map keyed by small integers, the subject's last token in decimal.
+    const token = this.#next++;
     const { promise, resolve, reject } = Promise.withResolvers<ReplyOutcome>();
     const due = this.#expireAfter(token, wait);
     this.#waiting.set(token, { resolve, reject, due });
@@ -108,8 +114,8 @@ export class Replies {
         ...(headers === undefined ? {} : { headers }),
       });
     } catch (error) {
-      this.#forget(token, due);
       this.#waiting.delete(token);
+      this.#settled(due);
       return Promise.reject(error);
     }
     return promise;
@@ -141,23 +147,23 @@ export class Replies {
     this.#subscription = this.#connection.subscribe(`${this.#inbox}*`, {
       callback: (error, msg) => {
         if (error !== null || msg === undefined) return; // the connection closing: timers tell
-        this.#take(msg.subject.slice(start), msg);
+        this.#take(Number(msg.subject.slice(start)), msg);
       },
     });
   }
 
-  #take(token: string, msg: NatsMessage): void {
+  #take(token: number, msg: NatsMessage): void {
     const waiting = this.#waiting.get(token);
     if (waiting === undefined) return; // late, after its timeout: nobody waits for it
     this.#waiting.delete(token);
-    this.#forget(token, waiting.due);
+    this.#settled(waiting.due);
     if (msg.data.length === 0 && msg.headers?.code === NO_RESPONDERS) {
       waiting.resolve({ kind: "no-responders" });
-    } else waiting.resolve({ kind: "reply", data: msg.data });
+    } else waiting.resolve({ kind: "reply", data: msg.data, msg });
   }
 
   // Files the request under the bucket its wait ends in; returns the bucket.
-  #expireAfter(token: string, wait: number): number {
+  #expireAfter(token: number, wait: number): number {
     const now = Date.now();
     const end = now + Math.max(1, Math.floor(wait));
     const size = Math.min(BUCKET_MS, Math.max(1, Math.floor(wait / 16)));
@@ -165,19 +171,18 @@ export class Replies {
     if (due <= now) due = end; // a short wait: a bucket of its own
     let bucket = this.#buckets.get(due);
     if (bucket === undefined) {
-      bucket = { tokens: new Set(), timer: setTimeout(() => this.#expire(due), due - now) };
+      bucket = { tokens: [], timer: setTimeout(() => this.#expire(due), due - now), live: 0 };
       this.#buckets.set(due, bucket);
     }
-    bucket.tokens.add(token);
+    bucket.tokens.push(token);
+    bucket.live++;
     return due;
   }
 
-  // A request answered: out of its bucket, whose timer goes once it is empty.
-  #forget(token: string, due: number): void {
+  // A request of the bucket answered: the bucket's timer goes with its last.
+  #settled(due: number): void {
     const bucket = this.#buckets.get(due);
-    if (bucket === undefined) return;
-    bucket.tokens.delete(token);
-    if (bucket.tokens.size > 0) return;
+    if (bucket === undefined || --bucket.live > 0) return;
     clearTimeout(bucket.timer);
     this.#buckets.delete(due);
   }
@@ -188,7 +193,8 @@ export class Replies {
     this.#buckets.delete(due);
     for (const token of bucket.tokens) {
       const waiting = this.#waiting.get(token);
-      if (waiting === undefined) continue;
+      // Answered already, or a token of this bucket's that waits on another.
+      if (waiting === undefined || waiting.due !== due) continue;
       this.#waiting.delete(token);
       waiting.resolve({ kind: "timeout" });
     }

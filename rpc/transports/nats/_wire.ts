@@ -5,8 +5,6 @@
  * @module
  */
 
-import type { Frame } from "../../types.ts";
-
 /** A message as a NATS subscription delivers it (the part parley reads). */
 export interface NatsMessage {
   /** The subject it was published to. */
@@ -14,11 +12,19 @@ export interface NatsMessage {
   /** The payload: one frame. */
   readonly data: Uint8Array;
   /** Where the reply goes; absent for a publish (a notification). */
-  readonly reply?: string;
+  readonly reply?: string | undefined;
   /** The message's headers, and NATS's status code (503: no responders). */
-  readonly headers?: { get(name: string): string; keys?(): string[]; readonly code?: number };
-  /** Sends the reply. */
-  respond(data: Uint8Array): boolean;
+  readonly headers?:
+    | { get(name: string): string; keys?(): string[]; readonly code?: number }
+    | undefined;
+  /**
+   * The payload as UTF-8 text, throwing when it is not (parley's own
+   * client has it, cheaper than a decoder call per message); absent, the
+   * payload is decoded.
+   */
+  text?(): string;
+  /** Sends the reply (text is sent as UTF-8). */
+  respond(data: Uint8Array | string): boolean;
 }
 
 /** A subscription, as `NatsConnectionLike.subscribe` returns it. */
@@ -49,10 +55,10 @@ export interface NatsConnectionLike {
   ): NatsSubscription;
   /** Subscribes, and hands the messages out one by one. */
   subscribe(subject: string, options?: { queue?: string }): AsyncIterable<NatsMessage>;
-  /** Publishes a message, with a reply subject for a request. */
+  /** Publishes a message (text as UTF-8), with a reply subject for a request. */
   publish(
     subject: string,
-    payload: Uint8Array,
+    payload: Uint8Array | string,
     options?: { headers?: unknown; reply?: string },
   ): void;
   /** Resolves when the server has seen everything sent so far (subscriptions included). */
@@ -90,28 +96,8 @@ export interface NatsConnectionLike {
  */
 export const DEADLINE_HEADER = "Parley-Deadline";
 
-const encoder = new TextEncoder();
-
 /** Reads a text codec's frame out of a NATS payload; throws on bytes that are not UTF-8. */
 export const utf8: TextDecoder = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * A frame as a NATS payload: text is sent as its UTF-8 bytes.
- *
- * @param frame the encoded message
- * @returns its bytes
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { bytesOf } from "./_wire.ts";
- *
- * assert.deepEqual(bytesOf("hi"), new Uint8Array([104, 105]));
- * ```
- */
-export function bytesOf(frame: Frame): Uint8Array {
-  return typeof frame === "string" ? encoder.encode(frame) : frame;
-}
 
 /**
  * No worker serves the subject: NATS answered "no responders".

@@ -19,7 +19,7 @@ import { notifyThrough, optionsMetadata, sendThrough } from "../../interceptors_
 import { resolveLimits, type RpcLimits } from "../../limits.ts";
 import { backoffDelay, isIdempotent, type RetryPolicy, sleep } from "../../retry.ts";
 import type { Codec, Frame, RpcId, RpcParams } from "../../types.ts";
-import { bytesOf, type NatsConnectionLike, NoRespondersError, utf8 } from "./_wire.ts";
+import { type NatsConnectionLike, NoRespondersError, utf8 } from "./_wire.ts";
 import { Replies, type ReplyOutcome } from "./_replies.ts";
 import { callHeaders } from "./_headers.ts";
 
@@ -190,12 +190,14 @@ export class NatsClient extends RpcClientBase {
   ): Promise<T> {
     const codec = this.#options.codec.fork?.() ?? this.#options.codec;
     const id: RpcId = this.#nextId++;
-    const frame = bytesOf(codec.encode({
+    // Text as it is: the connection writes it (parley's own writes it
+    // straight into its buffer, cheaper than a TextEncoder's new array).
+    const frame = codec.encode({
       kind: "request",
       id,
       method,
       ...(params === undefined ? {} : { params }),
-    }));
+    });
     const limit = timeout ?? this.#timeout;
     const deadline = Date.now() + limit;
     let last: unknown;
@@ -217,7 +219,9 @@ export class NatsClient extends RpcClientBase {
           throw new FrameSizeError(reply.data.length, this.#maxFrameSize);
         }
         let data: Frame = reply.data;
-        if (codec.text === true) data = utf8.decode(reply.data);
+        if (codec.text === true) {
+          data = reply.msg.text === undefined ? utf8.decode(reply.data) : reply.msg.text();
+        }
         const decoded = codec.decode(data);
         if (decoded.kind === "result") return decoded.result as T;
         if (decoded.kind === "error") throw RpcError.from(decoded.error);
@@ -239,7 +243,7 @@ export class NatsClient extends RpcClientBase {
   }
 
   async #exchange(
-    frame: Uint8Array,
+    frame: Frame,
     deadline: number,
     wait: number,
     signal: AbortSignal | undefined,
@@ -285,11 +289,11 @@ export class NatsClient extends RpcClientBase {
   #notify(method: string, params: RpcParams | undefined, metadata: Headers | undefined) {
     if (this.#closing) return Promise.reject(new ConnectionClosedError("Connection closed"));
     const codec = this.#options.codec.fork?.() ?? this.#options.codec;
-    const frame = bytesOf(codec.encode({
+    const frame = codec.encode({
       kind: "notification",
       method,
       ...(params === undefined ? {} : { params }),
-    }));
+    });
     const headers = callHeaders(Date.now() + this.#timeout, metadata);
     this.#options.connection.publish(this.#options.subject, frame, { headers });
     return Promise.resolve();
