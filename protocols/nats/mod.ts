@@ -32,6 +32,24 @@ export { NatsProtocolError } from "./_parser.ts";
  * @param options the options
  * @param dialer how sockets are opened
  * @returns the connection, connected
+ *
+ * @example A dialer of Deno's sockets (a `Deno.Conn` is a `NatsLink`)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startNatsServer } from "../../testing/nats_server.ts";
+ * import { type NatsDialer, openNatsCore } from "./mod.ts";
+ *
+ * await using natsServer = await startNatsServer(); // Debian package nats-server
+ * const dialer: NatsDialer = {
+ *   connect: ({ hostname, port }) => Deno.connect({ hostname, port }),
+ *   startTls: () => Promise.reject(new Error("no TLS in this example")),
+ * };
+ * const nc = await openNatsCore(natsServer.url, { name: "example" }, dialer);
+ * const greetings = nc.subscribe("greetings", { max: 1 });
+ * nc.publish("greetings", "hello");
+ * for await (const msg of greetings) assert.equal(msg.text(), "hello");
+ * await nc.drain();
+ * ```
  */
 export async function openNatsCore(
   servers: string | readonly string[],
