@@ -49,7 +49,7 @@ export {
   type TransportSuiteOptions,
 } from "./transport_suite.ts";
 export { memoryHarness } from "./memory_harness.ts";
-export { type NatsServerProcess, startNatsServer } from "./nats_server.ts";
+export { type NatsServerOptions, type NatsServerProcess, startNatsServer } from "./nats_server.ts";
 export { type SelfSignedCertificate, selfSignedCertificate } from "./certificate.ts";
 export {
   type CertifiedKey,

@@ -17,10 +17,21 @@ export interface NatsServerProcess extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** What else a test's nats-server is started with. */
+export interface NatsServerOptions {
+  /**
+   * More arguments, after the address and port: `--user u --pass p`,
+   * `--tls --tlscert F --tlskey F`, `-c FILE` (whose own `listen` the port
+   * given here overrides).
+   */
+  readonly args?: readonly string[];
+}
+
 /**
  * Starts nats-server and waits until it accepts clients.
  *
  * @param port the port; 0 (the default) picks a free one
+ * @param options more arguments
  * @returns the running server
  * @throws {Error} when nats-server is missing or does not start within 10 s
  *
@@ -34,11 +45,14 @@ export interface NatsServerProcess extends AsyncDisposable {
  * assert.equal(server.url, `nats://127.0.0.1:${server.port}`);
  * ```
  */
-export async function startNatsServer(port = 0): Promise<NatsServerProcess> {
+export async function startNatsServer(
+  port = 0,
+  options: NatsServerOptions = {},
+): Promise<NatsServerProcess> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("nats-server", {
-      args: ["-a", "127.0.0.1", "-p", port === 0 ? "-1" : String(port)],
+      args: ["-a", "127.0.0.1", "-p", port === 0 ? "-1" : String(port), ...(options.args ?? [])],
       stdout: "null",
       stderr: "piped",
     }).spawn();
