@@ -84,34 +84,42 @@ export async function writeAll(link: NatsLink, bytes: Uint8Array): Promise<void>
  * @param server the server
  * @param resolved the client's options
  * @param onInfo told of each `INFO`
+ * @param signal gives up the attempt (the connection closing): its socket is closed at once
  * @returns the accepted connection
- * @throws {Error} when the server is unreachable, refuses, or is too slow
+ * @throws {Error} when the server is unreachable, refuses, or is too slow, or when aborted
  */
 export async function handshake(
   dialer: NatsDialer,
   server: ServerEntry,
   resolved: ResolvedOptions,
   onInfo: (json: string) => void,
+  signal?: AbortSignal,
 ): Promise<Accepted> {
   const where = `${server.hostname}:${server.port}`;
   const tlsOption = resolved.options.tls;
   const tlsOptions = typeof tlsOption === "object" ? tlsOption : {};
   let link: NatsLink | undefined;
-  let timedOut = false;
-  let expire = () => {};
-  const expired = new Promise<never>((_, reject) => {
-    expire = () => reject(new Error(`NATS at ${where}: no answer in ${resolved.timeout} ms`));
-  });
+  let givenUp = false;
+  let fail = (_error: Error) => {};
+  const expired = new Promise<never>((_, reject) => fail = reject);
   expired.catch(() => {});
-  const timer = setTimeout(() => {
-    timedOut = true;
+  // Too slow, or aborted: the socket is closed, a dial still under way closes when it lands.
+  const giveUp = (error: Error) => {
+    givenUp = true;
     link?.close();
-    expire();
-  }, resolved.timeout);
+    fail(error);
+  };
+  const timer = setTimeout(
+    () => giveUp(new Error(`NATS at ${where}: no answer in ${resolved.timeout} ms`)),
+    resolved.timeout,
+  );
+  const abort = () => giveUp(new Error(`NATS at ${where}: the connection closed while connecting`));
+  if (signal?.aborted) abort();
+  signal?.addEventListener("abort", abort);
   const within = <T>(step: Promise<T>): Promise<T> => Promise.race([step, expired]);
   try {
     const dialing = dialer.connect(server);
-    dialing.then((late) => timedOut && late.close(), () => {});
+    dialing.then((late) => givenUp && late.close(), () => {});
     link = await within(dialing);
     let info: NatsServerInfo | undefined;
     let accepted = false;
@@ -159,5 +167,6 @@ export async function handshake(
     throw error;
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", abort);
   }
 }

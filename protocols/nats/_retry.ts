@@ -69,6 +69,7 @@ export class Retry {
       try {
         return await attempt(server);
       } catch (error) {
+        if (this.#stopped) return undefined; // given up by the stop itself: nothing to tell
         server.failures++;
         report("error", error);
       }

@@ -75,6 +75,8 @@ export class NatsCoreConnection {
   // Flushes of a lost socket, answered by the first PING of the next.
   #carried: PongAnswer[] = [];
   #retry: Retry;
+  // Aborted at the end: a connection attempt under way gives up and closes its socket.
+  readonly #closing = new AbortController();
 
   /**
    * Creates a connection that is not yet connected: use {@linkcode openNatsCore}.
@@ -266,6 +268,7 @@ export class NatsCoreConnection {
   #finish(error: Error | undefined): void {
     this.#state = "closed";
     this.#retry.stop();
+    this.#closing.abort();
     for (const sub of [...this.#subs.values()]) sub.end();
     const closed = error ?? new Error("The NATS connection is closed");
     const waiting = this.#session?.end() ?? [];
@@ -302,7 +305,8 @@ export class NatsCoreConnection {
   }
 
   #handshake(server: ServerEntry): Promise<Accepted> {
-    return handshake(this.#dialer, server, this.#resolved, (info) => this.#onInfo(info));
+    const onInfo = (info: string) => this.#onInfo(info);
+    return handshake(this.#dialer, server, this.#resolved, onInfo, this.#closing.signal);
   }
 
   // A socket the server has accepted becomes the connection's.
