@@ -9,7 +9,9 @@
 import assert from "node:assert/strict";
 import { connectNatsCore, type NatsStatus } from "../rpc/transports/nats.ts";
 import { NatsProtocolError } from "../protocols/nats/mod.ts";
+import { startNatsServer } from "../testing/nats_server.ts";
 import { StatusLog, until } from "./_nats_core.ts";
+import { needs } from "./_needs.ts";
 
 const encoder = new TextEncoder();
 const INFO =
@@ -27,7 +29,10 @@ interface ScriptedConn {
   accept(): Promise<void>;
 }
 
-/** A server whose every connection runs `script`; closed with its connections. */
+/**
+ * A server whose every connection runs `script`, and is closed when it
+ * ends; closed with its connections.
+ */
 function scriptedServer(script: (conn: ScriptedConn) => Promise<void>) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
@@ -63,7 +68,14 @@ function scriptedServer(script: (conn: ScriptedConn) => Promise<void>) {
           await scripted.send("PONG\r\n");
         },
       };
-      running.push(script(scripted).catch(() => {}).finally(() => ended++));
+      // The connection closes when its script ends.
+      const ending = script(scripted).catch(() => {}).finally(() => {
+        ended++;
+        try {
+          conn.close();
+        } catch { /* closed already */ }
+      });
+      running.push(ending);
     }
   })();
   return {
@@ -228,5 +240,53 @@ Deno.test("nats core bad server: a message split into single bytes arrives whole
   const got: string[] = [];
   for await (const msg of sub) got.push(`${msg.reply} ${msg.headers?.get("k")} ${msg.text()}`);
   assert.deepEqual(got, ["r.1 v hello", "undefined undefined ok"]);
+  await nc.close();
+});
+
+Deno.test("nats core bad server: a PING in the same read as the handshake's PONG is answered", async () => {
+  const answered = Promise.withResolvers<string>();
+  await using server = scriptedServer(async (conn) => {
+    await conn.send(INFO);
+    await conn.readUntil("PING\r\n");
+    await conn.send("PONG\r\nPING\r\n"); // one write: one read, most likely
+    answered.resolve(await conn.readUntil("PONG\r\n"));
+    await hold(conn);
+  });
+  const nc = await connectNatsCore(server.url);
+  const timer = setTimeout(() => answered.resolve("no PONG within 5 s"), 5_000);
+  assert.match(await answered.promise, /PONG\r\n$/);
+  clearTimeout(timer);
+  await nc.close();
+});
+
+Deno.test({
+  name:
+    "nats core bad server: servers the INFO tells of are tried when the first goes; ldm is told",
+  ignore: needs("nats-server"),
+}, async () => {
+  await using nats = await startNatsServer();
+  await using server = scriptedServer(async (conn) => {
+    if (conn.index > 0) return; // refuses every later connection: closed at once
+    await conn.accept();
+    await conn.send(`INFO {"connect_urls":["127.0.0.1:${nats.port}"],"ldm":true}\r\n`);
+    await conn.readUntil("PING\r\n"); // the client's keep-alive, or its flush
+  });
+  const statuses = new StatusLog();
+  const nc = await connectNatsCore(server.url, {
+    ...quick,
+    onStatus: statuses.onStatus,
+  });
+  await statuses.waitFor("update");
+  await statuses.waitFor("ldm");
+  assert.deepEqual(statuses.seen.find((s) => s.type === "update")?.data, [
+    `127.0.0.1:${nats.port}`,
+  ]);
+  const flushed = nc.flush(); // its PING ends the scripted server's connection
+  await statuses.waitFor("reconnect");
+  await flushed;
+  assert.equal(nc.getServer(), `127.0.0.1:${nats.port}`);
+  const sub = nc.subscribe("there", { max: 1 });
+  nc.publish("there", "on the discovered server");
+  for await (const msg of sub) assert.equal(msg.text(), "on the discovered server");
   await nc.close();
 });

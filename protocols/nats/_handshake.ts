@@ -41,6 +41,8 @@ export interface Accepted {
   readonly server: ServerEntry;
   /** The parser, which has read the stream so far. */
   readonly parser: NatsParser;
+  /** `PING`s read with the `PONG` that accepted the client, still to be answered. */
+  readonly pings: number;
 }
 
 const MAX_CONTROL_LINE = 256 * 1024;
@@ -124,13 +126,14 @@ export async function handshake(
     let info: NatsServerInfo | undefined;
     let accepted = false;
     let refused: string | undefined;
+    let pings = 0;
     const parser = new NatsParser({
       info: (json) => {
         onInfo(json);
         info ??= readInfo(json);
       },
       message: () => {},
-      ping: () => {},
+      ping: () => pings++,
       pong: () => accepted = true,
       error: (text) => refused ??= text,
     }, { maxControlLine: MAX_CONTROL_LINE, maxPayload: 1024 * 1024 });
@@ -158,7 +161,7 @@ export async function handshake(
     const hello = `${connectLine(resolved, server, info, tls)}\r\nPING\r\n`;
     await within(writeAll(link, encoder.encode(hello)));
     while (!accepted) await readSome();
-    return { link, server, parser };
+    return { link, server, parser, pings };
   } catch (error) {
     link?.close();
     if (error instanceof NatsProtocolError) {

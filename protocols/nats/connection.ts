@@ -347,8 +347,10 @@ export class NatsCoreConnection {
       // else ends the connection, which the server closes itself.
       error: (text) => this.#report("error", new Error(`NATS: ${text}`)),
     };
-    // Subscriptions again, then what was published meanwhile, then the carried flushes' PING.
+    // The server's PINGs read in the handshake, the subscriptions again, then
+    // what was published meanwhile, then the carried flushes' PING.
     const waiting = this.#output.take();
+    for (let i = 0; i < accepted.pings; i++) this.#output.line("PONG");
     for (const sub of this.#subs.values()) this.#output.line(sub.subscribeLine());
     this.#output.raw(waiting);
     this.#output.release(waiting);
