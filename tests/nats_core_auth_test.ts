@@ -1,7 +1,8 @@
 /**
- * parley's own NATS client against a nats-server that asks for
- * credentials (user and password, token; in the options or the address)
- * or for TLS (a CA made with openssl at test time; `tls://`; a wrong CA).
+ * parley's own NATS client against a nats-server that asks for credentials
+ * (user and password, token, an nkey; in the options or the address), that
+ * grants some subjects only, or that asks for TLS (a CA made with openssl
+ * at test time; `tls://`; a wrong CA).
  */
 
 import assert from "node:assert/strict";
@@ -9,7 +10,9 @@ import { connectNatsCore, type NatsCoreConnection } from "../rpc/transports/nats
 import { startNatsServer } from "../testing/nats_server.ts";
 import { makeCertificates } from "./_certificates.ts";
 import { selfSignedCertificate } from "../testing/certificate.ts";
+import { StatusLog } from "./_nats_core.ts";
 import { testNeeding } from "./_needs.ts";
+import { nkeyAuthenticator, nkeys } from "@nats-io/nats-core";
 
 const test = testNeeding("nats-server");
 
@@ -105,4 +108,45 @@ test("nats core TLS: a server with --tls, trusted by caCerts, with tls options o
     connectNatsCore(`nats://${where}`, { tls: false, timeout: 5_000 }),
     /requires TLS/,
   );
+});
+
+test("nats core auth: an nkey user through nats.js's nkeyAuthenticator; a permission violation is told, not fatal", async () => {
+  const user = nkeys.createUser();
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "parley-nats-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/nats.conf`,
+      `authorization {
+        users = [{
+          nkey: ${user.getPublicKey()}
+          permissions: { publish: { deny: ["secret"] }, subscribe: { deny: ["hidden"] } }
+        }]
+      }\n`,
+    );
+    await using nats = await startNatsServer(0, { args: ["-c", `${dir}/nats.conf`] });
+    await assert.rejects(connectNatsCore(nats.url), /Authorization Violation/i);
+    const statuses = new StatusLog();
+    const nc = await connectNatsCore(nats.url, {
+      authenticator: nkeyAuthenticator(user.getSeed()),
+      onStatus: statuses.onStatus,
+    });
+    assert.equal(typeof nc.info.nonce, "string");
+    nc.publish("secret", "not allowed");
+    nc.subscribe("hidden", { callback: () => assert.fail("no message") });
+    await statuses.waitFor("error", 2);
+    const errors = statuses.seen.map((s) => String((s.data as Error).message));
+    assert.ok(
+      errors.some((e) => /Permissions Violation for Publish to "secret"/.test(e)),
+      `${errors}`,
+    );
+    assert.ok(
+      errors.some((e) => /Permissions Violation for Subscription to "hidden"/.test(e)),
+      `${errors}`,
+    );
+    await echoes(nc); // still connected
+    assert.ok(!statuses.types.includes("disconnect"));
+    await nc.drain();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -24,9 +24,10 @@ export interface NatsStatus {
 /**
  * Credentials for `CONNECT`, given the server's nonce: what nats.js's
  * authenticators (`nkeyAuthenticator`, `credsAuthenticator`,
- * `jwtAuthenticator`, …) return, so any of them can be used here.
+ * `jwtAuthenticator`, …) return, so any of them can be used here (their
+ * `Auth` is an interface, or nothing at all: hence `object | void`).
  */
-export type NatsAuthenticator = (nonce?: string) => Record<string, unknown>;
+export type NatsAuthenticator = (nonce?: string) => object | void;
 
 /** Options of parley's NATS client. */
 export interface NatsCoreOptions {
