@@ -290,3 +290,25 @@ Deno.test({
   for await (const msg of sub) assert.equal(msg.text(), "on the discovered server");
   await nc.close();
 });
+
+Deno.test("nats core bad server: close() with a write stuck on a server that reads nothing returns", async () => {
+  const stop = Promise.withResolvers<void>();
+  await using server = scriptedServer(async (conn) => {
+    await conn.accept();
+    await stop.promise; // reads nothing more: the client's writes fill the socket
+  });
+  const nc = await connectNatsCore(server.url, { maxPendingBytes: 1024 * 1024 * 1024 });
+  const chunk = new Uint8Array(512 * 1024);
+  // Publishes until the socket is full and a write waits on it.
+  for (let i = 0; i < 100; i++) {
+    nc.publish("fill", chunk);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const closing = nc.close().then(() => "closed");
+  const timer = setTimeout(() => stop.resolve(), 5_000);
+  const outcome = await Promise.race([closing, stop.promise.then(() => "still closing after 5 s")]);
+  clearTimeout(timer);
+  stop.resolve();
+  assert.equal(outcome, "closed");
+  assert.equal(nc.isClosed(), true);
+});

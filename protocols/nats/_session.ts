@@ -19,6 +19,9 @@ import type { ServerEntry } from "./_servers.ts";
 const FIRST_READ = 64 * 1024;
 const MIN_READ = 8 * 1024;
 const MAX_READ = 1024 * 1024;
+// How long close() waits for what waits to be written: a server that reads
+// nothing would otherwise hold it for ever.
+const CLOSE_GRACE_MS = 1_000;
 
 /** An answer to a flush: called at its `PONG`, or with the error that ends the wait. */
 export type PongAnswer = (error?: Error) => void;
@@ -130,17 +133,24 @@ export class LinkSession {
     return waiting;
   }
 
-  /** Writes what waits (after any write under way), then ends. */
+  /**
+   * Writes what waits (after any write under way), then ends; a write that
+   * takes longer than a second (the server reads nothing) is given up.
+   */
   async close(): Promise<PongAnswer[]> {
     this.#ended = true;
-    await this.#writer;
     const { output } = this.#host;
-    try {
+    const written = (async () => {
+      await this.#writer;
       if (output.size > 0) await writeAll(this.link, output.take());
-    } catch {
+    })().catch(() => {
       // The socket is gone: nothing more can be said on it.
-    }
-    return this.end();
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
+    await Promise.race([written, grace]);
+    clearTimeout(timer);
+    return this.end(); // the socket closed: a write still under way fails
   }
 
   // Writes what waits, one write per turn's worth, until nothing does.
