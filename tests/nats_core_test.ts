@@ -200,6 +200,22 @@ test("nats core: subscribe({ max }) and unsubscribe(max) end after that many mes
   await Promise.all([a.drain(), b.drain()]);
 });
 
+test("nats core: echo: false keeps a connection's own messages from it", async () => {
+  await using nats = await startNatsServer();
+  const quiet = await connectNatsCore(nats.url, { echo: false });
+  const other = await connectNatsCore(nats.url);
+  const heard: string[] = [];
+  quiet.subscribe("e", { callback: (_, msg) => heard.push(msg.text()) });
+  await quiet.flush();
+  quiet.publish("e", "mine");
+  other.publish("e", "theirs");
+  await other.flush();
+  await until(() => heard.length === 1, "the other's message");
+  await quiet.flush();
+  assert.deepEqual(heard, ["theirs"]);
+  await Promise.all([quiet.drain(), other.drain()]);
+});
+
 test("nats core: flush() resolves once the server has the subscription; publishes before it arrive", async () => {
   await using nats = await startNatsServer();
   const [a, b] = await pair(nats.url);
