@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { type Chunk, NatsParser, NatsProtocolError } from "../protocols/nats/_parser.ts";
 import { Output } from "../protocols/nats/_output.ts";
 import { parseServer, Servers } from "../protocols/nats/_servers.ts";
+import { concat } from "../testing/framing_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,16 +28,6 @@ type Event =
 interface Op {
   readonly bytes: Uint8Array;
   readonly event: Event | undefined;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 // A parser that records its events; a message's view is checked against its read.
