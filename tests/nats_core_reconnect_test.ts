@@ -190,3 +190,17 @@ test("nats core reconnect: close() while an attempt is under way leaves nothing 
   await nc.close();
   assert.equal(nc.isClosed(), true);
 });
+
+test("nats core reconnect: drain() while disconnected closes at once (no server to drain through)", async () => {
+  const nats = await startNatsServer();
+  const statuses = new StatusLog();
+  const nc = await connectNatsCore(nats.url, { ...quick, onStatus: statuses.onStatus });
+  const sub = nc.subscribe("d.*", { callback: () => {} });
+  await nc.flush();
+  await nats.stop();
+  await statuses.waitFor("disconnect");
+  await nc.drain();
+  assert.equal(nc.isClosed(), true);
+  assert.equal(sub.isClosed(), true);
+  assert.equal(await nc.closed(), undefined);
+});

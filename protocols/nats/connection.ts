@@ -244,10 +244,14 @@ export class NatsCoreConnection {
 
   /**
    * Drains every subscription (the messages read before are still
-   * handled), waits until the server has seen what was published, then closes.
+   * handled), waits until the server has seen what was published, then
+   * closes; while disconnected, closes at once.
    */
   async drain(): Promise<void> {
     if (this.#state === "closed" || this.#state === "draining") return;
+    // Disconnected, there is no server to drain through: waiting for one
+    // could be for ever (a worker told to stop must stop), so close.
+    if (this.#session === undefined) return this.close();
     this.#state = "draining";
     await Promise.all([...this.#subs.values()].map((sub) => sub.drain()));
     await this.flush().catch(() => {});
