@@ -109,10 +109,12 @@ export class Replies {
     const due = this.#expireAfter(token, wait);
     this.#waiting.set(token, { resolve, reject, due });
     try {
-      this.#connection.publish(subject, payload, {
-        reply: this.#inbox + token,
-        ...(headers === undefined ? {} : { headers }),
-      });
+      const reply = this.#inbox + token;
+      this.#connection.publish(
+        subject,
+        payload,
+        headers === undefined ? { reply } : { reply, headers },
+      );
     } catch (error) {
       this.#waiting.delete(token);
       this.#settled(due);
