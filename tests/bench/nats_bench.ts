@@ -3,14 +3,15 @@
  * through a real nats-server to one and to two worker processes
  * (`examples/cluster/worker.ts`), next to a direct JSON-RPC call over TCP to
  * one server process, measured in the same run: the cost of the broker, and
- * the gain of a second worker; and nats.js's own `request()` loop to a bare
- * nats.js responder (`_nats_bare.ts`), the ceiling of a NATS client on this
- * runtime; and the floor of any NATS round trip here: a minimal client and
- * responder on NATS's text protocol with no framework (`_nats_minimal.ts`),
- * and parley's answer path on that minimal reader (`_nats_minimal_worker.ts`,
- * a prototype). Rounds alternate; read the ratios, and the CPU each process
- * (client, nats-server, responders) spends per call: what tells whether the
- * cores are the limit, and whether a second worker has a core to use.
+ * the gain of a second worker. Client and workers on parley's own NATS
+ * client (`connectNatsCore`), and the same on nats.js (`connectNats`,
+ * `--nats-js`); nats.js's own `request()` loop to a bare nats.js responder
+ * (`_nats_bare.ts`); and the floor of any NATS round trip here: a minimal
+ * client and responder on NATS's text protocol with no framework
+ * (`_nats_minimal.ts`). Rounds alternate; read the ratios, and the CPU each
+ * process (client, nats-server, responders) spends per call: what tells
+ * whether the cores are the limit, and whether a second worker has a core
+ * to use.
  *
  * @module
  */
