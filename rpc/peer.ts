@@ -8,19 +8,13 @@
 import type { AnswerSettings } from "./answer.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import { directFramesOf, directWritesOf } from "./_direct.ts";
-import { unwritten } from "./_call_headers.ts";
 import { activeChain, installed, type Interceptor } from "./interceptors.ts";
-import {
-  notifyThrough,
-  optionsMetadata,
-  type SendCall,
-  sendThrough,
-} from "./interceptors_client.ts";
+import { notifyThrough, type SendCall, sendThrough } from "./interceptors_client.ts";
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls, type PendingOptions } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
 import { type BatchItem, interceptBatch, openThrough } from "./peer/_intercepted.ts";
-import { message, sendBatch } from "./peer/_batch.ts";
+import { message, request, sendBatch } from "./peer/_batch.ts";
 import { Inbox } from "./peer/_inbox.ts";
 import { IncomingCalls } from "./peer/_incoming.ts";
 import type { PeerOptions } from "./peer/options.ts";
@@ -89,7 +83,8 @@ export class Peer extends RpcClientBase {
     this.#codec = options.codec.fork?.({ streams: options.streams !== undefined }) ?? options.codec;
     const limits = resolveLimits(options.limits);
     this.#timeout = options.timeout;
-    this.#callDefaults = { timeout: options.timeout, onCancel: (id) => this.#sendCancel(id) };
+    // #sendCancel, a field, is set by now (fields are, once super() returns).
+    this.#callDefaults = { timeout: options.timeout, onCancel: this.#sendCancel };
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
     this.#interceptors = installed(options.interceptors);
@@ -200,19 +195,7 @@ export class Peer extends RpcClientBase {
       return Promise.reject(error);
     }
     const id = registered.id;
-    // Metadata no interceptor wrote to is none: the literal path.
-    const meta = metadata === undefined
-      ? optionsMetadata(options)
-      : unwritten(metadata)
-      ? undefined
-      : metadata;
-    // Literals on the common path: no metadata, no spread.
-    const request: RpcRequest = meta !== undefined
-      ? message<RpcRequest>({ kind: "request", id, method }, params, meta)
-      : params === undefined
-      ? { kind: "request", id, method }
-      : { kind: "request", id, method, params };
-    this.#sendOwn(request, id);
+    this.#sendOwn(request(id, method, params, options, metadata), id);
     return registered.result as Promise<T>;
   }
 
@@ -391,11 +374,9 @@ export class Peer extends RpcClientBase {
     this.#shutdown(error);
   };
 
+  // The error of a call made once closed: the peer's error, if any, as its cause.
   #closedError(): ConnectionClosedError {
-    return new ConnectionClosedError(
-      "Connection closed",
-      this.#inbox.peerError === undefined ? undefined : { cause: this.#inbox.peerError },
-    );
+    return ConnectionClosedError.closed(this.#inbox.peerError);
   }
 
   #shutdown(reason: unknown): void {

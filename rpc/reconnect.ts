@@ -17,6 +17,7 @@ import { notifyThrough, sendThrough } from "./interceptors_client.ts";
 import type { Peer } from "./peer.ts";
 import { backoffDelay, isIdempotent, retriable, type RetryPolicy, sleep } from "./retry.ts";
 import { interceptBatch } from "./peer/_intercepted.ts";
+import { boundedWait } from "./_bounded_wait.ts";
 import type { RpcParams } from "./types.ts";
 
 /**
@@ -368,38 +369,15 @@ export class ReconnectingClient extends RpcClientBase {
     if (peer !== undefined && !peer.isClosed) return Promise.resolve(peer);
     if (this.#closing) return Promise.reject(new ConnectionClosedError("The client was closed"));
     // A connection already closing would refuse the call unsent: wait for the next one instead.
-    const waits: Promise<Peer>[] = [
+    return boundedWait(
       peer === undefined ? this.#next.promise : peer.closed.then(() => this.#next.promise),
-    ];
-    const cleanups: (() => void)[] = [];
-    if (timeout !== undefined) {
-      waits.push(
-        new Promise((_, reject) => {
-          const timer = setTimeout(
-            () =>
-              reject(
-                new ConnectionClosedError(
-                  `Not connected to ${this.url} within ${timeout} ms (reconnecting)`,
-                ),
-              ),
-            timeout,
-          );
-          cleanups.push(() => clearTimeout(timer));
-        }),
-      );
-    }
-    const signal = options?.signal;
-    if (signal !== undefined) {
-      waits.push(
-        new Promise((_, reject) => {
-          if (signal.aborted) return reject(signal.reason);
-          const onAbort = () => reject(signal.reason);
-          signal.addEventListener("abort", onAbort, { once: true });
-          cleanups.push(() => signal.removeEventListener("abort", onAbort));
-        }),
-      );
-    }
-    return Promise.race(waits).finally(() => cleanups.forEach((cleanup) => cleanup()));
+      timeout,
+      options?.signal,
+      () =>
+        new ConnectionClosedError(
+          `Not connected to ${this.url} within ${timeout} ms (reconnecting)`,
+        ),
+    );
   }
 
   #dropped(error: unknown, method: string): unknown {

@@ -17,6 +17,7 @@ import type {
   RpcRequest,
 } from "../types.ts";
 import { optionsMetadata } from "../interceptors_client.ts";
+import { unwritten } from "../_call_headers.ts";
 import { type BatchItem, metaOf } from "./_intercepted.ts";
 
 /**
@@ -56,6 +57,52 @@ export function message<M extends RpcRequest | RpcNotification>(
   const meta = metaOf(metadata);
   if (params === undefined) return (meta === undefined ? head : { ...head, meta }) as M;
   return (meta === undefined ? { ...head, params } : { ...head, params, meta }) as M;
+}
+
+/**
+ * A call's request: its params, and its metadata as `meta` when the call
+ * has any (the interceptors' when they wrote some, else the options'
+ * headers). Literals on the common path: no metadata, no spread.
+ *
+ * @param id the call's id
+ * @param method the method's name
+ * @param params its params
+ * @param options the call's options (their `headers` when no interceptor wrote metadata)
+ * @param metadata what the interceptors left, if they ran
+ * @returns the request
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { request } from "./_batch.ts";
+ *
+ * assert.deepEqual(request(1, "m", [1], undefined), { kind: "request", id: 1, method: "m", params: [1] });
+ * assert.deepEqual(request(2, "m", undefined, { headers: { a: "b" } }), {
+ *   kind: "request",
+ *   id: 2,
+ *   method: "m",
+ *   meta: { a: "b" },
+ * });
+ * ```
+ */
+export function request(
+  id: RpcId,
+  method: string,
+  params: RpcParams | undefined,
+  options: CallOptions | undefined,
+  metadata?: Headers,
+): RpcRequest {
+  // Metadata no interceptor wrote to is none: the literal path.
+  const meta = metadata === undefined
+    ? optionsMetadata(options)
+    : unwritten(metadata)
+    ? undefined
+    : metadata;
+  return meta !== undefined
+    ? message<RpcRequest>({ kind: "request", id, method }, params, meta)
+    : params === undefined
+    ? { kind: "request", id, method }
+    : { kind: "request", id, method, params };
 }
 
 /** What {@linkcode sendBatch} needs of the peer. */
@@ -130,13 +177,7 @@ export function sendBatch(items: readonly BatchItem[], peer: BatchSender): Promi
       const { id, result } = peer.register(e.method, e.options);
       ids.push(id);
       results.push(result);
-      messages.push(
-        message<RpcRequest>(
-          { kind: "request", id, method: e.method },
-          e.params,
-          e.metadata ?? optionsMetadata(e.options),
-        ),
-      );
+      messages.push(request(id, e.method, e.params, e.options, e.metadata));
     }
     peer.write(peer.codec.encode(messages)).catch(failAll);
   } catch (error) {

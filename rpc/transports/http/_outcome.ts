@@ -5,7 +5,7 @@
  */
 
 import { ProtocolError, RpcError } from "../../errors.ts";
-import type { DecodedFrame, RpcId } from "../../types.ts";
+import type { DecodedFrame, RpcId, RpcMessage } from "../../types.ts";
 
 /**
  * The call's outcome in an HTTP reply: its result, or the error it is
@@ -47,6 +47,45 @@ export function callOutcome(reply: DecodedFrame | undefined, id: RpcId, remote: 
     `The reply from ${remote} did not answer call ${JSON.stringify(id)}`,
     general === undefined ? undefined : { cause: general },
   );
+}
+
+/**
+ * The outcome of each message of a batch sent in one POST, in order: a
+ * call's as {@linkcode callOutcome} finds it in the reply, `undefined` for
+ * a notification.
+ *
+ * @param messages the batch's messages
+ * @param reply the decoded reply; `undefined` when there was none
+ * @param remote the endpoint, for error messages
+ * @returns each message's outcome
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { batchOutcomes } from "./_outcome.ts";
+ *
+ * const [call, note] = batchOutcomes(
+ *   [{ kind: "request", id: 1, method: "add" }, { kind: "notification", method: "log" }],
+ *   { kind: "result", id: 1, result: 3 },
+ *   "http://127.0.0.1/rpc",
+ * );
+ * assert.deepEqual(call, { status: "fulfilled", value: 3 });
+ * assert.deepEqual(note, { status: "fulfilled", value: undefined });
+ * ```
+ */
+export function batchOutcomes(
+  messages: readonly RpcMessage[],
+  reply: DecodedFrame | undefined,
+  remote: string,
+): PromiseSettledResult<unknown>[] {
+  return messages.map((message): PromiseSettledResult<unknown> => {
+    if (message.kind !== "request") return { status: "fulfilled", value: undefined };
+    try {
+      return { status: "fulfilled", value: callOutcome(reply, message.id, remote) };
+    } catch (error) {
+      return { status: "rejected", reason: error };
+    }
+  });
 }
 
 /**

@@ -5,23 +5,16 @@
  * @module
  */
 
-import { ConnectionClosedError, LimitError, TimeoutError } from "../../errors.ts";
+import { ConnectionClosedError, LimitError } from "../../errors.ts";
 import { resolveLimits } from "../../limits.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "../../client.ts";
 import { activeChain, installed, type Interceptor } from "../../interceptors.ts";
 import { notifyThrough, optionsMetadata, sendThrough } from "../../interceptors_client.ts";
 import type { PeerOptions } from "../../peer/options.ts";
-import type {
-  Codec,
-  DecodedFrame,
-  Frame,
-  RpcId,
-  RpcMessage,
-  RpcParams,
-  RpcRequest,
-} from "../../types.ts";
+import type { Codec, DecodedFrame, RpcId, RpcMessage, RpcParams, RpcRequest } from "../../types.ts";
 import { HttpEndpoint } from "./_endpoint.ts";
-import { callOutcome, unexpectedReply } from "./_outcome.ts";
+import { batchOutcomes, callOutcome, unexpectedReply } from "./_outcome.ts";
+import { Posts } from "./_posts.ts";
 
 export { HttpError } from "./_endpoint.ts";
 
@@ -129,14 +122,10 @@ export class HttpClient extends RpcClientBase {
   readonly #endpoint: HttpEndpoint;
   readonly #codec: Codec;
   readonly #maxPending: number;
-  readonly #timeout: number | undefined;
   readonly #closeTimeout: number;
   readonly #onError: (error: unknown) => void;
   readonly #interceptors: readonly Interceptor[] | undefined;
-  // The POSTs of calls (aborted at close) and of notifications (given
-  // `closeTimeout` to arrive first).
-  readonly #calls = new Set<AbortController>();
-  readonly #notifications = new Map<AbortController, Promise<unknown>>();
+  readonly #posts: Posts;
   readonly #closed = Promise.withResolvers<void>();
   #closing = false;
   #pending = 0;
@@ -153,7 +142,6 @@ export class HttpClient extends RpcClientBase {
     super();
     this.#codec = options.codec;
     this.#maxPending = resolveLimits(options.limits).maxPending;
-    this.#timeout = options.timeout;
     this.#closeTimeout = options.closeTimeout ?? 1000;
     this.#onError = options.onError ?? (() => {});
     this.#interceptors = installed(options.interceptors);
@@ -168,6 +156,7 @@ export class HttpClient extends RpcClientBase {
       compressThreshold: options.compressThreshold,
     });
     this.remote = this.#endpoint.remote;
+    this.#posts = new Posts(this.#endpoint, options.timeout);
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) queueMicrotask(() => this.close(signal.reason));
@@ -229,12 +218,12 @@ export class HttpClient extends RpcClientBase {
     const frame = codec.encode(request);
     this.#pending++;
     try {
-      const reply = await this.#post(
+      const reply = await this.#posts.send(
         codec,
         frame,
         options,
         method,
-        this.#calls,
+        false,
         metadata ?? optionsMetadata(options),
       );
       return callOutcome(reply, id, this.remote) as T;
@@ -272,14 +261,7 @@ export class HttpClient extends RpcClientBase {
         ? { kind: "notification", method }
         : { kind: "notification", method, params },
     );
-    const reply = await this.#post(
-      codec,
-      frame,
-      undefined,
-      method,
-      this.#notifications,
-      metadata,
-    );
+    const reply = await this.#posts.send(codec, frame, undefined, method, true, metadata);
     if (reply !== undefined) this.#onError(unexpectedReply(reply, this.remote));
   }
 
@@ -317,12 +299,12 @@ export class HttpClient extends RpcClientBase {
     this.#pending += calls;
     let reply: DecodedFrame | undefined;
     try {
-      reply = await this.#post(
+      reply = await this.#posts.send(
         codec,
         frame,
         options,
         "batch",
-        this.#calls,
+        false,
         optionsMetadata(options),
       );
     } catch (error) {
@@ -330,14 +312,7 @@ export class HttpClient extends RpcClientBase {
     } finally {
       this.#pending -= calls;
     }
-    return messages.map((message): PromiseSettledResult<unknown> => {
-      if (message.kind !== "request") return { status: "fulfilled", value: undefined };
-      try {
-        return { status: "fulfilled", value: callOutcome(reply, message.id, this.remote) };
-      } catch (error) {
-        return { status: "rejected", reason: error };
-      }
-    });
+    return batchOutcomes(messages, reply, this.remote);
   }
 
   /**
@@ -351,19 +326,7 @@ export class HttpClient extends RpcClientBase {
   async close(reason?: unknown): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
-      const error = ConnectionClosedError.closed(reason);
-      for (const controller of this.#calls) controller.abort(error);
-      (async () => {
-        if (this.#notifications.size > 0) {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          await Promise.race([
-            Promise.allSettled(this.#notifications.values()),
-            new Promise((resolve) => timer = setTimeout(resolve, this.#closeTimeout)),
-          ]);
-          clearTimeout(timer);
-          for (const controller of this.#notifications.keys()) controller.abort(error);
-        }
-      })().finally(() => {
+      this.#posts.close(ConnectionClosedError.closed(reason), this.#closeTimeout).finally(() => {
         this.#endpoint.release();
         this.#closed.resolve();
       });
@@ -382,38 +345,5 @@ export class HttpClient extends RpcClientBase {
     const id = this.#nextId;
     this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
     return id;
-  }
-
-  // POSTs one frame and decodes the reply; `undefined` when there is none.
-  // A timeout or an abort aborts the request and rejects with its reason.
-  async #post(
-    codec: Codec,
-    frame: Frame,
-    options: CallOptions | undefined,
-    method: string,
-    posts: Set<AbortController> | Map<AbortController, Promise<unknown>>,
-    metadata?: Headers,
-  ): Promise<DecodedFrame | undefined> {
-    const signal = options?.signal;
-    signal?.throwIfAborted();
-    const controller = new AbortController();
-    const timeout = options?.timeout ?? this.#timeout;
-    const timer = timeout === undefined || timeout === Infinity
-      ? undefined
-      : setTimeout(() => controller.abort(new TimeoutError(method, timeout)), timeout);
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const exchange = this.#endpoint.post(codec, frame, controller.signal, metadata);
-    if (posts instanceof Set) posts.add(controller);
-    else posts.set(controller, exchange.catch(() => {}));
-    try {
-      return await exchange;
-    } catch (error) {
-      throw controller.signal.aborted ? controller.signal.reason : error;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      posts.delete(controller);
-    }
   }
 }
