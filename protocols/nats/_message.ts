@@ -13,7 +13,21 @@ const utf8 = new TextDecoder();
 const fatal = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
-/** A message's NATS headers, read from its header block. */
+/**
+ * A message's NATS headers, read from its header block.
+ *
+ * @example A status line and a header
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { NatsHeaders } from "./_message.ts";
+ *
+ * const headers = new NatsHeaders("NATS/1.0 503 No Responders\r\nTrace-Id: 7\r\n\r\n");
+ * assert.equal(headers.code, 503);
+ * assert.equal(headers.description, "No Responders");
+ * assert.equal(headers.get("trace-id"), "7");
+ * assert.deepEqual(headers.keys(), ["Trace-Id"]);
+ * ```
+ */
 export class NatsHeaders {
   /** The status code of the header block's first line (503: no responders); 0 when none. */
   readonly code: number;
