@@ -170,16 +170,24 @@ python(
   },
 );
 
-// The TCP ports this process listens on, from /proc/net/tcp (Linux).
+// The TCP ports this process listens on, from /proc/net/tcp (Linux): only
+// the sockets among this process's own descriptors, as tests of other
+// files run beside this one (--parallel) and listen too.
 async function listeningPorts(): Promise<Set<number>> {
-  // Deno reads /proc's special files only with --allow-all: `cat` does it.
-  const { stdout } = await new Deno.Command("cat", { args: ["/proc/net/tcp"] }).output();
-  const text = new TextDecoder().decode(stdout);
+  // Deno reads /proc's special files only with --allow-all: `cat` and `ls` do it.
+  const run = async (command: string, args: string[]) =>
+    new TextDecoder().decode((await new Deno.Command(command, { args }).output()).stdout);
+  const own = new Set(
+    [...(await run("ls", ["-l", `/proc/${Deno.pid}/fd`])).matchAll(/socket:\[(\d+)\]/g)]
+      .map((match) => match[1]!),
+  );
   const ports = new Set<number>();
-  for (const line of text.split("\n").slice(1)) {
+  for (const line of (await run("cat", ["/proc/net/tcp"])).split("\n").slice(1)) {
     const fields = line.trim().split(/\s+/);
-    // local_address is HEXIP:HEXPORT; state 0A is LISTEN.
-    if (fields[3] === "0A") ports.add(parseInt(fields[1]!.split(":")[1]!, 16));
+    // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 the socket's inode.
+    if (fields[3] === "0A" && own.has(fields[9]!)) {
+      ports.add(parseInt(fields[1]!.split(":")[1]!, 16));
+    }
   }
   return ports;
 }
