@@ -13,7 +13,7 @@ import { notifyThrough, type SendCall, sendThrough } from "./interceptors_client
 import { resolveLimits } from "./limits.ts";
 import { PendingCalls, type PendingOptions } from "./pending.ts";
 import { type BatchEntry, type CallOptions, RpcClientBase } from "./client.ts";
-import { type BatchItem, interceptBatch, openThrough } from "./peer/_intercepted.ts";
+import { type BatchItem, interceptBatch } from "./peer/_intercepted.ts";
 import { message, request, sendBatch } from "./peer/_batch.ts";
 import { Inbox } from "./peer/_inbox.ts";
 import { IncomingCalls } from "./peer/_incoming.ts";
@@ -21,7 +21,7 @@ import type { PeerOptions } from "./peer/options.ts";
 import { Outbox } from "./peer/_outbox.ts";
 import { closeStream } from "./peer/_closing.ts";
 import type { StreamTable } from "./peer/_streams.ts";
-import { openOwnStream, streamTable } from "./peer/_stream_setup.ts";
+import { streamTable } from "./peer/_stream_setup.ts";
 import type {
   Codec,
   Frame,
@@ -220,30 +220,14 @@ export class Peer extends RpcClientBase {
       );
     }
     if (this.#closing) throw this.#closedError();
-    const chain = activeChain(this.#interceptors);
-    if (chain === undefined) {
-      return this.#openStream(streams, method, params, options);
-    }
-    return openThrough(
-      chain,
-      method,
-      params,
-      options,
-      (method, params, options, metadata) =>
-        this.#openStream(streams, method, params, options, metadata),
-    );
-  }
-
-  #openStream(
-    streams: StreamTable,
-    method: string,
-    params: RpcParams | undefined,
-    options: StreamCallOptions,
-    metadata?: Headers,
-  ): RpcStream {
-    this.#outbox.checkBudget();
-    const call = { method, params, options, metadata, timeout: this.#timeout };
-    return openOwnStream(streams, this.#pending, call, (request, id) => this.#sendOwn(request, id));
+    return streams.openCall(method, params, options, {
+      interceptors: this.#interceptors,
+      register: (method, timeout, signal, onCancel) =>
+        this.#pending.add(method, { timeout, signal, onCancel }),
+      timeout: this.#timeout,
+      checkBudget: () => this.#outbox.checkBudget(),
+      send: (request, id) => this.#sendOwn(request, id),
+    });
   }
 
   /**

@@ -47,5 +47,5 @@ export {
 export { type Caller, createProxy } from "./proxy.ts";
 export { RpcClientBase } from "./client.ts";
 export { containsFloats, hasFloats, markFloats, unwrapFloats } from "./schema_floats.ts";
-export { type StreamParts, StreamTable } from "./peer/_streams.ts";
+export { type StreamCaller, type StreamParts, StreamTable } from "./peer/_streams.ts";
 export { InboundMessages, OutboundCredit } from "./peer/_stream_flow.ts";

@@ -2,16 +2,7 @@
 // was given `streams: peerStreams`: wired to the peer's outbox (events go
 // out as STREAM_EVENT notifications) and to the calls it serves.
 
-import type {
-  Codec,
-  RpcId,
-  RpcParams,
-  RpcRequest,
-  RpcStream,
-  StreamCallOptions,
-} from "../types.ts";
-import type { PendingCalls } from "../pending.ts";
-import { message } from "./_batch.ts";
+import type { Codec } from "../types.ts";
 import { STREAM_EVENT } from "../types.ts";
 import type { IncomingCalls } from "./_incoming.ts";
 import type { Outbox } from "./_outbox.ts";
@@ -45,46 +36,4 @@ export function streamTable(
     serving: (id) => incoming().serving(id),
     onError: options.onError ?? (() => {}),
   });
-}
-
-/** A streaming call of a peer's own, as {@linkcode openOwnStream} opens it. */
-export interface OwnStreamCall {
-  /** The method's name. */
-  readonly method: string;
-  /** The request (`undefined` when the caller streams its requests). */
-  readonly params: RpcParams | undefined;
-  /** The caller's messages, timeout and abort signal. */
-  readonly options: StreamCallOptions;
-  /** Metadata written by interceptors, if any. */
-  readonly metadata?: Headers | undefined;
-  /** The peer's default timeout. */
-  readonly timeout: number | undefined;
-}
-
-/**
- * Registers a streaming call, opens its stream and sends its request.
- *
- * @param streams the peer's stream table
- * @param pending the peer's outgoing calls
- * @param call what to open
- * @param send sends the request (an encoding failure fails the call)
- * @returns the server's messages and the call's reply
- */
-export function openOwnStream(
-  streams: StreamTable,
-  pending: PendingCalls,
-  call: OwnStreamCall,
-  send: (request: RpcRequest, id: RpcId) => void,
-): RpcStream {
-  const { method, params, options, metadata } = call;
-  options.signal?.throwIfAborted();
-  const controller = new AbortController();
-  const { id, result } = pending.add(method, {
-    timeout: options.timeout ?? call.timeout,
-    signal: controller.signal,
-    onCancel: (id) => streams.cancel(id),
-  });
-  const messages = streams.open(id, result, controller, options);
-  send(message<RpcRequest>({ kind: "request", id, method, stream: true }, params, metadata), id);
-  return { messages, result };
 }

@@ -5,7 +5,17 @@
 // itself, and its end, are an ordinary request and reply.
 
 import { ErrorCode, RpcError } from "../errors.ts";
-import type { RpcId, RpcStreamEvent, StreamCallOptions } from "../types.ts";
+import { activeChain, type Interceptor } from "../interceptors.ts";
+import type {
+  RpcId,
+  RpcParams,
+  RpcRequest,
+  RpcStream,
+  RpcStreamEvent,
+  StreamCallOptions,
+} from "../types.ts";
+import { message } from "./_batch.ts";
+import { openThrough } from "./_intercepted.ts";
 import { abortable, InboundMessages, OutboundCredit } from "./_stream_flow.ts";
 
 /** One end's side of one streaming call. */
@@ -41,6 +51,45 @@ export interface StreamParts {
   readonly serving: (id: RpcId) => boolean;
   /** Told about events that fit no stream. */
   readonly onError: (error: unknown) => void;
+}
+
+/**
+ * What a streaming call of a peer's own needs of its peer
+ * ({@linkcode StreamTable.openCall}).
+ *
+ * @example
+ * ```ts
+ * import type { StreamCaller } from "./_streams.ts";
+ * let next = 1;
+ * const caller: StreamCaller = {
+ *   interceptors: undefined,
+ *   register: () => ({ id: next++, result: Promise.resolve(null) }),
+ *   timeout: undefined,
+ *   checkBudget: () => {},
+ *   send: () => {},
+ * };
+ * console.assert(caller.register("numbers", undefined, AbortSignal.abort(), () => {}).id === 1);
+ * ```
+ */
+export interface StreamCaller {
+  /** The peer's client interceptors; the call goes through them when active. */
+  readonly interceptors: readonly Interceptor[] | undefined;
+  /**
+   * Registers the call with the peer's calls awaiting a reply: its timeout,
+   * the signal that cancels it, and what to do then (tell the other end).
+   */
+  readonly register: (
+    method: string,
+    timeout: number | undefined,
+    signal: AbortSignal,
+    onCancel: (id: RpcId) => void,
+  ) => { readonly id: RpcId; readonly result: Promise<unknown> };
+  /** The peer's default timeout. */
+  readonly timeout: number | undefined;
+  /** Refuses a new call while a slow reader has too much queued (throws). */
+  readonly checkBudget: () => void;
+  /** Sends the call's request; an encoding failure fails that call only. */
+  readonly send: (request: RpcRequest, id: RpcId) => void;
 }
 
 /**
@@ -166,6 +215,63 @@ export class StreamTable {
       });
     }
     return messages;
+  }
+
+  /**
+   * Makes a streaming call of this end's own (what `Peer.openStream` does
+   * once it has a table): through the peer's interceptors when any is
+   * active, then registered with its pending calls, its stream opened and
+   * its request sent. Here rather than in `Peer` so that a peer without
+   * streams, a page's, does not carry it.
+   *
+   * @param method the method's name
+   * @param params the request (`undefined` when the caller streams its requests)
+   * @param options the caller's messages, timeout and abort signal
+   * @param caller the peer's parts the call needs
+   * @returns the server's messages and the call's reply
+   */
+  openCall(
+    method: string,
+    params: RpcParams | undefined,
+    options: StreamCallOptions,
+    caller: StreamCaller,
+  ): RpcStream {
+    const chain = activeChain(caller.interceptors);
+    if (chain === undefined) return this.#openCall(method, params, options, caller);
+    return openThrough(
+      chain,
+      method,
+      params,
+      options,
+      (method, params, options, metadata) =>
+        this.#openCall(method, params, options, caller, metadata),
+    );
+  }
+
+  #openCall(
+    method: string,
+    params: RpcParams | undefined,
+    options: StreamCallOptions,
+    caller: StreamCaller,
+    metadata?: Headers,
+  ): RpcStream {
+    caller.checkBudget();
+    options.signal?.throwIfAborted();
+    const controller = new AbortController();
+    const { id, result } = caller.register(
+      method,
+      options.timeout ?? caller.timeout,
+      controller.signal,
+      (id) => this.cancel(id),
+    );
+    const messages = this.open(id, result, controller, options);
+    const request = message<RpcRequest>(
+      { kind: "request", id, method, stream: true },
+      params,
+      metadata,
+    );
+    caller.send(request, id);
+    return { messages, result };
   }
 
   /**
