@@ -15,7 +15,7 @@ import {
 import { attachMetadata, type CallMetadata, OWN_METADATA } from "../call_metadata.ts";
 import { createDispatcher, type Dispatcher } from "../dispatch.ts";
 import { ErrorCode, RpcError } from "../errors.ts";
-import type { CallContext, ResolvedMethod, Service } from "../service.ts";
+import type { CallContext, Service } from "../service.ts";
 import type { RpcId, RpcMessage, RpcParams } from "../types.ts";
 import type { StreamTable } from "./_streams.ts";
 
@@ -240,7 +240,11 @@ export class IncomingCalls {
     // work once it returns: a synchronous handler is answered and gone
     // before any other message (a cancellation) is read.
     if (call instanceof StreamingCall) this.#calls.set(id!, call);
-    const now = answerMethod(this.#streaming(resolved, id), call, params, this.#answering, call);
+    // On a connection that streams, a handler may return a stream to send.
+    const served = streams === undefined || id === undefined
+      ? resolved
+      : streams.served(resolved, id);
+    const now = answerMethod(served, call, params, this.#answering, call);
     if (!now && id !== undefined) this.#calls.set(id, call);
   }
 
@@ -256,25 +260,6 @@ export class IncomingCalls {
       this.#streams?.forget(id, false);
     }
     if (--this.#inFlight === 0) this.#idle?.resolve();
-  }
-
-  // A method whose handler may stream: its messages are sent inside the
-  // call, so that interceptors see the call until the stream has ended; the
-  // call's reply (null), once they are sent, ends the stream.
-  #streaming(resolved: ResolvedMethod, id: RpcId | undefined): ResolvedMethod {
-    const streams = this.#streams;
-    if (streams === undefined || id === undefined) return resolved;
-    return {
-      ...resolved,
-      invoke: (params, ctx) => {
-        const pumped = (result: unknown): unknown =>
-          isStream(result)
-            ? streams.pump(id, "server", result, ctx.signal).then(() => null)
-            : result;
-        const result = resolved.invoke(params, ctx);
-        return result instanceof Promise ? result.then(pumped) : pumped(result);
-      },
-    };
   }
 
   // Answers a call refused before any handler ran (through the interceptors).
@@ -363,7 +348,3 @@ export class IncomingCalls {
 
 // The signal of a call that no handler runs.
 const NEVER_ABORTED = new AbortController().signal;
-
-function isStream(result: unknown): result is AsyncIterable<unknown> {
-  return typeof result === "object" && result !== null && Symbol.asyncIterator in result;
-}

@@ -14,6 +14,7 @@ import type {
   RpcStreamEvent,
   StreamCallOptions,
 } from "../types.ts";
+import type { ResolvedMethod } from "../service.ts";
 import { message } from "./_batch.ts";
 import { openThrough } from "./_intercepted.ts";
 import { abortable, InboundMessages, OutboundCredit } from "./_stream_flow.ts";
@@ -275,6 +276,28 @@ export class StreamTable {
   }
 
   /**
+   * A method this end serves on call `id`, its handler free to stream: the
+   * messages of an async iterable it returns are sent inside the call, so
+   * that interceptors see the call until the stream has ended; the call's
+   * reply (null), once they are sent, ends the stream.
+   *
+   * @param resolved the method as its service resolved it
+   * @param id the call's id
+   * @returns the method, streaming what its handler returns
+   */
+  served(resolved: ResolvedMethod, id: RpcId): ResolvedMethod {
+    return {
+      ...resolved,
+      invoke: (params, ctx) => {
+        const pumped = (result: unknown): unknown =>
+          isStream(result) ? this.pump(id, "server", result, ctx.signal).then(() => null) : result;
+        const result = resolved.invoke(params, ctx);
+        return result instanceof Promise ? result.then(pumped) : pumped(result);
+      },
+    };
+  }
+
+  /**
    * The server's messages of a call this end made.
    *
    * @param id the call's id
@@ -385,4 +408,8 @@ export class StreamTable {
     sent.catch(this.#parts.onError);
     return sent;
   }
+}
+
+function isStream(result: unknown): result is AsyncIterable<unknown> {
+  return typeof result === "object" && result !== null && Symbol.asyncIterator in result;
 }
