@@ -47,6 +47,24 @@ export const PEERS = {
 export type Peer = keyof typeof PEERS;
 
 /**
+ * Source files whose JSDoc examples (run by `--doc`) need a peer: a doc
+ * example cannot ignore itself, so `deno task test`'s runner
+ * (tools/run_tests.ts) leaves the file out instead. `tests/needs_test.ts`
+ * checks every example that starts a nats-server is listed.
+ */
+export const DOC_EXAMPLES_NEED: Readonly<Record<string, Peer>> = {
+  "protocols/nats/connection.ts": "nats-server",
+  "protocols/nats/mod.ts": "nats-server",
+  "rpc/transports/nats.ts": "nats-server",
+  "rpc/transports/nats/_replies.ts": "nats-server",
+  "rpc/transports/nats/_wire.ts": "nats-server",
+  "rpc/transports/nats/client.ts": "nats-server",
+  "rpc/transports/nats/core.ts": "nats-server",
+  "rpc/transports/nats/natsjs.ts": "nats-server",
+  "testing/nats_server.ts": "nats-server",
+};
+
+/**
  * Whether `program` is an executable file in a directory of the PATH.
  *
  * @example

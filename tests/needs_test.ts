@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { needs, onPath, present } from "./_needs.ts";
+import { DOC_EXAMPLES_NEED, needs, onPath, present } from "./_needs.ts";
 
 const NEEDS = new URL("./_needs.ts", import.meta.url).href;
 
@@ -81,4 +81,26 @@ test({ name: "b", fn() { throw new Error("ran b"); } });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("every doc example that starts a nats-server is left out where nats-server is absent", async () => {
+  const root = new URL("../", import.meta.url);
+  const starting: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(new URL(dir, root))) {
+      const path = `${dir}${entry.name}`;
+      if (entry.isDirectory) await walk(`${path}/`);
+      else if (path.endsWith(".ts")) {
+        const text = await Deno.readTextFile(new URL(path, root));
+        // A doc example's line (` * `) that starts one.
+        if (/^\s*\* .*await startNatsServer\(/m.test(text)) starting.push(path);
+      }
+    }
+  };
+  for (const dir of ["codecs/", "protocols/", "rpc/", "testing/", "web/"]) await walk(dir);
+  assert.ok(starting.length > 0);
+  assert.deepEqual(
+    starting.filter((path) => DOC_EXAMPLES_NEED[path] !== "nats-server").sort(),
+    [],
+  );
 });

@@ -11,18 +11,7 @@
  * @module
  */
 
-import { needs, type Peer, PEERS } from "../tests/_needs.ts";
-
-/**
- * Source files whose JSDoc examples (run by `--doc`) need a peer: a doc
- * example cannot ignore itself, so the runner leaves the file out instead.
- */
-const DOC_EXAMPLES_NEED: Readonly<Record<string, Peer>> = {
-  "rpc/transports/nats.ts": "nats-server",
-  "rpc/transports/nats/_wire.ts": "nats-server",
-  "rpc/transports/nats/client.ts": "nats-server",
-  "testing/nats_server.ts": "nats-server",
-};
+import { DOC_EXAMPLES_NEED, needs, type Peer, PEERS } from "../tests/_needs.ts";
 
 /** The file name `tests/_needs.ts` gives a peer's marker. */
 function markerName(peer: string): string {

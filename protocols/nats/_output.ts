@@ -161,16 +161,7 @@ export class Output {
   }
 
   #text(text: string): void {
-    const n = text.length;
-    this.#room(n);
-    const buf = this.#buf;
-    let at = this.#length;
-    for (let i = 0; i < n; i++) {
-      const code = text.charCodeAt(i);
-      if (code > 127) return this.#bytes(encoder.encode(text));
-      buf[at++] = code;
-    }
-    this.#length = at;
+    if (!this.#ascii(text)) this.#bytes(encoder.encode(text));
   }
 
   // Copies an ASCII string; false (and nothing added) when it is not ASCII.
